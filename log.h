@@ -1,0 +1,35 @@
+/*
+ * log.h: the five logging verbs every program uses.
+ * Messages go to stderr as "prog: level: text"; log_warn appends strerror(errno).
+ * fatal()/fatalx() are for start-up failures and programming errors only: a
+ * daemon never exits because of something a peer sent.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define LOG_NORETURN __attribute__((noreturn))
+#else
+#define LOG_PRINTF(a, b)
+#define LOG_NORETURN
+#endif
+
+void log_init(const char *progname, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* "error", "warn"/"warning", "info", "debug" -> level; -1 when unknown. */
+int log_level_parse(const char *name);
+
+void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);   /* adds ": strerror(errno)" */
+void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;  /* adds strerror, exit 1 */
+void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN; /* exit 1 */
+
+#endif

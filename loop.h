@@ -1,0 +1,52 @@
+/*
+ * loop.h: the event loop. One poll() per process; nothing else in the
+ * project calls poll(). Watches descriptors, runs monotonic timers and
+ * delivers signals through a self-pipe so handlers run in loop context.
+ * Callbacks may add or remove watchers and timers (including their own).
+ */
+#ifndef LOOP_H
+#define LOOP_H
+
+#include <stdint.h>
+
+#define LOOP_READ  0x1
+#define LOOP_WRITE 0x2
+#define LOOP_ERROR 0x4   /* only reported: POLLERR/POLLHUP/POLLNVAL */
+
+struct loop;
+
+typedef void (*loop_fd_fn)(struct loop *loop, int fd, int events, void *arg);
+typedef void (*loop_timer_fn)(struct loop *loop, void *arg);
+typedef void (*loop_signal_fn)(struct loop *loop, int signo, void *arg);
+
+struct loop *loop_new(void);
+/* Frees the loop; watchers and timers are dropped, fds are not closed. */
+void loop_free(struct loop *loop);
+
+/* Watch fd for events (LOOP_READ|LOOP_WRITE); replaces an earlier watch. */
+int loop_watch(struct loop *loop, int fd, int events, loop_fd_fn fn, void *arg);
+/* Change the events of a watched fd (0 = keep watched but idle). */
+void loop_set_events(struct loop *loop, int fd, int events);
+void loop_unwatch(struct loop *loop, int fd);
+
+/* One-shot timer after ms milliseconds; returns an id > 0. */
+uint64_t loop_timer_add(struct loop *loop, int64_t after_ms, loop_timer_fn fn, void *arg);
+/* Cancel a timer; unknown or fired ids are ignored (0 too). */
+void loop_timer_cancel(struct loop *loop, uint64_t id);
+
+/*
+ * Deliver signo to fn in loop context. SIGPIPE is always ignored by
+ * loop_new(). Installing SIGCHLD here is how daemons learn of exits.
+ */
+int loop_signal(struct loop *loop, int signo, loop_signal_fn fn, void *arg);
+
+/* Monotonic time in ms, refreshed once per loop iteration. */
+int64_t loop_now(struct loop *loop);
+
+/* Run until loop_stop(); returns 0. */
+int loop_run(struct loop *loop);
+/* One iteration: wait at most max_wait_ms (-1 = until an event). */
+int loop_run_once(struct loop *loop, int64_t max_wait_ms);
+void loop_stop(struct loop *loop);
+
+#endif
