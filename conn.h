@@ -31,6 +31,12 @@ struct conn_ops {
 	void (*on_close)(struct conn *c, const char *reason, void *arg);
 	/* Output queue drained (optional). */
 	void (*on_drain)(struct conn *c, void *arg);
+	/*
+	 * Optional: the peer broke an input limit (a line too long). Called
+	 * before the conn closes; anything the owner sends from here (an ERROR
+	 * line) is flushed first, then the conn closes with the same reason.
+	 */
+	void (*on_error)(struct conn *c, const char *reason, void *arg);
 };
 
 /* Adopt a connected non-blocking fd. The conn owns fd from now on. */

@@ -69,6 +69,9 @@ void http_stream_end(struct http_exchange *x);
 
 const char *http_status_text(int status);
 
+/* For tests: replace HTTP_REQUEST_TIMEOUT_MS (ms <= 0 restores it). */
+void http_set_request_timeout_ms(int64_t ms);
+
 /* Percent-decode src into dst (dst may equal src); '+' -> ' ' when form != 0. -1 on bad escape. */
 int http_url_decode(char *dst, const char *src, size_t srclen, int form);
 /* Percent-encode a path segment or query value. */

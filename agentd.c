@@ -1,0 +1,262 @@
+/*
+ * agentd.c: the agent daemon's entry point: flags, turning them into a
+ * settled configuration (the master's address, an absolute work dir that
+ * exists, the resources with detected defaults, canonical attributes, the
+ * hostname), logging, the event loop, and the signals that stop it.
+ * Everything the agent does once running lives in agent.c.
+ */
+#include <sys/types.h>
+#include <sys/statvfs.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "buf.h"
+#include "compat.h"
+#include "flags.h"
+#include "launcher.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "res.h"
+#include "xmem.h"
+
+#define ERR_MAX 512
+#define REASON_MAX 256               /* a sub-reason, wrapped into an ERR_MAX message */
+#define CWD_MAX 4096
+#define AGENTD_ENV_PREFIX "MESOS_"
+
+/* The flags as given; strings are malloc'ed by flags_parse. */
+struct options {
+	char *master;
+	char *ip;
+	char *hostname;
+	char *work_dir;
+	char *resources;
+	char *attributes;
+	int64_t shutdown_grace_ms;
+	char *log_level;
+	int quiet;
+};
+
+/* What the options become; agent_config points into it. */
+struct settled {
+	char master_host[AGENT_HOST_MAX];
+	int master_port;
+	char *hostname;
+	char *work_dir;
+	struct res resources;
+	char *attributes;
+};
+
+static void
+on_stop_signal(struct loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	log_info("got signal %d: shutting down", signo);
+	agent_stop(arg);
+}
+
+static void
+on_hup(struct loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)arg;
+	log_info("got signal %d (SIGHUP): ignored, there is no configuration to reload", signo);
+}
+
+/* cpus, memory, the work dir's file system and ports, for what --resources left out. */
+static void
+detect_resources(struct res *r, const char *work_dir)
+{
+	struct statvfs vfs;
+	uint64_t disk = 0;
+
+	if (statvfs(work_dir, &vfs) == 0)
+		disk = (uint64_t)vfs.f_blocks * (uint64_t)vfs.f_frsize;
+	res_add_defaults(r, compat_ncpus(), compat_physical_memory(), disk);
+}
+
+/* Tasks chdir into their sandbox, so MESOS_SANDBOX must not be relative. */
+static char *
+absolute_path(const char *path, char *err, size_t errlen)
+{
+	char cwd[CWD_MAX];
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(err, errlen, "cannot find the current directory: %s", strerror(errno));
+		return NULL;
+	}
+	return xstrfmt("%s/%s", cwd, path);
+}
+
+static char *
+pick_hostname(const struct options *o)
+{
+	char host[AGENT_HOST_MAX];
+
+	if (o->hostname != NULL && o->hostname[0] != '\0')
+		return xstrdup(o->hostname);
+	/* Mesos would look the IP up; that can block, so the IP itself stands in. */
+	if (o->ip != NULL && o->ip[0] != '\0')
+		return xstrdup(o->ip);
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
+static int
+settle(const struct options *o, struct settled *s, char *err, size_t errlen)
+{
+	char reason[REASON_MAX];
+	struct attrs attrs;
+	struct buf b;
+
+	if (o->master == NULL || o->master[0] == '\0') {
+		snprintf(err, errlen, "--master is required (host:port of the master)");
+		return -1;
+	}
+	if (net_parse_hostport(o->master, AGENT_DEFAULT_MASTER_PORT, s->master_host,
+	        sizeof(s->master_host), &s->master_port, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "bad --master '%s': %s", o->master, reason);
+		return -1;
+	}
+	if (o->shutdown_grace_ms < 0) {
+		snprintf(err, errlen, "--executor_shutdown_grace_period must not be negative");
+		return -1;
+	}
+	s->work_dir = absolute_path(o->work_dir ? o->work_dir : AGENT_DEFAULT_WORK_DIR, err, errlen);
+	if (s->work_dir == NULL)
+		return -1;
+	if (launcher_mkdirs(s->work_dir, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "bad --work_dir: %s", reason);
+		return -1;
+	}
+	if (o->resources != NULL &&
+	    res_parse(&s->resources, o->resources, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "bad --resources: %s", reason);
+		return -1;
+	}
+	detect_resources(&s->resources, s->work_dir);
+	attrs_init(&attrs);
+	if (o->attributes != NULL && attrs_parse(&attrs, o->attributes, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "bad --attributes: %s", reason);
+		attrs_free(&attrs);
+		return -1;
+	}
+	buf_init(&b, 0);
+	attrs_format(&attrs, &b);
+	s->attributes = buf_detach(&b);
+	attrs_free(&attrs);
+	s->hostname = pick_hostname(o);
+	return 0;
+}
+
+static void
+settled_free(struct settled *s)
+{
+	free(s->hostname);
+	free(s->work_dir);
+	free(s->attributes);
+	res_free(&s->resources);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct settled s;
+	struct agent_config cfg;
+	int help = 0, first_arg = 0, level;
+	char err[ERR_MAX];
+	struct loop *loop;
+	struct agent *a;
+
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	res_init(&s.resources);
+	o.shutdown_grace_ms = AGENT_DEFAULT_SHUTDOWN_GRACE_MS;
+	struct flag flags[] = {
+		{ "master", FLAG_STRING, &o.master, "host:port of the master (required)", 0 },
+		{ "ip", FLAG_STRING, &o.ip, "IP address of this node, reported when --hostname is unset", 0 },
+		{ "hostname", FLAG_STRING, &o.hostname,
+		  "hostname to report to the master (default: the system's)", 0 },
+		{ "work_dir", FLAG_STRING, &o.work_dir,
+		  "directory for task sandboxes (default " AGENT_DEFAULT_WORK_DIR ")", 0 },
+		{ "resources", FLAG_STRING, &o.resources,
+		  "resources to offer, e.g. cpus:2;mem:1024;ports:[31000-32000] (missing ones detected)", 0 },
+		{ "attributes", FLAG_STRING, &o.attributes, "attributes, e.g. rack:r1;zone:a", 0 },
+		{ "executor_shutdown_grace_period", FLAG_DURATION, &o.shutdown_grace_ms,
+		  "time tasks get between SIGTERM and SIGKILL when the agent or a framework shuts down", 0 },
+		{ "log_level", FLAG_STRING, &o.log_level, "error, warning, info or debug (default info)", 0 },
+		{ "quiet", FLAG_BOOL, &o.quiet, "log warnings and errors only", 0 },
+	};
+	size_t nflags = sizeof(flags) / sizeof(flags[0]);
+
+	log_init(argv[0], LOG_LEVEL_INFO);
+	if (flags_parse(flags, nflags, argc, argv, AGENTD_ENV_PREFIX, &first_arg, &help, err,
+	        sizeof(err)) == -1) {
+		flags_free(flags, nflags);
+		fatalx("%s (try --help)", err);
+	}
+	if (help) {
+		flags_usage(flags, nflags, "agentd", "--master=HOST:PORT [--flag=value ...]");
+		flags_free(flags, nflags);
+		return 0;
+	}
+	if (first_arg < argc)
+		snprintf(err, sizeof(err), "unexpected argument '%s' (try --help)", argv[first_arg]);
+	else if (o.log_level != NULL && log_level_parse(o.log_level) == -1)
+		snprintf(err, sizeof(err), "bad value '%s' for --log_level: expected error, warning, "
+		    "info or debug", o.log_level);
+	else
+		err[0] = '\0';
+	if (err[0] != '\0' || settle(&o, &s, err, sizeof(err)) == -1) {
+		settled_free(&s);
+		flags_free(flags, nflags);
+		fatalx("%s", err);
+	}
+	level = o.log_level != NULL ? log_level_parse(o.log_level) : LOG_LEVEL_INFO;
+	if (o.quiet && level > LOG_LEVEL_WARN)
+		level = LOG_LEVEL_WARN;
+	log_set_level((enum log_level)level);
+
+	cfg.master = o.master;
+	cfg.master_host = s.master_host;
+	cfg.master_port = s.master_port;
+	cfg.hostname = s.hostname;
+	cfg.work_dir = s.work_dir;
+	cfg.resources = &s.resources;
+	cfg.attributes = s.attributes;
+	cfg.executor_shutdown_grace_period_ms = o.shutdown_grace_ms;
+
+	loop = loop_new();
+	a = agent_new(loop, &cfg, err, sizeof(err));
+	if (a == NULL || loop_signal(loop, SIGTERM, on_stop_signal, a) == -1 ||
+	    loop_signal(loop, SIGINT, on_stop_signal, a) == -1 ||
+	    loop_signal(loop, SIGHUP, on_hup, a) == -1) {
+		if (a != NULL)
+			snprintf(err, sizeof(err), "cannot install signal handlers: %s", strerror(errno));
+		agent_free(a);
+		loop_free(loop);
+		settled_free(&s);
+		flags_free(flags, nflags);
+		fatalx("%s", err);
+	}
+	settled_free(&s);
+	agent_start(a);
+	loop_run(loop);
+	log_info("agent stopped");
+	agent_free(a);
+	loop_free(loop);
+	flags_free(flags, nflags);
+	return 0;
+}

@@ -1,0 +1,200 @@
+/*
+ * bench/loadagents.c: poses as N agents against a master, to measure how
+ * fast it registers them and what holding them costs it. Each simulated
+ * agent opens a protocol connection, says HELLO, registers with small
+ * resources and then answers every PING, as a real agent does, for the
+ * given number of seconds.
+ *
+ *   loadagents HOST:PORT AGENTS SECONDS
+ *
+ * Prints `name value unit` lines: agents registered, registrations per
+ * second, time to register them all, pings answered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "proto.h"
+#include "xmem.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define AGENT_OUT_MAX (1u << 20)
+/* Open connections in batches so the master's accept queue is not overrun. */
+#define CONNECT_BATCH 100
+
+struct bench {
+	struct loop *loop;
+	char host[256];
+	int port;
+	int want;
+	int started;
+	int registered;
+	int closed;
+	long long pongs;
+	int64_t t_first, t_last;
+};
+
+struct sim_agent {
+	struct bench *b;
+	int index;
+	int registered;
+};
+
+static void
+send_line(struct conn *c, struct buf *b)
+{
+	if (proto_end(b) == 0)
+		conn_send(c, b->data, b->len);
+}
+
+static void
+on_connect(struct conn *c, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct buf b;
+	char host[64];
+
+	buf_init(&b, PROTO_LINE_MAX + 2);
+	proto_begin(&b, "HELLO");
+	proto_add_int(&b, "version", PROTO_VERSION);
+	proto_add(&b, "kind", "agent");
+	send_line(c, &b);
+	buf_reset(&b);
+	snprintf(host, sizeof(host), "sim-%05d", a->index);
+	proto_begin(&b, "REGISTER_AGENT");
+	proto_add(&b, "hostname", host);
+	proto_add(&b, "port", "0");
+	proto_add(&b, "resources", "cpus:4;mem:4096;disk:10000;ports:[31000-32000]");
+	proto_add(&b, "attributes", "rack:sim");
+	proto_add(&b, "version", "bench");
+	send_line(c, &b);
+	buf_free(&b);
+}
+
+static void
+on_line(struct conn *c, char *line, size_t len, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct bench *b = a->b;
+	struct proto_msg m;
+	char err[256];
+
+	proto_msg_init(&m);
+	if (proto_parse(line, len, &m, err, sizeof(err)) < 0) {
+		proto_msg_free(&m);
+		return;
+	}
+	if (strcmp(m.verb, "AGENT_REGISTERED") == 0 && !a->registered) {
+		a->registered = 1;
+		b->registered++;
+		b->t_last = compat_monotonic_ms();
+		if (b->registered == b->want)
+			fprintf(stderr, "loadagents: all %d agents registered\n", b->want);
+	} else if (strcmp(m.verb, "PING") == 0) {
+		struct buf out;
+		buf_init(&out, 256);
+		proto_begin(&out, "PONG");
+		if (proto_get(&m, "seq"))
+			proto_add(&out, "seq", proto_get(&m, "seq"));
+		send_line(c, &out);
+		buf_free(&out);
+		b->pongs++;
+	}
+	proto_msg_free(&m);
+}
+
+static void
+on_close(struct conn *c, const char *reason, void *arg)
+{
+	struct sim_agent *a = arg;
+	(void)c;
+	if (a->b->closed++ == 0)
+		fprintf(stderr, "loadagents: agent %d disconnected: %s\n", a->index, reason);
+	free(a);
+}
+
+static const struct conn_ops agent_ops = {
+	.on_line = on_line,
+	.on_connect = on_connect,
+	.on_close = on_close,
+};
+
+static void
+connect_batch(struct loop *loop, void *arg)
+{
+	struct bench *b = arg;
+	char err[256];
+
+	for (int i = 0; i < CONNECT_BATCH && b->started < b->want; i++) {
+		struct sim_agent *a = xcalloc(1, sizeof(*a));
+		a->b = b;
+		a->index = b->started++;
+		if (!conn_connect(loop, b->host, b->port, CONNECT_TIMEOUT_MS, &agent_ops, a,
+		                  PROTO_LINE_MAX, AGENT_OUT_MAX, err, sizeof(err))) {
+			fprintf(stderr, "loadagents: %s\n", err);
+			free(a);
+		}
+	}
+	if (b->started < b->want)
+		loop_timer_add(loop, 1, connect_batch, b);
+}
+
+static void
+stop(struct loop *loop, void *arg)
+{
+	(void)arg;
+	loop_stop(loop);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b;
+	char err[256];
+	struct rlimit rl;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: loadagents HOST:PORT AGENTS SECONDS\n");
+		return 2;
+	}
+	memset(&b, 0, sizeof(b));
+	log_init("loadagents", LOG_LEVEL_WARN);
+	if (net_parse_hostport(argv[1], 5050, b.host, sizeof(b.host), &b.port, err,
+	                       sizeof(err)) < 0) {
+		fprintf(stderr, "loadagents: %s\n", err);
+		return 2;
+	}
+	b.want = atoi(argv[2]);
+	int seconds = atoi(argv[3]);
+	if (b.want <= 0 || seconds <= 0) {
+		fprintf(stderr, "loadagents: AGENTS and SECONDS must be positive\n");
+		return 2;
+	}
+	/* One descriptor per simulated agent. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	b.loop = loop_new();
+	b.t_first = compat_monotonic_ms();
+	connect_batch(b.loop, &b);
+	loop_timer_add(b.loop, (int64_t)seconds * 1000, stop, &b);
+	loop_run(b.loop);
+
+	double secs = (double)(b.t_last - b.t_first) / 1000.0;
+	printf("agents_registered %d agents\n", b.registered);
+	printf("agent_register_time %.1f ms\n", secs * 1000.0);
+	printf("agent_registrations_per_sec %.0f agents/s\n", secs > 0 ? b.registered / secs : 0.0);
+	printf("agent_pings_answered %lld pings\n", b.pongs);
+	printf("agent_disconnects %d agents\n", b.closed);
+	loop_free(b.loop);
+	return b.registered == b.want ? 0 : 1;
+}

@@ -1,0 +1,173 @@
+# build.mk: every build rule. Run through the top Makefile, which makes sure
+# config.mk (from ./configure) exists first. Objects are built next to their
+# sources and the programs are left at the top.
+# Portable to GNU make and bmake: suffix rules and explicit link lines only.
+
+CONFIG_MK = config.mk
+include $(CONFIG_MK)
+
+DESTDIR =
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+PLUGINDIR = $(PREFIX)/lib/mesos/plugins
+INCDIR = $(PREFIX)/include/mesos
+MANDIR = $(PREFIX)/share/man
+
+# Every object depends on every header: simple, portable, never stale.
+HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
+	launcher.h log.h loop.h map.h master.h net.h proto.h res.h xmem.h \
+	config.h tests/check.h
+
+COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
+	flags.o json.o http.o id.o map.o
+MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
+	master_task.o master_http.o alloc.o
+AGENTD_OBJS = agentd.o agent.o launcher.o
+MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o
+
+PROGS = mesosd agentd mesosctl
+
+TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
+	tests/test_res tests/test_flags tests/test_json tests/test_http \
+	tests/test_alloc
+TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
+	tests/test_proto.o tests/test_res.o tests/test_flags.o \
+	tests/test_json.o tests/test_http.o tests/test_alloc.o
+TOOLS = tests/peer
+TOOL_OBJS = tests/peer.o
+
+BENCH = bench/loadagents bench/alloc_bench
+BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o
+
+# ---- plugins ---------------------------------------------------------------
+# Frameworks are dlopen()ed plugins: plugins/NAME.c -> plugins/NAME.so.
+# List each one here as plugins/NAME.so; the .c.so rule below builds it.
+PLUGINS =
+# ---------------------------------------------------------------------------
+
+ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
+	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS)
+
+# Programs get the static flag; plugins must not.
+LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
+
+.SUFFIXES:
+.SUFFIXES: .c .o .so
+
+.c.o:
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.c.so:
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
+
+.PHONY: all tests plugins check bench install uninstall clean distclean run
+
+all: $(PROGS) $(PLUGINS)
+
+plugins: $(PLUGINS)
+
+$(ALL_OBJS) $(PLUGINS): $(HDRS)
+
+mesosd: $(MESOSD_OBJS) $(COMMON_OBJS)
+	$(LINK) -o $@ $(MESOSD_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+agentd: $(AGENTD_OBJS) $(COMMON_OBJS)
+	$(LINK) -o $@ $(AGENTD_OBJS) $(COMMON_OBJS) $(LIBS)
+
+mesosctl: $(MESOSCTL_OBJS) $(COMMON_OBJS)
+	$(LINK) -o $@ $(MESOSCTL_OBJS) $(COMMON_OBJS) $(LIBS)
+
+# ---- unit tests and test tools ---------------------------------------------
+tests: $(TESTS) $(TOOLS)
+
+tests/test_buf: tests/test_buf.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_buf.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_loop: tests/test_loop.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_loop.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_conn: tests/test_conn.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_conn.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_proto: tests/test_proto.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_proto.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_res: tests/test_res.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_res.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_flags: tests/test_flags.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_flags.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_json: tests/test_json.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_json.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_http: tests/test_http.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_http.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_alloc: tests/test_alloc.o alloc.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_alloc.o alloc.o $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+tests/peer: tests/peer.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/peer.o $(COMMON_OBJS) $(LIBS)
+
+check: all tests
+	sh tests/run.sh
+
+# ---- benchmarks ------------------------------------------------------------
+bench/loadagents: bench/loadagents.o $(COMMON_OBJS)
+	$(LINK) -o $@ bench/loadagents.o $(COMMON_OBJS) $(LIBS)
+
+bench/alloc_bench: bench/alloc_bench.o alloc.o $(COMMON_OBJS)
+	$(LINK) -o $@ bench/alloc_bench.o alloc.o $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+bench: all $(BENCH)
+	sh bench/run.sh
+
+run: all
+	sh local-cluster.sh
+
+# ---- install ---------------------------------------------------------------
+# Plugins, the plugin header and man pages are each installed only if present.
+install: all
+	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	cp mesosd agentd $(DESTDIR)$(SBINDIR)/
+	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
+	cp mesosctl $(DESTDIR)$(BINDIR)/
+	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
+	for f in plugins/*.so; do \
+		if [ -f "$$f" ]; then \
+			mkdir -p $(DESTDIR)$(PLUGINDIR) && \
+			cp "$$f" $(DESTDIR)$(PLUGINDIR)/ && \
+			chmod 755 $(DESTDIR)$(PLUGINDIR)/"$${f#plugins/}" || exit 1; \
+		fi; \
+	done
+	if [ -f plugins/framework.h ]; then \
+		mkdir -p $(DESTDIR)$(INCDIR) && \
+		cp plugins/framework.h $(DESTDIR)$(INCDIR)/ && \
+		chmod 644 $(DESTDIR)$(INCDIR)/framework.h; \
+	fi
+	for m in mesosd.8 agentd.8 mesosctl.1 docs/mesosd.8 docs/agentd.8 docs/mesosctl.1; do \
+		if [ -f "$$m" ]; then \
+			sec=$${m##*.}; \
+			mkdir -p $(DESTDIR)$(MANDIR)/man$$sec && \
+			cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
+			chmod 644 $(DESTDIR)$(MANDIR)/man$$sec/"$${m##*/}" || exit 1; \
+		fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
+	rm -f $(DESTDIR)$(BINDIR)/mesosctl
+	rm -f $(DESTDIR)$(PLUGINDIR)/*.so
+	rm -f $(DESTDIR)$(INCDIR)/framework.h
+	rm -f $(DESTDIR)$(MANDIR)/man8/mesosd.8 $(DESTDIR)$(MANDIR)/man8/agentd.8
+	rm -f $(DESTDIR)$(MANDIR)/man1/mesosctl.1
+	rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/mesos $(DESTDIR)$(INCDIR) 2>/dev/null || true
+
+# ---- cleaning --------------------------------------------------------------
+clean:
+	rm -f *.o tests/*.o bench/*.o plugins/*.o plugins/*.so
+	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH)
+
+distclean: clean
+	rm -f config.mk config.h config.log

@@ -1,0 +1,682 @@
+/*
+ * launcher.c: owns everything between "start this command" and a running
+ * process: sandbox directories, the task's environment, fork/exec with
+ * limits, reaping, and signals to a task's process group.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "launcher.h"
+#include "res.h"
+#include "xmem.h"
+
+extern char **environ;
+
+#define UUID_BYTES 16
+#define FIRST_FREE_FD 3               /* descriptors below this are the task's stdio */
+#define ENV_INITIAL_CAP 16
+#define AGENT_ENV_PREFIX "MESOS_"     /* variables that configure agentd, not its tasks */
+#define CHILD_MSG_MAX 512             /* one error line written by the child before _exit */
+#define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or the cwd */
+#define RESOLVE_SYMLINKS_MAX 40       /* links followed in one lookup, as Linux allows */
+#define PATH_PREVIEW 64               /* bytes of a peer's path quoted back in an error */
+#define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
+#define BYTES_PER_MB (1024ull * 1024ull)
+
+int
+launcher_mkdirs(const char *path, char *err, size_t errlen)
+{
+	char *copy;
+	struct stat st;
+	size_t len;
+
+	if (path == NULL || path[0] == '\0') {
+		snprintf(err, errlen, "empty directory path");
+		return -1;
+	}
+	copy = xstrdup(path);
+	len = strlen(copy);
+	/* Walk the prefixes: each '/' ends one directory to make. */
+	for (size_t i = 1; i <= len; i++) {
+		if (copy[i] != '/' && copy[i] != '\0')
+			continue;
+		if (copy[i - 1] == '/')
+			continue;   /* "a//b" */
+		char saved = copy[i];
+		copy[i] = '\0';
+		if (mkdir(copy, LAUNCHER_DIR_MODE) == -1) {
+			int e = errno;
+			if (e != EEXIST || stat(copy, &st) == -1 || !S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "cannot create directory '%s': %s", copy,
+				    e == EEXIST ? "not a directory" : strerror(e));
+				free(copy);
+				return -1;
+			}
+		}
+		copy[i] = saved;
+	}
+	free(copy);
+	return 0;
+}
+
+static void
+random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
+{
+	unsigned char b[UUID_BYTES];
+
+	compat_random_bytes(b, sizeof(b));
+	/* RFC 4122 version 4 and variant bits, so the ID reads as the UUID Mesos would use. */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, LAUNCHER_RUN_ID_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+	    b[14], b[15]);
+}
+
+char *
+launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *framework_id,
+                        const char *executor_id, char *err, size_t errlen)
+{
+	char run_id[LAUNCHER_RUN_ID_LEN + 1];
+	char *runs, *dir, *tmp_link, *latest;
+
+	runs = xstrfmt("%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent_id,
+	    framework_id, executor_id);
+	if (launcher_mkdirs(runs, err, errlen) == -1) {
+		free(runs);
+		return NULL;
+	}
+	random_uuid(run_id);
+	dir = xstrfmt("%s/%s", runs, run_id);
+	if (mkdir(dir, LAUNCHER_DIR_MODE) == -1) {
+		snprintf(err, errlen, "cannot create sandbox '%s': %s", dir, strerror(errno));
+		free(runs);
+		free(dir);
+		return NULL;
+	}
+	/* A new link renamed over the old one: readers never see "latest" missing. */
+	tmp_link = xstrfmt("%s/.%s.%s", runs, LAUNCHER_LATEST, run_id);
+	latest = xstrfmt("%s/%s", runs, LAUNCHER_LATEST);
+	if (symlink(run_id, tmp_link) == -1 || rename(tmp_link, latest) == -1) {
+		snprintf(err, errlen, "cannot link '%s': %s", latest, strerror(errno));
+		unlink(tmp_link);
+		free(tmp_link);
+		free(latest);
+		free(runs);
+		free(dir);
+		return NULL;
+	}
+	free(tmp_link);
+	free(latest);
+	free(runs);
+	return dir;
+}
+
+static int
+has_dotdot_component(const char *path)
+{
+	const char *p = path;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/*
+ * realpath() is XSI, outside the POSIX base we build against, so resolve
+ * by hand: walk the components, follow symlinks with readlink, and apply
+ * ".." to what has been resolved so far, as the kernel would.
+ */
+static char *
+resolve_path(const char *path, int *errnum)
+{
+	char target[RESOLVE_LINK_MAX];
+	char *pending, *out = xstrdup("");
+	const char *rest;
+	int links = 0;
+
+	if (path[0] == '/') {
+		pending = xstrdup(path);
+	} else {
+		char cwd[RESOLVE_LINK_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			*errnum = errno;
+			free(out);
+			return NULL;
+		}
+		pending = xstrfmt("%s/%s", cwd, path);
+	}
+	rest = pending;
+	for (;;) {
+		struct stat st;
+		const char *end;
+		char *candidate;
+		size_t n;
+
+		while (*rest == '/')
+			rest++;
+		if (*rest == '\0')
+			break;
+		end = strchr(rest, '/');
+		n = end ? (size_t)(end - rest) : strlen(rest);
+		if (n == 1 && rest[0] == '.') {
+			rest += n;
+			continue;
+		}
+		if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+			char *slash = strrchr(out, '/');
+			if (slash != NULL)
+				*slash = '\0';
+			rest += n;
+			continue;
+		}
+		candidate = xstrfmt("%s/%.*s", out, (int)n, rest);
+		if (lstat(candidate, &st) == -1) {
+			*errnum = errno;
+			free(candidate);
+			goto fail;
+		}
+		rest += n;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t len = readlink(candidate, target, sizeof(target) - 1);
+			char *next;
+
+			free(candidate);
+			if (len < 0) {
+				*errnum = errno;
+				goto fail;
+			}
+			if (++links > RESOLVE_SYMLINKS_MAX || (size_t)len >= sizeof(target) - 1) {
+				*errnum = links > RESOLVE_SYMLINKS_MAX ? ELOOP : ENAMETOOLONG;
+				goto fail;
+			}
+			target[len] = '\0';
+			/* The link's text replaces its component; an absolute one restarts at the root. */
+			if (target[0] == '/')
+				out[0] = '\0';
+			next = xstrfmt("%s%s", target, rest);
+			free(pending);
+			pending = next;
+			rest = pending;
+			continue;
+		}
+		free(out);
+		out = candidate;
+		if (*rest != '\0' && !S_ISDIR(st.st_mode)) {
+			*errnum = ENOTDIR;
+			goto fail;
+		}
+	}
+	free(pending);
+	if (out[0] == '\0') {
+		free(out);
+		out = xstrdup("/");
+	}
+	return out;
+fail:
+	free(pending);
+	free(out);
+	return NULL;
+}
+
+char *
+launcher_sandbox_resolve(const char *sandbox, const char *path, char *err, size_t errlen)
+{
+	char *root, *full, *real;
+	size_t rootlen;
+	int e = 0;
+
+	if (path == NULL || path[0] == '\0') {
+		snprintf(err, errlen, "empty path");
+		return NULL;
+	}
+	if (path[0] == '/' || has_dotdot_component(path)) {
+		snprintf(err, errlen, "path outside the sandbox");
+		return NULL;
+	}
+	root = resolve_path(sandbox, &e);
+	if (root == NULL) {
+		snprintf(err, errlen, "sandbox is gone: %s", strerror(e));
+		return NULL;
+	}
+	full = xstrfmt("%s/%s", root, path);
+	real = resolve_path(full, &e);
+	free(full);
+	if (real == NULL) {
+		if (e == ENOENT || e == ENOTDIR)
+			snprintf(err, errlen, "no such file '%s'", path);
+		else
+			snprintf(err, errlen, "cannot resolve '%s': %s", path, strerror(e));
+		free(root);
+		return NULL;
+	}
+	rootlen = strlen(root);
+	if (strncmp(real, root, rootlen) != 0 || (real[rootlen] != '/' && real[rootlen] != '\0')) {
+		snprintf(err, errlen, "path outside the sandbox");
+		free(root);
+		free(real);
+		return NULL;
+	}
+	free(root);
+	return real;
+}
+
+int
+launcher_sandbox_read(const char *sandbox, const char *path, uint64_t offset, size_t max,
+                      struct launcher_chunk *out, char *err, size_t errlen)
+{
+	char *resolved = launcher_sandbox_resolve(sandbox, path, err, errlen);
+	struct stat st;
+	int fd;
+
+	out->data = NULL;
+	out->len = 0;
+	out->size = 0;
+	if (resolved == NULL)
+		return -1;
+	/* O_NOFOLLOW and O_NONBLOCK: a link or FIFO swapped in by the task gets an error, not us stuck. */
+	fd = open(resolved, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	free(resolved);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot open '%.*s': %s", PATH_PREVIEW, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%.*s' is not a regular file", PATH_PREVIEW, path);
+		close(fd);
+		return -1;
+	}
+	out->size = (uint64_t)st.st_size;
+	if (offset < out->size && max > 0) {
+		size_t want = out->size - offset < max ? (size_t)(out->size - offset) : max;
+		ssize_t got;
+
+		out->data = xmalloc(want);
+		got = pread(fd, out->data, want, (off_t)offset);
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read '%.*s': %s", PATH_PREVIEW, path, strerror(errno));
+			free(out->data);
+			out->data = NULL;
+			close(fd);
+			return -1;
+		}
+		out->len = (size_t)got;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+env_append(struct launcher_env *e, char *entry)
+{
+	size_t namelen = strcspn(entry, "=");
+
+	for (size_t i = 0; i < e->n; i++) {
+		if (strncmp(e->vars[i], entry, namelen) == 0 && e->vars[i][namelen] == '=') {
+			free(e->vars[i]);
+			e->vars[i] = entry;
+			return;
+		}
+	}
+	if (e->n + 2 > e->cap) {
+		e->cap = e->cap ? e->cap * 2 : ENV_INITIAL_CAP;
+		e->vars = xreallocarray(e->vars, e->cap, sizeof(*e->vars));
+	}
+	e->vars[e->n++] = entry;
+	e->vars[e->n] = NULL;
+}
+
+void
+launcher_env_init(struct launcher_env *e, int inherit)
+{
+	e->vars = NULL;
+	e->n = 0;
+	e->cap = 0;
+	if (!inherit || environ == NULL)
+		return;
+	for (char **v = environ; *v != NULL; v++) {
+		if (strncmp(*v, AGENT_ENV_PREFIX, strlen(AGENT_ENV_PREFIX)) == 0 || strchr(*v, '=') == NULL)
+			continue;
+		env_append(e, xstrdup(*v));
+	}
+}
+
+void
+launcher_env_set(struct launcher_env *e, const char *name, const char *value)
+{
+	env_append(e, xstrfmt("%s=%s", name, value));
+}
+
+int
+launcher_env_put(struct launcher_env *e, const char *entry, size_t len, char *err, size_t errlen)
+{
+	const char *eq = memchr(entry, '=', len);
+
+	if (eq == NULL || eq == entry) {
+		snprintf(err, errlen, "bad env entry '%.*s': expected NAME=value", (int)(len > 64 ? 64 : len),
+		    entry);
+		return -1;
+	}
+	if (memchr(entry, '\0', len) != NULL) {
+		snprintf(err, errlen, "bad env entry: it contains a NUL byte");
+		return -1;
+	}
+	env_append(e, xstrndup(entry, len));
+	return 0;
+}
+
+const char *
+launcher_env_get(const struct launcher_env *e, const char *name)
+{
+	size_t namelen = strlen(name);
+
+	for (size_t i = 0; i < e->n; i++)
+		if (strncmp(e->vars[i], name, namelen) == 0 && e->vars[i][namelen] == '=')
+			return e->vars[i] + namelen + 1;
+	return NULL;
+}
+
+void
+launcher_env_ports(struct launcher_env *e, const struct res *r, size_t max)
+{
+	char name[PORT_TEXT_MAX], val[PORT_TEXT_MAX];
+	struct buf ports;
+	size_t n = 0;
+
+	buf_init(&ports, 0);
+	for (size_t i = 0; i < r->n && n < max; i++) {
+		const struct res_item *it = &r->items[i];
+		if (it->type != RES_RANGES || strcmp(it->name, "ports") != 0)
+			continue;
+		for (size_t j = 0; j < it->nranges && n < max; j++) {
+			for (uint64_t p = it->ranges[j].begin; n < max; p++) {
+				snprintf(name, sizeof(name), "PORT%zu", n);
+				snprintf(val, sizeof(val), "%llu", (unsigned long long)p);
+				launcher_env_set(e, name, val);
+				if (n == 0)
+					launcher_env_set(e, "PORT", val);
+				buf_printf(&ports, "%s%s", n ? "," : "", val);
+				n++;
+				if (p == it->ranges[j].end)
+					break;   /* before p++ can wrap at UINT64_MAX */
+			}
+		}
+	}
+	if (n > 0)
+		launcher_env_set(e, "PORTS", ports.data);
+	buf_free(&ports);
+}
+
+uint64_t
+launcher_mem_bytes(const struct res *r)
+{
+	int64_t mem = res_scalar(r, "mem");
+	uint64_t whole, frac;
+
+	if (mem <= 0)
+		return 0;
+	whole = (uint64_t)mem / RES_SCALAR_ONE;
+	frac = (uint64_t)mem % RES_SCALAR_ONE;
+	if (whole >= UINT64_MAX / BYTES_PER_MB)
+		return 0;
+	return whole * BYTES_PER_MB + frac * BYTES_PER_MB / RES_SCALAR_ONE;
+}
+
+void
+launcher_env_free(struct launcher_env *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->vars[i]);
+	free(e->vars);
+	e->vars = NULL;
+	e->n = e->cap = 0;
+}
+
+/* Open a file for the child and move it above the stdio numbers, close-on-exec. */
+static int
+open_high(const char *path, int flags, char *err, size_t errlen)
+{
+	int fd = open(path, flags | O_CLOEXEC, LAUNCHER_FILE_MODE);
+	int high;
+
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd >= FIRST_FREE_FD)
+		return fd;
+	/* The agent may run with stdio closed; a low fd would be clobbered by the dup2s. */
+	high = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_FREE_FD);
+	close(fd);
+	if (high == -1)
+		snprintf(err, errlen, "cannot move descriptor of '%s': %s", path, strerror(errno));
+	return high;
+}
+
+/* Async-signal-safe pieces for the child between fork and exec. */
+static void
+child_write(const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, s, len);
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+child_fail(const char *what, int errnum)
+{
+	char msg[CHILD_MSG_MAX];
+
+	/* strerror is safe enough here: agentd is single-threaded, so no lock is held across fork. */
+	snprintf(msg, sizeof(msg), "agentd: %s: %s\n", what, strerror(errnum));
+	child_write(msg);
+	_exit(LAUNCHER_EXEC_FAILED_STATUS);
+}
+
+/* The agent ignores or catches these; exec keeps ignored ones ignored, so reset them. */
+static const int child_reset_signals[] = {
+	SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM,
+};
+
+static void
+child_setup_and_exec(const struct launcher_spec *spec, int in_fd, int out_fd, int err_fd)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	sigset_t none;
+	char *const argv[] = { (char *)"sh", (char *)"-c", (char *)spec->command, NULL };
+
+	/* stderr first, so every later failure lands in the sandbox's stderr file. */
+	if (dup2(err_fd, STDERR_FILENO) == -1)
+		_exit(LAUNCHER_EXEC_FAILED_STATUS);
+	if (dup2(in_fd, STDIN_FILENO) == -1)
+		child_fail("dup2 stdin", errno);
+	if (dup2(out_fd, STDOUT_FILENO) == -1)
+		child_fail("dup2 stdout", errno);
+	if (setsid() == -1)
+		child_fail("setsid", errno);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(child_reset_signals) / sizeof(child_reset_signals[0]); i++)
+		sigaction(child_reset_signals[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		child_fail("setrlimit RLIMIT_CORE", errno);
+	if (spec->mem_bytes > 0) {
+		rlim_t lim = (rlim_t)spec->mem_bytes;
+		if ((uint64_t)lim != spec->mem_bytes)
+			lim = RLIM_INFINITY;
+		rl.rlim_cur = rl.rlim_max = lim;
+		if (setrlimit(RLIMIT_AS, &rl) == -1)
+			child_fail("setrlimit RLIMIT_AS", errno);
+	}
+	if (chdir(spec->sandbox) == -1)
+		child_fail("chdir to the sandbox", errno);
+	compat_closefrom(FIRST_FREE_FD);
+	execve(LAUNCHER_SHELL, argv, spec->env);
+	child_fail("exec " LAUNCHER_SHELL, errno);
+}
+
+pid_t
+launcher_start(const struct launcher_spec *spec, char *err, size_t errlen)
+{
+	char *out_path, *err_path;
+	int in_fd = -1, out_fd = -1, err_fd = -1;
+	pid_t pid = -1;
+
+	out_path = xstrfmt("%s/%s", spec->sandbox, LAUNCHER_STDOUT);
+	err_path = xstrfmt("%s/%s", spec->sandbox, LAUNCHER_STDERR);
+	in_fd = open_high("/dev/null", O_RDONLY, err, errlen);
+	if (in_fd != -1)
+		out_fd = open_high(out_path, O_WRONLY | O_CREAT | O_APPEND, err, errlen);
+	if (out_fd != -1)
+		err_fd = open_high(err_path, O_WRONLY | O_CREAT | O_APPEND, err, errlen);
+	if (err_fd != -1) {
+		pid = fork();
+		if (pid == 0)
+			child_setup_and_exec(spec, in_fd, out_fd, err_fd);
+		if (pid == -1)
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+	}
+	if (in_fd != -1)
+		close(in_fd);
+	if (out_fd != -1)
+		close(out_fd);
+	if (err_fd != -1)
+		close(err_fd);
+	free(out_path);
+	free(err_path);
+	return pid;
+}
+
+int
+launcher_reap(pid_t *pid, int *status)
+{
+	for (;;) {
+		pid_t p = waitpid(-1, status, WNOHANG);
+		if (p > 0) {
+			*pid = p;
+			return 1;
+		}
+		if (p == -1 && errno == EINTR)
+			continue;
+		return 0;
+	}
+}
+
+int
+launcher_kill(pid_t pid, int signo)
+{
+	if (pid <= 0)
+		return -1;
+	if (kill(-pid, signo) == 0)
+		return 0;
+	/* Between fork and the child's setsid the group does not exist yet. */
+	if (errno == ESRCH && kill(pid, signo) == 0)
+		return 0;
+	return -1;
+}
+
+void
+launcher_sweep(pid_t pgid)
+{
+	/* ESRCH is the usual answer: nothing was left behind. */
+	if (pgid > 0)
+		(void)kill(-pgid, SIGKILL);
+}
+
+struct signame {
+	int signo;
+	const char *name;
+};
+
+static const struct signame signames[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+	{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" }, { SIGUSR1, "SIGUSR1" },
+	{ SIGUSR2, "SIGUSR2" }, { SIGBUS, "SIGBUS" }, { SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" },
+	{ SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+	{ SIGURG, "SIGURG" },
+#ifdef SIGTRAP
+	{ SIGTRAP, "SIGTRAP" },
+#endif
+#ifdef SIGSYS
+	{ SIGSYS, "SIGSYS" },
+#endif
+#ifdef SIGXCPU
+	{ SIGXCPU, "SIGXCPU" },
+#endif
+#ifdef SIGXFSZ
+	{ SIGXFSZ, "SIGXFSZ" },
+#endif
+#ifdef SIGPROF
+	{ SIGPROF, "SIGPROF" },
+#endif
+#ifdef SIGVTALRM
+	{ SIGVTALRM, "SIGVTALRM" },
+#endif
+};
+
+static const char *
+signal_name(int signo)
+{
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (signames[i].signo == signo)
+			return signames[i].name;
+	return NULL;
+}
+
+void
+launcher_describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		const char *name = signal_name(sig);
+		if (name != NULL)
+			snprintf(buf, len, "killed by signal %d (%s)", sig, name);
+		else
+			snprintf(buf, len, "killed by signal %d", sig);
+	} else {
+		snprintf(buf, len, "ended with wait status %d", status);
+	}
+}
+
+int
+launcher_exit_ok(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}

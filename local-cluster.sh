@@ -1,0 +1,122 @@
+#!/bin/sh
+#
+# local-cluster.sh: a master and two agents on this machine, in the
+# foreground, for trying things out (`make run`). Ctrl-C stops all three.
+# State and logs live in ./.cluster/. MESOS_PORT changes the master's port.
+#
+
+cd "$(dirname "$0")" || exit 1
+
+port=${MESOS_PORT:-5050}
+default_port=5050
+dir=.cluster
+# Seconds each daemon gets to show it is up, and to stop on TERM.
+start_timeout_s=10
+stop_timeout_s=5
+
+for prog in mesosd agentd mesosctl; do
+	if [ ! -x "./$prog" ]; then
+		echo "local-cluster.sh: ./$prog is not built; run make first" >&2
+		exit 1
+	fi
+done
+
+mkdir -p "$dir/master" "$dir/agent1" "$dir/agent2" || exit 1
+
+pids=
+names=
+
+alive () {
+	kill -0 "$1" 2>/dev/null
+}
+
+stop_all () {
+	trap '' INT TERM
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	n=0
+	while [ "$n" -lt "$stop_timeout_s" ]; do
+		left=
+		for p in $pids; do
+			alive "$p" && left=1
+		done
+		[ -z "$left" ] && break
+		sleep 1
+		n=$((n + 1))
+	done
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	echo "cluster stopped; state and logs are in $dir/"
+}
+
+# wait_log NAME PATTERN: until NAME's log has PATTERN, or give up.
+wait_log () {
+	n=0
+	while ! grep -q -- "$2" "$dir/$1.log" 2>/dev/null; do
+		if [ "$n" -ge "$start_timeout_s" ] || ! alive "$3"; then
+			echo "local-cluster.sh: $1 did not come up; the end of $dir/$1.log:" >&2
+			tail -n 20 "$dir/$1.log" >&2
+			stop_all
+			exit 1
+		fi
+		sleep 1
+		n=$((n + 1))
+	done
+}
+
+# launch NAME PROGRAM ARGS...: start one daemon with its log in .cluster/.
+launch () {
+	name=$1
+	shift
+	"$@" > "$dir/$name.log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+	names="$names $name:$pid"
+}
+
+trap 'stop_all; exit 0' INT TERM
+
+master=127.0.0.1:$port
+launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master"
+wait_log master "listening on 127.0.0.1:$port" "$pid"
+
+launch agent1 ./agentd "--master=$master" "--work_dir=$dir/agent1" \
+	--attributes=rack:r1 "--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31999]"
+agent1_pid=$pid
+launch agent2 ./agentd "--master=$master" "--work_dir=$dir/agent2" \
+	--attributes=rack:r2 "--resources=cpus:2;mem:1024;disk:2048;ports:[32000-32999]"
+wait_log agent1 "registered with master as" "$agent1_pid"
+wait_log agent2 "registered with master as" "$pid"
+
+ctl=./mesosctl
+[ "$port" != "$default_port" ] && ctl="./mesosctl --master=$master"
+
+cat <<EOF
+
+A master and two agents are running:
+  master  $master   (http://$master/master/state)
+  agent1  rack:r1   cpus:2 mem:1024 disk:2048 ports:[31000-31999]
+  agent2  rack:r2   cpus:2 mem:1024 disk:2048 ports:[32000-32999]
+Logs are in $dir/*.log. In another terminal, try:
+  $ctl agents
+  $ctl run --name=hello --command='echo hi'
+  $ctl tasks
+  $ctl cat TASK stdout
+Press Ctrl-C to stop the cluster.
+EOF
+
+# Stay in the foreground; if a daemon dies on its own, say so and stop the rest.
+while :; do
+	for entry in $names; do
+		if ! alive "${entry#*:}"; then
+			echo "local-cluster.sh: ${entry%%:*} exited; the end of $dir/${entry%%:*}.log:" >&2
+			tail -n 20 "$dir/${entry%%:*}.log" >&2
+			stop_all
+			exit 1
+		fi
+	done
+	sleep 1
+done

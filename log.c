@@ -1,0 +1,202 @@
+/*
+ * log.c: owns the process-wide log level and program name, and the format of
+ * every diagnostic line: "<UTC ISO-8601 time> prog: level: text" on stderr.
+ */
+#include "log.h"
+#include "compat.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One log line, truncated beyond this; keeps formatting allocation-free. */
+#define LOG_LINE_MAX_BYTES 4096
+/* "2026-11-25T20:01:02.123Z" plus NUL. */
+#define LOG_STAMP_MAX_BYTES 32
+#define LOG_ERRNO_TEXT_MAX_BYTES 256
+#define LOG_MS_PER_SECOND 1000
+
+static const char *log_progname;
+static enum log_level log_level_current = LOG_LEVEL_INFO;
+
+void
+log_init(const char *progname, enum log_level level)
+{
+	const char *slash;
+
+	/* Keep only the basename so logs read the same however we were started. */
+	if (progname != NULL && (slash = strrchr(progname, '/')) != NULL && slash[1] != '\0')
+		progname = slash + 1;
+	log_progname = progname;
+	log_level_current = level;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level_current = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level_current;
+}
+
+int
+log_level_parse(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "error") == 0)
+		return LOG_LEVEL_ERROR;
+	if (strcmp(name, "warn") == 0 || strcmp(name, "warning") == 0)
+		return LOG_LEVEL_WARN;
+	if (strcmp(name, "info") == 0)
+		return LOG_LEVEL_INFO;
+	if (strcmp(name, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	return -1;
+}
+
+static void
+format_stamp(char *out, size_t outlen)
+{
+	double now = compat_wall_time();
+	time_t secs = (time_t)now;   /* truncation is floor: the epoch is behind us */
+	long ms = (long)((now - (double)secs) * LOG_MS_PER_SECOND);
+	struct tm tm;
+	size_t n;
+
+	if (ms < 0 || ms >= LOG_MS_PER_SECOND)
+		ms = 0;
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    (n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	snprintf(out + n, outlen - n, ".%03ldZ", ms);
+}
+
+/*
+ * The whole line is built first and written with one call so lines from
+ * several threads or processes sharing stderr do not interleave.
+ */
+static void
+log_emit(const char *level, int errnum, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX_BYTES];
+	char stamp[LOG_STAMP_MAX_BYTES];
+	char errtext[LOG_ERRNO_TEXT_MAX_BYTES];
+	size_t used = 0;
+	int n;
+
+	format_stamp(stamp, sizeof(stamp));
+	if (log_progname != NULL)
+		n = snprintf(line, sizeof(line), "%s %s: %s: ", stamp, log_progname, level);
+	else
+		n = snprintf(line, sizeof(line), "%s %s: ", stamp, level);
+	if (n > 0)
+		used = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+
+	n = vsnprintf(line + used, sizeof(line) - used, fmt, ap);
+	if (n > 0)
+		used += (size_t)n < sizeof(line) - used ? (size_t)n : sizeof(line) - used - 1;
+
+	if (errnum != 0) {
+		if (strerror_r(errnum, errtext, sizeof(errtext)) != 0)
+			snprintf(errtext, sizeof(errtext), "error %d", errnum);
+		n = snprintf(line + used, sizeof(line) - used, ": %s", errtext);
+		if (n > 0)
+			used += (size_t)n < sizeof(line) - used ? (size_t)n : sizeof(line) - used - 1;
+	}
+
+	/* Reserve room for the newline even when the text was truncated. */
+	if (used >= sizeof(line) - 1)
+		used = sizeof(line) - 2;
+	line[used++] = '\n';
+	line[used] = '\0';
+	fputs(line, stderr);
+	fflush(stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_level_current >= LOG_LEVEL_WARN) {
+		va_start(ap, fmt);
+		log_emit("warning", saved, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_level_current >= LOG_LEVEL_WARN) {
+		va_start(ap, fmt);
+		log_emit("warning", 0, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_level_current >= LOG_LEVEL_INFO) {
+		va_start(ap, fmt);
+		log_emit("info", 0, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (log_level_current >= LOG_LEVEL_DEBUG) {
+		va_start(ap, fmt);
+		log_emit("debug", 0, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit("fatal", saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit("fatal", 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,621 @@
+/*
+ * loop.c: owns the event loop: the one poll() in the project, the fd
+ * watchers, the timer heap and the self-pipe that turns signals into
+ * ordinary callbacks run from the loop.
+ */
+#include "loop.h"
+#include "compat.h"
+#include "xmem.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Signal numbers travel through the self-pipe as one byte each. */
+#define LOOP_SIGNAL_LIMIT 256
+/* Self-pipe bytes drained per read(). */
+#define LOOP_SIGNAL_READ_BYTES 64
+/* First allocation for the watcher, timer and heap arrays (entries). */
+#define LOOP_INITIAL_ENTRIES 16
+/*
+ * A timer id is (reuse count << 32) | (slot index + 1): cancel finds the
+ * slot without a search, and a stale id never matches a reused slot.
+ */
+#define TIMER_GEN_SHIFT 32
+#define TIMER_SLOT_MASK UINT64_C(0xffffffff)
+#define NO_SLOT SIZE_MAX
+
+struct watcher {
+	loop_fd_fn fn;
+	void *arg;
+	uint64_t serial;   /* tells a reused fd number from the one poll() saw */
+	int fd;
+	int events;
+};
+
+/* What poll() reported, copied out so callbacks may reshape the watcher array. */
+struct ready {
+	uint64_t serial;
+	int fd;
+	short revents;
+};
+
+struct timer {
+	loop_timer_fn fn;
+	void *arg;
+	int64_t deadline;
+	uint64_t seq;      /* equal deadlines fire in the order they were added */
+	uint64_t id;       /* 0 while the slot is free */
+	size_t pos;        /* index in the heap; next free slot while free */
+	uint32_t gen;
+};
+
+struct sigreg {
+	loop_signal_fn fn;
+	void *arg;
+	struct sigaction old;   /* the disposition to put back in loop_free */
+	int signo;
+	int owned;              /* our handler writes this signal into our pipe */
+	int pending;
+};
+
+struct loop {
+	struct watcher *w;
+	struct pollfd *pfd;      /* parallel to w, handed to poll() as is */
+	size_t nw, capw;
+	size_t *fdmap;           /* fd -> index + 1 in w, 0 when not watched */
+	size_t nfdmap;
+	struct ready *ready;
+	size_t capready;
+	uint64_t next_serial;
+
+	struct timer *slots;
+	size_t nslots, capslots, free_slot;
+	size_t *heap;            /* slot indices, min-heap by (deadline, seq) */
+	size_t nheap, capheap;
+	uint64_t next_seq;
+
+	struct sigreg *sigs;
+	size_t nsigs, capsigs;
+	int sigpipe[2];
+
+	int64_t now;
+	int stop;
+};
+
+/*
+ * Per process, not per loop: a handler cannot know which loop it serves.
+ * sig_wfd holds the write end + 1 (0 = drop the signal) so that the zero
+ * initialisation is safe.
+ */
+static volatile sig_atomic_t sig_wfd[LOOP_SIGNAL_LIMIT];
+static struct loop *sig_owner[LOOP_SIGNAL_LIMIT];
+
+static void
+on_signal(int signo)
+{
+	int saved = errno;
+	unsigned char byte = (unsigned char)signo;
+	int fd = -1;
+	ssize_t r;
+
+	if (signo > 0 && signo < LOOP_SIGNAL_LIMIT)
+		fd = (int)sig_wfd[signo] - 1;
+	/* A full pipe already holds a wake-up; losing this byte loses nothing. */
+	if (fd >= 0) {
+		r = write(fd, &byte, 1);
+		(void)r;
+	}
+	errno = saved;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t elsize)
+{
+	size_t n = *cap ? *cap : LOOP_INITIAL_ENTRIES;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	*cap = n;
+	return xreallocarray(p, n, elsize);
+}
+
+struct loop *
+loop_new(void)
+{
+	struct loop *l = xcalloc(1, sizeof(*l));
+	struct sigaction sa;
+
+	l->w = grow(NULL, &l->capw, LOOP_INITIAL_ENTRIES, sizeof(*l->w));
+	l->pfd = xreallocarray(NULL, l->capw, sizeof(*l->pfd));
+	l->free_slot = NO_SLOT;
+	l->next_seq = 1;
+	l->sigpipe[0] = l->sigpipe[1] = -1;
+	l->now = compat_monotonic_ms();
+
+	/* A peer that goes away must cost us an EPIPE, not the process. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+	return l;
+}
+
+void
+loop_free(struct loop *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->nsigs; i++) {
+		struct sigreg *r = &l->sigs[i];
+
+		if (!r->owned || sig_owner[r->signo] != l)
+			continue;
+		sig_wfd[r->signo] = 0;
+		sig_owner[r->signo] = NULL;
+		sigaction(r->signo, &r->old, NULL);
+	}
+	/* In a forked child these are the child's copies: the parent keeps its pipe. */
+	if (l->sigpipe[0] >= 0)
+		close(l->sigpipe[0]);
+	if (l->sigpipe[1] >= 0)
+		close(l->sigpipe[1]);
+	free(l->w);
+	free(l->pfd);
+	free(l->fdmap);
+	free(l->ready);
+	free(l->slots);
+	free(l->heap);
+	free(l->sigs);
+	free(l);
+}
+
+/* Index + 1 of fd's watcher, 0 when fd is not watched. */
+static size_t
+watch_slot(const struct loop *l, int fd)
+{
+	if (fd < 0 || (size_t)fd >= l->nfdmap)
+		return 0;
+	return l->fdmap[fd];
+}
+
+static void
+apply_events(struct loop *l, size_t i, int events)
+{
+	short pe = 0;
+
+	events &= LOOP_READ | LOOP_WRITE;
+	if (events & LOOP_READ)
+		pe |= POLLIN;
+	if (events & LOOP_WRITE)
+		pe |= POLLOUT;
+	l->w[i].events = events;
+	/* An idle watcher stays out of poll(): a hung-up peer would wake us forever. */
+	l->pfd[i].fd = events ? l->w[i].fd : -1;
+	l->pfd[i].events = pe;
+	l->pfd[i].revents = 0;
+}
+
+int
+loop_watch(struct loop *l, int fd, int events, loop_fd_fn fn, void *arg)
+{
+	size_t i;
+
+	if (fd < 0 || fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	i = watch_slot(l, fd);
+	if (i == 0) {
+		if ((size_t)fd >= l->nfdmap) {
+			size_t old = l->nfdmap;
+			size_t n = old ? old : LOOP_INITIAL_ENTRIES;
+
+			while (n <= (size_t)fd)
+				n *= 2;
+			l->fdmap = xreallocarray(l->fdmap, n, sizeof(*l->fdmap));
+			memset(l->fdmap + old, 0, (n - old) * sizeof(*l->fdmap));
+			l->nfdmap = n;
+		}
+		if (l->nw == l->capw) {
+			size_t cap = l->capw;
+
+			l->w = grow(l->w, &cap, l->nw + 1, sizeof(*l->w));
+			l->pfd = xreallocarray(l->pfd, cap, sizeof(*l->pfd));
+			l->capw = cap;
+		}
+		i = l->nw++;
+		l->w[i].fd = fd;
+		l->w[i].serial = ++l->next_serial;
+		l->fdmap[fd] = i + 1;
+	} else {
+		i--;
+	}
+	l->w[i].fn = fn;
+	l->w[i].arg = arg;
+	apply_events(l, i, events);
+	return 0;
+}
+
+void
+loop_set_events(struct loop *l, int fd, int events)
+{
+	size_t i = watch_slot(l, fd);
+
+	if (i != 0)
+		apply_events(l, i - 1, events);
+}
+
+void
+loop_unwatch(struct loop *l, int fd)
+{
+	size_t i = watch_slot(l, fd);
+	size_t last;
+
+	if (i == 0)
+		return;
+	i--;
+	last = l->nw - 1;
+	if (i != last) {
+		l->w[i] = l->w[last];
+		l->pfd[i] = l->pfd[last];
+		l->fdmap[l->w[i].fd] = i + 1;
+	}
+	l->nw--;
+	l->fdmap[fd] = 0;
+}
+
+static int
+timer_before(const struct loop *l, size_t a, size_t b)
+{
+	const struct timer *x = &l->slots[a];
+	const struct timer *y = &l->slots[b];
+
+	if (x->deadline != y->deadline)
+		return x->deadline < y->deadline;
+	return x->seq < y->seq;
+}
+
+static void
+heap_put(struct loop *l, size_t pos, size_t slot)
+{
+	l->heap[pos] = slot;
+	l->slots[slot].pos = pos;
+}
+
+static void
+sift_up(struct loop *l, size_t pos)
+{
+	size_t slot = l->heap[pos];
+
+	while (pos > 0) {
+		size_t parent = (pos - 1) / 2;
+
+		if (!timer_before(l, slot, l->heap[parent]))
+			break;
+		heap_put(l, pos, l->heap[parent]);
+		pos = parent;
+	}
+	heap_put(l, pos, slot);
+}
+
+static void
+sift_down(struct loop *l, size_t pos)
+{
+	size_t slot = l->heap[pos];
+
+	for (;;) {
+		size_t child = 2 * pos + 1;
+
+		if (child >= l->nheap)
+			break;
+		if (child + 1 < l->nheap && timer_before(l, l->heap[child + 1], l->heap[child]))
+			child++;
+		if (!timer_before(l, l->heap[child], slot))
+			break;
+		heap_put(l, pos, l->heap[child]);
+		pos = child;
+	}
+	heap_put(l, pos, slot);
+}
+
+static void
+heap_remove(struct loop *l, size_t pos)
+{
+	size_t last = --l->nheap;
+
+	if (pos == last)
+		return;
+	heap_put(l, pos, l->heap[last]);
+	sift_down(l, pos);
+	sift_up(l, pos);
+}
+
+static void
+slot_release(struct loop *l, size_t s)
+{
+	l->slots[s].id = 0;
+	l->slots[s].fn = NULL;
+	l->slots[s].arg = NULL;
+	l->slots[s].pos = l->free_slot;
+	l->free_slot = s;
+}
+
+uint64_t
+loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
+{
+	struct timer *t;
+	size_t s;
+
+	if (after_ms < 0)
+		after_ms = 0;
+	if (l->free_slot != NO_SLOT) {
+		s = l->free_slot;
+		l->free_slot = l->slots[s].pos;
+	} else {
+		l->slots = grow(l->slots, &l->capslots, l->nslots + 1, sizeof(*l->slots));
+		s = l->nslots++;
+		l->slots[s].gen = 0;
+	}
+	t = &l->slots[s];
+	t->fn = fn;
+	t->arg = arg;
+	t->deadline = after_ms > INT64_MAX - l->now ? INT64_MAX : l->now + after_ms;
+	t->seq = l->next_seq++;
+	t->gen++;
+	t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
+
+	l->heap = grow(l->heap, &l->capheap, l->nheap + 1, sizeof(*l->heap));
+	heap_put(l, l->nheap++, s);
+	sift_up(l, l->nheap - 1);
+	return t->id;
+}
+
+void
+loop_timer_cancel(struct loop *l, uint64_t id)
+{
+	uint64_t low = id & TIMER_SLOT_MASK;
+	size_t s;
+
+	if (low == 0 || low > l->nslots)
+		return;
+	s = (size_t)(low - 1);
+	if (l->slots[s].id != id)
+		return;
+	heap_remove(l, l->slots[s].pos);
+	slot_release(l, s);
+}
+
+/*
+ * Fire due timers. Timers added while firing wait for the next iteration,
+ * so a callback re-arming itself at 0 ms cannot starve descriptors.
+ */
+static void
+run_timers(struct loop *l)
+{
+	uint64_t horizon = l->next_seq;
+
+	while (l->nheap > 0) {
+		size_t s = l->heap[0];
+		struct timer *t = &l->slots[s];
+		loop_timer_fn fn;
+		void *arg;
+
+		if (t->deadline > l->now || t->seq >= horizon)
+			break;
+		fn = t->fn;
+		arg = t->arg;
+		heap_remove(l, 0);
+		slot_release(l, s);
+		fn(l, arg);
+	}
+}
+
+static void
+drain_signals(struct loop *l, int fd, int events, void *arg)
+{
+	unsigned char bytes[LOOP_SIGNAL_READ_BYTES];
+	ssize_t n;
+	size_t i, k;
+
+	(void)events;
+	(void)arg;
+	for (;;) {
+		n = read(fd, bytes, sizeof(bytes));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < (size_t)n; i++)
+			for (k = 0; k < l->nsigs; k++)
+				if (l->sigs[k].signo == bytes[i])
+					l->sigs[k].pending = 1;
+	}
+	/* Signals coalesce anyway; one callback per signal per wake-up. */
+	for (k = 0; k < l->nsigs; k++) {
+		if (!l->sigs[k].pending)
+			continue;
+		l->sigs[k].pending = 0;
+		l->sigs[k].fn(l, l->sigs[k].signo, l->sigs[k].arg);
+	}
+}
+
+static struct sigreg *
+find_sig(struct loop *l, int signo)
+{
+	size_t i;
+
+	for (i = 0; i < l->nsigs; i++)
+		if (l->sigs[i].signo == signo)
+			return &l->sigs[i];
+	return NULL;
+}
+
+int
+loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
+{
+	struct sigaction sa, old;
+	struct sigreg *r;
+	struct loop *prev;
+	sig_atomic_t prev_wfd;
+	int added = 0;
+
+	if (signo <= 0 || signo >= LOOP_SIGNAL_LIMIT || fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (l->sigpipe[0] < 0) {
+		if (compat_pipe(l->sigpipe) == -1) {
+			l->sigpipe[0] = l->sigpipe[1] = -1;
+			return -1;
+		}
+		loop_watch(l, l->sigpipe[0], LOOP_READ, drain_signals, NULL);
+	}
+	r = find_sig(l, signo);
+	if (r == NULL) {
+		l->sigs = grow(l->sigs, &l->capsigs, l->nsigs + 1, sizeof(*l->sigs));
+		r = &l->sigs[l->nsigs++];
+		memset(r, 0, sizeof(*r));
+		r->signo = signo;
+		added = 1;
+	}
+	r->fn = fn;
+	r->arg = arg;
+	if (r->owned && sig_owner[signo] == l)
+		return 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
+	prev = sig_owner[signo];
+	prev_wfd = sig_wfd[signo];
+	sig_wfd[signo] = l->sigpipe[1] + 1;
+	if (sigaction(signo, &sa, &old) == -1) {
+		int saved = errno;
+
+		sig_wfd[signo] = prev_wfd;
+		if (added)
+			l->nsigs--;
+		errno = saved;
+		return -1;
+	}
+	/*
+	 * Taking a signal over from another loop (say, the parent's loop in a
+	 * forked child): what that loop would have restored is what we restore.
+	 */
+	if (prev != NULL && prev != l) {
+		struct sigreg *pr = find_sig(prev, signo);
+
+		if (pr != NULL && pr->owned) {
+			r->old = pr->old;
+			pr->owned = 0;
+		} else {
+			r->old = old;
+		}
+	} else {
+		r->old = old;
+	}
+	r->owned = 1;
+	sig_owner[signo] = l;
+	return 0;
+}
+
+int64_t
+loop_now(struct loop *l)
+{
+	return l->now;
+}
+
+static void
+dispatch_fds(struct loop *l)
+{
+	size_t i, n = 0;
+
+	l->ready = grow(l->ready, &l->capready, l->nw, sizeof(*l->ready));
+	for (i = 0; i < l->nw; i++) {
+		if (l->pfd[i].revents == 0 || l->pfd[i].fd < 0)
+			continue;
+		l->ready[n].fd = l->w[i].fd;
+		l->ready[n].serial = l->w[i].serial;
+		l->ready[n].revents = l->pfd[i].revents;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		size_t k = watch_slot(l, l->ready[i].fd);
+		struct watcher *w;
+		short re = l->ready[i].revents;
+		int ev = 0;
+
+		if (k == 0)
+			continue;
+		w = &l->w[k - 1];
+		/* Unwatched and re-watched (or idled) since poll(): not this event's owner. */
+		if (w->serial != l->ready[i].serial || w->events == 0)
+			continue;
+		if ((re & POLLIN) && (w->events & LOOP_READ))
+			ev |= LOOP_READ;
+		if ((re & POLLOUT) && (w->events & LOOP_WRITE))
+			ev |= LOOP_WRITE;
+		if (re & (POLLERR | POLLHUP | POLLNVAL))
+			ev |= LOOP_ERROR;
+		if (ev != 0)
+			w->fn(l, w->fd, ev, w->arg);
+	}
+}
+
+int
+loop_run_once(struct loop *l, int64_t max_wait_ms)
+{
+	int64_t wait = max_wait_ms < 0 ? -1 : max_wait_ms;
+	int n, saved = 0;
+
+	l->now = compat_monotonic_ms();
+	if (l->nheap > 0) {
+		int64_t d = l->slots[l->heap[0]].deadline - l->now;
+
+		if (d < 0)
+			d = 0;
+		if (wait < 0 || d < wait)
+			wait = d;
+	}
+	if (wait > INT_MAX)
+		wait = INT_MAX;
+	n = poll(l->pfd, (nfds_t)l->nw, (int)wait);
+	if (n < 0)
+		saved = errno;
+	l->now = compat_monotonic_ms();
+	if (n > 0)
+		dispatch_fds(l);
+	run_timers(l);
+	if (n < 0 && saved != EINTR) {
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int
+loop_run(struct loop *l)
+{
+	while (!l->stop)
+		loop_run_once(l, -1);
+	/* Cleared on the way out so the loop can be run again. */
+	l->stop = 0;
+	return 0;
+}
+
+void
+loop_stop(struct loop *l)
+{
+	l->stop = 1;
+}

@@ -1,0 +1,464 @@
+/*
+ * master.c: the master's core. It owns the listening socket and every peer
+ * connection, reads each line, checks the handshake and hands the message
+ * to the handler of the peer's kind and verb (tables in master_agent.c,
+ * master_framework.c, master_cli.c). It also owns offers and drives the
+ * allocator. A peer that sends something malformed gets "ERROR reason=..."
+ * and is disconnected; what it had registered stays, exactly as after a
+ * broken TCP connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "loop.h"
+#include "master.h"
+#include "net.h"
+#include "proto.h"
+#include "xmem.h"
+
+/* ---------------------------------------------------------------- sending */
+
+struct buf *
+master_msg(struct master *m, const char *verb)
+{
+	buf_reset(&m->out);
+	proto_begin(&m->out, verb);
+	return &m->out;
+}
+
+void
+master_send(struct master *m, struct peer *p)
+{
+	if (proto_end(&m->out) < 0) {
+		log_warnx("dropping an outgoing message over %d bytes", PROTO_LINE_MAX);
+		return;
+	}
+	if (p && p->conn && !conn_is_closing(p->conn))
+		conn_send(p->conn, m->out.data, m->out.len);
+}
+
+void
+master_peer_error(struct peer *p, const char *reason)
+{
+	struct master *m = p->m;
+
+	log_warnx("peer %s: %s; disconnecting it", conn_peer(p->conn), reason);
+	m->metrics.invalid_messages++;
+	master_msg(m, "ERROR");
+	proto_add(&m->out, "reason", reason);
+	master_send(m, p);
+	conn_close_after_flush(p->conn, reason);
+}
+
+/* ---------------------------------------------------------------- offers */
+
+void
+master_offer_free(struct master *m, struct offer *o)
+{
+	map_del(&m->offers, o->id);
+	map_del(&o->fw->offers, o->id);
+	loop_timer_cancel(m->loop, o->timeout_timer);
+	res_free(&o->resources);
+	free(o->id);
+	free(o);
+}
+
+/* Withdraw an offer: tell the framework, give the resources back unfiltered. */
+void
+master_offer_rescind(struct master *m, struct offer *o, int tell)
+{
+	if (tell && o->fw->peer) {
+		master_msg(m, "RESCIND");
+		proto_add(&m->out, "offer_id", o->id);
+		master_send(m, o->fw->peer);
+	}
+	m->metrics.offers_rescinded++;
+	if (o->fw->alloc && o->agent->alloc)
+		alloc_recover(m->alloc, o->fw->alloc, o->agent->alloc, &o->resources, 0,
+		              loop_now(m->loop));
+	master_offer_free(m, o);
+	master_allocate_soon(m);
+}
+
+static void
+offer_timeout(struct loop *loop, void *arg)
+{
+	struct offer *o = arg;
+	(void)loop;
+	o->timeout_timer = 0;
+	log_info("offer %s to framework %s timed out; rescinding it", o->id, o->fw->id);
+	master_offer_rescind(o->m, o, 1);
+}
+
+void
+master_rescind_framework_offers(struct master *m, struct framework *fw, int tell)
+{
+	struct offer *o;
+	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
+		master_offer_rescind(m, o, tell);
+}
+
+void
+master_rescind_agent_offers(struct master *m, struct agent *a)
+{
+	struct offer *o;
+	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
+		if (o->agent == a)
+			master_offer_rescind(m, o, 1);
+}
+
+static void
+make_offer(struct alloc_fw *afw, struct alloc_agent *aag, const struct res *r, void *arg)
+{
+	struct master *m = arg;
+	struct framework *fw = alloc_fw_user(afw);
+	struct agent *a = alloc_agent_user(aag);
+
+	if (!fw->peer || !a->peer) {
+		/* The allocator should not pick inactive parties; give it straight back. */
+		alloc_recover(m->alloc, afw, aag, r, 0, loop_now(m->loop));
+		return;
+	}
+	struct offer *o = xcalloc(1, sizeof(*o));
+	o->m = m;
+	o->id = xstrfmt("%s-O%llu", m->id, m->next_offer++);
+	o->fw = fw;
+	o->agent = a;
+	res_copy(&o->resources, r);
+	map_put(&m->offers, o->id, o);
+	map_put(&fw->offers, o->id, o);
+	if (m->cfg.offer_timeout_ms > 0)
+		o->timeout_timer = loop_timer_add(m->loop, m->cfg.offer_timeout_ms, offer_timeout, o);
+	m->metrics.offers_sent++;
+
+	struct buf text;
+	buf_init(&text, 0);
+	master_msg(m, "OFFER");
+	proto_add(&m->out, "offer_id", o->id);
+	proto_add(&m->out, "agent_id", a->id);
+	proto_add(&m->out, "hostname", a->hostname);
+	res_format(r, &text);
+	proto_add(&m->out, "resources", text.data ? text.data : "");
+	buf_reset(&text);
+	attrs_format(&a->attributes, &text);
+	proto_add(&m->out, "attributes", text.data ? text.data : "");
+	buf_free(&text);
+	master_send(m, fw->peer);
+}
+
+static void
+run_allocation(struct master *m, int candidates_only)
+{
+	int64_t t0 = compat_monotonic_ms();
+	alloc_run(m->alloc, loop_now(m->loop), candidates_only, make_offer, m);
+	m->metrics.allocation_runs++;
+	m->metrics.allocation_last_ms = (double)(compat_monotonic_ms() - t0);
+}
+
+static void
+allocation_soon_fired(struct loop *loop, void *arg)
+{
+	struct master *m = arg;
+	(void)loop;
+	m->allocation_soon = 0;
+	run_allocation(m, 1);
+}
+
+/* Resources were freed or added: offer them within milliseconds, not at the next interval. */
+void
+master_allocate_soon(struct master *m)
+{
+	if (m->allocation_soon)
+		return;
+	m->allocation_soon = 1;
+	loop_timer_add(m->loop, 0, allocation_soon_fired, m);
+}
+
+static void
+allocation_tick(struct loop *loop, void *arg)
+{
+	struct master *m = arg;
+	run_allocation(m, 0);
+	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/* PING/PONG work the same for every peer kind. */
+static int
+answer_liveness(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	if (strcmp(msg->verb, "PONG") == 0)
+		return 1;      /* any line from an agent already counts as alive */
+	if (strcmp(msg->verb, "PING") != 0)
+		return 0;
+	master_msg(m, "PONG");
+	if (proto_get(msg, "seq"))
+		proto_add(&m->out, "seq", proto_get(msg, "seq"));
+	master_send(m, p);
+	return 1;
+}
+
+static void
+peer_unlink(struct master *m, struct peer *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (m->peers == p)
+		m->peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->prev = p->next = NULL;
+}
+
+static void
+peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	enum proto_kind kind;
+
+	if (strcmp(msg->verb, "HELLO") != 0) {
+		snprintf(m->err, sizeof(m->err), "expected HELLO first, got '%.32s'", msg->verb);
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (proto_check_hello(msg, &kind, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (kind == PROTO_KIND_EXECUTOR) {
+		master_peer_error(p, "executors talk to their agent, not to the master");
+		return;
+	}
+	p->kind = kind;
+	p->hello = 1;
+	conn_set_idle_timeout(p->conn, kind == PROTO_KIND_CLI ? MASTER_CLI_IDLE_TIMEOUT_MS : 0);
+	master_msg(m, "WELCOME");
+	proto_add_int(&m->out, "version", PROTO_VERSION);
+	proto_add(&m->out, "master_id", m->id);
+	master_send(m, p);
+}
+
+static void
+peer_on_line(struct conn *c, char *line, size_t len, void *arg)
+{
+	struct peer *p = arg;
+	struct master *m = p->m;
+	struct proto_msg msg;
+
+	if (!p->hello && http_is_request_line(line)) {
+		/* The first line says HTTP: hand the connection to the HTTP server. */
+		peer_unlink(m, p);
+		conn_set_idle_timeout(c, 0);
+		http_adopt(c, line, master_http_handle, m);
+		free(p);
+		return;
+	}
+	m->metrics.messages_received++;
+	proto_msg_init(&msg);
+	if (proto_parse(line, len, &msg, m->err, sizeof(m->err)) < 0) {
+		char reason[600];
+		snprintf(reason, sizeof(reason), "%s", m->err);
+		master_peer_error(p, reason);
+		proto_msg_free(&msg);
+		return;
+	}
+	if (!p->hello) {
+		peer_hello(m, p, &msg);
+		proto_msg_free(&msg);
+		return;
+	}
+	const struct master_handler *table = p->kind == PROTO_KIND_AGENT ? master_agent_handlers :
+	                                     p->kind == PROTO_KIND_FRAMEWORK ?
+	                                     master_framework_handlers : master_cli_handlers;
+	if (p->agent) {
+		p->agent->missed_pings = 0;
+		p->agent->pong_pending = 0;
+	}
+	const struct master_handler *h;
+	for (h = table; h->verb; h++)
+		if (strcmp(h->verb, msg.verb) == 0)
+			break;
+	if (h->verb) {
+		h->fn(m, p, &msg);
+	} else if (!answer_liveness(m, p, &msg)) {
+		snprintf(m->err, sizeof(m->err), "unknown verb '%.32s' for a %s peer", msg.verb,
+		         proto_kind_name(p->kind));
+		master_peer_error(p, m->err);
+	}
+	proto_msg_free(&msg);
+}
+
+static void
+peer_on_close(struct conn *c, const char *reason, void *arg)
+{
+	struct peer *p = arg;
+	struct master *m = p->m;
+	(void)c;
+
+	peer_unlink(m, p);
+	if (p->agent)
+		master_agent_disconnected(m, p->agent, reason);
+	if (p->fw)
+		master_framework_disconnected(m, p->fw, reason);
+	master_cli_peer_gone(m, p);
+	log_debug("connection from %s closed: %s", conn_peer(c), reason);
+	free(p);
+}
+
+/* The conn caught a limit being broken (a line too long): say so before it closes. */
+static void
+peer_on_error(struct conn *c, const char *reason, void *arg)
+{
+	struct peer *p = arg;
+	struct master *m = p->m;
+
+	log_warnx("peer %s: %s; disconnecting it", conn_peer(c), reason);
+	m->metrics.invalid_messages++;
+	master_msg(m, "ERROR");
+	proto_add(&m->out, "reason", reason);
+	master_send(m, p);
+}
+
+static const struct conn_ops peer_ops = {
+	.on_line = peer_on_line,
+	.on_close = peer_on_close,
+	.on_error = peer_on_error,
+};
+
+static void
+on_accept(struct loop *loop, int fd, int events, void *arg)
+{
+	struct master *m = arg;
+	char addr[96];
+	(void)events;
+
+	for (;;) {
+		int cfd = net_accept(fd, addr, sizeof(addr));
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("accept");
+			return;
+		}
+		struct peer *p = xcalloc(1, sizeof(*p));
+		p->m = m;
+		p->kind = PROTO_KIND_UNKNOWN;
+		p->conn = conn_new(loop, cfd, &peer_ops, p, PROTO_LINE_MAX,
+		                   (size_t)m->cfg.peer_output_limit);
+		conn_set_peer(p->conn, addr);
+		conn_set_idle_timeout(p->conn, m->cfg.handshake_timeout_ms);
+		p->next = m->peers;
+		if (m->peers)
+			m->peers->prev = p;
+		m->peers = p;
+	}
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+int
+master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
+{
+	char seed_bytes[8];
+	uint64_t seed = 0;
+
+	m->loop = loop;
+	buf_init(&m->out, PROTO_LINE_MAX + 2);
+	id_random_hex(m->id, 12);
+	compat_random_bytes(seed_bytes, sizeof(seed_bytes));
+	memcpy(&seed, seed_bytes, sizeof(seed));
+	m->alloc = alloc_new(seed);
+	alloc_set_interval(m->alloc, m->cfg.allocation_interval_ms);
+	if (alloc_set_min_allocatable(m->alloc, m->cfg.min_allocatable_resources, err, errlen) < 0)
+		return -1;
+	if (m->cfg.weights && *m->cfg.weights &&
+	    alloc_set_weights(m->alloc, m->cfg.weights, err, errlen) < 0)
+		return -1;
+	if (m->cfg.quota && *m->cfg.quota && alloc_set_quotas(m->alloc, m->cfg.quota, err, errlen) < 0)
+		return -1;
+	map_init(&m->agents);
+	map_init(&m->frameworks);
+	map_init(&m->offers);
+	map_init(&m->removed_agents);
+	map_init(&m->file_requests);
+	m->start_time = compat_wall_time();
+	m->start_ms = compat_monotonic_ms();
+
+	m->listen_fd = net_listen(m->cfg.ip, (int)m->cfg.port, err, errlen);
+	if (m->listen_fd < 0)
+		return -1;
+	m->port = net_local_port(m->listen_fd);
+	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
+	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
+	log_info("master %s listening on %s:%d", m->id, m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0",
+	         m->port);
+	return 0;
+}
+
+void
+master_shutdown(struct master *m)
+{
+	size_t fw_max = (size_t)m->cfg.max_completed_frameworks;
+
+	loop_unwatch(m->loop, m->listen_fd);
+	close(m->listen_fd);
+	/* Detach every peer, close it, and let the loop run the deferred closes. */
+	for (struct peer *p = m->peers; p; p = p->next) {
+		if (p->agent)
+			p->agent->peer = NULL;
+		if (p->fw)
+			p->fw->peer = NULL;
+		p->agent = NULL;
+		p->fw = NULL;
+		conn_close(p->conn, "master shutting down");
+	}
+	for (int i = 0; i < 3 && m->peers; i++)
+		loop_run_once(m->loop, 0);
+
+	struct offer *o;
+	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
+		master_offer_free(m, o);
+	struct framework *fw;
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
+		struct task *t;
+		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
+			master_task_free(t);
+		loop_timer_cancel(m->loop, fw->failover_timer);
+		master_framework_free(fw);
+	}
+	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
+		master_framework_free(m->completed_frameworks[(m->completed_frameworks_head + i) % fw_max]);
+	free(m->completed_frameworks);
+	struct agent *a;
+	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
+		master_agent_free(m, a);
+	master_cli_free_requests(m);
+	map_free(&m->agents);
+	map_free(&m->frameworks);
+	map_free(&m->offers);
+	map_free(&m->removed_agents);
+	map_free(&m->file_requests);
+	loop_timer_cancel(m->loop, m->allocation_timer);
+	alloc_free(m->alloc);
+	buf_free(&m->out);
+}
+
+void
+master_offered_resources(const struct master *m, const struct framework *fw, struct res *out)
+{
+	struct offer *o;
+	(void)m;
+	res_init(out);
+	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
+		res_add(out, &o->resources);
+}
+

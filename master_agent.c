@@ -1,0 +1,408 @@
+/*
+ * master_agent.c: agents as the master sees them: registration and
+ * re-registration with their running tasks (after either side restarted),
+ * pings and failure detection, removal (tasks lost, resources leave the
+ * pool), and the status updates agents send.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "loop.h"
+#include "master.h"
+#include "net.h"
+#include "proto.h"
+#include "xmem.h"
+
+/* ---------------------------------------------------------------- agents */
+
+static void agent_ping(struct loop *loop, void *arg);
+
+static struct agent *
+agent_new(struct master *m, const char *id)
+{
+	struct agent *a = xcalloc(1, sizeof(*a));
+	a->m = m;
+	a->id = xstrdup(id);
+	a->hostname = xstrdup("");
+	res_init(&a->total);
+	res_init(&a->used);
+	attrs_init(&a->attributes);
+	map_init(&a->tasks);
+	map_init(&a->resync_seen);
+	a->registered_time = compat_wall_time();
+	map_put(&m->agents, a->id, a);
+	a->ping_timer = loop_timer_add(m->loop, m->cfg.agent_ping_timeout_ms, agent_ping, a);
+	return a;
+}
+
+void
+master_agent_free(struct master *m, struct agent *a)
+{
+	loop_timer_cancel(m->loop, a->ping_timer);
+	map_free(&a->tasks);
+	map_free(&a->resync_seen);
+	res_free(&a->total);
+	res_free(&a->used);
+	attrs_free(&a->attributes);
+	free(a->id);
+	free(a->hostname);
+	free(a);
+}
+
+
+void
+master_agent_disconnected(struct master *m, struct agent *a, const char *why)
+{
+	log_info("agent %s (%s) disconnected: %s; it has %lld ms to come back", a->id, a->hostname,
+	         why, (long long)(m->cfg.agent_ping_timeout_ms * m->cfg.max_agent_ping_timeouts));
+	a->peer = NULL;
+	a->resyncing = 0;
+	if (a->alloc)
+		alloc_agent_activate(m->alloc, a->alloc, 0);
+	master_rescind_agent_offers(m, a);
+	master_cli_fail_requests(m, a->id, "agent disconnected");
+}
+
+/*
+ * The agent is gone for good (missed too many pings): its tasks are lost,
+ * frameworks hear of it, and its resources leave the pool.
+ */
+static void
+agent_remove(struct master *m, struct agent *a, const char *why)
+{
+	log_warnx("removing agent %s (%s): %s", a->id, a->hostname, why);
+	master_rescind_agent_offers(m, a);
+	master_cli_fail_requests(m, a->id, "agent removed");
+
+	char *message = xstrfmt("agent %s (%s) removed: %s", a->id, a->hostname, why);
+	double now = compat_wall_time();
+	struct task *t;
+	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
+		master_task_update(m, t, "TASK_LOST", "SOURCE_MASTER", "REASON_AGENT_REMOVED", message, NULL,
+		            now, 1);
+	free(message);
+
+	struct framework *fw;
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
+		if (!fw->peer)
+			continue;
+		master_msg(m, "AGENT_LOST");
+		proto_add(&m->out, "agent_id", a->id);
+		master_send(m, fw->peer);
+	}
+	if (a->alloc)
+		alloc_agent_remove(m->alloc, a->alloc);
+	if (map_len(&m->removed_agents) >= MASTER_REMOVED_AGENTS_MAX) {
+		map_free(&m->removed_agents);
+		map_init(&m->removed_agents);
+	}
+	map_put(&m->removed_agents, a->id, (void *)1);
+	if (a->peer) {
+		a->peer->agent = NULL;
+		conn_close(a->peer->conn, "agent removed");
+	}
+	map_del(&m->agents, a->id);
+	m->metrics.agent_removals++;
+	master_agent_free(m, a);
+}
+
+static void
+agent_ping(struct loop *loop, void *arg)
+{
+	struct agent *a = arg;
+	struct master *m = a->m;
+
+	a->ping_timer = 0;
+	if (a->pong_pending || !a->peer)
+		a->missed_pings++;
+	if (a->missed_pings >= m->cfg.max_agent_ping_timeouts) {
+		agent_remove(m, a, "health check timed out");
+		return;
+	}
+	if (a->peer) {
+		master_msg(m, "PING");
+		proto_add_int(&m->out, "seq", ++a->ping_seq);
+		master_send(m, a->peer);
+		a->pong_pending = 1;
+	}
+	a->ping_timer = loop_timer_add(loop, m->cfg.agent_ping_timeout_ms, agent_ping, a);
+}
+
+/* ---------------------------------------------------------------- handlers: agent */
+
+static void
+agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	const char *hostname = proto_need(msg, "hostname", m->err, sizeof(m->err));
+	const char *resources = proto_need(msg, "resources", m->err, sizeof(m->err));
+	const char *attributes = proto_get(msg, "attributes");
+	const char *agent_id = proto_get(msg, "agent_id");
+	struct res total;
+	struct attrs attrs;
+
+	if (!hostname || !resources) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (p->agent) {
+		master_peer_error(p, "already registered on this connection");
+		return;
+	}
+	res_init(&total);
+	attrs_init(&attrs);
+	if (res_parse(&total, resources, m->err, sizeof(m->err)) < 0 ||
+	    attrs_parse(&attrs, attributes ? attributes : "", m->err, sizeof(m->err)) < 0 ||
+	    (agent_id && *agent_id && id_check("agent ID", agent_id, m->err, sizeof(m->err)) < 0)) {
+		res_free(&total);
+		attrs_free(&attrs);
+		master_peer_error(p, m->err);
+		return;
+	}
+
+	struct agent *a = NULL;
+	int reregister = agent_id && *agent_id;
+	if (reregister) {
+		a = map_get(&m->agents, agent_id);
+		if (a && a->peer) {
+			a->peer->agent = NULL;
+			conn_close(a->peer->conn, "agent reconnected on another connection");
+			master_agent_disconnected(m, a, "replaced by a new connection");
+		}
+		if (!a)
+			a = agent_new(m, agent_id);
+		m->metrics.agent_reregistrations++;
+	} else {
+		char id[64];
+		snprintf(id, sizeof(id), "%s-S%llu", m->id, m->next_agent++);
+		a = agent_new(m, id);
+		m->metrics.agent_registrations++;
+	}
+	free(a->hostname);
+	a->hostname = xstrdup(hostname);
+	res_free(&a->total);
+	a->total = total;
+	attrs_free(&a->attributes);
+	a->attributes = attrs;
+	a->peer = p;
+	p->agent = a;
+	a->missed_pings = 0;
+	a->pong_pending = 0;
+	if (a->alloc) {
+		alloc_agent_update_total(m->alloc, a->alloc, &a->total);
+		alloc_agent_activate(m->alloc, a->alloc, 1);
+	} else {
+		a->alloc = alloc_agent_add(m->alloc, a->id, &a->total, a);
+	}
+	map_free(&a->resync_seen);
+	map_init(&a->resync_seen);
+	a->resyncing = reregister;
+
+	master_msg(m, "AGENT_REGISTERED");
+	proto_add(&m->out, "agent_id", a->id);
+	proto_add_int(&m->out, "ping_interval_ms", m->cfg.agent_ping_timeout_ms);
+	proto_add_int(&m->out, "ping_timeouts", m->cfg.max_agent_ping_timeouts);
+	master_send(m, p);
+	log_info("agent %s (%s) %sregistered from %s", a->id, a->hostname, reregister ? "re-" : "",
+	         conn_peer(p->conn));
+	master_allocate_soon(m);
+}
+
+static void
+agent_task(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	struct agent *a = p->agent;
+	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
+	const char *fw_id = task_id ? proto_need(msg, "framework_id", m->err, sizeof(m->err)) : NULL;
+	const char *state = fw_id ? proto_need(msg, "state", m->err, sizeof(m->err)) : NULL;
+	const char *resources = proto_get(msg, "resources");
+	struct res r;
+
+	if (!a) {
+		master_peer_error(p, "AGENT_TASK before REGISTER_AGENT");
+		return;
+	}
+	if (!state) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (!proto_state_valid(state)) {
+		master_peer_error(p, "unknown task state");
+		return;
+	}
+	res_init(&r);
+	if (res_parse(&r, resources ? resources : "", m->err, sizeof(m->err)) < 0) {
+		res_free(&r);
+		master_peer_error(p, m->err);
+		return;
+	}
+	char *key = master_task_key(fw_id, task_id);
+	map_put(&a->resync_seen, key, (void *)1);
+	free(key);
+
+	struct framework *fw = map_get(&m->frameworks, fw_id);
+	int removed_agent = map_get(&m->removed_agents, a->id) != NULL;
+	if (!fw && master_framework_was_removed(m, fw_id)) {
+		master_msg(m, "SHUTDOWN_FRAMEWORK");
+		proto_add(&m->out, "framework_id", fw_id);
+		master_send(m, p);
+		res_free(&r);
+		return;
+	}
+	if (removed_agent && !proto_state_terminal(state)) {
+		/* Its framework was told TASK_LOST when the agent was removed: kill it, as Mesos does. */
+		log_info("agent %s came back with task %s it was removed with; killing it", a->id,
+		         task_id);
+		master_msg(m, "KILL_TASK");
+		proto_add(&m->out, "framework_id", fw_id);
+		proto_add(&m->out, "task_id", task_id);
+		master_send(m, p);
+		res_free(&r);
+		return;
+	}
+	if (!fw)
+		fw = master_framework_recover(m, msg, fw_id);
+	struct task *t = map_get(&fw->tasks, task_id);
+	if (!t && !proto_state_terminal(state)) {
+		t = master_task_new(fw, a, task_id, proto_get(msg, "name"), &r);
+		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
+		if (fw->alloc && a->alloc)
+			alloc_allocate(m->alloc, fw->alloc, a->alloc, &r);
+	} else if (t && strcmp(t->state, state) != 0 && !proto_state_terminal(state)) {
+		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
+	}
+	res_free(&r);
+}
+
+static void
+agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	struct agent *a = p->agent;
+	(void)msg;
+	if (!a) {
+		master_peer_error(p, "AGENT_RESYNC_DONE before REGISTER_AGENT");
+		return;
+	}
+	if (!a->resyncing)
+		return;
+	a->resyncing = 0;
+	double now = compat_wall_time();
+	const char *key;
+	struct task *t;
+	for (size_t it = 0; map_next(&a->tasks, &it, &key, (void **)&t);) {
+		if (map_get(&a->resync_seen, key))
+			continue;
+		master_task_update(m, t, "TASK_LOST", "SOURCE_MASTER", "REASON_AGENT_DISCONNECTED",
+		            "task not reported by its agent when it re-registered", NULL, now, 1);
+	}
+	map_free(&a->resync_seen);
+	map_init(&a->resync_seen);
+}
+
+static void
+agent_status_update(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	struct agent *a = p->agent;
+	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
+	const char *task_id = fw_id ? proto_need(msg, "task_id", m->err, sizeof(m->err)) : NULL;
+	const char *state = task_id ? proto_need(msg, "state", m->err, sizeof(m->err)) : NULL;
+	const char *uuid = proto_get(msg, "uuid");
+	double ts;
+
+	if (!a) {
+		master_peer_error(p, "STATUS_UPDATE before REGISTER_AGENT");
+		return;
+	}
+	if (!state) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (!proto_state_valid(state)) {
+		snprintf(m->err, sizeof(m->err), "unknown task state '%.40s'", state);
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (proto_get_double(msg, "timestamp", compat_wall_time(), &ts, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	struct framework *fw = map_get(&m->frameworks, fw_id);
+	if (!fw) {
+		/* Nobody will ever acknowledge it: do so on the framework's behalf, and stop the task. */
+		if (uuid) {
+			master_msg(m, "ACKNOWLEDGE");
+			proto_add(&m->out, "framework_id", fw_id);
+			proto_add(&m->out, "task_id", task_id);
+			proto_add(&m->out, "uuid", uuid);
+			master_send(m, p);
+		}
+		if (!proto_state_terminal(state)) {
+			master_msg(m, "KILL_TASK");
+			proto_add(&m->out, "framework_id", fw_id);
+			proto_add(&m->out, "task_id", task_id);
+			master_send(m, p);
+		}
+		return;
+	}
+	struct task *t = map_get(&fw->tasks, task_id);
+	if (!t) {
+		/* A resent update of a task that already ended: forward it so it can be acknowledged. */
+		struct task *done = master_framework_find_completed(fw, task_id);
+		if (done && fw->peer) {
+			master_msg(m, "STATUS_UPDATE");
+			proto_add(&m->out, "framework_id", fw->id);
+			proto_add(&m->out, "task_id", task_id);
+			proto_add(&m->out, "agent_id", a->id);
+			proto_add(&m->out, "state", state);
+			if (uuid)
+				proto_add(&m->out, "uuid", uuid);
+			const char *fields[] = { "source", "reason", "message", "healthy" };
+			for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+				const char *v = proto_get(msg, fields[i]);
+				if (v)
+					proto_add(&m->out, fields[i], v);
+			}
+			proto_addf(&m->out, "timestamp", "%.6f", ts);
+			master_send(m, fw->peer);
+		} else if (!done && uuid) {
+			master_msg(m, "ACKNOWLEDGE");
+			proto_add(&m->out, "framework_id", fw_id);
+			proto_add(&m->out, "task_id", task_id);
+			proto_add(&m->out, "uuid", uuid);
+			master_send(m, p);
+		}
+		return;
+	}
+	if (master_task_has_uuid(t, uuid)) {
+		master_task_send_status(m, fw, t, uuid);     /* a retry: the framework may not have acked yet */
+		return;
+	}
+	master_task_update(m, t, state, proto_get(msg, "source"), proto_get(msg, "reason"),
+	            proto_get(msg, "message"), uuid, ts, 1);
+}
+
+static void
+agent_file_reply(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	(void)p;
+	master_cli_file_reply(m, msg);
+}
+
+const struct master_handler master_agent_handlers[] = {
+	{ "REGISTER_AGENT", agent_register },
+	{ "AGENT_TASK", agent_task },
+	{ "AGENT_RESYNC_DONE", agent_resync_done },
+	{ "STATUS_UPDATE", agent_status_update },
+	{ "FILE_DATA", agent_file_reply },
+	{ "FILE_ERROR", agent_file_reply },
+	{ NULL, NULL },
+};

@@ -1,0 +1,269 @@
+/*
+ * master_cli.c: operator requests from mesosctl over the protocol: kill a
+ * task, read a file from a task's sandbox (relayed to its agent and back),
+ * tear a framework down.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "loop.h"
+#include "master.h"
+#include "net.h"
+#include "proto.h"
+#include "xmem.h"
+
+#define FILE_READ_MAX 32768             /* bytes one READ_FILE may ask for */
+
+static void
+reply_failed(struct peer *p, const char *reason)
+{
+	master_msg(p->m, "FAILED");
+	proto_add(&p->m->out, "reason", reason);
+	master_send(p->m, p);
+}
+
+static void
+reply_ok(struct peer *p)
+{
+	master_msg(p->m, "OK");
+	master_send(p->m, p);
+}
+
+/* ---------------------------------------------------------------- handlers: cli */
+
+/* Find a task (live or completed) by ID, optionally within one framework. */
+static struct task *
+find_task(struct master *m, const char *task_id, const char *fw_id, char *err, size_t errlen)
+{
+	struct task *found = NULL, *done = NULL;
+	int matches = 0;
+	struct framework *fw;
+
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
+		if (fw_id && *fw_id && strcmp(fw->id, fw_id) != 0)
+			continue;
+		struct task *t = map_get(&fw->tasks, task_id);
+		if (t) {
+			found = t;
+			matches++;
+		} else if (!done) {
+			done = master_framework_find_completed(fw, task_id);
+		}
+	}
+	if (matches > 1) {
+		snprintf(err, errlen, "task ID '%.64s' is used by several frameworks; name one with "
+		         "--framework", task_id);
+		return NULL;
+	}
+	if (found)
+		return found;
+	if (done)
+		return done;
+	size_t max = (size_t)m->cfg.max_completed_frameworks;
+	for (size_t i = m->ncompleted_frameworks; i-- > 0;) {
+		fw = m->completed_frameworks[(m->completed_frameworks_head + i) % max];
+		if (fw_id && *fw_id && strcmp(fw->id, fw_id) != 0)
+			continue;
+		if ((done = master_framework_find_completed(fw, task_id)))
+			return done;
+	}
+	snprintf(err, errlen, "unknown task '%.64s'", task_id);
+	return NULL;
+}
+
+static void
+cli_kill_task(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
+	if (!task_id) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	struct task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err, sizeof(m->err));
+	if (!t) {
+		reply_failed(p, m->err);
+		return;
+	}
+	if (proto_state_terminal(t->state)) {
+		snprintf(m->err, sizeof(m->err), "task %.64s has already ended (%s)", t->id, t->state);
+		reply_failed(p, m->err);
+		return;
+	}
+	if (master_task_kill(m, t, proto_get(msg, "grace_ms"), m->err, sizeof(m->err)) < 0) {
+		reply_failed(p, m->err);
+		return;
+	}
+	log_info("operator at %s asked to kill task %s of framework %s", conn_peer(p->conn), t->id,
+	         t->fw->id);
+	reply_ok(p);
+}
+
+static void
+file_request_timeout(struct loop *loop, void *arg)
+{
+	struct file_request *fr = arg;
+	struct master *m = fr->m;
+
+	(void)loop;
+	fr->timer = 0;
+	if (fr->cli) {
+		master_msg(m, "FILE_ERROR");
+		proto_add(&m->out, "reason", "the agent did not answer in time");
+		master_send(m, fr->cli);
+	}
+	map_del(&fr->m->file_requests, fr->id);
+	free(fr->agent_id);
+	free(fr);
+}
+
+static void
+cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
+	long long offset, length;
+
+	if (!task_id ||
+	    proto_get_int(msg, "offset", 0, &offset, m->err, sizeof(m->err)) < 0 ||
+	    proto_get_int(msg, "length", FILE_READ_MAX, &length, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	struct task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err, sizeof(m->err));
+	struct agent *a = t ? map_get(&m->agents, t->agent_id) : NULL;
+	if (t && (!a || !a->peer))
+		snprintf(m->err, sizeof(m->err), "agent %s of task %s is not connected", t->agent_id,
+		         t->id);
+	if (!t || !a || !a->peer) {
+		master_msg(m, "FILE_ERROR");
+		proto_add(&m->out, "reason", m->err);
+		master_send(m, p);
+		return;
+	}
+	if (offset < 0 || length < 0) {
+		master_msg(m, "FILE_ERROR");
+		proto_add(&m->out, "reason", "offset and length must not be negative");
+		master_send(m, p);
+		return;
+	}
+	if (length > FILE_READ_MAX)
+		length = FILE_READ_MAX;
+	struct file_request *fr = xcalloc(1, sizeof(*fr));
+	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
+	fr->cli = p;
+	fr->agent_id = xstrdup(a->id);
+	fr->m = m;
+	fr->timer = loop_timer_add(m->loop, MASTER_FILE_REQUEST_TIMEOUT_MS, file_request_timeout, fr);
+	map_put(&m->file_requests, fr->id, fr);
+
+	master_msg(m, "READ_FILE");
+	proto_add(&m->out, "request_id", fr->id);
+	proto_add(&m->out, "framework_id", t->fw->id);
+	proto_add(&m->out, "task_id", t->id);
+	proto_add(&m->out, "path", proto_get(msg, "path") ? proto_get(msg, "path") : "stdout");
+	proto_add_int(&m->out, "offset", offset);
+	proto_add_int(&m->out, "length", length);
+	master_send(m, a->peer);
+}
+
+static void
+cli_teardown(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
+	if (!fw_id) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	struct framework *fw = map_get(&m->frameworks, fw_id);
+	if (!fw) {
+		snprintf(m->err, sizeof(m->err), "unknown framework '%.64s'", fw_id);
+		reply_failed(p, m->err);
+		return;
+	}
+	log_info("operator at %s asked to tear down framework %s", conn_peer(p->conn), fw->id);
+	if (fw->peer) {
+		master_msg(m, "ERROR");
+		proto_add(&m->out, "reason", "framework torn down by an operator");
+		master_send(m, fw->peer);
+		conn_close_after_flush(fw->peer->conn, "framework torn down");
+	}
+	master_framework_remove(m, fw, "torn down by an operator");
+	reply_ok(p);
+}
+
+void
+master_cli_fail_requests(struct master *m, const char *agent_id, const char *why)
+{
+	struct file_request *fr;
+	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);) {
+		if (strcmp(fr->agent_id, agent_id) != 0)
+			continue;
+		if (fr->cli) {
+			master_msg(m, "FILE_ERROR");
+			proto_add(&m->out, "reason", why);
+			master_send(m, fr->cli);
+		}
+		map_del(&m->file_requests, fr->id);
+		loop_timer_cancel(m->loop, fr->timer);
+		free(fr->agent_id);
+		free(fr);
+	}
+}
+
+void
+master_cli_file_reply(struct master *m, const struct proto_msg *msg)
+{
+	const char *rid = proto_get(msg, "request_id");
+	struct file_request *fr = rid ? map_get(&m->file_requests, rid) : NULL;
+
+	if (!fr)
+		return;
+	if (fr->cli) {
+		master_msg(m, msg->verb);
+		for (size_t i = 0; i < msg->nfields; i++)
+			if (strcmp(msg->fields[i].key, "request_id") != 0)
+				proto_addn(&m->out, msg->fields[i].key, msg->fields[i].val,
+				           msg->fields[i].vlen);
+		master_send(m, fr->cli);
+	}
+	map_del(&m->file_requests, fr->id);
+	loop_timer_cancel(m->loop, fr->timer);
+	free(fr->agent_id);
+	free(fr);
+}
+
+void
+master_cli_peer_gone(struct master *m, struct peer *p)
+{
+	struct file_request *fr;
+	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);)
+		if (fr->cli == p)
+			fr->cli = NULL;
+}
+
+void
+master_cli_free_requests(struct master *m)
+{
+	struct file_request *fr;
+	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);) {
+		loop_timer_cancel(m->loop, fr->timer);
+		free(fr->agent_id);
+		free(fr);
+	}
+}
+
+const struct master_handler master_cli_handlers[] = {
+	{ "KILL_TASK", cli_kill_task },
+	{ "READ_FILE", cli_read_file },
+	{ "TEARDOWN_FRAMEWORK", cli_teardown },
+	{ NULL, NULL },
+};

@@ -1,0 +1,345 @@
+/*
+ * master_http.c: the master's HTTP endpoints, shaped and named as Mesos's
+ * so that its tools and habits carry over: /master/state, /master/roles,
+ * /metrics/snapshot, /health, /version. Read-only views of struct master;
+ * nothing here changes state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "compat.h"
+#include "http.h"
+#include "json.h"
+#include "master.h"
+#include "proto.h"
+
+static void
+write_status(struct json_w *w, const struct task_status *s)
+{
+	json_obj_begin(w);
+	json_kstr(w, "state", s->state);
+	json_kdouble(w, "timestamp", s->timestamp);
+	if (s->source)
+		json_kstr(w, "source", s->source);
+	if (s->reason)
+		json_kstr(w, "reason", s->reason);
+	if (s->message)
+		json_kstr(w, "message", s->message);
+	if (s->uuid)
+		json_kstr(w, "uuid", s->uuid);
+	json_obj_end(w);
+}
+
+static void
+write_task(struct json_w *w, const struct task *t)
+{
+	json_obj_begin(w);
+	json_kstr(w, "id", t->id);
+	json_kstr(w, "name", t->name);
+	json_kstr(w, "framework_id", t->fw->id);
+	json_kstr(w, "executor_id", "");
+	json_kstr(w, "slave_id", t->agent_id);
+	json_kstr(w, "state", t->state);
+	json_key(w, "resources");
+	res_json(&t->resources, w);
+	json_key(w, "statuses");
+	json_arr_begin(w);
+	for (size_t i = 0; i < t->nstatuses; i++)
+		write_status(w, &t->statuses[i]);
+	json_arr_end(w);
+	json_obj_end(w);
+}
+
+static void
+write_framework(struct json_w *w, const struct master *m, const struct framework *fw, int live)
+{
+	struct res used, offered, total;
+	const struct task *t;
+
+	res_init(&used);
+	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
+		res_add(&used, &t->resources);
+	master_offered_resources(m, fw, &offered);
+	res_copy(&total, &used);
+	res_add(&total, &offered);
+
+	json_obj_begin(w);
+	json_kstr(w, "id", fw->id);
+	json_kstr(w, "name", fw->name);
+	json_kstr(w, "user", fw->user);
+	json_kstr(w, "role", fw->role);
+	json_kstr(w, "principal", fw->principal);
+	json_kbool(w, "active", live && fw->peer != NULL);
+	json_kbool(w, "connected", live && fw->peer != NULL);
+	json_kbool(w, "recovered", fw->recovered);
+	json_kdouble(w, "failover_timeout", fw->failover_timeout);
+	json_kbool(w, "checkpoint", fw->checkpoint);
+	json_kdouble(w, "registered_time", fw->registered_time);
+	if (!live)
+		json_kdouble(w, "unregistered_time", fw->unregistered_time);
+	json_kdouble(w, "dominant_share", live && fw->alloc ? alloc_fw_share(m->alloc, fw->alloc) : 0.0);
+	json_key(w, "resources");
+	res_json(&total, w);
+	json_key(w, "used_resources");
+	res_json(&used, w);
+	json_key(w, "offered_resources");
+	res_json(&offered, w);
+	json_key(w, "tasks");
+	json_arr_begin(w);
+	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
+		write_task(w, t);
+	json_arr_end(w);
+	json_key(w, "completed_tasks");
+	json_arr_begin(w);
+	for (size_t i = 0; i < master_framework_completed_count(fw); i++)
+		write_task(w, master_framework_completed_at(fw, i));
+	json_arr_end(w);
+	json_obj_end(w);
+	res_free(&used);
+	res_free(&offered);
+	res_free(&total);
+}
+
+static void
+write_agent(struct json_w *w, const struct agent *a)
+{
+	json_obj_begin(w);
+	json_kstr(w, "id", a->id);
+	json_kstr(w, "hostname", a->hostname);
+	json_kdouble(w, "registered_time", a->registered_time);
+	json_key(w, "resources");
+	res_json(&a->total, w);
+	json_key(w, "used_resources");
+	res_json(&a->used, w);
+	json_key(w, "free_resources");
+	res_json(alloc_agent_free(a->alloc), w);
+	json_key(w, "attributes");
+	attrs_json(&a->attributes, w);
+	json_kbool(w, "active", a->peer != NULL);
+	json_kint(w, "task_count", (long long)map_len(&a->tasks));
+	json_kstr(w, "version", MASTER_VERSION);
+	json_obj_end(w);
+}
+
+static void
+serve_state(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+	struct agent *a;
+	struct framework *fw;
+	long long active = 0;
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
+		active += a->peer != NULL;
+
+	json_obj_begin(&w);
+	json_kstr(&w, "version", MASTER_VERSION);
+	json_kstr(&w, "id", m->id);
+	{
+		char pid[300];
+		snprintf(pid, sizeof(pid), "master@%s:%d",
+		         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0", m->port);
+		json_kstr(&w, "pid", pid);
+	}
+	json_kstr(&w, "hostname", m->cfg.hostname);
+	json_kdouble(&w, "start_time", m->start_time);
+	json_kdouble(&w, "elected_time", m->start_time);
+	json_kint(&w, "activated_slaves", active);
+	json_kint(&w, "deactivated_slaves", (long long)map_len(&m->agents) - active);
+	json_key(&w, "slaves");
+	json_arr_begin(&w);
+	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
+		write_agent(&w, a);
+	json_arr_end(&w);
+	json_key(&w, "frameworks");
+	json_arr_begin(&w);
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);)
+		write_framework(&w, m, fw, 1);
+	json_arr_end(&w);
+	json_key(&w, "completed_frameworks");
+	json_arr_begin(&w);
+	size_t max = (size_t)m->cfg.max_completed_frameworks;
+	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
+		write_framework(&w, m, m->completed_frameworks[(m->completed_frameworks_head + i) % max], 0);
+	json_arr_end(&w);
+	json_key(&w, "orphan_tasks");
+	json_arr_begin(&w);
+	json_arr_end(&w);
+	json_key(&w, "unregistered_frameworks");
+	json_arr_begin(&w);
+	json_arr_end(&w);
+	json_obj_end(&w);
+
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+static void
+count_task_state(const char *state, long long *staging, long long *starting, long long *running,
+                 long long *killing)
+{
+	if (strcmp(state, "TASK_STAGING") == 0)
+		(*staging)++;
+	else if (strcmp(state, "TASK_STARTING") == 0)
+		(*starting)++;
+	else if (strcmp(state, "TASK_RUNNING") == 0)
+		(*running)++;
+	else if (strcmp(state, "TASK_KILLING") == 0)
+		(*killing)++;
+}
+
+static void
+serve_metrics(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+	struct agent *a;
+	struct framework *fw;
+	long long active = 0, fw_active = 0, fw_inactive = 0;
+	long long staging = 0, starting = 0, running = 0, killing = 0;
+	int64_t total_cpus = 0, used_cpus = 0, total_mem = 0, used_mem = 0, total_disk = 0,
+	        used_disk = 0;
+
+	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);) {
+		active += a->peer != NULL;
+		total_cpus += res_scalar(&a->total, "cpus");
+		total_mem += res_scalar(&a->total, "mem");
+		total_disk += res_scalar(&a->total, "disk");
+		used_cpus += res_scalar(&a->used, "cpus");
+		used_mem += res_scalar(&a->used, "mem");
+		used_disk += res_scalar(&a->used, "disk");
+	}
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
+		const struct task *t;
+		if (fw->peer)
+			fw_active++;
+		else
+			fw_inactive++;
+		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
+			count_task_state(t->state, &staging, &starting, &running, &killing);
+	}
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	json_obj_begin(&w);
+	json_kdouble(&w, "master/uptime_secs",
+	             (double)(compat_monotonic_ms() - m->start_ms) / 1000.0);
+	json_kdouble(&w, "master/elected", 1.0);
+	json_kdouble(&w, "master/slaves_active", (double)active);
+	json_kdouble(&w, "master/slaves_inactive", (double)((long long)map_len(&m->agents) - active));
+	json_kdouble(&w, "master/slaves_connected", (double)active);
+	json_kdouble(&w, "master/slaves_disconnected",
+	             (double)((long long)map_len(&m->agents) - active));
+	json_kdouble(&w, "master/slave_registrations", (double)m->metrics.agent_registrations);
+	json_kdouble(&w, "master/slave_reregistrations", (double)m->metrics.agent_reregistrations);
+	json_kdouble(&w, "master/slave_removals", (double)m->metrics.agent_removals);
+	json_kdouble(&w, "master/frameworks_active", (double)fw_active);
+	json_kdouble(&w, "master/frameworks_inactive", (double)fw_inactive);
+	json_kdouble(&w, "master/frameworks_connected", (double)fw_active);
+	json_kdouble(&w, "master/frameworks_disconnected", (double)fw_inactive);
+	json_kdouble(&w, "master/tasks_staging", (double)staging);
+	json_kdouble(&w, "master/tasks_starting", (double)starting);
+	json_kdouble(&w, "master/tasks_running", (double)running);
+	json_kdouble(&w, "master/tasks_killing", (double)killing);
+	json_kdouble(&w, "master/tasks_finished", (double)m->metrics.tasks_finished);
+	json_kdouble(&w, "master/tasks_failed", (double)m->metrics.tasks_failed);
+	json_kdouble(&w, "master/tasks_killed", (double)m->metrics.tasks_killed);
+	json_kdouble(&w, "master/tasks_lost", (double)m->metrics.tasks_lost);
+	json_kdouble(&w, "master/tasks_error", (double)m->metrics.tasks_error);
+	json_kdouble(&w, "master/tasks_dropped", (double)m->metrics.tasks_dropped);
+	json_kdouble(&w, "master/cpus_total", (double)total_cpus / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/cpus_used", (double)used_cpus / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/mem_total", (double)total_mem / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/mem_used", (double)used_mem / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/disk_total", (double)total_disk / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/disk_used", (double)used_disk / RES_SCALAR_ONE);
+	json_kdouble(&w, "master/outstanding_offers", (double)map_len(&m->offers));
+	json_kdouble(&w, "master/messages_received", (double)m->metrics.messages_received);
+	json_kdouble(&w, "master/invalid_messages", (double)m->metrics.invalid_messages);
+	json_kdouble(&w, "master/offers_sent", (double)m->metrics.offers_sent);
+	json_kdouble(&w, "master/offers_declined", (double)m->metrics.offers_declined);
+	json_kdouble(&w, "master/offers_accepted", (double)m->metrics.offers_accepted);
+	json_kdouble(&w, "master/offers_rescinded", (double)m->metrics.offers_rescinded);
+	json_kdouble(&w, "master/frameworks_removed", (double)m->metrics.frameworks_removed);
+	json_kdouble(&w, "allocator/allocation_runs", (double)m->metrics.allocation_runs);
+	json_kdouble(&w, "allocator/allocation_run_ms", m->metrics.allocation_last_ms);
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+static void
+serve_version(struct http_exchange *x)
+{
+	struct buf body;
+	struct json_w w;
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	json_obj_begin(&w);
+	json_kstr(&w, "version", MASTER_VERSION);
+	json_kstr(&w, "git_sha", "");
+	json_kstr(&w, "build_date", __DATE__);
+	json_kstr(&w, "build_time", __TIME__);
+	json_kint(&w, "protocol_version", PROTO_VERSION);
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+static void
+serve_roles(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	alloc_roles_json(m->alloc, &w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+void
+master_http_handle(struct http_exchange *x, void *arg)
+{
+	struct master *m = arg;
+	const char *path = http_path(x);
+	const char *method = http_method(x);
+	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	static const char *const known[] = {
+		"/master/state", "/state", "/master/state.json", "/metrics/snapshot", "/health",
+		"/master/health", "/version", "/master/roles", "/roles", NULL,
+	};
+	int found = 0;
+
+	for (size_t i = 0; known[i]; i++)
+		if (strcmp(path, known[i]) == 0)
+			found = 1;
+	if (!found) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "no such endpoint: %.200s", path);
+		http_reply_error(x, 404, msg);
+		return;
+	}
+	if (!is_get) {
+		http_add_header(x, "Allow", "GET, HEAD");
+		http_reply_error(x, 405, "only GET is supported here");
+		return;
+	}
+	if (strcmp(path, "/health") == 0 || strcmp(path, "/master/health") == 0)
+		http_reply(x, 200, "text/plain", "", 0);
+	else if (strcmp(path, "/metrics/snapshot") == 0)
+		serve_metrics(x, m);
+	else if (strcmp(path, "/version") == 0)
+		serve_version(x);
+	else if (strcmp(path, "/master/roles") == 0 || strcmp(path, "/roles") == 0)
+		serve_roles(x, m);
+	else
+		serve_state(x, m);
+}

@@ -1,0 +1,260 @@
+/*
+ * master_task.c: tasks in the master: their states and status history,
+ * the updates sent to frameworks, the return of a finished task's resources
+ * to the pool, and each framework's ring of completed tasks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "loop.h"
+#include "master.h"
+#include "net.h"
+#include "proto.h"
+#include "xmem.h"
+
+/* ---------------------------------------------------------------- tasks */
+
+char *
+master_task_key(const char *fw_id, const char *task_id)
+{
+	return xstrfmt("%s/%s", fw_id, task_id);
+}
+
+struct task *
+master_task_new(struct framework *fw, struct agent *a, const char *id, const char *name,
+         const struct res *r)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+	t->id = xstrdup(id);
+	t->name = xstrdup(name && *name ? name : id);
+	t->fw = fw;
+	t->agent_id = xstrdup(a->id);
+	res_copy(&t->resources, r);
+	t->started = compat_wall_time();
+	map_put(&fw->tasks, id, t);
+	char *key = master_task_key(fw->id, id);
+	map_put(&a->tasks, key, t);
+	free(key);
+	res_add(&a->used, r);
+	return t;
+}
+
+void
+master_task_free(struct task *t)
+{
+	for (size_t i = 0; i < t->nstatuses; i++) {
+		free(t->statuses[i].message);
+		free(t->statuses[i].reason);
+		free(t->statuses[i].source);
+		free(t->statuses[i].uuid);
+	}
+	free(t->id);
+	free(t->name);
+	free(t->agent_id);
+	res_free(&t->resources);
+	free(t);
+}
+
+int
+master_task_has_uuid(const struct task *t, const char *uuid)
+{
+	if (!uuid || !*uuid)
+		return 0;
+	for (size_t i = 0; i < t->nstatuses; i++)
+		if (t->statuses[i].uuid && strcmp(t->statuses[i].uuid, uuid) == 0)
+			return 1;
+	return 0;
+}
+
+void
+master_task_record(struct task *t, const char *state, const char *source, const char *reason,
+                   const char *message, const char *uuid, double ts)
+{
+	struct task_status *s;
+
+	if (t->nstatuses < MASTER_TASK_STATUSES_MAX) {
+		s = &t->statuses[t->nstatuses++];
+	} else {
+		/* Keep the first status (when it was staged) and the most recent ones. */
+		struct task_status *drop = &t->statuses[1];
+		free(drop->message);
+		free(drop->reason);
+		free(drop->source);
+		free(drop->uuid);
+		memmove(&t->statuses[1], &t->statuses[2],
+		        (MASTER_TASK_STATUSES_MAX - 2) * sizeof(t->statuses[0]));
+		s = &t->statuses[MASTER_TASK_STATUSES_MAX - 1];
+	}
+	memset(s, 0, sizeof(*s));
+	xstrlcpy(s->state, state, sizeof(s->state));
+	s->message = message && *message ? xstrdup(message) : NULL;
+	s->reason = reason && *reason ? xstrdup(reason) : NULL;
+	s->source = source && *source ? xstrdup(source) : NULL;
+	s->uuid = uuid && *uuid ? xstrdup(uuid) : NULL;
+	s->timestamp = ts;
+	t->statuses_total++;
+	xstrlcpy(t->state, state, sizeof(t->state));
+}
+
+static void
+count_terminal(struct master *m, const char *state)
+{
+	if (strcmp(state, "TASK_FINISHED") == 0)
+		m->metrics.tasks_finished++;
+	else if (strcmp(state, "TASK_FAILED") == 0)
+		m->metrics.tasks_failed++;
+	else if (strcmp(state, "TASK_KILLED") == 0)
+		m->metrics.tasks_killed++;
+	else if (strcmp(state, "TASK_LOST") == 0)
+		m->metrics.tasks_lost++;
+	else if (strcmp(state, "TASK_ERROR") == 0)
+		m->metrics.tasks_error++;
+	else if (strcmp(state, "TASK_DROPPED") == 0)
+		m->metrics.tasks_dropped++;
+}
+
+static void
+framework_add_completed_task(struct master *m, struct framework *fw, struct task *t)
+{
+	size_t max = (size_t)m->cfg.max_completed_tasks_per_framework;
+
+	if (max == 0) {
+		master_task_free(t);
+		return;
+	}
+	if (!fw->completed) {
+		fw->completed = xcalloc(max, sizeof(*fw->completed));
+		fw->completed_cap = max;
+	}
+	if (fw->ncompleted < max) {
+		fw->completed[(fw->completed_head + fw->ncompleted) % max] = t;
+		fw->ncompleted++;
+	} else {
+		master_task_free(fw->completed[fw->completed_head]);
+		fw->completed[fw->completed_head] = t;
+		fw->completed_head = (fw->completed_head + 1) % max;
+	}
+}
+
+size_t
+master_framework_completed_count(const struct framework *fw)
+{
+	return fw->ncompleted;
+}
+
+struct task *
+master_framework_completed_at(const struct framework *fw, size_t i)
+{
+	return fw->completed[(fw->completed_head + i) % fw->completed_cap];
+}
+
+struct task *
+master_framework_find_completed(const struct framework *fw, const char *task_id)
+{
+	for (size_t i = fw->ncompleted; i-- > 0;) {
+		struct task *t = master_framework_completed_at(fw, i);
+		if (strcmp(t->id, task_id) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * A task reached a terminal state: its resources go back to the pool at
+ * once (the agent keeps resending the update until it is acknowledged),
+ * and it moves to the framework's completed tasks.
+ */
+static void
+task_terminal(struct master *m, struct task *t)
+{
+	struct framework *fw = t->fw;
+	struct agent *a = map_get(&m->agents, t->agent_id);
+
+	count_terminal(m, t->state);
+	map_del(&fw->tasks, t->id);
+	if (a) {
+		char *key = master_task_key(fw->id, t->id);
+		map_del(&a->tasks, key);
+		free(key);
+		res_sub(&a->used, &t->resources);
+		if (fw->alloc && a->alloc)
+			alloc_recover(m->alloc, fw->alloc, a->alloc, &t->resources, 0, loop_now(m->loop));
+		master_allocate_soon(m);
+	}
+	framework_add_completed_task(m, fw, t);
+}
+
+void
+master_task_send_status(struct master *m, struct framework *fw, const struct task *t, const char *uuid)
+{
+	const struct task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
+
+	(void)m;
+	if (!fw->peer)
+		return;
+	master_msg(m, "STATUS_UPDATE");
+	proto_add(&m->out, "framework_id", fw->id);
+	proto_add(&m->out, "task_id", t->id);
+	proto_add(&m->out, "agent_id", t->agent_id);
+	proto_add(&m->out, "state", t->state);
+	if (uuid && *uuid)
+		proto_add(&m->out, "uuid", uuid);
+	if (s) {
+		if (s->source)
+			proto_add(&m->out, "source", s->source);
+		if (s->reason)
+			proto_add(&m->out, "reason", s->reason);
+		if (s->message)
+			proto_add(&m->out, "message", s->message);
+		proto_addf(&m->out, "timestamp", "%.6f", s->timestamp);
+	}
+	master_send(m, fw->peer);
+}
+
+/*
+ * Record a new state for t and tell its framework. Terminal states free
+ * the task's resources (and may free t: the caller must not use t after).
+ */
+void
+master_task_update(struct master *m, struct task *t, const char *state, const char *source,
+            const char *reason, const char *message, const char *uuid, double ts, int forward)
+{
+	master_task_record(t, state, source, reason, message, uuid, ts);
+	if (forward)
+		master_task_send_status(m, t->fw, t, uuid);
+	if (proto_state_terminal(state))
+		task_terminal(m, t);
+}
+
+/* A status update about a task the master does not track (reconciliation, unknown kill). */
+void
+master_task_send_unknown(struct framework *fw, const char *task_id, const char *agent_id,
+                         const char *state, const char *reason, const char *message)
+{
+	struct master *m = fw->m;
+
+	if (!fw->peer)
+		return;
+	master_msg(m, "STATUS_UPDATE");
+	proto_add(&m->out, "framework_id", fw->id);
+	proto_add(&m->out, "task_id", task_id);
+	if (agent_id && *agent_id)
+		proto_add(&m->out, "agent_id", agent_id);
+	proto_add(&m->out, "state", state);
+	proto_add(&m->out, "source", "SOURCE_MASTER");
+	proto_add(&m->out, "reason", reason);
+	proto_add(&m->out, "message", message);
+	proto_addf(&m->out, "timestamp", "%.6f", compat_wall_time());
+	master_send(m, fw->peer);
+}
+

@@ -1,0 +1,201 @@
+/*
+ * mesosd.c: the master daemon's entry point: flags (Mesos names and
+ * defaults, also as MESOS_* environment variables), start-up, signals.
+ * Everything else is in master.c and master_http.c.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flags.h"
+#include "log.h"
+#include "loop.h"
+#include "master.h"
+#include "xmem.h"
+
+#define DEFAULT_PORT 5050
+
+static void
+on_stop_signal(struct loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	log_info("received signal %d, shutting down", signo);
+	loop_stop(loop);
+}
+
+static void
+on_hup(struct loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)signo;
+	(void)arg;
+	log_info("SIGHUP ignored: the master has no configuration file to reload");
+}
+
+/* mkdir -p for the work dir. */
+static int
+make_dirs(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	if (strlen(path) >= sizeof(tmp))
+		return -1;
+	strcpy(tmp, path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct master m;
+	char *log_level = NULL;
+	int quiet = 0, help = 0, first_arg = 0;
+	char err[512];
+
+	memset(&m, 0, sizeof(m));
+	m.cfg.port = DEFAULT_PORT;
+	m.cfg.agent_ping_timeout_ms = 15000;
+	m.cfg.max_agent_ping_timeouts = 5;
+	m.cfg.offer_timeout_ms = 30000;
+	m.cfg.allocation_interval_ms = 1000;
+	m.cfg.agent_reregister_timeout_ms = 10 * 60 * 1000;
+	m.cfg.max_completed_frameworks = 50;
+	m.cfg.max_completed_tasks_per_framework = 1000;
+	m.cfg.handshake_timeout_ms = 10000;
+	m.cfg.peer_output_limit = 64u << 20;
+	m.cfg.ip = xstrdup("0.0.0.0");
+	m.cfg.work_dir = xstrdup("/var/lib/mesos/master");
+	m.cfg.min_allocatable_resources = xstrdup("cpus:0.01|mem:32");
+	m.cfg.weights = xstrdup("");
+	m.cfg.roles = xstrdup("");
+	m.cfg.quota = xstrdup("");
+	log_level = xstrdup("info");
+	{
+		char host[256] = "localhost";
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			strcpy(host, "localhost");
+		host[sizeof(host) - 1] = '\0';
+		m.cfg.hostname = xstrdup(host);
+	}
+
+	struct flag flags[] = {
+		{ "ip", FLAG_STRING, &m.cfg.ip, "address to listen on", 0 },
+		{ "port", FLAG_INT, &m.cfg.port, "port to listen on (0 = any free port)", 0 },
+		{ "hostname", FLAG_STRING, &m.cfg.hostname, "name the master advertises", 0 },
+		{ "work_dir", FLAG_STRING, &m.cfg.work_dir, "directory for the master's files", 0 },
+		{ "agent_ping_timeout", FLAG_DURATION, &m.cfg.agent_ping_timeout_ms,
+		  "how long to wait for an agent to answer a ping", 0 },
+		{ "max_agent_ping_timeouts", FLAG_INT, &m.cfg.max_agent_ping_timeouts,
+		  "unanswered pings before an agent is removed", 0 },
+		{ "offer_timeout", FLAG_DURATION, &m.cfg.offer_timeout_ms,
+		  "rescind offers held longer than this (0 = never)", 0 },
+		{ "allocation_interval", FLAG_DURATION, &m.cfg.allocation_interval_ms,
+		  "period of full allocation passes (events allocate sooner)", 0 },
+		{ "agent_reregister_timeout", FLAG_DURATION, &m.cfg.agent_reregister_timeout_ms,
+		  "how long frameworks recovered from agents wait for their scheduler", 0 },
+		{ "min_allocatable_resources", FLAG_STRING, &m.cfg.min_allocatable_resources,
+		  "smallest offer worth making ('|' or, ';' and)", 0 },
+		{ "roles", FLAG_STRING, &m.cfg.roles, "comma-separated roles allowed (empty = any)", 0 },
+		{ "weights", FLAG_STRING, &m.cfg.weights, "role weights, e.g. prod=3,dev=1", 0 },
+		{ "quota", FLAG_STRING, &m.cfg.quota, "role guarantees, e.g. prod:cpus=4,mem=2048", 0 },
+		{ "max_completed_frameworks", FLAG_INT, &m.cfg.max_completed_frameworks,
+		  "completed frameworks kept in memory", 0 },
+		{ "max_completed_tasks_per_framework", FLAG_INT,
+		  &m.cfg.max_completed_tasks_per_framework, "completed tasks kept per framework", 0 },
+		{ "handshake_timeout", FLAG_DURATION, &m.cfg.handshake_timeout_ms,
+		  "close connections that have not said HELLO by then", 0 },
+		{ "peer_output_limit", FLAG_BYTES, &m.cfg.peer_output_limit,
+		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
+		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
+		{ "quiet", FLAG_BOOL, &quiet, "log warnings and errors only", 0 },
+	};
+	size_t nflags = sizeof(flags) / sizeof(flags[0]);
+
+	log_init("mesosd", LOG_LEVEL_INFO);
+	if (flags_parse(flags, nflags, argc, argv, "MESOS_", &first_arg, &help, err,
+	                sizeof(err)) < 0) {
+		fprintf(stderr, "mesosd: %s (see mesosd --help)\n", err);
+		return 1;
+	}
+	if (help) {
+		flags_usage(flags, nflags, "mesosd", "[--flag=value ...]");
+		flags_free(flags, nflags);
+		return 0;
+	}
+	if (first_arg < argc) {
+		fprintf(stderr, "mesosd: unexpected argument '%s' (see mesosd --help)\n", argv[first_arg]);
+		return 1;
+	}
+	int level = log_level_parse(log_level);
+	if (level < 0) {
+		fprintf(stderr, "mesosd: bad value '%s' for --log_level: expected error, warning, info "
+		        "or debug\n", log_level);
+		return 1;
+	}
+	log_set_level(quiet ? LOG_LEVEL_WARN : (enum log_level)level);
+	if (m.cfg.port < 0 || m.cfg.port > 65535) {
+		fprintf(stderr, "mesosd: bad value '%lld' for --port: expected 0-65535\n", m.cfg.port);
+		return 1;
+	}
+	if (m.cfg.agent_ping_timeout_ms <= 0 || m.cfg.max_agent_ping_timeouts < 1) {
+		fprintf(stderr, "mesosd: --agent_ping_timeout must be positive and "
+		        "--max_agent_ping_timeouts at least 1\n");
+		return 1;
+	}
+	if (m.cfg.handshake_timeout_ms <= 0 || m.cfg.peer_output_limit < 4096) {
+		fprintf(stderr, "mesosd: --handshake_timeout must be positive and "
+		        "--peer_output_limit at least 4KB\n");
+		return 1;
+	}
+	if (m.cfg.allocation_interval_ms <= 0) {
+		fprintf(stderr, "mesosd: --allocation_interval must be positive\n");
+		return 1;
+	}
+	if (m.cfg.max_completed_frameworks < 0 || m.cfg.max_completed_tasks_per_framework < 0) {
+		fprintf(stderr, "mesosd: --max_completed_* must not be negative\n");
+		return 1;
+	}
+	if (make_dirs(m.cfg.work_dir) < 0) {
+		fprintf(stderr, "mesosd: cannot create --work_dir '%s': %s\n", m.cfg.work_dir,
+		        strerror(errno));
+		return 1;
+	}
+
+	/* Every agent and framework holds a descriptor: take all the system allows. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	struct loop *loop = loop_new();
+	loop_signal(loop, SIGTERM, on_stop_signal, NULL);
+	loop_signal(loop, SIGINT, on_stop_signal, NULL);
+	loop_signal(loop, SIGHUP, on_hup, NULL);
+	if (master_init(&m, loop, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mesosd: %s\n", err);
+		return 1;
+	}
+	loop_run(loop);
+	master_shutdown(&m);
+	loop_free(loop);
+	flags_free(flags, nflags);
+	log_info("stopped");
+	return 0;
+}

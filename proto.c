@@ -1,0 +1,556 @@
+/*
+ * proto.c: owns the line protocol's syntax: parsing a line into a verb and
+ * fields in place, building lines with escaped values, the HELLO check every
+ * peer kind shares, and the task state names. Nothing here does I/O.
+ */
+#include "proto.h"
+#include "buf.h"
+#include "xmem.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* First capacity of a message's field array; it doubles up to PROTO_FIELDS_MAX. */
+#define PROTO_FIELDS_INITIAL 16
+/* Bytes of peer input quoted in an error message; the rest becomes "...". */
+#define PROTO_QUOTE_MAX_BYTES 32
+/* Room for a quoted excerpt: every byte may become %XX, plus "..." and the NUL. */
+#define PROTO_QUOTE_BUF_BYTES (PROTO_QUOTE_MAX_BYTES * 3 + 4)
+/* Digits in a %XX escape. */
+#define PROTO_ESCAPE_DIGITS 2
+/* Highest control byte below the printable range, and DEL. */
+#define PROTO_CTRL_MAX 0x1f
+#define PROTO_DEL 0x7f
+/* Longest "%lld" plus NUL. */
+#define PROTO_INT_BUF_BYTES 24
+/* Bytes escaped on the stack before they are handed to the buf. */
+#define PROTO_ESC_CHUNK_BYTES 256
+
+static const char hexdigits[] = "0123456789ABCDEF";
+
+static const char *const kind_names[] = {
+	[PROTO_KIND_AGENT] = "agent",
+	[PROTO_KIND_FRAMEWORK] = "framework",
+	[PROTO_KIND_EXECUTOR] = "executor",
+	[PROTO_KIND_CLI] = "cli",
+	[PROTO_KIND_UNKNOWN] = "unknown",
+};
+
+static const char *const task_states[] = {
+	"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED",
+	"TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED",
+	"TASK_UNREACHABLE", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
+};
+
+static const char *const terminal_states[] = {
+	"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+	"TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
+};
+
+static int
+needs_escape(unsigned char c)
+{
+	return c <= PROTO_CTRL_MAX || c == PROTO_DEL || c == ' ' || c == '%' || c == '=';
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Peer bytes quoted in an error message go to logs and back to the peer:
+ * escape them like a value and cut them short, so no control byte or
+ * megabyte-long token reaches either.
+ */
+static const char *
+quote(char out[PROTO_QUOTE_BUF_BYTES], const char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < PROTO_QUOTE_MAX_BYTES; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (needs_escape(c)) {
+			out[o++] = '%';
+			out[o++] = hexdigits[c >> 4];
+			out[o++] = hexdigits[c & 0xf];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (n > PROTO_QUOTE_MAX_BYTES) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void
+proto_msg_init(struct proto_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+proto_msg_free(struct proto_msg *m)
+{
+	free(m->fields);
+	proto_msg_init(m);
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Raw bytes no sender may put on a line: they would have been escaped. */
+static int
+check_raw_bytes(const char *line, size_t len, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\0')
+			return fail(err, errlen, "NUL byte in line");
+		if (c == '\r')
+			return fail(err, errlen, "carriage return in line");
+		if (c <= PROTO_CTRL_MAX || c == PROTO_DEL)
+			return fail(err, errlen, "control byte 0x%02X in line", c);
+	}
+	return 0;
+}
+
+static int
+parse_verb(const char *line, size_t len, size_t *vend, struct proto_msg *m, char *err,
+           size_t errlen)
+{
+	char q[PROTO_QUOTE_BUF_BYTES];
+	size_t n = 0;
+
+	while (n < len && line[n] != ' ')
+		n++;
+	*vend = n;
+	for (size_t i = 0; i < n; i++) {
+		char c = line[i];
+		int ok = (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '_'));
+
+		if (!ok)
+			return fail(err, errlen, "bad verb '%s'", quote(q, line, n));
+	}
+	if (n == 0)
+		return fail(err, errlen, "bad verb ''");
+	if (n > PROTO_VERB_MAX)
+		return fail(err, errlen, "verb too long");
+	memcpy(m->verb, line, n);
+	m->verb[n] = '\0';
+	return 0;
+}
+
+static int
+is_key_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+static struct proto_field *
+new_field(struct proto_msg *m)
+{
+	if (m->nfields == m->fields_cap) {
+		size_t cap = m->fields_cap ? m->fields_cap * 2 : PROTO_FIELDS_INITIAL;
+
+		if (cap > PROTO_FIELDS_MAX)
+			cap = PROTO_FIELDS_MAX;
+		m->fields = xreallocarray(m->fields, cap, sizeof(*m->fields));
+		m->fields_cap = cap;
+	}
+	return &m->fields[m->nfields++];
+}
+
+/*
+ * The decoded text of each field is written starting one byte to the left
+ * of where it was read, into the separator before it. The key then ends in
+ * a NUL where its '=' was and the value in a NUL where the next separator
+ * (or the end of the line) was, so nothing past line[len - 1] is touched.
+ */
+int
+proto_parse(char *line, size_t len, struct proto_msg *m, char *err, size_t errlen)
+{
+	char q[PROTO_QUOTE_BUF_BYTES];
+	size_t r;
+
+	m->nfields = 0;
+	m->verb[0] = '\0';
+	if (len == 0)
+		return fail(err, errlen, "empty line");
+	if (len > PROTO_LINE_MAX)
+		return fail(err, errlen, "line too long (limit %d bytes)", PROTO_LINE_MAX);
+	if (check_raw_bytes(line, len, err, errlen) < 0 || parse_verb(line, len, &r, m, err, errlen) < 0)
+		goto bad;
+
+	while (r < len) {
+		size_t w = r;          /* the separator: first byte the field may use */
+		size_t kstart = ++r, kend, klen;
+		struct proto_field *f;
+
+		while (r < len && line[r] != '=' && line[r] != ' ')
+			r++;
+		kend = r;
+		klen = kend - kstart;
+		if (klen == 0 && (r == len || line[r] == ' ')) {
+			if (r == len)
+				fail(err, errlen, "empty field at end of line");
+			else
+				fail(err, errlen, "double space");
+			goto bad;
+		}
+		if (r == len || line[r] != '=') {
+			fail(err, errlen, "field '%s' has no '='", quote(q, line + kstart, klen));
+			goto bad;
+		}
+		if (klen == 0) {
+			fail(err, errlen, "empty key");
+			goto bad;
+		}
+		for (size_t i = kstart; i < kend; i++) {
+			if (!is_key_byte(line[i])) {
+				fail(err, errlen, "bad key '%s'", quote(q, line + kstart, klen));
+				goto bad;
+			}
+		}
+		if (klen > PROTO_KEY_MAX) {
+			fail(err, errlen, "key too long");
+			goto bad;
+		}
+		if (m->nfields == PROTO_FIELDS_MAX) {
+			fail(err, errlen, "too many fields (limit %d)", PROTO_FIELDS_MAX);
+			goto bad;
+		}
+		f = new_field(m);
+		memmove(line + w, line + kstart, klen);
+		line[w + klen] = '\0';
+		f->key = line + w;
+		w += klen + 1;
+		f->val = line + w;
+		r++;   /* the '=' */
+		while (r < len && line[r] != ' ') {
+			if (line[r] != '%') {
+				line[w++] = line[r++];
+				continue;
+			}
+			if (len - r <= PROTO_ESCAPE_DIGITS || line[r + 1] == ' ' || line[r + 2] == ' ') {
+				fail(err, errlen, "truncated escape in field '%s'", f->key);
+				goto bad;
+			}
+			int hi = hexval((unsigned char)line[r + 1]), lo = hexval((unsigned char)line[r + 2]);
+
+			if (hi < 0 || lo < 0) {
+				fail(err, errlen, "bad escape '%%%s' in field '%s'",
+				     quote(q, line + r + 1, PROTO_ESCAPE_DIGITS), f->key);
+				goto bad;
+			}
+			line[w++] = (char)(hi << 4 | lo);
+			r += 1 + PROTO_ESCAPE_DIGITS;
+		}
+		f->vlen = (size_t)(line + w - f->val);
+		line[w] = '\0';
+	}
+	return 0;
+bad:
+	m->nfields = 0;
+	m->verb[0] = '\0';
+	return -1;
+}
+
+const char *
+proto_get(const struct proto_msg *m, const char *key)
+{
+	return proto_get_nth(m, key, 0);
+}
+
+static const struct proto_field *
+get_field(const struct proto_msg *m, const char *key, size_t idx)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].key, key) == 0 && idx-- == 0)
+			return &m->fields[i];
+	}
+	return NULL;
+}
+
+const char *
+proto_get_nth(const struct proto_msg *m, const char *key, size_t idx)
+{
+	const struct proto_field *f = get_field(m, key, idx);
+
+	return f ? f->val : NULL;
+}
+
+size_t
+proto_count(const struct proto_msg *m, const char *key)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nfields; i++)
+		if (strcmp(m->fields[i].key, key) == 0)
+			n++;
+	return n;
+}
+
+const char *
+proto_need(const struct proto_msg *m, const char *key, char *err, size_t errlen)
+{
+	const char *v = proto_get(m, key);
+
+	if (v == NULL)
+		fail(err, errlen, "missing field '%s'", key);
+	return v;
+}
+
+int
+proto_get_int(const struct proto_msg *m, const char *key, long long dflt, long long *out,
+              char *err, size_t errlen)
+{
+	const struct proto_field *f = get_field(m, key, 0);
+	const char *p;
+	char *end;
+	long long v;
+
+	if (f == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	/* strtoll alone would take leading blanks, a '+' and an embedded NUL's prefix. */
+	p = f->val[0] == '-' ? f->val + 1 : f->val;
+	if (*p < '0' || *p > '9' || strlen(f->val) != f->vlen)
+		return fail(err, errlen, "field '%s' is not an integer", key);
+	errno = 0;
+	v = strtoll(f->val, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return fail(err, errlen, "field '%s' is not an integer", key);
+	*out = v;
+	return 0;
+}
+
+int
+proto_get_double(const struct proto_msg *m, const char *key, double dflt, double *out,
+                 char *err, size_t errlen)
+{
+	const struct proto_field *f = get_field(m, key, 0);
+	char *end;
+	double v;
+
+	if (f == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	/* Plain decimal only: no blanks, hex floats, "inf" or "nan". */
+	if (f->vlen == 0 || strlen(f->val) != f->vlen ||
+	    strspn(f->val, "0123456789+-.eE") != f->vlen)
+		return fail(err, errlen, "field '%s' is not a number", key);
+	errno = 0;
+	v = strtod(f->val, &end);
+	if (*end != '\0' || errno == ERANGE || !isfinite(v))
+		return fail(err, errlen, "field '%s' is not a number", key);
+	*out = v;
+	return 0;
+}
+
+/*
+ * A buf with a cap may refuse part of a message. Fill it to the cap with the
+ * part that fits, so that every later append and proto_end fail too, and
+ * the caller learns from proto_end that the message is incomplete instead
+ * of sending it with a field missing.
+ */
+static int
+put(struct buf *b, const char *data, size_t n)
+{
+	if (buf_append(b, data, n) == 0)
+		return 0;
+	if (b->max > b->len)
+		buf_append(b, data, b->max - b->len < n ? b->max - b->len : n);
+	return -1;
+}
+
+static int
+escape_into(struct buf *b, const char *val, size_t vlen)
+{
+	char chunk[PROTO_ESC_CHUNK_BYTES];
+	size_t o = 0;
+
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		if (o + 1 + PROTO_ESCAPE_DIGITS > sizeof(chunk)) {
+			if (put(b, chunk, o) < 0)
+				return -1;
+			o = 0;
+		}
+		if (needs_escape(c)) {
+			chunk[o++] = '%';
+			chunk[o++] = hexdigits[c >> 4];
+			chunk[o++] = hexdigits[c & 0xf];
+		} else {
+			chunk[o++] = (char)c;
+		}
+	}
+	return put(b, chunk, o);
+}
+
+void
+proto_escape(struct buf *out, const char *val, size_t vlen)
+{
+	escape_into(out, val, vlen);
+}
+
+void
+proto_begin(struct buf *b, const char *verb)
+{
+	put(b, verb, strlen(verb));
+}
+
+void
+proto_addn(struct buf *b, const char *key, const char *val, size_t vlen)
+{
+	if (val == NULL) {
+		val = "";
+		vlen = 0;
+	}
+	if (put(b, " ", 1) < 0 || put(b, key, strlen(key)) < 0 || put(b, "=", 1) < 0)
+		return;
+	escape_into(b, val, vlen);
+}
+
+void
+proto_add(struct buf *b, const char *key, const char *val)
+{
+	proto_addn(b, key, val, val ? strlen(val) : 0);
+}
+
+void
+proto_addf(struct buf *b, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvstrfmt(fmt, ap);
+	va_end(ap);
+	proto_add(b, key, s);
+	free(s);
+}
+
+void
+proto_add_int(struct buf *b, const char *key, long long v)
+{
+	char tmp[PROTO_INT_BUF_BYTES];
+
+	snprintf(tmp, sizeof(tmp), "%lld", v);
+	proto_add(b, key, tmp);
+}
+
+int
+proto_end(struct buf *b)
+{
+	size_t start = b->len;
+
+	/* Earlier lines may share the buf; only the last one is measured. */
+	while (start > 0 && b->data[start - 1] != '\n')
+		start--;
+	if (b->len - start > PROTO_LINE_MAX)
+		return -1;
+	return buf_putc(b, '\n');
+}
+
+const char *
+proto_kind_name(enum proto_kind k)
+{
+	if ((unsigned)k > PROTO_KIND_UNKNOWN)
+		k = PROTO_KIND_UNKNOWN;
+	return kind_names[k];
+}
+
+enum proto_kind
+proto_kind_parse(const char *s)
+{
+	for (int k = 0; k < PROTO_KIND_UNKNOWN; k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return (enum proto_kind)k;
+	return PROTO_KIND_UNKNOWN;
+}
+
+int
+proto_check_hello(const struct proto_msg *m, enum proto_kind *kind, char *err, size_t errlen)
+{
+	char q[PROTO_QUOTE_BUF_BYTES];
+	const struct proto_field *f;
+	enum proto_kind k;
+	long long version;
+
+	if (strcmp(m->verb, "HELLO") != 0)
+		return fail(err, errlen, "expected HELLO first");
+	if (proto_need(m, "version", err, errlen) == NULL ||
+	    proto_get_int(m, "version", 0, &version, err, errlen) < 0)
+		return -1;
+	if (version != PROTO_VERSION)
+		return fail(err, errlen, "protocol version %lld not supported (this side speaks version %d)",
+		            version, PROTO_VERSION);
+	if ((f = get_field(m, "kind", 0)) == NULL)
+		return fail(err, errlen, "missing field 'kind'");
+	k = proto_kind_parse(f->val);
+	if (k == PROTO_KIND_UNKNOWN || strlen(f->val) != f->vlen)
+		return fail(err, errlen, "unknown peer kind '%s'", quote(q, f->val, f->vlen));
+	*kind = k;
+	return 0;
+}
+
+static int
+in_list(const char *s, const char *const *list, size_t n)
+{
+	if (s == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+proto_state_valid(const char *state)
+{
+	return in_list(state, task_states, sizeof(task_states) / sizeof(task_states[0]));
+}
+
+int
+proto_state_terminal(const char *state)
+{
+	return in_list(state, terminal_states, sizeof(terminal_states) / sizeof(terminal_states[0]));
+}

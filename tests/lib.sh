@@ -1,0 +1,233 @@
+# tests/lib.sh: helpers for the integration scripts tests/t_*.sh (POSIX sh).
+# Source it first thing:   . "$(dirname "$0")/lib.sh"
+#
+# Results are TAP-like lines on stdout ("ok - ", "not ok - ", "skip - ") that
+# tests/run.sh counts; diagnostics go to stderr. Synchronisation is always by
+# polling a condition (wait_for), never by a bare sleep.
+#
+# Provides: TOP, TMP, pass, fail, skip, check, wait_for, start_master,
+# restart_master, start_agent, stop_pid, cleanup, ctl, state_has.
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-test.XXXXXX") || {
+	echo "not ok - cannot create a temporary directory"
+	exit 1
+}
+: > "$TMP/pids"
+
+# Seconds a daemon gets to start (see its log line) and to stop on TERM.
+LIB_START_TIMEOUT_S=10
+LIB_STOP_TIMEOUT_S=5
+# wait_for polls this often; LIB_POLLS_PER_S must match it.
+LIB_POLL_INTERVAL=0.05
+LIB_POLLS_PER_S=20
+# Lines of each daemon log shown when a check fails.
+LIB_LOG_TAIL=20
+
+LIB_FAILED=0
+LIB_CLEANED=0
+
+# Every pid we start, here and (when run by tests/run.sh) in the runner's
+# list, so nothing outlives the test even if the script is killed.
+lib_track_pid () {
+	echo "$1" >> "$TMP/pids"
+	if [ -n "$MESOS_TEST_PIDS" ]; then
+		echo "$1" >> "$MESOS_TEST_PIDS"
+	fi
+}
+
+lib_dump_logs () {
+	for lib_log in "$TMP"/*.log; do
+		[ -f "$lib_log" ] || continue
+		echo "--- last $LIB_LOG_TAIL lines of ${lib_log##*/}" >&2
+		tail -n "$LIB_LOG_TAIL" "$lib_log" >&2
+	done
+}
+
+pass () {
+	echo "ok - $*"
+}
+
+fail () {
+	echo "not ok - $*"
+	LIB_FAILED=$((LIB_FAILED + 1))
+	lib_dump_logs
+}
+
+skip () {
+	echo "skip - $*"
+}
+
+# check DESC CMD...: pass if CMD succeeds; on failure its output goes to stderr.
+check () {
+	lib_desc=$1
+	shift
+	if "$@" > "$TMP/check.out" 2>&1; then
+		pass "$lib_desc"
+		return 0
+	fi
+	echo "--- output of: $*" >&2
+	tail -n "$LIB_LOG_TAIL" "$TMP/check.out" >&2
+	fail "$lib_desc"
+	return 1
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; 1 if the deadline passes.
+wait_for () {
+	lib_polls=$(($1 * LIB_POLLS_PER_S))
+	shift
+	while [ "$lib_polls" -gt 0 ]; do
+		if "$@" > /dev/null 2>&1; then
+			return 0
+		fi
+		sleep "$LIB_POLL_INTERVAL"
+		lib_polls=$((lib_polls - 1))
+	done
+	"$@" > /dev/null 2>&1
+}
+
+lib_alive () {
+	kill -0 "$1" 2>/dev/null
+}
+
+# stop_pid PID: TERM, up to LIB_STOP_TIMEOUT_S for it to go, then KILL.
+stop_pid () {
+	lib_pid=$1
+	if ! lib_alive "$lib_pid"; then
+		wait "$lib_pid" 2>/dev/null
+		return 0
+	fi
+	kill -TERM "$lib_pid" 2>/dev/null
+	# A child of ours stays a zombie (and "alive" to kill -0) until waited
+	# for, so the watchdog does the KILL while we wait.
+	(
+		lib_polls=$((LIB_STOP_TIMEOUT_S * LIB_POLLS_PER_S))
+		while [ "$lib_polls" -gt 0 ]; do
+			sleep "$LIB_POLL_INTERVAL"
+			lib_alive "$lib_pid" || exit 0
+			lib_polls=$((lib_polls - 1))
+		done
+		echo "pid $lib_pid ignored TERM for ${LIB_STOP_TIMEOUT_S}s, killing it" >&2
+		kill -KILL "$lib_pid" 2>/dev/null
+	) &
+	lib_watch=$!
+	wait "$lib_pid" 2>/dev/null
+	# Not our child (started from a subshell): poll until the watchdog is done.
+	while lib_alive "$lib_pid" && lib_alive "$lib_watch"; do
+		sleep "$LIB_POLL_INTERVAL"
+	done
+	kill "$lib_watch" 2>/dev/null
+	wait "$lib_watch" 2>/dev/null
+	return 0
+}
+
+cleanup () {
+	[ "$LIB_CLEANED" -eq 1 ] && return 0
+	LIB_CLEANED=1
+	if [ -f "$TMP/pids" ]; then
+		# TERM them all first so they shut down in parallel.
+		while read -r lib_p; do
+			kill -TERM "$lib_p" 2>/dev/null
+		done < "$TMP/pids"
+		while read -r lib_p; do
+			stop_pid "$lib_p"
+		done < "$TMP/pids"
+	fi
+	if [ -n "$KEEP_TMP" ]; then
+		echo "test files kept in $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+# lib_rotate FILE: keep an earlier run's log as FILE.1, FILE.2, ...
+lib_rotate () {
+	[ -f "$1" ] || return 0
+	lib_n=1
+	while [ -f "$1.$lib_n" ]; do
+		lib_n=$((lib_n + 1))
+	done
+	mv "$1" "$1.$lib_n"
+}
+
+lib_has_line () {
+	grep -q -- "$2" "$1"
+}
+
+# lib_quote WORD...: the words single-quoted, ready for eval.
+lib_quote () {
+	lib_q=
+	for lib_w in "$@"; do
+		lib_q="$lib_q '$(printf '%s' "$lib_w" | sed "s/'/'\\\\''/g")'"
+	done
+	printf '%s' "$lib_q"
+}
+
+lib_run_master () {
+	mkdir -p "$TMP/master"
+	lib_rotate "$TMP/master.log"
+	lib_port=$1
+	eval "set -- $LIB_MASTER_FLAGS"
+	"$TOP/mesosd" --ip=127.0.0.1 "--port=$lib_port" "--work_dir=$TMP/master" "$@" \
+	    > "$TMP/master.log" 2>&1 &
+	MASTER_PID=$!
+	lib_track_pid "$MASTER_PID"
+	if ! wait_for "$LIB_START_TIMEOUT_S" lib_has_line "$TMP/master.log" 'listening on 127.0.0.1:'; then
+		fail "master did not start within ${LIB_START_TIMEOUT_S}s"
+		return 1
+	fi
+	MASTER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/master.log" | head -n 1)
+	MASTER=127.0.0.1:$MASTER_PORT
+	return 0
+}
+
+# start_master [FLAGS...]: sets MASTER_PID, MASTER_PORT and MASTER.
+start_master () {
+	LIB_MASTER_FLAGS=$(lib_quote "$@")
+	lib_run_master 0
+}
+
+# restart_master [FLAGS...]: stop the master (if still running) and start it
+# again on the same port, with new FLAGS or else the previous ones.
+restart_master () {
+	if [ "$#" -gt 0 ]; then
+		LIB_MASTER_FLAGS=$(lib_quote "$@")
+	fi
+	stop_pid "$MASTER_PID"
+	lib_run_master "$MASTER_PORT"
+}
+
+# start_agent NAME [FLAGS...]: sets (and prints) AGENT_PID_<NAME>.
+start_agent () {
+	lib_name=$1
+	shift
+	case "$lib_name" in
+	''|*[!A-Za-z0-9_]*)
+		fail "start_agent: bad agent name '$lib_name'"
+		return 1 ;;
+	esac
+	mkdir -p "$TMP/$lib_name"
+	lib_rotate "$TMP/$lib_name.log"
+	"$TOP/agentd" "--master=$MASTER" "--work_dir=$TMP/$lib_name" "$@" \
+	    > "$TMP/$lib_name.log" 2>&1 &
+	lib_apid=$!
+	lib_track_pid "$lib_apid"
+	eval "AGENT_PID_$lib_name=\$lib_apid"
+	echo "$lib_apid"
+	if ! wait_for "$LIB_START_TIMEOUT_S" lib_has_line "$TMP/$lib_name.log" 'registered with master as'; then
+		fail "agent $lib_name did not register within ${LIB_START_TIMEOUT_S}s"
+		return 1
+	fi
+	return 0
+}
+
+ctl () {
+	"$TOP/mesosctl" "--master=$MASTER" "$@"
+}
+
+state_has () {
+	ctl get /master/state | grep -q -- "$1"
+}

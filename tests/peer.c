@@ -1,0 +1,206 @@
+/*
+ * tests/peer.c: a misbehaving (or well-behaved) peer for integration tests.
+ * It connects to HOST PORT, sends what it is told, and prints every line
+ * it receives, so a shell test can check how the daemons answer garbage,
+ * oversized lines, silence and peers that never read.
+ *
+ *   peer HOST PORT [--send LINE] [--send-raw STR] [--long N] [--flood LINE]
+ *                  [--timeout MS] [--wait-close] [--lines N]
+ *
+ * --send-raw decodes \xHH, \n and \\ and adds no newline. --flood sends
+ * LINE again and again without reading until the connection breaks.
+ * --wait-close reads until the server closes. --lines N stops after N lines.
+ * Exit: 0 done (closed by the server when --wait-close/--flood), 1 timeout,
+ * 2 usage or connect error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "net.h"
+
+#define READ_CHUNK 65536
+
+static int
+send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = compat_send(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static size_t
+decode_raw(const char *s, char *out)
+{
+	size_t n = 0;
+	while (*s) {
+		if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3]) {
+			char hex[3] = { s[2], s[3], 0 };
+			out[n++] = (char)strtol(hex, NULL, 16);
+			s += 4;
+		} else if (s[0] == '\\' && s[1] == 'n') {
+			out[n++] = '\n';
+			s += 2;
+		} else if (s[0] == '\\' && s[1] == '\\') {
+			out[n++] = '\\';
+			s += 2;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	return n;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: peer HOST PORT [--send LINE] [--send-raw STR] [--long N] "
+	        "[--flood LINE] [--timeout MS] [--wait-close] [--lines N]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	long timeout_ms = 5000, max_lines = -1;
+	int wait_close = 0;
+	const char *flood = NULL;
+	char err[256];
+
+	if (argc < 3)
+		usage();
+	int fd = net_connect_blocking(argv[1], atoi(argv[2]), 5000, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "peer: %s\n", err);
+		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		const char *opt = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(opt, "--wait-close") == 0) {
+			wait_close = 1;
+			continue;
+		}
+		if (!val)
+			usage();
+		i++;
+		if (strcmp(opt, "--send") == 0) {
+			if (send_all(fd, val, strlen(val)) < 0 || send_all(fd, "\n", 1) < 0)
+				fprintf(stderr, "peer: send: %s\n", strerror(errno));
+		} else if (strcmp(opt, "--send-raw") == 0) {
+			char *buf = malloc(strlen(val) + 1);
+			size_t n = decode_raw(val, buf);
+			if (send_all(fd, buf, n) < 0)
+				fprintf(stderr, "peer: send: %s\n", strerror(errno));
+			free(buf);
+		} else if (strcmp(opt, "--long") == 0) {
+			size_t n = (size_t)atol(val);
+			char *buf = malloc(n + 1);
+			memset(buf, 'a', n);
+			buf[n] = '\n';
+			if (send_all(fd, buf, n + 1) < 0)
+				fprintf(stderr, "peer: send: %s\n", strerror(errno));
+			free(buf);
+		} else if (strcmp(opt, "--flood") == 0) {
+			flood = val;
+		} else if (strcmp(opt, "--timeout") == 0) {
+			timeout_ms = atol(val);
+		} else if (strcmp(opt, "--lines") == 0) {
+			max_lines = atol(val);
+		} else {
+			usage();
+		}
+	}
+
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+	if (flood) {
+		size_t len = strlen(flood);
+		char *line = malloc(len + 2);
+		memcpy(line, flood, len);
+		line[len] = '\n';
+		int64_t deadline = compat_monotonic_ms() + timeout_ms;
+		while (compat_monotonic_ms() < deadline) {
+			if (send_all(fd, line, len + 1) < 0) {
+				int e = errno;
+				free(line);
+				close(fd);
+				if (e == EAGAIN || e == EWOULDBLOCK) {
+					printf("peer: send timed out\n");
+					return 1;
+				}
+				printf("peer: connection broken while flooding: %s\n", strerror(e));
+				return 0;
+			}
+		}
+		free(line);
+		close(fd);
+		printf("peer: still connected after %ld ms of flooding\n", timeout_ms);
+		return 1;
+	}
+
+	char *buf = malloc(READ_CHUNK + 1);
+	size_t have = 0;
+	long lines = 0;
+	int rc = wait_close ? 1 : 0;
+	int64_t deadline = compat_monotonic_ms() + timeout_ms;
+	for (;;) {
+		if (max_lines >= 0 && lines >= max_lines)
+			break;
+		if (compat_monotonic_ms() >= deadline) {
+			rc = wait_close ? 1 : 0;
+			break;
+		}
+		ssize_t n = recv(fd, buf + have, READ_CHUNK - have, 0);
+		if (n == 0) {
+			if (have)
+				printf("%.*s\n", (int)have, buf);
+			printf("peer: closed by server\n");
+			rc = 0;
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				rc = wait_close ? 1 : 0;
+				if (wait_close)
+					printf("peer: timeout, still connected\n");
+				break;
+			}
+			printf("peer: closed by server (%s)\n", strerror(errno));
+			rc = 0;
+			break;
+		}
+		have += (size_t)n;
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
+			printf("%.*s\n", (int)(nl - start), start);
+			fflush(stdout);
+			lines++;
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+		if (have == READ_CHUNK)
+			have = 0;
+	}
+	free(buf);
+	close(fd);
+	return rc;
+}
