@@ -37,6 +37,7 @@
 #define MSG_MAX 256
 #define FILE_DATA_OVERHEAD 1024      /* bytes of a FILE_DATA line besides data and request_id */
 #define ESCAPED_BYTE_LEN 3           /* "%XX" */
+#define ASCII_DEL 0x7f
 #define AGENT_FREE_LOOP_SPINS 4      /* loop passes agent_free allows for the conn's deferred close */
 
 enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_REGISTERING, LINK_REGISTERED };
@@ -489,6 +490,19 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 
 /* --- RUN_TASK ------------------------------------------------------------- */
 
+/* proto_get stops at a NUL, so a command or ID holding one would be silently cut short. */
+static int
+nul_field(const struct proto_msg *m, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].key, "env") != 0 && strlen(m->fields[i].val) != m->fields[i].vlen) {
+			snprintf(err, errlen, "field '%s' contains a NUL byte", m->fields[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Everything RUN_TASK asks for that can be wrong; fills env with the task's own part. */
 static int
 validate_task(struct task *t, const struct proto_msg *m, struct launcher_env *env, char *err,
@@ -573,7 +587,7 @@ handle_run_task(struct agent *a, const struct proto_msg *m)
 		log_warnx("RUN_TASK without %s: ignored", fw == NULL ? "framework_id" : "task_id");
 		return;
 	}
-	if (id_check("framework ID", fw, err, sizeof(err)) == -1 ||
+	if (nul_field(m, err, sizeof(err)) == -1 || id_check("framework ID", fw, err, sizeof(err)) == -1 ||
 	    id_check("task ID", tid, err, sizeof(err)) == -1) {
 		log_warnx("RUN_TASK refused: %s", err);
 		send_oneshot(a, fw, tid, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err);
@@ -708,7 +722,7 @@ file_error(struct agent *a, const char *rid, const char *reason)
 static size_t
 escaped_len(unsigned char c)
 {
-	return (c <= ' ' || c == '%' || c == '=' || c == 0x7f) ? ESCAPED_BYTE_LEN : 1;
+	return (c <= ' ' || c == '%' || c == '=' || c == ASCII_DEL) ? ESCAPED_BYTE_LEN : 1;
 }
 
 /* How many of the n bytes fit in budget bytes once escaped. */
@@ -1111,7 +1125,6 @@ static void
 on_master_close(struct conn *c, const char *reason, void *arg)
 {
 	struct agent *a = arg;
-	int was_registered = a->link == LINK_REGISTERED;
 
 	(void)c;
 	a->conn = NULL;
@@ -1123,8 +1136,6 @@ on_master_close(struct conn *c, const char *reason, void *arg)
 		maybe_finish_stop(a);
 		return;
 	}
-	if (was_registered)
-		a->warned = 0;
 	connection_lost(a, reason);
 }
 

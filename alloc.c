@@ -29,14 +29,30 @@
 #define MIN_ALLOCATABLE_DEFAULT "cpus:0.01|mem:32"
 #define WEIGHT_DEFAULT 1.0
 #define SELF_SUFFIX "/."              /* Mesos's name for a role's own leaf */
-#define PAIR_BUCKETS_MIN 256          /* initial (framework, agent) hash size */
+#define PAIR_TABLE_MIN 8              /* first size of an agent's pair table */
 #define ARRAY_MIN 16                  /* first allocation of a growing array */
+#define PAIR_SPARES_MAX 65536         /* freed pair records kept for reuse (~8 MiB) */
+#define PAIR_MASK_WORDS 4             /* per-agent "may have a pair" bitmap, 256 bits */
+#define PAIR_MASK_SHIFT 56            /* top 8 bits of a multiplicative hash index it */
+#define WORD_BITS 64
 #define SPEC_QUOTE_MAX 60             /* bytes of bad input quoted in an error */
 #define RNG_FALLBACK_SEED 0x9e3779b97f4a7c15ULL   /* xorshift must not start at 0 */
-#define HASH_MIX_1 0xff51afd7ed558ccdULL          /* murmur3 64-bit finaliser */
-#define HASH_MIX_2 0xc4ceb9fe1a85ec53ULL
-#define HASH_SHIFT 33
-#define RNG_MUL 0x2545f4914f6cdd1dULL             /* xorshift64* multiplier */
+#define HASH_MUL 0xff51afd7ed558ccdULL            /* murmur3's mixing constant */
+#define HASH_SHIFT 32
+#define RNG_MUL 0x2545f4914f6cdd1dULL             /* xorshift64* (Vigna) multiplier */
+#define RNG_SHIFT_A 12                            /* and its shift triple */
+#define RNG_SHIFT_B 25
+#define RNG_SHIFT_C 27
+#define PREFETCH_AHEAD 8              /* agents: shuffled visits miss the cache */
+#define CACHE_LINE_BYTES 64
+#define PREFETCH_SPAN_MAX 1024        /* bytes of an agent's items or table asked for */
+
+/* A hint, not a semantic: compilers without the builtin lose only speed. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 /* ------------------------------------------------------- quantities */
 
@@ -53,14 +69,21 @@ qget(const struct qty *q, size_t i)
 }
 
 static void
+qgrow(struct qty *q, size_t n)
+{
+	q->v = xreallocarray(q->v, n, sizeof(*q->v));
+	memset(q->v + q->n, 0, (n - q->n) * sizeof(*q->v));
+	q->n = n;
+}
+
+/* Kept tiny so it inlines: a pass calls it a score of times per offer. */
+static void
 qadd(struct qty *q, size_t i, int64_t d)
 {
 	if (i >= q->n) {
 		if (d == 0)
 			return;
-		q->v = xreallocarray(q->v, i + 1, sizeof(*q->v));
-		memset(q->v + q->n, 0, (i + 1 - q->n) * sizeof(*q->v));
-		q->n = i + 1;
+		qgrow(q, i + 1);
 	}
 	q->v[i] += d;
 }
@@ -270,6 +293,7 @@ struct alloc_fw {
 	uint64_t count;
 	size_t nfilters;              /* agents it refuses */
 	size_t idx;                   /* in a->fws */
+	uint32_t dense;               /* small, reused index: its bit in agents' refusals */
 	struct pair *pairs;
 	struct alloc_fw *rprev, *rnext;   /* in its role */
 	struct alloc_fw *grave;
@@ -284,8 +308,22 @@ struct alloc_agent {
 	size_t idx, cand_idx;
 	struct res total, free;
 	size_t nfilters;              /* frameworks refusing it */
+	uint64_t *refused;            /* bit fw->dense: fw has a filter here */
+	size_t refused_words;
 	struct pair *pairs;
+	/* Bit h(fw) set: (fw, this agent) may have a pair. Clear bits spare
+	 * most table probes in a pass; stale set bits only cost a probe. */
+	uint64_t mask[PAIR_MASK_WORDS];
+	/* Its pairs by framework id, open addressing: a pass's lookups for
+	 * one agent stay on that agent's few cache lines. */
+	struct pair_slot *tab;
+	size_t tab_cap, tab_n;
 	struct alloc_agent *grave;
+};
+
+struct pair_slot {
+	uint32_t fw_id;
+	struct pair *p;               /* NULL: empty */
 };
 
 /* What one framework holds on one agent, and its refusal filter. */
@@ -297,14 +335,20 @@ struct pair {
 	int64_t until;
 	uint64_t filter_pass;         /* passes completed when installed */
 	size_t heap_idx;
-	size_t pending;               /* 1 + index in a->offers during a pass */
-	struct pair *fw_prev, *fw_next, *ag_prev, *ag_next, *hnext;
+	size_t slot;                  /* its offer in a->offers, if that points back */
+	struct pair *fw_prev, *fw_next, *ag_prev, *ag_next;
 };
 
+/*
+ * An offer on its way out. When the pair held nothing before the pass,
+ * r shares the pair's items instead of copying them; anything about to
+ * change the pair's allocation first gives the offer a copy (detach).
+ */
 struct offer {
 	struct alloc_fw *fw;
 	struct alloc_agent *ag;
-	struct pair *pair;
+	struct pair *pair;            /* NULL once detached */
+	int shared;
 	struct res r;
 };
 
@@ -322,22 +366,25 @@ struct alloc {
 	size_t nqroles;
 	int quota_on;                 /* some guarantee is unmet */
 	struct alloc_agent **agents, **order, **cands;
+	unsigned char *active;        /* agents[i]->active, scanned without touching agents */
 	size_t nagents, agents_cap, ncands, cands_cap;
 	int cand_all;
 	struct alloc_fw **fws;
 	size_t nfws, fws_cap;
+	uint32_t *dense_free;         /* dense indices of removed frameworks */
+	size_t ndense_free, dense_free_cap;
+	uint32_t dense_next;
 	struct qty total;             /* every agent */
 	struct qty avail;             /* unreserved free on active agents */
 	struct qty req;               /* held back for unmet guarantees */
 	struct qty scratch;
-	struct pair **buckets;
-	size_t nbuckets, npairs;
+	struct pair *spares;          /* freed pairs kept for reuse, via fw_next */
+	size_t nspares;
 	struct pair **heap, **keep;   /* filters by expiry; keep is scratch */
 	size_t nheap, heap_cap;
 	struct offer *offers;
 	size_t noffers, offers_cap;
 	uint64_t passes;
-	int64_t now;
 	uint32_t next_id;
 	int dirty, in_run, in_callbacks;
 	struct alloc_fw *grave_fws;
@@ -347,7 +394,7 @@ struct alloc {
 static int
 unreserved(const struct res_item *it)
 {
-	return strcmp(it->role, "*") == 0;
+	return it->role[0] == '*' && it->role[1] == '\0';
 }
 
 static void
@@ -375,7 +422,7 @@ static size_t
 name_id(struct alloc *a, const char *name)
 {
 	for (size_t i = 0; i < a->nnames; i++)
-		if (strcmp(a->names[i], name) == 0)
+		if (a->names[i][0] == name[0] && strcmp(a->names[i], name) == 0)
 			return i;
 	a->names = xreallocarray(a->names, a->nnames + 1, sizeof(*a->names));
 	a->names[a->nnames] = xstrdup(name);
@@ -385,9 +432,9 @@ name_id(struct alloc *a, const char *name)
 static uint64_t
 rng_next(struct alloc *a)
 {
-	a->rng ^= a->rng >> 12;
-	a->rng ^= a->rng << 25;
-	a->rng ^= a->rng >> 27;
+	a->rng ^= a->rng >> RNG_SHIFT_A;
+	a->rng ^= a->rng << RNG_SHIFT_B;
+	a->rng ^= a->rng >> RNG_SHIFT_C;
 	return a->rng * RNG_MUL;
 }
 
@@ -592,68 +639,119 @@ ensure_sorted(struct alloc *a)
 /* ------------------------------------------------ (framework, agent) */
 
 static size_t
-bucket_of(const struct alloc *a, uint32_t fid, uint32_t aid)
+mask_bit(const struct alloc_fw *fw)
 {
-	uint64_t k = ((uint64_t)fid << 32) | aid;
+	return (size_t)(((uint64_t)fw->id * RNG_MUL) >> PAIR_MASK_SHIFT);
+}
 
-	k ^= k >> HASH_SHIFT;
-	k *= HASH_MIX_1;
-	k ^= k >> HASH_SHIFT;
-	k *= HASH_MIX_2;
-	k ^= k >> HASH_SHIFT;
-	return (size_t)(k & (a->nbuckets - 1));
+static int
+mask_has(const struct alloc_agent *ag, const struct alloc_fw *fw)
+{
+	size_t b = mask_bit(fw);
+
+	return (ag->mask[b / WORD_BITS] >> (b % WORD_BITS)) & 1;
+}
+
+static size_t
+slot_home(uint32_t fw_id, size_t cap)
+{
+	return (size_t)(((uint64_t)fw_id * HASH_MUL) >> HASH_SHIFT) & (cap - 1);
 }
 
 static struct pair *
-pair_find(const struct alloc *a, const struct alloc_fw *fw, const struct alloc_agent *ag)
+pair_find(const struct alloc_fw *fw, const struct alloc_agent *ag)
 {
-	if (a->nbuckets == 0)
+	size_t m = ag->tab_cap - 1;
+
+	if (ag->tab_cap == 0 || !mask_has(ag, fw))
 		return NULL;
-	for (struct pair *p = a->buckets[bucket_of(a, fw->id, ag->id)]; p; p = p->hnext)
-		if (p->fw == fw && p->ag == ag)
-			return p;
+	for (size_t i = slot_home(fw->id, ag->tab_cap); ag->tab[i].p; i = (i + 1) & m)
+		if (ag->tab[i].fw_id == fw->id)
+			return ag->tab[i].p;
 	return NULL;
 }
 
 static void
-rehash(struct alloc *a, size_t n)
+tab_put(struct alloc_agent *ag, uint32_t fw_id, struct pair *p)
 {
-	struct pair **old = a->buckets;
-	size_t oldn = a->nbuckets;
+	size_t m = ag->tab_cap - 1, i;
 
-	a->buckets = xcalloc(n, sizeof(*a->buckets));
-	a->nbuckets = n;
-	for (size_t i = 0; i < oldn; i++) {
-		struct pair *p = old[i], *next;
+	for (i = slot_home(fw_id, ag->tab_cap); ag->tab[i].p; i = (i + 1) & m)
+		;
+	ag->tab[i].fw_id = fw_id;
+	ag->tab[i].p = p;
+	ag->tab_n++;
+}
 
-		for (; p; p = next) {
-			size_t b = bucket_of(a, p->fw->id, p->ag->id);
+/* Keep the table at most half full, so probes stay short. */
+static void
+tab_reserve(struct alloc_agent *ag)
+{
+	struct pair_slot *old = ag->tab;
+	size_t oldcap = ag->tab_cap;
 
-			next = p->hnext;
-			p->hnext = a->buckets[b];
-			a->buckets[b] = p;
-		}
-	}
+	if ((ag->tab_n + 1) * 2 <= ag->tab_cap)
+		return;
+	ag->tab_cap = oldcap ? oldcap * 2 : PAIR_TABLE_MIN;
+	ag->tab = xcalloc(ag->tab_cap, sizeof(*ag->tab));
+	ag->tab_n = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].p)
+			tab_put(ag, old[i].fw_id, old[i].p);
 	free(old);
 }
 
-static struct pair *
-pair_get(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag)
+/* Linear probing's deletion: shift later entries back over the hole. */
+static void
+tab_del(struct alloc_agent *ag, uint32_t fw_id)
 {
-	struct pair *p = pair_find(a, fw, ag);
+	size_t m = ag->tab_cap - 1, i, j;
+
+	for (i = slot_home(fw_id, ag->tab_cap); ag->tab[i].fw_id != fw_id || !ag->tab[i].p;
+	     i = (i + 1) & m)
+		;
+	for (j = i;;) {
+		size_t k;
+
+		j = (j + 1) & m;
+		if (!ag->tab[j].p)
+			break;
+		k = slot_home(ag->tab[j].fw_id, ag->tab_cap);
+		if (j > i ? (k <= i || k > j) : (k <= i && k > j)) {
+			ag->tab[i] = ag->tab[j];
+			i = j;
+		}
+	}
+	ag->tab[i].p = NULL;
+	if (--ag->tab_n == 0) {
+		free(ag->tab);
+		ag->tab = NULL;
+		ag->tab_cap = 0;
+	}
+}
+
+/* A new pair; the caller knows there is none yet. */
+static struct pair *
+pair_new(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag)
+{
+	struct pair *p;
 	size_t b;
 
-	if (p != NULL)
-		return p;
-	if (a->npairs >= a->nbuckets)
-		rehash(a, a->nbuckets ? a->nbuckets * 2 : PAIR_BUCKETS_MIN);
-	p = xcalloc(1, sizeof(*p));
+	if (a->spares != NULL) {
+		p = a->spares;
+		a->spares = p->fw_next;
+		a->nspares--;
+		memset(p, 0, sizeof(*p));
+	} else {
+		p = xcalloc(1, sizeof(*p));
+	}
+	b = mask_bit(fw);
+	ag->mask[b / WORD_BITS] |= (uint64_t)1 << (b % WORD_BITS);
 	p->fw = fw;
 	p->ag = ag;
 	res_init(&p->alloc);
-	b = bucket_of(a, fw->id, ag->id);
-	p->hnext = a->buckets[b];
-	a->buckets[b] = p;
+	tab_reserve(ag);
+	tab_put(ag, fw->id, p);
 	p->fw_next = fw->pairs;
 	if (fw->pairs)
 		fw->pairs->fw_prev = p;
@@ -662,24 +760,37 @@ pair_get(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag)
 	if (ag->pairs)
 		ag->pairs->ag_prev = p;
 	ag->pairs = p;
-	a->npairs++;
 	return p;
+}
+
+static struct pair *
+pair_get(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag)
+{
+	struct pair *p = pair_find(fw, ag);
+
+	return p ? p : pair_new(a, fw, ag);
+}
+
+/*
+ * The offer being made or delivered for p, if any. The slot points back at
+ * its pair, so nothing has to be reset per pair once a pass is delivered.
+ */
+static struct offer *
+pending_offer(const struct alloc *a, const struct pair *p)
+{
+	return p->slot < a->noffers && a->offers[p->slot].pair == p ? &a->offers[p->slot] : NULL;
 }
 
 /* Free p once it holds nothing, filters nothing and is not being offered. */
 static void
 pair_release(struct alloc *a, struct pair *p)
 {
-	struct pair **pp;
-
-	if (!res_empty(&p->alloc)) 
+	if (!res_empty(&p->alloc))
 		return;
 	reset_res(&p->alloc);
-	if (p->filtered || p->pending)
+	if (p->filtered || pending_offer(a, p))
 		return;
-	for (pp = &a->buckets[bucket_of(a, p->fw->id, p->ag->id)]; *pp != p; pp = &(*pp)->hnext)
-		;
-	*pp = p->hnext;
+	tab_del(p->ag, p->fw->id);
 	if (p->fw_prev)
 		p->fw_prev->fw_next = p->fw_next;
 	else
@@ -692,8 +803,29 @@ pair_release(struct alloc *a, struct pair *p)
 		p->ag->pairs = p->ag_next;
 	if (p->ag_next)
 		p->ag_next->ag_prev = p->ag_prev;
-	a->npairs--;
-	free(p);
+	if (p->ag->pairs == NULL)
+		memset(p->ag->mask, 0, sizeof(p->ag->mask));
+	if (a->nspares < PAIR_SPARES_MAX) {
+		p->fw_next = a->spares;
+		a->spares = p;
+		a->nspares++;
+	} else {
+		free(p);
+	}
+}
+
+/* p's allocation is about to change: an offer sharing it gets its own copy. */
+static void
+detach(struct alloc *a, struct pair *p)
+{
+	struct offer *o = pending_offer(a, p);
+
+	if (o == NULL)
+		return;
+	if (o->shared)
+		res_copy(&o->r, &p->alloc);
+	o->shared = 0;
+	o->pair = NULL;
 }
 
 /* ------------------------------------------------------------- filters */
@@ -778,6 +910,16 @@ static void
 filter_set(struct alloc *a, struct pair *p, int64_t until)
 {
 	if (!p->filtered) {
+		struct alloc_agent *ag = p->ag;
+		size_t w = p->fw->dense / WORD_BITS;
+
+		if (w >= ag->refused_words) {
+			ag->refused = xreallocarray(ag->refused, w + 1, sizeof(*ag->refused));
+			memset(ag->refused + ag->refused_words, 0,
+			       (w + 1 - ag->refused_words) * sizeof(*ag->refused));
+			ag->refused_words = w + 1;
+		}
+		ag->refused[w] |= (uint64_t)1 << (p->fw->dense % WORD_BITS);
 		p->filtered = 1;
 		p->until = until;
 		heap_push(a, p);
@@ -797,6 +939,7 @@ filter_clear(struct alloc *a, struct pair *p)
 	if (!p->filtered)
 		return;
 	heap_del(a, p);
+	p->ag->refused[p->fw->dense / WORD_BITS] &= ~((uint64_t)1 << (p->fw->dense % WORD_BITS));
 	p->filtered = 0;
 	p->fw->nfilters--;
 	p->ag->nfilters--;
@@ -804,19 +947,18 @@ filter_clear(struct alloc *a, struct pair *p)
 }
 
 /*
- * A filter holds until its time has come and a pass has run since it was
- * installed (MESOS-4302): a backlogged allocator must not hand declined
- * resources straight back.
+ * Does fw refuse ag in this pass? A filter holds until its time has come
+ * and a pass has run since it was installed (MESOS-4302: a backlogged
+ * allocator must not hand declined resources straight back). The pass
+ * starts by dropping every filter past both, so any filter left holds,
+ * and a bit test answers without touching the pair.
  */
 static int
-filtered(const struct alloc *a, const struct alloc_fw *fw, const struct alloc_agent *ag)
+refuses(const struct alloc_agent *ag, const struct alloc_fw *fw)
 {
-	const struct pair *p;
+	size_t w = fw->dense / WORD_BITS;
 
-	if (ag->nfilters == 0 || fw->nfilters == 0)
-		return 0;
-	p = pair_find(a, fw, ag);
-	return p && p->filtered && (a->now < p->until || p->filter_pass == a->passes);
+	return w < ag->refused_words && ((ag->refused[w] >> (fw->dense % WORD_BITS)) & 1);
 }
 
 static void
@@ -1042,7 +1184,7 @@ struct visit {
 	struct role *qroot;           /* quota stage: the role being served */
 	int resv;                     /* the free pool holds reserved items */
 	int base_ok;                  /* unreserved part alone is allocatable */
-	struct alloc_fw *fw;
+	struct alloc_fw *fw;          /* picked */
 };
 
 static int
@@ -1146,7 +1288,7 @@ pick_fw(struct alloc *a, struct snode *t, struct visit *v)
 		return 0;
 	if (pick_fw(a, t->left, v))
 		return 1;
-	if (t->w > 0 && !filtered(a, t->owner, v->ag)) {
+	if (t->w > 0 && !refuses(v->ag, t->owner)) {
 		v->fw = t->owner;
 		return 1;
 	}
@@ -1174,12 +1316,20 @@ pick_role(struct alloc *a, struct snode *t, struct visit *v)
 	return pick_role(a, t->right, v);
 }
 
+/* o (taken over) joins p's allocation and the pass's offer for p. */
 static void
 offer_push(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, struct pair *p,
            struct res *o)
 {
-	if (p->pending) {
-		res_add(&a->offers[p->pending - 1].r, o);
+	struct offer *slot;
+
+	slot = pending_offer(a, p);
+	if (slot != NULL) {
+		res_add(&p->alloc, o);
+		if (slot->shared)
+			slot->r = p->alloc;
+		else
+			res_add(&slot->r, o);
 		res_free(o);
 		return;
 	}
@@ -1187,15 +1337,23 @@ offer_push(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, struct 
 		a->offers_cap = grow(a->offers_cap);
 		a->offers = xreallocarray(a->offers, a->offers_cap, sizeof(*a->offers));
 	}
-	a->offers[a->noffers].fw = fw;
-	a->offers[a->noffers].ag = ag;
-	a->offers[a->noffers].pair = p;
-	a->offers[a->noffers].r = *o;
-	p->pending = ++a->noffers;
+	slot = &a->offers[a->noffers];
+	slot->fw = fw;
+	slot->ag = ag;
+	slot->pair = p;
+	slot->r = *o;
+	slot->shared = p->alloc.n == 0;
+	if (slot->shared) {
+		res_free(&p->alloc);
+		p->alloc = *o;
+	} else {
+		res_add(&p->alloc, o);
+	}
+	p->slot = a->noffers++;
 }
 
-/* Offer fw everything on the agent its role may have, within the caps. */
-static void
+/* Offer fw everything on the agent its role may have, within the caps; 0 if none. */
+static int
 make_offer(struct alloc *a, struct alloc_fw *fw, const struct visit *v)
 {
 	struct alloc_agent *ag = v->ag;
@@ -1233,16 +1391,17 @@ make_offer(struct alloc *a, struct alloc_fw *fw, const struct visit *v)
 			}
 			res_add(&o, &one);
 		}
+		if (res_empty(&o)) {
+			res_free(&o);
+			return 0;
+		}
 		res_sub(f, &o);
 	}
 	p = pair_get(a, fw, ag);
-	if (p->alloc.n == 0)
-		res_copy(&p->alloc, &o);
-	else
-		res_add(&p->alloc, &o);
 	count_allocation(fw);
 	account(a, fw, ag, &o, 1);
 	offer_push(a, fw, ag, p, &o);
+	return 1;
 }
 
 static int
@@ -1251,7 +1410,11 @@ agent_skippable(const struct alloc *a, const struct alloc_agent *ag)
 	return !ag->active || ag->free.n == 0 || res_empty(&ag->free) || ag->nfilters >= a->nfws;
 }
 
-/* Stage 2: the agent to the first framework in DRF order, then leftovers. */
+/*
+ * Stage 2: the agent to the first framework in DRF order; what its role
+ * could not take (another role's reservation) to the next. Every offer
+ * empties the agent of what its role may have, so this ends.
+ */
 static void
 stage_fair(struct alloc *a, struct alloc_agent *ag)
 {
@@ -1260,9 +1423,8 @@ stage_fair(struct alloc *a, struct alloc_agent *ag)
 
 		quota_refresh(a);
 		visit_prepare(a, ag, NULL, &v);
-		if (!pick_role(a, a->root.kids, &v))
+		if (!pick_role(a, a->root.kids, &v) || !make_offer(a, v.fw, &v))
 			return;
-		make_offer(a, v.fw, &v);
 	}
 }
 
@@ -1302,7 +1464,8 @@ stage_quota(struct alloc *a, struct alloc_agent *ag)
 
 			visit_prepare(a, ag, a->qorder[k], &v);
 			if (pick_role(a, a->qorder[k]->kids, &v)) {
-				make_offer(a, v.fw, &v);
+				if (!make_offer(a, v.fw, &v))
+					return;
 				break;
 			}
 		}
@@ -1323,6 +1486,42 @@ shuffle(struct alloc *a, struct alloc_agent **v, size_t n)
 	}
 }
 
+/*
+ * One stage over the shuffled agents. Shuffled means every agent is a
+ * cache miss unless asked for early; the hints stay in this loop because
+ * GCC deletes a helper holding nothing but prefetches as side-effect free.
+ */
+static void
+visit_all(struct alloc *a, size_t n, int quota_stage)
+{
+	struct alloc_agent **order = a->order;
+
+	shuffle(a, order, n);
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			PREFETCH(order[i + PREFETCH_AHEAD]);
+		if (i + PREFETCH_AHEAD / 2 < n) {
+			const struct alloc_agent *next = order[i + PREFETCH_AHEAD / 2];
+			const char *items = (const char *)next->free.items;
+			const char *tab = (const char *)next->tab;
+			size_t ni = next->free.n * sizeof(*next->free.items);
+			size_t nt = next->tab_cap * sizeof(*next->tab);
+
+			for (size_t k = 0; k < ni && k < PREFETCH_SPAN_MAX; k += CACHE_LINE_BYTES)
+				PREFETCH(items + k);
+			for (size_t k = 0; k < nt && k < PREFETCH_SPAN_MAX; k += CACHE_LINE_BYTES)
+				PREFETCH(tab + k);
+			for (size_t k = 0; k < next->refused_words * sizeof(*next->refused) &&
+			     k < PREFETCH_SPAN_MAX; k += CACHE_LINE_BYTES)
+				PREFETCH((const char *)next->refused + k);
+		}
+		if (quota_stage)
+			stage_quota(a, order[i]);
+		else
+			stage_fair(a, order[i]);
+	}
+}
+
 static size_t
 gather(struct alloc *a, int candidates_only)
 {
@@ -1330,7 +1529,7 @@ gather(struct alloc *a, int candidates_only)
 
 	if (!candidates_only || a->cand_all) {
 		for (size_t i = 0; i < a->nagents; i++)
-			if (a->agents[i]->active)
+			if (a->active[i])
 				a->order[n++] = a->agents[i];
 	} else {
 		for (size_t i = 0; i < a->ncands; i++)
@@ -1375,20 +1574,23 @@ deliver(struct alloc *a, alloc_offer_fn fn, void *arg)
 {
 	size_t made = 0;
 
-	for (size_t i = 0; i < a->noffers; i++)
-		a->offers[i].pair->pending = 0;
 	a->in_callbacks = 1;
 	for (size_t i = 0; i < a->noffers; i++) {
 		struct offer *o = &a->offers[i];
 
-		if (o->fw->removed || o->ag->removed)
+		/* Only a callback can remove anything, and removals go to the graves. */
+		if ((a->grave_fws || a->grave_agents) && (o->fw->removed || o->ag->removed))
 			continue;
 		made++;
 		if (fn != NULL)
 			fn(o->fw, o->ag, &o->r, arg);
 	}
-	for (size_t i = 0; i < a->noffers; i++)
-		res_free(&a->offers[i].r);
+	for (size_t i = 0; i < a->noffers; i++) {
+		struct offer *o = &a->offers[i];
+
+		if (o->pair == NULL || !o->shared)
+			res_free(&o->r);
+	}
 	a->noffers = 0;
 	a->in_callbacks = 0;
 	bury(a);
@@ -1403,19 +1605,13 @@ alloc_run(struct alloc *a, int64_t now_ms, int candidates_only, alloc_offer_fn f
 	if (a->in_run)
 		return 0;
 	a->in_run = 1;
-	a->now = now_ms;
 	expire_filters(a, now_ms);
 	ensure_sorted(a);
 	n = gather(a, candidates_only);
 	quota_refresh(a);
-	if (a->quota_on) {
-		shuffle(a, a->order, n);
-		for (size_t i = 0; i < n; i++)
-			stage_quota(a, a->order[i]);
-	}
-	shuffle(a, a->order, n);
-	for (size_t i = 0; i < n; i++)
-		stage_fair(a, a->order[i]);
+	if (a->quota_on)
+		visit_all(a, n, 1);
+	visit_all(a, n, 0);
 	a->passes++;
 	made = deliver(a, fn, arg);
 	a->in_run = 0;
@@ -1467,6 +1663,8 @@ agent_destroy(struct alloc_agent *ag)
 {
 	res_free(&ag->total);
 	res_free(&ag->free);
+	free(ag->tab);
+	free(ag->refused);
 	free(ag->name);
 	free(ag);
 }
@@ -1488,17 +1686,21 @@ alloc_free(struct alloc *a)
 	if (a == NULL)
 		return;
 	bury(a);
-	for (size_t i = 0; i < a->nbuckets; i++) {
-		struct pair *p = a->buckets[i], *next;
+	for (size_t i = 0; i < a->nfws; i++) {
+		struct pair *p = a->fws[i]->pairs, *next;
 
 		for (; p; p = next) {
-			next = p->hnext;
+			next = p->fw_next;
 			res_free(&p->alloc);
 			free(p);
 		}
 	}
-	for (size_t i = 0; i < a->noffers; i++)
-		res_free(&a->offers[i].r);
+	while (a->spares != NULL) {
+		struct pair *p = a->spares;
+
+		a->spares = p->fw_next;
+		free(p);
+	}
 	for (size_t i = 0; i < a->nfws; i++)
 		fw_destroy(a->fws[i]);
 	for (size_t i = 0; i < a->nagents; i++)
@@ -1527,9 +1729,10 @@ alloc_free(struct alloc *a)
 	free(a->qorder);
 	free(a->agents);
 	free(a->order);
+	free(a->active);
 	free(a->cands);
 	free(a->fws);
-	free(a->buckets);
+	free(a->dense_free);
 	free(a->heap);
 	free(a->keep);
 	free(a->offers);
@@ -1831,8 +2034,10 @@ alloc_agent_add(struct alloc *a, const char *name, const struct res *total, void
 		a->agents_cap = grow(a->agents_cap);
 		a->agents = xreallocarray(a->agents, a->agents_cap, sizeof(*a->agents));
 		a->order = xreallocarray(a->order, a->agents_cap, sizeof(*a->order));
+		a->active = xreallocarray(a->active, a->agents_cap, sizeof(*a->active));
 	}
 	ag->idx = a->nagents;
+	a->active[a->nagents] = 1;
 	a->agents[a->nagents++] = ag;
 	totals_adjust(a, &ag->total, 1);
 	avail_adjust(a, &ag->free, 1);
@@ -1849,6 +2054,7 @@ alloc_agent_remove(struct alloc *a, struct alloc_agent *ag)
 	while (ag->pairs != NULL) {
 		struct pair *p = ag->pairs;
 
+		detach(a, p);
 		filter_clear(a, p);
 		account(a, p->fw, ag, &p->alloc, -1);
 		reset_res(&p->alloc);
@@ -1858,6 +2064,7 @@ alloc_agent_remove(struct alloc *a, struct alloc_agent *ag)
 	prune_reserved(a, &ag->total);
 	cand_unmark(a, ag);
 	a->agents[ag->idx] = a->agents[--a->nagents];
+	a->active[ag->idx] = a->active[a->nagents];
 	a->agents[ag->idx]->idx = ag->idx;
 	ag->removed = 1;
 	if (a->in_callbacks) {
@@ -1901,6 +2108,7 @@ alloc_agent_activate(struct alloc *a, struct alloc_agent *ag, int active)
 	if (ag->active == active)
 		return;
 	ag->active = active;
+	a->active[ag->idx] = (unsigned char)active;
 	avail_adjust(a, &ag->free, active ? 1 : -1);
 	if (active)
 		cand_mark(a, ag);
@@ -1935,6 +2143,7 @@ alloc_fw_add(struct alloc *a, const char *name, const char *role, int active, vo
 	fw->node.owner = fw;
 	fw->node.name = fw->name;
 	fw->node.id = fw->id;
+	fw->dense = a->ndense_free ? a->dense_free[--a->ndense_free] : a->dense_next++;
 	fw->rnext = r->first_fw;
 	if (r->first_fw)
 		r->first_fw->rprev = fw;
@@ -1962,6 +2171,7 @@ alloc_fw_remove(struct alloc *a, struct alloc_fw *fw)
 	while (fw->pairs != NULL) {
 		struct pair *p = fw->pairs;
 
+		detach(a, p);
 		filter_clear(a, p);
 		if (!res_empty(&p->alloc)) {
 			res_add(&p->ag->free, &p->alloc);
@@ -1982,6 +2192,12 @@ alloc_fw_remove(struct alloc *a, struct alloc_fw *fw)
 	prune(a, r);
 	a->fws[fw->idx] = a->fws[--a->nfws];
 	a->fws[fw->idx]->idx = fw->idx;
+	if (a->ndense_free == a->dense_free_cap) {
+		a->dense_free_cap = grow(a->dense_free_cap);
+		a->dense_free = xreallocarray(a->dense_free, a->dense_free_cap,
+		                              sizeof(*a->dense_free));
+	}
+	a->dense_free[a->ndense_free++] = fw->dense;
 	if (a->in_callbacks) {
 		fw->grave = a->grave_fws;
 		a->grave_fws = fw;
@@ -2052,6 +2268,7 @@ alloc_allocate(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, con
 		return;
 	}
 	p = pair_get(a, fw, ag);
+	detach(a, p);
 	res_add(&p->alloc, &got);
 	count_allocation(fw);
 	account(a, fw, ag, &got, 1);
@@ -2062,16 +2279,29 @@ void
 alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, const struct res *r,
               int64_t refuse_ms, int64_t now_ms)
 {
-	struct pair *p = pair_find(a, fw, ag);
+	struct pair *p = pair_find(fw, ag);
 
 	if (p != NULL && r != NULL) {
 		struct res got;
 
-		res_init(&got);
-		take_clamped(&p->alloc, r, &got);
+		detach(a, p);
+		if (res_equal(&p->alloc, r)) {
+			/* All of it, as when a whole offer is declined: move, no copy. */
+			got = p->alloc;
+			res_init(&p->alloc);
+		} else {
+			res_init(&got);
+			take_clamped(&p->alloc, r, &got);
+		}
 		if (!res_empty(&got)) {
-			res_add(&ag->free, &got);
 			account(a, fw, ag, &got, -1);
+			if (ag->free.n == 0) {
+				res_free(&ag->free);
+				ag->free = got;
+				res_init(&got);
+			} else {
+				res_add(&ag->free, &got);
+			}
 			cand_mark(a, ag);
 		}
 		res_free(&got);

@@ -21,7 +21,7 @@ HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
 COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
-	master_task.o master_http.o alloc.o
+	master_task.o master_registry.o master_http.o alloc.o
 AGENTD_OBJS = agentd.o agent.o launcher.o
 MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o
 
@@ -29,10 +29,11 @@ PROGS = mesosd agentd mesosctl
 
 TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
-	tests/test_alloc
+	tests/test_alloc tests/test_launcher
 TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_proto.o tests/test_res.o tests/test_flags.o \
-	tests/test_json.o tests/test_http.o tests/test_alloc.o
+	tests/test_json.o tests/test_http.o tests/test_alloc.o \
+	tests/test_launcher.o
 TOOLS = tests/peer
 TOOL_OBJS = tests/peer.o
 
@@ -106,6 +107,9 @@ tests/test_http: tests/test_http.o $(COMMON_OBJS)
 
 tests/test_alloc: tests/test_alloc.o alloc.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_alloc.o alloc.o $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+tests/test_launcher: tests/test_launcher.o launcher.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_launcher.o launcher.o $(COMMON_OBJS) $(LIBS)
 
 tests/peer: tests/peer.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/peer.o $(COMMON_OBJS) $(LIBS)

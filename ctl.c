@@ -15,19 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SAY_LINE_MAX 4096   /* bytes of one error line; longer ones are cut */
+
 /* How conn.h and http.h begin an error about a connection never made. */
 #define CONNECT_PREFIX "connect to "
 
 void
 ctl_say(const char *fmt, ...)
 {
+	char line[SAY_LINE_MAX];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	fflush(stdout);
 	fputs("mesosctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	/* Reasons come from peers: keep the error on one line, whatever they contain. */
+	ctl_print_clean(stderr, line);
 	fputc('\n', stderr);
 }
 

@@ -50,7 +50,7 @@ cli_timeout(struct loop *loop, void *arg)
 	(void)loop;
 	s->timer = 0;
 	ctl_say("no answer from the master at %s within %lld ms", s->ctl->addr,
-	    (long long)s->ctl->timeout_ms);
+	        (long long)s->ctl->timeout_ms);
 	cli_done(s, EXIT_FAILURE);
 }
 

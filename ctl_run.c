@@ -34,10 +34,19 @@
 #define RUN_STATE_MAX         32              /* bytes of a task state name */
 #define RUN_REFUSE_SECONDS    5
 #define RUN_TEARDOWN_WAIT_MS  2000            /* flush of the TEARDOWN before giving up */
+#define RUN_TEARDOWN_REASON   "teardown"      /* close reason once the TEARDOWN is flushed */
 #define RUN_BACKOFF_INITIAL_MS 250
 #define RUN_BACKOFF_MAX_MS    10000
 #define RUN_HEARTBEAT_DEFAULT_MS 15000
 #define RUN_HEARTBEAT_MISSES  3               /* silent intervals before the master counts as gone */
+/*
+ * A restarted master learns of tasks only when their agents re-register,
+ * which may be after we re-subscribe: for this long it may call them lost,
+ * and we ask again instead of believing it.
+ */
+#define RUN_RECONCILE_PATIENCE_MS 30000
+#define RUN_RECONCILE_INITIAL_MS  500
+#define RUN_RECONCILE_MAX_MS      5000
 /* Room for the ACCEPT verb, an escaped offer ID and refuse_seconds. */
 #define RUN_ACCEPT_RESERVE_BYTES (3 * ID_MAX + 64)
 
@@ -73,9 +82,13 @@ struct run {
 	uint64_t reconnect_timer;
 	uint64_t ping_timer;
 	uint64_t exit_timer;
+	uint64_t reconcile_timer;
+	struct backoff reconcile_backoff;
+	int64_t reconcile_until;     /* loop time until which "unknown" answers are doubted */
 	long long ping_seq;
 	int64_t heartbeat_ms;
 	int stopping;                /* exit decided; waiting for the last flush */
+	int teardown_sent;
 	int interrupted;
 	int exit_code;
 };
@@ -97,10 +110,12 @@ run_stop(struct run *r)
 	loop_timer_cancel(r->loop, r->reconnect_timer);
 	loop_timer_cancel(r->loop, r->ping_timer);
 	loop_timer_cancel(r->loop, r->exit_timer);
-	r->reconnect_timer = r->ping_timer = r->exit_timer = 0;
+	loop_timer_cancel(r->loop, r->reconcile_timer);
+	r->reconnect_timer = r->ping_timer = r->exit_timer = r->reconcile_timer = 0;
 	loop_stop(r->loop);
 }
 
+/* The flush did not finish in time: stop anyway; ctl_run closes the conn. */
 static void
 run_exit_timeout(struct loop *loop, void *arg)
 {
@@ -108,8 +123,6 @@ run_exit_timeout(struct loop *loop, void *arg)
 
 	(void)loop;
 	r->exit_timer = 0;
-	if (r->interrupted)
-		printf("interrupted: could not deliver the teardown to the master\n");
 	run_stop(r);
 }
 
@@ -134,9 +147,9 @@ run_finish(struct run *r, int code)
 	}
 	buf_init(&b, CTL_MSG_MAX);
 	proto_begin(&b, "TEARDOWN");
-	ctl_send_msg(r->conn, &b);
+	r->teardown_sent = ctl_send_msg(r->conn, &b) == 0;
 	if (r->conn != NULL) {
-		conn_close_after_flush(r->conn, "teardown");
+		conn_close_after_flush(r->conn, RUN_TEARDOWN_REASON);
 		r->exit_timer = loop_timer_add(r->loop, RUN_TEARDOWN_WAIT_MS, run_exit_timeout, r);
 	}
 }
@@ -202,15 +215,18 @@ run_on_close(struct conn *c, const char *reason, void *arg)
 	struct run *r = arg;
 	enum run_phase was = r->phase;
 
-	(void)c;
 	r->conn = NULL;
 	loop_timer_cancel(r->loop, r->ping_timer);
-	r->ping_timer = 0;
+	loop_timer_cancel(r->loop, r->reconcile_timer);
+	r->ping_timer = r->reconcile_timer = 0;
 	r->phase = RUN_DISCONNECTED;
 	r->suppressed = 0;
 	if (r->stopping) {
-		if (r->interrupted && r->exit_timer != 0)
-			printf("interrupted: framework torn down\n");
+		/* The conn's own flush deadline also closes it: only a drained queue means delivered. */
+		if (r->interrupted && r->teardown_sent)
+			printf(strcmp(reason, RUN_TEARDOWN_REASON) == 0 && conn_out_pending(c) == 0
+			       ? "interrupted: framework torn down\n"
+			       : "interrupted: could not deliver the teardown to the master\n");
 		run_stop(r);
 		return;
 	}
@@ -284,6 +300,26 @@ run_reconcile(struct run *r)
 }
 
 static void
+run_reconcile_again(struct loop *loop, void *arg)
+{
+	struct run *r = arg;
+
+	(void)loop;
+	r->reconcile_timer = 0;
+	if (r->conn != NULL && r->phase == RUN_SUBSCRIBED && !r->stopping)
+		run_reconcile(r);
+}
+
+/* An answer that may only mean the restarted master has not heard from the task's agent yet. */
+static int
+run_doubted(const struct run *r, const char *state, const char *reason)
+{
+	return reason != NULL && strcmp(reason, "REASON_RECONCILIATION") == 0 &&
+	       (strcmp(state, "TASK_LOST") == 0 || strcmp(state, "TASK_UNKNOWN") == 0) &&
+	       loop_now(r->loop) < r->reconcile_until;
+}
+
+static void
 run_subscribed(struct run *r, const struct proto_msg *m)
 {
 	const char *fid = proto_get(m, "framework_id");
@@ -310,6 +346,8 @@ run_subscribed(struct run *r, const struct proto_msg *m)
 		return;
 	}
 	printf("framework %s re-subscribed\n", r->framework_id);
+	r->reconcile_until = loop_now(r->loop) + RUN_RECONCILE_PATIENCE_MS;
+	backoff_reset(&r->reconcile_backoff);
 	run_reconcile(r);
 	if (r->conn != NULL && r->nlaunched == r->ntasks)
 		run_suppress(r);
@@ -437,6 +475,12 @@ run_update(struct run *r, const struct proto_msg *m)
 	if (id == NULL || state == NULL)
 		return;
 	t = run_find(r, id);
+	if (t != NULL && !t->terminal && run_doubted(r, state, reason)) {
+		if (r->reconcile_timer == 0)
+			r->reconcile_timer = loop_timer_add(r->loop, backoff_next(&r->reconcile_backoff),
+			                                    run_reconcile_again, r);
+		t = NULL;
+	}
 	/* Updates are resent until acknowledged, so a repeat prints nothing. */
 	if (t != NULL && strcmp(t->state, state) != 0) {
 		int terminal = proto_state_terminal(state);
@@ -668,6 +712,7 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	r.loop = loop_new();
 	backoff_init(&r.backoff, RUN_BACKOFF_INITIAL_MS, RUN_BACKOFF_MAX_MS);
+	backoff_init(&r.reconcile_backoff, RUN_RECONCILE_INITIAL_MS, RUN_RECONCILE_MAX_MS);
 	loop_signal(r.loop, SIGINT, run_on_signal, &r);
 	loop_signal(r.loop, SIGTERM, run_on_signal, &r);
 	run_connect(&r);

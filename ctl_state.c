@@ -193,7 +193,11 @@ fetch(const struct ctl *ctl, const char *path, struct buf *body)
 	resp.body = body;
 	if (http_request(ctl->host, ctl->port, "GET", path, NULL, NULL, 0, (int)ctl->timeout_ms,
 	                 &resp, err, sizeof(err)) == -1) {
-		ctl_say_unreachable(ctl, err);
+		/* Only a refused or silent master is unreachable; the rest is a bad answer. */
+		if (ctl_is_connect_error(err) || strncmp(err, "timeout", strlen("timeout")) == 0)
+			ctl_say_unreachable(ctl, err);
+		else
+			ctl_say("GET %s on the master at %s: %s", path, ctl->addr, err);
 		return -1;
 	}
 	return resp.status;

@@ -6,11 +6,12 @@
  * flags_free releases whatever is left.
  */
 #include "flags.h"
+#include "log.h"
 #include "xmem.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,12 +176,7 @@ format_bytes(uint64_t bytes, char *buf, size_t len)
 
 /* ------------------------------------------------------------ parsing */
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
+static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)

@@ -26,13 +26,19 @@
 extern char **environ;
 
 #define UUID_BYTES 16
+#define UUID_VERSION_BYTE 6           /* RFC 4122: high nibble holds the version */
+#define UUID_VERSION_KEEP 0x0f
+#define UUID_VERSION_4 0x40           /* random */
+#define UUID_VARIANT_BYTE 8           /* RFC 4122: top two bits hold the variant */
+#define UUID_VARIANT_KEEP 0x3f
+#define UUID_VARIANT_RFC4122 0x80
 #define FIRST_FREE_FD 3               /* descriptors below this are the task's stdio */
 #define ENV_INITIAL_CAP 16
 #define AGENT_ENV_PREFIX "MESOS_"     /* variables that configure agentd, not its tasks */
 #define CHILD_MSG_MAX 512             /* one error line written by the child before _exit */
 #define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or the cwd */
 #define RESOLVE_SYMLINKS_MAX 40       /* links followed in one lookup, as Linux allows */
-#define PATH_PREVIEW 64               /* bytes of a peer's path quoted back in an error */
+#define PATH_PREVIEW 64               /* bytes of a peer's path or env entry quoted in an error */
 #define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
 #define BYTES_PER_MB (1024ull * 1024ull)
 
@@ -79,8 +85,9 @@ random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 
 	compat_random_bytes(b, sizeof(b));
 	/* RFC 4122 version 4 and variant bits, so the ID reads as the UUID Mesos would use. */
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	b[UUID_VERSION_BYTE] = (unsigned char)((b[UUID_VERSION_BYTE] & UUID_VERSION_KEEP) | UUID_VERSION_4);
+	b[UUID_VARIANT_BYTE] =
+	    (unsigned char)((b[UUID_VARIANT_BYTE] & UUID_VARIANT_KEEP) | UUID_VARIANT_RFC4122);
 	snprintf(out, LAUNCHER_RUN_ID_LEN + 1,
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
@@ -374,8 +381,8 @@ launcher_env_put(struct launcher_env *e, const char *entry, size_t len, char *er
 	const char *eq = memchr(entry, '=', len);
 
 	if (eq == NULL || eq == entry) {
-		snprintf(err, errlen, "bad env entry '%.*s': expected NAME=value", (int)(len > 64 ? 64 : len),
-		    entry);
+		snprintf(err, errlen, "bad env entry '%.*s': expected NAME=value",
+		    (int)(len > PATH_PREVIEW ? PATH_PREVIEW : len), entry);
 		return -1;
 	}
 	if (memchr(entry, '\0', len) != NULL) {

@@ -311,7 +311,11 @@ peer_on_close(struct conn *c, const char *reason, void *arg)
 	if (p->fw)
 		master_framework_disconnected(m, p->fw, reason);
 	master_cli_peer_gone(m, p);
-	log_debug("connection from %s closed: %s", conn_peer(c), reason);
+	/* A clean end is routine; any other reason (a limit, a timeout) is worth a line. */
+	if (strcmp(reason, "eof") == 0)
+		log_debug("connection from %s closed: %s", conn_peer(c), reason);
+	else
+		log_info("connection from %s closed: %s", conn_peer(c), reason);
 	free(p);
 }
 
@@ -393,6 +397,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	m->start_time = compat_wall_time();
 	m->start_ms = compat_monotonic_ms();
 
+	master_registry_load(m);
 	m->listen_fd = net_listen(m->cfg.ip, (int)m->cfg.port, err, errlen);
 	if (m->listen_fd < 0)
 		return -1;
@@ -442,6 +447,7 @@ master_shutdown(struct master *m)
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
 		master_agent_free(m, a);
 	master_cli_free_requests(m);
+	master_registry_close(m);
 	map_free(&m->agents);
 	map_free(&m->frameworks);
 	map_free(&m->offers);

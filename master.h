@@ -8,6 +8,7 @@
  *   master_framework.c frameworks: subscription, offers accepted/declined, failover
  *   master_task.c      tasks: states, status updates, completed history
  *   master_cli.c       operator requests: kill, sandbox reads, teardown
+ *   master_registry.c  the agent IDs kept on disk, to know whom to expect after a restart
  *
  * The master's state is soft, as in Mesos: nothing here is persisted.
  * Agents re-register with their tasks and frameworks re-subscribe with
@@ -156,6 +157,9 @@ struct master {
 	struct map offers;         /* id -> struct offer * */
 	struct map removed_agents; /* id -> (void *)1 */
 	struct map file_requests;  /* master request id -> struct file_request * */
+	struct map recovering_agents; /* IDs from the registry not re-registered yet */
+	uint64_t registry_timer;
+	uint64_t recovery_timer;
 	struct framework **completed_frameworks;
 	size_t ncompleted_frameworks, completed_frameworks_head;
 	struct peer *peers;        /* every open protocol connection */
@@ -263,6 +267,16 @@ void master_cli_fail_requests(struct master *m, const char *agent_id, const char
 void master_cli_file_reply(struct master *m, const struct proto_msg *msg);
 void master_cli_peer_gone(struct master *m, struct peer *p);
 void master_cli_free_requests(struct master *m);
+
+/* master_registry.c */
+void master_registry_load(struct master *m);
+/* The set of registered agents changed: write it soon. */
+void master_registry_changed(struct master *m);
+void master_registry_agent_back(struct master *m, const char *agent_id);
+/* 1 while agents known before a restart may still come back with tasks. */
+int master_registry_recovering(const struct master *m);
+/* Write what is pending and free. */
+void master_registry_close(struct master *m);
 
 /* master_http.c */
 void master_http_handle(struct http_exchange *x, void *arg);

@@ -112,6 +112,7 @@ agent_remove(struct master *m, struct agent *a, const char *why)
 		conn_close(a->peer->conn, "agent removed");
 	}
 	map_del(&m->agents, a->id);
+	master_registry_changed(m);
 	m->metrics.agent_removals++;
 	master_agent_free(m, a);
 }
@@ -186,6 +187,7 @@ agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
 		snprintf(id, sizeof(id), "%s-S%llu", m->id, m->next_agent++);
 		a = agent_new(m, id);
 		m->metrics.agent_registrations++;
+		master_registry_changed(m);
 	}
 	free(a->hostname);
 	a->hostname = xstrdup(hostname);
@@ -295,6 +297,7 @@ agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
 	if (!a->resyncing)
 		return;
 	a->resyncing = 0;
+	master_registry_agent_back(m, a->id);
 	double now = compat_wall_time();
 	const char *key;
 	struct task *t;

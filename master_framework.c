@@ -577,6 +577,12 @@ framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
 		return;
 	}
 	struct task *t = map_get(&fw->tasks, task_id);
+	if (!t && master_registry_recovering(m)) {
+		/* Its agent may be on its way back after a master restart: wait for it. */
+		log_info("framework %s: kill of task %s unknown while agents re-register; ignored",
+		         fw->id, task_id);
+		return;
+	}
 	if (!t) {
 		master_task_send_unknown(fw, task_id, NULL, "TASK_LOST", "REASON_RECONCILIATION",
 		                    "task is unknown to the master");
@@ -608,7 +614,6 @@ static void
 framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *msg)
 {
 	struct framework *fw = need_framework(p);
-	(void)m;
 	if (!fw)
 		return;
 	size_t n = proto_count(msg, "task_id");
@@ -625,6 +630,8 @@ framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *ms
 			t = master_framework_find_completed(fw, id);
 		if (t)
 			send_reconcile(fw, t);
+		else if (master_registry_recovering(m))
+			continue;   /* no answer yet, as Mesos: its agent may still re-register */
 		else
 			master_task_send_unknown(fw, id, NULL, "TASK_LOST", "REASON_RECONCILIATION",
 			                    "task is unknown to the master");

@@ -5,10 +5,10 @@
  */
 #include "proto.h"
 #include "buf.h"
+#include "log.h"
 #include "xmem.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,10 +52,18 @@ static const char *const terminal_states[] = {
 	"TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
 };
 
-static int
-needs_escape(unsigned char c)
+/* Write c as it goes on the wire (itself or %XX) to out; returns the bytes written. */
+static size_t
+escape_byte(char *out, unsigned char c)
 {
-	return c <= PROTO_CTRL_MAX || c == PROTO_DEL || c == ' ' || c == '%' || c == '=';
+	if (c > PROTO_CTRL_MAX && c != PROTO_DEL && c != ' ' && c != '%' && c != '=') {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '%';
+	out[1] = hexdigits[c >> 4];
+	out[2] = hexdigits[c & 0xf];
+	return 1 + PROTO_ESCAPE_DIGITS;
 }
 
 static int
@@ -80,17 +88,8 @@ quote(char out[PROTO_QUOTE_BUF_BYTES], const char *s, size_t n)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; i < n && i < PROTO_QUOTE_MAX_BYTES; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (needs_escape(c)) {
-			out[o++] = '%';
-			out[o++] = hexdigits[c >> 4];
-			out[o++] = hexdigits[c & 0xf];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
+	for (size_t i = 0; i < n && i < PROTO_QUOTE_MAX_BYTES; i++)
+		o += escape_byte(out + o, (unsigned char)s[i]);
 	if (n > PROTO_QUOTE_MAX_BYTES) {
 		memcpy(out + o, "...", 3);
 		o += 3;
@@ -112,12 +111,7 @@ proto_msg_free(struct proto_msg *m)
 	proto_msg_init(m);
 }
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
+static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -196,16 +190,72 @@ new_field(struct proto_msg *m)
 }
 
 /*
- * The decoded text of each field is written starting one byte to the left
- * of where it was read, into the separator before it. The key then ends in
- * a NUL where its '=' was and the value in a NUL where the next separator
- * (or the end of the line) was, so nothing past line[len - 1] is touched.
+ * One field, starting at the separator line[*pos]. Its decoded text is
+ * written starting one byte to the left of where it was read, into that
+ * separator: the key then ends in a NUL where its '=' was and the value in
+ * a NUL where the next separator (or the end of the line) was, so nothing
+ * past line[len - 1] is touched. *pos ends on the next separator or len.
  */
+static int
+parse_field(char *line, size_t len, size_t *pos, struct proto_msg *m, char *err, size_t errlen)
+{
+	char q[PROTO_QUOTE_BUF_BYTES];
+	size_t w = *pos, kstart = *pos + 1, r = kstart, klen;
+	struct proto_field *f;
+
+	while (r < len && line[r] != '=' && line[r] != ' ')
+		r++;
+	klen = r - kstart;
+	if (klen == 0 && r == len)
+		return fail(err, errlen, "empty field at end of line");
+	if (klen == 0 && line[r] == ' ')
+		return fail(err, errlen, "double space");
+	if (r == len || line[r] != '=')
+		return fail(err, errlen, "field '%s' has no '='", quote(q, line + kstart, klen));
+	if (klen == 0)
+		return fail(err, errlen, "empty key");
+	for (size_t i = kstart; i < r; i++)
+		if (!is_key_byte(line[i]))
+			return fail(err, errlen, "bad key '%s'", quote(q, line + kstart, klen));
+	if (klen > PROTO_KEY_MAX)
+		return fail(err, errlen, "key too long");
+	if (m->nfields == PROTO_FIELDS_MAX)
+		return fail(err, errlen, "too many fields (limit %d)", PROTO_FIELDS_MAX);
+
+	f = new_field(m);
+	memmove(line + w, line + kstart, klen);
+	line[w + klen] = '\0';
+	f->key = line + w;
+	w += klen + 1;
+	f->val = line + w;
+	r++;   /* the '=' */
+	while (r < len && line[r] != ' ') {
+		int hi, lo;
+
+		if (line[r] != '%') {
+			line[w++] = line[r++];
+			continue;
+		}
+		if (len - r <= PROTO_ESCAPE_DIGITS || line[r + 1] == ' ' || line[r + 2] == ' ')
+			return fail(err, errlen, "truncated escape in field '%s'", f->key);
+		hi = hexval((unsigned char)line[r + 1]);
+		lo = hexval((unsigned char)line[r + 2]);
+		if (hi < 0 || lo < 0)
+			return fail(err, errlen, "bad escape '%%%s' in field '%s'",
+			            quote(q, line + r + 1, PROTO_ESCAPE_DIGITS), f->key);
+		line[w++] = (char)(hi << 4 | lo);
+		r += 1 + PROTO_ESCAPE_DIGITS;
+	}
+	f->vlen = (size_t)(line + w - f->val);
+	line[w] = '\0';
+	*pos = r;
+	return 0;
+}
+
 int
 proto_parse(char *line, size_t len, struct proto_msg *m, char *err, size_t errlen)
 {
-	char q[PROTO_QUOTE_BUF_BYTES];
-	size_t r;
+	size_t pos;
 
 	m->nfields = 0;
 	m->verb[0] = '\0';
@@ -213,76 +263,11 @@ proto_parse(char *line, size_t len, struct proto_msg *m, char *err, size_t errle
 		return fail(err, errlen, "empty line");
 	if (len > PROTO_LINE_MAX)
 		return fail(err, errlen, "line too long (limit %d bytes)", PROTO_LINE_MAX);
-	if (check_raw_bytes(line, len, err, errlen) < 0 || parse_verb(line, len, &r, m, err, errlen) < 0)
+	if (check_raw_bytes(line, len, err, errlen) < 0 || parse_verb(line, len, &pos, m, err, errlen) < 0)
 		goto bad;
-
-	while (r < len) {
-		size_t w = r;          /* the separator: first byte the field may use */
-		size_t kstart = ++r, kend, klen;
-		struct proto_field *f;
-
-		while (r < len && line[r] != '=' && line[r] != ' ')
-			r++;
-		kend = r;
-		klen = kend - kstart;
-		if (klen == 0 && (r == len || line[r] == ' ')) {
-			if (r == len)
-				fail(err, errlen, "empty field at end of line");
-			else
-				fail(err, errlen, "double space");
+	while (pos < len)
+		if (parse_field(line, len, &pos, m, err, errlen) < 0)
 			goto bad;
-		}
-		if (r == len || line[r] != '=') {
-			fail(err, errlen, "field '%s' has no '='", quote(q, line + kstart, klen));
-			goto bad;
-		}
-		if (klen == 0) {
-			fail(err, errlen, "empty key");
-			goto bad;
-		}
-		for (size_t i = kstart; i < kend; i++) {
-			if (!is_key_byte(line[i])) {
-				fail(err, errlen, "bad key '%s'", quote(q, line + kstart, klen));
-				goto bad;
-			}
-		}
-		if (klen > PROTO_KEY_MAX) {
-			fail(err, errlen, "key too long");
-			goto bad;
-		}
-		if (m->nfields == PROTO_FIELDS_MAX) {
-			fail(err, errlen, "too many fields (limit %d)", PROTO_FIELDS_MAX);
-			goto bad;
-		}
-		f = new_field(m);
-		memmove(line + w, line + kstart, klen);
-		line[w + klen] = '\0';
-		f->key = line + w;
-		w += klen + 1;
-		f->val = line + w;
-		r++;   /* the '=' */
-		while (r < len && line[r] != ' ') {
-			if (line[r] != '%') {
-				line[w++] = line[r++];
-				continue;
-			}
-			if (len - r <= PROTO_ESCAPE_DIGITS || line[r + 1] == ' ' || line[r + 2] == ' ') {
-				fail(err, errlen, "truncated escape in field '%s'", f->key);
-				goto bad;
-			}
-			int hi = hexval((unsigned char)line[r + 1]), lo = hexval((unsigned char)line[r + 2]);
-
-			if (hi < 0 || lo < 0) {
-				fail(err, errlen, "bad escape '%%%s' in field '%s'",
-				     quote(q, line + r + 1, PROTO_ESCAPE_DIGITS), f->key);
-				goto bad;
-			}
-			line[w++] = (char)(hi << 4 | lo);
-			r += 1 + PROTO_ESCAPE_DIGITS;
-		}
-		f->vlen = (size_t)(line + w - f->val);
-		line[w] = '\0';
-	}
 	return 0;
 bad:
 	m->nfields = 0;
@@ -407,20 +392,12 @@ escape_into(struct buf *b, const char *val, size_t vlen)
 	size_t o = 0;
 
 	for (size_t i = 0; i < vlen; i++) {
-		unsigned char c = (unsigned char)val[i];
-
 		if (o + 1 + PROTO_ESCAPE_DIGITS > sizeof(chunk)) {
 			if (put(b, chunk, o) < 0)
 				return -1;
 			o = 0;
 		}
-		if (needs_escape(c)) {
-			chunk[o++] = '%';
-			chunk[o++] = hexdigits[c >> 4];
-			chunk[o++] = hexdigits[c & 0xf];
-		} else {
-			chunk[o++] = (char)c;
-		}
+		o += escape_byte(chunk + o, (unsigned char)val[i]);
 	}
 	return put(b, chunk, o);
 }

@@ -9,6 +9,7 @@
 #include "res.h"
 #include "buf.h"
 #include "json.h"
+#include "log.h"
 #include "proto.h"
 #include "xmem.h"
 
@@ -44,12 +45,7 @@
 #define DEFAULT_PORTS_BEGIN 31000
 #define DEFAULT_PORTS_END 32000
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
+static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -141,10 +137,15 @@ is_blank(const char *s, size_t n)
 	return n == 0;
 }
 
+/*
+ * Every scalar stays below RES_SCALAR_LIMIT, also after arithmetic, so
+ * whatever res_format prints res_parse accepts; both operands are in
+ * [0, RES_SCALAR_LIMIT), so the sum itself cannot overflow.
+ */
 static int64_t
 sat_add(int64_t a, int64_t b)
 {
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
+	return a + b >= RES_SCALAR_LIMIT ? RES_SCALAR_LIMIT - 1 : a + b;
 }
 
 /* ------------------------------------------------------------ scalars */
@@ -158,7 +159,7 @@ scalar_parse(const char *s, size_t n, int64_t *out)
 
 	while (i < n && s[i] >= '0' && s[i] <= '9') {
 		whole = whole * 10 + (s[i++] - '0');
-		if (whole >= RES_SCALAR_LIMIT / RES_SCALAR_ONE)
+		if (whole > RES_SCALAR_LIMIT / RES_SCALAR_ONE)
 			return -2;
 	}
 	if (i == 0)
@@ -183,6 +184,17 @@ scalar_parse(const char *s, size_t n, int64_t *out)
 		return -1;
 	*out = whole * RES_SCALAR_ONE + frac;
 	return *out >= RES_SCALAR_LIMIT ? -2 : 0;
+}
+
+/* The reason given for a scalar over the limit. */
+static const char *
+too_large(char out[RES_QUOTE_BUF_BYTES])
+{
+	char lim[RES_SCALAR_BUF_BYTES];
+
+	res_scalar_format(RES_SCALAR_LIMIT - 1, lim, sizeof(lim));
+	snprintf(out, RES_QUOTE_BUF_BYTES, "too large (limit %s)", lim);
+	return out;
 }
 
 int
@@ -721,7 +733,12 @@ remove_at(struct res *r, size_t i)
 	r->n--;
 }
 
-/* Add one item to r, keeping r canonical. A type clash on the same key is ignored. */
+/*
+ * Add one item to r, keeping r canonical. As in Mesos a name has one type
+ * in every role, so an item whose name r holds with another type is
+ * ignored; res_parse rejects such input, so only arithmetic on sets parsed
+ * from different strings can meet it.
+ */
 static void
 add_item(struct res *r, const struct res_item *it)
 {
@@ -730,10 +747,12 @@ add_item(struct res *r, const struct res_item *it)
 
 	if (item_is_empty(it))
 		return;
+	for (size_t k = 0; k < r->n; k++)
+		if (r->items[k].type != it->type && strcmp(r->items[k].name, it->name) == 0)
+			return;
 	i = find(r, it->name, it->role, &pos);
 	if (i >= 0) {
-		if (r->items[i].type == it->type)
-			item_add(&r->items[i], it);
+		item_add(&r->items[i], it);
 		return;
 	}
 	r->items = xreallocarray(r->items, r->n + 1, sizeof(*r->items));
@@ -872,8 +891,7 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 	it->type = RES_SCALAR;
 	rc = scalar_parse(val, vlen, &it->scalar);
 	if (rc == -2)
-		return fail(err, errlen, "bad resource '%s': too large (limit %lld)", quote(q, s, n),
-		            (long long)(RES_SCALAR_LIMIT / RES_SCALAR_ONE));
+		return fail(err, errlen, "bad resource '%s': %s", quote(q, s, n), too_large(q2));
 	if (rc < 0)
 		return fail(err, errlen, "bad resource '%s': not a number", quote(q, s, n));
 	return 0;
@@ -1127,7 +1145,7 @@ res_set_scalar(struct res *r, const char *name, const char *role, int64_t thousa
 	xstrlcpy(it.name, name, sizeof(it.name));
 	xstrlcpy(it.role, role, sizeof(it.role));
 	it.type = RES_SCALAR;
-	it.scalar = thousandths;
+	it.scalar = thousandths < RES_SCALAR_LIMIT ? thousandths : RES_SCALAR_LIMIT - 1;
 	add_item(r, &it);
 }
 
@@ -1302,7 +1320,7 @@ attrs_get(const struct attrs *a, const char *name)
 static int
 parse_attr(const char *s, size_t n, struct attr *at, char *err, size_t errlen)
 {
-	char q[RES_QUOTE_BUF_BYTES];
+	char q[RES_QUOTE_BUF_BYTES], q2[RES_QUOTE_BUF_BYTES];
 	const char *colon = memchr(s, ':', n), *name = s, *val;
 	size_t nlen, vlen;
 	int rc;
@@ -1330,8 +1348,7 @@ parse_attr(const char *s, size_t n, struct attr *at, char *err, size_t errlen)
 		return 0;
 	}
 	if (rc == -2)
-		return fail(err, errlen, "bad attribute '%s': too large (limit %lld)", quote(q, s, n),
-		            (long long)(RES_SCALAR_LIMIT / RES_SCALAR_ONE));
+		return fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n), too_large(q2));
 	if (!is_text(val, vlen, ATTR_TEXT_MAX))
 		return fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n),
 		            vlen == 0 ? "no value" : "bad value");
@@ -1449,15 +1466,12 @@ has_name(const struct res *r, const char *name)
 	return 0;
 }
 
-/* Bytes to thousandths of a MB, rounded to the nearest and kept below the scalar limit. */
+/* Bytes to thousandths of a MB, rounded to the nearest (2^64 bytes fit: 2^44 MB). */
 static int64_t
 bytes_to_mb_thousandths(uint64_t bytes)
 {
 	uint64_t whole = bytes / MIB, rest = bytes % MIB;
-	uint64_t limit = (uint64_t)(RES_SCALAR_LIMIT - 1);
 
-	if (whole > limit / RES_SCALAR_ONE)
-		return (int64_t)limit;
 	return (int64_t)(whole * RES_SCALAR_ONE + (rest * RES_SCALAR_ONE + MIB / 2) / MIB);
 }
 
@@ -1476,8 +1490,9 @@ res_add_defaults(struct res *r, long ncpus, uint64_t mem_bytes, uint64_t disk_by
 	if (!has_name(r, "cpus")) {
 		int64_t cpus = ncpus > 0 ? (int64_t)ncpus : DEFAULT_CPUS_FALLBACK;
 
-		if (cpus > (RES_SCALAR_LIMIT - 1) / RES_SCALAR_ONE)
-			cpus = (RES_SCALAR_LIMIT - 1) / RES_SCALAR_ONE;
+		/* res_set_scalar caps the value; only the multiplication needs a guard. */
+		if (cpus > RES_SCALAR_LIMIT / RES_SCALAR_ONE)
+			cpus = RES_SCALAR_LIMIT / RES_SCALAR_ONE;
 		res_set_scalar(r, "cpus", "*", cpus * RES_SCALAR_ONE);
 	}
 	if (!has_name(r, "mem"))

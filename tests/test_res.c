@@ -90,6 +90,8 @@ test_parse_format(void)
 	CANON("cpus:1.9999", "cpus:2");
 	CANON("cpus:007.100", "cpus:7.1");
 	CANON("mem:9007199254739.999", "mem:9007199254739.999");
+	CANON("mem:9007199254740.991", "mem:9007199254740.991");
+	CANON("mem:9007199254740.9914", "mem:9007199254740.991");
 	CANON("ports:[0-18446744073709551615]", "ports:[0-18446744073709551615]");
 	CANON("gpus/a.b-c_d:1", "gpus/a.b-c_d:1");
 	CANON("cpus(a/b.c):1", "cpus(a/b.c):1");
@@ -113,9 +115,12 @@ test_parse_errors(void)
 	CANON(":5", "ERR empty resource name in ':5'");
 	CANON(" (r):5", "ERR empty resource name in '(r):5'");
 	CANON("c$pus:1", "ERR bad resource name 'c$pus'");
-	CANON("mem:9007199254740", "ERR bad resource 'mem:9007199254740': too large (limit 9007199254740)");
+	CANON("mem:9007199254740.992", "ERR bad resource 'mem:9007199254740.992': too large "
+	      "(limit 9007199254740.991)");
+	CANON("mem:9007199254741", "ERR bad resource 'mem:9007199254741': too large "
+	      "(limit 9007199254740.991)");
 	CANON("mem:99999999999999999999999", "ERR bad resource 'mem:99999999999999999999999': too large "
-	      "(limit 9007199254740)");
+	      "(limit 9007199254740.991)");
 	CANON("ports:[5-3]", "ERR bad ranges '[5-3]' in 'ports'");
 	CANON("ports:[1-2,]", "ERR bad ranges '[1-2,]' in 'ports'");
 	CANON("ports:[,]", "ERR bad ranges '[,]' in 'ports'");
@@ -211,6 +216,13 @@ test_scalars(void)
 	res_add(&a, &b);
 	CHECK(res_equal(&a, &c));
 	CHECK_RES(&a, "cpus:0.3");
+	/* Sums stop just below the parse limit, so they always print as parseable text. */
+	res_free(&a);
+	parse(&a, "mem:9007199254739.999");
+	res_add(&a, &a);
+	CHECK_RES(&a, "mem:9007199254740.991");
+	res_set_scalar(&a, "mem", NULL, INT64_MAX);
+	CHECK(res_scalar(&a, "mem") == (INT64_C(1) << 53) - 1);
 	res_free(&sum);
 	res_free(&step);
 	res_free(&one);
@@ -279,6 +291,8 @@ test_arithmetic(void)
 	ARITH("cpus:1", '+', "mem(r):2;cpus(r):1", "cpus:1;cpus(r):1;mem(r):2");
 	ARITH("cpus:2;mem:100", '-', "cpus:0.5;mem:100", "cpus:1.5");
 	ARITH("ports:5", '+', "ports(r):7", "ports:5;ports(r):7");
+	ARITH("ports:5", '+', "ports(r):[7-7]", "ports:5");
+	ARITH("ports:5", '-', "ports(r):[7-7]", NULL);
 	ARITH("cpus:1;disk:5", '-', "cpus:1;disk:5;mem:1", NULL);
 
 	struct res a, b, c;
@@ -421,8 +435,11 @@ test_queries(void)
 	res_set_scalar(&r, "disk", "prod", 1000);
 	res_set_scalar(&r, "mem", "dev", 0);
 	CHECK_RES(&r, "cpus:0.5;cpus(prod):1.5;disk(prod):1;ports:[1-10,20-20];ports(prod):[100-109]");
+	/* A name keeps one type across roles: a scalar "ports" cannot join the ranges. */
 	res_set_scalar(&r, "ports", "prod", 3000);
-	CHECK_RES(&r, "cpus:0.5;cpus(prod):1.5;disk(prod):1;ports:[1-10,20-20];ports(prod):3");
+	CHECK_RES(&r, "cpus:0.5;cpus(prod):1.5;disk(prod):1;ports:[1-10,20-20]");
+	res_set_scalar(&r, "cpus", "prod", 0);
+	CHECK_RES(&r, "cpus:0.5;disk(prod):1;ports:[1-10,20-20]");
 	res_free(&r);
 
 	parse(&r, "ports:[0-18446744073709551615]");
@@ -518,7 +535,7 @@ test_attrs(void)
 	ATTRS("r$:a", "ERR bad attribute name 'r$'");
 	ATTRS("keys:[5-3]", "ERR bad ranges '[5-3]' in 'keys'");
 	ATTRS("n:99999999999999999", "ERR bad attribute 'n:99999999999999999': too large "
-	      "(limit 9007199254740)");
+	      "(limit 9007199254740.991)");
 
 	attrs_init(&a);
 	CHECK(attrs_parse(&a, "rack:r1;level:10;keys:[1000-1500];w:0.25", err, sizeof(err)) == 0);
@@ -568,6 +585,11 @@ test_defaults(void)
 	/* Exactly at the thresholds, and a size that is not a whole number of MB. */
 	res_add_defaults(&r, 1, 2 * GB, 10 * GB + (UINT64_C(1) << 19));
 	CHECK_RES(&r, "cpus:1;disk:5120.5;mem:1024;ports:[31000-32000]");
+	res_free(&r);
+
+	res_add_defaults(&r, 1L << 62, UINT64_MAX, UINT64_MAX);
+	CHECK_RES(&r, "cpus:9007199254740;disk:9007199254740.991;mem:9007199254740.991;"
+	          "ports:[31000-32000]");
 	res_free(&r);
 
 	parse(&r, "cpus:2;mem(prod):100;ports:[1-2]");

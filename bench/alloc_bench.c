@@ -1,0 +1,328 @@
+/*
+ * bench/alloc_bench.c: the allocator's figures. One full allocation pass,
+ * memory, adding agents and recovering resources, at 1,000 and 10,000
+ * agents with 10, 100 and 1,000 frameworks in 10 roles; then the shape of
+ * Mesos's DeclineOffers benchmark (10,000 agents, 1,000 frameworks in one
+ * role, every framework declining everything for ever) so the two can be
+ * compared. Prints one "name value unit" line per figure.
+ *
+ * Memory is the growth of the peak resident set (getrusage ru_maxrss,
+ * KiB on Linux and the BSDs) while the allocator is built and makes its
+ * first pass. Each case runs in a child process of its own so one case's
+ * freed heap cannot hide the next one's growth; the figure includes
+ * malloc's overhead, which is what a daemon would actually pay.
+ */
+#include "../alloc.h"
+#include "../res.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEED 1
+#define ROLES 10
+#define GRID_PASSES 5                 /* timed passes per grid case; the median is shown */
+#define MESOS_AGENTS 10000
+#define MESOS_FWS 1000
+#define MESOS_ROUNDS 10
+#define INTERVAL_MS 1000              /* simulated time between passes */
+#define FOREVER_MS 1000000000000LL    /* "refuse for ever": Mesos uses INT_MAX seconds */
+#define NAME_BYTES 32
+#define ERR_BYTES 256
+#define KIB_PER_MIB 1024.0
+#define MS_PER_S 1e3
+#define NS_PER_MS 1e6
+#define US_PER_MS 1e3
+
+#define AGENT_RES "cpus:24;mem:4096;disk:4096;ports:[31000-32000]"
+#define MESOS_USED "cpus:16"
+#define MESOS_FREE "cpus:8;mem:4096;disk:4096;ports:[31000-32000]"
+
+static const size_t grid_agents[] = { 1000, 10000 };
+static const size_t grid_fws[] = { 10, 100, 1000 };
+
+struct taken {
+	size_t n, cap;
+	struct alloc_fw **fw;
+	struct alloc_agent **ag;
+};
+
+/* Record who got what; agents go whole, so the resources are known. */
+static void
+record(struct alloc_fw *fw, struct alloc_agent *ag, const struct res *offer, void *arg)
+{
+	struct taken *t = arg;
+
+	(void)offer;
+	if (t->n < t->cap) {
+		t->fw[t->n] = fw;
+		t->ag[t->n] = ag;
+		t->n++;
+	}
+}
+
+static void
+taken_init(struct taken *t, size_t cap)
+{
+	t->n = 0;
+	t->cap = cap;
+	t->fw = calloc(cap, sizeof(*t->fw));
+	t->ag = calloc(cap, sizeof(*t->ag));
+	if (t->fw == NULL || t->ag == NULL) {
+		fprintf(stderr, "alloc_bench: out of memory\n");
+		exit(1);
+	}
+}
+
+static void
+taken_free(struct taken *t)
+{
+	free(t->fw);
+	free(t->ag);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * MS_PER_S + (double)ts.tv_nsec / NS_PER_MS;
+}
+
+static long
+maxrss_kib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static void
+parse(struct res *r, const char *s)
+{
+	char err[ERR_BYTES];
+
+	res_init(r);
+	if (res_parse(r, s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "alloc_bench: %s\n", err);
+		exit(1);
+	}
+}
+
+static int
+cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+static double
+median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static struct alloc_agent **
+add_agents(struct alloc *a, size_t n, const struct res *total)
+{
+	struct alloc_agent **ag = calloc(n, sizeof(*ag));
+
+	if (ag == NULL) {
+		fprintf(stderr, "alloc_bench: out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[NAME_BYTES];
+
+		snprintf(name, sizeof(name), "agent%zu", i);
+		ag[i] = alloc_agent_add(a, name, total, NULL);
+	}
+	return ag;
+}
+
+static struct alloc_fw **
+add_fws(struct alloc *a, size_t n, size_t roles)
+{
+	struct alloc_fw **fw = calloc(n, sizeof(*fw));
+
+	if (fw == NULL) {
+		fprintf(stderr, "alloc_bench: out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[NAME_BYTES], role[NAME_BYTES];
+
+		snprintf(name, sizeof(name), "fw%04zu", i);
+		if (roles > 1)
+			snprintf(role, sizeof(role), "role%zu", i % roles);
+		else
+			snprintf(role, sizeof(role), "*");
+		fw[i] = alloc_fw_add(a, name, role, 1, NULL);
+	}
+	return fw;
+}
+
+/* Frameworks decline what they got, with a filter of refuse_ms (0: none). */
+static void
+decline(struct alloc *a, struct taken *t, const struct res *r, int64_t refuse_ms, int64_t now)
+{
+	for (size_t i = 0; i < t->n; i++)
+		alloc_recover(a, t->fw[i], t->ag[i], r, refuse_ms, now);
+	t->n = 0;
+}
+
+/* Grid case: frameworks decline without a filter, so every pass is full. */
+static void
+bench_grid(size_t nagents, size_t nfws)
+{
+	long rss0 = maxrss_kib();
+	struct alloc *a = alloc_new(SEED);
+	struct res total;
+	struct taken t;
+	struct alloc_agent **ag;
+	struct alloc_fw **fw;
+	double start, add_ms, recover_ms, pass[GRID_PASSES];
+	int64_t now = 0;
+	size_t offered;
+
+	parse(&total, AGENT_RES);
+	taken_init(&t, nagents);
+	fw = add_fws(a, nfws, ROLES);
+	start = now_ms();
+	ag = add_agents(a, nagents, &total);
+	add_ms = now_ms() - start;
+
+	offered = alloc_run(a, now, 0, record, &t);
+	printf("alloc_mem_%zuagents_%zufw %.1f MiB\n", nagents, nfws,
+	       (double)(maxrss_kib() - rss0) / KIB_PER_MIB);
+	start = now_ms();
+	decline(a, &t, &total, 0, now);
+	recover_ms = now_ms() - start;
+
+	for (size_t k = 0; k < GRID_PASSES; k++) {
+		now += INTERVAL_MS;
+		start = now_ms();
+		alloc_run(a, now, 0, record, &t);
+		pass[k] = now_ms() - start;
+		if (t.n != nagents)
+			fprintf(stderr, "alloc_bench: pass made %zu offers, expected %zu\n", t.n, nagents);
+		decline(a, &t, &total, 0, now);
+	}
+	printf("alloc_pass_%zuagents_%zufw_%droles %.2f ms\n", nagents, nfws, ROLES,
+	       median(pass, GRID_PASSES));
+	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1]) {
+		printf("alloc_add_%zuagents %.1f ms\n", nagents, add_ms);
+		printf("alloc_recover_%zuagents %.2f us\n", nagents,
+		       recover_ms * US_PER_MS / (double)(offered ? offered : 1));
+	}
+	if (offered != nagents)
+		fprintf(stderr, "alloc_bench: first pass made %zu offers\n", offered);
+	alloc_free(a);
+	res_free(&total);
+	taken_free(&t);
+	free(ag);
+	free(fw);
+}
+
+/*
+ * Mesos's DeclineOffers (hierarchical_allocator_tests.cpp): frameworks
+ * first, then agents with 16 of their 24 cpus already used by one
+ * framework each, round robin; every offer is declined for ever.
+ */
+static void
+bench_mesos(void)
+{
+	struct alloc *a = alloc_new(SEED);
+	struct res total, used, rest;
+	struct taken t;
+	struct alloc_agent **ag;
+	struct alloc_fw **fw;
+	double start, round[MESOS_ROUNDS];
+	int64_t now = 0;
+
+	parse(&total, AGENT_RES);
+	parse(&used, MESOS_USED);
+	parse(&rest, MESOS_FREE);
+	taken_init(&t, MESOS_AGENTS);
+	fw = add_fws(a, MESOS_FWS, 1);
+	start = now_ms();
+	ag = add_agents(a, MESOS_AGENTS, &total);
+	for (size_t i = 0; i < MESOS_AGENTS; i++)
+		alloc_allocate(a, fw[i % MESOS_FWS], ag[i], &used);
+	printf("alloc_add_mesos_declineoffers_%dagents %.1f ms\n", MESOS_AGENTS, now_ms() - start);
+
+	for (size_t k = 0; k < MESOS_ROUNDS; k++) {
+		now += INTERVAL_MS;
+		start = now_ms();
+		alloc_run(a, now, 0, record, &t);
+		round[k] = now_ms() - start;
+		printf("alloc_pass_mesos_declineoffers_%dagents_%dfw_round%zu %.2f ms\n",
+		       MESOS_AGENTS, MESOS_FWS, k, round[k]);
+		if (t.n != MESOS_AGENTS)
+			fprintf(stderr, "alloc_bench: round made %zu offers\n", t.n);
+		decline(a, &t, &rest, FOREVER_MS, now);
+	}
+	printf("alloc_pass_mesos_declineoffers_%dagents_%dfw %.2f ms\n", MESOS_AGENTS, MESOS_FWS,
+	       median(round, MESOS_ROUNDS));
+	alloc_free(a);
+	res_free(&total);
+	res_free(&used);
+	res_free(&rest);
+	taken_free(&t);
+	free(ag);
+	free(fw);
+}
+
+/* Run one case in a child, so its memory figure starts from a clean heap. */
+static void
+isolated(void (*fn)(size_t, size_t), size_t x, size_t y)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fn(x, y);
+		return;
+	}
+	if (pid == 0) {
+		fn(x, y);
+		fflush(stdout);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "alloc_bench: case %zu x %zu failed\n", x, y);
+}
+
+static void
+mesos_case(size_t x, size_t y)
+{
+	(void)x;
+	(void)y;
+	bench_mesos();
+}
+
+int
+main(void)
+{
+	for (size_t i = 0; i < sizeof(grid_agents) / sizeof(grid_agents[0]); i++)
+		for (size_t j = 0; j < sizeof(grid_fws) / sizeof(grid_fws[0]); j++)
+			isolated(bench_grid, grid_agents[i], grid_fws[j]);
+	isolated(mesos_case, 0, 0);
+	return 0;
+}
