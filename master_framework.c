@@ -345,13 +345,31 @@ task_invalid(struct master *m, struct framework *fw, const char *task_id, const 
 	master_task_send_unknown(fw, task_id, agent_id, state, reason, message);
 }
 
+/*
+ * The fields the master writes itself; every other field of the task's
+ * record (env, uri, health checks, limits, ...) is passed to the agent as
+ * the framework wrote it, so new task options need no change here.
+ */
+static int
+master_owned_field(const char *key)
+{
+	static const char *const owned[] = {
+		"framework_id", "task_id", "name", "command", "resources", "role", "framework_name",
+		"failover_timeout", NULL,
+	};
+	for (size_t i = 0; owned[i]; i++)
+		if (strcmp(key, owned[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 send_run_task(struct master *m, struct framework *fw, struct agent *a, const struct task *t,
               const struct proto_msg *msg, const struct task_spec *s)
 {
 	struct buf text;
+	int own_user = 0;
 
-	(void)m;
 	buf_init(&text, 0);
 	res_format(&t->resources, &text);
 	master_msg(m, "RUN_TASK");
@@ -360,17 +378,19 @@ send_run_task(struct master *m, struct framework *fw, struct agent *a, const str
 	proto_add(&m->out, "name", t->name);
 	proto_add(&m->out, "command", s->command);
 	proto_add(&m->out, "resources", text.data ? text.data : "");
-	proto_add(&m->out, "user", fw->user);
 	proto_add(&m->out, "role", fw->role);
 	proto_add(&m->out, "framework_name", fw->name);
 	proto_addf(&m->out, "failover_timeout", "%g", fw->failover_timeout);
-	if (s->grace_ms)
-		proto_add(&m->out, "grace_ms", s->grace_ms);
 	for (size_t i = s->first; i <= s->last; i++) {
 		const struct proto_field *f = &msg->fields[i];
-		if (strcmp(f->key, "env") == 0 || strcmp(f->key, "uri") == 0)
-			proto_addn(&m->out, f->key, f->val, f->vlen);
+		if (master_owned_field(f->key))
+			continue;
+		if (strcmp(f->key, "user") == 0)
+			own_user = 1;
+		proto_addn(&m->out, f->key, f->val, f->vlen);
 	}
+	if (!own_user)
+		proto_add(&m->out, "user", fw->user);
 	buf_free(&text);
 	master_send(m, a->peer);
 }

@@ -4,7 +4,10 @@
  * agents with 10, 100 and 1,000 frameworks in 10 roles; then the shape of
  * Mesos's DeclineOffers benchmark (10,000 agents, 1,000 frameworks in one
  * role, every framework declining everything for ever) so the two can be
- * compared. Prints one "name value unit" line per figure.
+ * compared. Prints one "name value unit" line per figure. A last case
+ * runs that shape with 100 frameworks to saturation, where almost every
+ * framework refuses almost every agent, and reports its worst round and
+ * the round in which everything is refused.
  *
  * Memory is the growth of the peak resident set (getrusage ru_maxrss,
  * KiB on Linux and the BSDs) while the allocator is built and makes its
@@ -32,6 +35,8 @@
 #define MESOS_AGENTS 10000
 #define MESOS_FWS 1000
 #define MESOS_ROUNDS 10
+#define SATURATE_FWS 100
+#define SATURATE_EXTRA_ROUNDS 2       /* rounds past the one that refuses all */
 #define INTERVAL_MS 1000              /* simulated time between passes */
 #define FOREVER_MS 1000000000000LL    /* "refuse for ever": Mesos uses INT_MAX seconds */
 #define NAME_BYTES 32
@@ -221,11 +226,11 @@ bench_grid(size_t nagents, size_t nfws)
 	}
 	printf("alloc_pass_%zuagents_%zufw_%droles %.2f ms\n", nagents, nfws, ROLES,
 	       median(pass, GRID_PASSES));
-	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1]) {
+	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1])
 		printf("alloc_add_%zuagents %.1f ms\n", nagents, add_ms);
-		printf("alloc_recover_%zuagents %.2f us\n", nagents,
-		       recover_ms * US_PER_MS / (double)(offered ? offered : 1));
-	}
+	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1] &&
+	    nagents == grid_agents[sizeof(grid_agents) / sizeof(grid_agents[0]) - 1])
+		printf("alloc_recover %.2f us\n", recover_ms * US_PER_MS / (double)(offered ? offered : 1));
 	if (offered != nagents)
 		fprintf(stderr, "alloc_bench: first pass made %zu offers\n", offered);
 	alloc_free(a);
@@ -239,47 +244,66 @@ bench_grid(size_t nagents, size_t nfws)
  * Mesos's DeclineOffers (hierarchical_allocator_tests.cpp): frameworks
  * first, then agents with 16 of their 24 cpus already used by one
  * framework each, round robin; every offer is declined for ever.
+ * rounds == 0: run until every framework refuses every agent.
  */
 static void
-bench_mesos(void)
+bench_declineoffers(size_t nfws, size_t rounds)
 {
 	struct alloc *a = alloc_new(SEED);
 	struct res total, used, rest;
 	struct taken t;
 	struct alloc_agent **ag;
 	struct alloc_fw **fw;
-	double start, round[MESOS_ROUNDS];
+	size_t nrounds = rounds ? rounds : nfws + SATURATE_EXTRA_ROUNDS;
+	double start, add_ms, worst = 0.0, last = 0.0;
+	double *round = calloc(nrounds, sizeof(*round));
 	int64_t now = 0;
 
+	if (round == NULL) {
+		fprintf(stderr, "alloc_bench: out of memory\n");
+		exit(1);
+	}
 	parse(&total, AGENT_RES);
 	parse(&used, MESOS_USED);
 	parse(&rest, MESOS_FREE);
 	taken_init(&t, MESOS_AGENTS);
-	fw = add_fws(a, MESOS_FWS, 1);
+	fw = add_fws(a, nfws, 1);
 	start = now_ms();
 	ag = add_agents(a, MESOS_AGENTS, &total);
 	for (size_t i = 0; i < MESOS_AGENTS; i++)
-		alloc_allocate(a, fw[i % MESOS_FWS], ag[i], &used);
-	printf("alloc_add_mesos_declineoffers_%dagents %.1f ms\n", MESOS_AGENTS, now_ms() - start);
+		alloc_allocate(a, fw[i % nfws], ag[i], &used);
+	add_ms = now_ms() - start;
 
-	for (size_t k = 0; k < MESOS_ROUNDS; k++) {
+	for (size_t k = 0; k < nrounds; k++) {
 		now += INTERVAL_MS;
 		start = now_ms();
 		alloc_run(a, now, 0, record, &t);
-		round[k] = now_ms() - start;
-		printf("alloc_pass_mesos_declineoffers_%dagents_%dfw_round%zu %.2f ms\n",
-		       MESOS_AGENTS, MESOS_FWS, k, round[k]);
-		if (t.n != MESOS_AGENTS)
+		round[k] = last = now_ms() - start;
+		if (t.n > 0 && round[k] > worst)
+			worst = round[k];
+		if (rounds && t.n != MESOS_AGENTS)
 			fprintf(stderr, "alloc_bench: round made %zu offers\n", t.n);
+		if (rounds)
+			printf("alloc_pass_mesos_declineoffers_%dagents_%zufw_round%zu %.2f ms\n",
+			       MESOS_AGENTS, nfws, k, round[k]);
 		decline(a, &t, &rest, FOREVER_MS, now);
 	}
-	printf("alloc_pass_mesos_declineoffers_%dagents_%dfw %.2f ms\n", MESOS_AGENTS, MESOS_FWS,
-	       median(round, MESOS_ROUNDS));
+	if (rounds) {
+		printf("alloc_add_mesos_declineoffers_%dagents %.1f ms\n", MESOS_AGENTS, add_ms);
+		printf("alloc_pass_mesos_declineoffers_%dagents_%zufw %.2f ms\n", MESOS_AGENTS, nfws,
+		       median(round, nrounds));
+	} else {
+		printf("alloc_pass_declineoffers_worst_round_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
+		       nfws, worst);
+		printf("alloc_pass_declineoffers_all_refused_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
+		       nfws, last);
+	}
 	alloc_free(a);
 	res_free(&total);
 	res_free(&used);
 	res_free(&rest);
 	taken_free(&t);
+	free(round);
 	free(ag);
 	free(fw);
 }
@@ -310,11 +334,9 @@ isolated(void (*fn)(size_t, size_t), size_t x, size_t y)
 }
 
 static void
-mesos_case(size_t x, size_t y)
+declineoffers_case(size_t nfws, size_t rounds)
 {
-	(void)x;
-	(void)y;
-	bench_mesos();
+	bench_declineoffers(nfws, rounds);
 }
 
 int
@@ -323,6 +345,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(grid_agents) / sizeof(grid_agents[0]); i++)
 		for (size_t j = 0; j < sizeof(grid_fws) / sizeof(grid_fws[0]); j++)
 			isolated(bench_grid, grid_agents[i], grid_fws[j]);
-	isolated(mesos_case, 0, 0);
+	isolated(declineoffers_case, MESOS_FWS, MESOS_ROUNDS);
+	isolated(declineoffers_case, SATURATE_FWS, 0);
 	return 0;
 }

@@ -891,10 +891,20 @@ fuzz_next(unsigned n)
 	return (unsigned)(fuzz_rng % n);
 }
 
+/* Agent totals the run switches between: plain, reserved to a or b, bigger. */
+static const char *const fuzz_totals[] = {
+	"cpus:4;mem:4096;ports:[1-100]",
+	"cpus:2;mem:2048;cpus(a):2;mem(a):2048;ports:[1-100]",
+	"cpus:3;cpus(b):1;mem:4096;disk(b):100;ports:[1-50]",
+	"cpus:8;mem:8192;ports:[1-200]",
+};
+#define FUZZ_TOTALS (sizeof(fuzz_totals) / sizeof(fuzz_totals[0]))
+
 struct world {
 	struct alloc *a;
 	struct alloc_fw *fw[FUZZ_FWS];
 	struct alloc_agent *ag[FUZZ_AGENTS];
+	unsigned total[FUZZ_AGENTS];
 	struct res held[FUZZ_FWS][FUZZ_AGENTS];
 	int64_t now;
 };
@@ -953,7 +963,7 @@ world_consistent(struct world *wd)
 		res_copy(&sum, alloc_agent_free(wd->ag[g]));
 		for (int f = 0; f < FUZZ_FWS; f++)
 			res_add(&sum, &wd->held[f][g]);
-		ok = res_equal(&sum, R("cpus:4;mem:4096;ports:[1-100]"));
+		ok = res_equal(&sum, R(fuzz_totals[wd->total[g]]));
 		res_free(&sum);
 		if (!ok)
 			return 0;
@@ -995,11 +1005,12 @@ test_fuzz(void)
 		char name[NAMES_MAX];
 
 		wd.now += fuzz_next(1000);
-		switch (fuzz_next(10)) {
+		switch (fuzz_next(11)) {
 		case 0:
 			if (wd.ag[g] == NULL) {
 				snprintf(name, sizeof(name), "agent%d", g);
-				wd.ag[g] = alloc_agent_add(wd.a, name, R("cpus:4;mem:4096;ports:[1-100]"),
+				wd.total[g] = fuzz_next(FUZZ_TOTALS);
+				wd.ag[g] = alloc_agent_add(wd.a, name, R(fuzz_totals[wd.total[g]]),
 				                           NULL);
 			} else {
 				alloc_agent_remove(wd.a, wd.ag[g]);
@@ -1042,6 +1053,22 @@ test_fuzz(void)
 			alloc_set_weight(wd.a, roles[fuzz_next(3)], 1 + fuzz_next(4));
 			if (wd.ag[g])
 				alloc_agent_activate(wd.a, wd.ag[g], fuzz_next(4) != 0);
+			break;
+		case 6:
+			if (wd.ag[g]) {
+				unsigned t = fuzz_next(FUZZ_TOTALS);
+				struct res sum;
+
+				/* A new total, when what is held still fits in it. */
+				res_init(&sum);
+				for (int k = 0; k < FUZZ_FWS; k++)
+					res_add(&sum, &wd.held[k][g]);
+				if (res_contains(R(fuzz_totals[t]), &sum)) {
+					wd.total[g] = t;
+					alloc_agent_update_total(wd.a, wd.ag[g], R(fuzz_totals[t]));
+				}
+				res_free(&sum);
+			}
 			break;
 		default:
 			alloc_run(wd.a, wd.now, (int)fuzz_next(2), fuzz_offer, &wd);
