@@ -8,10 +8,17 @@
  * has an AVL tree of its frameworks and one of its child roles plus a
  * "self" leaf standing for its own frameworks (Mesos's virtual "role/."
  * node), keyed by (share, allocation count, name). A share change re-keys
- * one framework and the role chain above it, O(depth x log n). Tree nodes
- * also count the "open" frameworks beneath them (active, unsuppressed and
+ * one framework and the role chain above it, O(depth x log n); only a
+ * change of the cluster total (which moves every share) rebuilds, lazily.
+ * Tree nodes count the "open" frameworks beneath them (active, unsuppressed,
  * not refusing every agent), so a pass skips whole subtrees of frameworks
  * that have filtered everything, as in Mesos's DeclineOffers benchmark.
+ *
+ * Each agent keeps what a pass needs of it close together: a bitmap of the
+ * frameworks refusing it and a small table of its (framework, agent) pairs,
+ * so deciding who gets an agent costs a walk down the trees and bit tests.
+ * Offers are handed out after the pass, sharing the pair's resources
+ * instead of copying them.
  */
 #include <float.h>
 #include <stdint.h>
@@ -36,6 +43,8 @@
 #define PAIR_MASK_SHIFT 56            /* top 8 bits of a multiplicative hash index it */
 #define WORD_BITS 64
 #define SPEC_QUOTE_MAX 60             /* bytes of bad input quoted in an error */
+#define REASON_BYTES 128              /* one parse error's reason */
+#define ASCII_DEL 0x7f
 #define RNG_FALLBACK_SEED 0x9e3779b97f4a7c15ULL   /* xorshift must not start at 0 */
 #define HASH_MUL 0xff51afd7ed558ccdULL            /* murmur3's mixing constant */
 #define HASH_SHIFT 32
@@ -332,6 +341,7 @@ struct pair {
 	struct alloc_agent *ag;
 	struct res alloc;
 	int filtered;
+	struct res refused;           /* what was refused: a larger offer passes the filter */
 	int64_t until;
 	uint64_t filter_pass;         /* passes completed when installed */
 	size_t heap_idx;
@@ -907,8 +917,10 @@ fw_recheck_open(struct alloc *a, struct alloc_fw *fw)
 }
 
 static void
-filter_set(struct alloc *a, struct pair *p, int64_t until)
+filter_set(struct alloc *a, struct pair *p, int64_t until, const struct res *refused)
 {
+	res_free(&p->refused);
+	res_copy(&p->refused, refused);
 	if (!p->filtered) {
 		struct alloc_agent *ag = p->ag;
 		size_t w = p->fw->dense / WORD_BITS;
@@ -941,9 +953,37 @@ filter_clear(struct alloc *a, struct pair *p)
 	heap_del(a, p);
 	p->ag->refused[p->fw->dense / WORD_BITS] &= ~((uint64_t)1 << (p->fw->dense % WORD_BITS));
 	p->filtered = 0;
+	res_free(&p->refused);
+	res_init(&p->refused);
 	p->fw->nfilters--;
 	p->ag->nfilters--;
 	fw_recheck_open(a, p->fw);
+}
+
+/*
+ * A filter covers what was refused, as Mesos's does: once the agent has
+ * more to offer than that (a task of the framework ended there, say), the
+ * filter no longer applies. Without this, the leftovers of an accept,
+ * declined as too small, would keep a whole agent from a framework that
+ * still wants it.
+ */
+static void
+lift_outgrown_filters(struct alloc *a, struct alloc_agent *ag)
+{
+	struct pair *p, *next;
+
+	if (ag->nfilters == 0)
+		return;
+	for (p = ag->pairs; p; p = next) {
+		next = p->ag_next;
+		if (!p->filtered)
+			continue;
+		struct res offerable;
+		res_allocatable_to(&offerable, &ag->free, p->fw->role->path);
+		if (!res_contains(&p->refused, &offerable))
+			filter_clear(a, p);
+		res_free(&offerable);
+	}
 }
 
 /*
@@ -1636,7 +1676,7 @@ struct alloc *
 alloc_new(uint64_t seed)
 {
 	struct alloc *a = xcalloc(1, sizeof(*a));
-	char err[SPEC_QUOTE_MAX * 2];
+	char err[REASON_BYTES];
 
 	a->rng = seed ? seed : RNG_FALLBACK_SEED;
 	a->interval_ms = INTERVAL_DEFAULT_MS;
@@ -1692,6 +1732,7 @@ alloc_free(struct alloc *a)
 		for (; p; p = next) {
 			next = p->fw_next;
 			res_free(&p->alloc);
+			res_free(&p->refused);
 			free(p);
 		}
 	}
@@ -1758,7 +1799,7 @@ alloc_set_min_allocatable(struct alloc *a, const char *spec, char *err, size_t e
 		const char *bar = strchr(s, '|');
 		size_t len = bar ? (size_t)(bar - s) : strlen(s);
 		char *one = xstrndup(s, len);
-		char why[SPEC_QUOTE_MAX * 2] = "empty alternative";
+		char why[REASON_BYTES] = "empty alternative";
 		struct res r;
 		int bad;
 
@@ -1811,7 +1852,7 @@ role_name_ok(const char *s, size_t n)
 		if (i < n && s[i] != '/') {
 			unsigned char c = (unsigned char)s[i];
 
-			if (c <= ' ' || c >= 0x7f || c == '\\' || c == '*')
+			if (c <= ' ' || c >= ASCII_DEL || c == '\\' || c == '*')
 				return 0;
 			continue;
 		}
@@ -1984,7 +2025,7 @@ alloc_set_quotas(struct alloc *a, const char *spec, char *err, size_t errlen)
 	while (*s != '\0' && rc == 0) {
 		const char *semi = strchr(s, ';');
 		size_t len = semi ? (size_t)(semi - s) : strlen(s);
-		char why[SPEC_QUOTE_MAX * 2];
+		char why[REASON_BYTES];
 		struct res g;
 		char *role = NULL;
 
@@ -2099,6 +2140,7 @@ alloc_agent_update_total(struct alloc *a, struct alloc_agent *ag, const struct r
 	if (ag->active)
 		avail_adjust(a, &ag->free, 1);
 	cand_mark(a, ag);
+	lift_outgrown_filters(a, ag);
 }
 
 void
@@ -2177,6 +2219,7 @@ alloc_fw_remove(struct alloc *a, struct alloc_fw *fw)
 			res_add(&p->ag->free, &p->alloc);
 			account(a, fw, p->ag, &p->alloc, -1);
 			cand_mark(a, p->ag);
+			lift_outgrown_filters(a, p->ag);
 		}
 		reset_res(&p->alloc);
 		pair_release(a, p);
@@ -2303,6 +2346,7 @@ alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, cons
 				res_add(&ag->free, &got);
 			}
 			cand_mark(a, ag);
+			lift_outgrown_filters(a, ag);
 		}
 		res_free(&got);
 	}
@@ -2312,7 +2356,7 @@ alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, cons
 
 		if (p == NULL)
 			p = pair_get(a, fw, ag);
-		filter_set(a, p, until);
+		filter_set(a, p, until, r);
 	}
 	if (p != NULL)
 		pair_release(a, p);

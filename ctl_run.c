@@ -413,10 +413,8 @@ run_offer(struct run *r, const struct proto_msg *m)
 			run_suppress(r);
 		return;
 	}
+	/* The task records first: refuse_seconds depends on how many fit. */
 	buf_init(&b, CTL_MSG_MAX);
-	proto_begin(&b, "ACCEPT");
-	proto_add(&b, "offer_id", offer_id);
-	proto_add_int(&b, "refuse_seconds", RUN_REFUSE_SECONDS);
 	for (i = first; i < r->ntasks; i++) {
 		struct res taken;
 		struct buf rec;
@@ -429,7 +427,7 @@ run_offer(struct run *r, const struct proto_msg *m)
 			break;
 		buf_init(&rec, CTL_MSG_MAX);
 		task_record(r, &r->tasks[i], &rec);
-		fits = b.len + rec.len < PROTO_LINE_MAX;
+		fits = b.len + rec.len + CTL_ERR_MAX < PROTO_LINE_MAX;
 		if (fits)
 			buf_append(&b, rec.data, rec.len);
 		buf_free(&rec);
@@ -442,6 +440,19 @@ run_offer(struct run *r, const struct proto_msg *m)
 		run_decline(r, offer_id);
 		return;
 	}
+	/*
+	 * Filtering the leftover would keep this agent from us for a while even
+	 * after our own tasks on it end; only a run with nothing left to launch
+	 * can afford that.
+	 */
+	struct buf accept;
+	buf_init(&accept, CTL_MSG_MAX);
+	proto_begin(&accept, "ACCEPT");
+	proto_add(&accept, "offer_id", offer_id);
+	proto_add_int(&accept, "refuse_seconds", i < r->ntasks ? 0 : RUN_REFUSE_SECONDS);
+	buf_append(&accept, b.data, b.len);
+	buf_free(&b);
+	b = accept;
 	if (ctl_send_msg(r->conn, &b) == -1)
 		return;
 	for (; r->nlaunched < i; r->nlaunched++)

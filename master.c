@@ -339,11 +339,30 @@ static const struct conn_ops peer_ops = {
 	.on_error = peer_on_error,
 };
 
+struct peer *
+master_adopt_fd(struct master *m, int fd, const char *origin)
+{
+	struct peer *p = xcalloc(1, sizeof(*p));
+
+	p->m = m;
+	p->kind = PROTO_KIND_UNKNOWN;
+	p->conn = conn_new(m->loop, fd, &peer_ops, p, PROTO_LINE_MAX,
+	                   (size_t)m->cfg.peer_output_limit);
+	conn_set_peer(p->conn, origin);
+	conn_set_idle_timeout(p->conn, m->cfg.handshake_timeout_ms);
+	p->next = m->peers;
+	if (m->peers)
+		m->peers->prev = p;
+	m->peers = p;
+	return p;
+}
+
 static void
 on_accept(struct loop *loop, int fd, int events, void *arg)
 {
 	struct master *m = arg;
 	char addr[96];
+	(void)loop;
 	(void)events;
 
 	for (;;) {
@@ -353,17 +372,7 @@ on_accept(struct loop *loop, int fd, int events, void *arg)
 				log_warn("accept");
 			return;
 		}
-		struct peer *p = xcalloc(1, sizeof(*p));
-		p->m = m;
-		p->kind = PROTO_KIND_UNKNOWN;
-		p->conn = conn_new(loop, cfd, &peer_ops, p, PROTO_LINE_MAX,
-		                   (size_t)m->cfg.peer_output_limit);
-		conn_set_peer(p->conn, addr);
-		conn_set_idle_timeout(p->conn, m->cfg.handshake_timeout_ms);
-		p->next = m->peers;
-		if (m->peers)
-			m->peers->prev = p;
-		m->peers = p;
+		master_adopt_fd(m, cfd, addr);
 	}
 }
 

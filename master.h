@@ -200,6 +200,11 @@ struct master_handler {
 /* master.c */
 int master_init(struct master *m, struct loop *loop, char *err, size_t errlen);
 void master_shutdown(struct master *m);
+/*
+ * Serve a connected, non-blocking descriptor (a plugin host's end of a
+ * socketpair) exactly like an accepted TCP connection: it must say HELLO.
+ */
+struct peer *master_adopt_fd(struct master *m, int fd, const char *origin);
 /* Start an outgoing message in m->out; add fields with proto_add(&m->out, ...). */
 struct buf *master_msg(struct master *m, const char *verb);
 /* Finish m->out and queue it to p (nothing if p is NULL or closing). */

@@ -639,6 +639,40 @@ test_filters(void)
 	alloc_free(a);
 }
 
+/*
+ * A filter covers what was refused (Mesos: it matches an offer only if the
+ * refused resources contain it): the leftovers of an accept, filtered, do
+ * not keep the agent from its framework once the framework's task there
+ * ends and the agent has more to offer.
+ */
+static void
+test_filter_covers_refused(void)
+{
+	struct alloc *a = alloc_new(SEED);
+	struct offers o = { 0 };
+	struct alloc_fw *fw;
+	struct alloc_agent *ag;
+
+	alloc_set_interval(a, 1000);
+	ag = alloc_agent_add(a, "x", R("cpus:2;mem:1024"), NULL);
+	fw = alloc_fw_add(a, "f", "*", 1, NULL);
+	CHECK(run(a, 0, &o) == 1);
+	/* Accept a task of cpus:1;mem:32: the rest comes back filtered. */
+	alloc_recover(a, fw, ag, R("cpus:1;mem:992"), 5000, 0);
+	offers_reset(&o);
+	CHECK(run(a, 1000, &o) == 0);
+	/* The task ends: the agent now has more than was refused. */
+	alloc_recover(a, fw, ag, R("cpus:1;mem:32"), 0, 1500);
+	CHECK(run(a, 1500, &o) == 1 && o.fw[0] == fw);
+	CHECK(o.n == 1 && res_scalar(&o.r[0], "cpus") == 2000);
+	/* Declining the whole agent filters it again, whole. */
+	decline_all(a, &o, 5000, 1500);
+	CHECK(run(a, 2500, &o) == 0);
+	CHECK(run(a, 6500, &o) == 1);
+	offers_reset(&o);
+	alloc_free(a);
+}
+
 static void
 test_filter_skips_framework(void)
 {
@@ -905,6 +939,8 @@ struct world {
 	struct alloc_fw *fw[FUZZ_FWS];
 	struct alloc_agent *ag[FUZZ_AGENTS];
 	unsigned total[FUZZ_AGENTS];
+	int active[FUZZ_FWS], suppressed[FUZZ_FWS];
+	size_t bad_offers;
 	struct res held[FUZZ_FWS][FUZZ_AGENTS];
 	int64_t now;
 };
@@ -938,6 +974,12 @@ fuzz_offer(struct alloc_fw *fw, struct alloc_agent *ag, const struct res *offer,
 		return;
 	}
 	fuzz_offers++;
+	if (!wd->active[f] || wd->suppressed[f])
+		wd->bad_offers++;
+	for (size_t i = 0; i < offer->n; i++)
+		if (strcmp(offer->items[i].role, "*") != 0 &&
+		    strcmp(offer->items[i].role, alloc_fw_role(fw)) != 0)
+			wd->bad_offers++;
 	switch (fuzz_next(3)) {
 	case 0:
 		res_add(&wd->held[f][g], offer);
@@ -1023,6 +1065,8 @@ test_fuzz(void)
 			if (wd.fw[f] == NULL) {
 				snprintf(name, sizeof(name), "fw%d", f);
 				wd.fw[f] = alloc_fw_add(wd.a, name, roles[fuzz_next(4)], 1, NULL);
+				wd.active[f] = 1;
+				wd.suppressed[f] = 0;
 			} else {
 				alloc_fw_remove(wd.a, wd.fw[f]);
 				wd.fw[f] = NULL;
@@ -1039,15 +1083,18 @@ test_fuzz(void)
 			break;
 		case 3:
 			if (wd.fw[f]) {
-				if (fuzz_next(2))
+				wd.suppressed[f] = (int)fuzz_next(2);
+				if (wd.suppressed[f])
 					alloc_fw_suppress(wd.a, wd.fw[f]);
 				else
 					alloc_fw_revive(wd.a, wd.fw[f]);
 			}
 			break;
 		case 4:
-			if (wd.fw[f])
-				alloc_fw_activate(wd.a, wd.fw[f], (int)fuzz_next(2));
+			if (wd.fw[f]) {
+				wd.active[f] = (int)fuzz_next(2);
+				alloc_fw_activate(wd.a, wd.fw[f], wd.active[f]);
+			}
 			break;
 		case 5:
 			alloc_set_weight(wd.a, roles[fuzz_next(3)], 1 + fuzz_next(4));
@@ -1077,6 +1124,7 @@ test_fuzz(void)
 		consistent = world_consistent(&wd) && order_matches_rebuild(&wd);
 	}
 	CHECK(consistent);
+	CHECK(wd.bad_offers == 0);
 	CHECK(fuzz_offers > FUZZ_STEPS / 10);
 	for (int f = 0; f < FUZZ_FWS; f++)
 		for (int g = 0; g < FUZZ_AGENTS; g++)
@@ -1105,6 +1153,7 @@ main(void)
 	test_ties();
 	test_reservations();
 	test_filters();
+	test_filter_covers_refused();
 	test_filter_skips_framework();
 	test_quota();
 	test_quota_first();

@@ -1,0 +1,83 @@
+/*
+ * plugin.h: the master's plugin manager, and what it shares with the
+ * plugin host (plughost.c, the mesos-plughost program).
+ *
+ * The master forks and execs one host per plugin (*.so in --plugins).
+ * The host dlopen()s the plugin and speaks the framework side of the wire
+ * protocol to the master on PLUGIN_PROTO_FD, the child end of a
+ * socketpair whose other end the master serves like any TCP framework
+ * (master_adopt_fd). A second socketpair, PLUGIN_CONTROL_FD, belongs to
+ * the manager alone: heartbeats (PING/PONG), the framework ID the plugin
+ * subscribed as (SUBSCRIBED) and why a plugin cannot run (FAILED). A host
+ * that misses heartbeats is killed; one that exits is restarted with
+ * backoff and fails over with the same framework ID, which is kept in
+ * work_dir/plugins/NAME.framework_id across master restarts.
+ */
+#ifndef PLUGIN_H
+#define PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct master;
+struct json_w;
+
+/* Descriptors a host inherits. */
+#define PLUGIN_PROTO_FD   3
+#define PLUGIN_CONTROL_FD 4
+
+/* Host exit statuses the manager decodes. */
+#define PLUGIN_EXIT_STOPPED  0     /* the plugin stopped for good (driver stop, teardown) */
+#define PLUGIN_EXIT_LOST     75    /* the master connection closed */
+#define PLUGIN_EXIT_RESTART  76    /* the plugin asked to be started again (stop with failover) */
+#define PLUGIN_EXIT_REFUSED  78    /* cannot run: load, ABI or configuration error (no restart) */
+#define PLUGIN_EXIT_EXEC     127   /* the host program could not be executed */
+
+#define PLUGIN_CONF_SUFFIX ".conf"
+#define PLUGIN_SO_SUFFIX   ".so"
+#define PLUGIN_HOST_NAME   "mesos-plughost"
+#define PLUGIN_DEFAULT_FAILOVER_S 604800.0   /* one week, as Marathon's */
+#define PLUGIN_CONF_MAX    65536             /* bytes of one NAME.conf */
+
+struct plugin_config {
+	char *dir;                  /* --plugins ("" = next to mesosd, else installed) */
+	char *conf_dir;             /* --plugin_conf ("" = the plugins dir) */
+	char *enabled;              /* --plugins_enabled: comma list ("" = every plugin) */
+	char *host;                 /* --plugin_host ("" = mesos-plughost next to mesosd) */
+	int64_t ping_interval_ms;   /* --plugin_ping_interval */
+	long long max_missed_pings; /* --plugin_max_missed_pings */
+	int64_t backoff_ms;         /* --plugin_backoff: first restart delay */
+	int64_t backoff_max_ms;     /* --plugin_backoff_max */
+};
+
+/* Defaults for the flags above. */
+#define PLUGIN_PING_INTERVAL_MS   5000
+#define PLUGIN_MAX_MISSED_PINGS   3
+#define PLUGIN_BACKOFF_MS         1000
+#define PLUGIN_BACKOFF_MAX_MS     60000
+#define PLUGIN_STABLE_MS          60000   /* a plugin up this long restarts from the first delay */
+
+struct plugins;
+
+/*
+ * Find the plugins, start the enabled ones and take SIGCHLD. An explicit
+ * --plugins that cannot be read is an error (NULL, err); a missing
+ * default directory just means no plugins.
+ */
+struct plugins *plugin_start(struct master *m, const struct plugin_config *cfg, char *err,
+                             size_t errlen);
+/* Stop every host (TERM, then KILL after a short wait) and free. */
+void plugin_stop(struct plugins *ps);
+
+/*
+ * For /master/state (master_http.c): the "plugins" array of every plugin
+ * known to the master's manager, and a framework's "plugin" object when
+ * the framework is a plugin's (nothing otherwise).
+ */
+void plugin_state_json(const struct master *m, struct json_w *w);
+void plugin_framework_json(const struct master *m, const char *framework_id, struct json_w *w);
+
+/* "killed by signal 11 (SIGSEGV)", "exited with status 3" for a wait status. */
+void plugin_describe_exit(int status, char *buf, size_t len);
+
+#endif
