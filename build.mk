@@ -23,7 +23,7 @@ COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o alloc.o
 AGENTD_OBJS = agentd.o agent.o launcher.o
-MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o
+MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_roles.o
 
 PROGS = mesosd agentd mesosctl
 

@@ -7,6 +7,7 @@
  *   ctl_state.c  state, agents, frameworks, tasks, get (HTTP)
  *   ctl_run.c    run, a one-shot framework
  *   ctl_cli.c    kill and cat (the cli part of the protocol)
+ *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  */
 #ifndef CTL_H
 #define CTL_H
@@ -73,6 +74,9 @@ int ctl_state_get(struct ctl *ctl, int argc, char **argv);
 int ctl_run(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_kill(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_cat(struct ctl *ctl, int argc, char **argv);
+int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
+int ctl_roles_quota(struct ctl *ctl, int argc, char **argv);
+int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 
 /* "mesosctl: text" on stderr (stdout flushed first so the two interleave right). */
 void ctl_say(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -1,19 +1,25 @@
 /*
  * master_http.c: the master's HTTP endpoints, shaped and named as Mesos's
  * so that its tools and habits carry over: /master/state, /master/roles,
- * /metrics/snapshot, /health, /version. Read-only views of struct master;
- * nothing here changes state.
+ * /metrics/snapshot, /health, /version; and the two operator calls that
+ * change the allocator at run time, as Mesos's: POST /quota (DELETE
+ * /quota/ROLE) and PUT /weights.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "buf.h"
 #include "compat.h"
+#include "log.h"
 #include "http.h"
 #include "json.h"
 #include "master.h"
 #include "proto.h"
+#include "xmem.h"
+
+#define QUOTA_BODY_MAX 65536     /* bytes of a quota or weights request */
 
 static void
 write_status(struct json_w *w, const struct task_status *s)
@@ -305,6 +311,143 @@ serve_roles(struct http_exchange *x, struct master *m)
 	buf_free(&body);
 }
 
+/* A role named in a request: Mesos's syntax, checked by the allocator's parser. */
+static int
+role_ok(const char *role)
+{
+	return role && *role && strlen(role) < 256 && strcspn(role, " \t\r\n,=:;") == strlen(role);
+}
+
+/*
+ * {"role":"prod","guarantee":{"cpus":4,"mem":2048}}, or Mesos's form with
+ * "guarantee":[{"name":"cpus","type":"SCALAR","scalar":{"value":4}}].
+ */
+static int
+parse_guarantee(const struct json *g, struct res *out, char *err, size_t errlen)
+{
+	res_init(out);
+	if (g && g->type == JSON_OBJECT) {
+		for (size_t i = 0; i < g->n; i++) {
+			if (g->items[i]->type != JSON_NUMBER || g->items[i]->number < 0) {
+				snprintf(err, errlen, "guarantee of '%.64s' must be a number >= 0", g->keys[i]);
+				return -1;
+			}
+			res_set_scalar(out, g->keys[i], "*", (int64_t)(g->items[i]->number * RES_SCALAR_ONE + 0.5));
+		}
+		return 0;
+	}
+	if (g && g->type == JSON_ARRAY) {
+		for (size_t i = 0; i < g->n; i++) {
+			const char *name = json_get_str(g->items[i], "name");
+			const struct json *v = json_path(g->items[i], "scalar.value");
+			if (!name || !v || v->type != JSON_NUMBER || v->number < 0) {
+				snprintf(err, errlen, "guarantee[%zu] needs a name and scalar.value >= 0", i);
+				return -1;
+			}
+			res_set_scalar(out, name, "*", (int64_t)(v->number * RES_SCALAR_ONE + 0.5));
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "'guarantee' must be an object or an array");
+	return -1;
+}
+
+static struct json *
+request_json(struct http_exchange *x)
+{
+	size_t len;
+	const char *body = http_body(x, &len);
+	char err[256], msg[300];
+	struct json *j;
+
+	if (len > QUOTA_BODY_MAX) {
+		http_reply_error(x, 413, "request body too large");
+		return NULL;
+	}
+	j = json_parse(body ? body : "", len, err, sizeof(err));
+	if (!j) {
+		snprintf(msg, sizeof(msg), "malformed JSON: %s", err);
+		http_reply_error(x, 400, msg);
+	}
+	return j;
+}
+
+static void
+serve_quota_set(struct http_exchange *x, struct master *m)
+{
+	struct json *j = request_json(x);
+	const char *role;
+	struct res guarantee;
+	char err[256];
+
+	if (!j)
+		return;
+	role = json_get_str(j, "role");
+	if (!role_ok(role)) {
+		http_reply_error(x, 400, "'role' must name a role");
+	} else if (parse_guarantee(json_get(j, "guarantee"), &guarantee, err, sizeof(err)) < 0) {
+		res_free(&guarantee);
+		http_reply_error(x, 400, err);
+	} else {
+		char *text = res_to_string(&guarantee);
+		alloc_set_quota(m->alloc, role, &guarantee);
+		log_info("quota of role %s set to %s by %s", role, text, http_peer(x));
+		free(text);
+		res_free(&guarantee);
+		master_allocate_soon(m);
+		http_reply(x, 200, "application/json", "{}", 2);
+	}
+	json_free(j);
+}
+
+static void
+serve_quota_remove(struct http_exchange *x, struct master *m, const char *role)
+{
+	if (!role_ok(role)) {
+		http_reply_error(x, 400, "name a role: DELETE /quota/ROLE");
+		return;
+	}
+	alloc_set_quota(m->alloc, role, NULL);
+	log_info("quota of role %s removed by %s", role, http_peer(x));
+	master_allocate_soon(m);
+	http_reply(x, 200, "application/json", "{}", 2);
+}
+
+/* [{"role":"prod","weight":3.0}, ...] */
+static void
+serve_weights_set(struct http_exchange *x, struct master *m)
+{
+	struct json *j = request_json(x);
+
+	if (!j)
+		return;
+	if (j->type != JSON_ARRAY) {
+		http_reply_error(x, 400, "expected an array of {\"role\", \"weight\"}");
+		json_free(j);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const char *role = json_get_str(j->items[i], "role");
+		const struct json *w = json_get(j->items[i], "weight");
+		if (!role_ok(role) || !w || w->type != JSON_NUMBER || !(w->number > 0)) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "entry %zu needs a role and a weight > 0", i);
+			http_reply_error(x, 400, msg);
+			json_free(j);
+			return;
+		}
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		const char *role = json_get_str(j->items[i], "role");
+		double w = json_get(j->items[i], "weight")->number;
+		alloc_set_weight(m->alloc, role, w);
+		log_info("weight of role %s set to %g by %s", role, w, http_peer(x));
+	}
+	master_allocate_soon(m);
+	http_reply(x, 200, "application/json", "{}", 2);
+	json_free(j);
+}
+
 void
 master_http_handle(struct http_exchange *x, void *arg)
 {
@@ -318,6 +461,31 @@ master_http_handle(struct http_exchange *x, void *arg)
 	};
 	int found = 0;
 
+	if (strcmp(path, "/quota") == 0 || strcmp(path, "/master/quota") == 0) {
+		if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
+			serve_quota_set(x, m);
+		else if (is_get)
+			serve_roles(x, m);
+		else
+			http_reply_error(x, 405, "use POST /quota or DELETE /quota/ROLE");
+		return;
+	}
+	if (strncmp(path, "/quota/", 7) == 0 || strncmp(path, "/master/quota/", 14) == 0) {
+		if (strcmp(method, "DELETE") == 0)
+			serve_quota_remove(x, m, path + (path[1] == 'm' ? strlen("/master/quota/") : strlen("/quota/")));
+		else
+			http_reply_error(x, 405, "use DELETE /quota/ROLE");
+		return;
+	}
+	if (strcmp(path, "/weights") == 0 || strcmp(path, "/master/weights") == 0) {
+		if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0)
+			serve_weights_set(x, m);
+		else if (is_get)
+			serve_roles(x, m);
+		else
+			http_reply_error(x, 405, "use PUT /weights");
+		return;
+	}
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(path, known[i]) == 0)
 			found = 1;

@@ -42,6 +42,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "cat", "[--framework=ID] TASK_ID [stdout|stderr|PATH]",
 	  "print a file from a task's sandbox (default stdout)", ctl_cli_cat, 1 },
 	{ "get", "PATH", "print the body of GET PATH on the master", ctl_state_get, 1 },
+	{ "roles", "", "each role's weight, quota, allocation and frameworks", ctl_roles_list, 1 },
+	{ "quota", "ROLE cpus:N;mem:N | --remove ROLE", "set or remove a role's guarantee",
+	  ctl_roles_quota, 1 },
+	{ "weights", "ROLE=W[,ROLE=W...]", "set role weights", ctl_roles_weights, 1 },
 	{ "help", "[COMMAND]", "this text, or a command's flags", cmd_help, 0 },
 	{ "version", "", "print the version", cmd_version, 0 },
 };

@@ -47,6 +47,7 @@
 #define HOST_EXIT_USAGE     2
 #define HOST_EXIT_SIGNALLED 128                   /* + signal number, as shells report it */
 #define HOST_DEFAULT_REFUSE_S 5.0                 /* Mesos's Filters.refuse_seconds */
+#define HOST_CLOSE_ROUNDS   16                    /* loop turns for the conns' closes at exit */
 
 struct host;
 
@@ -862,29 +863,25 @@ read_conf(struct host *h, const char *path, int must_exist)
 		return fail(h, "cannot read %s: %s", path, strerror(errno));
 	}
 	buf_init(&text, PLUGIN_CONF_MAX);
-	for (;;) {
+	int rc = 0;
+	while (rc == 0) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			fail(h, "cannot read %s: %s", path, strerror(errno));
+		if (n < 0)
+			rc = fail(h, "cannot read %s: %s", path, strerror(errno));
+		else if (n == 0)
 			break;
-		}
-		if (n == 0)
-			break;
-		if (buf_append(&text, chunk, (size_t)n) < 0) {
-			fail(h, "%s is over %d bytes", path, PLUGIN_CONF_MAX);
-			n = -1;
-			break;
-		}
+		else if (buf_append(&text, chunk, (size_t)n) < 0)
+			rc = fail(h, "%s is over %d bytes", path, PLUGIN_CONF_MAX);
 	}
 	close(fd);
-	if (h->err[0]) {
+	if (rc < 0) {
 		buf_free(&text);
 		return -1;
 	}
 	char *s = text.data != NULL ? text.data : "";
-	int lineno = 0, rc = 0;
+	int lineno = 0;
 	while (*s && rc == 0) {
 		char *end = strchr(s, '\n'), *next = end != NULL ? end + 1 : s + strlen(s);
 		if (end != NULL)
@@ -1091,8 +1088,6 @@ main(int argc, char **argv)
 		h.exit_code = PLUGIN_EXIT_REFUSED;
 		goto out;
 	}
-	h.d.data = h.d.data;    /* init() has set it if it wanted to */
-
 	if (hosted) {
 		h.ctl = adopt(&h, PLUGIN_CONTROL_FD, &ctl_ops, "mesosd control");
 		h.conn = adopt(&h, PLUGIN_PROTO_FD, &master_ops, "mesosd");
@@ -1127,7 +1122,7 @@ out_fini:
 	if (h.ctl != NULL)
 		conn_close(h.ctl, "the host is ending");
 	/* Let the closes run (the conns are freed from the loop). */
-	while (h.conn != NULL || h.ctl != NULL)
+	for (int i = 0; i < HOST_CLOSE_ROUNDS && (h.conn != NULL || h.ctl != NULL); i++)
 		loop_run_once(h.loop, 0);
 	if (h.plugin->fini != NULL)
 		h.plugin->fini(&h.d);
@@ -1136,7 +1131,6 @@ out:
 	loop_free(h.loop);
 	if (h.dl != NULL)
 		dlclose(h.dl);
-	free(name);
-	flags_free(flags, nflags);
+	flags_free(flags, nflags);   /* name and framework_id too: they are flag values */
 	return h.exit_code;
 }

@@ -5,10 +5,12 @@
  * oversized lines, silence and peers that never read.
  *
  *   peer HOST PORT [--send LINE] [--send-raw STR] [--long N] [--flood LINE]
- *                  [--timeout MS] [--wait-close] [--lines N]
+ *                  [--await PREFIX] [--timeout MS] [--wait-close] [--lines N]
  *
  * --send-raw decodes \xHH, \n and \\ and adds no newline. --flood sends
  * LINE again and again without reading until the connection breaks.
+ * --await PREFIX reads (and prints) lines until one starts with PREFIX; in
+ * later --send lines, {key} becomes that line's value of key=, as sent.
  * --wait-close reads until the server closes. --lines N stops after N lines.
  * Exit: 0 done (closed by the server when --wait-close/--flood), 1 timeout,
  * 2 usage or connect error.
@@ -64,6 +66,74 @@ decode_raw(const char *s, char *out)
 	return n;
 }
 
+/* Lines received before the final read loop, kept for it. */
+static char pending[READ_CHUNK];
+static size_t npending;
+static char awaited[READ_CHUNK];
+
+/* Read until a line starting with prefix arrives (printing each); 0 or -1. */
+static int
+await_line(int fd, const char *prefix, long timeout_ms)
+{
+	int64_t deadline = compat_monotonic_ms() + timeout_ms;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		char *nl = memchr(pending, '\n', npending);
+		if (nl) {
+			size_t len = (size_t)(nl - pending);
+			printf("%.*s\n", (int)len, pending);
+			int match = strncmp(pending, prefix, strlen(prefix)) == 0;
+			if (match) {
+				memcpy(awaited, pending, len);
+				awaited[len] = '\0';
+			}
+			memmove(pending, nl + 1, npending - len - 1);
+			npending -= len + 1;
+			if (match)
+				return 0;
+			continue;
+		}
+		if (npending == sizeof(pending) || compat_monotonic_ms() >= deadline)
+			return -1;
+		ssize_t n = recv(fd, pending + npending, sizeof(pending) - npending, 0);
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			return -1;
+		if (n > 0)
+			npending += (size_t)n;
+	}
+}
+
+/* line with every {key} replaced by key's value in the awaited line. */
+static char *
+substitute(const char *line)
+{
+	size_t cap = strlen(line) + sizeof(awaited) + 1;
+	char *out = malloc(cap), *o = out;
+
+	while (*line) {
+		const char *close = line[0] == '{' ? strchr(line, '}') : NULL;
+		if (close) {
+			char key[128];
+			size_t klen = (size_t)(close - line - 1);
+			snprintf(key, sizeof(key), " %.*s=", (int)klen, line + 1);
+			const char *v = strstr(awaited, key);
+			if (v) {
+				v += strlen(key);
+				size_t vlen = strcspn(v, " ");
+				memcpy(o, v, vlen);
+				o += vlen;
+			}
+			line = close + 1;
+			continue;
+		}
+		*o++ = *line++;
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
 usage(void)
 {
@@ -98,8 +168,16 @@ main(int argc, char **argv)
 			usage();
 		i++;
 		if (strcmp(opt, "--send") == 0) {
-			if (send_all(fd, val, strlen(val)) < 0 || send_all(fd, "\n", 1) < 0)
+			char *line = substitute(val);
+			if (send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0)
 				fprintf(stderr, "peer: send: %s\n", strerror(errno));
+			free(line);
+		} else if (strcmp(opt, "--await") == 0) {
+			if (await_line(fd, val, timeout_ms) < 0) {
+				printf("peer: no line starting with '%s'\n", val);
+				close(fd);
+				return 1;
+			}
 		} else if (strcmp(opt, "--send-raw") == 0) {
 			char *buf = malloc(strlen(val) + 1);
 			size_t n = decode_raw(val, buf);
@@ -155,7 +233,8 @@ main(int argc, char **argv)
 	}
 
 	char *buf = malloc(READ_CHUNK + 1);
-	size_t have = 0;
+	size_t have = npending;
+	memcpy(buf, pending, npending);
 	long lines = 0;
 	int rc = wait_close ? 1 : 0;
 	int64_t deadline = compat_monotonic_ms() + timeout_ms;

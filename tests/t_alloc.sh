@@ -98,4 +98,18 @@ check "/master/state shows each framework's role and share" grep -q '"role":"wa"
 kill -TERM "$RUN_wa" "$RUN_wb"
 wait "$RUN_wa" "$RUN_wb"
 
+# Quota and weights change at run time, through mesosctl and HTTP.
+check "mesosctl quota sets a guarantee" ctl quota ops "cpus:2;mem:64"
+check "mesosctl weights sets weights" ctl weights ops=2
+ctl roles > "$TMP/roles.txt"
+check "mesosctl roles shows the new quota and weight" grep -q '^ops  *2  .*cpus:2;mem:64' "$TMP/roles.txt"
+check "mesosctl quota --remove clears it" ctl quota --remove ops
+ctl roles > "$TMP/roles.txt"
+check "the cleared quota is gone" grep -q '^ops  *2  .*  -$' "$TMP/roles.txt"
+"$TOP/tests/peer" 127.0.0.1 "$MASTER_PORT" --send-raw 'POST /quota HTTP/1.1\x0d\nContent-Length: 7\x0d\n\x0d\n{"role"' \
+    --timeout 3000 --lines 1 > "$TMP/bad.out" 2>&1
+check "malformed JSON to /quota is a 400" grep -q '^HTTP/1.1 400' "$TMP/bad.out"
+check "a weight of 0 is refused" sh -c "! '$TOP/mesosctl' --master=$MASTER weights ops=0"
+check "the master keeps serving" ctl get /health
+
 [ "$LIB_FAILED" -eq 0 ]

@@ -22,6 +22,19 @@ check "metrics count the active agent" sh -c "'$TOP/mesosctl' --master=$MASTER g
 check "/health answers 200" ctl get /health
 check "/version names the protocol" sh -c "'$TOP/mesosctl' --master=$MASTER get /version | grep -q protocol_version"
 
+# A framework accepting an offer with a task that does not fit, and an
+# offer that does not exist: TASK_ERROR and TASK_DROPPED with reasons.
+"$PEER" 127.0.0.1 "$MASTER_PORT" --timeout 5000 --send "HELLO version=1 kind=framework" \
+    --send "SUBSCRIBE name=probe user=tester" --await OFFER \
+    --send "ACCEPT offer_id={offer_id} task_id=big name=big command=true resources=cpus:64;mem:1" \
+    --await STATUS_UPDATE \
+    --send "ACCEPT offer_id=no-such-offer task_id=late name=late command=true resources=cpus:1" \
+    --await STATUS_UPDATE --send TEARDOWN > "$TMP/fw.out" 2>&1
+check "a task that does not fit its offer is TASK_ERROR" \
+    grep -q 'task_id=big .*state=TASK_ERROR .*reason=REASON_TASK_INVALID message=insufficient%20cpus' "$TMP/fw.out"
+check "a task on an unknown offer is TASK_DROPPED" \
+    grep -q 'task_id=late .*state=TASK_DROPPED .*reason=REASON_INVALID_OFFERS' "$TMP/fw.out"
+
 # still_serving: the master is alive, its agent registered, HTTP answers.
 still_serving () {
 	kill -0 "$MASTER_PID" 2>/dev/null &&
