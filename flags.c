@@ -176,21 +176,6 @@ format_bytes(uint64_t bytes, char *buf, size_t len)
 
 /* ------------------------------------------------------------ parsing */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int
 parse_bool(const char *s, int *out)
 {
@@ -302,7 +287,7 @@ set_value(struct flag *f, const char *value, const char *source, char *err, size
 	f->set = 1;
 	return 0;
 bad:
-	return fail(err, errlen, "bad value '%.*s' for %s: expected %s", FLAGS_QUOTE_MAX, value, source,
+	return log_fail(err, errlen, "bad value '%.*s' for %s: expected %s", FLAGS_QUOTE_MAX, value, source,
 	            expected(f->type));
 }
 
@@ -332,7 +317,7 @@ parse_arg(struct flag *flags, size_t nflags, int argc, char **argv, int *i, char
 		f = lookup(flags, nflags, arg + 3, nlen - 3);
 		if (f != NULL && f->type == FLAG_BOOL) {
 			if (eq != NULL)
-				return fail(err, errlen, "flag '%s' takes no value", source);
+				return log_fail(err, errlen, "flag '%s' takes no value", source);
 			*(int *)f->target = 0;
 			f->set = 1;
 			return 0;
@@ -340,7 +325,7 @@ parse_arg(struct flag *flags, size_t nflags, int argc, char **argv, int *i, char
 		f = NULL;
 	}
 	if (f == NULL)
-		return fail(err, errlen, "unknown flag '%s'", source);
+		return log_fail(err, errlen, "unknown flag '%s'", source);
 	if (eq != NULL) {
 		value = eq + 1;
 	} else if (f->type == FLAG_BOOL) {
@@ -348,7 +333,7 @@ parse_arg(struct flag *flags, size_t nflags, int argc, char **argv, int *i, char
 	} else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
 		value = argv[++*i];
 	} else {
-		return fail(err, errlen, "flag '%s' needs a value", source);
+		return log_fail(err, errlen, "flag '%s' needs a value", source);
 	}
 	return set_value(f, value, source, err, errlen);
 }

@@ -8,6 +8,7 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -29,6 +30,12 @@ void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);   /* adds ": strerror(errn
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+/*
+ * Write a one-line reason into a caller's error buffer (err may be NULL)
+ * and return -1: the project's way of failing with an explanation.
+ */
+int log_fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
+
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;  /* adds strerror, exit 1 */
 void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN; /* exit 1 */
 

@@ -111,21 +111,6 @@ proto_msg_free(struct proto_msg *m)
 	proto_msg_init(m);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Raw bytes no sender may put on a line: they would have been escaped. */
 static int
 check_raw_bytes(const char *line, size_t len, char *err, size_t errlen)
@@ -134,11 +119,11 @@ check_raw_bytes(const char *line, size_t len, char *err, size_t errlen)
 		unsigned char c = (unsigned char)line[i];
 
 		if (c == '\0')
-			return fail(err, errlen, "NUL byte in line");
+			return log_fail(err, errlen, "NUL byte in line");
 		if (c == '\r')
-			return fail(err, errlen, "carriage return in line");
+			return log_fail(err, errlen, "carriage return in line");
 		if (c <= PROTO_CTRL_MAX || c == PROTO_DEL)
-			return fail(err, errlen, "control byte 0x%02X in line", c);
+			return log_fail(err, errlen, "control byte 0x%02X in line", c);
 	}
 	return 0;
 }
@@ -158,12 +143,12 @@ parse_verb(const char *line, size_t len, size_t *vend, struct proto_msg *m, char
 		int ok = (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '_'));
 
 		if (!ok)
-			return fail(err, errlen, "bad verb '%s'", quote(q, line, n));
+			return log_fail(err, errlen, "bad verb '%s'", quote(q, line, n));
 	}
 	if (n == 0)
-		return fail(err, errlen, "bad verb ''");
+		return log_fail(err, errlen, "bad verb ''");
 	if (n > PROTO_VERB_MAX)
-		return fail(err, errlen, "verb too long");
+		return log_fail(err, errlen, "verb too long");
 	memcpy(m->verb, line, n);
 	m->verb[n] = '\0';
 	return 0;
@@ -207,20 +192,20 @@ parse_field(char *line, size_t len, size_t *pos, struct proto_msg *m, char *err,
 		r++;
 	klen = r - kstart;
 	if (klen == 0 && r == len)
-		return fail(err, errlen, "empty field at end of line");
+		return log_fail(err, errlen, "empty field at end of line");
 	if (klen == 0 && line[r] == ' ')
-		return fail(err, errlen, "double space");
+		return log_fail(err, errlen, "double space");
 	if (r == len || line[r] != '=')
-		return fail(err, errlen, "field '%s' has no '='", quote(q, line + kstart, klen));
+		return log_fail(err, errlen, "field '%s' has no '='", quote(q, line + kstart, klen));
 	if (klen == 0)
-		return fail(err, errlen, "empty key");
+		return log_fail(err, errlen, "empty key");
 	for (size_t i = kstart; i < r; i++)
 		if (!is_key_byte(line[i]))
-			return fail(err, errlen, "bad key '%s'", quote(q, line + kstart, klen));
+			return log_fail(err, errlen, "bad key '%s'", quote(q, line + kstart, klen));
 	if (klen > PROTO_KEY_MAX)
-		return fail(err, errlen, "key too long");
+		return log_fail(err, errlen, "key too long");
 	if (m->nfields == PROTO_FIELDS_MAX)
-		return fail(err, errlen, "too many fields (limit %d)", PROTO_FIELDS_MAX);
+		return log_fail(err, errlen, "too many fields (limit %d)", PROTO_FIELDS_MAX);
 
 	f = new_field(m);
 	memmove(line + w, line + kstart, klen);
@@ -237,11 +222,11 @@ parse_field(char *line, size_t len, size_t *pos, struct proto_msg *m, char *err,
 			continue;
 		}
 		if (len - r <= PROTO_ESCAPE_DIGITS || line[r + 1] == ' ' || line[r + 2] == ' ')
-			return fail(err, errlen, "truncated escape in field '%s'", f->key);
+			return log_fail(err, errlen, "truncated escape in field '%s'", f->key);
 		hi = hexval((unsigned char)line[r + 1]);
 		lo = hexval((unsigned char)line[r + 2]);
 		if (hi < 0 || lo < 0)
-			return fail(err, errlen, "bad escape '%%%s' in field '%s'",
+			return log_fail(err, errlen, "bad escape '%%%s' in field '%s'",
 			            quote(q, line + r + 1, PROTO_ESCAPE_DIGITS), f->key);
 		line[w++] = (char)(hi << 4 | lo);
 		r += 1 + PROTO_ESCAPE_DIGITS;
@@ -260,9 +245,9 @@ proto_parse(char *line, size_t len, struct proto_msg *m, char *err, size_t errle
 	m->nfields = 0;
 	m->verb[0] = '\0';
 	if (len == 0)
-		return fail(err, errlen, "empty line");
+		return log_fail(err, errlen, "empty line");
 	if (len > PROTO_LINE_MAX)
-		return fail(err, errlen, "line too long (limit %d bytes)", PROTO_LINE_MAX);
+		return log_fail(err, errlen, "line too long (limit %d bytes)", PROTO_LINE_MAX);
 	if (check_raw_bytes(line, len, err, errlen) < 0 || parse_verb(line, len, &pos, m, err, errlen) < 0)
 		goto bad;
 	while (pos < len)
@@ -316,7 +301,7 @@ proto_need(const struct proto_msg *m, const char *key, char *err, size_t errlen)
 	const char *v = proto_get(m, key);
 
 	if (v == NULL)
-		fail(err, errlen, "missing field '%s'", key);
+		log_fail(err, errlen, "missing field '%s'", key);
 	return v;
 }
 
@@ -336,11 +321,11 @@ proto_get_int(const struct proto_msg *m, const char *key, long long dflt, long l
 	/* strtoll alone would take leading blanks, a '+' and an embedded NUL's prefix. */
 	p = f->val[0] == '-' ? f->val + 1 : f->val;
 	if (*p < '0' || *p > '9' || strlen(f->val) != f->vlen)
-		return fail(err, errlen, "field '%s' is not an integer", key);
+		return log_fail(err, errlen, "field '%s' is not an integer", key);
 	errno = 0;
 	v = strtoll(f->val, &end, 10);
 	if (errno != 0 || *end != '\0')
-		return fail(err, errlen, "field '%s' is not an integer", key);
+		return log_fail(err, errlen, "field '%s' is not an integer", key);
 	*out = v;
 	return 0;
 }
@@ -360,11 +345,11 @@ proto_get_double(const struct proto_msg *m, const char *key, double dflt, double
 	/* Plain decimal only: no blanks, hex floats, "inf" or "nan". */
 	if (f->vlen == 0 || strlen(f->val) != f->vlen ||
 	    strspn(f->val, "0123456789+-.eE") != f->vlen)
-		return fail(err, errlen, "field '%s' is not a number", key);
+		return log_fail(err, errlen, "field '%s' is not a number", key);
 	errno = 0;
 	v = strtod(f->val, &end);
 	if (*end != '\0' || errno == ERANGE || !isfinite(v))
-		return fail(err, errlen, "field '%s' is not a number", key);
+		return log_fail(err, errlen, "field '%s' is not a number", key);
 	*out = v;
 	return 0;
 }
@@ -493,18 +478,18 @@ proto_check_hello(const struct proto_msg *m, enum proto_kind *kind, char *err, s
 	long long version;
 
 	if (strcmp(m->verb, "HELLO") != 0)
-		return fail(err, errlen, "expected HELLO first");
+		return log_fail(err, errlen, "expected HELLO first");
 	if (proto_need(m, "version", err, errlen) == NULL ||
 	    proto_get_int(m, "version", 0, &version, err, errlen) < 0)
 		return -1;
 	if (version != PROTO_VERSION)
-		return fail(err, errlen, "protocol version %lld not supported (this side speaks version %d)",
+		return log_fail(err, errlen, "protocol version %lld not supported (this side speaks version %d)",
 		            version, PROTO_VERSION);
 	if ((f = get_field(m, "kind", 0)) == NULL)
-		return fail(err, errlen, "missing field 'kind'");
+		return log_fail(err, errlen, "missing field 'kind'");
 	k = proto_kind_parse(f->val);
 	if (k == PROTO_KIND_UNKNOWN || strlen(f->val) != f->vlen)
-		return fail(err, errlen, "unknown peer kind '%s'", quote(q, f->val, f->vlen));
+		return log_fail(err, errlen, "unknown peer kind '%s'", quote(q, f->val, f->vlen));
 	*kind = k;
 	return 0;
 }

@@ -45,21 +45,6 @@
 #define DEFAULT_PORTS_BEGIN 31000
 #define DEFAULT_PORTS_END 32000
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) LOG_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Input quoted in an error reaches logs and peers: escape it and cut it short. */
 static const char *
 quote(char out[RES_QUOTE_BUF_BYTES], const char *s, size_t n)
@@ -404,7 +389,7 @@ ranges_parse(const char *s, size_t n, const char *name, struct res_range **out, 
 			goto bad;
 		if (count == RES_RANGES_MAX) {
 			free(rs);
-			return fail(err, errlen, "too many ranges in '%s' (limit %d)",
+			return log_fail(err, errlen, "too many ranges in '%s' (limit %d)",
 			            quote(qn, name, strlen(name)), RES_RANGES_MAX);
 		}
 		rs = xreallocarray(rs, count + 1, sizeof(*rs));
@@ -416,7 +401,7 @@ ranges_parse(const char *s, size_t n, const char *name, struct res_range **out, 
 	return 0;
 bad:
 	free(rs);
-	return fail(err, errlen, "bad ranges '%s' in '%s'", quote(q, s, n),
+	return log_fail(err, errlen, "bad ranges '%s' in '%s'", quote(q, s, n),
 	            quote(qn, name, strlen(name)));
 }
 
@@ -509,7 +494,7 @@ set_parse(const char *s, size_t n, const char *name, char ***out, size_t *nout, 
 			goto bad;
 		if (count == RES_SET_MAX) {
 			set_free(set, count);
-			return fail(err, errlen, "too many elements in '%s' (limit %d)",
+			return log_fail(err, errlen, "too many elements in '%s' (limit %d)",
 			            quote(qn, name, strlen(name)), RES_SET_MAX);
 		}
 		set = xreallocarray(set, count + 1, sizeof(*set));
@@ -532,7 +517,7 @@ set_parse(const char *s, size_t n, const char *name, char ***out, size_t *nout, 
 	return 0;
 bad:
 	set_free(set, count);
-	return fail(err, errlen, "bad set '%s' in '%s'", quote(q, s, n), quote(qn, name, strlen(name)));
+	return log_fail(err, errlen, "bad set '%s' in '%s'", quote(q, s, n), quote(qn, name, strlen(name)));
 }
 
 /* -------------------------------------------------------------- items */
@@ -850,7 +835,7 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 	int rc;
 
 	if (colon == NULL)
-		return fail(err, errlen, "bad resource '%s': expected name:value", quote(q, s, n));
+		return log_fail(err, errlen, "bad resource '%s': expected name:value", quote(q, s, n));
 	nlen = (size_t)(colon - s);
 	val = colon + 1;
 	vlen = n - nlen - 1;
@@ -861,7 +846,7 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 		rlen = nlen - (size_t)(role - s);
 		trim(&role, &rlen);
 		if (rlen == 0 || role[rlen - 1] != ')')
-			return fail(err, errlen, "bad resource '%s': expected name(role):value",
+			return log_fail(err, errlen, "bad resource '%s': expected name(role):value",
 			            quote(q, s, n));
 		rlen--;
 		trim(&role, &rlen);
@@ -869,17 +854,17 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 	}
 	trim(&name, &nlen);
 	if (nlen == 0)
-		return fail(err, errlen, "empty resource name in '%s'", quote(q, s, n));
+		return log_fail(err, errlen, "empty resource name in '%s'", quote(q, s, n));
 	if (!is_text(name, nlen, RES_NAME_MAX))
-		return fail(err, errlen, "bad resource name '%s'", quote(q, name, nlen));
+		return log_fail(err, errlen, "bad resource name '%s'", quote(q, name, nlen));
 	if (!role_valid(role, rlen))
-		return fail(err, errlen, "bad role '%s' in '%s'", quote(q, role, rlen), quote(q2, s, n));
+		return log_fail(err, errlen, "bad role '%s' in '%s'", quote(q, role, rlen), quote(q2, s, n));
 
 	memset(it, 0, sizeof(*it));
 	memcpy(it->name, name, nlen);
 	memcpy(it->role, role, rlen);
 	if (vlen == 0)
-		return fail(err, errlen, "bad resource '%s': no value", quote(q, s, n));
+		return log_fail(err, errlen, "bad resource '%s': no value", quote(q, s, n));
 	if (val[0] == '[') {
 		it->type = RES_RANGES;
 		return ranges_parse(val, vlen, it->name, &it->ranges, &it->nranges, err, errlen);
@@ -891,9 +876,9 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 	it->type = RES_SCALAR;
 	rc = scalar_parse(val, vlen, &it->scalar);
 	if (rc == -2)
-		return fail(err, errlen, "bad resource '%s': %s", quote(q, s, n), too_large(q2));
+		return log_fail(err, errlen, "bad resource '%s': %s", quote(q, s, n), too_large(q2));
 	if (rc < 0)
-		return fail(err, errlen, "bad resource '%s': not a number", quote(q, s, n));
+		return log_fail(err, errlen, "bad resource '%s': not a number", quote(q, s, n));
 	return 0;
 }
 
@@ -915,14 +900,14 @@ res_parse(struct res *r, const char *s, char *err, size_t errlen)
 		if (tlen == 0)
 			continue;
 		if (++count > RES_ITEMS_MAX) {
-			fail(err, errlen, "too many resources (limit %d)", RES_ITEMS_MAX);
+			log_fail(err, errlen, "too many resources (limit %d)", RES_ITEMS_MAX);
 			goto bad;
 		}
 		if (parse_item(tok, tlen, &it, err, errlen) < 0)
 			goto bad;
 		for (size_t i = 0; i < tmp.n; i++) {
 			if (strcmp(tmp.items[i].name, it.name) == 0 && tmp.items[i].type != it.type) {
-				fail(err, errlen, "bad resource '%s': '%s' was given as %s before",
+				log_fail(err, errlen, "bad resource '%s': '%s' was given as %s before",
 				     quote(q, tok, tlen), it.name, type_name(tmp.items[i].type));
 				item_free(&it);
 				goto bad;
@@ -1068,13 +1053,13 @@ take_item(struct res *pool, const struct res_item *want, const char *const *role
 
 			res_scalar_format(want->scalar, w, sizeof(w));
 			res_scalar_format(have, h, sizeof(h));
-			fail(err, errlen, "insufficient %s: want %s, have %s", label, w, h);
+			log_fail(err, errlen, "insufficient %s: want %s, have %s", label, w, h);
 		} else {
 			struct buf b;
 
 			buf_init(&b, 0);
 			item_format_value(&left, &b);
-			fail(err, errlen, "%s %s not available", label, b.data);
+			log_fail(err, errlen, "%s %s not available", label, b.data);
 			buf_free(&b);
 		}
 		rc = -1;
@@ -1326,16 +1311,16 @@ parse_attr(const char *s, size_t n, struct attr *at, char *err, size_t errlen)
 	int rc;
 
 	if (colon == NULL)
-		return fail(err, errlen, "bad attribute '%s': expected name:value", quote(q, s, n));
+		return log_fail(err, errlen, "bad attribute '%s': expected name:value", quote(q, s, n));
 	nlen = (size_t)(colon - s);
 	val = colon + 1;
 	vlen = n - nlen - 1;
 	trim(&name, &nlen);
 	trim(&val, &vlen);
 	if (nlen == 0)
-		return fail(err, errlen, "empty attribute name in '%s'", quote(q, s, n));
+		return log_fail(err, errlen, "empty attribute name in '%s'", quote(q, s, n));
 	if (!is_text(name, nlen, RES_NAME_MAX))
-		return fail(err, errlen, "bad attribute name '%s'", quote(q, name, nlen));
+		return log_fail(err, errlen, "bad attribute name '%s'", quote(q, name, nlen));
 	memset(at, 0, sizeof(*at));
 	memcpy(at->name, name, nlen);
 	if (vlen > 0 && val[0] == '[') {
@@ -1348,9 +1333,9 @@ parse_attr(const char *s, size_t n, struct attr *at, char *err, size_t errlen)
 		return 0;
 	}
 	if (rc == -2)
-		return fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n), too_large(q2));
+		return log_fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n), too_large(q2));
 	if (!is_text(val, vlen, ATTR_TEXT_MAX))
-		return fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n),
+		return log_fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n),
 		            vlen == 0 ? "no value" : "bad value");
 	at->type = ATTR_TEXT;
 	at->text = xstrndup(val, vlen);
@@ -1373,13 +1358,13 @@ attrs_parse(struct attrs *a, const char *s, char *err, size_t errlen)
 		if (tlen == 0)
 			continue;
 		if (tmp.n == RES_ITEMS_MAX) {
-			fail(err, errlen, "too many attributes (limit %d)", RES_ITEMS_MAX);
+			log_fail(err, errlen, "too many attributes (limit %d)", RES_ITEMS_MAX);
 			goto bad;
 		}
 		if (parse_attr(tok, tlen, &at, err, errlen) < 0)
 			goto bad;
 		if (attrs_get(&tmp, at.name) != NULL) {
-			fail(err, errlen, "duplicate attribute '%s'", at.name);
+			log_fail(err, errlen, "duplicate attribute '%s'", at.name);
 			attr_free(&at);
 			goto bad;
 		}
