@@ -84,6 +84,7 @@ await_line(int fd, const char *prefix, long timeout_ms)
 		if (nl) {
 			size_t len = (size_t)(nl - pending);
 			printf("%.*s\n", (int)len, pending);
+			fflush(stdout);
 			int match = strncmp(pending, prefix, strlen(prefix)) == 0;
 			if (match) {
 				memcpy(awaited, pending, len);
