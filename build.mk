@@ -16,16 +16,18 @@ MANDIR = $(PREFIX)/share/man
 # Every object depends on every header: simple, portable, never stale.
 HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
 	launcher.h log.h loop.h map.h master.h net.h proto.h res.h xmem.h \
-	config.h tests/check.h
+	config.h tests/check.h plugin.h plugins/framework.h alloc_int.h
 
 COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
+ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
-	master_task.o master_registry.o master_http.o alloc.o
+	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
 AGENTD_OBJS = agentd.o agent.o launcher.o
-MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_roles.o
+MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o
+PLUGHOST_OBJS = plughost.o
 
-PROGS = mesosd agentd mesosctl
+PROGS = mesosd agentd mesosctl mesos-plughost
 
 TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
@@ -36,21 +38,35 @@ TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_launcher.o
 TOOLS = tests/peer
 TOOL_OBJS = tests/peer.o
+# Plugins the integration tests load (tests/t_plugin*.sh).
+TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so
 
-BENCH = bench/loadagents bench/alloc_bench
-BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o
+BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench
+BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o
+BENCH_PLUGINS = bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
 # Frameworks are dlopen()ed plugins: plugins/NAME.c -> plugins/NAME.so.
 # List each one here as plugins/NAME.so; the .c.so rule below builds it.
-PLUGINS =
+PLUGINS = plugins/hello.so plugins/marathon.so
+# Marathon is a folder of its own, linked with the project's HTTP server
+# and codecs; plugins/marathon/loop_driver.c stands in for loop.c. Hidden
+# visibility keeps these copies from ever binding to the host's symbols.
+MARATHON_SRCS = plugins/marathon/marathon.c plugins/marathon/app.c \
+	plugins/marathon/constraints.c plugins/marathon/queue.c plugins/marathon/store.c \
+	plugins/marathon/rest.c plugins/marathon/deployments.c plugins/marathon/loop_driver.c
+MARATHON_SHARED = json.c http.c conn.c net.c buf.c xmem.c log.c compat.c res.c proto.c \
+	map.c id.c
+MARATHON_CFLAGS = -fvisibility=hidden
 # ---------------------------------------------------------------------------
 
 ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
-	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS)
+	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS)
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
+# The plugin host dlopen()s plugins, so it is never static.
+LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
 
 .SUFFIXES:
 .SUFFIXES: .c .o .so
@@ -67,7 +83,7 @@ all: $(PROGS) $(PLUGINS)
 
 plugins: $(PLUGINS)
 
-$(ALL_OBJS) $(PLUGINS): $(HDRS)
+$(ALL_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
 
 mesosd: $(MESOSD_OBJS) $(COMMON_OBJS)
 	$(LINK) -o $@ $(MESOSD_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
@@ -78,8 +94,11 @@ agentd: $(AGENTD_OBJS) $(COMMON_OBJS)
 mesosctl: $(MESOSCTL_OBJS) $(COMMON_OBJS)
 	$(LINK) -o $@ $(MESOSCTL_OBJS) $(COMMON_OBJS) $(LIBS)
 
+mesos-plughost: $(PLUGHOST_OBJS) $(COMMON_OBJS)
+	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS)
+
 # ---- unit tests and test tools ---------------------------------------------
-tests: $(TESTS) $(TOOLS)
+tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
 tests/test_buf: tests/test_buf.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_buf.o $(COMMON_OBJS) $(LIBS)
@@ -105,8 +124,8 @@ tests/test_json: tests/test_json.o $(COMMON_OBJS)
 tests/test_http: tests/test_http.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_http.o $(COMMON_OBJS) $(LIBS)
 
-tests/test_alloc: tests/test_alloc.o alloc.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_alloc.o alloc.o $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+tests/test_alloc: tests/test_alloc.o $(ALLOC_OBJS) $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_alloc.o $(ALLOC_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
 tests/test_launcher: tests/test_launcher.o launcher.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_launcher.o launcher.o $(COMMON_OBJS) $(LIBS)
@@ -121,10 +140,17 @@ check: all tests
 bench/loadagents: bench/loadagents.o $(COMMON_OBJS)
 	$(LINK) -o $@ bench/loadagents.o $(COMMON_OBJS) $(LIBS)
 
-bench/alloc_bench: bench/alloc_bench.o alloc.o $(COMMON_OBJS)
-	$(LINK) -o $@ bench/alloc_bench.o alloc.o $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+bench/alloc_bench: bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS)
+	$(LINK) -o $@ bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-bench: all $(BENCH)
+bench/plugin_bench: bench/plugin_bench.o $(COMMON_OBJS)
+	$(LINK) -o $@ bench/plugin_bench.o $(COMMON_OBJS) $(LIBS)
+
+plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) plugins/marathon/mt.h $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
+		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS)
+
+bench: all $(BENCH) $(BENCH_PLUGINS)
 	sh bench/run.sh
 
 run: all
@@ -134,8 +160,9 @@ run: all
 # Plugins, the plugin header and man pages are each installed only if present.
 install: all
 	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	cp mesosd agentd $(DESTDIR)$(SBINDIR)/
-	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
+	cp mesosd agentd mesos-plughost $(DESTDIR)$(SBINDIR)/
+	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd \
+		$(DESTDIR)$(SBINDIR)/mesos-plughost
 	cp mesosctl $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
 	for f in plugins/*.so; do \
@@ -161,6 +188,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
+	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost
 	rm -f $(DESTDIR)$(BINDIR)/mesosctl
 	rm -f $(DESTDIR)$(PLUGINDIR)/*.so
 	rm -f $(DESTDIR)$(INCDIR)/framework.h
@@ -170,7 +198,7 @@ uninstall:
 
 # ---- cleaning --------------------------------------------------------------
 clean:
-	rm -f *.o tests/*.o bench/*.o plugins/*.o plugins/*.so
+	rm -f *.o tests/*.o bench/*.o plugins/*.o plugins/*.so tests/plugins/*.so bench/*.so
 	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH)
 
 distclean: clean

@@ -8,6 +8,7 @@
  *   ctl_run.c    run, a one-shot framework
  *   ctl_cli.c    kill and cat (the cli part of the protocol)
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
+ *   ctl_teardown.c teardown of a framework
  */
 #ifndef CTL_H
 #define CTL_H
@@ -75,6 +76,8 @@ int ctl_run(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_kill(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_cat(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
+/* mesosctl teardown FRAMEWORK_ID: kill the framework's tasks and remove it. */
+int ctl_teardown(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_quota(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 

@@ -1,7 +1,9 @@
 /*
  * ctl_state.c: the commands that read the master over HTTP: state, agents,
  * frameworks and tasks print /master/state as a summary or as aligned
- * tables (--json prints it raw), and get prints any path's body.
+ * tables (--json prints it raw), and get prints any path's body. The
+ * frameworks table shows each plugin's host (pid, state, restarts), and
+ * the plugins that have no live framework below it.
  */
 #include "ctl.h"
 #include "buf.h"
@@ -358,10 +360,55 @@ ctl_state_agents(struct ctl *ctl, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/* A framework's plugin columns: name, pid, state, restarts ("-" when it is not a plugin's). */
+static void
+plugin_cells(const struct json *plugin, char *pid, char *restarts, size_t len, const char **row)
+{
+	snprintf(pid, len, "%.0f", jnum(plugin, "pid"));
+	snprintf(restarts, len, "%.0f", jnum(plugin, "restarts"));
+	row[0] = plugin != NULL ? jstr(plugin, "name") : "-";
+	row[1] = plugin != NULL && jnum(plugin, "pid") > 0 ? pid : "-";
+	row[2] = plugin != NULL ? jstr(plugin, "state") : "-";
+	row[3] = plugin != NULL ? restarts : "-";
+}
+
+/* Plugins without a live framework (failed, disabled, stopped, starting): a second table. */
+static void
+print_idle_plugins(const struct json *state)
+{
+	static const char *const head[] = { "PLUGIN", "PID", "STATE", "RESTARTS", "REASON" };
+	struct table t;
+	size_t i, j;
+
+	table_init(&t, sizeof(head) / sizeof(head[0]));
+	table_add(&t, head);
+	for (i = 0; i < jlen(state, "plugins"); i++) {
+		const struct json *p = jitem(state, "plugins", i);
+		const char *fw = jstr(p, "framework_id");
+		char pid[SHORT_TEXT_MAX], restarts[SHORT_TEXT_MAX];
+		const char *row[sizeof(head) / sizeof(head[0])];
+		int live = 0;
+
+		for (j = 0; *fw && j < jlen(state, "frameworks"); j++)
+			live |= strcmp(jstr(jitem(state, "frameworks", j), "id"), fw) == 0;
+		if (live)
+			continue;
+		plugin_cells(p, pid, restarts, sizeof(pid), row);
+		row[4] = jstr(p, "reason");
+		table_add(&t, row);
+	}
+	if (t.nrows > 1) {
+		printf("\n");
+		table_print(&t);
+	}
+	table_free(&t);
+}
+
 int
 ctl_state_frameworks(struct ctl *ctl, int argc, char **argv)
 {
-	static const char *const head[] = { "ID", "NAME", "ROLE", "ACTIVE", "TASKS" };
+	static const char *const head[] = { "ID", "NAME", "ROLE", "ACTIVE", "TASKS", "PLUGIN", "PID",
+	                                    "STATE", "RESTARTS" };
 	struct json *state;
 	struct table t;
 	size_t i;
@@ -373,7 +420,7 @@ ctl_state_frameworks(struct ctl *ctl, int argc, char **argv)
 	table_add(&t, head);
 	for (i = 0; i < jlen(state, "frameworks"); i++) {
 		const struct json *f = jitem(state, "frameworks", i);
-		char ntasks[SHORT_TEXT_MAX];
+		char ntasks[SHORT_TEXT_MAX], pid[SHORT_TEXT_MAX], restarts[SHORT_TEXT_MAX];
 		const char *row[sizeof(head) / sizeof(head[0])];
 
 		snprintf(ntasks, sizeof(ntasks), "%zu", jlen(f, "tasks"));
@@ -382,10 +429,12 @@ ctl_state_frameworks(struct ctl *ctl, int argc, char **argv)
 		row[2] = jstr(f, "role");
 		row[3] = jbool(f, "active") ? "yes" : "no";
 		row[4] = ntasks;
+		plugin_cells(json_get(f, "plugin"), pid, restarts, sizeof(pid), row + 5);
 		table_add(&t, row);
 	}
 	table_print(&t);
 	table_free(&t);
+	print_idle_plugins(state);
 	json_free(state);
 	return EXIT_SUCCESS;
 }

@@ -41,6 +41,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "kill", "[--framework=ID] TASK_ID", "kill a task", ctl_cli_kill, 1 },
 	{ "cat", "[--framework=ID] TASK_ID [stdout|stderr|PATH]",
 	  "print a file from a task's sandbox (default stdout)", ctl_cli_cat, 1 },
+	{ "teardown", "FRAMEWORK_ID", "kill a framework's tasks and remove it", ctl_teardown, 1 },
 	{ "get", "PATH", "print the body of GET PATH on the master", ctl_state_get, 1 },
 	{ "roles", "", "each role's weight, quota, allocation and frameworks", ctl_roles_list, 1 },
 	{ "quota", "ROLE cpus:N;mem:N | --remove ROLE", "set or remove a role's guarantee",

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "master.h"
+#include "plugin.h"
 #include "xmem.h"
 
 #define DEFAULT_PORT 5050
@@ -86,6 +87,10 @@ main(int argc, char **argv)
 	m.cfg.roles = xstrdup("");
 	m.cfg.quota = xstrdup("");
 	log_level = xstrdup("info");
+	struct plugin_config pcfg = {
+		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""), PLUGIN_PING_INTERVAL_MS,
+		PLUGIN_MAX_MISSED_PINGS, PLUGIN_BACKOFF_MS, PLUGIN_BACKOFF_MAX_MS,
+	};
 	{
 		char host[256] = "localhost";
 		if (gethostname(host, sizeof(host) - 1) < 0)
@@ -122,6 +127,23 @@ main(int argc, char **argv)
 		  "close connections that have not said HELLO by then", 0 },
 		{ "peer_output_limit", FLAG_BYTES, &m.cfg.peer_output_limit,
 		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
+		{ "plugins", FLAG_STRING, &pcfg.dir,
+		  "directory of framework plugins (*.so; default plugins/ next to mesosd, else "
+		  "the installed one)", 0 },
+		{ "plugin_conf", FLAG_STRING, &pcfg.conf_dir,
+		  "directory of the plugins' NAME.conf files (default the plugins directory)", 0 },
+		{ "plugins_enabled", FLAG_STRING, &pcfg.enabled,
+		  "comma-separated plugins to run (empty = all)", 0 },
+		{ "plugin_host", FLAG_STRING, &pcfg.host,
+		  "the plugin host program (default mesos-plughost next to mesosd)", 0 },
+		{ "plugin_ping_interval", FLAG_DURATION, &pcfg.ping_interval_ms,
+		  "how often each plugin host is pinged", 0 },
+		{ "plugin_max_missed_pings", FLAG_INT, &pcfg.max_missed_pings,
+		  "unanswered pings before a plugin host is killed as hung", 0 },
+		{ "plugin_backoff", FLAG_DURATION, &pcfg.backoff_ms,
+		  "first delay before restarting a plugin (doubles each time)", 0 },
+		{ "plugin_backoff_max", FLAG_DURATION, &pcfg.backoff_max_ms,
+		  "longest delay before restarting a plugin", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
 		{ "quiet", FLAG_BOOL, &quiet, "log warnings and errors only", 0 },
 	};
@@ -171,6 +193,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mesosd: --max_completed_* must not be negative\n");
 		return 1;
 	}
+	if (pcfg.ping_interval_ms <= 0 || pcfg.max_missed_pings < 1 || pcfg.backoff_ms <= 0 ||
+	    pcfg.backoff_max_ms < pcfg.backoff_ms) {
+		fprintf(stderr, "mesosd: --plugin_ping_interval and --plugin_backoff must be positive, "
+		        "--plugin_max_missed_pings at least 1, --plugin_backoff_max at least "
+		        "--plugin_backoff\n");
+		return 1;
+	}
 	if (make_dirs(m.cfg.work_dir) < 0) {
 		fprintf(stderr, "mesosd: cannot create --work_dir '%s': %s\n", m.cfg.work_dir,
 		        strerror(errno));
@@ -192,7 +221,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mesosd: %s\n", err);
 		return 1;
 	}
+	struct plugins *plugins = plugin_start(&m, &pcfg, err, sizeof(err));
+	if (plugins == NULL) {
+		fprintf(stderr, "mesosd: %s\n", err);
+		return 1;
+	}
 	loop_run(loop);
+	plugin_stop(plugins);
 	master_shutdown(&m);
 	loop_free(loop);
 	flags_free(flags, nflags);

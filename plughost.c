@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -48,6 +47,8 @@
 #define HOST_EXIT_SIGNALLED 128                   /* + signal number, as shells report it */
 #define HOST_DEFAULT_REFUSE_S 5.0                 /* Mesos's Filters.refuse_seconds */
 #define HOST_CLOSE_ROUNDS   16                    /* loop turns for the conns' closes at exit */
+#define HOST_READ_CHUNK     4096                  /* bytes read from NAME.conf at a time */
+#define HOST_HOSTNAME_MAX   256                   /* bytes of --master's host */
 
 struct host;
 
@@ -854,7 +855,7 @@ static int
 read_conf(struct host *h, const char *path, int must_exist)
 {
 	struct buf text;
-	char chunk[4096];
+	char chunk[HOST_READ_CHUNK];
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0) {
@@ -943,7 +944,7 @@ load_plugin(struct host *h, const char *path)
 		return fail(h, "%s exports no '%s': not a framework plugin", path,
 		            FRAMEWORK_PLUGIN_SYMBOL);
 	if (p->abi_version != FRAMEWORK_ABI_VERSION)
-		return fail(h, "%s was built for framework ABI version %d, this host speaks version %d",
+		return fail(h, "%s was built for framework ABI version %d; this master speaks version %d",
 		            path, p->abi_version, FRAMEWORK_ABI_VERSION);
 	h->plugin = p;
 	return 0;
@@ -1098,7 +1099,7 @@ main(int argc, char **argv)
 		}
 		say_hello(&h);
 	} else {
-		char mhost[256];
+		char mhost[HOST_HOSTNAME_MAX];
 		int mport;
 		if (net_parse_hostport(master, 0, mhost, sizeof(mhost), &mport, err,
 		                       sizeof(err)) < 0 || mport == 0) {

@@ -44,6 +44,7 @@
 #define PLUGIN_ID_SUFFIX    ".framework_id"
 #define PLUGIN_HOST_ARGS    8
 #define PLUGIN_CLOSE_ROUNDS 16        /* loop turns for the control conns' closes */
+#define PLUGIN_ERR_MAX      256       /* bytes of a parse or ID error */
 
 enum plugin_state {
 	PLUGIN_STARTING, PLUGIN_RUNNING, PLUGIN_BACKING_OFF, PLUGIN_FAILED, PLUGIN_DISABLED,
@@ -72,19 +73,21 @@ struct plugin {
 	long long missed;
 	int64_t started_ms, last_pong_ms;
 	int exited, exit_status, refused, hung;
+	int status_unknown;         /* reaped by someone else: no exit status */
 	struct backoff backoff;
 };
 
 struct plugins {
 	struct master *m;
 	struct plugin_config cfg;   /* the numbers; strings resolved below */
-	char dir[PATH_MAX];
-	char conf_dir[PATH_MAX];
-	char host[PATH_MAX];
-	char id_dir[PATH_MAX];
+	char *dir;
+	char *conf_dir;
+	char *host;                 /* the mesos-plughost program */
+	char *id_dir;
 	struct plugin **list;
 	size_t n;
 	int stopping;
+	int open_ctls;              /* control conns whose on_close has not run yet */
 };
 
 /*
@@ -170,7 +173,7 @@ level_name(void)
 static void
 load_framework_id(struct plugin *p)
 {
-	char text[ID_MAX + 2], err[128];
+	char text[ID_MAX + 2], err[PLUGIN_ERR_MAX];
 	int fd = open(p->id_path, O_RDONLY);
 	ssize_t n;
 
@@ -263,24 +266,27 @@ finish(struct plugin *p)
 	loop_timer_cancel(loop, p->ping_timer);
 	p->drain_timer = p->ping_timer = 0;
 	if (p->ctl != NULL) {
-		conn_set_ops(p->ctl, NULL, NULL);
 		conn_close(p->ctl, "the plugin host ended");
 		p->ctl = NULL;
 	}
 	p->pid = 0;
-	if (!p->hung && !(p->refused && WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_REFUSED))
+	if (p->status_unknown)
+		snprintf(p->reason, sizeof(p->reason), "ended (its exit status was taken elsewhere)");
+	else if (!p->hung && !(p->refused && WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_REFUSED))
 		plugin_describe_exit(st, p->reason, sizeof(p->reason));
 	if (p->ps->stopping)
 		return;
 
-	if (WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_REFUSED) {
+	if (p->status_unknown || p->hung) {
+		schedule_restart(p, 0);
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_REFUSED) {
 		p->state = PLUGIN_FAILED;
 		if (!p->refused)
 			snprintf(p->reason, sizeof(p->reason), "refused to start (no reason given)");
 		log_warnx("plugin %s cannot run: %s; not restarting it", p->name, p->reason);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_EXEC) {
 		p->state = PLUGIN_FAILED;
-		snprintf(p->reason, sizeof(p->reason), "cannot execute %s", p->ps->host);
+		snprintf(p->reason, sizeof(p->reason), "cannot execute %.400s", p->ps->host);
 		log_warnx("plugin %s: %s; not restarting it", p->name, p->reason);
 	} else if (framework_removed(p)) {
 		p->state = PLUGIN_STOPPED;
@@ -307,10 +313,11 @@ drain_fired(struct loop *loop, void *arg)
 }
 
 static void
-reap(struct plugin *p, int status)
+reap(struct plugin *p, int status, int known)
 {
 	p->exited = 1;
 	p->exit_status = status;
+	p->status_unknown = !known;
 	loop_timer_cancel(p->ps->m->loop, p->ping_timer);
 	p->ping_timer = 0;
 	if (p->ctl == NULL)
@@ -336,9 +343,9 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 		while ((r = waitpid(p->pid, &status, WNOHANG)) < 0 && errno == EINTR)
 			;
 		if (r == p->pid)
-			reap(p, status);
+			reap(p, status, 1);
 		else if (r < 0)
-			reap(p, 0);      /* not ours to wait for any more: count it as gone */
+			reap(p, 0, 0);
 	}
 }
 
@@ -379,7 +386,7 @@ ctl_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct plugin *p = arg;
 	struct proto_msg msg;
-	char err[256];
+	char err[PLUGIN_ERR_MAX];
 
 	(void)c;
 	proto_msg_init(&msg);
@@ -414,8 +421,10 @@ ctl_on_close(struct conn *c, const char *reason, void *arg)
 {
 	struct plugin *p = arg;
 
-	(void)c;
 	(void)reason;
+	p->ps->open_ctls--;
+	if (p->ctl != c)
+		return;      /* an earlier host's, closed by finish() */
 	p->ctl = NULL;
 	if (p->pid > 0 && p->exited)
 		finish(p);
@@ -478,6 +487,10 @@ spawn(struct plugin *p)
 		int b = fcntl(ctl[1], F_DUPFD, PLUGIN_CONTROL_FD + 1);
 		if (a < 0 || b < 0 || dup2(a, PLUGIN_PROTO_FD) < 0 || dup2(b, PLUGIN_CONTROL_FD) < 0)
 			_exit(PLUGIN_EXIT_EXEC);
+		/* The terminal's input is the master's; stdout and stderr go to its log. */
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
 		compat_closefrom(PLUGIN_CONTROL_FD + 1);
 		setsid();   /* a terminal's Ctrl-C is the master's to handle, not the plugin's */
 		execv(argv[0], argv);
@@ -495,7 +508,7 @@ spawn(struct plugin *p)
 	}
 	p->pid = pid;
 	p->state = PLUGIN_STARTING;
-	p->exited = p->refused = p->hung = 0;
+	p->exited = p->refused = p->hung = p->status_unknown = 0;
 	p->exit_status = 0;
 	p->ping_outstanding = 0;
 	p->missed = 0;
@@ -508,6 +521,7 @@ spawn(struct plugin *p)
 	master_adopt_fd(m, proto[0], origin);
 	p->ctl = conn_new(m->loop, ctl[0], &ctl_ops, p, PROTO_LINE_MAX, PLUGIN_CTL_OUT_MAX);
 	conn_set_peer(p->ctl, origin);
+	ps->open_ctls++;
 	p->ping_timer = loop_timer_add(m->loop, ps->cfg.ping_interval_ms, ping_tick, p);
 	if (p->framework_id != NULL)
 		log_info("plugin %s started as pid %ld, to fail over as framework %s", p->name,
@@ -525,12 +539,15 @@ cmp_names(const void *a, const void *b)
 }
 
 /* The default directory: plugins/ next to mesosd (a build tree), else the installed one. */
-static void
-default_dir(char *out, size_t len, const char *self)
+static char *
+default_dir(const char *self)
 {
-	snprintf(out, len, "%s/plugins", self);
-	if (!is_dir(out))
-		snprintf(out, len, "%s/../lib/mesos/plugins", self);
+	char *dir = xstrfmt("%s/plugins", self);
+
+	if (is_dir(dir))
+		return dir;
+	free(dir);
+	return xstrfmt("%s/../lib/mesos/plugins", self);
 }
 
 static struct plugin *
@@ -559,6 +576,17 @@ plugin_free(struct plugin *p)
 	free(p);
 }
 
+static void
+free_manager(struct plugins *ps)
+{
+	free(ps->list);
+	free(ps->dir);
+	free(ps->conf_dir);
+	free(ps->host);
+	free(ps->id_dir);
+	free(ps);
+}
+
 struct plugins *
 plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_t errlen)
 {
@@ -574,22 +602,16 @@ plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_
 	ps->cfg.dir = ps->cfg.conf_dir = ps->cfg.enabled = ps->cfg.host = NULL;
 	if (compat_self_dir(self, sizeof(self)) < 0)
 		xstrlcpy(self, ".", sizeof(self));
-	if (explicit_dir)
-		xstrlcpy(ps->dir, cfg->dir, sizeof(ps->dir));
-	else
-		default_dir(ps->dir, sizeof(ps->dir), self);
-	xstrlcpy(ps->conf_dir, cfg->conf_dir != NULL && *cfg->conf_dir ? cfg->conf_dir : ps->dir,
-	         sizeof(ps->conf_dir));
-	if (cfg->host != NULL && *cfg->host)
-		xstrlcpy(ps->host, cfg->host, sizeof(ps->host));
-	else
-		snprintf(ps->host, sizeof(ps->host), "%s/%s", self, PLUGIN_HOST_NAME);
-	snprintf(ps->id_dir, sizeof(ps->id_dir), "%s/%s", m->cfg.work_dir, PLUGIN_ID_DIR);
+	ps->dir = explicit_dir ? xstrdup(cfg->dir) : default_dir(self);
+	ps->conf_dir = xstrdup(cfg->conf_dir != NULL && *cfg->conf_dir ? cfg->conf_dir : ps->dir);
+	ps->host = cfg->host != NULL && *cfg->host ? xstrdup(cfg->host) :
+	           xstrfmt("%s/%s", self, PLUGIN_HOST_NAME);
+	ps->id_dir = xstrfmt("%s/%s", m->cfg.work_dir, PLUGIN_ID_DIR);
 
 	if ((d = opendir(ps->dir)) == NULL) {
 		if (explicit_dir) {
 			snprintf(err, errlen, "--plugins: cannot read %s: %s", ps->dir, strerror(errno));
-			free(ps);
+			free_manager(ps);
 			return NULL;
 		}
 		log_debug("no plugin directory (%s): no plugins", ps->dir);
@@ -602,7 +624,8 @@ plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_
 			files[nfiles++] = xstrdup(e->d_name);
 		}
 		closedir(d);
-		qsort(files, nfiles, sizeof(*files), cmp_names);
+		if (nfiles > 1)
+			qsort(files, nfiles, sizeof(*files), cmp_names);
 	}
 	if (nfiles > 0 && mkdir(ps->id_dir, 0755) < 0 && errno != EEXIST)
 		log_warn("cannot create %s: plugins will not keep their framework IDs", ps->id_dir);
@@ -634,15 +657,15 @@ plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_
 
 	loop_signal(m->loop, SIGCHLD, on_sigchld, ps);
 	plugin_manager = ps;
-	int runnable = access(ps->host, X_OK) == 0;
+	int runnable = access(ps->host, X_OK) == 0, access_errno = errno;
 	for (size_t i = 0; i < ps->n; i++) {
 		struct plugin *p = ps->list[i];
 		if (p->state == PLUGIN_DISABLED)
 			continue;
 		if (!runnable) {
 			p->state = PLUGIN_FAILED;
-			snprintf(p->reason, sizeof(p->reason), "cannot execute %s: %s", ps->host,
-			         strerror(errno));
+			snprintf(p->reason, sizeof(p->reason), "cannot execute %.400s: %s", ps->host,
+			         strerror(access_errno));
 			log_warnx("plugin %s: %s", p->name, p->reason);
 			continue;
 		}
@@ -706,20 +729,14 @@ plugin_stop(struct plugins *ps)
 		if (p->ctl != NULL)
 			conn_close(p->ctl, "the master is shutting down");
 	}
-	for (int round = 0; round < PLUGIN_CLOSE_ROUNDS; round++) {
-		int open_ctl = 0;
-		for (size_t i = 0; i < ps->n; i++)
-			open_ctl += ps->list[i]->ctl != NULL;
-		if (!open_ctl)
-			break;
+	/* Run the loop until every control conn, closed here or earlier, is gone. */
+	for (int round = 0; round < PLUGIN_CLOSE_ROUNDS && ps->open_ctls > 0; round++)
 		loop_run_once(loop, 0);
-	}
 	for (size_t i = 0; i < ps->n; i++)
 		plugin_free(ps->list[i]);
-	free(ps->list);
 	if (plugin_manager == ps)
 		plugin_manager = NULL;
-	free(ps);
+	free_manager(ps);
 }
 
 /* ---------------------------------------------------------------- state */

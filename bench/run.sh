@@ -4,7 +4,7 @@
 # printed as one `name value unit` line on stdout; progress goes to stderr.
 # Long measurements live here, never in `make check`.
 #
-#   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc (default all)
+#   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon (default all)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -27,7 +27,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc}
+sections=${*:-size footprint agents alloc plugin marathon}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -138,4 +138,128 @@ fi
 if want alloc && [ -x bench/alloc_bench ]; then
 	echo "bench: allocator" >&2
 	./bench/alloc_bench
+fi
+
+# One framework (bench/plugin_bench_fw.so) run two ways: as a plugin in the
+# master, then as an external process over TCP (mesos-plughost --master),
+# against simulated agents that time offer -> launch at the agent and count
+# launches. "paced": one agent with room for one task, which ends 5 ms
+# after its launch: one offer at a time, the latency of an unloaded round
+# trip. "flood": four big agents, tasks that end at once, and what a task
+# leaves offered again at once: the most offers one framework handles.
+PLUGIN_AGENTS=4
+PLUGIN_WINDOW_S=5
+
+# plugin_round HOW LOAD: one measurement; HOW is plugin or external, LOAD paced or flood.
+plugin_round () {
+	rm -rf "$TMP/master" "$TMP/benchplugins"
+	mkdir -p "$TMP/benchplugins"
+	if [ "$1" = plugin ]; then
+		cp bench/plugin_bench_fw.so "$TMP/benchplugins/"
+	fi
+	start_master --plugins="$TMP/benchplugins"
+	HOST_PID=
+	if [ "$1" = external ]; then
+		./mesos-plughost --master="127.0.0.1:$MASTER_PORT" --plugin=bench/plugin_bench_fw.so \
+		    --log_level=warning > "$TMP/plughost.log" 2>&1 &
+		HOST_PID=$!
+		PIDS="$PIDS $HOST_PID"
+	fi
+	if [ "$2" = paced ]; then
+		./bench/plugin_bench "127.0.0.1:$MASTER_PORT" 1 "$PLUGIN_WINDOW_S" "${1}_paced" paced
+	else
+		./bench/plugin_bench "127.0.0.1:$MASTER_PORT" "$PLUGIN_AGENTS" "$PLUGIN_WINDOW_S" \
+		    "${1}_flood"
+	fi
+	if [ -n "$HOST_PID" ]; then
+		kill -TERM "$HOST_PID" 2>/dev/null
+		wait "$HOST_PID" 2>/dev/null
+	fi
+	stop_master
+}
+
+if want plugin && [ -x bench/plugin_bench ] && [ -f bench/plugin_bench_fw.so ]; then
+	echo "bench: one framework as a plugin, then as an external process over TCP" >&2
+	for how in plugin external; do
+		for load in paced flood; do
+			plugin_round "$how" "$load"
+		done
+	done
+fi
+
+# ---- marathon ----------------------------------------------------------------
+# plugins/marathon.so on 10 real agents (127.0.0.1): one app of 1,000
+# instances from POST to all TASK_RUNNING; then 1,000 apps of one instance:
+# the same, the plugin host's RSS, and GET /v2/apps latency (p50/p99 of
+# MARATHON_GETS requests, curl's total time).
+MARATHON_AGENTS=10
+MARATHON_INSTANCES=1000
+MARATHON_APPS=1000
+MARATHON_GETS=100
+MARATHON_WAIT_S=120
+
+# marathon_running: tasks running, as the plugin counts them.
+marathon_running () {
+	curl -s "$MAPI/v2/apps" | tr ',' '\n' | sed -n 's/^"tasksRunning":\([0-9]*\)$/\1/p' |
+	    awk '{ n += $1 } END { print n + 0 }'
+}
+
+# marathon_wait_running N: seconds (with ms) until N tasks run, or empty.
+marathon_wait_running () {
+	mw_start=$(date +%s%N 2>/dev/null)
+	mw_polls=$((MARATHON_WAIT_S * 20))
+	while [ "$mw_polls" -gt 0 ]; do
+		[ "$(marathon_running)" -ge "$1" ] && break
+		sleep 0.05
+		mw_polls=$((mw_polls - 1))
+	done
+	[ "$mw_polls" -gt 0 ] || return 1
+	echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f\n", ($2 - $1) / 1e9 }'
+}
+
+if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>&1; then
+	echo "bench: marathon, $MARATHON_INSTANCES instances on $MARATHON_AGENTS agents, then $MARATHON_APPS apps" >&2
+	rm -rf "$TMP/master" "$TMP/mplugins"
+	mkdir -p "$TMP/mplugins" "$TMP/mstate"
+	cp plugins/marathon.so "$TMP/mplugins/"
+	printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$TMP/mstate" > "$TMP/mplugins/marathon.conf"
+	start_master --plugins="$TMP/mplugins"
+	wait_line "$TMP/master.log" 'REST API listening on 127.0.0.1:' 10
+	MAPI=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/master.log" | tail -n 1)
+	i=0
+	while [ "$i" -lt "$MARATHON_AGENTS" ]; do
+		mkdir -p "$TMP/ma$i"
+		"$TOP/agentd" --master="127.0.0.1:$MASTER_PORT" --work_dir="$TMP/ma$i" --hostname="ma$i" \
+		    --resources="cpus:1000;mem:1000000;disk:1000;ports:[31000-32000]" \
+		    --log_level=warning > "$TMP/ma$i.log" 2>&1 &
+		PIDS="$PIDS $!"
+		i=$((i + 1))
+	done
+	sleep 2
+	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
+	    -d "{\"id\":\"big\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":1,\"instances\":$MARATHON_INSTANCES,\"portDefinitions\":[]}"
+	t=$(marathon_wait_running "$MARATHON_INSTANCES") &&
+	    echo "marathon_1app_${MARATHON_INSTANCES}_running $t s"
+	curl -s -o /dev/null -X DELETE "$MAPI/v2/apps/big"
+	while [ "$(marathon_running)" -gt 0 ]; do sleep 0.2; done
+	mw_start=$(date +%s%N)
+	i=0
+	while [ "$i" -lt "$MARATHON_APPS" ]; do
+		curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
+		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":1,\"portDefinitions\":[]}"
+		i=$((i + 1))
+	done
+	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
+	t=$(marathon_wait_running "$MARATHON_APPS") &&
+	    echo "marathon_${MARATHON_APPS}apps_running_after_posts $t s"
+	HPID=$("$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" frameworks | awk '$6 == "marathon" { print $7 }' | head -n 1)
+	[ -n "$HPID" ] && echo "marathon_rss_${MARATHON_APPS}apps $(rss_kib "$HPID") KiB"
+	i=0
+	while [ "$i" -lt "$MARATHON_GETS" ]; do
+		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
+		i=$((i + 1))
+	done | sort -n > "$TMP/gets"
+	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	stop_master
 fi

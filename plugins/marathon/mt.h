@@ -1,0 +1,266 @@
+/*
+ * mt.h: the contract between the files of the Marathon plugin (built into
+ * plugins/marathon.so). One file per subsystem:
+ *   marathon.c     the plugin: conf, driver callbacks, the HTTP listener
+ *   app.c          the app model: JSON in (defaults, validation) and out
+ *   constraints.c  placement constraints
+ *   deployments.c  changes as deployments, for listing, locking and rollback
+ *   queue.c        keeping `instances` running: offer matching, launch,
+ *                  status updates, backoff, scale-down victims, kills
+ *   store.c        apps and the task-to-app mapping on disk
+ *   rest.c         the /v2 REST API
+ *   loop_driver.c  loop.h backed by the driver, so http.c and conn.c run
+ *                  inside the plugin
+ * Names follow Marathon's (notes/marathon.md): ids are paths, versions are
+ * ISO-8601 timestamps, task ids are `app_path.instance-UUID._app`.
+ */
+#ifndef MT_H
+#define MT_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../framework.h"
+#include "../../map.h"
+
+struct json;
+struct json_w;
+struct http_exchange;
+struct loop;
+
+#define MT_ID_MAX            200      /* bytes of an app id: its task ids stay within ID_MAX */
+#define MT_VERSION_MAX       32       /* "2026-11-25T21:30:00.123Z" */
+#define MT_TASK_ID_MAX       (MT_ID_MAX + 64)
+#define MT_PORTS_MAX         64       /* port definitions of one app */
+#define MT_NAME_MAX          64       /* a port name, a protocol */
+#define MT_HOST_MAX          256
+#define MT_SERVICE_PORT_MIN  10000    /* Marathon's --local_port_min */
+#define MT_SERVICE_PORT_MAX  20000    /* Marathon's --local_port_max */
+#define MT_ERR_MAX           512
+#define MT_MS_PER_S          1000
+
+struct mt_kv {
+	char *key;
+	char *value;
+};
+
+struct mt_portdef {
+	int port;                       /* the service port (0 only before assignment) */
+	char name[MT_NAME_MAX];         /* "" when none */
+	char protocol[MT_NAME_MAX];
+};
+
+struct mt_constraint {
+	char *field;                    /* "hostname" or an attribute name */
+	int op;                         /* index into constraints.c's operator names */
+	char *value;                    /* NULL when none */
+	long long num;                  /* GROUP_BY, MAX_PER */
+	regex_t re;                     /* LIKE, UNLIKE (anchored) */
+	int has_re;
+};
+
+/* Why offers were not used for an app, in Marathon's funnel order (processedOffersSummary). */
+enum mt_reason {
+	MT_REASON_CONSTRAINT = 0,       /* UnfulfilledConstraint */
+	MT_REASON_CPUS,                 /* InsufficientCpus */
+	MT_REASON_MEM,                  /* InsufficientMemory */
+	MT_REASON_DISK,                 /* InsufficientDisk */
+	MT_REASON_PORTS,                /* InsufficientPorts */
+	MT_REASONS
+};
+
+struct mt_offer_stats {
+	long long processed, unused;
+	long long declined[MT_REASONS];
+	double last_used, last_unused;  /* wall clock seconds, 0 = never */
+};
+
+#define MT_UUID_MAX 37                  /* 8-4-4-4-12 hex digits */
+
+struct mt_deployment {
+	char id[MT_UUID_MAX];
+	char action[MT_NAME_MAX];       /* "ScaleApplication", "RestartApplication", ... */
+	char version[MT_VERSION_MAX];
+	char *previous;                 /* the app's JSON before the change, NULL for a new app */
+};
+
+/* One Mesos-side health check (MESOS_HTTP, MESOS_TCP, COMMAND): the agent runs it. */
+struct mt_health {
+	char protocol[MT_NAME_MAX];
+	char *path;                     /* MESOS_HTTP; NULL = "/" */
+	char *command;                  /* COMMAND */
+	int port_index;                 /* -1 when port is given */
+	int port;                       /* a fixed port, 0 = the host port at port_index */
+	double grace_s, interval_s, timeout_s, delay_s;
+	long long max_failures;
+};
+
+struct mt_task;
+
+struct mt_app {
+	/* The definition (what the REST API shows and the store keeps). */
+	char *id;                       /* absolute path, "/group/app" */
+	char *cmd;                      /* NULL when args is used */
+	char **args;
+	size_t nargs;
+	double cpus, mem, disk;
+	long long instances;
+	struct mt_portdef ports[MT_PORTS_MAX];
+	size_t nports;
+	int require_ports;
+	struct mt_kv *env;
+	size_t nenv;
+	struct mt_kv *labels;
+	size_t nlabels;
+	char **uris;                    /* fetch[].uri */
+	size_t nuris;
+	struct mt_constraint *constraints;
+	size_t nconstraints;
+	struct mt_health *health;       /* NULL = no health check */
+	double backoff_seconds, backoff_factor, max_launch_delay_seconds;
+	double min_health_capacity, max_over_capacity;
+	int kill_oldest_first;          /* killSelection OLDEST_FIRST */
+	long long kill_grace_seconds;   /* taskKillGracePeriodSeconds, -1 = unset */
+	double unreachable_inactive_s, unreachable_expunge_s;
+	char *user;                     /* NULL = the framework's */
+	char version[MT_VERSION_MAX];
+	char last_config_change[MT_VERSION_MAX];
+	char last_scaling[MT_VERSION_MAX];
+
+	/* Run time. */
+	struct mt_task *tasks;          /* this app's tasks, newest first */
+	double delay_s;                 /* current backoff delay, 0 = none */
+	int64_t delay_ref_ms;           /* monotonic: when the delay last moved */
+	int64_t next_launch_ms;         /* monotonic: no launch before this */
+	uint64_t delay_timer;
+	double since;                   /* wall clock: when it last started waiting for tasks */
+	struct mt_offer_stats stats;    /* offers seen while waiting (reset by a launch) */
+	struct mt_deployment *dep;      /* the running deployment, NULL when none */
+};
+
+struct mt_task {
+	char id[MT_TASK_ID_MAX];
+	struct mt_app *app;             /* NULL once its app is deleted */
+	char agent_id[MT_TASK_ID_MAX];
+	char host[MT_HOST_MAX];
+	int ports[MT_PORTS_MAX];        /* host ports, parallel to the app's port definitions */
+	size_t nports;
+	char state[MT_NAME_MAX];        /* "TASK_STAGING", ... */
+	double staged_at, started_at;   /* wall clock seconds, 0 = not yet */
+	char version[MT_VERSION_MAX];   /* the app version it runs */
+	int killing;                    /* we asked for its end: it no longer counts */
+	int outdated;                   /* runs an older config: replaced once new ones run */
+	int healthy;                    /* the agent's last verdict: 1, 0, -1 = none yet */
+	double last_health;             /* wall clock of that verdict */
+	char **cvals;                   /* its agent's value per app constraint, NULL = none */
+	size_t ncvals;
+	struct mt_task *next;           /* in its app's list */
+};
+
+struct mt {
+	struct framework_driver *d;
+	struct loop *loop;
+	int lfd;                        /* the REST API's listening socket */
+	int http_port;
+	char leader[MT_HOST_MAX + 16];  /* "host:port" for /v2/leader */
+	char *state_dir;                /* NULL = nothing persisted */
+	struct map apps;                /* id -> struct mt_app */
+	struct map tasks;               /* task id -> struct mt_task */
+	int registered;
+	int next_service_port;          /* where the search for a free one starts */
+};
+
+/* ---- app.c ---- */
+/*
+ * Build an app from its JSON definition, filling Marathon's defaults and
+ * validating. On a validation error returns NULL and writes Marathon's 422
+ * body ({"message":"Object is not valid","details":[...]}) into `details`;
+ * on a wrong JSON shape the same, but *status is 400. stored != 0 takes the
+ * version fields from the JSON (reloading the store) instead of leaving them.
+ */
+struct mt_app *app_from_json(const struct json *j, int stored, struct json_w *details,
+                             int *status);
+void app_free(struct mt_app *a);
+/* The definition as Marathon shows it (an open object is left for the caller to end). */
+void app_write_fields(struct json_w *w, const struct mt_app *a);
+/* Running, and healthy if a has a health check: what rolling upgrades count. */
+int app_task_healthy(const struct mt_app *a, const struct mt_task *t);
+/* Whether b differs from a in more than instances (a config change, not a scale). */
+int app_config_differs(const struct mt_app *a, const struct mt_app *b);
+/* Give each port definition with port 0 a service port no other app uses. */
+void app_assign_service_ports(struct mt *m, struct mt_app *a, const struct mt_app *prev);
+/* Now as Marathon's version string. */
+void app_version_now(char *out, size_t len);
+/* Wall clock seconds as a version string. */
+void app_version_at(double secs, char *out, size_t len);
+/* "/a/b" -> "a_b", the task id prefix. */
+void app_task_prefix(const char *id, char *out, size_t len);
+
+/* ---- queue.c ---- */
+void queue_offers(struct mt *m, const struct framework_offer *offers, size_t n);
+void queue_status(struct mt *m, const struct framework_status *st);
+/*
+ * After any change to a or its tasks: kill the surplus (scale-down victims,
+ * outdated tasks that running new ones replace), ask for offers for the
+ * rest. A config change rolls: old tasks are replaced by new ones within
+ * the app's upgradeStrategy (never fewer than minimumHealthCapacity
+ * running, never more than 1 + maximumOverCapacity in all).
+ */
+void queue_converge(struct mt *m, struct mt_app *a);
+/* Kill one task; it stops counting towards its app's instances at once. */
+void queue_kill(struct mt *m, struct mt_task *t);
+/* Tasks of a that count towards its instances (current config, not being killed). */
+long long queue_active(const struct mt_app *a);
+/* How many tasks a may launch now (its instances, bounded by a rolling replacement). */
+long long queue_room(const struct mt_app *a);
+/* Forget a's launch delay (DELETE /v2/queue/{id}/delay, a new config). */
+void queue_reset_delay(struct mt *m, struct mt_app *a);
+/* Detach and kill every task of a, then free a (it must be out of m->apps). */
+void queue_delete_app(struct mt *m, struct mt_app *a);
+/* Ask the master about every known task (after a failover). */
+void queue_reconcile(struct mt *m);
+struct mt_task *queue_task_new(struct mt *m, struct mt_app *a, const char *id);
+void queue_task_free(struct mt_task *t);
+/* Marathon's name of a reason ("InsufficientCpus"). */
+const char *queue_reason_name(enum mt_reason r);
+
+/* ---- constraints.c ---- */
+struct attrs;
+/* Parse and validate "constraints" into a; -1 with the error's path and Marathon's message. */
+int constraints_parse(const struct json *j, struct mt_app *a, char *path, size_t pathlen,
+                      char *msg, size_t msglen);
+void constraints_free(struct mt_app *a);
+void constraints_write(struct json_w *w, const struct mt_app *a);
+int constraints_differ(const struct mt_app *a, const struct mt_app *b);
+/* 1 if an offer from hostname with attrs satisfies every constraint of a. */
+int constraints_match(const struct mt_app *a, const char *hostname, const struct attrs *attrs);
+/* Remember, on t, its agent's values for a's constraint fields. */
+void constraints_task_values(const struct mt_app *a, struct mt_task *t, const char *hostname,
+                             const struct attrs *attrs);
+
+/* ---- deployments.c ---- */
+/* A new deployment of a (replacing a running one); previous is taken over. */
+struct mt_deployment *deployments_start(struct mt *m, struct mt_app *a, const char *action,
+                                        char *previous);
+/* End a's deployment if a now runs exactly what it defines. */
+void deployments_check(struct mt *m, struct mt_app *a);
+void deployments_free(struct mt_app *a);
+struct mt_app *deployments_find(struct mt *m, const char *id);
+/* The GET /v2/deployments array. */
+void deployments_write_all(struct json_w *w, struct mt *m);
+
+/* ---- store.c ---- */
+/* Write apps and tasks to state_dir (temp file, fsync, rename). -1 with err. */
+int store_save(struct mt *m, char *err, size_t errlen);
+/* Load what store_save wrote; 0 when there is nothing yet. -1 with err. */
+int store_load(struct mt *m, char *err, size_t errlen);
+
+/* ---- rest.c ---- */
+void rest_handle(struct http_exchange *x, void *arg);
+
+/* ---- loop_driver.c ---- */
+struct loop *loop_driver_new(struct framework_driver *d);
+void loop_driver_free(struct loop *loop);
+
+#endif

@@ -1,0 +1,750 @@
+/*
+ * queue.c: keeping each app's `instances` tasks running. Matches offers
+ * against the apps that lack tasks (cpus, mem, disk, host ports), builds
+ * Marathon's task ids and environment, persists the new tasks before
+ * launching them, follows status updates, replaces tasks that end with
+ * Marathon's launch backoff (notes/marathon.md 4.3), rolls a new config
+ * over within upgradeStrategy (4.4) and picks the victims of a
+ * scale-down (4.5).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt.h"
+#include "../../buf.h"
+#include "../../compat.h"
+#include "../../id.h"
+#include "../../res.h"
+#include "../../xmem.h"
+
+#define DECLINE_IDLE_S 120.0          /* Marathon's --decline_offer_duration: nothing to launch */
+#define DECLINE_BUSY_S -1.0           /* the host's default: some app still waits */
+#define OFFER_TASKS_MAX 100           /* tasks launched from one offer (one protocol line) */
+#define LAUNCH_REFUSE_S 0.0           /* what a launch leaves is offered again at once */
+#define PORT_RANGES_MAX 1024
+#define UUID_HEX 32
+#define MS_PER_S 1000.0
+#define ENV_FIXED 8                   /* PORT, PORTS, HOST, MARATHON_APP_*, MESOS_TASK_ID */
+
+static const char *const FAILED_STATES[] = { "TASK_FAILED", "TASK_ERROR", "TASK_DROPPED",
+	"TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_FINISHED", "TASK_LOST", "TASK_UNKNOWN",
+	"TASK_UNREACHABLE", NULL };
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+long long
+queue_active(const struct mt_app *a)
+{
+	long long n = 0;
+
+	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
+		n += !t->killing && !t->outdated;
+	return n;
+}
+
+struct mt_task *
+queue_task_new(struct mt *m, struct mt_app *a, const char *id)
+{
+	struct mt_task *t = xcalloc(1, sizeof(*t));
+
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->app = a;
+	if (a != NULL) {
+		t->next = a->tasks;
+		a->tasks = t;
+	}
+	map_put(&m->tasks, t->id, t);
+	return t;
+}
+
+void
+queue_task_free(struct mt_task *t)
+{
+	for (size_t i = 0; i < t->ncvals; i++)
+		free(t->cvals[i]);
+	free(t->cvals);
+	free(t);
+}
+
+const char *
+queue_reason_name(enum mt_reason r)
+{
+	static const char *const names[MT_REASONS] = { "UnfulfilledConstraint", "InsufficientCpus",
+		"InsufficientMemory", "InsufficientDisk", "InsufficientPorts" };
+
+	return r < MT_REASONS ? names[r] : "";
+}
+
+static void
+unlink_task(struct mt_task *t)
+{
+	struct mt_task **pp;
+
+	if (t->app == NULL)
+		return;
+	for (pp = &t->app->tasks; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	t->app = NULL;
+	t->next = NULL;
+}
+
+static void
+drop_task(struct mt *m, struct mt_task *t)
+{
+	unlink_task(t);
+	map_del(&m->tasks, t->id);
+	queue_task_free(t);
+}
+
+static void
+save(struct mt *m)
+{
+	char err[MT_ERR_MAX];
+
+	if (store_save(m, err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+}
+
+void
+queue_kill(struct mt *m, struct mt_task *t)
+{
+	int64_t grace = t->app != NULL && t->app->kill_grace_seconds >= 0 ?
+	                (int64_t)(t->app->kill_grace_seconds * MS_PER_S) : 0;
+
+	t->killing = 1;
+	if (m->d->kill(m->d, t->id, grace) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_WARN, "kill %s: %s", t->id, m->d->last_error(m->d));
+}
+
+static void
+delay_due(struct framework_driver *d, void *arg)
+{
+	struct mt_app *a = arg;
+
+	a->delay_timer = 0;
+	d->revive(d);
+}
+
+void
+queue_reset_delay(struct mt *m, struct mt_app *a)
+{
+	a->delay_s = 0;
+	a->next_launch_ms = 0;
+	if (a->delay_timer != 0)
+		m->d->timer_cancel(m->d, a->delay_timer);
+	a->delay_timer = 0;
+}
+
+/* A task of a ended badly: the next launch waits (RateLimiter.scala). */
+static void
+backoff(struct mt *m, struct mt_app *a)
+{
+	int64_t now = m->d->now_ms(m->d);
+
+	/* A delay untouched for maxLaunchDelaySeconds is forgotten. */
+	if (a->delay_s > 0 && now > a->delay_ref_ms + (int64_t)(a->max_launch_delay_seconds * MS_PER_S))
+		a->delay_s = 0;
+	if (a->delay_s == 0)
+		a->delay_s = a->backoff_seconds;
+	else
+		a->delay_s *= a->backoff_factor;
+	if (a->delay_s > a->max_launch_delay_seconds)
+		a->delay_s = a->max_launch_delay_seconds;
+	a->delay_ref_ms = now;
+	a->next_launch_ms = now + (int64_t)(a->delay_s * MS_PER_S);
+	if (a->delay_timer != 0)
+		m->d->timer_cancel(m->d, a->delay_timer);
+	a->delay_timer = m->d->timer_add(m->d, a->next_launch_ms - now, delay_due, a);
+}
+
+/* Scale-down order: staging before starting before running, then by killSelection. */
+static int
+weight(const struct mt_task *t)
+{
+	if (strcmp(t->state, "TASK_STAGING") == 0)
+		return 0;
+	if (strcmp(t->state, "TASK_STARTING") == 0)
+		return 1;
+	if (strcmp(t->state, "TASK_RUNNING") == 0)
+		return 2;
+	return 3;
+}
+
+static int oldest_first;
+
+static int
+victim_cmp(const void *pa, const void *pb)
+{
+	const struct mt_task *a = *(const struct mt_task *const *)pa;
+	const struct mt_task *b = *(const struct mt_task *const *)pb;
+
+	if (weight(a) != weight(b))
+		return weight(a) - weight(b);
+	if (a->staged_at == b->staged_at)
+		return strcmp(a->id, b->id);
+	if (oldest_first)
+		return a->staged_at < b->staged_at ? -1 : 1;
+	return a->staged_at > b->staged_at ? -1 : 1;
+}
+
+struct roll {
+	long long old, fresh, healthy, fresh_running;   /* alive (not being killed) */
+	long long min_healthy, max_capacity;
+};
+
+/* Non-negative ceil and floor without libm (a plugin links nothing beyond libc). */
+static long long
+up(double v)
+{
+	long long i = (long long)v;
+
+	return (double)i < v ? i + 1 : i;
+}
+
+static long long
+down(double v)
+{
+	return (long long)v;
+}
+
+/* TaskReplaceActor.computeRestartStrategy: the bounds of a rolling replacement. */
+static void
+roll_of(const struct mt_app *a, struct roll *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+		int running = app_task_healthy(a, t);
+
+		if (t->killing)
+			continue;
+		r->healthy += running;
+		if (t->outdated) {
+			r->old++;
+		} else {
+			r->fresh++;
+			r->fresh_running += running;
+		}
+	}
+	r->min_healthy = up((double)a->instances * a->min_health_capacity);
+	r->max_capacity = down((double)a->instances * (1 + a->max_over_capacity));
+	if (r->min_healthy == r->max_capacity && r->max_capacity <= r->healthy)
+		r->max_capacity++;      /* room for one extra, or nothing could ever move */
+}
+
+long long
+queue_room(const struct mt_app *a)
+{
+	struct roll r;
+	long long room;
+
+	roll_of(a, &r);
+	room = a->instances - r.fresh;
+	if (r.old > 0 && r.max_capacity - r.old - r.fresh < room)
+		room = r.max_capacity - r.old - r.fresh;
+	return room > 0 ? room : 0;
+}
+
+/* Kill outdated tasks as far as minimumHealthCapacity allows: not running ones first. */
+static void
+retire_outdated(struct mt *m, struct mt_app *a)
+{
+	struct roll r;
+	long long killable;
+
+	roll_of(a, &r);
+	if (r.old == 0)
+		return;
+	killable = r.fresh_running >= a->instances ? r.old : r.healthy - r.min_healthy;
+	for (int pass = 0; pass < 2; pass++)
+		for (struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+			int running = app_task_healthy(a, t);
+
+			if (t->killing || !t->outdated || running != pass)
+				continue;
+			if (running && killable <= 0)
+				return;
+			queue_kill(m, t);
+			killable -= running;
+		}
+}
+
+void
+queue_converge(struct mt *m, struct mt_app *a)
+{
+	long long active = queue_active(a);
+	struct mt_task **v;
+	size_t n = 0;
+
+	retire_outdated(m, a);
+	deployments_check(m, a);
+	if (queue_room(a) > 0) {
+		if (a->since == 0)
+			a->since = compat_wall_time();
+		m->d->revive(m->d);
+		return;
+	}
+	a->since = 0;
+	memset(&a->stats, 0, sizeof(a->stats));
+	if (active <= a->instances)
+		return;
+	v = xcalloc((size_t)active, sizeof(*v));
+	for (struct mt_task *t = a->tasks; t != NULL; t = t->next)
+		if (!t->killing && !t->outdated)
+			v[n++] = t;
+	oldest_first = a->kill_oldest_first;
+	qsort(v, n, sizeof(*v), victim_cmp);
+	for (long long i = 0; i < active - a->instances; i++)
+		queue_kill(m, v[i]);
+	free(v);
+}
+
+void
+queue_delete_app(struct mt *m, struct mt_app *a)
+{
+	while (a->tasks != NULL) {
+		struct mt_task *t = a->tasks;
+
+		if (!t->killing)
+			queue_kill(m, t);
+		/* It stays known, appless, until its end is reported. */
+		unlink_task(t);
+	}
+	queue_reset_delay(m, a);
+	app_free(a);
+}
+
+void
+queue_reconcile(struct mt *m)
+{
+	const char **ids = xcalloc(map_len(&m->tasks) + 1, sizeof(*ids));
+	const char *k;
+	void *v;
+	size_t n = 0;
+
+	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
+		ids[n++] = k;
+	if (n > 0 && m->d->reconcile(m->d, ids, n) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_WARN, "reconcile: %s", m->d->last_error(m->d));
+	free(ids);
+}
+
+void
+queue_status(struct mt *m, const struct framework_status *st)
+{
+	struct mt_task *t = map_get(&m->tasks, st->task_id);
+	int over = in_list(FAILED_STATES, st->state) || strcmp(st->state, "TASK_KILLED") == 0;
+	struct mt_app *a;
+
+	if (t == NULL) {
+		/* Not ours (launched by a lost earlier life, or already replaced): end it. */
+		if (!over) {
+			m->d->log(m->d, FRAMEWORK_LOG_INFO, "killing unknown task %s", st->task_id);
+			m->d->kill(m->d, st->task_id, 0);
+		}
+		return;
+	}
+	a = t->app;
+	if (st->agent_id[0] != '\0')
+		snprintf(t->agent_id, sizeof(t->agent_id), "%s", st->agent_id);
+	if (!over) {
+		int was = t->healthy;
+
+		snprintf(t->state, sizeof(t->state), "%s", st->state);
+		if (st->healthy != -1) {
+			t->healthy = st->healthy;
+			t->last_health = st->timestamp > 0 ? st->timestamp : compat_wall_time();
+			if (was != t->healthy)
+				m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s", t->id,
+				          t->healthy ? "healthy" : "unhealthy");
+		}
+		if (strcmp(st->state, "TASK_RUNNING") == 0 && t->started_at == 0)
+			t->started_at = st->timestamp > 0 ? st->timestamp : compat_wall_time();
+		if (a != NULL && a->delay_s > 0)
+			a->delay_ref_ms = m->d->now_ms(m->d);    /* Marathon's advanceDelay */
+		if (a != NULL && strcmp(st->state, "TASK_RUNNING") == 0 && a->health == NULL)
+			queue_converge(m, a);
+		else if (a != NULL && was != t->healthy)
+			queue_converge(m, a);
+		return;
+	}
+	m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s%s%s", t->id, st->state,
+	          st->message[0] ? ": " : "", st->message);
+	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state))
+		backoff(m, a);
+	drop_task(m, t);
+	save(m);
+	if (a != NULL)
+		queue_converge(m, a);
+}
+
+/* ---- offer matching ---- */
+
+struct offer_left {
+	int64_t cpus, mem, disk;            /* thousandths */
+	struct res_range ranges[PORT_RANGES_MAX];
+	size_t nranges;
+};
+
+static void
+offer_left_init(struct offer_left *o, const struct res *r)
+{
+	memset(o, 0, sizeof(*o));
+	o->cpus = res_scalar(r, "cpus");
+	o->mem = res_scalar(r, "mem");
+	o->disk = res_scalar(r, "disk");
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].type == RES_RANGES && strcmp(r->items[i].name, "ports") == 0)
+			for (size_t k = 0; k < r->items[i].nranges && o->nranges < PORT_RANGES_MAX; k++)
+				o->ranges[o->nranges++] = r->items[i].ranges[k];
+}
+
+/* Remove one port from the free ranges; -1 if it is not free. */
+static int
+take_port(struct offer_left *o, uint64_t p)
+{
+	for (size_t i = 0; i < o->nranges; i++) {
+		struct res_range *g = &o->ranges[i];
+
+		if (p < g->begin || p > g->end)
+			continue;
+		if (g->begin == g->end) {
+			memmove(g, g + 1, (o->nranges - i - 1) * sizeof(*g));
+			o->nranges--;
+		} else if (p == g->begin) {
+			g->begin++;
+		} else if (p == g->end) {
+			g->end--;
+		} else if (o->nranges < PORT_RANGES_MAX) {
+			memmove(g + 1, g, (o->nranges - i) * sizeof(*g));
+			o->nranges++;
+			g->end = p - 1;
+			g[1].begin = p + 1;
+		} else {
+			return -1;      /* cannot split further: treat the port as taken */
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int64_t
+thousandths(double v)
+{
+	return (int64_t)(v * RES_SCALAR_ONE + 0.5);
+}
+
+/* Take what one task of a needs from o: -1 and the host ports in t, or why not (o unchanged). */
+static int
+fit(struct offer_left *o, const struct mt_app *a, struct mt_task *t)
+{
+	struct offer_left save_o = *o;
+
+	if (o->cpus < thousandths(a->cpus))
+		return MT_REASON_CPUS;
+	if (o->mem < thousandths(a->mem))
+		return MT_REASON_MEM;
+	if (o->disk < thousandths(a->disk))
+		return MT_REASON_DISK;
+	for (size_t i = 0; i < a->nports; i++) {
+		uint64_t p;
+
+		if (a->require_ports && a->ports[i].port != 0) {
+			p = (uint64_t)a->ports[i].port;
+		} else if (o->nranges > 0) {
+			p = o->ranges[0].begin;
+		} else {
+			*o = save_o;
+			return MT_REASON_PORTS;
+		}
+		if (take_port(o, p) == -1) {
+			*o = save_o;
+			return MT_REASON_PORTS;
+		}
+		t->ports[i] = (int)p;
+	}
+	t->nports = a->nports;
+	o->cpus -= thousandths(a->cpus);
+	o->mem -= thousandths(a->mem);
+	o->disk -= thousandths(a->disk);
+	return -1;
+}
+
+static void
+env_name(char *out, size_t len, const char *prefix, const char *key)
+{
+	size_t o = (size_t)snprintf(out, len, "%s", prefix);
+
+	for (const char *s = key; *s != '\0' && o + 1 < len; s++) {
+		char c = *s;
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[o++] = c;
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/* What launch() needs for one task, all owned here until the launch call returns. */
+struct launching {
+	struct framework_task ft;
+	struct framework_health_check hc;
+	char **env;
+	size_t nenv;
+	char *command;
+	char *resources;
+};
+
+static char *
+shell_join(char **args, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&b, i ? " '" : "'");
+		for (const char *s = args[i]; *s != '\0'; s++)
+			if (*s == '\'')
+				buf_puts(&b, "'\\''");
+			else
+				buf_putc(&b, *s);
+		buf_putc(&b, '\'');
+	}
+	return buf_detach(&b);
+}
+
+static void
+build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
+{
+	char num[64], name[MT_ID_MAX];
+	struct buf b, ports;
+
+	memset(l, 0, sizeof(*l));
+	l->env = xcalloc(a->nenv + a->nlabels + 2 * a->nports + ENV_FIXED, sizeof(*l->env));
+	for (size_t i = 0; i < a->nenv; i++)
+		l->env[l->nenv++] = xstrfmt("%s=%s", a->env[i].key, a->env[i].value);
+	buf_init(&ports, 0);
+	for (size_t i = 0; i < t->nports; i++) {
+		l->env[l->nenv++] = xstrfmt("PORT%zu=%d", i, t->ports[i]);
+		if (a->ports[i].name[0]) {
+			env_name(name, sizeof(name), "PORT_", a->ports[i].name);
+			l->env[l->nenv++] = xstrfmt("%s=%d", name, t->ports[i]);
+		}
+		buf_printf(&ports, "%s%d", i ? "," : "", t->ports[i]);
+	}
+	if (t->nports > 0) {
+		l->env[l->nenv++] = xstrfmt("PORT=%d", t->ports[0]);
+		l->env[l->nenv++] = xstrfmt("PORTS=%s", ports.data);
+	}
+	buf_free(&ports);
+	l->env[l->nenv++] = xstrfmt("HOST=%s", t->host);
+	l->env[l->nenv++] = xstrfmt("MARATHON_APP_ID=%s", a->id);
+	l->env[l->nenv++] = xstrfmt("MARATHON_APP_VERSION=%s", a->version);
+	l->env[l->nenv++] = xstrfmt("MESOS_TASK_ID=%s", t->id);
+	for (size_t i = 0; i < a->nlabels; i++) {
+		env_name(name, sizeof(name), "MARATHON_APP_LABEL_", a->labels[i].key);
+		l->env[l->nenv++] = xstrfmt("%s=%s", name, a->labels[i].value);
+	}
+	l->command = a->cmd != NULL ? xstrdup(a->cmd) : shell_join(a->args, a->nargs);
+	buf_init(&b, 0);
+	res_scalar_format(thousandths(a->cpus), num, sizeof(num));
+	buf_printf(&b, "cpus:%s", num);
+	res_scalar_format(thousandths(a->mem), num, sizeof(num));
+	buf_printf(&b, ";mem:%s", num);
+	if (thousandths(a->disk) > 0) {
+		res_scalar_format(thousandths(a->disk), num, sizeof(num));
+		buf_printf(&b, ";disk:%s", num);
+	}
+	for (size_t i = 0; i < t->nports; i++)
+		buf_printf(&b, "%s%d-%d", i ? "," : ";ports:[", t->ports[i], t->ports[i]);
+	if (t->nports > 0)
+		buf_putc(&b, ']');
+	l->resources = buf_detach(&b);
+	l->ft.task_id = t->id;
+	l->ft.command = l->command;
+	l->ft.resources = l->resources;
+	l->ft.env = (const char *const *)l->env;
+	l->ft.nenv = l->nenv;
+	l->ft.uris = (const char *const *)a->uris;
+	l->ft.nuris = a->nuris;
+	l->ft.user = a->user;
+	if (a->health != NULL) {
+		const struct mt_health *h = a->health;
+
+		/* MESOS_HTTP -> HTTP, MESOS_TCP -> TCP: the agent's names. */
+		l->hc.type = strncmp(h->protocol, "MESOS_", strlen("MESOS_")) == 0 ?
+		             h->protocol + strlen("MESOS_") : h->protocol;
+		l->hc.command = h->command;
+		l->hc.port = h->port_index >= 0 && (size_t)h->port_index < t->nports ?
+		             t->ports[h->port_index] : h->port;
+		l->hc.path = h->path;
+		l->hc.delay_seconds = h->delay_s;
+		l->hc.interval_seconds = h->interval_s;
+		l->hc.timeout_seconds = h->timeout_s;
+		l->hc.grace_period_seconds = h->grace_s;
+		l->hc.consecutive_failures = (int)h->max_failures;
+		l->ft.health_check = &l->hc;
+	}
+	l->ft.kill_grace_ms = a->kill_grace_seconds >= 0 ?
+	                      (int64_t)(a->kill_grace_seconds * MS_PER_S) : 0;
+}
+
+static void
+unbuild(struct launching *l)
+{
+	for (size_t i = 0; i < l->nenv; i++)
+		free(l->env[i]);
+	free(l->env);
+	free(l->command);
+	free(l->resources);
+}
+
+static struct mt_task *
+new_task(struct mt *m, struct mt_app *a, const struct framework_offer *of,
+         const struct attrs *attrs)
+{
+	char prefix[MT_ID_MAX + 1], hex[UUID_HEX + 1], id[MT_TASK_ID_MAX];
+	struct mt_task *t;
+
+	app_task_prefix(a->id, prefix, sizeof(prefix));
+	id_random_hex(hex, UUID_HEX);
+	snprintf(id, sizeof(id), "%s.instance-%.8s-%.4s-%.4s-%.4s-%.12s._app", prefix, hex, hex + 8,
+	         hex + 12, hex + 16, hex + 20);
+	t = queue_task_new(m, a, id);
+	snprintf(t->agent_id, sizeof(t->agent_id), "%s", of->agent_id);
+	snprintf(t->host, sizeof(t->host), "%s", of->hostname);
+	snprintf(t->state, sizeof(t->state), "TASK_STAGING");
+	snprintf(t->version, sizeof(t->version), "%s", a->version);
+	t->staged_at = compat_wall_time();
+	t->healthy = -1;
+	constraints_task_values(a, t, of->hostname, attrs);
+	return t;
+}
+
+/* Launch what fits on one offer; 1 if some app still waits for more. */
+static int
+match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
+{
+	struct launching *ls = NULL;
+	struct framework_task *fts;
+	struct mt_task **made;
+	struct offer_left left;
+	struct attrs attrs;
+	struct res r;
+	char err[MT_ERR_MAX];
+	size_t n = 0, fitting;
+	int waiting = 0;
+	const char *k;
+	void *v;
+
+	res_init(&r);
+	if (res_parse(&r, of->resources, err, sizeof(err)) == -1) {
+		m->d->log(m->d, FRAMEWORK_LOG_WARN, "offer %s: %s", of->id, err);
+		res_free(&r);
+		m->d->decline(m->d, of->id, DECLINE_BUSY_S);
+		return 0;
+	}
+	offer_left_init(&left, &r);
+	res_free(&r);
+	attrs_init(&attrs);
+	if (attrs_parse(&attrs, of->attributes != NULL ? of->attributes : "", err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_WARN, "offer %s attributes: %s", of->id, err);
+	made = xcalloc(OFFER_TASKS_MAX, sizeof(*made));
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		struct mt_app *a = v;
+		long long need = queue_room(a), got = 0;
+		int why = -1;
+
+		if (need <= 0)
+			continue;
+		if (now < a->next_launch_ms) {
+			waiting = 1;      /* its delay timer revives offers */
+			continue;
+		}
+		while (need > 0 && n < OFFER_TASKS_MAX) {
+			struct mt_task probe;
+
+			memset(&probe, 0, sizeof(probe));
+			if (!constraints_match(a, of->hostname, &attrs)) {
+				why = MT_REASON_CONSTRAINT;
+				break;
+			}
+			if ((why = fit(&left, a, &probe)) != -1)
+				break;
+			made[n] = new_task(m, a, of, &attrs);
+			memcpy(made[n]->ports, probe.ports, sizeof(probe.ports));
+			made[n]->nports = probe.nports;
+			n++;
+			need--;
+			got++;
+		}
+		a->stats.processed++;
+		if (got > 0) {
+			/* Reasons explain a wait: a launch starts a new story. */
+			memset(a->stats.declined, 0, sizeof(a->stats.declined));
+			a->stats.last_used = compat_wall_time();
+		} else if (why != -1) {
+			a->stats.unused++;
+			a->stats.declined[why]++;
+			a->stats.last_unused = compat_wall_time();
+		}
+		waiting |= need > 0;
+	}
+	attrs_free(&attrs);
+	if (n == 0) {
+		free(made);
+		m->d->decline(m->d, of->id, waiting ? DECLINE_BUSY_S : DECLINE_IDLE_S);
+		return waiting;
+	}
+	/* Known before launched: a crash from here on finds them in the store. */
+	save(m);
+	ls = xcalloc(n, sizeof(*ls));
+	fts = xcalloc(n, sizeof(*fts));
+	for (size_t i = 0; i < n; i++)
+		build(&ls[i], made[i]->app, made[i]);
+	/* After every build: ls no longer moves, so health_check pointers hold. */
+	for (size_t i = 0; i < n; i++)
+		fts[i] = ls[i].ft;
+	/* Too much for one message (long envs): halve until it fits; the rest waits. */
+	for (fitting = n; fitting > 0; fitting /= 2)
+		if (m->d->launch(m->d, of->id, fts, fitting, LAUNCH_REFUSE_S) == 0)
+			break;
+	if (fitting < n) {
+		m->d->log(m->d, FRAMEWORK_LOG_WARN, "launch on %s: %s; %zu of %zu task(s) launched",
+		          of->hostname, m->d->last_error(m->d), fitting, n);
+		for (size_t i = fitting; i < n; i++)
+			drop_task(m, made[i]);
+		save(m);
+		if (fitting == 0)
+			m->d->decline(m->d, of->id, DECLINE_BUSY_S);
+	} else {
+		m->d->log(m->d, FRAMEWORK_LOG_DEBUG, "launched %zu task(s) on %s", n, of->hostname);
+	}
+	for (size_t i = 0; i < n; i++)
+		unbuild(&ls[i]);
+	free(ls);
+	free(fts);
+	free(made);
+	return waiting;
+}
+
+void
+queue_offers(struct mt *m, const struct framework_offer *offers, size_t n)
+{
+	int64_t now = m->d->now_ms(m->d);
+
+	for (size_t i = 0; i < n; i++)
+		match_offer(m, &offers[i], now);
+}

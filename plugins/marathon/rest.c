@@ -1,0 +1,937 @@
+/*
+ * rest.c: Marathon's REST API (/v2/apps, /v2/tasks, /v2/info, /v2/leader,
+ * /ping) with its JSON shapes and error bodies (notes/marathon.md section
+ * 2), /v2/queue and /v2/deployments. Every change is answered only after
+ * the store has it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt.h"
+#include "../../buf.h"
+#include "../../http.h"
+#include "../../id.h"
+#include "../../json.h"
+#include "../../xmem.h"
+
+#define PARAM_MAX 256
+#define UUID_HEX 32
+#define MARATHON_VERSION "1.10.26-c"     /* the API level copied, and that this is a re-implementation */
+
+static void
+reply_json(struct http_exchange *x, int status, struct buf *b)
+{
+	http_reply_json(x, status, b);
+	buf_free(b);
+}
+
+static void
+not_found_app(struct http_exchange *x, const char *id)
+{
+	char msg[MT_ID_MAX + 64];
+
+	snprintf(msg, sizeof(msg), "App '%s' does not exist", id);
+	http_reply_error(x, 404, msg);
+}
+
+static int
+flag_param(struct http_exchange *x, const char *name)
+{
+	char v[PARAM_MAX];
+
+	return http_query_param(x, name, v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+static void
+write_ports(struct json_w *w, const char *key, const int *p, size_t n)
+{
+	json_key(w, key);
+	json_arr_begin(w);
+	for (size_t i = 0; i < n; i++)
+		json_int(w, p[i]);
+	json_arr_end(w);
+}
+
+static void
+write_task(struct json_w *w, const struct mt_task *t)
+{
+	char ts[MT_VERSION_MAX];
+	int sp[MT_PORTS_MAX];
+	size_t nsp = 0;
+
+	json_obj_begin(w);
+	json_kstr(w, "id", t->id);
+	json_kstr(w, "appId", t->app != NULL ? t->app->id : "");
+	json_kstr(w, "host", t->host);
+	write_ports(w, "ports", t->ports, t->nports);
+	if (t->app != NULL)
+		for (; nsp < t->app->nports; nsp++)
+			sp[nsp] = t->app->ports[nsp].port;
+	write_ports(w, "servicePorts", sp, nsp);
+	json_kstr(w, "slaveId", t->agent_id);
+	app_version_at(t->staged_at, ts, sizeof(ts));
+	json_kstr(w, "stagedAt", ts);
+	json_key(w, "startedAt");
+	if (t->started_at > 0) {
+		app_version_at(t->started_at, ts, sizeof(ts));
+		json_str(w, ts);
+	} else {
+		json_null(w);
+	}
+	json_kstr(w, "version", t->version);
+	json_kstr(w, "state", t->state);
+	json_key(w, "healthCheckResults");
+	json_arr_begin(w);
+	if (t->app != NULL && t->app->health != NULL && t->healthy != -1) {
+		json_obj_begin(w);
+		json_kbool(w, "alive", t->healthy == 1);
+		app_version_at(t->last_health, ts, sizeof(ts));
+		json_kstr(w, t->healthy == 1 ? "lastSuccess" : "lastFailure", ts);
+		json_kstr(w, "taskId", t->id);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+	json_obj_end(w);
+}
+
+static void
+write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
+{
+	long long staged = 0, running = 0, healthy = 0, unhealthy = 0;
+
+	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+		running += strcmp(t->state, "TASK_RUNNING") == 0;
+		healthy += app_task_healthy(a, t);
+		unhealthy += a->health != NULL && t->healthy == 0;
+		staged += strcmp(t->state, "TASK_STAGING") == 0 || strcmp(t->state, "TASK_STARTING") == 0;
+	}
+	json_obj_begin(w);
+	app_write_fields(w, a);
+	json_kint(w, "tasksStaged", staged);
+	json_kint(w, "tasksRunning", running);
+	/* No health checks: a running task counts as healthy, as Marathon's docs say. */
+	json_kint(w, "tasksHealthy", healthy);
+	json_kint(w, "tasksUnhealthy", unhealthy);
+	json_key(w, "deployments");
+	json_arr_begin(w);
+	json_arr_end(w);
+	if (with_tasks) {
+		json_key(w, "tasks");
+		json_arr_begin(w);
+		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
+			write_task(w, t);
+		json_arr_end(w);
+	}
+	json_obj_end(w);
+}
+
+static void
+deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
+{
+	struct json_w w;
+	struct buf b;
+
+	http_add_header(x, "Marathon-Deployment-Id", dep_id);
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "deploymentId", dep_id);
+	json_kstr(&w, "version", version);
+	json_obj_end(&w);
+	reply_json(x, status, &b);
+}
+
+/* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
+static int
+locked(struct http_exchange *x, const struct mt_app *a)
+{
+	char msg[MT_ERR_MAX];
+	struct json_w w;
+	struct buf b;
+
+	if (a == NULL || a->dep == NULL || flag_param(x, "force"))
+		return 0;
+	snprintf(msg, sizeof(msg), "App is locked by one or more deployments. Override with the "
+	         "option '?force=true'. View details at '/v2/deployments/%s'.", a->dep->id);
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "message", msg);
+	json_key(&w, "deployments");
+	json_arr_begin(&w);
+	json_obj_begin(&w);
+	json_kstr(&w, "id", a->dep->id);
+	json_obj_end(&w);
+	json_arr_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 409, &b);
+	return 1;
+}
+
+static char *
+app_json_text(const struct mt_app *a)
+{
+	struct json_w w;
+	struct buf b;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	app_write_fields(&w, a);
+	json_obj_end(&w);
+	return buf_detach(&b);
+}
+
+static void
+save_or_log(struct mt *m)
+{
+	char err[MT_ERR_MAX];
+
+	if (store_save(m, err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+}
+
+/* Parse the body; on error reply 400 and return NULL. */
+static struct json *
+body_json(struct http_exchange *x)
+{
+	char err[MT_ERR_MAX];
+	size_t len;
+	const char *body = http_body(x, &len);
+	struct json *j = json_parse(body != NULL ? body : "", body != NULL ? len : 0, err,
+	                            sizeof(err));
+	struct json_w w;
+	struct buf b;
+
+	if (j != NULL)
+		return j;
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "message", "Invalid JSON");
+	json_kstr(&w, "details", err);
+	json_obj_end(&w);
+	reply_json(x, 400, &b);
+	return NULL;
+}
+
+/* Validate j as an app; on error reply 400/422 and return NULL. */
+static struct mt_app *
+app_or_reply(struct http_exchange *x, const struct json *j)
+{
+	struct json_w w;
+	struct buf b;
+	struct mt_app *a;
+	int status = 422;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	if ((a = app_from_json(j, 0, &w, &status)) != NULL) {
+		buf_free(&b);
+		return a;
+	}
+	reply_json(x, status, &b);
+	return NULL;
+}
+
+/*
+ * Install a (new, or replacing old) as the app's definition, as a
+ * deployment; the old one's tasks move over, outdated by a config change
+ * (or a restart) so they roll. The deployment's id goes to dep_id (it may
+ * be over before this returns: a scale to what already runs).
+ */
+static void
+install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, char *dep_id)
+{
+	char now[MT_VERSION_MAX];
+	int config = old == NULL || restart || app_config_differs(old, a);
+	struct mt_deployment *dep;
+
+	app_version_now(now, sizeof(now));
+	snprintf(a->version, sizeof(a->version), "%s", now);
+	snprintf(a->last_scaling, sizeof(a->last_scaling), "%s", now);
+	snprintf(a->last_config_change, sizeof(a->last_config_change), "%s",
+	         config ? now : old->last_config_change);
+	app_assign_service_ports(m, a, old);
+	dep = deployments_start(m, a, old != NULL && config ? "RestartApplication" :
+	                        "ScaleApplication", old != NULL ? app_json_text(old) : NULL);
+	if (old != NULL) {
+		a->tasks = old->tasks;
+		old->tasks = NULL;
+		for (struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+			t->app = a;
+			t->outdated |= config;
+		}
+		if (!config) {
+			a->delay_s = old->delay_s;
+			a->delay_ref_ms = old->delay_ref_ms;
+			a->next_launch_ms = old->next_launch_ms;
+		}
+		a->since = old->since;
+		a->stats = old->stats;
+		queue_reset_delay(m, old);
+		map_del(&m->apps, old->id);
+		app_free(old);
+	}
+	map_put(&m->apps, a->id, a);
+	snprintf(dep_id, MT_UUID_MAX, "%s", dep->id);
+	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s: %s %s", dep->id, dep->action, a->id);
+	save_or_log(m);
+	queue_converge(m, a);    /* may end the deployment, and free dep */
+	save_or_log(m);
+}
+
+static void
+apps_list(struct http_exchange *x, struct mt *m)
+{
+	char embed[PARAM_MAX], idf[PARAM_MAX], cmdf[PARAM_MAX];
+	int tasks = http_query_param(x, "embed", embed, sizeof(embed)) &&
+	            strcmp(embed, "apps.tasks") == 0;
+	int has_id = http_query_param(x, "id", idf, sizeof(idf));
+	int has_cmd = http_query_param(x, "cmd", cmdf, sizeof(cmdf));
+	struct json_w w;
+	struct buf b;
+	const char *k;
+	void *v;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_key(&w, "apps");
+	json_arr_begin(&w);
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		const struct mt_app *a = v;
+
+		if ((has_id && strstr(a->id, idf) == NULL) ||
+		    (has_cmd && (a->cmd == NULL || strstr(a->cmd, cmdf) == NULL)))
+			continue;
+		write_app(&w, a, tasks);
+	}
+	json_arr_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+static void
+apps_create(struct http_exchange *x, struct mt *m)
+{
+	struct json *j = body_json(x);
+	struct mt_app *a;
+	struct json_w w;
+	struct buf b;
+	char msg[MT_ID_MAX + 64];
+
+	if (j == NULL)
+		return;
+	a = app_or_reply(x, j);
+	json_free(j);
+	if (a == NULL)
+		return;
+	if (map_get(&m->apps, a->id) != NULL) {
+		snprintf(msg, sizeof(msg), "An app with id [%s] already exists.", a->id);
+		app_free(a);
+		http_reply_error(x, 409, msg);
+		return;
+	}
+	{
+		char dep[MT_UUID_MAX];
+
+		install(m, a, NULL, 0, dep);
+		http_add_header(x, "Marathon-Deployment-Id", dep);
+	}
+	http_add_header(x, "Location", a->id);
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	write_app(&w, a, 0);
+	reply_json(x, 201, &b);
+}
+
+/* PUT (partial unless ?partialUpdate=false) and PATCH: the body merged over the app. */
+static void
+app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
+{
+	struct mt_app *old = map_get(&m->apps, id), *a;
+	struct json *j = body_json(x), *merged = NULL, *oldj = NULL;
+	char pu[PARAM_MAX], err[MT_ERR_MAX];
+	int partial = patch || !http_query_param(x, "partialUpdate", pu, sizeof(pu)) ||
+	              strcmp(pu, "false") != 0;
+	struct json_w w;
+	struct buf b;
+
+	if (j == NULL)
+		return;
+	if (j->type != JSON_OBJECT) {
+		json_free(j);
+		http_reply_error(x, 400, "Invalid JSON");
+		return;
+	}
+	if (old == NULL && patch) {
+		json_free(j);
+		not_found_app(x, id);
+		return;
+	}
+	if (locked(x, old)) {
+		json_free(j);
+		return;
+	}
+	buf_init(&b, 0);
+	if (old != NULL && partial) {
+		json_w_init(&w, &b);
+		json_obj_begin(&w);
+		app_write_fields(&w, old);
+		json_obj_end(&w);
+		oldj = json_parse(b.data, b.len, err, sizeof(err));
+		buf_reset(&b);
+	}
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "id", id);
+	for (size_t i = 0; oldj != NULL && i < oldj->n; i++)
+		if (strcmp(oldj->keys[i], "id") != 0 && strcmp(oldj->keys[i], "version") != 0 &&
+		    strcmp(oldj->keys[i], "versionInfo") != 0 && json_get(j, oldj->keys[i]) == NULL &&
+		    /* ports given anew replace both spellings */
+		    !(strcmp(oldj->keys[i], "portDefinitions") == 0 && json_get(j, "ports") != NULL) &&
+		    !(strcmp(oldj->keys[i], "fetch") == 0 && json_get(j, "uris") != NULL) &&
+		    !(strcmp(oldj->keys[i], "cmd") == 0 && json_get(j, "args") != NULL) &&
+		    !(strcmp(oldj->keys[i], "args") == 0 && json_get(j, "cmd") != NULL)) {
+			json_key(&w, oldj->keys[i]);
+			json_write(&w, oldj->items[i]);
+		}
+	for (size_t i = 0; i < j->n; i++)
+		if (strcmp(j->keys[i], "id") != 0 && strcmp(j->keys[i], "version") != 0) {
+			json_key(&w, j->keys[i]);
+			json_write(&w, j->items[i]);
+		}
+	json_obj_end(&w);
+	json_free(oldj);
+	json_free(j);
+	merged = json_parse(b.data, b.len, err, sizeof(err));
+	buf_free(&b);
+	if (merged == NULL) {
+		http_reply_error(x, 400, "Invalid JSON");
+		return;
+	}
+	a = app_or_reply(x, merged);
+	json_free(merged);
+	if (a == NULL)
+		return;
+	{
+		int existed = old != NULL;
+		char dep[MT_UUID_MAX];
+
+		install(m, a, old, 0, dep);
+		deployment_reply(x, existed ? 200 : 201, dep, a->version);
+	}
+}
+
+static void
+app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
+{
+	char now[MT_VERSION_MAX];
+	struct json_w w;
+	struct buf b;
+	char hex[UUID_HEX + 1];
+
+	map_del(&m->apps, a->id);
+	queue_delete_app(m, a);
+	save_or_log(m);
+	app_version_now(now, sizeof(now));
+	id_random_hex(hex, UUID_HEX);
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "deploymentId", hex);
+	json_kstr(&w, "version", now);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+static void
+tasks_reply(struct http_exchange *x, struct mt *m, const struct mt_app *only, const char *status)
+{
+	struct json_w w;
+	struct buf b;
+	const char *k;
+	void *v;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_key(&w, "tasks");
+	json_arr_begin(&w);
+	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);) {
+		const struct mt_task *t = v;
+		char want[MT_NAME_MAX];
+
+		if (t->app == NULL || (only != NULL && t->app != only))
+			continue;
+		if (status != NULL) {
+			snprintf(want, sizeof(want), "TASK_%s", status);
+			for (char *c = want; *c; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 'a' + 'A');
+			if (strcmp(t->state, want) != 0)
+				continue;
+		}
+		write_task(&w, t);
+	}
+	json_arr_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+/* Kill tasks by id; with scale, lower their apps' instances so they are not replaced. */
+static void
+kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n, int scale,
+           int single)
+{
+	struct json_w w;
+	struct buf b;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	if (single) {
+		json_obj_begin(&w);
+		json_key(&w, "task");
+		write_task(&w, ts[0]);
+		json_obj_end(&w);
+	} else {
+		json_obj_begin(&w);
+		json_key(&w, "tasks");
+		json_arr_begin(&w);
+		for (size_t i = 0; i < n; i++)
+			write_task(&w, ts[i]);
+		json_arr_end(&w);
+		json_obj_end(&w);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mt_app *a = ts[i]->app;
+
+		if (ts[i]->killing)
+			continue;
+		if (scale && a != NULL && a->instances > 0 && !ts[i]->outdated) {
+			a->instances--;
+			app_version_now(a->version, sizeof(a->version));
+			snprintf(a->last_scaling, sizeof(a->last_scaling), "%s", a->version);
+		}
+		queue_kill(m, ts[i]);
+		if (a != NULL)
+			queue_converge(m, a);
+	}
+	save_or_log(m);
+	if (scale && n > 0 && ts[0]->app != NULL) {
+		struct mt_app *a = ts[0]->app;
+		struct mt_deployment *dep = deployments_start(m, a, "ScaleApplication", NULL);
+		char id[MT_UUID_MAX], version[MT_VERSION_MAX];
+
+		snprintf(id, sizeof(id), "%s", dep->id);
+		snprintf(version, sizeof(version), "%s", a->version);
+		deployments_check(m, a);
+		buf_free(&b);
+		deployment_reply(x, 200, id, version);
+		return;
+	}
+	reply_json(x, 200, &b);
+}
+
+static void
+app_tasks_delete(struct http_exchange *x, struct mt *m, struct mt_app *a, const char *task_id)
+{
+	struct mt_task **ts, *t;
+	size_t n = 0;
+	char msg[MT_TASK_ID_MAX + 64];
+
+	if (task_id != NULL) {
+		t = map_get(&m->tasks, task_id);
+		if (t == NULL || t->app != a) {
+			snprintf(msg, sizeof(msg), "Task '%s' does not exist", task_id);
+			http_reply_error(x, 404, msg);
+			return;
+		}
+		if (!flag_param(x, "scale") || !locked(x, a))
+			kill_tasks(x, m, &t, 1, flag_param(x, "scale"), 1);
+		return;
+	}
+	if (flag_param(x, "scale") && locked(x, a))
+		return;
+	ts = xcalloc(map_len(&m->tasks) + 1, sizeof(*ts));
+	for (t = a->tasks; t != NULL; t = t->next)
+		ts[n++] = t;
+	kill_tasks(x, m, ts, n, flag_param(x, "scale"), 0);
+	free(ts);
+}
+
+static void
+tasks_delete(struct http_exchange *x, struct mt *m)
+{
+	struct json *j = body_json(x);
+	const struct json *ids;
+	struct mt_task **ts;
+	size_t n = 0;
+	char msg[MT_TASK_ID_MAX + 64];
+
+	if (j == NULL)
+		return;
+	ids = json_get(j, "ids");
+	if (ids == NULL || ids->type != JSON_ARRAY) {
+		json_free(j);
+		http_reply_error(x, 400, "Invalid JSON: expected {\"ids\":[...]}");
+		return;
+	}
+	ts = xcalloc(ids->n + 1, sizeof(*ts));
+	for (size_t i = 0; i < ids->n; i++) {
+		struct mt_task *t = ids->items[i]->type == JSON_STRING ?
+		                    map_get(&m->tasks, ids->items[i]->string) : NULL;
+
+		if (t == NULL || t->app == NULL) {
+			snprintf(msg, sizeof(msg), "Invalid task id %s", ids->items[i]->type ==
+			         JSON_STRING ? ids->items[i]->string : "(not a string)");
+			http_reply_error(x, 400, msg);
+			free(ts);
+			json_free(j);
+			return;
+		}
+		ts[n++] = t;
+	}
+	json_free(j);
+	kill_tasks(x, m, ts, n, flag_param(x, "scale"), 0);
+	free(ts);
+}
+
+static void
+info(struct http_exchange *x, struct mt *m)
+{
+	const char *fw = m->d->framework_id(m->d);
+	struct json_w w;
+	struct buf b;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "name", "marathon");
+	json_kstr(&w, "version", MARATHON_VERSION);
+	json_kbool(&w, "elected", 1);
+	json_kstr(&w, "leader", m->leader);
+	json_key(&w, "frameworkId");
+	if (fw != NULL)
+		json_str(&w, fw);
+	else
+		json_null(&w);
+	json_key(&w, "marathon_config");
+	json_obj_begin(&w);
+	json_kstr(&w, "framework_name", "marathon");
+	json_kint(&w, "local_port_min", MT_SERVICE_PORT_MIN);
+	json_kint(&w, "local_port_max", MT_SERVICE_PORT_MAX);
+	json_key(&w, "state_dir");
+	if (m->state_dir != NULL)
+		json_str(&w, m->state_dir);
+	else
+		json_null(&w);
+	json_obj_end(&w);
+	json_key(&w, "http_config");
+	json_obj_begin(&w);
+	json_kint(&w, "http_port", m->http_port);
+	json_obj_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+/* Apps waiting for tasks, why, and how long their backoff still holds them. */
+static void
+queue_list(struct http_exchange *x, struct mt *m)
+{
+	int64_t now = m->d->now_ms(m->d);
+	char ts[MT_VERSION_MAX];
+	struct json_w w;
+	struct buf b;
+	const char *k;
+	void *v;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_key(&w, "queue");
+	json_arr_begin(&w);
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		const struct mt_app *a = v;
+		long long need = a->instances - queue_active(a), funnel;
+
+		if (need <= 0)
+			continue;
+		json_obj_begin(&w);
+		json_key(&w, "app");
+		json_obj_begin(&w);
+		app_write_fields(&w, a);
+		json_obj_end(&w);
+		json_kint(&w, "count", need);
+		json_key(&w, "delay");
+		json_obj_begin(&w);
+		json_kint(&w, "timeLeftSeconds", a->next_launch_ms > now ?
+		          (a->next_launch_ms - now + MT_MS_PER_S - 1) / MT_MS_PER_S : 0);
+		json_kbool(&w, "overdue", a->next_launch_ms <= now);
+		json_obj_end(&w);
+		app_version_at(a->since, ts, sizeof(ts));
+		json_kstr(&w, "since", ts);
+		json_key(&w, "processedOffersSummary");
+		json_obj_begin(&w);
+		json_kint(&w, "processedOffersCount", a->stats.processed);
+		json_kint(&w, "unusedOffersCount", a->stats.unused);
+		json_key(&w, "lastUnusedOfferAt");
+		if (a->stats.last_unused > 0) {
+			app_version_at(a->stats.last_unused, ts, sizeof(ts));
+			json_str(&w, ts);
+		} else {
+			json_null(&w);
+		}
+		json_key(&w, "lastUsedOfferAt");
+		if (a->stats.last_used > 0) {
+			app_version_at(a->stats.last_used, ts, sizeof(ts));
+			json_str(&w, ts);
+		} else {
+			json_null(&w);
+		}
+		/* A funnel, as Marathon's: each check sees what the earlier ones let through. */
+		json_key(&w, "rejectSummaryLastOffers");
+		json_arr_begin(&w);
+		funnel = a->stats.unused;
+		for (int r = 0; r < MT_REASONS; r++) {
+			json_obj_begin(&w);
+			json_kstr(&w, "reason", queue_reason_name((enum mt_reason)r));
+			json_kint(&w, "declined", a->stats.declined[r]);
+			json_kint(&w, "processed", funnel);
+			json_obj_end(&w);
+			funnel -= a->stats.declined[r];
+		}
+		json_arr_end(&w);
+		json_obj_end(&w);
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+static void
+queue_delay_reset(struct http_exchange *x, struct mt *m, const char *id)
+{
+	struct mt_app *a = map_get(&m->apps, id);
+
+	if (a == NULL) {
+		not_found_app(x, id);
+		return;
+	}
+	queue_reset_delay(m, a);
+	queue_converge(m, a);
+	http_reply(x, 204, "application/json", "", 0);
+}
+
+/* A copy of a's definition installed as a new version: every task rolls. */
+static void
+restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
+{
+	char *text = app_json_text(a), err[MT_ERR_MAX];
+	struct json *j = json_parse(text, strlen(text), err, sizeof(err));
+	struct mt_app *copy = j != NULL ? app_or_reply(x, j) : NULL;
+	char dep[MT_UUID_MAX];
+	int parsed = j != NULL;
+
+	free(text);
+	json_free(j);
+	if (copy == NULL) {
+		if (!parsed)
+			http_reply_error(x, 500, err);
+		return;
+	}
+	install(m, copy, a, 1, dep);
+	deployment_reply(x, 200, dep, copy->version);
+}
+
+/* GET /v2/deployments, DELETE /v2/deployments/ID (?force=true: stop; else roll back). */
+static void
+deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get)
+{
+	struct mt_app *a, *prev;
+	struct json *j;
+	char err[MT_ERR_MAX], msg[MT_ERR_MAX], dep[MT_UUID_MAX];
+
+	if (get && *id == '\0') {
+		struct json_w w;
+		struct buf b;
+
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		deployments_write_all(&w, m);
+		reply_json(x, 200, &b);
+		return;
+	}
+	if (get || strcmp(http_method(x), "DELETE") != 0) {
+		http_reply_error(x, 405, "method not allowed");
+		return;
+	}
+	if ((a = deployments_find(m, id)) == NULL) {
+		snprintf(msg, sizeof(msg), "DeploymentPlan %s does not exist", id);
+		http_reply_error(x, 404, msg);
+		return;
+	}
+	if (flag_param(x, "force") || a->dep->previous == NULL) {
+		/* Stopped where it is: the app keeps converging on its current definition. */
+		deployments_free(a);
+		http_reply(x, 202, "application/json", "", 0);
+		return;
+	}
+	j = json_parse(a->dep->previous, strlen(a->dep->previous), err, sizeof(err));
+	prev = j != NULL ? app_or_reply(x, j) : NULL;
+	if (j == NULL)
+		http_reply_error(x, 500, err);
+	json_free(j);
+	if (prev == NULL)
+		return;
+	install(m, prev, a, 0, dep);
+	deployment_reply(x, 200, dep, prev->version);
+}
+
+/* /v2/apps/ID[/tasks[/TASK]] -> app id, and what follows it. */
+static void
+apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *method)
+{
+	char id[MT_ID_MAX + 1], norm[MT_ID_MAX + 2];
+	const char *task = NULL, *sub = NULL;
+	size_t len = strlen(rest);
+	const char *slash;
+	struct mt_app *a;
+
+	while (len > 0 && rest[len - 1] == '/')
+		len--;
+	if (len == 0 || len > MT_ID_MAX) {
+		http_reply_error(x, 404, "no such app path");
+		return;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)len, rest);
+	slash = strrchr(id, '/');
+	if (slash != NULL && (strcmp(slash, "/tasks") == 0 || strcmp(slash, "/restart") == 0)) {
+		sub = slash + 1;
+		id[slash - id] = '\0';
+	} else if (slash != NULL && strcmp(method, "DELETE") == 0) {
+		/* ID/tasks/TASK_ID: task ids never hold a '/'. */
+		const char *prev;
+
+		id[slash - id] = '\0';
+		prev = strrchr(id, '/');
+		if (prev != NULL && strcmp(prev, "/tasks") == 0) {
+			task = rest + (slash - id) + 1;
+			sub = "tasks";
+			id[prev - id] = '\0';
+		} else {
+			id[slash - id] = '/';
+		}
+	}
+	snprintf(norm, sizeof(norm), "%s%s", id[0] == '/' ? "" : "/", id);
+	a = map_get(&m->apps, norm);
+	if (sub != NULL && strcmp(sub, "restart") == 0) {
+		if (strcmp(method, "POST") != 0)
+			http_reply_error(x, 405, "method not allowed");
+		else if (a == NULL)
+			not_found_app(x, norm);
+		else if (!locked(x, a))
+			restart(x, m, a);
+		return;
+	}
+	if (sub != NULL && strcmp(sub, "tasks") == 0) {
+		char tid[MT_TASK_ID_MAX];
+
+		if (a == NULL) {
+			not_found_app(x, norm);
+		} else if (strcmp(method, "GET") == 0 && task == NULL) {
+			tasks_reply(x, m, a, NULL);
+		} else if (strcmp(method, "DELETE") == 0) {
+			if (task != NULL)
+				snprintf(tid, sizeof(tid), "%.*s", (int)(len - (size_t)(task - rest)), task);
+			app_tasks_delete(x, m, a, task != NULL ? tid : NULL);
+		} else {
+			http_reply_error(x, 405, "method not allowed");
+		}
+		return;
+	}
+	if (strcmp(method, "GET") == 0) {
+		struct json_w w;
+		struct buf b;
+
+		if (a == NULL) {
+			not_found_app(x, norm);
+			return;
+		}
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		json_obj_begin(&w);
+		json_key(&w, "app");
+		write_app(&w, a, 1);
+		json_obj_end(&w);
+		reply_json(x, 200, &b);
+	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
+		app_update(x, m, norm, method[1] == 'A');
+	} else if (strcmp(method, "DELETE") == 0) {
+		if (a == NULL)
+			not_found_app(x, norm);
+		else if (!locked(x, a))
+			app_delete(x, m, a);
+	} else {
+		http_reply_error(x, 405, "method not allowed");
+	}
+}
+
+void
+rest_handle(struct http_exchange *x, void *arg)
+{
+	struct mt *m = arg;
+	const char *p = http_path(x), *method = http_method(x);
+	char status[PARAM_MAX];
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (strcmp(p, "/ping") == 0 && get) {
+		http_reply(x, 200, "text/plain", "pong\n", strlen("pong\n"));
+	} else if (strcmp(p, "/v2/info") == 0 && get) {
+		info(x, m);
+	} else if (strcmp(p, "/v2/leader") == 0 && get) {
+		struct json_w w;
+		struct buf b;
+
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		json_obj_begin(&w);
+		json_kstr(&w, "leader", m->leader);
+		json_obj_end(&w);
+		reply_json(x, 200, &b);
+	} else if (strcmp(p, "/v2/apps") == 0 || strcmp(p, "/v2/apps/") == 0) {
+		if (get)
+			apps_list(x, m);
+		else if (strcmp(method, "POST") == 0)
+			apps_create(x, m);
+		else
+			http_reply_error(x, 405, "method not allowed");
+	} else if (strncmp(p, "/v2/apps/", strlen("/v2/apps/")) == 0) {
+		apps_route(x, m, p + strlen("/v2/apps/"), get ? "GET" : method);
+	} else if (strcmp(p, "/v2/tasks") == 0 && get) {
+		tasks_reply(x, m, NULL, http_query_param(x, "status", status, sizeof(status)) ?
+		            status : NULL);
+	} else if (strcmp(p, "/v2/tasks/delete") == 0 && strcmp(method, "POST") == 0) {
+		tasks_delete(x, m);
+	} else if (strcmp(p, "/v2/deployments") == 0 || strcmp(p, "/v2/deployments/") == 0) {
+		deployments_route(x, m, "", get);
+	} else if (strncmp(p, "/v2/deployments/", strlen("/v2/deployments/")) == 0) {
+		deployments_route(x, m, p + strlen("/v2/deployments/"), get);
+	} else if ((strcmp(p, "/v2/queue") == 0 || strcmp(p, "/v2/queue/") == 0) && get) {
+		queue_list(x, m);
+	} else if (strncmp(p, "/v2/queue/", strlen("/v2/queue/")) == 0 &&
+	           strcmp(method, "DELETE") == 0 && strlen(p) > strlen("/v2/queue//delay") &&
+	           strcmp(p + strlen(p) - strlen("/delay"), "/delay") == 0) {
+		char id[MT_ID_MAX + 2];
+		size_t n = strlen(p) - strlen("/v2/queue/") - strlen("/delay");
+
+		snprintf(id, sizeof(id), "%s%.*s", p[strlen("/v2/queue/")] == '/' ? "" : "/",
+		         (int)(n < MT_ID_MAX ? n : MT_ID_MAX), p + strlen("/v2/queue/"));
+		queue_delay_reset(x, m, id);
+	} else {
+		http_reply_error(x, 404, "not found");
+	}
+}
