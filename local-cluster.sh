@@ -80,7 +80,9 @@ launch () {
 trap 'stop_all; exit 0' INT TERM
 
 master=127.0.0.1:$port
-launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master"
+# Marathon is the plugin to try; hello (the example for plugin authors) needs a conf.
+launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master" \
+	--plugins_enabled=marathon
 wait_log master "listening on 127.0.0.1:$port" "$pid"
 
 launch agent1 ./agentd "--master=$master" "--work_dir=$dir/agent1" \
