@@ -237,7 +237,7 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	done
 	sleep 2
 	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
-	    -d "{\"id\":\"big\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":1,\"instances\":$MARATHON_INSTANCES,\"portDefinitions\":[]}"
+	    -d "{\"id\":\"big\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"instances\":$MARATHON_INSTANCES,\"portDefinitions\":[]}"
 	t=$(marathon_wait_running "$MARATHON_INSTANCES") &&
 	    echo "marathon_1app_${MARATHON_INSTANCES}_running $t s"
 	curl -s -o /dev/null -X DELETE "$MAPI/v2/apps/big"
@@ -246,7 +246,7 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	i=0
 	while [ "$i" -lt "$MARATHON_APPS" ]; do
 		curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
-		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":1,\"portDefinitions\":[]}"
+		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"portDefinitions\":[]}"
 		i=$((i + 1))
 	done
 	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
