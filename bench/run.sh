@@ -61,8 +61,13 @@ wait_line () {
 	return 1
 }
 
+# The master runs no plugin unless a section names a directory of its own.
 start_master () {
-	"$TOP/mesosd" --ip=127.0.0.1 --port=0 --work_dir="$TMP/master" "$@" \
+	# A fresh work dir: no agents remembered from an earlier section.
+	rm -rf "$TMP/master"
+	mkdir -p "$TMP/no-plugins"
+	"$TOP/mesosd" --ip=127.0.0.1 --port=0 --work_dir="$TMP/master" \
+	    --plugins="$TMP/no-plugins" "$@" \
 	    > "$TMP/master.log" 2>&1 &
 	MASTER_PID=$!
 	PIDS="$PIDS $MASTER_PID"
