@@ -24,7 +24,7 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
 AGENTD_OBJS = agentd.o agent.o launcher.o
-MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o
+MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o
 
 PROGS = mesosd agentd mesosctl mesos-plughost
@@ -54,7 +54,8 @@ PLUGINS = plugins/hello.so plugins/marathon.so
 # visibility keeps these copies from ever binding to the host's symbols.
 MARATHON_SRCS = plugins/marathon/marathon.c plugins/marathon/app.c \
 	plugins/marathon/constraints.c plugins/marathon/queue.c plugins/marathon/store.c \
-	plugins/marathon/rest.c plugins/marathon/deployments.c plugins/marathon/loop_driver.c
+	plugins/marathon/rest.c plugins/marathon/deployments.c plugins/marathon/events.c \
+	plugins/marathon/loop_driver.c
 MARATHON_SHARED = json.c http.c conn.c net.c buf.c xmem.c log.c compat.c res.c proto.c \
 	map.c id.c
 MARATHON_CFLAGS = -fvisibility=hidden

@@ -9,6 +9,7 @@
  *   ctl_cli.c    kill and cat (the cli part of the protocol)
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  *   ctl_teardown.c teardown of a framework
+ *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
  */
 #ifndef CTL_H
 #define CTL_H
@@ -80,6 +81,9 @@ int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
 int ctl_teardown(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_quota(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
+/* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */
+int ctl_app(struct ctl *ctl, int argc, char **argv);
+int ctl_app_deployments(struct ctl *ctl, int argc, char **argv);
 
 /* "mesosctl: text" on stderr (stdout flushed first so the two interleave right). */
 void ctl_say(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -47,6 +47,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "quota", "ROLE cpus:N;mem:N | --remove ROLE", "set or remove a role's guarantee",
 	  ctl_roles_quota, 1 },
 	{ "weights", "ROLE=W[,ROLE=W...]", "set role weights", ctl_roles_weights, 1 },
+	{ "app", "[--marathon=HOST:PORT] [--wait [--timeout=D]] [--force] add FILE.json | list | "
+	  "show ID | scale ID N | restart ID | update ID FILE.json | rm ID | tasks ID",
+	  "Marathon apps (the marathon plugin's REST API)", ctl_app, 0 },
+	{ "deployments", "[--marathon=HOST:PORT]", "Marathon's running deployments",
+	  ctl_app_deployments, 0 },
 	{ "help", "[COMMAND]", "this text, or a command's flags", cmd_help, 0 },
 	{ "version", "", "print the version", cmd_version, 0 },
 };

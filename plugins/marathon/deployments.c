@@ -35,7 +35,6 @@ deployments_start(struct mt *m, struct mt_app *a, const char *action, char *prev
 	struct mt_deployment *dep = xcalloc(1, sizeof(*dep));
 	char hex[UUID_HEX + 1];
 
-	(void)m;
 	id_random_hex(hex, UUID_HEX);
 	snprintf(dep->id, sizeof(dep->id), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
 	         hex + 16, hex + 20);
@@ -44,6 +43,7 @@ deployments_start(struct mt *m, struct mt_app *a, const char *action, char *prev
 	dep->previous = previous;
 	deployments_free(a);
 	a->dep = dep;
+	events_deployment(m, a, "deployment_info");
 	return dep;
 }
 
@@ -68,6 +68,7 @@ deployments_check(struct mt *m, struct mt_app *a)
 		return;
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s of %s (%s) succeeded", a->dep->id, a->id,
 	          a->dep->action);
+	events_deployment(m, a, "deployment_success");
 	deployments_free(a);
 }
 

@@ -31,6 +31,7 @@ free_all(struct mt *m)
 	const char *k;
 	void *v;
 
+	events_free(m);
 	if (m->lfd >= 0)
 		http_server_close(m->loop, m->lfd);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
@@ -141,6 +142,7 @@ marathon_offers(struct framework_driver *d, const struct framework_offer *offers
 static void
 marathon_status(struct framework_driver *d, const struct framework_status *st)
 {
+	events_status(d->data, st);
 	queue_status(d->data, st);
 }
 

@@ -9,6 +9,7 @@
  *                  status updates, backoff, scale-down victims, kills
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
+ *   events.c       the /v2/events stream (Server-Sent Events)
  *   loop_driver.c  loop.h backed by the driver, so http.c and conn.c run
  *                  inside the plugin
  * Names follow Marathon's (notes/marathon.md): ids are paths, versions are
@@ -28,6 +29,7 @@ struct json;
 struct json_w;
 struct http_exchange;
 struct loop;
+struct mt_events;
 
 #define MT_ID_MAX            200      /* bytes of an app id: its task ids stay within ID_MAX */
 #define MT_VERSION_MAX       32       /* "2026-11-25T21:30:00.123Z" */
@@ -169,6 +171,7 @@ struct mt {
 	struct map tasks;               /* task id -> struct mt_task */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
+	struct mt_events *events;       /* /v2/events subscribers, NULL = none yet */
 };
 
 /* ---- app.c ---- */
@@ -258,6 +261,18 @@ int store_load(struct mt *m, char *err, size_t errlen);
 
 /* ---- rest.c ---- */
 void rest_handle(struct http_exchange *x, void *arg);
+
+/* ---- events.c ---- */
+/* GET /v2/events: x becomes a stream (?event_type=T: only T). */
+void events_subscribe(struct mt *m, struct http_exchange *x);
+/* End every stream (plugin shutdown). */
+void events_free(struct mt *m);
+/* status_update_event; call before the update changes or frees the task. */
+void events_status(struct mt *m, const struct framework_status *st);
+/* type: "deployment_info" or "deployment_success", for a's deployment. */
+void events_deployment(struct mt *m, const struct mt_app *a, const char *type);
+/* api_post_event: a as posted through x. */
+void events_api_post(struct mt *m, struct http_exchange *x, const struct mt_app *a);
 
 /* ---- loop_driver.c ---- */
 struct loop *loop_driver_new(struct framework_driver *d);

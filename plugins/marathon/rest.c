@@ -338,6 +338,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 		char dep[MT_UUID_MAX];
 
 		install(m, a, NULL, 0, dep);
+		events_api_post(m, x, a);
 		http_add_header(x, "Marathon-Deployment-Id", dep);
 	}
 	http_add_header(x, "Location", a->id);
@@ -421,6 +422,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		char dep[MT_UUID_MAX];
 
 		install(m, a, old, 0, dep);
+		events_api_post(m, x, a);
 		deployment_reply(x, existed ? 200 : 201, dep, a->version);
 	}
 }
@@ -920,6 +922,8 @@ rest_handle(struct http_exchange *x, void *arg)
 		deployments_route(x, m, "", get);
 	} else if (strncmp(p, "/v2/deployments/", strlen("/v2/deployments/")) == 0) {
 		deployments_route(x, m, p + strlen("/v2/deployments/"), get);
+	} else if (strcmp(p, "/v2/events") == 0 && get) {
+		events_subscribe(m, x);
 	} else if ((strcmp(p, "/v2/queue") == 0 || strcmp(p, "/v2/queue/") == 0) && get) {
 		queue_list(x, m);
 	} else if (strncmp(p, "/v2/queue/", strlen("/v2/queue/")) == 0 &&

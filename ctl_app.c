@@ -1,0 +1,722 @@
+/*
+ * ctl_app.c: mesosctl's Marathon commands, `app` (add, list, show, scale,
+ * restart, update, rm, tasks) and `deployments`, over the Marathon
+ * plugin's REST API (plugins/marathon/rest.c), not the master. `--wait`
+ * polls GET /v2/deployments until the app's deployment is over.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "ctl.h"
+#include "flags.h"
+#include "http.h"
+#include "json.h"
+#include "net.h"
+#include "xmem.h"
+
+#define APP_DEFAULT_ADDR    "127.0.0.1:8080"   /* the plugin's default http_port */
+#define APP_DEFAULT_PORT    8080
+#define APP_REPLY_MAX       (16u << 20)        /* bytes of a reply (lists of apps or tasks) */
+#define APP_WAIT_DEFAULT_MS (120 * 1000)       /* --wait gives up after this by default */
+#define APP_POLL_MS         250                /* between two looks at /v2/deployments */
+#define APP_PATH_MAX        1024
+#define APP_FIELD_MAX       256
+
+/* The Marathon REST API a command talks to. */
+struct api {
+	char host[CTL_HOST_MAX];
+	int port;
+	char addr[CTL_ADDR_MAX];
+	int64_t timeout_ms;          /* of one request */
+};
+
+static int
+api_init(struct api *api, const struct ctl *ctl, const char *flag)
+{
+	char err[CTL_ERR_MAX];
+	const char *s = flag != NULL && *flag != '\0' ? flag : getenv("MARATHON");
+
+	if (s == NULL || *s == '\0')
+		s = APP_DEFAULT_ADDR;
+	if (net_parse_hostport(s, APP_DEFAULT_PORT, api->host, sizeof(api->host), &api->port, err,
+	                       sizeof(err)) == -1) {
+		ctl_say("bad --marathon '%s': %s", s, err);
+		return -1;
+	}
+	snprintf(api->addr, sizeof(api->addr), strchr(api->host, ':') != NULL ? "[%s]:%d" : "%s:%d",
+	         api->host, api->port);
+	api->timeout_ms = ctl->timeout_ms;
+	return 0;
+}
+
+/* One request; returns the HTTP status or -1 after saying why. */
+static int
+request(const struct api *api, const char *method, const char *path, const struct buf *json,
+        struct buf *body)
+{
+	struct http_response resp;
+	char err[CTL_ERR_MAX];
+	const char *p;
+
+	buf_reset(body);
+	memset(&resp, 0, sizeof(resp));
+	resp.body = body;
+	if (http_request(api->host, api->port, method, path, json ? "application/json" : NULL,
+	                 json ? json->data : NULL, json ? json->len : 0, (int)api->timeout_ms, &resp,
+	                 err, sizeof(err)) == -1) {
+		if (ctl_is_connect_error(err) && (p = strstr(err, ": ")) != NULL)
+			ctl_say("cannot reach Marathon at %s: %s", api->addr, p + 2);
+		else
+			ctl_say("%s %s on Marathon at %s: %s", method, path, api->addr, err);
+		return -1;
+	}
+	return resp.status;
+}
+
+static struct json *
+parse(const struct buf *body, char *err, size_t errlen)
+{
+	return json_parse(body->data != NULL ? body->data : "", body->len, err, errlen);
+}
+
+/*
+ * Say what went wrong, one line each: the status and Marathon's message,
+ * then every detail (422: {"path", "errors": [...]}; 400: a string).
+ */
+static void
+say_error(const char *what, int status, const struct buf *body)
+{
+	char err[CTL_ERR_MAX];
+	struct json *j = parse(body, err, sizeof(err));
+	const char *msg = j != NULL ? json_get_str(j, "message") : NULL;
+	const struct json *d = j != NULL ? json_get(j, "details") : NULL;
+
+	ctl_say("%s: %d %s%s%s", what, status, http_status_text(status), msg ? ": " : "",
+	        msg ? msg : "");
+	if (d != NULL && d->type == JSON_STRING)
+		ctl_say("  %s", d->string);
+	for (size_t i = 0; d != NULL && d->type == JSON_ARRAY && i < d->n; i++) {
+		const char *path = json_get_str(d->items[i], "path");
+		const struct json *errs = json_get(d->items[i], "errors");
+
+		for (size_t e = 0; errs != NULL && errs->type == JSON_ARRAY && e < errs->n; e++)
+			if (errs->items[e]->type == JSON_STRING)
+				ctl_say("  %s: %s", path != NULL && *path ? path : "/",
+				        errs->items[e]->string);
+	}
+	json_free(j);
+}
+
+/* "/v2/apps/" + the id's segments, each encoded; suffix after. */
+static void
+app_path(struct buf *out, const char *id, const char *suffix)
+{
+	char seg[APP_PATH_MAX];
+
+	buf_puts(out, "/v2/apps");
+	for (const char *s = id; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+
+		if (n > 0 && n < sizeof(seg)) {
+			memcpy(seg, s, n);
+			seg[n] = '\0';
+			buf_putc(out, '/');
+			http_url_encode(out, seg);
+		}
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	buf_puts(out, suffix);
+}
+
+/* The file's contents in b (capped at what the API takes); -1 after saying why. */
+static int
+read_file(const char *file, struct buf *b)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+
+	if (f == NULL) {
+		ctl_say("cannot open %s: %s", file, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n) == -1) {
+			ctl_say("%s is larger than the %u bytes Marathon takes", file, HTTP_BODY_MAX);
+			if (f != stdin)
+				fclose(f);
+			return -1;
+		}
+	if (ferror(f)) {
+		ctl_say("cannot read %s: %s", file, strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		return -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The deployment of /v2/deployments that touches id, or NULL. */
+static const struct json *
+deployment_of(const struct json *deps, const char *id)
+{
+	for (size_t i = 0; deps != NULL && deps->type == JSON_ARRAY && i < deps->n; i++) {
+		const struct json *apps = json_get(deps->items[i], "affectedApps");
+
+		for (size_t k = 0; apps != NULL && apps->type == JSON_ARRAY && k < apps->n; k++)
+			if (apps->items[k]->type == JSON_STRING && strcmp(apps->items[k]->string, id) == 0)
+				return deps->items[i];
+	}
+	return NULL;
+}
+
+/* "running/instances" of an app, from GET /v2/apps/ID; "?" if unknown. */
+static void
+app_progress(const struct api *api, const char *id, char *out, size_t len)
+{
+	struct buf path, body;
+	char err[CTL_ERR_MAX];
+	struct json *j;
+	long long run, inst;
+	int status;
+
+	snprintf(out, len, "?");
+	buf_init(&path, 0);
+	buf_init(&body, APP_REPLY_MAX);
+	app_path(&path, id, "");
+	status = request(api, "GET", path.data, NULL, &body);
+	if (status == 404)
+		snprintf(out, len, "the app is gone");
+	if (status == 200 && (j = parse(&body, err, sizeof(err))) != NULL) {
+		if (json_as_int(json_path(j, "app.tasksRunning"), &run) == 0 &&
+		    json_as_int(json_path(j, "app.instances"), &inst) == 0)
+			snprintf(out, len, "%lld of %lld tasks running", run, inst);
+		json_free(j);
+	}
+	buf_free(&path);
+	buf_free(&body);
+}
+
+/* Poll until id has no deployment, a line per change; the exit code. */
+static int
+wait_deployment(const struct api *api, const char *id, int64_t timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char last[APP_PATH_MAX * 2] = "", line[APP_PATH_MAX * 2], prog[APP_FIELD_MAX];
+	char err[CTL_ERR_MAX];
+	struct buf body;
+	int rc = EXIT_FAILURE;
+
+	buf_init(&body, APP_REPLY_MAX);
+	for (;;) {
+		int status = request(api, "GET", "/v2/deployments", NULL, &body);
+		struct json *j;
+		const struct json *d;
+
+		if (status == -1)
+			break;
+		if (status != 200) {
+			say_error("GET /v2/deployments", status, &body);
+			break;
+		}
+		if ((j = parse(&body, err, sizeof(err))) == NULL) {
+			ctl_say("GET /v2/deployments: not JSON: %s", err);
+			break;
+		}
+		if ((d = deployment_of(j, id)) == NULL) {
+			json_free(j);
+			app_progress(api, id, prog, sizeof(prog));
+			printf("%s: deployed (%s)\n", id, prog);
+			rc = EXIT_SUCCESS;
+			break;
+		}
+		const char *action = json_get_str(json_get(d, "currentActions") != NULL &&
+		                                  json_get(d, "currentActions")->n > 0 ?
+		                                  json_get(d, "currentActions")->items[0] : NULL, "action");
+		long long step = 0, steps = 0;
+
+		json_as_int(json_get(d, "currentStep"), &step);
+		json_as_int(json_get(d, "totalSteps"), &steps);
+		app_progress(api, id, prog, sizeof(prog));
+		snprintf(line, sizeof(line), "%s: deployment %s step %lld/%lld %s: %s", id,
+		         json_get_str(d, "id") ? json_get_str(d, "id") : "?", step, steps,
+		         action ? action : "?", prog);
+		json_free(j);
+		if (strcmp(line, last) != 0) {
+			ctl_print_clean(stdout, line);
+			putchar('\n');
+			fflush(stdout);
+			snprintf(last, sizeof(last), "%s", line);
+		}
+		if (now_ms() >= deadline) {
+			char t[64];
+
+			flags_format_duration(timeout_ms, t, sizeof(t));
+			ctl_say("%s: deployment still running after %s (see 'mesosctl deployments')", id, t);
+			break;
+		}
+		sleep_ms(APP_POLL_MS);
+	}
+	buf_free(&body);
+	return rc;
+}
+
+/* The app id as Marathon spells it: absolute. */
+static void
+norm_id(char *out, size_t len, const char *id)
+{
+	snprintf(out, len, "%s%s", id[0] == '/' ? "" : "/", id);
+}
+
+static void
+print_table_cell(const char *s, int width)
+{
+	char cell[APP_FIELD_MAX];
+
+	snprintf(cell, sizeof(cell), "%s", s != NULL && *s ? s : "-");
+	for (char *p = cell; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (width > 0)
+		printf("%-*s ", width, cell);
+	else
+		fputs(cell, stdout);
+}
+
+static void
+print_list(const struct json *apps)
+{
+	printf("%-28s %-9s %-8s %-8s %-6s %-7s %s\n", "ID", "INSTANCES", "RUNNING", "HEALTHY", "CPUS",
+	       "MEM", "CMD");
+	for (size_t i = 0; apps != NULL && apps->type == JSON_ARRAY && i < apps->n; i++) {
+		const struct json *a = apps->items[i];
+		long long inst = 0, run = 0, healthy = 0;
+		const struct json *cpus = json_get(a, "cpus"), *mem = json_get(a, "mem");
+		char n[3][32];
+
+		json_as_int(json_get(a, "instances"), &inst);
+		json_as_int(json_get(a, "tasksRunning"), &run);
+		json_as_int(json_get(a, "tasksHealthy"), &healthy);
+		snprintf(n[0], sizeof(n[0]), "%lld", inst);
+		snprintf(n[1], sizeof(n[1]), "%lld", run);
+		snprintf(n[2], sizeof(n[2]), "%lld", healthy);
+		print_table_cell(json_get_str(a, "id"), 28);
+		print_table_cell(n[0], 9);
+		print_table_cell(n[1], 8);
+		print_table_cell(n[2], 8);
+		printf("%-6g %-7g ", cpus && cpus->type == JSON_NUMBER ? cpus->number : 0,
+		       mem && mem->type == JSON_NUMBER ? mem->number : 0);
+		print_table_cell(json_get_str(a, "cmd"), 0);
+		putchar('\n');
+	}
+}
+
+static void
+print_tasks(const struct json *tasks)
+{
+	printf("%-60s %-14s %-16s %-12s %s\n", "ID", "STATE", "HOST", "PORTS", "STARTED");
+	for (size_t i = 0; tasks != NULL && tasks->type == JSON_ARRAY && i < tasks->n; i++) {
+		const struct json *t = tasks->items[i], *ports = json_get(t, "ports");
+		char p[APP_FIELD_MAX] = "";
+		size_t used = 0;
+
+		for (size_t k = 0; ports != NULL && ports->type == JSON_ARRAY && k < ports->n; k++) {
+			int n = snprintf(p + used, sizeof(p) - used, "%s%g", k ? "," : "",
+			                 ports->items[k]->number);
+			if (n < 0 || (size_t)n >= sizeof(p) - used)
+				break;
+			used += (size_t)n;
+		}
+		print_table_cell(json_get_str(t, "id"), 60);
+		print_table_cell(json_get_str(t, "state"), 14);
+		print_table_cell(json_get_str(t, "host"), 16);
+		print_table_cell(p, 12);
+		print_table_cell(json_get_str(t, "startedAt"), 0);
+		putchar('\n');
+	}
+}
+
+/* Why the app waits: its /v2/queue entry, if any. */
+static void
+print_queue(const struct api *api, const char *id)
+{
+	struct buf body;
+	char err[CTL_ERR_MAX];
+	struct json *j;
+	const struct json *q;
+	int status;
+
+	buf_init(&body, APP_REPLY_MAX);
+	status = request(api, "GET", "/v2/queue", NULL, &body);
+	if (status != 200 || (j = parse(&body, err, sizeof(err))) == NULL) {
+		if (status != -1)
+			printf("waiting:    (GET /v2/queue answered %d)\n", status);
+		buf_free(&body);
+		return;
+	}
+	buf_free(&body);
+	q = json_get(j, "queue");
+	for (size_t i = 0; q != NULL && q->type == JSON_ARRAY && i < q->n; i++) {
+		const struct json *e = q->items[i];
+		const struct json *s = json_get(e, "processedOffersSummary");
+		const struct json *r = json_get(s, "rejectSummaryLastOffers");
+		long long count = 0, left = 0, processed = 0, unused = 0;
+		const char *aid = json_get_str(json_get(e, "app"), "id");
+		int any = 0;
+
+		if (aid == NULL || strcmp(aid, id) != 0)
+			continue;
+		json_as_int(json_get(e, "count"), &count);
+		json_as_int(json_path(e, "delay.timeLeftSeconds"), &left);
+		json_as_int(json_get(s, "processedOffersCount"), &processed);
+		json_as_int(json_get(s, "unusedOffersCount"), &unused);
+		printf("waiting:    %lld instance(s) since %s", count,
+		       json_get_str(e, "since") ? json_get_str(e, "since") : "?");
+		if (left > 0)
+			printf(", held back %llds by the launch backoff", left);
+		printf("\noffers:     %lld processed, %lld not used\n", processed, unused);
+		for (size_t k = 0; r != NULL && r->type == JSON_ARRAY && k < r->n; k++) {
+			long long declined = 0, seen = 0;
+
+			json_as_int(json_get(r->items[k], "declined"), &declined);
+			json_as_int(json_get(r->items[k], "processed"), &seen);
+			if (declined <= 0)
+				continue;
+			printf("%s%s: %lld of %lld offers\n", any ? "            " : "refused:    ",
+			       json_get_str(r->items[k], "reason") ? json_get_str(r->items[k], "reason") :
+			       "?", declined, seen);
+			any = 1;
+		}
+		if (!any && unused == 0 && processed == 0)
+			printf("refused:    no offer seen yet (are there agents with free resources?)\n");
+	}
+	json_free(j);
+}
+
+static double
+number(const struct json *v)
+{
+	return v != NULL && v->type == JSON_NUMBER ? v->number : 0;
+}
+
+static void
+print_show(const struct json *a)
+{
+	const struct json *v;
+	long long n;
+
+	printf("id:         %s\n", json_get_str(a, "id") ? json_get_str(a, "id") : "?");
+	if (json_get_str(a, "cmd") != NULL) {
+		printf("cmd:        ");
+		ctl_print_clean(stdout, json_get_str(a, "cmd"));
+		putchar('\n');
+	}
+	printf("resources:  cpus %g, mem %g, disk %g\n", number(json_get(a, "cpus")),
+	       number(json_get(a, "mem")), number(json_get(a, "disk")));
+	n = 0;
+	json_as_int(json_get(a, "instances"), &n);
+	printf("instances:  %lld", n);
+	n = 0;
+	json_as_int(json_get(a, "tasksRunning"), &n);
+	printf(" (%lld running", n);
+	n = 0;
+	json_as_int(json_get(a, "tasksHealthy"), &n);
+	printf(", %lld healthy", n);
+	n = 0;
+	json_as_int(json_get(a, "tasksStaged"), &n);
+	printf(", %lld staged)\n", n);
+	printf("version:    %s\n", json_get_str(a, "version") ? json_get_str(a, "version") : "?");
+	if ((v = json_get(a, "constraints")) != NULL && v->type == JSON_ARRAY && v->n > 0) {
+		struct buf b;
+		struct json_w w;
+
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		json_write(&w, v);
+		printf("constraints: ");
+		ctl_print_clean(stdout, b.data);
+		putchar('\n');
+		buf_free(&b);
+	}
+}
+
+/* A change that answers with a deployment: say it, and --wait for it. */
+static int
+change(const struct api *api, const char *method, const char *path, const struct buf *json,
+       const char *id, const char *done, int wait, int64_t wait_ms)
+{
+	struct buf body;
+	char what[APP_PATH_MAX + 16], err[CTL_ERR_MAX], nid[APP_PATH_MAX];
+	int status, rc = EXIT_SUCCESS;
+	struct json *j;
+
+	buf_init(&body, APP_REPLY_MAX);
+	snprintf(what, sizeof(what), "%s %s", method, path);
+	status = request(api, method, path, json, &body);
+	if (status == -1) {
+		buf_free(&body);
+		return EXIT_FAILURE;
+	}
+	if (status / 100 != 2) {
+		say_error(what, status, &body);
+		buf_free(&body);
+		return EXIT_FAILURE;
+	}
+	j = parse(&body, err, sizeof(err));
+	if (id == NULL)
+		id = j != NULL ? json_get_str(j, "id") : NULL;
+	norm_id(nid, sizeof(nid), id != NULL ? id : "?");
+	printf("%s: %s", nid, done);
+	if (j != NULL && json_get_str(j, "deploymentId") != NULL)
+		printf(" (deployment %s)", json_get_str(j, "deploymentId"));
+	putchar('\n');
+	json_free(j);
+	buf_free(&body);
+	if (wait && id != NULL)
+		rc = wait_deployment(api, nid, wait_ms);
+	return rc;
+}
+
+static int
+get_json(const struct api *api, const char *path, struct json **out, struct buf *raw)
+{
+	char err[CTL_ERR_MAX];
+	int status = request(api, "GET", path, NULL, raw);
+
+	*out = NULL;
+	if (status == -1)
+		return -1;
+	if (status != 200) {
+		char what[APP_PATH_MAX + 8];
+
+		snprintf(what, sizeof(what), "GET %s", path);
+		say_error(what, status, raw);
+		return -1;
+	}
+	if ((*out = parse(raw, err, sizeof(err))) == NULL) {
+		ctl_say("GET %s: not JSON: %s", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_raw(const struct buf *raw)
+{
+	fwrite(raw->data, 1, raw->len, stdout);
+	putchar('\n');
+}
+
+static const char *const app_usage =
+	"add FILE.json | list | show ID | scale ID N | restart ID | update ID FILE.json | rm ID | "
+	"tasks ID";
+
+int
+ctl_app(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_args a;
+	char *marathon = NULL;
+	int wait = 0, force = 0, rc;
+	int64_t wait_ms = APP_WAIT_DEFAULT_MS;
+	struct flag flags[] = {
+		{ "marathon", FLAG_STRING, &marathon,
+		  "HOST:PORT of Marathon's REST API (default $MARATHON, else " APP_DEFAULT_ADDR ")", 0 },
+		{ "wait", FLAG_BOOL, &wait, "add/scale/restart/update/rm: wait for the deployment", 0 },
+		{ "timeout", FLAG_DURATION, &wait_ms, "how long --wait waits", 0 },
+		{ "force", FLAG_BOOL, &force, "override a running deployment (?force=true)", 0 },
+	};
+	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
+	struct api api;
+	struct buf path, raw, json;
+	const char *sub, *id = NULL;
+	char nid[APP_PATH_MAX];
+	struct json *j = NULL;
+
+	rc = ctl_parse_args(&a, ctl, flags, nflags, 0, argc, argv, 1, 3);
+	if (rc != -1)
+		goto out;
+	rc = CTL_EXIT_USAGE;
+	if (api_init(&api, ctl, marathon) == -1)
+		goto out;
+	if (wait_ms <= 0) {
+		ctl_say("app: --timeout must be positive");
+		goto out;
+	}
+	sub = a.pos[0];
+	{
+		static const struct { const char *name; int npos; } subs[] = {
+			{ "add", 2 }, { "list", 1 }, { "show", 2 }, { "scale", 3 }, { "restart", 2 },
+			{ "update", 3 }, { "rm", 2 }, { "tasks", 2 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+			if (strcmp(subs[i].name, sub) == 0)
+				break;
+		if (i == sizeof(subs) / sizeof(subs[0])) {
+			ctl_say("app: unknown subcommand '%s' (usage: mesosctl app %s)", sub, app_usage);
+			goto out;
+		}
+		if (a.npos != subs[i].npos) {
+			ctl_say("app %s: %s (usage: mesosctl app %s)", sub,
+			        a.npos < subs[i].npos ? "missing argument" : "too many arguments", app_usage);
+			goto out;
+		}
+	}
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0) {
+		id = a.pos[1];
+		norm_id(nid, sizeof(nid), id);
+	}
+	buf_init(&path, 0);
+	buf_init(&raw, APP_REPLY_MAX);
+	buf_init(&json, HTTP_BODY_MAX);
+	rc = EXIT_FAILURE;
+	if (strcmp(sub, "add") == 0) {
+		if (read_file(a.pos[1], &json) == 0)
+			rc = change(&api, "POST", "/v2/apps", &json, NULL, "created", wait, wait_ms);
+	} else if (strcmp(sub, "list") == 0) {
+		if (get_json(&api, "/v2/apps", &j, &raw) == 0) {
+			if (ctl->json)
+				print_raw(&raw);
+			else
+				print_list(json_get(j, "apps"));
+			rc = EXIT_SUCCESS;
+		}
+	} else if (strcmp(sub, "show") == 0) {
+		app_path(&path, id, "");
+		if (get_json(&api, path.data, &j, &raw) == 0) {
+			if (ctl->json) {
+				print_raw(&raw);
+			} else {
+				print_show(json_get(j, "app"));
+				print_queue(&api, nid);
+			}
+			rc = EXIT_SUCCESS;
+		}
+	} else if (strcmp(sub, "tasks") == 0) {
+		app_path(&path, id, "/tasks");
+		if (get_json(&api, path.data, &j, &raw) == 0) {
+			if (ctl->json)
+				print_raw(&raw);
+			else
+				print_tasks(json_get(j, "tasks"));
+			rc = EXIT_SUCCESS;
+		}
+	} else if (strcmp(sub, "scale") == 0) {
+		char *end = NULL;
+		long long n = strtoll(a.pos[2], &end, 10);
+
+		if (end == a.pos[2] || *end != '\0' || n < 0) {
+			ctl_say("app scale: '%s' is not a number of instances", a.pos[2]);
+			rc = CTL_EXIT_USAGE;
+		} else {
+			struct json_w w;
+
+			json_w_init(&w, &json);
+			json_obj_begin(&w);
+			json_kint(&w, "instances", n);
+			json_obj_end(&w);
+			app_path(&path, id, force ? "?force=true" : "");
+			rc = change(&api, "PUT", path.data, &json, id, "scaling", wait, wait_ms);
+		}
+	} else if (strcmp(sub, "update") == 0) {
+		if (read_file(a.pos[2], &json) == 0) {
+			app_path(&path, id, force ? "?force=true" : "");
+			rc = change(&api, "PUT", path.data, &json, id, "updating", wait, wait_ms);
+		}
+	} else if (strcmp(sub, "restart") == 0) {
+		app_path(&path, id, force ? "/restart?force=true" : "/restart");
+		rc = change(&api, "POST", path.data, NULL, id, "restarting", wait, wait_ms);
+	} else if (strcmp(sub, "rm") == 0) {
+		app_path(&path, id, force ? "?force=true" : "");
+		rc = change(&api, "DELETE", path.data, NULL, id, "removed", wait, wait_ms);
+	}
+	json_free(j);
+	buf_free(&path);
+	buf_free(&raw);
+	buf_free(&json);
+out:
+	free(marathon);
+	ctl_args_free(&a);
+	return rc;
+}
+
+int
+ctl_app_deployments(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_args a;
+	char *marathon = NULL;
+	struct flag flags[] = {
+		{ "marathon", FLAG_STRING, &marathon,
+		  "HOST:PORT of Marathon's REST API (default $MARATHON, else " APP_DEFAULT_ADDR ")", 0 },
+	};
+	struct api api;
+	struct buf raw;
+	struct json *j = NULL;
+	int rc = ctl_parse_args(&a, ctl, flags, 1, 0, argc, argv, 0, 0);
+
+	if (rc != -1)
+		goto out;
+	rc = EXIT_FAILURE;
+	if (api_init(&api, ctl, marathon) == -1)
+		goto out;
+	buf_init(&raw, APP_REPLY_MAX);
+	if (get_json(&api, "/v2/deployments", &j, &raw) == 0) {
+		rc = EXIT_SUCCESS;
+		if (ctl->json)
+			print_raw(&raw);
+		else
+			printf("%-36s %-28s %-22s %-5s %s\n", "ID", "APPS", "ACTION", "STEP", "VERSION");
+		for (size_t i = 0; !ctl->json && j->type == JSON_ARRAY && i < j->n; i++) {
+			const struct json *d = j->items[i], *apps = json_get(d, "affectedApps");
+			const struct json *cur = json_get(d, "currentActions");
+			long long step = 0, steps = 0;
+			char s[48];
+
+			json_as_int(json_get(d, "currentStep"), &step);
+			json_as_int(json_get(d, "totalSteps"), &steps);
+			snprintf(s, sizeof(s), "%lld/%lld", step, steps);
+			print_table_cell(json_get_str(d, "id"), 36);
+			print_table_cell(apps && apps->type == JSON_ARRAY && apps->n > 0 &&
+			                 apps->items[0]->type == JSON_STRING ? apps->items[0]->string : NULL,
+			                 28);
+			print_table_cell(cur && cur->type == JSON_ARRAY && cur->n > 0 ?
+			                 json_get_str(cur->items[0], "action") : NULL, 22);
+			print_table_cell(s, 5);
+			print_table_cell(json_get_str(d, "version"), 0);
+			putchar('\n');
+		}
+	}
+	json_free(j);
+	buf_free(&raw);
+out:
+	free(marathon);
+	ctl_args_free(&a);
+	return rc;
+}
