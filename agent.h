@@ -1,13 +1,19 @@
 /*
  * agent.h: the agent's state and its conversation with the master.
- *   agentd.c    flags, start-up, signals
- *   agent.c     the master connection, tasks, status updates, file reads
- *   launcher.c  processes and sandboxes (launcher.h)
+ *   agentd.c       flags, start-up, signals
+ *   agent*.c       the master connection, tasks and their supervisors,
+ *                  status updates and checkpoints, files, sandbox GC
+ *                  (agent_int.h lists them)
+ *   launcher.c     sandboxes, environments, starting supervisors
+ *   executor.c     mesos-executor, the supervisor of each task
+ *   fetcher.c      mesos-fetcher, a task's URIs into its sandbox
  *
- * Nothing is persisted yet: a restarted agentd registers afresh. While it
- * runs, it keeps its agent ID and its tasks across master restarts and
- * network failures, re-registering with both, and resends every status
- * update until the master acknowledges it.
+ * Tasks do not depend on the agentd process: each runs under a supervisor
+ * that outlives it. Everything the agent owes the master (its ID, its
+ * tasks, every unacknowledged status update) is checkpointed under
+ * work_dir/meta before it is sent, so a restarted agentd takes its tasks
+ * back, reports what ended while it was away, and resends what was not
+ * acknowledged.
  */
 #ifndef AGENT_H
 #define AGENT_H
@@ -36,7 +42,20 @@ struct res;
 #define AGENT_COMPLETED_SANDBOXES_MAX 1000      /* finished tasks whose files stay readable */
 #define AGENT_READ_MAX 32768                    /* bytes in one FILE_DATA */
 #define AGENT_SHUTDOWN_SLACK_MS 500             /* after the grace period, to flush updates */
+#define AGENT_PROBE_RETRY_MS 100                /* reaching a supervisor again after its socket closed */
+#define AGENT_PROBE_TRIES 20
 #define AGENT_PORT_ENV_MAX 256                  /* ports exported as PORT0..PORTn */
+
+#define AGENT_DEFAULT_GC_DELAY_MS (7LL * 24 * 3600 * 1000)   /* --gc_delay: 1 week */
+#define AGENT_DEFAULT_GC_HEADROOM 0.1
+#define AGENT_DEFAULT_DISK_WATCH_MS 60000        /* --disk_watch_interval */
+#define AGENT_DEFAULT_CONTAINER_DISK_WATCH_MS 15000   /* Mesos --container_disk_watch_interval */
+#define AGENT_DEFAULT_MEMORY_WATCH_MS 1000       /* --container_memory_watch_interval */
+#define AGENT_DEFAULT_RECOVERY_TIMEOUT_MS (15LL * 60 * 1000)   /* Mesos --recovery_timeout */
+#define AGENT_DEFAULT_FETCHER_STALL_MS 60000     /* Mesos --fetcher_stall_timeout */
+#define AGENT_DEFAULT_FETCHER_CACHE_BYTES (2ULL << 30)   /* Mesos --fetcher_cache_size */
+
+enum agent_recover { AGENT_RECOVER_RECONNECT, AGENT_RECOVER_CLEANUP };
 
 /* Settled by agentd.c from the flags before the agent starts. */
 struct agent_config {
@@ -48,6 +67,24 @@ struct agent_config {
 	const struct res *resources;     /* complete: --resources plus detected defaults */
 	const char *attributes;          /* canonical text, "" for none */
 	int64_t executor_shutdown_grace_period_ms;
+	const char *launcher_dir;        /* where mesos-executor and mesos-fetcher are */
+	enum agent_recover recover;
+	int64_t recovery_timeout_ms;     /* a supervisor without agentd this long kills its task */
+	int switch_user;                 /* run tasks as their user (when agentd is root) */
+	int allow_root_tasks;
+	int64_t gc_delay_ms;
+	double gc_disk_headroom;
+	int64_t disk_watch_ms;           /* GC's look at the disk */
+	int64_t container_disk_watch_ms; /* each sandbox's usage; 0 = not measured */
+	int64_t memory_watch_ms;         /* each task's resident memory; 0 = not sampled */
+	const char *fetcher_cache_dir;
+	uint64_t fetcher_cache_bytes;
+	int64_t fetcher_stall_ms;
+	int64_t update_retry_ms;         /* first resend of an unacknowledged update */
+	long long task_max_processes;    /* RLIMIT_NPROC above the user's count; 0 = none */
+	long long task_max_open_files;
+	long long test_drop_updates;     /* for tests: this many first status updates are lost */
+	const char *log_level;           /* handed to the supervisors */
 };
 
 struct agent;
@@ -62,7 +99,12 @@ void agent_start(struct agent *a);
  * loop_stop(). Calling it again changes nothing.
  */
 void agent_stop(struct agent *a);
-/* Free everything; tasks still running are killed outright. */
+/*
+ * Leave at once (SIGQUIT) without touching the tasks: their supervisors
+ * wait for a restarted agentd, which takes them back.
+ */
+void agent_detach(struct agent *a);
+/* Free everything; tasks keep running under their supervisors. */
 void agent_free(struct agent *a);
 
 #endif

@@ -2,8 +2,10 @@
  * agentd.c: the agent daemon's entry point: flags, turning them into a
  * settled configuration (the master's address, an absolute work dir that
  * exists, the resources with detected defaults, canonical attributes, the
- * hostname), logging, the event loop, and the signals that stop it.
- * Everything the agent does once running lives in agent.c.
+ * hostname), logging, the event loop, and the signals that stop it
+ * (SIGTERM/SIGINT: kill the tasks and leave; SIGQUIT: leave them running
+ * for the next agentd). Everything the agent does once running lives in
+ * agent*.c.
  */
 #include <sys/types.h>
 #include <sys/statvfs.h>
@@ -19,6 +21,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "flags.h"
+#include "isolate.h"
 #include "launcher.h"
 #include "log.h"
 #include "loop.h"
@@ -40,6 +43,23 @@ struct options {
 	char *resources;
 	char *attributes;
 	int64_t shutdown_grace_ms;
+	char *launcher_dir;
+	char *recover;
+	int64_t recovery_timeout_ms;
+	int switch_user;
+	int allow_root_tasks;
+	int64_t gc_delay_ms;
+	double gc_disk_headroom;
+	int64_t disk_watch_ms;
+	int64_t container_disk_watch_ms;
+	int64_t memory_watch_ms;
+	char *fetcher_cache_dir;
+	uint64_t fetcher_cache_bytes;
+	int64_t fetcher_stall_ms;
+	int64_t update_retry_ms;
+	long long task_max_processes;
+	long long task_max_open_files;
+	long long test_drop_updates;
 	char *log_level;
 	int quiet;
 };
@@ -60,6 +80,14 @@ on_stop_signal(struct loop *loop, int signo, void *arg)
 	(void)loop;
 	log_info("got signal %d: shutting down", signo);
 	agent_stop(arg);
+}
+
+static void
+on_quit_signal(struct loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	log_info("got signal %d: leaving the tasks to their supervisors", signo);
+	agent_detach(arg);
 }
 
 static void
@@ -133,6 +161,28 @@ settle(const struct options *o, struct settled *s, char *err, size_t errlen)
 		snprintf(err, errlen, "--executor_shutdown_grace_period must not be negative");
 		return -1;
 	}
+	if (o->recover != NULL && strcmp(o->recover, "reconnect") != 0 &&
+	    strcmp(o->recover, "cleanup") != 0) {
+		snprintf(err, errlen, "bad value '%s' for --recover: expected reconnect or cleanup",
+		    o->recover);
+		return -1;
+	}
+	if (!(o->gc_disk_headroom >= 0 && o->gc_disk_headroom <= 1)) {
+		snprintf(err, errlen, "--gc_disk_headroom must be between 0 and 1");
+		return -1;
+	}
+	if (o->gc_delay_ms < 0 || o->disk_watch_ms <= 0 || o->container_disk_watch_ms < 0 ||
+	    o->memory_watch_ms < 0 || o->recovery_timeout_ms < 0 || o->fetcher_stall_ms < 0 ||
+	    o->update_retry_ms <= 0) {
+		snprintf(err, errlen, "durations must not be negative (--disk_watch_interval and "
+		    "--status_update_retry_interval above 0)");
+		return -1;
+	}
+	if (o->task_max_processes < 0 || o->task_max_open_files < 0 || o->test_drop_updates < 0) {
+		snprintf(err, errlen, "--task_max_processes, --task_max_open_files and "
+		    "--test_drop_updates must not be negative");
+		return -1;
+	}
 	s->work_dir = absolute_path(o->work_dir ? o->work_dir : AGENT_DEFAULT_WORK_DIR, err, errlen);
 	if (s->work_dir == NULL)
 		return -1;
@@ -184,6 +234,18 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	res_init(&s.resources);
 	o.shutdown_grace_ms = AGENT_DEFAULT_SHUTDOWN_GRACE_MS;
+	o.recovery_timeout_ms = AGENT_DEFAULT_RECOVERY_TIMEOUT_MS;
+	o.switch_user = 1;
+	o.gc_delay_ms = AGENT_DEFAULT_GC_DELAY_MS;
+	o.gc_disk_headroom = AGENT_DEFAULT_GC_HEADROOM;
+	o.disk_watch_ms = AGENT_DEFAULT_DISK_WATCH_MS;
+	o.container_disk_watch_ms = AGENT_DEFAULT_CONTAINER_DISK_WATCH_MS;
+	o.memory_watch_ms = AGENT_DEFAULT_MEMORY_WATCH_MS;
+	o.fetcher_cache_bytes = AGENT_DEFAULT_FETCHER_CACHE_BYTES;
+	o.fetcher_stall_ms = AGENT_DEFAULT_FETCHER_STALL_MS;
+	o.update_retry_ms = AGENT_UPDATE_RETRY_MS;
+	o.task_max_processes = ISOLATE_PROCESSES_DEFAULT;
+	o.task_max_open_files = ISOLATE_OPEN_FILES_DEFAULT;
 	struct flag flags[] = {
 		{ "master", FLAG_STRING, &o.master, "host:port of the master (required)", 0 },
 		{ "ip", FLAG_STRING, &o.ip, "IP address of this node, reported when --hostname is unset", 0 },
@@ -196,6 +258,41 @@ main(int argc, char **argv)
 		{ "attributes", FLAG_STRING, &o.attributes, "attributes, e.g. rack:r1;zone:a", 0 },
 		{ "executor_shutdown_grace_period", FLAG_DURATION, &o.shutdown_grace_ms,
 		  "time tasks get between SIGTERM and SIGKILL when the agent or a framework shuts down", 0 },
+		{ "launcher_dir", FLAG_STRING, &o.launcher_dir,
+		  "directory of mesos-executor and mesos-fetcher (default: next to agentd)", 0 },
+		{ "recover", FLAG_STRING, &o.recover,
+		  "reconnect (take running tasks back after a restart) or cleanup (kill them, start "
+		  "afresh); default reconnect", 0 },
+		{ "recovery_timeout", FLAG_DURATION, &o.recovery_timeout_ms,
+		  "how long a task's supervisor waits for agentd to come back before killing it", 0 },
+		{ "switch_user", FLAG_BOOL, &o.switch_user,
+		  "run tasks as their framework's user when agentd runs as root", 0 },
+		{ "allow_root_tasks", FLAG_BOOL, &o.allow_root_tasks,
+		  "with --switch_user, also run tasks whose user is root", 0 },
+		{ "gc_delay", FLAG_DURATION, &o.gc_delay_ms,
+		  "how long a finished task's sandbox is kept (shorter when the disk fills)", 0 },
+		{ "gc_disk_headroom", FLAG_DOUBLE, &o.gc_disk_headroom,
+		  "free disk fraction to keep: sandboxes go sooner as usage nears 1 - this", 0 },
+		{ "disk_watch_interval", FLAG_DURATION, &o.disk_watch_ms,
+		  "how often the disk is checked for sandbox garbage collection", 0 },
+		{ "container_disk_watch_interval", FLAG_DURATION, &o.container_disk_watch_ms,
+		  "how often each task's sandbox is measured against its disk (0 = never)", 0 },
+		{ "container_memory_watch_interval", FLAG_DURATION, &o.memory_watch_ms,
+		  "how often each task's resident memory is sampled against its mem (0 = never)", 0 },
+		{ "fetcher_cache_dir", FLAG_STRING, &o.fetcher_cache_dir,
+		  "where fetched URIs with cache=1 are kept (default WORK_DIR/fetch)", 0 },
+		{ "fetcher_cache_size", FLAG_BYTES, &o.fetcher_cache_bytes,
+		  "the fetcher cache's size cap", 0 },
+		{ "fetcher_stall_timeout", FLAG_DURATION, &o.fetcher_stall_ms,
+		  "a download that gets no data for this long fails", 0 },
+		{ "status_update_retry_interval", FLAG_DURATION, &o.update_retry_ms,
+		  "first resend of an unacknowledged status update (doubling up to 10mins)", 0 },
+		{ "task_max_processes", FLAG_INT, &o.task_max_processes,
+		  "RLIMIT_NPROC of a task, above its user's process count (0 = none)", 0 },
+		{ "task_max_open_files", FLAG_INT, &o.task_max_open_files,
+		  "RLIMIT_NOFILE of a task (0 = inherit)", 0 },
+		{ "test_drop_updates", FLAG_INT, &o.test_drop_updates,
+		  "for tests only: lose this many first status updates on the wire", 0 },
 		{ "log_level", FLAG_STRING, &o.log_level, "error, warning, info or debug (default info)", 0 },
 		{ "quiet", FLAG_BOOL, &o.quiet, "log warnings and errors only", 0 },
 	};
@@ -237,11 +334,31 @@ main(int argc, char **argv)
 	cfg.resources = &s.resources;
 	cfg.attributes = s.attributes;
 	cfg.executor_shutdown_grace_period_ms = o.shutdown_grace_ms;
+	cfg.launcher_dir = o.launcher_dir;
+	cfg.recover = o.recover != NULL && strcmp(o.recover, "cleanup") == 0 ? AGENT_RECOVER_CLEANUP
+	                                                                     : AGENT_RECOVER_RECONNECT;
+	cfg.recovery_timeout_ms = o.recovery_timeout_ms;
+	cfg.switch_user = o.switch_user;
+	cfg.allow_root_tasks = o.allow_root_tasks;
+	cfg.gc_delay_ms = o.gc_delay_ms;
+	cfg.gc_disk_headroom = o.gc_disk_headroom;
+	cfg.disk_watch_ms = o.disk_watch_ms;
+	cfg.container_disk_watch_ms = o.container_disk_watch_ms;
+	cfg.memory_watch_ms = o.memory_watch_ms;
+	cfg.fetcher_cache_dir = o.fetcher_cache_dir;
+	cfg.fetcher_cache_bytes = o.fetcher_cache_bytes;
+	cfg.fetcher_stall_ms = o.fetcher_stall_ms;
+	cfg.update_retry_ms = o.update_retry_ms;
+	cfg.task_max_processes = o.task_max_processes;
+	cfg.task_max_open_files = o.task_max_open_files;
+	cfg.test_drop_updates = o.test_drop_updates;
+	cfg.log_level = o.log_level != NULL ? o.log_level : (o.quiet ? "warning" : "info");
 
 	loop = loop_new();
 	a = agent_new(loop, &cfg, err, sizeof(err));
 	if (a == NULL || loop_signal(loop, SIGTERM, on_stop_signal, a) == -1 ||
 	    loop_signal(loop, SIGINT, on_stop_signal, a) == -1 ||
+	    loop_signal(loop, SIGQUIT, on_quit_signal, a) == -1 ||
 	    loop_signal(loop, SIGHUP, on_hup, a) == -1) {
 		if (a != NULL)
 			snprintf(err, sizeof(err), "cannot install signal handlers: %s", strerror(errno));

@@ -9,6 +9,8 @@ include $(CONFIG_MK)
 DESTDIR =
 BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
+# agentd finds its helpers next to itself, else in ../libexec/mesos from its directory.
+LIBEXECDIR = $(PREFIX)/libexec/mesos
 PLUGINDIR = $(PREFIX)/lib/mesos/plugins
 INCDIR = $(PREFIX)/include/mesos
 MANDIR = $(PREFIX)/share/man
@@ -16,33 +18,42 @@ MANDIR = $(PREFIX)/share/man
 # Every object depends on every header: simple, portable, never stale.
 HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
 	launcher.h log.h loop.h map.h master.h net.h proto.h res.h xmem.h \
-	config.h tests/check.h plugin.h plugins/framework.h alloc_int.h
+	config.h tests/check.h plugin.h plugins/framework.h alloc_int.h \
+	agent_int.h checkpoint.h executor.h fetch.h health.h isolate.h
 
 COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
-AGENTD_OBJS = agentd.o agent.o launcher.o
+AGENTD_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
+	launcher.o checkpoint.o health.o fetch.o isolate.o
+# The supervisor and the fetcher take only what they use: one supervisor runs per task.
+HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
+EXECUTOR_OBJS = executor.o launcher.o health.o isolate.o
+FETCHER_OBJS = fetcher.o fetch.o launcher.o
 MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o
 
-PROGS = mesosd agentd mesosctl mesos-plughost
+PROGS = mesosd agentd mesosctl mesos-plughost mesos-executor mesos-fetcher
+HELPERS = mesos-executor mesos-fetcher
 
 TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
-	tests/test_alloc tests/test_launcher
+	tests/test_alloc tests/test_launcher tests/test_checkpoint tests/test_fetch \
+	tests/test_isolate tests/test_health
 TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_proto.o tests/test_res.o tests/test_flags.o \
 	tests/test_json.o tests/test_http.o tests/test_alloc.o \
-	tests/test_launcher.o
-TOOLS = tests/peer
-TOOL_OBJS = tests/peer.o
+	tests/test_launcher.o tests/test_checkpoint.o tests/test_fetch.o \
+	tests/test_isolate.o tests/test_health.o
+TOOLS = tests/peer tests/httpd tests/fw
+TOOL_OBJS = tests/peer.o tests/httpd.o tests/fw.o
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so
 
-BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench
-BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o
+BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench bench/launch_bench
+BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o bench/launch_bench.o
 BENCH_PLUGINS = bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
@@ -62,7 +73,7 @@ MARATHON_CFLAGS = -fvisibility=hidden
 # ---------------------------------------------------------------------------
 
 ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
-	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS)
+	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS) executor.o fetcher.o
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
@@ -98,6 +109,12 @@ mesosctl: $(MESOSCTL_OBJS) $(COMMON_OBJS)
 mesos-plughost: $(PLUGHOST_OBJS) $(COMMON_OBJS)
 	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS)
 
+mesos-executor: $(EXECUTOR_OBJS) $(HELPER_OBJS)
+	$(LINK) -o $@ $(EXECUTOR_OBJS) $(HELPER_OBJS) $(LIBS)
+
+mesos-fetcher: $(FETCHER_OBJS) $(HELPER_OBJS)
+	$(LINK) -o $@ $(FETCHER_OBJS) $(HELPER_OBJS) $(LIBS)
+
 # ---- unit tests and test tools ---------------------------------------------
 tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
@@ -131,6 +148,24 @@ tests/test_alloc: tests/test_alloc.o $(ALLOC_OBJS) $(COMMON_OBJS)
 tests/test_launcher: tests/test_launcher.o launcher.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_launcher.o launcher.o $(COMMON_OBJS) $(LIBS)
 
+tests/test_checkpoint: tests/test_checkpoint.o checkpoint.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_checkpoint.o checkpoint.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_fetch: tests/test_fetch.o fetch.o launcher.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_fetch.o fetch.o launcher.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_isolate: tests/test_isolate.o isolate.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_isolate.o isolate.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_health: tests/test_health.o health.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_health.o health.o $(COMMON_OBJS) $(LIBS)
+
+tests/httpd: tests/httpd.o checkpoint.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/httpd.o checkpoint.o $(COMMON_OBJS) $(LIBS)
+
+tests/fw: tests/fw.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/fw.o $(COMMON_OBJS) $(LIBS)
+
 tests/peer: tests/peer.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/peer.o $(COMMON_OBJS) $(LIBS)
 
@@ -143,6 +178,9 @@ bench/loadagents: bench/loadagents.o $(COMMON_OBJS)
 
 bench/alloc_bench: bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS)
 	$(LINK) -o $@ bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+bench/launch_bench: bench/launch_bench.o $(COMMON_OBJS)
+	$(LINK) -o $@ bench/launch_bench.o $(COMMON_OBJS) $(LIBS)
 
 bench/plugin_bench: bench/plugin_bench.o $(COMMON_OBJS)
 	$(LINK) -o $@ bench/plugin_bench.o $(COMMON_OBJS) $(LIBS)
@@ -166,6 +204,9 @@ install: all
 		$(DESTDIR)$(SBINDIR)/mesos-plughost
 	cp mesosctl $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)
+	cp $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/mesos-executor $(DESTDIR)$(LIBEXECDIR)/mesos-fetcher
 	for f in plugins/*.so; do \
 		if [ -f "$$f" ]; then \
 			mkdir -p $(DESTDIR)$(PLUGINDIR) && \
@@ -191,6 +232,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
 	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost
 	rm -f $(DESTDIR)$(BINDIR)/mesosctl
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mesos-executor $(DESTDIR)$(LIBEXECDIR)/mesos-fetcher
+	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(PLUGINDIR)/*.so
 	rm -f $(DESTDIR)$(INCDIR)/framework.h
 	rm -f $(DESTDIR)$(MANDIR)/man8/mesosd.8 $(DESTDIR)$(MANDIR)/man8/agentd.8

@@ -6,7 +6,7 @@
  *                error lines
  *   ctl_state.c  state, agents, frameworks, tasks, get (HTTP)
  *   ctl_run.c    run, a one-shot framework
- *   ctl_cli.c    kill and cat (the cli part of the protocol)
+ *   ctl_cli.c    kill, cat, ls, tail (the cli part of the protocol)
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  *   ctl_teardown.c teardown of a framework
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
@@ -76,6 +76,8 @@ int ctl_state_get(struct ctl *ctl, int argc, char **argv);
 int ctl_run(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_kill(struct ctl *ctl, int argc, char **argv);
 int ctl_cli_cat(struct ctl *ctl, int argc, char **argv);
+int ctl_cli_ls(struct ctl *ctl, int argc, char **argv);
+int ctl_cli_tail(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
 /* mesosctl teardown FRAMEWORK_ID: kill the framework's tasks and remove it. */
 int ctl_teardown(struct ctl *ctl, int argc, char **argv);

@@ -58,6 +58,19 @@ struct run_task {
 	int terminal;
 };
 
+/* Task options passed to the agent as they are (docs/PROTOCOL.md, RUN_TASK). */
+struct run_options {
+	char *task_user;
+	char *health_type;
+	char *health_command;
+	char *health_path;
+	long long health_port;
+	int64_t health_delay_ms, health_interval_ms, health_timeout_ms, health_grace_ms;
+	long long health_failures;
+	int64_t cpu_limit_ms;
+	long long max_processes;
+};
+
 struct run {
 	const struct ctl *ctl;
 	struct loop *loop;
@@ -73,6 +86,7 @@ struct run {
 	struct res want;
 	struct ctl_args *args;       /* --env and --uri values */
 	int64_t grace_ms;
+	const struct run_options *opt;
 	struct run_task *tasks;
 	size_t ntasks;
 	size_t nlaunched;            /* tasks[0..nlaunched) have been sent in an ACCEPT */
@@ -373,6 +387,64 @@ add_field(struct buf *b, const char *key, const char *val)
 	proto_escape(b, val, strlen(val));
 }
 
+static void
+add_seconds(struct buf *b, const char *key, int64_t ms)
+{
+	if (ms > 0)
+		buf_printf(b, " %s=%.3f", key, (double)ms / 1000.0);
+}
+
+static void
+options_record(const struct run_options *o, struct buf *out)
+{
+	if (o->task_user)
+		add_field(out, "user", o->task_user);
+	if (o->health_type) {
+		add_field(out, "health_type", o->health_type);
+		if (o->health_command)
+			add_field(out, "health_command", o->health_command);
+		if (o->health_path)
+			add_field(out, "health_path", o->health_path);
+		if (o->health_port > 0)
+			buf_printf(out, " health_port=%lld", o->health_port);
+		add_seconds(out, "health_delay_seconds", o->health_delay_ms);
+		add_seconds(out, "health_interval_seconds", o->health_interval_ms);
+		add_seconds(out, "health_timeout_seconds", o->health_timeout_ms);
+		add_seconds(out, "health_grace_period_seconds", o->health_grace_ms);
+		if (o->health_failures > 0)
+			buf_printf(out, " health_consecutive_failures=%lld", o->health_failures);
+	}
+	add_seconds(out, "cpu_limit_seconds", o->cpu_limit_ms);
+	if (o->max_processes > 0)
+		buf_printf(out, " max_processes=%lld", o->max_processes);
+}
+
+/* Catch what mesosctl can see before the agent would fail the task. */
+static int
+options_check(const struct run_options *o, char *err, size_t errlen)
+{
+	static const char *const types[] = { "COMMAND", "TCP", "HTTP" };
+	int known = 0;
+
+	if (o->health_type == NULL) {
+		if (o->health_command || o->health_path || o->health_port)
+			return log_fail(err, errlen, "--health-command/-path/-port need --health-type");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		known |= strcmp(o->health_type, types[i]) == 0;
+	if (!known)
+		return log_fail(err, errlen, "--health-type must be COMMAND, TCP or HTTP, not '%s'",
+		                o->health_type);
+	if (strcmp(o->health_type, "COMMAND") == 0 && o->health_command == NULL)
+		return log_fail(err, errlen, "--health-type=COMMAND needs --health-command");
+	if (o->health_port < 0 || o->health_port > 65535)
+		return log_fail(err, errlen, "--health-port must be between 1 and 65535");
+	if (o->health_failures < 0 || o->max_processes < 0)
+		return log_fail(err, errlen, "--health-failures and --max-processes must not be negative");
+	return 0;
+}
+
 /* The fields of one task in an ACCEPT, from task_id= on. */
 static void
 task_record(const struct run *r, const struct run_task *t, struct buf *out)
@@ -389,6 +461,7 @@ task_record(const struct run *r, const struct run_task *t, struct buf *out)
 		add_field(out, "uri", r->args->uri[i]);
 	if (r->grace_ms > 0)
 		buf_printf(out, " grace_ms=%lld", (long long)r->grace_ms);
+	options_record(r->opt, out);
 }
 
 /* Launch as many pending instances as fit in the offer; decline what is of no use. */
@@ -641,6 +714,8 @@ run_prepare(struct run *r, const char *resources, long long instances, char *err
 		snprintf(err, errlen, "--grace must not be negative");
 		return -1;
 	}
+	if (options_check(r->opt, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < r->args->nenv; i++)
 		if (strchr(r->args->env[i], '=') == NULL || r->args->env[i][0] == '=') {
 			snprintf(err, errlen, "--env wants NAME=VALUE, not '%s'", r->args->env[i]);
@@ -684,6 +759,8 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 	char *name = NULL, *command = NULL, *resources = NULL, *role = NULL, *unused = NULL;
 	long long instances = 1;
 	int64_t grace_ms = 0;
+	struct run_options opt;
+	memset(&opt, 0, sizeof(opt));
 	struct flag flags[] = {
 		{ "name", FLAG_STRING, &name, "task name; task IDs are NAME-XXXXXX[.I] (required)", 0 },
 		{ "command", FLAG_STRING, &command, "shell command to run (required)", 0 },
@@ -695,6 +772,21 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 		{ "env", FLAG_STRING, &unused, "NAME=VALUE for the task's environment (repeatable)", 0 },
 		{ "uri", FLAG_STRING, &unused, "URI to fetch into the sandbox (repeatable)", 0 },
 		{ "grace", FLAG_DURATION, &grace_ms, "kill grace period, SIGTERM to SIGKILL (0: the agent's)", 0 },
+		{ "user", FLAG_STRING, &opt.task_user, "run the task as this user (default yours)", 0 },
+		{ "health-type", FLAG_STRING, &opt.health_type, "health check: COMMAND, TCP or HTTP", 0 },
+		{ "health-command", FLAG_STRING, &opt.health_command, "COMMAND check: exit 0 is healthy", 0 },
+		{ "health-port", FLAG_INT, &opt.health_port, "TCP/HTTP check port (default PORT0)", 0 },
+		{ "health-path", FLAG_STRING, &opt.health_path, "HTTP check path (default /)", 0 },
+		{ "health-delay", FLAG_DURATION, &opt.health_delay_ms, "before the first check (15secs)", 0 },
+		{ "health-interval", FLAG_DURATION, &opt.health_interval_ms, "between checks (10secs)", 0 },
+		{ "health-timeout", FLAG_DURATION, &opt.health_timeout_ms, "of one check (20secs)", 0 },
+		{ "health-grace", FLAG_DURATION, &opt.health_grace_ms,
+		  "failures before a first success do not count (10secs)", 0 },
+		{ "health-failures", FLAG_INT, &opt.health_failures,
+		  "consecutive failures that kill the task (3)", 0 },
+		{ "cpu-limit", FLAG_DURATION, &opt.cpu_limit_ms, "hard limit of CPU time (RLIMIT_CPU)", 0 },
+		{ "max-processes", FLAG_INT, &opt.max_processes,
+		  "processes the task may start (default the agent's)", 0 },
 	};
 	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
 	struct run r;
@@ -711,6 +803,7 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 	r.user = current_user();
 	r.args = &a;
 	r.grace_ms = grace_ms;
+	r.opt = &opt;
 	if (rc != -1)
 		goto out;
 	if (run_prepare(&r, resources != NULL ? resources : RUN_DEFAULT_RESOURCES, instances, err,

@@ -1,17 +1,23 @@
 /*
- * launcher.c: owns everything between "start this command" and a running
- * process: sandbox directories, the task's environment, fork/exec with
- * limits, reaping, and signals to a task's process group.
+ * launcher.c: owns a task's place on disk and the start of its
+ * supervisor: sandbox directories and their "latest" link, resolving,
+ * reading and listing sandbox files for peers without ever leaving the
+ * sandbox, the task's environment, its limits read from its resources,
+ * posix_spawn of the supervisor and the connect that finds it again.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +38,9 @@ extern char **environ;
 #define UUID_VARIANT_BYTE 8           /* RFC 4122: top two bits hold the variant */
 #define UUID_VARIANT_KEEP 0x3f
 #define UUID_VARIANT_RFC4122 0x80
-#define FIRST_FREE_FD 3               /* descriptors below this are the task's stdio */
+#define SPAWN_AGENT_FD 3              /* the supervisor's socket (executor.h: EXECUTOR_AGENT_FD) */
 #define ENV_INITIAL_CAP 16
 #define AGENT_ENV_PREFIX "MESOS_"     /* variables that configure agentd, not its tasks */
-#define CHILD_MSG_MAX 512             /* one error line written by the child before _exit */
 #define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or the cwd */
 #define RESOLVE_SYMLINKS_MAX 40       /* links followed in one lookup, as Linux allows */
 #define PATH_PREVIEW 64               /* bytes of a peer's path or env entry quoted in an error */
@@ -460,168 +465,183 @@ launcher_env_free(struct launcher_env *e)
 	e->n = e->cap = 0;
 }
 
-/* Open a file for the child and move it above the stdio numbers, close-on-exec. */
-static int
-open_high(const char *path, int flags, char *err, size_t errlen)
+uint64_t
+launcher_disk_bytes(const struct res *r)
 {
-	int fd = open(path, flags | O_CLOEXEC, LAUNCHER_FILE_MODE);
-	int high;
+	int64_t disk = res_scalar(r, "disk");
+	uint64_t whole;
 
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+	if (disk <= 0)
+		return 0;
+	whole = (uint64_t)disk / RES_SCALAR_ONE;
+	if (whole >= UINT64_MAX / BYTES_PER_MB)
+		return 0;
+	return whole * BYTES_PER_MB + (uint64_t)disk % RES_SCALAR_ONE * BYTES_PER_MB / RES_SCALAR_ONE;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char
+type_letter(mode_t m)
+{
+	if (S_ISDIR(m))
+		return 'd';
+	if (S_ISREG(m))
+		return 'f';
+	if (S_ISLNK(m))
+		return 'l';
+	return 'o';
+}
+
+int
+launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, size_t max,
+                      struct buf *out, size_t *next, int *eof, char *err, size_t errlen)
+{
+	char *dir, **names = NULL;
+	size_t n = 0, cap = 0, i;
+	DIR *d;
+	struct dirent *de;
+
+	*next = offset;
+	*eof = 1;
+	if (path == NULL || path[0] == '\0' || strcmp(path, ".") == 0)
+		path = ".";
+	dir = launcher_sandbox_resolve(sandbox, path, err, errlen);
+	if (dir == NULL)
+		return -1;
+	d = opendir(dir);
+	if (d == NULL) {
+		snprintf(err, errlen, "cannot list '%.*s': %s", PATH_PREVIEW, path, strerror(errno));
+		free(dir);
 		return -1;
 	}
-	if (fd >= FIRST_FREE_FD)
-		return fd;
-	/* The agent may run with stdio closed; a low fd would be clobbered by the dup2s. */
-	high = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_FREE_FD);
-	close(fd);
-	if (high == -1)
-		snprintf(err, errlen, "cannot move descriptor of '%s': %s", path, strerror(errno));
-	return high;
-}
-
-/* Async-signal-safe pieces for the child between fork and exec. */
-static void
-child_write(const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, s, len);
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
+	while ((de = readdir(d)) != NULL && n < LAUNCHER_LIST_ENTRIES_MAX) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : ENV_INITIAL_CAP;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
 	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
+	for (i = offset; i < n; i++) {
+		char *full = xstrfmt("%s/%s", dir, names[i]);
+		struct stat st;
+		size_t before = out->len;
+
+		if (lstat(full, &st) == -1)
+			memset(&st, 0, sizeof(st));
+		free(full);
+		buf_printf(out, "%c %llu %lld ", type_letter(st.st_mode), (unsigned long long)st.st_size,
+		    (long long)st.st_mtime);
+		for (const char *p = names[i]; *p != '\0'; p++)
+			buf_putc(out, *p == '\n' ? '?' : *p);
+		buf_putc(out, '\n');
+		if (out->len > max && i > offset) {
+			out->len = before;
+			out->data[before] = '\0';
+			break;
+		}
+	}
+	*next = i < n ? i : n;
+	*eof = i >= n;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dir);
+	return 0;
 }
 
-static void
-child_fail(const char *what, int errnum)
-{
-	char msg[CHILD_MSG_MAX];
-
-	/* strerror is safe enough here: agentd is single-threaded, so no lock is held across fork. */
-	snprintf(msg, sizeof(msg), "agentd: %s: %s\n", what, strerror(errnum));
-	child_write(msg);
-	_exit(LAUNCHER_EXEC_FAILED_STATUS);
-}
-
-/* The agent ignores or catches these; exec keeps ignored ones ignored, so reset them. */
-static const int child_reset_signals[] = {
+/* The agent catches or ignores these; the supervisor starts with them as the system has them. */
+static const int spawn_default_signals[] = {
 	SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM,
 };
 
-static void
-child_setup_and_exec(const struct launcher_spec *spec, int in_fd, int out_fd, int err_fd)
-{
-	struct sigaction sa;
-	struct rlimit rl;
-	sigset_t none;
-	char *const argv[] = { (char *)"sh", (char *)"-c", (char *)spec->command, NULL };
-
-	/* stderr first, so every later failure lands in the sandbox's stderr file. */
-	if (dup2(err_fd, STDERR_FILENO) == -1)
-		_exit(LAUNCHER_EXEC_FAILED_STATUS);
-	if (dup2(in_fd, STDIN_FILENO) == -1)
-		child_fail("dup2 stdin", errno);
-	if (dup2(out_fd, STDOUT_FILENO) == -1)
-		child_fail("dup2 stdout", errno);
-	if (setsid() == -1)
-		child_fail("setsid", errno);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(child_reset_signals) / sizeof(child_reset_signals[0]); i++)
-		sigaction(child_reset_signals[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		child_fail("setrlimit RLIMIT_CORE", errno);
-	if (spec->mem_bytes > 0) {
-		rlim_t lim = (rlim_t)spec->mem_bytes;
-		if ((uint64_t)lim != spec->mem_bytes)
-			lim = RLIM_INFINITY;
-		rl.rlim_cur = rl.rlim_max = lim;
-		if (setrlimit(RLIMIT_AS, &rl) == -1)
-			child_fail("setrlimit RLIMIT_AS", errno);
-	}
-	if (chdir(spec->sandbox) == -1)
-		child_fail("chdir to the sandbox", errno);
-	compat_closefrom(FIRST_FREE_FD);
-	execve(LAUNCHER_SHELL, argv, spec->env);
-	child_fail("exec " LAUNCHER_SHELL, errno);
-}
-
 pid_t
-launcher_start(const struct launcher_spec *spec, char *err, size_t errlen)
+launcher_spawn(const char *program, const char *arg, int sock, char *err, size_t errlen)
 {
-	char *out_path, *err_path;
-	int in_fd = -1, out_fd = -1, err_fd = -1;
-	pid_t pid = -1;
+	char *const argv[] = { (char *)program, (char *)arg, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t defaults, none;
+	pid_t pid;
+	int rc, fd = sock;
 
-	out_path = xstrfmt("%s/%s", spec->sandbox, LAUNCHER_STDOUT);
-	err_path = xstrfmt("%s/%s", spec->sandbox, LAUNCHER_STDERR);
-	in_fd = open_high("/dev/null", O_RDONLY, err, errlen);
-	if (in_fd != -1)
-		out_fd = open_high(out_path, O_WRONLY | O_CREAT | O_APPEND, err, errlen);
-	if (out_fd != -1)
-		err_fd = open_high(err_path, O_WRONLY | O_CREAT | O_APPEND, err, errlen);
-	if (err_fd != -1) {
-		pid = fork();
-		if (pid == 0)
-			child_setup_and_exec(spec, in_fd, out_fd, err_fd);
-		if (pid == -1)
-			snprintf(err, errlen, "fork: %s", strerror(errno));
+	/* dup2 onto itself would keep close-on-exec: move it out of the way first. */
+	if (fd == SPAWN_AGENT_FD && (fd = fcntl(sock, F_DUPFD_CLOEXEC, SPAWN_AGENT_FD + 1)) == -1) {
+		snprintf(err, errlen, "cannot move the supervisor's socket: %s", strerror(errno));
+		return -1;
 	}
-	if (in_fd != -1)
-		close(in_fd);
-	if (out_fd != -1)
-		close(out_fd);
-	if (err_fd != -1)
-		close(err_fd);
-	free(out_path);
-	free(err_path);
+	sigemptyset(&defaults);
+	for (size_t i = 0; i < sizeof(spawn_default_signals) / sizeof(spawn_default_signals[0]); i++)
+		sigaddset(&defaults, spawn_default_signals[i]);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, SPAWN_AGENT_FD);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(&pid, program, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (fd != sock)
+		close(fd);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start '%s': %s", program, strerror(rc));
+		return -1;
+	}
 	return pid;
 }
 
 int
-launcher_reap(pid_t *pid, int *status)
+launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, size_t errlen)
 {
-	for (;;) {
-		pid_t p = waitpid(-1, status, WNOHANG);
-		if (p > 0) {
-			*pid = p;
-			return 1;
-		}
-		if (p == -1 && errno == EINTR)
-			continue;
-		return 0;
-	}
-}
+	struct sockaddr_un sa;
+	int fd, rc, e;
 
-int
-launcher_kill(pid_t pid, int signo)
-{
-	if (pid <= 0)
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(name) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket name '%s' too long", name);
+		errno = ENAMETOOLONG;
 		return -1;
-	if (kill(-pid, signo) == 0)
-		return 0;
-	/* Between fork and the child's setsid the group does not exist yet. */
-	if (errno == ESRCH && kill(pid, signo) == 0)
-		return 0;
-	return -1;
-}
-
-void
-launcher_sweep(pid_t pgid)
-{
-	/* ESRCH is the usual answer: nothing was left behind. */
-	if (pgid > 0)
-		(void)kill(-pgid, SIGKILL);
+	}
+	xstrlcpy(sa.sun_path, name, sizeof(sa.sun_path));
+	fd = compat_socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd == -1) {
+		e = errno;
+		snprintf(err, errlen, "socket: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* A relative name from inside dir: sun_path is too small for the paths we have. */
+	if (chdir(dir) == -1) {
+		e = errno;
+		snprintf(err, errlen, "cannot enter '%s': %s", dir, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	if (fchdir(cwd_fd) == -1)
+		snprintf(err, errlen, "cannot return to the working directory: %s", strerror(errno));
+	if (rc == -1 && e != EINPROGRESS && e != EAGAIN) {
+		snprintf(err, errlen, "connect to '%s/%s': %s", dir, name, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 struct signame {

@@ -1,13 +1,11 @@
 /*
- * launcher.h: how the agent turns a task into processes. It makes the
- * sandbox directories, builds the task's environment, forks and execs
- * `/bin/sh -c COMMAND` in a new session with the task's limits, reaps
- * exits and signals process groups.
- *
- * The three process calls (launcher_start, launcher_reap, launcher_kill)
- * are the only places that know a task is a direct child of the agent, so
- * a supervisor process can later be put between the two without touching
- * the agent's logic. Nothing here logs or talks to the network.
+ * launcher.h: what the agent and the supervisor share about a task's
+ * place on disk and its start: sandbox and checkpoint directories, safe
+ * resolution and reading of sandbox files for peers, the task's
+ * environment, limits read from its resources, starting a supervisor
+ * (posix_spawn, one end of a socketpair as its descriptor 3) and reaching
+ * one again through its socket, and describing how a process ended.
+ * Nothing here logs or talks to the network.
  */
 #ifndef LAUNCHER_H
 #define LAUNCHER_H
@@ -16,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct buf;
+
 #define LAUNCHER_SHELL      "/bin/sh"
 #define LAUNCHER_DIR_MODE   0755
 #define LAUNCHER_FILE_MODE  0644
@@ -23,16 +23,10 @@
 #define LAUNCHER_STDERR     "stderr"
 #define LAUNCHER_LATEST     "latest"
 #define LAUNCHER_EXEC_FAILED_STATUS 127   /* what sh reports for a command it cannot run */
+#define LAUNCHER_LIST_ENTRIES_MAX 100000  /* entries of one directory a listing looks at */
 #define LAUNCHER_RUN_ID_LEN 36            /* a UUID: 8-4-4-4-12 hex digits */
 
 struct res;
-
-struct launcher_spec {
-	const char *command;      /* run as /bin/sh -c command */
-	const char *sandbox;      /* existing directory: the cwd, holds stdout and stderr */
-	char *const *env;         /* NULL-terminated NAME=value list: the task's whole environment */
-	uint64_t mem_bytes;       /* RLIMIT_AS; 0 = no limit */
-};
 
 /* A task environment under construction; later entries replace earlier ones of the same name. */
 struct launcher_env {
@@ -88,30 +82,35 @@ void launcher_env_ports(struct launcher_env *e, const struct res *r, size_t max)
 uint64_t launcher_mem_bytes(const struct res *r);
 void launcher_env_free(struct launcher_env *e);
 
-/*
- * Start a task: fork, new session and process group, stdin from /dev/null,
- * stdout/stderr appended to the sandbox's files, RLIMIT_CORE 0 and
- * RLIMIT_AS from mem_bytes, every other descriptor closed, exec of the
- * shell. Returns the pid (which is also the process group), or -1 with the
- * reason in err when nothing was started. A failing exec is reported in
- * the sandbox's stderr and as exit status LAUNCHER_EXEC_FAILED_STATUS.
- */
-pid_t launcher_start(const struct launcher_spec *spec, char *err, size_t errlen);
-
-/* Collect one exited task without blocking: 1 with *pid and *status set, 0 when none. */
-int launcher_reap(pid_t *pid, int *status);
+/* RLIMIT_FSIZE and the sandbox cap for a task: its "disk" in bytes; 0 when absent. */
+uint64_t launcher_disk_bytes(const struct res *r);
 
 /*
- * Send signo to the task's process group; to the pid alone while the group
- * does not exist yet. 0, or -1 when nothing was signalled.
+ * List a directory inside a sandbox (resolved as above; "" or "." is the
+ * sandbox itself): entries sorted by name from index offset on, one line
+ * each, "TYPE SIZE MTIME NAME" (TYPE d, f, l or o; a newline in a name
+ * shows as '?'), appended to out while it stays under max bytes. *next is
+ * the index after the last one listed, *eof 1 when none is left. 0, or -1
+ * with err.
  */
-int launcher_kill(pid_t pid, int signo);
+int launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, size_t max,
+                          struct buf *out, size_t *next, int *eof, char *err, size_t errlen);
+
 /*
- * After a task's leader was reaped: SIGKILL whatever is left in its
- * process group. Never signals the pid alone, which may belong to someone
- * else by now.
+ * Start program with argument arg, in a session of its own, with sock as
+ * its descriptor 3 (the supervisor's link to the agent), stdin on
+ * /dev/null and every other descriptor of ours closed (they are all
+ * close-on-exec). Returns the pid, or -1 with err.
  */
-void launcher_sweep(pid_t pgid);
+pid_t launcher_spawn(const char *program, const char *arg, int sock, char *err, size_t errlen);
+
+/*
+ * Connect, without blocking, to the Unix socket `name` in directory dir
+ * (any length: the connect happens from inside dir, then cwd_fd is
+ * restored). Returns the descriptor (non-blocking, close-on-exec), or -1
+ * with errno and err (ECONNREFUSED or ENOENT: nobody listens any more).
+ */
+int launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, size_t errlen);
 
 /* "exited with status N" or "killed by signal N (SIGNAME)" for a waitpid status. */
 void launcher_describe_exit(int status, char *buf, size_t len);

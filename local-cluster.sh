@@ -85,10 +85,14 @@ launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master" \
 	--plugins_enabled=marathon
 wait_log master "listening on 127.0.0.1:$port" "$pid"
 
-launch agent1 ./agentd "--master=$master" "--work_dir=$dir/agent1" \
+# As root, agentd runs tasks as the framework's user and refuses root itself;
+# this throwaway cluster lets root run them, as a new user trying it expects.
+root_tasks=
+[ "$(id -u)" = 0 ] && root_tasks=--allow_root_tasks
+launch agent1 ./agentd $root_tasks "--master=$master" "--work_dir=$dir/agent1" \
 	--attributes=rack:r1 "--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31999]"
 agent1_pid=$pid
-launch agent2 ./agentd "--master=$master" "--work_dir=$dir/agent2" \
+launch agent2 ./agentd $root_tasks "--master=$master" "--work_dir=$dir/agent2" \
 	--attributes=rack:r2 "--resources=cpus:2;mem:1024;disk:2048;ports:[32000-32999]"
 wait_log agent1 "registered with master as" "$agent1_pid"
 wait_log agent2 "registered with master as" "$pid"

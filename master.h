@@ -67,6 +67,16 @@ struct task_status {
 	char *source;
 	char *uuid;
 	double timestamp;
+	int healthy;               /* the agent's health check result: 1, 0, -1 none */
+};
+
+/* What the agent measured of a task, sent with its terminal update. */
+struct task_usage {
+	int known;
+	double cpus_user_time_secs;
+	double cpus_system_time_secs;
+	long long mem_rss_bytes;
+	long long disk_used_bytes;
 };
 
 struct task {
@@ -80,6 +90,7 @@ struct task {
 	size_t nstatuses;          /* ring: the last MASTER_TASK_STATUSES_MAX */
 	size_t statuses_total;
 	double started;
+	struct task_usage usage;
 };
 
 struct peer;
@@ -259,6 +270,17 @@ void master_task_update(struct master *m, struct task *t, const char *state, con
                         int forward);
 void master_task_send_status(struct master *m, struct framework *fw, const struct task *t,
                              const char *uuid);
+/*
+ * master_task_update for an agent's STATUS_UPDATE, which also carries the
+ * health check result (healthy: 1, 0, -1 none) and, when usage is non-NULL,
+ * what the task used; both are forwarded to the framework.
+ */
+/* Append a task's usage fields to a message under construction. */
+void master_task_add_usage(struct buf *out, const struct task_usage *u);
+void master_task_agent_update(struct master *m, struct task *t, const char *state,
+                              const char *source, const char *reason, const char *message,
+                              const char *uuid, double ts, int healthy,
+                              const struct task_usage *usage);
 /* A status update about a task the master does not track. */
 void master_task_send_unknown(struct framework *fw, const char *task_id, const char *agent_id,
                               const char *state, const char *reason, const char *message);

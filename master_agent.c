@@ -74,11 +74,13 @@ master_agent_disconnected(struct master *m, struct agent *a, const char *why)
 }
 
 /*
- * The agent is gone for good (missed too many pings): its tasks are lost,
+ * The agent is gone for good: its tasks end in task_state (TASK_LOST when
+ * it missed too many pings, TASK_GONE when it came back as a new agent),
  * frameworks hear of it, and its resources leave the pool.
  */
 static void
-agent_remove(struct master *m, struct agent *a, const char *why)
+agent_remove(struct master *m, struct agent *a, const char *why, const char *task_state,
+             const char *task_reason)
 {
 	log_warnx("removing agent %s (%s): %s", a->id, a->hostname, why);
 	master_rescind_agent_offers(m, a);
@@ -88,8 +90,7 @@ agent_remove(struct master *m, struct agent *a, const char *why)
 	double now = compat_wall_time();
 	struct task *t;
 	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
-		master_task_update(m, t, "TASK_LOST", "SOURCE_MASTER", "REASON_AGENT_REMOVED", message, NULL,
-		            now, 1);
+		master_task_update(m, t, task_state, "SOURCE_MASTER", task_reason, message, NULL, now, 1);
 	free(message);
 
 	struct framework *fw;
@@ -127,7 +128,7 @@ agent_ping(struct loop *loop, void *arg)
 	if (a->pong_pending || !a->peer)
 		a->missed_pings++;
 	if (a->missed_pings >= m->cfg.max_agent_ping_timeouts) {
-		agent_remove(m, a, "health check timed out");
+		agent_remove(m, a, "health check timed out", "TASK_LOST", "REASON_AGENT_REMOVED");
 		return;
 	}
 	if (a->peer) {
@@ -184,6 +185,13 @@ agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
 		m->metrics.agent_reregistrations++;
 	} else {
 		char id[64];
+		const char *previous = proto_get(msg, "previous_agent_id");
+		struct agent *old = previous ? map_get(&m->agents, previous) : NULL;
+
+		/* It discarded its checkpoint (a reboot, --recover=cleanup): its old tasks are gone. */
+		if (old)
+			agent_remove(m, old, "it registered again as a new agent", "TASK_GONE",
+			             "REASON_AGENT_RESTARTED");
 		snprintf(id, sizeof(id), "%s-S%llu", m->id, m->next_agent++);
 		a = agent_new(m, id);
 		m->metrics.agent_registrations++;
@@ -311,6 +319,36 @@ agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
 	map_init(&a->resync_seen);
 }
 
+/*
+ * The parts of an agent's STATUS_UPDATE the master only forwards: the
+ * health check result and, on terminal updates, what the task used.
+ */
+static int
+parse_health_and_usage(const struct proto_msg *msg, int *healthy, struct task_usage *usage,
+                       char *err, size_t errlen)
+{
+	const char *h = proto_get(msg, "healthy");
+
+	*healthy = -1;
+	if (h && strcmp(h, "true") == 0)
+		*healthy = 1;
+	else if (h && strcmp(h, "false") == 0)
+		*healthy = 0;
+	else if (h)
+		return log_fail(err, errlen, "healthy must be true or false, not '%.40s'", h);
+	memset(usage, 0, sizeof(*usage));
+	if (proto_get(msg, "cpus_user_time_secs") == NULL)
+		return 0;
+	if (proto_get_double(msg, "cpus_user_time_secs", 0, &usage->cpus_user_time_secs, err, errlen) < 0 ||
+	    proto_get_double(msg, "cpus_system_time_secs", 0, &usage->cpus_system_time_secs, err,
+	                     errlen) < 0 ||
+	    proto_get_int(msg, "mem_rss_bytes", 0, &usage->mem_rss_bytes, err, errlen) < 0 ||
+	    proto_get_int(msg, "disk_used_bytes", 0, &usage->disk_used_bytes, err, errlen) < 0)
+		return -1;
+	usage->known = 1;
+	return 0;
+}
+
 static void
 agent_status_update(struct master *m, struct peer *p, const struct proto_msg *msg)
 {
@@ -335,6 +373,12 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 		return;
 	}
 	if (proto_get_double(msg, "timestamp", compat_wall_time(), &ts, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	int healthy;
+	struct task_usage usage;
+	if (parse_health_and_usage(msg, &healthy, &usage, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
@@ -374,6 +418,8 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 				if (v)
 					proto_add(&m->out, fields[i], v);
 			}
+			if (usage.known)
+				master_task_add_usage(&m->out, &usage);
 			proto_addf(&m->out, "timestamp", "%.6f", ts);
 			master_send(m, fw->peer);
 		} else if (!done && uuid) {
@@ -389,8 +435,8 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 		master_task_send_status(m, fw, t, uuid);     /* a retry: the framework may not have acked yet */
 		return;
 	}
-	master_task_update(m, t, state, proto_get(msg, "source"), proto_get(msg, "reason"),
-	            proto_get(msg, "message"), uuid, ts, 1);
+	master_task_agent_update(m, t, state, proto_get(msg, "source"), proto_get(msg, "reason"),
+	            proto_get(msg, "message"), uuid, ts, healthy, &usage);
 }
 
 static void

@@ -1,7 +1,7 @@
 /*
  * master_cli.c: operator requests from mesosctl over the protocol: kill a
- * task, read a file from a task's sandbox (relayed to its agent and back),
- * tear a framework down.
+ * task, read a file from a task's sandbox or list one of its directories
+ * (relayed to its agent and back), tear a framework down.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@
 #include "xmem.h"
 
 #define FILE_READ_MAX 32768             /* bytes one READ_FILE may ask for */
+#define FILE_LIST_MAX 16384             /* bytes of listing one LIST_FILES may ask for */
 
 static void
 reply_failed(struct peer *p, const char *reason)
@@ -126,15 +127,22 @@ file_request_timeout(struct loop *loop, void *arg)
 	free(fr);
 }
 
+/*
+ * READ_FILE and LIST_FILES: checked here, relayed to the task's agent
+ * under a request ID of ours, and its FILE_DATA or FILE_ERROR relayed back
+ * (master_cli_file_reply).
+ */
 static void
-cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
+relay_file_request(struct master *m, struct peer *p, const struct proto_msg *msg, long long max,
+                   const char *default_path)
 {
 	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
+	const char *path = proto_get(msg, "path");
 	long long offset, length;
 
 	if (!task_id ||
 	    proto_get_int(msg, "offset", 0, &offset, m->err, sizeof(m->err)) < 0 ||
-	    proto_get_int(msg, "length", FILE_READ_MAX, &length, m->err, sizeof(m->err)) < 0) {
+	    proto_get_int(msg, "length", max, &length, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
@@ -155,8 +163,8 @@ cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_send(m, p);
 		return;
 	}
-	if (length > FILE_READ_MAX)
-		length = FILE_READ_MAX;
+	if (length > max)
+		length = max;
 	struct file_request *fr = xcalloc(1, sizeof(*fr));
 	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
 	fr->cli = p;
@@ -165,14 +173,26 @@ cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
 	fr->timer = loop_timer_add(m->loop, MASTER_FILE_REQUEST_TIMEOUT_MS, file_request_timeout, fr);
 	map_put(&m->file_requests, fr->id, fr);
 
-	master_msg(m, "READ_FILE");
+	master_msg(m, msg->verb);
 	proto_add(&m->out, "request_id", fr->id);
 	proto_add(&m->out, "framework_id", t->fw->id);
 	proto_add(&m->out, "task_id", t->id);
-	proto_add(&m->out, "path", proto_get(msg, "path") ? proto_get(msg, "path") : "stdout");
+	proto_add(&m->out, "path", path ? path : default_path);
 	proto_add_int(&m->out, "offset", offset);
 	proto_add_int(&m->out, "length", length);
 	master_send(m, a->peer);
+}
+
+static void
+cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	relay_file_request(m, p, msg, FILE_READ_MAX, "stdout");
+}
+
+static void
+cli_list_files(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	relay_file_request(m, p, msg, FILE_LIST_MAX, "");
 }
 
 static void
@@ -264,6 +284,7 @@ master_cli_free_requests(struct master *m)
 const struct master_handler master_cli_handlers[] = {
 	{ "KILL_TASK", cli_kill_task },
 	{ "READ_FILE", cli_read_file },
+	{ "LIST_FILES", cli_list_files },
 	{ "TEARDOWN_FRAMEWORK", cli_teardown },
 	{ NULL, NULL },
 };

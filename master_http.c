@@ -36,6 +36,8 @@ write_status(struct json_w *w, const struct task_status *s)
 		json_kstr(w, "message", s->message);
 	if (s->uuid)
 		json_kstr(w, "uuid", s->uuid);
+	if (s->healthy >= 0)
+		json_kbool(w, "healthy", s->healthy);
 	json_obj_end(w);
 }
 

@@ -102,6 +102,7 @@ master_task_record(struct task *t, const char *state, const char *source, const 
 	s->source = source && *source ? xstrdup(source) : NULL;
 	s->uuid = uuid && *uuid ? xstrdup(uuid) : NULL;
 	s->timestamp = ts;
+	s->healthy = -1;
 	t->statuses_total++;
 	xstrlcpy(t->state, state, sizeof(t->state));
 }
@@ -216,9 +217,22 @@ master_task_send_status(struct master *m, struct framework *fw, const struct tas
 			proto_add(&m->out, "reason", s->reason);
 		if (s->message)
 			proto_add(&m->out, "message", s->message);
+		if (s->healthy >= 0)
+			proto_add(&m->out, "healthy", s->healthy ? "true" : "false");
 		proto_addf(&m->out, "timestamp", "%.6f", s->timestamp);
 	}
+	if (t->usage.known && proto_state_terminal(t->state))
+		master_task_add_usage(&m->out, &t->usage);
 	master_send(m, fw->peer);
+}
+
+void
+master_task_add_usage(struct buf *out, const struct task_usage *u)
+{
+	proto_addf(out, "cpus_user_time_secs", "%.3f", u->cpus_user_time_secs);
+	proto_addf(out, "cpus_system_time_secs", "%.3f", u->cpus_system_time_secs);
+	proto_addf(out, "mem_rss_bytes", "%lld", u->mem_rss_bytes);
+	proto_addf(out, "disk_used_bytes", "%lld", u->disk_used_bytes);
 }
 
 /*
@@ -232,6 +246,20 @@ master_task_update(struct master *m, struct task *t, const char *state, const ch
 	master_task_record(t, state, source, reason, message, uuid, ts);
 	if (forward)
 		master_task_send_status(m, t->fw, t, uuid);
+	if (proto_state_terminal(state))
+		task_terminal(m, t);
+}
+
+void
+master_task_agent_update(struct master *m, struct task *t, const char *state, const char *source,
+                         const char *reason, const char *message, const char *uuid, double ts,
+                         int healthy, const struct task_usage *usage)
+{
+	master_task_record(t, state, source, reason, message, uuid, ts);
+	t->statuses[t->nstatuses - 1].healthy = healthy;
+	if (usage && usage->known)
+		t->usage = *usage;
+	master_task_send_status(m, t->fw, t, uuid);
 	if (proto_state_terminal(state))
 		task_terminal(m, t);
 }

@@ -4,16 +4,28 @@
 # printed as one `name value unit` line on stdout; progress goes to stderr.
 # Long measurements live here, never in `make check`.
 #
-#   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon (default all)
+#   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
+#                                   launch tasks (default all)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
+# Bench agents run their tasks as whoever runs make bench, root included.
+MESOS_ALLOW_ROOT_TASKS=true
+export MESOS_ALLOW_ROOT_TASKS
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-bench.XXXXXX") || exit 1
 PIDS=
 
 # Agents the master is loaded with, and for how long their pings are measured.
 LOAD_AGENTS=1000
 LOAD_WINDOW_S=10
+# Tasks of `true` launched on one agent, at most LAUNCH_WINDOW in flight, LAUNCH_BATCH per ACCEPT.
+LAUNCH_TASKS=${LAUNCH_TASKS:-2000}
+LAUNCH_WINDOW=8
+LAUNCH_BATCH=2
+# Tasks left running to weigh the agent's bookkeeping and each supervisor.
+RESIDENT_TASKS=200
+# An agent with room for all of them.
+BENCH_AGENT_RESOURCES="cpus:1000;mem:1000000;disk:1000000;ports:[31000-32000]"
 
 cleanup () {
 	for p in $PIDS; do
@@ -27,7 +39,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -266,5 +278,94 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	done | sort -n > "$TMP/gets"
 	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
 	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	stop_master
+fi
+
+# start_bench_agent NAME [FLAGS...]: an agent of the master, its pid in AGENT_PID.
+start_bench_agent () {
+	sba_name=$1
+	shift
+	mkdir -p "$TMP/$sba_name"
+	chmod 755 "$TMP"
+	"$TOP/agentd" --master="127.0.0.1:$MASTER_PORT" \
+	    --work_dir="$TMP/$sba_name" --resources="$BENCH_AGENT_RESOURCES" "$@" \
+	    > "$TMP/$sba_name.log" 2>&1 &
+	AGENT_PID=$!
+	PIDS="$PIDS $AGENT_PID"
+	# It may run --quiet: ask the master instead of reading the log.
+	n=200
+	until "$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" get /master/state 2>/dev/null |
+	    grep -q '"activated_slaves":[1-9]'; do
+		n=$((n - 1))
+		if [ "$n" -eq 0 ]; then
+			echo "bench: agent did not register" >&2
+			cat "$TMP/$sba_name.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+
+if want launch && [ -x bench/launch_bench ]; then
+	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $LAUNCH_WINDOW in flight" >&2
+	start_master
+	start_bench_agent launch --quiet
+	./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$LAUNCH_WINDOW" "$LAUNCH_BATCH"
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	stop_master
+fi
+
+# pss_kib PID: proportional set size in KiB (Linux), else empty.
+pss_kib () {
+	[ -r "/proc/$1/smaps_rollup" ] || return 0
+	sed -n 's/^Pss:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/smaps_rollup"
+}
+
+if want tasks; then
+	echo "bench: memory of $RESIDENT_TASKS running tasks: the agent's bookkeeping and each supervisor" >&2
+	for p in mesos-executor mesos-fetcher; do
+		strip -o "$TMP/$p.stripped" "$p" 2>/dev/null || cp "$p" "$TMP/$p.stripped"
+		echo "size_${p}_stripped $(($(wc -c < "$TMP/$p.stripped" | tr -d ' ') / 1024)) KiB"
+	done
+	start_master
+	start_bench_agent resident --quiet
+	sleep 1
+	before=$(rss_kib "$AGENT_PID")
+	"$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" run --name=resident \
+	    --instances="$RESIDENT_TASKS" --resources="cpus:0.01;mem:16" --command='exec sleep 600' \
+	    > "$TMP/resident.out" 2>&1 &
+	RUN_PID=$!
+	PIDS="$PIDS $RUN_PID"
+	n=0
+	while [ "$(grep -c TASK_RUNNING "$TMP/resident.out")" -lt "$RESIDENT_TASKS" ] && [ "$n" -lt 600 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	sleep 1
+	after=$(rss_kib "$AGENT_PID")
+	echo "agentd_rss_per_task $(awk -v a="$after" -v b="$before" -v n="$RESIDENT_TASKS" \
+	    'BEGIN { printf "%.1f", (a - b) / n }') KiB"
+	sups=$(ps -e -o pid= -o args= | awk -v dir="$TMP/resident/" \
+	    '$2 ~ /mesos-executor$/ && index($3, dir) == 1 { print $1 }')
+	rss=0
+	pss=0
+	count=0
+	for p in $sups; do
+		r=$(rss_kib "$p")
+		q=$(pss_kib "$p")
+		[ -n "$r" ] || continue
+		rss=$((rss + r))
+		pss=$((pss + ${q:-0}))
+		count=$((count + 1))
+	done
+	if [ "$count" -gt 0 ]; then
+		echo "supervisor_rss $((rss / count)) KiB"
+		[ "$pss" -gt 0 ] && echo "supervisor_pss $((pss / count)) KiB"
+	fi
+	kill -INT "$RUN_PID" 2>/dev/null
+	wait "$RUN_PID" 2>/dev/null
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
 	stop_master
 fi

@@ -14,6 +14,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-test.XXXXXX") || {
 	exit 1
 }
 : > "$TMP/pids"
+# The suite may run as root (CI does); agentd refuses root tasks unless told.
+# Tasks switched to "nobody" must still reach their sandboxes under $TMP.
+MESOS_ALLOW_ROOT_TASKS=true
+export MESOS_ALLOW_ROOT_TASKS
+chmod 755 "$TMP"
 
 # Seconds a daemon gets to start (see its log line) and to stop on TERM.
 LIB_START_TIMEOUT_S=10

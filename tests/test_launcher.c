@@ -1,6 +1,9 @@
-/* tests/test_launcher.c: unit tests of launcher.c: sandboxes, path checks, environments, processes. */
+/* tests/test_launcher.c: unit tests of launcher.c: sandboxes, path checks, listings, environments, spawning, sockets. */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,53 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "launcher.h"
 #include "res.h"
 #include "xmem.h"
 
 #define ERR_MAX 256
-#define WAIT_STEP_NS 10000000L       /* 10 ms between polls */
 #define WAIT_STEPS 1000              /* 10 s in all */
-#define SPARE_FD 9                   /* a descriptor number sh can name */
 
 static char root[] = "/tmp/test_launcher.XXXXXX";
-
-static void
-nap(void)
-{
-	struct timespec ts = { 0, WAIT_STEP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Reap pid, polling; 0 with *status set, -1 on timeout. */
-static int
-wait_pid(pid_t pid, int *status)
-{
-	for (int i = 0; i < WAIT_STEPS; i++) {
-		pid_t got;
-		while (launcher_reap(&got, status))
-			if (got == pid)
-				return 0;
-		nap();
-	}
-	return -1;
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = xcalloc(1, 4096);
-
-	if (f != NULL) {
-		size_t n = fread(s, 1, 4095, f);
-		s[n] = '\0';
-		fclose(f);
-	}
-	return s;
-}
 
 static void
 test_mkdirs(void)
@@ -237,105 +203,136 @@ test_env(void)
 	launcher_env_free(&e);
 }
 
-static pid_t
-start(const char *sb, const char *command, struct launcher_env *e, uint64_t mem, char *err)
+static void
+test_spawn(void)
 {
-	struct launcher_spec spec;
+	char err[ERR_MAX], desc[ERR_MAX], buf[64];
+	char *script = xstrfmt("%s/script", root);
+	FILE *f = fopen(script, "w");
+	int sv[2], status = 0;
+	ssize_t n;
+	pid_t pid;
 
-	spec.command = command;
-	spec.sandbox = sb;
-	spec.env = e->vars;
-	spec.mem_bytes = mem;
-	return launcher_start(&spec, err, ERR_MAX);
+	/* The child finds its link on descriptor 3, stdin on /dev/null, and its argument. */
+	fprintf(f, "echo \"hello $0\" >&3; read x || echo stdin-empty >&3; exit 4\n");
+	fclose(f);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	pid = launcher_spawn("/bin/sh", script, sv[1], err, sizeof(err));
+	close(sv[1]);
+	CHECK(pid > 0);
+	n = 0;
+	for (int i = 0; i < WAIT_STEPS && n < (ssize_t)sizeof(buf) - 1; i++) {
+		ssize_t r = read(sv[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(buf, "hello /bin/sh") != NULL || strstr(buf, "hello sh") != NULL ||
+	      strstr(buf, "hello ") != NULL);
+	CHECK(strstr(buf, "stdin-empty") != NULL);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	launcher_describe_exit(status, desc, sizeof(desc));
+	CHECK_STR(desc, "exited with status 4");
+	CHECK(!launcher_exit_ok(status));
+	close(sv[0]);
+	CHECK(launcher_spawn("/no/such/program", "x", 0, err, sizeof(err)) == -1 ||
+	      (waitpid(-1, &status, 0) > 0 && WEXITSTATUS(status) == 127));
+	free(script);
 }
 
 static void
-test_processes(void)
+test_disk_and_list(void)
 {
-	char err[ERR_MAX], desc[ERR_MAX];
-	char *sb = xstrfmt("%s/run", root);
-	char *out = xstrfmt("%s/stdout", sb);
-	char *errf = xstrfmt("%s/stderr", sb);
-	char *childf = xstrfmt("%s/child", sb);
-	struct launcher_env e;
-	int status = 0, fd;
-	pid_t pid, child = 0;
-	char *text;
+	char err[ERR_MAX];
+	struct res r;
+	struct buf out;
+	size_t next;
+	int eof;
+	char *sb = xstrfmt("%s/listed", root), *p;
+	FILE *f;
+
+	res_init(&r);
+	CHECK(res_parse(&r, "cpus:1;disk:10.5", err, sizeof(err)) == 0);
+	CHECK(launcher_disk_bytes(&r) == 10ull * 1024 * 1024 + 512 * 1024);
+	res_free(&r);
+	res_init(&r);
+	CHECK(launcher_disk_bytes(&r) == 0);
+	res_free(&r);
 
 	launcher_mkdirs(sb, err, sizeof(err));
-	launcher_env_init(&e, 0);
-	launcher_env_set(&e, "GREETING", "hi there");
-	launcher_env_set(&e, "PATH", "/bin:/usr/bin");
-
-	/* A descriptor of ours without close-on-exec must not reach the task. */
-	fd = open("/dev/null", O_RDONLY);
-	CHECK(fd >= 0 && dup2(fd, SPARE_FD) == SPARE_FD);
-
-	pid = start(sb, "echo \"$GREETING\"; pwd; ulimit -c; ulimit -v; "
-	    "if true >&9; then echo fd-open; else echo fd-closed; fi 2>/dev/null; "
-	    "echo oops >&2; exit 3", &e, 64ull * 1024 * 1024, err);
-	CHECK(pid > 0);
-	CHECK(pid > 0 && wait_pid(pid, &status) == 0);
-	launcher_describe_exit(status, desc, sizeof(desc));
-	CHECK_STR(desc, "exited with status 3");
-	CHECK(!launcher_exit_ok(status));
-	text = slurp(out);
-	CHECK(strstr(text, "hi there\n") != NULL);
-	CHECK(strstr(text, "/run\n") != NULL);
-	CHECK(strstr(text, "\n0\n65536\n") != NULL);
-	CHECK(strstr(text, "fd-closed") != NULL);
-	free(text);
-	text = slurp(errf);
-	CHECK_STR(text, "oops\n");
-	free(text);
-	close(fd);
-	close(SPARE_FD);
-
-	pid = start(sb, "true", &e, 0, err);
-	CHECK(pid > 0 && wait_pid(pid, &status) == 0);
-	CHECK(launcher_exit_ok(status));
-	launcher_describe_exit(status, desc, sizeof(desc));
-	CHECK_STR(desc, "exited with status 0");
-
-	/* Kill reaches the whole group: the shell and its background child. */
-	pid = start(sb, "sleep 30 & echo $! > child; wait", &e, 0, err);
-	CHECK(pid > 0);
-	for (int i = 0; i < WAIT_STEPS; i++) {
-		text = slurp(childf);
-		child = (pid_t)atol(text);
-		free(text);
-		if (child > 0)
-			break;
-		nap();
-	}
-	CHECK(child > 0);
-	CHECK(launcher_kill(pid, SIGTERM) == 0);
-	CHECK(wait_pid(pid, &status) == 0);
-	launcher_describe_exit(status, desc, sizeof(desc));
-	CHECK_STR(desc, "killed by signal 15 (SIGTERM)");
-	launcher_sweep(pid);
-	if (child > 0) {
-		int gone = 0;
-		for (int i = 0; i < WAIT_STEPS && !gone; i++) {
-			gone = kill(child, 0) == -1 && errno == ESRCH;
-			if (!gone)
-				nap();
-		}
-		CHECK(gone);
-	}
-	CHECK(launcher_kill(pid, SIGTERM) == -1);
-
-	/* Nothing can be started where the stdout file cannot be made. */
+	p = xstrfmt("%s/sub", sb);
+	launcher_mkdirs(p, err, sizeof(err));
+	free(p);
+	p = xstrfmt("%s/b.txt", sb);
+	f = fopen(p, "w");
+	fputs("12345", f);
+	fclose(f);
+	free(p);
+	p = xstrfmt("%s/a\nnewline", sb);
+	f = fopen(p, "w");
+	fclose(f);
+	free(p);
+	buf_init(&out, 0);
+	CHECK(launcher_sandbox_list(sb, ".", 0, 4096, &out, &next, &eof, err, sizeof(err)) == 0);
+	CHECK(eof && next == 3);
+	CHECK(out.data != NULL && strncmp(out.data, "f 0 ", 4) == 0);
+	CHECK(out.data != NULL && strstr(out.data, " a?newline\n") != NULL);
+	CHECK(out.data != NULL && strstr(out.data, "f 5 ") != NULL && strstr(out.data, " b.txt\n"));
+	CHECK(out.data != NULL && strstr(out.data, "\nd ") != NULL && strstr(out.data, " sub\n"));
+	/* Paged: one entry at a time when the budget is tiny. */
+	buf_reset(&out);
+	CHECK(launcher_sandbox_list(sb, "", 1, 1, &out, &next, &eof, err, sizeof(err)) == 0);
+	CHECK(!eof && next == 2 && strstr(out.data, "b.txt") != NULL);
+	buf_reset(&out);
+	CHECK(launcher_sandbox_list(sb, "sub", 0, 4096, &out, &next, &eof, err, sizeof(err)) == 0);
+	CHECK(eof && next == 0 && out.len == 0);
+	CHECK(launcher_sandbox_list(sb, "..", 0, 4096, &out, &next, &eof, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "outside the sandbox") != NULL);
+	CHECK(launcher_sandbox_list(sb, "b.txt", 0, 4096, &out, &next, &eof, err, sizeof(err)) == -1);
+	buf_free(&out);
 	free(sb);
-	sb = xstrfmt("%s/no/such/dir", root);
-	CHECK(start(sb, "true", &e, 0, err) == -1);
-	CHECK(strstr(err, "cannot open") != NULL);
+}
 
-	launcher_env_free(&e);
-	free(sb);
-	free(out);
-	free(errf);
-	free(childf);
+static void
+test_unix_socket(void)
+{
+	char err[ERR_MAX], cwd[4096], after[4096];
+	char *deep = xstrfmt("%s/%s/%s", root,
+	    "a-directory-name-long-enough-to-matter-0123456789012345678901234567890123456789",
+	    "and-another-one-to-pass-the-sun-path-limit-0123456789012345678901234567890123456789");
+	struct sockaddr_un sa;
+	int lfd, fd, cwd_fd, e;
+
+	CHECK(strlen(deep) > sizeof(sa.sun_path));
+	launcher_mkdirs(deep, err, sizeof(err));
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	cwd_fd = open(".", O_RDONLY);
+	/* Listen there the way the supervisor does: a relative name from inside. */
+	CHECK(chdir(deep) == 0);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, "sock");
+	CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	CHECK(fchdir(cwd_fd) == 0);
+	fd = launcher_connect_unix(deep, "sock", cwd_fd, err, sizeof(err));
+	CHECK(fd >= 0);
+	CHECK(getcwd(after, sizeof(after)) != NULL && strcmp(cwd, after) == 0);
+	if (fd >= 0) {
+		int c = accept(lfd, NULL, NULL);
+		CHECK(c >= 0);
+		CHECK(write(fd, "x", 1) == 1);
+		close(c);
+		close(fd);
+	}
+	close(lfd);
+	fd = launcher_connect_unix(deep, "nobody", cwd_fd, err, sizeof(err));
+	e = errno;
+	CHECK(fd == -1 && e == ENOENT);
+	CHECK(getcwd(after, sizeof(after)) != NULL && strcmp(cwd, after) == 0);
+	close(cwd_fd);
+	free(deep);
 }
 
 int
@@ -351,7 +348,9 @@ main(void)
 	test_sandbox();
 	test_resolve_and_read();
 	test_env();
-	test_processes();
+	test_spawn();
+	test_disk_and_list();
+	test_unix_socket();
 	cmd = xstrfmt("rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);

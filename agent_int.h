@@ -1,0 +1,238 @@
+/*
+ * agent_int.h: the agent's insides, shared by its files and by nothing
+ * else (agent.h is the public face):
+ *   agent.c         the master connection: registration, pings, dispatch;
+ *                   start, orderly stop, free
+ *   agent_task.c    tasks: RUN_TASK to the end, kills, the supervisors
+ *                   (spawned, talked to, found again after a restart)
+ *   agent_update.c  the status update manager and the checkpoint: the
+ *                   journal, group commits, resends, recovery from disk
+ *   agent_files.c   sandbox files for the master: READ_FILE, LIST_FILES
+ *   agent_gc.c      removing old sandboxes (--gc_delay, --gc_disk_headroom)
+ */
+#ifndef AGENT_INT_H
+#define AGENT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent.h"
+#include "buf.h"
+#include "checkpoint.h"
+#include "conn.h"
+#include "id.h"
+#include "map.h"
+#include "res.h"
+
+struct proto_msg;
+struct gc;
+
+#define AGENT_UUID_HEX_LEN 32
+#define AGENT_STATE_MAX 32
+#define AGENT_ERR_MAX 512
+#define AGENT_MSG_MAX 512
+#define AGENT_USAGE_FIELDS 4             /* cpus_user/system time, mem_rss_bytes, disk_used_bytes */
+
+enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_REGISTERING, LINK_REGISTERED };
+
+/* What the agent still owes the master about a task. */
+enum task_fate {
+	FATE_TRACKED,        /* every update, resent until acknowledged */
+	FATE_FRAMEWORK_GONE, /* its framework was shut down: one last update, no retries */
+	FATE_SILENT,         /* from a registration the master dropped: nothing */
+};
+
+struct update {
+	struct update *next;
+	char uuid[AGENT_UUID_HEX_LEN + 1];
+	char state[AGENT_STATE_MAX];
+	char *source;
+	char *reason;
+	char *message;
+	double timestamp;
+	int healthy;                          /* -1: no health check result in it */
+	char *usage[AGENT_USAGE_FIELDS];      /* terminal updates: what the task used */
+	int sent;                             /* went out at least once (the test hook counts sends) */
+};
+
+extern const char *const agent_usage_keys[AGENT_USAGE_FIELDS];
+
+struct task {
+	struct agent *agent;
+	char *key;                   /* framework_id "/" task_id */
+	char *task_id;
+	char *framework_id;
+	char *name;
+	char *role;
+	char *framework_name;
+	char *user;
+	char *failover_timeout;      /* seconds, echoed back as the master sent it */
+	struct res resources;
+	char *sandbox;               /* NULL when it never got one */
+	char *meta;                  /* the supervisor's checkpoint name: RUNS_DIR/RUN (.sock, .status) */
+	char state[AGENT_STATE_MAX]; /* the latest state reported */
+	long long grace_ms;          /* from RUN_TASK; < 0 when not given */
+	enum task_fate fate;
+
+	int live;                    /* a supervisor runs it and has not reported its end */
+	int ended;                   /* its end is known and checkpointed */
+	pid_t exec_pid;              /* the supervisor, while it is our child (0 once reaped or adopted) */
+	pid_t task_pid;              /* the task's first process (its session and group), once started */
+	struct conn *exec;           /* to the supervisor, NULL when not connected */
+	char *launch;                /* the LAUNCH line, until the supervisor is started */
+	int healthy;                 /* -1 until a health check said */
+	int kill_requested;
+	long long pending_kill_ms;   /* a kill to send once the supervisor is reached; -1 none */
+	uint64_t probe_timer;        /* reaching the supervisor again */
+	int probes;
+
+	struct update *head, *tail;  /* unacknowledged updates, oldest first */
+	uint64_t retry_timer;
+	int64_t retry_ms;
+
+	struct task *commit_next;    /* in agent->after_commit */
+	int in_commit;
+	int want_send;               /* send the head after the commit */
+	int want_launch;             /* start the supervisor after the commit */
+	int want_exec_ack;           /* tell the supervisor its end is safe after the commit */
+	int want_forget;             /* forget it after the commit */
+};
+
+struct agent {
+	struct loop *loop;
+	struct agent_config cfg;     /* strings owned below */
+	char *master;
+	char master_host[AGENT_HOST_MAX];
+	int master_port;
+	char *hostname;
+	char *work_dir;              /* absolute */
+	char *launcher_dir;
+	char *executor_path;
+	char *fetcher_path;
+	char *fetcher_cache_dir;
+	struct res resources;
+	int64_t total_cpus_milli;
+	char *resources_str;
+	char *attributes_str;
+	char agent_id[ID_MAX + 1];   /* "" until the first registration */
+	char previous_agent_id[ID_MAX + 1];   /* --recover=cleanup: the ID we give up */
+	int cwd_fd;                  /* to come back after connecting to a supervisor's socket */
+	char *self_user;             /* our own user's name, NULL if unknown */
+
+	struct conn *conn;
+	enum link_state link;
+	int reregistering;
+	int warned;
+	struct backoff backoff;
+	uint64_t reconnect_timer;
+	uint64_t register_timer;
+	uint64_t ping_timer;
+	int64_t ping_timeout_ms;
+
+	struct map tasks;            /* key -> struct task * */
+	struct map pids;             /* decimal pid -> struct task *, supervisors that are our children */
+	struct map completed;        /* key -> sandbox path of a forgotten task */
+	char **completed_ring;
+	size_t completed_next;
+
+	struct checkpoint_journal journal;
+	int journal_open;
+	size_t compact_at;           /* journal lines that trigger a compaction */
+	struct task *after_commit;   /* tasks with work waiting for the next commit */
+	uint64_t commit_timer;
+	int64_t drops_left;          /* --test_drop_updates */
+
+	struct gc *gc;
+
+	int stopping;
+	int stopped;
+	int flushed;
+	int freeing;
+	int detaching;
+	uint64_t stop_timer;
+};
+
+/* agent.c */
+int agent_link_up(const struct agent *a);
+/* Finish a message built with proto_begin and queue it to the master, if it is there. */
+void agent_send_msg(struct agent *a, struct buf *b);
+/* A message of string fields: key, value, ..., NULL. */
+void agent_send_fields(struct agent *a, const char *verb, ...);
+void agent_maybe_finish_stop(struct agent *a);
+
+/* agent_task.c */
+struct task *agent_task_find(struct agent *a, const char *fw, const char *tid);
+struct task *agent_task_new(struct agent *a, const char *fw, const char *tid);
+void agent_task_free(struct agent *a, struct task *t);
+/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
+void agent_task_forget(struct agent *a, struct task *t);
+void agent_task_handle_run(struct agent *a, const struct proto_msg *m);
+void agent_task_handle_kill(struct agent *a, const struct proto_msg *m);
+void agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m);
+void agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms);
+/* Stop caring about a task: drop its updates, kill it, forget it once it is gone. */
+void agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms);
+/* After a commit: start the supervisor of t. */
+void agent_task_launch(struct agent *a, struct task *t);
+/* After a commit: the supervisor may exit. */
+void agent_task_exec_ack(struct agent *a, struct task *t);
+/* Recovery: reach the supervisor of a task that was running when we went down. */
+void agent_task_reattach(struct agent *a, struct task *t);
+/* Connect to t's supervisor socket: the descriptor, or -1 with errno and err. */
+int agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen);
+/* The supervisor's end as a line (EXITED): the terminal update it makes. */
+void agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *exited);
+int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
+void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
+
+/* agent_update.c */
+/*
+ * Queue an update for t: checkpointed at the next commit, then sent (in
+ * order, one in flight) and resent until acknowledged. usage may be NULL.
+ */
+void agent_update(struct agent *a, struct task *t, const char *state, const char *source,
+                  const char *reason, const char *message, int healthy,
+                  const char *const usage[AGENT_USAGE_FIELDS]);
+/* An update about a task the agent does not track: sent once, never resent. */
+void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
+                          const char *source, const char *reason, const char *message);
+void agent_update_drop(struct agent *a, struct task *t);
+void agent_update_free(struct update *u);
+void agent_update_send_head(struct agent *a, struct task *t);
+void agent_update_handle_ack(struct agent *a, const struct proto_msg *m);
+/* Every queued update of every task, in order (leaving). */
+void agent_update_send_all(struct agent *a);
+void agent_update_reset_retries(struct agent *a);
+/* Put t on the after-commit list and make sure a commit comes. */
+void agent_commit_soon(struct agent *a, struct task *t);
+/* Journal records that must be durable before what follows them. */
+void agent_journal_task(struct agent *a, struct task *t);
+void agent_journal_fate(struct agent *a, struct task *t);
+void agent_journal_ended(struct agent *a, struct task *t);
+void agent_journal_started(struct agent *a, struct task *t);
+void agent_journal_gone(struct agent *a, struct task *t);
+/* Commit now (also done from a zero-delay timer after any change). */
+void agent_commit(struct agent *a);
+/* Start-up: the agent ID, the journal's tasks and their updates, the boot check. */
+int agent_recover(struct agent *a, char *err, size_t errlen);
+/* The master gave us an ID (new or the same): persist it, open its journal. */
+int agent_checkpoint_registered(struct agent *a, const char *id, char *err, size_t errlen);
+void agent_checkpoint_close(struct agent *a);
+
+/* agent_files.c */
+void agent_files_handle_read(struct agent *a, const struct proto_msg *m);
+void agent_files_handle_list(struct agent *a, const struct proto_msg *m);
+
+/* agent_gc.c */
+struct gc *agent_gc_new(struct agent *a);
+/*
+ * A sandbox (and the directories above it that empty out) or a run's
+ * checkpoint directory to remove gc_delay after done_at.
+ */
+void agent_gc_schedule(struct gc *g, const char *sandbox, double done_at);
+/* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
+void agent_gc_scan(struct gc *g);
+void agent_gc_free(struct gc *g);
+
+#endif

@@ -1,0 +1,855 @@
+/*
+ * agent_task.c: owns the agent's tasks from RUN_TASK to being forgotten:
+ * checking what the master sent, the sandbox and checkpoint directories,
+ * the supervisor that runs each task (started once its task is
+ * checkpointed, talked to over its socket, found again after agentd
+ * restarts, its end read from its status file when it is gone), kills and
+ * framework shutdowns, and the task's states as its supervisor reports
+ * them.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_int.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "executor.h"
+#include "fetch.h"
+#include "health.h"
+#include "id.h"
+#include "isolate.h"
+#include "launcher.h"
+#include "log.h"
+#include "loop.h"
+#include "proto.h"
+#include "xmem.h"
+
+#define PID_KEY_MAX 24
+#define EXEC_OUT_MAX (1u << 20)         /* unsent bytes to one supervisor */
+#define STATUS_FILE_MAX 4096
+#define PIDS_LINE_MAX 128
+#define DEC_BASE 10
+
+static void probe(struct agent *a, struct task *t);
+
+static void
+pid_key(pid_t pid, char out[PID_KEY_MAX])
+{
+	snprintf(out, PID_KEY_MAX, "%ld", (long)pid);
+}
+
+struct task *
+agent_task_find(struct agent *a, const char *fw, const char *tid)
+{
+	char *key = xstrfmt("%s/%s", fw, tid);
+	struct task *t = map_get(&a->tasks, key);
+
+	free(key);
+	return t;
+}
+
+struct task *
+agent_task_new(struct agent *a, const char *fw, const char *tid)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+
+	t->agent = a;
+	t->key = xstrfmt("%s/%s", fw, tid);
+	t->framework_id = xstrdup(fw);
+	t->task_id = xstrdup(tid);
+	t->name = xstrdup(tid);
+	t->role = xstrdup("*");
+	t->framework_name = xstrdup("");
+	t->user = xstrdup("");
+	t->failover_timeout = xstrdup("0");
+	res_init(&t->resources);
+	t->grace_ms = -1;
+	t->pending_kill_ms = -1;
+	t->healthy = -1;
+	t->fate = FATE_TRACKED;
+	t->retry_ms = a->cfg.update_retry_ms;
+	xstrlcpy(t->state, "TASK_STAGING", sizeof(t->state));
+	map_put(&a->tasks, t->key, t);
+	return t;
+}
+
+static void
+on_orphan_close(struct conn *c, const char *reason, void *arg)
+{
+	(void)c;
+	(void)reason;
+	(void)arg;
+}
+
+/* Closing is deferred: the conn must not call back into a task freed meanwhile. */
+static const struct conn_ops orphan_ops = { .on_close = on_orphan_close };
+
+static void
+close_exec(struct task *t)
+{
+	struct conn *c = t->exec;
+
+	if (c == NULL)
+		return;
+	t->exec = NULL;
+	conn_set_ops(c, &orphan_ops, NULL);
+	conn_close_after_flush(c, "done with the supervisor");   /* an ACK may be on its way */
+}
+
+void
+agent_task_free(struct agent *a, struct task *t)
+{
+	agent_update_drop(a, t);
+	loop_timer_cancel(a->loop, t->probe_timer);
+	close_exec(t);
+	if (t->exec_pid > 0) {
+		char pk[PID_KEY_MAX];
+		pid_key(t->exec_pid, pk);
+		map_del(&a->pids, pk);
+	}
+	free(t->key);
+	free(t->task_id);
+	free(t->framework_id);
+	free(t->name);
+	free(t->role);
+	free(t->framework_name);
+	free(t->user);
+	free(t->failover_timeout);
+	res_free(&t->resources);
+	free(t->sandbox);
+	free(t->meta);
+	free(t->launch);
+	free(t);
+}
+
+void
+agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox)
+{
+	char *old = map_get(&a->completed, key);
+	char *victim;
+
+	if (old != NULL) {
+		free(old);
+		map_put(&a->completed, key, xstrdup(sandbox));
+		return;
+	}
+	if (a->completed_ring == NULL)
+		a->completed_ring = xcalloc(AGENT_COMPLETED_SANDBOXES_MAX, sizeof(char *));
+	victim = a->completed_ring[a->completed_next];
+	if (victim != NULL) {
+		free(map_del(&a->completed, victim));
+		free(victim);
+	}
+	a->completed_ring[a->completed_next] = xstrdup(key);
+	a->completed_next = (a->completed_next + 1) % AGENT_COMPLETED_SANDBOXES_MAX;
+	map_put(&a->completed, key, xstrdup(sandbox));
+}
+
+void
+agent_task_forget(struct agent *a, struct task *t)
+{
+	log_debug("forgetting task %s", t->key);
+	if (t->in_commit) {
+		t->want_forget = 1;   /* still on the after-commit list: its turn comes */
+		return;
+	}
+	agent_journal_gone(a, t);
+	agent_commit_soon(a, NULL);
+	map_del(&a->tasks, t->key);
+	if (t->meta != NULL && !t->live) {
+		char *status = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
+		unlink(status);
+		free(status);
+	}
+	if (t->sandbox != NULL) {
+		agent_task_remember_sandbox(a, t->key, t->sandbox);
+		agent_gc_schedule(a->gc, t->sandbox, compat_wall_time());
+	}
+	agent_task_free(a, t);
+}
+
+/* --- the supervisor's messages --------------------------------------------------- */
+
+static void
+send_exec(struct task *t, const char *line)
+{
+	if (t->exec != NULL && !conn_is_closing(t->exec))
+		(void)conn_send_str(t->exec, line);
+}
+
+static void
+send_kill(struct task *t, long long grace_ms)
+{
+	char line[PIDS_LINE_MAX];
+
+	snprintf(line, sizeof(line), "KILL grace_ms=%lld\n", grace_ms);
+	send_exec(t, line);
+}
+
+void
+agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
+{
+	const char *state = proto_get(m, "state");
+	const char *usage[AGENT_USAGE_FIELDS];
+
+	if (!t->live)
+		return;   /* told again on a re-connection: already known */
+	if (state == NULL || !proto_state_valid(state) || !proto_state_terminal(state))
+		state = "TASK_FAILED";
+	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
+		usage[i] = proto_get(m, agent_usage_keys[i]);
+	t->live = 0;
+	t->ended = 1;
+	agent_journal_ended(a, t);
+	log_info("task %s %s: %s", t->key, state, proto_get(m, "message") ? proto_get(m, "message") : "");
+	switch (t->fate) {
+	case FATE_TRACKED:
+		agent_update(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
+		    proto_get(m, "message"), -1, usage);
+		break;
+	case FATE_FRAMEWORK_GONE:
+		agent_update_oneshot(a, t->framework_id, t->task_id, state, "SOURCE_EXECUTOR",
+		    proto_get(m, "reason"), proto_get(m, "message"));
+		t->want_forget = 1;
+		break;
+	case FATE_SILENT:
+		t->want_forget = 1;
+		break;
+	}
+	t->want_exec_ack = 1;
+	agent_commit_soon(a, t);
+}
+
+static void
+exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
+{
+	const char *pid = proto_get(m, "pid");
+
+	if (!t->live || strcmp(t->state, "TASK_STARTING") != 0)
+		return;
+	if (pid != NULL && t->task_pid == 0) {
+		/* Kept so that a supervisor killed with its task still lets us sweep the task's group. */
+		t->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
+		agent_journal_started(a, t);
+	}
+	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+}
+
+static void
+exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
+{
+	const char *h = proto_get(m, "healthy");
+	int healthy = h != NULL && strcmp(h, "1") == 0;
+
+	if (!t->live || h == NULL || healthy == t->healthy)
+		return;
+	t->healthy = healthy;
+	log_info("task %s is %s", t->key, healthy ? "healthy" : "unhealthy");
+	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR",
+	    healthy ? NULL : "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", proto_get(m, "message"),
+	    healthy, NULL);
+}
+
+static void
+exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
+{
+	const char *phase = proto_get(m, "phase");
+
+	log_info("task %s: its supervisor is back in touch (%s)", t->key, phase ? phase : "?");
+	if (phase != NULL && strcmp(phase, "running") == 0)
+		exec_started(a, t, m);
+	if (proto_get(m, "healthy") != NULL)
+		exec_health(a, t, m);
+	if (t->pending_kill_ms >= 0) {
+		send_kill(t, t->pending_kill_ms);
+		t->pending_kill_ms = -1;
+	}
+}
+
+static void
+on_exec_line(struct conn *c, char *line, size_t len, void *arg)
+{
+	struct task *t = arg;
+	struct agent *a = t->agent;
+	struct proto_msg m;
+	char err[AGENT_ERR_MAX];
+
+	(void)c;
+	proto_msg_init(&m);
+	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
+		log_warnx("task %s: bad line from its supervisor: %s", t->key, err);
+	else if (strcmp(m.verb, "STARTED") == 0)
+		exec_started(a, t, &m);
+	else if (strcmp(m.verb, "HEALTH") == 0)
+		exec_health(a, t, &m);
+	else if (strcmp(m.verb, "ATTACHED") == 0)
+		exec_attached(a, t, &m);
+	else if (strcmp(m.verb, "EXITED") == 0)
+		agent_task_ended(a, t, &m);
+	else
+		log_warnx("task %s: unknown '%s' from its supervisor", t->key, m.verb);
+	proto_msg_free(&m);
+}
+
+static void
+on_probe_timer(struct loop *loop, void *arg)
+{
+	struct task *t = arg;
+
+	(void)loop;
+	t->probe_timer = 0;
+	probe(t->agent, t);
+}
+
+static void
+on_exec_close(struct conn *c, const char *reason, void *arg)
+{
+	struct task *t = arg;
+	struct agent *a = t->agent;
+
+	if (t->exec != c)
+		return;
+	t->exec = NULL;
+	if (!t->live || a->freeing || a->detaching)
+		return;
+	log_info("task %s: lost its supervisor's socket (%s); looking for it", t->key, reason);
+	t->probes = 0;
+	loop_timer_cancel(a->loop, t->probe_timer);
+	t->probe_timer = loop_timer_add(a->loop, 0, on_probe_timer, t);
+}
+
+static const struct conn_ops exec_ops = {
+	.on_line = on_exec_line,
+	.on_close = on_exec_close,
+};
+
+/* --- finding a supervisor again -------------------------------------------------- */
+
+/* The supervisor is gone for good: its status file says how the task ended, if it got to write it. */
+static void
+read_status(struct agent *a, struct task *t)
+{
+	char *path = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
+	char err[AGENT_ERR_MAX];
+	struct buf b;
+	struct proto_msg m;
+	int missing;
+
+	buf_init(&b, 0);
+	proto_msg_init(&m);
+	if (checkpoint_read(path, STATUS_FILE_MAX, &b, &missing, err, sizeof(err)) == 0 && b.len > 0 &&
+	    b.data[b.len - 1] == '\n' && proto_parse(b.data, b.len - 1, &m, err, sizeof(err)) == 0 &&
+	    strcmp(m.verb, "EXITED") == 0) {
+		log_info("task %s ended while the agent could not see it", t->key);
+		agent_task_ended(a, t, &m);
+	} else {
+		char msg[PIDS_LINE_MAX];
+
+		/* Whatever the task left behind goes with it: its group, if it is still there. */
+		if (t->task_pid > 1)
+			(void)kill(-t->task_pid, SIGKILL);
+		snprintf(msg, sizeof(msg), "the task's supervisor is gone and left no status");
+		log_warnx("task %s: %s", t->key, msg);
+		proto_msg_free(&m);
+		proto_msg_init(&m);
+		buf_reset(&b);
+		proto_begin(&b, "EXITED");
+		proto_add(&b, "state", "TASK_FAILED");
+		proto_add(&b, "reason", "REASON_EXECUTOR_TERMINATED");
+		proto_add(&b, "message", msg);
+		if (proto_parse(b.data, b.len, &m, err, sizeof(err)) == 0)
+			agent_task_ended(a, t, &m);
+	}
+	proto_msg_free(&m);
+	buf_free(&b);
+	free(path);
+}
+
+int
+agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
+{
+	const char *slash = strrchr(t->meta, '/');
+	char *dir = xstrndup(t->meta, slash ? (size_t)(slash - t->meta) : 0);
+	char *name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, slash ? slash + 1 : t->meta);
+	int fd = launcher_connect_unix(dir, name, a->cwd_fd, err, errlen);
+	int e = errno;
+
+	free(dir);
+	free(name);
+	errno = e;
+	return fd;
+}
+
+static void
+probe(struct agent *a, struct task *t)
+{
+	char err[AGENT_ERR_MAX];
+	int fd;
+
+	if (!t->live || t->exec != NULL || t->meta == NULL)
+		return;
+	fd = agent_task_connect(a, t, err, sizeof(err));
+	if (fd != -1) {
+		t->exec = conn_new(a->loop, fd, &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
+		send_exec(t, "ATTACH\n");
+		return;   /* it answers with ATTACHED or EXITED */
+	}
+	/* Not listening yet (our supervisor has just started) or busy: a few more tries. */
+	if (((t->exec_pid > 0 && (errno == ENOENT || errno == ECONNREFUSED)) || errno == EAGAIN) &&
+	    ++t->probes < AGENT_PROBE_TRIES) {
+		t->probe_timer = loop_timer_add(a->loop, AGENT_PROBE_RETRY_MS, on_probe_timer, t);
+		return;
+	}
+	log_debug("task %s: %s", t->key, err);
+	read_status(a, t);
+}
+
+void
+agent_task_reattach(struct agent *a, struct task *t)
+{
+	t->live = 1;
+	t->probes = 0;
+	probe(a, t);
+}
+
+static void
+on_sigchld(struct loop *loop, int signo, void *arg)
+{
+	struct agent *a = arg;
+	pid_t pid;
+	int status;
+
+	(void)loop;
+	(void)signo;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		char pk[PID_KEY_MAX];
+		struct task *t;
+
+		pid_key(pid, pk);
+		t = map_del(&a->pids, pk);
+		if (t == NULL)
+			continue;
+		t->exec_pid = 0;
+		/* Its socket tells us the rest; if the socket is already gone, look now. */
+		if (t->live && t->exec == NULL && t->probe_timer == 0)
+			probe(a, t);
+	}
+	agent_maybe_finish_stop(a);
+}
+
+int
+agent_task_watch_children(struct agent *a, char *err, size_t errlen)
+{
+	if (loop_signal(a->loop, SIGCHLD, on_sigchld, a) == -1) {
+		snprintf(err, errlen, "cannot watch SIGCHLD: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- launching ---------------------------------------------------------------- */
+
+static void
+launch_failed(struct agent *a, struct task *t, const char *reason, const char *msg)
+{
+	log_warnx("task %s: %s", t->key, msg);
+	t->live = 0;
+	t->ended = 1;
+	agent_journal_ended(a, t);
+	agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, -1, NULL);
+}
+
+void
+agent_task_launch(struct agent *a, struct task *t)
+{
+	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
+	int sv[2];
+	pid_t pid;
+
+	if (t->launch == NULL || !t->live)
+		return;
+	if (t->kill_requested) {
+		/* Killed before it could start: nothing to run. */
+		free(t->launch);
+		t->launch = NULL;
+		t->live = 0;
+		t->ended = 1;
+		agent_journal_ended(a, t);
+		agent_update(a, t, "TASK_KILLED", "SOURCE_AGENT", "REASON_TASK_KILLED_DURING_LAUNCH",
+		    "killed before it started", -1, NULL);
+		return;
+	}
+	if (compat_socketpair(sv) == -1) {
+		snprintf(err, sizeof(err), "cannot make a socketpair: %s", strerror(errno));
+		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
+		return;
+	}
+	pid = launcher_spawn(a->executor_path, t->meta, sv[1], err, sizeof(err));
+	close(sv[1]);
+	if (pid == -1) {
+		close(sv[0]);
+		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
+		return;
+	}
+	t->exec_pid = pid;
+	pid_key(pid, pk);
+	map_put(&a->pids, pk, t);
+	t->exec = conn_new(a->loop, sv[0], &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
+	send_exec(t, t->launch);
+	free(t->launch);
+	t->launch = NULL;
+	log_info("launched task %s under supervisor %ld in %s", t->key, (long)pid, t->sandbox);
+}
+
+void
+agent_task_exec_ack(struct agent *a, struct task *t)
+{
+	(void)a;
+	send_exec(t, "ACK\n");
+}
+
+/* --- RUN_TASK -------------------------------------------------------------------- */
+
+static const char *
+opt_field(const struct proto_msg *m, const char *key, const char *dflt)
+{
+	const char *v = proto_get(m, key);
+
+	return v != NULL ? v : dflt;
+}
+
+/* proto_get stops at a NUL, so a command or ID holding one would be silently cut short. */
+static int
+nul_field(const struct proto_msg *m, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].key, "env") != 0 && strlen(m->fields[i].val) != m->fields[i].vlen) {
+			snprintf(err, errlen, "field '%s' contains a NUL byte", m->fields[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+get_count(const struct proto_msg *m, const char *key, long long dflt, long long *out, char *err,
+          size_t errlen)
+{
+	if (proto_get_int(m, key, dflt, out, err, errlen) == -1)
+		return -1;
+	if (*out < 0) {
+		snprintf(err, errlen, "field '%s' must not be negative", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything RUN_TASK asks for that can be wrong, and the LAUNCH line that carries it. */
+static int
+prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *launch, int *refused,
+        char *err, size_t errlen)
+{
+	const char *command = proto_get(m, "command");
+	const char *resources = proto_get(m, "resources");
+	struct launcher_env env;
+	struct health_spec hs;
+	long long grace, cpu_seconds, processes, open_files;
+	int switching = a->cfg.switch_user && geteuid() == 0;
+	const char *port0;
+	int rc = -1;
+
+	if (command == NULL || command[0] == '\0') {
+		snprintf(err, errlen, "missing field 'command'");
+		return -1;
+	}
+	if (resources != NULL && res_parse(&t->resources, resources, err, errlen) == -1)
+		return -1;
+	if (proto_get_int(m, "grace_ms", -1, &grace, err, errlen) == -1)
+		return -1;
+	if (grace < 0 && proto_get(m, "grace_ms") != NULL) {
+		snprintf(err, errlen, "field 'grace_ms' must not be negative");
+		return -1;
+	}
+	t->grace_ms = grace;
+	if (get_count(m, "cpu_limit_seconds", 0, &cpu_seconds, err, errlen) == -1 ||
+	    get_count(m, "max_processes", a->cfg.task_max_processes, &processes, err, errlen) == -1 ||
+	    get_count(m, "max_open_files", a->cfg.task_max_open_files, &open_files, err, errlen) == -1)
+		return -1;
+	if (health_parse(m, &hs, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < m->nfields; i++) {
+		struct fetch_uri u;
+		if (strcmp(m->fields[i].key, "uri") != 0)
+			continue;
+		if (fetch_uri_parse(m->fields[i].val, &u, err, errlen) == -1) {
+			health_spec_free(&hs);
+			return -1;
+		}
+		fetch_uri_free(&u);
+	}
+	launcher_env_init(&env, 0);
+	launcher_env_ports(&env, &t->resources, AGENT_PORT_ENV_MAX);
+	for (size_t i = 0; i < m->nfields; i++) {
+		const struct proto_field *f = &m->fields[i];
+		if (strcmp(f->key, "env") == 0 && launcher_env_put(&env, f->val, f->vlen, err, errlen) == -1)
+			goto out;
+	}
+	launcher_env_set(&env, "MESOS_TASK_ID", t->task_id);
+	launcher_env_set(&env, "MESOS_EXECUTOR_ID", t->task_id);
+	launcher_env_set(&env, "MESOS_FRAMEWORK_ID", t->framework_id);
+	launcher_env_set(&env, "MESOS_AGENT_ID", a->agent_id);
+	launcher_env_set(&env, "MESOS_SANDBOX", t->sandbox);
+	launcher_env_set(&env, "MESOS_DIRECTORY", t->sandbox);
+	port0 = launcher_env_get(&env, "PORT0");
+
+	proto_begin(launch, "LAUNCH");
+	proto_add(launch, "task", t->key);
+	proto_add(launch, "command", command);
+	proto_add(launch, "sandbox", t->sandbox);
+	for (size_t i = 0; i < env.n; i++)
+		proto_add(launch, "env", env.vars[i]);
+	if (switching && t->user[0] == '\0') {
+		snprintf(err, errlen, "the task has no user to run as");
+		*refused = 1;
+		goto out;
+	}
+	/* Our own user needs no switch (nor the user database): only root must be allowed. */
+	if (switching && a->self_user != NULL && strcmp(t->user, a->self_user) == 0) {
+		if (!a->cfg.allow_root_tasks) {
+			snprintf(err, errlen, "refusing to run a task as root (user '%s'); start agentd with "
+			    "--allow_root_tasks to allow it", t->user);
+			*refused = 1;
+			goto out;
+		}
+	} else if (switching) {
+		proto_add(launch, "user", t->user);
+		proto_add_int(launch, "allow_root", a->cfg.allow_root_tasks);
+	}
+	proto_addf(launch, "mem_bytes", "%llu", (unsigned long long)launcher_mem_bytes(&t->resources));
+	proto_addf(launch, "disk_bytes", "%llu", (unsigned long long)launcher_disk_bytes(&t->resources));
+	proto_add_int(launch, "cpu_seconds", cpu_seconds);
+	proto_add_int(launch, "processes", processes);
+	proto_add_int(launch, "open_files", open_files);
+	proto_add_int(launch, "nice", isolate_nice(res_scalar(&t->resources, "cpus"),
+	    a->total_cpus_milli));
+	proto_add_int(launch, "grace_ms", grace >= 0 ? grace : AGENT_DEFAULT_KILL_GRACE_MS);
+	proto_add_int(launch, "mem_watch_ms", a->cfg.memory_watch_ms);
+	proto_add_int(launch, "disk_watch_ms", a->cfg.container_disk_watch_ms);
+	proto_add_int(launch, "recovery_timeout_ms", a->cfg.recovery_timeout_ms);
+	proto_add(launch, "port0", port0 != NULL ? port0 : "0");
+	for (size_t i = 0; i < m->nfields; i++)
+		if (strcmp(m->fields[i].key, "uri") == 0)
+			proto_add(launch, "uri", m->fields[i].val);
+	if (proto_count(m, "uri") > 0) {
+		proto_add(launch, "fetcher", a->fetcher_path);
+		proto_add(launch, "cache_dir", a->fetcher_cache_dir);
+		proto_addf(launch, "cache_bytes", "%llu", (unsigned long long)a->cfg.fetcher_cache_bytes);
+		proto_add_int(launch, "stall_timeout_ms", a->cfg.fetcher_stall_ms);
+	}
+	health_format(&hs, launch);
+	if (a->cfg.log_level != NULL)
+		proto_add(launch, "log_level", a->cfg.log_level);
+	if (proto_end(launch) == -1) {
+		snprintf(err, errlen, "the task does not fit in one line to its supervisor (limit %d bytes)",
+		    PROTO_LINE_MAX);
+		goto out;
+	}
+	rc = 0;
+out:
+	health_spec_free(&hs);
+	launcher_env_free(&env);
+	return rc;
+}
+
+/* WORK_DIR/meta/slaves/AGENT/runs/RUN, RUN being the sandbox's run ID: the supervisor's name. */
+static char *
+make_meta_name(struct agent *a, struct task *t, char *err, size_t errlen)
+{
+	const char *run = strrchr(t->sandbox, '/');
+	char *runs = xstrfmt("%s/meta/slaves/%s/runs", a->work_dir, a->agent_id);
+	char *name;
+
+	if (launcher_mkdirs(runs, err, errlen) == -1) {
+		free(runs);
+		return NULL;
+	}
+	name = xstrfmt("%s/%s", runs, run ? run + 1 : t->sandbox);
+	free(runs);
+	return name;
+}
+
+void
+agent_task_handle_run(struct agent *a, const struct proto_msg *m)
+{
+	const char *fw = proto_get(m, "framework_id");
+	const char *tid = proto_get(m, "task_id");
+	char err[AGENT_ERR_MAX];
+	struct buf launch;
+	struct task *t;
+	int refused = 0;
+
+	if (fw == NULL || tid == NULL) {
+		log_warnx("RUN_TASK without %s: ignored", fw == NULL ? "framework_id" : "task_id");
+		return;
+	}
+	if (nul_field(m, err, sizeof(err)) == -1 || id_check("framework ID", fw, err, sizeof(err)) == -1 ||
+	    id_check("task ID", tid, err, sizeof(err)) == -1) {
+		log_warnx("RUN_TASK refused: %s", err);
+		agent_update_oneshot(a, fw, tid, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err);
+		return;
+	}
+	if (a->stopping) {
+		agent_update_oneshot(a, fw, tid, "TASK_DROPPED", "SOURCE_AGENT", NULL,
+		    "the agent is shutting down");
+		return;
+	}
+	if (agent_task_find(a, fw, tid) != NULL) {
+		snprintf(err, sizeof(err), "task ID '%s' is already in use by framework '%s'", tid, fw);
+		log_warnx("RUN_TASK refused: %s", err);
+		agent_update_oneshot(a, fw, tid, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err);
+		return;
+	}
+	t = agent_task_new(a, fw, tid);
+	free(t->name);
+	t->name = xstrdup(opt_field(m, "name", tid));
+	free(t->role);
+	t->role = xstrdup(opt_field(m, "role", "*"));
+	free(t->framework_name);
+	t->framework_name = xstrdup(opt_field(m, "framework_name", ""));
+	free(t->user);
+	t->user = xstrdup(opt_field(m, "user", ""));
+	free(t->failover_timeout);
+	t->failover_timeout = xstrdup(opt_field(m, "failover_timeout", "0"));
+	t->sandbox = launcher_sandbox_create(a->work_dir, a->agent_id, fw, tid, err, sizeof(err));
+	if (t->sandbox == NULL || (t->meta = make_meta_name(a, t, err, sizeof(err))) == NULL) {
+		agent_journal_task(a, t);
+		t->ended = 1;
+		agent_journal_ended(a, t);
+		log_warnx("task %s: %s", t->key, err);
+		agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err, -1,
+		    NULL);
+		return;
+	}
+	buf_init(&launch, 0);
+	if (prepare(a, t, m, &launch, &refused, err, sizeof(err)) == -1) {
+		buf_free(&launch);
+		agent_journal_task(a, t);
+		t->ended = 1;
+		agent_journal_ended(a, t);
+		log_warnx("task %s %s: %s", t->key, refused ? "refused" : "is invalid", err);
+		if (refused)
+			agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+			    -1, NULL);
+		else
+			agent_update(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err, -1, NULL);
+		return;
+	}
+	t->launch = buf_detach(&launch);
+	t->live = 1;
+	agent_journal_task(a, t);
+	agent_update(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
+	t->want_launch = 1;
+	agent_commit_soon(a, t);
+}
+
+/* --- kills ----------------------------------------------------------------------- */
+
+void
+agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
+{
+	if (!t->live)
+		return;
+	if (grace_ms < 0)
+		grace_ms = 0;
+	if (!t->kill_requested) {
+		t->kill_requested = 1;
+		log_info("killing task %s (grace period %lld ms)", t->key, (long long)grace_ms);
+		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+	}
+	if (t->launch != NULL)
+		return;   /* not started yet: agent_task_launch reports it killed */
+	if (t->exec != NULL) {
+		send_kill(t, grace_ms);
+		return;
+	}
+	if (t->pending_kill_ms < 0 || grace_ms < t->pending_kill_ms)
+		t->pending_kill_ms = grace_ms;
+}
+
+void
+agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms)
+{
+	agent_update_drop(a, t);
+	t->fate = fate;
+	agent_journal_fate(a, t);
+	if (t->live) {
+		agent_task_kill(a, t, grace_ms);
+	} else {
+		t->want_forget = 1;
+	}
+	agent_commit_soon(a, t);
+}
+
+void
+agent_task_handle_kill(struct agent *a, const struct proto_msg *m)
+{
+	const char *fw = proto_get(m, "framework_id");
+	const char *tid = proto_get(m, "task_id");
+	char err[AGENT_ERR_MAX];
+	long long grace;
+	struct task *t;
+
+	if (fw == NULL || tid == NULL) {
+		log_warnx("KILL_TASK without %s: ignored", fw == NULL ? "framework_id" : "task_id");
+		return;
+	}
+	if (proto_get_int(m, "grace_ms", -1, &grace, err, sizeof(err)) == -1) {
+		log_warnx("KILL_TASK for %s/%s: %s; using the task's grace period", fw, tid, err);
+		grace = -1;
+	}
+	t = agent_task_find(a, fw, tid);
+	if (t == NULL) {
+		log_info("KILL_TASK for unknown task %s/%s: answering TASK_LOST", fw, tid);
+		agent_update_oneshot(a, fw, tid, "TASK_LOST", "SOURCE_AGENT", NULL, "unknown task");
+		return;
+	}
+	if (!t->live) {
+		log_debug("KILL_TASK for %s, which is no longer running", t->key);
+		return;
+	}
+	if (grace < 0)
+		grace = t->grace_ms >= 0 ? t->grace_ms : AGENT_DEFAULT_KILL_GRACE_MS;
+	agent_task_kill(a, t, grace);
+}
+
+void
+agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m)
+{
+	const char *fw = proto_get(m, "framework_id");
+	const char *key;
+	void *val;
+	size_t n = 0;
+
+	if (fw == NULL) {
+		log_warnx("SHUTDOWN_FRAMEWORK without framework_id: ignored");
+		return;
+	}
+	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
+		struct task *t = val;
+		if (strcmp(t->framework_id, fw) != 0)
+			continue;
+		n++;
+		agent_task_abandon(a, t, FATE_FRAMEWORK_GONE, a->cfg.executor_shutdown_grace_period_ms);
+	}
+	log_info("framework %s shut down: %zu task(s) killed or dropped", fw, n);
+}

@@ -1,0 +1,340 @@
+/*
+ * bench/launch_bench.c: launch throughput of one agent, as a framework
+ * sees it. Runs TASKS tasks of `true`, keeping at most WINDOW of them in
+ * flight, launched BATCH to an ACCEPT on the offers the master sends; for
+ * each task the time from its ACCEPT to its TASK_RUNNING and to its end.
+ * Prints `name value unit` lines:
+ *
+ *   launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "net.h"
+#include "proto.h"
+#include "res.h"
+#include "xmem.h"
+
+#define DEFAULT_TASKS 2000
+#define DEFAULT_WINDOW 64
+#define DEFAULT_BATCH 8
+#define OFFERS_MAX 64
+#define HOST_MAX 256
+#define ERR_MAX 256
+#define ID_LEN 32
+#define READ_POLL_MS 100
+#define TIMEOUT_MS 300000
+#define DEFAULT_PORT 5050
+#define US_PER_MS 1000
+#define MS_PER_S 1000.0
+#define PERCENT_50 50
+#define PERCENT_99 99
+#define PERCENT 100
+#define DEC_BASE 10
+#define CHUNK 65536
+#define TASK_CPUS 10                /* thousandths of a cpu: cpus:0.01 */
+#define TASK_MEM 16000              /* thousandths of a MB: mem:16 */
+
+struct bench {
+	int fd;
+	struct buf in;
+	long tasks, window, batch;
+	long launched, running, ended, failed;
+	double *t_launch, *t_running, *t_end;
+	struct offer {
+		char id[ID_LEN * 2];
+		int64_t cpus, mem;        /* thousandths, as res.h keeps them */
+	} offers[OFFERS_MAX];
+	int noffers;
+	double first_launch;
+};
+
+static double
+now_ms(void)
+{
+	return (double)compat_monotonic_ms();
+}
+
+static void
+send_buf(struct bench *b, struct buf *m)
+{
+	size_t off = 0;
+
+	if (proto_end(m) == -1) {
+		fprintf(stderr, "launch_bench: message too long\n");
+		exit(1);
+	}
+	while (off < m->len) {
+		ssize_t n = compat_send(b->fd, m->data + off, m->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "launch_bench: send: %s\n", strerror(errno));
+			exit(1);
+		}
+		off += (size_t)n;
+	}
+	buf_free(m);
+}
+
+static long
+fits(const struct offer *o)
+{
+	long by_cpus = (long)(o->cpus / TASK_CPUS), by_mem = (long)(o->mem / TASK_MEM);
+
+	return by_cpus < by_mem ? by_cpus : by_mem;
+}
+
+static void
+drop_offer(struct bench *b, int i)
+{
+	b->offers[i] = b->offers[--b->noffers];
+}
+
+/*
+ * Launch a batch on the roomiest held offer while the window has room.
+ * Freed resources come back as small offers; when none fits a task, all
+ * are declined at once so the master offers them again as one.
+ */
+static void
+launch_some(struct bench *b)
+{
+	while (b->noffers > 0 && b->launched < b->tasks && b->launched - b->ended < b->window) {
+		struct buf m;
+		long room = b->window - (b->launched - b->ended), n;
+		int best = 0;
+		double t = now_ms();
+
+		for (int i = 1; i < b->noffers; i++)
+			if (fits(&b->offers[i]) > fits(&b->offers[best]))
+				best = i;
+		n = fits(&b->offers[best]);
+		if (n == 0) {
+			while (b->noffers > 0) {
+				buf_init(&m, 0);
+				proto_begin(&m, "DECLINE");
+				proto_add(&m, "offer_id", b->offers[0].id);
+				proto_add(&m, "refuse_seconds", "0");
+				send_buf(b, &m);
+				drop_offer(b, 0);
+			}
+			return;
+		}
+		if (n > b->batch)
+			n = b->batch;
+		if (n > room)
+			n = room;
+		if (n > b->tasks - b->launched)
+			n = b->tasks - b->launched;
+		buf_init(&m, 0);
+		proto_begin(&m, "ACCEPT");
+		proto_add(&m, "offer_id", b->offers[best].id);
+		proto_add(&m, "refuse_seconds", "0");
+		for (long i = 0; i < n; i++) {
+			char id[ID_LEN];
+			snprintf(id, sizeof(id), "t%ld", b->launched + i);
+			proto_add(&m, "task_id", id);
+			proto_add(&m, "command", "true");
+			proto_add(&m, "resources", "cpus:0.01;mem:16");
+			b->t_launch[b->launched + i] = t;
+		}
+		if (b->launched == 0)
+			b->first_launch = t;
+		b->launched += n;
+		drop_offer(b, best);
+		send_buf(b, &m);
+	}
+}
+
+static void
+on_update(struct bench *b, const struct proto_msg *m)
+{
+	const char *id = proto_get(m, "task_id"), *state = proto_get(m, "state");
+	const char *uuid = proto_get(m, "uuid"), *agent = proto_get(m, "agent_id");
+	long i = id && id[0] == 't' ? strtol(id + 1, NULL, DEC_BASE) : -1;
+	struct buf a;
+
+	if (uuid != NULL) {
+		buf_init(&a, 0);
+		proto_begin(&a, "ACKNOWLEDGE");
+		proto_add(&a, "task_id", id ? id : "");
+		proto_add(&a, "agent_id", agent ? agent : "");
+		proto_add(&a, "uuid", uuid);
+		send_buf(b, &a);
+	}
+	if (i < 0 || i >= b->tasks || state == NULL)
+		return;
+	if (strcmp(state, "TASK_RUNNING") == 0 && b->t_running[i] == 0) {
+		b->t_running[i] = now_ms();
+		b->running++;
+	} else if (proto_state_terminal(state) && b->t_end[i] == 0) {
+		b->t_end[i] = now_ms();
+		b->ended++;
+		if (strcmp(state, "TASK_FINISHED") != 0 && b->failed++ == 0)
+			fprintf(stderr, "launch_bench: first failure: %s %s %s\n", id, state,
+			    proto_get(m, "message") ? proto_get(m, "message") : "");
+	}
+}
+
+static void
+on_line(struct bench *b, char *line, size_t len)
+{
+	struct proto_msg m;
+	char err[ERR_MAX];
+	struct buf out;
+
+	proto_msg_init(&m);
+	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
+		proto_msg_free(&m);
+		return;
+	}
+	if (strcmp(m.verb, "WELCOME") == 0) {
+		buf_init(&out, 0);
+		proto_begin(&out, "SUBSCRIBE");
+		proto_add(&out, "name", "launch_bench");
+		proto_add(&out, "user", getenv("USER") ? getenv("USER") : "root");
+		send_buf(b, &out);
+	} else if (strcmp(m.verb, "OFFER") == 0 && b->noffers < OFFERS_MAX) {
+		struct offer *o = &b->offers[b->noffers++];
+		struct res r;
+
+		res_init(&r);
+		snprintf(o->id, sizeof(o->id), "%s", proto_get(&m, "offer_id"));
+		o->cpus = o->mem = 0;
+		if (res_parse(&r, proto_get(&m, "resources") ? proto_get(&m, "resources") : "", err,
+		        sizeof(err)) == 0) {
+			o->cpus = res_scalar(&r, "cpus");
+			o->mem = res_scalar(&r, "mem");
+		}
+		res_free(&r);
+	} else if (strcmp(m.verb, "STATUS_UPDATE") == 0) {
+		on_update(b, &m);
+	} else if (strcmp(m.verb, "PING") == 0) {
+		buf_init(&out, 0);
+		proto_begin(&out, "PONG");
+		if (proto_get(&m, "seq"))
+			proto_add(&out, "seq", proto_get(&m, "seq"));
+		send_buf(b, &out);
+	} else if (strcmp(m.verb, "ERROR") == 0) {
+		fprintf(stderr, "launch_bench: master: %s\n", proto_get(&m, "reason"));
+		exit(1);
+	}
+	proto_msg_free(&m);
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+percentile(double *v, long n, int p)
+{
+	long i = (n * p + PERCENT - 1) / PERCENT - 1;
+
+	return n > 0 ? v[i < 0 ? 0 : i] : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b;
+	char host[HOST_MAX], err[ERR_MAX];
+	int port;
+	struct timeval tv;
+	struct buf m;
+	double start, last_end = 0, *lat;
+	long nlat = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (argc < 2 || net_parse_hostport(argv[1], DEFAULT_PORT, host, sizeof(host), &port, err,
+	        sizeof(err)) == -1) {
+		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]\n");
+		return 2;
+	}
+	b.tasks = argc > 2 ? strtol(argv[2], NULL, DEC_BASE) : DEFAULT_TASKS;
+	b.window = argc > 3 ? strtol(argv[3], NULL, DEC_BASE) : DEFAULT_WINDOW;
+	b.batch = argc > 4 ? strtol(argv[4], NULL, DEC_BASE) : DEFAULT_BATCH;
+	if (b.tasks < 1 || b.window < 1 || b.batch < 1 || b.batch > b.window) {
+		fprintf(stderr, "launch_bench: TASKS, WINDOW and BATCH must be positive, BATCH <= WINDOW\n");
+		return 2;
+	}
+	b.t_launch = xcalloc((size_t)b.tasks, sizeof(double));
+	b.t_running = xcalloc((size_t)b.tasks, sizeof(double));
+	b.t_end = xcalloc((size_t)b.tasks, sizeof(double));
+	b.fd = net_connect_blocking(host, port, TIMEOUT_MS, err, sizeof(err));
+	if (b.fd == -1) {
+		fprintf(stderr, "launch_bench: %s\n", err);
+		return 1;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = READ_POLL_MS * US_PER_MS;
+	setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	buf_init(&b.in, 0);
+	buf_init(&m, 0);
+	proto_begin(&m, "HELLO");
+	proto_add_int(&m, "version", PROTO_VERSION);
+	proto_add(&m, "kind", "framework");
+	send_buf(&b, &m);
+	start = now_ms();
+	while (b.ended < b.tasks) {
+		char chunk[CHUNK];
+		ssize_t n;
+		char *nl;
+
+		if (now_ms() - start > TIMEOUT_MS) {
+			fprintf(stderr, "launch_bench: timed out: %ld of %ld tasks ended\n", b.ended, b.tasks);
+			return 1;
+		}
+		launch_some(&b);
+		n = read(b.fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "launch_bench: the master closed the connection\n");
+			return 1;
+		}
+		buf_append(&b.in, chunk, (size_t)n);
+		while ((nl = memchr(b.in.data, '\n', b.in.len)) != NULL) {
+			size_t len = (size_t)(nl - b.in.data);
+			*nl = '\0';
+			on_line(&b, b.in.data, len);
+			buf_consume(&b.in, len + 1);
+		}
+	}
+	buf_init(&m, 0);
+	proto_begin(&m, "TEARDOWN");
+	send_buf(&b, &m);
+	lat = xcalloc((size_t)b.tasks, sizeof(double));
+	for (long i = 0; i < b.tasks; i++) {
+		if (b.t_running[i] > 0)
+			lat[nlat++] = b.t_running[i] - b.t_launch[i];
+		if (b.t_end[i] > last_end)
+			last_end = b.t_end[i];
+	}
+	qsort(lat, (size_t)nlat, sizeof(double), by_value);
+	printf("launch_tasks %ld tasks\n", b.tasks);
+	printf("launch_failed %ld tasks\n", b.failed);
+	printf("launch_throughput %.0f tasks/s\n", b.tasks / ((last_end - b.first_launch) / MS_PER_S));
+	printf("launch_to_running_p50 %.1f ms\n", percentile(lat, nlat, PERCENT_50));
+	printf("launch_to_running_p99 %.1f ms\n", percentile(lat, nlat, PERCENT_99));
+	free(lat);
+	free(b.t_launch);
+	free(b.t_running);
+	free(b.t_end);
+	buf_free(&b.in);
+	close(b.fd);
+	return 0;
+}

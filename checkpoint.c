@@ -1,0 +1,231 @@
+/*
+ * checkpoint.c: owns the on-disk shapes the agent recovers from: files
+ * replaced atomically (temp, fsync, rename) and append-only journals of
+ * protocol lines committed with one fsync per group, replayed line by line.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "compat.h"
+#include "proto.h"
+#include "xmem.h"
+
+#define READ_CHUNK 65536
+#define TEMP_SUFFIX_HEX 8            /* random hex digits in a temporary file's name */
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static char *
+temp_name(const char *path)
+{
+	unsigned char r[TEMP_SUFFIX_HEX / 2];
+	char hex[TEMP_SUFFIX_HEX + 1];
+
+	compat_random_bytes(r, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return xstrfmt("%s.tmp.%s", path, hex);
+}
+
+int
+checkpoint_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	char *tmp = temp_name(path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, CHECKPOINT_FILE_MODE);
+
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int
+checkpoint_read(const char *path, size_t max, struct buf *out, int *missing, char *err,
+                size_t errlen)
+{
+	char chunk[READ_CHUNK];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	size_t total = 0;
+
+	*missing = 0;
+	if (fd == -1) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max || buf_append(out, chunk, (size_t)n) == -1) {
+			snprintf(err, errlen, "'%s' is larger than %zu bytes", path, max);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int
+checkpoint_journal_open(struct checkpoint_journal *j, const char *path, char *err, size_t errlen)
+{
+	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, CHECKPOINT_FILE_MODE);
+	if (j->fd == -1) {
+		snprintf(err, errlen, "cannot open journal '%s': %s", path, strerror(errno));
+		j->path = NULL;
+		return -1;
+	}
+	j->path = xstrdup(path);
+	buf_init(&j->pending, 0);
+	j->lines = 0;
+	return 0;
+}
+
+int
+checkpoint_journal_add(struct checkpoint_journal *j, struct buf *msg)
+{
+	if (proto_end(msg) == -1)
+		return -1;
+	buf_append(&j->pending, msg->data, msg->len);
+	j->lines++;
+	return 0;
+}
+
+int
+checkpoint_journal_dirty(const struct checkpoint_journal *j)
+{
+	return j->pending.len > 0;
+}
+
+int
+checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen)
+{
+	if (j->pending.len == 0)
+		return 0;
+	if (write_all(j->fd, j->pending.data, j->pending.len) == -1 || fsync(j->fd) == -1) {
+		snprintf(err, errlen, "cannot write journal '%s': %s", j->path, strerror(errno));
+		return -1;
+	}
+	buf_reset(&j->pending);
+	return 0;
+}
+
+int
+checkpoint_journal_rewrite(struct checkpoint_journal *j, const struct buf *content, size_t lines,
+                           char *err, size_t errlen)
+{
+	int fd;
+
+	if (checkpoint_write(j->path, content->data ? content->data : "", content->len, err,
+	        errlen) == -1)
+		return -1;
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot reopen journal '%s': %s", j->path, strerror(errno));
+		return -1;
+	}
+	close(j->fd);
+	j->fd = fd;
+	buf_reset(&j->pending);
+	j->lines = lines;
+	return 0;
+}
+
+void
+checkpoint_journal_close(struct checkpoint_journal *j)
+{
+	if (j->path == NULL)
+		return;
+	close(j->fd);
+	j->fd = -1;
+	free(j->path);
+	j->path = NULL;
+	buf_free(&j->pending);
+}
+
+int
+checkpoint_replay(const char *path, void (*fn)(const struct proto_msg *m, void *arg), void *arg,
+                  size_t *skipped, char *err, size_t errlen)
+{
+	struct buf all;
+	int missing;
+	char *p, *end;
+
+	*skipped = 0;
+	buf_init(&all, 0);
+	if (checkpoint_read(path, CHECKPOINT_READ_MAX, &all, &missing, err, errlen) == -1) {
+		buf_free(&all);
+		return missing ? 0 : -1;
+	}
+	p = all.data;
+	end = all.data ? all.data + all.len : NULL;
+	while (p != NULL && p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char perr[PROTO_KEY_MAX * 2];
+		struct proto_msg m;
+
+		if (nl == NULL) {
+			(*skipped)++;    /* the torn tail of a write cut short by a crash */
+			break;
+		}
+		*nl = '\0';
+		proto_msg_init(&m);
+		if (proto_parse(p, (size_t)(nl - p), &m, perr, sizeof(perr)) == -1)
+			(*skipped)++;
+		else
+			fn(&m, arg);
+		proto_msg_free(&m);
+		p = nl + 1;
+	}
+	buf_free(&all);
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * checkpoint.h: what the agent and its supervisors write so that a crash
+ * of agentd loses nothing. Two shapes, both crash-safe:
+ *   - whole files replaced atomically: written to a temporary name,
+ *     fsync'ed, renamed over the old one (readers see the old or the new
+ *     file, never a mix);
+ *   - journals: protocol lines (proto.h) appended and fsync'ed in groups
+ *     (one fsync for every line added since the last commit); a torn last
+ *     line, cut short by a crash, is ignored on replay. A journal is
+ *     compacted by rewriting it whole, atomically.
+ */
+#ifndef CHECKPOINT_H
+#define CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct proto_msg;
+
+#define CHECKPOINT_FILE_MODE 0644
+#define CHECKPOINT_READ_MAX (64u << 20)    /* bytes of a checkpoint file read back */
+
+/* Replace path with len bytes of data: temp, fsync, rename. 0, or -1 with err. */
+int checkpoint_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/*
+ * Read a whole file (at most max bytes) into out (appended). 0; -1 with err,
+ * and *missing set when the file does not exist.
+ */
+int checkpoint_read(const char *path, size_t max, struct buf *out, int *missing, char *err,
+                    size_t errlen);
+
+struct checkpoint_journal {
+	int fd;
+	char *path;
+	struct buf pending;      /* lines added, not yet written */
+	size_t lines;            /* lines in the file, for the caller's compaction policy */
+};
+
+/* Open (create) a journal for appending. 0, or -1 with err. */
+int checkpoint_journal_open(struct checkpoint_journal *j, const char *path, char *err, size_t errlen);
+/* Queue one message built with proto_begin (proto_end is done here). -1 if over the line limit. */
+int checkpoint_journal_add(struct checkpoint_journal *j, struct buf *msg);
+/* 1 if lines are queued. */
+int checkpoint_journal_dirty(const struct checkpoint_journal *j);
+/* Write what is queued and fsync. 0, or -1 with err (the lines stay queued). */
+int checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen);
+/* Replace the journal with content (whole lines): temp, fsync, rename, reopen. */
+int checkpoint_journal_rewrite(struct checkpoint_journal *j, const struct buf *content, size_t lines,
+                               char *err, size_t errlen);
+void checkpoint_journal_close(struct checkpoint_journal *j);
+
+/*
+ * Call fn for each complete, well-formed line of the journal at path, in
+ * order (fn's msg is valid only during the call). Torn or garbled lines
+ * are counted in *skipped and passed over. 0 (also when the file does not
+ * exist), or -1 with err when it cannot be read.
+ */
+int checkpoint_replay(const char *path, void (*fn)(const struct proto_msg *m, void *arg), void *arg,
+                      size_t *skipped, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * executor.h: the contract between agentd and mesos-executor, the small
+ * supervisor that runs each task (our command executor). agentd starts it
+ * with the run's checkpoint directory as its only argument and one end of
+ * a socketpair as descriptor EXECUTOR_AGENT_FD; the supervisor then lives
+ * on its own: it survives agentd, listens on EXECUTOR_SOCKET in that
+ * directory so a restarted agentd can reach it again, and writes the
+ * task's end to EXECUTOR_STATUS_FILE (temp and rename) before reporting it.
+ *
+ * Both directions speak the wire protocol's syntax (proto.h), one message
+ * a line:
+ *
+ *   agent -> supervisor
+ *     LAUNCH   the task: command, sandbox, env (repeated), user, mem_bytes,
+ *              disk_bytes, cpu_seconds, processes, open_files, nice,
+ *              grace_ms, mem_watch_ms, disk_watch_ms, recovery_timeout_ms,
+ *              port0, uri (repeated), fetcher, cache_dir, cache_bytes,
+ *              stall_timeout_ms, health_* (health.h), task (its key, for
+ *              log lines), log_level
+ *     KILL     grace_ms: SIGTERM to every process of the task, SIGKILL
+ *              after grace_ms (a later KILL may only bring it closer)
+ *     ACK      the agent has checkpointed the task's end: exit now
+ *     ATTACH   first line of an agentd that connects to the socket (after
+ *              a restart): answered with ATTACHED, or EXITED when over
+ *     SHUTDOWN grace_ms: kill the task (as KILL) and exit once it is over,
+ *              without waiting for an ACK (a checkpoint being discarded)
+ *
+ *   supervisor -> agent
+ *     STARTED  pid: the task's command runs (TASK_RUNNING)
+ *     HEALTH   healthy (0/1), message: a health check result that changes
+ *              the task's health, or the first one
+ *     EXITED   state, reason, message, status (the wait status described),
+ *              cpus_user_time_secs, cpus_system_time_secs, mem_rss_bytes
+ *              (peak), disk_used_bytes: the task is over and no process of
+ *              it is left; repeated on every ATTACH until ACK
+ *     ATTACHED pid, phase (fetching|running), healthy (when known): the
+ *              answer to ATTACH while the task runs
+ */
+#ifndef EXECUTOR_H
+#define EXECUTOR_H
+
+#define EXECUTOR_PROGRAM "mesos-executor"
+#define FETCHER_PROGRAM "mesos-fetcher"
+#define EXECUTOR_AGENT_FD 3
+#define EXECUTOR_SOCKET_SUFFIX ".sock"   /* after the run's checkpoint name */
+#define EXECUTOR_STATUS_SUFFIX ".status" /* the EXITED line, written before it is sent */
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * fetcher.c: mesos-fetcher, run by a task's supervisor in the task's
+ * sandbox before the command starts, like Mesos's fetcher: each URI in
+ * order is copied or downloaded (through the per-agent cache when asked),
+ * made executable, extracted. Progress goes to stderr (the sandbox's
+ * stderr file); on failure one line, the reason, goes to stdout for the
+ * supervisor to put in the task's update, and the exit status is 1.
+ *
+ *   mesos-fetcher --sandbox=DIR [--cache_dir=DIR] [--cache_size=BYTES]
+ *                 [--stall_timeout_ms=MS] [--owner=UID:GID] -- URI...
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "fetch.h"
+#include "launcher.h"
+#include "xmem.h"
+
+#define ERR_MAX 1024
+#define DEC_BASE 10
+#define EXECUTABLE_MODE 0755
+#define CHOWN_DEPTH_MAX 64
+
+struct opts {
+	const char *sandbox;
+	const char *cache_dir;
+	uint64_t cache_bytes;
+	int64_t stall_ms;
+	int chown;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void
+fail(const char *uri, const char *reason)
+{
+	printf("fetching '%s' failed: %s\n", uri, reason);
+	fprintf(stderr, "mesos-fetcher: fetching '%s' failed: %s\n", uri, reason);
+	fflush(stdout);
+	exit(EXIT_FAILURE);
+}
+
+static const char *
+opt_value(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) == 0 && arg[n] == '=')
+		return arg + n + 1;
+	return NULL;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o, int *first)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->cache_bytes = FETCH_DEFAULT_CACHE_BYTES;
+	o->stall_ms = FETCH_DEFAULT_STALL_MS;
+	for (i = 1; i < argc; i++) {
+		const char *v;
+		char *end;
+
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if ((v = opt_value(argv[i], "--sandbox")) != NULL)
+			o->sandbox = v;
+		else if ((v = opt_value(argv[i], "--cache_dir")) != NULL)
+			o->cache_dir = v[0] ? v : NULL;
+		else if ((v = opt_value(argv[i], "--cache_size")) != NULL)
+			o->cache_bytes = strtoull(v, &end, DEC_BASE);
+		else if ((v = opt_value(argv[i], "--stall_timeout_ms")) != NULL)
+			o->stall_ms = strtoll(v, &end, DEC_BASE);
+		else if ((v = opt_value(argv[i], "--owner")) != NULL) {
+			long uid = strtol(v, &end, DEC_BASE), gid;
+			if (*end != ':')
+				return -1;
+			gid = strtol(end + 1, &end, DEC_BASE);
+			o->chown = 1;
+			o->uid = (uid_t)uid;
+			o->gid = (gid_t)gid;
+		} else {
+			return -1;
+		}
+	}
+	*first = i;
+	return o->sandbox != NULL ? 0 : -1;
+}
+
+/* Make the directories above a relative name inside the sandbox. */
+static int
+make_parents(const char *path, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (slash != NULL) {
+		*slash = '\0';
+		rc = launcher_mkdirs(dir, err, errlen);
+	}
+	free(dir);
+	return rc;
+}
+
+/* Download into the cache (temp name, then rename) unless it is there; 0 and the cached path. */
+static char *
+cached_copy(const struct opts *o, const char *uri, char *err, size_t errlen)
+{
+	char key[FETCH_KEY_MAX];
+	char *path, *tmp;
+	struct stat st;
+	int fd;
+
+	fetch_cache_key(uri, key);
+	if (launcher_mkdirs(o->cache_dir, err, errlen) == -1)
+		return NULL;
+	path = xstrfmt("%s/%s", o->cache_dir, key);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mesos-fetcher: '%s' is in the cache\n", uri);
+		(void)utimensat(AT_FDCWD, path, NULL, 0);   /* most recently used */
+		return path;
+	}
+	tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LAUNCHER_FILE_MODE);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	if (fetch_http(uri, fd, o->stall_ms, err, errlen) == -1 || fstat(fd, &st) == -1) {
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	if ((uint64_t)st.st_size > o->cache_bytes) {
+		/* Bigger than the whole cache: use it once, keep it out. */
+		fprintf(stderr, "mesos-fetcher: '%s' (%lld bytes) is larger than the cache; not cached\n",
+		    uri, (long long)st.st_size);
+		free(path);
+		return tmp;
+	}
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot rename '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	free(tmp);
+	fetch_cache_trim(o->cache_dir, o->cache_bytes);
+	return path;
+}
+
+static void
+fetch_one(const struct opts *o, const char *spec)
+{
+	struct fetch_uri u;
+	char err[ERR_MAX];
+	char *name, *dest;
+	enum fetch_archive kind;
+	int fd, rc = 0;
+
+	if (fetch_uri_parse(spec, &u, err, sizeof(err)) == -1)
+		fail(spec, err);
+	if ((name = fetch_target_name(&u, err, sizeof(err))) == NULL)
+		fail(u.value, err);
+	dest = xstrfmt("%s/%s", o->sandbox, name);
+	if (make_parents(dest, err, sizeof(err)) == -1)
+		fail(u.value, err);
+	fprintf(stderr, "mesos-fetcher: fetching '%s' into '%s'\n", u.value, name);
+	fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LAUNCHER_FILE_MODE);
+	if (fd == -1) {
+		snprintf(err, sizeof(err), "cannot create '%s': %s", name, strerror(errno));
+		fail(u.value, err);
+	}
+	switch (fetch_scheme_of(u.value)) {
+	case FETCH_LOCAL:
+		rc = fetch_copy(u.value, fd, err, sizeof(err));
+		break;
+	case FETCH_FILE:
+		rc = fetch_copy(u.value + strlen("file://"), fd, err, sizeof(err));
+		break;
+	case FETCH_HTTP:
+		if (u.cache && o->cache_dir != NULL) {
+			char *cached = cached_copy(o, u.value, err, sizeof(err));
+			rc = cached == NULL ? -1 : fetch_copy(cached, fd, err, sizeof(err));
+			if (cached != NULL && strstr(cached, ".tmp.") != NULL)
+				unlink(cached);
+			free(cached);
+		} else {
+			rc = fetch_http(u.value, fd, o->stall_ms, err, sizeof(err));
+		}
+		break;
+	case FETCH_UNSUPPORTED:
+		snprintf(err, sizeof(err), "unsupported URI (this fetcher knows absolute paths, file:// "
+		    "and http://)");
+		rc = -1;
+		break;
+	}
+	if (close(fd) == -1 && rc == 0) {
+		snprintf(err, sizeof(err), "cannot write '%s': %s", name, strerror(errno));
+		rc = -1;
+	}
+	if (rc == -1)
+		fail(u.value, err);
+	if (u.executable && chmod(dest, EXECUTABLE_MODE) == -1) {
+		snprintf(err, sizeof(err), "cannot make '%s' executable: %s", name, strerror(errno));
+		fail(u.value, err);
+	}
+	kind = fetch_archive_of(name);
+	if (u.extract && kind != FETCH_NOT_ARCHIVE) {
+		fprintf(stderr, "mesos-fetcher: extracting '%s'\n", name);
+		if (fetch_extract(dest, kind, o->sandbox, err, sizeof(err)) == -1)
+			fail(u.value, err);
+	}
+	free(name);
+	free(dest);
+	fetch_uri_free(&u);
+}
+
+/* The task runs as another user: what we fetched (as root) must be theirs. */
+static void
+chown_tree(int dirfd_, const struct opts *o, int depth)
+{
+	DIR *d = fdopendir(dirfd_);
+	struct dirent *de;
+
+	if (d == NULL) {
+		close(dirfd_);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int fd;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		(void)fchownat(dirfd(d), de->d_name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW);
+		if (depth >= CHOWN_DEPTH_MAX ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1)
+			chown_tree(fd, o, depth + 1);
+	}
+	closedir(d);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	int first;
+
+	if (parse_args(argc, argv, &o, &first) == -1) {
+		fprintf(stderr, "usage: mesos-fetcher --sandbox=DIR [--cache_dir=DIR] "
+		    "[--cache_size=BYTES] [--stall_timeout_ms=MS] [--owner=UID:GID] -- URI...\n");
+		printf("bad arguments to the fetcher\n");
+		return EXIT_FAILURE;
+	}
+	for (int i = first; i < argc; i++)
+		fetch_one(&o, argv[i]);
+	if (o.chown) {
+		int fd = open(o.sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd != -1)
+			chown_tree(fd, &o, 0);
+	}
+	return EXIT_SUCCESS;
+}
