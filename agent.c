@@ -310,6 +310,7 @@ static const struct registered_handler registered_handlers[] = {
 	{ "ACKNOWLEDGE", agent_update_handle_ack },
 	{ "READ_FILE", agent_files_handle_read },
 	{ "LIST_FILES", agent_files_handle_list },
+	{ "FRAMEWORK_MESSAGE", agent_executor_handle_message },
 };
 
 static void

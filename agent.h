@@ -5,7 +5,8 @@
  *                  status updates and checkpoints, files, sandbox GC
  *                  (agent_int.h lists them)
  *   launcher.c     sandboxes, environments, starting supervisors
- *   executor.c     mesos-executor, the supervisor of each task
+ *   executor.c     mesos-executor, the supervisor of each task (or of a
+ *                  custom executor, whose channel is executor_relay.c's)
  *   fetcher.c      mesos-fetcher, a task's URIs into its sandbox
  *
  * Tasks do not depend on the agentd process: each runs under a supervisor

@@ -9,6 +9,13 @@
  *                   journal, group commits, resends, recovery from disk
  *   agent_files.c   sandbox files for the master: READ_FILE, LIST_FILES
  *   agent_gc.c      removing old sandboxes (--gc_delay, --gc_disk_headroom)
+ *   agent_executor.c custom executors: started once per framework and
+ *                   executor ID, their tasks, their lines, framework messages
+ *
+ * A custom executor is kept as a struct task of its own (is_executor), so
+ * that its supervisor, checkpoint and recovery are a task's: its task_id
+ * is "/" EXECUTOR_ID, which no real task ID can be, and it never reports
+ * a status update (FATE_SILENT from the start).
  */
 #ifndef AGENT_INT_H
 #define AGENT_INT_H
@@ -97,6 +104,12 @@ struct task {
 	int want_launch;             /* start the supervisor after the commit */
 	int want_exec_ack;           /* tell the supervisor its end is safe after the commit */
 	int want_forget;             /* forget it after the commit */
+
+	int is_executor;             /* a custom executor, not a task (see above) */
+	char *executor_id;           /* on an executor and on each task it runs; else NULL */
+	unsigned long long relay_seq;   /* executor: its last line handled (journaled) */
+	unsigned long long relay_ack;   /* executor: RELAY_ACK to send after the commit; 0 none */
+	int handed;                  /* a task of an executor: its RUN_TASK went to the executor */
 };
 
 struct agent {
@@ -183,6 +196,20 @@ void agent_task_reattach(struct agent *a, struct task *t);
 int agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen);
 /* The supervisor's end as a line (EXITED): the terminal update it makes. */
 void agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *exited);
+/*
+ * t is over: checkpointed as ended, and its last update queued, sent once
+ * or dropped as its fate says. usage may be NULL.
+ */
+void agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+                       const char *reason, const char *message,
+                       const char *const usage[AGENT_USAGE_FIELDS]);
+/* A line to t's supervisor, if it is connected. */
+void agent_task_send_exec(struct task *t, const char *line);
+/* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
+char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
+/* The user fields of a LAUNCH line for t; -1 with err when t may not run at all. */
+int agent_task_add_user(struct agent *a, const struct task *t, struct buf *launch, char *err,
+                        size_t errlen);
 int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
 void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
 
@@ -212,6 +239,8 @@ void agent_journal_fate(struct agent *a, struct task *t);
 void agent_journal_ended(struct agent *a, struct task *t);
 void agent_journal_started(struct agent *a, struct task *t);
 void agent_journal_gone(struct agent *a, struct task *t);
+void agent_journal_relayed(struct agent *a, struct task *e);
+void agent_journal_handed(struct agent *a, struct task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
 void agent_commit(struct agent *a);
 /* Start-up: the agent ID, the journal's tasks and their updates, the boot check. */
@@ -219,6 +248,27 @@ int agent_recover(struct agent *a, char *err, size_t errlen);
 /* The master gave us an ID (new or the same): persist it, open its journal. */
 int agent_checkpoint_registered(struct agent *a, const char *id, char *err, size_t errlen);
 void agent_checkpoint_close(struct agent *a);
+
+/* agent_executor.c */
+struct task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);
+/* RUN_TASK of t naming an executor: start it if need be, and hand it t after the commit. */
+void agent_executor_run(struct agent *a, struct task *t, const struct proto_msg *m);
+/* After the commit: a task's RUN_TASK to its executor, once the executor is reached. */
+void agent_executor_send_task(struct agent *a, struct task *t);
+/* The executor's supervisor runs or is back: what waited for it goes out. */
+void agent_executor_flush(struct agent *a, struct task *e);
+void agent_executor_kill_task(struct agent *a, struct task *t, int64_t grace_ms);
+/* A line from an executor's supervisor (its own verbs and the executor's, relayed). */
+void agent_executor_line(struct agent *a, struct task *e, const struct proto_msg *m);
+/* The executor is over: every task of it still running fails (or is killed). */
+void agent_executor_ended(struct agent *a, struct task *e, const char *state, const char *reason,
+                          const char *message);
+/* After the commit: tell the supervisor which of the executor's lines are safe. */
+void agent_executor_relay_ack(struct agent *a, struct task *e);
+/* FRAMEWORK_MESSAGE from the master, for one executor. */
+void agent_executor_handle_message(struct agent *a, const struct proto_msg *m);
+/* Recovery, after the journal: tasks whose executor is gone fail. */
+void agent_executor_recover(struct agent *a);
 
 /* agent_files.c */
 void agent_files_handle_read(struct agent *a, const struct proto_msg *m);

@@ -128,6 +128,7 @@ agent_task_free(struct agent *a, struct task *t)
 	free(t->sandbox);
 	free(t->meta);
 	free(t->launch);
+	free(t->executor_id);
 	free(t);
 }
 
@@ -172,19 +173,22 @@ agent_task_forget(struct agent *a, struct task *t)
 	}
 	if (t->sandbox != NULL) {
 		agent_task_remember_sandbox(a, t->key, t->sandbox);
-		agent_gc_schedule(a->gc, t->sandbox, compat_wall_time());
+		/* A task of an executor shares the executor's sandbox, which goes with the executor. */
+		if (t->executor_id == NULL || t->is_executor)
+			agent_gc_schedule(a->gc, t->sandbox, compat_wall_time());
 	}
 	agent_task_free(a, t);
 }
 
 /* --- the supervisor's messages --------------------------------------------------- */
 
-static void
-send_exec(struct task *t, const char *line)
+void
+agent_task_send_exec(struct task *t, const char *line)
 {
 	if (t->exec != NULL && !conn_is_closing(t->exec))
 		(void)conn_send_str(t->exec, line);
 }
+
 
 static void
 send_kill(struct task *t, long long grace_ms)
@@ -192,7 +196,31 @@ send_kill(struct task *t, long long grace_ms)
 	char line[PIDS_LINE_MAX];
 
 	snprintf(line, sizeof(line), "KILL grace_ms=%lld\n", grace_ms);
-	send_exec(t, line);
+	agent_task_send_exec(t, line);
+}
+
+void
+agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+                  const char *reason, const char *message,
+                  const char *const usage[AGENT_USAGE_FIELDS])
+{
+	t->live = 0;
+	t->ended = 1;
+	agent_journal_ended(a, t);
+	log_info("task %s %s: %s", t->key, state, message ? message : "");
+	switch (t->fate) {
+	case FATE_TRACKED:
+		agent_update(a, t, state, source, reason, message, -1, usage);
+		break;
+	case FATE_FRAMEWORK_GONE:
+		agent_update_oneshot(a, t->framework_id, t->task_id, state, source, reason, message);
+		t->want_forget = 1;
+		break;
+	case FATE_SILENT:
+		t->want_forget = 1;
+		break;
+	}
+	agent_commit_soon(a, t);
 }
 
 void
@@ -205,28 +233,15 @@ agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
 		return;   /* told again on a re-connection: already known */
 	if (state == NULL || !proto_state_valid(state) || !proto_state_terminal(state))
 		state = "TASK_FAILED";
+	if (t->is_executor) {
+		agent_executor_ended(a, t, state, proto_get(m, "reason"), proto_get(m, "message"));
+		return;
+	}
 	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
 		usage[i] = proto_get(m, agent_usage_keys[i]);
-	t->live = 0;
-	t->ended = 1;
-	agent_journal_ended(a, t);
-	log_info("task %s %s: %s", t->key, state, proto_get(m, "message") ? proto_get(m, "message") : "");
-	switch (t->fate) {
-	case FATE_TRACKED:
-		agent_update(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
-		    proto_get(m, "message"), -1, usage);
-		break;
-	case FATE_FRAMEWORK_GONE:
-		agent_update_oneshot(a, t->framework_id, t->task_id, state, "SOURCE_EXECUTOR",
-		    proto_get(m, "reason"), proto_get(m, "message"));
-		t->want_forget = 1;
-		break;
-	case FATE_SILENT:
-		t->want_forget = 1;
-		break;
-	}
+	agent_task_finish(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
+	    proto_get(m, "message"), usage);
 	t->want_exec_ack = 1;
-	agent_commit_soon(a, t);
 }
 
 static void
@@ -287,6 +302,8 @@ on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
 		log_warnx("task %s: bad line from its supervisor: %s", t->key, err);
+	else if (t->is_executor)
+		agent_executor_line(a, t, &m);
 	else if (strcmp(m.verb, "STARTED") == 0)
 		exec_started(a, t, &m);
 	else if (strcmp(m.verb, "HEALTH") == 0)
@@ -400,7 +417,7 @@ probe(struct agent *a, struct task *t)
 	fd = agent_task_connect(a, t, err, sizeof(err));
 	if (fd != -1) {
 		t->exec = conn_new(a->loop, fd, &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-		send_exec(t, "ATTACH\n");
+		agent_task_send_exec(t, "ATTACH\n");
 		return;   /* it answers with ATTACHED or EXITED */
 	}
 	/* Not listening yet (our supervisor has just started) or busy: a few more tries. */
@@ -462,6 +479,10 @@ static void
 launch_failed(struct agent *a, struct task *t, const char *reason, const char *msg)
 {
 	log_warnx("task %s: %s", t->key, msg);
+	if (t->is_executor) {
+		agent_executor_ended(a, t, "TASK_FAILED", reason, msg);
+		return;
+	}
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
@@ -475,8 +496,18 @@ agent_task_launch(struct agent *a, struct task *t)
 	int sv[2];
 	pid_t pid;
 
+	if (t->executor_id != NULL && !t->is_executor) {
+		agent_executor_send_task(a, t);
+		return;
+	}
 	if (t->launch == NULL || !t->live)
 		return;
+	if (t->kill_requested && t->is_executor) {
+		free(t->launch);
+		t->launch = NULL;
+		agent_executor_ended(a, t, "TASK_KILLED", NULL, "shut down before it started");
+		return;
+	}
 	if (t->kill_requested) {
 		/* Killed before it could start: nothing to run. */
 		free(t->launch);
@@ -504,17 +535,20 @@ agent_task_launch(struct agent *a, struct task *t)
 	pid_key(pid, pk);
 	map_put(&a->pids, pk, t);
 	t->exec = conn_new(a->loop, sv[0], &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-	send_exec(t, t->launch);
+	agent_task_send_exec(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;
-	log_info("launched task %s under supervisor %ld in %s", t->key, (long)pid, t->sandbox);
+	log_info("launched %s %s under supervisor %ld in %s", t->is_executor ? "executor" : "task",
+	    t->key, (long)pid, t->sandbox);
+	if (t->is_executor)
+		agent_executor_flush(a, t);
 }
 
 void
 agent_task_exec_ack(struct agent *a, struct task *t)
 {
 	(void)a;
-	send_exec(t, "ACK\n");
+	agent_task_send_exec(t, "ACK\n");
 }
 
 /* --- RUN_TASK -------------------------------------------------------------------- */
@@ -553,6 +587,30 @@ get_count(const struct proto_msg *m, const char *key, long long dflt, long long 
 	return 0;
 }
 
+int
+agent_task_add_user(struct agent *a, const struct task *t, struct buf *launch, char *err,
+                    size_t errlen)
+{
+	int switching = a->cfg.switch_user && geteuid() == 0;
+
+	if (switching && t->user[0] == '\0') {
+		snprintf(err, errlen, "the task has no user to run as");
+		return -1;
+	}
+	/* Our own user needs no switch (nor the user database): only root must be allowed. */
+	if (switching && a->self_user != NULL && strcmp(t->user, a->self_user) == 0) {
+		if (!a->cfg.allow_root_tasks) {
+			snprintf(err, errlen, "refusing to run a task as root (user '%s'); start agentd with "
+			    "--allow_root_tasks to allow it", t->user);
+			return -1;
+		}
+	} else if (switching) {
+		proto_add(launch, "user", t->user);
+		proto_add_int(launch, "allow_root", a->cfg.allow_root_tasks);
+	}
+	return 0;
+}
+
 /* Everything RUN_TASK asks for that can be wrong, and the LAUNCH line that carries it. */
 static int
 prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *launch, int *refused,
@@ -563,7 +621,6 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	struct launcher_env env;
 	struct health_spec hs;
 	long long grace, cpu_seconds, processes, open_files;
-	int switching = a->cfg.switch_user && geteuid() == 0;
 	const char *port0;
 	int rc = -1;
 
@@ -617,22 +674,9 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	proto_add(launch, "sandbox", t->sandbox);
 	for (size_t i = 0; i < env.n; i++)
 		proto_add(launch, "env", env.vars[i]);
-	if (switching && t->user[0] == '\0') {
-		snprintf(err, errlen, "the task has no user to run as");
+	if (agent_task_add_user(a, t, launch, err, errlen) == -1) {
 		*refused = 1;
 		goto out;
-	}
-	/* Our own user needs no switch (nor the user database): only root must be allowed. */
-	if (switching && a->self_user != NULL && strcmp(t->user, a->self_user) == 0) {
-		if (!a->cfg.allow_root_tasks) {
-			snprintf(err, errlen, "refusing to run a task as root (user '%s'); start agentd with "
-			    "--allow_root_tasks to allow it", t->user);
-			*refused = 1;
-			goto out;
-		}
-	} else if (switching) {
-		proto_add(launch, "user", t->user);
-		proto_add_int(launch, "allow_root", a->cfg.allow_root_tasks);
 	}
 	proto_addf(launch, "mem_bytes", "%llu", (unsigned long long)launcher_mem_bytes(&t->resources));
 	proto_addf(launch, "disk_bytes", "%llu", (unsigned long long)launcher_disk_bytes(&t->resources));
@@ -671,10 +715,10 @@ out:
 }
 
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN, RUN being the sandbox's run ID: the supervisor's name. */
-static char *
-make_meta_name(struct agent *a, struct task *t, char *err, size_t errlen)
+char *
+agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen)
 {
-	const char *run = strrchr(t->sandbox, '/');
+	const char *run = strrchr(sandbox, '/');
 	char *runs = xstrfmt("%s/meta/slaves/%s/runs", a->work_dir, a->agent_id);
 	char *name;
 
@@ -682,7 +726,7 @@ make_meta_name(struct agent *a, struct task *t, char *err, size_t errlen)
 		free(runs);
 		return NULL;
 	}
-	name = xstrfmt("%s/%s", runs, run ? run + 1 : t->sandbox);
+	name = xstrfmt("%s/%s", runs, run ? run + 1 : sandbox);
 	free(runs);
 	return name;
 }
@@ -729,8 +773,13 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	t->user = xstrdup(opt_field(m, "user", ""));
 	free(t->failover_timeout);
 	t->failover_timeout = xstrdup(opt_field(m, "failover_timeout", "0"));
+	if (proto_get(m, "executor_id") != NULL) {
+		agent_executor_run(a, t, m);
+		return;
+	}
 	t->sandbox = launcher_sandbox_create(a->work_dir, a->agent_id, fw, tid, err, sizeof(err));
-	if (t->sandbox == NULL || (t->meta = make_meta_name(a, t, err, sizeof(err))) == NULL) {
+	if (t->sandbox == NULL ||
+	    (t->meta = agent_task_meta_name(a, t->sandbox, err, sizeof(err))) == NULL) {
 		agent_journal_task(a, t);
 		t->ended = 1;
 		agent_journal_ended(a, t);
@@ -773,11 +822,16 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 		grace_ms = 0;
 	if (!t->kill_requested) {
 		t->kill_requested = 1;
-		log_info("killing task %s (grace period %lld ms)", t->key, (long long)grace_ms);
+		log_info("%s %s (grace period %lld ms)", t->is_executor ? "shutting down executor"
+		    : "killing task", t->key, (long long)grace_ms);
 		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
 	}
 	if (t->launch != NULL)
 		return;   /* not started yet: agent_task_launch reports it killed */
+	if (t->executor_id != NULL && !t->is_executor) {
+		agent_executor_kill_task(a, t, grace_ms);
+		return;
+	}
 	if (t->exec != NULL) {
 		send_kill(t, grace_ms);
 		return;

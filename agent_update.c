@@ -13,7 +13,8 @@
  *   slaves/latest -> AGENT_ID        the last registration
  *   slaves/AGENT_ID/slave.info       SLAVE agent_id= hostname=
  *   slaves/AGENT_ID/task.updates     the journal: TASK, STARTED, UPDATE, ACK,
- *                                    FATE, ENDED and GONE records, one a line
+ *                                    FATE, ENDED, GONE and (executors) RELAYED
+ *                                    and HANDED records, one a line
  *   slaves/AGENT_ID/runs/RUN.sock    each supervisor's socket and, once its
  *   slaves/AGENT_ID/runs/RUN.status  task is over, its end (executor.h); RUN
  *                                    is the sandbox's run ID
@@ -320,10 +321,12 @@ agent_journal_task(struct agent *a, struct task *t)
 	char *res = res_to_string(&t->resources);
 
 	snprintf(grace, sizeof(grace), "%lld", t->grace_ms);
+	/* The executor fields come last: a NULL key ends the list where they are absent. */
 	journal_fields(a, "TASK", t, "name", t->name, "role", t->role, "framework_name",
 	    t->framework_name, "user", t->user, "failover_timeout", t->failover_timeout, "resources",
 	    res, "sandbox", t->sandbox ? t->sandbox : "", "meta", t->meta ? t->meta : "", "grace_ms",
-	    grace, (char *)NULL);
+	    grace, t->executor_id ? "executor_id" : NULL, t->executor_id,
+	    t->is_executor ? "kind" : NULL, "executor", (char *)NULL);
 	free(res);
 }
 
@@ -360,6 +363,21 @@ agent_journal_gone(struct agent *a, struct task *t)
 	journal_fields(a, "GONE", t, (char *)NULL);
 }
 
+void
+agent_journal_handed(struct agent *a, struct task *t)
+{
+	journal_fields(a, "HANDED", t, (char *)NULL);
+}
+
+void
+agent_journal_relayed(struct agent *a, struct task *e)
+{
+	char seq[AGENT_STATE_MAX];
+
+	snprintf(seq, sizeof(seq), "%llu", e->relay_seq);
+	journal_fields(a, "RELAYED", e, "seq", seq, (char *)NULL);
+}
+
 /* The journal as a fresh file would hold it: only what is still true. */
 static size_t
 live_content(struct agent *a, struct buf *out)
@@ -381,6 +399,10 @@ live_content(struct agent *a, struct buf *out)
 			agent_journal_started(a, t);
 		if (t->ended)
 			agent_journal_ended(a, t);
+		if (t->relay_seq > 0)
+			agent_journal_relayed(a, t);
+		if (t->handed)
+			agent_journal_handed(a, t);
 		for (struct update *u = t->head; u != NULL; u = u->next)
 			journal_update(a, t, u);
 	}
@@ -471,6 +493,8 @@ agent_commit(struct agent *a)
 			t->want_send = 0;
 			agent_update_send_head(a, t);
 		}
+		if (t->relay_ack > 0)
+			agent_executor_relay_ack(a, t);
 		if (t->want_forget) {
 			t->want_forget = 0;
 			if (t->in_commit) {
@@ -595,7 +619,15 @@ replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const ch
 	t->meta = meta && *meta ? xstrdup(meta) : NULL;
 	if (proto_get_int(m, "grace_ms", -1, &grace, err, sizeof(err)) == 0)
 		t->grace_ms = grace;
-	t->live = t->meta != NULL;
+	if (proto_get(m, "executor_id") != NULL)
+		t->executor_id = xstrdup(proto_get(m, "executor_id"));
+	if (t->executor_id != NULL && proto_get(m, "kind") != NULL &&
+	    strcmp(proto_get(m, "kind"), "executor") == 0) {
+		t->is_executor = 1;
+		t->fate = FATE_SILENT;
+	}
+	/* A task of an executor has no supervisor of its own: it runs until told otherwise. */
+	t->live = t->meta != NULL || (t->executor_id != NULL && !t->is_executor);
 }
 
 static void
@@ -665,6 +697,10 @@ replay_record(const struct proto_msg *m, void *arg)
 		                                             : FATE_TRACKED;
 		if (t->fate != FATE_TRACKED)
 			agent_update_drop(a, t);
+	} else if (strcmp(m->verb, "HANDED") == 0) {
+		t->handed = 1;
+	} else if (strcmp(m->verb, "RELAYED") == 0 && proto_get(m, "seq") != NULL) {
+		t->relay_seq = strtoull(proto_get(m, "seq"), NULL, DEC_BASE);
 	} else if (strcmp(m->verb, "STARTED") == 0 && proto_get(m, "pid") != NULL) {
 		t->task_pid = (pid_t)strtol(proto_get(m, "pid"), NULL, DEC_BASE);
 	} else if (strcmp(m->verb, "ENDED") == 0) {
@@ -793,6 +829,7 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 	n = map_len(&a->tasks);
 	log_info("recovering agent %s: %zu task(s) in the checkpoint%s", a->agent_id, n,
 	    rebooted ? "; the machine rebooted since" : "");
+	agent_executor_recover(a);
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
 		struct task *t = val;
 

@@ -19,7 +19,7 @@ MANDIR = $(PREFIX)/share/man
 HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
 	launcher.h log.h loop.h map.h master.h net.h proto.h res.h xmem.h \
 	config.h tests/check.h plugin.h plugins/framework.h alloc_int.h \
-	agent_int.h checkpoint.h executor.h fetch.h health.h isolate.h
+	agent_int.h checkpoint.h executor.h fetch.h health.h isolate.h executor_relay.h
 
 COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
@@ -27,30 +27,33 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
 AGENTD_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
-	launcher.o checkpoint.o health.o fetch.o isolate.o
+	agent_executor.o launcher.o checkpoint.o health.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
 HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
-EXECUTOR_OBJS = executor.o launcher.o health.o isolate.o
+EXECUTOR_OBJS = executor.o executor_relay.o launcher.o health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o
 
 PROGS = mesosd agentd mesosctl mesos-plughost mesos-executor mesos-fetcher
 HELPERS = mesos-executor mesos-fetcher
+# Examples stand alone: libc only, none of the project's code (examples/executor.c).
+EXAMPLES = examples/executor
 
 TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
 	tests/test_alloc tests/test_launcher tests/test_checkpoint tests/test_fetch \
-	tests/test_isolate tests/test_health
+	tests/test_isolate tests/test_health tests/test_executor_relay
 TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_proto.o tests/test_res.o tests/test_flags.o \
 	tests/test_json.o tests/test_http.o tests/test_alloc.o \
 	tests/test_launcher.o tests/test_checkpoint.o tests/test_fetch.o \
-	tests/test_isolate.o tests/test_health.o
+	tests/test_isolate.o tests/test_health.o tests/test_executor_relay.o
 TOOLS = tests/peer tests/httpd tests/fw
 TOOL_OBJS = tests/peer.o tests/httpd.o tests/fw.o
 # Plugins the integration tests load (tests/t_plugin*.sh).
-TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so
+TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so \
+	tests/plugins/messenger.so
 
 BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench bench/launch_bench
 BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o bench/launch_bench.o
@@ -73,7 +76,7 @@ MARATHON_CFLAGS = -fvisibility=hidden
 # ---------------------------------------------------------------------------
 
 ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
-	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS) executor.o fetcher.o
+	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS) executor.o executor_relay.o fetcher.o
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
@@ -91,7 +94,7 @@ LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
 
 .PHONY: all tests plugins check bench install uninstall clean distclean run
 
-all: $(PROGS) $(PLUGINS)
+all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
 plugins: $(PLUGINS)
 
@@ -114,6 +117,9 @@ mesos-executor: $(EXECUTOR_OBJS) $(HELPER_OBJS)
 
 mesos-fetcher: $(FETCHER_OBJS) $(HELPER_OBJS)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(HELPER_OBJS) $(LIBS)
+
+examples/executor: examples/executor.c
+	$(LINK) -o $@ examples/executor.c $(LIBS)
 
 # ---- unit tests and test tools ---------------------------------------------
 tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
@@ -159,6 +165,9 @@ tests/test_isolate: tests/test_isolate.o isolate.o $(COMMON_OBJS)
 
 tests/test_health: tests/test_health.o health.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_health.o health.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_executor_relay: tests/test_executor_relay.o executor_relay.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_executor_relay.o executor_relay.o $(COMMON_OBJS) $(LIBS)
 
 tests/httpd: tests/httpd.o checkpoint.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/httpd.o checkpoint.o $(COMMON_OBJS) $(LIBS)
@@ -243,7 +252,7 @@ uninstall:
 # ---- cleaning --------------------------------------------------------------
 clean:
 	rm -f *.o tests/*.o bench/*.o plugins/*.o plugins/*.so tests/plugins/*.so bench/*.so
-	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH)
+	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES)
 
 distclean: clean
 	rm -f config.mk config.h config.log

@@ -6,7 +6,8 @@
  * disk and killing it over either, its health checks, kills with a grace
  * period, sweeping every process of it when it ends, and holding its end
  * (its status file and the EXITED line) until agentd, restarted or
- * not, acknowledges it.
+ * not, acknowledges it. A custom executor is supervised the same way;
+ * its channel is executor_relay.c's.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -27,6 +28,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "executor.h"
+#include "executor_relay.h"
 #include "health.h"
 #include "isolate.h"
 #include "launcher.h"
@@ -102,6 +104,12 @@ struct sup {
 	int sweeps;
 	char *exit_line;             /* the EXITED message, once the task is over */
 	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
+
+	/* A custom executor (LAUNCH named executor_id) and its channel. */
+	int custom;
+	char *executor_id, *framework_id, *agent_id;
+	struct executor_relay *relay;
+	int channel_fd;              /* the executor's end, until it is started */
 };
 
 static void finalize(struct sup *s);
@@ -170,7 +178,11 @@ kill_task(struct sup *s, int64_t grace_ms)
 		return;
 	if (!s->killing) {
 		s->killing = 1;
-		signal_task(s, grace_ms > 0 ? SIGTERM : SIGKILL);
+		/* An executor is asked to shut down (its tasks are its business), then killed. */
+		if (s->custom && grace_ms > 0)
+			executor_relay_send(s->relay, "SHUTDOWN", strlen("SHUTDOWN"));
+		else
+			signal_task(s, grace_ms > 0 ? SIGTERM : SIGKILL);
 		if (grace_ms <= 0)
 			return;
 	} else if (s->kill_timer == 0 || deadline >= s->kill_deadline) {
@@ -300,7 +312,10 @@ tv_seconds(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / US_PER_SECOND;
 }
 
-/* What the task's end was, from the cause or the wait status. */
+/*
+ * What the task's end was, from the cause or the wait status. A custom
+ * executor runs without RLIMIT_AS, so its address space proves nothing.
+ */
 static void
 judge(struct sup *s, const char **state, const char **reason, char *msg, size_t len, uint64_t rss,
       double cpu_seconds)
@@ -339,7 +354,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 	} else if (launcher_exit_ok(st)) {
 		*state = "TASK_FINISHED";
 		snprintf(msg, len, "%s", desc);
-	} else if (isolate_memory_hit(s->lim.mem_bytes, rss, s->peak_vm)) {
+	} else if (!s->custom && isolate_memory_hit(s->lim.mem_bytes, rss, s->peak_vm)) {
 		*state = "TASK_FAILED";
 		*reason = "REASON_CONTAINER_LIMITATION_MEMORY";
 		snprintf(msg, len, "memory limit of %.1f MB reached (peak %.1f MB resident); %s",
@@ -437,6 +452,8 @@ finalize(struct sup *s)
 	proto_addf(&b, "cpus_system_time_secs", "%.3f", tv_seconds(&ru.ru_stime));
 	proto_addf(&b, "mem_rss_bytes", "%llu", (unsigned long long)rss);
 	proto_addf(&b, "disk_used_bytes", "%llu", (unsigned long long)s->disk_used);
+	if (s->relay != NULL)
+		executor_relay_drain(s->relay);
 	if (proto_end(&b) == -1) {
 		buf_reset(&b);
 		proto_begin(&b, "EXITED");
@@ -701,20 +718,33 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 {
 	char *const argv[] = { (char *)"sh", (char *)"-c", s->command, NULL };
 	const char *what;
+	struct isolate_limits lim = s->lim;
+	int keep = ERRPIPE_FD;
 
 	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
 	    fcntl(ERRPIPE_FD, F_SETFD, FD_CLOEXEC) == -1)
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
+	if (s->custom) {
+		/* The executor's channel is inherited, blocking, as any program expects. */
+		if (dup2(s->channel_fd, EXECUTOR_CHANNEL_FD) == -1 ||
+		    fcntl(EXECUTOR_CHANNEL_FD, F_SETFD, 0) == -1 ||
+		    net_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
+			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
+		keep = EXECUTOR_CHANNEL_FD;
+		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
+		lim.mem_bytes = 0;
+		lim.disk_bytes = 0;
+	}
 	if (setsid() == -1)
 		child_report(ERRPIPE_FD, "setsid", errno);
 	child_reset_signals();
-	if (isolate_apply(&s->lim, &s->user, &what) == -1)
+	if (isolate_apply(&lim, &s->user, &what) == -1)
 		child_report(ERRPIPE_FD, what, errno);
 	if (chdir(s->sandbox) == -1)
 		child_report(ERRPIPE_FD, "chdir to the sandbox", errno);
-	compat_closefrom(ERRPIPE_FD + 1);
-	if (isolate_apply_memory(&s->lim, &what) == -1)
+	compat_closefrom(keep + 1);
+	if (isolate_apply_memory(&lim, &what) == -1)
 		child_report(ERRPIPE_FD, what, errno);
 	execve(LAUNCHER_SHELL, argv, s->env.vars);
 	child_report(ERRPIPE_FD, "exec " LAUNCHER_SHELL, errno);
@@ -748,6 +778,10 @@ start_task(struct sup *s)
 		task_child(s, in_fd, out_fd, err_fd, fds[1]);
 	close(fds[1]);
 	fds[1] = -1;
+	if (s->channel_fd != -1) {
+		close(s->channel_fd);
+		s->channel_fd = -1;
+	}
 	if (pid == -1) {
 		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
 		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
@@ -772,9 +806,10 @@ start_task(struct sup *s)
 	send_line(s, &b);
 	buf_free(&b);
 	log_debug("task %s started as pid %ld", s->tag, (long)pid);
-	if (s->mem_watch_ms > 0 && s->lim.mem_bytes > 0)
+	/* An executor's limits may come later (LIMITS): watch it from the start. */
+	if (s->mem_watch_ms > 0 && (s->lim.mem_bytes > 0 || s->custom))
 		s->mem_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_mem_timer, s);
-	if (s->disk_watch_ms > 0 && s->lim.disk_bytes > 0)
+	if (s->disk_watch_ms > 0 && (s->lim.disk_bytes > 0 || s->custom))
 		s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
 	hx.sandbox = s->sandbox;
 	hx.env = s->env.vars;
@@ -860,6 +895,12 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	s->command = xstrdup(command);
 	s->sandbox = xstrdup(sandbox);
 	s->fetcher = proto_get(m, "fetcher") ? xstrdup(proto_get(m, "fetcher")) : NULL;
+	if (proto_get(m, "executor_id") != NULL) {
+		s->custom = 1;
+		s->executor_id = xstrdup(proto_get(m, "executor_id"));
+		s->framework_id = xstrdup(proto_get(m, "framework_id") ? proto_get(m, "framework_id") : "");
+		s->agent_id = xstrdup(proto_get(m, "agent_id") ? proto_get(m, "agent_id") : "");
+	}
 	s->cache_dir = proto_get(m, "cache_dir") ? xstrdup(proto_get(m, "cache_dir")) : NULL;
 	if (get_u64(m, "mem_bytes", &s->lim.mem_bytes, err, errlen) == -1 ||
 	    get_u64(m, "disk_bytes", &s->lim.disk_bytes, err, errlen) == -1 ||
@@ -901,6 +942,51 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* --- a custom executor's channel ---------------------------------------------- */
+
+static void
+relay_out(const char *line, size_t len, void *arg)
+{
+	struct sup *s = arg;
+
+	if (s->agent != NULL && !conn_is_closing(s->agent))
+		(void)conn_send(s->agent, line, len);
+}
+
+static void
+relay_closed(const char *reason, void *arg)
+{
+	struct sup *s = arg;
+	char msg[MSG_MAX];
+
+	if (s->phase != PHASE_RUNNING || s->killing)
+		return;
+	/* An executor that cannot hear or be heard serves nobody: it gets its grace period to go. */
+	snprintf(msg, sizeof(msg), "the executor closed its channel (%s)", reason);
+	log_info("executor %s: %s", s->tag, msg);
+	set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", msg);
+	s->killing = 1;
+	s->kill_deadline = loop_now(s->loop) + s->grace_ms;
+	s->kill_timer = loop_timer_add(s->loop, s->grace_ms, on_kill_timer, s);
+}
+
+static void
+handle_limits(struct sup *s, const struct proto_msg *m)
+{
+	char err[MSG_MAX];
+	uint64_t mem, disk;
+
+	if (get_u64(m, "mem_bytes", &mem, err, sizeof(err)) == -1 ||
+	    get_u64(m, "disk_bytes", &disk, err, sizeof(err)) == -1) {
+		log_warnx("executor %s: bad LIMITS: %s", s->tag, err);
+		return;
+	}
+	s->lim.mem_bytes = mem;
+	s->lim.disk_bytes = disk;
+	log_debug("executor %s: limits now %llu bytes of memory, %llu of disk", s->tag,
+	    (unsigned long long)mem, (unsigned long long)disk);
+}
+
 static void
 handle_launch(struct sup *s, const struct proto_msg *m)
 {
@@ -919,6 +1005,14 @@ handle_launch(struct sup *s, const struct proto_msg *m)
 	}
 	if (s->user.do_switch && chown(s->sandbox, s->user.uid, s->user.gid) == -1)
 		log_warn("chown %s", s->sandbox);
+	if (s->custom && (s->relay = executor_relay_open(s->loop, s->executor_id, s->framework_id,
+	    s->agent_id, relay_out, relay_closed, s, &s->channel_fd, err, sizeof(err))) == NULL) {
+		log_warnx("cannot launch executor %s: %s", s->tag, err);
+		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
+		s->launch_failed = 1;
+		finalize(s);
+		return;
+	}
 	if (s->nuris > 0)
 		start_fetch(s);
 	else
@@ -945,11 +1039,16 @@ on_agent_line(struct conn *c, char *line, size_t len, void *arg)
 	struct sup *s = arg;
 	struct proto_msg m;
 	char err[MSG_MAX];
+	char *raw = s->custom ? xstrndup(line, len) : NULL;   /* a line for the executor goes as it came */
 
 	(void)c;
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
 		log_warnx("bad line from agentd: %s", err);
+	else if (s->custom && s->relay != NULL && executor_relay_from_agent(s->relay, &m, raw, len))
+		;   /* for the executor, or its acknowledgement */
+	else if (s->custom && strcmp(m.verb, "LIMITS") == 0)
+		handle_limits(s, &m);
 	else if (strcmp(m.verb, "LAUNCH") == 0)
 		handle_launch(s, &m);
 	else if (strcmp(m.verb, "KILL") == 0)
@@ -968,6 +1067,7 @@ on_agent_line(struct conn *c, char *line, size_t len, void *arg)
 	else
 		log_warnx("unexpected '%s' from agentd: ignored", m.verb);
 	proto_msg_free(&m);
+	free(raw);
 }
 
 static void
@@ -999,6 +1099,9 @@ send_attached(struct sup *s)
 	struct buf b;
 
 	if (s->phase == PHASE_DONE) {
+		/* What the executor said comes before its end, as it did the first time. */
+		if (s->relay != NULL)
+			executor_relay_resend(s->relay);
 		(void)conn_send_str(s->agent, s->exit_line);
 		return;
 	}
@@ -1010,6 +1113,8 @@ send_attached(struct sup *s)
 		proto_add_int(&b, "healthy", s->healthy);
 	send_line(s, &b);
 	buf_free(&b);
+	if (s->relay != NULL)
+		executor_relay_resend(s->relay);
 }
 
 static void
@@ -1066,6 +1171,9 @@ sup_free(struct sup *s)
 	health_free(s->health);
 	health_spec_free(&s->hspec);
 	isolate_du_free(s->du);
+	executor_relay_free(s->relay);
+	if (s->channel_fd != -1)
+		close(s->channel_fd);
 	if (s->agent != NULL) {
 		struct conn *c = s->agent;
 		s->agent = NULL;
@@ -1091,6 +1199,9 @@ sup_free(struct sup *s)
 	free(s->fetcher);
 	free(s->cache_dir);
 	free(s->exit_line);
+	free(s->executor_id);
+	free(s->framework_id);
+	free(s->agent_id);
 }
 
 int
@@ -1126,6 +1237,7 @@ main(int argc, char **argv)
 	s.healthy = -1;
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
+	s.channel_fd = -1;
 	s.grace_ms = 0;
 	s.tag = xstrdup(argv[1]);
 	s.sock_name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, base);

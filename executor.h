@@ -25,6 +25,20 @@
  *     SHUTDOWN grace_ms: kill the task (as KILL) and exit once it is over,
  *              without waiting for an ACK (a checkpoint being discarded)
  *
+ *   agent -> supervisor, only to a custom executor's supervisor (LAUNCH
+ *   carried executor_id, framework_id, agent_id: the command is the
+ *   executor's, run with one end of a socketpair as EXECUTOR_CHANNEL_FD;
+ *   see docs/PROTOCOL.md, "Executors")
+ *     LIMITS   mem_bytes, disk_bytes: the sum over the executor's live
+ *              tasks; resident memory and the sandbox are held to it (no
+ *              RLIMIT_AS or RLIMIT_FSIZE: they could not grow after exec)
+ *     RELAY_ACK seq: the agent has checkpointed what the executor's lines
+ *              up to seq caused; the supervisor forgets them
+ *     RUN_TASK, KILL_TASK, FRAMEWORK_MESSAGE, ERROR: passed to the
+ *              executor as they are (queued until it runs)
+ *     KILL     grace_ms: SHUTDOWN to the executor, SIGKILL to every
+ *              process of it after grace_ms
+ *
  *   supervisor -> agent
  *     STARTED  pid: the task's command runs (TASK_RUNNING)
  *     HEALTH   healthy (0/1), message: a health check result that changes
@@ -35,6 +49,12 @@
  *              it is left; repeated on every ATTACH until ACK
  *     ATTACHED pid, phase (fetching|running), healthy (when known): the
  *              answer to ATTACH while the task runs
+ *     STATUS_UPDATE, FRAMEWORK_MESSAGE: a custom executor's valid lines,
+ *              rewritten with only their known fields plus relay_seq (1,
+ *              2, ...); kept (at most EXECUTOR_RELAY_QUEUE_MAX bytes, the
+ *              executor is not read meanwhile) and sent again after every
+ *              ATTACHED until RELAY_ACK. An invalid line never reaches the
+ *              agent: the executor gets ERROR reason=... and is served on
  */
 #ifndef EXECUTOR_H
 #define EXECUTOR_H
@@ -44,5 +64,8 @@
 #define EXECUTOR_AGENT_FD 3
 #define EXECUTOR_SOCKET_SUFFIX ".sock"   /* after the run's checkpoint name */
 #define EXECUTOR_STATUS_SUFFIX ".status" /* the EXITED line, written before it is sent */
+/* A custom executor's end of its channel, also named in its MESOS_EXECUTOR_FD. */
+#define EXECUTOR_CHANNEL_FD 4
+#define EXECUTOR_RELAY_QUEUE_MAX (4u << 20)   /* bytes of unacknowledged executor lines */
 
 #endif

@@ -439,6 +439,41 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 	            proto_get(msg, "message"), uuid, ts, healthy, &usage);
 }
 
+/* From an executor to its scheduler; dropped with a log line when the scheduler is away. */
+static void
+agent_framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
+	const char *executor_id = fw_id ? proto_need(msg, "executor_id", m->err, sizeof(m->err)) : NULL;
+	const struct proto_field *data = NULL;
+
+	if (!p->agent) {
+		master_peer_error(p, "FRAMEWORK_MESSAGE before REGISTER_AGENT");
+		return;
+	}
+	if (!executor_id) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	for (size_t i = 0; i < msg->nfields && !data; i++)
+		if (strcmp(msg->fields[i].key, "data") == 0)
+			data = &msg->fields[i];
+	struct framework *fw = map_get(&m->frameworks, fw_id);
+	if (!fw || !fw->peer) {
+		log_info("agent %s: message from executor %.64s to framework %.64s dropped: the "
+		         "framework is not connected", p->agent->id, executor_id, fw_id);
+		return;
+	}
+	master_msg(m, "FRAMEWORK_MESSAGE");
+	proto_add(&m->out, "agent_id", p->agent->id);
+	proto_add(&m->out, "executor_id", executor_id);
+	if (data)
+		proto_addn(&m->out, "data", data->val, data->vlen);
+	else
+		proto_add(&m->out, "data", "");
+	master_send(m, fw->peer);
+}
+
 static void
 agent_file_reply(struct master *m, struct peer *p, const struct proto_msg *msg)
 {
@@ -453,5 +488,6 @@ const struct master_handler master_agent_handlers[] = {
 	{ "STATUS_UPDATE", agent_status_update },
 	{ "FILE_DATA", agent_file_reply },
 	{ "FILE_ERROR", agent_file_reply },
+	{ "FRAMEWORK_MESSAGE", agent_framework_message },
 	{ NULL, NULL },
 };

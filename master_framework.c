@@ -329,7 +329,7 @@ need_framework(struct peer *p)
 
 /* One task of an ACCEPT: the fields from its task_id up to the next task_id. */
 struct task_spec {
-	const char *id, *name, *command, *resources, *grace_ms;
+	const char *id, *name, *command, *resources, *grace_ms, *executor_id;
 	size_t first, last;            /* field index range */
 };
 
@@ -376,7 +376,8 @@ send_run_task(struct master *m, struct framework *fw, struct agent *a, const str
 	proto_add(&m->out, "framework_id", fw->id);
 	proto_add(&m->out, "task_id", t->id);
 	proto_add(&m->out, "name", t->name);
-	proto_add(&m->out, "command", s->command);
+	if (s->command)
+		proto_add(&m->out, "command", s->command);
 	proto_add(&m->out, "resources", text.data ? text.data : "");
 	proto_add(&m->out, "role", fw->role);
 	proto_add(&m->out, "framework_name", fw->name);
@@ -444,6 +445,8 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			s->resources = f->val;
 		else if (strcmp(f->key, "grace_ms") == 0)
 			s->grace_ms = f->val;
+		else if (strcmp(f->key, "executor_id") == 0)
+			s->executor_id = f->val;
 	}
 
 	struct offer *o = map_get(&m->offers, offer_id);
@@ -476,7 +479,8 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			/* why is set */
 		} else if (dup || map_get(&fw->tasks, s->id)) {
 			snprintf(why, sizeof(why), "task ID '%.64s' is already in use", s->id);
-		} else if (!s->command || !*s->command) {
+		} else if ((!s->command || !*s->command) && !s->executor_id) {
+			/* A custom executor knows what to do with a task without one. */
 			snprintf(why, sizeof(why), "task %.64s has no command", s->id);
 		} else if (!s->resources) {
 			snprintf(why, sizeof(why), "task %.64s has no resources", s->id);
@@ -687,6 +691,46 @@ framework_teardown(struct master *m, struct peer *p, const struct proto_msg *msg
 		master_framework_remove(m, fw, "the framework asked for teardown");
 }
 
+/*
+ * To one executor, through its agent. Best effort, as in Mesos: an
+ * unknown or absent agent drops the message with a log line (no ERROR:
+ * the framework did nothing wrong), and so does an agent without that
+ * executor.
+ */
+static void
+framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
+{
+	struct framework *fw = need_framework(p);
+	const char *agent_id, *executor_id;
+	const struct proto_field *data = NULL;
+
+	if (!fw)
+		return;
+	if (!(agent_id = proto_need(msg, "agent_id", m->err, sizeof(m->err))) ||
+	    !(executor_id = proto_need(msg, "executor_id", m->err, sizeof(m->err)))) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	for (size_t i = 0; i < msg->nfields && !data; i++)
+		if (strcmp(msg->fields[i].key, "data") == 0)
+			data = &msg->fields[i];
+	if (!data) {
+		master_peer_error(p, "missing field 'data'");
+		return;
+	}
+	struct agent *a = map_get(&m->agents, agent_id);
+	if (!a || !a->peer) {
+		log_info("framework %s: message for executor %.64s on agent %.64s dropped: no such "
+		         "agent connected", fw->id, executor_id, agent_id);
+		return;
+	}
+	master_msg(m, "FRAMEWORK_MESSAGE");
+	proto_add(&m->out, "framework_id", fw->id);
+	proto_add(&m->out, "executor_id", executor_id);
+	proto_addn(&m->out, "data", data->val, data->vlen);
+	master_send(m, a->peer);
+}
+
 const struct master_handler master_framework_handlers[] = {
 	{ "SUBSCRIBE", framework_subscribe },
 	{ "ACCEPT", framework_accept },
@@ -697,5 +741,6 @@ const struct master_handler master_framework_handlers[] = {
 	{ "SUPPRESS", framework_suppress },
 	{ "REVIVE", framework_revive },
 	{ "TEARDOWN", framework_teardown },
+	{ "FRAMEWORK_MESSAGE", framework_message },
 	{ NULL, NULL },
 };

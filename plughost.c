@@ -353,11 +353,19 @@ static int
 drv_send_message(struct framework_driver *d, const char *agent_id, const char *executor_id,
                  const void *data, size_t len)
 {
-	(void)agent_id;
-	(void)executor_id;
-	(void)data;
-	(void)len;
-	return fail(host_of(d), "not supported: framework messages need custom executors");
+	struct host *h = host_of(d);
+
+	if (need_master(h) < 0)
+		return -1;
+	if (agent_id == NULL || *agent_id == '\0' || executor_id == NULL || *executor_id == '\0')
+		return fail(h, "a framework message needs an agent_id and an executor_id");
+	if (data == NULL && len > 0)
+		return fail(h, "no data");
+	msg_begin(h, "FRAMEWORK_MESSAGE");
+	proto_add(&h->out, "agent_id", agent_id);
+	proto_add(&h->out, "executor_id", executor_id);
+	proto_addn(&h->out, "data", len > 0 ? data : "", len);
+	return msg_send(h, h->conn);
 }
 
 static int
@@ -692,6 +700,20 @@ on_status(struct host *h, const struct proto_msg *m)
 		drv_acknowledge(&h->d, &s);
 }
 
+/* The data may hold any byte, NUL included: it goes to the plugin with its length. */
+static void
+on_framework_message(struct host *h, const struct proto_msg *m)
+{
+	const struct proto_field *data = NULL;
+
+	for (size_t i = 0; i < m->nfields && data == NULL; i++)
+		if (strcmp(m->fields[i].key, "data") == 0)
+			data = &m->fields[i];
+	if (h->plugin->framework_message != NULL)
+		h->plugin->framework_message(&h->d, field(m, "agent_id"), field(m, "executor_id"),
+		    data != NULL ? data->val : "", data != NULL ? data->vlen : 0);
+}
+
 static void
 dispatch(struct host *h, const struct proto_msg *m)
 {
@@ -728,6 +750,8 @@ dispatch(struct host *h, const struct proto_msg *m)
 	} else if (strcmp(m->verb, "AGENT_LOST") == 0) {
 		if (p->agent_lost != NULL)
 			p->agent_lost(&h->d, field(m, "agent_id"));
+	} else if (strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {
+		on_framework_message(h, m);
 	} else if (strcmp(m->verb, "PONG") != 0) {
 		log_debug("ignoring %s from the master", m->verb);
 	}

@@ -204,9 +204,13 @@ struct framework_driver {
 	 */
 	int (*acknowledge)(struct framework_driver *d, const struct framework_status *status);
 	/*
-	 * Send data to an executor of this framework. Custom executors are not
-	 * part of this master yet: this returns -1 ("not supported") for now,
-	 * and framework_message() is never called.
+	 * Send data (any bytes, at most about 21 KiB when every byte needs
+	 * escaping, 64 KiB when none does) to a custom executor of this
+	 * framework on an agent. Best effort, as in Mesos: a message to an
+	 * agent or executor that is not there is dropped (the master and the
+	 * agent log it), and nothing is resent. A task names its custom
+	 * executor with the options executor_id and executor_command (and
+	 * optionally executor_name); see docs/PROTOCOL.md, "Executors".
 	 */
 	int (*send_message)(struct framework_driver *d, const char *agent_id,
 	                    const char *executor_id, const void *data, size_t len);
@@ -296,7 +300,7 @@ struct framework_plugin {
 	void (*status_update)(struct framework_driver *d, const struct framework_status *status);
 	/* An agent was removed; its tasks are reported TASK_LOST separately. */
 	void (*agent_lost)(struct framework_driver *d, const char *agent_id);
-	/* Data from an executor (needs custom executors: not called yet). */
+	/* Data from a custom executor of this framework (best effort, as send_message()). */
 	void (*framework_message)(struct framework_driver *d, const char *agent_id,
 	                          const char *executor_id, const void *data, size_t len);
 	/* The master refused or removed the framework; disconnected() follows. */

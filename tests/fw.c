@@ -9,6 +9,10 @@
  *   fw --master=HOST:PORT --command=CMD [--name=N] [--resources=R]
  *      [--instances=N] [--field=KEY=VALUE]... [--timeout=SECONDS]
  *      [--kill-after=MS]     (kill each task this long after it is RUNNING)
+ *      [--message=DATA]...   (to the executor named by --field=executor_id=,
+ *                             on the agent of the first TASK_RUNNING, in order)
+ *      [--expect-messages=N] (also wait for N FRAMEWORK_MESSAGEs, printed as
+ *                             they came)
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -54,6 +58,10 @@ struct fw {
 	int killed[INSTANCES_MAX];
 	int64_t running_at[INSTANCES_MAX];
 	long nterminal;
+	const char *messages[FIELDS_MAX];
+	size_t nmessages;
+	int messages_sent;
+	long expect_messages, got_messages;
 };
 
 static void
@@ -140,6 +148,31 @@ accept_offer(struct fw *f, const struct proto_msg *m)
 	send_buf(f, &b);
 }
 
+static const char *
+executor_id(const struct fw *f)
+{
+	for (size_t k = 0; k < f->nfields; k++)
+		if (strncmp(f->fields[k], "executor_id=", strlen("executor_id=")) == 0)
+			return f->fields[k] + strlen("executor_id=");
+	return "";
+}
+
+static void
+send_messages(struct fw *f, const char *agent)
+{
+	struct buf b;
+
+	f->messages_sent = 1;
+	for (size_t k = 0; k < f->nmessages; k++) {
+		buf_init(&b, 0);
+		proto_begin(&b, "FRAMEWORK_MESSAGE");
+		proto_add(&b, "agent_id", agent);
+		proto_add(&b, "executor_id", executor_id(f));
+		proto_add(&b, "data", f->messages[k]);
+		send_buf(f, &b);
+	}
+}
+
 static void
 on_update(struct fw *f, const struct proto_msg *m, const char *raw)
 {
@@ -162,6 +195,8 @@ on_update(struct fw *f, const struct proto_msg *m, const char *raw)
 		return;
 	if (strcmp(state, "TASK_RUNNING") == 0 && f->running_at[i] == 0)
 		f->running_at[i] = compat_monotonic_ms();
+	if (strcmp(state, "TASK_RUNNING") == 0 && !f->messages_sent && agent != NULL)
+		send_messages(f, agent);
 	if (proto_state_terminal(state) && !f->terminal[i]) {
 		f->terminal[i] = 1;
 		f->nterminal++;
@@ -214,6 +249,10 @@ on_line(struct fw *f, char *line, size_t len)
 		accept_offer(f, &m);
 	} else if (strcmp(m.verb, "STATUS_UPDATE") == 0) {
 		on_update(f, &m, raw);
+	} else if (strcmp(m.verb, "FRAMEWORK_MESSAGE") == 0) {
+		printf("%s\n", raw);
+		fflush(stdout);
+		f->got_messages++;
 	} else if (strcmp(m.verb, "PING") == 0) {
 		buf_init(&b, 0);
 		proto_begin(&b, "PONG");
@@ -270,6 +309,10 @@ main(int argc, char **argv)
 			f.fields[f.nfields++] = v;
 		else if ((v = arg_value(argv[i], "--kill-after")) != NULL)
 			f.kill_after_ms = strtol(v, NULL, DEC_BASE);
+		else if ((v = arg_value(argv[i], "--message")) != NULL && f.nmessages < FIELDS_MAX)
+			f.messages[f.nmessages++] = v;
+		else if ((v = arg_value(argv[i], "--expect-messages")) != NULL)
+			f.expect_messages = strtol(v, NULL, DEC_BASE);
 		else {
 			fprintf(stderr, "fw: bad argument '%s'\n", argv[i]);
 			return 2;
@@ -278,7 +321,8 @@ main(int argc, char **argv)
 	if (master == NULL || f.command == NULL || f.instances < 1 || f.instances > INSTANCES_MAX ||
 	    net_parse_hostport(master, DEFAULT_PORT, host, sizeof(host), &port, err, sizeof(err)) == -1) {
 		fprintf(stderr, "usage: fw --master=HOST:PORT --command=CMD [--name=N] [--resources=R] "
-		    "[--instances=N] [--field=K=V]... [--timeout=S] [--kill-after=MS]\n");
+		    "[--instances=N] [--field=K=V]... [--timeout=S] [--kill-after=MS] [--message=DATA]... "
+		    "[--expect-messages=N]\n");
 		return 2;
 	}
 	f.fd = net_connect_blocking(host, port, (int)(timeout_s * MS_PER_S), err, sizeof(err));
@@ -296,14 +340,14 @@ main(int argc, char **argv)
 	proto_add(&b, "kind", "framework");
 	send_buf(&f, &b);
 	deadline = time(NULL) + timeout_s;
-	while (f.nterminal < f.instances) {
+	while (f.nterminal < f.instances || f.got_messages < f.expect_messages) {
 		char chunk[READ_CHUNK];
 		ssize_t n;
 		char *nl;
 
 		if (time(NULL) > deadline) {
-			fprintf(stderr, "fw: timed out with %ld of %ld tasks ended\n", f.nterminal,
-			    f.instances);
+			fprintf(stderr, "fw: timed out with %ld of %ld tasks ended, %ld of %ld messages\n",
+			    f.nterminal, f.instances, f.got_messages, f.expect_messages);
 			return 1;
 		}
 		kill_due(&f);

@@ -138,6 +138,13 @@ cleanup () {
 			stop_pid "$lib_p"
 		done < "$TMP/pids"
 	fi
+	# Supervisors outlive agentd on purpose (a restarted agentd takes them
+	# back) and wait --recovery_timeout for it: end this test's now.
+	ps -e -o pid= -o args= 2>/dev/null | awk -v dir="$TMP/" \
+	    '$2 ~ /mesos-executor$/ && index($3, dir) == 1 { print $1 }' |
+	    while read -r lib_p; do
+		kill -TERM "$lib_p" 2>/dev/null
+	done
 	if [ -n "$KEEP_TMP" ]; then
 		echo "test files kept in $TMP" >&2
 	else
