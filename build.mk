@@ -43,7 +43,7 @@ EXAMPLES = examples/executor
 TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
 	tests/test_alloc tests/test_launcher tests/test_checkpoint tests/test_fetch \
-	tests/test_isolate tests/test_health tests/test_executor_relay
+	tests/test_isolate tests/test_health tests/test_marathon_app tests/test_executor_relay
 TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_proto.o tests/test_res.o tests/test_flags.o \
 	tests/test_json.o tests/test_http.o tests/test_alloc.o \
@@ -55,7 +55,8 @@ TOOL_OBJS = tests/peer.o tests/httpd.o tests/fw.o
 TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so \
 	tests/plugins/messenger.so
 
-BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench bench/launch_bench
+BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench bench/launch_bench \
+	bench/marathon_fake
 BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o bench/launch_bench.o
 BENCH_PLUGINS = bench/plugin_bench_fw.so
 
@@ -69,10 +70,16 @@ PLUGINS = plugins/hello.so plugins/marathon.so
 MARATHON_SRCS = plugins/marathon/marathon.c plugins/marathon/app.c \
 	plugins/marathon/constraints.c plugins/marathon/queue.c plugins/marathon/store.c \
 	plugins/marathon/rest.c plugins/marathon/deployments.c plugins/marathon/events.c \
-	plugins/marathon/loop_driver.c
+	plugins/marathon/health.c plugins/marathon/versions.c plugins/marathon/loop_driver.c
 MARATHON_SHARED = json.c http.c conn.c net.c buf.c xmem.c log.c compat.c res.c proto.c \
 	map.c id.c
 MARATHON_CFLAGS = -fvisibility=hidden
+# Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
+# stands in for loop.c there too).
+MARATHON_TEST_SRCS = plugins/marathon/app.c plugins/marathon/constraints.c \
+	plugins/marathon/queue.c plugins/marathon/store.c plugins/marathon/rest.c \
+	plugins/marathon/deployments.c plugins/marathon/events.c plugins/marathon/health.c \
+	plugins/marathon/versions.c plugins/marathon/loop_driver.c
 # ---------------------------------------------------------------------------
 
 ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
@@ -193,6 +200,17 @@ bench/launch_bench: bench/launch_bench.o $(COMMON_OBJS)
 
 bench/plugin_bench: bench/plugin_bench.o $(COMMON_OBJS)
 	$(LINK) -o $@ bench/plugin_bench.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_marathon_app: tests/test_marathon_app.c $(MARATHON_TEST_SRCS) $(MARATHON_SHARED) \
+		plugins/marathon/mt.h $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ tests/test_marathon_app.c \
+		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
+
+# The plugin linked into a stand-in master, for its REST API with 10,000 tasks.
+bench/marathon_fake: bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
+		plugins/marathon/mt.h $(HDRS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/marathon_fake.c $(MARATHON_SRCS) \
+		$(MARATHON_SHARED) $(LIBS)
 
 plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) plugins/marathon/mt.h $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \

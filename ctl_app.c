@@ -340,11 +340,17 @@ print_list(const struct json *apps)
 static void
 print_tasks(const struct json *tasks)
 {
-	printf("%-60s %-14s %-16s %-12s %s\n", "ID", "STATE", "HOST", "PORTS", "STARTED");
+	printf("%-60s %-14s %-9s %-16s %-12s %s\n", "ID", "STATE", "HEALTH", "HOST", "PORTS",
+	       "STARTED");
 	for (size_t i = 0; tasks != NULL && tasks->type == JSON_ARRAY && i < tasks->n; i++) {
 		const struct json *t = tasks->items[i], *ports = json_get(t, "ports");
+		const struct json *hr = json_get(t, "healthCheckResults"), *alive = NULL;
 		char p[APP_FIELD_MAX] = "";
 		size_t used = 0;
+
+		/* "-": no check, or no result yet. */
+		if (hr != NULL && hr->type == JSON_ARRAY && hr->n > 0)
+			alive = json_get(hr->items[0], "alive");
 
 		for (size_t k = 0; ports != NULL && ports->type == JSON_ARRAY && k < ports->n; k++) {
 			int n = snprintf(p + used, sizeof(p) - used, "%s%g", k ? "," : "",
@@ -355,6 +361,8 @@ print_tasks(const struct json *tasks)
 		}
 		print_table_cell(json_get_str(t, "id"), 60);
 		print_table_cell(json_get_str(t, "state"), 14);
+		print_table_cell(alive == NULL || alive->type != JSON_BOOL ? "-" :
+		                 alive->boolean ? "healthy" : "unhealthy", 9);
 		print_table_cell(json_get_str(t, "host"), 16);
 		print_table_cell(p, 12);
 		print_table_cell(json_get_str(t, "startedAt"), 0);
@@ -449,9 +457,22 @@ print_show(const struct json *a)
 	json_as_int(json_get(a, "tasksHealthy"), &n);
 	printf(", %lld healthy", n);
 	n = 0;
+	json_as_int(json_get(a, "tasksUnhealthy"), &n);
+	if (n > 0)
+		printf(", %lld unhealthy", n);
+	n = 0;
 	json_as_int(json_get(a, "tasksStaged"), &n);
 	printf(", %lld staged)\n", n);
 	printf("version:    %s\n", json_get_str(a, "version") ? json_get_str(a, "version") : "?");
+	if ((v = json_get(a, "healthChecks")) != NULL && v->type == JSON_ARRAY && v->n > 0) {
+		const struct json *h = v->items[0];
+
+		printf("health:     %s", json_get_str(h, "protocol") ? json_get_str(h, "protocol") : "?");
+		if (json_get_str(h, "path") != NULL)
+			printf(" %s", json_get_str(h, "path"));
+		printf(" every %gs, killed after %g failures\n", number(json_get(h, "intervalSeconds")),
+		       number(json_get(h, "maxConsecutiveFailures")));
+	}
 	if ((v = json_get(a, "constraints")) != NULL && v->type == JSON_ARRAY && v->n > 0) {
 		struct buf b;
 		struct json_w w;

@@ -281,6 +281,35 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	stop_master
 fi
 
+# GET /v2/apps?embed=apps.tasks with MARATHON_BIG_TASKS tasks: more than this
+# machine could run, so the plugin runs under bench/marathon_fake, a stand-in
+# master whose one huge agent "runs" every task it is given.
+MARATHON_BIG_TASKS=10000
+MARATHON_BIG_GETS=50
+if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>&1; then
+	echo "bench: marathon, GET /v2/apps?embed=apps.tasks with $MARATHON_BIG_TASKS tasks" >&2
+	./bench/marathon_fake 2> "$TMP/mfake.log" &
+	MFAKE=$!
+	PIDS="$PIDS $MFAKE"
+	wait_line "$TMP/mfake.log" 'REST API listening on 127.0.0.1:' 10
+	MAPI=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/mfake.log" | tail -n 1)
+	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
+	    -d "{\"id\":\"big\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"instances\":$MARATHON_BIG_TASKS,\"portDefinitions\":[]}"
+	t=$(marathon_wait_running "$MARATHON_BIG_TASKS") &&
+	    echo "marathon_fake_${MARATHON_BIG_TASKS}_tasks_running $t s"
+	i=0
+	while [ "$i" -lt "$MARATHON_BIG_GETS" ]; do
+		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
+		i=$((i + 1))
+	done | sort -n > "$TMP/biggets"
+	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_p50 $(awk -v n="$MARATHON_BIG_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/biggets") ms"
+	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_p99 $(awk -v n="$MARATHON_BIG_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/biggets") ms"
+	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_bytes $(curl -s "$MAPI/v2/apps?embed=apps.tasks" | wc -c | tr -d ' ') B"
+	echo "marathon_fake_rss_${MARATHON_BIG_TASKS}_tasks $(rss_kib "$MFAKE") KiB"
+	kill -TERM "$MFAKE" 2>/dev/null
+	wait "$MFAKE" 2>/dev/null
+fi
+
 # start_bench_agent NAME [FLAGS...]: an agent of the master, its pid in AGENT_PID.
 start_bench_agent () {
 	sba_name=$1

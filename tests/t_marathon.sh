@@ -124,6 +124,7 @@ kept () {
 	running_ids simple | grep -q "^$1\$"
 }
 check "YOUNGEST_FIRST kept the oldest" kept "$OLDEST"
+check "the scale-down deployment ends" wait_for $T sh -c "test \"\$(curl -s '$API/v2/deployments')\" = '[]'"
 VICTIM=$(running_ids simple | head -n 1)
 check "DELETE a task with scale=true" test "$(req DELETE "/v2/apps/simple/tasks/$VICTIM?scale=true")" = 200
 check "instances is now 1" wait_for $T sh -c "curl -s '$API/v2/apps/simple' | grep -q '\"instances\":1,'"

@@ -57,6 +57,7 @@ check "show names the app" out_has '^id:  *\/web$'
 check "show counts tasks" out_has '^instances:  *2 (2 running'
 check "app tasks" app tasks /web
 check "tasks has 2 running rows" test "$(grep -c '^web\.instance-.* TASK_RUNNING ' "$TMP/out")" -eq 2
+check "tasks has a HEALTH column (- without a check)" sh -c "grep -q '^ID  *STATE  *HEALTH  *HOST' '$TMP/out' && grep -q ' TASK_RUNNING  *-  ' '$TMP/out'"
 check "app scale --wait" app scale --wait --timeout=20secs web 3
 check "scale ends deployed with 3" out_has '^/web: deployed (3 of 3 tasks running)'
 check "list shows 3" running_is web 3

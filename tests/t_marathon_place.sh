@@ -118,9 +118,11 @@ check "relaunched after the delay, not before" test "$(launches)" -eq 2
 check "DELETE /v2/queue/failing/delay" test "$(req DELETE /v2/queue/failing/delay)" = 204
 check "an unknown app's delay is 404" test "$(req DELETE /v2/queue/nope/delay)" = 404
 
-# ---- health checks (Mesos-side ones go to the agent with the task) ----
-check "Marathon-side HTTP checks are refused" test "$(req POST /v2/apps '{"id":"hc","cmd":"sleep 300","healthChecks":[{"protocol":"HTTP"}]}')" = 422
-check "saying so" body_has '"path":"/healthChecks(0)/protocol","errors":\["is not supported by this Marathon yet'
+# ---- health check validation (tests/t_marathon_health.sh runs them) ----
+check "HTTPS checks are refused" test "$(req POST /v2/apps '{"id":"hc","cmd":"sleep 300","healthChecks":[{"protocol":"HTTPS"}]}')" = 422
+check "saying so" body_has '"path":"/healthChecks(0)/protocol","errors":\["is not supported by this Marathon: use HTTP, TCP'
+check "an unknown protocol" test "$(req POST /v2/apps '{"id":"hc","cmd":"sleep 300","healthChecks":[{"protocol":"UDP"}]}')" = 422
+check "its message" body_has 'must be one of HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP'
 check "a port index out of range" test "$(req POST /v2/apps '{"id":"hc","cmd":"sleep 300","portDefinitions":[],"healthChecks":[{"protocol":"MESOS_TCP"}]}')" = 422
 check "its message" body_has 'Health check port indices must address an element of the ports array or container port mappings.'
 check "two checks" test "$(req POST /v2/apps '{"id":"hc","cmd":"sleep 300","healthChecks":[{"protocol":"MESOS_TCP"},{"protocol":"COMMAND","command":{"value":"true"}}]}')" = 422

@@ -1,11 +1,11 @@
 /*
  * app.c: the app model. An app's JSON definition in, with Marathon's field
  * names, defaults and validation messages (notes/marathon.md section 1);
- * the same definition out, defaults filled in, as GET shows it. Fields
- * whose behaviour is not built yet (Marathon-side HTTP/TCP health checks, container,
- * dependencies, ...) are refused with a 422 naming them rather than
- * accepted and ignored: an app never silently runs differently from its
- * definition.
+ * the same definition out, defaults filled in, as GET shows it; and the
+ * merge of a PUT/PATCH body over a definition. Fields whose behaviour is
+ * not built (container, dependencies, HTTPS checks, ...) are refused with
+ * a 422 naming them rather than accepted and ignored: an app never
+ * silently runs differently from its definition.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -499,7 +499,7 @@ get_unreachable(const struct json *j, struct mt_app *a, struct vctx *v)
 #define HC_DELAY_S 15.0
 #define HC_MAX_FAILURES 3
 
-/* healthChecks: one Mesos-side check at most, as Marathon allows. */
+/* healthChecks: one check per app (Marathon allows several of its own, one Mesos-side). */
 static void
 get_health(const struct json *j, struct mt_app *a, struct vctx *v)
 {
@@ -525,23 +525,38 @@ get_health(const struct json *j, struct mt_app *a, struct vctx *v)
 		vtype(v, "/healthChecks(0)", "jsobject");
 		return;
 	}
+	x = json_get(h, "protocol");
+	if (x != NULL && x->type != JSON_NULL && x->type != JSON_STRING) {
+		vtype(v, "/healthChecks(0)/protocol", "jsstring");
+		return;
+	}
 	proto = json_get_str(h, "protocol");
 	if (proto == NULL)
 		proto = "HTTP";
-	if (strcmp(proto, "MESOS_HTTP") != 0 && strcmp(proto, "MESOS_TCP") != 0 &&
+	if (strcmp(proto, "HTTP") != 0 && strcmp(proto, "TCP") != 0 &&
+	    strcmp(proto, "MESOS_HTTP") != 0 && strcmp(proto, "MESOS_TCP") != 0 &&
 	    strcmp(proto, "COMMAND") != 0) {
-		/* HTTP, HTTPS and TCP are Marathon's own checks: not built yet. */
-		verr(v, "/healthChecks(0)/protocol", strcmp(proto, "HTTP") == 0 ||
-		     strcmp(proto, "HTTPS") == 0 || strcmp(proto, "TCP") == 0 ||
+		/* TLS would need a TLS library: nothing beyond libc. */
+		verr(v, "/healthChecks(0)/protocol", strcmp(proto, "HTTPS") == 0 ||
 		     strcmp(proto, "MESOS_HTTPS") == 0 ?
-		     "is not supported by this Marathon yet: use MESOS_HTTP, MESOS_TCP or COMMAND" :
+		     "is not supported by this Marathon: use HTTP, TCP, MESOS_HTTP, MESOS_TCP or COMMAND" :
 		     "must be one of HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP");
 		return;
 	}
 	hc = a->health = xcalloc(1, sizeof(*hc));
 	snprintf(hc->protocol, sizeof(hc->protocol), "%s", proto);
-	if ((x = json_get(h, "path")) != NULL && x->type == JSON_STRING)
+	hc->by_plugin = strcmp(proto, "HTTP") == 0 || strcmp(proto, "TCP") == 0;
+	if ((x = json_get(h, "path")) != NULL && x->type == JSON_STRING) {
+		if (x->string[0] != '/' || strcspn(x->string, " \r\n") != strlen(x->string))
+			verr(v, "/healthChecks(0)/path", "must be an absolute path without spaces");
 		hc->path = xstrdup(x->string);
+	} else if (x != NULL && x->type != JSON_NULL) {
+		vtype(v, "/healthChecks(0)/path", "jsstring");
+	}
+	if ((x = json_get(h, "ignoreHttp1xx")) != NULL && x->type == JSON_BOOL)
+		hc->ignore_1xx = x->boolean;
+	else if (x != NULL && x->type != JSON_NULL)
+		vtype(v, "/healthChecks(0)/ignoreHttp1xx", "jsboolean");
 	if (strcmp(proto, "COMMAND") == 0) {
 		const char *cmd = json_get_str(json_get(h, "command"), "value");
 
@@ -761,6 +776,7 @@ app_free(struct mt_app *a)
 	free_strings(a->uris, a->nuris);
 	constraints_free(a);
 	deployments_free(a);
+	versions_free(a);
 	if (a->health != NULL) {
 		free(a->health->path);
 		free(a->health->command);
@@ -843,9 +859,11 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 		const struct mt_health *hc = a->health;
 
 		json_obj_begin(w);
+		int http = strcmp(hc->protocol, "HTTP") == 0 || strcmp(hc->protocol, "MESOS_HTTP") == 0;
+
 		json_kstr(w, "protocol", hc->protocol);
-		if (hc->path != NULL)
-			json_kstr(w, "path", hc->path);
+		if (hc->path != NULL || http)
+			json_kstr(w, "path", hc->path != NULL ? hc->path : "/");
 		if (hc->command != NULL) {
 			json_key(w, "command");
 			json_obj_begin(w);
@@ -861,6 +879,8 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 		knum(w, "timeoutSeconds", hc->timeout_s);
 		knum(w, "delaySeconds", hc->delay_s);
 		json_kint(w, "maxConsecutiveFailures", hc->max_failures);
+		if (http)
+			json_kbool(w, "ignoreHttp1xx", hc->ignore_1xx);
 		json_obj_end(w);
 	}
 	json_arr_end(w);
@@ -930,7 +950,7 @@ health_differs(const struct mt_health *a, const struct mt_health *b)
 	       (a->command != NULL && strcmp(a->command, b->command) != 0) ||
 	       a->grace_s != b->grace_s || a->interval_s != b->interval_s ||
 	       a->timeout_s != b->timeout_s || a->delay_s != b->delay_s ||
-	       a->max_failures != b->max_failures;
+	       a->max_failures != b->max_failures || a->ignore_1xx != b->ignore_1xx;
 }
 
 int
@@ -1008,4 +1028,73 @@ app_assign_service_ports(struct mt *m, struct mt_app *a, const struct mt_app *pr
 		}
 		/* A full range leaves the port 0: no service port, the app still runs. */
 	}
+}
+
+char *
+app_json_text(const struct mt_app *a)
+{
+	struct json_w w;
+	struct buf b;
+
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	app_write_fields(&w, a);
+	json_obj_end(&w);
+	return buf_detach(&b);
+}
+
+/* Whether old's field key gives way to the body: named anew, or in its other spelling. */
+static int
+superseded(const struct json *body, const char *key)
+{
+	static const char *const pairs[][2] = { { "portDefinitions", "ports" }, { "fetch", "uris" },
+		{ "cmd", "args" }, { "args", "cmd" } };
+
+	if (strcmp(key, "id") == 0 || strcmp(key, "version") == 0 || strcmp(key, "versionInfo") == 0 ||
+	    json_get(body, key) != NULL)
+		return 1;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (strcmp(key, pairs[i][0]) == 0 && json_get(body, pairs[i][1]) != NULL)
+			return 1;
+	return 0;
+}
+
+char *
+app_merge(const struct mt_app *old, const char *id, const struct json *body, int partial,
+          char *err, size_t errlen)
+{
+	struct json *oldj = NULL;
+	struct json_w w;
+	struct buf b;
+
+	if (body->type != JSON_OBJECT) {
+		snprintf(err, errlen, "the body must be a JSON object");
+		return NULL;
+	}
+	if (old != NULL && partial) {
+		char *text = app_json_text(old);
+
+		oldj = json_parse(text, strlen(text), err, errlen);
+		free(text);
+		if (oldj == NULL)
+			return NULL;
+	}
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "id", id);
+	for (size_t i = 0; oldj != NULL && i < oldj->n; i++)
+		if (!superseded(body, oldj->keys[i])) {
+			json_key(&w, oldj->keys[i]);
+			json_write(&w, oldj->items[i]);
+		}
+	for (size_t i = 0; i < body->n; i++)
+		if (strcmp(body->keys[i], "id") != 0 && strcmp(body->keys[i], "version") != 0) {
+			json_key(&w, body->keys[i]);
+			json_write(&w, body->items[i]);
+		}
+	json_obj_end(&w);
+	json_free(oldj);
+	return buf_detach(&b);
 }

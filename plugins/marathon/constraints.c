@@ -5,7 +5,7 @@
  * judged against the app's placed instances of its current config; each
  * task keeps the values its agent had for the app's constraint fields, so
  * no agent attributes are parsed again per offer. GROUP_BY follows the
- * released (1.9/1.10) algorithm.
+ * released (1.9/1.10) algorithm, its group sizes counted in one pass.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -234,6 +234,43 @@ placed(const struct mt_task *t, size_t i)
 	return !t->killing && !t->outdated && i < t->ncvals;
 }
 
+/*
+ * How many groups the placed instances form on constraint i, and the size
+ * of the smallest: one pass, counting in a map by value (linear in the
+ * app's tasks, where comparing every pair was quadratic).
+ */
+static long long
+group_sizes(const struct mt_app *a, size_t i, long long *min)
+{
+	struct map groups;
+	long long *counts, ngroups = 0, n = 0;
+	const char *k;
+	void *v;
+
+	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
+		n++;
+	counts = xcalloc((size_t)n + 1, sizeof(*counts));
+	map_init(&groups);
+	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+		long long *c;
+
+		if (!placed(t, i) || t->cvals[i] == NULL)
+			continue;
+		if ((c = map_get(&groups, t->cvals[i])) == NULL) {
+			c = &counts[ngroups++];
+			map_put(&groups, t->cvals[i], c);
+		}
+		(*c)++;
+	}
+	*min = -1;
+	for (size_t it = 0; map_next(&groups, &it, &k, &v);)
+		if (*min == -1 || *(long long *)v < *min)
+			*min = *(long long *)v;
+	map_free(&groups);
+	free(counts);
+	return ngroups;
+}
+
 static int
 match_one(const struct mt_app *a, size_t i, const char *v)
 {
@@ -271,24 +308,7 @@ match_one(const struct mt_app *a, size_t i, const char *v)
 	case OP_GROUP_BY:
 		if (same == 0)
 			return 1;
-		/* Count the groups and the smallest one among placed instances. */
-		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
-			long long n = 0;
-			int seen = 0;
-
-			if (!placed(t, i) || t->cvals[i] == NULL)
-				continue;
-			for (const struct mt_task *u = a->tasks; u != t; u = u->next)
-				seen |= placed(u, i) && u->cvals[i] != NULL &&
-				        strcmp(u->cvals[i], t->cvals[i]) == 0;
-			if (seen)
-				continue;
-			groups++;
-			for (const struct mt_task *u = t; u != NULL; u = u->next)
-				n += placed(u, i) && u->cvals[i] != NULL && strcmp(u->cvals[i], t->cvals[i]) == 0;
-			if (min == -1 || n < min)
-				min = n;
-		}
+		groups = group_sizes(a, i, &min);
 		return groups >= k->num && same == min;
 	default:
 		return 0;

@@ -4,15 +4,18 @@
  * per app, listed by GET /v2/deployments until the app runs exactly its
  * `instances` tasks of its current config. It keeps the definition from
  * before the change, so DELETE /v2/deployments/{id} can roll back. The
- * rolling itself (upgradeStrategy) is the launch queue's (queue.c).
- * Deployments live in memory: after a plugin restart the apps converge
- * again but no deployment is listed.
+ * rolling itself (upgradeStrategy) is the launch queue's (queue.c). A
+ * deployment that ends unfinished (overridden with force=true, cancelled
+ * by DELETE /v2/deployments, its app deleted) is a deployment_failed, as
+ * Marathon's cancelled plans are. Deployments are stored with the apps
+ * (store.c), so a restarted plugin lists them and carries them on.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mt.h"
+#include "../../buf.h"
 #include "../../id.h"
 #include "../../json.h"
 #include "../../xmem.h"
@@ -41,10 +44,24 @@ deployments_start(struct mt *m, struct mt_app *a, const char *action, char *prev
 	snprintf(dep->action, sizeof(dep->action), "%s", action);
 	snprintf(dep->version, sizeof(dep->version), "%s", a->version);
 	dep->previous = previous;
-	deployments_free(a);
+	if (a->dep != NULL)
+		deployments_fail(m, a, "overridden by a new deployment (force=true)");
 	a->dep = dep;
+	m->metrics.deployments_started++;
 	events_deployment(m, a, "deployment_info");
 	return dep;
+}
+
+void
+deployments_fail(struct mt *m, struct mt_app *a, const char *why)
+{
+	if (a->dep == NULL)
+		return;
+	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s of %s (%s) failed: %s", a->dep->id, a->id,
+	          a->dep->action, why);
+	m->metrics.deployments_failed++;
+	events_deployment(m, a, "deployment_failed");
+	deployments_free(a);
 }
 
 /* Done: exactly `instances` healthy tasks of the current config, and nothing else. */
@@ -64,12 +81,63 @@ done(const struct mt_app *a)
 void
 deployments_check(struct mt *m, struct mt_app *a)
 {
+	char err[MT_ERR_MAX];
+
 	if (a->dep == NULL || !done(a))
 		return;
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s of %s (%s) succeeded", a->dep->id, a->id,
 	          a->dep->action);
 	events_deployment(m, a, "deployment_success");
+	m->metrics.deployments_succeeded++;
 	deployments_free(a);
+	/* A restart from here on must not carry it on. */
+	if (store_save(m, err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+}
+
+void
+deployments_write(struct json_w *w, const struct mt_app *a)
+{
+	json_obj_begin(w);
+	json_kstr(w, "id", a->dep->id);
+	json_kstr(w, "app", a->id);
+	json_kstr(w, "action", a->dep->action);
+	json_kstr(w, "version", a->dep->version);
+	json_key(w, "previous");
+	if (a->dep->previous != NULL)
+		json_raw(w, a->dep->previous);
+	else
+		json_null(w);
+	json_obj_end(w);
+}
+
+int
+deployments_load(struct mt *m, const struct json *j)
+{
+	const char *id = json_get_str(j, "id"), *app = json_get_str(j, "app");
+	const char *action = json_get_str(j, "action"), *version = json_get_str(j, "version");
+	const struct json *prev = json_get(j, "previous");
+	struct mt_deployment *dep;
+	struct mt_app *a;
+
+	if (id == NULL || app == NULL || action == NULL || version == NULL ||
+	    (a = map_get(&m->apps, app)) == NULL || a->dep != NULL || strlen(id) >= MT_UUID_MAX)
+		return -1;
+	dep = xcalloc(1, sizeof(*dep));
+	snprintf(dep->id, sizeof(dep->id), "%s", id);
+	snprintf(dep->action, sizeof(dep->action), "%s", action);
+	snprintf(dep->version, sizeof(dep->version), "%s", version);
+	if (prev != NULL && prev->type == JSON_OBJECT) {
+		struct json_w w;
+		struct buf b;
+
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		json_write(&w, prev);
+		dep->previous = buf_detach(&b);
+	}
+	a->dep = dep;
+	return 0;
 }
 
 struct mt_app *

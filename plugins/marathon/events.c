@@ -1,10 +1,11 @@
 /*
  * events.c: GET /v2/events, Marathon's event stream (Server-Sent Events):
- * status_update_event, deployment_info, deployment_success and
- * api_post_event, each as "event: TYPE\ndata: JSON\n\n" to every
- * subscriber. A subscriber whose connection cannot take more (a reader
- * too slow for the conn's output cap) is cut: its conn closes and the
- * abort callback drops it.
+ * event_stream_attached (to the new subscriber), status_update_event,
+ * deployment_info, deployment_success, deployment_failed, api_post_event,
+ * health_status_changed_event and unhealthy_instance_kill_event, each as
+ * "event: TYPE\ndata: JSON\n\n" to every subscriber. A subscriber whose
+ * connection cannot take more (a reader too slow for the conn's output
+ * cap) is cut: its conn closes and the abort callback drops it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,33 @@ on_abort(struct http_exchange *x, void *arg)
 	free(s);
 }
 
+/* Marathon's first frame, to the new subscriber alone. */
+static void
+attached(struct events_sub *s)
+{
+	char now[MT_VERSION_MAX];
+	struct json_w w;
+	struct buf b, line;
+
+	if (s->filter[0] != '\0' && strcmp(s->filter, "event_stream_attached") != 0)
+		return;
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "remoteAddress", http_peer(s->x));
+	json_kstr(&w, "eventType", "event_stream_attached");
+	app_version_now(now, sizeof(now));
+	json_kstr(&w, "timestamp", now);
+	json_obj_end(&w);
+	buf_init(&line, 0);
+	buf_printf(&line, "event: event_stream_attached\ndata: ");
+	buf_append(&line, b.data, b.len);
+	buf_puts(&line, "\n\n");
+	(void)http_stream_write(s->x, line.data, line.len);
+	buf_free(&line);
+	buf_free(&b);
+}
+
 void
 events_subscribe(struct mt *m, struct http_exchange *x)
 {
@@ -80,6 +108,7 @@ events_subscribe(struct mt *m, struct http_exchange *x)
 	ev->n++;
 	http_defer(x, on_abort, s);
 	http_stream_begin(x, 200, "text/event-stream");
+	attached(s);
 }
 
 void
@@ -165,48 +194,108 @@ events_status(struct mt *m, const struct framework_status *st)
 	post(m, &w, &b, "status_update_event");
 }
 
-/* deployment_info (a started) or deployment_success (a's deployment done). */
-void
-events_deployment(struct mt *m, const struct mt_app *a, const char *type)
+static void
+write_actions(struct json_w *w, const char *app_id, const char *action)
+{
+	json_key(w, "actions");
+	json_arr_begin(w);
+	json_obj_begin(w);
+	json_kstr(w, "action", action);
+	json_kstr(w, "app", app_id);
+	json_obj_end(w);
+	json_arr_end(w);
+}
+
+/* One deployment event: deployment_info, deployment_success or deployment_failed. */
+static void
+deployment_event(struct mt *m, const char *type, const char *app_id, const char *dep_id,
+                 const char *version, const char *action)
 {
 	struct json_w w;
 	struct buf b;
 
-	if (!listening(m) || a->dep == NULL)
-		return;
 	begin(&w, &b, type);
-	if (strcmp(type, "deployment_success") == 0)
-		json_kstr(&w, "id", a->dep->id);
+	if (strcmp(type, "deployment_info") != 0)
+		json_kstr(&w, "id", dep_id);
 	json_key(&w, "plan");
 	json_obj_begin(&w);
-	json_kstr(&w, "id", a->dep->id);
-	json_kstr(&w, "version", a->dep->version);
+	json_kstr(&w, "id", dep_id);
+	json_kstr(&w, "version", version);
 	json_key(&w, "steps");
 	json_arr_begin(&w);
 	json_obj_begin(&w);
-	json_key(&w, "actions");
-	json_arr_begin(&w);
-	json_obj_begin(&w);
-	json_kstr(&w, "action", a->dep->action);
-	json_kstr(&w, "app", a->id);
-	json_obj_end(&w);
-	json_arr_end(&w);
+	write_actions(&w, app_id, action);
 	json_obj_end(&w);
 	json_arr_end(&w);
 	json_obj_end(&w);
 	if (strcmp(type, "deployment_info") == 0) {
 		json_key(&w, "currentStep");
 		json_obj_begin(&w);
-		json_key(&w, "actions");
-		json_arr_begin(&w);
-		json_obj_begin(&w);
-		json_kstr(&w, "action", a->dep->action);
-		json_kstr(&w, "app", a->id);
-		json_obj_end(&w);
-		json_arr_end(&w);
+		write_actions(&w, app_id, action);
 		json_obj_end(&w);
 	}
 	post(m, &w, &b, type);
+}
+
+void
+events_deployment(struct mt *m, const struct mt_app *a, const char *type)
+{
+	if (!listening(m) || a->dep == NULL)
+		return;
+	deployment_event(m, type, a->id, a->dep->id, a->dep->version, a->dep->action);
+}
+
+void
+events_deployment_at_once(struct mt *m, const char *app_id, const char *dep_id,
+                          const char *version, const char *action)
+{
+	if (!listening(m))
+		return;
+	deployment_event(m, "deployment_info", app_id, dep_id, version, action);
+	deployment_event(m, "deployment_success", app_id, dep_id, version, action);
+}
+
+/* The fields Marathon's health events share. */
+static void
+task_fields(struct json_w *w, const struct mt_task *t)
+{
+	const char *end = strstr(t->id, "._app");
+
+	json_kstr(w, "appId", t->app != NULL ? t->app->id : "");
+	json_key(w, "instanceId");
+	json_strn(w, t->id, end != NULL ? (size_t)(end - t->id) : strlen(t->id));
+	json_kstr(w, "taskId", t->id);
+	json_kstr(w, "version", t->version);
+}
+
+void
+events_health(struct mt *m, const struct mt_task *t)
+{
+	struct json_w w;
+	struct buf b;
+
+	if (!listening(m))
+		return;
+	begin(&w, &b, "health_status_changed_event");
+	task_fields(&w, t);
+	json_kbool(&w, "alive", t->healthy == 1);
+	post(m, &w, &b, "health_status_changed_event");
+}
+
+void
+events_unhealthy_kill(struct mt *m, const struct mt_task *t)
+{
+	struct json_w w;
+	struct buf b;
+
+	if (!listening(m))
+		return;
+	begin(&w, &b, "unhealthy_instance_kill_event");
+	task_fields(&w, t);
+	json_kstr(&w, "reason", t->cause[0] ? t->cause : "FailedHealthChecks");
+	json_kstr(&w, "host", t->host);
+	json_kstr(&w, "slaveId", t->agent_id);
+	post(m, &w, &b, "unhealthy_instance_kill_event");
 }
 
 void

@@ -44,6 +44,7 @@ free_all(struct mt *m)
 		queue_task_free(v);
 	map_free(&m->apps);
 	map_free(&m->tasks);
+	health_free(m);
 	loop_driver_free(m->loop);
 	free(m->state_dir);
 	free(m);
@@ -63,6 +64,7 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	m->next_service_port = MT_SERVICE_PORT_MIN;
 	map_init(&m->apps);
 	map_init(&m->tasks);
+	map_init(&m->hosts);
 	m->loop = loop_driver_new(d);
 	d->data = m;
 	if (port != NULL) {

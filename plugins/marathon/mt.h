@@ -5,6 +5,9 @@
  *   app.c          the app model: JSON in (defaults, validation) and out
  *   constraints.c  placement constraints
  *   deployments.c  changes as deployments, for listing, locking and rollback
+ *   health.c       health check results, and the HTTP/TCP checks the plugin
+ *                  runs itself (non-blocking, on the driver's timers)
+ *   versions.c     each app's stored versions (GET /v2/apps/{id}/versions)
  *   queue.c        keeping `instances` running: offer matching, launch,
  *                  status updates, backoff, scale-down victims, kills
  *   store.c        apps and the task-to-app mapping on disk
@@ -41,6 +44,8 @@ struct mt_events;
 #define MT_SERVICE_PORT_MAX  20000    /* Marathon's --local_port_max */
 #define MT_ERR_MAX           512
 #define MT_MS_PER_S          1000
+#define MT_VERSIONS_MAX      50       /* versions kept per app: Marathon's --zk_max_versions */
+#define MT_CAUSE_MAX         128      /* a health check's last failure cause */
 
 struct mt_kv {
 	char *key;
@@ -87,18 +92,38 @@ struct mt_deployment {
 	char *previous;                 /* the app's JSON before the change, NULL for a new app */
 };
 
-/* One Mesos-side health check (MESOS_HTTP, MESOS_TCP, COMMAND): the agent runs it. */
+/*
+ * One health check: MESOS_HTTP, MESOS_TCP and COMMAND go to the agent with
+ * the task; HTTP and TCP the plugin runs itself (health.c).
+ */
 struct mt_health {
 	char protocol[MT_NAME_MAX];
-	char *path;                     /* MESOS_HTTP; NULL = "/" */
+	char *path;                     /* HTTP, MESOS_HTTP; NULL = "/" */
 	char *command;                  /* COMMAND */
 	int port_index;                 /* -1 when port is given */
 	int port;                       /* a fixed port, 0 = the host port at port_index */
 	double grace_s, interval_s, timeout_s, delay_s;
 	long long max_failures;
+	int ignore_1xx;                 /* ignoreHttp1xx */
+	int by_plugin;                  /* HTTP or TCP: run here, not by the agent */
+};
+
+/* Marathon-ish counters for GET /metrics. */
+struct mt_metrics {
+	long long http_requests;
+	long long tasks_launched, tasks_failed, tasks_killed_unhealthy;
+	long long deployments_started, deployments_succeeded, deployments_failed;
+	long long health_checks_run, health_checks_failed;
+};
+
+/* One stored version of an app: its definition as JSON text. */
+struct mt_version {
+	char version[MT_VERSION_MAX];
+	char *json;
 };
 
 struct mt_task;
+struct mt_check;
 
 struct mt_app {
 	/* The definition (what the REST API shows and the store keeps). */
@@ -139,6 +164,8 @@ struct mt_app {
 	double since;                   /* wall clock: when it last started waiting for tasks */
 	struct mt_offer_stats stats;    /* offers seen while waiting (reset by a launch) */
 	struct mt_deployment *dep;      /* the running deployment, NULL when none */
+	struct mt_version *versions;    /* oldest first, at most MT_VERSIONS_MAX */
+	size_t nversions;
 };
 
 struct mt_task {
@@ -153,8 +180,12 @@ struct mt_task {
 	char version[MT_VERSION_MAX];   /* the app version it runs */
 	int killing;                    /* we asked for its end: it no longer counts */
 	int outdated;                   /* runs an older config: replaced once new ones run */
-	int healthy;                    /* the agent's last verdict: 1, 0, -1 = none yet */
+	int healthy;                    /* the last verdict: 1, 0, -1 = none yet */
 	double last_health;             /* wall clock of that verdict */
+	double first_success, last_success, last_failure;   /* wall clock, 0 = never */
+	long long failures;             /* consecutive failures */
+	char cause[MT_CAUSE_MAX];       /* why the last check failed, "" = none */
+	struct mt_check *check;         /* the plugin's own check of it, NULL when none */
 	char **cvals;                   /* its agent's value per app constraint, NULL = none */
 	size_t ncvals;
 	struct mt_task *next;           /* in its app's list */
@@ -172,6 +203,8 @@ struct mt {
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
 	struct mt_events *events;       /* /v2/events subscribers, NULL = none yet */
+	struct mt_metrics metrics;
+	struct map hosts;               /* agent host name -> its address (health.c's cache) */
 };
 
 /* ---- app.c ---- */
@@ -199,6 +232,15 @@ void app_version_now(char *out, size_t len);
 void app_version_at(double secs, char *out, size_t len);
 /* "/a/b" -> "a_b", the task id prefix. */
 void app_task_prefix(const char *id, char *out, size_t len);
+/* a's definition as JSON text (caller frees). */
+char *app_json_text(const struct mt_app *a);
+/*
+ * PUT/PATCH: body merged over old's definition (old NULL or !partial: body
+ * alone), id forced to id. The merged JSON text (caller frees), or NULL
+ * with a reason in err.
+ */
+char *app_merge(const struct mt_app *old, const char *id, const struct json *body, int partial,
+                char *err, size_t errlen);
 
 /* ---- queue.c ---- */
 void queue_offers(struct mt *m, const struct framework_offer *offers, size_t n);
@@ -248,7 +290,12 @@ struct mt_deployment *deployments_start(struct mt *m, struct mt_app *a, const ch
                                         char *previous);
 /* End a's deployment if a now runs exactly what it defines. */
 void deployments_check(struct mt *m, struct mt_app *a);
+/* a's deployment ends unfinished (cancelled, overridden, its app deleted): deployment_failed. */
+void deployments_fail(struct mt *m, struct mt_app *a, const char *why);
 void deployments_free(struct mt_app *a);
+/* The deployment as the store keeps it / back from the store (-1: skipped). */
+void deployments_write(struct json_w *w, const struct mt_app *a);
+int deployments_load(struct mt *m, const struct json *j);
 struct mt_app *deployments_find(struct mt *m, const char *id);
 /* The GET /v2/deployments array. */
 void deployments_write_all(struct json_w *w, struct mt *m);
@@ -269,10 +316,46 @@ void events_subscribe(struct mt *m, struct http_exchange *x);
 void events_free(struct mt *m);
 /* status_update_event; call before the update changes or frees the task. */
 void events_status(struct mt *m, const struct framework_status *st);
-/* type: "deployment_info" or "deployment_success", for a's deployment. */
+/* type: "deployment_info", "deployment_success" or "deployment_failed", for a's deployment. */
 void events_deployment(struct mt *m, const struct mt_app *a, const char *type);
+/* A deployment of app_id that runs and ends at once (StopApplication of a deleted app). */
+void events_deployment_at_once(struct mt *m, const char *app_id, const char *dep_id,
+                               const char *version, const char *action);
+/* health_status_changed_event for t (its alive just changed). */
+void events_health(struct mt *m, const struct mt_task *t);
+/* unhealthy_instance_kill_event: t failed too many health checks. */
+void events_unhealthy_kill(struct mt *m, const struct mt_task *t);
 /* api_post_event: a as posted through x. */
 void events_api_post(struct mt *m, struct http_exchange *x, const struct mt_app *a);
+
+/* ---- health.c ---- */
+/* t runs (or ran on): start the plugin's own check of it if its app has one. */
+void health_task_running(struct mt *m, struct mt_task *t);
+/* Stop t's check (t is ending or freed). */
+void health_stop(struct mt_task *t);
+/*
+ * A check result for t, from the agent (by_agent) or the plugin: counts,
+ * events, and for the plugin's checks the kill after maxConsecutiveFailures.
+ */
+void health_result(struct mt *m, struct mt_task *t, int healthy, const char *cause, int by_agent);
+/* The task's healthCheckResults array (an empty one without a check or a result). */
+void health_write(struct json_w *w, const struct mt_task *t);
+/* Forget the cached host addresses (plugin shutdown). */
+void health_free(struct mt *m);
+
+/* ---- versions.c ---- */
+/* Record a's current definition as its newest version (dropping the oldest beyond the cap). */
+void versions_add(struct mt_app *a);
+/* Move the versions of from to to (an app replaced by its new definition). */
+void versions_take(struct mt_app *to, struct mt_app *from);
+void versions_free(struct mt_app *a);
+/* The stored definition of a at version, NULL when none. */
+const char *versions_get(const struct mt_app *a, const char *version);
+/* {"versions":[newest first]} */
+void versions_write_list(struct json_w *w, const struct mt_app *a);
+/* The store's form: [{"version":..,"app":{...}}, ...] and back. */
+void versions_write_store(struct json_w *w, const struct mt_app *a);
+void versions_load_store(struct mt_app *a, const struct json *j);
 
 /* ---- loop_driver.c ---- */
 struct loop *loop_driver_new(struct framework_driver *d);

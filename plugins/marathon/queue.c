@@ -68,6 +68,7 @@ queue_task_new(struct mt *m, struct mt_app *a, const char *id)
 void
 queue_task_free(struct mt_task *t)
 {
+	health_stop(t);
 	for (size_t i = 0; i < t->ncvals; i++)
 		free(t->cvals[i]);
 	free(t->cvals);
@@ -123,6 +124,7 @@ queue_kill(struct mt *m, struct mt_task *t)
 	                (int64_t)(t->app->kill_grace_seconds * MS_PER_S) : 0;
 
 	t->killing = 1;
+	health_stop(t);
 	if (m->d->kill(m->d, t->id, grace) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "kill %s: %s", t->id, m->d->last_error(m->d));
 }
@@ -358,30 +360,35 @@ queue_status(struct mt *m, const struct framework_status *st)
 	if (st->agent_id[0] != '\0')
 		snprintf(t->agent_id, sizeof(t->agent_id), "%s", st->agent_id);
 	if (!over) {
-		int was = t->healthy;
+		int running = strcmp(st->state, "TASK_RUNNING") == 0;
 
 		snprintf(t->state, sizeof(t->state), "%s", st->state);
-		if (st->healthy != -1) {
-			t->healthy = st->healthy;
-			t->last_health = st->timestamp > 0 ? st->timestamp : compat_wall_time();
-			if (was != t->healthy)
-				m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s", t->id,
-				          t->healthy ? "healthy" : "unhealthy");
-		}
-		if (strcmp(st->state, "TASK_RUNNING") == 0 && t->started_at == 0)
+		if (running && t->started_at == 0)
 			t->started_at = st->timestamp > 0 ? st->timestamp : compat_wall_time();
 		if (a != NULL && a->delay_s > 0)
 			a->delay_ref_ms = m->d->now_ms(m->d);    /* Marathon's advanceDelay */
-		if (a != NULL && strcmp(st->state, "TASK_RUNNING") == 0 && a->health == NULL)
-			queue_converge(m, a);
-		else if (a != NULL && was != t->healthy)
+		if (a == NULL)
+			return;
+		/* The agent's verdict on its own check: converges when it is news. */
+		if (st->healthy != -1 && a->health != NULL && !a->health->by_plugin)
+			health_result(m, t, st->healthy, st->message, 1);
+		if (running)
+			health_task_running(m, t);
+		if (running && a->health == NULL)
 			queue_converge(m, a);
 		return;
 	}
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s%s%s", t->id, st->state,
 	          st->message[0] ? ": " : "", st->message);
-	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state))
+	if (a != NULL && strcmp(st->reason, "REASON_TASK_UNHEALTHY_CHECK_FAILED") == 0) {
+		/* The agent killed it for its check: replaced, as Marathon does, without backoff. */
+		m->metrics.tasks_killed_unhealthy++;
+		events_unhealthy_kill(m, t);
+	}
+	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state)) {
+		m->metrics.tasks_failed++;
 		backoff(m, a);
+	}
 	drop_task(m, t);
 	save(m);
 	if (a != NULL)
@@ -561,8 +568,11 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	buf_init(&b, 0);
 	res_scalar_format(thousandths(a->cpus), num, sizeof(num));
 	buf_printf(&b, "cpus:%s", num);
-	res_scalar_format(thousandths(a->mem), num, sizeof(num));
-	buf_printf(&b, ";mem:%s", num);
+	/* mem 0 asks for no memory, so no memory limit (the agent caps a task at its mem). */
+	if (thousandths(a->mem) > 0) {
+		res_scalar_format(thousandths(a->mem), num, sizeof(num));
+		buf_printf(&b, ";mem:%s", num);
+	}
 	if (thousandths(a->disk) > 0) {
 		res_scalar_format(thousandths(a->disk), num, sizeof(num));
 		buf_printf(&b, ";disk:%s", num);
@@ -580,7 +590,7 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	l->ft.uris = (const char *const *)a->uris;
 	l->ft.nuris = a->nuris;
 	l->ft.user = a->user;
-	if (a->health != NULL) {
+	if (a->health != NULL && !a->health->by_plugin) {
 		const struct mt_health *h = a->health;
 
 		/* MESOS_HTTP -> HTTP, MESOS_TCP -> TCP: the agent's names. */
@@ -732,6 +742,7 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 	} else {
 		m->d->log(m->d, FRAMEWORK_LOG_DEBUG, "launched %zu task(s) on %s", n, of->hostname);
 	}
+	m->metrics.tasks_launched += (long long)fitting;
 	for (size_t i = 0; i < n; i++)
 		unbuild(&ls[i]);
 	free(ls);

@@ -1,8 +1,8 @@
 /*
- * rest.c: Marathon's REST API (/v2/apps, /v2/tasks, /v2/info, /v2/leader,
- * /ping) with its JSON shapes and error bodies (notes/marathon.md section
- * 2), /v2/queue and /v2/deployments. Every change is answered only after
- * the store has it.
+ * rest.c: Marathon's REST API (/v2/apps with versions, /v2/tasks,
+ * /v2/info, /v2/leader, /ping, /metrics) with its JSON shapes and error
+ * bodies (notes/marathon.md section 2), /v2/queue and /v2/deployments.
+ * Every change is answered only after the store has it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,17 +81,7 @@ write_task(struct json_w *w, const struct mt_task *t)
 	}
 	json_kstr(w, "version", t->version);
 	json_kstr(w, "state", t->state);
-	json_key(w, "healthCheckResults");
-	json_arr_begin(w);
-	if (t->app != NULL && t->app->health != NULL && t->healthy != -1) {
-		json_obj_begin(w);
-		json_kbool(w, "alive", t->healthy == 1);
-		app_version_at(t->last_health, ts, sizeof(ts));
-		json_kstr(w, t->healthy == 1 ? "lastSuccess" : "lastFailure", ts);
-		json_kstr(w, "taskId", t->id);
-		json_obj_end(w);
-	}
-	json_arr_end(w);
+	health_write(w, t);
 	json_obj_end(w);
 }
 
@@ -103,7 +93,7 @@ write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
 	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
 		running += strcmp(t->state, "TASK_RUNNING") == 0;
 		healthy += app_task_healthy(a, t);
-		unhealthy += a->health != NULL && t->healthy == 0;
+		unhealthy += a->health != NULL && t->healthy == 0 && strcmp(t->state, "TASK_RUNNING") == 0;
 		staged += strcmp(t->state, "TASK_STAGING") == 0 || strcmp(t->state, "TASK_STARTING") == 0;
 	}
 	json_obj_begin(w);
@@ -115,6 +105,11 @@ write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
 	json_kint(w, "tasksUnhealthy", unhealthy);
 	json_key(w, "deployments");
 	json_arr_begin(w);
+	if (a->dep != NULL) {
+		json_obj_begin(w);
+		json_kstr(w, "id", a->dep->id);
+		json_obj_end(w);
+	}
 	json_arr_end(w);
 	if (with_tasks) {
 		json_key(w, "tasks");
@@ -167,20 +162,6 @@ locked(struct http_exchange *x, const struct mt_app *a)
 	json_obj_end(&w);
 	reply_json(x, 409, &b);
 	return 1;
-}
-
-static char *
-app_json_text(const struct mt_app *a)
-{
-	struct json_w w;
-	struct buf b;
-
-	buf_init(&b, 0);
-	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	app_write_fields(&w, a);
-	json_obj_end(&w);
-	return buf_detach(&b);
 }
 
 static void
@@ -242,7 +223,8 @@ app_or_reply(struct http_exchange *x, const struct json *j)
  * be over before this returns: a scale to what already runs).
  */
 static void
-install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, char *dep_id)
+install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const char *why,
+        char *dep_id)
 {
 	char now[MT_VERSION_MAX];
 	int config = old == NULL || restart || app_config_differs(old, a);
@@ -254,6 +236,11 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, char *d
 	snprintf(a->last_config_change, sizeof(a->last_config_change), "%s",
 	         config ? now : old->last_config_change);
 	app_assign_service_ports(m, a, old);
+	if (old != NULL) {
+		deployments_fail(m, old, why);
+		versions_take(a, old);
+	}
+	versions_add(a);
 	dep = deployments_start(m, a, old != NULL && config ? "RestartApplication" :
 	                        "ScaleApplication", old != NULL ? app_json_text(old) : NULL);
 	if (old != NULL) {
@@ -337,7 +324,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 	{
 		char dep[MT_UUID_MAX];
 
-		install(m, a, NULL, 0, dep);
+		install(m, a, NULL, 0, NULL, dep);
 		events_api_post(m, x, a);
 		http_add_header(x, "Marathon-Deployment-Id", dep);
 	}
@@ -353,12 +340,11 @@ static void
 app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 {
 	struct mt_app *old = map_get(&m->apps, id), *a;
-	struct json *j = body_json(x), *merged = NULL, *oldj = NULL;
-	char pu[PARAM_MAX], err[MT_ERR_MAX];
+	struct json *j = body_json(x), *merged = NULL;
+	char pu[PARAM_MAX], err[MT_ERR_MAX], *text;
 	int partial = patch || !http_query_param(x, "partialUpdate", pu, sizeof(pu)) ||
 	              strcmp(pu, "false") != 0;
-	struct json_w w;
-	struct buf b;
+	const char *rollback = NULL;
 
 	if (j == NULL)
 		return;
@@ -376,39 +362,24 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		json_free(j);
 		return;
 	}
-	buf_init(&b, 0);
-	if (old != NULL && partial) {
-		json_w_init(&w, &b);
-		json_obj_begin(&w);
-		app_write_fields(&w, old);
-		json_obj_end(&w);
-		oldj = json_parse(b.data, b.len, err, sizeof(err));
-		buf_reset(&b);
+	/* {"version": V} (with at most the id): back to a stored version (AppHelpers.rollback). */
+	if (json_get_str(j, "version") != NULL && j->n == 1 + (json_get(j, "id") != NULL)) {
+		const char *v = json_get_str(j, "version");
+
+		rollback = old != NULL ? versions_get(old, v) : NULL;
+		if (rollback == NULL) {
+			char msg[MT_ID_MAX + MT_VERSION_MAX + 64];
+
+			snprintf(msg, sizeof(msg), "App '%s' does not exist in version %s", id, v);
+			json_free(j);
+			http_reply_error(x, 404, msg);
+			return;
+		}
 	}
-	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_kstr(&w, "id", id);
-	for (size_t i = 0; oldj != NULL && i < oldj->n; i++)
-		if (strcmp(oldj->keys[i], "id") != 0 && strcmp(oldj->keys[i], "version") != 0 &&
-		    strcmp(oldj->keys[i], "versionInfo") != 0 && json_get(j, oldj->keys[i]) == NULL &&
-		    /* ports given anew replace both spellings */
-		    !(strcmp(oldj->keys[i], "portDefinitions") == 0 && json_get(j, "ports") != NULL) &&
-		    !(strcmp(oldj->keys[i], "fetch") == 0 && json_get(j, "uris") != NULL) &&
-		    !(strcmp(oldj->keys[i], "cmd") == 0 && json_get(j, "args") != NULL) &&
-		    !(strcmp(oldj->keys[i], "args") == 0 && json_get(j, "cmd") != NULL)) {
-			json_key(&w, oldj->keys[i]);
-			json_write(&w, oldj->items[i]);
-		}
-	for (size_t i = 0; i < j->n; i++)
-		if (strcmp(j->keys[i], "id") != 0 && strcmp(j->keys[i], "version") != 0) {
-			json_key(&w, j->keys[i]);
-			json_write(&w, j->items[i]);
-		}
-	json_obj_end(&w);
-	json_free(oldj);
+	text = rollback != NULL ? xstrdup(rollback) : app_merge(old, id, j, partial, err, sizeof(err));
 	json_free(j);
-	merged = json_parse(b.data, b.len, err, sizeof(err));
-	buf_free(&b);
+	merged = text != NULL ? json_parse(text, strlen(text), err, sizeof(err)) : NULL;
+	free(text);
 	if (merged == NULL) {
 		http_reply_error(x, 400, "Invalid JSON");
 		return;
@@ -421,7 +392,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		int existed = old != NULL;
 		char dep[MT_UUID_MAX];
 
-		install(m, a, old, 0, dep);
+		install(m, a, old, 0, "overridden by a new deployment (force=true)", dep);
 		events_api_post(m, x, a);
 		deployment_reply(x, existed ? 200 : 201, dep, a->version);
 	}
@@ -430,23 +401,22 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 static void
 app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
 {
-	char now[MT_VERSION_MAX];
-	struct json_w w;
-	struct buf b;
-	char hex[UUID_HEX + 1];
+	char now[MT_VERSION_MAX], id[MT_ID_MAX + 1], dep[MT_UUID_MAX], hex[UUID_HEX + 1];
 
+	/* A deployment still running for it ends unfinished (Marathon cancels its plan). */
+	deployments_fail(m, a, "the app was deleted");
+	snprintf(id, sizeof(id), "%s", a->id);
 	map_del(&m->apps, a->id);
 	queue_delete_app(m, a);
 	save_or_log(m);
 	app_version_now(now, sizeof(now));
 	id_random_hex(hex, UUID_HEX);
-	buf_init(&b, 0);
-	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_kstr(&w, "deploymentId", hex);
-	json_kstr(&w, "version", now);
-	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	snprintf(dep, sizeof(dep), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	         hex + 20);
+	m->metrics.deployments_started++;
+	m->metrics.deployments_succeeded++;
+	events_deployment_at_once(m, id, dep, now, "StopApplication");
+	deployment_reply(x, 200, dep, now);
 }
 
 static void
@@ -524,7 +494,10 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 	save_or_log(m);
 	if (scale && n > 0 && ts[0]->app != NULL) {
 		struct mt_app *a = ts[0]->app;
-		struct mt_deployment *dep = deployments_start(m, a, "ScaleApplication", NULL);
+		struct mt_deployment *dep;
+
+		versions_add(a);
+		dep = deployments_start(m, a, "ScaleApplication", NULL);
 		char id[MT_UUID_MAX], version[MT_VERSION_MAX];
 
 		snprintf(id, sizeof(id), "%s", dep->id);
@@ -745,7 +718,7 @@ restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
 			http_reply_error(x, 500, err);
 		return;
 	}
-	install(m, copy, a, 1, dep);
+	install(m, copy, a, 1, "overridden by a restart (force=true)", dep);
 	deployment_reply(x, 200, dep, copy->version);
 }
 
@@ -778,7 +751,8 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 	}
 	if (flag_param(x, "force") || a->dep->previous == NULL) {
 		/* Stopped where it is: the app keeps converging on its current definition. */
-		deployments_free(a);
+		deployments_fail(m, a, "cancelled by DELETE /v2/deployments");
+		save_or_log(m);
 		http_reply(x, 202, "application/json", "", 0);
 		return;
 	}
@@ -789,16 +763,135 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 	json_free(j);
 	if (prev == NULL)
 		return;
-	install(m, prev, a, 0, dep);
+	install(m, prev, a, 0, "cancelled: rolled back by DELETE /v2/deployments", dep);
 	deployment_reply(x, 200, dep, prev->version);
 }
 
-/* /v2/apps/ID[/tasks[/TASK]] -> app id, and what follows it. */
+/* Whether id (with its last slash at slash) is APP/versions/VERSION. */
+static int
+versions_of(char *id, const char *slash)
+{
+	const char *prev;
+	int yes;
+
+	id[slash - id] = '\0';
+	prev = strrchr(id, '/');
+	yes = prev != NULL && strcmp(prev, "/versions") == 0 && prev != id;
+	id[slash - id] = '/';
+	return yes;
+}
+
+/* GET /v2/apps/ID/versions (version NULL) or /v2/apps/ID/versions/VERSION. */
+static void
+versions_reply(struct http_exchange *x, const struct mt_app *a, const char *version, size_t vlen)
+{
+	char v[MT_VERSION_MAX], msg[MT_ID_MAX + MT_VERSION_MAX + 64];
+	const char *def;
+	struct json_w w;
+	struct buf b;
+
+	if (version == NULL) {
+		buf_init(&b, 0);
+		json_w_init(&w, &b);
+		versions_write_list(&w, a);
+		reply_json(x, 200, &b);
+		return;
+	}
+	snprintf(v, sizeof(v), "%.*s", (int)vlen, version);
+	if (vlen >= sizeof(v) || (def = versions_get(a, v)) == NULL) {
+		snprintf(msg, sizeof(msg), "App '%s' does not exist in version %s", a->id, v);
+		http_reply_error(x, 404, msg);
+		return;
+	}
+	http_reply(x, 200, "application/json", def, strlen(def));
+}
+
+/* GET /metrics: Dropwizard's JSON shape, as Marathon's, with its names where it has them. */
+static void
+metrics(struct http_exchange *x, struct mt *m)
+{
+	static const char *const states[] = { "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING",
+		"TASK_KILLING", NULL };
+	static const char *const gauges[] = { "marathon.instances.staged.gauge",
+		"marathon.instances.starting.gauge", "marathon.instances.running.gauge",
+		"marathon.instances.killing.gauge" };
+	const struct mt_metrics *c = &m->metrics;
+	long long nstate[sizeof(gauges) / sizeof(gauges[0])] = { 0 }, deps = 0, healthy = 0;
+	long long unhealthy = 0, waiting = 0;
+	const struct { const char *name; long long v; } counters[] = {
+		{ "marathon.http.requests.counter", c->http_requests },
+		{ "marathon.tasks.launched.counter", c->tasks_launched },
+		{ "marathon.tasks.failed.counter", c->tasks_failed },
+		{ "marathon.tasks.killed-unhealthy.counter", c->tasks_killed_unhealthy },
+		{ "marathon.deployments.counter", c->deployments_started },
+		{ "marathon.deployments.success.counter", c->deployments_succeeded },
+		{ "marathon.deployments.failure.counter", c->deployments_failed },
+		{ "marathon.health-checks.run.counter", c->health_checks_run },
+		{ "marathon.health-checks.failed.counter", c->health_checks_failed },
+	};
+	struct json_w w;
+	struct buf b;
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		const struct mt_app *a = v;
+
+		deps += a->dep != NULL;
+		waiting += a->instances > queue_active(a) ? a->instances - queue_active(a) : 0;
+		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+			for (size_t s = 0; states[s] != NULL; s++)
+				nstate[s] += strcmp(t->state, states[s]) == 0;
+			healthy += app_task_healthy(a, t);
+			unhealthy += a->health != NULL && t->healthy == 0;
+		}
+	}
+	buf_init(&b, 0);
+	json_w_init(&w, &b);
+	json_obj_begin(&w);
+	json_kstr(&w, "version", "4.0.0");
+	json_key(&w, "gauges");
+	json_obj_begin(&w);
+#define GAUGE(name, val) do { json_key(&w, name); json_obj_begin(&w); \
+		json_kint(&w, "value", (val)); json_obj_end(&w); } while (0)
+	GAUGE("marathon.apps.active.gauge", (long long)map_len(&m->apps));
+	GAUGE("marathon.deployments.active.gauge", deps);
+	GAUGE("marathon.instances.launch-queue.gauge", waiting);
+	GAUGE("marathon.instances.healthy.gauge", healthy);
+	GAUGE("marathon.instances.unhealthy.gauge", unhealthy);
+	GAUGE("marathon.tasks.known.gauge", (long long)map_len(&m->tasks));
+	for (size_t s = 0; states[s] != NULL; s++)
+		GAUGE(gauges[s], nstate[s]);
+#undef GAUGE
+	json_obj_end(&w);
+	json_key(&w, "counters");
+	json_obj_begin(&w);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		json_key(&w, counters[i].name);
+		json_obj_begin(&w);
+		json_kint(&w, "count", counters[i].v);
+		json_obj_end(&w);
+	}
+	json_obj_end(&w);
+	json_key(&w, "histograms");
+	json_obj_begin(&w);
+	json_obj_end(&w);
+	json_key(&w, "meters");
+	json_obj_begin(&w);
+	json_obj_end(&w);
+	json_key(&w, "timers");
+	json_obj_begin(&w);
+	json_obj_end(&w);
+	json_obj_end(&w);
+	reply_json(x, 200, &b);
+}
+
+/* /v2/apps/ID[/tasks[/TASK]|/restart|/versions[/VERSION]] -> app id, and what follows it. */
 static void
 apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *method)
 {
 	char id[MT_ID_MAX + 1], norm[MT_ID_MAX + 2];
-	const char *task = NULL, *sub = NULL;
+	const char *task = NULL, *sub = NULL, *version = NULL;
 	size_t len = strlen(rest);
 	const char *slash;
 	struct mt_app *a;
@@ -811,9 +904,16 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 	}
 	snprintf(id, sizeof(id), "%.*s", (int)len, rest);
 	slash = strrchr(id, '/');
-	if (slash != NULL && (strcmp(slash, "/tasks") == 0 || strcmp(slash, "/restart") == 0)) {
+	if (slash != NULL && (strcmp(slash, "/tasks") == 0 || strcmp(slash, "/restart") == 0 ||
+	                      strcmp(slash, "/versions") == 0)) {
 		sub = slash + 1;
 		id[slash - id] = '\0';
+	} else if (slash != NULL && strcmp(method, "GET") == 0 && versions_of(id, slash)) {
+		/* ID/versions/VERSION: versions never hold a '/'. */
+		version = rest + (slash - id) + 1;
+		sub = "versions";
+		id[strrchr(id, '/') - id] = '\0';
+		id[strrchr(id, '/') - id] = '\0';
 	} else if (slash != NULL && strcmp(method, "DELETE") == 0) {
 		/* ID/tasks/TASK_ID: task ids never hold a '/'. */
 		const char *prev;
@@ -837,6 +937,16 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 			not_found_app(x, norm);
 		else if (!locked(x, a))
 			restart(x, m, a);
+		return;
+	}
+	if (sub != NULL && strcmp(sub, "versions") == 0) {
+		if (strcmp(method, "GET") != 0)
+			http_reply_error(x, 405, "method not allowed");
+		else if (a == NULL)
+			not_found_app(x, norm);
+		else
+			versions_reply(x, a, version, (size_t)(len - (size_t)(version != NULL ?
+			               version - rest : 0)));
 		return;
 	}
 	if (sub != NULL && strcmp(sub, "tasks") == 0) {
@@ -890,8 +1000,11 @@ rest_handle(struct http_exchange *x, void *arg)
 	char status[PARAM_MAX];
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
+	m->metrics.http_requests++;
 	if (strcmp(p, "/ping") == 0 && get) {
 		http_reply(x, 200, "text/plain", "pong\n", strlen("pong\n"));
+	} else if (strcmp(p, "/metrics") == 0 && get) {
+		metrics(x, m);
 	} else if (strcmp(p, "/v2/info") == 0 && get) {
 		info(x, m);
 	} else if (strcmp(p, "/v2/leader") == 0 && get) {

@@ -1,7 +1,8 @@
 /*
  * store.c: the plugin's state on disk, so a restarted plugin neither loses
  * nor duplicates a task. One file, STATE_DIR/marathon.json: every app's
- * definition and every task with its app, agent, host and ports. It is
+ * definition, its stored versions and its running deployment, and every
+ * task with its app, agent, host and ports. It is
  * rewritten whole (write to a temporary file, fsync, rename, fsync the
  * directory) before any launch and after every change, so what is on disk
  * is always one complete state.
@@ -93,6 +94,26 @@ store_save(struct mt *m, char *err, size_t errlen)
 		app_write_fields(&w, v);
 		json_obj_end(&w);
 	}
+	json_arr_end(&w);
+	json_key(&w, "versions");
+	json_arr_begin(&w);
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		const struct mt_app *a = v;
+
+		if (a->nversions == 0)
+			continue;
+		json_obj_begin(&w);
+		json_kstr(&w, "app", a->id);
+		json_key(&w, "versions");
+		versions_write_store(&w, a);
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	json_key(&w, "deployments");
+	json_arr_begin(&w);
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);)
+		if (((struct mt_app *)v)->dep != NULL)
+			deployments_write(&w, v);
 	json_arr_end(&w);
 	json_key(&w, "tasks");
 	json_arr_begin(&w);
@@ -203,8 +224,9 @@ store_load(struct mt *m, char *err, size_t errlen)
 	struct buf b, details;
 	struct json_w dw;
 	struct json *j;
-	const struct json *apps, *tasks;
+	const struct json *apps, *tasks, *versions, *deps;
 	char *path, perr[MT_ERR_MAX];
+	size_t ndeps = 0;
 	int rc, status;
 
 	if (m->state_dir == NULL)
@@ -226,6 +248,8 @@ store_load(struct mt *m, char *err, size_t errlen)
 	}
 	apps = json_get(j, "apps");
 	tasks = json_get(j, "tasks");
+	versions = json_get(j, "versions");
+	deps = json_get(j, "deployments");
 	buf_init(&details, 0);
 	json_w_init(&dw, &details);
 	for (size_t i = 0; apps != NULL && apps->type == JSON_ARRAY && i < apps->n; i++) {
@@ -248,8 +272,19 @@ store_load(struct mt *m, char *err, size_t errlen)
 	buf_free(&details);
 	for (size_t i = 0; tasks != NULL && tasks->type == JSON_ARRAY && i < tasks->n; i++)
 		load_task(m, tasks->items[i]);
+	for (size_t i = 0; versions != NULL && versions->type == JSON_ARRAY && i < versions->n; i++) {
+		const char *id = json_get_str(versions->items[i], "app");
+		struct mt_app *a = id != NULL ? map_get(&m->apps, id) : NULL;
+
+		if (a != NULL)
+			versions_load_store(a, json_get(versions->items[i], "versions"));
+	}
+	for (size_t i = 0; deps != NULL && deps->type == JSON_ARRAY && i < deps->n; i++)
+		ndeps += deployments_load(m, deps->items[i]) == 0;
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "loaded %zu app(s) and %zu task(s) from %s",
 	          map_len(&m->apps), map_len(&m->tasks), path);
+	if (ndeps > 0)
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%zu deployment(s) carry on", ndeps);
 	free(path);
 	json_free(j);
 	return 0;
