@@ -1,7 +1,10 @@
 # tests/t_marathon_agent.sh: an agent killed -9 under the Marathon plugin:
 # once the master gives it up (fast pings here) its tasks are reported lost
 # and the plugin replaces them on the agent that is left; OLDEST_FIRST then
-# keeps the newest task when the app is scaled down.
+# keeps the newest task when the app is scaled down. Then unreachableStrategy:
+# a lost task stays listed as TASK_UNREACHABLE, is replaced only after
+# inactiveAfterSeconds and forgotten after expungeAfterSeconds; "disabled"
+# never replaces it, and a scale-down takes it first.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start, register or launch, and an agent to be given up.
@@ -58,3 +61,53 @@ NEWEST=$(curl -s "$API/v2/apps/svc/tasks" | tr '{' '\n' | sed -n 's/^"id":"\(svc
 check "scale down to 3" test "$(req PUT /v2/apps/svc '{"instances":3}')" = 200
 check "3 run" wait_for $T n_is 3
 check "the newest is kept" sh -c "curl -s '$API/v2/apps/svc/tasks' | grep -q '\"id\":\"$NEWEST\".*TASK_RUNNING'"
+
+# ---- unreachableStrategy ----
+check "inactiveAfterSeconds above expungeAfterSeconds: 422" test "$(req POST /v2/apps '{"id":"bad","cmd":"sleep 300","unreachableStrategy":{"inactiveAfterSeconds":10,"expungeAfterSeconds":5}}')" = 422
+check "422 names the rule" grep -q 'inactiveAfterSeconds must be less or equal to expungeAfterSeconds' "$TMP/body"
+start_agent a3 --hostname=h3 "--resources=$R" --recovery_timeout=2secs > /dev/null || exit 1
+# Both apps may run on h3 and h4 only: first h3, then (h3 gone) h4.
+ON34='"constraints":[["hostname","LIKE","h[34]"]]'
+check "an app with {3, 6}" test "$(req POST /v2/apps '{"id":"ur","cmd":"sleep 300","cpus":0.1,"mem":8,'"$ON34"',"unreachableStrategy":{"inactiveAfterSeconds":3,"expungeAfterSeconds":6}}')" = 201
+check "{3, 6} echoed" grep -q '"unreachableStrategy":{"inactiveAfterSeconds":3,"expungeAfterSeconds":6}' "$TMP/body"
+check "an app with disabled" test "$(req POST /v2/apps '{"id":"ud","cmd":"sleep 300","cpus":0.1,"mem":8,'"$ON34"',"unreachableStrategy":"disabled"}')" = 201
+check "disabled echoed" grep -q '"unreachableStrategy":"disabled"' "$TMP/body"
+check "ur runs on h3" wait_for $T hosts_are ur "h3 "
+check "ud runs on h3" wait_for $T hosts_are ud "h3 "
+
+# count APP STATE: how many of APP's tasks are listed in STATE.
+count () {
+	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep -c "\"state\":\"$2\""
+}
+count_is () {
+	test "$(count "$1" "$2")" -eq "$3"
+}
+# holds SECONDS CMD...: CMD keeps succeeding until the clock has moved on
+# SECONDS whole seconds (SECONDS - 1 to SECONDS of real time: by the clock,
+# not by counting polls, which slow builds make longer).
+holds () {
+	holds_end=$(($(date +%s) + $1))
+	shift
+	while [ "$(date +%s)" -lt "$holds_end" ]; do
+		"$@" > /dev/null 2>&1 || return 1
+		sleep "$LIB_POLL_INTERVAL"
+	done
+}
+start_agent a4 --hostname=h4 "--resources=$R" > /dev/null || exit 1
+eval "A3=\$AGENT_PID_a3"
+kill -KILL "$A3"
+check "ur's task is listed TASK_UNREACHABLE" wait_for $T count_is ur TASK_UNREACHABLE 1 || exit 1
+LOST_AT=$(date +%s)
+check "ud's task is listed TASK_UNREACHABLE" wait_for $T count_is ud TASK_UNREACHABLE 1
+check "no replacement for ur for 1-2 s" holds 2 count_is ur TASK_RUNNING 0
+check "ur is replaced on h4 after inactiveAfterSeconds" wait_for $T hosts_are ur "h4 "
+check "the unreachable one is still listed" count_is ur TASK_UNREACHABLE 1
+check "it is expunged after expungeAfterSeconds" wait_for $T count_is ur TASK_UNREACHABLE 0
+check "not before about 6 s" test $(($(date +%s) - LOST_AT)) -ge 5
+check "ur still runs on h4" hosts_are ur "h4 "
+check "disabled: ud not replaced" count_is ud TASK_RUNNING 0
+check "disabled: ud's task still listed" count_is ud TASK_UNREACHABLE 1
+check "ud scaled to 0" test "$(req PUT /v2/apps/ud '{"instances":0}')" = 200
+check "its unreachable task goes first" wait_for $T count_is ud TASK_UNREACHABLE 0
+check "ud scaled to 1 again" test "$(req PUT /v2/apps/ud '{"instances":1}')" = 200
+check "ud runs on h4" wait_for $T hosts_are ud "h4 "

@@ -168,6 +168,62 @@ test_limits(void)
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":10,"
 	              "\"expungeAfterSeconds\":5}}", 422,
 	              "inactiveAfterSeconds must be less or equal to expungeAfterSeconds"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":-1,"
+	              "\"expungeAfterSeconds\":5}}", 422,
+	              "{\"path\":\"/unreachableStrategy/inactiveAfterSeconds\",\"errors\":"
+	              "[\"got -1, expected 0 or more\"]}"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":{\"expungeAfterSeconds\":-3}}",
+	              422, "{\"path\":\"/unreachableStrategy/expungeAfterSeconds\",\"errors\":"
+	              "[\"got -3, expected 0 or more\"]}"));
+	/* Only expungeAfter given: inactiveAfter keeps its default 0, which is <= it. */
+	{
+		struct mt_app *a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":"
+		                         "{\"expungeAfterSeconds\":9}}");
+
+		CHECK(a != NULL && a->unreachable_inactive_s == 0 && a->unreachable_expunge_s == 9);
+		app_free(a);
+	}
+	/* Only inactiveAfter given: above the default expungeAfter 0. */
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":1}}",
+	              422, "inactiveAfterSeconds must be less or equal to expungeAfterSeconds"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":{\"inactiveAfterSeconds\":1.5,"
+	              "\"expungeAfterSeconds\":5}}", 400, "/unreachableStrategy/inactiveAfterSeconds"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":\"off\"}", 422,
+	              "{\"path\":\"/unreachableStrategy\",\"errors\":"
+	              "[\"must be \\\"disabled\\\" or an object\"]}"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":3}", 400,
+	              "error.expected.jsobject"));
+	/* Accepted, and shown as Marathon shows them. */
+	{
+		struct mt_app *a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":"
+		                         "{\"inactiveAfterSeconds\":3,\"expungeAfterSeconds\":3}}");
+		char *text = a != NULL ? app_json_text(a) : NULL;
+
+		CHECK(a != NULL && a->unreachable_inactive_s == 3 && a->unreachable_expunge_s == 3 &&
+		      !a->unreachable_disabled);
+		CHECK(text != NULL && strstr(text, "\"unreachableStrategy\":{\"inactiveAfterSeconds\":3,"
+		                             "\"expungeAfterSeconds\":3}") != NULL);
+		free(text);
+		app_free(a);
+		a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"unreachableStrategy\":\"disabled\"}");
+		text = a != NULL ? app_json_text(a) : NULL;
+		CHECK(a != NULL && a->unreachable_disabled);
+		CHECK(text != NULL && strstr(text, "\"unreachableStrategy\":\"disabled\"") != NULL);
+		app_free(a);
+		/* What is written reads back the same (store and versions keep this text). */
+		if (text != NULL) {
+			a = parse(text);
+			CHECK(a != NULL && a->unreachable_disabled);
+			app_free(a);
+		}
+		free(text);
+		a = parse("{\"id\":\"a\",\"cmd\":\"x\"}");
+		text = a != NULL ? app_json_text(a) : NULL;
+		CHECK(text != NULL && strstr(text, "\"unreachableStrategy\":{\"inactiveAfterSeconds\":0,"
+		                             "\"expungeAfterSeconds\":0}") != NULL);
+		free(text);
+		app_free(a);
+	}
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"ports\":[1],\"portDefinitions\":[{\"port\":2}]}",
 	              422, "You cannot specify both ports and port definitions"));
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"portDefinitions\":[{\"port\":0,\"name\":\"h\"},"

@@ -463,34 +463,53 @@ get_upgrade(const struct json *j, struct mt_app *a, struct vctx *v)
 	}
 }
 
+/* unreachableStrategy: "disabled" or both timeouts, whole seconds >= 0 (UnreachableStrategy.scala). */
 static void
 get_unreachable(const struct json *j, struct mt_app *a, struct vctx *v)
 {
+	static const char *const keys[] = { "inactiveAfterSeconds", "expungeAfterSeconds" };
 	const struct json *u = json_get(j, "unreachableStrategy");
-	double in = 0, ex = 0;
+	double *vals[] = { &a->unreachable_inactive_s, &a->unreachable_expunge_s };
+	int bad = 0;
 
 	a->unreachable_inactive_s = 0;
 	a->unreachable_expunge_s = 0;
+	a->unreachable_disabled = 0;
 	if (u == NULL || u->type == JSON_NULL)
 		return;
-	/* Waiting for unreachable tasks needs agent partition-awareness this master lacks. */
 	if (u->type == JSON_STRING) {
-		verr(v, "/unreachableStrategy", "only {\"inactiveAfterSeconds\":0,"
-		     "\"expungeAfterSeconds\":0} is supported");
+		if (strcmp(u->string, "disabled") == 0)
+			a->unreachable_disabled = 1;
+		else
+			verr(v, "/unreachableStrategy", "must be \"disabled\" or an object");
 		return;
 	}
 	if (u->type != JSON_OBJECT) {
 		vtype(v, "/unreachableStrategy", "jsobject");
 		return;
 	}
-	get_number(u, "inactiveAfterSeconds", 0, &in, v);
-	get_number(u, "expungeAfterSeconds", 0, &ex, v);
-	if (in > ex)
+	for (size_t i = 0; i < 2; i++) {
+		const struct json *x = json_get(u, keys[i]);
+		char path[MT_NAME_MAX];
+		long long n;
+
+		snprintf(path, sizeof(path), "/unreachableStrategy/%s", keys[i]);
+		if (x == NULL || x->type == JSON_NULL)
+			continue;
+		if (x->type != JSON_NUMBER || json_as_int(x, &n) == -1) {
+			vtype(v, path, "jsnumber");
+			bad = 1;
+			continue;
+		}
+		*vals[i] = (double)n;
+		if (n < 0) {
+			min_check(v, path, (double)n, 0);
+			bad = 1;
+		}
+	}
+	if (!bad && a->unreachable_inactive_s > a->unreachable_expunge_s)
 		verr(v, "/unreachableStrategy/inactiveAfterSeconds",
 		     "inactiveAfterSeconds must be less or equal to expungeAfterSeconds");
-	else if (in != 0 || ex != 0)
-		verr(v, "/unreachableStrategy", "only {\"inactiveAfterSeconds\":0,"
-		     "\"expungeAfterSeconds\":0} is supported");
 }
 
 #define HC_GRACE_S 300.0              /* Marathon's health check defaults */
@@ -896,10 +915,14 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	if (a->kill_grace_seconds >= 0)
 		json_kint(w, "taskKillGracePeriodSeconds", a->kill_grace_seconds);
 	json_key(w, "unreachableStrategy");
-	json_obj_begin(w);
-	knum(w, "inactiveAfterSeconds", a->unreachable_inactive_s);
-	knum(w, "expungeAfterSeconds", a->unreachable_expunge_s);
-	json_obj_end(w);
+	if (a->unreachable_disabled) {
+		json_str(w, "disabled");
+	} else {
+		json_obj_begin(w);
+		knum(w, "inactiveAfterSeconds", a->unreachable_inactive_s);
+		knum(w, "expungeAfterSeconds", a->unreachable_expunge_s);
+		json_obj_end(w);
+	}
 	if (a->user != NULL)
 		json_kstr(w, "user", a->user);
 	json_kstr(w, "version", a->version);

@@ -64,13 +64,19 @@ deployments_fail(struct mt *m, struct mt_app *a, const char *why)
 	deployments_free(a);
 }
 
-/* Done: exactly `instances` healthy tasks of the current config, and nothing else. */
+/*
+ * Done: exactly `instances` healthy tasks of the current config, and
+ * nothing else but unreachable instances already replaced (they wait to
+ * be expunged).
+ */
 static int
 done(const struct mt_app *a)
 {
 	long long running = 0;
 
 	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
+		if (t->inactive)
+			continue;
 		if (t->outdated || t->killing || !app_task_healthy(a, t))
 			return 0;
 		running++;

@@ -32,6 +32,7 @@ free_all(struct mt *m)
 	void *v;
 
 	events_free(m);
+	queue_stop(m);
 	if (m->lfd >= 0)
 		http_server_close(m->loop, m->lfd);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {

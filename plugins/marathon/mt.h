@@ -149,7 +149,8 @@ struct mt_app {
 	double min_health_capacity, max_over_capacity;
 	int kill_oldest_first;          /* killSelection OLDEST_FIRST */
 	long long kill_grace_seconds;   /* taskKillGracePeriodSeconds, -1 = unset */
-	double unreachable_inactive_s, unreachable_expunge_s;
+	double unreachable_inactive_s, unreachable_expunge_s;   /* unreachableStrategy, seconds */
+	int unreachable_disabled;       /* "disabled": an unreachable task is waited for forever */
 	char *user;                     /* NULL = the framework's */
 	char version[MT_VERSION_MAX];
 	char last_config_change[MT_VERSION_MAX];
@@ -187,6 +188,8 @@ struct mt_task {
 	char cause[MT_CAUSE_MAX];       /* why the last check failed, "" = none */
 	struct mt_check *check;         /* the plugin's own check of it, NULL when none */
 	char **cvals;                   /* its agent's value per app constraint, NULL = none */
+	double unreachable_since;       /* wall clock: its agent went away, 0 = reachable */
+	int inactive;                   /* UnreachableInactive: replaced, no longer counts */
 	size_t ncvals;
 	struct mt_task *next;           /* in its app's list */
 };
@@ -205,6 +208,7 @@ struct mt {
 	struct mt_events *events;       /* /v2/events subscribers, NULL = none yet */
 	struct mt_metrics metrics;
 	struct map hosts;               /* agent host name -> its address (health.c's cache) */
+	uint64_t unreachable_timer;     /* queue.c's tick over unreachable tasks, 0 = none */
 };
 
 /* ---- app.c ---- */
@@ -263,8 +267,10 @@ long long queue_room(const struct mt_app *a);
 void queue_reset_delay(struct mt *m, struct mt_app *a);
 /* Detach and kill every task of a, then free a (it must be out of m->apps). */
 void queue_delete_app(struct mt *m, struct mt_app *a);
-/* Ask the master about every known task (after a failover). */
+/* Ask the master about every known task (after a failover); resumes the unreachable tick. */
 void queue_reconcile(struct mt *m);
+/* Cancel queue.c's own timers (plugin shutdown). */
+void queue_stop(struct mt *m);
 struct mt_task *queue_task_new(struct mt *m, struct mt_app *a, const char *id);
 void queue_task_free(struct mt_task *t);
 /* Marathon's name of a reason ("InsufficientCpus"). */

@@ -4,8 +4,9 @@
  * Marathon's task ids and environment, persists the new tasks before
  * launching them, follows status updates, replaces tasks that end with
  * Marathon's launch backoff (notes/marathon.md 4.3), rolls a new config
- * over within upgradeStrategy (4.4) and picks the victims of a
- * scale-down (4.5).
+ * over within upgradeStrategy (4.4), picks the victims of a scale-down
+ * (4.5) and keeps tasks whose agent went away as unreachable instances
+ * under the app's unreachableStrategy (4.6).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,13 @@
 #define UUID_HEX 32
 #define MS_PER_S 1000.0
 #define ENV_FIXED 8                   /* PORT, PORTS, HOST, MARATHON_APP_*, MESOS_TASK_ID */
+/*
+ * How often unreachable tasks are checked against their timeouts. Marathon
+ * only looks on its reconciliation tick (10 min); a second keeps our
+ * timeouts within a second of what the app asks, at the cost of a scan of
+ * the known tasks while some are unreachable.
+ */
+#define UNREACHABLE_TICK_MS 1000
 
 static const char *const FAILED_STATES[] = { "TASK_FAILED", "TASK_ERROR", "TASK_DROPPED",
 	"TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_FINISHED", "TASK_LOST", "TASK_UNKNOWN",
@@ -46,7 +54,7 @@ queue_active(const struct mt_app *a)
 	long long n = 0;
 
 	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
-		n += !t->killing && !t->outdated;
+		n += !t->killing && !t->outdated && !t->inactive;
 	return n;
 }
 
@@ -170,10 +178,12 @@ backoff(struct mt *m, struct mt_app *a)
 	a->delay_timer = m->d->timer_add(m->d, a->next_launch_ms - now, delay_due, a);
 }
 
-/* Scale-down order: staging before starting before running, then by killSelection. */
+/* Scale-down order: unreachable, staging, starting, running, then by killSelection. */
 static int
 weight(const struct mt_task *t)
 {
+	if (t->unreachable_since != 0)
+		return -1;
 	if (strcmp(t->state, "TASK_STAGING") == 0)
 		return 0;
 	if (strcmp(t->state, "TASK_STARTING") == 0)
@@ -228,7 +238,7 @@ roll_of(const struct mt_app *a, struct roll *r)
 	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
 		int running = app_task_healthy(a, t);
 
-		if (t->killing)
+		if (t->killing || t->inactive)
 			continue;
 		r->healthy += running;
 		if (t->outdated) {
@@ -302,7 +312,7 @@ queue_converge(struct mt *m, struct mt_app *a)
 		return;
 	v = xcalloc((size_t)active, sizeof(*v));
 	for (struct mt_task *t = a->tasks; t != NULL; t = t->next)
-		if (!t->killing && !t->outdated)
+		if (!t->killing && !t->outdated && !t->inactive)
 			v[n++] = t;
 	oldest_first = a->kill_oldest_first;
 	qsort(v, n, sizeof(*v), victim_cmp);
@@ -326,6 +336,103 @@ queue_delete_app(struct mt *m, struct mt_app *a)
 	app_free(a);
 }
 
+/*
+ * Apply t's app's unreachableStrategy at wall clock now: inactive (replaced)
+ * after inactiveAfterSeconds, expunged after expungeAfterSeconds. A task
+ * being killed, or whose app is gone, is expunged at once: its agent will
+ * never report its end. Returns 1 if t was expunged (freed).
+ */
+static int
+expire(struct mt *m, struct mt_task *t, double now)
+{
+	const struct mt_app *a = t->app;
+	double gone = now - t->unreachable_since;
+
+	if (t->killing || a == NULL || (!a->unreachable_disabled && gone >= a->unreachable_expunge_s)) {
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s: unreachable instance expunged", t->id);
+		drop_task(m, t);
+		return 1;
+	}
+	if (!a->unreachable_disabled && !t->inactive && gone >= a->unreachable_inactive_s) {
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s: unreachable instance inactive, replacing it",
+		          t->id);
+		t->inactive = 1;
+	}
+	return 0;
+}
+
+static void tick(struct framework_driver *d, void *arg);
+
+/* Keep the tick going while some task is unreachable. */
+static void
+arm(struct mt *m)
+{
+	const char *k;
+	void *v;
+
+	if (m->unreachable_timer != 0)
+		return;
+	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
+		if (((struct mt_task *)v)->unreachable_since != 0) {
+			m->unreachable_timer = m->d->timer_add(m->d, UNREACHABLE_TICK_MS, tick, m);
+			return;
+		}
+}
+
+static void
+tick(struct framework_driver *d, void *arg)
+{
+	struct mt *m = arg;
+	size_t n = 0, napps = 0;
+	struct mt_task **ts = xcalloc(map_len(&m->tasks) + 1, sizeof(*ts));
+	struct mt_app **apps = xcalloc(map_len(&m->tasks) + 1, sizeof(*apps));
+	double now = compat_wall_time();
+	const char *k;
+	void *v;
+
+	(void)d;
+	m->unreachable_timer = 0;
+	/* Collected first: expunging changes the map being walked. */
+	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
+		if (((struct mt_task *)v)->unreachable_since != 0)
+			ts[n++] = v;
+	for (size_t i = 0; i < n; i++) {
+		struct mt_app *a = ts[i]->app;
+		int was = ts[i]->inactive;
+
+		if ((expire(m, ts[i], now) || ts[i]->inactive != was) && a != NULL)
+			apps[napps++] = a;
+	}
+	if (napps > 0)
+		save(m);
+	/* Converging kills and revives; it frees no app or task, so apps stay valid. */
+	for (size_t i = 0; i < napps; i++)
+		queue_converge(m, apps[i]);
+	free(ts);
+	free(apps);
+	arm(m);
+}
+
+void
+queue_stop(struct mt *m)
+{
+	if (m->unreachable_timer != 0)
+		m->d->timer_cancel(m->d, m->unreachable_timer);
+	m->unreachable_timer = 0;
+}
+
+/* The task's agent went away (our master is not partition-aware: removed = unreachable). */
+static int
+unreachable_signal(const struct framework_status *st)
+{
+	int agent_gone = strcmp(st->reason, "REASON_AGENT_REMOVED") == 0 ||
+	                 strcmp(st->reason, "REASON_AGENT_DISCONNECTED") == 0;
+
+	return strcmp(st->state, "TASK_UNREACHABLE") == 0 ||
+	       (agent_gone && (strcmp(st->state, "TASK_LOST") == 0 ||
+	                       strcmp(st->state, "TASK_GONE") == 0));
+}
+
 void
 queue_reconcile(struct mt *m)
 {
@@ -339,6 +446,7 @@ queue_reconcile(struct mt *m)
 	if (n > 0 && m->d->reconcile(m->d, ids, n) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "reconcile: %s", m->d->last_error(m->d));
 	free(ids);
+	arm(m);
 }
 
 void
@@ -363,6 +471,9 @@ queue_status(struct mt *m, const struct framework_status *st)
 		int running = strcmp(st->state, "TASK_RUNNING") == 0;
 
 		snprintf(t->state, sizeof(t->state), "%s", st->state);
+		/* Back after all: a live task again (a surplus is then scaled away). */
+		t->unreachable_since = 0;
+		t->inactive = 0;
 		if (running && t->started_at == 0)
 			t->started_at = st->timestamp > 0 ? st->timestamp : compat_wall_time();
 		if (a != NULL && a->delay_s > 0)
@@ -378,8 +489,24 @@ queue_status(struct mt *m, const struct framework_status *st)
 			queue_converge(m, a);
 		return;
 	}
+	/* Already unreachable: the master repeating that it knows nothing of it changes nothing. */
+	if (t->unreachable_since != 0 && !t->killing &&
+	    (unreachable_signal(st) || strcmp(st->reason, "REASON_RECONCILIATION") == 0))
+		return;
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s%s%s", t->id, st->state,
 	          st->message[0] ? ": " : "", st->message);
+	if (a != NULL && !t->killing && unreachable_signal(st)) {
+		m->metrics.tasks_failed++;
+		backoff(m, a);
+		snprintf(t->state, sizeof(t->state), "TASK_UNREACHABLE");
+		t->unreachable_since = st->timestamp > 0 ? st->timestamp : compat_wall_time();
+		health_stop(t);
+		if (!expire(m, t, compat_wall_time()))
+			arm(m);
+		save(m);
+		queue_converge(m, a);
+		return;
+	}
 	if (a != NULL && strcmp(st->reason, "REASON_TASK_UNHEALTHY_CHECK_FAILED") == 0) {
 		/* The agent killed it for its check: replaced, as Marathon does, without backoff. */
 		m->metrics.tasks_killed_unhealthy++;

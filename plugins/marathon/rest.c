@@ -482,7 +482,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 
 		if (ts[i]->killing)
 			continue;
-		if (scale && a != NULL && a->instances > 0 && !ts[i]->outdated) {
+		if (scale && a != NULL && a->instances > 0 && !ts[i]->outdated && !ts[i]->inactive) {
 			a->instances--;
 			app_version_now(a->version, sizeof(a->version));
 			snprintf(a->last_scaling, sizeof(a->last_scaling), "%s", a->version);

@@ -45,6 +45,8 @@ write_task(struct json_w *w, const struct mt_task *t)
 	json_kbool(w, "killing", t->killing);
 	json_kbool(w, "outdated", t->outdated);
 	json_kint(w, "healthy", t->healthy);
+	json_kdouble(w, "unreachableSince", t->unreachable_since);
+	json_kbool(w, "inactive", t->inactive);
 	json_key(w, "constraintValues");
 	json_arr_begin(w);
 	for (size_t i = 0; i < t->ncvals; i++)
@@ -205,6 +207,10 @@ load_task(struct mt *m, const struct json *j)
 		t->killing = x->boolean;
 	if ((x = json_get(j, "outdated")) != NULL && x->type == JSON_BOOL)
 		t->outdated = x->boolean;
+	if ((x = json_get(j, "unreachableSince")) != NULL && x->type == JSON_NUMBER)
+		t->unreachable_since = x->number;
+	if ((x = json_get(j, "inactive")) != NULL && x->type == JSON_BOOL)
+		t->inactive = x->boolean;
 	t->healthy = -1;
 	if ((x = json_get(j, "healthy")) != NULL && x->type == JSON_NUMBER)
 		t->healthy = x->number > 0 ? 1 : x->number == 0 ? 0 : -1;
