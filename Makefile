@@ -6,13 +6,13 @@
 # Two sub-makes at once would race on the same objects.
 .NOTPARALLEL:
 
-.PHONY: all check tests bench install uninstall clean distclean run \
+.PHONY: all check tests bench fuzz install uninstall clean distclean run \
 	mesosd agentd mesosctl plugins
 
 all: config.mk
 	$(MAKE) -f build.mk all
 
-mesosd agentd mesosctl tests plugins check bench install uninstall run: config.mk
+mesosd agentd mesosctl tests plugins check bench fuzz install uninstall run: config.mk
 	$(MAKE) -f build.mk $@
 
 # Cleaning needs the file lists, not the configuration: never configure for it.

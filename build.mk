@@ -99,7 +99,7 @@ LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
 .c.so:
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
-.PHONY: all tests plugins check bench install uninstall clean distclean run
+.PHONY: all tests plugins check bench fuzz install uninstall clean distclean run
 
 all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
@@ -222,6 +222,36 @@ bench: all $(BENCH) $(BENCH_PLUGINS)
 run: all
 	sh local-cluster.sh
 
+# ---- fuzzing (libFuzzer: clang only) -----------------------------------------
+# make fuzz [FUZZ_SECONDS=N]: each parser of peer input (json, http, proto,
+# res) built with libFuzzer, ASan and UBSan, and run N seconds from scratch.
+FUZZ_CC = clang
+FUZZ_SECONDS = 30
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -I.
+FUZZERS = tests/fuzz_json tests/fuzz_http tests/fuzz_proto tests/fuzz_res
+
+tests/fuzz_json: tests/fuzz_json.c json.c buf.c xmem.c log.c compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_json.c json.c buf.c xmem.c log.c compat.c
+
+tests/fuzz_http: tests/fuzz_http.c http.c json.c conn.c loop.c net.c buf.c xmem.c log.c compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ tests/fuzz_http.c http.c json.c conn.c loop.c net.c \
+		buf.c xmem.c log.c compat.c
+
+tests/fuzz_proto: tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c
+
+tests/fuzz_res: tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c xmem.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c \
+		xmem.c -lm
+
+fuzz: $(FUZZERS)
+	for f in $(FUZZERS); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		./$$f -max_total_time=$(FUZZ_SECONDS) > $$f.log 2>&1 || { tail -n 40 $$f.log; exit 1; }; \
+		tail -n 1 $$f.log; \
+	done
+
 # ---- install ---------------------------------------------------------------
 # Plugins, the plugin header and man pages are each installed only if present.
 install: all
@@ -269,8 +299,8 @@ uninstall:
 
 # ---- cleaning --------------------------------------------------------------
 clean:
-	rm -f *.o tests/*.o bench/*.o plugins/*.o plugins/*.so tests/plugins/*.so bench/*.so
-	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES)
+	rm -f *.o tests/*.o tests/fuzz_*.log bench/*.o plugins/*.o plugins/*.so tests/plugins/*.so bench/*.so
+	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES) $(FUZZERS)
 
 distclean: clean
 	rm -f config.mk config.h config.log

@@ -6,7 +6,7 @@
  *
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 \
  *       -fsanitize=fuzzer,address,undefined -o tests/fuzz_proto \
- *       tests/fuzz_proto.c proto.c buf.c xmem.c
+ *       tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c
  *   ./tests/fuzz_proto -max_total_time=60
  */
 #include "../buf.h"
