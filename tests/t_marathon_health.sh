@@ -4,7 +4,8 @@
 # healthCheckResults, health_status_changed_event); a failing one gets the
 # task killed and replaced (unhealthy_instance_kill_event); a rolling
 # restart of a health-checked app never has fewer healthy tasks than
-# minimumHealthCapacity asks. Tasks serve HTTP with tests/httpd, whose
+# minimumHealthCapacity asks; with two checks a task is healthy only when
+# both pass, and killed when one keeps failing. Tasks serve HTTP with tests/httpd, whose
 # /status/CODE answers CODE. Intervals are 1 s so it stays quick.
 . "$(dirname "$0")/lib.sh"
 
@@ -57,7 +58,8 @@ replaced () {
 	test -n "$ids" && ! echo "$ids" | grep -q "^$2\$" && app_has "$1" '"tasksRunning":1,'
 }
 HTTPD=$TOP/tests/httpd
-# app ID CHECK [INSTANCES]: an app serving HTTP on PORT0 with one health check.
+# app ID CHECKS [INSTANCES]: an app serving HTTP on PORT0 with health checks
+# (CHECKS: JSON objects, comma-separated).
 # No mem: its RLIMIT_AS would stop a sanitizer-built tests/httpd from starting at all.
 app () {
 	req POST /v2/apps "{\"id\":\"$1\",\"cmd\":\"exec '$HTTPD' . \$PORT0\",\"cpus\":0.1,\"mem\":0,\"instances\":${3:-1},\"healthChecks\":[$2]}"
@@ -81,6 +83,20 @@ check "it is killed for it" wait_for $T log_has "killing $FIRST: 2 consecutive f
 check "an unhealthy_instance_kill_event" wait_for $T ev_has '^data: {"eventType":"unhealthy_instance_kill_event",.*"taskId":"'"$FIRST"'"'
 check "and replaced" wait_for $T replaced hbad "$FIRST"
 check "DELETE it (force: its deployment never ends)" test "$(req DELETE "/v2/apps/hbad?force=true")" = 200
+
+# ---- two checks the plugin runs: healthy only when both pass ----
+check "an app with an HTTP and a TCP check" test "$(app h2ok "{\"protocol\":\"HTTP\",\"path\":\"/status/200\",$FAST},{\"protocol\":\"TCP\",$FAST}")" = 201
+check "both checks kept" body_has '"healthChecks":\[{"protocol":"HTTP",.*},{"protocol":"TCP","portIndex":0,'
+check "its task becomes healthy" wait_for $T app_has h2ok '"tasksHealthy":1,'
+check "one result per check" app_has h2ok '"healthCheckResults":\[{"alive":true,[^]]*},{"alive":true,'
+check "DELETE it" test "$(req DELETE "/v2/apps/h2ok?force=true")" = 200
+check "two checks, the second failing" test "$(app h2bad "{\"protocol\":\"HTTP\",\"path\":\"/status/200\",$FAST},{\"protocol\":\"HTTP\",\"path\":\"/status/503\",\"gracePeriodSeconds\":0,\"maxConsecutiveFailures\":1,$FAST}")" = 201
+check "it runs" wait_for $T app_has h2bad '"tasksRunning":1,'
+H2FIRST=$(task_ids h2bad | head -n 1)
+check "it is killed for the failing check" wait_for $T log_has "killing $H2FIRST: 2 consecutive failed health checks"
+check "and replaced" wait_for $T replaced h2bad "$H2FIRST"
+check "never healthy" sh -c "! grep -q '$H2FIRST is healthy' '$TMP/master.log'"
+check "DELETE it (force: its deployment never ends)" test "$(req DELETE "/v2/apps/h2bad?force=true")" = 200
 
 # ---- a failing TCP check (nothing listens on the port) ----
 check "a TCP check on a port nobody serves" test "$(req POST /v2/apps "{\"id\":\"tbad\",\"cmd\":\"sleep 300\",\"cpus\":0.1,\"mem\":16,\"healthChecks\":[{\"protocol\":\"TCP\",\"gracePeriodSeconds\":0,\"maxConsecutiveFailures\":0,$FAST}]}")" = 201

@@ -295,8 +295,8 @@ test_health(void)
 {
 	struct mt_app *a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{}]}");
 
-	CHECK(a != NULL && a->health != NULL);
-	if (a != NULL && a->health != NULL) {
+	CHECK(a != NULL && a->nhealth == 1);
+	if (a != NULL && a->nhealth == 1) {
 		CHECK_STR(a->health->protocol, "HTTP");
 		CHECK(a->health->by_plugin == 1);
 		CHECK(a->health->grace_s == 300 && a->health->interval_s == 60);
@@ -327,7 +327,47 @@ test_health(void)
 	              422, "/healthChecks(0)/maxConsecutiveFailures"));
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{\"path\":\"no-slash\"}]}", 422,
 	              "/healthChecks(0)/path"));
-	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{},{}]}", 422, "at most one"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"MESOS_HTTP\"},"
+	              "{\"protocol\":\"COMMAND\",\"command\":{\"value\":\"true\"}}]}", 422,
+	              "AppDefinition can contain at most one Mesos health check"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{},{\"intervalSeconds\":0}]}",
+	              422, "/healthChecks(1)/intervalSeconds"));
+}
+
+/* Several checks: any number the plugin runs, one the agent runs, all kept in order. */
+static void
+test_health_several(void)
+{
+	struct mt_app *a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{\"path\":\"/a\"},"
+	                         "{\"path\":\"/b\",\"maxConsecutiveFailures\":7}]}"), *b;
+	char *text, *again;
+
+	CHECK(a != NULL && a->nhealth == 2);
+	if (a != NULL && a->nhealth == 2) {
+		CHECK_STR(a->health[0].path, "/a");
+		CHECK_STR(a->health[1].path, "/b");
+		CHECK(a->health[1].max_failures == 7 && a->health[0].max_failures == 3);
+		CHECK(app_agent_check(a) == -1);
+		text = app_json_text(a);
+		CHECK(strstr(text, "\"path\":\"/a\"") != NULL && strstr(text, "\"path\":\"/b\"") != NULL);
+		b = parse(text);
+		CHECK(b != NULL && b->nhealth == 2 && !app_config_differs(a, b));
+		again = b != NULL ? app_json_text(b) : NULL;
+		CHECK(again != NULL && strcmp(text, again) == 0);
+		free(again);
+		app_free(b);
+		free(text);
+	}
+	app_free(a);
+	a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"TCP\"},"
+	          "{\"protocol\":\"MESOS_HTTP\",\"path\":\"/m\"}]}");
+	CHECK(a != NULL && a->nhealth == 2 && app_agent_check(a) == 1);
+	if (a != NULL) {
+		b = parse("{\"id\":\"a\",\"cmd\":\"x\",\"healthChecks\":[{\"protocol\":\"TCP\"}]}");
+		CHECK(b != NULL && app_config_differs(a, b));
+		app_free(b);
+	}
+	app_free(a);
 }
 
 /* The merge of body over old, parsed back into an app (NULL if refused). */
@@ -434,6 +474,7 @@ main(void)
 	test_limits();
 	test_constraints();
 	test_health();
+	test_health_several();
 	test_merge();
 	test_versions();
 	return CHECK_DONE();

@@ -518,36 +518,34 @@ get_unreachable(const struct json *j, struct mt_app *a, struct vctx *v)
 #define HC_DELAY_S 15.0
 #define HC_MAX_FAILURES 3
 
-/* healthChecks: one check per app (Marathon allows several of its own, one Mesos-side). */
-static void
-get_health(const struct json *j, struct mt_app *a, struct vctx *v)
+#define HC_PATH_MAX 64                /* "/healthChecks(15)/maxConsecutiveFailures" */
+
+/* The error path of field (or "") of check i. */
+static const char *
+hpath(char *out, size_t i, const char *field)
 {
-	const struct json *hcs = json_get(j, "healthChecks"), *h, *x;
-	struct mt_health *hc;
+	snprintf(out, HC_PATH_MAX, "/healthChecks(%zu)%s", i, field);
+	return out;
+}
+
+/* One entry of healthChecks into hc; 0 when it is one the agent runs. */
+static int
+get_one_health(const struct json *h, size_t i, struct mt_health *hc, const struct mt_app *a,
+               struct vctx *v)
+{
+	char p[HC_PATH_MAX];
+	const struct json *x;
 	const char *proto;
 	long long n;
 
-	if (hcs == NULL || hcs->type == JSON_NULL)
-		return;
-	if (hcs->type != JSON_ARRAY) {
-		vtype(v, "/healthChecks", "jsarray");
-		return;
-	}
-	if (hcs->n == 0)
-		return;
-	if (hcs->n > 1) {
-		verr(v, "/healthChecks", "AppDefinition can contain at most one Mesos health check");
-		return;
-	}
-	h = hcs->items[0];
 	if (h->type != JSON_OBJECT) {
-		vtype(v, "/healthChecks(0)", "jsobject");
-		return;
+		vtype(v, hpath(p, i, ""), "jsobject");
+		return 1;
 	}
 	x = json_get(h, "protocol");
 	if (x != NULL && x->type != JSON_NULL && x->type != JSON_STRING) {
-		vtype(v, "/healthChecks(0)/protocol", "jsstring");
-		return;
+		vtype(v, hpath(p, i, "/protocol"), "jsstring");
+		return 1;
 	}
 	proto = json_get_str(h, "protocol");
 	if (proto == NULL)
@@ -556,38 +554,37 @@ get_health(const struct json *j, struct mt_app *a, struct vctx *v)
 	    strcmp(proto, "MESOS_HTTP") != 0 && strcmp(proto, "MESOS_TCP") != 0 &&
 	    strcmp(proto, "COMMAND") != 0) {
 		/* TLS would need a TLS library: nothing beyond libc. */
-		verr(v, "/healthChecks(0)/protocol", strcmp(proto, "HTTPS") == 0 ||
+		verr(v, hpath(p, i, "/protocol"), strcmp(proto, "HTTPS") == 0 ||
 		     strcmp(proto, "MESOS_HTTPS") == 0 ?
 		     "is not supported by this Marathon: use HTTP, TCP, MESOS_HTTP, MESOS_TCP or COMMAND" :
 		     "must be one of HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP");
-		return;
+		return 1;
 	}
-	hc = a->health = xcalloc(1, sizeof(*hc));
 	snprintf(hc->protocol, sizeof(hc->protocol), "%s", proto);
 	hc->by_plugin = strcmp(proto, "HTTP") == 0 || strcmp(proto, "TCP") == 0;
 	if ((x = json_get(h, "path")) != NULL && x->type == JSON_STRING) {
 		if (x->string[0] != '/' || strcspn(x->string, " \r\n") != strlen(x->string))
-			verr(v, "/healthChecks(0)/path", "must be an absolute path without spaces");
+			verr(v, hpath(p, i, "/path"), "must be an absolute path without spaces");
 		hc->path = xstrdup(x->string);
 	} else if (x != NULL && x->type != JSON_NULL) {
-		vtype(v, "/healthChecks(0)/path", "jsstring");
+		vtype(v, hpath(p, i, "/path"), "jsstring");
 	}
 	if ((x = json_get(h, "ignoreHttp1xx")) != NULL && x->type == JSON_BOOL)
 		hc->ignore_1xx = x->boolean;
 	else if (x != NULL && x->type != JSON_NULL)
-		vtype(v, "/healthChecks(0)/ignoreHttp1xx", "jsboolean");
+		vtype(v, hpath(p, i, "/ignoreHttp1xx"), "jsboolean");
 	if (strcmp(proto, "COMMAND") == 0) {
 		const char *cmd = json_get_str(json_get(h, "command"), "value");
 
 		if (cmd == NULL || *cmd == '\0')
-			verr(v, "/healthChecks(0)/command", "a COMMAND health check needs command.value");
+			verr(v, hpath(p, i, "/command"), "a COMMAND health check needs command.value");
 		else
 			hc->command = xstrdup(cmd);
 	}
 	hc->port_index = 0;
 	if ((x = json_get(h, "port")) != NULL && x->type != JSON_NULL) {
 		if (json_as_int(x, &n) == -1 || n < 1 || n > UINT16_MAX)
-			verr(v, "/healthChecks(0)/port", "port must be between 1 and 65535");
+			verr(v, hpath(p, i, "/port"), "port must be between 1 and 65535");
 		hc->port = (int)n;
 		hc->port_index = -1;
 	} else if ((x = json_get(h, "portIndex")) != NULL && x->type != JSON_NULL) {
@@ -597,17 +594,47 @@ get_health(const struct json *j, struct mt_app *a, struct vctx *v)
 	}
 	if (strcmp(proto, "COMMAND") != 0 && hc->port_index >= 0 &&
 	    (size_t)hc->port_index >= a->nports)
-		verr(v, "/healthChecks(0)", "Health check port indices must address an element of the "
+		verr(v, hpath(p, i, ""), "Health check port indices must address an element of the "
 		     "ports array or container port mappings.");
 	get_number(h, "gracePeriodSeconds", HC_GRACE_S, &hc->grace_s, v);
 	get_number(h, "intervalSeconds", HC_INTERVAL_S, &hc->interval_s, v);
 	get_number(h, "timeoutSeconds", HC_TIMEOUT_S, &hc->timeout_s, v);
 	get_number(h, "delaySeconds", HC_DELAY_S, &hc->delay_s, v);
 	get_int(h, "maxConsecutiveFailures", HC_MAX_FAILURES, &hc->max_failures, v);
-	min_check(v, "/healthChecks(0)/intervalSeconds", hc->interval_s, 1);
-	min_check(v, "/healthChecks(0)/timeoutSeconds", hc->timeout_s, 1);
-	min_check(v, "/healthChecks(0)/gracePeriodSeconds", hc->grace_s, 0);
-	min_check(v, "/healthChecks(0)/maxConsecutiveFailures", (double)hc->max_failures, 0);
+	min_check(v, hpath(p, i, "/intervalSeconds"), hc->interval_s, 1);
+	min_check(v, hpath(p, i, "/timeoutSeconds"), hc->timeout_s, 1);
+	min_check(v, hpath(p, i, "/gracePeriodSeconds"), hc->grace_s, 0);
+	min_check(v, hpath(p, i, "/maxConsecutiveFailures"), (double)hc->max_failures, 0);
+	return hc->by_plugin;
+}
+
+/* healthChecks: any number the plugin runs (HTTP, TCP), at most one the agent runs. */
+static void
+get_health(const struct json *j, struct mt_app *a, struct vctx *v)
+{
+	const struct json *hcs = json_get(j, "healthChecks");
+	char msg[MT_ERR_MAX];
+	size_t by_agent = 0;
+
+	if (hcs == NULL || hcs->type == JSON_NULL)
+		return;
+	if (hcs->type != JSON_ARRAY) {
+		vtype(v, "/healthChecks", "jsarray");
+		return;
+	}
+	if (hcs->n == 0)
+		return;
+	if (hcs->n > MT_HEALTH_MAX) {
+		snprintf(msg, sizeof(msg), "at most %d health checks per app", MT_HEALTH_MAX);
+		verr(v, "/healthChecks", msg);
+		return;
+	}
+	a->health = xcalloc(hcs->n, sizeof(*a->health));
+	a->nhealth = hcs->n;
+	for (size_t i = 0; i < hcs->n; i++)
+		by_agent += get_one_health(hcs->items[i], i, &a->health[i], a, v) == 0;
+	if (by_agent > 1)
+		verr(v, "/healthChecks", "AppDefinition can contain at most one Mesos health check");
 }
 
 static void
@@ -796,11 +823,11 @@ app_free(struct mt_app *a)
 	constraints_free(a);
 	deployments_free(a);
 	versions_free(a);
-	if (a->health != NULL) {
-		free(a->health->path);
-		free(a->health->command);
-		free(a->health);
+	for (size_t i = 0; i < a->nhealth; i++) {
+		free(a->health[i].path);
+		free(a->health[i].command);
 	}
+	free(a->health);
 	free(a->user);
 	free(a);
 }
@@ -874,8 +901,8 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	constraints_write(w, a);
 	json_key(w, "healthChecks");
 	json_arr_begin(w);
-	if (a->health != NULL) {
-		const struct mt_health *hc = a->health;
+	for (size_t i = 0; i < a->nhealth; i++) {
+		const struct mt_health *hc = &a->health[i];
 
 		json_obj_begin(w);
 		int http = strcmp(hc->protocol, "HTTP") == 0 || strcmp(hc->protocol, "MESOS_HTTP") == 0;
@@ -958,14 +985,21 @@ kv_differ(const struct mt_kv *a, size_t na, const struct mt_kv *b, size_t nb)
 int
 app_task_healthy(const struct mt_app *a, const struct mt_task *t)
 {
-	return strcmp(t->state, "TASK_RUNNING") == 0 && (a->health == NULL || t->healthy == 1);
+	return strcmp(t->state, "TASK_RUNNING") == 0 && (a->nhealth == 0 || t->healthy == 1);
+}
+
+int
+app_agent_check(const struct mt_app *a)
+{
+	for (size_t i = 0; i < a->nhealth; i++)
+		if (!a->health[i].by_plugin)
+			return (int)i;
+	return -1;
 }
 
 static int
-health_differs(const struct mt_health *a, const struct mt_health *b)
+check_differs(const struct mt_health *a, const struct mt_health *b)
 {
-	if (a == NULL || b == NULL)
-		return a != b;
 	return strcmp(a->protocol, b->protocol) != 0 || a->port_index != b->port_index ||
 	       a->port != b->port || (a->path == NULL) != (b->path == NULL) ||
 	       (a->path != NULL && strcmp(a->path, b->path) != 0) ||
@@ -979,8 +1013,11 @@ health_differs(const struct mt_health *a, const struct mt_health *b)
 int
 app_config_differs(const struct mt_app *a, const struct mt_app *b)
 {
-	if (health_differs(a->health, b->health))
+	if (a->nhealth != b->nhealth)
 		return 1;
+	for (size_t i = 0; i < a->nhealth; i++)
+		if (check_differs(&a->health[i], &b->health[i]))
+			return 1;
 	if ((a->cmd == NULL) != (b->cmd == NULL) || (a->cmd && strcmp(a->cmd, b->cmd) != 0))
 		return 1;
 	if ((a->user == NULL) != (b->user == NULL) || (a->user && strcmp(a->user, b->user) != 0))

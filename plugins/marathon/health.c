@@ -8,7 +8,10 @@
  * check after min(intervalSeconds, 5 s); failures ignored until a first
  * success or gracePeriodSeconds after the task started; HTTP healthy on
  * 200-399; a failure arriving when maxConsecutiveFailures already failed
- * kills the task (0 = never), and the launch queue replaces it.
+ * kills the task (0 = never), and the launch queue replaces it. An app
+ * may have several checks: each keeps its own result and failure count;
+ * the task is healthy when all of them last passed, unhealthy when any
+ * failed, and only a change of that verdict is news.
  *
  * Agents are known by the host name they advertise. A numeric one needs no
  * lookup; a name is resolved once (getaddrinfo, which may ask DNS and wait
@@ -52,6 +55,7 @@ enum phase { IDLE, CONNECTING, SENDING, RECEIVING };
 struct mt_check {
 	struct mt *m;
 	struct mt_task *t;
+	size_t idx;                     /* which of its app's checks */
 	uint64_t timer;                 /* the next check, or the running one's timeout */
 	int fd;                         /* -1 between checks */
 	enum phase phase;
@@ -80,10 +84,10 @@ close_fd(struct mt_check *c)
 	c->phase = IDLE;
 }
 
-void
-health_stop(struct mt_task *t)
+static void
+stop_check(struct mt_task *t, size_t i)
 {
-	struct mt_check *c = t->check;
+	struct mt_check *c = t->hs[i].check;
 
 	if (c == NULL)
 		return;
@@ -91,35 +95,79 @@ health_stop(struct mt_task *t)
 	if (c->timer != 0)
 		c->m->d->timer_cancel(c->m->d, c->timer);
 	free(c);
-	t->check = NULL;
+	t->hs[i].check = NULL;
 }
 
-static const struct mt_health *
-plugin_check_of(const struct mt_task *t)
+void
+health_stop(struct mt_task *t)
 {
-	if (t->app == NULL || t->app->health == NULL || !t->app->health->by_plugin)
+	for (size_t i = 0; i < t->nhs; i++)
+		stop_check(t, i);
+}
+
+void
+health_task_free(struct mt_task *t)
+{
+	health_stop(t);
+	free(t->hs);
+	t->hs = NULL;
+	t->nhs = 0;
+}
+
+/* One state per check of t's app (a changed app starts them afresh); 0 if it has none. */
+static size_t
+states(struct mt_task *t)
+{
+	size_t n = t->app != NULL ? t->app->nhealth : 0;
+
+	if (t->app == NULL || t->nhs == n)
+		return t->nhs;
+	health_task_free(t);
+	if (n == 0)
+		return 0;
+	t->hs = xcalloc(n, sizeof(*t->hs));
+	for (size_t i = 0; i < n; i++)
+		t->hs[i].healthy = -1;
+	t->nhs = n;
+	return n;
+}
+
+/* The check c runs, NULL once its app no longer has it. */
+static const struct mt_health *
+plugin_check_of(const struct mt_check *c)
+{
+	const struct mt_app *a = c->t->app;
+
+	if (a == NULL || c->idx >= a->nhealth || c->idx >= c->t->nhs || !a->health[c->idx].by_plugin)
 		return NULL;
-	return t->app->health;
+	return &a->health[c->idx];
 }
 
 void
 health_task_running(struct mt *m, struct mt_task *t)
 {
-	const struct mt_health *h = plugin_check_of(t);
-	struct mt_check *c;
-	int64_t first;
+	size_t n = states(t);
 
-	if (h == NULL || t->check != NULL || t->killing || strcmp(t->state, "TASK_RUNNING") != 0)
+	if (t->killing || strcmp(t->state, "TASK_RUNNING") != 0)
 		return;
-	c = xcalloc(1, sizeof(*c));
-	c->m = m;
-	c->t = t;
-	c->fd = -1;
-	t->check = c;
-	first = ms_of(h->interval_s);
-	if (first > FIRST_CHECK_MAX_MS)
-		first = FIRST_CHECK_MAX_MS;
-	c->timer = m->d->timer_add(m->d, first, start, c);
+	for (size_t i = 0; i < n; i++) {
+		const struct mt_health *h = &t->app->health[i];
+		struct mt_check *c;
+		int64_t first;
+
+		if (!h->by_plugin || t->hs[i].check != NULL)
+			continue;
+		c = xcalloc(1, sizeof(*c));
+		c->m = m;
+		c->t = t;
+		c->idx = i;
+		c->fd = -1;
+		t->hs[i].check = c;
+		first = ms_of(h->interval_s);
+		if (first > FIRST_CHECK_MAX_MS)
+			first = FIRST_CHECK_MAX_MS;
+		c->timer = m->d->timer_add(m->d, first, start, c);
+	}
 }
 
 /* One check is over: schedule the next, then hand the result on (which may stop c). */
@@ -128,19 +176,20 @@ finish(struct mt_check *c, int healthy, const char *cause, int counts)
 {
 	struct mt *m = c->m;
 	struct mt_task *t = c->t;
-	const struct mt_health *h = plugin_check_of(t);
+	const struct mt_health *h = plugin_check_of(c);
+	size_t idx = c->idx;
 
 	close_fd(c);
 	if (c->timer != 0)
 		m->d->timer_cancel(m->d, c->timer);
 	c->timer = 0;
 	if (h == NULL) {
-		health_stop(t);
+		stop_check(t, idx);
 		return;
 	}
 	c->timer = m->d->timer_add(m->d, ms_of(h->interval_s), start, c);
 	if (counts)
-		health_result(m, t, healthy, cause, 0);
+		health_result(m, t, idx, healthy, cause, 0);
 }
 
 static void
@@ -151,8 +200,8 @@ timed_out(struct framework_driver *d, void *arg)
 
 	(void)d;
 	c->timer = 0;
-	snprintf(cause, sizeof(cause), "no answer within %gs", plugin_check_of(c->t) != NULL ?
-	         plugin_check_of(c->t)->timeout_s : 0.0);
+	snprintf(cause, sizeof(cause), "no answer within %gs", plugin_check_of(c) != NULL ?
+	         plugin_check_of(c)->timeout_s : 0.0);
 	finish(c, 0, cause, 1);
 }
 
@@ -160,7 +209,7 @@ timed_out(struct framework_driver *d, void *arg)
 static void
 judge(struct mt_check *c)
 {
-	const struct mt_health *h = plugin_check_of(c->t);
+	const struct mt_health *h = plugin_check_of(c);
 	char cause[MT_CAUSE_MAX];
 	const char *sp;
 	long code;
@@ -193,7 +242,7 @@ on_io(struct framework_driver *d, int fd, int events, void *arg)
 
 	(void)events;
 	if (c->phase == CONNECTING) {
-		const struct mt_health *h = plugin_check_of(c->t);
+		const struct mt_health *h = plugin_check_of(c);
 
 		if (net_connect_result(fd, err, sizeof(err)) == -1) {
 			finish(c, 0, err, 1);
@@ -296,14 +345,14 @@ start(struct framework_driver *d, void *arg)
 {
 	struct mt_check *c = arg;
 	struct mt_task *t = c->t;
-	const struct mt_health *h = plugin_check_of(t);
+	const struct mt_health *h = plugin_check_of(c);
 	char err[MT_CAUSE_MAX];
 	const char *addr;
 	int port;
 
 	c->timer = 0;
 	if (h == NULL || t->killing) {
-		health_stop(t);
+		stop_check(t, c->idx);
 		return;
 	}
 	c->m->metrics.health_checks_run++;
@@ -333,47 +382,76 @@ start(struct framework_driver *d, void *arg)
 	c->timer = d->timer_add(d, ms_of(h->timeout_s), timed_out, c);
 }
 
+/* The verdict over all of t's checks: 0 if any failed, 1 if all passed, else -1. */
+static int
+verdict(const struct mt_task *t)
+{
+	int v = 1;
+
+	for (size_t i = 0; i < t->nhs; i++) {
+		if (t->hs[i].healthy == 0)
+			return 0;
+		if (t->hs[i].healthy != 1)
+			v = -1;
+	}
+	return v;
+}
+
 void
-health_result(struct mt *m, struct mt_task *t, int healthy, const char *cause, int by_agent)
+health_result(struct mt *m, struct mt_task *t, size_t idx, int healthy, const char *cause,
+              int by_agent)
 {
 	struct mt_app *a = t->app;
-	const struct mt_health *h = a != NULL ? a->health : NULL;
+	const struct mt_health *h;
+	struct mt_hstate *s;
 	double now = compat_wall_time();
-	int was = t->healthy, killed = 0;
+	int was = t->healthy, now_v, killed = 0;
 
+	if (a == NULL || idx >= states(t))
+		return;
+	h = &a->health[idx];
+	s = &t->hs[idx];
 	/* In the grace period a failure before the first success is no news. */
-	if (!healthy && !by_agent && h != NULL && t->first_success == 0 &&
+	if (!healthy && !by_agent && s->first_success == 0 &&
 	    (t->started_at == 0 || now < t->started_at + h->grace_s))
 		return;
 	if (healthy) {
-		t->failures = 0;
-		t->last_success = now;
-		if (t->first_success == 0)
-			t->first_success = now;
-		t->cause[0] = '\0';
+		s->failures = 0;
+		s->last_success = now;
+		if (s->first_success == 0)
+			s->first_success = now;
+		s->cause[0] = '\0';
 	} else {
-		t->failures++;
-		t->last_failure = now;
-		snprintf(t->cause, sizeof(t->cause), "%s", cause != NULL ? cause : "");
+		s->failures++;
+		s->last_failure = now;
+		snprintf(s->cause, sizeof(s->cause), "%s", cause != NULL ? cause : "");
+		snprintf(t->cause, sizeof(t->cause), "%s", s->cause);
 		m->metrics.health_checks_failed++;
 	}
-	t->healthy = healthy;
-	t->last_health = now;
-	if (was != healthy) {
-		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s%s%s", t->id, healthy ? "healthy" :
+	s->healthy = healthy;
+	/* Some check without a result yet: the verdict so far stands. */
+	now_v = verdict(t);
+	if (now_v != -1) {
+		t->healthy = now_v;
+		t->last_health = now;
+		if (now_v == 1)
+			t->cause[0] = '\0';
+	}
+	if (t->healthy != was) {
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is %s%s%s", t->id, t->healthy == 1 ? "healthy" :
 		          "unhealthy", t->cause[0] ? ": " : "", t->cause);
 		events_health(m, t);
 	}
-	if (!by_agent && !healthy && h != NULL && h->max_failures > 0 && t->failures > h->max_failures &&
+	if (!by_agent && !healthy && h->max_failures > 0 && s->failures > h->max_failures &&
 	    !t->killing) {
 		m->d->log(m->d, FRAMEWORK_LOG_INFO, "killing %s: %lld consecutive failed health checks",
-		          t->id, t->failures);
+		          t->id, s->failures);
 		m->metrics.tasks_killed_unhealthy++;
 		events_unhealthy_kill(m, t);
-		queue_kill(m, t);       /* stops the check too; still wanted, so it is replaced */
+		queue_kill(m, t);       /* stops the checks too; still wanted, so it is replaced */
 		killed = 1;
 	}
-	if (a != NULL && (was != healthy || killed))
+	if (t->healthy != was || killed)
 		queue_converge(m, a);
 }
 
@@ -395,19 +473,24 @@ void
 health_write(struct json_w *w, const struct mt_task *t)
 {
 	const char *end = strstr(t->id, "._app");
+	size_t n = t->app != NULL && t->app->nhealth == t->nhs ? t->nhs : 0;
 
 	json_key(w, "healthCheckResults");
 	json_arr_begin(w);
-	if (t->app != NULL && t->app->health != NULL && t->healthy != -1) {
+	for (size_t i = 0; i < n; i++) {
+		const struct mt_hstate *s = &t->hs[i];
+
+		if (s->healthy == -1)
+			continue;
 		json_obj_begin(w);
-		json_kbool(w, "alive", t->healthy == 1);
-		json_kint(w, "consecutiveFailures", t->failures);
-		kts(w, "firstSuccess", t->first_success);
-		kts(w, "lastSuccess", t->last_success);
-		kts(w, "lastFailure", t->last_failure);
+		json_kbool(w, "alive", s->healthy == 1);
+		json_kint(w, "consecutiveFailures", s->failures);
+		kts(w, "firstSuccess", s->first_success);
+		kts(w, "lastSuccess", s->last_success);
+		kts(w, "lastFailure", s->last_failure);
 		json_key(w, "lastFailureCause");
-		if (t->cause[0])
-			json_str(w, t->cause);
+		if (s->cause[0])
+			json_str(w, s->cause);
 		else
 			json_null(w);
 		json_key(w, "instanceId");

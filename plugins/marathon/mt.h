@@ -46,6 +46,7 @@ struct mt_events;
 #define MT_MS_PER_S          1000
 #define MT_VERSIONS_MAX      50       /* versions kept per app: Marathon's --zk_max_versions */
 #define MT_CAUSE_MAX         128      /* a health check's last failure cause */
+#define MT_HEALTH_MAX        16       /* health checks of one app: each costs state per task */
 
 struct mt_kv {
 	char *key;
@@ -94,7 +95,8 @@ struct mt_deployment {
 
 /*
  * One health check: MESOS_HTTP, MESOS_TCP and COMMAND go to the agent with
- * the task; HTTP and TCP the plugin runs itself (health.c).
+ * the task (at most one such per app); HTTP and TCP the plugin runs itself
+ * (health.c), any number of them.
  */
 struct mt_health {
 	char protocol[MT_NAME_MAX];
@@ -125,6 +127,15 @@ struct mt_version {
 struct mt_task;
 struct mt_check;
 
+/* A task's latest result of one of its app's health checks. */
+struct mt_hstate {
+	int healthy;                    /* 1, 0, -1 = none yet */
+	double first_success, last_success, last_failure;   /* wall clock, 0 = never */
+	long long failures;             /* consecutive failures */
+	char cause[MT_CAUSE_MAX];       /* why it last failed, "" = none */
+	struct mt_check *check;         /* the plugin's own run of it, NULL when none */
+};
+
 struct mt_app {
 	/* The definition (what the REST API shows and the store keeps). */
 	char *id;                       /* absolute path, "/group/app" */
@@ -144,7 +155,8 @@ struct mt_app {
 	size_t nuris;
 	struct mt_constraint *constraints;
 	size_t nconstraints;
-	struct mt_health *health;       /* NULL = no health check */
+	struct mt_health *health;       /* its health checks, in definition order */
+	size_t nhealth;                 /* 0 = none */
 	double backoff_seconds, backoff_factor, max_launch_delay_seconds;
 	double min_health_capacity, max_over_capacity;
 	int kill_oldest_first;          /* killSelection OLDEST_FIRST */
@@ -181,12 +193,11 @@ struct mt_task {
 	char version[MT_VERSION_MAX];   /* the app version it runs */
 	int killing;                    /* we asked for its end: it no longer counts */
 	int outdated;                   /* runs an older config: replaced once new ones run */
-	int healthy;                    /* the last verdict: 1, 0, -1 = none yet */
+	int healthy;                    /* the last verdict over all checks: 1, 0, -1 = none yet */
 	double last_health;             /* wall clock of that verdict */
-	double first_success, last_success, last_failure;   /* wall clock, 0 = never */
-	long long failures;             /* consecutive failures */
 	char cause[MT_CAUSE_MAX];       /* why the last check failed, "" = none */
-	struct mt_check *check;         /* the plugin's own check of it, NULL when none */
+	struct mt_hstate *hs;           /* one per app health check (health.c sizes it) */
+	size_t nhs;
 	char **cvals;                   /* its agent's value per app constraint, NULL = none */
 	double unreachable_since;       /* wall clock: its agent went away, 0 = reachable */
 	int inactive;                   /* UnreachableInactive: replaced, no longer counts */
@@ -224,8 +235,10 @@ struct mt_app *app_from_json(const struct json *j, int stored, struct json_w *de
 void app_free(struct mt_app *a);
 /* The definition as Marathon shows it (an open object is left for the caller to end). */
 void app_write_fields(struct json_w *w, const struct mt_app *a);
-/* Running, and healthy if a has a health check: what rolling upgrades count. */
+/* Running, and healthy if a has health checks: what rolling upgrades count. */
 int app_task_healthy(const struct mt_app *a, const struct mt_task *t);
+/* The index of a's one check the agent runs (MESOS_*, COMMAND), -1 when none. */
+int app_agent_check(const struct mt_app *a);
 /* Whether b differs from a in more than instances (a config change, not a scale). */
 int app_config_differs(const struct mt_app *a, const struct mt_app *b);
 /* Give each port definition with port 0 a service port no other app uses. */
@@ -337,14 +350,18 @@ void events_api_post(struct mt *m, struct http_exchange *x, const struct mt_app 
 /* ---- health.c ---- */
 /* t runs (or ran on): start the plugin's own check of it if its app has one. */
 void health_task_running(struct mt *m, struct mt_task *t);
-/* Stop t's check (t is ending or freed). */
+/* Stop t's checks (t is ending or freed); its results stay. */
 void health_stop(struct mt_task *t);
+/* Stop t's checks and forget its results (t is freed). */
+void health_task_free(struct mt_task *t);
 /*
- * A check result for t, from the agent (by_agent) or the plugin: counts,
- * events, and for the plugin's checks the kill after maxConsecutiveFailures.
+ * A result of t's app's check idx, from the agent (by_agent) or the plugin:
+ * counts, events when the verdict over all checks changes, and for the
+ * plugin's checks the kill after that check's maxConsecutiveFailures.
  */
-void health_result(struct mt *m, struct mt_task *t, int healthy, const char *cause, int by_agent);
-/* The task's healthCheckResults array (an empty one without a check or a result). */
+void health_result(struct mt *m, struct mt_task *t, size_t idx, int healthy, const char *cause,
+                   int by_agent);
+/* The task's healthCheckResults array: one entry per check with a result. */
 void health_write(struct json_w *w, const struct mt_task *t);
 /* Forget the cached host addresses (plugin shutdown). */
 void health_free(struct mt *m);

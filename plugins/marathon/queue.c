@@ -76,7 +76,7 @@ queue_task_new(struct mt *m, struct mt_app *a, const char *id)
 void
 queue_task_free(struct mt_task *t)
 {
-	health_stop(t);
+	health_task_free(t);
 	for (size_t i = 0; i < t->ncvals; i++)
 		free(t->cvals[i]);
 	free(t->cvals);
@@ -481,11 +481,11 @@ queue_status(struct mt *m, const struct framework_status *st)
 		if (a == NULL)
 			return;
 		/* The agent's verdict on its own check: converges when it is news. */
-		if (st->healthy != -1 && a->health != NULL && !a->health->by_plugin)
-			health_result(m, t, st->healthy, st->message, 1);
+		if (st->healthy != -1 && app_agent_check(a) >= 0)
+			health_result(m, t, (size_t)app_agent_check(a), st->healthy, st->message, 1);
 		if (running)
 			health_task_running(m, t);
-		if (running && a->health == NULL)
+		if (running && a->nhealth == 0)
 			queue_converge(m, a);
 		return;
 	}
@@ -717,8 +717,8 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	l->ft.uris = (const char *const *)a->uris;
 	l->ft.nuris = a->nuris;
 	l->ft.user = a->user;
-	if (a->health != NULL && !a->health->by_plugin) {
-		const struct mt_health *h = a->health;
+	if (app_agent_check(a) >= 0) {
+		const struct mt_health *h = &a->health[app_agent_check(a)];
 
 		/* MESOS_HTTP -> HTTP, MESOS_TCP -> TCP: the agent's names. */
 		l->hc.type = strncmp(h->protocol, "MESOS_", strlen("MESOS_")) == 0 ?

@@ -93,7 +93,7 @@ write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
 	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
 		running += strcmp(t->state, "TASK_RUNNING") == 0;
 		healthy += app_task_healthy(a, t);
-		unhealthy += a->health != NULL && t->healthy == 0 && strcmp(t->state, "TASK_RUNNING") == 0;
+		unhealthy += a->nhealth > 0 && t->healthy == 0 && strcmp(t->state, "TASK_RUNNING") == 0;
 		staged += strcmp(t->state, "TASK_STAGING") == 0 || strcmp(t->state, "TASK_STARTING") == 0;
 	}
 	json_obj_begin(w);
@@ -843,7 +843,7 @@ metrics(struct http_exchange *x, struct mt *m)
 			for (size_t s = 0; states[s] != NULL; s++)
 				nstate[s] += strcmp(t->state, states[s]) == 0;
 			healthy += app_task_healthy(a, t);
-			unhealthy += a->health != NULL && t->healthy == 0;
+			unhealthy += a->nhealth > 0 && t->healthy == 0;
 		}
 	}
 	buf_init(&b, 0);
