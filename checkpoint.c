@@ -22,22 +22,6 @@
 #define READ_CHUNK 65536
 #define TEMP_SUFFIX_HEX 8            /* random hex digits in a temporary file's name */
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static char *
 temp_name(const char *path)
 {
@@ -61,7 +45,7 @@ checkpoint_write(const char *path, const void *data, size_t len, char *err, size
 		free(tmp);
 		return -1;
 	}
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+	if (compat_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -151,7 +135,7 @@ checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen
 {
 	if (j->pending.len == 0)
 		return 0;
-	if (write_all(j->fd, j->pending.data, j->pending.len) == -1 || fsync(j->fd) == -1) {
+	if (compat_write_all(j->fd, j->pending.data, j->pending.len) == -1 || fsync(j->fd) == -1) {
 		snprintf(err, errlen, "cannot write journal '%s': %s", j->path, strerror(errno));
 		return -1;
 	}

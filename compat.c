@@ -196,6 +196,24 @@ compat_send(int fd, const void *buf, size_t len)
 #endif
 }
 
+int
+compat_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int64_t
 compat_monotonic_ms(void)
 {

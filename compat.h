@@ -20,6 +20,8 @@ int compat_socketpair(int fds[2]);         /* AF_UNIX SOCK_STREAM, cloexec, bloc
 
 /* send() that never raises SIGPIPE (MSG_NOSIGNAL or SO_NOSIGPIPE). */
 ssize_t compat_send(int fd, const void *buf, size_t len);
+/* write() all of len to a blocking fd (files), retrying EINTR. 0, or -1 with errno. */
+int compat_write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);

@@ -404,25 +404,9 @@ fetch_chunked_feed(struct fetch_chunked *c, const char *in, size_t len, fetch_si
 /* --- HTTP ---------------------------------------------------------------------- */
 
 static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 sink_fd(const char *data, size_t len, void *arg)
 {
-	return write_all(*(int *)arg, data, len);
+	return compat_write_all(*(int *)arg, data, len);
 }
 
 static void
@@ -636,7 +620,7 @@ get_once(const char *url, int fd, int64_t stall_ms, char **location, char *err, 
 
 		if (h.has_length && got + take > h.length)
 			take = (size_t)(h.length - got);
-		if (take > 0 && write_all(fd, body, take) == -1) {
+		if (take > 0 && compat_write_all(fd, body, take) == -1) {
 			snprintf(err, errlen, "cannot write the body: %s", strerror(errno));
 			goto out;
 		}
@@ -729,7 +713,7 @@ fetch_copy(const char *path, int fd, char *err, size_t errlen)
 		ssize_t n = read(in, chunk, IO_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || (n > 0 && write_all(fd, chunk, (size_t)n) == -1)) {
+		if (n < 0 || (n > 0 && compat_write_all(fd, chunk, (size_t)n) == -1)) {
 			snprintf(err, errlen, "cannot copy '%s': %s", path, strerror(errno));
 			free(chunk);
 			close(in);

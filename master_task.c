@@ -235,6 +235,22 @@ master_task_add_usage(struct buf *out, const struct task_usage *u)
 	proto_addf(out, "disk_used_bytes", "%lld", u->disk_used_bytes);
 }
 
+/* Record a new state (with the agent's health result and usage, if any) and tell the framework. */
+static void
+task_update(struct master *m, struct task *t, const char *state, const char *source,
+            const char *reason, const char *message, const char *uuid, double ts, int forward,
+            int healthy, const struct task_usage *usage)
+{
+	master_task_record(t, state, source, reason, message, uuid, ts);
+	t->statuses[t->nstatuses - 1].healthy = healthy;
+	if (usage && usage->known)
+		t->usage = *usage;
+	if (forward)
+		master_task_send_status(m, t->fw, t, uuid);
+	if (proto_state_terminal(state))
+		task_terminal(m, t);
+}
+
 /*
  * Record a new state for t and tell its framework. Terminal states free
  * the task's resources (and may free t: the caller must not use t after).
@@ -243,11 +259,7 @@ void
 master_task_update(struct master *m, struct task *t, const char *state, const char *source,
             const char *reason, const char *message, const char *uuid, double ts, int forward)
 {
-	master_task_record(t, state, source, reason, message, uuid, ts);
-	if (forward)
-		master_task_send_status(m, t->fw, t, uuid);
-	if (proto_state_terminal(state))
-		task_terminal(m, t);
+	task_update(m, t, state, source, reason, message, uuid, ts, forward, -1, NULL);
 }
 
 void
@@ -255,13 +267,7 @@ master_task_agent_update(struct master *m, struct task *t, const char *state, co
                          const char *reason, const char *message, const char *uuid, double ts,
                          int healthy, const struct task_usage *usage)
 {
-	master_task_record(t, state, source, reason, message, uuid, ts);
-	t->statuses[t->nstatuses - 1].healthy = healthy;
-	if (usage && usage->known)
-		t->usage = *usage;
-	master_task_send_status(m, t->fw, t, uuid);
-	if (proto_state_terminal(state))
-		task_terminal(m, t);
+	task_update(m, t, state, source, reason, message, uuid, ts, 1, healthy, usage);
 }
 
 /* A status update about a task the master does not track (reconciliation, unknown kill). */

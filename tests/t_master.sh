@@ -67,6 +67,12 @@ bad_input "another protocol version" "protocol%20version%202%20not%20supported" 
 bad_input "no handshake" "expected%20HELLO" --send "SUBSCRIBE name=x"
 bad_input "bad resources in a registration" "bad%20resource" \
     --send "HELLO version=1 kind=agent" --send "REGISTER_AGENT hostname=x resources=cpus:lots"
+bad_input "a bad health result in a status update" "healthy%20must%20be%20true%20or%20false" \
+    --send "HELLO version=1 kind=agent" --send "REGISTER_AGENT hostname=x resources=cpus:1" \
+    --send "STATUS_UPDATE framework_id=f task_id=t state=TASK_RUNNING healthy=maybe"
+bad_input "bad usage in a status update" "mem_rss_bytes" \
+    --send "HELLO version=1 kind=agent" --send "REGISTER_AGENT hostname=x resources=cpus:1" \
+    --send "STATUS_UPDATE framework_id=f task_id=t state=TASK_FINISHED cpus_user_time_secs=1 mem_rss_bytes=lots"
 
 "$PEER" 127.0.0.1 "$MASTER_PORT" --wait-close --timeout 3000 > "$TMP/peer.out" 2>&1
 check "a peer that never speaks is closed after the handshake timeout" grep -q 'closed by server' "$TMP/peer.out"
