@@ -510,6 +510,7 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	a->gc = agent_gc_new(a);
+	agent_spawner_start(a);
 	if (agent_recover(a, err, errlen) == -1) {
 		agent_free(a);
 		return NULL;
@@ -614,6 +615,7 @@ agent_free(struct agent *a)
 
 	if (a == NULL)
 		return;
+	agent_spawner_free(a);
 	a->freeing = 1;
 	if (a->conn != NULL)
 		conn_close(a->conn, "agent shutting down");

@@ -157,6 +157,7 @@ struct agent {
 	int64_t drops_left;          /* --test_drop_updates */
 
 	struct gc *gc;
+	struct agent_spawner *spawner;
 
 	int stopping;
 	int stopped;
@@ -188,6 +189,8 @@ void agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms);
 void agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms);
 /* After a commit: start the supervisor of t. */
 void agent_task_launch(struct agent *a, struct task *t);
+/* Start t's supervisor with exec on fd (its end of the socketpair, closed here). -1: failed, reported. */
+int agent_task_exec_supervisor(struct agent *a, struct task *t, int fd);
 /* After a commit: the supervisor may exit. */
 void agent_task_exec_ack(struct agent *a, struct task *t);
 /* Recovery: reach the supervisor of a task that was running when we went down. */
@@ -284,5 +287,12 @@ void agent_gc_schedule(struct gc *g, const char *sandbox, double done_at);
 /* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
 void agent_gc_scan(struct gc *g);
 void agent_gc_free(struct gc *g);
+
+/* agent_spawner.c */
+/* Start the supervisor spawner; without it, supervisors start with exec. */
+void agent_spawner_start(struct agent *a);
+/* Have the spawner fork the supervisor of path, handing it fd: 0, fd taken; -1, use exec. */
+int agent_spawner_launch(struct agent *a, const char *key, const char *path, int fd);
+void agent_spawner_free(struct agent *a);
 
 #endif

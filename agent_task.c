@@ -492,9 +492,8 @@ launch_failed(struct agent *a, struct task *t, const char *reason, const char *m
 void
 agent_task_launch(struct agent *a, struct task *t)
 {
-	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
+	char err[AGENT_ERR_MAX];
 	int sv[2];
-	pid_t pid;
 
 	if (t->executor_id != NULL && !t->is_executor) {
 		agent_executor_send_task(a, t);
@@ -524,24 +523,36 @@ agent_task_launch(struct agent *a, struct task *t)
 		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
 		return;
 	}
-	pid = launcher_spawn(a->executor_path, t->meta, sv[1], err, sizeof(err));
-	close(sv[1]);
-	if (pid == -1) {
-		close(sv[0]);
-		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
-		return;
-	}
-	t->exec_pid = pid;
-	pid_key(pid, pk);
-	map_put(&a->pids, pk, t);
+	/* What it is to do waits in the socket for the supervisor, however it starts. */
 	t->exec = conn_new(a->loop, sv[0], &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
 	agent_task_send_exec(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;
-	log_info("launched %s %s under supervisor %ld in %s", t->is_executor ? "executor" : "task",
-	    t->key, (long)pid, t->sandbox);
+	if (agent_spawner_launch(a, t->key, t->meta, sv[1]) == -1 &&
+	    agent_task_exec_supervisor(a, t, sv[1]) == -1)
+		return;   /* reported; t may be gone */
+	log_info("launched %s %s in %s", t->is_executor ? "executor" : "task", t->key, t->sandbox);
 	if (t->is_executor)
 		agent_executor_flush(a, t);
+}
+
+int
+agent_task_exec_supervisor(struct agent *a, struct task *t, int fd)
+{
+	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
+	pid_t pid = launcher_spawn(a->executor_path, t->meta, fd, err, sizeof(err));
+
+	close(fd);
+	if (pid == -1) {
+		close_exec(t);
+		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
+		return -1;
+	}
+	t->exec_pid = pid;
+	pid_key(pid, pk);
+	map_put(&a->pids, pk, t);
+	log_debug("task %s: supervisor %ld started with exec", t->key, (long)pid);
+	return 0;
 }
 
 void

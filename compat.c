@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #define COMPAT_DECIMAL_BASE 10
 /* Used only when sysconf cannot tell us the descriptor limit. */
 #define COMPAT_FALLBACK_OPEN_MAX 1024
+#define COMPAT_CHILD_FAILED_STATUS 127   /* a child function that returned: as the shell's "cannot run" */
 
 /* fcntl fallbacks for systems without the atomic flag variants. */
 static int
@@ -397,6 +399,30 @@ compat_closefrom(int lowfd)
 #endif
 	close_range_loop(lowfd);
 #endif
+}
+
+pid_t
+compat_fork_child(void (*child)(void *), void *arg, int vfork_ok)
+{
+	sigset_t all, saved;
+	pid_t pid;
+	int e;
+
+#ifndef HAVE_CLOSEFROM
+	vfork_ok = 0;   /* compat_closefrom would opendir, and malloc, in the parent's memory */
+#endif
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &saved) == -1)
+		return -1;
+	pid = vfork_ok ? vfork() : fork();
+	if (pid == 0) {
+		child(arg);
+		_exit(COMPAT_CHILD_FAILED_STATUS);
+	}
+	e = errno;
+	(void)sigprocmask(SIG_SETMASK, &saved, NULL);
+	errno = e;
+	return pid;
 }
 
 int

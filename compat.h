@@ -38,6 +38,15 @@ long compat_ncpus(void);
 
 /* Close every descriptor >= lowfd (closefrom, /proc/self/fd or a loop). */
 void compat_closefrom(int lowfd);
+/*
+ * Run child(arg) in a new process; its pid, or -1 with errno. With vfork
+ * when vfork_ok and when this system's compat_closefrom allocates nothing
+ * (nothing of the parent is copied: a tenth of a task launch's CPU), else
+ * with fork. child must end in exec or _exit and, under vfork, make only
+ * system calls. All signals are blocked in it until it unblocks them, so
+ * none of the parent's handlers ever runs in it.
+ */
+pid_t compat_fork_child(void (*child)(void *), void *arg, int vfork_ok);
 
 /* Directory of the running executable into buf ("" if unknown); 0 on success. */
 int compat_self_dir(char *buf, size_t len);

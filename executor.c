@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "net.h"
 #include "proto.h"
+#include "spawner.h"
 #include "xmem.h"
 
 #define MSG_MAX 512
@@ -104,6 +105,8 @@ struct sup {
 	int sweeps;
 	char *exit_line;             /* the EXITED message, once the task is over */
 	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
+	int acked;                   /* agentd has the end in its journal */
+	int end_persisted;           /* the end is in RUN.status */
 
 	/* A custom executor (LAUNCH named executor_id) and its channel. */
 	int custom;
@@ -115,6 +118,7 @@ struct sup {
 static void finalize(struct sup *s);
 static void start_task(struct sup *s);
 static void send_attached(struct sup *s);
+static void persist_end(struct sup *s);
 
 static void
 send_line(struct sup *s, struct buf *b)
@@ -126,6 +130,8 @@ send_line(struct sup *s, struct buf *b)
 static void
 quit(struct sup *s)
 {
+	if (s->phase == PHASE_DONE && !s->acked)
+		persist_end(s);   /* leaving with an end nobody took: the next agentd reads it */
 	unlink(s->sock_name);
 	loop_stop(s->loop);
 }
@@ -397,21 +403,33 @@ arm_orphan_timer(struct sup *s)
 	s->orphan_timer = loop_timer_add(s->loop, s->recovery_timeout_ms, on_orphan_timer, s);
 }
 
-static int
-write_status(struct sup *s, const char *data, size_t len, char *err, size_t errlen)
+/*
+ * The end goes to RUN.status only when agentd cannot take it at once (away,
+ * gone before its ACK, or leaving): a file per task costs inodes, which
+ * launch throughput feels. Atomic, not fsync'ed: the file outlives this
+ * process, which is what it is for; a crash of the machine is a reboot, and
+ * then every task of the old boot is reported lost anyway.
+ */
+static void
+persist_end(struct sup *s)
 {
-	char *tmp = xstrfmt("%s.tmp", s->status_name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LAUNCHER_FILE_MODE);
-	ssize_t n = fd == -1 ? -1 : write(fd, data, len);
-	int rc = 0;
+	char *tmp;
+	size_t len;
+	ssize_t n;
+	int fd;
 
+	if (s->end_persisted || s->exit_line == NULL)
+		return;
+	s->end_persisted = 1;
+	tmp = xstrfmt("%s.tmp", s->status_name);
+	len = strlen(s->exit_line);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LAUNCHER_FILE_MODE);
+	n = fd == -1 ? -1 : write(fd, s->exit_line, len);
 	if (fd == -1 || n != (ssize_t)len || close(fd) == -1 || rename(tmp, s->status_name) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", s->status_name, strerror(errno));
+		log_warnx("cannot write %s: %s", s->status_name, strerror(errno));
 		unlink(tmp);
-		rc = -1;
 	}
 	free(tmp);
-	return rc;
 }
 
 static void
@@ -419,7 +437,7 @@ finalize(struct sup *s)
 {
 	struct rusage ru;
 	const char *state, *reason;
-	char msg[MSG_MAX], desc[DESC_MAX], err[MSG_MAX];
+	char msg[MSG_MAX], desc[DESC_MAX];
 	uint64_t rss;
 	struct buf b;
 
@@ -460,13 +478,6 @@ finalize(struct sup *s)
 		proto_add(&b, "state", state);
 		proto_end(&b);
 	}
-	/*
-	 * Atomic, not fsync'ed: the file outlives this process, which is what it
-	 * is for; a crash of the machine is a reboot, and then every task of the
-	 * old boot is reported lost anyway.
-	 */
-	if (write_status(s, b.data, b.len, err, sizeof(err)) == -1)
-		log_warnx("%s", err);
 	log_debug("task %s over: %s %s", s->tag, state, msg);
 	s->exit_line = buf_detach(&b);
 	s->phase = PHASE_DONE;
@@ -478,8 +489,10 @@ finalize(struct sup *s)
 	}
 	if (s->agent != NULL)
 		(void)conn_send_str(s->agent, s->exit_line);
-	else
+	else {
+		persist_end(s);
 		arm_orphan_timer(s);
+	}
 }
 
 static long
@@ -488,7 +501,7 @@ leftovers(struct sup *s)
 	struct compat_proc one;
 
 	if (s->subreaper)
-		return compat_descendants(s->self, &one, 1);
+		return isolate_has_children() ? compat_descendants(s->self, &one, 1) : 0;
 	return compat_session_procs(s->task_pid, &one, 1);
 }
 
@@ -713,6 +726,11 @@ child_report(int fd, const char *what, int errnum)
 	_exit(LAUNCHER_EXEC_FAILED_STATUS);
 }
 
+struct task_child_args {
+	struct sup *s;
+	int in_fd, out_fd, err_fd, pipe_fd;
+};
+
 static void
 task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 {
@@ -751,10 +769,26 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 }
 
 static void
+task_child_main(void *arg)
+{
+	struct task_child_args *c = arg;
+
+	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
+}
+
+/* Under vfork the child makes only system calls: no user to look up, no processes to count. */
+static int
+vfork_ok(const struct sup *s)
+{
+	return !s->user.do_switch && (s->lim.processes == 0 || geteuid() == 0);
+}
+
+static void
 start_task(struct sup *s)
 {
 	char err[MSG_MAX], report[MSG_MAX];
 	int in_fd, out_fd = -1, err_fd = -1, fds[2] = { -1, -1 };
+	struct task_child_args child;
 	struct health_exec hx;
 	ssize_t n = 0;
 	struct buf b;
@@ -773,9 +807,12 @@ start_task(struct sup *s)
 		goto out;
 	}
 	net_set_nonblock(fds[0], 0);
-	pid = fork();
-	if (pid == 0)
-		task_child(s, in_fd, out_fd, err_fd, fds[1]);
+	child.s = s;
+	child.in_fd = in_fd;
+	child.out_fd = out_fd;
+	child.err_fd = err_fd;
+	child.pipe_fd = fds[1];
+	pid = compat_fork_child(task_child_main, &child, vfork_ok(s));
 	close(fds[1]);
 	fds[1] = -1;
 	if (s->channel_fd != -1) {
@@ -1053,8 +1090,10 @@ on_agent_line(struct conn *c, char *line, size_t len, void *arg)
 		handle_launch(s, &m);
 	else if (strcmp(m.verb, "KILL") == 0)
 		handle_kill(s, &m);
-	else if (strcmp(m.verb, "ACK") == 0 && s->phase == PHASE_DONE)
+	else if (strcmp(m.verb, "ACK") == 0 && s->phase == PHASE_DONE) {
+		s->acked = 1;
 		quit(s);
+	}
 	else if (strcmp(m.verb, "ATTACH") == 0)
 		send_attached(s);
 	else if (strcmp(m.verb, "SHUTDOWN") == 0) {
@@ -1085,6 +1124,7 @@ on_agent_close(struct conn *c, const char *reason, void *arg)
 	}
 	log_debug("task %s: agentd went away (%s); waiting up to %lld ms for it", s->tag, reason,
 	    (long long)s->recovery_timeout_ms);
+	persist_end(s);   /* if the task is over: agentd left before its ACK */
 	arm_orphan_timer(s);
 }
 
@@ -1204,20 +1244,21 @@ sup_free(struct sup *s)
 	free(s->agent_id);
 }
 
-int
-main(int argc, char **argv)
+/* The supervisor of the run at path (DIR/RUN), on EXECUTOR_AGENT_FD: from exec or the spawner. */
+static int
+supervise(const char *path)
 {
 	struct sup s;
 	char err[MSG_MAX];
-	char *dir, *base;
+	const char *base = strrchr(path, '/');
+	char *dir;
 	int fd;
 
-	log_init(EXECUTOR_PROGRAM, LOG_LEVEL_WARN);
-	if (argc != 2 || argv[1][0] == '-' || (base = strrchr(argv[1], '/')) == NULL || base[1] == '\0')
-		fatalx("usage: %s DIR/RUN (started by agentd, descriptor %d its socket)",
-		    EXECUTOR_PROGRAM, EXECUTOR_AGENT_FD);
+	if (path[0] == '-' || base == NULL || base[1] == '\0')
+		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
+		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
 	/* Our home is the runs directory; our names there are relative, sun_path being short. */
-	dir = xstrndup(argv[1], (size_t)(base - argv[1]));
+	dir = xstrndup(path, (size_t)(base - path));
 	if (chdir(dir[0] != '\0' ? dir : "/") == -1)
 		fatal("chdir %s", dir);
 	free(dir);
@@ -1239,7 +1280,7 @@ main(int argc, char **argv)
 	s.listen_fd = -1;
 	s.channel_fd = -1;
 	s.grace_ms = 0;
-	s.tag = xstrdup(argv[1]);
+	s.tag = xstrdup(path);
 	s.sock_name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, base);
 	s.status_name = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, base);
 	buf_init(&s.fetch_out, 0);
@@ -1258,4 +1299,19 @@ main(int argc, char **argv)
 	sup_free(&s);
 	loop_free(s.loop);
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init(EXECUTOR_PROGRAM, LOG_LEVEL_WARN);
+	/* The spawner: WORK_DIR only names whose it is in ps. Its own session, as a supervisor's. */
+	if (argc == 3 && strcmp(argv[1], SPAWNER_FLAG) == 0) {
+		(void)setsid();
+		return spawner_serve(EXECUTOR_AGENT_FD, EXECUTOR_AGENT_FD, supervise);
+	}
+	if (argc != 2)
+		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
+		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
+	return supervise(argv[1]);
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -177,6 +178,18 @@ isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_mem *o
 	return 0;
 }
 
+int
+isolate_has_children(void)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	/* WNOWAIT: only a look; whoever reaps children still finds them. */
+	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
+		return errno != ECHILD;
+	return 1;
+}
+
 size_t
 isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 {
@@ -186,6 +199,8 @@ isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 
 	if (pgid > 0)
 		(void)kill(-pgid, signo);
+	if (subreaper && !isolate_has_children())
+		return 0;
 	/* Usually the group was all there was: look before making room for a crowd. */
 	n = subreaper ? compat_descendants(supervisor, &one, 1) : compat_session_procs(pgid, &one, 1);
 	if (n <= 0)

@@ -88,6 +88,12 @@ int isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_me
  * processes other than the group were signalled.
  */
 size_t isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo);
+/*
+ * For a subreaper: whether it has any child, living or not. Every process
+ * left of a task hangs from one (orphans are adopted), so none means none
+ * left, known without reading /proc.
+ */
+int isolate_has_children(void);
 
 /* Whether a failed task's ending points at its memory limit (see ISOLATE_*_HIT_PERCENT). */
 int isolate_memory_hit(uint64_t limit, uint64_t peak_rss, uint64_t peak_vm);

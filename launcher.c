@@ -47,40 +47,50 @@ extern char **environ;
 #define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
 #define BYTES_PER_MB (1024ull * 1024ull)
 
+/* mkdir -p from the leaf up: a sandbox's parents mostly exist, so a new one costs a mkdir per new directory. */
+static int
+mkdirs_from_leaf(char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *slash;
+	int e;
+
+	if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
+		return 0;
+	e = errno;
+	if (e == ENOENT && (slash = strrchr(path, '/')) != NULL && slash != path) {
+		int rc;
+
+		*slash = '\0';
+		rc = mkdirs_from_leaf(path, err, errlen);
+		*slash = '/';
+		if (rc == -1)
+			return -1;
+		if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
+			return 0;
+		e = errno;
+	}
+	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(err, errlen, "cannot create directory '%s': %s", path,
+	    e == EEXIST || e == ENOTDIR ? "not a directory" : strerror(e));
+	return -1;
+}
+
 int
 launcher_mkdirs(const char *path, char *err, size_t errlen)
 {
 	char *copy;
-	struct stat st;
-	size_t len;
+	int rc;
 
 	if (path == NULL || path[0] == '\0') {
 		snprintf(err, errlen, "empty directory path");
 		return -1;
 	}
 	copy = xstrdup(path);
-	len = strlen(copy);
-	/* Walk the prefixes: each '/' ends one directory to make. */
-	for (size_t i = 1; i <= len; i++) {
-		if (copy[i] != '/' && copy[i] != '\0')
-			continue;
-		if (copy[i - 1] == '/')
-			continue;   /* "a//b" */
-		char saved = copy[i];
-		copy[i] = '\0';
-		if (mkdir(copy, LAUNCHER_DIR_MODE) == -1) {
-			int e = errno;
-			if (e != EEXIST || stat(copy, &st) == -1 || !S_ISDIR(st.st_mode)) {
-				snprintf(err, errlen, "cannot create directory '%s': %s", copy,
-				    e == EEXIST ? "not a directory" : strerror(e));
-				free(copy);
-				return -1;
-			}
-		}
-		copy[i] = saved;
-	}
+	rc = mkdirs_from_leaf(copy, err, errlen);
 	free(copy);
-	return 0;
+	return rc;
 }
 
 static void
@@ -120,10 +130,11 @@ launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *
 		free(dir);
 		return NULL;
 	}
-	/* A new link renamed over the old one: readers never see "latest" missing. */
+	/* The first run links directly; later ones rename a new link over the old, never missing. */
 	tmp_link = xstrfmt("%s/.%s.%s", runs, LAUNCHER_LATEST, run_id);
 	latest = xstrfmt("%s/%s", runs, LAUNCHER_LATEST);
-	if (symlink(run_id, tmp_link) == -1 || rename(tmp_link, latest) == -1) {
+	if (symlink(run_id, latest) == -1 &&
+	    (errno != EEXIST || symlink(run_id, tmp_link) == -1 || rename(tmp_link, latest) == -1)) {
 		snprintf(err, errlen, "cannot link '%s': %s", latest, strerror(errno));
 		unlink(tmp_link);
 		free(tmp_link);
@@ -567,13 +578,27 @@ static const int spawn_default_signals[] = {
 pid_t
 launcher_spawn(const char *program, const char *arg, int sock, char *err, size_t errlen)
 {
-	char *const argv[] = { (char *)program, (char *)arg, NULL };
+	const char *argv[] = { program, arg, NULL };
+
+	return launcher_spawn_argv(program, argv, sock, err, errlen);
+}
+
+pid_t
+launcher_spawn_argv(const char *program, const char *const *args, int sock, char *err, size_t errlen)
+{
+	char *argv[LAUNCHER_SPAWN_ARGS_MAX + 1];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t defaults, none;
 	pid_t pid;
 	int rc, fd = sock;
 
+	for (size_t i = 0; i <= LAUNCHER_SPAWN_ARGS_MAX; i++) {
+		argv[i] = (char *)args[i];   /* posix_spawn's argv is not const, as execve's */
+		if (args[i] == NULL)
+			break;
+	}
+	argv[LAUNCHER_SPAWN_ARGS_MAX] = NULL;
 	/* dup2 onto itself would keep close-on-exec: move it out of the way first. */
 	if (fd == SPAWN_AGENT_FD && (fd = fcntl(sock, F_DUPFD_CLOEXEC, SPAWN_AGENT_FD + 1)) == -1) {
 		snprintf(err, errlen, "cannot move the supervisor's socket: %s", strerror(errno));

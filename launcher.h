@@ -103,6 +103,10 @@ int launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, 
  * close-on-exec). Returns the pid, or -1 with err.
  */
 pid_t launcher_spawn(const char *program, const char *arg, int sock, char *err, size_t errlen);
+/* The same with the arguments args (argv[0] first, NULL-terminated, at most LAUNCHER_SPAWN_ARGS_MAX). */
+#define LAUNCHER_SPAWN_ARGS_MAX 8
+pid_t launcher_spawn_argv(const char *program, const char *const *args, int sock, char *err,
+    size_t errlen);
 
 /*
  * Connect, without blocking, to the Unix socket `name` in directory dir

@@ -20,8 +20,8 @@ LOAD_AGENTS=1000
 LOAD_WINDOW_S=10
 # Tasks of `true` launched on one agent, at most LAUNCH_WINDOW in flight, LAUNCH_BATCH per ACCEPT.
 LAUNCH_TASKS=${LAUNCH_TASKS:-2000}
-LAUNCH_WINDOW=8
-LAUNCH_BATCH=2
+LAUNCH_WINDOW=${LAUNCH_WINDOW:-8}
+LAUNCH_BATCH=${LAUNCH_BATCH:-2}
 # Tasks left running to weigh the agent's bookkeeping and each supervisor.
 RESIDENT_TASKS=200
 # An agent with room for all of them.
@@ -375,8 +375,11 @@ if want tasks; then
 	after=$(rss_kib "$AGENT_PID")
 	echo "agentd_rss_per_task $(awk -v a="$after" -v b="$before" -v n="$RESIDENT_TASKS" \
 	    'BEGIN { printf "%.1f", (a - b) / n }') KiB"
-	sups=$(ps -e -o pid= -o args= | awk -v dir="$TMP/resident/" \
-	    '$2 ~ /mesos-executor$/ && index($3, dir) == 1 { print $1 }')
+	# The supervisors: what agentd's spawner forked, or agentd itself exec'd.
+	sups=$(ps -e -o pid= -o ppid= -o args= | awk -v agent="$AGENT_PID" -v dir="$TMP/resident/" '
+	    $3 ~ /mesos-executor$/ && $2 == agent && $4 == "--spawner" { spawner = $1; next }
+	    $3 ~ /mesos-executor$/ { ppid[$1] = $2; direct[$1] = index($4, dir) == 1 }
+	    END { for (p in ppid) if (ppid[p] == spawner || direct[p]) print p }')
 	rss=0
 	pss=0
 	count=0

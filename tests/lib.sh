@@ -139,9 +139,10 @@ cleanup () {
 		done < "$TMP/pids"
 	fi
 	# Supervisors outlive agentd on purpose (a restarted agentd takes them
-	# back) and wait --recovery_timeout for it: end this test's now.
+	# back) and wait --recovery_timeout for it: end this test's now. Those
+	# the spawner forked carry its arguments: --spawner WORK_DIR.
 	ps -e -o pid= -o args= 2>/dev/null | awk -v dir="$TMP/" \
-	    '$2 ~ /mesos-executor$/ && index($3, dir) == 1 { print $1 }' |
+	    '$2 ~ /mesos-executor$/ && (index($3, dir) == 1 || ($3 == "--spawner" && index($4, dir) == 1)) { print $1 }' |
 	    while read -r lib_p; do
 		kill -TERM "$lib_p" 2>/dev/null
 	done

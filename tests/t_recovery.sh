@@ -23,10 +23,9 @@ meta_of () {
 	echo "$TMP/a1/meta/slaves/latest/runs/$mo_run"
 }
 
-# supervisor_of TASK: its supervisor's pid.
+# supervisor_of PID: the supervisor of the task whose process is PID, its parent.
 supervisor_of () {
-	so_run=$(basename "$(meta_of "$1")")
-	ps -e -o pid= -o args= | awk -v r="/runs/$so_run" '$2 ~ /mesos-executor$/ && substr($3, length($3) - length(r) + 1) == r { print $1 }'
+	ps -o ppid= -p "$1" | tr -d ' '
 }
 
 # Four tasks; rec-3 ends (status 7) only when told, while agentd is down.
@@ -74,8 +73,8 @@ check "SIGQUIT leaves the tasks running" sh -c "kill -0 $P0 && kill -0 $P1 && ki
 start_agent a1 $AGENT_FLAGS > /dev/null || exit 1
 
 # A supervisor killed with its task: reported, not waited for.
-SUP1=$(supervisor_of rec-1)
-check "the supervisor of a task can be found" test -n "$SUP1"
+SUP1=$(supervisor_of "$P1")
+check "the supervisor of a task can be found" sh -c "ps -o args= -p '$SUP1' | grep -q mesos-executor"
 kill -KILL "$SUP1" "$P1"
 check "a task whose supervisor died is reported failed" \
     wait_for 10 grep -q 'task_id=rec-1 .*state=TASK_FAILED .*reason=REASON_EXECUTOR_TERMINATED' "$TMP/rec.out"

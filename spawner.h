@@ -1,0 +1,36 @@
+/*
+ * spawner.h: the supervisor spawner, a warm mesos-executor that forks a
+ * supervisor for each task agentd hands it, so that a launch costs a fork
+ * of a small process instead of starting a program (on this project's
+ * 2-core VM, loading a dynamically linked program costs over half a
+ * millisecond of CPU, more than the rest of a supervisor's start).
+ *
+ * Wire (a stream socketpair, one request at a time):
+ *   agentd -> spawner: "SPAWN <run path>\n" carrying one descriptor
+ *                      (SCM_RIGHTS), the supervisor's socket to agentd
+ *   spawner -> agentd: "SPAWNED <pid>\n" or "FAILED <message>\n"
+ * One request in flight means the stream never holds two descriptors, so
+ * no system's framing of control data can mix them up.
+ */
+#ifndef SPAWNER_H
+#define SPAWNER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SPAWNER_FLAG "--spawner"
+#define SPAWNER_REQUEST_MAX 4200     /* "SPAWN ", a path of up to PATH_MAX, "\n" */
+#define SPAWNER_REPLY_MAX 256
+
+/*
+ * The spawner's loop, on its socket sock (blocking): each child closes
+ * sock, puts the descriptor it was handed on child_fd and returns run(path)
+ * from a fresh process. Returns when agentd closes its end: 0, or 1 on an
+ * error of the socket itself. Allocates nothing, so children inherit no heap.
+ */
+int spawner_serve(int sock, int child_fd, int (*run)(const char *path));
+
+/* sendmsg of len bytes with descriptor fd attached; as send(2). */
+ssize_t spawner_send_fd(int sock, const char *data, size_t len, int fd);
+
+#endif
