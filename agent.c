@@ -510,6 +510,8 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	a->gc = agent_gc_new(a);
+	if (agent_commit_start(a, err, errlen) == -1)
+		log_warnx("%s: journal commits run in the loop", err);
 	agent_spawner_start(a);
 	if (agent_recover(a, err, errlen) == -1) {
 		agent_free(a);
@@ -547,7 +549,7 @@ agent_maybe_finish_stop(struct agent *a)
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
 		if (((struct task *)val)->live)
 			return;
-	if (a->after_commit != NULL || a->commit_timer != 0)
+	if (a->after_commit != NULL || a->commit_timer != 0 || a->commit_inflight)
 		return;   /* agent_commit comes back here */
 	if (!a->flushed) {
 		a->flushed = 1;
@@ -632,6 +634,7 @@ agent_free(struct agent *a)
 	loop_timer_cancel(a->loop, a->stop_timer);
 	loop_timer_cancel(a->loop, a->commit_timer);
 	agent_checkpoint_close(a);
+	agent_commit_stop(a);
 	map_free(&a->tasks);
 	map_free(&a->pids);
 	for (size_t i = 0; map_next(&a->completed, &i, &key, &val);)

@@ -100,6 +100,7 @@ struct task {
 
 	struct task *commit_next;    /* in agent->after_commit */
 	int in_commit;
+	uint64_t journal_gen;        /* the commit its last record belongs to (agent->journal_gen) */
 	int want_send;               /* send the head after the commit */
 	int want_launch;             /* start the supervisor after the commit */
 	int want_exec_ack;           /* tell the supervisor its end is safe after the commit */
@@ -152,8 +153,14 @@ struct agent {
 	struct checkpoint_journal journal;
 	int journal_open;
 	size_t compact_at;           /* journal lines that trigger a compaction */
-	struct task *after_commit;   /* tasks with work waiting for the next commit */
+	struct task *after_commit;   /* tasks with work waiting for their records' commit */
 	uint64_t commit_timer;
+	struct syncer *syncer;       /* fsyncs in the background; NULL: in the loop */
+	int commit_inflight;         /* the syncer has an fsync under way */
+	uint64_t journal_gen;        /* records added now belong to the commit of this number */
+	uint64_t written_gen;        /* every commit up to this one is written (kill -9 safe) */
+	uint64_t inflight_gen;       /* the one the fsync under way covers */
+	uint64_t synced_gen;         /* every commit up to this one is fsync'ed (crash safe) */
 	int64_t drops_left;          /* --test_drop_updates */
 
 	struct gc *gc;
@@ -246,6 +253,10 @@ void agent_journal_relayed(struct agent *a, struct task *e);
 void agent_journal_handed(struct agent *a, struct task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
 void agent_commit(struct agent *a);
+/* The background commits' thread: started with the agent (on failure, commits run in the loop), */
+int agent_commit_start(struct agent *a, char *err, size_t errlen);
+/* and stopped after waiting for the one under way. */
+void agent_commit_stop(struct agent *a);
 /* Start-up: the agent ID, the journal's tasks and their updates, the boot check. */
 int agent_recover(struct agent *a, char *err, size_t errlen);
 /* The master gave us an ID (new or the same): persist it, open its journal. */

@@ -3,10 +3,12 @@
  * checkpoint, as Mesos's: every update gets a UUID, is written to the
  * journal before it is sent, goes out one at a time per task in order, and
  * is resent with doubling intervals until the framework's acknowledgement
- * comes back through the master. Also the group commit (one fsync for all
- * that changed in a pass of the loop, then the sends and launches that
- * waited for it), the journal's compaction, and recovery at start-up: the
- * agent ID, the boot check, the tasks and their unacknowledged updates.
+ * comes back through the master. Also the group commit (one write for all
+ * that changed in a pass of the loop, then the launches that waited for it;
+ * one fsync in the background, syncer.h, for all written meanwhile, then
+ * the sends that waited for that), the journal's compaction, and recovery
+ * at start-up: the agent ID, the boot check, the tasks and their
+ * unacknowledged updates.
  *
  * On disk (work_dir/meta):
  *   boot_id                          the boot the checkpoint belongs to
@@ -39,6 +41,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
+#include "syncer.h"
 #include "xmem.h"
 
 #define META_DIR "meta"
@@ -151,11 +154,23 @@ on_retry(struct loop *loop, void *arg)
 	agent_update_send_head(t->agent, t);
 }
 
+/* Nothing goes out before its record is on disk: a commit in the background may still hold it. */
+static int
+on_disk(const struct agent *a, const struct task *t)
+{
+	return !a->journal_open || t->journal_gen <= a->synced_gen;
+}
+
 void
 agent_update_send_head(struct agent *a, struct task *t)
 {
 	if (t->head == NULL || !agent_link_up(a))
 		return;
+	if (!on_disk(a, t)) {
+		t->want_send = 1;   /* sent when its commit ends */
+		agent_commit_soon(a, t);
+		return;
+	}
 	send_update(a, t->framework_id, t->task_id, t->head, t->tail->state);
 	t->head->sent = 1;
 	loop_timer_cancel(a->loop, t->retry_timer);
@@ -163,12 +178,13 @@ agent_update_send_head(struct agent *a, struct task *t)
 }
 
 static void
-journal_add(struct agent *a, struct buf *b)
+journal_add(struct agent *a, struct task *t, struct buf *b)
 {
 	if (!a->journal_open)
 		return;
 	if (checkpoint_journal_add(&a->journal, b) == -1)
 		log_warnx("journal record over the line limit: not checkpointed");
+	t->journal_gen = a->journal_gen;   /* what waits for the commit of t waits for this one */
 }
 
 static void
@@ -179,7 +195,7 @@ journal_update(struct agent *a, struct task *t, const struct update *u)
 	buf_init(&b, 0);
 	proto_begin(&b, "UPDATE");
 	add_update_fields(&b, t->framework_id, t->task_id, u);
-	journal_add(a, &b);
+	journal_add(a, t, &b);
 	buf_free(&b);
 }
 
@@ -243,7 +259,7 @@ journal_fields(struct agent *a, const char *verb, struct task *t, ...)
 	while ((key = va_arg(ap, const char *)) != NULL)
 		proto_add(&b, key, va_arg(ap, const char *));
 	va_end(ap);
-	journal_add(a, &b);
+	journal_add(a, t, &b);
 	buf_free(&b);
 }
 
@@ -294,6 +310,8 @@ agent_update_send_all(struct agent *a)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
 		struct task *t = val;
+		if (!on_disk(a, t))
+			continue;
 		for (struct update *u = t->head; u != NULL; u = u->next)
 			send_update(a, t->framework_id, t->task_id, u, NULL);
 	}
@@ -452,49 +470,46 @@ agent_commit_soon(struct agent *a, struct task *t)
 		a->commit_timer = loop_timer_add(a->loop, 0, on_commit_timer, a);
 }
 
-void
-agent_commit(struct agent *a)
+/*
+ * What waited for a commit. Starting a supervisor, telling one its end is
+ * kept and acknowledging an executor's message need the records written: a
+ * kill -9 of agentd loses nothing written. What goes to the master, and
+ * forgetting, need them fsync'ed: a crash of the machine must not undo
+ * what the framework was told.
+ */
+static void
+run_ready(struct agent *a)
 {
-	char err[AGENT_ERR_MAX];
-	struct task *list;
-	int rc = 0;
+	struct task *list = a->after_commit, *waiting = NULL;
 
-	loop_timer_cancel(a->loop, a->commit_timer);
-	a->commit_timer = 0;
-	if (a->journal_open) {
-		if (a->journal.lines >= a->compact_at)
-			rc = compact(a, err, sizeof(err));
-		else if (checkpoint_journal_dirty(&a->journal))
-			rc = checkpoint_journal_commit(&a->journal, err, sizeof(err));
-	}
-	if (rc == -1) {
-		/* Nothing goes out that is not on disk first: try again in a while. */
-		log_warnx("%s; retrying in %d ms", err, COMMIT_RETRY_MS);
-		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_commit_timer, a);
-		return;
-	}
-	list = a->after_commit;
 	a->after_commit = NULL;
 	while (list != NULL) {
 		struct task *t = list;
+		int written = !a->journal_open || t->journal_gen <= a->written_gen;
+		int synced = !a->journal_open || t->journal_gen <= a->synced_gen;
 
 		list = t->commit_next;
-		t->commit_next = NULL;
-		t->in_commit = 0;
-		if (t->want_launch) {
+		if (written && t->want_launch) {
 			t->want_launch = 0;
 			agent_task_launch(a, t);
 		}
-		if (t->want_exec_ack) {
+		if (written && t->want_exec_ack) {
 			t->want_exec_ack = 0;
 			agent_task_exec_ack(a, t);
 		}
+		if (written && t->relay_ack > 0)
+			agent_executor_relay_ack(a, t);
+		if (!synced) {
+			t->commit_next = waiting;   /* the rest waits for its fsync */
+			waiting = t;
+			continue;
+		}
+		t->commit_next = NULL;
+		t->in_commit = 0;
 		if (t->want_send) {
 			t->want_send = 0;
 			agent_update_send_head(a, t);
 		}
-		if (t->relay_ack > 0)
-			agent_executor_relay_ack(a, t);
 		if (t->want_forget) {
 			t->want_forget = 0;
 			if (t->in_commit) {
@@ -504,6 +519,144 @@ agent_commit(struct agent *a)
 			agent_task_forget(a, t);
 		}
 	}
+	while (waiting != NULL) {
+		struct task *t = waiting;
+
+		waiting = t->commit_next;
+		t->commit_next = a->after_commit;
+		a->after_commit = t;
+	}
+}
+
+/* fsync what was written, in the background, unless an fsync is under way (its end comes back). */
+static void
+start_sync(struct agent *a)
+{
+	if (a->commit_inflight || a->syncer == NULL || a->synced_gen >= a->written_gen)
+		return;
+	if (syncer_start(a->syncer, a->journal.fd) == 0) {
+		a->commit_inflight = 1;
+		a->inflight_gen = a->written_gen;
+	}
+}
+
+static void
+on_sync_retry(struct loop *loop, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)loop;
+	a->commit_timer = 0;
+	start_sync(a);
+	agent_commit(a);
+}
+
+static void
+on_sync_done(struct loop *loop, int fd, int events, void *arg)
+{
+	struct agent *a = arg;
+	int rc, errnum = 0;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	rc = syncer_finish(a->syncer, 0, &errnum);
+	if (rc == 0)
+		return;
+	a->commit_inflight = 0;
+	if (rc == -1) {
+		/* Nothing goes out that is not on disk first: try again in a while. */
+		log_warnx("cannot fsync journal '%s': %s; retrying in %d ms", a->journal.path,
+		    strerror(errnum), COMMIT_RETRY_MS);
+		loop_timer_cancel(a->loop, a->commit_timer);
+		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_sync_retry, a);
+		return;
+	}
+	a->synced_gen = a->inflight_gen;
+	run_ready(a);
+	start_sync(a);   /* what was written meanwhile */
+	agent_maybe_finish_stop(a);
+}
+
+int
+agent_commit_start(struct agent *a, char *err, size_t errlen)
+{
+	if ((a->syncer = syncer_new(err, errlen)) == NULL)
+		return -1;
+	loop_watch(a->loop, syncer_fd(a->syncer), LOOP_READ, on_sync_done, a);
+	return 0;
+}
+
+/* Wait for the fsync under way, then fsync the rest here: at exit, or before the journal changes. */
+static int
+sync_now(struct agent *a, char *err, size_t errlen)
+{
+	int errnum = 0;
+
+	if (a->commit_inflight) {
+		a->commit_inflight = 0;
+		if (syncer_finish(a->syncer, 1, &errnum) == 1)
+			a->synced_gen = a->inflight_gen;
+	}
+	if (a->synced_gen >= a->written_gen)
+		return 0;
+	if (checkpoint_journal_sync(&a->journal, err, errlen) == -1)
+		return -1;
+	a->synced_gen = a->written_gen;
+	return 0;
+}
+
+void
+agent_commit_stop(struct agent *a)
+{
+	if (a->syncer == NULL)
+		return;
+	if (a->commit_inflight) {
+		int errnum;
+
+		(void)syncer_finish(a->syncer, 1, &errnum);
+		a->commit_inflight = 0;
+	}
+	loop_unwatch(a->loop, syncer_fd(a->syncer));
+	syncer_free(a->syncer);
+	a->syncer = NULL;
+}
+
+void
+agent_commit(struct agent *a)
+{
+	char err[AGENT_ERR_MAX];
+	int rc = 0;
+
+	loop_timer_cancel(a->loop, a->commit_timer);
+	a->commit_timer = 0;
+	if (a->journal_open) {
+		uint64_t gen = a->journal_gen;
+		/* Leaving, or with no thread: everything here and now, as it always was. */
+		int here = a->syncer == NULL || a->detaching || a->stopping;
+
+		if (a->journal.lines >= a->compact_at && !a->commit_inflight) {
+			/* Temp, fsync, rename: everything in memory is on disk after it. */
+			rc = compact(a, err, sizeof(err));
+			if (rc == 0)
+				a->written_gen = a->synced_gen = gen;
+		} else if (checkpoint_journal_dirty(&a->journal)) {
+			rc = checkpoint_journal_write(&a->journal, err, sizeof(err));
+			if (rc == 0)
+				a->written_gen = gen;
+		}
+		if (rc == 0 && here)
+			rc = sync_now(a, err, sizeof(err));
+		if (rc == 0 && a->written_gen == gen)
+			a->journal_gen++;
+	}
+	if (rc == -1) {
+		log_warnx("%s; retrying in %d ms", err, COMMIT_RETRY_MS);
+		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_commit_timer, a);
+		return;
+	}
+	start_sync(a);
+	run_ready(a);
 	agent_maybe_finish_stop(a);
 }
 
@@ -566,7 +719,11 @@ agent_checkpoint_close(struct agent *a)
 
 	if (!a->journal_open)
 		return;
-	if (checkpoint_journal_commit(&a->journal, err, sizeof(err)) == -1)
+	if (checkpoint_journal_write(&a->journal, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	else
+		a->written_gen = a->journal_gen;
+	if (sync_now(a, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
 	checkpoint_journal_close(&a->journal);
 	a->journal_open = 0;

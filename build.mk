@@ -27,7 +27,8 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
 AGENTD_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
-	agent_executor.o agent_spawner.o spawner.o launcher.o checkpoint.o health.o fetch.o isolate.o
+	agent_executor.o agent_spawner.o spawner.o launcher.o checkpoint.o syncer.o health.o fetch.o \
+	isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
 HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
 EXECUTOR_OBJS = executor.o executor_relay.o spawner.o launcher.o health.o isolate.o
@@ -44,12 +45,13 @@ TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
 	tests/test_res tests/test_flags tests/test_json tests/test_http \
 	tests/test_alloc tests/test_launcher tests/test_checkpoint tests/test_fetch \
 	tests/test_isolate tests/test_health tests/test_marathon_app tests/test_executor_relay \
-	tests/test_spawner
+	tests/test_spawner tests/test_syncer
 TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
 	tests/test_proto.o tests/test_res.o tests/test_flags.o \
 	tests/test_json.o tests/test_http.o tests/test_alloc.o \
 	tests/test_launcher.o tests/test_checkpoint.o tests/test_fetch.o \
-	tests/test_isolate.o tests/test_health.o tests/test_executor_relay.o tests/test_spawner.o
+	tests/test_isolate.o tests/test_health.o tests/test_executor_relay.o tests/test_spawner.o \
+	tests/test_syncer.o
 TOOLS = tests/peer tests/httpd tests/fw
 TOOL_OBJS = tests/peer.o tests/httpd.o tests/fw.o
 # Plugins the integration tests load (tests/t_plugin*.sh).
@@ -112,7 +114,7 @@ mesosd: $(MESOSD_OBJS) $(COMMON_OBJS)
 	$(LINK) -o $@ $(MESOSD_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
 agentd: $(AGENTD_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ $(AGENTD_OBJS) $(COMMON_OBJS) $(LIBS)
+	$(LINK) -o $@ $(AGENTD_OBJS) $(COMMON_OBJS) $(LIBS_PTHREAD) $(LIBS)
 
 mesosctl: $(MESOSCTL_OBJS) $(COMMON_OBJS)
 	$(LINK) -o $@ $(MESOSCTL_OBJS) $(COMMON_OBJS) $(LIBS)
@@ -179,6 +181,9 @@ tests/test_executor_relay: tests/test_executor_relay.o executor_relay.o $(COMMON
 
 tests/test_spawner: tests/test_spawner.o spawner.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/test_spawner.o spawner.o $(COMMON_OBJS) $(LIBS)
+
+tests/test_syncer: tests/test_syncer.o syncer.o $(COMMON_OBJS)
+	$(LINK) -o $@ tests/test_syncer.o syncer.o $(COMMON_OBJS) $(LIBS_PTHREAD) $(LIBS)
 
 tests/httpd: tests/httpd.o checkpoint.o $(COMMON_OBJS)
 	$(LINK) -o $@ tests/httpd.o checkpoint.o $(COMMON_OBJS) $(LIBS)

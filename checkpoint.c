@@ -131,6 +131,29 @@ checkpoint_journal_dirty(const struct checkpoint_journal *j)
 }
 
 int
+checkpoint_journal_write(struct checkpoint_journal *j, char *err, size_t errlen)
+{
+	if (j->pending.len == 0)
+		return 0;
+	if (compat_write_all(j->fd, j->pending.data, j->pending.len) == -1) {
+		snprintf(err, errlen, "cannot write journal '%s': %s", j->path, strerror(errno));
+		return -1;
+	}
+	buf_reset(&j->pending);
+	return 0;
+}
+
+int
+checkpoint_journal_sync(struct checkpoint_journal *j, char *err, size_t errlen)
+{
+	if (fsync(j->fd) == -1) {
+		snprintf(err, errlen, "cannot fsync journal '%s': %s", j->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen)
 {
 	if (j->pending.len == 0)

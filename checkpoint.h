@@ -45,6 +45,10 @@ int checkpoint_journal_add(struct checkpoint_journal *j, struct buf *msg);
 int checkpoint_journal_dirty(const struct checkpoint_journal *j);
 /* Write what is queued and fsync. 0, or -1 with err (the lines stay queued). */
 int checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen);
+/* Write what is queued, without the fsync (syncer.h does it). 0, or -1 with err (still queued). */
+int checkpoint_journal_write(struct checkpoint_journal *j, char *err, size_t errlen);
+/* fsync what was written. 0, or -1 with err. */
+int checkpoint_journal_sync(struct checkpoint_journal *j, char *err, size_t errlen);
 /* Replace the journal with content (whole lines): temp, fsync, rename, reopen. */
 int checkpoint_journal_rewrite(struct checkpoint_journal *j, const struct buf *content, size_t lines,
                                char *err, size_t errlen);

@@ -1,0 +1,158 @@
+/*
+ * syncer.c: the background fsync (syncer.h): its thread, the hand-over of
+ * one descriptor under a mutex, and the pipe that tells the loop it is
+ * done. The loop leaves the descriptor open until then.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "syncer.h"
+#include "xmem.h"
+
+#define DRAIN_CHUNK 64
+
+struct syncer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;           /* to the thread: a job, or quit */
+	pthread_cond_t done_cond;      /* to a waiting syncer_finish */
+	int notify[2];                 /* the thread writes a byte here when a job ends */
+	int fd;
+	int busy;                      /* a job is handed over and not yet collected */
+	int ended;                     /* the thread is done with it */
+	int errnum;                    /* its result: 0, or errno */
+	int quit;
+};
+
+static void *
+syncer_main(void *arg)
+{
+	struct syncer *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		int rc, e;
+
+		while (!s->quit && !(s->busy && !s->ended))
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (s->quit)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		rc = fsync(s->fd);
+		e = errno;
+		pthread_mutex_lock(&s->lock);
+		s->errnum = rc == 0 ? 0 : e;
+		s->ended = 1;
+		pthread_cond_broadcast(&s->done_cond);
+		/* A full pipe already says so: the loop collects by looking at ended. */
+		if (write(s->notify[1], "x", 1) < 0)
+			continue;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+struct syncer *
+syncer_new(char *err, size_t errlen)
+{
+	struct syncer *s = xcalloc(1, sizeof(*s));
+	sigset_t all, saved;
+	int rc;
+
+	if (compat_pipe(s->notify) == -1) {
+		snprintf(err, errlen, "cannot make the syncer's pipe: %s", strerror(errno));
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	pthread_cond_init(&s->done_cond, NULL);
+	/* Signals are the loop's business: the thread starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	rc = pthread_create(&s->thread, NULL, syncer_main, s);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the syncer thread: %s", strerror(rc));
+		close(s->notify[0]);
+		close(s->notify[1]);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->wake);
+		pthread_cond_destroy(&s->done_cond);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+syncer_fd(const struct syncer *s)
+{
+	return s->notify[0];
+}
+
+int
+syncer_start(struct syncer *s, int fd)
+{
+	if (s->busy)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->fd = fd;
+	s->busy = 1;
+	s->ended = 0;
+	s->errnum = 0;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int
+syncer_finish(struct syncer *s, int wait, int *errnum)
+{
+	char drain[DRAIN_CHUNK];
+
+	while (read(s->notify[0], drain, sizeof(drain)) > 0)
+		continue;
+	if (!s->busy)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	while (wait && !s->ended)
+		pthread_cond_wait(&s->done_cond, &s->lock);
+	if (!s->ended) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	*errnum = s->errnum;
+	s->busy = 0;
+	pthread_mutex_unlock(&s->lock);
+	return *errnum == 0 ? 1 : -1;
+}
+
+void
+syncer_free(struct syncer *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	while (s->busy && !s->ended)
+		pthread_cond_wait(&s->done_cond, &s->lock);
+	s->quit = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	close(s->notify[0]);
+	close(s->notify[1]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	pthread_cond_destroy(&s->done_cond);
+	free(s);
+}
