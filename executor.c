@@ -1068,6 +1068,29 @@ handle_kill(struct sup *s, const struct proto_msg *m)
 	kill_task(s, grace);
 }
 
+/*
+ * SIGTERM to the supervisor itself (a shutdown of the machine, an operator,
+ * a test's cleanup): nothing of the task may outlive its supervisor, so the
+ * task is killed as a SHUTDOWN from agentd would have it, its end kept in
+ * RUN.status for whichever agentd comes next.
+ */
+static void
+on_sigterm(struct loop *loop, int signo, void *arg)
+{
+	struct sup *s = arg;
+
+	(void)loop;
+	(void)signo;
+	log_warnx("task %s: the supervisor got SIGTERM: killing the task", s->tag);
+	s->no_ack = 1;
+	if (s->phase == PHASE_DONE) {
+		quit(s);
+		return;
+	}
+	set_cause(s, "TASK_KILLED", NULL, "its supervisor was stopped (SIGTERM)");
+	kill_task(s, s->grace_ms);
+}
+
 /* --- the agent connection --------------------------------------------------- */
 
 static void
@@ -1286,8 +1309,9 @@ supervise(const char *path)
 	buf_init(&s.fetch_out, 0);
 	launcher_env_init(&s.env, 1);   /* agentd's own environment, less its MESOS_ variables */
 	s.loop = loop_new();
-	if (loop_signal(s.loop, SIGCHLD, on_sigchld, &s) == -1)
-		fatal("cannot watch SIGCHLD");
+	if (loop_signal(s.loop, SIGCHLD, on_sigchld, &s) == -1 ||
+	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
+		fatal("cannot watch SIGCHLD and SIGTERM");
 	if ((s.listen_fd = listen_here(s.sock_name, err, sizeof(err))) == -1)
 		fatalx("%s", err);
 	loop_watch(s.loop, s.listen_fd, LOOP_READ, on_accept, &s);

@@ -1,7 +1,8 @@
 # tests/t_spawner.sh: the supervisor spawner (spawner.h). agentd starts one;
 # tasks' supervisors are its children. Killed, it is missed: tasks still
 # launch (with exec) and it comes back; supervisors it forked carry on. It
-# leaves with agentd, whether agentd stops or is killed.
+# leaves with agentd, whether agentd stops or is killed. A supervisor sent
+# SIGTERM takes its task with it.
 . "$(dirname "$0")/lib.sh"
 
 start_master || exit 1
@@ -56,6 +57,15 @@ check "... as its children" test "$(parent_of "$(parent_of "$(task_pid three-0)"
 ctl kill one-0 > /dev/null 2>&1
 check "a task whose spawner died is killed through its supervisor" \
     wait_for 10 grep -q 'task_id=one-0 .*state=TASK_KILLED' "$TMP/one.out"
+
+# SIGTERM to a supervisor: its task does not outlive it, and agentd reports the end it left.
+run_task four
+check "another task runs" wait_for 10 has_pid four-0
+P4=$(task_pid four-0)
+kill -TERM "$(parent_of "$P4")"
+check "a supervisor stopped with SIGTERM kills its task" wait_for 10 gone "$P4"
+check "... and the framework hears TASK_KILLED" \
+    wait_for 10 grep -q 'task_id=four-0 .*state=TASK_KILLED' "$TMP/four.out"
 
 # kill -9 agentd: the spawner sees its socket close and leaves; the tasks stay.
 P3=$(task_pid three-0)
