@@ -61,6 +61,7 @@ struct update {
 	int healthy;                          /* -1: no health check result in it */
 	char *usage[AGENT_USAGE_FIELDS];      /* terminal updates: what the task used */
 	int sent;                             /* went out at least once (the test hook counts sends) */
+	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
 
 extern const char *const agent_usage_keys[AGENT_USAGE_FIELDS];

@@ -154,11 +154,11 @@ on_retry(struct loop *loop, void *arg)
 	agent_update_send_head(t->agent, t);
 }
 
-/* Nothing goes out before its record is on disk: a commit in the background may still hold it. */
+/* Nothing goes out before its record is fsync'ed: the syncer may still be at it. */
 static int
-on_disk(const struct agent *a, const struct task *t)
+on_disk(const struct agent *a, const struct update *u)
 {
-	return !a->journal_open || t->journal_gen <= a->synced_gen;
+	return !a->journal_open || u == NULL || u->journal_gen <= a->synced_gen;
 }
 
 void
@@ -166,8 +166,8 @@ agent_update_send_head(struct agent *a, struct task *t)
 {
 	if (t->head == NULL || !agent_link_up(a))
 		return;
-	if (!on_disk(a, t)) {
-		t->want_send = 1;   /* sent when its commit ends */
+	if (!on_disk(a, t->head)) {
+		t->want_send = 1;   /* sent when its fsync ends */
 		agent_commit_soon(a, t);
 		return;
 	}
@@ -188,7 +188,7 @@ journal_add(struct agent *a, struct task *t, struct buf *b)
 }
 
 static void
-journal_update(struct agent *a, struct task *t, const struct update *u)
+journal_update(struct agent *a, struct task *t, struct update *u)
 {
 	struct buf b;
 
@@ -196,6 +196,7 @@ journal_update(struct agent *a, struct task *t, const struct update *u)
 	proto_begin(&b, "UPDATE");
 	add_update_fields(&b, t->framework_id, t->task_id, u);
 	journal_add(a, t, &b);
+	u->journal_gen = a->journal_gen;
 	buf_free(&b);
 }
 
@@ -310,9 +311,7 @@ agent_update_send_all(struct agent *a)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
 		struct task *t = val;
-		if (!on_disk(a, t))
-			continue;
-		for (struct update *u = t->head; u != NULL; u = u->next)
+		for (struct update *u = t->head; u != NULL && on_disk(a, u); u = u->next)
 			send_update(a, t->framework_id, t->task_id, u, NULL);
 	}
 }
@@ -499,17 +498,18 @@ run_ready(struct agent *a)
 		}
 		if (written && t->relay_ack > 0)
 			agent_executor_relay_ack(a, t);
-		if (!synced) {
+		/* An update waits for its own record only, not for the ACK of the one before it. */
+		if (t->want_send && on_disk(a, t->head)) {
+			t->want_send = 0;
+			agent_update_send_head(a, t);
+		}
+		if (!synced || t->want_send) {
 			t->commit_next = waiting;   /* the rest waits for its fsync */
 			waiting = t;
 			continue;
 		}
 		t->commit_next = NULL;
 		t->in_commit = 0;
-		if (t->want_send) {
-			t->want_send = 0;
-			agent_update_send_head(a, t);
-		}
 		if (t->want_forget) {
 			t->want_forget = 0;
 			if (t->in_commit) {
