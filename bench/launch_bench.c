@@ -6,10 +6,14 @@
  * Prints `name value unit` lines:
  *
  *   launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]
+ *   launch_bench --create-cost DIR    microseconds to create an empty file
+ *                                     in DIR (made, and left for the caller)
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -231,6 +235,37 @@ on_line(struct bench *b, char *line, size_t len)
 	proto_msg_free(&m);
 }
 
+#define CREATE_PROBE_FILES 500
+#define US_PER_S 1e6
+
+/* The mean cost of creating a file in dir: what a launch pays seven times (three of them mkdir). */
+static int
+create_cost(const char *dir)
+{
+	char path[HOST_MAX * 4];
+	struct timeval t0, t1;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		fprintf(stderr, "launch_bench: mkdir %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	gettimeofday(&t0, NULL);
+	for (int i = 0; i < CREATE_PROBE_FILES; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1) {
+			fprintf(stderr, "launch_bench: create %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
+	gettimeofday(&t1, NULL);
+	printf("%.1f\n", ((t1.tv_sec - t0.tv_sec) * US_PER_S + (t1.tv_usec - t0.tv_usec)) /
+	    CREATE_PROBE_FILES);
+	return 0;
+}
+
 static int
 by_value(const void *a, const void *b)
 {
@@ -259,6 +294,8 @@ main(int argc, char **argv)
 	long nlat = 0;
 
 	memset(&b, 0, sizeof(b));
+	if (argc == 3 && strcmp(argv[1], "--create-cost") == 0)
+		return create_cost(argv[2]);
 	if (argc < 2 || net_parse_hostport(argv[1], DEFAULT_PORT, host, sizeof(host), &port, err,
 	        sizeof(err)) == -1) {
 		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]\n");

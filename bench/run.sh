@@ -14,13 +14,17 @@ MESOS_ALLOW_ROOT_TASKS=true
 export MESOS_ALLOW_ROOT_TASKS
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-bench.XXXXXX") || exit 1
 PIDS=
+SHM=
 
 # Agents the master is loaded with, and for how long their pings are measured.
 LOAD_AGENTS=1000
 LOAD_WINDOW_S=10
-# Tasks of `true` launched on one agent, at most LAUNCH_WINDOW in flight, LAUNCH_BATCH per ACCEPT.
+# Tasks of `true` launched on one agent, LAUNCH_BATCH per ACCEPT, with at most
+# each of LAUNCH_WINDOWS in flight (4: two per core of the 2-core machine the
+# aims are set for; 8: four), the agent's work dir on disk (TMPDIR) and, where
+# there is one, on tmpfs (/dev/shm).
 LAUNCH_TASKS=${LAUNCH_TASKS:-2000}
-LAUNCH_WINDOW=${LAUNCH_WINDOW:-8}
+LAUNCH_WINDOWS=${LAUNCH_WINDOWS:-4 8}
 LAUNCH_BATCH=${LAUNCH_BATCH:-2}
 # Tasks left running to weigh the agent's bookkeeping and each supervisor.
 RESIDENT_TASKS=200
@@ -35,6 +39,7 @@ cleanup () {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf "$TMP"
+	[ -z "$SHM" ] || rm -rf "$SHM"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -313,11 +318,12 @@ fi
 # start_bench_agent NAME [FLAGS...]: an agent of the master, its pid in AGENT_PID.
 start_bench_agent () {
 	sba_name=$1
+	sba_base=${AGENT_BASE:-$TMP}
 	shift
-	mkdir -p "$TMP/$sba_name"
-	chmod 755 "$TMP"
+	mkdir -p "$sba_base/$sba_name"
+	chmod 755 "$sba_base"
 	"$TOP/agentd" --master="127.0.0.1:$MASTER_PORT" \
-	    --work_dir="$TMP/$sba_name" --resources="$BENCH_AGENT_RESOURCES" "$@" \
+	    --work_dir="$sba_base/$sba_name" --resources="$BENCH_AGENT_RESOURCES" "$@" \
 	    > "$TMP/$sba_name.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS="$PIDS $AGENT_PID"
@@ -335,14 +341,36 @@ start_bench_agent () {
 	done
 }
 
-if want launch && [ -x bench/launch_bench ]; then
-	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $LAUNCH_WINDOW in flight" >&2
+# launch_run FS BASE WINDOW: the launch figures with the agent's work dir under BASE,
+# printed as launch_FS_wWINDOW_*.
+launch_run () {
+	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $3 in flight, work dir on $1" >&2
 	start_master
-	start_bench_agent launch --quiet
-	./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$LAUNCH_WINDOW" "$LAUNCH_BATCH"
+	AGENT_BASE=$2 start_bench_agent "launch_$1_w$3" --quiet
+	./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$3" "$LAUNCH_BATCH" |
+	    sed "s/^launch_/launch_$1_w$3_/"
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	stop_master
+}
+
+if want launch && [ -x bench/launch_bench ]; then
+	# What this file system charges for a new file: a launch makes seven (three
+	# directories, the latest link, stdout, stderr, the supervisor's socket). On
+	# ext4 without a journal each new inode looks past every one deleted in the
+	# last minutes, so this varies with what ran before.
+	echo "launch_disk_create_cost $(./bench/launch_bench --create-cost "$TMP/create-probe") us"
+	for w in $LAUNCH_WINDOWS; do
+		launch_run disk "$TMP" "$w"
+	done
+	if [ -r /proc/mounts ] && awk '$2 == "/dev/shm" && $3 == "tmpfs" { found = 1 } END { exit !found }' /proc/mounts &&
+	    SHM=$(mktemp -d /dev/shm/mesos-bench.XXXXXX 2>/dev/null); then
+		echo "launch_tmpfs_create_cost $(./bench/launch_bench --create-cost "$SHM/create-probe") us"
+		for w in $LAUNCH_WINDOWS; do
+			launch_run tmpfs "$SHM" "$w"
+		done
+		rm -rf "$SHM"
+	fi
 fi
 
 # pss_kib PID: proportional set size in KiB (Linux), else empty.
