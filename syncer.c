@@ -61,6 +61,18 @@ syncer_main(void *arg)
 	return NULL;
 }
 
+/* Everything but the thread, which is gone or never was. */
+static void
+release(struct syncer *s)
+{
+	close(s->notify[0]);
+	close(s->notify[1]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	pthread_cond_destroy(&s->done_cond);
+	free(s);
+}
+
 struct syncer *
 syncer_new(char *err, size_t errlen)
 {
@@ -83,12 +95,7 @@ syncer_new(char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the syncer thread: %s", strerror(rc));
-		close(s->notify[0]);
-		close(s->notify[1]);
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->wake);
-		pthread_cond_destroy(&s->done_cond);
-		free(s);
+		release(s);
 		return NULL;
 	}
 	return s;
@@ -149,10 +156,5 @@ syncer_free(struct syncer *s)
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
-	close(s->notify[0]);
-	close(s->notify[1]);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->wake);
-	pthread_cond_destroy(&s->done_cond);
-	free(s);
+	release(s);
 }
