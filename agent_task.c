@@ -83,17 +83,6 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 }
 
 static void
-on_orphan_close(struct conn *c, const char *reason, void *arg)
-{
-	(void)c;
-	(void)reason;
-	(void)arg;
-}
-
-/* Closing is deferred: the conn must not call back into a task freed meanwhile. */
-static const struct conn_ops orphan_ops = { .on_close = on_orphan_close };
-
-static void
 close_exec(struct task *t)
 {
 	struct conn *c = t->exec;
@@ -101,7 +90,8 @@ close_exec(struct task *t)
 	if (c == NULL)
 		return;
 	t->exec = NULL;
-	conn_set_ops(c, &orphan_ops, NULL);
+	/* No callbacks: the conn must not call back into a task freed meanwhile. */
+	conn_set_ops(c, NULL, NULL);
 	conn_close_after_flush(c, "done with the supervisor");   /* an ACK may be on its way */
 }
 

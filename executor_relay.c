@@ -208,16 +208,6 @@ static const struct conn_ops channel_ops = {
 	.on_close = on_close,
 };
 
-static void
-on_orphan_close(struct conn *c, const char *reason, void *arg)
-{
-	(void)c;
-	(void)reason;
-	(void)arg;
-}
-
-static const struct conn_ops orphan_ops = { .on_close = on_orphan_close };
-
 struct executor_relay *
 executor_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
                     const char *agent_id, executor_relay_out_fn out,
@@ -331,7 +321,7 @@ executor_relay_free(struct executor_relay *r)
 		struct conn *c = r->c;
 
 		r->c = NULL;
-		conn_set_ops(c, &orphan_ops, NULL);
+		conn_set_ops(c, NULL, NULL);   /* no callbacks into the relay being freed */
 		conn_close(c, "the supervisor is exiting");
 	}
 	executor_relay_ack(r, ULLONG_MAX);
