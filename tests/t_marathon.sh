@@ -9,41 +9,15 @@
 # Seconds a plugin may take to start, register, launch or come back.
 T=15
 
-if ! command -v curl > /dev/null 2>&1; then
-	skip "curl is needed to drive the REST API"
-	exit 0
-fi
-mkdir -p "$TMP/plugins" "$TMP/mstate"
-cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$TMP/mstate" > "$TMP/plugins/marathon.conf"
-PLUGIN_FLAGS="--plugins=$TMP/plugins --plugin_backoff=100ms --plugin_backoff_max=1secs"
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir state
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1
 start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
 
-log_has () {
-	grep -q -- "$1" "$TMP/master.log"
-}
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-# api_url: the REST API's address (http_port=0: a new one after each restart).
-api_url () {
-	API=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	    "$TMP/master.log" | tail -n 1)
-}
 api_url
 
-# req METHOD PATH [BODY]: the body to $TMP/body, the status printed.
-req () {
-	if [ -n "$3" ]; then
-		curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-		    --data "$3" "$API$2"
-	else
-		curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" "$API$2"
-	fi
-}
-body_has () {
-	grep -q -- "$1" "$TMP/body"
-}
 # running APP: how many of APP's tasks the master has running.
 running () {
 	ctl tasks | awk -v p="$1.instance-" '$3 == "TASK_RUNNING" && index($1, p) == 1' | wc -l | tr -d ' '
@@ -124,7 +98,7 @@ kept () {
 	running_ids simple | grep -q "^$1\$"
 }
 check "YOUNGEST_FIRST kept the oldest" kept "$OLDEST"
-check "the scale-down deployment ends" wait_for $T sh -c "test \"\$(curl -s '$API/v2/deployments')\" = '[]'"
+check "the scale-down deployment ends" wait_for $T no_deployments
 VICTIM=$(running_ids simple | head -n 1)
 check "DELETE a task with scale=true" test "$(req DELETE "/v2/apps/simple/tasks/$VICTIM?scale=true")" = 200
 check "instances is now 1" wait_for $T sh -c "curl -s '$API/v2/apps/simple' | grep -q '\"instances\":1,'"
@@ -138,6 +112,7 @@ replaced () {
 	test "$(running_ids simple)" != "$BEFORE" && running_is simple 1
 }
 check "the old task is replaced by a new one" wait_for $T replaced
+check "the restart deployment ends" wait_for $T no_deployments
 
 # ---- the plugin host killed -9: apps and tasks intact, none twice ----
 check "PUT instances=3" test "$(req PUT /v2/apps/simple '{"instances":3}')" = 200

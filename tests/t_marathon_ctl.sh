@@ -7,25 +7,16 @@
 # Seconds a plugin may take to start, register or launch.
 T=15
 
-if ! command -v curl > /dev/null 2>&1; then
-	skip "curl is needed to see the REST API's port"
-	exit 0
-fi
-mkdir -p "$TMP/plugins" "$TMP/mstate"
-cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$TMP/mstate" > "$TMP/plugins/marathon.conf"
-PLUGIN_FLAGS="--plugins=$TMP/plugins --plugin_backoff=100ms --plugin_backoff_max=1secs"
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir state
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1
 start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
 
-log_has () {
-	grep -q -- "$1" "$TMP/master.log"
-}
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
 check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework' || exit 1
-MARATHON=127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-    "$TMP/master.log" | tail -n 1)
+api_url
+MARATHON=${API#http://}
 export MARATHON
 
 # app ARGS...: mesosctl app, output to $TMP/out (stdout and stderr).

@@ -12,42 +12,23 @@
 # Seconds a plugin may take to start, register, launch, check or roll.
 T=20
 
-if ! command -v curl > /dev/null 2>&1; then
-	skip "curl is needed to drive the REST API"
-	exit 0
-fi
-mkdir -p "$TMP/plugins"
-cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-printf 'http_port=0\nhttp_ip=127.0.0.1\n' > "$TMP/plugins/marathon.conf"
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
 # The plugin connects to its tasks' host: an address needs no resolver. Its
 # tasks bind their ports: a range no other test's agent offers.
 start_agent a1 --hostname=127.0.0.1 "--resources=cpus:8;mem:4096;disk:1000;ports:[33100-33199]" > /dev/null || exit 1
 
-log_has () {
-	grep -q -- "$1" "$TMP/master.log"
-}
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-API=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/master.log" | tail -n 1)
+api_url
 check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework' || exit 1
 
 curl -s -N -D "$TMP/ev.h" "$API/v2/events" > "$TMP/ev" 2>&1 &
 EV=$!
 check "the event stream is open" wait_for $T grep -q '^event: event_stream_attached' "$TMP/ev"
 
-req () {
-	curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$API$2"
-}
-body_has () {
-	grep -q -- "$1" "$TMP/body"
-}
 ev_has () {
 	grep -q -- "$1" "$TMP/ev"
-}
-# app_has ID PATTERN: GET /v2/apps/ID matches PATTERN.
-app_has () {
-	curl -s "$API/v2/apps/$1" | grep -q -- "$2"
 }
 task_ids () {
 	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | sed -n 's/^"id":"\([^"]*\)".*/\1/p' | sort
@@ -116,9 +97,6 @@ check "DELETE it (force: its deployment never ends)" test "$(req DELETE "/v2/app
 
 # ---- a rolling restart counts healthy tasks ----
 check "two healthy instances, strategy {1, 0}" test "$(req PATCH /v2/apps/hok '{"instances":2,"upgradeStrategy":{"minimumHealthCapacity":1,"maximumOverCapacity":0}}')" = 200
-no_deployments () {
-	test "$(curl -s "$API/v2/deployments")" = "[]"
-}
 check "both healthy" wait_for $T app_has hok '"tasksHealthy":2,'
 check "settled" wait_for $T no_deployments
 BEFORE=$(task_ids hok | tr '\n' ' ')

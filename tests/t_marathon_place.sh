@@ -8,33 +8,18 @@
 # Seconds a plugin may take to start, register or launch.
 T=15
 
-if ! command -v curl > /dev/null 2>&1; then
-	skip "curl is needed to drive the REST API"
-	exit 0
-fi
-mkdir -p "$TMP/plugins"
-cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-printf 'http_port=0\nhttp_ip=127.0.0.1\n' > "$TMP/plugins/marathon.conf"
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
 R="cpus:8;mem:4096;disk:1000;ports:[31000-31100]"
 start_agent a1 --hostname=h1 --attributes="rack:r1" "--resources=$R" > /dev/null || exit 1
 start_agent a2 --hostname=h2 --attributes="rack:r1" "--resources=$R" > /dev/null || exit 1
 start_agent a3 --hostname=h3 --attributes="rack:r2" "--resources=$R" > /dev/null || exit 1
 
-log_has () {
-	grep -q -- "$1" "$TMP/master.log"
-}
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-API=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/master.log" | tail -n 1)
+api_url
 check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
 
-req () {
-	curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$API$2"
-}
-body_has () {
-	grep -q -- "$1" "$TMP/body"
-}
 # hosts APP: the hosts of APP's running tasks, sorted, on one line.
 hosts () {
 	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep '"state":"TASK_RUNNING"' |

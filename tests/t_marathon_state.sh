@@ -9,43 +9,17 @@
 # Seconds a plugin may take to start, register, launch or come back.
 T=15
 
-if ! command -v curl > /dev/null 2>&1; then
-	skip "curl is needed to drive the REST API"
-	exit 0
-fi
-mkdir -p "$TMP/plugins" "$TMP/mstate"
-cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$TMP/mstate" > "$TMP/plugins/marathon.conf"
-PLUGIN_FLAGS="--plugins=$TMP/plugins --plugin_backoff=100ms --plugin_backoff_max=1secs"
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir state
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1
 start_agent a1 "--resources=cpus:2;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
 
-log_has () {
-	grep -q -- "$1" "$TMP/master.log"
-}
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url () {
-	API=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	    "$TMP/master.log" | tail -n 1)
-}
 api_url
 check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework' || exit 1
-req () {
-	curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$API$2"
-}
-body_has () {
-	grep -q -- "$1" "$TMP/body"
-}
-app_has () {
-	curl -s "$API/v2/apps/$1" | grep -q -- "$2"
-}
 deps_have () {
 	curl -s "$API/v2/deployments" | grep -q -- "$1"
-}
-no_deployments () {
-	test "$(curl -s "$API/v2/deployments")" = "[]"
 }
 curl -s -N "$API/v2/events" > "$TMP/ev" 2>&1 &
 EV=$!
