@@ -140,7 +140,7 @@ send_next(struct agent *a)
 
 	if (sp->in_flight || r == NULL || sp->fd == -1)
 		return;
-	line = xstrfmt("SPAWN %s\n", r->path);
+	line = xstrfmt(SPAWNER_REQUEST "%s\n", r->path);
 	len = strlen(line);
 	n = spawner_send_fd(sp->fd, line, len, r->fd);
 	free(line);
@@ -166,13 +166,18 @@ handle_reply(struct agent *a, const char *line)
 		return;
 	}
 	r = pop(sp);
-	if (strncmp(line, "SPAWNED ", 8) == 0) {
-		log_debug("task %s: supervisor %s forked by the spawner", r->key, line + 8);
+	if (strncmp(line, SPAWNER_SPAWNED, strlen(SPAWNER_SPAWNED)) == 0) {
+		log_debug("task %s: supervisor %s forked by the spawner", r->key,
+		    line + strlen(SPAWNER_SPAWNED));
 		backoff_reset(&sp->restart);
 		request_free(r);
 	} else {
+		const char *why = strncmp(line, SPAWNER_FAILED, strlen(SPAWNER_FAILED)) == 0
+		                      ? line + strlen(SPAWNER_FAILED)
+		                      : line;
+
 		log_warnx("task %s: the spawner could not start its supervisor (%s): starting it with exec",
-		    r->key, strncmp(line, "FAILED ", 7) == 0 ? line + 7 : line);
+		    r->key, why);
 		exec_instead(a, r);
 	}
 	send_next(a);

@@ -16,8 +16,6 @@
 
 #include "spawner.h"
 
-#define SPAWN_VERB "SPAWN "
-
 ssize_t
 spawner_send_fd(int sock, const char *data, size_t len, int fd)
 {
@@ -158,15 +156,15 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path))
 			return 0;
 		if (n == -1)
 			return 1;
-		if (strncmp(request, SPAWN_VERB, strlen(SPAWN_VERB)) != 0 || fd == -1 ||
-		    request[strlen(SPAWN_VERB)] == '\0') {
-			reply(sock, fd == -1 ? "FAILED a request without its descriptor\n"
-			                     : "FAILED a request other than SPAWN <path>\n");
+		if (strncmp(request, SPAWNER_REQUEST, strlen(SPAWNER_REQUEST)) != 0 || fd == -1 ||
+		    request[strlen(SPAWNER_REQUEST)] == '\0') {
+			reply(sock, fd == -1 ? SPAWNER_FAILED "a request without its descriptor\n"
+			                     : SPAWNER_FAILED "a request other than SPAWN <path>\n");
 			if (fd != -1)
 				close(fd);
 			continue;
 		}
-		path = request + strlen(SPAWN_VERB);
+		path = request + strlen(SPAWNER_REQUEST);
 		pid = fork();
 		if (pid == 0) {
 			sa.sa_handler = SIG_DFL;
@@ -178,9 +176,9 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path))
 			exit(run(path));
 		}
 		if (pid == -1)
-			snprintf(answer, sizeof(answer), "FAILED fork: %s\n", strerror(errno));
+			snprintf(answer, sizeof(answer), SPAWNER_FAILED "fork: %s\n", strerror(errno));
 		else
-			snprintf(answer, sizeof(answer), "SPAWNED %ld\n", (long)pid);
+			snprintf(answer, sizeof(answer), SPAWNER_SPAWNED "%ld\n", (long)pid);
 		close(fd);
 		reply(sock, answer);
 	}

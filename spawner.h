@@ -19,6 +19,9 @@
 #include <sys/types.h>
 
 #define SPAWNER_FLAG "--spawner"
+#define SPAWNER_REQUEST "SPAWN "       /* the three words of the wire, each with its space */
+#define SPAWNER_SPAWNED "SPAWNED "
+#define SPAWNER_FAILED "FAILED "
 #define SPAWNER_REQUEST_MAX 4200     /* "SPAWN ", a path of up to PATH_MAX, "\n" */
 #define SPAWNER_REPLY_MAX 256
 
