@@ -16,8 +16,9 @@ T=20
 marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
 # The plugin connects to its tasks' host: an address needs no resolver. Its
-# tasks bind their ports: a range no other test's agent offers.
-start_agent a1 --hostname=127.0.0.1 "--resources=cpus:8;mem:4096;disk:1000;ports:[33100-33199]" > /dev/null || exit 1
+# tasks bind their ports: a range no other test's agent offers, and below the
+# kernel's ephemeral ports (32768 up), which any connection here may hold.
+start_agent a1 --hostname=127.0.0.1 "--resources=cpus:8;mem:4096;disk:1000;ports:[23100-23199]" > /dev/null || exit 1
 
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
 api_url
@@ -48,12 +49,20 @@ app () {
 FAST='"intervalSeconds":1,"timeoutSeconds":1,"delaySeconds":0'
 
 # ---- a passing HTTP check, run by the plugin ----
+# Another process holds the range's first port: a task that drew it fails
+# and its retry draws another (Marathon picks host ports at random).
+"$HTTPD" . 23100 > "$TMP/foreign.log" 2>&1 &
+FOREIGN=$!
+lib_track_pid "$FOREIGN"
+check "a foreign process holds port 23100" wait_for $T sh -c "curl -s http://127.0.0.1:23100/status/200 > /dev/null"
 check "an app with an HTTP check" test "$(app hok "{\"protocol\":\"HTTP\",\"path\":\"/status/200\",$FAST}")" = 201
 check "defaults filled in" body_has '"healthChecks":\[{"protocol":"HTTP","path":"/status/200","portIndex":0,"gracePeriodSeconds":300,"intervalSeconds":1,"timeoutSeconds":1,"delaySeconds":0,"maxConsecutiveFailures":3,"ignoreHttp1xx":false}\]'
 check "its task becomes healthy" wait_for $T app_has hok '"tasksHealthy":1,'
 check "healthCheckResults as Marathon's" app_has hok '"healthCheckResults":\[{"alive":true,"consecutiveFailures":0,"firstSuccess":"[^"]*","lastSuccess":"[^"]*","lastFailure":null,"lastFailureCause":null,"instanceId":"hok\.instance-[^"]*","taskId":"hok\.instance-'
 check "a health_status_changed_event" wait_for $T ev_has '^data: {"eventType":"health_status_changed_event",.*"appId":"/hok",.*"alive":true'
 check "not unhealthy" app_has hok '"tasksUnhealthy":0,'
+check "its task is not on the foreign port" sh -c "curl -s '$API/v2/apps/hok/tasks' | grep '\"ports\":\[231' | grep -vq '\"ports\":\[23100\]'"
+stop_pid "$FOREIGN"
 
 # ---- a failing HTTP check: killed after maxConsecutiveFailures, replaced ----
 check "an app whose check fails" test "$(app hbad "{\"protocol\":\"HTTP\",\"path\":\"/status/500\",\"gracePeriodSeconds\":0,\"maxConsecutiveFailures\":1,$FAST}")" = 201

@@ -572,6 +572,30 @@ take_port(struct offer_left *o, uint64_t p)
 	return -1;
 }
 
+/*
+ * A free port picked at random, as Marathon does: a port some foreign
+ * process holds then fails one launch, not every retry of the task.
+ */
+static uint64_t
+random_free_port(const struct offer_left *o)
+{
+	uint64_t total = 0, pick;
+	uint32_t r;
+
+	for (size_t i = 0; i < o->nranges; i++)
+		total += o->ranges[i].end - o->ranges[i].begin + 1;
+	compat_random_bytes(&r, sizeof(r));
+	pick = r % total;
+	for (size_t i = 0; i < o->nranges; i++) {
+		uint64_t size = o->ranges[i].end - o->ranges[i].begin + 1;
+
+		if (pick < size)
+			return o->ranges[i].begin + pick;
+		pick -= size;
+	}
+	return o->ranges[0].begin;
+}
+
 static int64_t
 thousandths(double v)
 {
@@ -596,7 +620,7 @@ fit(struct offer_left *o, const struct mt_app *a, struct mt_task *t)
 		if (a->require_ports && a->ports[i].port != 0) {
 			p = (uint64_t)a->ports[i].port;
 		} else if (o->nranges > 0) {
-			p = o->ranges[0].begin;
+			p = random_free_port(o);
 		} else {
 			*o = save_o;
 			return MT_REASON_PORTS;
