@@ -600,8 +600,13 @@ sync_now(struct agent *a, char *err, size_t errlen)
 	}
 	if (a->synced_gen >= a->written_gen)
 		return 0;
-	if (checkpoint_journal_sync(&a->journal, err, errlen) == -1)
+	if (a->syncer == NULL) {
+		if (checkpoint_journal_sync(&a->journal, err, errlen) == -1)
+			return -1;
+	} else if (syncer_fsync_here(a->syncer, a->journal.fd) == -1) {
+		snprintf(err, errlen, "cannot fsync journal '%s': %s", a->journal.path, strerror(errno));
 		return -1;
+	}
 	a->synced_gen = a->written_gen;
 	return 0;
 }
@@ -632,8 +637,13 @@ agent_commit(struct agent *a)
 	a->commit_timer = 0;
 	if (a->journal_open) {
 		uint64_t gen = a->journal_gen;
-		/* Leaving, or with no thread: everything here and now, as it always was. */
-		int here = a->syncer == NULL || a->detaching || a->stopping;
+		/*
+		 * Leaving, or with no thread: everything here and now, as it always
+		 * was. Also while fsyncs are quick, unless the thread has one under
+		 * way (waiting for it is what the thread is for).
+		 */
+		int here = a->syncer == NULL || a->detaching || a->stopping ||
+		    (!a->commit_inflight && syncer_fast(a->syncer));
 
 		if (a->journal.lines >= a->compact_at && !a->commit_inflight) {
 			/* Temp, fsync, rename: everything in memory is on disk after it. */

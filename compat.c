@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define COMPAT_MS_PER_SECOND 1000
 #define COMPAT_US_PER_MS 1000
-#define COMPAT_NS_PER_MS 1000000
+#define COMPAT_NS_PER_US 1000
+#define COMPAT_US_PER_SECOND_INT INT64_C(1000000)
 #define COMPAT_US_PER_SECOND 1e6
 #define COMPAT_NS_PER_SECOND 1e9
 #define COMPAT_DECIMAL_BASE 10
@@ -217,20 +217,26 @@ compat_write_all(int fd, const void *buf, size_t len)
 }
 
 int64_t
-compat_monotonic_ms(void)
+compat_monotonic_us(void)
 {
 #ifdef HAVE_CLOCK_MONOTONIC
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
-		return (int64_t)ts.tv_sec * COMPAT_MS_PER_SECOND + ts.tv_nsec / COMPAT_NS_PER_MS;
+		return (int64_t)ts.tv_sec * COMPAT_US_PER_SECOND_INT + ts.tv_nsec / COMPAT_NS_PER_US;
 #endif
 	{
 		struct timeval tv;
 
 		gettimeofday(&tv, NULL);
-		return (int64_t)tv.tv_sec * COMPAT_MS_PER_SECOND + tv.tv_usec / COMPAT_US_PER_MS;
+		return (int64_t)tv.tv_sec * COMPAT_US_PER_SECOND_INT + tv.tv_usec;
 	}
+}
+
+int64_t
+compat_monotonic_ms(void)
+{
+	return compat_monotonic_us() / COMPAT_US_PER_MS;
 }
 
 double

@@ -25,6 +25,8 @@ int compat_write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);
+/* The same clock in microseconds. */
+int64_t compat_monotonic_us(void);
 /* Wall clock seconds since the epoch, with fraction. */
 double compat_wall_time(void);
 

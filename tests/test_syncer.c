@@ -1,7 +1,8 @@
 /*
  * tests/test_syncer.c: the background fsync (syncer.c): an fsync started,
  * its end seen through the descriptor and collected; one at a time; a
- * failing fsync reported with its errno; freeing while one is under way.
+ * failing fsync reported with its errno; the quick-or-slow judgement that
+ * lets the caller do quick ones itself; freeing while one is under way.
  */
 #include <sys/types.h>
 
@@ -18,6 +19,8 @@
 
 #define WAIT_MS 5000
 #define ERR_MAX 256
+#define SLOW_US 2000          /* a disk's fsync */
+#define QUICK_ROUNDS 20
 
 static int
 readable(int fd)
@@ -57,6 +60,17 @@ main(void)
 	CHECK(syncer_finish(s, 1, &errnum) == -1 && errnum == EINVAL);
 	CHECK(syncer_start(s, fd) == 0);
 	CHECK(syncer_finish(s, 1, &errnum) == 1);
+
+	/* Quick fsyncs are the caller's to do; slow ones send it back to the thread. */
+	CHECK(syncer_fsync_here(s, fd) == 0);
+	errno = 0;
+	CHECK(syncer_fsync_here(s, p[1]) == -1 && errno == EINVAL);
+	syncer_note_time(s, SLOW_US);
+	syncer_note_time(s, SLOW_US);
+	CHECK(!syncer_fast(s));                            /* two slow ones tell */
+	for (int i = 0; i < QUICK_ROUNDS && !syncer_fast(s); i++)
+		syncer_note_time(s, 0);
+	CHECK(syncer_fast(s));                             /* and quick ones win it back */
 
 	/* Freed with one under way: it waits for it. */
 	CHECK(syncer_start(s, fd) == 0);
