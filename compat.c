@@ -216,6 +216,39 @@ compat_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int
+compat_pwrite_all(int fd, const void *buf, size_t len, off_t offset)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, offset);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		offset += n;
+	}
+	return 0;
+}
+
+int
+compat_fdatasync(int fd)
+{
+#ifdef HAVE_FDATASYNC
+	return fdatasync(fd);
+#else
+	return fsync(fd);
+#endif
+}
+
 int64_t
 compat_monotonic_us(void)
 {

@@ -22,6 +22,10 @@ int compat_socketpair(int fds[2]);         /* AF_UNIX SOCK_STREAM, cloexec, bloc
 ssize_t compat_send(int fd, const void *buf, size_t len);
 /* write() all of len to a blocking fd (files), retrying EINTR. 0, or -1 with errno. */
 int compat_write_all(int fd, const void *buf, size_t len);
+/* pwrite() all of len at offset, the same way. */
+int compat_pwrite_all(int fd, const void *buf, size_t len, off_t offset);
+/* fdatasync where there is one, else fsync. */
+int compat_fdatasync(int fd);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);

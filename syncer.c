@@ -61,7 +61,7 @@ syncer_main(void *arg)
 			break;
 		pthread_mutex_unlock(&s->lock);
 		start = compat_monotonic_us();
-		rc = fsync(s->fd);
+		rc = compat_fdatasync(s->fd);
 		e = errno;
 		took = compat_monotonic_us() - start;
 		pthread_mutex_lock(&s->lock);
@@ -178,7 +178,7 @@ int
 syncer_fsync_here(struct syncer *s, int fd)
 {
 	int64_t start = compat_monotonic_us();
-	int rc = fsync(fd);
+	int rc = compat_fdatasync(fd);
 	int e = errno;
 
 	syncer_note_time(s, compat_monotonic_us() - start);

@@ -5,7 +5,9 @@
  * thread, so a slow disk delays only what must wait for it (a status update
  * going out), not the loop (on this project's VM an fsync takes
  * milliseconds, a task launch a fraction of one). The loop learns of the end
- * by the syncer's descriptor becoming readable. One fsync at a time.
+ * by the syncer's descriptor becoming readable. One fsync at a time. It is
+ * an fdatasync where there is one: the file's data, and its size when that
+ * changed, without its times.
  *
  * Where fsync is next to free (tmpfs, a cache that needs no flush), the
  * hand-over costs more than the fsync: two wakeups of a thread, each a
