@@ -87,6 +87,7 @@ struct task {
 	int ended;                   /* its end is known and checkpointed */
 	pid_t exec_pid;              /* the supervisor, while it is our child (0 once reaped or adopted) */
 	pid_t task_pid;              /* the task's first process (its session and group), once started */
+	pid_t supervisor_pid;        /* as the supervisor reported it (STARTED, ATTACHED); 0 until then */
 	struct conn *exec;           /* to the supervisor, NULL when not connected */
 	char *launch;                /* the LAUNCH line, until the supervisor is started */
 	int healthy;                 /* -1 until a health check said */

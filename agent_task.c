@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,22 @@ exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
 	}
 }
 
+/* Its pid tells a supervisor that is gone from one not listening yet (probe). */
+static void
+note_supervisor(struct task *t, const struct proto_msg *m)
+{
+	const char *v = proto_get(m, "supervisor");
+	long long pid;
+	char *end;
+
+	if (v == NULL || (strcmp(m->verb, "STARTED") != 0 && strcmp(m->verb, "ATTACHED") != 0))
+		return;
+	errno = 0;
+	pid = strtoll(v, &end, DEC_BASE);
+	if (errno == 0 && *end == '\0' && pid > 1 && pid <= INT_MAX)
+		t->supervisor_pid = (pid_t)pid;
+}
+
 static void
 on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 {
@@ -290,9 +307,13 @@ on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 
 	(void)c;
 	proto_msg_init(&m);
-	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
+	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
 		log_warnx("task %s: bad line from its supervisor: %s", t->key, err);
-	else if (t->is_executor)
+		proto_msg_free(&m);
+		return;
+	}
+	note_supervisor(t, &m);
+	if (t->is_executor)
 		agent_executor_line(a, t, &m);
 	else if (strcmp(m.verb, "STARTED") == 0)
 		exec_started(a, t, &m);
@@ -396,6 +417,14 @@ agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
 	return fd;
 }
 
+static int
+supervisor_gone(const struct task *t)
+{
+	if (t->exec_pid > 0)
+		return 0;   /* our child, not reaped yet */
+	return t->supervisor_pid > 1 && kill(t->supervisor_pid, 0) == -1 && errno == ESRCH;
+}
+
 static void
 probe(struct agent *a, struct task *t)
 {
@@ -410,8 +439,12 @@ probe(struct agent *a, struct task *t)
 		agent_task_send_exec(t, "ATTACH\n");
 		return;   /* it answers with ATTACHED or EXITED */
 	}
-	/* Not listening yet (our supervisor has just started) or busy: a few more tries. */
-	if (((t->exec_pid > 0 && (errno == ENOENT || errno == ECONNREFUSED)) || errno == EAGAIN) &&
+	/*
+	 * Not listening yet, or busy: a few more tries. A supervisor listens only
+	 * once it has lost agentd, which it learns a moment after; unless it is
+	 * known to be gone (its pid, once reported, is no more).
+	 */
+	if ((errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN) && !supervisor_gone(t) &&
 	    ++t->probes < AGENT_PROBE_TRIES) {
 		t->probe_timer = loop_timer_add(a->loop, AGENT_PROBE_RETRY_MS, on_probe_timer, t);
 		return;

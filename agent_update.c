@@ -17,9 +17,9 @@
  *   slaves/AGENT_ID/task.updates     the journal: TASK, STARTED, UPDATE, ACK,
  *                                    FATE, ENDED, GONE and (executors) RELAYED
  *                                    and HANDED records, one a line
- *   slaves/AGENT_ID/runs/RUN.sock    each supervisor's socket and, once its
- *   slaves/AGENT_ID/runs/RUN.status  task is over, its end (executor.h); RUN
- *                                    is the sandbox's run ID
+ *   slaves/AGENT_ID/runs/RUN.sock    a supervisor's socket while agentd is
+ *   slaves/AGENT_ID/runs/RUN.status  away and its task's end if it came then
+ *                                    (executor.h); RUN is the sandbox's run ID
  */
 #include <sys/types.h>
 #include <sys/stat.h>

@@ -116,6 +116,7 @@ struct sup {
 };
 
 static void finalize(struct sup *s);
+static void listen_for_agent(struct sup *s);
 static void start_task(struct sup *s);
 static void send_attached(struct sup *s);
 static void persist_end(struct sup *s);
@@ -132,7 +133,8 @@ quit(struct sup *s)
 {
 	if (s->phase == PHASE_DONE && !s->acked)
 		persist_end(s);   /* leaving with an end nobody took: the next agentd reads it */
-	unlink(s->sock_name);
+	if (s->listen_fd != -1)
+		unlink(s->sock_name);
 	loop_stop(s->loop);
 }
 
@@ -840,6 +842,7 @@ start_task(struct sup *s)
 	buf_init(&b, 0);
 	proto_begin(&b, "STARTED");
 	proto_add_int(&b, "pid", pid);
+	proto_add_int(&b, "supervisor", s->self);
 	send_line(s, &b);
 	buf_free(&b);
 	log_debug("task %s started as pid %ld", s->tag, (long)pid);
@@ -1147,6 +1150,7 @@ on_agent_close(struct conn *c, const char *reason, void *arg)
 	}
 	log_debug("task %s: agentd went away (%s); waiting up to %lld ms for it", s->tag, reason,
 	    (long long)s->recovery_timeout_ms);
+	listen_for_agent(s);
 	persist_end(s);   /* if the task is over: agentd left before its ACK */
 	arm_orphan_timer(s);
 }
@@ -1171,6 +1175,7 @@ send_attached(struct sup *s)
 	buf_init(&b, 0);
 	proto_begin(&b, "ATTACHED");
 	proto_add_int(&b, "pid", s->task_pid);
+	proto_add_int(&b, "supervisor", s->self);
 	proto_add(&b, "phase", s->phase == PHASE_FETCHING ? "fetching" : "running");
 	if (s->healthy >= 0)
 		proto_add_int(&b, "healthy", s->healthy);
@@ -1228,6 +1233,32 @@ listen_here(const char *name, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * A restarted agentd finds us by our socket, RUN.sock. It is made only once
+ * agentd has gone, not for every task: creating and deleting a file per
+ * task costs, and on ext4 without a journal every deleted inode slows the
+ * next creations for minutes. Nothing could reach a task we cannot listen
+ * for, so it is killed.
+ */
+static void
+listen_for_agent(struct sup *s)
+{
+	char err[MSG_MAX / 2], msg[MSG_MAX];
+
+	if (s->listen_fd != -1)
+		return;
+	if ((s->listen_fd = listen_here(s->sock_name, err, sizeof(err))) == -1) {
+		snprintf(msg, sizeof(msg), "the task's supervisor cannot wait for agentd: %s", err);
+		log_warnx("task %s: %s", s->tag, msg);
+		if (s->phase == PHASE_DONE)
+			return;   /* its end is kept in RUN.status all the same */
+		set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", msg);
+		kill_task(s, 0);
+		return;
+	}
+	loop_watch(s->loop, s->listen_fd, LOOP_READ, on_accept, s);
+}
+
 static void
 sup_free(struct sup *s)
 {
@@ -1272,7 +1303,6 @@ static int
 supervise(const char *path)
 {
 	struct sup s;
-	char err[MSG_MAX];
 	const char *base = strrchr(path, '/');
 	char *dir;
 	int fd;
@@ -1312,9 +1342,6 @@ supervise(const char *path)
 	if (loop_signal(s.loop, SIGCHLD, on_sigchld, &s) == -1 ||
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
-	if ((s.listen_fd = listen_here(s.sock_name, err, sizeof(err))) == -1)
-		fatalx("%s", err);
-	loop_watch(s.loop, s.listen_fd, LOOP_READ, on_accept, &s);
 	fd = EXECUTOR_AGENT_FD;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);

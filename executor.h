@@ -3,9 +3,11 @@
  * supervisor that runs each task (our command executor). agentd starts it
  * with the run's checkpoint directory as its only argument and one end of
  * a socketpair as descriptor EXECUTOR_AGENT_FD; the supervisor then lives
- * on its own: it survives agentd, listens on EXECUTOR_SOCKET in that
- * directory so a restarted agentd can reach it again, and writes the
- * task's end to EXECUTOR_STATUS_FILE (temp and rename) before reporting it.
+ * on its own: it survives agentd and, once agentd has gone, listens on
+ * RUN.sock (EXECUTOR_SOCKET_SUFFIX) so a restarted agentd can reach it
+ * again, and writes the task's end to RUN.status (temp and rename) when
+ * agentd cannot take it at once. Until a supervisor has reported its
+ * pid, a restarted agentd tries its socket for AGENT_PROBE_TRIES.
  *
  * Both directions speak the wire protocol's syntax (proto.h), one message
  * a line:
@@ -40,15 +42,16 @@
  *              process of it after grace_ms
  *
  *   supervisor -> agent
- *     STARTED  pid: the task's command runs (TASK_RUNNING)
+ *     STARTED  pid, supervisor (its own pid): the task's command runs
+ *              (TASK_RUNNING)
  *     HEALTH   healthy (0/1), message: a health check result that changes
  *              the task's health, or the first one
  *     EXITED   state, reason, message, status (the wait status described),
  *              cpus_user_time_secs, cpus_system_time_secs, mem_rss_bytes
  *              (peak), disk_used_bytes: the task is over and no process of
  *              it is left; repeated on every ATTACH until ACK
- *     ATTACHED pid, phase (fetching|running), healthy (when known): the
- *              answer to ATTACH while the task runs
+ *     ATTACHED pid, supervisor, phase (fetching|running), healthy (when
+ *              known): the answer to ATTACH while the task runs
  *     STATUS_UPDATE, FRAMEWORK_MESSAGE: a custom executor's valid lines,
  *              rewritten with only their known fields plus relay_seq (1,
  *              2, ...); kept (at most EXECUTOR_RELAY_QUEUE_MAX bytes, the

@@ -238,7 +238,7 @@ on_line(struct bench *b, char *line, size_t len)
 #define CREATE_PROBE_FILES 500
 #define US_PER_S 1e6
 
-/* The mean cost of creating a file in dir: what a launch pays seven times (three of them mkdir). */
+/* The mean cost of creating a file in dir: what a launch pays six times (three of them mkdir). */
 static int
 create_cost(const char *dir)
 {

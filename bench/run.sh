@@ -373,10 +373,10 @@ launch_fs () {
 }
 
 if want launch && [ -x bench/launch_bench ]; then
-	# What this file system charges for a new file: a launch makes seven (three
-	# directories, the latest link, stdout, stderr, the supervisor's socket). On
-	# ext4 without a journal each new inode looks past every one deleted in the
-	# last minutes, so this varies with what ran before.
+	# What this file system charges for a new file: a launch makes six (three
+	# directories, the latest link, stdout, stderr). On ext4 without a journal
+	# each new inode looks past every one deleted in the last minutes, so this
+	# varies with what ran before.
 	if launch_fs disk; then
 		echo "launch_disk_create_cost $(./bench/launch_bench --create-cost "$TMP/create-probe") us"
 		for w in $LAUNCH_WINDOWS; do

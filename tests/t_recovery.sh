@@ -2,7 +2,7 @@
 # three tasks running and one that exits while it is down, start it again:
 # the three are taken back (same processes, nothing launched twice), the
 # fourth is reported with its true exit status, the agent keeps its ID.
-# SIGQUIT leaves the same way on purpose. A supervisor killed with its task
+# Supervisors make their sockets only once agentd is gone. SIGQUIT leaves the same way on purpose. A supervisor killed with its task
 # is reported, not waited for. A reboot (another boot id) reports the old
 # tasks TASK_LOST; --recover=cleanup kills them and registers a new agent.
 . "$(dirname "$0")/lib.sh"
@@ -45,10 +45,16 @@ check "each task recorded its pid" sh -c "for t in rec-0 rec-1 rec-2 rec-3; do [
 P0=$(pid_of rec-0)
 P1=$(pid_of rec-1)
 P2=$(pid_of rec-2)
+# sockets_up N: N supervisors listen for a restarted agentd.
+sockets_up () {
+	[ "$(find "$TMP/a1/meta/slaves" -name '*.sock' -type s | wc -l | tr -d ' ')" -eq "$1" ]
+}
+check "no supervisor makes its socket while agentd is there" sockets_up 0
 
 kill -KILL "$AGENT_PID_a1"
 wait "$AGENT_PID_a1" 2>/dev/null
 check "the tasks outlive agentd" sh -c "kill -0 $P0 && kill -0 $P1 && kill -0 $P2"
+check "with agentd gone, each supervisor listens on its socket" wait_for 10 sockets_up 4
 : > "$TMP/go"
 status_written () {
 	[ -f "$(meta_of rec-3).status" ]
