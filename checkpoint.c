@@ -264,12 +264,9 @@ checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen
 {
 	if (j->pending.len == 0)
 		return 0;
-	if (put_pending(j) == -1 || compat_fdatasync(j->fd) == -1) {
-		snprintf(err, errlen, "cannot write journal '%s': %s", j->path, strerror(errno));
+	if (checkpoint_journal_write(j, err, errlen) == -1)
 		return -1;
-	}
-	buf_reset(&j->pending);
-	return 0;
+	return checkpoint_journal_sync(j, err, errlen);
 }
 
 int

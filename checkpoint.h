@@ -51,7 +51,7 @@ int checkpoint_journal_open(struct checkpoint_journal *j, const char *path, char
 int checkpoint_journal_add(struct checkpoint_journal *j, struct buf *msg);
 /* 1 if lines are queued. */
 int checkpoint_journal_dirty(const struct checkpoint_journal *j);
-/* Write what is queued and fsync. 0, or -1 with err (the lines stay queued). */
+/* Write what is queued and fdatasync. 0, or -1 with err (lines not written stay queued). */
 int checkpoint_journal_commit(struct checkpoint_journal *j, char *err, size_t errlen);
 /* Write what is queued, without the fsync (syncer.h does it). 0, or -1 with err (still queued). */
 int checkpoint_journal_write(struct checkpoint_journal *j, char *err, size_t errlen);

@@ -32,13 +32,19 @@ RESIDENT_TASKS=200
 # An agent with room for all of them.
 BENCH_AGENT_RESOURCES="cpus:1000;mem:1000000;disk:1000000;ports:[31000-32000]"
 
-cleanup () {
-	for p in $PIDS; do
+# stop_pids PID...: TERM them all, then wait for each (they end in parallel).
+stop_pids () {
+	for p in "$@"; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in $PIDS; do
+	for p in "$@"; do
 		wait "$p" 2>/dev/null
 	done
+}
+
+cleanup () {
+	# shellcheck disable=SC2086
+	stop_pids $PIDS
 	rm -rf "$TMP"
 	[ -z "$SHM" ] || rm -rf "$SHM"
 }
@@ -287,12 +293,8 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
 	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
 	# The agents stop their 1,000 tasks: none of it may weigh on the sections after.
-	for p in $MA_PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $MA_PIDS; do
-		wait "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	stop_pids $MA_PIDS
 	stop_master
 fi
 
