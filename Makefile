@@ -1,26 +1,33 @@
 # Makefile: the entry point. It only makes sure ./configure has run, then
-# hands each target to build.mk, which includes the generated config.mk.
-# Portable to GNU make and bmake: no conditionals, no functions, no $^.
-# $(MAKE) is spelled out in each recipe so GNU make passes its jobserver on.
+# hands each target to build.mk, run inside build/ so that objects never
+# sit beside the sources (build.mk says how). Portable to GNU make and
+# bmake: no conditionals, no functions, no $^. $(MAKE) is spelled out in
+# each recipe so GNU make passes its jobserver on.
 
 # Two sub-makes at once would race on the same objects.
 .NOTPARALLEL:
 
-.PHONY: all check tests bench fuzz install uninstall clean distclean run \
-	mesosd agentd mesosctl plugins
+.PHONY: all check tests bench fuzz install uninstall clean distclean run plugins \
+	mesosd agentd mesosctl
 
 all: config.mk
-	$(MAKE) -f build.mk all
+	mkdir -p build && cd build && $(MAKE) -f ../build.mk all
 
-mesosd agentd mesosctl tests plugins check bench fuzz install uninstall run: config.mk
-	$(MAKE) -f build.mk $@
+check tests plugins bench fuzz install uninstall run: config.mk
+	mkdir -p build && cd build && $(MAKE) -f ../build.mk $@
+
+# One program: make mesosd, make agentd, make mesosctl.
+mesosd agentd mesosctl: config.mk
+	mkdir -p build && cd build && $(MAKE) -f ../build.mk ../$@
 
 # Cleaning needs the file lists, not the configuration: never configure for it.
 clean:
-	$(MAKE) -f build.mk CONFIG_MK=/dev/null clean
+	mkdir -p build && cd build && $(MAKE) -f ../build.mk CONFIG_MK=/dev/null clean
+	rm -rf build
 
 distclean:
-	$(MAKE) -f build.mk CONFIG_MK=/dev/null distclean
+	mkdir -p build && cd build && $(MAKE) -f ../build.mk CONFIG_MK=/dev/null distclean
+	rm -rf build
 
 config.mk:
 	sh ./configure

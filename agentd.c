@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/agent.h"
 #include "buf.h"
 #include "compat.h"
 #include "flags.h"
-#include "isolate.h"
-#include "launcher.h"
+#include "sup/isolate.h"
+#include "sup/launcher.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "alloc_int.h"
+#include "alloc/alloc_int.h"
 #include "map.h"
 #include "res.h"
 #include "xmem.h"

@@ -1,10 +1,21 @@
-# build.mk: every build rule. Run through the top Makefile, which makes sure
-# config.mk (from ./configure) exists first. Objects are built next to their
-# sources and the programs are left at the top.
-# Portable to GNU make and bmake: suffix rules and explicit link lines only.
+# build.mk: every build rule. The top Makefile runs it inside build/ (after
+# making sure ./configure has run), so objects land in build/ and never
+# beside the sources; VPATH finds each source in its folder, which is why
+# every .c file in the tree has a name of its own. Programs are left at the
+# top ($(TOP)), test and bench tools in tests/ and bench/.
+# Portable to GNU make and bmake: suffix rules, VPATH and explicit link
+# lines only.
 
-CONFIG_MK = config.mk
+TOP = ..
+CONFIG_MK = $(TOP)/config.mk
 include $(CONFIG_MK)
+
+# Where the sources are. Marathon's files are compiled from their paths
+# (one command for the whole plugin), so plugins/marathon is not here.
+VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench
+# The card's files and each program's folder are reached as "folder/x.h"
+# from the top; lib/'s headers by their bare names.
+INCLUDES = -I$(TOP) -I$(TOP)/lib
 
 DESTDIR =
 BINDIR = $(PREFIX)/bin
@@ -16,91 +27,92 @@ INCDIR = $(PREFIX)/include/mesos
 MANDIR = $(PREFIX)/share/man
 
 # Every object depends on every header: simple, portable, never stale.
-HDRS = agent.h alloc.h buf.h compat.h conn.h ctl.h flags.h http.h id.h json.h \
-	launcher.h log.h loop.h map.h master.h net.h proto.h res.h xmem.h \
-	config.h tests/check.h plugin.h plugins/framework.h alloc_int.h \
-	agent_int.h checkpoint.h executor.h fetch.h health.h isolate.h executor_relay.h
+HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
+	$(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
+	$(TOP)/lib/http.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
+	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/alloc/alloc_int.h \
+	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
+	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
+	$(TOP)/sup/sup.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h $(TOP)/sup/fetch.h \
+	$(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
+	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
 
-COMMON_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
+# ---- what each program is made of -----------------------------------------
+LIB_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
-MESOSD_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
-	master_task.o master_registry.o master_http.o $(ALLOC_OBJS) plugin.o
-AGENTD_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
-	agent_executor.o agent_spawner.o spawner.o launcher.o checkpoint.o syncer.o health.o fetch.o \
-	isolate.o
+MASTER_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
+	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
+AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
+	agent_executor.o agent_spawner.o checkpoint.o syncer.o \
+	spawner.o launcher.o sup_health.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
 HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
-EXECUTOR_OBJS = executor.o executor_relay.o spawner.o launcher.o health.o isolate.o
+SUP_OBJS = sup.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
-MESOSCTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
+CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o
 
-PROGS = mesosd agentd mesosctl mesos-plughost mesos-executor mesos-fetcher
-HELPERS = mesos-executor mesos-fetcher
+PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
+	$(TOP)/mesos-executor $(TOP)/mesos-fetcher
 # Examples stand alone: libc only, none of the project's code (examples/executor.c).
-EXAMPLES = examples/executor
+EXAMPLES = $(TOP)/examples/executor
 
-TESTS = tests/test_buf tests/test_loop tests/test_conn tests/test_proto \
-	tests/test_res tests/test_flags tests/test_json tests/test_http \
-	tests/test_alloc tests/test_launcher tests/test_checkpoint tests/test_fetch \
-	tests/test_isolate tests/test_health tests/test_marathon_app tests/test_executor_relay \
-	tests/test_spawner tests/test_syncer
-TEST_OBJS = tests/test_buf.o tests/test_loop.o tests/test_conn.o \
-	tests/test_proto.o tests/test_res.o tests/test_flags.o \
-	tests/test_json.o tests/test_http.o tests/test_alloc.o \
-	tests/test_launcher.o tests/test_checkpoint.o tests/test_fetch.o \
-	tests/test_isolate.o tests/test_health.o tests/test_executor_relay.o tests/test_spawner.o \
-	tests/test_syncer.o
-TOOLS = tests/peer tests/httpd tests/fw
-TOOL_OBJS = tests/peer.o tests/httpd.o tests/fw.o
+UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
+	test_alloc test_launcher test_checkpoint test_fetch test_isolate test_health \
+	test_sup_relay test_spawner test_syncer
+TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
+	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
+	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_alloc \
+	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
+	$(TOP)/tests/test_isolate $(TOP)/tests/test_health $(TOP)/tests/test_marathon_app \
+	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
+TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
 # Plugins the integration tests load (tests/t_plugin*.sh).
-TEST_PLUGINS = tests/plugins/crasher.so tests/plugins/looper.so tests/plugins/badabi.so \
-	tests/plugins/messenger.so
+TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
+	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
-BENCH = bench/loadagents bench/alloc_bench bench/plugin_bench bench/launch_bench \
-	bench/marathon_fake
-BENCH_OBJS = bench/loadagents.o bench/alloc_bench.o bench/plugin_bench.o bench/launch_bench.o
-BENCH_PLUGINS = bench/plugin_bench_fw.so
+BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
+	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake
+BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
 # Frameworks are dlopen()ed plugins: plugins/NAME.c -> plugins/NAME.so.
-# List each one here as plugins/NAME.so; the .c.so rule below builds it.
-PLUGINS = plugins/hello.so plugins/marathon.so
+# List each one here as $(TOP)/plugins/NAME.so; the .c.so rule below builds it.
+PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so
 # Marathon is a folder of its own, linked with the project's HTTP server
 # and codecs; plugins/marathon/loop_driver.c stands in for loop.c. Hidden
 # visibility keeps these copies from ever binding to the host's symbols.
-MARATHON_SRCS = plugins/marathon/marathon.c plugins/marathon/app.c \
-	plugins/marathon/constraints.c plugins/marathon/queue.c plugins/marathon/store.c \
-	plugins/marathon/rest.c plugins/marathon/deployments.c plugins/marathon/events.c \
-	plugins/marathon/health.c plugins/marathon/versions.c plugins/marathon/loop_driver.c
-MARATHON_SHARED = json.c http.c conn.c net.c buf.c xmem.c log.c compat.c res.c proto.c \
-	map.c id.c
+MARATHON = $(TOP)/plugins/marathon
+MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
+	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
+	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
+MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
+	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
+	$(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
-MARATHON_TEST_SRCS = plugins/marathon/app.c plugins/marathon/constraints.c \
-	plugins/marathon/queue.c plugins/marathon/store.c plugins/marathon/rest.c \
-	plugins/marathon/deployments.c plugins/marathon/events.c plugins/marathon/health.c \
-	plugins/marathon/versions.c plugins/marathon/loop_driver.c
+MARATHON_TEST_SRCS = $(MARATHON)/app.c $(MARATHON)/constraints.c $(MARATHON)/queue.c \
+	$(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c $(MARATHON)/events.c \
+	$(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
 # ---------------------------------------------------------------------------
-
-ALL_OBJS = $(COMMON_OBJS) $(MESOSD_OBJS) $(AGENTD_OBJS) $(MESOSCTL_OBJS) \
-	$(TEST_OBJS) $(TOOL_OBJS) $(BENCH_OBJS) $(PLUGHOST_OBJS) executor.o executor_relay.o fetcher.o
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
 # The plugin host dlopen()s plugins, so it is never static.
 LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
+COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 
 .SUFFIXES:
 .SUFFIXES: .c .o .so
 
 .c.o:
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(COMPILE) -c -o $@ $<
 
 .c.so:
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
+	$(COMPILE) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
 .PHONY: all tests plugins check bench fuzz install uninstall clean distclean run
 
@@ -108,128 +120,138 @@ all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
 plugins: $(PLUGINS)
 
-$(ALL_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
+$(LIB_OBJS) $(MASTER_OBJS) $(AGENT_OBJS) $(SUP_OBJS) $(FETCHER_OBJS) $(CTL_OBJS) \
+	$(PLUGHOST_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
 
-mesosd: $(MESOSD_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ $(MESOSD_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/mesosd: $(MASTER_OBJS) $(LIB_OBJS)
+	$(LINK) -o $@ $(MASTER_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-agentd: $(AGENTD_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ $(AGENTD_OBJS) $(COMMON_OBJS) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/agentd: $(AGENT_OBJS) $(LIB_OBJS)
+	$(LINK) -o $@ $(AGENT_OBJS) $(LIB_OBJS) $(LIBS_PTHREAD) $(LIBS)
 
-mesosctl: $(MESOSCTL_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ $(MESOSCTL_OBJS) $(COMMON_OBJS) $(LIBS)
+$(TOP)/mesosctl: $(CTL_OBJS) $(LIB_OBJS)
+	$(LINK) -o $@ $(CTL_OBJS) $(LIB_OBJS) $(LIBS)
 
-mesos-plughost: $(PLUGHOST_OBJS) $(COMMON_OBJS)
-	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS)
+$(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB_OBJS)
+	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS)
 
-mesos-executor: $(EXECUTOR_OBJS) $(HELPER_OBJS)
-	$(LINK) -o $@ $(EXECUTOR_OBJS) $(HELPER_OBJS) $(LIBS)
+$(TOP)/mesos-executor: $(SUP_OBJS) $(HELPER_OBJS)
+	$(LINK) -o $@ $(SUP_OBJS) $(HELPER_OBJS) $(LIBS)
 
-mesos-fetcher: $(FETCHER_OBJS) $(HELPER_OBJS)
+$(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(HELPER_OBJS)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(HELPER_OBJS) $(LIBS)
 
-examples/executor: examples/executor.c
-	$(LINK) -o $@ examples/executor.c $(LIBS)
+$(TOP)/examples/executor: $(TOP)/examples/executor.c
+	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
 
 # ---- unit tests and test tools ---------------------------------------------
 tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
-tests/test_buf: tests/test_buf.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_buf.o $(COMMON_OBJS) $(LIBS)
+TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
+	test_json.o test_http.o test_alloc.o test_launcher.o test_checkpoint.o test_fetch.o \
+	test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	peer.o httpd.o fw.o
+$(TEST_OBJS): $(HDRS)
 
-tests/test_loop: tests/test_loop.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_loop.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_buf: test_buf.o $(LIB_OBJS)
+	$(LINK) -o $@ test_buf.o $(LIB_OBJS) $(LIBS)
 
-tests/test_conn: tests/test_conn.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_conn.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_loop: test_loop.o $(LIB_OBJS)
+	$(LINK) -o $@ test_loop.o $(LIB_OBJS) $(LIBS)
 
-tests/test_proto: tests/test_proto.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_proto.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_conn: test_conn.o $(LIB_OBJS)
+	$(LINK) -o $@ test_conn.o $(LIB_OBJS) $(LIBS)
 
-tests/test_res: tests/test_res.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_res.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_proto: test_proto.o $(LIB_OBJS)
+	$(LINK) -o $@ test_proto.o $(LIB_OBJS) $(LIBS)
 
-tests/test_flags: tests/test_flags.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_flags.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_res: test_res.o $(LIB_OBJS)
+	$(LINK) -o $@ test_res.o $(LIB_OBJS) $(LIBS)
 
-tests/test_json: tests/test_json.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_json.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_flags: test_flags.o $(LIB_OBJS)
+	$(LINK) -o $@ test_flags.o $(LIB_OBJS) $(LIBS)
 
-tests/test_http: tests/test_http.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_http.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_json: test_json.o $(LIB_OBJS)
+	$(LINK) -o $@ test_json.o $(LIB_OBJS) $(LIBS)
 
-tests/test_alloc: tests/test_alloc.o $(ALLOC_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_alloc.o $(ALLOC_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/tests/test_http: test_http.o $(LIB_OBJS)
+	$(LINK) -o $@ test_http.o $(LIB_OBJS) $(LIBS)
 
-tests/test_launcher: tests/test_launcher.o launcher.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_launcher.o launcher.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_alloc: test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS)
+	$(LINK) -o $@ test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-tests/test_checkpoint: tests/test_checkpoint.o checkpoint.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_checkpoint.o checkpoint.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_launcher: test_launcher.o launcher.o $(LIB_OBJS)
+	$(LINK) -o $@ test_launcher.o launcher.o $(LIB_OBJS) $(LIBS)
 
-tests/test_fetch: tests/test_fetch.o fetch.o launcher.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_fetch.o fetch.o launcher.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_checkpoint: test_checkpoint.o checkpoint.o $(LIB_OBJS)
+	$(LINK) -o $@ test_checkpoint.o checkpoint.o $(LIB_OBJS) $(LIBS)
 
-tests/test_isolate: tests/test_isolate.o isolate.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_isolate.o isolate.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_fetch: test_fetch.o fetch.o launcher.o $(LIB_OBJS)
+	$(LINK) -o $@ test_fetch.o fetch.o launcher.o $(LIB_OBJS) $(LIBS)
 
-tests/test_health: tests/test_health.o health.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_health.o health.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_isolate: test_isolate.o isolate.o $(LIB_OBJS)
+	$(LINK) -o $@ test_isolate.o isolate.o $(LIB_OBJS) $(LIBS)
 
-tests/test_executor_relay: tests/test_executor_relay.o executor_relay.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_executor_relay.o executor_relay.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_health: test_health.o sup_health.o $(LIB_OBJS)
+	$(LINK) -o $@ test_health.o sup_health.o $(LIB_OBJS) $(LIBS)
 
-tests/test_spawner: tests/test_spawner.o spawner.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_spawner.o spawner.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB_OBJS)
+	$(LINK) -o $@ test_sup_relay.o sup_relay.o $(LIB_OBJS) $(LIBS)
 
-tests/test_syncer: tests/test_syncer.o syncer.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/test_syncer.o syncer.o $(COMMON_OBJS) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB_OBJS)
+	$(LINK) -o $@ test_spawner.o spawner.o $(LIB_OBJS) $(LIBS)
 
-tests/httpd: tests/httpd.o checkpoint.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/httpd.o checkpoint.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB_OBJS)
+	$(LINK) -o $@ test_syncer.o syncer.o $(LIB_OBJS) $(LIBS_PTHREAD) $(LIBS)
 
-tests/fw: tests/fw.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/fw.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB_OBJS)
+	$(LINK) -o $@ httpd.o checkpoint.o $(LIB_OBJS) $(LIBS)
 
-tests/peer: tests/peer.o $(COMMON_OBJS)
-	$(LINK) -o $@ tests/peer.o $(COMMON_OBJS) $(LIBS)
+$(TOP)/tests/fw: fw.o $(LIB_OBJS)
+	$(LINK) -o $@ fw.o $(LIB_OBJS) $(LIBS)
 
-check: all tests
-	sh tests/run.sh
+$(TOP)/tests/peer: peer.o $(LIB_OBJS)
+	$(LINK) -o $@ peer.o $(LIB_OBJS) $(LIBS)
 
-# ---- benchmarks ------------------------------------------------------------
-bench/loadagents: bench/loadagents.o $(COMMON_OBJS)
-	$(LINK) -o $@ bench/loadagents.o $(COMMON_OBJS) $(LIBS)
-
-bench/alloc_bench: bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS)
-	$(LINK) -o $@ bench/alloc_bench.o $(ALLOC_OBJS) $(COMMON_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
-
-bench/launch_bench: bench/launch_bench.o $(COMMON_OBJS)
-	$(LINK) -o $@ bench/launch_bench.o $(COMMON_OBJS) $(LIBS)
-
-bench/plugin_bench: bench/plugin_bench.o $(COMMON_OBJS)
-	$(LINK) -o $@ bench/plugin_bench.o $(COMMON_OBJS) $(LIBS)
-
-tests/test_marathon_app: tests/test_marathon_app.c $(MARATHON_TEST_SRCS) $(MARATHON_SHARED) \
-		plugins/marathon/mt.h $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ tests/test_marathon_app.c \
+$(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
+		$(MARATHON_SHARED) $(MARATHON)/mt.h $(HDRS)
+	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_marathon_app.c \
 		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
 
+check: all tests
+	cd $(TOP) && sh tests/run.sh
+
+# ---- benchmarks ------------------------------------------------------------
+BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o
+$(BENCH_OBJS): $(HDRS)
+
+$(TOP)/bench/loadagents: loadagents.o $(LIB_OBJS)
+	$(LINK) -o $@ loadagents.o $(LIB_OBJS) $(LIBS)
+
+$(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB_OBJS)
+	$(LINK) -o $@ alloc_bench.o $(ALLOC_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+
+$(TOP)/bench/launch_bench: launch_bench.o $(LIB_OBJS)
+	$(LINK) -o $@ launch_bench.o $(LIB_OBJS) $(LIBS)
+
+$(TOP)/bench/plugin_bench: plugin_bench.o $(LIB_OBJS)
+	$(LINK) -o $@ plugin_bench.o $(LIB_OBJS) $(LIBS)
+
 # The plugin linked into a stand-in master, for its REST API with 10,000 tasks.
-bench/marathon_fake: bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
-		plugins/marathon/mt.h $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ bench/marathon_fake.c $(MARATHON_SRCS) \
+$(TOP)/bench/marathon_fake: $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
+		$(MARATHON)/mt.h $(HDRS)
+	$(COMPILE) $(LDFLAGS) -o $@ $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) \
 		$(MARATHON_SHARED) $(LIBS)
 
-plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) plugins/marathon/mt.h $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
+$(TOP)/plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) $(MARATHON)/mt.h $(HDRS)
+	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
 		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS)
 
 bench: all $(BENCH) $(BENCH_PLUGINS)
-	sh bench/run.sh
+	cd $(TOP) && sh bench/run.sh
 
 run: all
-	sh local-cluster.sh
+	cd $(TOP) && sh examples/local-cluster.sh
 
 # ---- fuzzing (libFuzzer: clang only) -----------------------------------------
 # make fuzz [FUZZ_SECONDS=N]: each parser of peer input (json, http, proto,
@@ -237,27 +259,35 @@ run: all
 FUZZ_CC = clang
 FUZZ_SECONDS = 30
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I.
-FUZZERS = tests/fuzz_json tests/fuzz_http tests/fuzz_proto tests/fuzz_res
+	-fno-sanitize-recover=undefined $(INCLUDES)
+FUZZERS = $(TOP)/tests/fuzz_json $(TOP)/tests/fuzz_http $(TOP)/tests/fuzz_proto \
+	$(TOP)/tests/fuzz_res
+L = $(TOP)/lib
 
-tests/fuzz_json: tests/fuzz_json.c json.c buf.c xmem.c log.c compat.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_json.c json.c buf.c xmem.c log.c compat.c
+$(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
+		$(L)/compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xmem.c \
+		$(L)/log.c $(L)/compat.c
 
-tests/fuzz_http: tests/fuzz_http.c http.c json.c conn.c loop.c net.c buf.c xmem.c log.c compat.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ tests/fuzz_http.c http.c json.c conn.c loop.c net.c \
-		buf.c xmem.c log.c compat.c
+$(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/json.c $(L)/conn.c $(L)/loop.c \
+		$(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/json.c \
+		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c
 
-tests/fuzz_proto: tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c
+$(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L)/xmem.c \
+		$(L)/log.c $(L)/compat.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c \
+		$(L)/xmem.c $(L)/log.c $(L)/compat.c
 
-tests/fuzz_res: tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c xmem.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c \
-		xmem.c -lm
+$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c $(L)/json.c $(L)/log.c \
+		$(L)/compat.c $(L)/buf.c $(L)/xmem.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c \
+		$(L)/json.c $(L)/log.c $(L)/compat.c $(L)/buf.c $(L)/xmem.c -lm
 
 fuzz: $(FUZZERS)
 	for f in $(FUZZERS); do \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-		./$$f -max_total_time=$(FUZZ_SECONDS) > $$f.log 2>&1 || { tail -n 40 $$f.log; exit 1; }; \
+		$$f -max_total_time=$(FUZZ_SECONDS) > $$f.log 2>&1 || { tail -n 40 $$f.log; exit 1; }; \
 		tail -n 1 $$f.log; \
 	done
 
@@ -265,33 +295,29 @@ fuzz: $(FUZZERS)
 # Plugins, the plugin header and man pages are each installed only if present.
 install: all
 	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	cp mesosd agentd mesos-plughost $(DESTDIR)$(SBINDIR)/
+	cd $(TOP) && cp mesosd agentd mesos-plughost $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd \
 		$(DESTDIR)$(SBINDIR)/mesos-plughost
-	cp mesosctl $(DESTDIR)$(BINDIR)/
+	cd $(TOP) && cp mesosctl $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)
-	cp $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
+	cd $(TOP) && cp mesos-executor mesos-fetcher $(DESTDIR)$(LIBEXECDIR)/
 	chmod 755 $(DESTDIR)$(LIBEXECDIR)/mesos-executor $(DESTDIR)$(LIBEXECDIR)/mesos-fetcher
-	for f in plugins/*.so; do \
+	cd $(TOP) && for f in plugins/*.so; do \
 		if [ -f "$$f" ]; then \
 			mkdir -p $(DESTDIR)$(PLUGINDIR) && \
 			cp "$$f" $(DESTDIR)$(PLUGINDIR)/ && \
 			chmod 755 $(DESTDIR)$(PLUGINDIR)/"$${f#plugins/}" || exit 1; \
 		fi; \
 	done
-	if [ -f plugins/framework.h ]; then \
-		mkdir -p $(DESTDIR)$(INCDIR) && \
-		cp plugins/framework.h $(DESTDIR)$(INCDIR)/ && \
-		chmod 644 $(DESTDIR)$(INCDIR)/framework.h; \
-	fi
-	for m in mesosd.8 agentd.8 mesosctl.1 docs/mesosd.8 docs/agentd.8 docs/mesosctl.1; do \
-		if [ -f "$$m" ]; then \
-			sec=$${m##*.}; \
-			mkdir -p $(DESTDIR)$(MANDIR)/man$$sec && \
-			cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
-			chmod 644 $(DESTDIR)$(MANDIR)/man$$sec/"$${m##*/}" || exit 1; \
-		fi; \
+	mkdir -p $(DESTDIR)$(INCDIR)
+	cp $(TOP)/plugins/framework.h $(DESTDIR)$(INCDIR)/
+	chmod 644 $(DESTDIR)$(INCDIR)/framework.h
+	cd $(TOP) && for m in docs/mesosd.8 docs/agentd.8 docs/mesosctl.1; do \
+		sec=$${m##*.}; \
+		mkdir -p $(DESTDIR)$(MANDIR)/man$$sec && \
+		cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$$sec/"$${m##*/}" || exit 1; \
 	done
 
 uninstall:
@@ -308,8 +334,9 @@ uninstall:
 
 # ---- cleaning --------------------------------------------------------------
 clean:
-	rm -f *.o tests/*.o tests/fuzz_*.log bench/*.o plugins/*.o plugins/*.so tests/plugins/*.so bench/*.so
+	rm -f *.o
+	cd $(TOP) && rm -f plugins/*.so tests/plugins/*.so bench/*.so tests/fuzz_*.log
 	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES) $(FUZZERS)
 
 distclean: clean
-	rm -f config.mk config.h config.log
+	cd $(TOP) && rm -f config.mk config.h config.log

@@ -16,8 +16,8 @@
 #include "flags.h"
 #include "log.h"
 #include "loop.h"
-#include "master.h"
-#include "plugin.h"
+#include "master/master.h"
+#include "master/master_plugins.h"
 #include "xmem.h"
 
 #define DEFAULT_PORT 5050

@@ -15,8 +15,8 @@
  * freed heap cannot hide the next one's growth; the figure includes
  * malloc's overhead, which is what a daemon would actually pay.
  */
-#include "../alloc.h"
-#include "../res.h"
+#include "alloc.h"
+#include "res.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -11,13 +11,13 @@
  *     buf.c xmem.c log.c compat.c
  *   ./fuzz_http -max_total_time=60
  */
-#include "../buf.h"
-#include "../compat.h"
-#include "../conn.h"
-#include "../http.h"
-#include "../loop.h"
-#include "../net.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "loop.h"
+#include "net.h"
+#include "xmem.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>

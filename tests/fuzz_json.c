@@ -9,8 +9,8 @@
  *     -I. -o fuzz_json tests/fuzz_json.c json.c buf.c xmem.c log.c compat.c
  *   ./fuzz_json -max_total_time=60
  */
-#include "../buf.h"
-#include "../json.h"
+#include "buf.h"
+#include "json.h"
 
 #include <stdint.h>
 #include <stdlib.h>

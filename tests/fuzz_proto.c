@@ -9,9 +9,9 @@
  *       tests/fuzz_proto.c proto.c buf.c xmem.c log.c compat.c
  *   ./tests/fuzz_proto -max_total_time=60
  */
-#include "../buf.h"
-#include "../proto.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "proto.h"
+#include "xmem.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,10 +12,10 @@
  *       tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c xmem.c -lm
  *   ./tests/fuzz_res -max_total_time=60
  */
-#include "../buf.h"
-#include "../json.h"
-#include "../res.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "res.h"
+#include "xmem.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "checkpoint.h"
+#include "agent/checkpoint.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"

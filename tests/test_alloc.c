@@ -6,10 +6,10 @@
  * removal during delivery) and a randomised run checking that no resource
  * is ever lost or counted twice.
  */
-#include "../alloc.h"
-#include "../buf.h"
-#include "../json.h"
-#include "../res.h"
+#include "alloc.h"
+#include "buf.h"
+#include "json.h"
+#include "res.h"
 #include "check.h"
 
 #include <stdint.h>

@@ -2,10 +2,10 @@
  * tests/test_buf.c: unit tests of the bounded buffer, plus the small helpers
  * it sits beside (xmem's string helpers, log level names, compat basics).
  */
-#include "../buf.h"
-#include "../compat.h"
-#include "../log.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "compat.h"
+#include "log.h"
+#include "xmem.h"
 #include "check.h"
 
 #include <stdlib.h>

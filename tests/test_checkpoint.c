@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "checkpoint.h"
+#include "agent/checkpoint.h"
 #include "proto.h"
 #include "xmem.h"
 

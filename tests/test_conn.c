@@ -1,9 +1,9 @@
 /* tests/test_conn.c: buffered connections (conn.c) and socket setup (net.c). */
 #include "check.h"
-#include "../compat.h"
-#include "../conn.h"
-#include "../loop.h"
-#include "../net.h"
+#include "compat.h"
+#include "conn.h"
+#include "loop.h"
+#include "net.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>

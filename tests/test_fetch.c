@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "fetch.h"
+#include "sup/fetch.h"
 #include "xmem.h"
 
 #define ERR_MAX 256

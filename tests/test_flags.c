@@ -3,8 +3,8 @@
  * the --name value and --no-name forms, error messages, MESOS_ environment
  * variables, durations and sizes, and the usage text.
  */
-#include "../flags.h"
-#include "../xmem.h"
+#include "flags.h"
+#include "xmem.h"
 #include "check.h"
 
 #include <stdint.h>

@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "health.h"
+#include "sup/sup_health.h"
 #include "http.h"
 #include "loop.h"
 #include "net.h"

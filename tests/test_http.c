@@ -4,14 +4,14 @@
  * tested against a server in a forked child.
  */
 #include "check.h"
-#include "../buf.h"
-#include "../compat.h"
-#include "../conn.h"
-#include "../http.h"
-#include "../json.h"
-#include "../loop.h"
-#include "../net.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "compat.h"
+#include "conn.h"
+#include "http.h"
+#include "json.h"
+#include "loop.h"
+#include "net.h"
+#include "xmem.h"
 
 #include <sys/types.h>
 #include <sys/wait.h>

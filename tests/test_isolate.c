@@ -13,7 +13,7 @@
 
 #include "check.h"
 #include "compat.h"
-#include "isolate.h"
+#include "sup/isolate.h"
 #include "xmem.h"
 
 #define ERR_MAX 256

@@ -1,8 +1,8 @@
 /* tests/test_json.c: unit tests for json.c (writer, parser, lookups, round trips). */
 #include "check.h"
-#include "../buf.h"
-#include "../json.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "xmem.h"
 
 #include <stdio.h>
 #include <stdlib.h>

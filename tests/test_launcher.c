@@ -16,7 +16,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "launcher.h"
+#include "sup/launcher.h"
 #include "res.h"
 #include "xmem.h"
 

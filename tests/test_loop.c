@@ -1,7 +1,7 @@
 /* tests/test_loop.c: timers, fd watchers and signals of the event loop (loop.c). */
 #include "check.h"
-#include "../compat.h"
-#include "../loop.h"
+#include "compat.h"
+#include "loop.h"
 
 #include <sys/types.h>
 #include <sys/wait.h>

@@ -4,9 +4,9 @@
  * line and field limits, the encoder under a capped buf, HELLO checks and
  * task state names.
  */
-#include "../buf.h"
-#include "../proto.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "proto.h"
+#include "xmem.h"
 #include "check.h"
 
 #include <stdint.h>

@@ -4,10 +4,10 @@
  * algebra per role, res_take with reservations, JSON shapes and the agent
  * defaults.
  */
-#include "../buf.h"
-#include "../json.h"
-#include "../res.h"
-#include "../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "res.h"
+#include "xmem.h"
 #include "check.h"
 
 #include <stdint.h>

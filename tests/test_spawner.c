@@ -18,7 +18,7 @@
 
 #include "check.h"
 #include "compat.h"
-#include "spawner.h"
+#include "sup/spawner.h"
 
 #define CHILD_FD 20               /* where a forked supervisor finds its descriptor here */
 #define WAIT_MS 5000

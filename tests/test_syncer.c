@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "syncer.h"
+#include "agent/syncer.h"
 
 #define WAIT_MS 5000
 #define ERR_MAX 256

@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../compat.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "compat.h"
+#include "json.h"
+#include "xmem.h"
 
 #define DEFAULT_CPUS 1.0
 #define DEFAULT_MEM_MB 128.0

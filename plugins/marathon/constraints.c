@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../json.h"
-#include "../../res.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "res.h"
+#include "xmem.h"
 
 #define CONSTRAINTS_MAX 64
 #define VALUE_MAX 256

@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../id.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "id.h"
+#include "json.h"
+#include "xmem.h"
 
 #define UUID_HEX 32
 

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../http.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+#include "xmem.h"
 
 #define EVENTS_SUBSCRIBERS_MAX 64     /* open streams; more get 503 */
 #define EVENTS_FILTER_MAX      256    /* bytes of ?event_type= */

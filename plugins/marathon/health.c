@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 #include "mt.h"
-#include "../../compat.h"
-#include "../../json.h"
-#include "../../net.h"
-#include "../../xmem.h"
+#include "compat.h"
+#include "json.h"
+#include "net.h"
+#include "xmem.h"
 
 #define FIRST_CHECK_MAX_MS 5000       /* Marathon's first check: min(interval, 5 s) */
 #define REQUEST_MAX 1024              /* the GET line and headers */

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 
 #include "mt.h"
-#include "../../loop.h"
-#include "../../xmem.h"
+#include "loop.h"
+#include "xmem.h"
 
 #define KEY_MAX 32      /* decimal fd or timer id */
 

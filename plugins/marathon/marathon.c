@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "mt.h"
-#include "../../http.h"
-#include "../../net.h"
-#include "../../xmem.h"
+#include "http.h"
+#include "net.h"
+#include "xmem.h"
 
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_HTTP_IP "0.0.0.0"

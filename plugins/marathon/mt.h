@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../framework.h"
-#include "../../map.h"
+#include "plugins/framework.h"
+#include "map.h"
 
 struct json;
 struct json_w;

@@ -13,11 +13,11 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../compat.h"
-#include "../../id.h"
-#include "../../res.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "compat.h"
+#include "id.h"
+#include "res.h"
+#include "xmem.h"
 
 #define DECLINE_IDLE_S 120.0          /* Marathon's --decline_offer_duration: nothing to launch */
 #define DECLINE_BUSY_S -1.0           /* the host's default: some app still waits */

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../http.h"
-#include "../../id.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "http.h"
+#include "id.h"
+#include "json.h"
+#include "xmem.h"
 
 #define PARAM_MAX 256
 #define UUID_HEX 32

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "xmem.h"
 
 #define STORE_FILE "marathon.json"
 #define STORE_TMP "marathon.json.tmp"

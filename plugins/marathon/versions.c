@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "mt.h"
-#include "../../buf.h"
-#include "../../json.h"
-#include "../../xmem.h"
+#include "buf.h"
+#include "json.h"
+#include "xmem.h"
 
 static void
 drop_oldest(struct mt_app *a)

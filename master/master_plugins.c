@@ -31,7 +31,7 @@
 #include "loop.h"
 #include "master.h"
 #include "net.h"
-#include "plugin.h"
+#include "master_plugins.h"
 #include "proto.h"
 #include "xmem.h"
 

@@ -21,8 +21,8 @@
 
 #include "agent_int.h"
 #include "compat.h"
-#include "executor.h"
-#include "launcher.h"
+#include "sup/sup.h"
+#include "sup/launcher.h"
 #include "log.h"
 #include "loop.h"
 #include "xmem.h"

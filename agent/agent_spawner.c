@@ -15,10 +15,10 @@
 
 #include "agent_int.h"
 #include "compat.h"
-#include "launcher.h"
+#include "sup/launcher.h"
 #include "log.h"
 #include "loop.h"
-#include "spawner.h"
+#include "sup/spawner.h"
 #include "xmem.h"
 
 #define SPAWN_QUEUE_MAX 256            /* launches waiting for the spawner; more go by exec */

@@ -12,7 +12,7 @@
 
 #include "agent_int.h"
 #include "buf.h"
-#include "launcher.h"
+#include "sup/launcher.h"
 #include "log.h"
 #include "proto.h"
 #include "xmem.h"

@@ -1,10 +1,10 @@
 /* tests/test_executor_relay.c: a custom executor's channel on the supervisor's side (executor_relay.c). */
 #include "check.h"
-#include "../buf.h"
-#include "../executor_relay.h"
-#include "../loop.h"
-#include "../net.h"
-#include "../proto.h"
+#include "buf.h"
+#include "sup/sup_relay.h"
+#include "loop.h"
+#include "net.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <stdio.h>

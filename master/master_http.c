@@ -16,7 +16,7 @@
 #include "http.h"
 #include "json.h"
 #include "master.h"
-#include "plugin.h"
+#include "master_plugins.h"
 #include "proto.h"
 #include "xmem.h"
 

@@ -18,7 +18,7 @@
 
 #include "buf.h"
 #include "compat.h"
-#include "health.h"
+#include "sup_health.h"
 #include "loop.h"
 #include "net.h"
 #include "proto.h"

@@ -14,10 +14,10 @@
 
 #include "agent_int.h"
 #include "buf.h"
-#include "executor.h"
+#include "sup/sup.h"
 #include "id.h"
-#include "isolate.h"
-#include "launcher.h"
+#include "sup/isolate.h"
+#include "sup/launcher.h"
 #include "log.h"
 #include "proto.h"
 #include "res.h"

@@ -31,8 +31,8 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
-#include "plugin.h"
-#include "plugins/framework.h"
+#include "master/master_plugins.h"
+#include "framework.h"
 #include "proto.h"
 #include "xmem.h"
 

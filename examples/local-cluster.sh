@@ -1,11 +1,11 @@
 #!/bin/sh
 #
-# local-cluster.sh: a master and two agents on this machine, in the
+# examples/local-cluster.sh: a master and two agents on this machine, in the
 # foreground, for trying things out (`make run`). Ctrl-C stops all three.
 # State and logs live in ./.cluster/. MESOS_PORT changes the master's port.
 #
 
-cd "$(dirname "$0")" || exit 1
+cd "$(dirname "$0")/.." || exit 1
 
 port=${MESOS_PORT:-5050}
 default_port=5050
