@@ -9,8 +9,10 @@
 #include "xmem.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +333,24 @@ proto_get_int(const struct proto_msg *m, const char *key, long long dflt, long l
 }
 
 int
+proto_get_u64(const struct proto_msg *m, const char *key, uint64_t dflt, uint64_t *out, char *err,
+              size_t errlen)
+{
+	long long v = 0;
+
+	if (proto_get(m, key) == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (proto_get_int(m, key, 0, &v, err, errlen) == -1)
+		return -1;
+	if (v < 0)
+		return log_fail(err, errlen, "field '%s' must not be negative", key);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int
 proto_get_double(const struct proto_msg *m, const char *key, double dflt, double *out,
                  char *err, size_t errlen)
 {
@@ -470,7 +490,7 @@ proto_kind_parse(const char *s)
 }
 
 int
-proto_check_hello(const struct proto_msg *m, enum proto_kind *kind, char *err, size_t errlen)
+proto_hello_parse(const struct proto_msg *m, enum proto_kind *kind, char *err, size_t errlen)
 {
 	char q[PROTO_QUOTE_BUF_BYTES];
 	const struct proto_field *f;
@@ -515,4 +535,428 @@ int
 proto_state_terminal(const char *state)
 {
 	return in_list(state, terminal_states, sizeof(terminal_states) / sizeof(terminal_states[0]));
+}
+
+/* ---- values with one spelling --------------------------------------------- */
+
+void
+proto_add_bool(struct buf *b, const char *key, int v)
+{
+	proto_add(b, key, v ? "true" : "false");
+}
+
+int
+proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, char *err,
+               size_t errlen)
+{
+	const char *v = proto_get(m, key);
+
+	if (v == NULL)
+		*out = dflt;
+	else if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return log_fail(err, errlen, "field '%s' is not a boolean (true or false)", key);
+	return 0;
+}
+
+void
+proto_add_time(struct buf *b, const char *key, double seconds)
+{
+	proto_addf(b, key, "%.*f", PROTO_TIME_DECIMALS, seconds);
+}
+
+/* ---- HELLO ------------------------------------------------------------------- */
+
+void
+proto_hello_compose(struct buf *b, enum proto_kind kind)
+{
+	proto_begin(b, "HELLO");
+	proto_add_int(b, "version", PROTO_VERSION);
+	proto_add(b, "kind", proto_kind_name(kind));
+}
+
+/* ---- STATUS_UPDATE ----------------------------------------------------------- */
+
+/* Digits of a usage's cpu times: milliseconds, as getrusage() is good for. */
+#define PROTO_CPU_TIME_DECIMALS 3
+
+static void
+add_opt(struct buf *b, const char *key, const char *val)
+{
+	if (val != NULL)
+		proto_add(b, key, val);
+}
+
+void
+proto_status_compose(struct buf *b, const struct proto_status *s)
+{
+	proto_begin(b, "STATUS_UPDATE");
+	add_opt(b, "framework_id", s->framework_id);
+	add_opt(b, "task_id", s->task_id);
+	add_opt(b, "agent_id", s->agent_id);
+	add_opt(b, "state", s->state);
+	if (s->latest_state != NULL && s->state != NULL && strcmp(s->latest_state, s->state) != 0)
+		proto_add(b, "latest_state", s->latest_state);
+	if (s->uuid != NULL && *s->uuid != '\0')
+		proto_add(b, "uuid", s->uuid);
+	add_opt(b, "source", s->source);
+	add_opt(b, "reason", s->reason);
+	add_opt(b, "message", s->message);
+	if (s->healthy != PROTO_HEALTHY_NONE)
+		proto_add_bool(b, "healthy", s->healthy);
+	proto_usage_compose(b, &s->usage);
+	if (s->timestamp > 0)
+		proto_add_time(b, "timestamp", s->timestamp);
+}
+
+void
+proto_usage_compose(struct buf *b, const struct proto_usage *u)
+{
+	if (!u->known)
+		return;
+	proto_addf(b, "cpus_user_time_secs", "%.*f", PROTO_CPU_TIME_DECIMALS, u->cpus_user_time_secs);
+	proto_addf(b, "cpus_system_time_secs", "%.*f", PROTO_CPU_TIME_DECIMALS,
+	    u->cpus_system_time_secs);
+	proto_add_int(b, "mem_rss_bytes", u->mem_rss_bytes);
+	proto_add_int(b, "disk_used_bytes", u->disk_used_bytes);
+}
+
+/* The usage fields come together: the first one says whether they are there. */
+int
+proto_usage_parse(const struct proto_msg *m, struct proto_usage *u, char *err, size_t errlen)
+{
+	memset(u, 0, sizeof(*u));
+	if (proto_get(m, "cpus_user_time_secs") == NULL)
+		return 0;
+	if (proto_get_double(m, "cpus_user_time_secs", 0, &u->cpus_user_time_secs, err, errlen) < 0 ||
+	    proto_get_double(m, "cpus_system_time_secs", 0, &u->cpus_system_time_secs, err,
+	                     errlen) < 0 ||
+	    proto_get_int(m, "mem_rss_bytes", 0, &u->mem_rss_bytes, err, errlen) < 0 ||
+	    proto_get_int(m, "disk_used_bytes", 0, &u->disk_used_bytes, err, errlen) < 0)
+		return -1;
+	u->known = 1;
+	return 0;
+}
+
+int
+proto_status_parse(const struct proto_msg *m, struct proto_status *s, char *err, size_t errlen)
+{
+	char q[PROTO_QUOTE_BUF_BYTES];
+	const char *latest;
+
+	memset(s, 0, sizeof(*s));
+	s->healthy = PROTO_HEALTHY_NONE;
+	s->framework_id = proto_get(m, "framework_id");
+	s->agent_id = proto_get(m, "agent_id");
+	s->uuid = proto_get(m, "uuid");
+	s->source = proto_get(m, "source");
+	s->reason = proto_get(m, "reason");
+	s->message = proto_get(m, "message");
+	if ((s->task_id = proto_need(m, "task_id", err, errlen)) == NULL ||
+	    (s->state = proto_need(m, "state", err, errlen)) == NULL)
+		return -1;
+	if (!proto_state_valid(s->state))
+		return log_fail(err, errlen, "unknown task state '%s'",
+		            quote(q, s->state, strlen(s->state)));
+	latest = proto_get(m, "latest_state");
+	if (latest != NULL && !proto_state_valid(latest))
+		return log_fail(err, errlen, "unknown task state '%s'", quote(q, latest, strlen(latest)));
+	s->latest_state = latest;
+	if (proto_get(m, "healthy") != NULL &&
+	    proto_get_bool(m, "healthy", 0, &s->healthy, err, errlen) < 0)
+		return -1;
+	if (proto_get_double(m, "timestamp", 0, &s->timestamp, err, errlen) < 0)
+		return -1;
+	return proto_usage_parse(m, &s->usage, err, errlen);
+}
+
+/* ---- ACKNOWLEDGE ------------------------------------------------------------- */
+
+void
+proto_ack_compose(struct buf *b, const struct proto_ack *a)
+{
+	proto_begin(b, "ACKNOWLEDGE");
+	add_opt(b, "framework_id", a->framework_id);
+	add_opt(b, "task_id", a->task_id);
+	add_opt(b, "agent_id", a->agent_id);
+	add_opt(b, "uuid", a->uuid);
+}
+
+int
+proto_ack_parse(const struct proto_msg *m, struct proto_ack *a, char *err, size_t errlen)
+{
+	a->framework_id = proto_get(m, "framework_id");
+	a->agent_id = proto_get(m, "agent_id");
+	if ((a->task_id = proto_need(m, "task_id", err, errlen)) == NULL ||
+	    (a->uuid = proto_need(m, "uuid", err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* ---- health checks ------------------------------------------------------------ */
+
+#define MS_PER_SECOND 1000.0
+/* Digits of a health check's durations on the wire: milliseconds. */
+#define PROTO_HEALTH_DECIMALS 3
+
+static const char *const health_type_names[] = {
+	[PROTO_HEALTH_NONE] = "NONE",
+	[PROTO_HEALTH_COMMAND] = "COMMAND",
+	[PROTO_HEALTH_TCP] = "TCP",
+	[PROTO_HEALTH_HTTP] = "HTTP",
+};
+
+/* The durations, by key, where they live in the struct and their defaults. */
+static const struct {
+	const char *key;
+	size_t off;
+	int64_t dflt_ms;
+} health_durations[] = {
+	{ "health_delay_seconds", offsetof(struct proto_health, delay_ms),
+	  PROTO_HEALTH_DEFAULT_DELAY_MS },
+	{ "health_interval_seconds", offsetof(struct proto_health, interval_ms),
+	  PROTO_HEALTH_DEFAULT_INTERVAL_MS },
+	{ "health_timeout_seconds", offsetof(struct proto_health, timeout_ms),
+	  PROTO_HEALTH_DEFAULT_TIMEOUT_MS },
+	{ "health_grace_period_seconds", offsetof(struct proto_health, grace_ms),
+	  PROTO_HEALTH_DEFAULT_GRACE_MS },
+};
+#define HEALTH_DURATIONS (sizeof(health_durations) / sizeof(health_durations[0]))
+
+static int64_t *
+health_duration(struct proto_health *h, size_t i)
+{
+	return (int64_t *)(void *)((char *)h + health_durations[i].off);
+}
+
+void
+proto_health_init(struct proto_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = PROTO_HEALTH_NONE;
+	for (size_t i = 0; i < HEALTH_DURATIONS; i++)
+		*health_duration(h, i) = -1;
+	h->consecutive_failures = -1;
+}
+
+const char *
+proto_health_type_name(enum proto_health_type t)
+{
+	if ((unsigned)t > PROTO_HEALTH_HTTP)
+		t = PROTO_HEALTH_NONE;
+	return health_type_names[t];
+}
+
+enum proto_health_type
+proto_health_type_parse(const char *name)
+{
+	for (int t = PROTO_HEALTH_COMMAND; name != NULL && t <= PROTO_HEALTH_HTTP; t++)
+		if (strcmp(name, health_type_names[t]) == 0)
+			return (enum proto_health_type)t;
+	return PROTO_HEALTH_NONE;
+}
+
+void
+proto_health_compose(struct buf *b, const struct proto_health *h)
+{
+	if (h->type == PROTO_HEALTH_NONE)
+		return;
+	proto_add(b, "health_type", proto_health_type_name(h->type));
+	if (h->command != NULL && *h->command != '\0')
+		proto_add(b, "health_command", h->command);
+	if (h->port > 0)
+		proto_add_int(b, "health_port", h->port);
+	if (h->path != NULL && *h->path != '\0')
+		proto_add(b, "health_path", h->path);
+	for (size_t i = 0; i < HEALTH_DURATIONS; i++) {
+		int64_t ms = *health_duration((struct proto_health *)h, i);
+		if (ms >= 0)
+			proto_addf(b, health_durations[i].key, "%.*f", PROTO_HEALTH_DECIMALS,
+			    (double)ms / MS_PER_SECOND);
+	}
+	if (h->consecutive_failures >= 0)
+		proto_add_int(b, "health_consecutive_failures", h->consecutive_failures);
+}
+
+int
+proto_health_parse(const struct proto_msg *m, struct proto_health *h, char *err, size_t errlen)
+{
+	const char *type = proto_get(m, "health_type");
+	const char *path = proto_get(m, "health_path");
+	long long port;
+
+	proto_health_init(h);
+	if (type == NULL || type[0] == '\0')
+		return 0;
+	if ((h->type = proto_health_type_parse(type)) == PROTO_HEALTH_NONE)
+		return log_fail(err, errlen, "unknown health_type '%.32s' (expected COMMAND, TCP or HTTP)",
+		            type);
+	h->command = proto_get(m, "health_command");
+	if (h->type == PROTO_HEALTH_COMMAND && (h->command == NULL || h->command[0] == '\0'))
+		return log_fail(err, errlen, "a COMMAND health check needs health_command");
+	if (proto_get_int(m, "health_port", 0, &port, err, errlen) == -1)
+		return -1;
+	if (port < 0 || port > PROTO_HEALTH_PORT_MAX)
+		return log_fail(err, errlen, "health_port must be 0..%d", PROTO_HEALTH_PORT_MAX);
+	h->port = (int)port;
+	if (proto_get_int(m, "health_consecutive_failures", PROTO_HEALTH_DEFAULT_FAILURES,
+	        &h->consecutive_failures, err, errlen) == -1)
+		return -1;
+	if (h->consecutive_failures < 1 || h->consecutive_failures > PROTO_HEALTH_FAILURES_MAX)
+		return log_fail(err, errlen, "health_consecutive_failures must be 1..%d",
+		            PROTO_HEALTH_FAILURES_MAX);
+	for (size_t i = 0; i < HEALTH_DURATIONS; i++) {
+		double v;
+		if (proto_get_double(m, health_durations[i].key,
+		        (double)health_durations[i].dflt_ms / MS_PER_SECOND, &v, err, errlen) == -1)
+			return -1;
+		if (!(v >= 0 && v <= PROTO_HEALTH_SECONDS_MAX))
+			return log_fail(err, errlen, "%s must be 0..%.0f", health_durations[i].key,
+			            PROTO_HEALTH_SECONDS_MAX);
+		*health_duration(h, i) = (int64_t)(v * MS_PER_SECOND);
+	}
+	if (h->interval_ms == 0 || h->timeout_ms == 0)
+		return log_fail(err, errlen,
+		            "health_interval_seconds and health_timeout_seconds must be above 0");
+	h->path = path != NULL && path[0] != '\0' ? path : PROTO_HEALTH_DEFAULT_PATH;
+	if (h->path[0] != '/' || strpbrk(h->path, " \r\n") != NULL)
+		return log_fail(err, errlen,
+		            "health_path must start with '/' and hold no spaces or line breaks");
+	return 0;
+}
+
+/* ---- LAUNCH ------------------------------------------------------------------ */
+
+static void
+add_u64(struct buf *b, const char *key, uint64_t v)
+{
+	proto_addf(b, key, "%llu", (unsigned long long)v);
+}
+
+void
+proto_launch_compose(struct buf *b, const struct proto_launch *l)
+{
+	proto_begin(b, "LAUNCH");
+	add_opt(b, "task", l->task);
+	add_opt(b, "command", l->command);
+	add_opt(b, "sandbox", l->sandbox);
+	for (size_t i = 0; i < l->nenv; i++)
+		proto_add(b, "env", l->env[i]);
+	if (l->user != NULL) {
+		proto_add(b, "user", l->user);
+		proto_add_bool(b, "allow_root", l->allow_root);
+	}
+	if (l->executor_id != NULL) {
+		proto_add(b, "executor_id", l->executor_id);
+		add_opt(b, "framework_id", l->framework_id);
+		add_opt(b, "agent_id", l->agent_id);
+	}
+	add_u64(b, "mem_bytes", l->mem_bytes);
+	add_u64(b, "disk_bytes", l->disk_bytes);
+	add_u64(b, "cpu_seconds", l->cpu_seconds);
+	add_u64(b, "processes", l->processes);
+	add_u64(b, "open_files", l->open_files);
+	proto_add_int(b, "nice", l->nice);
+	proto_add_int(b, "grace_ms", l->grace_ms);
+	proto_add_int(b, "mem_watch_ms", l->mem_watch_ms);
+	proto_add_int(b, "disk_watch_ms", l->disk_watch_ms);
+	proto_add_int(b, "recovery_timeout_ms", l->recovery_timeout_ms);
+	proto_add_int(b, "port0", l->port0);
+	for (size_t i = 0; i < l->nuris; i++)
+		proto_add(b, "uri", l->uris[i]);
+	if (l->nuris > 0) {
+		add_opt(b, "fetcher", l->fetcher);
+		add_opt(b, "cache_dir", l->cache_dir);
+		add_u64(b, "cache_bytes", l->cache_bytes);
+		proto_add_int(b, "stall_timeout_ms", l->stall_timeout_ms);
+	}
+	proto_health_compose(b, &l->health);
+	add_opt(b, "log_level", l->log_level);
+}
+
+static int
+get_ms(const struct proto_msg *m, const char *key, int64_t *out, char *err, size_t errlen)
+{
+	uint64_t v = 0;
+
+	if (proto_get_u64(m, key, 0, &v, err, errlen) == -1)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* Every value of a repeated key, in order; NUL bytes have no place in them. */
+static int
+get_list(const struct proto_msg *m, const char *key, const char ***out, size_t *n, char *err,
+         size_t errlen)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		const struct proto_field *f = &m->fields[i];
+		if (strcmp(f->key, key) != 0)
+			continue;
+		if (strlen(f->val) != f->vlen)
+			return log_fail(err, errlen, "field '%s' holds a NUL byte", key);
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = f->val;
+	}
+	return 0;
+}
+
+int
+proto_launch_parse(const struct proto_msg *m, struct proto_launch *l, char *err, size_t errlen)
+{
+	uint64_t nice = 0, port0 = 0;
+
+	memset(l, 0, sizeof(*l));
+	proto_health_init(&l->health);
+	if ((l->command = proto_need(m, "command", err, errlen)) == NULL ||
+	    (l->sandbox = proto_need(m, "sandbox", err, errlen)) == NULL)
+		return -1;
+	l->task = proto_get(m, "task");
+	l->user = proto_get(m, "user");
+	l->executor_id = proto_get(m, "executor_id");
+	l->framework_id = proto_get(m, "framework_id");
+	l->agent_id = proto_get(m, "agent_id");
+	l->fetcher = proto_get(m, "fetcher");
+	l->cache_dir = proto_get(m, "cache_dir");
+	l->log_level = proto_get(m, "log_level");
+	if (proto_get_bool(m, "allow_root", 0, &l->allow_root, err, errlen) == -1 ||
+	    proto_get_u64(m, "mem_bytes", 0, &l->mem_bytes, err, errlen) == -1 ||
+	    proto_get_u64(m, "disk_bytes", 0, &l->disk_bytes, err, errlen) == -1 ||
+	    proto_get_u64(m, "cpu_seconds", 0, &l->cpu_seconds, err, errlen) == -1 ||
+	    proto_get_u64(m, "processes", 0, &l->processes, err, errlen) == -1 ||
+	    proto_get_u64(m, "open_files", 0, &l->open_files, err, errlen) == -1 ||
+	    proto_get_u64(m, "nice", 0, &nice, err, errlen) == -1 ||
+	    proto_get_u64(m, "port0", 0, &port0, err, errlen) == -1 ||
+	    proto_get_u64(m, "cache_bytes", 0, &l->cache_bytes, err, errlen) == -1 ||
+	    get_ms(m, "grace_ms", &l->grace_ms, err, errlen) == -1 ||
+	    get_ms(m, "mem_watch_ms", &l->mem_watch_ms, err, errlen) == -1 ||
+	    get_ms(m, "disk_watch_ms", &l->disk_watch_ms, err, errlen) == -1 ||
+	    get_ms(m, "recovery_timeout_ms", &l->recovery_timeout_ms, err, errlen) == -1 ||
+	    get_ms(m, "stall_timeout_ms", &l->stall_timeout_ms, err, errlen) == -1 ||
+	    proto_health_parse(m, &l->health, err, errlen) == -1 ||
+	    get_list(m, "env", &l->env, &l->nenv, err, errlen) == -1 ||
+	    get_list(m, "uri", &l->uris, &l->nuris, err, errlen) == -1) {
+		proto_launch_free(l);
+		return -1;
+	}
+	if (port0 > PROTO_HEALTH_PORT_MAX) {
+		proto_launch_free(l);
+		return log_fail(err, errlen, "port0 must be 0..%d", PROTO_HEALTH_PORT_MAX);
+	}
+	l->nice = nice > INT_MAX ? INT_MAX : (int)nice;
+	l->port0 = (int)port0;
+	return 0;
+}
+
+void
+proto_launch_free(struct proto_launch *l)
+{
+	free(l->env);
+	free(l->uris);
+	l->env = l->uris = NULL;
+	l->nenv = l->nuris = 0;
 }

@@ -64,6 +64,9 @@ size_t proto_count(const struct proto_msg *m, const char *key);
 const char *proto_need(const struct proto_msg *m, const char *key, char *err, size_t errlen);
 int proto_get_int(const struct proto_msg *m, const char *key, long long dflt, long long *out,
                   char *err, size_t errlen);
+/* A count or size: not negative. */
+int proto_get_u64(const struct proto_msg *m, const char *key, uint64_t dflt, uint64_t *out,
+                  char *err, size_t errlen);
 int proto_get_double(const struct proto_msg *m, const char *key, double dflt, double *out,
                      char *err, size_t errlen);
 
@@ -89,15 +92,179 @@ enum proto_kind { PROTO_KIND_AGENT, PROTO_KIND_FRAMEWORK, PROTO_KIND_EXECUTOR,
 const char *proto_kind_name(enum proto_kind k);
 enum proto_kind proto_kind_parse(const char *s);
 
+/* Task states and helpers (Mesos names). */
+int proto_state_valid(const char *state);
+int proto_state_terminal(const char *state);
+
+/*
+ * ---- values with one spelling on the wire ----
+ *
+ * Booleans are "true" and "false". Reading also takes the "1" and "0" of
+ * version 1's first peers (SUBSCRIBE's checkpoint, supervisors started by
+ * an older agentd that outlived its upgrade), so no peer breaks.
+ * Timestamps are seconds since the epoch with PROTO_TIME_DECIMALS digits.
+ */
+#define PROTO_TIME_DECIMALS 6
+void proto_add_bool(struct buf *b, const char *key, int v);
+/* *out = 1 or 0, dflt when absent; -1 with "field 'k' is not a boolean" in err. */
+int proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, char *err,
+                   size_t errlen);
+void proto_add_time(struct buf *b, const char *key, double seconds);
+
+/*
+ * ---- messages several programs send ----
+ *
+ * Each is built by one compose function (it begins the line; the caller
+ * ends and sends it) and read by one parse function. Strings in a parsed
+ * struct point into the message and live as long as it does. A NULL
+ * string, a PROTO_HEALTHY_NONE or a zero timestamp is left off the line.
+ */
+
+/* HELLO: the first line of every peer that connects to the master. */
+void proto_hello_compose(struct buf *b, enum proto_kind kind);
 /*
  * Check a HELLO from a peer. Returns 0 and sets *kind, or -1 with the
  * reason to send back in err (e.g. "protocol version 2 not supported, this
  * master speaks version 1").
  */
-int proto_check_hello(const struct proto_msg *m, enum proto_kind *kind, char *err, size_t errlen);
+int proto_hello_parse(const struct proto_msg *m, enum proto_kind *kind, char *err, size_t errlen);
 
-/* Task states and helpers (Mesos names). */
-int proto_state_valid(const char *state);
-int proto_state_terminal(const char *state);
+/* What a task used, sent with its terminal update (Mesos's ResourceStatistics names). */
+struct proto_usage {
+	int known;                   /* 0: none of these is sent */
+	double cpus_user_time_secs;
+	double cpus_system_time_secs;
+	long long mem_rss_bytes;     /* the peak */
+	long long disk_used_bytes;   /* the last measure */
+};
+
+/* The usage fields of a line (STATUS_UPDATE, the supervisor's EXITED), when known. */
+void proto_usage_compose(struct buf *b, const struct proto_usage *u);
+/* Absent: u->known is 0. Present: all four, numbers, or -1 with err. */
+int proto_usage_parse(const struct proto_msg *m, struct proto_usage *u, char *err, size_t errlen);
+
+#define PROTO_HEALTHY_NONE (-1)   /* no health check result in the update */
+
+/*
+ * STATUS_UPDATE, the same message on every hop: a custom executor to the
+ * agent (task_id, state, reason, message, healthy), the agent to the master
+ * (no agent_id: the connection says which agent), the master to a
+ * framework (agent_id, no latest_state).
+ */
+struct proto_status {
+	const char *framework_id;
+	const char *task_id;
+	const char *agent_id;
+	const char *state;
+	const char *latest_state;    /* the newest state queued behind this one, when it differs */
+	const char *uuid;            /* NULL or "": no acknowledgement expected */
+	const char *source;
+	const char *reason;
+	const char *message;
+	int healthy;                 /* 1, 0 or PROTO_HEALTHY_NONE */
+	double timestamp;
+	struct proto_usage usage;
+};
+void proto_status_compose(struct buf *b, const struct proto_status *s);
+/*
+ * task_id and a known state are required (with a reason in err otherwise);
+ * every other field may be missing and is NULL (healthy NONE, timestamp 0,
+ * usage not known). Bad booleans and numbers are errors.
+ */
+int proto_status_parse(const struct proto_msg *m, struct proto_status *s, char *err, size_t errlen);
+
+/*
+ * ACKNOWLEDGE of one update: framework -> master (task_id, agent_id,
+ * uuid), master -> agent (framework_id, task_id, uuid).
+ */
+struct proto_ack {
+	const char *framework_id;
+	const char *task_id;
+	const char *agent_id;
+	const char *uuid;
+};
+void proto_ack_compose(struct buf *b, const struct proto_ack *a);
+/* task_id and uuid are required; the others may be NULL. */
+int proto_ack_parse(const struct proto_msg *m, struct proto_ack *a, char *err, size_t errlen);
+
+/*
+ * A health check, as the health_* task fields carry it (RUN_TASK, ACCEPT,
+ * LAUNCH), with Mesos's defaults. In a struct to compose, a negative
+ * duration or count is left off (the receiver's default applies); parse
+ * fills every default in.
+ */
+enum proto_health_type { PROTO_HEALTH_NONE, PROTO_HEALTH_COMMAND, PROTO_HEALTH_TCP,
+                         PROTO_HEALTH_HTTP };
+#define PROTO_HEALTH_DEFAULT_DELAY_MS    15000
+#define PROTO_HEALTH_DEFAULT_INTERVAL_MS 10000
+#define PROTO_HEALTH_DEFAULT_TIMEOUT_MS  20000
+#define PROTO_HEALTH_DEFAULT_GRACE_MS    10000
+#define PROTO_HEALTH_DEFAULT_FAILURES    3
+#define PROTO_HEALTH_DEFAULT_PATH        "/"
+#define PROTO_HEALTH_PORT_MAX            65535
+#define PROTO_HEALTH_FAILURES_MAX        1000000
+#define PROTO_HEALTH_SECONDS_MAX         31536000.0   /* a year: longer is a mistake */
+struct proto_health {
+	enum proto_health_type type;   /* NONE: no check, nothing sent */
+	const char *command;           /* COMMAND: run with /bin/sh -c; exit 0 is healthy */
+	int port;                      /* TCP, HTTP: 0 = the task's first port */
+	const char *path;              /* HTTP: GET it; 200-399 is healthy */
+	int64_t delay_ms;
+	int64_t interval_ms;
+	int64_t timeout_ms;
+	int64_t grace_ms;
+	long long consecutive_failures;
+};
+/* Type NONE, every duration and count unset (-1). */
+void proto_health_init(struct proto_health *h);
+const char *proto_health_type_name(enum proto_health_type t);
+/* "COMMAND", "TCP" or "HTTP"; PROTO_HEALTH_NONE for anything else. */
+enum proto_health_type proto_health_type_parse(const char *name);
+/* The health_* fields of h (nothing for NONE). */
+void proto_health_compose(struct buf *b, const struct proto_health *h);
+/* From the health_* fields of m (NONE when there are none), checked, defaults filled in. */
+int proto_health_parse(const struct proto_msg *m, struct proto_health *h, char *err, size_t errlen);
+
+/*
+ * LAUNCH, agentd -> a task's supervisor: everything it needs to run the
+ * task (or a custom executor) on its own (sup/sup.h tells the rest of that
+ * conversation). env and uri repeat; parse allocates their arrays
+ * (proto_launch_free), the strings stay in the message.
+ */
+struct proto_launch {
+	const char *task;              /* the task's key, for log lines */
+	const char *command;
+	const char *sandbox;
+	const char **env;              /* NAME=value */
+	size_t nenv;
+	const char *user;              /* NULL: run as the agent's user */
+	int allow_root;
+	const char *executor_id;       /* a custom executor: its channel's names ... */
+	const char *framework_id;
+	const char *agent_id;
+	uint64_t mem_bytes;            /* limits; 0 = none */
+	uint64_t disk_bytes;
+	uint64_t cpu_seconds;
+	uint64_t processes;
+	uint64_t open_files;
+	int nice;
+	int64_t grace_ms;              /* between SIGTERM and SIGKILL */
+	int64_t mem_watch_ms;          /* sampling; 0 = none */
+	int64_t disk_watch_ms;
+	int64_t recovery_timeout_ms;   /* how long the supervisor waits for a restarted agentd */
+	int port0;                     /* the task's first port, for health checks; 0 = none */
+	const char **uris;             /* to fetch first, with the fetcher's settings */
+	size_t nuris;
+	const char *fetcher;
+	const char *cache_dir;
+	uint64_t cache_bytes;
+	int64_t stall_timeout_ms;
+	struct proto_health health;
+	const char *log_level;
+};
+void proto_launch_compose(struct buf *b, const struct proto_launch *l);
+/* command and sandbox are required; numbers must not be negative. */
+int proto_launch_parse(const struct proto_msg *m, struct proto_launch *l, char *err, size_t errlen);
+void proto_launch_free(struct proto_launch *l);
 
 #endif

@@ -374,9 +374,7 @@ on_master_connect(struct conn *c, void *arg)
 	}
 	a->link = LINK_HELLO;
 	buf_init(&b, 0);
-	proto_begin(&b, "HELLO");
-	proto_add_int(&b, "version", PROTO_VERSION);
-	proto_add(&b, "kind", proto_kind_name(PROTO_KIND_AGENT));
+	proto_hello_compose(&b, PROTO_KIND_AGENT);
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	a->register_timer = loop_timer_add(a->loop, AGENT_REGISTER_TIMEOUT_MS, on_link_timeout, a);

@@ -95,6 +95,7 @@ executor_launch(struct agent *a, struct task *e, const struct task *first, const
                 struct buf *launch, char *err, size_t errlen)
 {
 	struct launcher_env env;
+	struct proto_launch l;
 	char fd[NUM_MAX];
 	int rc = -1;
 
@@ -106,28 +107,29 @@ executor_launch(struct agent *a, struct task *e, const struct task *first, const
 	launcher_env_set(&env, "MESOS_AGENT_ID", a->agent_id);
 	launcher_env_set(&env, "MESOS_SANDBOX", e->sandbox);
 	launcher_env_set(&env, "MESOS_DIRECTORY", e->sandbox);
-	proto_begin(launch, "LAUNCH");
-	proto_add(launch, "task", e->key);
-	proto_add(launch, "command", command);
-	proto_add(launch, "sandbox", e->sandbox);
-	for (size_t i = 0; i < env.n; i++)
-		proto_add(launch, "env", env.vars[i]);
-	if (agent_task_add_user(a, e, launch, err, errlen) == -1)
+	memset(&l, 0, sizeof(l));
+	proto_health_init(&l.health);
+	if (agent_task_launch_user(a, e, &l, err, errlen) == -1)
 		goto out;
-	proto_add(launch, "executor_id", e->executor_id);
-	proto_add(launch, "framework_id", e->framework_id);
-	proto_add(launch, "agent_id", a->agent_id);
-	proto_add_int(launch, "processes", a->cfg.task_max_processes);
-	proto_add_int(launch, "open_files", a->cfg.task_max_open_files);
+	l.task = e->key;
+	l.command = command;
+	l.sandbox = e->sandbox;
+	l.env = (const char **)env.vars;
+	l.nenv = env.n;
+	l.executor_id = e->executor_id;
+	l.framework_id = e->framework_id;
+	l.agent_id = a->agent_id;
+	/* No mem_bytes, disk_bytes: LIMITS says them, as the executor's tasks come and go. */
+	l.processes = (uint64_t)a->cfg.task_max_processes;
+	l.open_files = (uint64_t)a->cfg.task_max_open_files;
 	/* POSIX cannot change a weight as tasks come and go: the first task's share it is. */
-	proto_add_int(launch, "nice", isolate_nice(res_scalar(&first->resources, "cpus"),
-	    a->total_cpus_milli));
-	proto_add_int(launch, "grace_ms", a->cfg.executor_shutdown_grace_period_ms);
-	proto_add_int(launch, "mem_watch_ms", a->cfg.memory_watch_ms);
-	proto_add_int(launch, "disk_watch_ms", a->cfg.container_disk_watch_ms);
-	proto_add_int(launch, "recovery_timeout_ms", a->cfg.recovery_timeout_ms);
-	if (a->cfg.log_level != NULL)
-		proto_add(launch, "log_level", a->cfg.log_level);
+	l.nice = isolate_nice(res_scalar(&first->resources, "cpus"), a->total_cpus_milli);
+	l.grace_ms = a->cfg.executor_shutdown_grace_period_ms;
+	l.mem_watch_ms = a->cfg.memory_watch_ms;
+	l.disk_watch_ms = a->cfg.container_disk_watch_ms;
+	l.recovery_timeout_ms = a->cfg.recovery_timeout_ms;
+	l.log_level = a->cfg.log_level;
+	proto_launch_compose(launch, &l);
 	if (proto_end(launch) == -1) {
 		snprintf(err, errlen, "the executor does not fit in one line to its supervisor");
 		goto out;
@@ -370,15 +372,18 @@ agent_executor_ended(struct agent *a, struct task *e, const char *state, const c
 static void
 executor_update(struct agent *a, struct task *e, const struct proto_msg *m)
 {
-	const char *tid = proto_get(m, "task_id"), *state = proto_get(m, "state");
-	const char *healthy = proto_get(m, "healthy");
-	struct task *t = tid != NULL ? agent_task_find(a, e->framework_id, tid) : NULL;
+	struct proto_status s;
+	const char *tid, *state;
+	struct task *t;
 	char err[AGENT_ERR_MAX];
 
-	if (tid == NULL || state == NULL || !proto_state_valid(state)) {
-		send_error(e, "STATUS_UPDATE needs a task_id and a valid state");
+	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
+		send_error(e, err);
 		return;
 	}
+	tid = s.task_id;
+	state = s.state;
+	t = agent_task_find(a, e->framework_id, tid);
 	if (t == NULL || !runs_on(t, e) || t->launch != NULL) {
 		snprintf(err, sizeof(err), "task '%.200s' is not one of this executor's", tid);
 		send_error(e, err);
@@ -394,14 +399,12 @@ executor_update(struct agent *a, struct task *e, const struct proto_msg *m)
 		return;
 	}
 	if (proto_state_terminal(state)) {
-		agent_task_finish(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
-		    proto_get(m, "message"), NULL);
+		agent_task_finish(a, t, state, "SOURCE_EXECUTOR", s.reason, s.message, NULL);
 		send_limits(a, e);
 		maybe_idle(a, e);
 		return;
 	}
-	agent_update(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"), proto_get(m, "message"),
-	    healthy == NULL ? -1 : strcmp(healthy, "true") == 0, NULL);
+	agent_update(a, t, state, "SOURCE_EXECUTOR", s.reason, s.message, s.healthy, NULL);
 }
 
 /* Best effort, as in Mesos: nobody resends a framework message. */

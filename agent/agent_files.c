@@ -136,8 +136,8 @@ agent_files_handle_read(struct agent *a, const struct proto_msg *m)
 	proto_addn(&b, "data", chunk.data ? chunk.data : "", n);
 	proto_add_int(&b, "offset", offset);
 	proto_add_int(&b, "size", (long long)chunk.size);
-	proto_add_int(&b, "eof", (uint64_t)offset + n >= chunk.size);
-	proto_add_int(&b, "running", running);
+	proto_add_bool(&b, "eof", (uint64_t)offset + n >= chunk.size);
+	proto_add_bool(&b, "running", running);
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	free(chunk.data);
@@ -169,8 +169,8 @@ agent_files_handle_list(struct agent *a, const struct proto_msg *m)
 	proto_add(&b, "request_id", rid);
 	proto_addn(&b, "data", list.data ? list.data : "", list.len);
 	proto_add_int(&b, "next", (long long)next);
-	proto_add_int(&b, "eof", eof);
-	proto_add_int(&b, "running", running);
+	proto_add_bool(&b, "eof", eof);
+	proto_add_bool(&b, "running", running);
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	buf_free(&list);

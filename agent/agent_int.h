@@ -30,16 +30,15 @@
 #include "conn.h"
 #include "id.h"
 #include "map.h"
+#include "proto.h"
 #include "res.h"
 
-struct proto_msg;
 struct gc;
 
 #define AGENT_UUID_HEX_LEN 32
 #define AGENT_STATE_MAX 32
 #define AGENT_ERR_MAX 512
 #define AGENT_MSG_MAX 512
-#define AGENT_USAGE_FIELDS 4             /* cpus_user/system time, mem_rss_bytes, disk_used_bytes */
 
 enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_REGISTERING, LINK_REGISTERED };
 
@@ -58,13 +57,11 @@ struct update {
 	char *reason;
 	char *message;
 	double timestamp;
-	int healthy;                          /* -1: no health check result in it */
-	char *usage[AGENT_USAGE_FIELDS];      /* terminal updates: what the task used */
+	int healthy;                          /* PROTO_HEALTHY_NONE: no health check result in it */
+	struct proto_usage usage;             /* terminal updates: what the task used */
 	int sent;                             /* went out at least once (the test hook counts sends) */
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
-
-extern const char *const agent_usage_keys[AGENT_USAGE_FIELDS];
 
 struct task {
 	struct agent *agent;
@@ -213,15 +210,14 @@ void agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *e
  * or dropped as its fate says. usage may be NULL.
  */
 void agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
-                       const char *reason, const char *message,
-                       const char *const usage[AGENT_USAGE_FIELDS]);
+                       const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
 void agent_task_send_exec(struct task *t, const char *line);
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
-/* The user fields of a LAUNCH line for t; -1 with err when t may not run at all. */
-int agent_task_add_user(struct agent *a, const struct task *t, struct buf *launch, char *err,
-                        size_t errlen);
+/* The user a LAUNCH of t names (l->user, l->allow_root); -1 with err when t may not run at all. */
+int agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
+                           size_t errlen);
 int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
 void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
 
@@ -232,7 +228,7 @@ void agent_task_remember_sandbox(struct agent *a, const char *key, const char *s
  */
 void agent_update(struct agent *a, struct task *t, const char *state, const char *source,
                   const char *reason, const char *message, int healthy,
-                  const char *const usage[AGENT_USAGE_FIELDS]);
+                  const struct proto_usage *usage);
 /* An update about a task the agent does not track: sent once, never resent. */
 void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                           const char *source, const char *reason, const char *message);

@@ -25,7 +25,6 @@
 #include "conn.h"
 #include "sup/sup.h"
 #include "sup/fetch.h"
-#include "sup/sup_health.h"
 #include "id.h"
 #include "sup/isolate.h"
 #include "sup/launcher.h"
@@ -75,7 +74,7 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 	res_init(&t->resources);
 	t->grace_ms = -1;
 	t->pending_kill_ms = -1;
-	t->healthy = -1;
+	t->healthy = PROTO_HEALTHY_NONE;
 	t->fate = FATE_TRACKED;
 	t->retry_ms = a->cfg.update_retry_ms;
 	xstrlcpy(t->state, "TASK_STAGING", sizeof(t->state));
@@ -192,8 +191,7 @@ send_kill(struct task *t, long long grace_ms)
 
 void
 agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
-                  const char *reason, const char *message,
-                  const char *const usage[AGENT_USAGE_FIELDS])
+                  const char *reason, const char *message, const struct proto_usage *usage)
 {
 	t->live = 0;
 	t->ended = 1;
@@ -201,7 +199,7 @@ agent_task_finish(struct agent *a, struct task *t, const char *state, const char
 	log_info("task %s %s: %s", t->key, state, message ? message : "");
 	switch (t->fate) {
 	case FATE_TRACKED:
-		agent_update(a, t, state, source, reason, message, -1, usage);
+		agent_update(a, t, state, source, reason, message, PROTO_HEALTHY_NONE, usage);
 		break;
 	case FATE_FRAMEWORK_GONE:
 		agent_update_oneshot(a, t->framework_id, t->task_id, state, source, reason, message);
@@ -218,7 +216,8 @@ void
 agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
 {
 	const char *state = proto_get(m, "state");
-	const char *usage[AGENT_USAGE_FIELDS];
+	char err[AGENT_ERR_MAX];
+	struct proto_usage usage;
 
 	if (!t->live)
 		return;   /* told again on a re-connection: already known */
@@ -228,10 +227,12 @@ agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
 		agent_executor_ended(a, t, state, proto_get(m, "reason"), proto_get(m, "message"));
 		return;
 	}
-	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
-		usage[i] = proto_get(m, agent_usage_keys[i]);
+	if (proto_usage_parse(m, &usage, err, sizeof(err)) < 0) {
+		log_warnx("task %s: what it used is not known: %s", t->key, err);
+		usage.known = 0;
+	}
 	agent_task_finish(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
-	    proto_get(m, "message"), usage);
+	    proto_get(m, "message"), &usage);
 	t->want_exec_ack = 1;
 }
 
@@ -247,16 +248,20 @@ exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
 		t->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
 		agent_journal_started(a, t);
 	}
-	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 }
 
 static void
 exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
 {
-	const char *h = proto_get(m, "healthy");
-	int healthy = h != NULL && strcmp(h, "1") == 0;
+	char err[AGENT_ERR_MAX];
+	int healthy;
 
-	if (!t->live || h == NULL || healthy == t->healthy)
+	if (proto_get_bool(m, "healthy", PROTO_HEALTHY_NONE, &healthy, err, sizeof(err)) < 0) {
+		log_warnx("task %s: its supervisor's %s: %s", t->key, m->verb, err);
+		return;
+	}
+	if (!t->live || healthy == PROTO_HEALTHY_NONE || healthy == t->healthy)
 		return;
 	t->healthy = healthy;
 	log_info("task %s is %s", t->key, healthy ? "healthy" : "unhealthy");
@@ -509,7 +514,7 @@ launch_failed(struct agent *a, struct task *t, const char *reason, const char *m
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
-	agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, -1, NULL);
+	agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
 }
 
 void
@@ -622,8 +627,8 @@ get_count(const struct proto_msg *m, const char *key, long long dflt, long long 
 }
 
 int
-agent_task_add_user(struct agent *a, const struct task *t, struct buf *launch, char *err,
-                    size_t errlen)
+agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
+                       size_t errlen)
 {
 	int switching = a->cfg.switch_user && geteuid() == 0;
 
@@ -639,8 +644,8 @@ agent_task_add_user(struct agent *a, const struct task *t, struct buf *launch, c
 			return -1;
 		}
 	} else if (switching) {
-		proto_add(launch, "user", t->user);
-		proto_add_int(launch, "allow_root", a->cfg.allow_root_tasks);
+		l->user = t->user;
+		l->allow_root = a->cfg.allow_root_tasks;
 	}
 	return 0;
 }
@@ -653,7 +658,7 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	const char *command = proto_get(m, "command");
 	const char *resources = proto_get(m, "resources");
 	struct launcher_env env;
-	struct health_spec hs;
+	struct proto_launch l;
 	long long grace, cpu_seconds, processes, open_files;
 	const char *port0;
 	int rc = -1;
@@ -675,17 +680,20 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	    get_count(m, "max_processes", a->cfg.task_max_processes, &processes, err, errlen) == -1 ||
 	    get_count(m, "max_open_files", a->cfg.task_max_open_files, &open_files, err, errlen) == -1)
 		return -1;
-	if (health_parse(m, &hs, err, errlen) == -1)
+	memset(&l, 0, sizeof(l));
+	if (proto_health_parse(m, &l.health, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < m->nfields; i++) {
 		struct fetch_uri u;
 		if (strcmp(m->fields[i].key, "uri") != 0)
 			continue;
 		if (fetch_uri_parse(m->fields[i].val, &u, err, errlen) == -1) {
-			health_spec_free(&hs);
+			free(l.uris);
 			return -1;
 		}
 		fetch_uri_free(&u);
+		l.uris = xreallocarray(l.uris, l.nuris + 1, sizeof(*l.uris));
+		l.uris[l.nuris++] = m->fields[i].val;
 	}
 	launcher_env_init(&env, 0);
 	launcher_env_ports(&env, &t->resources, AGENT_PORT_ENV_MAX);
@@ -702,40 +710,32 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	launcher_env_set(&env, "MESOS_DIRECTORY", t->sandbox);
 	port0 = launcher_env_get(&env, "PORT0");
 
-	proto_begin(launch, "LAUNCH");
-	proto_add(launch, "task", t->key);
-	proto_add(launch, "command", command);
-	proto_add(launch, "sandbox", t->sandbox);
-	for (size_t i = 0; i < env.n; i++)
-		proto_add(launch, "env", env.vars[i]);
-	if (agent_task_add_user(a, t, launch, err, errlen) == -1) {
+	if (agent_task_launch_user(a, t, &l, err, errlen) == -1) {
 		*refused = 1;
 		goto out;
 	}
-	proto_addf(launch, "mem_bytes", "%llu", (unsigned long long)launcher_mem_bytes(&t->resources));
-	proto_addf(launch, "disk_bytes", "%llu", (unsigned long long)launcher_disk_bytes(&t->resources));
-	proto_add_int(launch, "cpu_seconds", cpu_seconds);
-	proto_add_int(launch, "processes", processes);
-	proto_add_int(launch, "open_files", open_files);
-	proto_add_int(launch, "nice", isolate_nice(res_scalar(&t->resources, "cpus"),
-	    a->total_cpus_milli));
-	proto_add_int(launch, "grace_ms", grace >= 0 ? grace : AGENT_DEFAULT_KILL_GRACE_MS);
-	proto_add_int(launch, "mem_watch_ms", a->cfg.memory_watch_ms);
-	proto_add_int(launch, "disk_watch_ms", a->cfg.container_disk_watch_ms);
-	proto_add_int(launch, "recovery_timeout_ms", a->cfg.recovery_timeout_ms);
-	proto_add(launch, "port0", port0 != NULL ? port0 : "0");
-	for (size_t i = 0; i < m->nfields; i++)
-		if (strcmp(m->fields[i].key, "uri") == 0)
-			proto_add(launch, "uri", m->fields[i].val);
-	if (proto_count(m, "uri") > 0) {
-		proto_add(launch, "fetcher", a->fetcher_path);
-		proto_add(launch, "cache_dir", a->fetcher_cache_dir);
-		proto_addf(launch, "cache_bytes", "%llu", (unsigned long long)a->cfg.fetcher_cache_bytes);
-		proto_add_int(launch, "stall_timeout_ms", a->cfg.fetcher_stall_ms);
-	}
-	health_format(&hs, launch);
-	if (a->cfg.log_level != NULL)
-		proto_add(launch, "log_level", a->cfg.log_level);
+	l.task = t->key;
+	l.command = command;
+	l.sandbox = t->sandbox;
+	l.env = (const char **)env.vars;
+	l.nenv = env.n;
+	l.mem_bytes = launcher_mem_bytes(&t->resources);
+	l.disk_bytes = launcher_disk_bytes(&t->resources);
+	l.cpu_seconds = (uint64_t)cpu_seconds;
+	l.processes = (uint64_t)processes;
+	l.open_files = (uint64_t)open_files;
+	l.nice = isolate_nice(res_scalar(&t->resources, "cpus"), a->total_cpus_milli);
+	l.grace_ms = grace >= 0 ? grace : AGENT_DEFAULT_KILL_GRACE_MS;
+	l.mem_watch_ms = a->cfg.memory_watch_ms;
+	l.disk_watch_ms = a->cfg.container_disk_watch_ms;
+	l.recovery_timeout_ms = a->cfg.recovery_timeout_ms;
+	l.port0 = port0 != NULL ? (int)strtol(port0, NULL, DEC_BASE) : 0;
+	l.fetcher = a->fetcher_path;
+	l.cache_dir = a->fetcher_cache_dir;
+	l.cache_bytes = a->cfg.fetcher_cache_bytes;
+	l.stall_timeout_ms = a->cfg.fetcher_stall_ms;
+	l.log_level = a->cfg.log_level;
+	proto_launch_compose(launch, &l);
 	if (proto_end(launch) == -1) {
 		snprintf(err, errlen, "the task does not fit in one line to its supervisor (limit %d bytes)",
 		    PROTO_LINE_MAX);
@@ -743,7 +743,7 @@ prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *
 	}
 	rc = 0;
 out:
-	health_spec_free(&hs);
+	free(l.uris);
 	launcher_env_free(&env);
 	return rc;
 }
@@ -818,8 +818,8 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 		t->ended = 1;
 		agent_journal_ended(a, t);
 		log_warnx("task %s: %s", t->key, err);
-		agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err, -1,
-		    NULL);
+		agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+		    PROTO_HEALTHY_NONE, NULL);
 		return;
 	}
 	buf_init(&launch, 0);
@@ -833,13 +833,14 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 			agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
 			    -1, NULL);
 		else
-			agent_update(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err, -1, NULL);
+			agent_update(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err, PROTO_HEALTHY_NONE,
+			    NULL);
 		return;
 	}
 	t->launch = buf_detach(&launch);
 	t->live = 1;
 	agent_journal_task(a, t);
-	agent_update(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+	agent_update(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
 	t->want_launch = 1;
 	agent_commit_soon(a, t);
@@ -858,7 +859,8 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 		t->kill_requested = 1;
 		log_info("%s %s (grace period %lld ms)", t->is_executor ? "shutting down executor"
 		    : "killing task", t->key, (long long)grace_ms);
-		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, -1, NULL);
+		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE,
+		    NULL);
 	}
 	if (t->launch != NULL)
 		return;   /* not started yet: agent_task_launch reports it killed */

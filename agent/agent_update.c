@@ -14,9 +14,11 @@
  *   boot_id                          the boot the checkpoint belongs to
  *   slaves/latest -> AGENT_ID        the last registration
  *   slaves/AGENT_ID/slave.info       SLAVE agent_id= hostname=
- *   slaves/AGENT_ID/task.updates     the journal: TASK, STARTED, UPDATE, ACK,
- *                                    FATE, ENDED, GONE and (executors) RELAYED
- *                                    and HANDED records, one a line
+ *   slaves/AGENT_ID/task.updates     the journal: TASK, STARTED, STATUS_UPDATE
+ *                                    (as it goes to the master; UPDATE in
+ *                                    journals of before 2026-12), ACK, FATE,
+ *                                    ENDED, GONE and (executors) RELAYED and
+ *                                    HANDED records, one a line
  *   slaves/AGENT_ID/runs/RUN.sock    a supervisor's socket while agentd is
  *   slaves/AGENT_ID/runs/RUN.status  away and its task's end if it came then
  *                                    (executor.h); RUN is the sandbox's run ID
@@ -54,9 +56,6 @@
 #define COMMIT_RETRY_MS 1000            /* after a failed write of the journal */
 #define DEC_BASE 10
 
-const char *const agent_usage_keys[AGENT_USAGE_FIELDS] = {
-	"cpus_user_time_secs", "cpus_system_time_secs", "mem_rss_bytes", "disk_used_bytes",
-};
 
 /* --- updates ------------------------------------------------------------ */
 
@@ -66,14 +65,12 @@ agent_update_free(struct update *u)
 	free(u->source);
 	free(u->reason);
 	free(u->message);
-	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
-		free(u->usage[i]);
 	free(u);
 }
 
 static struct update *
 update_new(const char *state, const char *source, const char *reason, const char *message,
-           int healthy, const char *const usage[AGENT_USAGE_FIELDS])
+           int healthy, const struct proto_usage *usage)
 {
 	struct update *u = xcalloc(1, sizeof(*u));
 
@@ -84,30 +81,23 @@ update_new(const char *state, const char *source, const char *reason, const char
 	u->message = message ? xstrdup(message) : NULL;
 	u->timestamp = compat_wall_time();
 	u->healthy = healthy;
-	for (size_t i = 0; usage != NULL && i < AGENT_USAGE_FIELDS; i++)
-		u->usage[i] = usage[i] ? xstrdup(usage[i]) : NULL;
+	if (usage != NULL)
+		u->usage = *usage;
 	return u;
 }
 
-/* The fields of an update, for the wire and for the journal alike. */
+/* An update as a STATUS_UPDATE line: the same for the wire and for the journal. */
 static void
-add_update_fields(struct buf *b, const char *fw, const char *tid, const struct update *u)
+compose_update(struct buf *b, const char *fw, const char *tid, const struct update *u,
+               const char *latest)
 {
-	proto_add(b, "framework_id", fw);
-	proto_add(b, "task_id", tid);
-	proto_add(b, "state", u->state);
-	proto_add(b, "uuid", u->uuid);
-	proto_add(b, "source", u->source);
-	if (u->reason != NULL)
-		proto_add(b, "reason", u->reason);
-	if (u->message != NULL)
-		proto_add(b, "message", u->message);
-	if (u->healthy >= 0)
-		proto_add(b, "healthy", u->healthy ? "true" : "false");
-	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
-		if (u->usage[i] != NULL)
-			proto_add(b, agent_usage_keys[i], u->usage[i]);
-	proto_addf(b, "timestamp", "%.3f", u->timestamp);
+	struct proto_status s = {
+		.framework_id = fw, .task_id = tid, .state = u->state, .latest_state = latest,
+		.uuid = u->uuid, .source = u->source, .reason = u->reason, .message = u->message,
+		.healthy = u->healthy, .timestamp = u->timestamp, .usage = u->usage,
+	};
+
+	proto_status_compose(b, &s);
 }
 
 static void
@@ -122,11 +112,8 @@ send_update(struct agent *a, const char *fw, const char *tid, struct update *u, 
 		return;
 	}
 	buf_init(&b, 0);
-	proto_begin(&b, "STATUS_UPDATE");
-	add_update_fields(&b, fw, tid, u);
 	/* Mesos's latest_state: the master may free the resources of a task whose end waits in line. */
-	if (latest != NULL && strcmp(latest, u->state) != 0)
-		proto_add(&b, "latest_state", latest);
+	compose_update(&b, fw, tid, u, latest);
 	agent_send_msg(a, &b);
 	buf_free(&b);
 }
@@ -135,7 +122,7 @@ void
 agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                      const char *source, const char *reason, const char *message)
 {
-	struct update *u = update_new(state, source, reason, message, -1, NULL);
+	struct update *u = update_new(state, source, reason, message, PROTO_HEALTHY_NONE, NULL);
 
 	send_update(a, fw, tid, u, NULL);
 	agent_update_free(u);
@@ -193,8 +180,7 @@ journal_update(struct agent *a, struct task *t, struct update *u)
 	struct buf b;
 
 	buf_init(&b, 0);
-	proto_begin(&b, "UPDATE");
-	add_update_fields(&b, t->framework_id, t->task_id, u);
+	compose_update(&b, t->framework_id, t->task_id, u, NULL);
 	journal_add(a, t, &b);
 	u->journal_gen = a->journal_gen;
 	buf_free(&b);
@@ -213,7 +199,7 @@ append(struct task *t, struct update *u)
 void
 agent_update(struct agent *a, struct task *t, const char *state, const char *source,
              const char *reason, const char *message, int healthy,
-             const char *const usage[AGENT_USAGE_FIELDS])
+             const struct proto_usage *usage)
 {
 	struct update *u;
 	int first;
@@ -267,17 +253,21 @@ journal_fields(struct agent *a, const char *verb, struct task *t, ...)
 void
 agent_update_handle_ack(struct agent *a, const struct proto_msg *m)
 {
-	const char *fw = proto_get(m, "framework_id");
-	const char *tid = proto_get(m, "task_id");
-	const char *uuid = proto_get(m, "uuid");
+	char err[AGENT_ERR_MAX];
+	struct proto_ack ack;
+	const char *fw, *tid, *uuid;
 	struct update *u;
 	struct task *t;
 	int terminal;
 
-	if (fw == NULL || tid == NULL || uuid == NULL) {
-		log_warnx("ACKNOWLEDGE without framework_id, task_id or uuid: ignored");
+	if (proto_ack_parse(m, &ack, err, sizeof(err)) < 0 || ack.framework_id == NULL) {
+		log_warnx("ACKNOWLEDGE ignored: %s", ack.framework_id == NULL ? "missing field "
+		    "'framework_id'" : err);
 		return;
 	}
+	fw = ack.framework_id;
+	tid = ack.task_id;
+	uuid = ack.uuid;
 	t = agent_task_find(a, fw, tid);
 	if (t == NULL || t->head == NULL || strcmp(t->head->uuid, uuid) != 0) {
 		/* Duplicates are harmless: a resent update the framework acknowledged twice. */
@@ -800,24 +790,22 @@ replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const ch
 static void
 replay_update(struct task *t, const struct proto_msg *m)
 {
-	const char *state = proto_get(m, "state"), *uuid = proto_get(m, "uuid");
-	const char *healthy = proto_get(m, "healthy");
-	const char *usage[AGENT_USAGE_FIELDS];
 	char err[AGENT_ERR_MAX];
+	struct proto_status s;
 	struct update *u;
-	double ts;
 
-	if (state == NULL || uuid == NULL || strlen(uuid) != AGENT_UUID_HEX_LEN)
+	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
+		log_warnx("journal: an update of task %s left out: %s", t->key, err);
 		return;
-	for (size_t i = 0; i < AGENT_USAGE_FIELDS; i++)
-		usage[i] = proto_get(m, agent_usage_keys[i]);
-	u = update_new(state, proto_get(m, "source") ? proto_get(m, "source") : "SOURCE_AGENT",
-	    proto_get(m, "reason"), proto_get(m, "message"),
-	    healthy == NULL ? -1 : strcmp(healthy, "true") == 0, usage);
-	xstrlcpy(u->uuid, uuid, sizeof(u->uuid));
-	if (proto_get_double(m, "timestamp", u->timestamp, &ts, err, sizeof(err)) == 0)
-		u->timestamp = ts;
-	xstrlcpy(t->state, state, sizeof(t->state));
+	}
+	if (s.uuid == NULL || strlen(s.uuid) != AGENT_UUID_HEX_LEN)
+		return;
+	u = update_new(s.state, s.source ? s.source : "SOURCE_AGENT", s.reason, s.message, s.healthy,
+	    &s.usage);
+	xstrlcpy(u->uuid, s.uuid, sizeof(u->uuid));
+	if (s.timestamp > 0)
+		u->timestamp = s.timestamp;
+	xstrlcpy(t->state, s.state, sizeof(t->state));
 	append(t, u);
 }
 
@@ -854,7 +842,7 @@ replay_record(const struct proto_msg *m, void *arg)
 	}
 	if ((t = agent_task_find(a, fw, tid)) == NULL)
 		return;
-	if (strcmp(m->verb, "UPDATE") == 0) {
+	if (strcmp(m->verb, "STATUS_UPDATE") == 0 || strcmp(m->verb, "UPDATE") == 0) {
 		replay_update(t, m);
 	} else if (strcmp(m->verb, "ACK") == 0 && proto_get(m, "uuid") != NULL) {
 		replay_ack(t, proto_get(m, "uuid"));

@@ -168,11 +168,10 @@ on_update(struct bench *b, const struct proto_msg *m)
 	struct buf a;
 
 	if (uuid != NULL) {
+		struct proto_ack ack = { NULL, id ? id : "", agent ? agent : "", uuid };
+
 		buf_init(&a, 0);
-		proto_begin(&a, "ACKNOWLEDGE");
-		proto_add(&a, "task_id", id ? id : "");
-		proto_add(&a, "agent_id", agent ? agent : "");
-		proto_add(&a, "uuid", uuid);
+		proto_ack_compose(&a, &ack);
 		send_buf(b, &a);
 	}
 	if (i < 0 || i >= b->tasks || state == NULL)
@@ -321,9 +320,7 @@ main(int argc, char **argv)
 	setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	buf_init(&b.in, 0);
 	buf_init(&m, 0);
-	proto_begin(&m, "HELLO");
-	proto_add_int(&m, "version", PROTO_VERSION);
-	proto_add(&m, "kind", "framework");
+	proto_hello_compose(&m, PROTO_KIND_FRAMEWORK);
 	send_buf(&b, &m);
 	start = now_ms();
 	while (b.ended < b.tasks) {

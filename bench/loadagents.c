@@ -62,9 +62,7 @@ on_connect(struct conn *c, void *arg)
 	char host[64];
 
 	buf_init(&b, PROTO_LINE_MAX + 2);
-	proto_begin(&b, "HELLO");
-	proto_add_int(&b, "version", PROTO_VERSION);
-	proto_add(&b, "kind", "agent");
+	proto_hello_compose(&b, PROTO_KIND_AGENT);
 	send_line(c, &b);
 	buf_reset(&b);
 	snprintf(host, sizeof(host), "sim-%05d", a->index);

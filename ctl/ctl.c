@@ -189,14 +189,12 @@ ctl_send_msg(struct conn *c, struct buf *b)
 }
 
 int
-ctl_send_hello(struct conn *c, const char *kind)
+ctl_send_hello(struct conn *c, enum proto_kind kind)
 {
 	struct buf b;
 
 	buf_init(&b, CTL_MSG_MAX);
-	proto_begin(&b, "HELLO");
-	proto_add_int(&b, "version", PROTO_VERSION);
-	proto_add(&b, "kind", kind);
+	proto_hello_compose(&b, kind);
 	return ctl_send_msg(c, &b);
 }
 

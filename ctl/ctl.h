@@ -108,7 +108,7 @@ void ctl_args_free(struct ctl_args *a);
 
 /* Finish b (proto_begin'd) as one line, queue it on c and free b; -1 on failure. */
 int ctl_send_msg(struct conn *c, struct buf *b);
-int ctl_send_hello(struct conn *c, const char *kind);
+int ctl_send_hello(struct conn *c, enum proto_kind kind);
 void ctl_send_pong(struct conn *c, const struct proto_msg *m);
 
 #endif

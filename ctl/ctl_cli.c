@@ -167,10 +167,11 @@ cli_list_data(struct cli *s, const struct proto_msg *m)
 {
 	size_t vlen;
 	const char *data = data_field(m, &vlen), *end = data + vlen;
-	long long eof, next;
+	long long next;
+	int eof;
 	char err[CTL_ERR_MAX];
 
-	if (proto_get_int(m, "eof", 1, &eof, err, sizeof(err)) == -1 ||
+	if (proto_get_bool(m, "eof", 1, &eof, err, sizeof(err)) == -1 ||
 	    proto_get_int(m, "next", 0, &next, err, sizeof(err)) == -1) {
 		ctl_say("bad FILE_DATA from the master: %s", err);
 		cli_done(s, EXIT_FAILURE);
@@ -233,12 +234,13 @@ cli_tail_data(struct cli *s, const struct proto_msg *m)
 {
 	size_t vlen;
 	const char *data = data_field(m, &vlen);
-	long long eof, size, running;
+	long long size;
+	int eof, running;
 	char err[CTL_ERR_MAX];
 
-	if (proto_get_int(m, "eof", 0, &eof, err, sizeof(err)) == -1 ||
+	if (proto_get_bool(m, "eof", 0, &eof, err, sizeof(err)) == -1 ||
 	    proto_get_int(m, "size", 0, &size, err, sizeof(err)) == -1 ||
-	    proto_get_int(m, "running", 1, &running, err, sizeof(err)) == -1) {
+	    proto_get_bool(m, "running", 1, &running, err, sizeof(err)) == -1) {
 		ctl_say("bad FILE_DATA from the master: %s", err);
 		cli_done(s, EXIT_FAILURE);
 		return;
@@ -289,7 +291,7 @@ cli_file_data(struct cli *s, const struct proto_msg *m)
 {
 	size_t vlen;
 	const char *data = data_field(m, &vlen);
-	long long eof;
+	int eof;
 	char err[CTL_ERR_MAX];
 
 	if (s->mode == CLI_LS) {
@@ -300,7 +302,7 @@ cli_file_data(struct cli *s, const struct proto_msg *m)
 		cli_tail_data(s, m);
 		return;
 	}
-	if (proto_get_int(m, "eof", 0, &eof, err, sizeof(err)) == -1) {
+	if (proto_get_bool(m, "eof", 0, &eof, err, sizeof(err)) == -1) {
 		ctl_say("bad FILE_DATA from the master: %s", err);
 		cli_done(s, EXIT_FAILURE);
 		return;
@@ -363,7 +365,7 @@ cli_on_connect(struct conn *c, void *arg)
 {
 	struct cli *s = arg;
 
-	ctl_send_hello(c, "cli");
+	ctl_send_hello(c, PROTO_KIND_CLI);
 	cli_arm(s);
 }
 

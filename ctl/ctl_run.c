@@ -220,7 +220,7 @@ run_on_connect(struct conn *c, void *arg)
 
 	r->phase = RUN_HELLO;
 	conn_set_idle_timeout(c, r->ctl->timeout_ms);
-	ctl_send_hello(c, "framework");
+	ctl_send_hello(c, PROTO_KIND_FRAMEWORK);
 }
 
 static void
@@ -400,19 +400,20 @@ options_record(const struct run_options *o, struct buf *out)
 	if (o->task_user)
 		add_field(out, "user", o->task_user);
 	if (o->health_type) {
-		add_field(out, "health_type", o->health_type);
-		if (o->health_command)
-			add_field(out, "health_command", o->health_command);
-		if (o->health_path)
-			add_field(out, "health_path", o->health_path);
-		if (o->health_port > 0)
-			buf_printf(out, " health_port=%lld", o->health_port);
-		add_seconds(out, "health_delay_seconds", o->health_delay_ms);
-		add_seconds(out, "health_interval_seconds", o->health_interval_ms);
-		add_seconds(out, "health_timeout_seconds", o->health_timeout_ms);
-		add_seconds(out, "health_grace_period_seconds", o->health_grace_ms);
-		if (o->health_failures > 0)
-			buf_printf(out, " health_consecutive_failures=%lld", o->health_failures);
+		struct proto_health h;
+
+		/* The flags' 0 is "not given": the agent's default applies. */
+		proto_health_init(&h);
+		h.type = proto_health_type_parse(o->health_type);
+		h.command = o->health_command;
+		h.path = o->health_path;
+		h.port = (int)o->health_port;
+		h.delay_ms = o->health_delay_ms > 0 ? o->health_delay_ms : -1;
+		h.interval_ms = o->health_interval_ms > 0 ? o->health_interval_ms : -1;
+		h.timeout_ms = o->health_timeout_ms > 0 ? o->health_timeout_ms : -1;
+		h.grace_ms = o->health_grace_ms > 0 ? o->health_grace_ms : -1;
+		h.consecutive_failures = o->health_failures > 0 ? o->health_failures : -1;
+		proto_health_compose(out, &h);
 	}
 	add_seconds(out, "cpu_limit_seconds", o->cpu_limit_ms);
 	if (o->max_processes > 0)
@@ -423,17 +424,12 @@ options_record(const struct run_options *o, struct buf *out)
 static int
 options_check(const struct run_options *o, char *err, size_t errlen)
 {
-	static const char *const types[] = { "COMMAND", "TCP", "HTTP" };
-	int known = 0;
-
 	if (o->health_type == NULL) {
 		if (o->health_command || o->health_path || o->health_port)
 			return log_fail(err, errlen, "--health-command/-path/-port need --health-type");
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		known |= strcmp(o->health_type, types[i]) == 0;
-	if (!known)
+	if (proto_health_type_parse(o->health_type) == PROTO_HEALTH_NONE)
 		return log_fail(err, errlen, "--health-type must be COMMAND, TCP or HTTP, not '%s'",
 		                o->health_type);
 	if (strcmp(o->health_type, "COMMAND") == 0 && o->health_command == NULL)
@@ -549,15 +545,23 @@ run_find(struct run *r, const char *id)
 static void
 run_update(struct run *r, const struct proto_msg *m)
 {
-	const char *id = proto_get(m, "task_id"), *state = proto_get(m, "state");
-	const char *uuid = proto_get(m, "uuid"), *agent = proto_get(m, "agent_id");
-	const char *reason = proto_get(m, "reason"), *message = proto_get(m, "message");
+	struct proto_status s;
+	const char *id, *state, *uuid, *agent, *reason, *message;
 	struct run_task *t;
 	size_t i;
 	int all_finished = 1;
+	char err[CTL_ERR_MAX];
 
-	if (id == NULL || state == NULL)
+	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
+		ctl_say("ignoring a bad STATUS_UPDATE from the master: %s", err);
 		return;
+	}
+	id = s.task_id;
+	state = s.state;
+	uuid = s.uuid;
+	agent = s.agent_id;
+	reason = s.reason;
+	message = s.message;
 	t = run_find(r, id);
 	if (t != NULL && !t->terminal && run_doubted(r, state, reason)) {
 		if (r->reconcile_timer == 0)
@@ -591,11 +595,10 @@ run_update(struct run *r, const struct proto_msg *m)
 	if (uuid != NULL && *uuid != '\0') {
 		struct buf b;
 
+		struct proto_ack ack = { NULL, id, agent != NULL ? agent : "", uuid };
+
 		buf_init(&b, CTL_MSG_MAX);
-		proto_begin(&b, "ACKNOWLEDGE");
-		proto_add(&b, "task_id", id);
-		proto_add(&b, "agent_id", agent != NULL ? agent : "");
-		proto_add(&b, "uuid", uuid);
+		proto_ack_compose(&b, &ack);
 		ctl_send_msg(r->conn, &b);
 	}
 	if (r->nlaunched < r->ntasks || r->nterminal < r->ntasks)

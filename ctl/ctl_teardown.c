@@ -87,7 +87,7 @@ static void
 td_on_connect(struct conn *c, void *arg)
 {
 	(void)arg;
-	ctl_send_hello(c, "cli");
+	ctl_send_hello(c, PROTO_KIND_CLI);
 }
 
 static void

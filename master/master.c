@@ -231,7 +231,7 @@ peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
-	if (proto_check_hello(msg, &kind, m->err, sizeof(m->err)) < 0) {
+	if (proto_hello_parse(msg, &kind, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}

@@ -238,7 +238,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 	const char *fw_id = proto_get(msg, "framework_id");
 	const char *role = proto_get(msg, "role");
 	double failover = 0;
-	long long checkpoint = 0;
+	int checkpoint = 0;
 
 	if (!name) {
 		master_peer_error(p, m->err);
@@ -252,7 +252,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 		role = "*";
 	if (role_check(m, role, m->err, sizeof(m->err)) < 0 ||
 	    proto_get_double(msg, "failover_timeout", 0, &failover, m->err, sizeof(m->err)) < 0 ||
-	    proto_get_int(msg, "checkpoint", 0, &checkpoint, m->err, sizeof(m->err)) < 0 ||
+	    proto_get_bool(msg, "checkpoint", 0, &checkpoint, m->err, sizeof(m->err)) < 0 ||
 	    (fw_id && *fw_id && id_check("framework ID", fw_id, m->err, sizeof(m->err)) < 0)) {
 		master_peer_error(p, m->err);
 		return;

@@ -49,6 +49,7 @@
 #define HOST_CLOSE_ROUNDS   16                    /* loop turns for the conns' closes at exit */
 #define HOST_READ_CHUNK     4096                  /* bytes read from NAME.conf at a time */
 #define HOST_HOSTNAME_MAX   256                   /* bytes of --master's host */
+#define MS_PER_SECOND       1000.0
 
 struct host;
 
@@ -139,11 +140,11 @@ need_master(struct host *h)
 	return 0;
 }
 
-static void
-add_seconds(struct buf *b, const char *key, double s)
+/* A plugin's seconds, 0 meaning the default, as a health check's milliseconds (-1: the default). */
+static int64_t
+seconds_to_ms(double s)
 {
-	if (s > 0)
-		proto_addf(b, key, "%g", s);
+	return s > 0 ? (int64_t)(s * MS_PER_SECOND) : -1;
 }
 
 /* A key the task record may carry: [a-z0-9_.]+, and not one that starts a record. */
@@ -194,27 +195,27 @@ add_task(struct host *h, const struct framework_task *t)
 	}
 	const struct framework_health_check *hc = t->health_check;
 	if (hc != NULL) {
-		if (hc->type == NULL || (strcmp(hc->type, "COMMAND") != 0 &&
-		    strcmp(hc->type, "TCP") != 0 && strcmp(hc->type, "HTTP") != 0))
+		enum proto_health_type type = proto_health_type_parse(hc->type);
+		if (type == PROTO_HEALTH_NONE)
 			return fail(h, "task %.64s: health check type is COMMAND, TCP or HTTP",
 			            t->task_id);
-		if (strcmp(hc->type, "COMMAND") == 0 && (hc->command == NULL || *hc->command == '\0'))
+		if (type == PROTO_HEALTH_COMMAND && (hc->command == NULL || *hc->command == '\0'))
 			return fail(h, "task %.64s: a COMMAND health check needs a command", t->task_id);
-		if (strcmp(hc->type, "COMMAND") != 0 && (hc->port <= 0 || hc->port > 65535))
+		if (type != PROTO_HEALTH_COMMAND && (hc->port <= 0 || hc->port > PROTO_HEALTH_PORT_MAX))
 			return fail(h, "task %.64s: a %s health check needs a port", t->task_id, hc->type);
-		proto_add(&h->out, "health_type", hc->type);
-		if (hc->command != NULL && *hc->command)
-			proto_add(&h->out, "health_command", hc->command);
-		if (hc->port > 0)
-			proto_add_int(&h->out, "health_port", hc->port);
-		if (hc->path != NULL && *hc->path)
-			proto_add(&h->out, "health_path", hc->path);
-		add_seconds(&h->out, "health_delay_seconds", hc->delay_seconds);
-		add_seconds(&h->out, "health_interval_seconds", hc->interval_seconds);
-		add_seconds(&h->out, "health_timeout_seconds", hc->timeout_seconds);
-		add_seconds(&h->out, "health_grace_period_seconds", hc->grace_period_seconds);
+		struct proto_health spec;
+		proto_health_init(&spec);
+		spec.type = type;
+		spec.command = hc->command;
+		spec.port = hc->port;
+		spec.path = hc->path;
+		spec.delay_ms = seconds_to_ms(hc->delay_seconds);
+		spec.interval_ms = seconds_to_ms(hc->interval_seconds);
+		spec.timeout_ms = seconds_to_ms(hc->timeout_seconds);
+		spec.grace_ms = seconds_to_ms(hc->grace_period_seconds);
 		if (hc->consecutive_failures > 0)
-			proto_add_int(&h->out, "health_consecutive_failures", hc->consecutive_failures);
+			spec.consecutive_failures = hc->consecutive_failures;
+		proto_health_compose(&h->out, &spec);
 	}
 	for (size_t i = 0; i < t->noptions; i++) {
 		const struct framework_label *o = &t->options[i];
@@ -342,10 +343,10 @@ drv_acknowledge(struct framework_driver *d, const struct framework_status *s)
 		return 0;    /* nothing to acknowledge */
 	if (s->agent_id == NULL || *s->agent_id == '\0')
 		return fail(h, "the update of task %.64s names no agent", s->task_id);
-	msg_begin(h, "ACKNOWLEDGE");
-	proto_add(&h->out, "task_id", s->task_id);
-	proto_add(&h->out, "agent_id", s->agent_id);
-	proto_add(&h->out, "uuid", s->uuid);
+	struct proto_ack ack = { NULL, s->task_id, s->agent_id, s->uuid };
+
+	buf_reset(&h->out);
+	proto_ack_compose(&h->out, &ack);
 	return msg_send(h, h->conn);
 }
 
@@ -597,10 +598,15 @@ driver_init(struct host *h)
 /* ---------------------------------------------------------------- the master's lines */
 
 static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static const char *
 field(const struct proto_msg *m, const char *key)
 {
-	const char *v = proto_get(m, key);
-	return v != NULL ? v : "";
+	return or_empty(proto_get(m, key));
 }
 
 static void
@@ -639,7 +645,9 @@ send_subscribe(struct host *h)
 		proto_add(&h->out, "failover_timeout", failover);
 	else
 		proto_addf(&h->out, "failover_timeout", "%.0f", PLUGIN_DEFAULT_FAILOVER_S);
-	proto_add(&h->out, "checkpoint", checkpoint != NULL && *checkpoint ? checkpoint : "1");
+	/* On unless the conf says no: a plugin's tasks should outlive a restart of their agent. */
+	proto_add_bool(&h->out, "checkpoint", checkpoint == NULL || *checkpoint == '\0' ||
+	    (strcmp(checkpoint, "0") != 0 && strcmp(checkpoint, "false") != 0));
 	if (h->failover_id != NULL)
 		proto_add(&h->out, "framework_id", h->failover_id);
 	msg_send(h, h->conn);
@@ -679,20 +687,22 @@ static void
 on_status(struct host *h, const struct proto_msg *m)
 {
 	struct framework_status s;
-	const char *healthy = proto_get(m, "healthy");
-	double ts = 0;
+	struct proto_status ps;
 
+	if (proto_status_parse(m, &ps, h->err, sizeof(h->err)) < 0) {
+		log_warnx("ignoring a STATUS_UPDATE from the master: %s", h->err);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
-	s.task_id = field(m, "task_id");
-	s.agent_id = field(m, "agent_id");
-	s.state = field(m, "state");
-	s.source = field(m, "source");
-	s.reason = field(m, "reason");
-	s.message = field(m, "message");
-	s.uuid = field(m, "uuid");
-	s.healthy = healthy == NULL ? -1 : strcmp(healthy, "true") == 0 ? 1 : 0;
-	proto_get_double(m, "timestamp", 0, &ts, h->err, sizeof(h->err));
-	s.timestamp = ts;
+	s.task_id = ps.task_id;
+	s.agent_id = or_empty(ps.agent_id);
+	s.state = ps.state;
+	s.source = or_empty(ps.source);
+	s.reason = or_empty(ps.reason);
+	s.message = or_empty(ps.message);
+	s.uuid = or_empty(ps.uuid);
+	s.healthy = ps.healthy;
+	s.timestamp = ps.timestamp;
 	if (h->plugin->status_update != NULL)
 		h->plugin->status_update(&h->d, &s);
 	if (!(h->plugin->flags & FRAMEWORK_EXPLICIT_ACKS) && *s.uuid && h->subscribed &&
@@ -778,9 +788,8 @@ master_on_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 say_hello(struct host *h)
 {
-	msg_begin(h, "HELLO");
-	proto_add_int(&h->out, "version", PROTO_VERSION);
-	proto_add(&h->out, "kind", "framework");
+	buf_reset(&h->out);
+	proto_hello_compose(&h->out, PROTO_KIND_FRAMEWORK);
 	msg_send(h, h->conn);
 }
 

@@ -81,7 +81,9 @@ struct sup {
 	char *fetcher;
 	char *cache_dir;
 	uint64_t cache_bytes;
-	struct health_spec hspec;
+	struct proto_health hspec;   /* its strings are health_command and health_path */
+	char *health_command;
+	char *health_path;
 
 	struct health *health;
 	int healthy;                 /* -1 until the first result */
@@ -276,7 +278,7 @@ send_health(struct sup *s, const char *message)
 
 	buf_init(&b, 0);
 	proto_begin(&b, "HEALTH");
-	proto_add_int(&b, "healthy", s->healthy);
+	proto_add_bool(&b, "healthy", s->healthy);
 	proto_add(&b, "message", message);
 	send_line(s, &b);
 	buf_free(&b);
@@ -440,6 +442,7 @@ finalize(struct sup *s)
 	struct rusage ru;
 	const char *state, *reason;
 	char msg[MSG_MAX], desc[DESC_MAX];
+	struct proto_usage usage;
 	uint64_t rss;
 	struct buf b;
 
@@ -468,10 +471,12 @@ finalize(struct sup *s)
 		proto_add(&b, "reason", reason);
 	proto_add(&b, "message", msg);
 	proto_add(&b, "status", desc);
-	proto_addf(&b, "cpus_user_time_secs", "%.3f", tv_seconds(&ru.ru_utime));
-	proto_addf(&b, "cpus_system_time_secs", "%.3f", tv_seconds(&ru.ru_stime));
-	proto_addf(&b, "mem_rss_bytes", "%llu", (unsigned long long)rss);
-	proto_addf(&b, "disk_used_bytes", "%llu", (unsigned long long)s->disk_used);
+	usage.known = 1;
+	usage.cpus_user_time_secs = tv_seconds(&ru.ru_utime);
+	usage.cpus_system_time_secs = tv_seconds(&ru.ru_stime);
+	usage.mem_rss_bytes = (long long)rss;
+	usage.disk_used_bytes = (long long)s->disk_used;
+	proto_usage_compose(&b, &usage);
 	if (s->relay != NULL)
 		executor_relay_drain(s->relay);
 	if (proto_end(&b) == -1) {
@@ -891,95 +896,71 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 
 /* --- LAUNCH ------------------------------------------------------------------- */
 
-static int
-get_u64(const struct proto_msg *m, const char *key, uint64_t *out, char *err, size_t errlen)
+static char *
+dup_or_null(const char *s)
 {
-	long long v;
-
-	if (proto_get_int(m, key, 0, &v, err, errlen) == -1)
-		return -1;
-	if (v < 0) {
-		snprintf(err, errlen, "field '%s' must not be negative", key);
-		return -1;
-	}
-	*out = (uint64_t)v;
-	return 0;
+	return s != NULL ? xstrdup(s) : NULL;
 }
 
-static int
-get_ms(const struct proto_msg *m, const char *key, int64_t *out, char *err, size_t errlen)
-{
-	uint64_t v;
-
-	if (get_u64(m, key, &v, err, errlen) == -1)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
-}
-
+/* What LAUNCH says is kept in s: the line itself goes when it has been handled. */
 static int
 parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 {
-	const char *command = proto_need(m, "command", err, errlen);
-	const char *sandbox = command ? proto_need(m, "sandbox", err, errlen) : NULL;
-	const char *user = proto_get(m, "user");
-	const char *level = proto_get(m, "log_level");
-	uint64_t nice = 0, port0 = 0, allow_root = 0;
+	struct proto_launch l;
+	int rc = -1;
 
-	if (sandbox == NULL)
+	if (proto_launch_parse(m, &l, err, errlen) == -1)
 		return -1;
-	if (level != NULL && log_level_parse(level) != -1)
-		log_set_level((enum log_level)log_level_parse(level));
+	if (l.log_level != NULL && log_level_parse(l.log_level) != -1)
+		log_set_level((enum log_level)log_level_parse(l.log_level));
 	free(s->tag);
-	s->tag = xstrdup(proto_get(m, "task") ? proto_get(m, "task") : sandbox);
-	s->command = xstrdup(command);
-	s->sandbox = xstrdup(sandbox);
-	s->fetcher = proto_get(m, "fetcher") ? xstrdup(proto_get(m, "fetcher")) : NULL;
-	if (proto_get(m, "executor_id") != NULL) {
+	s->tag = xstrdup(l.task != NULL ? l.task : l.sandbox);
+	s->command = xstrdup(l.command);
+	s->sandbox = xstrdup(l.sandbox);
+	s->fetcher = dup_or_null(l.fetcher);
+	if (l.executor_id != NULL) {
 		s->custom = 1;
-		s->executor_id = xstrdup(proto_get(m, "executor_id"));
-		s->framework_id = xstrdup(proto_get(m, "framework_id") ? proto_get(m, "framework_id") : "");
-		s->agent_id = xstrdup(proto_get(m, "agent_id") ? proto_get(m, "agent_id") : "");
+		s->executor_id = xstrdup(l.executor_id);
+		s->framework_id = xstrdup(l.framework_id != NULL ? l.framework_id : "");
+		s->agent_id = xstrdup(l.agent_id != NULL ? l.agent_id : "");
 	}
-	s->cache_dir = proto_get(m, "cache_dir") ? xstrdup(proto_get(m, "cache_dir")) : NULL;
-	if (get_u64(m, "mem_bytes", &s->lim.mem_bytes, err, errlen) == -1 ||
-	    get_u64(m, "disk_bytes", &s->lim.disk_bytes, err, errlen) == -1 ||
-	    get_u64(m, "cpu_seconds", &s->lim.cpu_seconds, err, errlen) == -1 ||
-	    get_u64(m, "processes", &s->lim.processes, err, errlen) == -1 ||
-	    get_u64(m, "open_files", &s->lim.open_files, err, errlen) == -1 ||
-	    get_u64(m, "nice", &nice, err, errlen) == -1 ||
-	    get_u64(m, "port0", &port0, err, errlen) == -1 ||
-	    get_u64(m, "allow_root", &allow_root, err, errlen) == -1 ||
-	    get_u64(m, "cache_bytes", &s->cache_bytes, err, errlen) == -1 ||
-	    get_ms(m, "grace_ms", &s->grace_ms, err, errlen) == -1 ||
-	    get_ms(m, "mem_watch_ms", &s->mem_watch_ms, err, errlen) == -1 ||
-	    get_ms(m, "disk_watch_ms", &s->disk_watch_ms, err, errlen) == -1 ||
-	    get_ms(m, "recovery_timeout_ms", &s->recovery_timeout_ms, err, errlen) == -1 ||
-	    get_ms(m, "stall_timeout_ms", &s->stall_timeout_ms, err, errlen) == -1 ||
-	    health_parse(m, &s->hspec, err, errlen) == -1)
-		return -1;
-	s->lim.nice = nice > ISOLATE_NICE_MAX ? ISOLATE_NICE_MAX : (int)nice;
-	s->port0 = (int)port0;
-	for (size_t i = 0; i < m->nfields; i++) {
-		const struct proto_field *f = &m->fields[i];
-		if (strcmp(f->key, "env") == 0 && launcher_env_put(&s->env, f->val, f->vlen, err,
-		        errlen) == -1)
-			return -1;
-		if (strcmp(f->key, "uri") == 0) {
-			s->uris = xreallocarray(s->uris, s->nuris + 1, sizeof(*s->uris));
-			s->uris[s->nuris++] = xstrdup(f->val);
-		}
+	s->cache_dir = dup_or_null(l.cache_dir);
+	s->lim.mem_bytes = l.mem_bytes;
+	s->lim.disk_bytes = l.disk_bytes;
+	s->lim.cpu_seconds = l.cpu_seconds;
+	s->lim.processes = l.processes;
+	s->lim.open_files = l.open_files;
+	s->lim.nice = l.nice > ISOLATE_NICE_MAX ? ISOLATE_NICE_MAX : l.nice;
+	s->cache_bytes = l.cache_bytes;
+	s->grace_ms = l.grace_ms;
+	s->mem_watch_ms = l.mem_watch_ms;
+	s->disk_watch_ms = l.disk_watch_ms;
+	s->recovery_timeout_ms = l.recovery_timeout_ms;
+	s->stall_timeout_ms = l.stall_timeout_ms;
+	s->port0 = l.port0;
+	s->hspec = l.health;
+	s->hspec.command = s->health_command = dup_or_null(l.health.command);
+	s->hspec.path = s->health_path = dup_or_null(l.health.path);
+	for (size_t i = 0; i < l.nenv; i++)
+		if (launcher_env_put(&s->env, l.env[i], strlen(l.env[i]), err, errlen) == -1)
+			goto out;
+	for (size_t i = 0; i < l.nuris; i++) {
+		s->uris = xreallocarray(s->uris, s->nuris + 1, sizeof(*s->uris));
+		s->uris[s->nuris++] = xstrdup(l.uris[i]);
 	}
 	if (s->env.vars == NULL)
 		launcher_env_set(&s->env, "PATH", "/usr/bin:/bin");
 	if (s->nuris > 0 && s->fetcher == NULL) {
 		snprintf(err, errlen, "URIs to fetch but no fetcher");
-		return -1;
+		goto out;
 	}
-	if (isolate_user_resolve(user, user != NULL && user[0] != '\0', (int)allow_root, &s->user, err,
-	        errlen) == -1)
-		return -1;
-	return 0;
+	if (isolate_user_resolve(l.user, l.user != NULL && l.user[0] != '\0', l.allow_root, &s->user,
+	        err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	proto_launch_free(&l);
+	return rc;
 }
 
 /* --- a custom executor's channel ---------------------------------------------- */
@@ -1016,8 +997,8 @@ handle_limits(struct sup *s, const struct proto_msg *m)
 	char err[MSG_MAX];
 	uint64_t mem, disk;
 
-	if (get_u64(m, "mem_bytes", &mem, err, sizeof(err)) == -1 ||
-	    get_u64(m, "disk_bytes", &disk, err, sizeof(err)) == -1) {
+	if (proto_get_u64(m, "mem_bytes", 0, &mem, err, sizeof(err)) == -1 ||
+	    proto_get_u64(m, "disk_bytes", 0, &disk, err, sizeof(err)) == -1) {
 		log_warnx("executor %s: bad LIMITS: %s", s->tag, err);
 		return;
 	}
@@ -1178,7 +1159,7 @@ send_attached(struct sup *s)
 	proto_add_int(&b, "supervisor", s->self);
 	proto_add(&b, "phase", s->phase == PHASE_FETCHING ? "fetching" : "running");
 	if (s->healthy >= 0)
-		proto_add_int(&b, "healthy", s->healthy);
+		proto_add_bool(&b, "healthy", s->healthy);
 	send_line(s, &b);
 	buf_free(&b);
 	if (s->relay != NULL)
@@ -1263,7 +1244,8 @@ static void
 sup_free(struct sup *s)
 {
 	health_free(s->health);
-	health_spec_free(&s->hspec);
+	free(s->health_command);
+	free(s->health_path);
 	isolate_du_free(s->du);
 	executor_relay_free(s->relay);
 	if (s->channel_fd != -1)

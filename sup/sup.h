@@ -13,12 +13,13 @@
  * a line:
  *
  *   agent -> supervisor
- *     LAUNCH   the task: command, sandbox, env (repeated), user, mem_bytes,
- *              disk_bytes, cpu_seconds, processes, open_files, nice,
- *              grace_ms, mem_watch_ms, disk_watch_ms, recovery_timeout_ms,
- *              port0, uri (repeated), fetcher, cache_dir, cache_bytes,
- *              stall_timeout_ms, health_* (health.h), task (its key, for
- *              log lines), log_level
+ *     LAUNCH   the task: struct proto_launch (proto.h), composed and
+ *              read there: command, sandbox, env (repeated), user,
+ *              allow_root, mem_bytes, disk_bytes, cpu_seconds, processes,
+ *              open_files, nice, grace_ms, mem_watch_ms, disk_watch_ms,
+ *              recovery_timeout_ms, port0, uri (repeated), fetcher,
+ *              cache_dir, cache_bytes, stall_timeout_ms, health_*, task
+ *              (its key, for log lines), log_level
  *     KILL     grace_ms: SIGTERM to every process of the task, SIGKILL
  *              after grace_ms (a later KILL may only bring it closer)
  *     ACK      the agent has checkpointed the task's end: exit now
@@ -44,7 +45,7 @@
  *   supervisor -> agent
  *     STARTED  pid, supervisor (its own pid): the task's command runs
  *              (TASK_RUNNING)
- *     HEALTH   healthy (0/1), message: a health check result that changes
+ *     HEALTH   healthy (true/false), message: a health check result that changes
  *              the task's health, or the first one
  *     EXITED   state, reason, message, status (the wait status described),
  *              cpus_user_time_secs, cpus_system_time_secs, mem_rss_bytes

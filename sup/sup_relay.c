@@ -77,25 +77,18 @@ executor_relay_error(struct executor_relay *r, const char *reason)
 static int
 rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
 {
-	static const char *const update_fields[] = { "reason", "message", "healthy", NULL };
-	const char *v;
-
 	if (strcmp(m->verb, "STATUS_UPDATE") == 0) {
-		const char *tid = proto_need(m, "task_id", err, errlen);
-		const char *state = tid ? proto_need(m, "state", err, errlen) : NULL;
+		struct proto_status in, out;
 
-		if (state == NULL)
+		if (proto_status_parse(m, &in, err, errlen) == -1)
 			return -1;
-		if (!proto_state_valid(state)) {
-			snprintf(err, errlen, "unknown task state '%.40s'", state);
-			return -1;
-		}
-		proto_begin(b, "STATUS_UPDATE");
-		proto_add(b, "task_id", tid);
-		proto_add(b, "state", state);
-		for (size_t i = 0; update_fields[i] != NULL; i++)
-			if ((v = proto_get(m, update_fields[i])) != NULL)
-				proto_add(b, update_fields[i], v);
+		memset(&out, 0, sizeof(out));
+		out.task_id = in.task_id;
+		out.state = in.state;
+		out.reason = in.reason;
+		out.message = in.message;
+		out.healthy = in.healthy;
+		proto_status_compose(b, &out);
 		return 0;
 	}
 	if (strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {

@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		goto out;
 	}
-	proto_check_hello(&m, &kind, err, sizeof(err));
+	proto_hello_parse(&m, &kind, err, sizeof(err));
 	proto_get_int(&m, "version", 0, &ll, err, sizeof(err));
 	proto_get_double(&m, "timestamp", 0, &d, err, sizeof(err));
 

@@ -184,11 +184,10 @@ on_update(struct fw *f, const struct proto_msg *m, const char *raw)
 	printf("%s\n", raw);
 	fflush(stdout);
 	if (uuid != NULL && *uuid != '\0') {
+		struct proto_ack ack = { NULL, id ? id : "", agent ? agent : "", uuid };
+
 		buf_init(&b, 0);
-		proto_begin(&b, "ACKNOWLEDGE");
-		proto_add(&b, "task_id", id ? id : "");
-		proto_add(&b, "agent_id", agent ? agent : "");
-		proto_add(&b, "uuid", uuid);
+		proto_ack_compose(&b, &ack);
 		send_buf(f, &b);
 	}
 	if (i < 0 || state == NULL)
@@ -335,9 +334,7 @@ main(int argc, char **argv)
 	setsockopt(f.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	buf_init(&f.in, 0);
 	buf_init(&b, 0);
-	proto_begin(&b, "HELLO");
-	proto_add_int(&b, "version", PROTO_VERSION);
-	proto_add(&b, "kind", "framework");
+	proto_hello_compose(&b, PROTO_KIND_FRAMEWORK);
 	send_buf(&f, &b);
 	deadline = time(NULL) + timeout_s;
 	while (f.nterminal < f.instances || f.got_messages < f.expect_messages) {

@@ -41,7 +41,7 @@ check "the framework gets healthy=true in a status update" grep -q 'state=TASK_R
 check "the framework gets what the task used with its terminal update" \
     grep -q 'state=TASK_FINISHED .*cpus_user_time_secs=[0-9.]* cpus_system_time_secs=[0-9.]* mem_rss_bytes=[0-9]* disk_used_bytes=[0-9]*' "$TMP/cmdok.out"
 check "the agent checkpointed it first" \
-    grep -q '^UPDATE .*task_id=cmdok-0 .*state=TASK_RUNNING .*healthy=true' "$TMP"/a1/meta/slaves/latest/task.updates
+    grep -q '^STATUS_UPDATE .*task_id=cmdok-0 .*state=TASK_RUNNING .*healthy=true' "$TMP"/a1/meta/slaves/latest/task.updates
 check "the master's state shows the task's health" sh -c "'$TOP/mesosctl' --master=$MASTER get /master/state | grep -q '\"healthy\":true'"
 hc cmdbad 'sleep 30' --field=health_type=COMMAND --field=health_command='exit 1'
 check "COMMAND: a failing check kills the task as unhealthy" unhealthy_kill cmdbad

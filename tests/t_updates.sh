@@ -28,7 +28,7 @@ for t in drop-0 drop-1; do
 done
 check "no uuid came twice" sh -c "[ -z \"\$(grep -o 'uuid=[0-9a-f]*' '$TMP/drop.out' | sort | uniq -d)\" ]"
 check "every update sent was checkpointed first" \
-    sh -c "for u in \$(grep -o 'uuid=[0-9a-f]*' '$TMP/drop.out'); do grep -q \"^UPDATE .*\$u\" '$TMP'/a1/meta/slaves/latest/task.updates || exit 1; done"
+    sh -c "for u in \$(grep -o 'uuid=[0-9a-f]*' '$TMP/drop.out'); do grep -q \"^STATUS_UPDATE .*\$u\" '$TMP'/a1/meta/slaves/latest/task.updates || exit 1; done"
 check "acknowledgements are checkpointed too" grep -q '^ACK ' "$TMP"/a1/meta/slaves/latest/task.updates
 
 [ "$LIB_FAILED" -eq 0 ]

@@ -1,8 +1,10 @@
 /*
  * tests/test_proto.c: unit tests of the line protocol codec: escaping round
  * trips of random byte strings, every malformed form with its message, the
- * line and field limits, the encoder under a capped buf, HELLO checks and
- * task state names.
+ * line and field limits, the encoder under a capped buf, HELLO checks,
+ * task state names, and the messages several programs share (each
+ * composed and parsed in one place): values, STATUS_UPDATE, ACKNOWLEDGE,
+ * HELLO, LAUNCH.
  */
 #include "buf.h"
 #include "proto.h"
@@ -368,7 +370,7 @@ hello(const char *text, int want_rc, enum proto_kind want_kind, const char *want
 		check_failed++;
 		fprintf(stderr, "%s:%d: cannot parse '%s': %s\n", __FILE__, lineno, text, err);
 	} else {
-		rc = proto_check_hello(&m, &kind, err, sizeof(err));
+		rc = proto_hello_parse(&m, &kind, err, sizeof(err));
 		if (rc != want_rc || (rc == 0 && kind != want_kind) ||
 		    (rc < 0 && strcmp(err, want_err) != 0)) {
 			check_failed++;
@@ -436,6 +438,215 @@ test_states(void)
 	CHECK(!proto_state_terminal(NULL));
 }
 
+/* A composed line (ended, without its '\n') parsed back into m; line must outlive m. */
+static int
+reparse(struct buf *b, char *line, size_t cap, struct proto_msg *m, char *err)
+{
+	CHECK(proto_end(b) == 0);
+	if (b->len == 0 || b->len > cap)
+		return -1;
+	memcpy(line, b->data, b->len - 1);
+	line[b->len - 1] = '\0';
+	proto_msg_init(m);
+	return proto_parse(line, b->len - 1, m, err, ERR_BYTES);
+}
+
+/* One spelling for booleans and timestamps; the old 1/0 still read. */
+static void
+test_values(void)
+{
+	char line[] = "X a=true b=false c=1 d=0 e=yes";
+	char err[ERR_BYTES];
+	struct proto_msg m;
+	struct buf b;
+	int v;
+
+	proto_msg_init(&m);
+	CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+	CHECK(proto_get_bool(&m, "a", 0, &v, err, sizeof(err)) == 0 && v == 1);
+	CHECK(proto_get_bool(&m, "b", 1, &v, err, sizeof(err)) == 0 && v == 0);
+	CHECK(proto_get_bool(&m, "c", 0, &v, err, sizeof(err)) == 0 && v == 1);
+	CHECK(proto_get_bool(&m, "d", 1, &v, err, sizeof(err)) == 0 && v == 0);
+	CHECK(proto_get_bool(&m, "z", -1, &v, err, sizeof(err)) == 0 && v == -1);
+	CHECK(proto_get_bool(&m, "e", 0, &v, err, sizeof(err)) == -1);
+	CHECK_STR(err, "field 'e' is not a boolean (true or false)");
+	proto_msg_free(&m);
+	buf_init(&b, 0);
+	proto_begin(&b, "X");
+	proto_add_bool(&b, "t", 1);
+	proto_add_bool(&b, "f", 0);
+	proto_add_time(&b, "ts", 1764100000.125);
+	CHECK_STR(b.data, "X t=true f=false ts=1764100000.125000");
+	buf_free(&b);
+}
+
+static void
+test_status(void)
+{
+	struct proto_status s, p;
+	struct proto_msg m;
+	char line[1024], err[ERR_BYTES];
+	struct buf b;
+
+	memset(&s, 0, sizeof(s));
+	s.framework_id = "fw";
+	s.task_id = "t 1";
+	s.agent_id = "ag";
+	s.state = "TASK_FINISHED";
+	s.latest_state = "TASK_FINISHED";   /* the same: not sent */
+	s.uuid = "u1";
+	s.source = "SOURCE_EXECUTOR";
+	s.message = "exited with status 0";
+	s.healthy = 0;
+	s.timestamp = 1764100000.5;
+	s.usage.known = 1;
+	s.usage.cpus_user_time_secs = 0.25;
+	s.usage.mem_rss_bytes = 4096;
+	buf_init(&b, 0);
+	proto_status_compose(&b, &s);
+	CHECK_STR(b.data, "STATUS_UPDATE framework_id=fw task_id=t%201 agent_id=ag "
+	    "state=TASK_FINISHED uuid=u1 source=SOURCE_EXECUTOR message=exited%20with%20status%200 "
+	    "healthy=false cpus_user_time_secs=0.250 cpus_system_time_secs=0.000 mem_rss_bytes=4096 "
+	    "disk_used_bytes=0 timestamp=1764100000.500000");
+	CHECK(reparse(&b, line, sizeof(line), &m, err) == 0);
+	CHECK(proto_status_parse(&m, &p, err, sizeof(err)) == 0);
+	CHECK_STR(p.task_id, "t 1");
+	CHECK_STR(p.state, "TASK_FINISHED");
+	CHECK(p.latest_state == NULL && p.reason == NULL && p.healthy == 0);
+	CHECK(p.usage.known && p.usage.mem_rss_bytes == 4096 && p.timestamp == 1764100000.5);
+	proto_msg_free(&m);
+
+	/* What an executor may send: the least there is. */
+	memset(&s, 0, sizeof(s));
+	s.task_id = "t";
+	s.state = "TASK_RUNNING";
+	s.latest_state = "TASK_FINISHED";
+	s.healthy = PROTO_HEALTHY_NONE;
+	buf_reset(&b);
+	proto_status_compose(&b, &s);
+	CHECK_STR(b.data, "STATUS_UPDATE task_id=t state=TASK_RUNNING latest_state=TASK_FINISHED");
+	CHECK(reparse(&b, line, sizeof(line), &m, err) == 0);
+	CHECK(proto_status_parse(&m, &p, err, sizeof(err)) == 0);
+	CHECK(p.healthy == PROTO_HEALTHY_NONE && !p.usage.known && p.timestamp == 0);
+	CHECK_STR(p.latest_state, "TASK_FINISHED");
+	proto_msg_free(&m);
+	buf_free(&b);
+
+	static const struct {
+		const char *line;
+		const char *err;
+	} bad[] = {
+		{ "STATUS_UPDATE state=TASK_RUNNING", "missing field 'task_id'" },
+		{ "STATUS_UPDATE task_id=t", "missing field 'state'" },
+		{ "STATUS_UPDATE task_id=t state=TASK_BOGUS", "unknown task state 'TASK_BOGUS'" },
+		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING latest_state=X", "unknown task state 'X'" },
+		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING healthy=maybe",
+		  "field 'healthy' is not a boolean (true or false)" },
+		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING timestamp=soon",
+		  "field 'timestamp' is not a number" },
+		{ "STATUS_UPDATE task_id=t state=TASK_FAILED cpus_user_time_secs=1 mem_rss_bytes=x",
+		  "field 'mem_rss_bytes' is not an integer" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "%s", bad[i].line);
+		proto_msg_init(&m);
+		CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+		CHECK(proto_status_parse(&m, &p, err, sizeof(err)) == -1);
+		CHECK_STR(err, bad[i].err);
+		proto_msg_free(&m);
+	}
+}
+
+static void
+test_ack_and_hello(void)
+{
+	struct proto_ack a = { "fw", "t", NULL, "u" }, p;
+	enum proto_kind kind;
+	struct proto_msg m;
+	char line[256], err[ERR_BYTES];
+	struct buf b;
+
+	buf_init(&b, 0);
+	proto_ack_compose(&b, &a);
+	CHECK_STR(b.data, "ACKNOWLEDGE framework_id=fw task_id=t uuid=u");
+	CHECK(reparse(&b, line, sizeof(line), &m, err) == 0);
+	CHECK(proto_ack_parse(&m, &p, err, sizeof(err)) == 0);
+	CHECK(p.agent_id == NULL);
+	CHECK_STR(p.uuid, "u");
+	proto_msg_free(&m);
+	snprintf(line, sizeof(line), "ACKNOWLEDGE task_id=t");
+	proto_msg_init(&m);
+	CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+	CHECK(proto_ack_parse(&m, &p, err, sizeof(err)) == -1);
+	CHECK_STR(err, "missing field 'uuid'");
+	proto_msg_free(&m);
+	buf_reset(&b);
+	proto_hello_compose(&b, PROTO_KIND_AGENT);
+	CHECK_STR(b.data, "HELLO version=1 kind=agent");
+	CHECK(reparse(&b, line, sizeof(line), &m, err) == 0);
+	CHECK(proto_hello_parse(&m, &kind, err, sizeof(err)) == 0 && kind == PROTO_KIND_AGENT);
+	proto_msg_free(&m);
+	buf_free(&b);
+}
+
+static void
+test_launch(void)
+{
+	const char *env[] = { "A=1", "B=two words" }, *uris[] = { "http://h/x.tgz;cache=1" };
+	struct proto_launch l, p;
+	struct proto_msg m;
+	char line[2048], err[ERR_BYTES];
+	struct buf b;
+
+	memset(&l, 0, sizeof(l));
+	proto_health_init(&l.health);
+	l.task = "fw/t";
+	l.command = "echo hi";
+	l.sandbox = "/sb";
+	l.env = env;
+	l.nenv = 2;
+	l.user = "alice";
+	l.mem_bytes = 1 << 20;
+	l.nice = 13;
+	l.grace_ms = 3000;
+	l.port0 = 31000;
+	l.uris = uris;
+	l.nuris = 1;
+	l.fetcher = "/x/mesos-fetcher";
+	l.health.type = PROTO_HEALTH_TCP;
+	l.health.delay_ms = 0;
+	buf_init(&b, 0);
+	proto_launch_compose(&b, &l);
+	CHECK(strstr(b.data, " user=alice allow_root=false ") != NULL);
+	CHECK(strstr(b.data, " health_type=TCP health_delay_seconds=0.000") != NULL);
+	CHECK(reparse(&b, line, sizeof(line), &m, err) == 0);
+	CHECK(proto_launch_parse(&m, &p, err, sizeof(err)) == 0);
+	CHECK_STR(p.command, "echo hi");
+	CHECK(p.nenv == 2 && strcmp(p.env[1], "B=two words") == 0);
+	CHECK(p.nuris == 1 && strcmp(p.uris[0], uris[0]) == 0);
+	CHECK(p.mem_bytes == 1 << 20 && p.nice == 13 && p.grace_ms == 3000 && p.port0 == 31000);
+	CHECK(p.allow_root == 0 && p.executor_id == NULL);
+	/* Parsed, the health check has every default but the delay it was given. */
+	CHECK(p.health.type == PROTO_HEALTH_TCP && p.health.delay_ms == 0);
+	CHECK(p.health.interval_ms == PROTO_HEALTH_DEFAULT_INTERVAL_MS);
+	proto_launch_free(&p);
+	proto_msg_free(&m);
+	buf_free(&b);
+
+	snprintf(line, sizeof(line), "LAUNCH command=x sandbox=/s mem_bytes=-1");
+	proto_msg_init(&m);
+	CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+	CHECK(proto_launch_parse(&m, &p, err, sizeof(err)) == -1);
+	CHECK_STR(err, "field 'mem_bytes' must not be negative");
+	proto_msg_free(&m);
+	snprintf(line, sizeof(line), "LAUNCH command=x sandbox=/s env=A%%00B");
+	proto_msg_init(&m);
+	CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+	CHECK(proto_launch_parse(&m, &p, err, sizeof(err)) == -1);
+	CHECK_STR(err, "field 'env' holds a NUL byte");
+	proto_msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -447,5 +658,9 @@ main(void)
 	test_encoder();
 	test_hello();
 	test_states();
+	test_values();
+	test_status();
+	test_ack_and_hello();
+	test_launch();
 	return CHECK_DONE();
 }
