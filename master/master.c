@@ -37,7 +37,7 @@ master_msg(struct master *m, const char *verb)
 }
 
 void
-master_send(struct master *m, struct peer *p)
+master_send(struct master *m, struct master_peer *p)
 {
 	if (proto_end(&m->out) < 0) {
 		log_warnx("dropping an outgoing message over %d bytes", PROTO_LINE_MAX);
@@ -48,7 +48,7 @@ master_send(struct master *m, struct peer *p)
 }
 
 void
-master_peer_error(struct peer *p, const char *reason)
+master_peer_error(struct master_peer *p, const char *reason)
 {
 	struct master *m = p->m;
 
@@ -63,7 +63,7 @@ master_peer_error(struct peer *p, const char *reason)
 /* ---------------------------------------------------------------- offers */
 
 void
-master_offer_free(struct master *m, struct offer *o)
+master_offer_free(struct master *m, struct master_offer *o)
 {
 	map_del(&m->offers, o->id);
 	map_del(&o->fw->offers, o->id);
@@ -75,7 +75,7 @@ master_offer_free(struct master *m, struct offer *o)
 
 /* Withdraw an offer: tell the framework, give the resources back unfiltered. */
 void
-master_offer_rescind(struct master *m, struct offer *o, int tell)
+master_offer_rescind(struct master *m, struct master_offer *o, int tell)
 {
 	if (tell && o->fw->peer) {
 		master_msg(m, "RESCIND");
@@ -93,7 +93,7 @@ master_offer_rescind(struct master *m, struct offer *o, int tell)
 static void
 offer_timeout(struct loop *loop, void *arg)
 {
-	struct offer *o = arg;
+	struct master_offer *o = arg;
 	(void)loop;
 	o->timeout_timer = 0;
 	log_info("offer %s to framework %s timed out; rescinding it", o->id, o->fw->id);
@@ -101,17 +101,17 @@ offer_timeout(struct loop *loop, void *arg)
 }
 
 void
-master_rescind_framework_offers(struct master *m, struct framework *fw, int tell)
+master_rescind_framework_offers(struct master *m, struct master_framework *fw, int tell)
 {
-	struct offer *o;
+	struct master_offer *o;
 	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
 		master_offer_rescind(m, o, tell);
 }
 
 void
-master_rescind_agent_offers(struct master *m, struct agent *a)
+master_rescind_agent_offers(struct master *m, struct master_agent *a)
 {
-	struct offer *o;
+	struct master_offer *o;
 	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
 		if (o->agent == a)
 			master_offer_rescind(m, o, 1);
@@ -121,15 +121,15 @@ static void
 make_offer(struct alloc_fw *afw, struct alloc_agent *aag, const struct res *r, void *arg)
 {
 	struct master *m = arg;
-	struct framework *fw = alloc_fw_user(afw);
-	struct agent *a = alloc_agent_user(aag);
+	struct master_framework *fw = alloc_fw_user(afw);
+	struct master_agent *a = alloc_agent_user(aag);
 
 	if (!fw->peer || !a->peer) {
 		/* The allocator should not pick inactive parties; give it straight back. */
 		alloc_recover(m->alloc, afw, aag, r, 0, loop_now(m->loop));
 		return;
 	}
-	struct offer *o = xcalloc(1, sizeof(*o));
+	struct master_offer *o = xcalloc(1, sizeof(*o));
 	o->m = m;
 	o->id = xstrfmt("%s-O%llu", m->id, m->next_offer++);
 	o->fw = fw;
@@ -196,7 +196,7 @@ allocation_tick(struct loop *loop, void *arg)
 
 /* PING/PONG work the same for every peer kind. */
 static int
-answer_liveness(struct master *m, struct peer *p, const struct proto_msg *msg)
+answer_liveness(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	if (strcmp(msg->verb, "PONG") == 0)
 		return 1;      /* any line from an agent already counts as alive */
@@ -210,7 +210,7 @@ answer_liveness(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-peer_unlink(struct master *m, struct peer *p)
+peer_unlink(struct master *m, struct master_peer *p)
 {
 	if (p->prev)
 		p->prev->next = p->next;
@@ -222,7 +222,7 @@ peer_unlink(struct master *m, struct peer *p)
 }
 
 static void
-peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
+peer_hello(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	enum proto_kind kind;
 
@@ -251,7 +251,7 @@ peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
 static void
 peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 	struct proto_msg msg;
 
@@ -301,7 +301,7 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 peer_on_close(struct conn *c, const char *reason, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 	(void)c;
 
@@ -323,7 +323,7 @@ peer_on_close(struct conn *c, const char *reason, void *arg)
 static void
 peer_on_error(struct conn *c, const char *reason, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 
 	log_warnx("peer %s: %s; disconnecting it", conn_peer(c), reason);
@@ -339,10 +339,10 @@ static const struct conn_ops peer_ops = {
 	.on_error = peer_on_error,
 };
 
-struct peer *
+struct master_peer *
 master_adopt_fd(struct master *m, int fd, const char *origin)
 {
-	struct peer *p = xcalloc(1, sizeof(*p));
+	struct master_peer *p = xcalloc(1, sizeof(*p));
 
 	p->m = m;
 	p->kind = PROTO_KIND_UNKNOWN;
@@ -426,7 +426,7 @@ master_shutdown(struct master *m)
 	loop_unwatch(m->loop, m->listen_fd);
 	close(m->listen_fd);
 	/* Detach every peer, close it, and let the loop run the deferred closes. */
-	for (struct peer *p = m->peers; p; p = p->next) {
+	for (struct master_peer *p = m->peers; p; p = p->next) {
 		if (p->agent)
 			p->agent->peer = NULL;
 		if (p->fw)
@@ -438,12 +438,12 @@ master_shutdown(struct master *m)
 	for (int i = 0; i < 3 && m->peers; i++)
 		loop_run_once(m->loop, 0);
 
-	struct offer *o;
+	struct master_offer *o;
 	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
 		master_offer_free(m, o);
-	struct framework *fw;
+	struct master_framework *fw;
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
-		struct task *t;
+		struct master_task *t;
 		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
 			master_task_free(t);
 		loop_timer_cancel(m->loop, fw->failover_timer);
@@ -452,7 +452,7 @@ master_shutdown(struct master *m)
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
 		master_framework_free(m->completed_frameworks[(m->completed_frameworks_head + i) % fw_max]);
 	free(m->completed_frameworks);
-	struct agent *a;
+	struct master_agent *a;
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
 		master_agent_free(m, a);
 	master_cli_free_requests(m);
@@ -468,9 +468,9 @@ master_shutdown(struct master *m)
 }
 
 void
-master_offered_resources(const struct master *m, const struct framework *fw, struct res *out)
+master_offered_resources(const struct master *m, const struct master_framework *fw, struct res *out)
 {
-	struct offer *o;
+	struct master_offer *o;
 	(void)m;
 	res_init(out);
 	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)

@@ -28,11 +28,11 @@
 
 /* ---------------------------------------------------------------- frameworks */
 
-struct framework *
+struct master_framework *
 master_framework_new(struct master *m, const char *id, const char *name, const char *user,
-              const char *role)
+                     const char *role)
 {
-	struct framework *fw = xcalloc(1, sizeof(*fw));
+	struct master_framework *fw = xcalloc(1, sizeof(*fw));
 	fw->m = m;
 	fw->id = xstrdup(id);
 	fw->name = xstrdup(name ? name : "");
@@ -48,7 +48,7 @@ master_framework_new(struct master *m, const char *id, const char *name, const c
 }
 
 void
-master_framework_free(struct framework *fw)
+master_framework_free(struct master_framework *fw)
 {
 	for (size_t i = 0; i < fw->ncompleted; i++)
 		master_task_free(master_framework_completed_at(fw, i));
@@ -68,7 +68,8 @@ master_framework_was_removed(const struct master *m, const char *id)
 {
 	size_t max = (size_t)m->cfg.max_completed_frameworks;
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++) {
-		struct framework *fw = m->completed_frameworks[(m->completed_frameworks_head + i) % max];
+		struct master_framework *fw =
+			m->completed_frameworks[(m->completed_frameworks_head + i) % max];
 		if (strcmp(fw->id, id) == 0)
 			return 1;
 	}
@@ -76,7 +77,7 @@ master_framework_was_removed(const struct master *m, const char *id)
 }
 
 static void
-framework_to_completed(struct master *m, struct framework *fw)
+framework_to_completed(struct master *m, struct master_framework *fw)
 {
 	size_t max = (size_t)m->cfg.max_completed_frameworks;
 
@@ -103,17 +104,17 @@ framework_to_completed(struct master *m, struct framework *fw)
  * back to the pool, and it joins the completed frameworks.
  */
 void
-master_framework_remove(struct master *m, struct framework *fw, const char *why)
+master_framework_remove(struct master *m, struct master_framework *fw, const char *why)
 {
 	log_info("removing framework %s (%s): %s", fw->id, fw->name, why);
 	loop_timer_cancel(m->loop, fw->failover_timer);
 	fw->failover_timer = 0;
 	master_rescind_framework_offers(m, fw, 0);
 
-	struct agent *a;
+	struct master_agent *a;
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);) {
 		int has = 0;
-		struct task *t;
+		struct master_task *t;
 		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
 			if (strcmp(t->agent_id, a->id) == 0) {
 				has = 1;
@@ -126,7 +127,7 @@ master_framework_remove(struct master *m, struct framework *fw, const char *why)
 		}
 	}
 	double now = compat_wall_time();
-	struct task *t;
+	struct master_task *t;
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		master_task_update(m, t, "TASK_KILLED", "SOURCE_MASTER", "REASON_FRAMEWORK_REMOVED",
 		            "framework removed", NULL, now, 0);
@@ -147,14 +148,14 @@ master_framework_remove(struct master *m, struct framework *fw, const char *why)
 static void
 failover_expired(struct loop *loop, void *arg)
 {
-	struct framework *fw = arg;
+	struct master_framework *fw = arg;
 	(void)loop;
 	fw->failover_timer = 0;
 	master_framework_remove(fw->m, fw, "failover timeout elapsed");
 }
 
 void
-master_framework_disconnected(struct master *m, struct framework *fw, const char *why)
+master_framework_disconnected(struct master *m, struct master_framework *fw, const char *why)
 {
 	log_info("framework %s (%s) disconnected: %s", fw->id, fw->name, why);
 	fw->peer = NULL;
@@ -170,12 +171,13 @@ master_framework_disconnected(struct master *m, struct framework *fw, const char
 }
 
 /* The master restarted and an agent reports tasks of a framework it has not seen yet. */
-struct framework *
+struct master_framework *
 master_framework_recover(struct master *m, const struct proto_msg *msg, const char *fw_id)
 {
 	const char *role = proto_get(msg, "role");
-	struct framework *fw = master_framework_new(m, fw_id, proto_get(msg, "framework_name"),
-	                                     proto_get(msg, "user"), role);
+	struct master_framework *fw =
+		master_framework_new(m, fw_id, proto_get(msg, "framework_name"), proto_get(msg, "user"),
+		                     role);
 	double failover = 0;
 	proto_get_double(msg, "failover_timeout", 0, &failover, m->err, sizeof(m->err));
 	fw->failover_timeout = failover;
@@ -232,7 +234,7 @@ role_check(const struct master *m, const char *role, char *err, size_t errlen)
 }
 
 static void
-framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_subscribe(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *name = proto_need(msg, "name", m->err, sizeof(m->err));
 	const char *fw_id = proto_get(msg, "framework_id");
@@ -262,7 +264,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 		return;
 	}
 
-	struct framework *fw = NULL;
+	struct master_framework *fw = NULL;
 	if (fw_id && *fw_id) {
 		fw = map_get(&m->frameworks, fw_id);
 		if (!fw && master_framework_was_removed(m, fw_id)) {
@@ -271,7 +273,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 			return;
 		}
 		if (fw && fw->peer) {
-			struct peer *old = fw->peer;
+			struct master_peer *old = fw->peer;
 			old->fw = NULL;
 			fw->peer = NULL;
 			master_msg(m, "ERROR");
@@ -319,8 +321,8 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 	master_allocate_soon(m);
 }
 
-static struct framework *
-need_framework(struct peer *p)
+static struct master_framework *
+need_framework(struct master_peer *p)
 {
 	if (!p->fw)
 		master_peer_error(p, "SUBSCRIBE first");
@@ -334,8 +336,8 @@ struct task_spec {
 };
 
 static void
-task_invalid(struct master *m, struct framework *fw, const char *task_id, const char *agent_id,
-             const char *state, const char *reason, const char *message)
+task_invalid(struct master *m, struct master_framework *fw, const char *task_id,
+             const char *agent_id, const char *state, const char *reason, const char *message)
 {
 	(void)m;
 	if (strcmp(state, "TASK_ERROR") == 0)
@@ -364,8 +366,8 @@ master_owned_field(const char *key)
 }
 
 static void
-send_run_task(struct master *m, struct framework *fw, struct agent *a, const struct task *t,
-              const struct proto_msg *msg, const struct task_spec *s)
+send_run_task(struct master *m, struct master_framework *fw, struct master_agent *a,
+              const struct master_task *t, const struct proto_msg *msg, const struct task_spec *s)
 {
 	struct buf text;
 	int own_user = 0;
@@ -397,9 +399,9 @@ send_run_task(struct master *m, struct framework *fw, struct agent *a, const str
 }
 
 static void
-framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_accept(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *offer_id;
 	long long refuse_ms = DEFAULT_REFUSE_MS;
 	double refuse_s;
@@ -449,7 +451,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			s->executor_id = f->val;
 	}
 
-	struct offer *o = map_get(&m->offers, offer_id);
+	struct master_offer *o = map_get(&m->offers, offer_id);
 	if (!o || o->fw != fw) {
 		char *why = xstrfmt("offer %s is no longer valid", offer_id);
 		for (size_t i = 0; i < ntasks; i++)
@@ -459,7 +461,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 		return;
 	}
 	m->metrics.offers_accepted++;
-	struct agent *a = o->agent;
+	struct master_agent *a = o->agent;
 	struct res remaining;
 	res_copy(&remaining, &o->resources);
 	double now = compat_wall_time();
@@ -499,7 +501,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			res_free(&taken);
 			continue;
 		}
-		struct task *t = master_task_new(fw, a, s->id, s->name, &taken);
+		struct master_task *t = master_task_new(fw, a, s->id, s->name, &taken);
 		master_task_update(m, t, "TASK_STAGING", "SOURCE_MASTER", NULL, NULL, NULL, now, 1);
 		send_run_task(m, fw, a, t, msg, s);
 		res_free(&want);
@@ -517,9 +519,9 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-framework_decline(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_decline(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *offer_id;
 	double refuse_s;
 
@@ -531,7 +533,7 @@ framework_decline(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct offer *o = map_get(&m->offers, offer_id);
+	struct master_offer *o = map_get(&m->offers, offer_id);
 	if (!o || o->fw != fw) {
 		log_debug("framework %s declined unknown offer %s", fw->id, offer_id);
 		return;
@@ -547,9 +549,9 @@ framework_decline(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_acknowledge(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *task_id, *agent_id, *uuid;
 
 	if (!fw)
@@ -560,7 +562,7 @@ framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct agent *a = map_get(&m->agents, agent_id);
+	struct master_agent *a = map_get(&m->agents, agent_id);
 	if (!a || !a->peer)
 		return;      /* the agent resends the update after it reconnects */
 	master_msg(m, "ACKNOWLEDGE");
@@ -572,9 +574,10 @@ framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *
 
 /* Kill a live task on its agent; returns 0, or -1 with the reason in err. */
 int
-master_task_kill(struct master *m, struct task *t, const char *grace_ms, char *err, size_t errlen)
+master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
+                 size_t errlen)
 {
-	struct agent *a = map_get(&m->agents, t->agent_id);
+	struct master_agent *a = map_get(&m->agents, t->agent_id);
 	if (!a || !a->peer) {
 		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
 		return -1;
@@ -589,9 +592,9 @@ master_task_kill(struct master *m, struct task *t, const char *grace_ms, char *e
 }
 
 static void
-framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_kill(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *task_id;
 
 	if (!fw)
@@ -600,7 +603,7 @@ framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct task *t = map_get(&fw->tasks, task_id);
+	struct master_task *t = map_get(&fw->tasks, task_id);
 	if (!t && master_registry_recovering(m)) {
 		/* Its agent may be on its way back after a master restart: wait for it. */
 		log_info("framework %s: kill of task %s unknown while agents re-register; ignored",
@@ -617,10 +620,10 @@ framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-send_reconcile(struct framework *fw, const struct task *t)
+send_reconcile(struct master_framework *fw, const struct master_task *t)
 {
 	struct master *m = fw->m;
-	const struct task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
+	const struct master_task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
 	master_msg(m, "STATUS_UPDATE");
 	proto_add(&m->out, "framework_id", fw->id);
 	proto_add(&m->out, "task_id", t->id);
@@ -635,21 +638,21 @@ send_reconcile(struct framework *fw, const struct task *t)
 }
 
 static void
-framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_reconcile(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	if (!fw)
 		return;
 	size_t n = proto_count(msg, "task_id");
 	if (n == 0) {
-		struct task *t;
+		struct master_task *t;
 		for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 			send_reconcile(fw, t);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *id = proto_get_nth(msg, "task_id", i);
-		struct task *t = map_get(&fw->tasks, id);
+		struct master_task *t = map_get(&fw->tasks, id);
 		if (!t)
 			t = master_framework_find_completed(fw, id);
 		if (t)
@@ -663,18 +666,18 @@ framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *ms
 }
 
 static void
-framework_suppress(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_suppress(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (fw)
 		alloc_fw_suppress(m->alloc, fw->alloc);
 }
 
 static void
-framework_revive(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_revive(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (!fw)
 		return;
@@ -683,9 +686,9 @@ framework_revive(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-framework_teardown(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_teardown(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (fw)
 		master_framework_remove(m, fw, "the framework asked for teardown");
@@ -698,9 +701,9 @@ framework_teardown(struct master *m, struct peer *p, const struct proto_msg *msg
  * executor.
  */
 static void
-framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_message(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *agent_id, *executor_id;
 	const struct proto_field *data = NULL;
 
@@ -718,7 +721,7 @@ framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, "missing field 'data'");
 		return;
 	}
-	struct agent *a = map_get(&m->agents, agent_id);
+	struct master_agent *a = map_get(&m->agents, agent_id);
 	if (!a || !a->peer) {
 		log_info("framework %s: message for executor %.64s on agent %.64s dropped: no such "
 		         "agent connected", fw->id, executor_id, agent_id);

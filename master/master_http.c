@@ -23,7 +23,7 @@
 #define QUOTA_BODY_MAX 65536     /* bytes of a quota or weights request */
 
 static void
-write_status(struct json_w *w, const struct task_status *s)
+write_status(struct json_w *w, const struct master_task_status *s)
 {
 	json_obj_begin(w);
 	json_kstr(w, "state", s->state);
@@ -42,7 +42,7 @@ write_status(struct json_w *w, const struct task_status *s)
 }
 
 static void
-write_task(struct json_w *w, const struct task *t)
+write_task(struct json_w *w, const struct master_task *t)
 {
 	json_obj_begin(w);
 	json_kstr(w, "id", t->id);
@@ -62,10 +62,11 @@ write_task(struct json_w *w, const struct task *t)
 }
 
 static void
-write_framework(struct json_w *w, const struct master *m, const struct framework *fw, int live)
+write_framework(struct json_w *w, const struct master *m, const struct master_framework *fw,
+                int live)
 {
 	struct res used, offered, total;
-	const struct task *t;
+	const struct master_task *t;
 
 	res_init(&used);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
@@ -113,7 +114,7 @@ write_framework(struct json_w *w, const struct master *m, const struct framework
 }
 
 static void
-write_agent(struct json_w *w, const struct agent *a)
+write_agent(struct json_w *w, const struct master_agent *a)
 {
 	json_obj_begin(w);
 	json_kstr(w, "id", a->id);
@@ -138,8 +139,8 @@ serve_state(struct http_exchange *x, struct master *m)
 {
 	struct buf body;
 	struct json_w w;
-	struct agent *a;
-	struct framework *fw;
+	struct master_agent *a;
+	struct master_framework *fw;
 	long long active = 0;
 
 	buf_init(&body, 0);
@@ -209,8 +210,8 @@ serve_metrics(struct http_exchange *x, struct master *m)
 {
 	struct buf body;
 	struct json_w w;
-	struct agent *a;
-	struct framework *fw;
+	struct master_agent *a;
+	struct master_framework *fw;
 	long long active = 0, fw_active = 0, fw_inactive = 0;
 	long long staging = 0, starting = 0, running = 0, killing = 0;
 	int64_t total_cpus = 0, used_cpus = 0, total_mem = 0, used_mem = 0, total_disk = 0,
@@ -226,7 +227,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 		used_disk += res_scalar(&a->used, "disk");
 	}
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
-		const struct task *t;
+		const struct master_task *t;
 		if (fw->peer)
 			fw_active++;
 		else
