@@ -87,9 +87,10 @@ main(int argc, char **argv)
 	m.cfg.roles = xstrdup("");
 	m.cfg.quota = xstrdup("");
 	log_level = xstrdup("info");
-	struct plugin_config pcfg = {
-		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""), PLUGIN_PING_INTERVAL_MS,
-		PLUGIN_MAX_MISSED_PINGS, PLUGIN_BACKOFF_MS, PLUGIN_BACKOFF_MAX_MS,
+	struct master_plugins_config pcfg = {
+		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""),
+		MASTER_PLUGINS_DEFAULT_PING_INTERVAL_MS, MASTER_PLUGINS_DEFAULT_MAX_MISSED_PINGS,
+		MASTER_PLUGINS_DEFAULT_BACKOFF_MS, MASTER_PLUGINS_DEFAULT_BACKOFF_MAX_MS,
 	};
 	{
 		char host[256] = "localhost";
@@ -221,13 +222,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mesosd: %s\n", err);
 		return 1;
 	}
-	struct plugins *plugins = plugin_start(&m, &pcfg, err, sizeof(err));
+	struct master_plugins *plugins = master_plugins_start(&m, &pcfg, err, sizeof(err));
 	if (plugins == NULL) {
 		fprintf(stderr, "mesosd: %s\n", err);
 		return 1;
 	}
 	loop_run(loop);
-	plugin_stop(plugins);
+	master_plugins_stop(plugins);
 	master_shutdown(&m);
 	loop_free(loop);
 	flags_free(flags, nflags);

@@ -86,7 +86,7 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	json_kbool(w, "recovered", fw->recovered);
 	json_kdouble(w, "failover_timeout", fw->failover_timeout);
 	json_kbool(w, "checkpoint", fw->checkpoint);
-	plugin_framework_json(m, fw->id, w);
+	master_plugins_framework_json(m, fw->id, w);
 	json_kdouble(w, "registered_time", fw->registered_time);
 	if (!live)
 		json_kdouble(w, "unregistered_time", fw->unregistered_time);
@@ -178,7 +178,7 @@ serve_state(struct http_exchange *x, struct master *m)
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
 		write_framework(&w, m, m->completed_frameworks[(m->completed_frameworks_head + i) % max], 0);
 	json_arr_end(&w);
-	plugin_state_json(m, &w);
+	master_plugins_state_json(m, &w);
 	json_key(&w, "orphan_tasks");
 	json_arr_begin(&w);
 	json_arr_end(&w);
