@@ -1,7 +1,7 @@
 /*
  * mesosd.c: the master daemon's entry point: flags (Mesos names and
  * defaults, also as MESOS_* environment variables), start-up, signals.
- * Everything else is in master.c and master_http.c.
+ * Everything else is in master/ (master/master.h is its map).
  */
 #include <errno.h>
 #include <limits.h>

@@ -2,8 +2,8 @@
  * master.c: the master's core. It owns the listening socket and every peer
  * connection, reads each line, checks the handshake and hands the message
  * to the handler of the peer's kind and verb (tables in master_agent.c,
- * master_framework.c, master_cli.c). It also owns offers and drives the
- * allocator. A peer that sends something malformed gets "ERROR reason=..."
+ * master_framework.c, master_cli.c), and starts and stops the master as a
+ * whole. A peer that sends something malformed gets "ERROR reason=..."
  * and is disconnected; what it had registered stays, exactly as after a
  * broken TCP connection.
  */
@@ -58,138 +58,6 @@ master_peer_error(struct master_peer *p, const char *reason)
 	proto_add(&m->out, "reason", reason);
 	master_send(m, p);
 	conn_close_after_flush(p->conn, reason);
-}
-
-/* ---------------------------------------------------------------- offers */
-
-void
-master_offer_free(struct master *m, struct master_offer *o)
-{
-	map_del(&m->offers, o->id);
-	map_del(&o->fw->offers, o->id);
-	loop_timer_cancel(m->loop, o->timeout_timer);
-	res_free(&o->resources);
-	free(o->id);
-	free(o);
-}
-
-/* Withdraw an offer: tell the framework, give the resources back unfiltered. */
-void
-master_offer_rescind(struct master *m, struct master_offer *o, int tell)
-{
-	if (tell && o->fw->peer) {
-		master_msg(m, "RESCIND");
-		proto_add(&m->out, "offer_id", o->id);
-		master_send(m, o->fw->peer);
-	}
-	m->metrics.offers_rescinded++;
-	if (o->fw->alloc && o->agent->alloc)
-		alloc_recover(m->alloc, o->fw->alloc, o->agent->alloc, &o->resources, 0,
-		              loop_now(m->loop));
-	master_offer_free(m, o);
-	master_allocate_soon(m);
-}
-
-static void
-offer_timeout(struct loop *loop, void *arg)
-{
-	struct master_offer *o = arg;
-	(void)loop;
-	o->timeout_timer = 0;
-	log_info("offer %s to framework %s timed out; rescinding it", o->id, o->fw->id);
-	master_offer_rescind(o->m, o, 1);
-}
-
-void
-master_rescind_framework_offers(struct master *m, struct master_framework *fw, int tell)
-{
-	struct master_offer *o;
-	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
-		master_offer_rescind(m, o, tell);
-}
-
-void
-master_rescind_agent_offers(struct master *m, struct master_agent *a)
-{
-	struct master_offer *o;
-	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
-		if (o->agent == a)
-			master_offer_rescind(m, o, 1);
-}
-
-static void
-make_offer(struct alloc_fw *afw, struct alloc_agent *aag, const struct res *r, void *arg)
-{
-	struct master *m = arg;
-	struct master_framework *fw = alloc_fw_user(afw);
-	struct master_agent *a = alloc_agent_user(aag);
-
-	if (!fw->peer || !a->peer) {
-		/* The allocator should not pick inactive parties; give it straight back. */
-		alloc_recover(m->alloc, afw, aag, r, 0, loop_now(m->loop));
-		return;
-	}
-	struct master_offer *o = xcalloc(1, sizeof(*o));
-	o->m = m;
-	o->id = xstrfmt("%s-O%llu", m->id, m->next_offer++);
-	o->fw = fw;
-	o->agent = a;
-	res_copy(&o->resources, r);
-	map_put(&m->offers, o->id, o);
-	map_put(&fw->offers, o->id, o);
-	if (m->cfg.offer_timeout_ms > 0)
-		o->timeout_timer = loop_timer_add(m->loop, m->cfg.offer_timeout_ms, offer_timeout, o);
-	m->metrics.offers_sent++;
-
-	struct buf text;
-	buf_init(&text, 0);
-	master_msg(m, "OFFER");
-	proto_add(&m->out, "offer_id", o->id);
-	proto_add(&m->out, "agent_id", a->id);
-	proto_add(&m->out, "hostname", a->hostname);
-	res_format(r, &text);
-	proto_add(&m->out, "resources", text.data ? text.data : "");
-	buf_reset(&text);
-	attrs_format(&a->attributes, &text);
-	proto_add(&m->out, "attributes", text.data ? text.data : "");
-	buf_free(&text);
-	master_send(m, fw->peer);
-}
-
-static void
-run_allocation(struct master *m, int candidates_only)
-{
-	int64_t t0 = compat_monotonic_ms();
-	alloc_run(m->alloc, loop_now(m->loop), candidates_only, make_offer, m);
-	m->metrics.allocation_runs++;
-	m->metrics.allocation_last_ms = (double)(compat_monotonic_ms() - t0);
-}
-
-static void
-allocation_soon_fired(struct loop *loop, void *arg)
-{
-	struct master *m = arg;
-	(void)loop;
-	m->allocation_soon = 0;
-	run_allocation(m, 1);
-}
-
-/* Resources were freed or added: offer them within milliseconds, not at the next interval. */
-void
-master_allocate_soon(struct master *m)
-{
-	if (m->allocation_soon)
-		return;
-	m->allocation_soon = 1;
-	loop_timer_add(m->loop, 0, allocation_soon_fired, m);
-}
-
-static void
-allocation_tick(struct loop *loop, void *arg)
-{
-	struct master *m = arg;
-	run_allocation(m, 0);
-	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -412,7 +280,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 		return -1;
 	m->port = net_local_port(m->listen_fd);
 	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
-	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
+	master_offer_start(m);
 	log_info("master %s listening on %s:%d", m->id, m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0",
 	         m->port);
 	return 0;
@@ -438,9 +306,7 @@ master_shutdown(struct master *m)
 	for (int i = 0; i < 3 && m->peers; i++)
 		loop_run_once(m->loop, 0);
 
-	struct master_offer *o;
-	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
-		master_offer_free(m, o);
+	master_offer_stop(m);
 	struct master_framework *fw;
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
 		struct master_task *t;
@@ -462,18 +328,6 @@ master_shutdown(struct master *m)
 	map_free(&m->offers);
 	map_free(&m->removed_agents);
 	map_free(&m->file_requests);
-	loop_timer_cancel(m->loop, m->allocation_timer);
 	alloc_free(m->alloc);
 	buf_free(&m->out);
 }
-
-void
-master_offered_resources(const struct master *m, const struct master_framework *fw, struct res *out)
-{
-	struct master_offer *o;
-	(void)m;
-	res_init(out);
-	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
-		res_add(out, &o->resources);
-}
-

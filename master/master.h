@@ -1,18 +1,29 @@
 /*
- * master.h: the master's state and the contract between its three files.
- *   mesosd.c       flags, start-up, signals
- *   master.c       peers, agents, frameworks, tasks, offers: the protocol side
- *   master_http.c  the HTTP endpoints (state, metrics, health, version, roles)
+ * master.h: the master's state, and the contract between the files of the
+ * master (the prototypes below are grouped by the file that defines them):
+ *   mesosd.c           flags and their defaults, start-up, signals
+ *   master.c           the listening socket and every peer: handshake, each
+ *                      line to the handler of its kind and verb; start, stop
+ *   master_offer.c     offers: allocation passes turned into OFFER lines,
+ *                      their timeouts and rescinds
+ *   master_agent.c     agents: registration, resync, pings, removal, and the
+ *                      lines agents send (status updates, files, messages)
+ *   master_framework.c frameworks: subscription, accepts and declines,
+ *                      failover, removal, the completed frameworks
+ *   master_task.c      tasks: states, status updates to frameworks, kills,
+ *                      each framework's completed tasks
+ *   master_cli.c       operator requests: kills, sandbox reads, teardown
+ *   master_registry.c  the agent IDs kept on disk, to know whom to expect
+ *                      after a restart
+ *   master_http.c      the HTTP endpoints (state, metrics, health, version,
+ *                      roles, quota, weights)
+ *   master_plugins.c   framework plugins, each run in a host process of its
+ *                      own (master_plugins.h is its contract)
  *
- *   master_agent.c     agents: registration, resync, pings, removal
- *   master_framework.c frameworks: subscription, offers accepted/declined, failover
- *   master_task.c      tasks: states, status updates, completed history
- *   master_cli.c       operator requests: kill, sandbox reads, teardown
- *   master_registry.c  the agent IDs kept on disk, to know whom to expect after a restart
- *
- * The master's state is soft, as in Mesos: nothing here is persisted.
- * Agents re-register with their tasks and frameworks re-subscribe with
- * their IDs after a master restart, and the state is rebuilt from them.
+ * The master's state is soft, as in Mesos: nothing here is persisted but
+ * the registry's agent IDs and the plugins' framework IDs. Agents
+ * re-register with their tasks and frameworks re-subscribe with their IDs
+ * after a master restart, and the state is rebuilt from them.
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -222,15 +233,21 @@ struct buf *master_msg(struct master *m, const char *verb);
 void master_send(struct master *m, struct master_peer *p);
 /* Send "ERROR reason=..." and disconnect the peer. */
 void master_peer_error(struct master_peer *p, const char *reason);
+
+/* master_offer.c */
+/* Start the periodic allocation pass; stop it and drop every offer. */
+void master_offer_start(struct master *m);
+void master_offer_stop(struct master *m);
+/* Resources were freed or added: run an allocation pass right after this event. */
+void master_offer_allocate_soon(struct master *m);
 void master_offer_free(struct master *m, struct master_offer *o);
 /* Withdraw an offer (tell = send RESCIND) and give its resources back unfiltered. */
 void master_offer_rescind(struct master *m, struct master_offer *o, int tell);
-void master_rescind_framework_offers(struct master *m, struct master_framework *fw, int tell);
-void master_rescind_agent_offers(struct master *m, struct master_agent *a);
-/* Resources were freed or added: run an allocation pass right after this event. */
-void master_allocate_soon(struct master *m);
-void master_offered_resources(const struct master *m, const struct master_framework *fw,
-                              struct res *out);
+void master_offer_rescind_framework(struct master *m, struct master_framework *fw, int tell);
+void master_offer_rescind_agent(struct master *m, struct master_agent *a);
+/* The sum of fw's outstanding offers (res_init'ed here). */
+void master_offer_resources(const struct master *m, const struct master_framework *fw,
+                            struct res *out);
 
 /* master_agent.c */
 extern const struct master_handler master_agent_handlers[];
@@ -240,19 +257,16 @@ void master_agent_free(struct master *m, struct master_agent *a);
 /* master_framework.c */
 extern const struct master_handler master_framework_handlers[];
 struct master_framework *master_framework_new(struct master *m, const char *id, const char *name,
-                                       const char *user, const char *role);
+                                              const char *user, const char *role);
 void master_framework_free(struct master_framework *fw);
 int master_framework_was_removed(const struct master *m, const char *id);
 /* Kill its tasks, return its resources, move it to the completed frameworks. */
 void master_framework_remove(struct master *m, struct master_framework *fw, const char *why);
-void master_framework_disconnected(struct master *m, struct master_framework *fw, const char *why);
+void master_framework_disconnected(struct master *m, struct master_framework *fw,
+                                   const char *why);
 /* A framework known only from an agent's report after a master restart. */
 struct master_framework *master_framework_recover(struct master *m, const struct proto_msg *msg,
-                                           const char *fw_id);
-size_t master_framework_completed_count(const struct master_framework *fw);
-struct master_task *master_framework_completed_at(const struct master_framework *fw, size_t i);
-struct master_task *master_framework_find_completed(const struct master_framework *fw,
-                                                    const char *task_id);
+                                                  const char *fw_id);
 
 /* master_task.c */
 char *master_task_key(const char *fw_id, const char *task_id);        /* malloc'ed "fw/task" */
@@ -272,13 +286,13 @@ void master_task_update(struct master *m, struct master_task *t, const char *sta
                         const char *uuid, double ts, int forward);
 void master_task_send_status(struct master *m, struct master_framework *fw,
                              const struct master_task *t, const char *uuid);
+/* Append a task's usage fields to a message under construction. */
+void master_task_add_usage(struct buf *out, const struct master_task_usage *u);
 /*
  * master_task_update for an agent's STATUS_UPDATE, which also carries the
  * health check result (healthy: 1, 0, -1 none) and, when usage is non-NULL,
  * what the task used; both are forwarded to the framework.
  */
-/* Append a task's usage fields to a message under construction. */
-void master_task_add_usage(struct buf *out, const struct master_task_usage *u);
 void master_task_agent_update(struct master *m, struct master_task *t, const char *state,
                               const char *source, const char *reason, const char *message,
                               const char *uuid, double ts, int healthy,
@@ -290,6 +304,11 @@ void master_task_send_unknown(struct master_framework *fw, const char *task_id,
 /* Ask the task's agent to kill it; -1 with err if the agent is not connected. */
 int master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
                      size_t errlen);
+/* A framework's completed tasks, oldest first. */
+size_t master_task_completed_count(const struct master_framework *fw);
+struct master_task *master_task_completed_at(const struct master_framework *fw, size_t i);
+struct master_task *master_task_find_completed(const struct master_framework *fw,
+                                               const char *task_id);
 
 /* master_cli.c */
 extern const struct master_handler master_cli_handlers[];

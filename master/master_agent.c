@@ -69,7 +69,7 @@ master_agent_disconnected(struct master *m, struct master_agent *a, const char *
 	a->resyncing = 0;
 	if (a->alloc)
 		alloc_agent_activate(m->alloc, a->alloc, 0);
-	master_rescind_agent_offers(m, a);
+	master_offer_rescind_agent(m, a);
 	master_cli_fail_requests(m, a->id, "agent disconnected");
 }
 
@@ -83,7 +83,7 @@ agent_remove(struct master *m, struct master_agent *a, const char *why, const ch
              const char *task_reason)
 {
 	log_warnx("removing agent %s (%s): %s", a->id, a->hostname, why);
-	master_rescind_agent_offers(m, a);
+	master_offer_rescind_agent(m, a);
 	master_cli_fail_requests(m, a->id, "agent removed");
 
 	char *message = xstrfmt("agent %s (%s) removed: %s", a->id, a->hostname, why);
@@ -224,7 +224,7 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	master_send(m, p);
 	log_info("agent %s (%s) %sregistered from %s", a->id, a->hostname, reregister ? "re-" : "",
 	         conn_peer(p->conn));
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
@@ -403,7 +403,7 @@ agent_status_update(struct master *m, struct master_peer *p, const struct proto_
 	struct master_task *t = map_get(&fw->tasks, task_id);
 	if (!t) {
 		/* A resent update of a task that already ended: forward it so it can be acknowledged. */
-		struct master_task *done = master_framework_find_completed(fw, task_id);
+		struct master_task *done = master_task_find_completed(fw, task_id);
 		if (done && fw->peer) {
 			master_msg(m, "STATUS_UPDATE");
 			proto_add(&m->out, "framework_id", fw->id);

@@ -58,7 +58,7 @@ find_task(struct master *m, const char *task_id, const char *fw_id, char *err, s
 			found = t;
 			matches++;
 		} else if (!done) {
-			done = master_framework_find_completed(fw, task_id);
+			done = master_task_find_completed(fw, task_id);
 		}
 	}
 	if (matches > 1) {
@@ -75,7 +75,7 @@ find_task(struct master *m, const char *task_id, const char *fw_id, char *err, s
 		fw = m->completed_frameworks[(m->completed_frameworks_head + i) % max];
 		if (fw_id && *fw_id && strcmp(fw->id, fw_id) != 0)
 			continue;
-		if ((done = master_framework_find_completed(fw, task_id)))
+		if ((done = master_task_find_completed(fw, task_id)))
 			return done;
 	}
 	snprintf(err, errlen, "unknown task '%.64s'", task_id);

@@ -51,7 +51,7 @@ void
 master_framework_free(struct master_framework *fw)
 {
 	for (size_t i = 0; i < fw->ncompleted; i++)
-		master_task_free(master_framework_completed_at(fw, i));
+		master_task_free(master_task_completed_at(fw, i));
 	free(fw->completed);
 	map_free(&fw->tasks);
 	map_free(&fw->offers);
@@ -109,7 +109,7 @@ master_framework_remove(struct master *m, struct master_framework *fw, const cha
 	log_info("removing framework %s (%s): %s", fw->id, fw->name, why);
 	loop_timer_cancel(m->loop, fw->failover_timer);
 	fw->failover_timer = 0;
-	master_rescind_framework_offers(m, fw, 0);
+	master_offer_rescind_framework(m, fw, 0);
 
 	struct master_agent *a;
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);) {
@@ -142,7 +142,7 @@ master_framework_remove(struct master *m, struct master_framework *fw, const cha
 	map_del(&m->frameworks, fw->id);
 	m->metrics.frameworks_removed++;
 	framework_to_completed(m, fw);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
@@ -161,7 +161,7 @@ master_framework_disconnected(struct master *m, struct master_framework *fw, con
 	fw->peer = NULL;
 	if (fw->alloc)
 		alloc_fw_activate(m->alloc, fw->alloc, 0);
-	master_rescind_framework_offers(m, fw, 0);
+	master_offer_rescind_framework(m, fw, 0);
 	if (fw->failover_timeout <= 0) {
 		master_framework_remove(m, fw, "disconnected with failover_timeout 0");
 		return;
@@ -280,7 +280,7 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 			proto_add(&m->out, "reason", "framework failed over to a new connection");
 			master_send(m, old);
 			conn_close_after_flush(old->conn, "framework failed over");
-			master_rescind_framework_offers(m, fw, 0);
+			master_offer_rescind_framework(m, fw, 0);
 		}
 		if (fw && strcmp(fw->role, role) != 0) {
 			snprintf(m->err, sizeof(m->err), "framework %.64s cannot change its role from '%.64s'",
@@ -318,7 +318,7 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 	master_send(m, p);
 	log_info("framework %s (%s) subscribed from %s, role %s", fw->id, fw->name,
 	         conn_peer(p->conn), fw->role);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static struct master_framework *
@@ -515,7 +515,7 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 	if (!res_empty(&remaining))
 		alloc_recover(m->alloc, afw, aag, &remaining, refuse_ms, loop_now(m->loop));
 	res_free(&remaining);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
@@ -545,7 +545,7 @@ framework_decline(struct master *m, struct master_peer *p, const struct proto_ms
 	alloc_recover(m->alloc, fw->alloc, o->agent->alloc, &o->resources, refuse_ms,
 	              loop_now(m->loop));
 	master_offer_free(m, o);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
@@ -570,25 +570,6 @@ framework_acknowledge(struct master *m, struct master_peer *p, const struct prot
 	proto_add(&m->out, "task_id", task_id);
 	proto_add(&m->out, "uuid", uuid);
 	master_send(m, a->peer);
-}
-
-/* Kill a live task on its agent; returns 0, or -1 with the reason in err. */
-int
-master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
-                 size_t errlen)
-{
-	struct master_agent *a = map_get(&m->agents, t->agent_id);
-	if (!a || !a->peer) {
-		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
-		return -1;
-	}
-	master_msg(m, "KILL_TASK");
-	proto_add(&m->out, "framework_id", t->fw->id);
-	proto_add(&m->out, "task_id", t->id);
-	if (grace_ms)
-		proto_add(&m->out, "grace_ms", grace_ms);
-	master_send(m, a->peer);
-	return 0;
 }
 
 static void
@@ -654,7 +635,7 @@ framework_reconcile(struct master *m, struct master_peer *p, const struct proto_
 		const char *id = proto_get_nth(msg, "task_id", i);
 		struct master_task *t = map_get(&fw->tasks, id);
 		if (!t)
-			t = master_framework_find_completed(fw, id);
+			t = master_task_find_completed(fw, id);
 		if (t)
 			send_reconcile(fw, t);
 		else if (master_registry_recovering(m))
@@ -682,7 +663,7 @@ framework_revive(struct master *m, struct master_peer *p, const struct proto_msg
 	if (!fw)
 		return;
 	alloc_fw_revive(m->alloc, fw->alloc);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void

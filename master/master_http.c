@@ -71,7 +71,7 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	res_init(&used);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		res_add(&used, &t->resources);
-	master_offered_resources(m, fw, &offered);
+	master_offer_resources(m, fw, &offered);
 	res_copy(&total, &used);
 	res_add(&total, &offered);
 
@@ -104,8 +104,8 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	json_arr_end(w);
 	json_key(w, "completed_tasks");
 	json_arr_begin(w);
-	for (size_t i = 0; i < master_framework_completed_count(fw); i++)
-		write_task(w, master_framework_completed_at(fw, i));
+	for (size_t i = 0; i < master_task_completed_count(fw); i++)
+		write_task(w, master_task_completed_at(fw, i));
 	json_arr_end(w);
 	json_obj_end(w);
 	res_free(&used);
@@ -400,7 +400,7 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 		log_info("quota of role %s set to %s by %s", role, text, http_peer(x));
 		free(text);
 		res_free(&guarantee);
-		master_allocate_soon(m);
+		master_offer_allocate_soon(m);
 		http_reply(x, 200, "application/json", "{}", 2);
 	}
 	json_free(j);
@@ -415,7 +415,7 @@ serve_quota_remove(struct http_exchange *x, struct master *m, const char *role)
 	}
 	alloc_set_quota(m->alloc, role, NULL);
 	log_info("quota of role %s removed by %s", role, http_peer(x));
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 	http_reply(x, 200, "application/json", "{}", 2);
 }
 
@@ -449,7 +449,7 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 		alloc_set_weight(m->alloc, role, w);
 		log_info("weight of role %s set to %g by %s", role, w, http_peer(x));
 	}
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 	http_reply(x, 200, "application/json", "{}", 2);
 	json_free(j);
 }

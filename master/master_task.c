@@ -1,7 +1,8 @@
 /*
  * master_task.c: tasks in the master: their states and status history,
- * the updates sent to frameworks, the return of a finished task's resources
- * to the pool, and each framework's ring of completed tasks.
+ * the updates sent to frameworks, kills sent to agents, the return of a
+ * finished task's resources to the pool, and each framework's ring of
+ * completed tasks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -148,22 +149,22 @@ framework_add_completed_task(struct master *m, struct master_framework *fw, stru
 }
 
 size_t
-master_framework_completed_count(const struct master_framework *fw)
+master_task_completed_count(const struct master_framework *fw)
 {
 	return fw->ncompleted;
 }
 
 struct master_task *
-master_framework_completed_at(const struct master_framework *fw, size_t i)
+master_task_completed_at(const struct master_framework *fw, size_t i)
 {
 	return fw->completed[(fw->completed_head + i) % fw->completed_cap];
 }
 
 struct master_task *
-master_framework_find_completed(const struct master_framework *fw, const char *task_id)
+master_task_find_completed(const struct master_framework *fw, const char *task_id)
 {
 	for (size_t i = fw->ncompleted; i-- > 0;) {
-		struct master_task *t = master_framework_completed_at(fw, i);
+		struct master_task *t = master_task_completed_at(fw, i);
 		if (strcmp(t->id, task_id) == 0)
 			return t;
 	}
@@ -190,7 +191,7 @@ task_terminal(struct master *m, struct master_task *t)
 		res_sub(&a->used, &t->resources);
 		if (fw->alloc && a->alloc)
 			alloc_recover(m->alloc, fw->alloc, a->alloc, &t->resources, 0, loop_now(m->loop));
-		master_allocate_soon(m);
+		master_offer_allocate_soon(m);
 	}
 	framework_add_completed_task(m, fw, t);
 }
@@ -296,3 +297,21 @@ master_task_send_unknown(struct master_framework *fw, const char *task_id,
 	master_send(m, fw->peer);
 }
 
+/* Kill a live task on its agent; returns 0, or -1 with the reason in err. */
+int
+master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
+                 size_t errlen)
+{
+	struct master_agent *a = map_get(&m->agents, t->agent_id);
+	if (!a || !a->peer) {
+		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
+		return -1;
+	}
+	master_msg(m, "KILL_TASK");
+	proto_add(&m->out, "framework_id", t->fw->id);
+	proto_add(&m->out, "task_id", t->id);
+	if (grace_ms)
+		proto_add(&m->out, "grace_ms", grace_ms);
+	master_send(m, a->peer);
+	return 0;
+}
