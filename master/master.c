@@ -26,6 +26,9 @@
 #include "proto.h"
 #include "xmem.h"
 
+#define PEER_ADDR_MAX 96              /* an accepted peer's "address:port", IPv6 included */
+#define SHUTDOWN_ROUNDS 3             /* loop turns for the peers' closes at shutdown */
+
 /* ---------------------------------------------------------------- sending */
 
 struct buf *
@@ -134,7 +137,7 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 	m->metrics.messages_received++;
 	proto_msg_init(&msg);
 	if (proto_parse(line, len, &msg, m->err, sizeof(m->err)) < 0) {
-		char reason[600];
+		char reason[MASTER_ERR_MAX];
 		snprintf(reason, sizeof(reason), "%s", m->err);
 		master_peer_error(p, reason);
 		proto_msg_free(&msg);
@@ -229,7 +232,7 @@ static void
 on_accept(struct loop *loop, int fd, int events, void *arg)
 {
 	struct master *m = arg;
-	char addr[96];
+	char addr[PEER_ADDR_MAX];
 	(void)loop;
 	(void)events;
 
@@ -254,7 +257,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 
 	m->loop = loop;
 	buf_init(&m->out, PROTO_LINE_MAX + 2);
-	id_random_hex(m->id, 12);
+	id_random_hex(m->id, MASTER_ID_HEX_LEN);
 	compat_random_bytes(seed_bytes, sizeof(seed_bytes));
 	memcpy(&seed, seed_bytes, sizeof(seed));
 	m->alloc = alloc_new(seed);
@@ -281,8 +284,8 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	m->port = net_local_port(m->listen_fd);
 	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
 	master_offer_start(m);
-	log_info("master %s listening on %s:%d", m->id, m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0",
-	         m->port);
+	log_info("master %s listening on %s:%d", m->id,
+	         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : MASTER_DEFAULT_IP, m->port);
 	return 0;
 }
 
@@ -303,7 +306,7 @@ master_shutdown(struct master *m)
 		p->fw = NULL;
 		conn_close(p->conn, "master shutting down");
 	}
-	for (int i = 0; i < 3 && m->peers; i++)
+	for (int i = 0; i < SHUTDOWN_ROUNDS && m->peers; i++)
 		loop_run_once(m->loop, 0);
 
 	master_offer_stop(m);

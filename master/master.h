@@ -50,6 +50,32 @@ struct buf;
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
 #define MASTER_REMOVED_AGENTS_MAX 1024       /* IDs remembered to refuse their tasks back */
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
+#define MASTER_ID_HEX_LEN 12                 /* random hex digits of the master's own ID */
+#define MASTER_NEW_ID_MAX 64                 /* bytes of an agent or framework ID made here */
+#define MASTER_REQUEST_ID_MAX 32             /* bytes of a relayed file request's ID */
+#define MASTER_STATE_MAX 32                  /* bytes of a task state's name */
+#define MASTER_ERR_MAX 512                   /* bytes of one error message */
+#define MASTER_HOST_MAX 256                  /* bytes in a host name */
+#define MASTER_PORT_MAX 65535
+#define MASTER_PEER_OUTPUT_LIMIT_MIN 4096    /* --peer_output_limit below this is refused */
+#define MASTER_MS_PER_SECOND 1000.0          /* the wire's seconds, the loop's milliseconds */
+
+/* Flag defaults (mesosd.c): Mesos's, where Mesos has the flag. */
+#define MASTER_DEFAULT_IP "0.0.0.0"                         /* --ip: every address */
+#define MASTER_DEFAULT_PORT 5050                            /* --port */
+#define MASTER_DEFAULT_HOSTNAME "localhost"                 /* when the system has no name */
+#define MASTER_DEFAULT_WORK_DIR "/var/lib/mesos/master"     /* --work_dir */
+#define MASTER_DEFAULT_AGENT_PING_TIMEOUT_MS 15000          /* Mesos --agent_ping_timeout */
+#define MASTER_DEFAULT_MAX_AGENT_PING_TIMEOUTS 5            /* Mesos --max_agent_ping_timeouts */
+#define MASTER_DEFAULT_OFFER_TIMEOUT_MS 30000               /* --offer_timeout */
+#define MASTER_DEFAULT_ALLOCATION_INTERVAL_MS 1000          /* Mesos --allocation_interval */
+#define MASTER_DEFAULT_AGENT_REREGISTER_TIMEOUT_MS (10LL * 60 * 1000)   /* Mesos: 10 minutes */
+#define MASTER_DEFAULT_MAX_COMPLETED_FRAMEWORKS 50          /* Mesos --max_completed_frameworks */
+#define MASTER_DEFAULT_MAX_COMPLETED_TASKS 1000   /* Mesos --max_completed_tasks_per_framework */
+#define MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000           /* --handshake_timeout */
+#define MASTER_DEFAULT_PEER_OUTPUT_LIMIT (64u << 20)        /* --peer_output_limit: bytes */
+#define MASTER_DEFAULT_MIN_ALLOCATABLE "cpus:0.01|mem:32"   /* Mesos --min_allocatable_resources */
+#define MASTER_DEFAULT_LOG_LEVEL "info"                     /* --log_level */
 
 struct master_config {
 	char *ip;
@@ -72,7 +98,7 @@ struct master_config {
 };
 
 struct master_task_status {
-	char state[32];
+	char state[MASTER_STATE_MAX];
 	char *message;
 	char *reason;
 	char *source;
@@ -95,7 +121,7 @@ struct master_task {
 	char *name;
 	struct master_framework *fw;
 	char *agent_id;
-	char state[32];
+	char state[MASTER_STATE_MAX];
 	struct res resources;
 	struct master_task_status statuses[MASTER_TASK_STATUSES_MAX];
 	size_t nstatuses;          /* ring: the last MASTER_TASK_STATUSES_MAX */
@@ -169,7 +195,7 @@ struct master {
 	struct loop *loop;
 	struct master_config cfg;
 	struct alloc *alloc;
-	char id[32];
+	char id[MASTER_ID_HEX_LEN + 1];
 	int listen_fd;
 	int port;                  /* bound port */
 	double start_time;         /* wall clock */
@@ -190,7 +216,7 @@ struct master {
 	int allocation_soon;       /* an early pass is scheduled */
 	struct master_metrics metrics;
 	struct buf out;            /* the outgoing line being built (one at a time) */
-	char err[512];             /* the error being reported (one at a time) */
+	char err[MASTER_ERR_MAX];  /* the error being reported (one at a time) */
 };
 
 /* One protocol connection. */
@@ -206,7 +232,7 @@ struct master_peer {
 
 /* A sandbox read relayed from a cli peer to an agent. */
 struct master_file_request {
-	char id[32];
+	char id[MASTER_REQUEST_ID_MAX];
 	struct master_peer *cli;   /* NULL once the cli has gone */
 	char *agent_id;
 	uint64_t timer;

@@ -184,7 +184,7 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 			a = agent_new(m, agent_id);
 		m->metrics.agent_reregistrations++;
 	} else {
-		char id[64];
+		char id[MASTER_NEW_ID_MAX];
 		const char *previous = proto_get(msg, "previous_agent_id");
 		struct master_agent *old = previous ? map_get(&m->agents, previous) : NULL;
 

@@ -25,6 +25,7 @@
 
 #define DEFAULT_REFUSE_MS 5000          /* Mesos Filters.refuse_seconds default */
 #define MAX_REFUSE_MS (365LL * 24 * 3600 * 1000)   /* Mesos clamps refusals to a year */
+#define ASCII_DEL 0x7f                  /* not allowed in a role, as control characters */
 
 /* ---------------------------------------------------------------- frameworks */
 
@@ -166,7 +167,7 @@ master_framework_disconnected(struct master *m, struct master_framework *fw, con
 		master_framework_remove(m, fw, "disconnected with failover_timeout 0");
 		return;
 	}
-	int64_t ms = (int64_t)(fw->failover_timeout * 1000.0);
+	int64_t ms = (int64_t)(fw->failover_timeout * MASTER_MS_PER_SECOND);
 	fw->failover_timer = loop_timer_add(m->loop, ms, failover_expired, fw);
 }
 
@@ -183,7 +184,8 @@ master_framework_recover(struct master *m, const struct proto_msg *msg, const ch
 	fw->failover_timeout = failover;
 	fw->recovered = 1;
 	/* It gets the re-registration window plus its own failover timeout to come back. */
-	int64_t ms = m->cfg.agent_reregister_timeout_ms + (int64_t)(failover * 1000.0);
+	int64_t ms = m->cfg.agent_reregister_timeout_ms +
+	             (int64_t)(failover * MASTER_MS_PER_SECOND);
 	fw->failover_timer = loop_timer_add(m->loop, ms, failover_expired, fw);
 	log_info("recovered framework %s (%s) from an agent's report", fw->id, fw->name);
 	return fw;
@@ -208,7 +210,7 @@ role_check(const struct master *m, const char *role, char *err, size_t errlen)
 			return -1;
 		}
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
+			if ((unsigned char)s[i] <= ' ' || s[i] == ASCII_DEL) {
 				snprintf(err, errlen, "invalid role '%.64s'", role);
 				return -1;
 			}
@@ -291,7 +293,7 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 		if (!fw)
 			fw = master_framework_new(m, fw_id, name, proto_get(msg, "user"), role);
 	} else {
-		char id[64];
+		char id[MASTER_NEW_ID_MAX];
 		snprintf(id, sizeof(id), "%s-%04llu", m->id, m->next_framework++);
 		fw = master_framework_new(m, id, name, proto_get(msg, "user"), role);
 	}
@@ -412,12 +414,13 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 		master_peer_error(p, m->err);
 		return;
 	}
-	if (proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / 1000.0, &refuse_s, m->err,
-	                     sizeof(m->err)) < 0) {
+	if (proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / MASTER_MS_PER_SECOND,
+	                     &refuse_s, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS : (long long)(refuse_s * 1000.0);
+	refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS :
+	            (long long)(refuse_s * MASTER_MS_PER_SECOND);
 	if (refuse_ms > MAX_REFUSE_MS)
 		refuse_ms = MAX_REFUSE_MS;
 
@@ -469,7 +472,7 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 	for (size_t i = 0; i < ntasks; i++) {
 		struct task_spec *s = &specs[i];
 		struct res want, taken;
-		char why[512];
+		char why[MASTER_ERR_MAX];
 		int dup = 0;
 
 		res_init(&want);
@@ -528,8 +531,8 @@ framework_decline(struct master *m, struct master_peer *p, const struct proto_ms
 	if (!fw)
 		return;
 	if (!(offer_id = proto_need(msg, "offer_id", m->err, sizeof(m->err))) ||
-	    proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / 1000.0, &refuse_s, m->err,
-	                     sizeof(m->err)) < 0) {
+	    proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / MASTER_MS_PER_SECOND,
+	                     &refuse_s, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
@@ -538,7 +541,8 @@ framework_decline(struct master *m, struct master_peer *p, const struct proto_ms
 		log_debug("framework %s declined unknown offer %s", fw->id, offer_id);
 		return;
 	}
-	long long refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS : (long long)(refuse_s * 1000.0);
+	long long refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS :
+	                      (long long)(refuse_s * MASTER_MS_PER_SECOND);
 	if (refuse_ms > MAX_REFUSE_MS)
 		refuse_ms = MAX_REFUSE_MS;
 	m->metrics.offers_declined++;

@@ -21,6 +21,9 @@
 #include "xmem.h"
 
 #define QUOTA_BODY_MAX 65536     /* bytes of a quota or weights request */
+#define ROLE_NAME_MAX 255        /* bytes of a role named in a quota or weights request */
+#define REPLY_TEXT_MAX 300       /* bytes of a reply's text made here (error, pid) */
+#define REQUEST_ERR_MAX 256      /* bytes of why a request is refused */
 
 static void
 write_status(struct json_w *w, const struct master_task_status *s)
@@ -152,9 +155,9 @@ serve_state(struct http_exchange *x, struct master *m)
 	json_kstr(&w, "version", MASTER_VERSION);
 	json_kstr(&w, "id", m->id);
 	{
-		char pid[300];
+		char pid[REPLY_TEXT_MAX];
 		snprintf(pid, sizeof(pid), "master@%s:%d",
-		         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0", m->port);
+		         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : MASTER_DEFAULT_IP, m->port);
 		json_kstr(&w, "pid", pid);
 	}
 	json_kstr(&w, "hostname", m->cfg.hostname);
@@ -240,7 +243,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_w_init(&w, &body);
 	json_obj_begin(&w);
 	json_kdouble(&w, "master/uptime_secs",
-	             (double)(compat_monotonic_ms() - m->start_ms) / 1000.0);
+	             (double)(compat_monotonic_ms() - m->start_ms) / MASTER_MS_PER_SECOND);
 	json_kdouble(&w, "master/elected", 1.0);
 	json_kdouble(&w, "master/slaves_active", (double)active);
 	json_kdouble(&w, "master/slaves_inactive", (double)((long long)map_len(&m->agents) - active));
@@ -321,7 +324,8 @@ serve_roles(struct http_exchange *x, struct master *m)
 static int
 role_ok(const char *role)
 {
-	return role && *role && strlen(role) < 256 && strcspn(role, " \t\r\n,=:;") == strlen(role);
+	return role && *role && strlen(role) <= ROLE_NAME_MAX &&
+	       strcspn(role, " \t\r\n,=:;") == strlen(role);
 }
 
 /*
@@ -363,7 +367,7 @@ request_json(struct http_exchange *x)
 {
 	size_t len;
 	const char *body = http_body(x, &len);
-	char err[256], msg[300];
+	char err[REQUEST_ERR_MAX], msg[REPLY_TEXT_MAX];
 	struct json *j;
 
 	if (len > QUOTA_BODY_MAX) {
@@ -384,7 +388,7 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 	struct json *j = request_json(x);
 	const char *role;
 	struct res guarantee;
-	char err[256];
+	char err[REQUEST_ERR_MAX];
 
 	if (!j)
 		return;
@@ -436,7 +440,7 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 		const char *role = json_get_str(j->items[i], "role");
 		const struct json *w = json_get(j->items[i], "weight");
 		if (!role_ok(role) || !w || w->type != JSON_NUMBER || !(w->number > 0)) {
-			char msg[128];
+			char msg[REPLY_TEXT_MAX];
 			snprintf(msg, sizeof(msg), "entry %zu needs a role and a weight > 0", i);
 			http_reply_error(x, 400, msg);
 			json_free(j);
@@ -476,7 +480,8 @@ master_http_handle(struct http_exchange *x, void *arg)
 			http_reply_error(x, 405, "use POST /quota or DELETE /quota/ROLE");
 		return;
 	}
-	if (strncmp(path, "/quota/", 7) == 0 || strncmp(path, "/master/quota/", 14) == 0) {
+	if (strncmp(path, "/quota/", strlen("/quota/")) == 0 ||
+	    strncmp(path, "/master/quota/", strlen("/master/quota/")) == 0) {
 		if (strcmp(method, "DELETE") == 0)
 			serve_quota_remove(x, m, path + (path[1] == 'm' ? strlen("/master/quota/") : strlen("/quota/")));
 		else
@@ -496,7 +501,7 @@ master_http_handle(struct http_exchange *x, void *arg)
 		if (strcmp(path, known[i]) == 0)
 			found = 1;
 	if (!found) {
-		char msg[300];
+		char msg[REPLY_TEXT_MAX];
 		snprintf(msg, sizeof(msg), "no such endpoint: %.200s", path);
 		http_reply_error(x, 404, msg);
 		return;
