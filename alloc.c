@@ -1,17 +1,16 @@
 /*
- * alloc.c: the allocator. It owns every agent's free pool, what each
- * framework holds on each agent, refusal filters, role weights and quota,
- * and the hierarchical DRF order; the master feeds it events and asks it
- * for offers. Pure: no I/O, no clock, no randomness but its seed.
+ * alloc.c: the allocator, the face of it that alloc.h promises. It owns
+ * every agent's free pool, what each framework holds on each agent,
+ * refusal filters, role weights and quota, and the hierarchical DRF order;
+ * the master feeds it events and asks it for offers. Pure: no I/O, no
+ * clock, no randomness but its seed.
  *
- * This file is the allocator's lifecycle and its events (agents and
- * frameworks come and go, resources are allocated and recovered), with
- * the books they keep: free pools, allocations, cluster totals. The rest:
- *   alloc_sort.c  roles and the incrementally sorted DRF order
- *   alloc_pair.c  (framework, agent) pairs, refusal filters, their expiry
- *   alloc_pass.c  the allocation pass and the offers it makes
- *   alloc_conf.c  interval, min allocatable, weights, quota; roles report
- * alloc_int.h holds their shared records.
+ * This file is the allocator's lifecycle, its events (agents and
+ * frameworks come and go, resources are allocated and recovered), and the
+ * delivery of a pass's offers, with the graves that keep what a callback
+ * removes alive until the callbacks are done. Every alloc.h function is
+ * defined here; the work of the rest is in alloc/ (alloc/alloc_int.h is
+ * its map), which this file calls down into and which never calls back.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,72 +26,7 @@
 #define MIN_ALLOCATABLE_DEFAULT "cpus:0.01|mem:32"
 #define RNG_FALLBACK_SEED 0x9e3779b97f4a7c15ULL   /* xorshift must not start at 0 */
 
-/* ------------------------------------------------------- bookkeeping */
-
-void
-alloc_count_allocation(struct alloc_fw *fw)
-{
-	fw->count++;
-	fw->role->own_count++;
-	for (struct role *x = fw->role; x; x = x->parent)
-		x->count++;
-}
-
-/* r moved from ag's free pool to fw (sign 1) or back (-1); re-sort. */
-void
-alloc_account(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, const struct res *r,
-              int sign)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const struct res_item *it = &r->items[i];
-		int64_t d = sign * it->scalar;
-		int unres = unreserved(it);
-		size_t id;
-
-		if (it->type != RES_SCALAR || d == 0)
-			continue;
-		id = name_id(a, it->name);
-		qadd(&fw->alloc, id, d);
-		qadd(&fw->role->own, id, d);
-		for (struct role *x = fw->role; x; x = x->parent) {
-			qadd(&x->alloc, id, d);
-			if (unres)
-				qadd(&x->unres, id, d);
-		}
-		if (unres && ag->active)
-			qadd(&a->avail, id, -d);
-	}
-	alloc_sort_fw_update(a, fw);
-}
-
-/* The unreserved scalars of r into the cluster's free headroom. */
-static void
-avail_adjust(struct alloc *a, const struct res *r, int sign)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->items[i].type == RES_SCALAR && unreserved(&r->items[i]))
-			qadd(&a->avail, name_id(a, r->items[i].name), sign * r->items[i].scalar);
-}
-
-/* An agent's total in or out of the cluster total and its roles' reservations. */
-static void
-totals_adjust(struct alloc *a, const struct res *total, int sign)
-{
-	for (size_t i = 0; i < total->n; i++) {
-		const struct res_item *it = &total->items[i];
-		size_t id;
-
-		if (it->type != RES_SCALAR)
-			continue;
-		id = name_id(a, it->name);
-		qadd(&a->total, id, sign * it->scalar);
-		if (unreserved(it))
-			continue;
-		for (struct role *x = alloc_sort_role(a, it->role); x; x = x->parent)
-			qadd(&x->resv, id, sign * it->scalar);
-	}
-	a->dirty = 1;
-}
+/* ------------------------------------------------------------ helpers */
 
 static void
 prune_reserved(struct alloc *a, const struct res *total)
@@ -162,7 +96,7 @@ alloc_new(uint64_t seed)
 	a->root.selfname = xstrdup(SELF_SUFFIX);
 	a->root.weight = WEIGHT_DEFAULT;
 	alloc_sort_role_nodes(a, &a->root);
-	alloc_set_min_allocatable(a, MIN_ALLOCATABLE_DEFAULT, err, sizeof(err));
+	alloc_conf_min_allocatable(a, MIN_ALLOCATABLE_DEFAULT, err, sizeof(err));
 	return a;
 }
 
@@ -185,8 +119,9 @@ agent_destroy(struct alloc_agent *ag)
 	free(ag);
 }
 
-void
-alloc_bury(struct alloc *a)
+/* Free what was removed while the master's callbacks ran (see deliver). */
+static void
+bury(struct alloc *a)
 {
 	while (a->grave_fws) {
 		struct alloc_fw *fw = a->grave_fws;
@@ -210,7 +145,7 @@ alloc_free(struct alloc *a)
 
 	if (a == NULL)
 		return;
-	alloc_bury(a);
+	bury(a);
 	alloc_pair_free_all(a);
 	for (size_t i = 0; i < a->nfws; i++)
 		fw_destroy(a->fws[i]);
@@ -250,6 +185,44 @@ alloc_free(struct alloc *a)
 	free(a);
 }
 
+/* ------------------------------------------------------------ settings */
+
+void
+alloc_set_interval(struct alloc *a, int64_t interval_ms)
+{
+	alloc_conf_interval(a, interval_ms);
+}
+
+int
+alloc_set_min_allocatable(struct alloc *a, const char *spec, char *err, size_t errlen)
+{
+	return alloc_conf_min_allocatable(a, spec, err, errlen);
+}
+
+void
+alloc_set_weight(struct alloc *a, const char *role, double weight)
+{
+	alloc_conf_weight(a, role, weight);
+}
+
+int
+alloc_set_weights(struct alloc *a, const char *spec, char *err, size_t errlen)
+{
+	return alloc_conf_weights(a, spec, err, errlen);
+}
+
+void
+alloc_set_quota(struct alloc *a, const char *role, const struct res *guarantee)
+{
+	alloc_conf_quota(a, role, guarantee);
+}
+
+int
+alloc_set_quotas(struct alloc *a, const char *spec, char *err, size_t errlen)
+{
+	return alloc_conf_quotas(a, spec, err, errlen);
+}
+
 /* -------------------------------------------------------------- agents */
 
 struct alloc_agent *
@@ -274,9 +247,9 @@ alloc_agent_add(struct alloc *a, const char *name, const struct res *total, void
 	ag->idx = a->nagents;
 	a->active[a->nagents] = 1;
 	a->agents[a->nagents++] = ag;
-	totals_adjust(a, &ag->total, 1);
-	avail_adjust(a, &ag->free, 1);
-	alloc_pass_cand_mark(a, ag);
+	alloc_account_totals(a, &ag->total, 1);
+	alloc_account_avail(a, &ag->free, 1);
+	alloc_cand_mark(a, ag);
 	return ag;
 }
 
@@ -291,13 +264,13 @@ alloc_agent_remove(struct alloc *a, struct alloc_agent *ag)
 
 		alloc_pass_detach(a, p);
 		alloc_pair_filter_clear(a, p);
-		alloc_account(a, p->fw, ag, &p->alloc, -1);
+		alloc_account_move(a, p->fw, ag, &p->alloc, -1);
 		reset_res(&p->alloc);
 		alloc_pair_release(a, p);
 	}
-	totals_adjust(a, &ag->total, -1);
+	alloc_account_totals(a, &ag->total, -1);
 	prune_reserved(a, &ag->total);
-	alloc_pass_cand_unmark(a, ag);
+	alloc_cand_unmark(a, ag);
 	a->agents[ag->idx] = a->agents[--a->nagents];
 	a->active[ag->idx] = a->active[a->nagents];
 	a->agents[ag->idx]->idx = ag->idx;
@@ -316,8 +289,8 @@ alloc_agent_update_total(struct alloc *a, struct alloc_agent *ag, const struct r
 	struct res old = ag->total;
 
 	if (ag->active)
-		avail_adjust(a, &ag->free, -1);
-	totals_adjust(a, &old, -1);
+		alloc_account_avail(a, &ag->free, -1);
+	alloc_account_totals(a, &old, -1);
 	res_copy(&ag->total, total);
 	reset_res(&ag->free);
 	res_copy(&ag->free, total);
@@ -328,12 +301,12 @@ alloc_agent_update_total(struct alloc *a, struct alloc_agent *ag, const struct r
 		take_clamped(&ag->free, &p->alloc, &junk);
 		res_free(&junk);
 	}
-	totals_adjust(a, &ag->total, 1);
+	alloc_account_totals(a, &ag->total, 1);
 	prune_reserved(a, &old);
 	res_free(&old);
 	if (ag->active)
-		avail_adjust(a, &ag->free, 1);
-	alloc_pass_cand_mark(a, ag);
+		alloc_account_avail(a, &ag->free, 1);
+	alloc_cand_mark(a, ag);
 	alloc_pair_lift_outgrown(a, ag);
 }
 
@@ -345,9 +318,9 @@ alloc_agent_activate(struct alloc *a, struct alloc_agent *ag, int active)
 		return;
 	ag->active = active;
 	a->active[ag->idx] = (unsigned char)active;
-	avail_adjust(a, &ag->free, active ? 1 : -1);
+	alloc_account_avail(a, &ag->free, active ? 1 : -1);
 	if (active)
-		alloc_pass_cand_mark(a, ag);
+		alloc_cand_mark(a, ag);
 }
 
 void *
@@ -411,8 +384,8 @@ alloc_fw_remove(struct alloc *a, struct alloc_fw *fw)
 		alloc_pair_filter_clear(a, p);
 		if (!res_empty(&p->alloc)) {
 			res_add(&p->ag->free, &p->alloc);
-			alloc_account(a, fw, p->ag, &p->alloc, -1);
-			alloc_pass_cand_mark(a, p->ag);
+			alloc_account_move(a, fw, p->ag, &p->alloc, -1);
+			alloc_cand_mark(a, p->ag);
 			alloc_pair_lift_outgrown(a, p->ag);
 		}
 		reset_res(&p->alloc);
@@ -507,8 +480,8 @@ alloc_allocate(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, con
 	p = alloc_pair_get(a, fw, ag);
 	alloc_pass_detach(a, p);
 	res_add(&p->alloc, &got);
-	alloc_count_allocation(fw);
-	alloc_account(a, fw, ag, &got, 1);
+	alloc_account_count(fw);
+	alloc_account_move(a, fw, ag, &got, 1);
 	res_free(&got);
 }
 
@@ -531,7 +504,7 @@ alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, cons
 			take_clamped(&p->alloc, r, &got);
 		}
 		if (!res_empty(&got)) {
-			alloc_account(a, fw, ag, &got, -1);
+			alloc_account_move(a, fw, ag, &got, -1);
 			if (ag->free.n == 0) {
 				res_free(&ag->free);
 				ag->free = got;
@@ -539,7 +512,7 @@ alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, cons
 			} else {
 				res_add(&ag->free, &got);
 			}
-			alloc_pass_cand_mark(a, ag);
+			alloc_cand_mark(a, ag);
 			alloc_pair_lift_outgrown(a, ag);
 		}
 		res_free(&got);
@@ -554,4 +527,78 @@ alloc_recover(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag, cons
 	}
 	if (p != NULL)
 		alloc_pair_release(a, p);
+}
+
+/* ------------------------------------------------------------ the pass */
+
+/*
+ * Offers go out after the pass, one per (framework, agent). fn may recover,
+ * decline and remove frameworks or agents: removed ones are kept until the
+ * last call and their offers skipped. It must not call alloc_run or
+ * alloc_free.
+ */
+static size_t
+deliver(struct alloc *a, alloc_offer_fn fn, void *arg)
+{
+	size_t made = 0;
+
+	a->in_callbacks = 1;
+	for (size_t i = 0; i < a->noffers; i++) {
+		struct offer *o = &a->offers[i];
+
+		/* Only a callback can remove anything, and removals go to the graves. */
+		if ((a->grave_fws || a->grave_agents) && (o->fw->removed || o->ag->removed))
+			continue;
+		made++;
+		if (fn != NULL)
+			fn(o->fw, o->ag, &o->r, arg);
+	}
+	for (size_t i = 0; i < a->noffers; i++) {
+		struct offer *o = &a->offers[i];
+
+		if (o->pair == NULL || !o->shared)
+			res_free(&o->r);
+	}
+	a->noffers = 0;
+	a->in_callbacks = 0;
+	bury(a);
+	return made;
+}
+
+size_t
+alloc_run(struct alloc *a, int64_t now_ms, int candidates_only, alloc_offer_fn fn, void *arg)
+{
+	size_t made;
+
+	if (a->in_run)
+		return 0;
+	a->in_run = 1;
+	alloc_pass_run(a, now_ms, candidates_only);
+	made = deliver(a, fn, arg);
+	a->in_run = 0;
+	return made;
+}
+
+int
+alloc_has_candidates(const struct alloc *a)
+{
+	return alloc_cand_any(a);
+}
+
+int64_t
+alloc_next_filter_expiry(const struct alloc *a)
+{
+	return alloc_pair_next_expiry(a);
+}
+
+size_t
+alloc_sorted(const struct alloc *a, const char **names, size_t max)
+{
+	return alloc_sort_list(a, names, max);
+}
+
+void
+alloc_roles_json(const struct alloc *a, struct json_w *w)
+{
+	alloc_conf_roles_json(a, w);
 }

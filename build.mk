@@ -41,8 +41,9 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # ---- what each program is made of -----------------------------------------
 LIB_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
-ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
-MASTER_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
+ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
+	alloc_conf.o
+MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
 	agent_executor.o agent_spawner.o checkpoint.o syncer.o \

@@ -1,7 +1,7 @@
 /*
  * mesosd.c: the master daemon's entry point: flags (Mesos names and
  * defaults, also as MESOS_* environment variables), start-up, signals.
- * Everything else is in master.c and master_http.c.
+ * Everything else is in master/ (master/master.h is its map).
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,8 +19,6 @@
 #include "master/master.h"
 #include "master/master_plugins.h"
 #include "xmem.h"
-
-#define DEFAULT_PORT 5050
 
 static void
 on_stop_signal(struct loop *loop, int signo, void *arg)
@@ -67,34 +65,35 @@ main(int argc, char **argv)
 	struct master m;
 	char *log_level = NULL;
 	int quiet = 0, help = 0, first_arg = 0;
-	char err[512];
+	char err[MASTER_ERR_MAX];
 
 	memset(&m, 0, sizeof(m));
-	m.cfg.port = DEFAULT_PORT;
-	m.cfg.agent_ping_timeout_ms = 15000;
-	m.cfg.max_agent_ping_timeouts = 5;
-	m.cfg.offer_timeout_ms = 30000;
-	m.cfg.allocation_interval_ms = 1000;
-	m.cfg.agent_reregister_timeout_ms = 10 * 60 * 1000;
-	m.cfg.max_completed_frameworks = 50;
-	m.cfg.max_completed_tasks_per_framework = 1000;
-	m.cfg.handshake_timeout_ms = 10000;
-	m.cfg.peer_output_limit = 64u << 20;
-	m.cfg.ip = xstrdup("0.0.0.0");
-	m.cfg.work_dir = xstrdup("/var/lib/mesos/master");
-	m.cfg.min_allocatable_resources = xstrdup("cpus:0.01|mem:32");
+	m.cfg.port = MASTER_DEFAULT_PORT;
+	m.cfg.agent_ping_timeout_ms = MASTER_DEFAULT_AGENT_PING_TIMEOUT_MS;
+	m.cfg.max_agent_ping_timeouts = MASTER_DEFAULT_MAX_AGENT_PING_TIMEOUTS;
+	m.cfg.offer_timeout_ms = MASTER_DEFAULT_OFFER_TIMEOUT_MS;
+	m.cfg.allocation_interval_ms = MASTER_DEFAULT_ALLOCATION_INTERVAL_MS;
+	m.cfg.agent_reregister_timeout_ms = MASTER_DEFAULT_AGENT_REREGISTER_TIMEOUT_MS;
+	m.cfg.max_completed_frameworks = MASTER_DEFAULT_MAX_COMPLETED_FRAMEWORKS;
+	m.cfg.max_completed_tasks_per_framework = MASTER_DEFAULT_MAX_COMPLETED_TASKS;
+	m.cfg.handshake_timeout_ms = MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	m.cfg.peer_output_limit = MASTER_DEFAULT_PEER_OUTPUT_LIMIT;
+	m.cfg.ip = xstrdup(MASTER_DEFAULT_IP);
+	m.cfg.work_dir = xstrdup(MASTER_DEFAULT_WORK_DIR);
+	m.cfg.min_allocatable_resources = xstrdup(MASTER_DEFAULT_MIN_ALLOCATABLE);
 	m.cfg.weights = xstrdup("");
 	m.cfg.roles = xstrdup("");
 	m.cfg.quota = xstrdup("");
-	log_level = xstrdup("info");
-	struct plugin_config pcfg = {
-		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""), PLUGIN_PING_INTERVAL_MS,
-		PLUGIN_MAX_MISSED_PINGS, PLUGIN_BACKOFF_MS, PLUGIN_BACKOFF_MAX_MS,
+	log_level = xstrdup(MASTER_DEFAULT_LOG_LEVEL);
+	struct master_plugins_config pcfg = {
+		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""),
+		MASTER_PLUGINS_DEFAULT_PING_INTERVAL_MS, MASTER_PLUGINS_DEFAULT_MAX_MISSED_PINGS,
+		MASTER_PLUGINS_DEFAULT_BACKOFF_MS, MASTER_PLUGINS_DEFAULT_BACKOFF_MAX_MS,
 	};
 	{
-		char host[256] = "localhost";
+		char host[MASTER_HOST_MAX] = MASTER_DEFAULT_HOSTNAME;
 		if (gethostname(host, sizeof(host) - 1) < 0)
-			strcpy(host, "localhost");
+			strcpy(host, MASTER_DEFAULT_HOSTNAME);
 		host[sizeof(host) - 1] = '\0';
 		m.cfg.hostname = xstrdup(host);
 	}
@@ -171,7 +170,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(quiet ? LOG_LEVEL_WARN : (enum log_level)level);
-	if (m.cfg.port < 0 || m.cfg.port > 65535) {
+	if (m.cfg.port < 0 || m.cfg.port > MASTER_PORT_MAX) {
 		fprintf(stderr, "mesosd: bad value '%lld' for --port: expected 0-65535\n", m.cfg.port);
 		return 1;
 	}
@@ -180,7 +179,8 @@ main(int argc, char **argv)
 		        "--max_agent_ping_timeouts at least 1\n");
 		return 1;
 	}
-	if (m.cfg.handshake_timeout_ms <= 0 || m.cfg.peer_output_limit < 4096) {
+	if (m.cfg.handshake_timeout_ms <= 0 ||
+	    m.cfg.peer_output_limit < MASTER_PEER_OUTPUT_LIMIT_MIN) {
 		fprintf(stderr, "mesosd: --handshake_timeout must be positive and "
 		        "--peer_output_limit at least 4KB\n");
 		return 1;
@@ -221,13 +221,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mesosd: %s\n", err);
 		return 1;
 	}
-	struct plugins *plugins = plugin_start(&m, &pcfg, err, sizeof(err));
+	struct master_plugins *plugins = master_plugins_start(&m, &pcfg, err, sizeof(err));
 	if (plugins == NULL) {
 		fprintf(stderr, "mesosd: %s\n", err);
 		return 1;
 	}
 	loop_run(loop);
-	plugin_stop(plugins);
+	master_plugins_stop(plugins);
 	master_shutdown(&m);
 	loop_free(loop);
 	flags_free(flags, nflags);

@@ -39,13 +39,13 @@ alloc_conf_minalts_free(struct qty *alts, size_t n)
 /* ------------------------------------------------------- configuration */
 
 void
-alloc_set_interval(struct alloc *a, int64_t interval_ms)
+alloc_conf_interval(struct alloc *a, int64_t interval_ms)
 {
 	a->interval_ms = interval_ms > 0 ? interval_ms : 0;
 }
 
 int
-alloc_set_min_allocatable(struct alloc *a, const char *spec, char *err, size_t errlen)
+alloc_conf_min_allocatable(struct alloc *a, const char *spec, char *err, size_t errlen)
 {
 	struct qty *alts = NULL;
 	size_t n = 0;
@@ -121,7 +121,7 @@ role_name_ok(const char *s, size_t n)
 }
 
 void
-alloc_set_weight(struct alloc *a, const char *role, double weight)
+alloc_conf_weight(struct alloc *a, const char *role, double weight)
 {
 	double *w;
 	struct role *r;
@@ -144,7 +144,7 @@ alloc_set_weight(struct alloc *a, const char *role, double weight)
 }
 
 int
-alloc_set_weights(struct alloc *a, const char *spec, char *err, size_t errlen)
+alloc_conf_weights(struct alloc *a, const char *spec, char *err, size_t errlen)
 {
 	const char *s = spec ? spec : "";
 	char **roles = NULL;
@@ -183,7 +183,7 @@ alloc_set_weights(struct alloc *a, const char *spec, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
-			alloc_set_weight(a, roles[i], ws[i]);
+			alloc_conf_weight(a, roles[i], ws[i]);
 		free(roles[i]);
 	}
 	free(roles);
@@ -192,7 +192,7 @@ alloc_set_weights(struct alloc *a, const char *spec, char *err, size_t errlen)
 }
 
 void
-alloc_set_quota(struct alloc *a, const char *role, const struct res *guarantee)
+alloc_conf_quota(struct alloc *a, const char *role, const struct res *guarantee)
 {
 	struct role *r;
 	struct qty g = { NULL, 0 };
@@ -270,7 +270,7 @@ parse_quota(const char *s, size_t len, char **role, struct res *g, char *why, si
 }
 
 int
-alloc_set_quotas(struct alloc *a, const char *spec, char *err, size_t errlen)
+alloc_conf_quotas(struct alloc *a, const char *spec, char *err, size_t errlen)
 {
 	const char *s = spec ? spec : "";
 	char **roles = NULL;
@@ -303,7 +303,7 @@ alloc_set_quotas(struct alloc *a, const char *spec, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
-			alloc_set_quota(a, roles[i], &gs[i]);
+			alloc_conf_quota(a, roles[i], &gs[i]);
 		free(roles[i]);
 		res_free(&gs[i]);
 	}
@@ -334,7 +334,7 @@ qty_json(const struct alloc *a, const struct qty *q, struct json_w *w)
 }
 
 void
-alloc_roles_json(const struct alloc *a, struct json_w *w)
+alloc_conf_roles_json(const struct alloc *a, struct json_w *w)
 {
 	size_t cap = map_len(&a->roles) + map_len(&a->weights), n = 0;
 	const char **names = xcalloc(cap ? cap : 1, sizeof(*names));

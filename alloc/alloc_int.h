@@ -1,9 +1,19 @@
 /*
- * alloc_int.h: the allocator's insides, shared by alloc.c, alloc_sort.c,
- * alloc_pair.c, alloc_pass.c and alloc_conf.c and by nothing else: only
- * alloc*.c include it, and it is never installed. alloc.h is the contract;
- * this is the map of the records and of who offers what to whom, with the
- * prototypes grouped under the file that defines them.
+ * alloc_int.h: the allocator's insides, shared by alloc.c and the files of
+ * alloc/ and by nothing else: only alloc*.c include it, and it is never
+ * installed. alloc.h is the contract, kept by alloc.c; this is the map of
+ * the records and of who does what, with the prototypes grouped under the
+ * file that defines them:
+ *   alloc_sort.c     roles and the incrementally sorted DRF order
+ *   alloc_cand.c     the candidates: agents touched since the last pass
+ *   alloc_account.c  the books: holdings, allocation counts, totals,
+ *                    reservations, the free unreserved headroom
+ *   alloc_pair.c     (framework, agent) pairs, refusal filters, their expiry
+ *   alloc_pass.c     the allocation pass and the offers it makes
+ *   alloc_conf.c     interval, min allocatable, weights, quota; roles report
+ * Each file calls only those listed above it (alloc_conf.c needs only
+ * alloc_sort.c); alloc.c calls into any of them, and none of them calls
+ * alloc.c.
  *
  * The few helpers a pass calls per tree node or per resource item are
  * static inline here, so splitting the allocator into files costs no
@@ -304,12 +314,6 @@ pending_offer(const struct alloc *a, const struct pair *p)
 
 /* --------------------------------------------------- who offers what */
 
-/* alloc.c: lifecycle, agents, frameworks, and the books they keep */
-void alloc_count_allocation(struct alloc_fw *fw);
-void alloc_account(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag,
-                   const struct res *r, int sign);
-void alloc_bury(struct alloc *a);
-
 /* alloc_sort.c: roles and the DRF order */
 int alloc_sort_less(const struct snode *x, const struct snode *y);
 double alloc_sort_share(const struct alloc *a, const struct qty *q, double weight);
@@ -321,6 +325,26 @@ void alloc_sort_prune(struct alloc *a, struct role *r);
 void alloc_sort_role_chain(struct alloc *a, struct role *r);
 void alloc_sort_fw_update(struct alloc *a, struct alloc_fw *fw);
 void alloc_sort_ensure(struct alloc *a);
+/* alloc_sorted's answer: the first max framework names in order, and how many. */
+size_t alloc_sort_list(const struct alloc *a, const char **names, size_t max);
+
+/* alloc_cand.c: the agents a candidates-only pass visits */
+void alloc_cand_mark(struct alloc *a, struct alloc_agent *ag);
+void alloc_cand_unmark(struct alloc *a, struct alloc_agent *ag);
+int alloc_cand_any(const struct alloc *a);
+/* The agents this pass visits into a->order; clears the candidates. */
+size_t alloc_cand_gather(struct alloc *a, int candidates_only);
+
+/* alloc_account.c: the books */
+/* One more allocation for fw and its roles (the DRF tie-break). */
+void alloc_account_count(struct alloc_fw *fw);
+/* r moved from ag's free pool to fw (sign 1) or back (-1); re-sorts fw. */
+void alloc_account_move(struct alloc *a, struct alloc_fw *fw, struct alloc_agent *ag,
+                        const struct res *r, int sign);
+/* The unreserved scalars of r into (1) or out of (-1) the free headroom. */
+void alloc_account_avail(struct alloc *a, const struct res *r, int sign);
+/* An agent's total into or out of the cluster's total and its roles' reservations. */
+void alloc_account_totals(struct alloc *a, const struct res *total, int sign);
 
 /* alloc_pair.c: (framework, agent) pairs and refusal filters */
 struct pair *alloc_pair_find(const struct alloc_fw *fw, const struct alloc_agent *ag);
@@ -331,14 +355,22 @@ void alloc_pair_filter_set(struct alloc *a, struct pair *p, int64_t until,
 void alloc_pair_filter_clear(struct alloc *a, struct pair *p);
 void alloc_pair_lift_outgrown(struct alloc *a, struct alloc_agent *ag);
 void alloc_pair_expire(struct alloc *a, int64_t now);
+int64_t alloc_pair_next_expiry(const struct alloc *a);
 void alloc_pair_free_all(struct alloc *a);
 
-/* alloc_pass.c: candidates, offers and the allocation pass */
-void alloc_pass_cand_mark(struct alloc *a, struct alloc_agent *ag);
-void alloc_pass_cand_unmark(struct alloc *a, struct alloc_agent *ag);
+/* alloc_pass.c: the allocation pass and its offers */
+/* One pass at now_ms; its offers are left in a->offers for alloc.c to deliver. */
+void alloc_pass_run(struct alloc *a, int64_t now_ms, int candidates_only);
 void alloc_pass_detach(struct alloc *a, struct pair *p);
 
-/* alloc_conf.c: settings and their parsing */
+/* alloc_conf.c: settings and their parsing (alloc.h's alloc_set_* and alloc_roles_json) */
+void alloc_conf_interval(struct alloc *a, int64_t interval_ms);
+int alloc_conf_min_allocatable(struct alloc *a, const char *spec, char *err, size_t errlen);
+void alloc_conf_weight(struct alloc *a, const char *role, double weight);
+int alloc_conf_weights(struct alloc *a, const char *spec, char *err, size_t errlen);
+void alloc_conf_quota(struct alloc *a, const char *role, const struct res *guarantee);
+int alloc_conf_quotas(struct alloc *a, const char *spec, char *err, size_t errlen);
+void alloc_conf_roles_json(const struct alloc *a, struct json_w *w);
 void alloc_conf_minalts_free(struct qty *alts, size_t n);
 
 #endif

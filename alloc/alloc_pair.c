@@ -2,7 +2,7 @@
  * alloc_pair.c: what one framework holds on one agent, and its refusal
  * filter. It owns the (framework, agent) pair records, each agent's table
  * and bitmaps of them, the pool of spare records, and the heap that expires
- * filters in time order (alloc_next_filter_expiry reads its top).
+ * filters in time order (alloc_pair_next_expiry reads its top).
  *
  * Each agent keeps what a pass needs of it close together: a bitmap of the
  * frameworks refusing it and a small table of its (framework, agent) pairs,
@@ -375,7 +375,7 @@ alloc_pair_expire(struct alloc *a, int64_t now)
 			struct alloc_agent *ag = p->ag;
 
 			alloc_pair_filter_clear(a, p);
-			alloc_pass_cand_mark(a, ag);
+			alloc_cand_mark(a, ag);
 			alloc_pair_release(a, p);
 		} else {
 			heap_del(a, p);
@@ -389,7 +389,7 @@ alloc_pair_expire(struct alloc *a, int64_t now)
 }
 
 int64_t
-alloc_next_filter_expiry(const struct alloc *a)
+alloc_pair_next_expiry(const struct alloc *a)
 {
 	return a->nheap > 0 ? a->heap[0]->until : INT64_MAX;
 }

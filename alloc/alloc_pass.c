@@ -1,13 +1,14 @@
 /*
- * alloc_pass.c: one allocation pass (alloc_run). It owns the candidate
- * agents (touched since the last pass), the quota headroom, the choice of
- * a framework for each agent, and the offers on their way out.
+ * alloc_pass.c: one allocation pass (alloc_run's work). It owns the quota
+ * headroom, the choice of a framework for each agent, and the offers on
+ * their way out.
  *
- * A pass drops expired filters, visits the agents in a shuffled order,
- * first serving unmet quota guarantees and then plain DRF order, and walks
- * the sorted trees (alloc_sort.c) to the first open framework that does not
- * refuse the agent (alloc_pair.c). Offers are handed out after the pass,
- * sharing the pair's resources instead of copying them.
+ * A pass drops expired filters, visits the agents (all, or the candidates
+ * of alloc_cand.c) in a shuffled order, first serving unmet quota
+ * guarantees and then plain DRF order, and walks the sorted trees
+ * (alloc_sort.c) to the first open framework that does not refuse the agent
+ * (alloc_pair.c). The offers it makes share the pair's resources instead of
+ * copying them; alloc.c hands them out after the pass.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,32 +40,6 @@ rng_next(struct alloc *a)
 	a->rng ^= a->rng << RNG_SHIFT_B;
 	a->rng ^= a->rng >> RNG_SHIFT_C;
 	return a->rng * RNG_MUL;
-}
-
-/* ---------------------------------------------------------- candidates */
-
-void
-alloc_pass_cand_mark(struct alloc *a, struct alloc_agent *ag)
-{
-	if (ag->cand || ag->removed)
-		return;
-	if (a->ncands == a->cands_cap) {
-		a->cands_cap = grow(a->cands_cap);
-		a->cands = xreallocarray(a->cands, a->cands_cap, sizeof(*a->cands));
-	}
-	ag->cand = 1;
-	ag->cand_idx = a->ncands;
-	a->cands[a->ncands++] = ag;
-}
-
-void
-alloc_pass_cand_unmark(struct alloc *a, struct alloc_agent *ag)
-{
-	if (!ag->cand)
-		return;
-	a->cands[ag->cand_idx] = a->cands[--a->ncands];
-	a->cands[ag->cand_idx]->cand_idx = ag->cand_idx;
-	ag->cand = 0;
 }
 
 /* ---------------------------------------------------------- the pass */
@@ -350,8 +325,8 @@ make_offer(struct alloc *a, struct alloc_fw *fw, const struct visit *v)
 		res_sub(f, &o);
 	}
 	p = alloc_pair_get(a, fw, ag);
-	alloc_count_allocation(fw);
-	alloc_account(a, fw, ag, &o, 1);
+	alloc_account_count(fw);
+	alloc_account_move(a, fw, ag, &o, 1);
 	offer_push(a, fw, ag, p, &o);
 	return 1;
 }
@@ -474,84 +449,21 @@ visit_all(struct alloc *a, size_t n, int quota_stage)
 	}
 }
 
-static size_t
-gather(struct alloc *a, int candidates_only)
-{
-	size_t n = 0;
-
-	if (!candidates_only || a->cand_all) {
-		for (size_t i = 0; i < a->nagents; i++)
-			if (a->active[i])
-				a->order[n++] = a->agents[i];
-	} else {
-		for (size_t i = 0; i < a->ncands; i++)
-			if (a->cands[i]->active)
-				a->order[n++] = a->cands[i];
-	}
-	for (size_t i = 0; i < a->ncands; i++)
-		a->cands[i]->cand = 0;
-	a->ncands = 0;
-	a->cand_all = 0;
-	return n;
-}
-
 /*
- * Offers go out after the pass, one per (framework, agent). fn may recover,
- * decline and remove frameworks or agents: removed ones are kept until the
- * last call and their offers skipped. It must not call alloc_run or
- * alloc_free.
+ * Expire filters, re-sort if the totals moved, and visit the agents: the
+ * offers made are left in a->offers for alloc.c to deliver.
  */
-static size_t
-deliver(struct alloc *a, alloc_offer_fn fn, void *arg)
+void
+alloc_pass_run(struct alloc *a, int64_t now_ms, int candidates_only)
 {
-	size_t made = 0;
+	size_t n;
 
-	a->in_callbacks = 1;
-	for (size_t i = 0; i < a->noffers; i++) {
-		struct offer *o = &a->offers[i];
-
-		/* Only a callback can remove anything, and removals go to the graves. */
-		if ((a->grave_fws || a->grave_agents) && (o->fw->removed || o->ag->removed))
-			continue;
-		made++;
-		if (fn != NULL)
-			fn(o->fw, o->ag, &o->r, arg);
-	}
-	for (size_t i = 0; i < a->noffers; i++) {
-		struct offer *o = &a->offers[i];
-
-		if (o->pair == NULL || !o->shared)
-			res_free(&o->r);
-	}
-	a->noffers = 0;
-	a->in_callbacks = 0;
-	alloc_bury(a);
-	return made;
-}
-
-size_t
-alloc_run(struct alloc *a, int64_t now_ms, int candidates_only, alloc_offer_fn fn, void *arg)
-{
-	size_t n, made;
-
-	if (a->in_run)
-		return 0;
-	a->in_run = 1;
 	alloc_pair_expire(a, now_ms);
 	alloc_sort_ensure(a);
-	n = gather(a, candidates_only);
+	n = alloc_cand_gather(a, candidates_only);
 	quota_refresh(a);
 	if (a->quota_on)
 		visit_all(a, n, 1);
 	visit_all(a, n, 0);
 	a->passes++;
-	made = deliver(a, fn, arg);
-	a->in_run = 0;
-	return made;
-}
-
-int
-alloc_has_candidates(const struct alloc *a)
-{
-	return a->cand_all || a->ncands > 0;
 }

@@ -1,7 +1,7 @@
 /*
  * alloc_sort.c: the roles and the DRF order. It owns the role tree (made
  * on first use, pruned when nothing refers to a role), every share, and the
- * trees that keep frameworks and roles sorted by them; alloc_sorted reads
+ * trees that keep frameworks and roles sorted by them; alloc_sort_list reads
  * the order out.
  *
  * The order is kept incrementally, never re-sorted per agent: every role
@@ -381,7 +381,7 @@ list_roles(const struct snode *t, struct names_out *out)
 }
 
 size_t
-alloc_sorted(const struct alloc *a, const char **names, size_t max)
+alloc_sort_list(const struct alloc *a, const char **names, size_t max)
 {
 	struct names_out out = { names, max, 0 };
 

@@ -2,8 +2,8 @@
  * master.c: the master's core. It owns the listening socket and every peer
  * connection, reads each line, checks the handshake and hands the message
  * to the handler of the peer's kind and verb (tables in master_agent.c,
- * master_framework.c, master_cli.c). It also owns offers and drives the
- * allocator. A peer that sends something malformed gets "ERROR reason=..."
+ * master_framework.c, master_cli.c), and starts and stops the master as a
+ * whole. A peer that sends something malformed gets "ERROR reason=..."
  * and is disconnected; what it had registered stays, exactly as after a
  * broken TCP connection.
  */
@@ -26,6 +26,9 @@
 #include "proto.h"
 #include "xmem.h"
 
+#define PEER_ADDR_MAX 96              /* an accepted peer's "address:port", IPv6 included */
+#define SHUTDOWN_ROUNDS 3             /* loop turns for the peers' closes at shutdown */
+
 /* ---------------------------------------------------------------- sending */
 
 struct buf *
@@ -37,7 +40,7 @@ master_msg(struct master *m, const char *verb)
 }
 
 void
-master_send(struct master *m, struct peer *p)
+master_send(struct master *m, struct master_peer *p)
 {
 	if (proto_end(&m->out) < 0) {
 		log_warnx("dropping an outgoing message over %d bytes", PROTO_LINE_MAX);
@@ -48,7 +51,7 @@ master_send(struct master *m, struct peer *p)
 }
 
 void
-master_peer_error(struct peer *p, const char *reason)
+master_peer_error(struct master_peer *p, const char *reason)
 {
 	struct master *m = p->m;
 
@@ -60,143 +63,11 @@ master_peer_error(struct peer *p, const char *reason)
 	conn_close_after_flush(p->conn, reason);
 }
 
-/* ---------------------------------------------------------------- offers */
-
-void
-master_offer_free(struct master *m, struct offer *o)
-{
-	map_del(&m->offers, o->id);
-	map_del(&o->fw->offers, o->id);
-	loop_timer_cancel(m->loop, o->timeout_timer);
-	res_free(&o->resources);
-	free(o->id);
-	free(o);
-}
-
-/* Withdraw an offer: tell the framework, give the resources back unfiltered. */
-void
-master_offer_rescind(struct master *m, struct offer *o, int tell)
-{
-	if (tell && o->fw->peer) {
-		master_msg(m, "RESCIND");
-		proto_add(&m->out, "offer_id", o->id);
-		master_send(m, o->fw->peer);
-	}
-	m->metrics.offers_rescinded++;
-	if (o->fw->alloc && o->agent->alloc)
-		alloc_recover(m->alloc, o->fw->alloc, o->agent->alloc, &o->resources, 0,
-		              loop_now(m->loop));
-	master_offer_free(m, o);
-	master_allocate_soon(m);
-}
-
-static void
-offer_timeout(struct loop *loop, void *arg)
-{
-	struct offer *o = arg;
-	(void)loop;
-	o->timeout_timer = 0;
-	log_info("offer %s to framework %s timed out; rescinding it", o->id, o->fw->id);
-	master_offer_rescind(o->m, o, 1);
-}
-
-void
-master_rescind_framework_offers(struct master *m, struct framework *fw, int tell)
-{
-	struct offer *o;
-	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
-		master_offer_rescind(m, o, tell);
-}
-
-void
-master_rescind_agent_offers(struct master *m, struct agent *a)
-{
-	struct offer *o;
-	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
-		if (o->agent == a)
-			master_offer_rescind(m, o, 1);
-}
-
-static void
-make_offer(struct alloc_fw *afw, struct alloc_agent *aag, const struct res *r, void *arg)
-{
-	struct master *m = arg;
-	struct framework *fw = alloc_fw_user(afw);
-	struct agent *a = alloc_agent_user(aag);
-
-	if (!fw->peer || !a->peer) {
-		/* The allocator should not pick inactive parties; give it straight back. */
-		alloc_recover(m->alloc, afw, aag, r, 0, loop_now(m->loop));
-		return;
-	}
-	struct offer *o = xcalloc(1, sizeof(*o));
-	o->m = m;
-	o->id = xstrfmt("%s-O%llu", m->id, m->next_offer++);
-	o->fw = fw;
-	o->agent = a;
-	res_copy(&o->resources, r);
-	map_put(&m->offers, o->id, o);
-	map_put(&fw->offers, o->id, o);
-	if (m->cfg.offer_timeout_ms > 0)
-		o->timeout_timer = loop_timer_add(m->loop, m->cfg.offer_timeout_ms, offer_timeout, o);
-	m->metrics.offers_sent++;
-
-	struct buf text;
-	buf_init(&text, 0);
-	master_msg(m, "OFFER");
-	proto_add(&m->out, "offer_id", o->id);
-	proto_add(&m->out, "agent_id", a->id);
-	proto_add(&m->out, "hostname", a->hostname);
-	res_format(r, &text);
-	proto_add(&m->out, "resources", text.data ? text.data : "");
-	buf_reset(&text);
-	attrs_format(&a->attributes, &text);
-	proto_add(&m->out, "attributes", text.data ? text.data : "");
-	buf_free(&text);
-	master_send(m, fw->peer);
-}
-
-static void
-run_allocation(struct master *m, int candidates_only)
-{
-	int64_t t0 = compat_monotonic_ms();
-	alloc_run(m->alloc, loop_now(m->loop), candidates_only, make_offer, m);
-	m->metrics.allocation_runs++;
-	m->metrics.allocation_last_ms = (double)(compat_monotonic_ms() - t0);
-}
-
-static void
-allocation_soon_fired(struct loop *loop, void *arg)
-{
-	struct master *m = arg;
-	(void)loop;
-	m->allocation_soon = 0;
-	run_allocation(m, 1);
-}
-
-/* Resources were freed or added: offer them within milliseconds, not at the next interval. */
-void
-master_allocate_soon(struct master *m)
-{
-	if (m->allocation_soon)
-		return;
-	m->allocation_soon = 1;
-	loop_timer_add(m->loop, 0, allocation_soon_fired, m);
-}
-
-static void
-allocation_tick(struct loop *loop, void *arg)
-{
-	struct master *m = arg;
-	run_allocation(m, 0);
-	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
-}
-
 /* ---------------------------------------------------------------- dispatch */
 
 /* PING/PONG work the same for every peer kind. */
 static int
-answer_liveness(struct master *m, struct peer *p, const struct proto_msg *msg)
+answer_liveness(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	if (strcmp(msg->verb, "PONG") == 0)
 		return 1;      /* any line from an agent already counts as alive */
@@ -210,7 +81,7 @@ answer_liveness(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-peer_unlink(struct master *m, struct peer *p)
+peer_unlink(struct master *m, struct master_peer *p)
 {
 	if (p->prev)
 		p->prev->next = p->next;
@@ -222,7 +93,7 @@ peer_unlink(struct master *m, struct peer *p)
 }
 
 static void
-peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
+peer_hello(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	enum proto_kind kind;
 
@@ -251,7 +122,7 @@ peer_hello(struct master *m, struct peer *p, const struct proto_msg *msg)
 static void
 peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 	struct proto_msg msg;
 
@@ -266,7 +137,7 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 	m->metrics.messages_received++;
 	proto_msg_init(&msg);
 	if (proto_parse(line, len, &msg, m->err, sizeof(m->err)) < 0) {
-		char reason[600];
+		char reason[MASTER_ERR_MAX];
 		snprintf(reason, sizeof(reason), "%s", m->err);
 		master_peer_error(p, reason);
 		proto_msg_free(&msg);
@@ -301,7 +172,7 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 peer_on_close(struct conn *c, const char *reason, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 	(void)c;
 
@@ -323,7 +194,7 @@ peer_on_close(struct conn *c, const char *reason, void *arg)
 static void
 peer_on_error(struct conn *c, const char *reason, void *arg)
 {
-	struct peer *p = arg;
+	struct master_peer *p = arg;
 	struct master *m = p->m;
 
 	log_warnx("peer %s: %s; disconnecting it", conn_peer(c), reason);
@@ -339,10 +210,10 @@ static const struct conn_ops peer_ops = {
 	.on_error = peer_on_error,
 };
 
-struct peer *
+struct master_peer *
 master_adopt_fd(struct master *m, int fd, const char *origin)
 {
-	struct peer *p = xcalloc(1, sizeof(*p));
+	struct master_peer *p = xcalloc(1, sizeof(*p));
 
 	p->m = m;
 	p->kind = PROTO_KIND_UNKNOWN;
@@ -361,7 +232,7 @@ static void
 on_accept(struct loop *loop, int fd, int events, void *arg)
 {
 	struct master *m = arg;
-	char addr[96];
+	char addr[PEER_ADDR_MAX];
 	(void)loop;
 	(void)events;
 
@@ -386,7 +257,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 
 	m->loop = loop;
 	buf_init(&m->out, PROTO_LINE_MAX + 2);
-	id_random_hex(m->id, 12);
+	id_random_hex(m->id, MASTER_ID_HEX_LEN);
 	compat_random_bytes(seed_bytes, sizeof(seed_bytes));
 	memcpy(&seed, seed_bytes, sizeof(seed));
 	m->alloc = alloc_new(seed);
@@ -412,9 +283,9 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 		return -1;
 	m->port = net_local_port(m->listen_fd);
 	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
-	m->allocation_timer = loop_timer_add(loop, m->cfg.allocation_interval_ms, allocation_tick, m);
-	log_info("master %s listening on %s:%d", m->id, m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0",
-	         m->port);
+	master_offer_start(m);
+	log_info("master %s listening on %s:%d", m->id,
+	         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : MASTER_DEFAULT_IP, m->port);
 	return 0;
 }
 
@@ -426,7 +297,7 @@ master_shutdown(struct master *m)
 	loop_unwatch(m->loop, m->listen_fd);
 	close(m->listen_fd);
 	/* Detach every peer, close it, and let the loop run the deferred closes. */
-	for (struct peer *p = m->peers; p; p = p->next) {
+	for (struct master_peer *p = m->peers; p; p = p->next) {
 		if (p->agent)
 			p->agent->peer = NULL;
 		if (p->fw)
@@ -435,15 +306,13 @@ master_shutdown(struct master *m)
 		p->fw = NULL;
 		conn_close(p->conn, "master shutting down");
 	}
-	for (int i = 0; i < 3 && m->peers; i++)
+	for (int i = 0; i < SHUTDOWN_ROUNDS && m->peers; i++)
 		loop_run_once(m->loop, 0);
 
-	struct offer *o;
-	for (size_t it = 0; map_next(&m->offers, &it, NULL, (void **)&o);)
-		master_offer_free(m, o);
-	struct framework *fw;
+	master_offer_stop(m);
+	struct master_framework *fw;
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
-		struct task *t;
+		struct master_task *t;
 		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
 			master_task_free(t);
 		loop_timer_cancel(m->loop, fw->failover_timer);
@@ -452,7 +321,7 @@ master_shutdown(struct master *m)
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
 		master_framework_free(m->completed_frameworks[(m->completed_frameworks_head + i) % fw_max]);
 	free(m->completed_frameworks);
-	struct agent *a;
+	struct master_agent *a;
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
 		master_agent_free(m, a);
 	master_cli_free_requests(m);
@@ -462,18 +331,6 @@ master_shutdown(struct master *m)
 	map_free(&m->offers);
 	map_free(&m->removed_agents);
 	map_free(&m->file_requests);
-	loop_timer_cancel(m->loop, m->allocation_timer);
 	alloc_free(m->alloc);
 	buf_free(&m->out);
 }
-
-void
-master_offered_resources(const struct master *m, const struct framework *fw, struct res *out)
-{
-	struct offer *o;
-	(void)m;
-	res_init(out);
-	for (size_t it = 0; map_next(&fw->offers, &it, NULL, (void **)&o);)
-		res_add(out, &o->resources);
-}
-

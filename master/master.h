@@ -1,18 +1,29 @@
 /*
- * master.h: the master's state and the contract between its three files.
- *   mesosd.c       flags, start-up, signals
- *   master.c       peers, agents, frameworks, tasks, offers: the protocol side
- *   master_http.c  the HTTP endpoints (state, metrics, health, version, roles)
+ * master.h: the master's state, and the contract between the files of the
+ * master (the prototypes below are grouped by the file that defines them):
+ *   mesosd.c           flags and their defaults, start-up, signals
+ *   master.c           the listening socket and every peer: handshake, each
+ *                      line to the handler of its kind and verb; start, stop
+ *   master_offer.c     offers: allocation passes turned into OFFER lines,
+ *                      their timeouts and rescinds
+ *   master_agent.c     agents: registration, resync, pings, removal, and the
+ *                      lines agents send (status updates, files, messages)
+ *   master_framework.c frameworks: subscription, accepts and declines,
+ *                      failover, removal, the completed frameworks
+ *   master_task.c      tasks: states, status updates to frameworks, kills,
+ *                      each framework's completed tasks
+ *   master_cli.c       operator requests: kills, sandbox reads, teardown
+ *   master_registry.c  the agent IDs kept on disk, to know whom to expect
+ *                      after a restart
+ *   master_http.c      the HTTP endpoints (state, metrics, health, version,
+ *                      roles, quota, weights)
+ *   master_plugins.c   framework plugins, each run in a host process of its
+ *                      own (master_plugins.h is its contract)
  *
- *   master_agent.c     agents: registration, resync, pings, removal
- *   master_framework.c frameworks: subscription, offers accepted/declined, failover
- *   master_task.c      tasks: states, status updates, completed history
- *   master_cli.c       operator requests: kill, sandbox reads, teardown
- *   master_registry.c  the agent IDs kept on disk, to know whom to expect after a restart
- *
- * The master's state is soft, as in Mesos: nothing here is persisted.
- * Agents re-register with their tasks and frameworks re-subscribe with
- * their IDs after a master restart, and the state is rebuilt from them.
+ * The master's state is soft, as in Mesos: nothing here is persisted but
+ * the registry's agent IDs and the plugins' framework IDs. Agents
+ * re-register with their tasks and frameworks re-subscribe with their IDs
+ * after a master restart, and the state is rebuilt from them.
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -39,6 +50,32 @@ struct buf;
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
 #define MASTER_REMOVED_AGENTS_MAX 1024       /* IDs remembered to refuse their tasks back */
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
+#define MASTER_ID_HEX_LEN 12                 /* random hex digits of the master's own ID */
+#define MASTER_NEW_ID_MAX 64                 /* bytes of an agent or framework ID made here */
+#define MASTER_REQUEST_ID_MAX 32             /* bytes of a relayed file request's ID */
+#define MASTER_STATE_MAX 32                  /* bytes of a task state's name */
+#define MASTER_ERR_MAX 512                   /* bytes of one error message */
+#define MASTER_HOST_MAX 256                  /* bytes in a host name */
+#define MASTER_PORT_MAX 65535
+#define MASTER_PEER_OUTPUT_LIMIT_MIN 4096    /* --peer_output_limit below this is refused */
+#define MASTER_MS_PER_SECOND 1000.0          /* the wire's seconds, the loop's milliseconds */
+
+/* Flag defaults (mesosd.c): Mesos's, where Mesos has the flag. */
+#define MASTER_DEFAULT_IP "0.0.0.0"                         /* --ip: every address */
+#define MASTER_DEFAULT_PORT 5050                            /* --port */
+#define MASTER_DEFAULT_HOSTNAME "localhost"                 /* when the system has no name */
+#define MASTER_DEFAULT_WORK_DIR "/var/lib/mesos/master"     /* --work_dir */
+#define MASTER_DEFAULT_AGENT_PING_TIMEOUT_MS 15000          /* Mesos --agent_ping_timeout */
+#define MASTER_DEFAULT_MAX_AGENT_PING_TIMEOUTS 5            /* Mesos --max_agent_ping_timeouts */
+#define MASTER_DEFAULT_OFFER_TIMEOUT_MS 30000               /* --offer_timeout */
+#define MASTER_DEFAULT_ALLOCATION_INTERVAL_MS 1000          /* Mesos --allocation_interval */
+#define MASTER_DEFAULT_AGENT_REREGISTER_TIMEOUT_MS (10LL * 60 * 1000)   /* Mesos: 10 minutes */
+#define MASTER_DEFAULT_MAX_COMPLETED_FRAMEWORKS 50          /* Mesos --max_completed_frameworks */
+#define MASTER_DEFAULT_MAX_COMPLETED_TASKS 1000   /* Mesos --max_completed_tasks_per_framework */
+#define MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000           /* --handshake_timeout */
+#define MASTER_DEFAULT_PEER_OUTPUT_LIMIT (64u << 20)        /* --peer_output_limit: bytes */
+#define MASTER_DEFAULT_MIN_ALLOCATABLE "cpus:0.01|mem:32"   /* Mesos --min_allocatable_resources */
+#define MASTER_DEFAULT_LOG_LEVEL "info"                     /* --log_level */
 
 struct master_config {
 	char *ip;
@@ -60,8 +97,8 @@ struct master_config {
 	uint64_t peer_output_limit;            /* unsent bytes to one peer before it is dropped */
 };
 
-struct task_status {
-	char state[32];
+struct master_task_status {
+	char state[MASTER_STATE_MAX];
 	char *message;
 	char *reason;
 	char *source;
@@ -71,7 +108,7 @@ struct task_status {
 };
 
 /* What the agent measured of a task, sent with its terminal update. */
-struct task_usage {
+struct master_task_usage {
 	int known;
 	double cpus_user_time_secs;
 	double cpus_system_time_secs;
@@ -79,32 +116,32 @@ struct task_usage {
 	long long disk_used_bytes;
 };
 
-struct task {
+struct master_task {
 	char *id;
 	char *name;
-	struct framework *fw;
+	struct master_framework *fw;
 	char *agent_id;
-	char state[32];
+	char state[MASTER_STATE_MAX];
 	struct res resources;
-	struct task_status statuses[MASTER_TASK_STATUSES_MAX];
+	struct master_task_status statuses[MASTER_TASK_STATUSES_MAX];
 	size_t nstatuses;          /* ring: the last MASTER_TASK_STATUSES_MAX */
 	size_t statuses_total;
 	double started;
-	struct task_usage usage;
+	struct master_task_usage usage;
 };
 
-struct peer;
+struct master_peer;
 
-struct agent {
+struct master_agent {
 	struct master *m;
 	char *id;
 	char *hostname;
 	struct res total;
 	struct res used;           /* sum of its live tasks' resources */
 	struct attrs attributes;
-	struct peer *peer;         /* NULL while disconnected */
+	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_agent *alloc;
-	struct map tasks;          /* "fw_id/task_id" -> struct task * (live tasks) */
+	struct map tasks;          /* "fw_id/task_id" -> struct master_task * (live tasks) */
 	int missed_pings;
 	uint64_t ping_timer;
 	long long ping_seq;
@@ -114,7 +151,7 @@ struct agent {
 	struct map resync_seen;    /* keys reported during the resync */
 };
 
-struct framework {
+struct master_framework {
 	struct master *m;
 	char *id;
 	char *name;
@@ -124,22 +161,22 @@ struct framework {
 	double failover_timeout;   /* seconds */
 	int checkpoint;
 	int recovered;             /* learnt from an agent, scheduler not back yet */
-	struct peer *peer;         /* NULL while disconnected */
+	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_fw *alloc;
-	struct map tasks;          /* task_id -> struct task * (live tasks) */
-	struct task **completed;   /* ring of finished tasks */
+	struct map tasks;          /* task_id -> struct master_task * (live tasks) */
+	struct master_task **completed; /* ring of finished tasks */
 	size_t ncompleted, completed_head, completed_cap;
-	struct map offers;         /* offer_id -> struct offer * */
+	struct map offers;         /* offer_id -> struct master_offer * */
 	uint64_t failover_timer;
 	double registered_time;
 	double unregistered_time;  /* when removed (completed frameworks) */
 };
 
-struct offer {
+struct master_offer {
 	struct master *m;
 	char *id;
-	struct framework *fw;
-	struct agent *agent;
+	struct master_framework *fw;
+	struct master_agent *agent;
 	struct res resources;
 	uint64_t timeout_timer;
 };
@@ -158,45 +195,45 @@ struct master {
 	struct loop *loop;
 	struct master_config cfg;
 	struct alloc *alloc;
-	char id[32];
+	char id[MASTER_ID_HEX_LEN + 1];
 	int listen_fd;
 	int port;                  /* bound port */
 	double start_time;         /* wall clock */
 	int64_t start_ms;          /* monotonic */
-	struct map agents;         /* id -> struct agent * */
-	struct map frameworks;     /* id -> struct framework * */
-	struct map offers;         /* id -> struct offer * */
+	struct map agents;         /* id -> struct master_agent * */
+	struct map frameworks;     /* id -> struct master_framework * */
+	struct map offers;         /* id -> struct master_offer * */
 	struct map removed_agents; /* id -> (void *)1 */
-	struct map file_requests;  /* master request id -> struct file_request * */
+	struct map file_requests;  /* master request id -> struct master_file_request * */
 	struct map recovering_agents; /* IDs from the registry not re-registered yet */
 	uint64_t registry_timer;
 	uint64_t recovery_timer;
-	struct framework **completed_frameworks;
+	struct master_framework **completed_frameworks;
 	size_t ncompleted_frameworks, completed_frameworks_head;
-	struct peer *peers;        /* every open protocol connection */
+	struct master_peer *peers; /* every open protocol connection */
 	unsigned long long next_agent, next_framework, next_offer, next_request;
 	uint64_t allocation_timer;
 	int allocation_soon;       /* an early pass is scheduled */
 	struct master_metrics metrics;
 	struct buf out;            /* the outgoing line being built (one at a time) */
-	char err[512];             /* the error being reported (one at a time) */
+	char err[MASTER_ERR_MAX];  /* the error being reported (one at a time) */
 };
 
 /* One protocol connection. */
-struct peer {
+struct master_peer {
 	struct master *m;
 	struct conn *conn;
 	enum proto_kind kind;
 	int hello;
-	struct agent *agent;       /* set once an agent registered on it */
-	struct framework *fw;      /* set once a framework subscribed on it */
-	struct peer *prev, *next;
+	struct master_agent *agent; /* set once an agent registered on it */
+	struct master_framework *fw; /* set once a framework subscribed on it */
+	struct master_peer *prev, *next;
 };
 
 /* A sandbox read relayed from a cli peer to an agent. */
-struct file_request {
-	char id[32];
-	struct peer *cli;          /* NULL once the cli has gone */
+struct master_file_request {
+	char id[MASTER_REQUEST_ID_MAX];
+	struct master_peer *cli;   /* NULL once the cli has gone */
 	char *agent_id;
 	uint64_t timer;
 	struct master *m;
@@ -205,7 +242,7 @@ struct file_request {
 /* One verb a peer kind may send; tables end with a NULL verb. */
 struct master_handler {
 	const char *verb;
-	void (*fn)(struct master *m, struct peer *p, const struct proto_msg *msg);
+	void (*fn)(struct master *m, struct master_peer *p, const struct proto_msg *msg);
 };
 
 /* master.c */
@@ -215,84 +252,95 @@ void master_shutdown(struct master *m);
  * Serve a connected, non-blocking descriptor (a plugin host's end of a
  * socketpair) exactly like an accepted TCP connection: it must say HELLO.
  */
-struct peer *master_adopt_fd(struct master *m, int fd, const char *origin);
+struct master_peer *master_adopt_fd(struct master *m, int fd, const char *origin);
 /* Start an outgoing message in m->out; add fields with proto_add(&m->out, ...). */
 struct buf *master_msg(struct master *m, const char *verb);
 /* Finish m->out and queue it to p (nothing if p is NULL or closing). */
-void master_send(struct master *m, struct peer *p);
+void master_send(struct master *m, struct master_peer *p);
 /* Send "ERROR reason=..." and disconnect the peer. */
-void master_peer_error(struct peer *p, const char *reason);
-void master_offer_free(struct master *m, struct offer *o);
-/* Withdraw an offer (tell = send RESCIND) and give its resources back unfiltered. */
-void master_offer_rescind(struct master *m, struct offer *o, int tell);
-void master_rescind_framework_offers(struct master *m, struct framework *fw, int tell);
-void master_rescind_agent_offers(struct master *m, struct agent *a);
+void master_peer_error(struct master_peer *p, const char *reason);
+
+/* master_offer.c */
+/* Start the periodic allocation pass; stop it and drop every offer. */
+void master_offer_start(struct master *m);
+void master_offer_stop(struct master *m);
 /* Resources were freed or added: run an allocation pass right after this event. */
-void master_allocate_soon(struct master *m);
-void master_offered_resources(const struct master *m, const struct framework *fw, struct res *out);
+void master_offer_allocate_soon(struct master *m);
+void master_offer_free(struct master *m, struct master_offer *o);
+/* Withdraw an offer (tell = send RESCIND) and give its resources back unfiltered. */
+void master_offer_rescind(struct master *m, struct master_offer *o, int tell);
+void master_offer_rescind_framework(struct master *m, struct master_framework *fw, int tell);
+void master_offer_rescind_agent(struct master *m, struct master_agent *a);
+/* The sum of fw's outstanding offers (res_init'ed here). */
+void master_offer_resources(const struct master *m, const struct master_framework *fw,
+                            struct res *out);
 
 /* master_agent.c */
 extern const struct master_handler master_agent_handlers[];
-void master_agent_disconnected(struct master *m, struct agent *a, const char *why);
-void master_agent_free(struct master *m, struct agent *a);
+void master_agent_disconnected(struct master *m, struct master_agent *a, const char *why);
+void master_agent_free(struct master *m, struct master_agent *a);
 
 /* master_framework.c */
 extern const struct master_handler master_framework_handlers[];
-struct framework *master_framework_new(struct master *m, const char *id, const char *name,
-                                       const char *user, const char *role);
-void master_framework_free(struct framework *fw);
+struct master_framework *master_framework_new(struct master *m, const char *id, const char *name,
+                                              const char *user, const char *role);
+void master_framework_free(struct master_framework *fw);
 int master_framework_was_removed(const struct master *m, const char *id);
 /* Kill its tasks, return its resources, move it to the completed frameworks. */
-void master_framework_remove(struct master *m, struct framework *fw, const char *why);
-void master_framework_disconnected(struct master *m, struct framework *fw, const char *why);
+void master_framework_remove(struct master *m, struct master_framework *fw, const char *why);
+void master_framework_disconnected(struct master *m, struct master_framework *fw,
+                                   const char *why);
 /* A framework known only from an agent's report after a master restart. */
-struct framework *master_framework_recover(struct master *m, const struct proto_msg *msg,
-                                           const char *fw_id);
-size_t master_framework_completed_count(const struct framework *fw);
-struct task *master_framework_completed_at(const struct framework *fw, size_t i);
-struct task *master_framework_find_completed(const struct framework *fw, const char *task_id);
+struct master_framework *master_framework_recover(struct master *m, const struct proto_msg *msg,
+                                                  const char *fw_id);
 
 /* master_task.c */
 char *master_task_key(const char *fw_id, const char *task_id);        /* malloc'ed "fw/task" */
-struct task *master_task_new(struct framework *fw, struct agent *a, const char *id,
-                             const char *name, const struct res *r);
-void master_task_free(struct task *t);
-int master_task_has_uuid(const struct task *t, const char *uuid);
-void master_task_record(struct task *t, const char *state, const char *source, const char *reason,
-                        const char *message, const char *uuid, double ts);
+struct master_task *master_task_new(struct master_framework *fw, struct master_agent *a,
+                                    const char *id, const char *name, const struct res *r);
+void master_task_free(struct master_task *t);
+int master_task_has_uuid(const struct master_task *t, const char *uuid);
+void master_task_record(struct master_task *t, const char *state, const char *source,
+                        const char *reason, const char *message, const char *uuid, double ts);
 /*
  * Record a new state and (forward) tell the framework. A terminal state
  * frees the task's resources and moves it to the completed tasks: the
  * caller must not use t afterwards.
  */
-void master_task_update(struct master *m, struct task *t, const char *state, const char *source,
-                        const char *reason, const char *message, const char *uuid, double ts,
-                        int forward);
-void master_task_send_status(struct master *m, struct framework *fw, const struct task *t,
-                             const char *uuid);
+void master_task_update(struct master *m, struct master_task *t, const char *state,
+                        const char *source, const char *reason, const char *message,
+                        const char *uuid, double ts, int forward);
+void master_task_send_status(struct master *m, struct master_framework *fw,
+                             const struct master_task *t, const char *uuid);
+/* Append a task's usage fields to a message under construction. */
+void master_task_add_usage(struct buf *out, const struct master_task_usage *u);
 /*
  * master_task_update for an agent's STATUS_UPDATE, which also carries the
  * health check result (healthy: 1, 0, -1 none) and, when usage is non-NULL,
  * what the task used; both are forwarded to the framework.
  */
-/* Append a task's usage fields to a message under construction. */
-void master_task_add_usage(struct buf *out, const struct task_usage *u);
-void master_task_agent_update(struct master *m, struct task *t, const char *state,
+void master_task_agent_update(struct master *m, struct master_task *t, const char *state,
                               const char *source, const char *reason, const char *message,
                               const char *uuid, double ts, int healthy,
-                              const struct task_usage *usage);
+                              const struct master_task_usage *usage);
 /* A status update about a task the master does not track. */
-void master_task_send_unknown(struct framework *fw, const char *task_id, const char *agent_id,
-                              const char *state, const char *reason, const char *message);
+void master_task_send_unknown(struct master_framework *fw, const char *task_id,
+                              const char *agent_id, const char *state, const char *reason,
+                              const char *message);
 /* Ask the task's agent to kill it; -1 with err if the agent is not connected. */
-int master_task_kill(struct master *m, struct task *t, const char *grace_ms, char *err,
+int master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
                      size_t errlen);
+/* A framework's completed tasks, oldest first. */
+size_t master_task_completed_count(const struct master_framework *fw);
+struct master_task *master_task_completed_at(const struct master_framework *fw, size_t i);
+struct master_task *master_task_find_completed(const struct master_framework *fw,
+                                               const char *task_id);
 
 /* master_cli.c */
 extern const struct master_handler master_cli_handlers[];
 void master_cli_fail_requests(struct master *m, const char *agent_id, const char *why);
 void master_cli_file_reply(struct master *m, const struct proto_msg *msg);
-void master_cli_peer_gone(struct master *m, struct peer *p);
+void master_cli_peer_gone(struct master *m, struct master_peer *p);
 void master_cli_free_requests(struct master *m);
 
 /* master_registry.c */

@@ -27,10 +27,10 @@
 
 static void agent_ping(struct loop *loop, void *arg);
 
-static struct agent *
+static struct master_agent *
 agent_new(struct master *m, const char *id)
 {
-	struct agent *a = xcalloc(1, sizeof(*a));
+	struct master_agent *a = xcalloc(1, sizeof(*a));
 	a->m = m;
 	a->id = xstrdup(id);
 	a->hostname = xstrdup("");
@@ -46,7 +46,7 @@ agent_new(struct master *m, const char *id)
 }
 
 void
-master_agent_free(struct master *m, struct agent *a)
+master_agent_free(struct master *m, struct master_agent *a)
 {
 	loop_timer_cancel(m->loop, a->ping_timer);
 	map_free(&a->tasks);
@@ -61,7 +61,7 @@ master_agent_free(struct master *m, struct agent *a)
 
 
 void
-master_agent_disconnected(struct master *m, struct agent *a, const char *why)
+master_agent_disconnected(struct master *m, struct master_agent *a, const char *why)
 {
 	log_info("agent %s (%s) disconnected: %s; it has %lld ms to come back", a->id, a->hostname,
 	         why, (long long)(m->cfg.agent_ping_timeout_ms * m->cfg.max_agent_ping_timeouts));
@@ -69,7 +69,7 @@ master_agent_disconnected(struct master *m, struct agent *a, const char *why)
 	a->resyncing = 0;
 	if (a->alloc)
 		alloc_agent_activate(m->alloc, a->alloc, 0);
-	master_rescind_agent_offers(m, a);
+	master_offer_rescind_agent(m, a);
 	master_cli_fail_requests(m, a->id, "agent disconnected");
 }
 
@@ -79,21 +79,21 @@ master_agent_disconnected(struct master *m, struct agent *a, const char *why)
  * frameworks hear of it, and its resources leave the pool.
  */
 static void
-agent_remove(struct master *m, struct agent *a, const char *why, const char *task_state,
+agent_remove(struct master *m, struct master_agent *a, const char *why, const char *task_state,
              const char *task_reason)
 {
 	log_warnx("removing agent %s (%s): %s", a->id, a->hostname, why);
-	master_rescind_agent_offers(m, a);
+	master_offer_rescind_agent(m, a);
 	master_cli_fail_requests(m, a->id, "agent removed");
 
 	char *message = xstrfmt("agent %s (%s) removed: %s", a->id, a->hostname, why);
 	double now = compat_wall_time();
-	struct task *t;
+	struct master_task *t;
 	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
 		master_task_update(m, t, task_state, "SOURCE_MASTER", task_reason, message, NULL, now, 1);
 	free(message);
 
-	struct framework *fw;
+	struct master_framework *fw;
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
 		if (!fw->peer)
 			continue;
@@ -121,7 +121,7 @@ agent_remove(struct master *m, struct agent *a, const char *why, const char *tas
 static void
 agent_ping(struct loop *loop, void *arg)
 {
-	struct agent *a = arg;
+	struct master_agent *a = arg;
 	struct master *m = a->m;
 
 	a->ping_timer = 0;
@@ -143,7 +143,7 @@ agent_ping(struct loop *loop, void *arg)
 /* ---------------------------------------------------------------- handlers: agent */
 
 static void
-agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_register(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *hostname = proto_need(msg, "hostname", m->err, sizeof(m->err));
 	const char *resources = proto_need(msg, "resources", m->err, sizeof(m->err));
@@ -171,7 +171,7 @@ agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
 		return;
 	}
 
-	struct agent *a = NULL;
+	struct master_agent *a = NULL;
 	int reregister = agent_id && *agent_id;
 	if (reregister) {
 		a = map_get(&m->agents, agent_id);
@@ -184,9 +184,9 @@ agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
 			a = agent_new(m, agent_id);
 		m->metrics.agent_reregistrations++;
 	} else {
-		char id[64];
+		char id[MASTER_NEW_ID_MAX];
 		const char *previous = proto_get(msg, "previous_agent_id");
-		struct agent *old = previous ? map_get(&m->agents, previous) : NULL;
+		struct master_agent *old = previous ? map_get(&m->agents, previous) : NULL;
 
 		/* It discarded its checkpoint (a reboot, --recover=cleanup): its old tasks are gone. */
 		if (old)
@@ -224,13 +224,13 @@ agent_register(struct master *m, struct peer *p, const struct proto_msg *msg)
 	master_send(m, p);
 	log_info("agent %s (%s) %sregistered from %s", a->id, a->hostname, reregister ? "re-" : "",
 	         conn_peer(p->conn));
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
-agent_task(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct agent *a = p->agent;
+	struct master_agent *a = p->agent;
 	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
 	const char *fw_id = task_id ? proto_need(msg, "framework_id", m->err, sizeof(m->err)) : NULL;
 	const char *state = fw_id ? proto_need(msg, "state", m->err, sizeof(m->err)) : NULL;
@@ -259,7 +259,7 @@ agent_task(struct master *m, struct peer *p, const struct proto_msg *msg)
 	map_put(&a->resync_seen, key, (void *)1);
 	free(key);
 
-	struct framework *fw = map_get(&m->frameworks, fw_id);
+	struct master_framework *fw = map_get(&m->frameworks, fw_id);
 	int removed_agent = map_get(&m->removed_agents, a->id) != NULL;
 	if (!fw && master_framework_was_removed(m, fw_id)) {
 		master_msg(m, "SHUTDOWN_FRAMEWORK");
@@ -281,7 +281,7 @@ agent_task(struct master *m, struct peer *p, const struct proto_msg *msg)
 	}
 	if (!fw)
 		fw = master_framework_recover(m, msg, fw_id);
-	struct task *t = map_get(&fw->tasks, task_id);
+	struct master_task *t = map_get(&fw->tasks, task_id);
 	if (!t && !proto_state_terminal(state)) {
 		t = master_task_new(fw, a, task_id, proto_get(msg, "name"), &r);
 		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
@@ -294,9 +294,9 @@ agent_task(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_resync_done(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct agent *a = p->agent;
+	struct master_agent *a = p->agent;
 	(void)msg;
 	if (!a) {
 		master_peer_error(p, "AGENT_RESYNC_DONE before REGISTER_AGENT");
@@ -308,7 +308,7 @@ agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
 	master_registry_agent_back(m, a->id);
 	double now = compat_wall_time();
 	const char *key;
-	struct task *t;
+	struct master_task *t;
 	for (size_t it = 0; map_next(&a->tasks, &it, &key, (void **)&t);) {
 		if (map_get(&a->resync_seen, key))
 			continue;
@@ -324,7 +324,7 @@ agent_resync_done(struct master *m, struct peer *p, const struct proto_msg *msg)
  * health check result and, on terminal updates, what the task used.
  */
 static int
-parse_health_and_usage(const struct proto_msg *msg, int *healthy, struct task_usage *usage,
+parse_health_and_usage(const struct proto_msg *msg, int *healthy, struct master_task_usage *usage,
                        char *err, size_t errlen)
 {
 	const char *h = proto_get(msg, "healthy");
@@ -350,9 +350,9 @@ parse_health_and_usage(const struct proto_msg *msg, int *healthy, struct task_us
 }
 
 static void
-agent_status_update(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_status_update(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct agent *a = p->agent;
+	struct master_agent *a = p->agent;
 	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
 	const char *task_id = fw_id ? proto_need(msg, "task_id", m->err, sizeof(m->err)) : NULL;
 	const char *state = task_id ? proto_need(msg, "state", m->err, sizeof(m->err)) : NULL;
@@ -377,12 +377,12 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 		return;
 	}
 	int healthy;
-	struct task_usage usage;
+	struct master_task_usage usage;
 	if (parse_health_and_usage(msg, &healthy, &usage, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct framework *fw = map_get(&m->frameworks, fw_id);
+	struct master_framework *fw = map_get(&m->frameworks, fw_id);
 	if (!fw) {
 		/* Nobody will ever acknowledge it: do so on the framework's behalf, and stop the task. */
 		if (uuid) {
@@ -400,10 +400,10 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 		}
 		return;
 	}
-	struct task *t = map_get(&fw->tasks, task_id);
+	struct master_task *t = map_get(&fw->tasks, task_id);
 	if (!t) {
 		/* A resent update of a task that already ended: forward it so it can be acknowledged. */
-		struct task *done = master_framework_find_completed(fw, task_id);
+		struct master_task *done = master_task_find_completed(fw, task_id);
 		if (done && fw->peer) {
 			master_msg(m, "STATUS_UPDATE");
 			proto_add(&m->out, "framework_id", fw->id);
@@ -441,7 +441,7 @@ agent_status_update(struct master *m, struct peer *p, const struct proto_msg *ms
 
 /* From an executor to its scheduler; dropped with a log line when the scheduler is away. */
 static void
-agent_framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_framework_message(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
 	const char *executor_id = fw_id ? proto_need(msg, "executor_id", m->err, sizeof(m->err)) : NULL;
@@ -458,7 +458,7 @@ agent_framework_message(struct master *m, struct peer *p, const struct proto_msg
 	for (size_t i = 0; i < msg->nfields && !data; i++)
 		if (strcmp(msg->fields[i].key, "data") == 0)
 			data = &msg->fields[i];
-	struct framework *fw = map_get(&m->frameworks, fw_id);
+	struct master_framework *fw = map_get(&m->frameworks, fw_id);
 	if (!fw || !fw->peer) {
 		log_info("agent %s: message from executor %.64s to framework %.64s dropped: the "
 		         "framework is not connected", p->agent->id, executor_id, fw_id);
@@ -475,7 +475,7 @@ agent_framework_message(struct master *m, struct peer *p, const struct proto_msg
 }
 
 static void
-agent_file_reply(struct master *m, struct peer *p, const struct proto_msg *msg)
+agent_file_reply(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	(void)p;
 	master_cli_file_reply(m, msg);

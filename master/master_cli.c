@@ -26,7 +26,7 @@
 #define FILE_LIST_MAX 16384             /* bytes of listing one LIST_FILES may ask for */
 
 static void
-reply_failed(struct peer *p, const char *reason)
+reply_failed(struct master_peer *p, const char *reason)
 {
 	master_msg(p->m, "FAILED");
 	proto_add(&p->m->out, "reason", reason);
@@ -34,7 +34,7 @@ reply_failed(struct peer *p, const char *reason)
 }
 
 static void
-reply_ok(struct peer *p)
+reply_ok(struct master_peer *p)
 {
 	master_msg(p->m, "OK");
 	master_send(p->m, p);
@@ -43,22 +43,22 @@ reply_ok(struct peer *p)
 /* ---------------------------------------------------------------- handlers: cli */
 
 /* Find a task (live or completed) by ID, optionally within one framework. */
-static struct task *
+static struct master_task *
 find_task(struct master *m, const char *task_id, const char *fw_id, char *err, size_t errlen)
 {
-	struct task *found = NULL, *done = NULL;
+	struct master_task *found = NULL, *done = NULL;
 	int matches = 0;
-	struct framework *fw;
+	struct master_framework *fw;
 
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
 		if (fw_id && *fw_id && strcmp(fw->id, fw_id) != 0)
 			continue;
-		struct task *t = map_get(&fw->tasks, task_id);
+		struct master_task *t = map_get(&fw->tasks, task_id);
 		if (t) {
 			found = t;
 			matches++;
 		} else if (!done) {
-			done = master_framework_find_completed(fw, task_id);
+			done = master_task_find_completed(fw, task_id);
 		}
 	}
 	if (matches > 1) {
@@ -75,7 +75,7 @@ find_task(struct master *m, const char *task_id, const char *fw_id, char *err, s
 		fw = m->completed_frameworks[(m->completed_frameworks_head + i) % max];
 		if (fw_id && *fw_id && strcmp(fw->id, fw_id) != 0)
 			continue;
-		if ((done = master_framework_find_completed(fw, task_id)))
+		if ((done = master_task_find_completed(fw, task_id)))
 			return done;
 	}
 	snprintf(err, errlen, "unknown task '%.64s'", task_id);
@@ -83,14 +83,15 @@ find_task(struct master *m, const char *task_id, const char *fw_id, char *err, s
 }
 
 static void
-cli_kill_task(struct master *m, struct peer *p, const struct proto_msg *msg)
+cli_kill_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
 	if (!task_id) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err, sizeof(m->err));
+	struct master_task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err,
+	                                  sizeof(m->err));
 	if (!t) {
 		reply_failed(p, m->err);
 		return;
@@ -112,7 +113,7 @@ cli_kill_task(struct master *m, struct peer *p, const struct proto_msg *msg)
 static void
 file_request_timeout(struct loop *loop, void *arg)
 {
-	struct file_request *fr = arg;
+	struct master_file_request *fr = arg;
 	struct master *m = fr->m;
 
 	(void)loop;
@@ -133,8 +134,8 @@ file_request_timeout(struct loop *loop, void *arg)
  * (master_cli_file_reply).
  */
 static void
-relay_file_request(struct master *m, struct peer *p, const struct proto_msg *msg, long long max,
-                   const char *default_path)
+relay_file_request(struct master *m, struct master_peer *p, const struct proto_msg *msg,
+                   long long max, const char *default_path)
 {
 	const char *task_id = proto_need(msg, "task_id", m->err, sizeof(m->err));
 	const char *path = proto_get(msg, "path");
@@ -146,8 +147,9 @@ relay_file_request(struct master *m, struct peer *p, const struct proto_msg *msg
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err, sizeof(m->err));
-	struct agent *a = t ? map_get(&m->agents, t->agent_id) : NULL;
+	struct master_task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err,
+	                                  sizeof(m->err));
+	struct master_agent *a = t ? map_get(&m->agents, t->agent_id) : NULL;
 	if (t && (!a || !a->peer))
 		snprintf(m->err, sizeof(m->err), "agent %s of task %s is not connected", t->agent_id,
 		         t->id);
@@ -165,7 +167,7 @@ relay_file_request(struct master *m, struct peer *p, const struct proto_msg *msg
 	}
 	if (length > max)
 		length = max;
-	struct file_request *fr = xcalloc(1, sizeof(*fr));
+	struct master_file_request *fr = xcalloc(1, sizeof(*fr));
 	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
 	fr->cli = p;
 	fr->agent_id = xstrdup(a->id);
@@ -184,26 +186,26 @@ relay_file_request(struct master *m, struct peer *p, const struct proto_msg *msg
 }
 
 static void
-cli_read_file(struct master *m, struct peer *p, const struct proto_msg *msg)
+cli_read_file(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	relay_file_request(m, p, msg, FILE_READ_MAX, "stdout");
 }
 
 static void
-cli_list_files(struct master *m, struct peer *p, const struct proto_msg *msg)
+cli_list_files(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	relay_file_request(m, p, msg, FILE_LIST_MAX, "");
 }
 
 static void
-cli_teardown(struct master *m, struct peer *p, const struct proto_msg *msg)
+cli_teardown(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
 	if (!fw_id) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct framework *fw = map_get(&m->frameworks, fw_id);
+	struct master_framework *fw = map_get(&m->frameworks, fw_id);
 	if (!fw) {
 		snprintf(m->err, sizeof(m->err), "unknown framework '%.64s'", fw_id);
 		reply_failed(p, m->err);
@@ -223,7 +225,7 @@ cli_teardown(struct master *m, struct peer *p, const struct proto_msg *msg)
 void
 master_cli_fail_requests(struct master *m, const char *agent_id, const char *why)
 {
-	struct file_request *fr;
+	struct master_file_request *fr;
 	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);) {
 		if (strcmp(fr->agent_id, agent_id) != 0)
 			continue;
@@ -243,7 +245,7 @@ void
 master_cli_file_reply(struct master *m, const struct proto_msg *msg)
 {
 	const char *rid = proto_get(msg, "request_id");
-	struct file_request *fr = rid ? map_get(&m->file_requests, rid) : NULL;
+	struct master_file_request *fr = rid ? map_get(&m->file_requests, rid) : NULL;
 
 	if (!fr)
 		return;
@@ -262,9 +264,9 @@ master_cli_file_reply(struct master *m, const struct proto_msg *msg)
 }
 
 void
-master_cli_peer_gone(struct master *m, struct peer *p)
+master_cli_peer_gone(struct master *m, struct master_peer *p)
 {
-	struct file_request *fr;
+	struct master_file_request *fr;
 	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);)
 		if (fr->cli == p)
 			fr->cli = NULL;
@@ -273,7 +275,7 @@ master_cli_peer_gone(struct master *m, struct peer *p)
 void
 master_cli_free_requests(struct master *m)
 {
-	struct file_request *fr;
+	struct master_file_request *fr;
 	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);) {
 		loop_timer_cancel(m->loop, fr->timer);
 		free(fr->agent_id);

@@ -25,14 +25,15 @@
 
 #define DEFAULT_REFUSE_MS 5000          /* Mesos Filters.refuse_seconds default */
 #define MAX_REFUSE_MS (365LL * 24 * 3600 * 1000)   /* Mesos clamps refusals to a year */
+#define ASCII_DEL 0x7f                  /* not allowed in a role, as control characters */
 
 /* ---------------------------------------------------------------- frameworks */
 
-struct framework *
+struct master_framework *
 master_framework_new(struct master *m, const char *id, const char *name, const char *user,
-              const char *role)
+                     const char *role)
 {
-	struct framework *fw = xcalloc(1, sizeof(*fw));
+	struct master_framework *fw = xcalloc(1, sizeof(*fw));
 	fw->m = m;
 	fw->id = xstrdup(id);
 	fw->name = xstrdup(name ? name : "");
@@ -48,10 +49,10 @@ master_framework_new(struct master *m, const char *id, const char *name, const c
 }
 
 void
-master_framework_free(struct framework *fw)
+master_framework_free(struct master_framework *fw)
 {
 	for (size_t i = 0; i < fw->ncompleted; i++)
-		master_task_free(master_framework_completed_at(fw, i));
+		master_task_free(master_task_completed_at(fw, i));
 	free(fw->completed);
 	map_free(&fw->tasks);
 	map_free(&fw->offers);
@@ -68,7 +69,8 @@ master_framework_was_removed(const struct master *m, const char *id)
 {
 	size_t max = (size_t)m->cfg.max_completed_frameworks;
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++) {
-		struct framework *fw = m->completed_frameworks[(m->completed_frameworks_head + i) % max];
+		struct master_framework *fw =
+			m->completed_frameworks[(m->completed_frameworks_head + i) % max];
 		if (strcmp(fw->id, id) == 0)
 			return 1;
 	}
@@ -76,7 +78,7 @@ master_framework_was_removed(const struct master *m, const char *id)
 }
 
 static void
-framework_to_completed(struct master *m, struct framework *fw)
+framework_to_completed(struct master *m, struct master_framework *fw)
 {
 	size_t max = (size_t)m->cfg.max_completed_frameworks;
 
@@ -103,17 +105,17 @@ framework_to_completed(struct master *m, struct framework *fw)
  * back to the pool, and it joins the completed frameworks.
  */
 void
-master_framework_remove(struct master *m, struct framework *fw, const char *why)
+master_framework_remove(struct master *m, struct master_framework *fw, const char *why)
 {
 	log_info("removing framework %s (%s): %s", fw->id, fw->name, why);
 	loop_timer_cancel(m->loop, fw->failover_timer);
 	fw->failover_timer = 0;
-	master_rescind_framework_offers(m, fw, 0);
+	master_offer_rescind_framework(m, fw, 0);
 
-	struct agent *a;
+	struct master_agent *a;
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);) {
 		int has = 0;
-		struct task *t;
+		struct master_task *t;
 		for (size_t jt = 0; map_next(&fw->tasks, &jt, NULL, (void **)&t);)
 			if (strcmp(t->agent_id, a->id) == 0) {
 				has = 1;
@@ -126,7 +128,7 @@ master_framework_remove(struct master *m, struct framework *fw, const char *why)
 		}
 	}
 	double now = compat_wall_time();
-	struct task *t;
+	struct master_task *t;
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		master_task_update(m, t, "TASK_KILLED", "SOURCE_MASTER", "REASON_FRAMEWORK_REMOVED",
 		            "framework removed", NULL, now, 0);
@@ -141,47 +143,49 @@ master_framework_remove(struct master *m, struct framework *fw, const char *why)
 	map_del(&m->frameworks, fw->id);
 	m->metrics.frameworks_removed++;
 	framework_to_completed(m, fw);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
 failover_expired(struct loop *loop, void *arg)
 {
-	struct framework *fw = arg;
+	struct master_framework *fw = arg;
 	(void)loop;
 	fw->failover_timer = 0;
 	master_framework_remove(fw->m, fw, "failover timeout elapsed");
 }
 
 void
-master_framework_disconnected(struct master *m, struct framework *fw, const char *why)
+master_framework_disconnected(struct master *m, struct master_framework *fw, const char *why)
 {
 	log_info("framework %s (%s) disconnected: %s", fw->id, fw->name, why);
 	fw->peer = NULL;
 	if (fw->alloc)
 		alloc_fw_activate(m->alloc, fw->alloc, 0);
-	master_rescind_framework_offers(m, fw, 0);
+	master_offer_rescind_framework(m, fw, 0);
 	if (fw->failover_timeout <= 0) {
 		master_framework_remove(m, fw, "disconnected with failover_timeout 0");
 		return;
 	}
-	int64_t ms = (int64_t)(fw->failover_timeout * 1000.0);
+	int64_t ms = (int64_t)(fw->failover_timeout * MASTER_MS_PER_SECOND);
 	fw->failover_timer = loop_timer_add(m->loop, ms, failover_expired, fw);
 }
 
 /* The master restarted and an agent reports tasks of a framework it has not seen yet. */
-struct framework *
+struct master_framework *
 master_framework_recover(struct master *m, const struct proto_msg *msg, const char *fw_id)
 {
 	const char *role = proto_get(msg, "role");
-	struct framework *fw = master_framework_new(m, fw_id, proto_get(msg, "framework_name"),
-	                                     proto_get(msg, "user"), role);
+	struct master_framework *fw =
+		master_framework_new(m, fw_id, proto_get(msg, "framework_name"), proto_get(msg, "user"),
+		                     role);
 	double failover = 0;
 	proto_get_double(msg, "failover_timeout", 0, &failover, m->err, sizeof(m->err));
 	fw->failover_timeout = failover;
 	fw->recovered = 1;
 	/* It gets the re-registration window plus its own failover timeout to come back. */
-	int64_t ms = m->cfg.agent_reregister_timeout_ms + (int64_t)(failover * 1000.0);
+	int64_t ms = m->cfg.agent_reregister_timeout_ms +
+	             (int64_t)(failover * MASTER_MS_PER_SECOND);
 	fw->failover_timer = loop_timer_add(m->loop, ms, failover_expired, fw);
 	log_info("recovered framework %s (%s) from an agent's report", fw->id, fw->name);
 	return fw;
@@ -206,7 +210,7 @@ role_check(const struct master *m, const char *role, char *err, size_t errlen)
 			return -1;
 		}
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
+			if ((unsigned char)s[i] <= ' ' || s[i] == ASCII_DEL) {
 				snprintf(err, errlen, "invalid role '%.64s'", role);
 				return -1;
 			}
@@ -232,7 +236,7 @@ role_check(const struct master *m, const char *role, char *err, size_t errlen)
 }
 
 static void
-framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_subscribe(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *name = proto_need(msg, "name", m->err, sizeof(m->err));
 	const char *fw_id = proto_get(msg, "framework_id");
@@ -262,7 +266,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 		return;
 	}
 
-	struct framework *fw = NULL;
+	struct master_framework *fw = NULL;
 	if (fw_id && *fw_id) {
 		fw = map_get(&m->frameworks, fw_id);
 		if (!fw && master_framework_was_removed(m, fw_id)) {
@@ -271,14 +275,14 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 			return;
 		}
 		if (fw && fw->peer) {
-			struct peer *old = fw->peer;
+			struct master_peer *old = fw->peer;
 			old->fw = NULL;
 			fw->peer = NULL;
 			master_msg(m, "ERROR");
 			proto_add(&m->out, "reason", "framework failed over to a new connection");
 			master_send(m, old);
 			conn_close_after_flush(old->conn, "framework failed over");
-			master_rescind_framework_offers(m, fw, 0);
+			master_offer_rescind_framework(m, fw, 0);
 		}
 		if (fw && strcmp(fw->role, role) != 0) {
 			snprintf(m->err, sizeof(m->err), "framework %.64s cannot change its role from '%.64s'",
@@ -289,7 +293,7 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 		if (!fw)
 			fw = master_framework_new(m, fw_id, name, proto_get(msg, "user"), role);
 	} else {
-		char id[64];
+		char id[MASTER_NEW_ID_MAX];
 		snprintf(id, sizeof(id), "%s-%04llu", m->id, m->next_framework++);
 		fw = master_framework_new(m, id, name, proto_get(msg, "user"), role);
 	}
@@ -316,11 +320,11 @@ framework_subscribe(struct master *m, struct peer *p, const struct proto_msg *ms
 	master_send(m, p);
 	log_info("framework %s (%s) subscribed from %s, role %s", fw->id, fw->name,
 	         conn_peer(p->conn), fw->role);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
-static struct framework *
-need_framework(struct peer *p)
+static struct master_framework *
+need_framework(struct master_peer *p)
 {
 	if (!p->fw)
 		master_peer_error(p, "SUBSCRIBE first");
@@ -334,8 +338,8 @@ struct task_spec {
 };
 
 static void
-task_invalid(struct master *m, struct framework *fw, const char *task_id, const char *agent_id,
-             const char *state, const char *reason, const char *message)
+task_invalid(struct master *m, struct master_framework *fw, const char *task_id,
+             const char *agent_id, const char *state, const char *reason, const char *message)
 {
 	(void)m;
 	if (strcmp(state, "TASK_ERROR") == 0)
@@ -364,8 +368,8 @@ master_owned_field(const char *key)
 }
 
 static void
-send_run_task(struct master *m, struct framework *fw, struct agent *a, const struct task *t,
-              const struct proto_msg *msg, const struct task_spec *s)
+send_run_task(struct master *m, struct master_framework *fw, struct master_agent *a,
+              const struct master_task *t, const struct proto_msg *msg, const struct task_spec *s)
 {
 	struct buf text;
 	int own_user = 0;
@@ -397,9 +401,9 @@ send_run_task(struct master *m, struct framework *fw, struct agent *a, const str
 }
 
 static void
-framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_accept(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *offer_id;
 	long long refuse_ms = DEFAULT_REFUSE_MS;
 	double refuse_s;
@@ -410,12 +414,13 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
-	if (proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / 1000.0, &refuse_s, m->err,
-	                     sizeof(m->err)) < 0) {
+	if (proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / MASTER_MS_PER_SECOND,
+	                     &refuse_s, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS : (long long)(refuse_s * 1000.0);
+	refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS :
+	            (long long)(refuse_s * MASTER_MS_PER_SECOND);
 	if (refuse_ms > MAX_REFUSE_MS)
 		refuse_ms = MAX_REFUSE_MS;
 
@@ -449,7 +454,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			s->executor_id = f->val;
 	}
 
-	struct offer *o = map_get(&m->offers, offer_id);
+	struct master_offer *o = map_get(&m->offers, offer_id);
 	if (!o || o->fw != fw) {
 		char *why = xstrfmt("offer %s is no longer valid", offer_id);
 		for (size_t i = 0; i < ntasks; i++)
@@ -459,7 +464,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 		return;
 	}
 	m->metrics.offers_accepted++;
-	struct agent *a = o->agent;
+	struct master_agent *a = o->agent;
 	struct res remaining;
 	res_copy(&remaining, &o->resources);
 	double now = compat_wall_time();
@@ -467,7 +472,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 	for (size_t i = 0; i < ntasks; i++) {
 		struct task_spec *s = &specs[i];
 		struct res want, taken;
-		char why[512];
+		char why[MASTER_ERR_MAX];
 		int dup = 0;
 
 		res_init(&want);
@@ -499,7 +504,7 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 			res_free(&taken);
 			continue;
 		}
-		struct task *t = master_task_new(fw, a, s->id, s->name, &taken);
+		struct master_task *t = master_task_new(fw, a, s->id, s->name, &taken);
 		master_task_update(m, t, "TASK_STAGING", "SOURCE_MASTER", NULL, NULL, NULL, now, 1);
 		send_run_task(m, fw, a, t, msg, s);
 		res_free(&want);
@@ -513,43 +518,44 @@ framework_accept(struct master *m, struct peer *p, const struct proto_msg *msg)
 	if (!res_empty(&remaining))
 		alloc_recover(m->alloc, afw, aag, &remaining, refuse_ms, loop_now(m->loop));
 	res_free(&remaining);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
-framework_decline(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_decline(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *offer_id;
 	double refuse_s;
 
 	if (!fw)
 		return;
 	if (!(offer_id = proto_need(msg, "offer_id", m->err, sizeof(m->err))) ||
-	    proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / 1000.0, &refuse_s, m->err,
-	                     sizeof(m->err)) < 0) {
+	    proto_get_double(msg, "refuse_seconds", DEFAULT_REFUSE_MS / MASTER_MS_PER_SECOND,
+	                     &refuse_s, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct offer *o = map_get(&m->offers, offer_id);
+	struct master_offer *o = map_get(&m->offers, offer_id);
 	if (!o || o->fw != fw) {
 		log_debug("framework %s declined unknown offer %s", fw->id, offer_id);
 		return;
 	}
-	long long refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS : (long long)(refuse_s * 1000.0);
+	long long refuse_ms = refuse_s < 0 ? DEFAULT_REFUSE_MS :
+	                      (long long)(refuse_s * MASTER_MS_PER_SECOND);
 	if (refuse_ms > MAX_REFUSE_MS)
 		refuse_ms = MAX_REFUSE_MS;
 	m->metrics.offers_declined++;
 	alloc_recover(m->alloc, fw->alloc, o->agent->alloc, &o->resources, refuse_ms,
 	              loop_now(m->loop));
 	master_offer_free(m, o);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
-framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_acknowledge(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *task_id, *agent_id, *uuid;
 
 	if (!fw)
@@ -560,7 +566,7 @@ framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct agent *a = map_get(&m->agents, agent_id);
+	struct master_agent *a = map_get(&m->agents, agent_id);
 	if (!a || !a->peer)
 		return;      /* the agent resends the update after it reconnects */
 	master_msg(m, "ACKNOWLEDGE");
@@ -570,28 +576,10 @@ framework_acknowledge(struct master *m, struct peer *p, const struct proto_msg *
 	master_send(m, a->peer);
 }
 
-/* Kill a live task on its agent; returns 0, or -1 with the reason in err. */
-int
-master_task_kill(struct master *m, struct task *t, const char *grace_ms, char *err, size_t errlen)
-{
-	struct agent *a = map_get(&m->agents, t->agent_id);
-	if (!a || !a->peer) {
-		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
-		return -1;
-	}
-	master_msg(m, "KILL_TASK");
-	proto_add(&m->out, "framework_id", t->fw->id);
-	proto_add(&m->out, "task_id", t->id);
-	if (grace_ms)
-		proto_add(&m->out, "grace_ms", grace_ms);
-	master_send(m, a->peer);
-	return 0;
-}
-
 static void
-framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_kill(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *task_id;
 
 	if (!fw)
@@ -600,7 +588,7 @@ framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct task *t = map_get(&fw->tasks, task_id);
+	struct master_task *t = map_get(&fw->tasks, task_id);
 	if (!t && master_registry_recovering(m)) {
 		/* Its agent may be on its way back after a master restart: wait for it. */
 		log_info("framework %s: kill of task %s unknown while agents re-register; ignored",
@@ -617,10 +605,10 @@ framework_kill(struct master *m, struct peer *p, const struct proto_msg *msg)
 }
 
 static void
-send_reconcile(struct framework *fw, const struct task *t)
+send_reconcile(struct master_framework *fw, const struct master_task *t)
 {
 	struct master *m = fw->m;
-	const struct task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
+	const struct master_task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
 	master_msg(m, "STATUS_UPDATE");
 	proto_add(&m->out, "framework_id", fw->id);
 	proto_add(&m->out, "task_id", t->id);
@@ -635,23 +623,23 @@ send_reconcile(struct framework *fw, const struct task *t)
 }
 
 static void
-framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_reconcile(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	if (!fw)
 		return;
 	size_t n = proto_count(msg, "task_id");
 	if (n == 0) {
-		struct task *t;
+		struct master_task *t;
 		for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 			send_reconcile(fw, t);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *id = proto_get_nth(msg, "task_id", i);
-		struct task *t = map_get(&fw->tasks, id);
+		struct master_task *t = map_get(&fw->tasks, id);
 		if (!t)
-			t = master_framework_find_completed(fw, id);
+			t = master_task_find_completed(fw, id);
 		if (t)
 			send_reconcile(fw, t);
 		else if (master_registry_recovering(m))
@@ -663,29 +651,29 @@ framework_reconcile(struct master *m, struct peer *p, const struct proto_msg *ms
 }
 
 static void
-framework_suppress(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_suppress(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (fw)
 		alloc_fw_suppress(m->alloc, fw->alloc);
 }
 
 static void
-framework_revive(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_revive(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (!fw)
 		return;
 	alloc_fw_revive(m->alloc, fw->alloc);
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 }
 
 static void
-framework_teardown(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_teardown(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	(void)msg;
 	if (fw)
 		master_framework_remove(m, fw, "the framework asked for teardown");
@@ -698,9 +686,9 @@ framework_teardown(struct master *m, struct peer *p, const struct proto_msg *msg
  * executor.
  */
 static void
-framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
+framework_message(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct framework *fw = need_framework(p);
+	struct master_framework *fw = need_framework(p);
 	const char *agent_id, *executor_id;
 	const struct proto_field *data = NULL;
 
@@ -718,7 +706,7 @@ framework_message(struct master *m, struct peer *p, const struct proto_msg *msg)
 		master_peer_error(p, "missing field 'data'");
 		return;
 	}
-	struct agent *a = map_get(&m->agents, agent_id);
+	struct master_agent *a = map_get(&m->agents, agent_id);
 	if (!a || !a->peer) {
 		log_info("framework %s: message for executor %.64s on agent %.64s dropped: no such "
 		         "agent connected", fw->id, executor_id, agent_id);

@@ -21,9 +21,12 @@
 #include "xmem.h"
 
 #define QUOTA_BODY_MAX 65536     /* bytes of a quota or weights request */
+#define ROLE_NAME_MAX 255        /* bytes of a role named in a quota or weights request */
+#define REPLY_TEXT_MAX 300       /* bytes of a reply's text made here (error, pid) */
+#define REQUEST_ERR_MAX 256      /* bytes of why a request is refused */
 
 static void
-write_status(struct json_w *w, const struct task_status *s)
+write_status(struct json_w *w, const struct master_task_status *s)
 {
 	json_obj_begin(w);
 	json_kstr(w, "state", s->state);
@@ -42,7 +45,7 @@ write_status(struct json_w *w, const struct task_status *s)
 }
 
 static void
-write_task(struct json_w *w, const struct task *t)
+write_task(struct json_w *w, const struct master_task *t)
 {
 	json_obj_begin(w);
 	json_kstr(w, "id", t->id);
@@ -62,15 +65,16 @@ write_task(struct json_w *w, const struct task *t)
 }
 
 static void
-write_framework(struct json_w *w, const struct master *m, const struct framework *fw, int live)
+write_framework(struct json_w *w, const struct master *m, const struct master_framework *fw,
+                int live)
 {
 	struct res used, offered, total;
-	const struct task *t;
+	const struct master_task *t;
 
 	res_init(&used);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		res_add(&used, &t->resources);
-	master_offered_resources(m, fw, &offered);
+	master_offer_resources(m, fw, &offered);
 	res_copy(&total, &used);
 	res_add(&total, &offered);
 
@@ -85,7 +89,7 @@ write_framework(struct json_w *w, const struct master *m, const struct framework
 	json_kbool(w, "recovered", fw->recovered);
 	json_kdouble(w, "failover_timeout", fw->failover_timeout);
 	json_kbool(w, "checkpoint", fw->checkpoint);
-	plugin_framework_json(m, fw->id, w);
+	master_plugins_framework_json(m, fw->id, w);
 	json_kdouble(w, "registered_time", fw->registered_time);
 	if (!live)
 		json_kdouble(w, "unregistered_time", fw->unregistered_time);
@@ -103,8 +107,8 @@ write_framework(struct json_w *w, const struct master *m, const struct framework
 	json_arr_end(w);
 	json_key(w, "completed_tasks");
 	json_arr_begin(w);
-	for (size_t i = 0; i < master_framework_completed_count(fw); i++)
-		write_task(w, master_framework_completed_at(fw, i));
+	for (size_t i = 0; i < master_task_completed_count(fw); i++)
+		write_task(w, master_task_completed_at(fw, i));
 	json_arr_end(w);
 	json_obj_end(w);
 	res_free(&used);
@@ -113,7 +117,7 @@ write_framework(struct json_w *w, const struct master *m, const struct framework
 }
 
 static void
-write_agent(struct json_w *w, const struct agent *a)
+write_agent(struct json_w *w, const struct master_agent *a)
 {
 	json_obj_begin(w);
 	json_kstr(w, "id", a->id);
@@ -138,8 +142,8 @@ serve_state(struct http_exchange *x, struct master *m)
 {
 	struct buf body;
 	struct json_w w;
-	struct agent *a;
-	struct framework *fw;
+	struct master_agent *a;
+	struct master_framework *fw;
 	long long active = 0;
 
 	buf_init(&body, 0);
@@ -151,9 +155,9 @@ serve_state(struct http_exchange *x, struct master *m)
 	json_kstr(&w, "version", MASTER_VERSION);
 	json_kstr(&w, "id", m->id);
 	{
-		char pid[300];
+		char pid[REPLY_TEXT_MAX];
 		snprintf(pid, sizeof(pid), "master@%s:%d",
-		         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : "0.0.0.0", m->port);
+		         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : MASTER_DEFAULT_IP, m->port);
 		json_kstr(&w, "pid", pid);
 	}
 	json_kstr(&w, "hostname", m->cfg.hostname);
@@ -177,7 +181,7 @@ serve_state(struct http_exchange *x, struct master *m)
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
 		write_framework(&w, m, m->completed_frameworks[(m->completed_frameworks_head + i) % max], 0);
 	json_arr_end(&w);
-	plugin_state_json(m, &w);
+	master_plugins_state_json(m, &w);
 	json_key(&w, "orphan_tasks");
 	json_arr_begin(&w);
 	json_arr_end(&w);
@@ -209,8 +213,8 @@ serve_metrics(struct http_exchange *x, struct master *m)
 {
 	struct buf body;
 	struct json_w w;
-	struct agent *a;
-	struct framework *fw;
+	struct master_agent *a;
+	struct master_framework *fw;
 	long long active = 0, fw_active = 0, fw_inactive = 0;
 	long long staging = 0, starting = 0, running = 0, killing = 0;
 	int64_t total_cpus = 0, used_cpus = 0, total_mem = 0, used_mem = 0, total_disk = 0,
@@ -226,7 +230,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 		used_disk += res_scalar(&a->used, "disk");
 	}
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
-		const struct task *t;
+		const struct master_task *t;
 		if (fw->peer)
 			fw_active++;
 		else
@@ -239,7 +243,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_w_init(&w, &body);
 	json_obj_begin(&w);
 	json_kdouble(&w, "master/uptime_secs",
-	             (double)(compat_monotonic_ms() - m->start_ms) / 1000.0);
+	             (double)(compat_monotonic_ms() - m->start_ms) / MASTER_MS_PER_SECOND);
 	json_kdouble(&w, "master/elected", 1.0);
 	json_kdouble(&w, "master/slaves_active", (double)active);
 	json_kdouble(&w, "master/slaves_inactive", (double)((long long)map_len(&m->agents) - active));
@@ -320,7 +324,8 @@ serve_roles(struct http_exchange *x, struct master *m)
 static int
 role_ok(const char *role)
 {
-	return role && *role && strlen(role) < 256 && strcspn(role, " \t\r\n,=:;") == strlen(role);
+	return role && *role && strlen(role) <= ROLE_NAME_MAX &&
+	       strcspn(role, " \t\r\n,=:;") == strlen(role);
 }
 
 /*
@@ -362,7 +367,7 @@ request_json(struct http_exchange *x)
 {
 	size_t len;
 	const char *body = http_body(x, &len);
-	char err[256], msg[300];
+	char err[REQUEST_ERR_MAX], msg[REPLY_TEXT_MAX];
 	struct json *j;
 
 	if (len > QUOTA_BODY_MAX) {
@@ -383,7 +388,7 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 	struct json *j = request_json(x);
 	const char *role;
 	struct res guarantee;
-	char err[256];
+	char err[REQUEST_ERR_MAX];
 
 	if (!j)
 		return;
@@ -399,7 +404,7 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 		log_info("quota of role %s set to %s by %s", role, text, http_peer(x));
 		free(text);
 		res_free(&guarantee);
-		master_allocate_soon(m);
+		master_offer_allocate_soon(m);
 		http_reply(x, 200, "application/json", "{}", 2);
 	}
 	json_free(j);
@@ -414,7 +419,7 @@ serve_quota_remove(struct http_exchange *x, struct master *m, const char *role)
 	}
 	alloc_set_quota(m->alloc, role, NULL);
 	log_info("quota of role %s removed by %s", role, http_peer(x));
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 	http_reply(x, 200, "application/json", "{}", 2);
 }
 
@@ -435,7 +440,7 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 		const char *role = json_get_str(j->items[i], "role");
 		const struct json *w = json_get(j->items[i], "weight");
 		if (!role_ok(role) || !w || w->type != JSON_NUMBER || !(w->number > 0)) {
-			char msg[128];
+			char msg[REPLY_TEXT_MAX];
 			snprintf(msg, sizeof(msg), "entry %zu needs a role and a weight > 0", i);
 			http_reply_error(x, 400, msg);
 			json_free(j);
@@ -448,7 +453,7 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 		alloc_set_weight(m->alloc, role, w);
 		log_info("weight of role %s set to %g by %s", role, w, http_peer(x));
 	}
-	master_allocate_soon(m);
+	master_offer_allocate_soon(m);
 	http_reply(x, 200, "application/json", "{}", 2);
 	json_free(j);
 }
@@ -475,7 +480,8 @@ master_http_handle(struct http_exchange *x, void *arg)
 			http_reply_error(x, 405, "use POST /quota or DELETE /quota/ROLE");
 		return;
 	}
-	if (strncmp(path, "/quota/", 7) == 0 || strncmp(path, "/master/quota/", 14) == 0) {
+	if (strncmp(path, "/quota/", strlen("/quota/")) == 0 ||
+	    strncmp(path, "/master/quota/", strlen("/master/quota/")) == 0) {
 		if (strcmp(method, "DELETE") == 0)
 			serve_quota_remove(x, m, path + (path[1] == 'm' ? strlen("/master/quota/") : strlen("/quota/")));
 		else
@@ -495,7 +501,7 @@ master_http_handle(struct http_exchange *x, void *arg)
 		if (strcmp(path, known[i]) == 0)
 			found = 1;
 	if (!found) {
-		char msg[300];
+		char msg[REPLY_TEXT_MAX];
 		snprintf(msg, sizeof(msg), "no such endpoint: %.200s", path);
 		http_reply_error(x, 404, msg);
 		return;

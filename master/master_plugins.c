@@ -1,9 +1,9 @@
 /*
- * plugin.c: the master's plugin manager. It finds the framework plugins
- * (*.so in --plugins, in file-name order), runs each enabled one in a
- * mesos-plughost process of its own, fork+exec'ed with two socketpairs
- * (plugin.h): the protocol one goes to the master as a framework peer,
- * the control one stays here for heartbeats. A host that exits or misses
+ * master_plugins.c: the master's plugin manager. It finds the framework
+ * plugins (*.so in --plugins, in file-name order), runs each enabled one in
+ * a mesos-plughost process of its own, fork+exec'ed with two socketpairs
+ * (master_plugins.h): the protocol one goes to the master as a framework
+ * peer, the control one stays here for heartbeats. A host that exits or misses
  * its heartbeats is restarted with backoff and fails over with the
  * framework ID it subscribed as, so its tasks survive; a plugin that
  * cannot run (ABI, load or configuration error) is marked failed and left
@@ -56,7 +56,7 @@ static const char *const state_names[] = {
 };
 
 struct plugin {
-	struct plugins *ps;
+	struct master_plugins *ps;
 	char *name;                 /* the file name without .so */
 	char *path;
 	char *conf_path;
@@ -77,9 +77,9 @@ struct plugin {
 	struct backoff backoff;
 };
 
-struct plugins {
+struct master_plugins {
 	struct master *m;
-	struct plugin_config cfg;   /* the numbers; strings resolved below */
+	struct master_plugins_config cfg; /* the numbers; strings resolved below */
 	char *dir;
 	char *conf_dir;
 	char *host;                 /* the mesos-plughost program */
@@ -94,7 +94,7 @@ struct plugins {
  * The master runs one manager; master_http.c reaches it through here
  * because struct master (master.h) has no field for it.
  */
-static struct plugins *plugin_manager;
+static struct master_plugins *plugin_manager;
 
 static void spawn(struct plugin *p);
 
@@ -242,7 +242,7 @@ schedule_restart(struct plugin *p, int asked)
 {
 	struct loop *loop = p->ps->m->loop;
 
-	if (loop_now(loop) - p->started_ms >= PLUGIN_STABLE_MS)
+	if (loop_now(loop) - p->started_ms >= MASTER_PLUGINS_STABLE_MS)
 		backoff_reset(&p->backoff);
 	int64_t delay = backoff_next(&p->backoff);
 	p->state = PLUGIN_BACKING_OFF;
@@ -329,7 +329,7 @@ reap(struct plugin *p, int status, int known)
 static void
 on_sigchld(struct loop *loop, int signo, void *arg)
 {
-	struct plugins *ps = arg;
+	struct master_plugins *ps = arg;
 
 	(void)loop;
 	(void)signo;
@@ -355,7 +355,7 @@ static void
 ping_tick(struct loop *loop, void *arg)
 {
 	struct plugin *p = arg;
-	const struct plugin_config *cfg = &p->ps->cfg;
+	const struct master_plugins_config *cfg = &p->ps->cfg;
 
 	p->ping_timer = 0;
 	if (p->pid <= 0 || p->exited)
@@ -448,7 +448,7 @@ spawn_failed(struct plugin *p, const char *what)
 static void
 spawn(struct plugin *p)
 {
-	struct plugins *ps = p->ps;
+	struct master_plugins *ps = p->ps;
 	struct master *m = ps->m;
 	int proto[2], ctl[2];
 	char *argv[PLUGIN_HOST_ARGS];
@@ -551,7 +551,7 @@ default_dir(const char *self)
 }
 
 static struct plugin *
-plugin_new(struct plugins *ps, const char *file)
+plugin_new(struct master_plugins *ps, const char *file)
 {
 	struct plugin *p = xcalloc(1, sizeof(*p));
 	size_t stem = strlen(file) - strlen(PLUGIN_SO_SUFFIX);
@@ -577,7 +577,7 @@ plugin_free(struct plugin *p)
 }
 
 static void
-free_manager(struct plugins *ps)
+free_manager(struct master_plugins *ps)
 {
 	free(ps->list);
 	free(ps->dir);
@@ -587,10 +587,11 @@ free_manager(struct plugins *ps)
 	free(ps);
 }
 
-struct plugins *
-plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_t errlen)
+struct master_plugins *
+master_plugins_start(struct master *m, const struct master_plugins_config *cfg, char *err,
+                     size_t errlen)
 {
-	struct plugins *ps = xcalloc(1, sizeof(*ps));
+	struct master_plugins *ps = xcalloc(1, sizeof(*ps));
 	char self[PATH_MAX] = "";
 	char **files = NULL;
 	size_t nfiles = 0;
@@ -678,7 +679,7 @@ plugin_start(struct master *m, const struct plugin_config *cfg, char *err, size_
 }
 
 void
-plugin_stop(struct plugins *ps)
+master_plugins_stop(struct master_plugins *ps)
 {
 	struct loop *loop;
 	int64_t deadline;
@@ -758,9 +759,9 @@ write_plugin(struct json_w *w, const struct plugin *p, int full)
 }
 
 void
-plugin_state_json(const struct master *m, struct json_w *w)
+master_plugins_state_json(const struct master *m, struct json_w *w)
 {
-	const struct plugins *ps = plugin_manager;
+	const struct master_plugins *ps = plugin_manager;
 
 	json_key(w, "plugins");
 	json_arr_begin(w);
@@ -770,9 +771,10 @@ plugin_state_json(const struct master *m, struct json_w *w)
 }
 
 void
-plugin_framework_json(const struct master *m, const char *framework_id, struct json_w *w)
+master_plugins_framework_json(const struct master *m, const char *framework_id,
+                              struct json_w *w)
 {
-	const struct plugins *ps = plugin_manager;
+	const struct master_plugins *ps = plugin_manager;
 
 	for (size_t i = 0; ps != NULL && ps->m == m && i < ps->n; i++) {
 		const struct plugin *p = ps->list[i];

@@ -1,6 +1,7 @@
 /*
- * plugin.h: the master's plugin manager, and what it shares with the
- * plugin host (plughost.c, the mesos-plughost program).
+ * master_plugins.h: the master's plugin manager, and what it shares with
+ * the plugin host (plughost.c, the mesos-plughost program): the PLUGIN_*
+ * descriptors, exit statuses and file names below are that contract.
  *
  * The master forks and execs one host per plugin (*.so in --plugins).
  * The host dlopen()s the plugin and speaks the framework side of the wire
@@ -13,8 +14,8 @@
  * backoff and fails over with the same framework ID, which is kept in
  * work_dir/plugins/NAME.framework_id across master restarts.
  */
-#ifndef PLUGIN_H
-#define PLUGIN_H
+#ifndef MASTER_PLUGINS_H
+#define MASTER_PLUGINS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +40,7 @@ struct json_w;
 #define PLUGIN_DEFAULT_FAILOVER_S 604800.0   /* one week, as Marathon's */
 #define PLUGIN_CONF_MAX    65536             /* bytes of one NAME.conf */
 
-struct plugin_config {
+struct master_plugins_config {
 	char *dir;                  /* --plugins ("" = next to mesosd, else installed) */
 	char *conf_dir;             /* --plugin_conf ("" = the plugins dir) */
 	char *enabled;              /* --plugins_enabled: comma list ("" = every plugin) */
@@ -51,31 +52,33 @@ struct plugin_config {
 };
 
 /* Defaults for the flags above. */
-#define PLUGIN_PING_INTERVAL_MS   5000
-#define PLUGIN_MAX_MISSED_PINGS   3
-#define PLUGIN_BACKOFF_MS         1000
-#define PLUGIN_BACKOFF_MAX_MS     60000
-#define PLUGIN_STABLE_MS          60000   /* a plugin up this long restarts from the first delay */
+#define MASTER_PLUGINS_DEFAULT_PING_INTERVAL_MS 5000    /* --plugin_ping_interval */
+#define MASTER_PLUGINS_DEFAULT_MAX_MISSED_PINGS 3       /* --plugin_max_missed_pings */
+#define MASTER_PLUGINS_DEFAULT_BACKOFF_MS       1000    /* --plugin_backoff */
+#define MASTER_PLUGINS_DEFAULT_BACKOFF_MAX_MS   60000   /* --plugin_backoff_max */
+#define MASTER_PLUGINS_STABLE_MS 60000   /* a plugin up this long restarts from the first delay */
 
-struct plugins;
+struct master_plugins;
 
 /*
  * Find the plugins, start the enabled ones and take SIGCHLD. An explicit
  * --plugins that cannot be read is an error (NULL, err); a missing
  * default directory just means no plugins.
  */
-struct plugins *plugin_start(struct master *m, const struct plugin_config *cfg, char *err,
-                             size_t errlen);
+struct master_plugins *master_plugins_start(struct master *m,
+                                            const struct master_plugins_config *cfg, char *err,
+                                            size_t errlen);
 /* Stop every host (TERM, then KILL after a short wait) and free. */
-void plugin_stop(struct plugins *ps);
+void master_plugins_stop(struct master_plugins *ps);
 
 /*
  * For /master/state (master_http.c): the "plugins" array of every plugin
  * known to the master's manager, and a framework's "plugin" object when
  * the framework is a plugin's (nothing otherwise).
  */
-void plugin_state_json(const struct master *m, struct json_w *w);
-void plugin_framework_json(const struct master *m, const char *framework_id, struct json_w *w);
+void master_plugins_state_json(const struct master *m, struct json_w *w);
+void master_plugins_framework_json(const struct master *m, const char *framework_id,
+                                   struct json_w *w);
 
 /* "killed by signal 11 (SIGSEGV)", "exited with status 3" for a wait status. */
 void plugin_describe_exit(int status, char *buf, size_t len);

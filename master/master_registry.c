@@ -121,7 +121,7 @@ master_registry_load(struct master *m)
 	char *path = xstrfmt("%s/%s", m->cfg.work_dir, REGISTRY_FILE);
 	FILE *f = fopen(path, "r");
 	char line[REGISTRY_LINE_MAX + 1];
-	char err[128];
+	char err[MASTER_ERR_MAX];
 
 	map_init(&m->recovering_agents);
 	free(path);

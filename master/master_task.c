@@ -1,7 +1,8 @@
 /*
  * master_task.c: tasks in the master: their states and status history,
- * the updates sent to frameworks, the return of a finished task's resources
- * to the pool, and each framework's ring of completed tasks.
+ * the updates sent to frameworks, kills sent to agents, the return of a
+ * finished task's resources to the pool, and each framework's ring of
+ * completed tasks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,11 +31,11 @@ master_task_key(const char *fw_id, const char *task_id)
 	return xstrfmt("%s/%s", fw_id, task_id);
 }
 
-struct task *
-master_task_new(struct framework *fw, struct agent *a, const char *id, const char *name,
-         const struct res *r)
+struct master_task *
+master_task_new(struct master_framework *fw, struct master_agent *a, const char *id,
+                const char *name, const struct res *r)
 {
-	struct task *t = xcalloc(1, sizeof(*t));
+	struct master_task *t = xcalloc(1, sizeof(*t));
 	t->id = xstrdup(id);
 	t->name = xstrdup(name && *name ? name : id);
 	t->fw = fw;
@@ -50,7 +51,7 @@ master_task_new(struct framework *fw, struct agent *a, const char *id, const cha
 }
 
 void
-master_task_free(struct task *t)
+master_task_free(struct master_task *t)
 {
 	for (size_t i = 0; i < t->nstatuses; i++) {
 		free(t->statuses[i].message);
@@ -66,7 +67,7 @@ master_task_free(struct task *t)
 }
 
 int
-master_task_has_uuid(const struct task *t, const char *uuid)
+master_task_has_uuid(const struct master_task *t, const char *uuid)
 {
 	if (!uuid || !*uuid)
 		return 0;
@@ -77,16 +78,16 @@ master_task_has_uuid(const struct task *t, const char *uuid)
 }
 
 void
-master_task_record(struct task *t, const char *state, const char *source, const char *reason,
-                   const char *message, const char *uuid, double ts)
+master_task_record(struct master_task *t, const char *state, const char *source,
+                   const char *reason, const char *message, const char *uuid, double ts)
 {
-	struct task_status *s;
+	struct master_task_status *s;
 
 	if (t->nstatuses < MASTER_TASK_STATUSES_MAX) {
 		s = &t->statuses[t->nstatuses++];
 	} else {
 		/* Keep the first status (when it was staged) and the most recent ones. */
-		struct task_status *drop = &t->statuses[1];
+		struct master_task_status *drop = &t->statuses[1];
 		free(drop->message);
 		free(drop->reason);
 		free(drop->source);
@@ -125,7 +126,7 @@ count_terminal(struct master *m, const char *state)
 }
 
 static void
-framework_add_completed_task(struct master *m, struct framework *fw, struct task *t)
+framework_add_completed_task(struct master *m, struct master_framework *fw, struct master_task *t)
 {
 	size_t max = (size_t)m->cfg.max_completed_tasks_per_framework;
 
@@ -148,22 +149,22 @@ framework_add_completed_task(struct master *m, struct framework *fw, struct task
 }
 
 size_t
-master_framework_completed_count(const struct framework *fw)
+master_task_completed_count(const struct master_framework *fw)
 {
 	return fw->ncompleted;
 }
 
-struct task *
-master_framework_completed_at(const struct framework *fw, size_t i)
+struct master_task *
+master_task_completed_at(const struct master_framework *fw, size_t i)
 {
 	return fw->completed[(fw->completed_head + i) % fw->completed_cap];
 }
 
-struct task *
-master_framework_find_completed(const struct framework *fw, const char *task_id)
+struct master_task *
+master_task_find_completed(const struct master_framework *fw, const char *task_id)
 {
 	for (size_t i = fw->ncompleted; i-- > 0;) {
-		struct task *t = master_framework_completed_at(fw, i);
+		struct master_task *t = master_task_completed_at(fw, i);
 		if (strcmp(t->id, task_id) == 0)
 			return t;
 	}
@@ -176,10 +177,10 @@ master_framework_find_completed(const struct framework *fw, const char *task_id)
  * and it moves to the framework's completed tasks.
  */
 static void
-task_terminal(struct master *m, struct task *t)
+task_terminal(struct master *m, struct master_task *t)
 {
-	struct framework *fw = t->fw;
-	struct agent *a = map_get(&m->agents, t->agent_id);
+	struct master_framework *fw = t->fw;
+	struct master_agent *a = map_get(&m->agents, t->agent_id);
 
 	count_terminal(m, t->state);
 	map_del(&fw->tasks, t->id);
@@ -190,15 +191,16 @@ task_terminal(struct master *m, struct task *t)
 		res_sub(&a->used, &t->resources);
 		if (fw->alloc && a->alloc)
 			alloc_recover(m->alloc, fw->alloc, a->alloc, &t->resources, 0, loop_now(m->loop));
-		master_allocate_soon(m);
+		master_offer_allocate_soon(m);
 	}
 	framework_add_completed_task(m, fw, t);
 }
 
 void
-master_task_send_status(struct master *m, struct framework *fw, const struct task *t, const char *uuid)
+master_task_send_status(struct master *m, struct master_framework *fw, const struct master_task *t,
+                        const char *uuid)
 {
-	const struct task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
+	const struct master_task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
 
 	(void)m;
 	if (!fw->peer)
@@ -227,7 +229,7 @@ master_task_send_status(struct master *m, struct framework *fw, const struct tas
 }
 
 void
-master_task_add_usage(struct buf *out, const struct task_usage *u)
+master_task_add_usage(struct buf *out, const struct master_task_usage *u)
 {
 	proto_addf(out, "cpus_user_time_secs", "%.3f", u->cpus_user_time_secs);
 	proto_addf(out, "cpus_system_time_secs", "%.3f", u->cpus_system_time_secs);
@@ -237,9 +239,9 @@ master_task_add_usage(struct buf *out, const struct task_usage *u)
 
 /* Record a new state (with the agent's health result and usage, if any) and tell the framework. */
 static void
-task_update(struct master *m, struct task *t, const char *state, const char *source,
+task_update(struct master *m, struct master_task *t, const char *state, const char *source,
             const char *reason, const char *message, const char *uuid, double ts, int forward,
-            int healthy, const struct task_usage *usage)
+            int healthy, const struct master_task_usage *usage)
 {
 	master_task_record(t, state, source, reason, message, uuid, ts);
 	t->statuses[t->nstatuses - 1].healthy = healthy;
@@ -256,24 +258,27 @@ task_update(struct master *m, struct task *t, const char *state, const char *sou
  * the task's resources (and may free t: the caller must not use t after).
  */
 void
-master_task_update(struct master *m, struct task *t, const char *state, const char *source,
-            const char *reason, const char *message, const char *uuid, double ts, int forward)
+master_task_update(struct master *m, struct master_task *t, const char *state,
+                   const char *source, const char *reason, const char *message, const char *uuid,
+                   double ts, int forward)
 {
 	task_update(m, t, state, source, reason, message, uuid, ts, forward, -1, NULL);
 }
 
 void
-master_task_agent_update(struct master *m, struct task *t, const char *state, const char *source,
-                         const char *reason, const char *message, const char *uuid, double ts,
-                         int healthy, const struct task_usage *usage)
+master_task_agent_update(struct master *m, struct master_task *t, const char *state,
+                         const char *source, const char *reason, const char *message,
+                         const char *uuid, double ts, int healthy,
+                         const struct master_task_usage *usage)
 {
 	task_update(m, t, state, source, reason, message, uuid, ts, 1, healthy, usage);
 }
 
 /* A status update about a task the master does not track (reconciliation, unknown kill). */
 void
-master_task_send_unknown(struct framework *fw, const char *task_id, const char *agent_id,
-                         const char *state, const char *reason, const char *message)
+master_task_send_unknown(struct master_framework *fw, const char *task_id,
+                         const char *agent_id, const char *state, const char *reason,
+                         const char *message)
 {
 	struct master *m = fw->m;
 
@@ -292,3 +297,21 @@ master_task_send_unknown(struct framework *fw, const char *task_id, const char *
 	master_send(m, fw->peer);
 }
 
+/* Kill a live task on its agent; returns 0, or -1 with the reason in err. */
+int
+master_task_kill(struct master *m, struct master_task *t, const char *grace_ms, char *err,
+                 size_t errlen)
+{
+	struct master_agent *a = map_get(&m->agents, t->agent_id);
+	if (!a || !a->peer) {
+		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
+		return -1;
+	}
+	master_msg(m, "KILL_TASK");
+	proto_add(&m->out, "framework_id", t->fw->id);
+	proto_add(&m->out, "task_id", t->id);
+	if (grace_ms)
+		proto_add(&m->out, "grace_ms", grace_ms);
+	master_send(m, a->peer);
+	return 0;
+}
