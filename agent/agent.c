@@ -43,7 +43,7 @@ static void connect_master(struct agent *a);
 int
 agent_link_up(const struct agent *a)
 {
-	return a->link == LINK_REGISTERED && a->conn != NULL && !conn_is_closing(a->conn);
+	return a->link == AGENT_LINK_REGISTERED && a->conn != NULL && !conn_is_closing(a->conn);
 }
 
 void
@@ -95,7 +95,7 @@ cancel_link_timers(struct agent *a)
 	a->register_timer = a->ping_timer = 0;
 	/* Nothing can be resent until we are registered again; then heads go out at once. */
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		loop_timer_cancel(a->loop, t->retry_timer);
 		t->retry_timer = 0;
 	}
@@ -137,7 +137,7 @@ on_link_timeout(struct loop *loop, void *arg)
 	char reason[AGENT_MSG_MAX];
 
 	(void)loop;
-	if (a->link == LINK_REGISTERED)
+	if (a->link == AGENT_LINK_REGISTERED)
 		snprintf(reason, sizeof(reason), "no ping from the master for %lld ms",
 		    (long long)a->ping_timeout_ms);
 	else
@@ -174,7 +174,7 @@ send_register(struct agent *a)
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	a->reregistering = a->agent_id[0] != '\0';
-	a->link = LINK_REGISTERING;
+	a->link = AGENT_LINK_REGISTERING;
 }
 
 static void
@@ -186,9 +186,9 @@ send_resync(struct agent *a)
 	size_t n = 0;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		char *res;
-		if (t->fate != FATE_TRACKED)
+		if (t->fate != AGENT_FATE_TRACKED)
 			continue;
 		res = res_to_string(&t->resources);
 		agent_send_fields(a, "AGENT_TASK", "task_id", t->task_id, "framework_id", t->framework_id,
@@ -213,7 +213,7 @@ drop_old_registration(struct agent *a, const char *new_id)
 		log_warnx("the master assigned a new agent ID %s (was %s): killing the %zu task(s) of "
 		    "the old registration", new_id, a->agent_id, map_len(&a->tasks));
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
-		agent_task_abandon(a, val, FATE_SILENT, a->cfg.executor_shutdown_grace_period_ms);
+		agent_task_abandon(a, val, AGENT_FATE_SILENT, a->cfg.executor_shutdown_grace_period_ms);
 }
 
 static void
@@ -224,7 +224,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	long long interval, timeouts;
 	int same;
 
-	if (a->link != LINK_REGISTERING) {
+	if (a->link != AGENT_LINK_REGISTERING) {
 		log_warnx("unexpected AGENT_REGISTERED: ignored");
 		return;
 	}
@@ -256,7 +256,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	a->previous_agent_id[0] = '\0';
 	loop_timer_cancel(a->loop, a->register_timer);
 	a->register_timer = 0;
-	a->link = LINK_REGISTERED;
+	a->link = AGENT_LINK_REGISTERED;
 	backoff_reset(&a->backoff);
 	a->warned = 0;
 	log_info("%s with master as %s", same ? "re-registered" : "registered", a->agent_id);
@@ -272,7 +272,7 @@ handle_ping(struct agent *a, const struct proto_msg *m)
 	const char *seq = proto_get(m, "seq");
 
 	agent_send_fields(a, "PONG", seq ? "seq" : NULL, seq, (char *)NULL);
-	if (a->link == LINK_REGISTERED)
+	if (a->link == AGENT_LINK_REGISTERED)
 		arm_ping_watchdog(a);
 }
 
@@ -282,7 +282,7 @@ handle_welcome(struct agent *a, const struct proto_msg *m)
 	long long version;
 	char err[AGENT_ERR_MAX];
 
-	if (a->link != LINK_HELLO) {
+	if (a->link != AGENT_LINK_HELLO) {
 		log_warnx("unexpected WELCOME: ignored");
 		return;
 	}
@@ -337,7 +337,7 @@ dispatch(struct agent *a, const struct proto_msg *m)
 	for (size_t i = 0; i < sizeof(registered_handlers) / sizeof(registered_handlers[0]); i++) {
 		if (strcmp(m->verb, registered_handlers[i].verb) != 0)
 			continue;
-		if (a->link != LINK_REGISTERED)
+		if (a->link != AGENT_LINK_REGISTERED)
 			log_warnx("%s before registration: ignored", m->verb);
 		else
 			registered_handlers[i].fn(a, m);
@@ -372,7 +372,7 @@ on_master_connect(struct conn *c, void *arg)
 		conn_close(c, "agent shutting down");
 		return;
 	}
-	a->link = LINK_HELLO;
+	a->link = AGENT_LINK_HELLO;
 	buf_init(&b, 0);
 	proto_hello_compose(&b, PROTO_KIND_AGENT);
 	agent_send_msg(a, &b);
@@ -387,7 +387,7 @@ on_master_close(struct conn *c, const char *reason, void *arg)
 
 	(void)c;
 	a->conn = NULL;
-	a->link = LINK_IDLE;
+	a->link = AGENT_LINK_IDLE;
 	cancel_link_timers(a);
 	if (a->freeing)
 		return;
@@ -420,11 +420,11 @@ connect_master(struct agent *a)
 
 	if (a->stopping || a->conn != NULL)
 		return;
-	a->link = LINK_CONNECTING;
+	a->link = AGENT_LINK_CONNECTING;
 	a->conn = conn_connect(a->loop, a->master_host, a->master_port, AGENT_CONNECT_TIMEOUT_MS,
 	    &master_ops, a, PROTO_LINE_MAX, AGENT_CONN_OUT_MAX, err, sizeof(err));
 	if (a->conn == NULL) {
-		a->link = LINK_IDLE;
+		a->link = AGENT_LINK_IDLE;
 		connection_lost(a, err);
 	}
 }
@@ -545,7 +545,7 @@ agent_maybe_finish_stop(struct agent *a)
 	if (!a->stopping || a->stopped)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
-		if (((struct task *)val)->live)
+		if (((struct agent_task *)val)->live)
 			return;
 	if (a->after_commit != NULL || a->commit_timer != 0 || a->commit_inflight)
 		return;   /* agent_commit comes back here */
@@ -585,7 +585,7 @@ agent_stop(struct agent *a)
 	loop_timer_cancel(a->loop, a->reconnect_timer);
 	a->reconnect_timer = 0;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (t->live) {
 			agent_task_kill(a, t, a->cfg.executor_shutdown_grace_period_ms);
 			n++;

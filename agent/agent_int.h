@@ -12,10 +12,10 @@
  *   agent_executor.c custom executors: started once per framework and
  *                   executor ID, their tasks, their lines, framework messages
  *
- * A custom executor is kept as a struct task of its own (is_executor), so
+ * A custom executor is kept as a struct agent_task of its own (is_executor), so
  * that its supervisor, checkpoint and recovery are a task's: its task_id
  * is "/" EXECUTOR_ID, which no real task ID can be, and it never reports
- * a status update (FATE_SILENT from the start).
+ * a status update (AGENT_FATE_SILENT from the start).
  */
 #ifndef AGENT_INT_H
 #define AGENT_INT_H
@@ -33,24 +33,30 @@
 #include "proto.h"
 #include "res.h"
 
-struct gc;
+struct agent_gc;
 
 #define AGENT_UUID_HEX_LEN 32
 #define AGENT_STATE_MAX 32
 #define AGENT_ERR_MAX 512
 #define AGENT_MSG_MAX 512
 
-enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_REGISTERING, LINK_REGISTERED };
-
-/* What the agent still owes the master about a task. */
-enum task_fate {
-	FATE_TRACKED,        /* every update, resent until acknowledged */
-	FATE_FRAMEWORK_GONE, /* its framework was shut down: one last update, no retries */
-	FATE_SILENT,         /* from a registration the master dropped: nothing */
+enum agent_link_state {
+	AGENT_LINK_IDLE,
+	AGENT_LINK_CONNECTING,
+	AGENT_LINK_HELLO,
+	AGENT_LINK_REGISTERING,
+	AGENT_LINK_REGISTERED,
 };
 
-struct update {
-	struct update *next;
+/* What the agent still owes the master about a task. */
+enum agent_task_fate {
+	AGENT_FATE_TRACKED,        /* every update, resent until acknowledged */
+	AGENT_FATE_FRAMEWORK_GONE, /* its framework was shut down: one last update, no retries */
+	AGENT_FATE_SILENT,         /* from a registration the master dropped: nothing */
+};
+
+struct agent_update {
+	struct agent_update *next;
 	char uuid[AGENT_UUID_HEX_LEN + 1];
 	char state[AGENT_STATE_MAX];
 	char *source;
@@ -63,7 +69,7 @@ struct update {
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
 
-struct task {
+struct agent_task {
 	struct agent *agent;
 	char *key;                   /* framework_id "/" task_id */
 	char *task_id;
@@ -78,7 +84,7 @@ struct task {
 	char *meta;                  /* the supervisor's checkpoint name: RUNS_DIR/RUN (.sock, .status) */
 	char state[AGENT_STATE_MAX]; /* the latest state reported */
 	long long grace_ms;          /* from RUN_TASK; < 0 when not given */
-	enum task_fate fate;
+	enum agent_task_fate fate;
 
 	int live;                    /* a supervisor runs it and has not reported its end */
 	int ended;                   /* its end is known and checkpointed */
@@ -93,11 +99,11 @@ struct task {
 	uint64_t probe_timer;        /* reaching the supervisor again */
 	int probes;
 
-	struct update *head, *tail;  /* unacknowledged updates, oldest first */
+	struct agent_update *head, *tail; /* unacknowledged updates, oldest first */
 	uint64_t retry_timer;
 	int64_t retry_ms;
 
-	struct task *commit_next;    /* in agent->after_commit */
+	struct agent_task *commit_next; /* in agent->after_commit */
 	int in_commit;
 	uint64_t journal_gen;        /* the commit its last record belongs to (agent->journal_gen) */
 	int want_send;               /* send the head after the commit */
@@ -134,7 +140,7 @@ struct agent {
 	char *self_user;             /* our own user's name, NULL if unknown */
 
 	struct conn *conn;
-	enum link_state link;
+	enum agent_link_state link;
 	int reregistering;
 	int warned;
 	struct backoff backoff;
@@ -143,8 +149,8 @@ struct agent {
 	uint64_t ping_timer;
 	int64_t ping_timeout_ms;
 
-	struct map tasks;            /* key -> struct task * */
-	struct map pids;             /* decimal pid -> struct task *, supervisors that are our children */
+	struct map tasks;            /* key -> struct agent_task * */
+	struct map pids;             /* decimal pid -> struct agent_task *: supervisors, our children */
 	struct map completed;        /* key -> sandbox path of a forgotten task */
 	char **completed_ring;
 	size_t completed_next;
@@ -152,7 +158,7 @@ struct agent {
 	struct checkpoint_journal journal;
 	int journal_open;
 	size_t compact_at;           /* journal lines that trigger a compaction */
-	struct task *after_commit;   /* tasks with work waiting for their records' commit */
+	struct agent_task *after_commit; /* tasks with work waiting for their records' commit */
 	uint64_t commit_timer;
 	struct syncer *syncer;       /* fsyncs in the background; NULL: in the loop */
 	int commit_inflight;         /* the syncer has an fsync under way */
@@ -162,7 +168,7 @@ struct agent {
 	uint64_t synced_gen;         /* every commit up to this one is fsync'ed (crash safe) */
 	int64_t drops_left;          /* --test_drop_updates */
 
-	struct gc *gc;
+	struct agent_gc *gc;
 	struct agent_spawner *spawner;
 
 	int stopping;
@@ -182,42 +188,43 @@ void agent_send_fields(struct agent *a, const char *verb, ...);
 void agent_maybe_finish_stop(struct agent *a);
 
 /* agent_task.c */
-struct task *agent_task_find(struct agent *a, const char *fw, const char *tid);
-struct task *agent_task_new(struct agent *a, const char *fw, const char *tid);
-void agent_task_free(struct agent *a, struct task *t);
+struct agent_task *agent_task_find(struct agent *a, const char *fw, const char *tid);
+struct agent_task *agent_task_new(struct agent *a, const char *fw, const char *tid);
+void agent_task_free(struct agent *a, struct agent_task *t);
 /* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
-void agent_task_forget(struct agent *a, struct task *t);
+void agent_task_forget(struct agent *a, struct agent_task *t);
 void agent_task_handle_run(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_kill(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m);
-void agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms);
+void agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms);
 /* Stop caring about a task: drop its updates, kill it, forget it once it is gone. */
-void agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms);
+void agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
+                        int64_t grace_ms);
 /* After a commit: start the supervisor of t. */
-void agent_task_launch(struct agent *a, struct task *t);
+void agent_task_launch(struct agent *a, struct agent_task *t);
 /* Start t's supervisor with exec on fd (its end of the socketpair, closed here). -1: failed, reported. */
-int agent_task_exec_supervisor(struct agent *a, struct task *t, int fd);
+int agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd);
 /* After a commit: the supervisor may exit. */
-void agent_task_exec_ack(struct agent *a, struct task *t);
+void agent_task_exec_ack(struct agent *a, struct agent_task *t);
 /* Recovery: reach the supervisor of a task that was running when we went down. */
-void agent_task_reattach(struct agent *a, struct task *t);
+void agent_task_reattach(struct agent *a, struct agent_task *t);
 /* Connect to t's supervisor socket: the descriptor, or -1 with errno and err. */
-int agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen);
+int agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errlen);
 /* The supervisor's end as a line (EXITED): the terminal update it makes. */
-void agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *exited);
+void agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *exited);
 /*
  * t is over: checkpointed as ended, and its last update queued, sent once
  * or dropped as its fate says. usage may be NULL.
  */
-void agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+void agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                        const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
-void agent_task_send_exec(struct task *t, const char *line);
+void agent_task_send_exec(struct agent_task *t, const char *line);
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
 /* The user a LAUNCH of t names (l->user, l->allow_root); -1 with err when t may not run at all. */
-int agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
-                           size_t errlen);
+int agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
+                           char *err, size_t errlen);
 int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
 void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
 
@@ -226,29 +233,29 @@ void agent_task_remember_sandbox(struct agent *a, const char *key, const char *s
  * Queue an update for t: checkpointed at the next commit, then sent (in
  * order, one in flight) and resent until acknowledged. usage may be NULL.
  */
-void agent_update(struct agent *a, struct task *t, const char *state, const char *source,
-                  const char *reason, const char *message, int healthy,
-                  const struct proto_usage *usage);
+void agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
+                        const char *source, const char *reason, const char *message, int healthy,
+                        const struct proto_usage *usage);
 /* An update about a task the agent does not track: sent once, never resent. */
 void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                           const char *source, const char *reason, const char *message);
-void agent_update_drop(struct agent *a, struct task *t);
-void agent_update_free(struct update *u);
-void agent_update_send_head(struct agent *a, struct task *t);
+void agent_update_drop(struct agent *a, struct agent_task *t);
+void agent_update_free(struct agent_update *u);
+void agent_update_send_head(struct agent *a, struct agent_task *t);
 void agent_update_handle_ack(struct agent *a, const struct proto_msg *m);
 /* Every queued update of every task, in order (leaving). */
 void agent_update_send_all(struct agent *a);
 void agent_update_reset_retries(struct agent *a);
 /* Put t on the after-commit list and make sure a commit comes. */
-void agent_commit_soon(struct agent *a, struct task *t);
+void agent_commit_soon(struct agent *a, struct agent_task *t);
 /* Journal records that must be durable before what follows them. */
-void agent_journal_task(struct agent *a, struct task *t);
-void agent_journal_fate(struct agent *a, struct task *t);
-void agent_journal_ended(struct agent *a, struct task *t);
-void agent_journal_started(struct agent *a, struct task *t);
-void agent_journal_gone(struct agent *a, struct task *t);
-void agent_journal_relayed(struct agent *a, struct task *e);
-void agent_journal_handed(struct agent *a, struct task *t);
+void agent_journal_task(struct agent *a, struct agent_task *t);
+void agent_journal_fate(struct agent *a, struct agent_task *t);
+void agent_journal_ended(struct agent *a, struct agent_task *t);
+void agent_journal_started(struct agent *a, struct agent_task *t);
+void agent_journal_gone(struct agent *a, struct agent_task *t);
+void agent_journal_relayed(struct agent *a, struct agent_task *e);
+void agent_journal_handed(struct agent *a, struct agent_task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
 void agent_commit(struct agent *a);
 /* The background commits' thread: started with the agent (on failure, commits run in the loop), */
@@ -262,21 +269,21 @@ int agent_checkpoint_registered(struct agent *a, const char *id, char *err, size
 void agent_checkpoint_close(struct agent *a);
 
 /* agent_executor.c */
-struct task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);
+struct agent_task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);
 /* RUN_TASK of t naming an executor: start it if need be, and hand it t after the commit. */
-void agent_executor_run(struct agent *a, struct task *t, const struct proto_msg *m);
+void agent_executor_run(struct agent *a, struct agent_task *t, const struct proto_msg *m);
 /* After the commit: a task's RUN_TASK to its executor, once the executor is reached. */
-void agent_executor_send_task(struct agent *a, struct task *t);
+void agent_executor_send_task(struct agent *a, struct agent_task *t);
 /* The executor's supervisor runs or is back: what waited for it goes out. */
-void agent_executor_flush(struct agent *a, struct task *e);
-void agent_executor_kill_task(struct agent *a, struct task *t, int64_t grace_ms);
+void agent_executor_flush(struct agent *a, struct agent_task *e);
+void agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms);
 /* A line from an executor's supervisor (its own verbs and the executor's, relayed). */
-void agent_executor_line(struct agent *a, struct task *e, const struct proto_msg *m);
+void agent_executor_line(struct agent *a, struct agent_task *e, const struct proto_msg *m);
 /* The executor is over: every task of it still running fails (or is killed). */
-void agent_executor_ended(struct agent *a, struct task *e, const char *state, const char *reason,
-                          const char *message);
+void agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
+                          const char *reason, const char *message);
 /* After the commit: tell the supervisor which of the executor's lines are safe. */
-void agent_executor_relay_ack(struct agent *a, struct task *e);
+void agent_executor_relay_ack(struct agent *a, struct agent_task *e);
 /* FRAMEWORK_MESSAGE from the master, for one executor. */
 void agent_executor_handle_message(struct agent *a, const struct proto_msg *m);
 /* Recovery, after the journal: tasks whose executor is gone fail. */
@@ -287,15 +294,15 @@ void agent_files_handle_read(struct agent *a, const struct proto_msg *m);
 void agent_files_handle_list(struct agent *a, const struct proto_msg *m);
 
 /* agent_gc.c */
-struct gc *agent_gc_new(struct agent *a);
+struct agent_gc *agent_gc_new(struct agent *a);
 /*
  * A sandbox (and the directories above it that empty out) or a run's
  * checkpoint directory to remove gc_delay after done_at.
  */
-void agent_gc_schedule(struct gc *g, const char *sandbox, double done_at);
+void agent_gc_schedule(struct agent_gc *g, const char *sandbox, double done_at);
 /* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
-void agent_gc_scan(struct gc *g);
-void agent_gc_free(struct gc *g);
+void agent_gc_scan(struct agent_gc *g);
+void agent_gc_free(struct agent_gc *g);
 
 /* agent_spawner.c */
 /* Start the supervisor spawner; without it, supervisors start with exec. */

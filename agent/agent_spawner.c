@@ -75,7 +75,7 @@ pop(struct agent_spawner *sp)
 static void
 exec_instead(struct agent *a, struct spawn_request *r)
 {
-	struct task *t = map_get(&a->tasks, r->key);
+	struct agent_task *t = map_get(&a->tasks, r->key);
 	int fd = r->fd;
 
 	r->fd = -1;

@@ -39,7 +39,7 @@
 #define PIDS_LINE_MAX 128
 #define DEC_BASE 10
 
-static void probe(struct agent *a, struct task *t);
+static void probe(struct agent *a, struct agent_task *t);
 
 static void
 pid_key(pid_t pid, char out[PID_KEY_MAX])
@@ -47,20 +47,20 @@ pid_key(pid_t pid, char out[PID_KEY_MAX])
 	snprintf(out, PID_KEY_MAX, "%ld", (long)pid);
 }
 
-struct task *
+struct agent_task *
 agent_task_find(struct agent *a, const char *fw, const char *tid)
 {
 	char *key = xstrfmt("%s/%s", fw, tid);
-	struct task *t = map_get(&a->tasks, key);
+	struct agent_task *t = map_get(&a->tasks, key);
 
 	free(key);
 	return t;
 }
 
-struct task *
+struct agent_task *
 agent_task_new(struct agent *a, const char *fw, const char *tid)
 {
-	struct task *t = xcalloc(1, sizeof(*t));
+	struct agent_task *t = xcalloc(1, sizeof(*t));
 
 	t->agent = a;
 	t->key = xstrfmt("%s/%s", fw, tid);
@@ -75,7 +75,7 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 	t->grace_ms = -1;
 	t->pending_kill_ms = -1;
 	t->healthy = PROTO_HEALTHY_NONE;
-	t->fate = FATE_TRACKED;
+	t->fate = AGENT_FATE_TRACKED;
 	t->retry_ms = a->cfg.update_retry_ms;
 	xstrlcpy(t->state, "TASK_STAGING", sizeof(t->state));
 	map_put(&a->tasks, t->key, t);
@@ -83,7 +83,7 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 }
 
 static void
-close_exec(struct task *t)
+close_exec(struct agent_task *t)
 {
 	struct conn *c = t->exec;
 
@@ -96,7 +96,7 @@ close_exec(struct task *t)
 }
 
 void
-agent_task_free(struct agent *a, struct task *t)
+agent_task_free(struct agent *a, struct agent_task *t)
 {
 	agent_update_drop(a, t);
 	loop_timer_cancel(a->loop, t->probe_timer);
@@ -146,7 +146,7 @@ agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbo
 }
 
 void
-agent_task_forget(struct agent *a, struct task *t)
+agent_task_forget(struct agent *a, struct agent_task *t)
 {
 	log_debug("forgetting task %s", t->key);
 	if (t->in_commit) {
@@ -173,7 +173,7 @@ agent_task_forget(struct agent *a, struct task *t)
 /* --- the supervisor's messages --------------------------------------------------- */
 
 void
-agent_task_send_exec(struct task *t, const char *line)
+agent_task_send_exec(struct agent_task *t, const char *line)
 {
 	if (t->exec != NULL && !conn_is_closing(t->exec))
 		(void)conn_send_str(t->exec, line);
@@ -181,7 +181,7 @@ agent_task_send_exec(struct task *t, const char *line)
 
 
 static void
-send_kill(struct task *t, long long grace_ms)
+send_kill(struct agent_task *t, long long grace_ms)
 {
 	char line[PIDS_LINE_MAX];
 
@@ -190,7 +190,7 @@ send_kill(struct task *t, long long grace_ms)
 }
 
 void
-agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                   const char *reason, const char *message, const struct proto_usage *usage)
 {
 	t->live = 0;
@@ -198,14 +198,14 @@ agent_task_finish(struct agent *a, struct task *t, const char *state, const char
 	agent_journal_ended(a, t);
 	log_info("task %s %s: %s", t->key, state, message ? message : "");
 	switch (t->fate) {
-	case FATE_TRACKED:
-		agent_update(a, t, state, source, reason, message, PROTO_HEALTHY_NONE, usage);
+	case AGENT_FATE_TRACKED:
+		agent_update_queue(a, t, state, source, reason, message, PROTO_HEALTHY_NONE, usage);
 		break;
-	case FATE_FRAMEWORK_GONE:
+	case AGENT_FATE_FRAMEWORK_GONE:
 		agent_update_oneshot(a, t->framework_id, t->task_id, state, source, reason, message);
 		t->want_forget = 1;
 		break;
-	case FATE_SILENT:
+	case AGENT_FATE_SILENT:
 		t->want_forget = 1;
 		break;
 	}
@@ -213,7 +213,7 @@ agent_task_finish(struct agent *a, struct task *t, const char *state, const char
 }
 
 void
-agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
+agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *state = proto_get(m, "state");
 	char err[AGENT_ERR_MAX];
@@ -237,7 +237,7 @@ agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
 }
 
 static void
-exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
+exec_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *pid = proto_get(m, "pid");
 
@@ -248,11 +248,11 @@ exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
 		t->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
 		agent_journal_started(a, t);
 	}
-	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 }
 
 static void
-exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
+exec_health(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	int healthy;
@@ -265,13 +265,13 @@ exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
 		return;
 	t->healthy = healthy;
 	log_info("task %s is %s", t->key, healthy ? "healthy" : "unhealthy");
-	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR",
+	agent_update_queue(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR",
 	    healthy ? NULL : "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", proto_get(m, "message"),
 	    healthy, NULL);
 }
 
 static void
-exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
+exec_attached(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *phase = proto_get(m, "phase");
 
@@ -288,7 +288,7 @@ exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
 
 /* Its pid tells a supervisor that is gone from one not listening yet (probe). */
 static void
-note_supervisor(struct task *t, const struct proto_msg *m)
+note_supervisor(struct agent_task *t, const struct proto_msg *m)
 {
 	const char *v = proto_get(m, "supervisor");
 	long long pid;
@@ -305,7 +305,7 @@ note_supervisor(struct task *t, const struct proto_msg *m)
 static void
 on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 	struct agent *a = t->agent;
 	struct proto_msg m;
 	char err[AGENT_ERR_MAX];
@@ -336,7 +336,7 @@ on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 on_probe_timer(struct loop *loop, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 
 	(void)loop;
 	t->probe_timer = 0;
@@ -346,7 +346,7 @@ on_probe_timer(struct loop *loop, void *arg)
 static void
 on_exec_close(struct conn *c, const char *reason, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 	struct agent *a = t->agent;
 
 	if (t->exec != c)
@@ -369,7 +369,7 @@ static const struct conn_ops exec_ops = {
 
 /* The supervisor is gone for good: its status file says how the task ended, if it got to write it. */
 static void
-read_status(struct agent *a, struct task *t)
+read_status(struct agent *a, struct agent_task *t)
 {
 	char *path = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
 	char err[AGENT_ERR_MAX];
@@ -408,7 +408,7 @@ read_status(struct agent *a, struct task *t)
 }
 
 int
-agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
+agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errlen)
 {
 	const char *slash = strrchr(t->meta, '/');
 	char *dir = xstrndup(t->meta, slash ? (size_t)(slash - t->meta) : 0);
@@ -423,7 +423,7 @@ agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
 }
 
 static int
-supervisor_gone(const struct task *t)
+supervisor_gone(const struct agent_task *t)
 {
 	if (t->exec_pid > 0)
 		return 0;   /* our child, not reaped yet */
@@ -431,7 +431,7 @@ supervisor_gone(const struct task *t)
 }
 
 static void
-probe(struct agent *a, struct task *t)
+probe(struct agent *a, struct agent_task *t)
 {
 	char err[AGENT_ERR_MAX];
 	int fd;
@@ -459,7 +459,7 @@ probe(struct agent *a, struct task *t)
 }
 
 void
-agent_task_reattach(struct agent *a, struct task *t)
+agent_task_reattach(struct agent *a, struct agent_task *t)
 {
 	t->live = 1;
 	t->probes = 0;
@@ -477,7 +477,7 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 	(void)signo;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char pk[PID_KEY_MAX];
-		struct task *t;
+		struct agent_task *t;
 
 		pid_key(pid, pk);
 		t = map_del(&a->pids, pk);
@@ -504,7 +504,7 @@ agent_task_watch_children(struct agent *a, char *err, size_t errlen)
 /* --- launching ---------------------------------------------------------------- */
 
 static void
-launch_failed(struct agent *a, struct task *t, const char *reason, const char *msg)
+launch_failed(struct agent *a, struct agent_task *t, const char *reason, const char *msg)
 {
 	log_warnx("task %s: %s", t->key, msg);
 	if (t->is_executor) {
@@ -514,11 +514,11 @@ launch_failed(struct agent *a, struct task *t, const char *reason, const char *m
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
-	agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
 }
 
 void
-agent_task_launch(struct agent *a, struct task *t)
+agent_task_launch(struct agent *a, struct agent_task *t)
 {
 	char err[AGENT_ERR_MAX];
 	int sv[2];
@@ -542,7 +542,7 @@ agent_task_launch(struct agent *a, struct task *t)
 		t->live = 0;
 		t->ended = 1;
 		agent_journal_ended(a, t);
-		agent_update(a, t, "TASK_KILLED", "SOURCE_AGENT", "REASON_TASK_KILLED_DURING_LAUNCH",
+		agent_update_queue(a, t, "TASK_KILLED", "SOURCE_AGENT", "REASON_TASK_KILLED_DURING_LAUNCH",
 		    "killed before it started", -1, NULL);
 		return;
 	}
@@ -565,7 +565,7 @@ agent_task_launch(struct agent *a, struct task *t)
 }
 
 int
-agent_task_exec_supervisor(struct agent *a, struct task *t, int fd)
+agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd)
 {
 	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
 	pid_t pid = launcher_spawn(a->executor_path, t->meta, fd, err, sizeof(err));
@@ -584,7 +584,7 @@ agent_task_exec_supervisor(struct agent *a, struct task *t, int fd)
 }
 
 void
-agent_task_exec_ack(struct agent *a, struct task *t)
+agent_task_exec_ack(struct agent *a, struct agent_task *t)
 {
 	(void)a;
 	agent_task_send_exec(t, "ACK\n");
@@ -627,8 +627,8 @@ get_count(const struct proto_msg *m, const char *key, long long dflt, long long 
 }
 
 int
-agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
-                       size_t errlen)
+agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
+                       char *err, size_t errlen)
 {
 	int switching = a->cfg.switch_user && geteuid() == 0;
 
@@ -652,8 +652,8 @@ agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launc
 
 /* Everything RUN_TASK asks for that can be wrong, and the LAUNCH line that carries it. */
 static int
-prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *launch, int *refused,
-        char *err, size_t errlen)
+prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct buf *launch,
+        int *refused, char *err, size_t errlen)
 {
 	const char *command = proto_get(m, "command");
 	const char *resources = proto_get(m, "resources");
@@ -772,7 +772,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	const char *tid = proto_get(m, "task_id");
 	char err[AGENT_ERR_MAX];
 	struct buf launch;
-	struct task *t;
+	struct agent_task *t;
 	int refused = 0;
 
 	if (fw == NULL || tid == NULL) {
@@ -818,7 +818,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 		t->ended = 1;
 		agent_journal_ended(a, t);
 		log_warnx("task %s: %s", t->key, err);
-		agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+		agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
 		    PROTO_HEALTHY_NONE, NULL);
 		return;
 	}
@@ -830,17 +830,17 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 		agent_journal_ended(a, t);
 		log_warnx("task %s %s: %s", t->key, refused ? "refused" : "is invalid", err);
 		if (refused)
-			agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+			agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
 			    -1, NULL);
 		else
-			agent_update(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err, PROTO_HEALTHY_NONE,
-			    NULL);
+			agent_update_queue(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err,
+			    PROTO_HEALTHY_NONE, NULL);
 		return;
 	}
 	t->launch = buf_detach(&launch);
 	t->live = 1;
 	agent_journal_task(a, t);
-	agent_update(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
 	t->want_launch = 1;
 	agent_commit_soon(a, t);
@@ -849,7 +849,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 /* --- kills ----------------------------------------------------------------------- */
 
 void
-agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
+agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms)
 {
 	if (!t->live)
 		return;
@@ -859,7 +859,7 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 		t->kill_requested = 1;
 		log_info("%s %s (grace period %lld ms)", t->is_executor ? "shutting down executor"
 		    : "killing task", t->key, (long long)grace_ms);
-		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE,
+		agent_update_queue(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE,
 		    NULL);
 	}
 	if (t->launch != NULL)
@@ -877,7 +877,8 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 }
 
 void
-agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms)
+agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
+                   int64_t grace_ms)
 {
 	agent_update_drop(a, t);
 	t->fate = fate;
@@ -897,7 +898,7 @@ agent_task_handle_kill(struct agent *a, const struct proto_msg *m)
 	const char *tid = proto_get(m, "task_id");
 	char err[AGENT_ERR_MAX];
 	long long grace;
-	struct task *t;
+	struct agent_task *t;
 
 	if (fw == NULL || tid == NULL) {
 		log_warnx("KILL_TASK without %s: ignored", fw == NULL ? "framework_id" : "task_id");
@@ -935,11 +936,11 @@ agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m)
 		return;
 	}
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (strcmp(t->framework_id, fw) != 0)
 			continue;
 		n++;
-		agent_task_abandon(a, t, FATE_FRAMEWORK_GONE, a->cfg.executor_shutdown_grace_period_ms);
+		agent_task_abandon(a, t, AGENT_FATE_FRAMEWORK_GONE, a->cfg.executor_shutdown_grace_period_ms);
 	}
 	log_info("framework %s shut down: %zu task(s) killed or dropped", fw, n);
 }

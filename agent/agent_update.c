@@ -60,7 +60,7 @@
 /* --- updates ------------------------------------------------------------ */
 
 void
-agent_update_free(struct update *u)
+agent_update_free(struct agent_update *u)
 {
 	free(u->source);
 	free(u->reason);
@@ -68,11 +68,11 @@ agent_update_free(struct update *u)
 	free(u);
 }
 
-static struct update *
+static struct agent_update *
 update_new(const char *state, const char *source, const char *reason, const char *message,
            int healthy, const struct proto_usage *usage)
 {
-	struct update *u = xcalloc(1, sizeof(*u));
+	struct agent_update *u = xcalloc(1, sizeof(*u));
 
 	id_random_hex(u->uuid, AGENT_UUID_HEX_LEN);
 	xstrlcpy(u->state, state, sizeof(u->state));
@@ -88,7 +88,7 @@ update_new(const char *state, const char *source, const char *reason, const char
 
 /* An update as a STATUS_UPDATE line: the same for the wire and for the journal. */
 static void
-compose_update(struct buf *b, const char *fw, const char *tid, const struct update *u,
+compose_update(struct buf *b, const char *fw, const char *tid, const struct agent_update *u,
                const char *latest)
 {
 	struct proto_status s = {
@@ -101,7 +101,8 @@ compose_update(struct buf *b, const char *fw, const char *tid, const struct upda
 }
 
 static void
-send_update(struct agent *a, const char *fw, const char *tid, struct update *u, const char *latest)
+send_update(struct agent *a, const char *fw, const char *tid, struct agent_update *u,
+            const char *latest)
 {
 	struct buf b;
 
@@ -122,7 +123,7 @@ void
 agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                      const char *source, const char *reason, const char *message)
 {
-	struct update *u = update_new(state, source, reason, message, PROTO_HEALTHY_NONE, NULL);
+	struct agent_update *u = update_new(state, source, reason, message, PROTO_HEALTHY_NONE, NULL);
 
 	send_update(a, fw, tid, u, NULL);
 	agent_update_free(u);
@@ -131,7 +132,7 @@ agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const cha
 static void
 on_retry(struct loop *loop, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 
 	(void)loop;
 	t->retry_timer = 0;
@@ -143,13 +144,13 @@ on_retry(struct loop *loop, void *arg)
 
 /* Nothing goes out before its record is fsync'ed: the syncer may still be at it. */
 static int
-on_disk(const struct agent *a, const struct update *u)
+on_disk(const struct agent *a, const struct agent_update *u)
 {
 	return !a->journal_open || u == NULL || u->journal_gen <= a->synced_gen;
 }
 
 void
-agent_update_send_head(struct agent *a, struct task *t)
+agent_update_send_head(struct agent *a, struct agent_task *t)
 {
 	if (t->head == NULL || !agent_link_up(a))
 		return;
@@ -165,7 +166,7 @@ agent_update_send_head(struct agent *a, struct task *t)
 }
 
 static void
-journal_add(struct agent *a, struct task *t, struct buf *b)
+journal_add(struct agent *a, struct agent_task *t, struct buf *b)
 {
 	if (!a->journal_open)
 		return;
@@ -175,7 +176,7 @@ journal_add(struct agent *a, struct task *t, struct buf *b)
 }
 
 static void
-journal_update(struct agent *a, struct task *t, struct update *u)
+journal_update(struct agent *a, struct agent_task *t, struct agent_update *u)
 {
 	struct buf b;
 
@@ -187,7 +188,7 @@ journal_update(struct agent *a, struct task *t, struct update *u)
 }
 
 static void
-append(struct task *t, struct update *u)
+append(struct agent_task *t, struct agent_update *u)
 {
 	if (t->tail != NULL)
 		t->tail->next = u;
@@ -197,15 +198,15 @@ append(struct task *t, struct update *u)
 }
 
 void
-agent_update(struct agent *a, struct task *t, const char *state, const char *source,
-             const char *reason, const char *message, int healthy,
-             const struct proto_usage *usage)
+agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
+                   const char *source, const char *reason, const char *message, int healthy,
+                   const struct proto_usage *usage)
 {
-	struct update *u;
+	struct agent_update *u;
 	int first;
 
 	xstrlcpy(t->state, state, sizeof(t->state));
-	if (t->fate != FATE_TRACKED)
+	if (t->fate != AGENT_FATE_TRACKED)
 		return;
 	u = update_new(state, source, reason, message, healthy, usage);
 	first = t->head == NULL;
@@ -219,10 +220,10 @@ agent_update(struct agent *a, struct task *t, const char *state, const char *sou
 }
 
 void
-agent_update_drop(struct agent *a, struct task *t)
+agent_update_drop(struct agent *a, struct agent_task *t)
 {
 	while (t->head != NULL) {
-		struct update *u = t->head;
+		struct agent_update *u = t->head;
 		t->head = u->next;
 		agent_update_free(u);
 	}
@@ -232,7 +233,7 @@ agent_update_drop(struct agent *a, struct task *t)
 }
 
 static void
-journal_fields(struct agent *a, const char *verb, struct task *t, ...)
+journal_fields(struct agent *a, const char *verb, struct agent_task *t, ...)
 {
 	const char *key;
 	struct buf b;
@@ -256,8 +257,8 @@ agent_update_handle_ack(struct agent *a, const struct proto_msg *m)
 	char err[AGENT_ERR_MAX];
 	struct proto_ack ack;
 	const char *fw, *tid, *uuid;
-	struct update *u;
-	struct task *t;
+	struct agent_update *u;
+	struct agent_task *t;
 	int terminal;
 
 	if (proto_ack_parse(m, &ack, err, sizeof(err)) < 0 || ack.framework_id == NULL) {
@@ -300,8 +301,8 @@ agent_update_send_all(struct agent *a)
 	if (!agent_link_up(a))
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
-		for (struct update *u = t->head; u != NULL && on_disk(a, u); u = u->next)
+		struct agent_task *t = val;
+		for (struct agent_update *u = t->head; u != NULL && on_disk(a, u); u = u->next)
 			send_update(a, t->framework_id, t->task_id, u, NULL);
 	}
 }
@@ -313,7 +314,7 @@ agent_update_reset_retries(struct agent *a)
 	void *val;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		t->retry_ms = a->cfg.update_retry_ms;
 		agent_update_send_head(a, t);
 	}
@@ -322,7 +323,7 @@ agent_update_reset_retries(struct agent *a)
 /* --- the journal and commits ------------------------------------------------ */
 
 void
-agent_journal_task(struct agent *a, struct task *t)
+agent_journal_task(struct agent *a, struct agent_task *t)
 {
 	char grace[AGENT_STATE_MAX];
 	char *res = res_to_string(&t->resources);
@@ -338,25 +339,27 @@ agent_journal_task(struct agent *a, struct task *t)
 }
 
 static const char *
-fate_name(enum task_fate f)
+fate_name(enum agent_task_fate f)
 {
-	return f == FATE_FRAMEWORK_GONE ? "framework_gone" : f == FATE_SILENT ? "silent" : "tracked";
+	return f == AGENT_FATE_FRAMEWORK_GONE ? "framework_gone"
+	     : f == AGENT_FATE_SILENT         ? "silent"
+	                                      : "tracked";
 }
 
 void
-agent_journal_fate(struct agent *a, struct task *t)
+agent_journal_fate(struct agent *a, struct agent_task *t)
 {
 	journal_fields(a, "FATE", t, "fate", fate_name(t->fate), (char *)NULL);
 }
 
 void
-agent_journal_ended(struct agent *a, struct task *t)
+agent_journal_ended(struct agent *a, struct agent_task *t)
 {
 	journal_fields(a, "ENDED", t, (char *)NULL);
 }
 
 void
-agent_journal_started(struct agent *a, struct task *t)
+agent_journal_started(struct agent *a, struct agent_task *t)
 {
 	char pid[AGENT_STATE_MAX];
 
@@ -365,19 +368,19 @@ agent_journal_started(struct agent *a, struct task *t)
 }
 
 void
-agent_journal_gone(struct agent *a, struct task *t)
+agent_journal_gone(struct agent *a, struct agent_task *t)
 {
 	journal_fields(a, "GONE", t, (char *)NULL);
 }
 
 void
-agent_journal_handed(struct agent *a, struct task *t)
+agent_journal_handed(struct agent *a, struct agent_task *t)
 {
 	journal_fields(a, "HANDED", t, (char *)NULL);
 }
 
 void
-agent_journal_relayed(struct agent *a, struct task *e)
+agent_journal_relayed(struct agent *a, struct agent_task *e)
 {
 	char seq[AGENT_STATE_MAX];
 
@@ -398,9 +401,9 @@ live_content(struct agent *a, struct buf *out)
 	a->journal.pending = *out;
 	before = a->journal.lines;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		agent_journal_task(a, t);
-		if (t->fate != FATE_TRACKED)
+		if (t->fate != AGENT_FATE_TRACKED)
 			agent_journal_fate(a, t);
 		if (t->task_pid > 0)
 			agent_journal_started(a, t);
@@ -410,7 +413,7 @@ live_content(struct agent *a, struct buf *out)
 			agent_journal_relayed(a, t);
 		if (t->handed)
 			agent_journal_handed(a, t);
-		for (struct update *u = t->head; u != NULL; u = u->next)
+		for (struct agent_update *u = t->head; u != NULL; u = u->next)
 			journal_update(a, t, u);
 	}
 	*out = a->journal.pending;
@@ -448,7 +451,7 @@ on_commit_timer(struct loop *loop, void *arg)
 }
 
 void
-agent_commit_soon(struct agent *a, struct task *t)
+agent_commit_soon(struct agent *a, struct agent_task *t)
 {
 	if (t != NULL && !t->in_commit) {
 		t->in_commit = 1;
@@ -469,11 +472,11 @@ agent_commit_soon(struct agent *a, struct task *t)
 static void
 run_ready(struct agent *a)
 {
-	struct task *list = a->after_commit, *waiting = NULL;
+	struct agent_task *list = a->after_commit, *waiting = NULL;
 
 	a->after_commit = NULL;
 	while (list != NULL) {
-		struct task *t = list;
+		struct agent_task *t = list;
 		int written = !a->journal_open || t->journal_gen <= a->written_gen;
 		int synced = !a->journal_open || t->journal_gen <= a->synced_gen;
 
@@ -510,7 +513,7 @@ run_ready(struct agent *a)
 		}
 	}
 	while (waiting != NULL) {
-		struct task *t = waiting;
+		struct agent_task *t = waiting;
 
 		waiting = t->commit_next;
 		t->commit_next = a->after_commit;
@@ -749,7 +752,7 @@ read_line_file(const char *path, struct buf *out)
 static void
 replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const char *tid)
 {
-	struct task *t = agent_task_find(a, fw, tid);
+	struct agent_task *t = agent_task_find(a, fw, tid);
 	const char *sandbox = proto_get(m, "sandbox"), *meta = proto_get(m, "meta");
 	const char *res = proto_get(m, "resources");
 	char err[AGENT_ERR_MAX];
@@ -781,18 +784,18 @@ replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const ch
 	if (t->executor_id != NULL && proto_get(m, "kind") != NULL &&
 	    strcmp(proto_get(m, "kind"), "executor") == 0) {
 		t->is_executor = 1;
-		t->fate = FATE_SILENT;
+		t->fate = AGENT_FATE_SILENT;
 	}
 	/* A task of an executor has no supervisor of its own: it runs until told otherwise. */
 	t->live = t->meta != NULL || (t->executor_id != NULL && !t->is_executor);
 }
 
 static void
-replay_update(struct task *t, const struct proto_msg *m)
+replay_update(struct agent_task *t, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	struct proto_status s;
-	struct update *u;
+	struct agent_update *u;
 
 	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
 		log_warnx("journal: an update of task %s left out: %s", t->key, err);
@@ -810,12 +813,12 @@ replay_update(struct task *t, const struct proto_msg *m)
 }
 
 static void
-replay_ack(struct task *t, const char *uuid)
+replay_ack(struct agent_task *t, const char *uuid)
 {
-	struct update **pp = &t->head, *prev = NULL;
+	struct agent_update **pp = &t->head, *prev = NULL;
 
 	for (; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
-		struct update *u = *pp;
+		struct agent_update *u = *pp;
 		if (strcmp(u->uuid, uuid) != 0)
 			continue;
 		*pp = u->next;
@@ -832,7 +835,7 @@ replay_record(const struct proto_msg *m, void *arg)
 	struct agent *a = arg;
 	const char *fw = proto_get(m, "framework_id"), *tid = proto_get(m, "task_id");
 	const char *fate = proto_get(m, "fate");
-	struct task *t;
+	struct agent_task *t;
 
 	if (fw == NULL || tid == NULL)
 		return;
@@ -847,10 +850,10 @@ replay_record(const struct proto_msg *m, void *arg)
 	} else if (strcmp(m->verb, "ACK") == 0 && proto_get(m, "uuid") != NULL) {
 		replay_ack(t, proto_get(m, "uuid"));
 	} else if (strcmp(m->verb, "FATE") == 0 && fate != NULL) {
-		t->fate = strcmp(fate, "framework_gone") == 0 ? FATE_FRAMEWORK_GONE
-		        : strcmp(fate, "silent") == 0        ? FATE_SILENT
-		                                             : FATE_TRACKED;
-		if (t->fate != FATE_TRACKED)
+		t->fate = strcmp(fate, "framework_gone") == 0 ? AGENT_FATE_FRAMEWORK_GONE
+		        : strcmp(fate, "silent") == 0        ? AGENT_FATE_SILENT
+		                                             : AGENT_FATE_TRACKED;
+		if (t->fate != AGENT_FATE_TRACKED)
 			agent_update_drop(a, t);
 	} else if (strcmp(m->verb, "HANDED") == 0) {
 		t->handed = 1;
@@ -872,7 +875,7 @@ replay_record(const struct proto_msg *m, void *arg)
  * one still runs: kill the task if need be, and let the supervisor go.
  */
 static void
-shut_down(struct agent *a, struct task *t)
+shut_down(struct agent *a, struct agent_task *t)
 {
 	static const char shutdown_now[] = "SHUTDOWN grace_ms=0\n";
 	char err[AGENT_ERR_MAX];
@@ -895,7 +898,7 @@ kill_old_supervisors(struct agent *a)
 	void *val;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		shut_down(a, t);
 		map_del(&a->tasks, key);
 		agent_task_free(a, t);
@@ -986,7 +989,7 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 	    rebooted ? "; the machine rebooted since" : "");
 	agent_executor_recover(a);
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 
 		if (t->sandbox != NULL)
 			agent_task_remember_sandbox(a, t->key, t->sandbox);
@@ -1004,9 +1007,9 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 			t->live = 0;
 			t->ended = 1;
 			agent_journal_ended(a, t);
-			agent_update(a, t, "TASK_LOST", "SOURCE_AGENT", "REASON_AGENT_RESTARTED",
+			agent_update_queue(a, t, "TASK_LOST", "SOURCE_AGENT", "REASON_AGENT_RESTARTED",
 			    "the agent's machine rebooted: the task is gone", -1, NULL);
-			if (t->fate != FATE_TRACKED)
+			if (t->fate != AGENT_FATE_TRACKED)
 				t->want_forget = 1;
 			agent_commit_soon(a, t);
 		} else {
