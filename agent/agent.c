@@ -250,7 +250,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	same = a->reregistering && strcmp(a->agent_id, id) == 0;
 	if (a->agent_id[0] != '\0' && !same)
 		drop_old_registration(a, id);
-	if (agent_checkpoint_registered(a, id, err, sizeof(err)) == -1)
+	if (agent_journal_open(a, id, err, sizeof(err)) == -1)
 		log_warnx("cannot checkpoint the agent ID: %s (a restart will register afresh)", err);
 	xstrlcpy(a->agent_id, id, sizeof(a->agent_id));
 	a->previous_agent_id[0] = '\0';
@@ -508,7 +508,7 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	a->gc = agent_gc_new(a);
-	if (agent_commit_start(a, err, errlen) == -1)
+	if (agent_journal_syncer_start(a, err, errlen) == -1)
 		log_warnx("%s: journal commits run in the loop", err);
 	agent_spawner_start(a);
 	if (agent_recover(a, err, errlen) == -1) {
@@ -548,7 +548,7 @@ agent_maybe_finish_stop(struct agent *a)
 		if (((struct agent_task *)val)->live)
 			return;
 	if (a->after_commit != NULL || a->commit_timer != 0 || a->commit_inflight)
-		return;   /* agent_commit comes back here */
+		return;   /* agent_journal_commit comes back here */
 	if (!a->flushed) {
 		a->flushed = 1;
 		/* Leaving: every queued update goes out now, in order, not one at a time. */
@@ -603,7 +603,7 @@ agent_detach(struct agent *a)
 	log_info("leaving without touching the %zu task(s): a restarted agentd takes them back",
 	    map_len(&a->tasks));
 	a->detaching = 1;
-	agent_commit(a);
+	agent_journal_commit(a);
 	loop_stop(a->loop);
 }
 
@@ -631,8 +631,8 @@ agent_free(struct agent *a)
 	loop_timer_cancel(a->loop, a->ping_timer);
 	loop_timer_cancel(a->loop, a->stop_timer);
 	loop_timer_cancel(a->loop, a->commit_timer);
-	agent_checkpoint_close(a);
-	agent_commit_stop(a);
+	agent_journal_close(a);
+	agent_journal_syncer_stop(a);
 	map_free(&a->tasks);
 	map_free(&a->pids);
 	for (size_t i = 0; map_next(&a->completed, &i, &key, &val);)

@@ -194,7 +194,7 @@ executor_for(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 	agent_journal_task(a, e);
 	/* The supervisor starts once the executor is on disk, as a task's does. */
 	e->want_launch = 1;
-	agent_commit_soon(a, e);
+	agent_journal_commit_soon(a, e);
 	log_info("executor %s starts for task %s", e->key, t->key);
 	return e;
 }
@@ -238,7 +238,7 @@ agent_executor_run(struct agent *a, struct agent_task *t, const struct proto_msg
 	send_limits(a, e);
 	/* Handed to the executor once it is on disk: a crash before that loses nothing that runs. */
 	t->want_launch = 1;
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 }
 
 /* No task left: the executor is asked to shut down, and killed after the grace period. */
@@ -283,7 +283,7 @@ agent_executor_send_task(struct agent *a, struct agent_task *t)
 	t->launch = NULL;
 	t->handed = 1;
 	agent_journal_handed(a, t);
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 	log_info("task %s handed to executor %s", t->key, e->key);
 }
 
@@ -365,7 +365,7 @@ agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
 	free(msg);
 	e->want_exec_ack = 1;
 	e->want_forget = 1;
-	agent_commit_soon(a, e);
+	agent_journal_commit_soon(a, e);
 }
 
 /* --- what the executor says ------------------------------------------------------ */
@@ -441,7 +441,7 @@ relayed(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 	}
 	/* Acknowledged after the next commit, whatever it was: it never needs to come again. */
 	e->relay_ack = (unsigned long long)seq;
-	agent_commit_soon(a, e);
+	agent_journal_commit_soon(a, e);
 	if ((unsigned long long)seq <= e->relay_seq)
 		return;   /* sent again after our restart: handled before it */
 	e->relay_seq = (unsigned long long)seq;
@@ -464,7 +464,7 @@ agent_executor_line(struct agent *a, struct agent_task *e, const struct proto_ms
 			/* Kept so that a supervisor killed with its executor still lets us sweep its group. */
 			e->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
 			agent_journal_started(a, e);
-			agent_commit_soon(a, e);
+			agent_journal_commit_soon(a, e);
 		}
 		if (strcmp(m->verb, "ATTACHED") == 0) {
 			log_info("executor %s: its supervisor is back in touch", e->key);

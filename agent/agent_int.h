@@ -5,8 +5,12 @@
  *                   start, orderly stop, free
  *   agent_task.c    tasks: RUN_TASK to the end, kills, the supervisors
  *                   (spawned, talked to, found again after a restart)
- *   agent_update.c  the status update manager and the checkpoint: the
- *                   journal, group commits, resends, recovery from disk
+ *   agent_update.c  the status update manager: updates queued, sent in
+ *                   order, resent until acknowledged
+ *   agent_journal.c the checkpoint journal: records, group commits, what
+ *                   waits for them, compaction, the registration's checkpoint
+ *   agent_recover.c start-up from the checkpoint: agent ID, boot check,
+ *                   replay, supervisors shut down or taken back
  *   agent_files.c   sandbox files for the master: READ_FILE, LIST_FILES
  *   agent_gc.c      removing old sandboxes (--gc_delay, --gc_disk_headroom)
  *   agent_executor.c custom executors: started once per framework and
@@ -39,6 +43,11 @@ struct agent_gc;
 #define AGENT_STATE_MAX 32
 #define AGENT_ERR_MAX 512
 #define AGENT_MSG_MAX 512
+
+/* Under work_dir (agent_journal.c draws the whole layout). */
+#define AGENT_META_DIR "meta"
+#define AGENT_SLAVE_INFO_FILE "slave.info"
+#define AGENT_JOURNAL_FILE "task.updates"
 
 enum agent_link_state {
 	AGENT_LINK_IDLE,
@@ -241,32 +250,57 @@ void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, cons
                           const char *source, const char *reason, const char *message);
 void agent_update_drop(struct agent *a, struct agent_task *t);
 void agent_update_free(struct agent_update *u);
+/* An update as a STATUS_UPDATE line: the same for the wire and for the journal. */
+void agent_update_compose(struct buf *b, const char *fw, const char *tid,
+                          const struct agent_update *u, const char *latest);
 void agent_update_send_head(struct agent *a, struct agent_task *t);
+/* After a commit: t's head goes out if its record is fsync'ed; 0 while it still waits for that. */
+int agent_update_committed(struct agent *a, struct agent_task *t);
 void agent_update_handle_ack(struct agent *a, const struct proto_msg *m);
 /* Every queued update of every task, in order (leaving). */
 void agent_update_send_all(struct agent *a);
 void agent_update_reset_retries(struct agent *a);
-/* Put t on the after-commit list and make sure a commit comes. */
-void agent_commit_soon(struct agent *a, struct agent_task *t);
-/* Journal records that must be durable before what follows them. */
+/* Recovery: an update read back from the journal, queued again as it was (UUID, time). */
+void agent_update_replay(struct agent_task *t, const struct proto_status *s);
+/* Recovery: an ACK read back from the journal; its update leaves the queue. */
+void agent_update_replay_ack(struct agent_task *t, const char *uuid);
+
+/* agent_journal.c */
+/* Records that must be durable before what follows them. */
 void agent_journal_task(struct agent *a, struct agent_task *t);
+void agent_journal_update(struct agent *a, struct agent_task *t, struct agent_update *u);
+void agent_journal_ack(struct agent *a, struct agent_task *t, const char *uuid);
 void agent_journal_fate(struct agent *a, struct agent_task *t);
 void agent_journal_ended(struct agent *a, struct agent_task *t);
 void agent_journal_started(struct agent *a, struct agent_task *t);
 void agent_journal_gone(struct agent *a, struct agent_task *t);
 void agent_journal_relayed(struct agent *a, struct agent_task *e);
 void agent_journal_handed(struct agent *a, struct agent_task *t);
+/* The fate a FATE record names (tracked for a name it does not know). */
+enum agent_task_fate agent_journal_fate_named(const char *name);
+/* Put t on the after-commit list and make sure a commit comes. */
+void agent_journal_commit_soon(struct agent *a, struct agent_task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
-void agent_commit(struct agent *a);
+void agent_journal_commit(struct agent *a);
+/* Whether every record of commit gen is written (kill -9 safe), or fsync'ed (crash safe). */
+int agent_journal_written(const struct agent *a, uint64_t gen);
+int agent_journal_synced(const struct agent *a, uint64_t gen);
+/* Rewrite the journal with only what is still true (temp, fsync, rename). */
+int agent_journal_compact(struct agent *a, char *err, size_t errlen);
 /* The background commits' thread: started with the agent (on failure, commits run in the loop), */
-int agent_commit_start(struct agent *a, char *err, size_t errlen);
+int agent_journal_syncer_start(struct agent *a, char *err, size_t errlen);
 /* and stopped after waiting for the one under way. */
-void agent_commit_stop(struct agent *a);
+void agent_journal_syncer_stop(struct agent *a);
+/* work_dir/meta/rest, allocated. */
+char *agent_journal_meta_path(const struct agent *a, const char *rest);
+/* The master gave us an ID (new or the same): persist it, open its journal. */
+int agent_journal_open(struct agent *a, const char *id, char *err, size_t errlen);
+/* Write and fsync what is pending, and close. */
+void agent_journal_close(struct agent *a);
+
+/* agent_recover.c */
 /* Start-up: the agent ID, the journal's tasks and their updates, the boot check. */
 int agent_recover(struct agent *a, char *err, size_t errlen);
-/* The master gave us an ID (new or the same): persist it, open its journal. */
-int agent_checkpoint_registered(struct agent *a, const char *id, char *err, size_t errlen);
-void agent_checkpoint_close(struct agent *a);
 
 /* agent_executor.c */
 struct agent_task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);

@@ -154,7 +154,7 @@ agent_task_forget(struct agent *a, struct agent_task *t)
 		return;
 	}
 	agent_journal_gone(a, t);
-	agent_commit_soon(a, NULL);
+	agent_journal_commit_soon(a, NULL);
 	map_del(&a->tasks, t->key);
 	if (t->meta != NULL && !t->live) {
 		char *status = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
@@ -209,7 +209,7 @@ agent_task_finish(struct agent *a, struct agent_task *t, const char *state, cons
 		t->want_forget = 1;
 		break;
 	}
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 }
 
 void
@@ -843,7 +843,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	agent_update_queue(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
 	t->want_launch = 1;
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 }
 
 /* --- kills ----------------------------------------------------------------------- */
@@ -888,7 +888,7 @@ agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate f
 	} else {
 		t->want_forget = 1;
 	}
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 }
 
 void
