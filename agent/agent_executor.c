@@ -193,8 +193,7 @@ executor_for(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 	e->live = 1;
 	agent_journal_task(a, e);
 	/* The supervisor starts once the executor is on disk, as a task's does. */
-	e->want_launch = 1;
-	agent_journal_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_LAUNCH);
 	log_info("executor %s starts for task %s", e->key, t->key);
 	return e;
 }
@@ -237,8 +236,7 @@ agent_executor_run(struct agent *a, struct agent_task *t, const struct proto_msg
 	agent_journal_task(a, t);
 	send_limits(a, e);
 	/* Handed to the executor once it is on disk: a crash before that loses nothing that runs. */
-	t->want_launch = 1;
-	agent_journal_commit_soon(a, t);
+	agent_task_after_commit(a, t, AGENT_AFTER_LAUNCH);
 }
 
 /* No task left: the executor is asked to shut down, and killed after the grace period. */
@@ -363,9 +361,7 @@ agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
 		    why, msg, NULL);
 	}
 	free(msg);
-	e->want_exec_ack = 1;
-	e->want_forget = 1;
-	agent_journal_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_SUPERVISOR_ACK | AGENT_AFTER_FORGET);
 }
 
 /* --- what the executor says ------------------------------------------------------ */
@@ -441,7 +437,7 @@ relayed(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 	}
 	/* Acknowledged after the next commit, whatever it was: it never needs to come again. */
 	e->relay_ack = (unsigned long long)seq;
-	agent_journal_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_RELAY_ACK);
 	if ((unsigned long long)seq <= e->relay_seq)
 		return;   /* sent again after our restart: handled before it */
 	e->relay_seq = (unsigned long long)seq;
@@ -484,7 +480,6 @@ agent_executor_relay_ack(struct agent *a, struct agent_task *e)
 
 	(void)a;
 	snprintf(line, sizeof(line), "RELAY_ACK seq=%llu\n", e->relay_ack);
-	e->relay_ack = 0;
 	agent_task_send_exec(e, line);
 }
 

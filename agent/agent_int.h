@@ -78,6 +78,22 @@ struct agent_update {
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
 
+/*
+ * What a task has to do once its records are committed. Starting its
+ * supervisor (or handing it to its executor), telling its supervisor its end
+ * is kept and acknowledging an executor's lines need them written: a kill -9
+ * of agentd loses nothing written. Sending its head update needs that
+ * update's record fsync'ed, and forgetting it needs every record fsync'ed: a
+ * crash of the machine must not undo what the framework was told.
+ */
+enum agent_task_after {
+	AGENT_AFTER_LAUNCH = 1 << 0,
+	AGENT_AFTER_SUPERVISOR_ACK = 1 << 1,
+	AGENT_AFTER_RELAY_ACK = 1 << 2,
+	AGENT_AFTER_SEND = 1 << 3,
+	AGENT_AFTER_FORGET = 1 << 4,
+};
+
 struct agent_task {
 	struct agent *agent;
 	char *key;                   /* framework_id "/" task_id */
@@ -112,18 +128,17 @@ struct agent_task {
 	uint64_t retry_timer;
 	int64_t retry_ms;
 
+	/* The journal's: */
 	struct agent_task *commit_next; /* in agent->after_commit */
 	int in_commit;
 	uint64_t journal_gen;        /* the commit its last record belongs to (agent->journal_gen) */
-	int want_send;               /* send the head after the commit */
-	int want_launch;             /* start the supervisor after the commit */
-	int want_exec_ack;           /* tell the supervisor its end is safe after the commit */
-	int want_forget;             /* forget it after the commit */
+	/* agent_task.c's: */
+	unsigned after;              /* enum agent_task_after: work waiting for the commit */
 
 	int is_executor;             /* a custom executor, not a task (see above) */
 	char *executor_id;           /* on an executor and on each task it runs; else NULL */
 	unsigned long long relay_seq;   /* executor: its last line handled (journaled) */
-	unsigned long long relay_ack;   /* executor: RELAY_ACK to send after the commit; 0 none */
+	unsigned long long relay_ack;   /* executor: the seq RELAY_ACK is to say after the commit */
 	int handed;                  /* a task of an executor: its RUN_TASK went to the executor */
 };
 
@@ -168,6 +183,7 @@ struct agent {
 	int journal_open;
 	size_t compact_at;           /* journal lines that trigger a compaction */
 	struct agent_task *after_commit; /* tasks with work waiting for their records' commit */
+	struct agent_task *committing;   /* its work runs now: not to be queued again in this pass */
 	uint64_t commit_timer;
 	struct syncer *syncer;       /* fsyncs in the background; NULL: in the loop */
 	int commit_inflight;         /* the syncer has an fsync under way */
@@ -200,8 +216,6 @@ void agent_maybe_finish_stop(struct agent *a);
 struct agent_task *agent_task_find(struct agent *a, const char *fw, const char *tid);
 struct agent_task *agent_task_new(struct agent *a, const char *fw, const char *tid);
 void agent_task_free(struct agent *a, struct agent_task *t);
-/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
-void agent_task_forget(struct agent *a, struct agent_task *t);
 void agent_task_handle_run(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_kill(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m);
@@ -209,12 +223,16 @@ void agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms);
 /* Stop caring about a task: drop its updates, kill it, forget it once it is gone. */
 void agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
                         int64_t grace_ms);
-/* After a commit: start the supervisor of t. */
-void agent_task_launch(struct agent *a, struct agent_task *t);
 /* Start t's supervisor with exec on fd (its end of the socketpair, closed here). -1: failed, reported. */
 int agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd);
-/* After a commit: the supervisor may exit. */
-void agent_task_exec_ack(struct agent *a, struct agent_task *t);
+/* Have work (enum agent_task_after, 0 for none) done once t's records are committed. */
+void agent_task_after_commit(struct agent *a, struct agent_task *t, unsigned work);
+/*
+ * The journal committed (written: t's records are written; synced: they
+ * are fsync'ed): do what waited for that. 1 while t still waits for more;
+ * 0 when it is done, and may be gone.
+ */
+int agent_task_committed(struct agent *a, struct agent_task *t, int written, int synced);
 /* Recovery: reach the supervisor of a task that was running when we went down. */
 void agent_task_reattach(struct agent *a, struct agent_task *t);
 /* Connect to t's supervisor socket: the descriptor, or -1 with errno and err. */
@@ -253,7 +271,6 @@ void agent_update_free(struct agent_update *u);
 /* An update as a STATUS_UPDATE line: the same for the wire and for the journal. */
 void agent_update_compose(struct buf *b, const char *fw, const char *tid,
                           const struct agent_update *u, const char *latest);
-void agent_update_send_head(struct agent *a, struct agent_task *t);
 /* After a commit: t's head goes out if its record is fsync'ed; 0 while it still waits for that. */
 int agent_update_committed(struct agent *a, struct agent_task *t);
 void agent_update_handle_ack(struct agent *a, const struct proto_msg *m);
@@ -278,7 +295,10 @@ void agent_journal_relayed(struct agent *a, struct agent_task *e);
 void agent_journal_handed(struct agent *a, struct agent_task *t);
 /* The fate a FATE record names (tracked for a name it does not know). */
 enum agent_task_fate agent_journal_fate_named(const char *name);
-/* Put t on the after-commit list and make sure a commit comes. */
+/*
+ * Make sure a commit comes; with t, put t on the after-commit list: after
+ * each commit, agent_task_committed(t) until it is done.
+ */
 void agent_journal_commit_soon(struct agent *a, struct agent_task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
 void agent_journal_commit(struct agent *a);

@@ -249,7 +249,7 @@ on_commit_timer(struct loop *loop, void *arg)
 void
 agent_journal_commit_soon(struct agent *a, struct agent_task *t)
 {
-	if (t != NULL && !t->in_commit) {
+	if (t != NULL && !t->in_commit && t != a->committing) {
 		t->in_commit = 1;
 		t->commit_next = a->after_commit;
 		a->after_commit = t;
@@ -259,11 +259,11 @@ agent_journal_commit_soon(struct agent *a, struct agent_task *t)
 }
 
 /*
- * What waited for a commit. Starting a supervisor, telling one its end is
- * kept and acknowledging an executor's message need the records written: a
- * kill -9 of agentd loses nothing written. What goes to the master, and
- * forgetting, need them fsync'ed: a crash of the machine must not undo
- * what the framework was told.
+ * What waited for a commit: each task on the list is told how far its
+ * records got and says whether it still waits (agent_task_committed knows
+ * what each kind of work needs). While its work runs a task is off the list
+ * (its work may forget it), and asking for a commit then does not put it
+ * back: it stays off or waits as it says.
  */
 static void
 run_ready(struct agent *a)
@@ -275,35 +275,18 @@ run_ready(struct agent *a)
 		struct agent_task *t = list;
 		int written = agent_journal_written(a, t->journal_gen);
 		int synced = agent_journal_synced(a, t->journal_gen);
+		int waits;
 
 		list = t->commit_next;
-		if (written && t->want_launch) {
-			t->want_launch = 0;
-			agent_task_launch(a, t);
-		}
-		if (written && t->want_exec_ack) {
-			t->want_exec_ack = 0;
-			agent_task_exec_ack(a, t);
-		}
-		if (written && t->relay_ack > 0)
-			agent_executor_relay_ack(a, t);
-		/* An update waits for its own record only, not for the ACK of the one before it. */
-		if (t->want_send && agent_update_committed(a, t))
-			t->want_send = 0;
-		if (!synced || t->want_send) {
-			t->commit_next = waiting;   /* the rest waits for its fsync */
-			waiting = t;
-			continue;
-		}
 		t->commit_next = NULL;
 		t->in_commit = 0;
-		if (t->want_forget) {
-			t->want_forget = 0;
-			if (t->in_commit) {
-				t->want_forget = 1;   /* queued again meanwhile: its turn comes next commit */
-				continue;
-			}
-			agent_task_forget(a, t);
+		a->committing = t;
+		waits = agent_task_committed(a, t, written, synced);
+		a->committing = NULL;
+		if (waits) {
+			t->in_commit = 1;
+			t->commit_next = waiting;   /* the rest waits for its fsync */
+			waiting = t;
 		}
 	}
 	while (waiting != NULL) {

@@ -262,11 +262,9 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 			/* Its end is checkpointed; its supervisor may still wait to hear so. */
 			shut_down(a, t);
 			t->live = 0;
-			if (t->head == NULL)
-				t->want_forget = 1;
-			else
+			if (t->head != NULL)
 				t->ended = 1;
-			agent_journal_commit_soon(a, t);
+			agent_task_after_commit(a, t, t->head == NULL ? AGENT_AFTER_FORGET : 0);
 		} else if (rebooted) {
 			shut_down(a, t);   /* none after a real reboot; a copied work dir may have some */
 			t->live = 0;
@@ -274,9 +272,7 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 			agent_journal_ended(a, t);
 			agent_update_queue(a, t, "TASK_LOST", "SOURCE_AGENT", "REASON_AGENT_RESTARTED",
 			    "the agent's machine rebooted: the task is gone", -1, NULL);
-			if (t->fate != AGENT_FATE_TRACKED)
-				t->want_forget = 1;
-			agent_journal_commit_soon(a, t);
+			agent_task_after_commit(a, t, t->fate != AGENT_FATE_TRACKED ? AGENT_AFTER_FORGET : 0);
 		} else {
 			agent_task_reattach(a, t);
 		}

@@ -145,12 +145,13 @@ agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbo
 	map_put(&a->completed, key, xstrdup(sandbox));
 }
 
-void
-agent_task_forget(struct agent *a, struct agent_task *t)
+/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
+static void
+forget(struct agent *a, struct agent_task *t)
 {
 	log_debug("forgetting task %s", t->key);
 	if (t->in_commit) {
-		t->want_forget = 1;   /* still on the after-commit list: its turn comes */
+		t->after |= AGENT_AFTER_FORGET;   /* still on the after-commit list: its turn comes */
 		return;
 	}
 	agent_journal_gone(a, t);
@@ -193,6 +194,8 @@ void
 agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                   const char *reason, const char *message, const struct proto_usage *usage)
 {
+	unsigned work = 0;
+
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
@@ -203,13 +206,13 @@ agent_task_finish(struct agent *a, struct agent_task *t, const char *state, cons
 		break;
 	case AGENT_FATE_FRAMEWORK_GONE:
 		agent_update_oneshot(a, t->framework_id, t->task_id, state, source, reason, message);
-		t->want_forget = 1;
+		work = AGENT_AFTER_FORGET;
 		break;
 	case AGENT_FATE_SILENT:
-		t->want_forget = 1;
+		work = AGENT_AFTER_FORGET;
 		break;
 	}
-	agent_journal_commit_soon(a, t);
+	agent_task_after_commit(a, t, work);
 }
 
 void
@@ -233,7 +236,7 @@ agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *
 	}
 	agent_task_finish(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
 	    proto_get(m, "message"), &usage);
-	t->want_exec_ack = 1;
+	agent_task_after_commit(a, t, AGENT_AFTER_SUPERVISOR_ACK);
 }
 
 static void
@@ -517,8 +520,9 @@ launch_failed(struct agent *a, struct agent_task *t, const char *reason, const c
 	agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
 }
 
-void
-agent_task_launch(struct agent *a, struct agent_task *t)
+/* Its records are written: start t's supervisor, or hand t to its executor. */
+static void
+launch(struct agent *a, struct agent_task *t)
 {
 	char err[AGENT_ERR_MAX];
 	int sv[2];
@@ -583,11 +587,40 @@ agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd)
 	return 0;
 }
 
+/* --- after the commit -------------------------------------------------------------- */
+
 void
-agent_task_exec_ack(struct agent *a, struct agent_task *t)
+agent_task_after_commit(struct agent *a, struct agent_task *t, unsigned work)
 {
-	(void)a;
-	agent_task_send_exec(t, "ACK\n");
+	t->after |= work;
+	agent_journal_commit_soon(a, t);
+}
+
+int
+agent_task_committed(struct agent *a, struct agent_task *t, int written, int synced)
+{
+	if (written && (t->after & AGENT_AFTER_LAUNCH)) {
+		t->after &= ~AGENT_AFTER_LAUNCH;
+		launch(a, t);
+	}
+	if (written && (t->after & AGENT_AFTER_SUPERVISOR_ACK)) {
+		t->after &= ~AGENT_AFTER_SUPERVISOR_ACK;
+		agent_task_send_exec(t, "ACK\n");   /* the supervisor may exit */
+	}
+	if (written && (t->after & AGENT_AFTER_RELAY_ACK)) {
+		t->after &= ~AGENT_AFTER_RELAY_ACK;
+		agent_executor_relay_ack(a, t);
+	}
+	/* An update waits for its own record only, not for the ACK of the one before it. */
+	if ((t->after & AGENT_AFTER_SEND) && agent_update_committed(a, t))
+		t->after &= ~AGENT_AFTER_SEND;
+	if (!synced || (t->after & AGENT_AFTER_SEND))
+		return 1;   /* the rest waits for its fsync */
+	if (t->after & AGENT_AFTER_FORGET) {
+		t->after &= ~AGENT_AFTER_FORGET;
+		forget(a, t);
+	}
+	return 0;
 }
 
 /* --- RUN_TASK -------------------------------------------------------------------- */
@@ -842,8 +875,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	agent_journal_task(a, t);
 	agent_update_queue(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
-	t->want_launch = 1;
-	agent_journal_commit_soon(a, t);
+	agent_task_after_commit(a, t, AGENT_AFTER_LAUNCH);
 }
 
 /* --- kills ----------------------------------------------------------------------- */
@@ -863,7 +895,7 @@ agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms)
 		    NULL);
 	}
 	if (t->launch != NULL)
-		return;   /* not started yet: agent_task_launch reports it killed */
+		return;   /* not started yet: launch() reports it killed */
 	if (t->executor_id != NULL && !t->is_executor) {
 		agent_executor_kill_task(a, t, grace_ms);
 		return;
@@ -880,15 +912,16 @@ void
 agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
                    int64_t grace_ms)
 {
+	unsigned work = 0;
+
 	agent_update_drop(a, t);
 	t->fate = fate;
 	agent_journal_fate(a, t);
-	if (t->live) {
+	if (t->live)
 		agent_task_kill(a, t, grace_ms);
-	} else {
-		t->want_forget = 1;
-	}
-	agent_journal_commit_soon(a, t);
+	else
+		work = AGENT_AFTER_FORGET;
+	agent_task_after_commit(a, t, work);
 }
 
 void

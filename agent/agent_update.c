@@ -87,6 +87,8 @@ agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const cha
 	agent_update_free(u);
 }
 
+static void send_head(struct agent *a, struct agent_task *t);
+
 static void
 on_retry(struct loop *loop, void *arg)
 {
@@ -97,7 +99,7 @@ on_retry(struct loop *loop, void *arg)
 	t->retry_ms = t->retry_ms * 2 > AGENT_UPDATE_RETRY_MAX_MS ? AGENT_UPDATE_RETRY_MAX_MS
 	                                                         : t->retry_ms * 2;
 	log_debug("resending %s of task %s (unacknowledged)", t->head ? t->head->state : "?", t->key);
-	agent_update_send_head(t->agent, t);
+	send_head(t->agent, t);
 }
 
 /* Nothing goes out before its record is fsync'ed: the syncer may still be at it. */
@@ -107,14 +109,13 @@ on_disk(const struct agent *a, const struct agent_update *u)
 	return u == NULL || agent_journal_synced(a, u->journal_gen);
 }
 
-void
-agent_update_send_head(struct agent *a, struct agent_task *t)
+static void
+send_head(struct agent *a, struct agent_task *t)
 {
 	if (t->head == NULL || !agent_link_up(a))
 		return;
 	if (!on_disk(a, t->head)) {
-		t->want_send = 1;   /* sent when its fsync ends */
-		agent_journal_commit_soon(a, t);
+		agent_task_after_commit(a, t, AGENT_AFTER_SEND);   /* sent when its fsync ends */
 		return;
 	}
 	send_update(a, t->framework_id, t->task_id, t->head, t->tail->state);
@@ -148,11 +149,9 @@ agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
 	first = t->head == NULL;
 	append(t, u);
 	agent_journal_update(a, t, u);
-	if (first) {
+	if (first)
 		t->retry_ms = a->cfg.update_retry_ms;
-		t->want_send = 1;
-	}
-	agent_journal_commit_soon(a, t);
+	agent_task_after_commit(a, t, first ? AGENT_AFTER_SEND : 0);
 }
 
 void
@@ -176,6 +175,7 @@ agent_update_handle_ack(struct agent *a, const struct proto_msg *m)
 	const char *fw, *tid, *uuid;
 	struct agent_update *u;
 	struct agent_task *t;
+	unsigned work = 0;
 	int terminal;
 
 	if (proto_ack_parse(m, &ack, err, sizeof(err)) < 0 || ack.framework_id == NULL) {
@@ -203,10 +203,10 @@ agent_update_handle_ack(struct agent *a, const struct proto_msg *m)
 	t->retry_timer = 0;
 	t->retry_ms = a->cfg.update_retry_ms;
 	if (terminal && t->ended && t->head == NULL)
-		t->want_forget = 1;
+		work = AGENT_AFTER_FORGET;
 	else if (t->head != NULL)
-		t->want_send = 1;
-	agent_journal_commit_soon(a, t);
+		work = AGENT_AFTER_SEND;
+	agent_task_after_commit(a, t, work);
 }
 
 void
@@ -233,7 +233,7 @@ agent_update_reset_retries(struct agent *a)
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
 		struct agent_task *t = val;
 		t->retry_ms = a->cfg.update_retry_ms;
-		agent_update_send_head(a, t);
+		send_head(a, t);
 	}
 }
 
@@ -242,7 +242,7 @@ agent_update_committed(struct agent *a, struct agent_task *t)
 {
 	if (!on_disk(a, t->head))
 		return 0;
-	agent_update_send_head(a, t);
+	send_head(a, t);
 	return 1;
 }
 
