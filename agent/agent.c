@@ -297,53 +297,54 @@ handle_welcome(struct agent *a, const struct proto_msg *m)
 	send_register(a);
 }
 
-/* Messages that only make sense once the master knows who we are. */
-struct registered_handler {
-	const char *verb;
-	void (*fn)(struct agent *a, const struct proto_msg *m);
-};
+static void
+handle_error(struct agent *a, const struct proto_msg *m)
+{
+	log_warnx("master %s reports an error: %s", a->master, opt_field(m, "reason", "(none)"));
+}
 
-static const struct registered_handler registered_handlers[] = {
-	{ "RUN_TASK", agent_task_handle_run },
-	{ "KILL_TASK", agent_task_handle_kill },
-	{ "SHUTDOWN_FRAMEWORK", agent_task_handle_shutdown },
-	{ "ACKNOWLEDGE", agent_update_handle_ack },
-	{ "READ_FILE", agent_files_handle_read },
-	{ "LIST_FILES", agent_files_handle_list },
-	{ "FRAMEWORK_MESSAGE", agent_executor_handle_message },
+static void
+handle_pong(struct agent *a, const struct proto_msg *m)
+{
+	(void)a;
+	(void)m;
+}
+
+/* The master's lines; some only make sense once the master knows who we are. */
+static const struct master_verb {
+	const char *verb;
+	int registered;              /* ignored before registration */
+	void (*fn)(struct agent *a, const struct proto_msg *m);
+} master_verbs[] = {
+	{ "PING", 0, handle_ping },
+	{ "PONG", 0, handle_pong },
+	{ "WELCOME", 0, handle_welcome },
+	{ "AGENT_REGISTERED", 0, handle_registered },
+	{ "ERROR", 0, handle_error },
+	{ "RUN_TASK", 1, agent_task_handle_run },
+	{ "KILL_TASK", 1, agent_task_handle_kill },
+	{ "SHUTDOWN_FRAMEWORK", 1, agent_task_handle_shutdown },
+	{ "ACKNOWLEDGE", 1, agent_update_handle_ack },
+	{ "READ_FILE", 1, agent_files_handle_read },
+	{ "LIST_FILES", 1, agent_files_handle_list },
+	{ "FRAMEWORK_MESSAGE", 1, agent_executor_handle_message },
+	{ NULL, 0, NULL },
 };
 
 static void
 dispatch(struct agent *a, const struct proto_msg *m)
 {
-	if (strcmp(m->verb, "PING") == 0) {
-		handle_ping(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "PONG") == 0)
-		return;
-	if (strcmp(m->verb, "WELCOME") == 0) {
-		handle_welcome(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "AGENT_REGISTERED") == 0) {
-		handle_registered(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "ERROR") == 0) {
-		log_warnx("master %s reports an error: %s", a->master, opt_field(m, "reason", "(none)"));
-		return;
-	}
-	for (size_t i = 0; i < sizeof(registered_handlers) / sizeof(registered_handlers[0]); i++) {
-		if (strcmp(m->verb, registered_handlers[i].verb) != 0)
-			continue;
-		if (a->link != AGENT_LINK_REGISTERED)
-			log_warnx("%s before registration: ignored", m->verb);
-		else
-			registered_handlers[i].fn(a, m);
-		return;
-	}
-	log_warnx("unknown verb '%s' from the master: ignored", m->verb);
+	const struct master_verb *h;
+
+	for (h = master_verbs; h->verb != NULL; h++)
+		if (strcmp(h->verb, m->verb) == 0)
+			break;
+	if (h->verb == NULL)
+		log_warnx("unknown verb '%s' from the master: ignored", m->verb);
+	else if (h->registered && a->link != AGENT_LINK_REGISTERED)
+		log_warnx("%s before registration: ignored", m->verb);
+	else
+		h->fn(a, m);
 }
 
 static void

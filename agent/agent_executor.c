@@ -448,30 +448,35 @@ relayed(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 		executor_message(a, e, m);
 }
 
-void
-agent_executor_line(struct agent *a, struct agent_task *e, const struct proto_msg *m)
+static void
+started(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 {
-	if (strcmp(m->verb, "STATUS_UPDATE") == 0 || strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {
-		relayed(a, e, m);
-	} else if (strcmp(m->verb, "STARTED") == 0 || strcmp(m->verb, "ATTACHED") == 0) {
-		const char *pid = proto_get(m, "pid");
+	const char *pid = proto_get(m, "pid");
 
-		if (pid != NULL && e->task_pid == 0 && e->live) {
-			/* Kept so that a supervisor killed with its executor still lets us sweep its group. */
-			e->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
-			agent_journal_started(a, e);
-			agent_journal_commit_soon(a, e);
-		}
-		if (strcmp(m->verb, "ATTACHED") == 0) {
-			log_info("executor %s: its supervisor is back in touch", e->key);
-			agent_executor_flush(a, e);
-		}
-	} else if (strcmp(m->verb, "EXITED") == 0) {
-		agent_task_ended(a, e, m);
-	} else {
-		log_warnx("executor %s: unknown '%s' from its supervisor", e->key, m->verb);
+	if (pid != NULL && e->task_pid == 0 && e->live) {
+		/* Kept so that a supervisor killed with its executor still lets us sweep its group. */
+		e->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
+		agent_journal_started(a, e);
+		agent_journal_commit_soon(a, e);
 	}
 }
+
+static void
+attached(struct agent *a, struct agent_task *e, const struct proto_msg *m)
+{
+	started(a, e, m);
+	log_info("executor %s: its supervisor is back in touch", e->key);
+	agent_executor_flush(a, e);
+}
+
+const struct agent_task_verb agent_executor_verbs[] = {
+	{ "STATUS_UPDATE", relayed },
+	{ "FRAMEWORK_MESSAGE", relayed },
+	{ "STARTED", started },
+	{ "ATTACHED", attached },
+	{ "EXITED", agent_task_ended },
+	{ NULL, NULL },
+};
 
 void
 agent_executor_relay_ack(struct agent *a, struct agent_task *e)

@@ -213,6 +213,12 @@ void agent_send_fields(struct agent *a, const char *verb, ...);
 void agent_maybe_finish_stop(struct agent *a);
 
 /* agent_task.c */
+/* What one verb (from a supervisor, or a journal record) does to its task. */
+struct agent_task_verb {
+	const char *verb;
+	void (*fn)(struct agent *a, struct agent_task *t, const struct proto_msg *m);
+};
+
 struct agent_task *agent_task_find(struct agent *a, const char *fw, const char *tid);
 struct agent_task *agent_task_new(struct agent *a, const char *fw, const char *tid);
 void agent_task_free(struct agent *a, struct agent_task *t);
@@ -331,8 +337,8 @@ void agent_executor_send_task(struct agent *a, struct agent_task *t);
 /* The executor's supervisor runs or is back: what waited for it goes out. */
 void agent_executor_flush(struct agent *a, struct agent_task *e);
 void agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms);
-/* A line from an executor's supervisor (its own verbs and the executor's, relayed). */
-void agent_executor_line(struct agent *a, struct agent_task *e, const struct proto_msg *m);
+/* The lines of an executor's supervisor (its own verbs and the executor's, relayed); NULL ends it. */
+extern const struct agent_task_verb agent_executor_verbs[];
 /* The executor is over: every task of it still running fails (or is killed). */
 void agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
                           const char *reason, const char *message);

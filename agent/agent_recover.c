@@ -41,21 +41,19 @@ read_line_file(const char *path, struct buf *out)
 	return out->len > 0 ? 0 : -1;
 }
 
+/* A task's first record, to a task just made. */
 static void
-replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const char *tid)
+replay_task(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
-	struct agent_task *t = agent_task_find(a, fw, tid);
 	const char *sandbox = proto_get(m, "sandbox"), *meta = proto_get(m, "meta");
 	const char *res = proto_get(m, "resources");
 	char err[AGENT_ERR_MAX];
 	long long grace;
 
-	if (t != NULL)
-		return;
-	t = agent_task_new(a, fw, tid);
+	(void)a;
 #define FIELD(name, dflt) (proto_get(m, name) ? proto_get(m, name) : (dflt))
 	free(t->name);
-	t->name = xstrdup(FIELD("name", tid));
+	t->name = xstrdup(FIELD("name", t->task_id));
 	free(t->role);
 	t->role = xstrdup(FIELD("role", "*"));
 	free(t->framework_name);
@@ -83,11 +81,12 @@ replay_task(struct agent *a, const struct proto_msg *m, const char *fw, const ch
 }
 
 static void
-replay_update(struct agent_task *t, const struct proto_msg *m)
+replay_update(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	struct proto_status s;
 
+	(void)a;
 	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
 		log_warnx("journal: an update of task %s left out: %s", t->key, err);
 		return;
@@ -96,42 +95,112 @@ replay_update(struct agent_task *t, const struct proto_msg *m)
 }
 
 static void
+replay_ack(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	const char *uuid = proto_get(m, "uuid");
+
+	(void)a;
+	if (uuid != NULL)
+		agent_update_replay_ack(t, uuid);
+}
+
+static void
+replay_fate(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	const char *fate = proto_get(m, "fate");
+
+	if (fate == NULL)
+		return;
+	t->fate = agent_journal_fate_named(fate);
+	if (t->fate != AGENT_FATE_TRACKED)
+		agent_update_drop(a, t);
+}
+
+static void
+replay_handed(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	(void)a;
+	(void)m;
+	t->handed = 1;
+}
+
+static void
+replay_relayed(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	const char *seq = proto_get(m, "seq");
+
+	(void)a;
+	if (seq != NULL)
+		t->relay_seq = strtoull(seq, NULL, DEC_BASE);
+}
+
+static void
+replay_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	const char *pid = proto_get(m, "pid");
+
+	(void)a;
+	if (pid != NULL)
+		t->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
+}
+
+static void
+replay_ended(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	(void)a;
+	(void)m;
+	t->ended = 1;
+	t->live = 0;
+}
+
+static void
+replay_gone(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+{
+	(void)m;
+	map_del(&a->tasks, t->key);
+	agent_task_free(a, t);
+}
+
+/* The journal's records: a task's first makes it; the others are about a task made before. */
+static const struct record {
+	const char *verb;
+	int makes;
+	void (*fn)(struct agent *a, struct agent_task *t, const struct proto_msg *m);
+} records[] = {
+	{ "TASK", 1, replay_task },
+	{ "STATUS_UPDATE", 0, replay_update },
+	{ "UPDATE", 0, replay_update },   /* its name in journals of before 2026-12 */
+	{ "ACK", 0, replay_ack },
+	{ "FATE", 0, replay_fate },
+	{ "HANDED", 0, replay_handed },
+	{ "RELAYED", 0, replay_relayed },
+	{ "STARTED", 0, replay_started },
+	{ "ENDED", 0, replay_ended },
+	{ "GONE", 0, replay_gone },
+	{ NULL, 0, NULL },
+};
+
+static void
 replay_record(const struct proto_msg *m, void *arg)
 {
 	struct agent *a = arg;
 	const char *fw = proto_get(m, "framework_id"), *tid = proto_get(m, "task_id");
-	const char *fate = proto_get(m, "fate");
+	const struct record *r;
 	struct agent_task *t;
 
 	if (fw == NULL || tid == NULL)
 		return;
-	if (strcmp(m->verb, "TASK") == 0) {
-		replay_task(a, m, fw, tid);
+	for (r = records; r->verb != NULL; r++)
+		if (strcmp(r->verb, m->verb) == 0)
+			break;
+	if (r->verb == NULL)
 		return;
-	}
-	if ((t = agent_task_find(a, fw, tid)) == NULL)
-		return;
-	if (strcmp(m->verb, "STATUS_UPDATE") == 0 || strcmp(m->verb, "UPDATE") == 0) {
-		replay_update(t, m);
-	} else if (strcmp(m->verb, "ACK") == 0 && proto_get(m, "uuid") != NULL) {
-		agent_update_replay_ack(t, proto_get(m, "uuid"));
-	} else if (strcmp(m->verb, "FATE") == 0 && fate != NULL) {
-		t->fate = agent_journal_fate_named(fate);
-		if (t->fate != AGENT_FATE_TRACKED)
-			agent_update_drop(a, t);
-	} else if (strcmp(m->verb, "HANDED") == 0) {
-		t->handed = 1;
-	} else if (strcmp(m->verb, "RELAYED") == 0 && proto_get(m, "seq") != NULL) {
-		t->relay_seq = strtoull(proto_get(m, "seq"), NULL, DEC_BASE);
-	} else if (strcmp(m->verb, "STARTED") == 0 && proto_get(m, "pid") != NULL) {
-		t->task_pid = (pid_t)strtol(proto_get(m, "pid"), NULL, DEC_BASE);
-	} else if (strcmp(m->verb, "ENDED") == 0) {
-		t->ended = 1;
-		t->live = 0;
-	} else if (strcmp(m->verb, "GONE") == 0) {
-		map_del(&a->tasks, t->key);
-		agent_task_free(a, t);
-	}
+	t = agent_task_find(a, fw, tid);
+	if (r->makes == (t != NULL))
+		return;   /* a task made twice keeps its first record; one never made has none */
+	if (t == NULL)
+		t = agent_task_new(a, fw, tid);
+	r->fn(a, t, m);
 }
 
 /*

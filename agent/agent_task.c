@@ -305,11 +305,21 @@ note_supervisor(struct agent_task *t, const struct proto_msg *m)
 		t->supervisor_pid = (pid_t)pid;
 }
 
+/* A task's supervisor's lines. */
+static const struct agent_task_verb task_verbs[] = {
+	{ "STARTED", exec_started },
+	{ "HEALTH", exec_health },
+	{ "ATTACHED", exec_attached },
+	{ "EXITED", agent_task_ended },
+	{ NULL, NULL },
+};
+
 static void
 on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct agent_task *t = arg;
 	struct agent *a = t->agent;
+	const struct agent_task_verb *h;
 	struct proto_msg m;
 	char err[AGENT_ERR_MAX];
 
@@ -321,18 +331,15 @@ on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 		return;
 	}
 	note_supervisor(t, &m);
-	if (t->is_executor)
-		agent_executor_line(a, t, &m);
-	else if (strcmp(m.verb, "STARTED") == 0)
-		exec_started(a, t, &m);
-	else if (strcmp(m.verb, "HEALTH") == 0)
-		exec_health(a, t, &m);
-	else if (strcmp(m.verb, "ATTACHED") == 0)
-		exec_attached(a, t, &m);
-	else if (strcmp(m.verb, "EXITED") == 0)
-		agent_task_ended(a, t, &m);
+	/* An executor's supervisor also relays the executor's own lines. */
+	for (h = t->is_executor ? agent_executor_verbs : task_verbs; h->verb != NULL; h++)
+		if (strcmp(h->verb, m.verb) == 0)
+			break;
+	if (h->verb != NULL)
+		h->fn(a, t, &m);
 	else
-		log_warnx("task %s: unknown '%s' from its supervisor", t->key, m.verb);
+		log_warnx("%s %s: unknown '%s' from its supervisor", t->is_executor ? "executor" : "task",
+		    t->key, m.verb);
 	proto_msg_free(&m);
 }
 
