@@ -463,7 +463,7 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->total_cpus_milli = res_scalar(&a->resources, "cpus");
 	a->resources_str = res_to_string(&a->resources);
 	a->attributes_str = xstrdup(cfg->attributes);
-	a->executor_path = helper_path(cfg->launcher_dir, EXECUTOR_PROGRAM);
+	a->supervisor_path = helper_path(cfg->launcher_dir, EXECUTOR_PROGRAM);
 	a->fetcher_path = helper_path(cfg->launcher_dir, FETCHER_PROGRAM);
 	a->fetcher_cache_dir = cfg->fetcher_cache_dir != NULL && cfg->fetcher_cache_dir[0] != '\0'
 	                           ? xstrdup(cfg->fetcher_cache_dir)
@@ -478,9 +478,9 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 		struct passwd *pw = getpwuid(geteuid());
 		a->self_user = pw != NULL && pw->pw_name != NULL ? xstrdup(pw->pw_name) : NULL;
 	}
-	if (access(a->executor_path, X_OK) == -1) {
+	if (access(a->supervisor_path, X_OK) == -1) {
 		snprintf(err, errlen, "cannot run the supervisor '%s': %s (see --launcher_dir)",
-		    a->executor_path, strerror(errno));
+		    a->supervisor_path, strerror(errno));
 		return -1;
 	}
 	/* Supervisors' sockets are reached from inside their directories; this is the way back. */
@@ -652,7 +652,7 @@ agent_free(struct agent *a)
 	free(a->master);
 	free(a->hostname);
 	free(a->work_dir);
-	free(a->executor_path);
+	free(a->supervisor_path);
 	free(a->fetcher_path);
 	free(a->fetcher_cache_dir);
 	free(a->self_user);

@@ -53,7 +53,7 @@ send_error(struct agent_task *e, const char *reason)
 	proto_begin(&b, "ERROR");
 	proto_add(&b, "reason", reason);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 
@@ -66,7 +66,7 @@ send_limits(struct agent *a, struct agent_task *e)
 	const char *key;
 	void *val;
 
-	if (e->exec == NULL || e->launch != NULL)
+	if (e->supervisor == NULL || e->launch != NULL)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
 		struct agent_task *t = val;
@@ -77,7 +77,7 @@ send_limits(struct agent *a, struct agent_task *e)
 	}
 	snprintf(line, sizeof(line), "LIMITS mem_bytes=%llu disk_bytes=%llu\n",
 	    (unsigned long long)mem, (unsigned long long)disk);
-	agent_task_send_exec(e, line);
+	agent_task_send_supervisor(e, line);
 }
 
 /* A task that never reached a running executor, or an invalid one: over at once. */
@@ -274,9 +274,9 @@ agent_executor_send_task(struct agent *a, struct agent_task *t)
 		maybe_idle(a, e);
 		return;
 	}
-	if (e->exec == NULL || e->launch != NULL)
+	if (e->supervisor == NULL || e->launch != NULL)
 		return;   /* agent_executor_flush sends it once the executor's supervisor is reached */
-	agent_task_send_exec(e, t->launch);
+	agent_task_send_supervisor(e, t->launch);
 	free(t->launch);
 	t->launch = NULL;
 	t->handed = 1;
@@ -295,7 +295,7 @@ send_kill(struct agent_task *e, struct agent_task *t, long long grace_ms)
 	proto_add(&b, "task_id", t->task_id);
 	proto_add_int(&b, "grace_ms", grace_ms);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 
@@ -324,7 +324,7 @@ agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms
 {
 	struct agent_task *e = agent_executor_find(a, t->framework_id, t->executor_id);
 
-	if (e != NULL && e->exec != NULL && e->launch == NULL) {
+	if (e != NULL && e->supervisor != NULL && e->launch == NULL) {
 		send_kill(e, t, grace_ms);
 		return;
 	}
@@ -485,7 +485,7 @@ agent_executor_relay_ack(struct agent *a, struct agent_task *e)
 
 	(void)a;
 	snprintf(line, sizeof(line), "RELAY_ACK seq=%llu\n", e->relay_ack);
-	agent_task_send_exec(e, line);
+	agent_task_send_supervisor(e, line);
 }
 
 void
@@ -495,7 +495,7 @@ agent_executor_handle_message(struct agent *a, const struct proto_msg *m)
 	struct agent_task *e = fw != NULL && eid != NULL ? agent_executor_find(a, fw, eid) : NULL;
 	struct buf b;
 
-	if (e == NULL || !e->live || e->exec == NULL || e->launch != NULL) {
+	if (e == NULL || !e->live || e->supervisor == NULL || e->launch != NULL) {
 		log_info("framework message for executor %s of framework %s dropped: no such executor "
 		    "running here", eid ? eid : "?", fw ? fw : "?");
 		return;
@@ -506,7 +506,7 @@ agent_executor_handle_message(struct agent *a, const struct proto_msg *m)
 		if (strcmp(m->fields[i].key, "data") == 0)
 			proto_addn(&b, "data", m->fields[i].val, m->fields[i].vlen);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 

@@ -94,7 +94,7 @@ tidy_above(const char *path)
 	free(latest);
 	if (rmdir(runs) == 0 && (slash = strrchr(runs, '/')) != NULL) {
 		*slash = '\0';
-		(void)rmdir(runs);   /* the executor's directory */
+		(void)rmdir(runs);   /* executors/E above it, if that empties too */
 	}
 	free(runs);
 }

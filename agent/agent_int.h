@@ -113,10 +113,10 @@ struct agent_task {
 
 	int live;                    /* a supervisor runs it and has not reported its end */
 	int ended;                   /* its end is known and checkpointed */
-	pid_t exec_pid;              /* the supervisor, while it is our child (0 once reaped or adopted) */
+	pid_t child_pid;             /* the supervisor, while it is our child (0 once reaped or adopted) */
 	pid_t task_pid;              /* the task's first process (its session and group), once started */
 	pid_t supervisor_pid;        /* as the supervisor reported it (STARTED, ATTACHED); 0 until then */
-	struct conn *exec;           /* to the supervisor, NULL when not connected */
+	struct conn *supervisor;     /* to the supervisor, NULL when not connected */
 	char *launch;                /* the LAUNCH line, until the supervisor is started */
 	int healthy;                 /* -1 until a health check said */
 	int kill_requested;
@@ -151,7 +151,7 @@ struct agent {
 	char *hostname;
 	char *work_dir;              /* absolute */
 	char *launcher_dir;
-	char *executor_path;
+	char *supervisor_path;       /* mesos-executor */
 	char *fetcher_path;
 	char *fetcher_cache_dir;
 	struct res resources;
@@ -252,7 +252,7 @@ void agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_
 void agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                        const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
-void agent_task_send_exec(struct agent_task *t, const char *line);
+void agent_task_send_supervisor(struct agent_task *t, const char *line);
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
 /* The user a LAUNCH of t names (l->user, l->allow_root); -1 with err when t may not run at all. */

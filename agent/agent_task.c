@@ -34,7 +34,7 @@
 #include "xmem.h"
 
 #define PID_KEY_MAX 24
-#define EXEC_OUT_MAX (1u << 20)         /* unsent bytes to one supervisor */
+#define SUPERVISOR_OUT_MAX (1u << 20)         /* unsent bytes to one supervisor */
 #define STATUS_FILE_MAX 4096
 #define PIDS_LINE_MAX 128
 #define DEC_BASE 10
@@ -83,13 +83,13 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 }
 
 static void
-close_exec(struct agent_task *t)
+close_supervisor(struct agent_task *t)
 {
-	struct conn *c = t->exec;
+	struct conn *c = t->supervisor;
 
 	if (c == NULL)
 		return;
-	t->exec = NULL;
+	t->supervisor = NULL;
 	/* No callbacks: the conn must not call back into a task freed meanwhile. */
 	conn_set_ops(c, NULL, NULL);
 	conn_close_after_flush(c, "done with the supervisor");   /* an ACK may be on its way */
@@ -100,10 +100,10 @@ agent_task_free(struct agent *a, struct agent_task *t)
 {
 	agent_update_drop(a, t);
 	loop_timer_cancel(a->loop, t->probe_timer);
-	close_exec(t);
-	if (t->exec_pid > 0) {
+	close_supervisor(t);
+	if (t->child_pid > 0) {
 		char pk[PID_KEY_MAX];
-		pid_key(t->exec_pid, pk);
+		pid_key(t->child_pid, pk);
 		map_del(&a->pids, pk);
 	}
 	free(t->key);
@@ -174,10 +174,10 @@ forget(struct agent *a, struct agent_task *t)
 /* --- the supervisor's messages --------------------------------------------------- */
 
 void
-agent_task_send_exec(struct agent_task *t, const char *line)
+agent_task_send_supervisor(struct agent_task *t, const char *line)
 {
-	if (t->exec != NULL && !conn_is_closing(t->exec))
-		(void)conn_send_str(t->exec, line);
+	if (t->supervisor != NULL && !conn_is_closing(t->supervisor))
+		(void)conn_send_str(t->supervisor, line);
 }
 
 
@@ -187,7 +187,7 @@ send_kill(struct agent_task *t, long long grace_ms)
 	char line[PIDS_LINE_MAX];
 
 	snprintf(line, sizeof(line), "KILL grace_ms=%lld\n", grace_ms);
-	agent_task_send_exec(t, line);
+	agent_task_send_supervisor(t, line);
 }
 
 void
@@ -240,7 +240,7 @@ agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *
 }
 
 static void
-exec_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+supervisor_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *pid = proto_get(m, "pid");
 
@@ -255,7 +255,7 @@ exec_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 }
 
 static void
-exec_health(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+supervisor_health(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	int healthy;
@@ -274,15 +274,15 @@ exec_health(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 }
 
 static void
-exec_attached(struct agent *a, struct agent_task *t, const struct proto_msg *m)
+supervisor_attached(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *phase = proto_get(m, "phase");
 
 	log_info("task %s: its supervisor is back in touch (%s)", t->key, phase ? phase : "?");
 	if (phase != NULL && strcmp(phase, "running") == 0)
-		exec_started(a, t, m);
+		supervisor_started(a, t, m);
 	if (proto_get(m, "healthy") != NULL)
-		exec_health(a, t, m);
+		supervisor_health(a, t, m);
 	if (t->pending_kill_ms >= 0) {
 		send_kill(t, t->pending_kill_ms);
 		t->pending_kill_ms = -1;
@@ -307,15 +307,15 @@ note_supervisor(struct agent_task *t, const struct proto_msg *m)
 
 /* A task's supervisor's lines. */
 static const struct agent_task_verb task_verbs[] = {
-	{ "STARTED", exec_started },
-	{ "HEALTH", exec_health },
-	{ "ATTACHED", exec_attached },
+	{ "STARTED", supervisor_started },
+	{ "HEALTH", supervisor_health },
+	{ "ATTACHED", supervisor_attached },
 	{ "EXITED", agent_task_ended },
 	{ NULL, NULL },
 };
 
 static void
-on_exec_line(struct conn *c, char *line, size_t len, void *arg)
+on_supervisor_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct agent_task *t = arg;
 	struct agent *a = t->agent;
@@ -354,14 +354,14 @@ on_probe_timer(struct loop *loop, void *arg)
 }
 
 static void
-on_exec_close(struct conn *c, const char *reason, void *arg)
+on_supervisor_close(struct conn *c, const char *reason, void *arg)
 {
 	struct agent_task *t = arg;
 	struct agent *a = t->agent;
 
-	if (t->exec != c)
+	if (t->supervisor != c)
 		return;
-	t->exec = NULL;
+	t->supervisor = NULL;
 	if (!t->live || a->freeing || a->detaching)
 		return;
 	log_info("task %s: lost its supervisor's socket (%s); looking for it", t->key, reason);
@@ -370,9 +370,9 @@ on_exec_close(struct conn *c, const char *reason, void *arg)
 	t->probe_timer = loop_timer_add(a->loop, 0, on_probe_timer, t);
 }
 
-static const struct conn_ops exec_ops = {
-	.on_line = on_exec_line,
-	.on_close = on_exec_close,
+static const struct conn_ops supervisor_ops = {
+	.on_line = on_supervisor_line,
+	.on_close = on_supervisor_close,
 };
 
 /* --- finding a supervisor again -------------------------------------------------- */
@@ -435,7 +435,7 @@ agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errl
 static int
 supervisor_gone(const struct agent_task *t)
 {
-	if (t->exec_pid > 0)
+	if (t->child_pid > 0)
 		return 0;   /* our child, not reaped yet */
 	return t->supervisor_pid > 1 && kill(t->supervisor_pid, 0) == -1 && errno == ESRCH;
 }
@@ -446,12 +446,12 @@ probe(struct agent *a, struct agent_task *t)
 	char err[AGENT_ERR_MAX];
 	int fd;
 
-	if (!t->live || t->exec != NULL || t->meta == NULL)
+	if (!t->live || t->supervisor != NULL || t->meta == NULL)
 		return;
 	fd = agent_task_connect(a, t, err, sizeof(err));
 	if (fd != -1) {
-		t->exec = conn_new(a->loop, fd, &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-		agent_task_send_exec(t, "ATTACH\n");
+		t->supervisor = conn_new(a->loop, fd, &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+		agent_task_send_supervisor(t, "ATTACH\n");
 		return;   /* it answers with ATTACHED or EXITED */
 	}
 	/*
@@ -493,9 +493,9 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 		t = map_del(&a->pids, pk);
 		if (t == NULL)
 			continue;
-		t->exec_pid = 0;
+		t->child_pid = 0;
 		/* Its socket tells us the rest; if the socket is already gone, look now. */
-		if (t->live && t->exec == NULL && t->probe_timer == 0)
+		if (t->live && t->supervisor == NULL && t->probe_timer == 0)
 			probe(a, t);
 	}
 	agent_maybe_finish_stop(a);
@@ -563,8 +563,8 @@ launch(struct agent *a, struct agent_task *t)
 		return;
 	}
 	/* What it is to do waits in the socket for the supervisor, however it starts. */
-	t->exec = conn_new(a->loop, sv[0], &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-	agent_task_send_exec(t, t->launch);
+	t->supervisor = conn_new(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+	agent_task_send_supervisor(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;
 	if (agent_spawner_launch(a, t->key, t->meta, sv[1]) == -1 &&
@@ -579,15 +579,15 @@ int
 agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd)
 {
 	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
-	pid_t pid = launcher_spawn(a->executor_path, t->meta, fd, err, sizeof(err));
+	pid_t pid = launcher_spawn(a->supervisor_path, t->meta, fd, err, sizeof(err));
 
 	close(fd);
 	if (pid == -1) {
-		close_exec(t);
+		close_supervisor(t);
 		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
 		return -1;
 	}
-	t->exec_pid = pid;
+	t->child_pid = pid;
 	pid_key(pid, pk);
 	map_put(&a->pids, pk, t);
 	log_debug("task %s: supervisor %ld started with exec", t->key, (long)pid);
@@ -612,7 +612,7 @@ agent_task_committed(struct agent *a, struct agent_task *t, int written, int syn
 	}
 	if (written && (t->after & AGENT_AFTER_SUPERVISOR_ACK)) {
 		t->after &= ~AGENT_AFTER_SUPERVISOR_ACK;
-		agent_task_send_exec(t, "ACK\n");   /* the supervisor may exit */
+		agent_task_send_supervisor(t, "ACK\n");   /* the supervisor may exit */
 	}
 	if (written && (t->after & AGENT_AFTER_RELAY_ACK)) {
 		t->after &= ~AGENT_AFTER_RELAY_ACK;
@@ -907,7 +907,7 @@ agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms)
 		agent_executor_kill_task(a, t, grace_ms);
 		return;
 	}
-	if (t->exec != NULL) {
+	if (t->supervisor != NULL) {
 		send_kill(t, grace_ms);
 		return;
 	}
