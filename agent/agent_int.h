@@ -1,25 +1,22 @@
 /*
  * agent_int.h: the agent's insides, shared by its files and by nothing
- * else (agent.h is the public face):
- *   agent.c         the master connection: registration, pings, dispatch;
- *                   start, orderly stop, free
- *   agent_task.c    tasks: RUN_TASK to the end, kills, the supervisors
- *                   (spawned, talked to, found again after a restart)
- *   agent_update.c  the status update manager: updates queued, sent in
- *                   order, resent until acknowledged
- *   agent_journal.c the checkpoint journal: records, group commits, what
- *                   waits for them, compaction, the registration's checkpoint
- *   agent_recover.c start-up from the checkpoint: agent ID, boot check,
- *                   replay, supervisors shut down or taken back
- *   agent_files.c   sandbox files for the master: READ_FILE, LIST_FILES
- *   agent_gc.c      removing old sandboxes (--gc_delay, --gc_disk_headroom)
- *   agent_executor.c custom executors: started once per framework and
- *                   executor ID, their tasks, their lines, framework messages
+ * else (agent.h is the public face). The folder, one line a file:
+ *   agent.c          the master connection: registration, pings, dispatch; start, stop, free
+ *   agent_task.c     tasks from RUN_TASK to forgotten: kills, supervisors, after-commit work
+ *   agent_update.c   the status update manager: queued, sent in order, resent until acknowledged
+ *   agent_journal.c  the checkpoint journal: records, group commits, compaction, registration
+ *   agent_recover.c  start-up from the checkpoint: agent ID, boot check, replay, old supervisors
+ *   agent_executor.c custom executors: one per framework and executor ID, their tasks and lines
+ *   agent_files.c    sandbox files for the master: READ_FILE, LIST_FILES
+ *   agent_gc.c       removing old sandboxes (--gc_delay, --gc_disk_headroom)
+ *   agent_spawner.c  agentd's side of the supervisor spawner (sup/spawner.h)
+ *   checkpoint.c     files and journals a crash cannot tear (checkpoint.h)
+ *   syncer.c         fsync in a thread of its own (syncer.h)
  *
- * A custom executor is kept as a struct agent_task of its own (is_executor), so
- * that its supervisor, checkpoint and recovery are a task's: its task_id
- * is "/" EXECUTOR_ID, which no real task ID can be, and it never reports
- * a status update (AGENT_FATE_SILENT from the start).
+ * A custom executor is kept as a struct agent_task of its own
+ * (is_executor), so that its supervisor, checkpoint and recovery are a
+ * task's: its task_id is "/" EXECUTOR_ID, which no real task ID can be,
+ * and it never reports a status update (AGENT_FATE_SILENT from the start).
  */
 #ifndef AGENT_INT_H
 #define AGENT_INT_H
@@ -128,12 +125,12 @@ struct agent_task {
 	uint64_t retry_timer;
 	int64_t retry_ms;
 
-	/* The journal's: */
+	/* The journal's: the after-commit list and how far t's records go. */
 	struct agent_task *commit_next; /* in agent->after_commit */
 	int in_commit;
 	uint64_t journal_gen;        /* the commit its last record belongs to (agent->journal_gen) */
-	/* agent_task.c's: */
-	unsigned after;              /* enum agent_task_after: work waiting for the commit */
+	/* agent_task.c's: what it has to do then (others ask with agent_task_after_commit). */
+	unsigned after;              /* enum agent_task_after */
 
 	int is_executor;             /* a custom executor, not a task (see above) */
 	char *executor_id;           /* on an executor and on each task it runs; else NULL */
@@ -213,7 +210,7 @@ void agent_send_fields(struct agent *a, const char *verb, ...);
 void agent_maybe_finish_stop(struct agent *a);
 
 /* agent_task.c */
-/* What one verb (from a supervisor, or a journal record) does to its task. */
+/* What one verb from a supervisor does to its task (the tables of tasks and of executors). */
 struct agent_task_verb {
 	const char *verb;
 	void (*fn)(struct agent *a, struct agent_task *t, const struct proto_msg *m);
@@ -308,8 +305,7 @@ enum agent_task_fate agent_journal_fate_named(const char *name);
 void agent_journal_commit_soon(struct agent *a, struct agent_task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
 void agent_journal_commit(struct agent *a);
-/* Whether every record of commit gen is written (kill -9 safe), or fsync'ed (crash safe). */
-int agent_journal_written(const struct agent *a, uint64_t gen);
+/* Whether every record of commit gen is fsync'ed (crash safe), or there is no journal. */
 int agent_journal_synced(const struct agent *a, uint64_t gen);
 /* Rewrite the journal with only what is still true (temp, fsync, rename). */
 int agent_journal_compact(struct agent *a, char *err, size_t errlen);
@@ -337,7 +333,7 @@ void agent_executor_send_task(struct agent *a, struct agent_task *t);
 /* The executor's supervisor runs or is back: what waited for it goes out. */
 void agent_executor_flush(struct agent *a, struct agent_task *e);
 void agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms);
-/* The lines of an executor's supervisor (its own verbs and the executor's, relayed); NULL ends it. */
+/* An executor's supervisor's lines (its own verbs, and the executor's it relays); NULL ends it. */
 extern const struct agent_task_verb agent_executor_verbs[];
 /* The executor is over: every task of it still running fails (or is killed). */
 void agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,

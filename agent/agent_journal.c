@@ -224,8 +224,9 @@ agent_journal_compact(struct agent *a, char *err, size_t errlen)
 
 /* --- commits ------------------------------------------------------------------- */
 
-int
-agent_journal_written(const struct agent *a, uint64_t gen)
+/* Every record of commit gen is written (kill -9 safe), or there is no journal. */
+static int
+all_written(const struct agent *a, uint64_t gen)
 {
 	return !a->journal_open || gen <= a->written_gen;
 }
@@ -273,7 +274,7 @@ run_ready(struct agent *a)
 	a->after_commit = NULL;
 	while (list != NULL) {
 		struct agent_task *t = list;
-		int written = agent_journal_written(a, t->journal_gen);
+		int written = all_written(a, t->journal_gen);
 		int synced = agent_journal_synced(a, t->journal_gen);
 		int waits;
 

@@ -145,7 +145,7 @@ agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbo
 	map_put(&a->completed, key, xstrdup(sandbox));
 }
 
-/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
+/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept to read. */
 static void
 forget(struct agent *a, struct agent_task *t)
 {
