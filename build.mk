@@ -45,8 +45,8 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o allo
 	alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
-AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc.o \
-	agent_executor.o agent_spawner.o checkpoint.o syncer.o \
+AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
+	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
 	spawner.o launcher.o sup_health.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
 HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o

@@ -43,7 +43,7 @@ static void connect_master(struct agent *a);
 int
 agent_link_up(const struct agent *a)
 {
-	return a->link == LINK_REGISTERED && a->conn != NULL && !conn_is_closing(a->conn);
+	return a->link == AGENT_LINK_REGISTERED && a->conn != NULL && !conn_is_closing(a->conn);
 }
 
 void
@@ -95,7 +95,7 @@ cancel_link_timers(struct agent *a)
 	a->register_timer = a->ping_timer = 0;
 	/* Nothing can be resent until we are registered again; then heads go out at once. */
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		loop_timer_cancel(a->loop, t->retry_timer);
 		t->retry_timer = 0;
 	}
@@ -137,7 +137,7 @@ on_link_timeout(struct loop *loop, void *arg)
 	char reason[AGENT_MSG_MAX];
 
 	(void)loop;
-	if (a->link == LINK_REGISTERED)
+	if (a->link == AGENT_LINK_REGISTERED)
 		snprintf(reason, sizeof(reason), "no ping from the master for %lld ms",
 		    (long long)a->ping_timeout_ms);
 	else
@@ -174,7 +174,7 @@ send_register(struct agent *a)
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	a->reregistering = a->agent_id[0] != '\0';
-	a->link = LINK_REGISTERING;
+	a->link = AGENT_LINK_REGISTERING;
 }
 
 static void
@@ -186,9 +186,9 @@ send_resync(struct agent *a)
 	size_t n = 0;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		char *res;
-		if (t->fate != FATE_TRACKED)
+		if (t->fate != AGENT_FATE_TRACKED)
 			continue;
 		res = res_to_string(&t->resources);
 		agent_send_fields(a, "AGENT_TASK", "task_id", t->task_id, "framework_id", t->framework_id,
@@ -213,7 +213,7 @@ drop_old_registration(struct agent *a, const char *new_id)
 		log_warnx("the master assigned a new agent ID %s (was %s): killing the %zu task(s) of "
 		    "the old registration", new_id, a->agent_id, map_len(&a->tasks));
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
-		agent_task_abandon(a, val, FATE_SILENT, a->cfg.executor_shutdown_grace_period_ms);
+		agent_task_abandon(a, val, AGENT_FATE_SILENT, a->cfg.executor_shutdown_grace_period_ms);
 }
 
 static void
@@ -224,7 +224,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	long long interval, timeouts;
 	int same;
 
-	if (a->link != LINK_REGISTERING) {
+	if (a->link != AGENT_LINK_REGISTERING) {
 		log_warnx("unexpected AGENT_REGISTERED: ignored");
 		return;
 	}
@@ -250,13 +250,13 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	same = a->reregistering && strcmp(a->agent_id, id) == 0;
 	if (a->agent_id[0] != '\0' && !same)
 		drop_old_registration(a, id);
-	if (agent_checkpoint_registered(a, id, err, sizeof(err)) == -1)
+	if (agent_journal_open(a, id, err, sizeof(err)) == -1)
 		log_warnx("cannot checkpoint the agent ID: %s (a restart will register afresh)", err);
 	xstrlcpy(a->agent_id, id, sizeof(a->agent_id));
 	a->previous_agent_id[0] = '\0';
 	loop_timer_cancel(a->loop, a->register_timer);
 	a->register_timer = 0;
-	a->link = LINK_REGISTERED;
+	a->link = AGENT_LINK_REGISTERED;
 	backoff_reset(&a->backoff);
 	a->warned = 0;
 	log_info("%s with master as %s", same ? "re-registered" : "registered", a->agent_id);
@@ -272,7 +272,7 @@ handle_ping(struct agent *a, const struct proto_msg *m)
 	const char *seq = proto_get(m, "seq");
 
 	agent_send_fields(a, "PONG", seq ? "seq" : NULL, seq, (char *)NULL);
-	if (a->link == LINK_REGISTERED)
+	if (a->link == AGENT_LINK_REGISTERED)
 		arm_ping_watchdog(a);
 }
 
@@ -282,7 +282,7 @@ handle_welcome(struct agent *a, const struct proto_msg *m)
 	long long version;
 	char err[AGENT_ERR_MAX];
 
-	if (a->link != LINK_HELLO) {
+	if (a->link != AGENT_LINK_HELLO) {
 		log_warnx("unexpected WELCOME: ignored");
 		return;
 	}
@@ -297,53 +297,54 @@ handle_welcome(struct agent *a, const struct proto_msg *m)
 	send_register(a);
 }
 
-/* Messages that only make sense once the master knows who we are. */
-struct registered_handler {
-	const char *verb;
-	void (*fn)(struct agent *a, const struct proto_msg *m);
-};
+static void
+handle_error(struct agent *a, const struct proto_msg *m)
+{
+	log_warnx("master %s reports an error: %s", a->master, opt_field(m, "reason", "(none)"));
+}
 
-static const struct registered_handler registered_handlers[] = {
-	{ "RUN_TASK", agent_task_handle_run },
-	{ "KILL_TASK", agent_task_handle_kill },
-	{ "SHUTDOWN_FRAMEWORK", agent_task_handle_shutdown },
-	{ "ACKNOWLEDGE", agent_update_handle_ack },
-	{ "READ_FILE", agent_files_handle_read },
-	{ "LIST_FILES", agent_files_handle_list },
-	{ "FRAMEWORK_MESSAGE", agent_executor_handle_message },
+static void
+handle_pong(struct agent *a, const struct proto_msg *m)
+{
+	(void)a;
+	(void)m;
+}
+
+/* The master's lines; some only make sense once the master knows who we are. */
+static const struct master_verb {
+	const char *verb;
+	int registered;              /* ignored before registration */
+	void (*fn)(struct agent *a, const struct proto_msg *m);
+} master_verbs[] = {
+	{ "PING", 0, handle_ping },
+	{ "PONG", 0, handle_pong },
+	{ "WELCOME", 0, handle_welcome },
+	{ "AGENT_REGISTERED", 0, handle_registered },
+	{ "ERROR", 0, handle_error },
+	{ "RUN_TASK", 1, agent_task_handle_run },
+	{ "KILL_TASK", 1, agent_task_handle_kill },
+	{ "SHUTDOWN_FRAMEWORK", 1, agent_task_handle_shutdown },
+	{ "ACKNOWLEDGE", 1, agent_update_handle_ack },
+	{ "READ_FILE", 1, agent_files_handle_read },
+	{ "LIST_FILES", 1, agent_files_handle_list },
+	{ "FRAMEWORK_MESSAGE", 1, agent_executor_handle_message },
+	{ NULL, 0, NULL },
 };
 
 static void
 dispatch(struct agent *a, const struct proto_msg *m)
 {
-	if (strcmp(m->verb, "PING") == 0) {
-		handle_ping(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "PONG") == 0)
-		return;
-	if (strcmp(m->verb, "WELCOME") == 0) {
-		handle_welcome(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "AGENT_REGISTERED") == 0) {
-		handle_registered(a, m);
-		return;
-	}
-	if (strcmp(m->verb, "ERROR") == 0) {
-		log_warnx("master %s reports an error: %s", a->master, opt_field(m, "reason", "(none)"));
-		return;
-	}
-	for (size_t i = 0; i < sizeof(registered_handlers) / sizeof(registered_handlers[0]); i++) {
-		if (strcmp(m->verb, registered_handlers[i].verb) != 0)
-			continue;
-		if (a->link != LINK_REGISTERED)
-			log_warnx("%s before registration: ignored", m->verb);
-		else
-			registered_handlers[i].fn(a, m);
-		return;
-	}
-	log_warnx("unknown verb '%s' from the master: ignored", m->verb);
+	const struct master_verb *h;
+
+	for (h = master_verbs; h->verb != NULL; h++)
+		if (strcmp(h->verb, m->verb) == 0)
+			break;
+	if (h->verb == NULL)
+		log_warnx("unknown verb '%s' from the master: ignored", m->verb);
+	else if (h->registered && a->link != AGENT_LINK_REGISTERED)
+		log_warnx("%s before registration: ignored", m->verb);
+	else
+		h->fn(a, m);
 }
 
 static void
@@ -372,7 +373,7 @@ on_master_connect(struct conn *c, void *arg)
 		conn_close(c, "agent shutting down");
 		return;
 	}
-	a->link = LINK_HELLO;
+	a->link = AGENT_LINK_HELLO;
 	buf_init(&b, 0);
 	proto_hello_compose(&b, PROTO_KIND_AGENT);
 	agent_send_msg(a, &b);
@@ -387,7 +388,7 @@ on_master_close(struct conn *c, const char *reason, void *arg)
 
 	(void)c;
 	a->conn = NULL;
-	a->link = LINK_IDLE;
+	a->link = AGENT_LINK_IDLE;
 	cancel_link_timers(a);
 	if (a->freeing)
 		return;
@@ -420,11 +421,11 @@ connect_master(struct agent *a)
 
 	if (a->stopping || a->conn != NULL)
 		return;
-	a->link = LINK_CONNECTING;
+	a->link = AGENT_LINK_CONNECTING;
 	a->conn = conn_connect(a->loop, a->master_host, a->master_port, AGENT_CONNECT_TIMEOUT_MS,
 	    &master_ops, a, PROTO_LINE_MAX, AGENT_CONN_OUT_MAX, err, sizeof(err));
 	if (a->conn == NULL) {
-		a->link = LINK_IDLE;
+		a->link = AGENT_LINK_IDLE;
 		connection_lost(a, err);
 	}
 }
@@ -462,7 +463,7 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->total_cpus_milli = res_scalar(&a->resources, "cpus");
 	a->resources_str = res_to_string(&a->resources);
 	a->attributes_str = xstrdup(cfg->attributes);
-	a->executor_path = helper_path(cfg->launcher_dir, EXECUTOR_PROGRAM);
+	a->supervisor_path = helper_path(cfg->launcher_dir, EXECUTOR_PROGRAM);
 	a->fetcher_path = helper_path(cfg->launcher_dir, FETCHER_PROGRAM);
 	a->fetcher_cache_dir = cfg->fetcher_cache_dir != NULL && cfg->fetcher_cache_dir[0] != '\0'
 	                           ? xstrdup(cfg->fetcher_cache_dir)
@@ -477,9 +478,9 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 		struct passwd *pw = getpwuid(geteuid());
 		a->self_user = pw != NULL && pw->pw_name != NULL ? xstrdup(pw->pw_name) : NULL;
 	}
-	if (access(a->executor_path, X_OK) == -1) {
+	if (access(a->supervisor_path, X_OK) == -1) {
 		snprintf(err, errlen, "cannot run the supervisor '%s': %s (see --launcher_dir)",
-		    a->executor_path, strerror(errno));
+		    a->supervisor_path, strerror(errno));
 		return -1;
 	}
 	/* Supervisors' sockets are reached from inside their directories; this is the way back. */
@@ -508,7 +509,7 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	a->gc = agent_gc_new(a);
-	if (agent_commit_start(a, err, errlen) == -1)
+	if (agent_journal_syncer_start(a, err, errlen) == -1)
 		log_warnx("%s: journal commits run in the loop", err);
 	agent_spawner_start(a);
 	if (agent_recover(a, err, errlen) == -1) {
@@ -545,10 +546,10 @@ agent_maybe_finish_stop(struct agent *a)
 	if (!a->stopping || a->stopped)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
-		if (((struct task *)val)->live)
+		if (((struct agent_task *)val)->live)
 			return;
 	if (a->after_commit != NULL || a->commit_timer != 0 || a->commit_inflight)
-		return;   /* agent_commit comes back here */
+		return;   /* agent_journal_commit comes back here */
 	if (!a->flushed) {
 		a->flushed = 1;
 		/* Leaving: every queued update goes out now, in order, not one at a time. */
@@ -585,7 +586,7 @@ agent_stop(struct agent *a)
 	loop_timer_cancel(a->loop, a->reconnect_timer);
 	a->reconnect_timer = 0;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (t->live) {
 			agent_task_kill(a, t, a->cfg.executor_shutdown_grace_period_ms);
 			n++;
@@ -603,7 +604,7 @@ agent_detach(struct agent *a)
 	log_info("leaving without touching the %zu task(s): a restarted agentd takes them back",
 	    map_len(&a->tasks));
 	a->detaching = 1;
-	agent_commit(a);
+	agent_journal_commit(a);
 	loop_stop(a->loop);
 }
 
@@ -631,8 +632,8 @@ agent_free(struct agent *a)
 	loop_timer_cancel(a->loop, a->ping_timer);
 	loop_timer_cancel(a->loop, a->stop_timer);
 	loop_timer_cancel(a->loop, a->commit_timer);
-	agent_checkpoint_close(a);
-	agent_commit_stop(a);
+	agent_journal_close(a);
+	agent_journal_syncer_stop(a);
 	map_free(&a->tasks);
 	map_free(&a->pids);
 	for (size_t i = 0; map_next(&a->completed, &i, &key, &val);)
@@ -651,7 +652,7 @@ agent_free(struct agent *a)
 	free(a->master);
 	free(a->hostname);
 	free(a->work_dir);
-	free(a->executor_path);
+	free(a->supervisor_path);
 	free(a->fetcher_path);
 	free(a->fetcher_cache_dir);
 	free(a->self_user);

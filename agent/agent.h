@@ -1,13 +1,13 @@
 /*
  * agent.h: the agent's state and its conversation with the master.
  *   agentd.c       flags, start-up, signals
- *   agent*.c       the master connection, tasks and their supervisors,
- *                  status updates and checkpoints, files, sandbox GC
- *                  (agent_int.h lists them)
- *   launcher.c     sandboxes, environments, starting supervisors
- *   executor.c     mesos-executor, the supervisor of each task (or of a
- *                  custom executor, whose channel is executor_relay.c's)
- *   fetcher.c      mesos-fetcher, a task's URIs into its sandbox
+ *   agent/         the master connection, tasks and their supervisors,
+ *                  status updates and the checkpoint, files, sandbox GC
+ *                  (agent_int.h is its map)
+ *   sup/           mesos-executor, the supervisor of each task (or of a
+ *                  custom executor, whose lines it relays); sandboxes,
+ *                  environments, starting supervisors; mesos-fetcher, a
+ *                  task's URIs into its sandbox
  *
  * Tasks do not depend on the agentd process: each runs under a supervisor
  * that outlives it. Everything the agent owes the master (its ID, its

@@ -26,25 +26,25 @@
 #define NUM_MAX 32
 #define DEC_BASE 10
 
-struct task *
+struct agent_task *
 agent_executor_find(struct agent *a, const char *fw, const char *executor_id)
 {
 	char *tid = xstrfmt("/%s", executor_id);
-	struct task *e = agent_task_find(a, fw, tid);
+	struct agent_task *e = agent_task_find(a, fw, tid);
 
 	free(tid);
 	return e;
 }
 
 static int
-runs_on(const struct task *t, const struct task *e)
+runs_on(const struct agent_task *t, const struct agent_task *e)
 {
 	return !t->is_executor && t->executor_id != NULL && strcmp(t->executor_id, e->executor_id) == 0 &&
 	       strcmp(t->framework_id, e->framework_id) == 0;
 }
 
 static void
-send_error(struct task *e, const char *reason)
+send_error(struct agent_task *e, const char *reason)
 {
 	struct buf b;
 
@@ -53,23 +53,23 @@ send_error(struct task *e, const char *reason)
 	proto_begin(&b, "ERROR");
 	proto_add(&b, "reason", reason);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 
 /* What the supervisor holds the executor to: the sum over its live tasks. */
 static void
-send_limits(struct agent *a, struct task *e)
+send_limits(struct agent *a, struct agent_task *e)
 {
 	uint64_t mem = 0, disk = 0;
 	char line[2 * NUM_MAX + sizeof("LIMITS mem_bytes= disk_bytes=\n")];
 	const char *key;
 	void *val;
 
-	if (e->exec == NULL || e->launch != NULL)
+	if (e->supervisor == NULL || e->launch != NULL)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (t->live && runs_on(t, e)) {
 			mem += launcher_mem_bytes(&t->resources);
 			disk += launcher_disk_bytes(&t->resources);
@@ -77,12 +77,13 @@ send_limits(struct agent *a, struct task *e)
 	}
 	snprintf(line, sizeof(line), "LIMITS mem_bytes=%llu disk_bytes=%llu\n",
 	    (unsigned long long)mem, (unsigned long long)disk);
-	agent_task_send_exec(e, line);
+	agent_task_send_supervisor(e, line);
 }
 
 /* A task that never reached a running executor, or an invalid one: over at once. */
 static void
-refuse(struct agent *a, struct task *t, const char *state, const char *reason, const char *msg)
+refuse(struct agent *a, struct agent_task *t, const char *state, const char *reason,
+       const char *msg)
 {
 	log_warnx("task %s: %s", t->key, msg);
 	agent_journal_task(a, t);
@@ -91,8 +92,8 @@ refuse(struct agent *a, struct task *t, const char *state, const char *reason, c
 
 /* The LAUNCH line of a custom executor: its command, in its sandbox, with the channel's variables. */
 static int
-executor_launch(struct agent *a, struct task *e, const struct task *first, const char *command,
-                struct buf *launch, char *err, size_t errlen)
+executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *first,
+                const char *command, struct buf *launch, char *err, size_t errlen)
 {
 	struct launcher_env env;
 	struct proto_launch l;
@@ -141,12 +142,12 @@ out:
 }
 
 /* The executor a new task names: the running one, or a new one (NULL, t refused, when neither). */
-static struct task *
-executor_for(struct agent *a, struct task *t, const struct proto_msg *m)
+static struct agent_task *
+executor_for(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *eid = proto_get(m, "executor_id");
 	const char *command = proto_get(m, "executor_command");
-	struct task *e = agent_executor_find(a, t->framework_id, eid);
+	struct agent_task *e = agent_executor_find(a, t->framework_id, eid);
 	char err[AGENT_ERR_MAX];
 	struct buf launch;
 	char *tid;
@@ -167,7 +168,7 @@ executor_for(struct agent *a, struct task *t, const struct proto_msg *m)
 	e = agent_task_new(a, t->framework_id, tid);
 	free(tid);
 	e->is_executor = 1;
-	e->fate = FATE_SILENT;
+	e->fate = AGENT_FATE_SILENT;
 	e->executor_id = xstrdup(eid);
 	free(e->name);
 	e->name = xstrdup(proto_get(m, "executor_name") ? proto_get(m, "executor_name") : eid);
@@ -192,20 +193,19 @@ executor_for(struct agent *a, struct task *t, const struct proto_msg *m)
 	e->live = 1;
 	agent_journal_task(a, e);
 	/* The supervisor starts once the executor is on disk, as a task's does. */
-	e->want_launch = 1;
-	agent_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_LAUNCH);
 	log_info("executor %s starts for task %s", e->key, t->key);
 	return e;
 }
 
 void
-agent_executor_run(struct agent *a, struct task *t, const struct proto_msg *m)
+agent_executor_run(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *eid = proto_get(m, "executor_id");
 	const char *resources = proto_get(m, "resources");
 	char err[AGENT_ERR_MAX];
 	long long grace;
-	struct task *e;
+	struct agent_task *e;
 	struct buf run;
 
 	if (id_check("executor ID", eid, err, sizeof(err)) == -1 ||
@@ -236,13 +236,12 @@ agent_executor_run(struct agent *a, struct task *t, const struct proto_msg *m)
 	agent_journal_task(a, t);
 	send_limits(a, e);
 	/* Handed to the executor once it is on disk: a crash before that loses nothing that runs. */
-	t->want_launch = 1;
-	agent_commit_soon(a, t);
+	agent_task_after_commit(a, t, AGENT_AFTER_LAUNCH);
 }
 
 /* No task left: the executor is asked to shut down, and killed after the grace period. */
 static void
-maybe_idle(struct agent *a, struct task *e)
+maybe_idle(struct agent *a, struct agent_task *e)
 {
 	const char *key;
 	void *val;
@@ -250,16 +249,16 @@ maybe_idle(struct agent *a, struct task *e)
 	if (e == NULL || !e->live || e->kill_requested || a->stopping)
 		return;
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
-		if (((struct task *)val)->live && runs_on(val, e))
+		if (((struct agent_task *)val)->live && runs_on(val, e))
 			return;
 	log_info("executor %s has no task left: shutting it down", e->key);
 	agent_task_kill(a, e, a->cfg.executor_shutdown_grace_period_ms);
 }
 
 void
-agent_executor_send_task(struct agent *a, struct task *t)
+agent_executor_send_task(struct agent *a, struct agent_task *t)
 {
-	struct task *e = agent_executor_find(a, t->framework_id, t->executor_id);
+	struct agent_task *e = agent_executor_find(a, t->framework_id, t->executor_id);
 
 	if (t->launch == NULL || !t->live)
 		return;
@@ -275,19 +274,19 @@ agent_executor_send_task(struct agent *a, struct task *t)
 		maybe_idle(a, e);
 		return;
 	}
-	if (e->exec == NULL || e->launch != NULL)
+	if (e->supervisor == NULL || e->launch != NULL)
 		return;   /* agent_executor_flush sends it once the executor's supervisor is reached */
-	agent_task_send_exec(e, t->launch);
+	agent_task_send_supervisor(e, t->launch);
 	free(t->launch);
 	t->launch = NULL;
 	t->handed = 1;
 	agent_journal_handed(a, t);
-	agent_commit_soon(a, t);
+	agent_journal_commit_soon(a, t);
 	log_info("task %s handed to executor %s", t->key, e->key);
 }
 
 static void
-send_kill(struct task *e, struct task *t, long long grace_ms)
+send_kill(struct agent_task *e, struct agent_task *t, long long grace_ms)
 {
 	struct buf b;
 
@@ -296,19 +295,19 @@ send_kill(struct task *e, struct task *t, long long grace_ms)
 	proto_add(&b, "task_id", t->task_id);
 	proto_add_int(&b, "grace_ms", grace_ms);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 
 void
-agent_executor_flush(struct agent *a, struct task *e)
+agent_executor_flush(struct agent *a, struct agent_task *e)
 {
 	const char *key;
 	void *val;
 
 	send_limits(a, e);
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (!t->live || !runs_on(t, e))
 			continue;
 		if (t->launch != NULL)
@@ -321,11 +320,11 @@ agent_executor_flush(struct agent *a, struct task *e)
 }
 
 void
-agent_executor_kill_task(struct agent *a, struct task *t, int64_t grace_ms)
+agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms)
 {
-	struct task *e = agent_executor_find(a, t->framework_id, t->executor_id);
+	struct agent_task *e = agent_executor_find(a, t->framework_id, t->executor_id);
 
-	if (e != NULL && e->exec != NULL && e->launch == NULL) {
+	if (e != NULL && e->supervisor != NULL && e->launch == NULL) {
 		send_kill(e, t, grace_ms);
 		return;
 	}
@@ -335,8 +334,8 @@ agent_executor_kill_task(struct agent *a, struct task *t, int64_t grace_ms)
 }
 
 void
-agent_executor_ended(struct agent *a, struct task *e, const char *state, const char *reason,
-                     const char *message)
+agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
+                     const char *reason, const char *message)
 {
 	/*
 	 * A broken limit or a launch that failed is the tasks' reason too;
@@ -353,7 +352,7 @@ agent_executor_ended(struct agent *a, struct task *e, const char *state, const c
 	agent_journal_ended(a, e);
 	log_info("executor %s %s: %s", e->key, state, message ? message : "");
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (!t->live || !runs_on(t, e))
 			continue;
 		free(t->launch);
@@ -362,19 +361,17 @@ agent_executor_ended(struct agent *a, struct task *e, const char *state, const c
 		    why, msg, NULL);
 	}
 	free(msg);
-	e->want_exec_ack = 1;
-	e->want_forget = 1;
-	agent_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_SUPERVISOR_ACK | AGENT_AFTER_FORGET);
 }
 
 /* --- what the executor says ------------------------------------------------------ */
 
 static void
-executor_update(struct agent *a, struct task *e, const struct proto_msg *m)
+executor_update(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 {
 	struct proto_status s;
 	const char *tid, *state;
-	struct task *t;
+	struct agent_task *t;
 	char err[AGENT_ERR_MAX];
 
 	if (proto_status_parse(m, &s, err, sizeof(err)) < 0) {
@@ -404,12 +401,12 @@ executor_update(struct agent *a, struct task *e, const struct proto_msg *m)
 		maybe_idle(a, e);
 		return;
 	}
-	agent_update(a, t, state, "SOURCE_EXECUTOR", s.reason, s.message, s.healthy, NULL);
+	agent_update_queue(a, t, state, "SOURCE_EXECUTOR", s.reason, s.message, s.healthy, NULL);
 }
 
 /* Best effort, as in Mesos: nobody resends a framework message. */
 static void
-executor_message(struct agent *a, struct task *e, const struct proto_msg *m)
+executor_message(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 {
 	struct buf b;
 
@@ -429,7 +426,7 @@ executor_message(struct agent *a, struct task *e, const struct proto_msg *m)
 }
 
 static void
-relayed(struct agent *a, struct task *e, const struct proto_msg *m)
+relayed(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	long long seq;
@@ -440,7 +437,7 @@ relayed(struct agent *a, struct task *e, const struct proto_msg *m)
 	}
 	/* Acknowledged after the next commit, whatever it was: it never needs to come again. */
 	e->relay_ack = (unsigned long long)seq;
-	agent_commit_soon(a, e);
+	agent_task_after_commit(a, e, AGENT_AFTER_RELAY_ACK);
 	if ((unsigned long long)seq <= e->relay_seq)
 		return;   /* sent again after our restart: handled before it */
 	e->relay_seq = (unsigned long long)seq;
@@ -451,50 +448,54 @@ relayed(struct agent *a, struct task *e, const struct proto_msg *m)
 		executor_message(a, e, m);
 }
 
-void
-agent_executor_line(struct agent *a, struct task *e, const struct proto_msg *m)
+static void
+started(struct agent *a, struct agent_task *e, const struct proto_msg *m)
 {
-	if (strcmp(m->verb, "STATUS_UPDATE") == 0 || strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {
-		relayed(a, e, m);
-	} else if (strcmp(m->verb, "STARTED") == 0 || strcmp(m->verb, "ATTACHED") == 0) {
-		const char *pid = proto_get(m, "pid");
+	const char *pid = proto_get(m, "pid");
 
-		if (pid != NULL && e->task_pid == 0 && e->live) {
-			/* Kept so that a supervisor killed with its executor still lets us sweep its group. */
-			e->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
-			agent_journal_started(a, e);
-			agent_commit_soon(a, e);
-		}
-		if (strcmp(m->verb, "ATTACHED") == 0) {
-			log_info("executor %s: its supervisor is back in touch", e->key);
-			agent_executor_flush(a, e);
-		}
-	} else if (strcmp(m->verb, "EXITED") == 0) {
-		agent_task_ended(a, e, m);
-	} else {
-		log_warnx("executor %s: unknown '%s' from its supervisor", e->key, m->verb);
+	if (pid != NULL && e->task_pid == 0 && e->live) {
+		/* Kept so that a supervisor killed with its executor still lets us sweep its group. */
+		e->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
+		agent_journal_started(a, e);
+		agent_journal_commit_soon(a, e);
 	}
 }
 
+static void
+attached(struct agent *a, struct agent_task *e, const struct proto_msg *m)
+{
+	started(a, e, m);
+	log_info("executor %s: its supervisor is back in touch", e->key);
+	agent_executor_flush(a, e);
+}
+
+const struct agent_task_verb agent_executor_verbs[] = {
+	{ "STATUS_UPDATE", relayed },
+	{ "FRAMEWORK_MESSAGE", relayed },
+	{ "STARTED", started },
+	{ "ATTACHED", attached },
+	{ "EXITED", agent_task_ended },
+	{ NULL, NULL },
+};
+
 void
-agent_executor_relay_ack(struct agent *a, struct task *e)
+agent_executor_relay_ack(struct agent *a, struct agent_task *e)
 {
 	char line[NUM_MAX + sizeof("RELAY_ACK seq=\n")];
 
 	(void)a;
 	snprintf(line, sizeof(line), "RELAY_ACK seq=%llu\n", e->relay_ack);
-	e->relay_ack = 0;
-	agent_task_send_exec(e, line);
+	agent_task_send_supervisor(e, line);
 }
 
 void
 agent_executor_handle_message(struct agent *a, const struct proto_msg *m)
 {
 	const char *fw = proto_get(m, "framework_id"), *eid = proto_get(m, "executor_id");
-	struct task *e = fw != NULL && eid != NULL ? agent_executor_find(a, fw, eid) : NULL;
+	struct agent_task *e = fw != NULL && eid != NULL ? agent_executor_find(a, fw, eid) : NULL;
 	struct buf b;
 
-	if (e == NULL || !e->live || e->exec == NULL || e->launch != NULL) {
+	if (e == NULL || !e->live || e->supervisor == NULL || e->launch != NULL) {
 		log_info("framework message for executor %s of framework %s dropped: no such executor "
 		    "running here", eid ? eid : "?", fw ? fw : "?");
 		return;
@@ -505,7 +506,7 @@ agent_executor_handle_message(struct agent *a, const struct proto_msg *m)
 		if (strcmp(m->fields[i].key, "data") == 0)
 			proto_addn(&b, "data", m->fields[i].val, m->fields[i].vlen);
 	if (proto_end(&b) == 0)
-		agent_task_send_exec(e, b.data);
+		agent_task_send_supervisor(e, b.data);
 	buf_free(&b);
 }
 
@@ -516,7 +517,7 @@ agent_executor_recover(struct agent *a)
 	void *val;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val, *e;
+		struct agent_task *t = val, *e;
 		if (t->is_executor || t->executor_id == NULL || !t->live || t->ended)
 			continue;
 		e = agent_executor_find(a, t->framework_id, t->executor_id);

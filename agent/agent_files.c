@@ -55,7 +55,7 @@ static const char *
 sandbox_of(struct agent *a, const char *fw, const char *tid, int *known, int *running)
 {
 	char *key = xstrfmt("%s/%s", fw, tid);
-	struct task *t = map_get(&a->tasks, key);
+	struct agent_task *t = map_get(&a->tasks, key);
 	const char *sandbox;
 
 	if (t != NULL && t->sandbox != NULL)

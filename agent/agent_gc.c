@@ -47,7 +47,7 @@ struct remover {
 	size_t depth;
 };
 
-struct gc {
+struct agent_gc {
 	struct agent *a;
 	struct gc_item *items;              /* by done_at, oldest first */
 	size_t n, cap;
@@ -58,12 +58,12 @@ struct gc {
 	uint64_t rm_timer;
 };
 
-static void check(struct gc *g);
+static void check(struct agent_gc *g);
 
 static void
 on_timer(struct loop *loop, void *arg)
 {
-	struct gc *g = arg;
+	struct agent_gc *g = arg;
 
 	(void)loop;
 	g->timer = 0;
@@ -94,7 +94,7 @@ tidy_above(const char *path)
 	free(latest);
 	if (rmdir(runs) == 0 && (slash = strrchr(runs, '/')) != NULL) {
 		*slash = '\0';
-		(void)rmdir(runs);   /* the executor's directory */
+		(void)rmdir(runs);   /* executors/E above it, if that empties too */
 	}
 	free(runs);
 }
@@ -175,7 +175,7 @@ remover_step(struct remover *r, size_t budget)
 static void
 on_remove(struct loop *loop, void *arg)
 {
-	struct gc *g = arg;
+	struct agent_gc *g = arg;
 
 	(void)loop;
 	g->rm_timer = 0;
@@ -209,7 +209,7 @@ disk_usage(const char *dir)
 }
 
 static void
-check(struct gc *g)
+check(struct agent_gc *g)
 {
 	const struct agent_config *c = &g->a->cfg;
 	double now = compat_wall_time(), usage = disk_usage(g->a->work_dir);
@@ -244,10 +244,10 @@ check(struct gc *g)
 	g->timer = loop_timer_add(g->a->loop, next_ms, on_timer, g);
 }
 
-struct gc *
+struct agent_gc *
 agent_gc_new(struct agent *a)
 {
-	struct gc *g = xcalloc(1, sizeof(*g));
+	struct agent_gc *g = xcalloc(1, sizeof(*g));
 
 	g->a = a;
 	g->timer = loop_timer_add(a->loop, a->cfg.disk_watch_ms, on_timer, g);
@@ -255,7 +255,7 @@ agent_gc_new(struct agent *a)
 }
 
 void
-agent_gc_schedule(struct gc *g, const char *sandbox, double done_at)
+agent_gc_schedule(struct agent_gc *g, const char *sandbox, double done_at)
 {
 	size_t i;
 
@@ -280,7 +280,7 @@ owned(struct agent *a, const char *path, size_t len)
 	void *val;
 
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if ((t->sandbox != NULL && strlen(t->sandbox) == len && strncmp(t->sandbox, path, len) == 0) ||
 		    (t->meta != NULL && strlen(t->meta) == len && strncmp(t->meta, path, len) == 0))
 			return 1;
@@ -290,7 +290,7 @@ owned(struct agent *a, const char *path, size_t len)
 
 /* The ends of tasks forgotten by an agentd that died before it could remove them. */
 static void
-drop_stale_status(struct gc *g, const char *dir)
+drop_stale_status(struct agent_gc *g, const char *dir)
 {
 	size_t suffix = strlen(EXECUTOR_STATUS_SUFFIX);
 	DIR *d = opendir(dir);
@@ -314,7 +314,7 @@ drop_stale_status(struct gc *g, const char *dir)
 
 /* The entries of dir that are directories nobody owns go on the schedule. */
 static void
-scan_runs(struct gc *g, const char *dir)
+scan_runs(struct agent_gc *g, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -340,7 +340,7 @@ scan_runs(struct gc *g, const char *dir)
  * schedule each R.
  */
 static void
-scan_level(struct gc *g, const char *dir, int level)
+scan_level(struct agent_gc *g, const char *dir, int level)
 {
 	static const char *const sub[SCAN_LEVELS] = { "frameworks", "executors", "runs", NULL };
 	DIR *d;
@@ -365,7 +365,7 @@ scan_level(struct gc *g, const char *dir, int level)
 }
 
 void
-agent_gc_scan(struct gc *g)
+agent_gc_scan(struct agent_gc *g)
 {
 	char *slaves = xstrfmt("%s/slaves", g->a->work_dir);
 	char *meta = xstrfmt("%s/meta/slaves", g->a->work_dir);
@@ -392,7 +392,7 @@ agent_gc_scan(struct gc *g)
 }
 
 void
-agent_gc_free(struct gc *g)
+agent_gc_free(struct agent_gc *g)
 {
 	if (g == NULL)
 		return;

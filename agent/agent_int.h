@@ -1,21 +1,22 @@
 /*
  * agent_int.h: the agent's insides, shared by its files and by nothing
- * else (agent.h is the public face):
- *   agent.c         the master connection: registration, pings, dispatch;
- *                   start, orderly stop, free
- *   agent_task.c    tasks: RUN_TASK to the end, kills, the supervisors
- *                   (spawned, talked to, found again after a restart)
- *   agent_update.c  the status update manager and the checkpoint: the
- *                   journal, group commits, resends, recovery from disk
- *   agent_files.c   sandbox files for the master: READ_FILE, LIST_FILES
- *   agent_gc.c      removing old sandboxes (--gc_delay, --gc_disk_headroom)
- *   agent_executor.c custom executors: started once per framework and
- *                   executor ID, their tasks, their lines, framework messages
+ * else (agent.h is the public face). The folder, one line a file:
+ *   agent.c          the master connection: registration, pings, dispatch; start, stop, free
+ *   agent_task.c     tasks from RUN_TASK to forgotten: kills, supervisors, after-commit work
+ *   agent_update.c   the status update manager: queued, sent in order, resent until acknowledged
+ *   agent_journal.c  the checkpoint journal: records, group commits, compaction, registration
+ *   agent_recover.c  start-up from the checkpoint: agent ID, boot check, replay, old supervisors
+ *   agent_executor.c custom executors: one per framework and executor ID, their tasks and lines
+ *   agent_files.c    sandbox files for the master: READ_FILE, LIST_FILES
+ *   agent_gc.c       removing old sandboxes (--gc_delay, --gc_disk_headroom)
+ *   agent_spawner.c  agentd's side of the supervisor spawner (sup/spawner.h)
+ *   checkpoint.c     files and journals a crash cannot tear (checkpoint.h)
+ *   syncer.c         fsync in a thread of its own (syncer.h)
  *
- * A custom executor is kept as a struct task of its own (is_executor), so
- * that its supervisor, checkpoint and recovery are a task's: its task_id
- * is "/" EXECUTOR_ID, which no real task ID can be, and it never reports
- * a status update (FATE_SILENT from the start).
+ * A custom executor is kept as a struct agent_task of its own
+ * (is_executor), so that its supervisor, checkpoint and recovery are a
+ * task's: its task_id is "/" EXECUTOR_ID, which no real task ID can be,
+ * and it never reports a status update (AGENT_FATE_SILENT from the start).
  */
 #ifndef AGENT_INT_H
 #define AGENT_INT_H
@@ -33,24 +34,35 @@
 #include "proto.h"
 #include "res.h"
 
-struct gc;
+struct agent_gc;
 
 #define AGENT_UUID_HEX_LEN 32
 #define AGENT_STATE_MAX 32
 #define AGENT_ERR_MAX 512
 #define AGENT_MSG_MAX 512
 
-enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_HELLO, LINK_REGISTERING, LINK_REGISTERED };
+/* Under work_dir (agent_journal.c draws the whole layout). */
+#define AGENT_META_DIR "meta"
+#define AGENT_SLAVE_INFO_FILE "slave.info"
+#define AGENT_JOURNAL_FILE "task.updates"
 
-/* What the agent still owes the master about a task. */
-enum task_fate {
-	FATE_TRACKED,        /* every update, resent until acknowledged */
-	FATE_FRAMEWORK_GONE, /* its framework was shut down: one last update, no retries */
-	FATE_SILENT,         /* from a registration the master dropped: nothing */
+enum agent_link_state {
+	AGENT_LINK_IDLE,
+	AGENT_LINK_CONNECTING,
+	AGENT_LINK_HELLO,
+	AGENT_LINK_REGISTERING,
+	AGENT_LINK_REGISTERED,
 };
 
-struct update {
-	struct update *next;
+/* What the agent still owes the master about a task. */
+enum agent_task_fate {
+	AGENT_FATE_TRACKED,        /* every update, resent until acknowledged */
+	AGENT_FATE_FRAMEWORK_GONE, /* its framework was shut down: one last update, no retries */
+	AGENT_FATE_SILENT,         /* from a registration the master dropped: nothing */
+};
+
+struct agent_update {
+	struct agent_update *next;
 	char uuid[AGENT_UUID_HEX_LEN + 1];
 	char state[AGENT_STATE_MAX];
 	char *source;
@@ -63,7 +75,23 @@ struct update {
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
 
-struct task {
+/*
+ * What a task has to do once its records are committed. Starting its
+ * supervisor (or handing it to its executor), telling its supervisor its end
+ * is kept and acknowledging an executor's lines need them written: a kill -9
+ * of agentd loses nothing written. Sending its head update needs that
+ * update's record fsync'ed, and forgetting it needs every record fsync'ed: a
+ * crash of the machine must not undo what the framework was told.
+ */
+enum agent_task_after {
+	AGENT_AFTER_LAUNCH = 1 << 0,
+	AGENT_AFTER_SUPERVISOR_ACK = 1 << 1,
+	AGENT_AFTER_RELAY_ACK = 1 << 2,
+	AGENT_AFTER_SEND = 1 << 3,
+	AGENT_AFTER_FORGET = 1 << 4,
+};
+
+struct agent_task {
 	struct agent *agent;
 	char *key;                   /* framework_id "/" task_id */
 	char *task_id;
@@ -78,14 +106,14 @@ struct task {
 	char *meta;                  /* the supervisor's checkpoint name: RUNS_DIR/RUN (.sock, .status) */
 	char state[AGENT_STATE_MAX]; /* the latest state reported */
 	long long grace_ms;          /* from RUN_TASK; < 0 when not given */
-	enum task_fate fate;
+	enum agent_task_fate fate;
 
 	int live;                    /* a supervisor runs it and has not reported its end */
 	int ended;                   /* its end is known and checkpointed */
-	pid_t exec_pid;              /* the supervisor, while it is our child (0 once reaped or adopted) */
+	pid_t child_pid;             /* the supervisor, while it is our child (0 once reaped or adopted) */
 	pid_t task_pid;              /* the task's first process (its session and group), once started */
 	pid_t supervisor_pid;        /* as the supervisor reported it (STARTED, ATTACHED); 0 until then */
-	struct conn *exec;           /* to the supervisor, NULL when not connected */
+	struct conn *supervisor;     /* to the supervisor, NULL when not connected */
 	char *launch;                /* the LAUNCH line, until the supervisor is started */
 	int healthy;                 /* -1 until a health check said */
 	int kill_requested;
@@ -93,22 +121,21 @@ struct task {
 	uint64_t probe_timer;        /* reaching the supervisor again */
 	int probes;
 
-	struct update *head, *tail;  /* unacknowledged updates, oldest first */
+	struct agent_update *head, *tail; /* unacknowledged updates, oldest first */
 	uint64_t retry_timer;
 	int64_t retry_ms;
 
-	struct task *commit_next;    /* in agent->after_commit */
+	/* The journal's: the after-commit list and how far t's records go. */
+	struct agent_task *commit_next; /* in agent->after_commit */
 	int in_commit;
 	uint64_t journal_gen;        /* the commit its last record belongs to (agent->journal_gen) */
-	int want_send;               /* send the head after the commit */
-	int want_launch;             /* start the supervisor after the commit */
-	int want_exec_ack;           /* tell the supervisor its end is safe after the commit */
-	int want_forget;             /* forget it after the commit */
+	/* agent_task.c's: what it has to do then (others ask with agent_task_after_commit). */
+	unsigned after;              /* enum agent_task_after */
 
 	int is_executor;             /* a custom executor, not a task (see above) */
 	char *executor_id;           /* on an executor and on each task it runs; else NULL */
 	unsigned long long relay_seq;   /* executor: its last line handled (journaled) */
-	unsigned long long relay_ack;   /* executor: RELAY_ACK to send after the commit; 0 none */
+	unsigned long long relay_ack;   /* executor: the seq RELAY_ACK is to say after the commit */
 	int handed;                  /* a task of an executor: its RUN_TASK went to the executor */
 };
 
@@ -121,7 +148,7 @@ struct agent {
 	char *hostname;
 	char *work_dir;              /* absolute */
 	char *launcher_dir;
-	char *executor_path;
+	char *supervisor_path;       /* mesos-executor */
 	char *fetcher_path;
 	char *fetcher_cache_dir;
 	struct res resources;
@@ -134,7 +161,7 @@ struct agent {
 	char *self_user;             /* our own user's name, NULL if unknown */
 
 	struct conn *conn;
-	enum link_state link;
+	enum agent_link_state link;
 	int reregistering;
 	int warned;
 	struct backoff backoff;
@@ -143,8 +170,8 @@ struct agent {
 	uint64_t ping_timer;
 	int64_t ping_timeout_ms;
 
-	struct map tasks;            /* key -> struct task * */
-	struct map pids;             /* decimal pid -> struct task *, supervisors that are our children */
+	struct map tasks;            /* key -> struct agent_task * */
+	struct map pids;             /* decimal pid -> struct agent_task *: supervisors, our children */
 	struct map completed;        /* key -> sandbox path of a forgotten task */
 	char **completed_ring;
 	size_t completed_next;
@@ -152,7 +179,8 @@ struct agent {
 	struct checkpoint_journal journal;
 	int journal_open;
 	size_t compact_at;           /* journal lines that trigger a compaction */
-	struct task *after_commit;   /* tasks with work waiting for their records' commit */
+	struct agent_task *after_commit; /* tasks with work waiting for their records' commit */
+	struct agent_task *committing;   /* its work runs now: not to be queued again in this pass */
 	uint64_t commit_timer;
 	struct syncer *syncer;       /* fsyncs in the background; NULL: in the loop */
 	int commit_inflight;         /* the syncer has an fsync under way */
@@ -162,7 +190,7 @@ struct agent {
 	uint64_t synced_gen;         /* every commit up to this one is fsync'ed (crash safe) */
 	int64_t drops_left;          /* --test_drop_updates */
 
-	struct gc *gc;
+	struct agent_gc *gc;
 	struct agent_spawner *spawner;
 
 	int stopping;
@@ -182,42 +210,51 @@ void agent_send_fields(struct agent *a, const char *verb, ...);
 void agent_maybe_finish_stop(struct agent *a);
 
 /* agent_task.c */
-struct task *agent_task_find(struct agent *a, const char *fw, const char *tid);
-struct task *agent_task_new(struct agent *a, const char *fw, const char *tid);
-void agent_task_free(struct agent *a, struct task *t);
-/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept for reading. */
-void agent_task_forget(struct agent *a, struct task *t);
+/* What one verb from a supervisor does to its task (the tables of tasks and of executors). */
+struct agent_task_verb {
+	const char *verb;
+	void (*fn)(struct agent *a, struct agent_task *t, const struct proto_msg *m);
+};
+
+struct agent_task *agent_task_find(struct agent *a, const char *fw, const char *tid);
+struct agent_task *agent_task_new(struct agent *a, const char *fw, const char *tid);
+void agent_task_free(struct agent *a, struct agent_task *t);
 void agent_task_handle_run(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_kill(struct agent *a, const struct proto_msg *m);
 void agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m);
-void agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms);
+void agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms);
 /* Stop caring about a task: drop its updates, kill it, forget it once it is gone. */
-void agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms);
-/* After a commit: start the supervisor of t. */
-void agent_task_launch(struct agent *a, struct task *t);
+void agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
+                        int64_t grace_ms);
 /* Start t's supervisor with exec on fd (its end of the socketpair, closed here). -1: failed, reported. */
-int agent_task_exec_supervisor(struct agent *a, struct task *t, int fd);
-/* After a commit: the supervisor may exit. */
-void agent_task_exec_ack(struct agent *a, struct task *t);
+int agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd);
+/* Have work (enum agent_task_after, 0 for none) done once t's records are committed. */
+void agent_task_after_commit(struct agent *a, struct agent_task *t, unsigned work);
+/*
+ * The journal committed (written: t's records are written; synced: they
+ * are fsync'ed): do what waited for that. 1 while t still waits for more;
+ * 0 when it is done, and may be gone.
+ */
+int agent_task_committed(struct agent *a, struct agent_task *t, int written, int synced);
 /* Recovery: reach the supervisor of a task that was running when we went down. */
-void agent_task_reattach(struct agent *a, struct task *t);
+void agent_task_reattach(struct agent *a, struct agent_task *t);
 /* Connect to t's supervisor socket: the descriptor, or -1 with errno and err. */
-int agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen);
+int agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errlen);
 /* The supervisor's end as a line (EXITED): the terminal update it makes. */
-void agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *exited);
+void agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *exited);
 /*
  * t is over: checkpointed as ended, and its last update queued, sent once
  * or dropped as its fate says. usage may be NULL.
  */
-void agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+void agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                        const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
-void agent_task_send_exec(struct task *t, const char *line);
+void agent_task_send_supervisor(struct agent_task *t, const char *line);
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
 /* The user a LAUNCH of t names (l->user, l->allow_root); -1 with err when t may not run at all. */
-int agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
-                           size_t errlen);
+int agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
+                           char *err, size_t errlen);
 int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
 void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
 
@@ -226,57 +263,83 @@ void agent_task_remember_sandbox(struct agent *a, const char *key, const char *s
  * Queue an update for t: checkpointed at the next commit, then sent (in
  * order, one in flight) and resent until acknowledged. usage may be NULL.
  */
-void agent_update(struct agent *a, struct task *t, const char *state, const char *source,
-                  const char *reason, const char *message, int healthy,
-                  const struct proto_usage *usage);
+void agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
+                        const char *source, const char *reason, const char *message, int healthy,
+                        const struct proto_usage *usage);
 /* An update about a task the agent does not track: sent once, never resent. */
 void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                           const char *source, const char *reason, const char *message);
-void agent_update_drop(struct agent *a, struct task *t);
-void agent_update_free(struct update *u);
-void agent_update_send_head(struct agent *a, struct task *t);
+void agent_update_drop(struct agent *a, struct agent_task *t);
+void agent_update_free(struct agent_update *u);
+/* An update as a STATUS_UPDATE line: the same for the wire and for the journal. */
+void agent_update_compose(struct buf *b, const char *fw, const char *tid,
+                          const struct agent_update *u, const char *latest);
+/* After a commit: t's head goes out if its record is fsync'ed; 0 while it still waits for that. */
+int agent_update_committed(struct agent *a, struct agent_task *t);
 void agent_update_handle_ack(struct agent *a, const struct proto_msg *m);
 /* Every queued update of every task, in order (leaving). */
 void agent_update_send_all(struct agent *a);
 void agent_update_reset_retries(struct agent *a);
-/* Put t on the after-commit list and make sure a commit comes. */
-void agent_commit_soon(struct agent *a, struct task *t);
-/* Journal records that must be durable before what follows them. */
-void agent_journal_task(struct agent *a, struct task *t);
-void agent_journal_fate(struct agent *a, struct task *t);
-void agent_journal_ended(struct agent *a, struct task *t);
-void agent_journal_started(struct agent *a, struct task *t);
-void agent_journal_gone(struct agent *a, struct task *t);
-void agent_journal_relayed(struct agent *a, struct task *e);
-void agent_journal_handed(struct agent *a, struct task *t);
+/* Recovery: an update read back from the journal, queued again as it was (UUID, time). */
+void agent_update_replay(struct agent_task *t, const struct proto_status *s);
+/* Recovery: an ACK read back from the journal; its update leaves the queue. */
+void agent_update_replay_ack(struct agent_task *t, const char *uuid);
+
+/* agent_journal.c */
+/* Records that must be durable before what follows them. */
+void agent_journal_task(struct agent *a, struct agent_task *t);
+void agent_journal_update(struct agent *a, struct agent_task *t, struct agent_update *u);
+void agent_journal_ack(struct agent *a, struct agent_task *t, const char *uuid);
+void agent_journal_fate(struct agent *a, struct agent_task *t);
+void agent_journal_ended(struct agent *a, struct agent_task *t);
+void agent_journal_started(struct agent *a, struct agent_task *t);
+void agent_journal_gone(struct agent *a, struct agent_task *t);
+void agent_journal_relayed(struct agent *a, struct agent_task *e);
+void agent_journal_handed(struct agent *a, struct agent_task *t);
+/* The fate a FATE record names (tracked for a name it does not know). */
+enum agent_task_fate agent_journal_fate_named(const char *name);
+/*
+ * Make sure a commit comes; with t, put t on the after-commit list: after
+ * each commit, agent_task_committed(t) until it is done.
+ */
+void agent_journal_commit_soon(struct agent *a, struct agent_task *t);
 /* Commit now (also done from a zero-delay timer after any change). */
-void agent_commit(struct agent *a);
+void agent_journal_commit(struct agent *a);
+/* Whether every record of commit gen is fsync'ed (crash safe), or there is no journal. */
+int agent_journal_synced(const struct agent *a, uint64_t gen);
+/* Rewrite the journal with only what is still true (temp, fsync, rename). */
+int agent_journal_compact(struct agent *a, char *err, size_t errlen);
 /* The background commits' thread: started with the agent (on failure, commits run in the loop), */
-int agent_commit_start(struct agent *a, char *err, size_t errlen);
+int agent_journal_syncer_start(struct agent *a, char *err, size_t errlen);
 /* and stopped after waiting for the one under way. */
-void agent_commit_stop(struct agent *a);
+void agent_journal_syncer_stop(struct agent *a);
+/* work_dir/meta/rest, allocated. */
+char *agent_journal_meta_path(const struct agent *a, const char *rest);
+/* The master gave us an ID (new or the same): persist it, open its journal. */
+int agent_journal_open(struct agent *a, const char *id, char *err, size_t errlen);
+/* Write and fsync what is pending, and close. */
+void agent_journal_close(struct agent *a);
+
+/* agent_recover.c */
 /* Start-up: the agent ID, the journal's tasks and their updates, the boot check. */
 int agent_recover(struct agent *a, char *err, size_t errlen);
-/* The master gave us an ID (new or the same): persist it, open its journal. */
-int agent_checkpoint_registered(struct agent *a, const char *id, char *err, size_t errlen);
-void agent_checkpoint_close(struct agent *a);
 
 /* agent_executor.c */
-struct task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);
+struct agent_task *agent_executor_find(struct agent *a, const char *fw, const char *executor_id);
 /* RUN_TASK of t naming an executor: start it if need be, and hand it t after the commit. */
-void agent_executor_run(struct agent *a, struct task *t, const struct proto_msg *m);
+void agent_executor_run(struct agent *a, struct agent_task *t, const struct proto_msg *m);
 /* After the commit: a task's RUN_TASK to its executor, once the executor is reached. */
-void agent_executor_send_task(struct agent *a, struct task *t);
+void agent_executor_send_task(struct agent *a, struct agent_task *t);
 /* The executor's supervisor runs or is back: what waited for it goes out. */
-void agent_executor_flush(struct agent *a, struct task *e);
-void agent_executor_kill_task(struct agent *a, struct task *t, int64_t grace_ms);
-/* A line from an executor's supervisor (its own verbs and the executor's, relayed). */
-void agent_executor_line(struct agent *a, struct task *e, const struct proto_msg *m);
+void agent_executor_flush(struct agent *a, struct agent_task *e);
+void agent_executor_kill_task(struct agent *a, struct agent_task *t, int64_t grace_ms);
+/* An executor's supervisor's lines (its own verbs, and the executor's it relays); NULL ends it. */
+extern const struct agent_task_verb agent_executor_verbs[];
 /* The executor is over: every task of it still running fails (or is killed). */
-void agent_executor_ended(struct agent *a, struct task *e, const char *state, const char *reason,
-                          const char *message);
+void agent_executor_ended(struct agent *a, struct agent_task *e, const char *state,
+                          const char *reason, const char *message);
 /* After the commit: tell the supervisor which of the executor's lines are safe. */
-void agent_executor_relay_ack(struct agent *a, struct task *e);
+void agent_executor_relay_ack(struct agent *a, struct agent_task *e);
 /* FRAMEWORK_MESSAGE from the master, for one executor. */
 void agent_executor_handle_message(struct agent *a, const struct proto_msg *m);
 /* Recovery, after the journal: tasks whose executor is gone fail. */
@@ -287,15 +350,15 @@ void agent_files_handle_read(struct agent *a, const struct proto_msg *m);
 void agent_files_handle_list(struct agent *a, const struct proto_msg *m);
 
 /* agent_gc.c */
-struct gc *agent_gc_new(struct agent *a);
+struct agent_gc *agent_gc_new(struct agent *a);
 /*
  * A sandbox (and the directories above it that empty out) or a run's
  * checkpoint directory to remove gc_delay after done_at.
  */
-void agent_gc_schedule(struct gc *g, const char *sandbox, double done_at);
+void agent_gc_schedule(struct agent_gc *g, const char *sandbox, double done_at);
 /* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
-void agent_gc_scan(struct gc *g);
-void agent_gc_free(struct gc *g);
+void agent_gc_scan(struct agent_gc *g);
+void agent_gc_free(struct agent_gc *g);
 
 /* agent_spawner.c */
 /* Start the supervisor spawner; without it, supervisors start with exec. */

@@ -75,12 +75,12 @@ pop(struct agent_spawner *sp)
 static void
 exec_instead(struct agent *a, struct spawn_request *r)
 {
-	struct task *t = map_get(&a->tasks, r->key);
+	struct agent_task *t = map_get(&a->tasks, r->key);
 	int fd = r->fd;
 
 	r->fd = -1;
 	request_free(r);
-	if (t == NULL || t->exec == NULL || t->exec_pid > 0) {
+	if (t == NULL || t->supervisor == NULL || t->child_pid > 0) {
 		close(fd);
 		return;
 	}
@@ -218,7 +218,7 @@ static void
 spawner_start(struct agent *a)
 {
 	struct agent_spawner *sp = a->spawner;
-	const char *argv[] = { a->executor_path, SPAWNER_FLAG, a->work_dir, NULL };
+	const char *argv[] = { a->supervisor_path, SPAWNER_FLAG, a->work_dir, NULL };
 	char err[AGENT_ERR_MAX];
 	int sv[2];
 	pid_t pid;
@@ -227,7 +227,7 @@ spawner_start(struct agent *a)
 		log_warnx("cannot start the supervisor spawner: socketpair: %s", strerror(errno));
 		return;
 	}
-	pid = launcher_spawn_argv(a->executor_path, argv, sv[1], err, sizeof(err));
+	pid = launcher_spawn_argv(a->supervisor_path, argv, sv[1], err, sizeof(err));
 	close(sv[1]);
 	if (pid == -1) {
 		close(sv[0]);

@@ -34,12 +34,12 @@
 #include "xmem.h"
 
 #define PID_KEY_MAX 24
-#define EXEC_OUT_MAX (1u << 20)         /* unsent bytes to one supervisor */
+#define SUPERVISOR_OUT_MAX (1u << 20)         /* unsent bytes to one supervisor */
 #define STATUS_FILE_MAX 4096
 #define PIDS_LINE_MAX 128
 #define DEC_BASE 10
 
-static void probe(struct agent *a, struct task *t);
+static void probe(struct agent *a, struct agent_task *t);
 
 static void
 pid_key(pid_t pid, char out[PID_KEY_MAX])
@@ -47,20 +47,20 @@ pid_key(pid_t pid, char out[PID_KEY_MAX])
 	snprintf(out, PID_KEY_MAX, "%ld", (long)pid);
 }
 
-struct task *
+struct agent_task *
 agent_task_find(struct agent *a, const char *fw, const char *tid)
 {
 	char *key = xstrfmt("%s/%s", fw, tid);
-	struct task *t = map_get(&a->tasks, key);
+	struct agent_task *t = map_get(&a->tasks, key);
 
 	free(key);
 	return t;
 }
 
-struct task *
+struct agent_task *
 agent_task_new(struct agent *a, const char *fw, const char *tid)
 {
-	struct task *t = xcalloc(1, sizeof(*t));
+	struct agent_task *t = xcalloc(1, sizeof(*t));
 
 	t->agent = a;
 	t->key = xstrfmt("%s/%s", fw, tid);
@@ -75,7 +75,7 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 	t->grace_ms = -1;
 	t->pending_kill_ms = -1;
 	t->healthy = PROTO_HEALTHY_NONE;
-	t->fate = FATE_TRACKED;
+	t->fate = AGENT_FATE_TRACKED;
 	t->retry_ms = a->cfg.update_retry_ms;
 	xstrlcpy(t->state, "TASK_STAGING", sizeof(t->state));
 	map_put(&a->tasks, t->key, t);
@@ -83,27 +83,27 @@ agent_task_new(struct agent *a, const char *fw, const char *tid)
 }
 
 static void
-close_exec(struct task *t)
+close_supervisor(struct agent_task *t)
 {
-	struct conn *c = t->exec;
+	struct conn *c = t->supervisor;
 
 	if (c == NULL)
 		return;
-	t->exec = NULL;
+	t->supervisor = NULL;
 	/* No callbacks: the conn must not call back into a task freed meanwhile. */
 	conn_set_ops(c, NULL, NULL);
 	conn_close_after_flush(c, "done with the supervisor");   /* an ACK may be on its way */
 }
 
 void
-agent_task_free(struct agent *a, struct task *t)
+agent_task_free(struct agent *a, struct agent_task *t)
 {
 	agent_update_drop(a, t);
 	loop_timer_cancel(a->loop, t->probe_timer);
-	close_exec(t);
-	if (t->exec_pid > 0) {
+	close_supervisor(t);
+	if (t->child_pid > 0) {
 		char pk[PID_KEY_MAX];
-		pid_key(t->exec_pid, pk);
+		pid_key(t->child_pid, pk);
 		map_del(&a->pids, pk);
 	}
 	free(t->key);
@@ -145,16 +145,17 @@ agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbo
 	map_put(&a->completed, key, xstrdup(sandbox));
 }
 
-void
-agent_task_forget(struct agent *a, struct task *t)
+/* Done with it: out of the tables, its checkpoint directory removed, its sandbox kept to read. */
+static void
+forget(struct agent *a, struct agent_task *t)
 {
 	log_debug("forgetting task %s", t->key);
 	if (t->in_commit) {
-		t->want_forget = 1;   /* still on the after-commit list: its turn comes */
+		t->after |= AGENT_AFTER_FORGET;   /* still on the after-commit list: its turn comes */
 		return;
 	}
 	agent_journal_gone(a, t);
-	agent_commit_soon(a, NULL);
+	agent_journal_commit_soon(a, NULL);
 	map_del(&a->tasks, t->key);
 	if (t->meta != NULL && !t->live) {
 		char *status = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
@@ -173,47 +174,49 @@ agent_task_forget(struct agent *a, struct task *t)
 /* --- the supervisor's messages --------------------------------------------------- */
 
 void
-agent_task_send_exec(struct task *t, const char *line)
+agent_task_send_supervisor(struct agent_task *t, const char *line)
 {
-	if (t->exec != NULL && !conn_is_closing(t->exec))
-		(void)conn_send_str(t->exec, line);
+	if (t->supervisor != NULL && !conn_is_closing(t->supervisor))
+		(void)conn_send_str(t->supervisor, line);
 }
 
 
 static void
-send_kill(struct task *t, long long grace_ms)
+send_kill(struct agent_task *t, long long grace_ms)
 {
 	char line[PIDS_LINE_MAX];
 
 	snprintf(line, sizeof(line), "KILL grace_ms=%lld\n", grace_ms);
-	agent_task_send_exec(t, line);
+	agent_task_send_supervisor(t, line);
 }
 
 void
-agent_task_finish(struct agent *a, struct task *t, const char *state, const char *source,
+agent_task_finish(struct agent *a, struct agent_task *t, const char *state, const char *source,
                   const char *reason, const char *message, const struct proto_usage *usage)
 {
+	unsigned work = 0;
+
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
 	log_info("task %s %s: %s", t->key, state, message ? message : "");
 	switch (t->fate) {
-	case FATE_TRACKED:
-		agent_update(a, t, state, source, reason, message, PROTO_HEALTHY_NONE, usage);
+	case AGENT_FATE_TRACKED:
+		agent_update_queue(a, t, state, source, reason, message, PROTO_HEALTHY_NONE, usage);
 		break;
-	case FATE_FRAMEWORK_GONE:
+	case AGENT_FATE_FRAMEWORK_GONE:
 		agent_update_oneshot(a, t->framework_id, t->task_id, state, source, reason, message);
-		t->want_forget = 1;
+		work = AGENT_AFTER_FORGET;
 		break;
-	case FATE_SILENT:
-		t->want_forget = 1;
+	case AGENT_FATE_SILENT:
+		work = AGENT_AFTER_FORGET;
 		break;
 	}
-	agent_commit_soon(a, t);
+	agent_task_after_commit(a, t, work);
 }
 
 void
-agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
+agent_task_ended(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *state = proto_get(m, "state");
 	char err[AGENT_ERR_MAX];
@@ -233,11 +236,11 @@ agent_task_ended(struct agent *a, struct task *t, const struct proto_msg *m)
 	}
 	agent_task_finish(a, t, state, "SOURCE_EXECUTOR", proto_get(m, "reason"),
 	    proto_get(m, "message"), &usage);
-	t->want_exec_ack = 1;
+	agent_task_after_commit(a, t, AGENT_AFTER_SUPERVISOR_ACK);
 }
 
 static void
-exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
+supervisor_started(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *pid = proto_get(m, "pid");
 
@@ -248,11 +251,11 @@ exec_started(struct agent *a, struct task *t, const struct proto_msg *m)
 		t->task_pid = (pid_t)strtol(pid, NULL, DEC_BASE);
 		agent_journal_started(a, t);
 	}
-	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 }
 
 static void
-exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
+supervisor_health(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	char err[AGENT_ERR_MAX];
 	int healthy;
@@ -265,21 +268,21 @@ exec_health(struct agent *a, struct task *t, const struct proto_msg *m)
 		return;
 	t->healthy = healthy;
 	log_info("task %s is %s", t->key, healthy ? "healthy" : "unhealthy");
-	agent_update(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR",
+	agent_update_queue(a, t, "TASK_RUNNING", "SOURCE_EXECUTOR",
 	    healthy ? NULL : "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", proto_get(m, "message"),
 	    healthy, NULL);
 }
 
 static void
-exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
+supervisor_attached(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *phase = proto_get(m, "phase");
 
 	log_info("task %s: its supervisor is back in touch (%s)", t->key, phase ? phase : "?");
 	if (phase != NULL && strcmp(phase, "running") == 0)
-		exec_started(a, t, m);
+		supervisor_started(a, t, m);
 	if (proto_get(m, "healthy") != NULL)
-		exec_health(a, t, m);
+		supervisor_health(a, t, m);
 	if (t->pending_kill_ms >= 0) {
 		send_kill(t, t->pending_kill_ms);
 		t->pending_kill_ms = -1;
@@ -288,7 +291,7 @@ exec_attached(struct agent *a, struct task *t, const struct proto_msg *m)
 
 /* Its pid tells a supervisor that is gone from one not listening yet (probe). */
 static void
-note_supervisor(struct task *t, const struct proto_msg *m)
+note_supervisor(struct agent_task *t, const struct proto_msg *m)
 {
 	const char *v = proto_get(m, "supervisor");
 	long long pid;
@@ -302,11 +305,21 @@ note_supervisor(struct task *t, const struct proto_msg *m)
 		t->supervisor_pid = (pid_t)pid;
 }
 
+/* A task's supervisor's lines. */
+static const struct agent_task_verb task_verbs[] = {
+	{ "STARTED", supervisor_started },
+	{ "HEALTH", supervisor_health },
+	{ "ATTACHED", supervisor_attached },
+	{ "EXITED", agent_task_ended },
+	{ NULL, NULL },
+};
+
 static void
-on_exec_line(struct conn *c, char *line, size_t len, void *arg)
+on_supervisor_line(struct conn *c, char *line, size_t len, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 	struct agent *a = t->agent;
+	const struct agent_task_verb *h;
 	struct proto_msg m;
 	char err[AGENT_ERR_MAX];
 
@@ -318,25 +331,22 @@ on_exec_line(struct conn *c, char *line, size_t len, void *arg)
 		return;
 	}
 	note_supervisor(t, &m);
-	if (t->is_executor)
-		agent_executor_line(a, t, &m);
-	else if (strcmp(m.verb, "STARTED") == 0)
-		exec_started(a, t, &m);
-	else if (strcmp(m.verb, "HEALTH") == 0)
-		exec_health(a, t, &m);
-	else if (strcmp(m.verb, "ATTACHED") == 0)
-		exec_attached(a, t, &m);
-	else if (strcmp(m.verb, "EXITED") == 0)
-		agent_task_ended(a, t, &m);
+	/* An executor's supervisor also relays the executor's own lines. */
+	for (h = t->is_executor ? agent_executor_verbs : task_verbs; h->verb != NULL; h++)
+		if (strcmp(h->verb, m.verb) == 0)
+			break;
+	if (h->verb != NULL)
+		h->fn(a, t, &m);
 	else
-		log_warnx("task %s: unknown '%s' from its supervisor", t->key, m.verb);
+		log_warnx("%s %s: unknown '%s' from its supervisor", t->is_executor ? "executor" : "task",
+		    t->key, m.verb);
 	proto_msg_free(&m);
 }
 
 static void
 on_probe_timer(struct loop *loop, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 
 	(void)loop;
 	t->probe_timer = 0;
@@ -344,14 +354,14 @@ on_probe_timer(struct loop *loop, void *arg)
 }
 
 static void
-on_exec_close(struct conn *c, const char *reason, void *arg)
+on_supervisor_close(struct conn *c, const char *reason, void *arg)
 {
-	struct task *t = arg;
+	struct agent_task *t = arg;
 	struct agent *a = t->agent;
 
-	if (t->exec != c)
+	if (t->supervisor != c)
 		return;
-	t->exec = NULL;
+	t->supervisor = NULL;
 	if (!t->live || a->freeing || a->detaching)
 		return;
 	log_info("task %s: lost its supervisor's socket (%s); looking for it", t->key, reason);
@@ -360,16 +370,16 @@ on_exec_close(struct conn *c, const char *reason, void *arg)
 	t->probe_timer = loop_timer_add(a->loop, 0, on_probe_timer, t);
 }
 
-static const struct conn_ops exec_ops = {
-	.on_line = on_exec_line,
-	.on_close = on_exec_close,
+static const struct conn_ops supervisor_ops = {
+	.on_line = on_supervisor_line,
+	.on_close = on_supervisor_close,
 };
 
 /* --- finding a supervisor again -------------------------------------------------- */
 
 /* The supervisor is gone for good: its status file says how the task ended, if it got to write it. */
 static void
-read_status(struct agent *a, struct task *t)
+read_status(struct agent *a, struct agent_task *t)
 {
 	char *path = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
 	char err[AGENT_ERR_MAX];
@@ -408,7 +418,7 @@ read_status(struct agent *a, struct task *t)
 }
 
 int
-agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
+agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errlen)
 {
 	const char *slash = strrchr(t->meta, '/');
 	char *dir = xstrndup(t->meta, slash ? (size_t)(slash - t->meta) : 0);
@@ -423,25 +433,25 @@ agent_task_connect(struct agent *a, struct task *t, char *err, size_t errlen)
 }
 
 static int
-supervisor_gone(const struct task *t)
+supervisor_gone(const struct agent_task *t)
 {
-	if (t->exec_pid > 0)
+	if (t->child_pid > 0)
 		return 0;   /* our child, not reaped yet */
 	return t->supervisor_pid > 1 && kill(t->supervisor_pid, 0) == -1 && errno == ESRCH;
 }
 
 static void
-probe(struct agent *a, struct task *t)
+probe(struct agent *a, struct agent_task *t)
 {
 	char err[AGENT_ERR_MAX];
 	int fd;
 
-	if (!t->live || t->exec != NULL || t->meta == NULL)
+	if (!t->live || t->supervisor != NULL || t->meta == NULL)
 		return;
 	fd = agent_task_connect(a, t, err, sizeof(err));
 	if (fd != -1) {
-		t->exec = conn_new(a->loop, fd, &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-		agent_task_send_exec(t, "ATTACH\n");
+		t->supervisor = conn_new(a->loop, fd, &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+		agent_task_send_supervisor(t, "ATTACH\n");
 		return;   /* it answers with ATTACHED or EXITED */
 	}
 	/*
@@ -459,7 +469,7 @@ probe(struct agent *a, struct task *t)
 }
 
 void
-agent_task_reattach(struct agent *a, struct task *t)
+agent_task_reattach(struct agent *a, struct agent_task *t)
 {
 	t->live = 1;
 	t->probes = 0;
@@ -477,15 +487,15 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 	(void)signo;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char pk[PID_KEY_MAX];
-		struct task *t;
+		struct agent_task *t;
 
 		pid_key(pid, pk);
 		t = map_del(&a->pids, pk);
 		if (t == NULL)
 			continue;
-		t->exec_pid = 0;
+		t->child_pid = 0;
 		/* Its socket tells us the rest; if the socket is already gone, look now. */
-		if (t->live && t->exec == NULL && t->probe_timer == 0)
+		if (t->live && t->supervisor == NULL && t->probe_timer == 0)
 			probe(a, t);
 	}
 	agent_maybe_finish_stop(a);
@@ -504,7 +514,7 @@ agent_task_watch_children(struct agent *a, char *err, size_t errlen)
 /* --- launching ---------------------------------------------------------------- */
 
 static void
-launch_failed(struct agent *a, struct task *t, const char *reason, const char *msg)
+launch_failed(struct agent *a, struct agent_task *t, const char *reason, const char *msg)
 {
 	log_warnx("task %s: %s", t->key, msg);
 	if (t->is_executor) {
@@ -514,11 +524,12 @@ launch_failed(struct agent *a, struct task *t, const char *reason, const char *m
 	t->live = 0;
 	t->ended = 1;
 	agent_journal_ended(a, t);
-	agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", reason, msg, PROTO_HEALTHY_NONE, NULL);
 }
 
-void
-agent_task_launch(struct agent *a, struct task *t)
+/* Its records are written: start t's supervisor, or hand t to its executor. */
+static void
+launch(struct agent *a, struct agent_task *t)
 {
 	char err[AGENT_ERR_MAX];
 	int sv[2];
@@ -542,7 +553,7 @@ agent_task_launch(struct agent *a, struct task *t)
 		t->live = 0;
 		t->ended = 1;
 		agent_journal_ended(a, t);
-		agent_update(a, t, "TASK_KILLED", "SOURCE_AGENT", "REASON_TASK_KILLED_DURING_LAUNCH",
+		agent_update_queue(a, t, "TASK_KILLED", "SOURCE_AGENT", "REASON_TASK_KILLED_DURING_LAUNCH",
 		    "killed before it started", -1, NULL);
 		return;
 	}
@@ -552,8 +563,8 @@ agent_task_launch(struct agent *a, struct task *t)
 		return;
 	}
 	/* What it is to do waits in the socket for the supervisor, however it starts. */
-	t->exec = conn_new(a->loop, sv[0], &exec_ops, t, PROTO_LINE_MAX, EXEC_OUT_MAX);
-	agent_task_send_exec(t, t->launch);
+	t->supervisor = conn_new(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+	agent_task_send_supervisor(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;
 	if (agent_spawner_launch(a, t->key, t->meta, sv[1]) == -1 &&
@@ -565,29 +576,58 @@ agent_task_launch(struct agent *a, struct task *t)
 }
 
 int
-agent_task_exec_supervisor(struct agent *a, struct task *t, int fd)
+agent_task_exec_supervisor(struct agent *a, struct agent_task *t, int fd)
 {
 	char err[AGENT_ERR_MAX], pk[PID_KEY_MAX];
-	pid_t pid = launcher_spawn(a->executor_path, t->meta, fd, err, sizeof(err));
+	pid_t pid = launcher_spawn(a->supervisor_path, t->meta, fd, err, sizeof(err));
 
 	close(fd);
 	if (pid == -1) {
-		close_exec(t);
+		close_supervisor(t);
 		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
 		return -1;
 	}
-	t->exec_pid = pid;
+	t->child_pid = pid;
 	pid_key(pid, pk);
 	map_put(&a->pids, pk, t);
 	log_debug("task %s: supervisor %ld started with exec", t->key, (long)pid);
 	return 0;
 }
 
+/* --- after the commit -------------------------------------------------------------- */
+
 void
-agent_task_exec_ack(struct agent *a, struct task *t)
+agent_task_after_commit(struct agent *a, struct agent_task *t, unsigned work)
 {
-	(void)a;
-	agent_task_send_exec(t, "ACK\n");
+	t->after |= work;
+	agent_journal_commit_soon(a, t);
+}
+
+int
+agent_task_committed(struct agent *a, struct agent_task *t, int written, int synced)
+{
+	if (written && (t->after & AGENT_AFTER_LAUNCH)) {
+		t->after &= ~AGENT_AFTER_LAUNCH;
+		launch(a, t);
+	}
+	if (written && (t->after & AGENT_AFTER_SUPERVISOR_ACK)) {
+		t->after &= ~AGENT_AFTER_SUPERVISOR_ACK;
+		agent_task_send_supervisor(t, "ACK\n");   /* the supervisor may exit */
+	}
+	if (written && (t->after & AGENT_AFTER_RELAY_ACK)) {
+		t->after &= ~AGENT_AFTER_RELAY_ACK;
+		agent_executor_relay_ack(a, t);
+	}
+	/* An update waits for its own record only, not for the ACK of the one before it. */
+	if ((t->after & AGENT_AFTER_SEND) && agent_update_committed(a, t))
+		t->after &= ~AGENT_AFTER_SEND;
+	if (!synced || (t->after & AGENT_AFTER_SEND))
+		return 1;   /* the rest waits for its fsync */
+	if (t->after & AGENT_AFTER_FORGET) {
+		t->after &= ~AGENT_AFTER_FORGET;
+		forget(a, t);
+	}
+	return 0;
 }
 
 /* --- RUN_TASK -------------------------------------------------------------------- */
@@ -627,8 +667,8 @@ get_count(const struct proto_msg *m, const char *key, long long dflt, long long 
 }
 
 int
-agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launch *l, char *err,
-                       size_t errlen)
+agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
+                       char *err, size_t errlen)
 {
 	int switching = a->cfg.switch_user && geteuid() == 0;
 
@@ -652,8 +692,8 @@ agent_task_launch_user(struct agent *a, const struct task *t, struct proto_launc
 
 /* Everything RUN_TASK asks for that can be wrong, and the LAUNCH line that carries it. */
 static int
-prepare(struct agent *a, struct task *t, const struct proto_msg *m, struct buf *launch, int *refused,
-        char *err, size_t errlen)
+prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct buf *launch,
+        int *refused, char *err, size_t errlen)
 {
 	const char *command = proto_get(m, "command");
 	const char *resources = proto_get(m, "resources");
@@ -772,7 +812,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	const char *tid = proto_get(m, "task_id");
 	char err[AGENT_ERR_MAX];
 	struct buf launch;
-	struct task *t;
+	struct agent_task *t;
 	int refused = 0;
 
 	if (fw == NULL || tid == NULL) {
@@ -818,7 +858,7 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 		t->ended = 1;
 		agent_journal_ended(a, t);
 		log_warnx("task %s: %s", t->key, err);
-		agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+		agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
 		    PROTO_HEALTHY_NONE, NULL);
 		return;
 	}
@@ -830,26 +870,25 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 		agent_journal_ended(a, t);
 		log_warnx("task %s %s: %s", t->key, refused ? "refused" : "is invalid", err);
 		if (refused)
-			agent_update(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
+			agent_update_queue(a, t, "TASK_FAILED", "SOURCE_AGENT", "REASON_CONTAINER_LAUNCH_FAILED", err,
 			    -1, NULL);
 		else
-			agent_update(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err, PROTO_HEALTHY_NONE,
-			    NULL);
+			agent_update_queue(a, t, "TASK_ERROR", "SOURCE_AGENT", "REASON_TASK_INVALID", err,
+			    PROTO_HEALTHY_NONE, NULL);
 		return;
 	}
 	t->launch = buf_detach(&launch);
 	t->live = 1;
 	agent_journal_task(a, t);
-	agent_update(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
+	agent_update_queue(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
-	t->want_launch = 1;
-	agent_commit_soon(a, t);
+	agent_task_after_commit(a, t, AGENT_AFTER_LAUNCH);
 }
 
 /* --- kills ----------------------------------------------------------------------- */
 
 void
-agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
+agent_task_kill(struct agent *a, struct agent_task *t, int64_t grace_ms)
 {
 	if (!t->live)
 		return;
@@ -859,16 +898,16 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 		t->kill_requested = 1;
 		log_info("%s %s (grace period %lld ms)", t->is_executor ? "shutting down executor"
 		    : "killing task", t->key, (long long)grace_ms);
-		agent_update(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE,
+		agent_update_queue(a, t, "TASK_KILLING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE,
 		    NULL);
 	}
 	if (t->launch != NULL)
-		return;   /* not started yet: agent_task_launch reports it killed */
+		return;   /* not started yet: launch() reports it killed */
 	if (t->executor_id != NULL && !t->is_executor) {
 		agent_executor_kill_task(a, t, grace_ms);
 		return;
 	}
-	if (t->exec != NULL) {
+	if (t->supervisor != NULL) {
 		send_kill(t, grace_ms);
 		return;
 	}
@@ -877,17 +916,19 @@ agent_task_kill(struct agent *a, struct task *t, int64_t grace_ms)
 }
 
 void
-agent_task_abandon(struct agent *a, struct task *t, enum task_fate fate, int64_t grace_ms)
+agent_task_abandon(struct agent *a, struct agent_task *t, enum agent_task_fate fate,
+                   int64_t grace_ms)
 {
+	unsigned work = 0;
+
 	agent_update_drop(a, t);
 	t->fate = fate;
 	agent_journal_fate(a, t);
-	if (t->live) {
+	if (t->live)
 		agent_task_kill(a, t, grace_ms);
-	} else {
-		t->want_forget = 1;
-	}
-	agent_commit_soon(a, t);
+	else
+		work = AGENT_AFTER_FORGET;
+	agent_task_after_commit(a, t, work);
 }
 
 void
@@ -897,7 +938,7 @@ agent_task_handle_kill(struct agent *a, const struct proto_msg *m)
 	const char *tid = proto_get(m, "task_id");
 	char err[AGENT_ERR_MAX];
 	long long grace;
-	struct task *t;
+	struct agent_task *t;
 
 	if (fw == NULL || tid == NULL) {
 		log_warnx("KILL_TASK without %s: ignored", fw == NULL ? "framework_id" : "task_id");
@@ -935,11 +976,11 @@ agent_task_handle_shutdown(struct agent *a, const struct proto_msg *m)
 		return;
 	}
 	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);) {
-		struct task *t = val;
+		struct agent_task *t = val;
 		if (strcmp(t->framework_id, fw) != 0)
 			continue;
 		n++;
-		agent_task_abandon(a, t, FATE_FRAMEWORK_GONE, a->cfg.executor_shutdown_grace_period_ms);
+		agent_task_abandon(a, t, AGENT_FATE_FRAMEWORK_GONE, a->cfg.executor_shutdown_grace_period_ms);
 	}
 	log_info("framework %s shut down: %zu task(s) killed or dropped", fw, n);
 }
