@@ -41,9 +41,12 @@
 #define COMPAT_FALLBACK_OPEN_MAX 1024
 #define COMPAT_CHILD_FAILED_STATUS 127   /* a child function that returned: as the shell's "cannot run" */
 
-/* fcntl fallbacks for systems without the atomic flag variants. */
-static int
-set_cloexec(int fd)
+/*
+ * The fcntl fallbacks for systems without the atomic flag variants; also
+ * every other file's way to change the two flags on a descriptor it has.
+ */
+int
+compat_set_cloexec(int fd)
 {
 	int fl = fcntl(fd, F_GETFD);
 
@@ -52,14 +55,15 @@ set_cloexec(int fd)
 	return 0;
 }
 
-static int
-set_nonblock(int fd)
+int
+compat_set_nonblock(int fd, int on)
 {
 	int fl = fcntl(fd, F_GETFL);
 
-	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+	if (fl == -1)
 		return -1;
-	return 0;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
 }
 
 static void
@@ -93,7 +97,7 @@ set_nosigpipe(int fd)
 static int
 finish_fd(int fd, int nonblock)
 {
-	if (set_cloexec(fd) == -1 || (nonblock && set_nonblock(fd) == -1)) {
+	if (compat_set_cloexec(fd) == -1 || (nonblock && compat_set_nonblock(fd, 1) == -1)) {
 		close_keep_errno(fd);
 		return -1;
 	}

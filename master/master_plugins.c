@@ -516,8 +516,8 @@ spawn(struct plugin *p)
 
 	char origin[PATH_MAX];
 	snprintf(origin, sizeof(origin), "plugin %s", p->name);
-	net_set_nonblock(proto[0], 1);
-	net_set_nonblock(ctl[0], 1);
+	compat_set_nonblock(proto[0], 1);
+	compat_set_nonblock(ctl[0], 1);
 	master_adopt_fd(m, proto[0], origin);
 	p->ctl = conn_new(m->loop, ctl[0], &ctl_ops, p, PROTO_LINE_MAX, PLUGIN_CTL_OUT_MAX);
 	conn_set_peer(p->ctl, origin);

@@ -34,7 +34,6 @@
 #include "launcher.h"
 #include "log.h"
 #include "loop.h"
-#include "net.h"
 #include "proto.h"
 #include "spawner.h"
 #include "xmem.h"
@@ -743,13 +742,13 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 
 	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
-	    fcntl(ERRPIPE_FD, F_SETFD, FD_CLOEXEC) == -1)
+	    compat_set_cloexec(ERRPIPE_FD) == -1)
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
 	if (s->custom) {
 		/* The executor's channel is inherited, blocking, as any program expects. */
 		if (dup2(s->channel_fd, EXECUTOR_CHANNEL_FD) == -1 ||
 		    fcntl(EXECUTOR_CHANNEL_FD, F_SETFD, 0) == -1 ||
-		    net_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
+		    compat_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
 			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
 		keep = EXECUTOR_CHANNEL_FD;
 		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
@@ -808,7 +807,7 @@ start_task(struct sup *s)
 		s->launch_failed = 1;
 		goto out;
 	}
-	net_set_nonblock(fds[0], 0);
+	compat_set_nonblock(fds[0], 0);
 	child.s = s;
 	child.in_fd = in_fd;
 	child.out_fd = out_fd;
@@ -1343,7 +1342,7 @@ supervise(const char *path)
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
 	fd = EXECUTOR_AGENT_FD;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+	if (compat_set_cloexec(fd) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
 	loop_run(s.loop);

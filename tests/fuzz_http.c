@@ -94,7 +94,7 @@ fuzz_server(const uint8_t *data, size_t size)
 
 	if (compat_socketpair(fds) < 0)
 		abort();
-	net_set_nonblock(fds[1], 1);
+	compat_set_nonblock(fds[1], 1);
 	if (conn_new(loop, fds[0], &line_ops, NULL, HTTP_HEADER_BYTES_MAX, 0) == NULL)
 		abort();
 	for (spins = 0; spins < FUZZ_SPINS_MAX && !eof; spins++) {
@@ -138,7 +138,7 @@ respond(void *arg)
 
 	while ((fd = net_accept(listen_fd, peer, sizeof(peer))) < 0)
 		;
-	net_set_nonblock(fd, 0);
+	compat_set_nonblock(fd, 0);
 	while (off < cn->size) {
 		ssize_t n = compat_send(fd, cn->data + off, cn->size - off);
 

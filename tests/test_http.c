@@ -139,7 +139,7 @@ client(void)
 		fprintf(stderr, "connect: %s\n", err);
 		return -1;
 	}
-	net_set_nonblock(fd, 1);
+	compat_set_nonblock(fd, 1);
 	return fd;
 }
 
@@ -755,7 +755,7 @@ test_adopt(void)
 	struct conn *c;
 
 	CHECK(compat_socketpair(fds) == 0);
-	net_set_nonblock(fds[1], 1);
+	compat_set_nonblock(fds[1], 1);
 	c = conn_new(S.loop, fds[0], &line_ops, NULL, 1024, 0);
 	CHECK(c != NULL);
 	buf_init(&got, 0);
