@@ -697,7 +697,7 @@ agent_checkpoint_registered(struct agent *a, const char *id, char *err, size_t e
 	proto_begin(&b, "SLAVE");
 	proto_add(&b, "agent_id", id);
 	proto_add(&b, "hostname", a->hostname);
-	if (launcher_mkdirs(dir, err, errlen) == -1 || proto_end(&b) == -1 ||
+	if (compat_mkdirs(dir, LAUNCHER_DIR_MODE, err, errlen) == -1 || proto_end(&b) == -1 ||
 	    checkpoint_write(info, b.data, b.len, err, errlen) == -1)
 		goto out;
 	unlink(tmp);
@@ -953,7 +953,7 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 
 	buf_init(&line, 0);
 	proto_msg_init(&m);
-	if (launcher_mkdirs(meta, err, errlen) == -1) {
+	if (compat_mkdirs(meta, LAUNCHER_DIR_MODE, err, errlen) == -1) {
 		free(meta);
 		free(info);
 		return -1;

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <dirent.h>
@@ -26,6 +27,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,6 +253,65 @@ compat_fdatasync(int fd)
 #else
 	return fsync(fd);
 #endif
+}
+
+/*
+ * From the leaf up: a sandbox's parents mostly exist, so a new one costs a
+ * mkdir per new directory, not one per component of its path.
+ */
+static int
+mkdirs_from_leaf(char *path, mode_t mode, char *err, size_t errlen)
+{
+	struct stat st;
+	char *slash;
+	int e;
+
+	if (mkdir(path, mode) == 0)
+		return 0;
+	e = errno;
+	if (e == ENOENT && (slash = strrchr(path, '/')) != NULL && slash != path) {
+		int rc;
+
+		*slash = '\0';
+		rc = mkdirs_from_leaf(path, mode, err, errlen);
+		*slash = '/';
+		if (rc == -1)
+			return -1;
+		if (mkdir(path, mode) == 0)
+			return 0;
+		e = errno;
+	}
+	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (e == EEXIST)
+		e = ENOTDIR;
+	snprintf(err, errlen, "cannot create directory '%s': %s", path,
+	    e == ENOTDIR ? "not a directory" : strerror(e));
+	errno = e;
+	return -1;
+}
+
+int
+compat_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	size_t n = path != NULL ? strlen(path) : 0;
+	char *copy;
+	int rc;
+
+	if (n == 0) {
+		snprintf(err, errlen, "empty directory path");
+		errno = ENOENT;
+		return -1;
+	}
+	if ((copy = malloc(n + 1)) == NULL) {
+		snprintf(err, errlen, "cannot create directory '%s': %s", path, strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(copy, path, n + 1);
+	rc = mkdirs_from_leaf(copy, mode, err, errlen);
+	free(copy);
+	return rc;
 }
 
 int64_t

@@ -29,6 +29,11 @@ int compat_write_all(int fd, const void *buf, size_t len);
 int compat_pwrite_all(int fd, const void *buf, size_t len, off_t offset);
 /* fdatasync where there is one, else fsync. */
 int compat_fdatasync(int fd);
+/*
+ * mkdir -p: path and its missing parents with mode. 0, or -1 with errno
+ * and err ("cannot create directory '/a/f': not a directory").
+ */
+int compat_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);

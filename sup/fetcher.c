@@ -109,7 +109,7 @@ make_parents(const char *path, char *err, size_t errlen)
 
 	if (slash != NULL) {
 		*slash = '\0';
-		rc = launcher_mkdirs(dir, err, errlen);
+		rc = compat_mkdirs(dir, LAUNCHER_DIR_MODE, err, errlen);
 	}
 	free(dir);
 	return rc;
@@ -125,7 +125,7 @@ cached_copy(const struct opts *o, const char *uri, char *err, size_t errlen)
 	int fd;
 
 	fetch_cache_key(uri, key);
-	if (launcher_mkdirs(o->cache_dir, err, errlen) == -1)
+	if (compat_mkdirs(o->cache_dir, LAUNCHER_DIR_MODE, err, errlen) == -1)
 		return NULL;
 	path = xstrfmt("%s/%s", o->cache_dir, key);
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

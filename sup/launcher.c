@@ -47,52 +47,6 @@ extern char **environ;
 #define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
 #define BYTES_PER_MB (1024ull * 1024ull)
 
-/* mkdir -p from the leaf up: a sandbox's parents mostly exist, so a new one costs a mkdir per new directory. */
-static int
-mkdirs_from_leaf(char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	char *slash;
-	int e;
-
-	if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
-		return 0;
-	e = errno;
-	if (e == ENOENT && (slash = strrchr(path, '/')) != NULL && slash != path) {
-		int rc;
-
-		*slash = '\0';
-		rc = mkdirs_from_leaf(path, err, errlen);
-		*slash = '/';
-		if (rc == -1)
-			return -1;
-		if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
-			return 0;
-		e = errno;
-	}
-	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	snprintf(err, errlen, "cannot create directory '%s': %s", path,
-	    e == EEXIST || e == ENOTDIR ? "not a directory" : strerror(e));
-	return -1;
-}
-
-int
-launcher_mkdirs(const char *path, char *err, size_t errlen)
-{
-	char *copy;
-	int rc;
-
-	if (path == NULL || path[0] == '\0') {
-		snprintf(err, errlen, "empty directory path");
-		return -1;
-	}
-	copy = xstrdup(path);
-	rc = mkdirs_from_leaf(copy, err, errlen);
-	free(copy);
-	return rc;
-}
-
 static void
 random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 {
@@ -118,7 +72,7 @@ launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *
 
 	runs = xstrfmt("%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent_id,
 	    framework_id, executor_id);
-	if (launcher_mkdirs(runs, err, errlen) == -1) {
+	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
 		free(runs);
 		return NULL;
 	}

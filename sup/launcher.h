@@ -35,9 +35,6 @@ struct launcher_env {
 	size_t cap;
 };
 
-/* mkdir -p with LAUNCHER_DIR_MODE. Returns 0, or -1 with the reason in err. */
-int launcher_mkdirs(const char *path, char *err, size_t errlen);
-
 /*
  * Make WORK_DIR/slaves/AGENT/frameworks/FW/executors/EXEC/runs/RUN_ID with
  * a fresh random RUN_ID and point runs/latest at it. Returns the run
