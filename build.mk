@@ -30,7 +30,7 @@ MANDIR = $(PREFIX)/share/man
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
 	$(TOP)/lib/http.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
-	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -39,7 +39,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
-LIB_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o \
 	flags.o json.o http.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
@@ -48,7 +48,7 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_files.o agent_gc
 	agent_executor.o agent_spawner.o checkpoint.o syncer.o \
 	spawner.o launcher.o sup_health.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
-HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
+HELPER_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o json.o
 SUP_OBJS = sup.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o

@@ -39,6 +39,7 @@
 #include "id.h"
 #include "sup/launcher.h"
 #include "log.h"
+#include "proc.h"
 #include "loop.h"
 #include "proto.h"
 #include "syncer.h"
@@ -917,13 +918,13 @@ kill_old_supervisors(struct agent *a)
 static void
 check_boot(struct agent *a, int *rebooted)
 {
-	char boot[COMPAT_BOOT_ID_MAX], err[AGENT_ERR_MAX];
+	char boot[PROC_BOOT_ID_MAX], err[AGENT_ERR_MAX];
 	char *path = meta_path(a, BOOT_ID_FILE);
 	struct buf old;
 
 	*rebooted = 0;
 	buf_init(&old, 0);
-	if (compat_boot_id(boot, sizeof(boot)) == -1) {
+	if (proc_boot_id(boot, sizeof(boot)) == -1) {
 		log_info("this system cannot tell its boot identity: reboots go unnoticed");
 		boot[0] = '\0';
 	}

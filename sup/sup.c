@@ -34,6 +34,7 @@
 #include "launcher.h"
 #include "log.h"
 #include "loop.h"
+#include "proc.h"
 #include "proto.h"
 #include "spawner.h"
 #include "xmem.h"
@@ -499,11 +500,11 @@ finalize(struct sup *s)
 static long
 leftovers(struct sup *s)
 {
-	struct compat_proc one;
+	struct proc_info one;
 
 	if (s->subreaper)
-		return isolate_has_children() ? compat_descendants(s->self, &one, 1) : 0;
-	return compat_session_procs(s->task_pid, &one, 1);
+		return isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
+	return proc_session_members(s->task_pid, &one, 1);
 }
 
 static void
@@ -1326,7 +1327,7 @@ supervise(const char *path)
 	(void)setsid();
 	memset(&s, 0, sizeof(s));
 	s.self = getpid();
-	s.subreaper = compat_become_subreaper() == 0;
+	s.subreaper = proc_become_subreaper() == 0;
 	s.healthy = -1;
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
