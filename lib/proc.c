@@ -6,7 +6,9 @@
  *   - the subreaper, descendants, session members and a user's process
  *     count: walking and adopting process trees (procfs, process sysctl);
  *   - switching user, nice, the memory and process rlimits: what a task's
- *     process is made into before it execs.
+ *     process is made into before it execs;
+ *   - how a process ended, in words: the supervisor's task updates and the
+ *     master's plugin restarts say it the same way.
  * None of these has a POSIX spelling (prctl, procctl, sysctl, /proc,
  * initgroups), so, like compat.c, this file widens the feature-test
  * macros and lets the system macros pick the native call; it is the only
@@ -25,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -44,6 +47,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,4 +516,68 @@ proc_limit_processes(uint64_t n)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+/* Signal names, as kill -l spells them; the optional ones where the system has them. */
+static const struct {
+	int signo;
+	const char *name;
+} signal_names[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+	{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" }, { SIGUSR1, "SIGUSR1" },
+	{ SIGUSR2, "SIGUSR2" }, { SIGBUS, "SIGBUS" }, { SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" },
+	{ SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+	{ SIGURG, "SIGURG" },
+#ifdef SIGTRAP
+	{ SIGTRAP, "SIGTRAP" },
+#endif
+#ifdef SIGSYS
+	{ SIGSYS, "SIGSYS" },
+#endif
+#ifdef SIGXCPU
+	{ SIGXCPU, "SIGXCPU" },
+#endif
+#ifdef SIGXFSZ
+	{ SIGXFSZ, "SIGXFSZ" },
+#endif
+#ifdef SIGPROF
+	{ SIGPROF, "SIGPROF" },
+#endif
+#ifdef SIGVTALRM
+	{ SIGVTALRM, "SIGVTALRM" },
+#endif
+};
+
+static const char *
+signal_name(int signo)
+{
+	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (signal_names[i].signo == signo)
+			return signal_names[i].name;
+	return NULL;
+}
+
+void
+proc_describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		const char *name = signal_name(sig);
+
+		if (name != NULL)
+			snprintf(buf, len, "killed by signal %d (%s)", sig, name);
+		else
+			snprintf(buf, len, "killed by signal %d", sig);
+	} else {
+		snprintf(buf, len, "ended with wait status %d", status);
+	}
+}
+
+int
+proc_exit_ok(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

@@ -1,8 +1,8 @@
 /*
  * proc.h: processes as the agent and a task's supervisor see them: the
  * kernel boot they run under, the tree below a supervisor, a user's
- * process count, and the identity, priority and limits a task starts
- * with.
+ * process count, the identity, priority and limits a task starts with,
+ * and how a process ended, in words.
  */
 #ifndef PROC_H
 #define PROC_H
@@ -53,5 +53,13 @@ int proc_set_nice(int value);
 int proc_limit_memory(uint64_t bytes);
 /* Cap processes of the user (RLIMIT_NPROC). 0, or -1 (errno ENOSYS where it does not exist). */
 int proc_limit_processes(uint64_t n);
+
+/*
+ * A waitpid status in words: "exited with status 3", "killed by signal 11
+ * (SIGSEGV)" ("killed by signal N" for a signal without a name here).
+ */
+void proc_describe_exit(int status, char *buf, size_t len);
+/* 1 if the status is a clean exit 0. */
+int proc_exit_ok(int status);
 
 #endif

@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -621,68 +620,4 @@ launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, 
 		return -1;
 	}
 	return fd;
-}
-
-struct signame {
-	int signo;
-	const char *name;
-};
-
-static const struct signame signames[] = {
-	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
-	{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
-	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" }, { SIGUSR1, "SIGUSR1" },
-	{ SIGUSR2, "SIGUSR2" }, { SIGBUS, "SIGBUS" }, { SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" },
-	{ SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
-	{ SIGURG, "SIGURG" },
-#ifdef SIGTRAP
-	{ SIGTRAP, "SIGTRAP" },
-#endif
-#ifdef SIGSYS
-	{ SIGSYS, "SIGSYS" },
-#endif
-#ifdef SIGXCPU
-	{ SIGXCPU, "SIGXCPU" },
-#endif
-#ifdef SIGXFSZ
-	{ SIGXFSZ, "SIGXFSZ" },
-#endif
-#ifdef SIGPROF
-	{ SIGPROF, "SIGPROF" },
-#endif
-#ifdef SIGVTALRM
-	{ SIGVTALRM, "SIGVTALRM" },
-#endif
-};
-
-static const char *
-signal_name(int signo)
-{
-	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
-		if (signames[i].signo == signo)
-			return signames[i].name;
-	return NULL;
-}
-
-void
-launcher_describe_exit(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status)) {
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	} else if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		const char *name = signal_name(sig);
-		if (name != NULL)
-			snprintf(buf, len, "killed by signal %d (%s)", sig, name);
-		else
-			snprintf(buf, len, "killed by signal %d", sig);
-	} else {
-		snprintf(buf, len, "ended with wait status %d", status);
-	}
-}
-
-int
-launcher_exit_ok(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

@@ -113,9 +113,4 @@ pid_t launcher_spawn_argv(const char *program, const char *const *args, int sock
  */
 int launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, size_t errlen);
 
-/* "exited with status N" or "killed by signal N (SIGNAME)" for a waitpid status. */
-void launcher_describe_exit(int status, char *buf, size_t len);
-/* 1 if the status is a clean exit 0. */
-int launcher_exit_ok(int status);
-
 #endif

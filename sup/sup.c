@@ -335,7 +335,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 	        : WIFEXITED(st) && WEXITSTATUS(st) > SHELL_SIGNAL_BASE ? WEXITSTATUS(st) - SHELL_SIGNAL_BASE
 	                                                               : 0;
 
-	launcher_describe_exit(st, desc, sizeof(desc));
+	proc_describe_exit(st, desc, sizeof(desc));
 	*reason = NULL;
 	if (s->cause_state != NULL && strcmp(s->cause_state, "TASK_KILLED") == 0 &&
 	    s->cause_reason == NULL) {
@@ -359,7 +359,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 		*reason = "REASON_CONTAINER_LIMITATION";
 		snprintf(msg, len, "CPU time limit of %llu s exceeded; %s",
 		    (unsigned long long)s->lim.cpu_seconds, desc);
-	} else if (launcher_exit_ok(st)) {
+	} else if (proc_exit_ok(st)) {
 		*state = "TASK_FINISHED";
 		snprintf(msg, len, "%s", desc);
 	} else if (!s->custom && isolate_memory_hit(s->lim.mem_bytes, rss, s->peak_vm)) {
@@ -458,7 +458,7 @@ finalize(struct sup *s)
 		snprintf(msg, sizeof(msg), "%s", s->cause_state ? s->cause_msg : "the task never started");
 	}
 	if (s->task_pid > 0 && !s->launch_failed)
-		launcher_describe_exit(s->task_status, desc, sizeof(desc));
+		proc_describe_exit(s->task_status, desc, sizeof(desc));
 	else
 		snprintf(desc, sizeof(desc), "not started");
 	buf_init(&b, 0);
@@ -591,10 +591,10 @@ fetch_done(struct sup *s, int status)
 	(void)kill(-s->fetch_pid, SIGKILL);   /* whatever the fetcher left, tar or unzip */
 	s->fetch_pid = 0;
 	drain_fetch(s);
-	if (s->cause_state == NULL && !launcher_exit_ok(status)) {
+	if (s->cause_state == NULL && !proc_exit_ok(status)) {
 		line = s->fetch_out.data != NULL ? s->fetch_out.data : "";
 		line[strcspn(line, "\n")] = '\0';
-		launcher_describe_exit(status, desc, sizeof(desc));
+		proc_describe_exit(status, desc, sizeof(desc));
 		snprintf(msg, sizeof(msg), "%s", line[0] ? line : desc);
 		set_cause(s, "TASK_FAILED", "REASON_FETCHER_FAILED", msg);
 	}

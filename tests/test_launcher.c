@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "check.h"
 #include "compat.h"
+#include "proc.h"
 #include "sup/launcher.h"
 #include "res.h"
 #include "xmem.h"
@@ -233,9 +234,9 @@ test_spawn(void)
 	      strstr(buf, "hello ") != NULL);
 	CHECK(strstr(buf, "stdin-empty") != NULL);
 	CHECK(waitpid(pid, &status, 0) == pid);
-	launcher_describe_exit(status, desc, sizeof(desc));
+	proc_describe_exit(status, desc, sizeof(desc));
 	CHECK_STR(desc, "exited with status 4");
-	CHECK(!launcher_exit_ok(status));
+	CHECK(!proc_exit_ok(status));
 	close(sv[0]);
 	CHECK(launcher_spawn("/no/such/program", "x", 0, err, sizeof(err)) == -1 ||
 	      (waitpid(-1, &status, 0) > 0 && WEXITSTATUS(status) == 127));
