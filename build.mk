@@ -279,9 +279,9 @@ $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c \
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c
 
-$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c $(L)/json.c $(L)/log.c \
+$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/json.c $(L)/log.c \
 		$(L)/compat.c $(L)/buf.c $(L)/xmem.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c \
 		$(L)/json.c $(L)/log.c $(L)/compat.c $(L)/buf.c $(L)/xmem.c -lm
 
 fuzz: $(FUZZERS)

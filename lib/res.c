@@ -10,7 +10,6 @@
 #include "buf.h"
 #include "json.h"
 #include "log.h"
-#include "proto.h"
 #include "xmem.h"
 
 #include <stdarg.h>
@@ -28,7 +27,7 @@
 #define ATTR_TEXT_MAX 255
 /* Bytes of input quoted in an error message; the rest becomes "...". */
 #define RES_QUOTE_MAX_BYTES 64
-#define RES_QUOTE_BUF_BYTES (RES_QUOTE_MAX_BYTES * 3 + 4)
+#define RES_QUOTE_BUF_BYTES BUF_QUOTE_BYTES(RES_QUOTE_MAX_BYTES)
 /* Room for a formatted scalar: 20 digits, point, 3 decimals, sign, NUL. */
 #define RES_SCALAR_BUF_BYTES 32
 
@@ -45,19 +44,11 @@
 #define DEFAULT_PORTS_BEGIN 31000
 #define DEFAULT_PORTS_END 32000
 
-/* Input quoted in an error reaches logs and peers: escape it and cut it short. */
+/* Input quoted in an error reaches logs and peers: escaped and cut short (buf_quote). */
 static const char *
 quote(char out[RES_QUOTE_BUF_BYTES], const char *s, size_t n)
 {
-	struct buf b;
-
-	buf_init(&b, 0);
-	proto_escape(&b, s, n < RES_QUOTE_MAX_BYTES ? n : RES_QUOTE_MAX_BYTES);
-	if (n > RES_QUOTE_MAX_BYTES)
-		buf_puts(&b, "...");
-	xstrlcpy(out, b.data ? b.data : "", RES_QUOTE_BUF_BYTES);
-	buf_free(&b);
-	return out;
+	return buf_quote(out, RES_QUOTE_BUF_BYTES, s, n, RES_QUOTE_MAX_BYTES);
 }
 
 static int
