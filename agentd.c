@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "attrs.h"
 #include "buf.h"
 #include "compat.h"
 #include "flags.h"

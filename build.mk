@@ -28,7 +28,7 @@ MANDIR = $(PREFIX)/share/man
 
 # Every object depends on every header: simple, portable, never stale.
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
-	$(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
+	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
 	$(TOP)/lib/http.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
 	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
@@ -39,7 +39,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
-LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o \
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
 	flags.o json.o http.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_agent.o master_cli.o master_framework.o \
@@ -90,7 +90,7 @@ MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
-	$(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
+	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
@@ -279,9 +279,9 @@ $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c \
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c
 
-$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/json.c $(L)/log.c \
+$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/attrs.c $(L)/json.c $(L)/log.c \
 		$(L)/compat.c $(L)/buf.c $(L)/xmem.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/attrs.c \
 		$(L)/json.c $(L)/log.c $(L)/compat.c $(L)/buf.c $(L)/xmem.c -lm
 
 fuzz: $(FUZZERS)
