@@ -30,7 +30,7 @@ MANDIR = $(PREFIX)/share/man
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
 	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
-	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h $(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \

@@ -6,16 +6,11 @@
  * configure probes each feature into config.h; this file picks the native
  * call when the probe found it and a portable fallback otherwise. What
  * inspects or shapes processes is proc.c's. The two are the only files that
- * widen the feature-test macros, because the native calls (accept4, pipe2,
- * closefrom, arc4random_buf, ...) live outside strict POSIX on every libc.
- * configure compiles its probes with this same preamble.
+ * widen the feature-test macros (native.h), because the native calls
+ * (accept4, pipe2, closefrom, arc4random_buf, ...) live outside strict
+ * POSIX on every libc.
  */
-#undef _POSIX_C_SOURCE
-#define _GNU_SOURCE 1
-#define _DEFAULT_SOURCE 1
-#define _BSD_SOURCE 1
-#define _NETBSD_SOURCE 1
-#define _DARWIN_C_SOURCE 1
+#include "native.h"   /* first: it widens what the system headers declare */
 
 #include "config.h"
 #include "compat.h"

@@ -11,15 +11,10 @@
  *     master's plugin restarts say it the same way.
  * None of these has a POSIX spelling (prctl, procctl, sysctl, /proc,
  * initgroups), so, like compat.c, this file widens the feature-test
- * macros and lets the system macros pick the native call; it is the only
- * other file that may.
+ * macros (native.h) and lets the system macros pick the native call; it is
+ * the only other file that may.
  */
-#undef _POSIX_C_SOURCE
-#define _GNU_SOURCE 1
-#define _DEFAULT_SOURCE 1
-#define _BSD_SOURCE 1
-#define _NETBSD_SOURCE 1
-#define _DARWIN_C_SOURCE 1
+#include "native.h"   /* first: it widens what the system headers declare */
 
 #include "proc.h"
 
