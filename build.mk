@@ -29,8 +29,9 @@ MANDIR = $(PREFIX)/share/man
 # Every object depends on every header: simple, portable, never stale.
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
-	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
-	$(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h $(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h \
+	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
+	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -39,6 +40,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
+# lib/ (lib/README) and the protocol codec: what every daemon and tool links.
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_client.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_pair.o alloc_pass.o alloc_conf.o
