@@ -24,6 +24,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,7 +319,8 @@ reader_open(const char *host, int port, int timeout_ms, int64_t stall_ms, char *
             size_t errlen)
 {
 	int64_t start = compat_monotonic_ms();
-	int connect_ms = timeout_ms > 0 ? timeout_ms : stall_ms > 0 ? (int)stall_ms : 0;
+	int connect_ms = timeout_ms > 0 ? timeout_ms : stall_ms > INT_MAX ? INT_MAX
+	               : stall_ms > 0 ? (int)stall_ms : 0;
 	struct reader *r;
 	int fd = net_connect_blocking(host, port, connect_ms, err, errlen);
 
@@ -343,6 +345,16 @@ reader_close(struct reader *r)
 	free(r);
 }
 
+/* A send or recv failed (errno): the limit that ran out, or the system's reason. */
+static int
+io_failed(struct reader *r, const char *waited_for, const char *verb)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return timed_out(r, waited_for);
+	snprintf(r->err, r->errlen, "%s %s:%d: %s", verb, r->host, r->port, strerror(errno));
+	return -1;
+}
+
 static int
 send_all(struct reader *r, const char *p, size_t len)
 {
@@ -352,15 +364,10 @@ send_all(struct reader *r, const char *p, size_t len)
 		if (arm_timeout(r, SO_SNDTIMEO) < 0)
 			return timed_out(r, "progress");
 		n = compat_send(r->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return timed_out(r, "progress");
-			snprintf(r->err, r->errlen, "write to %s:%d: %s", r->host, r->port,
-			    strerror(errno));
-			return -1;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r, "progress", "write to");
 		p += n;
 		len -= (size_t)n;
 	}
@@ -381,15 +388,10 @@ rd_fill(struct reader *r)
 		if (arm_timeout(r, SO_RCVTIMEO) < 0)
 			return timed_out(r, "data");
 		n = recv(r->fd, r->buf, sizeof(r->buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return timed_out(r, "data");
-			snprintf(r->err, r->errlen, "read from %s:%d: %s", r->host, r->port,
-			    strerror(errno));
-			return -1;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(r, "data", "read from");
 		if (n == 0) {
 			r->eof = 1;
 			return 0;
