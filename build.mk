@@ -66,8 +66,8 @@ PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
 EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
-	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate test_health \
-	test_sup_relay test_spawner test_syncer
+	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
+	test_health test_sup_relay test_spawner test_syncer
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -155,8 +155,8 @@ $(TOP)/examples/executor: $(TOP)/examples/executor.c
 tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
-	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o test_fetch.o \
-	test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
+	test_fetch.o test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	peer.o httpd.o fw.o
 $(TEST_OBJS): $(HDRS)
 
@@ -280,7 +280,8 @@ $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xme
 		$(L)/log.c $(L)/compat.c
 
 $(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c $(L)/json.c \
-		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c $(HDRS)
+		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c \
+		$(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c \
 		$(L)/http_client.c $(L)/json.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c \
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c

@@ -335,7 +335,7 @@ proto_addn(struct buf *b, const char *key, const char *val, size_t vlen)
 		val = "";
 		vlen = 0;
 	}
-	/* A buf with a cap may refuse part of a message: buf_fill leaves it full, so proto_end fails. */
+	/* A capped buf may refuse part of a message: buf_fill leaves it full, so proto_end fails. */
 	if (buf_fill(b, " ", 1) < 0 || buf_fill(b, key, strlen(key)) < 0 || buf_fill(b, "=", 1) < 0)
 		return;
 	buf_escape(b, val, vlen);

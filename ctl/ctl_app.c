@@ -66,9 +66,9 @@ request(const struct api *api, const char *method, const char *path, const struc
 	buf_reset(body);
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_client_request(api->host, api->port, method, path, json ? "application/json" : NULL,
-	                 json ? json->data : NULL, json ? json->len : 0, (int)api->timeout_ms, &resp,
-	                 err, sizeof(err)) == -1) {
+	if (http_client_request(api->host, api->port, method, path,
+	                        json ? "application/json" : NULL, json ? json->data : NULL,
+	                        json ? json->len : 0, (int)api->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		if (ctl_is_connect_error(err) && (p = strstr(err, ": ")) != NULL)
 			ctl_say("cannot reach Marathon at %s: %s", api->addr, p + 2);
 		else

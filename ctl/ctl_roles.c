@@ -30,9 +30,9 @@ request(const struct ctl *ctl, const char *method, const char *path, const struc
 
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_client_request(ctl->host, ctl->port, method, path, json ? "application/json" : NULL,
-	                 json ? json->data : NULL, json ? json->len : 0, (int)ctl->timeout_ms,
-	                 &resp, err, sizeof(err)) == -1) {
+	if (http_client_request(ctl->host, ctl->port, method, path,
+	                        json ? "application/json" : NULL, json ? json->data : NULL,
+	                        json ? json->len : 0, (int)ctl->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		if (ctl_is_connect_error(err) || strncmp(err, "timeout", strlen("timeout")) == 0)
 			ctl_say_unreachable(ctl, err);
 		else

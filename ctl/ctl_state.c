@@ -194,8 +194,8 @@ fetch(const struct ctl *ctl, const char *path, struct buf *body)
 
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_client_request(ctl->host, ctl->port, "GET", path, NULL, NULL, 0, (int)ctl->timeout_ms,
-	                 &resp, err, sizeof(err)) == -1) {
+	if (http_client_request(ctl->host, ctl->port, "GET", path, NULL, NULL, 0,
+	                        (int)ctl->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		/* Only a refused or silent master is unreachable; the rest is a bad answer. */
 		if (ctl_is_connect_error(err) || strncmp(err, "timeout", strlen("timeout")) == 0)
 			ctl_say_unreachable(ctl, err);

@@ -727,14 +727,14 @@ http_client_get_file(const char *url, int fd, int64_t stall_ms, char *err, size_
 			return 0;
 		}
 		if (hops >= HTTP_CLIENT_REDIRECTS_MAX) {
-			snprintf(err, errlen, "more than %d redirects from %.*s", HTTP_CLIENT_REDIRECTS_MAX,
-			    HTTP_CLIENT_PREVIEW, url);
+			snprintf(err, errlen, "more than %d redirects from %.*s",
+			    HTTP_CLIENT_REDIRECTS_MAX, HTTP_CLIENT_PREVIEW, url);
 			free(location);
 			break;
 		}
 		if (!has_scheme(location, HTTP_CLIENT_SCHEME)) {
-			snprintf(err, errlen, "redirect to an unsupported URL '%.*s'", HTTP_CLIENT_PREVIEW,
-			    location);
+			snprintf(err, errlen, "redirect to an unsupported URL '%.*s'",
+			    HTTP_CLIENT_PREVIEW, location);
 			free(location);
 			break;
 		}

@@ -33,7 +33,7 @@ struct http_client_url {
 /* Parse http://host[:port][/path][?query][#fragment]. 0, or -1 with err. */
 int http_client_url_parse(const char *url, struct http_client_url *u, char *err, size_t errlen);
 void http_client_url_free(struct http_client_url *u);
-/* A Location header against the URL it came from: absolute, or a path on the same host (malloc'ed). */
+/* A Location header against the URL it came from: absolute, or on the same host (malloc'ed). */
 char *http_client_url_resolve(const struct http_client_url *base, const char *location);
 
 /* Where a body's bytes go: 0, or -1 with the reason in err. */

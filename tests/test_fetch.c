@@ -1,4 +1,7 @@
-/* tests/test_fetch.c: the fetcher's own parts: URI options, names, schemes, archives, cache keys, copies, cache trimming. */
+/*
+ * tests/test_fetch.c: the fetcher's own parts: URI options, names, schemes,
+ * archives, cache keys, copies, cache trimming.
+ */
 #include <sys/stat.h>
 
 #include <fcntl.h>

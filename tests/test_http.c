@@ -819,59 +819,59 @@ test_client(void)
 
 	buf_init(&body, 1 << 20);
 	resp.body = &body;
-	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "hello");
 	CHECK_STR(resp.content_type, "text/plain");
 
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "POST", "/echo", "application/json", "{\"a\":1}", 7,
-	    PUMP_MS, &resp, err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "POST", "/echo", "application/json",
+	    "{\"a\":1}", 7, PUMP_MS, &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "{\"a\":1}");
 
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "GET", "/nowhere?x=1", NULL, NULL, 0, PUMP_MS, &resp,
-	    err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/nowhere?x=1", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 404);
 	CHECK_STR(resp.content_type, "application/json");
 	CHECK_STR(body.data, "{\"message\":\"no route for /nowhere\"}");
 
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "HEAD", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "HEAD", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200 && body.len == 0);
 
 	/* Body until the server closes. */
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "GET", "/finite", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/finite", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "abc");
 
 	/* Chunked, with an extension and a trailer. */
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "hello world");
 
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "GET", "/big", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/big", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && body.len == READ_CHUNK);
 
 	/* Larger than the caller's buffer allows, by length and by chunks. */
 	buf_free(&body);
 	buf_init(&body, 3);
-	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "response too large");
 	buf_reset(&body);
-	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "response too large");
 	buf_free(&body);
@@ -879,8 +879,8 @@ test_client(void)
 
 	/* A server that never answers: the overall timeout holds. */
 	start = compat_monotonic_ms();
-	rc = http_client_request("127.0.0.1", port, "GET", "/defer", NULL, NULL, 0, SHORT_TIMEOUT_MS, &resp,
-	    err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/defer", NULL, NULL, 0, SHORT_TIMEOUT_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "timeout after 300 ms");
 	CHECK(compat_monotonic_ms() - start < 3 * SHORT_TIMEOUT_MS);
@@ -890,8 +890,8 @@ test_client(void)
 
 	/* Nobody listens any more. */
 	dead_port = port;
-	rc = http_client_request("127.0.0.1", dead_port, "GET", "/", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", dead_port, "GET", "/", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	{
 		char want[ERR_BYTES];

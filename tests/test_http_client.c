@@ -114,7 +114,8 @@ chunked(void)
 	buf_free(&out);
 	buf_init(&out, 2);
 	http_client_chunked_init(&c);
-	CHECK(http_client_chunked_feed(&c, "3\t;x\r\nabc\r\n", 11, sink, &out, err, sizeof(err)) == -1);
+	CHECK(http_client_chunked_feed(&c, "3\t;x\r\nabc\r\n", 11, sink, &out, err,
+	    sizeof(err)) == -1);
 	CHECK_STR(err, "too much");
 	buf_free(&out);
 }
@@ -160,7 +161,7 @@ answer(int fd, const char *req)
 			(void)compat_write_all(fd, canned[i].reply, strlen(canned[i].reply));
 }
 
-/* A server in a child, a process per connection (a stalled reply holds only its own), until killed. */
+/* A server in a child until killed; a process per connection, so a stall holds only its own. */
 static pid_t
 canned_server(int *port)
 {
