@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "attrs.h"
 #include "buf.h"
 #include "compat.h"
 #include "flags.h"
@@ -186,7 +187,7 @@ settle(const struct options *o, struct settled *s, char *err, size_t errlen)
 	s->work_dir = absolute_path(o->work_dir ? o->work_dir : AGENT_DEFAULT_WORK_DIR, err, errlen);
 	if (s->work_dir == NULL)
 		return -1;
-	if (launcher_mkdirs(s->work_dir, reason, sizeof(reason)) == -1) {
+	if (compat_mkdirs(s->work_dir, LAUNCHER_DIR_MODE, reason, sizeof(reason)) == -1) {
 		snprintf(err, errlen, "bad --work_dir: %s", reason);
 		return -1;
 	}

@@ -28,9 +28,10 @@ MANDIR = $(PREFIX)/share/man
 
 # Every object depends on every header: simple, portable, never stale.
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
-	$(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
-	$(TOP)/lib/http.h $(TOP)/lib/id.h $(TOP)/lib/json.h $(TOP)/lib/log.h $(TOP)/lib/loop.h \
-	$(TOP)/lib/map.h $(TOP)/lib/net.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
+	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h \
+	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
+	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -39,8 +40,9 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
-LIB_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o \
-	flags.o json.o http.o id.o map.o
+# lib/ (lib/README) and the protocol codec: what every daemon and tool links.
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
+	flags.o json.o http.o http_client.o id.o map.o
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
 	alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
@@ -49,9 +51,13 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_
 	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
 	spawner.o launcher.o sup_health.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
-HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o conn.o proto.o res.o json.o
+# What both take, then each one's own: the fetcher's HTTP client reads with http.c's
+# header helpers, and http.c brings conn.o.
+HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o res.o json.o
 SUP_OBJS = sup.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
+SUP_LIB_OBJS = $(HELPER_OBJS) proc.o conn.o proto.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
+FETCHER_LIB_OBJS = $(HELPER_OBJS) conn.o http.o http_client.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o
 
@@ -61,11 +67,12 @@ PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
 EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
-	test_alloc test_launcher test_checkpoint test_fetch test_isolate test_health \
-	test_sup_relay test_spawner test_syncer
+	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
+	test_health test_sup_relay test_spawner test_syncer
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
-	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_alloc \
+	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
+	$(TOP)/tests/test_alloc \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
@@ -91,7 +98,7 @@ MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
-	$(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
+	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
@@ -136,11 +143,11 @@ $(TOP)/mesosctl: $(CTL_OBJS) $(LIB_OBJS)
 $(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB_OBJS)
 	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS)
 
-$(TOP)/mesos-executor: $(SUP_OBJS) $(HELPER_OBJS)
-	$(LINK) -o $@ $(SUP_OBJS) $(HELPER_OBJS) $(LIBS)
+$(TOP)/mesos-executor: $(SUP_OBJS) $(SUP_LIB_OBJS)
+	$(LINK) -o $@ $(SUP_OBJS) $(SUP_LIB_OBJS) $(LIBS)
 
-$(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(HELPER_OBJS)
-	$(LINK) -o $@ $(FETCHER_OBJS) $(HELPER_OBJS) $(LIBS)
+$(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(FETCHER_LIB_OBJS)
+	$(LINK) -o $@ $(FETCHER_OBJS) $(FETCHER_LIB_OBJS) $(LIBS)
 
 $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
@@ -149,8 +156,8 @@ $(TOP)/examples/executor: $(TOP)/examples/executor.c
 tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
-	test_json.o test_http.o test_alloc.o test_launcher.o test_checkpoint.o test_fetch.o \
-	test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
+	test_fetch.o test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	peer.o httpd.o fw.o
 $(TEST_OBJS): $(HDRS)
 
@@ -177,6 +184,9 @@ $(TOP)/tests/test_json: test_json.o $(LIB_OBJS)
 
 $(TOP)/tests/test_http: test_http.o $(LIB_OBJS)
 	$(LINK) -o $@ test_http.o $(LIB_OBJS) $(LIBS)
+
+$(TOP)/tests/test_http_client: test_http_client.o $(LIB_OBJS)
+	$(LINK) -o $@ test_http_client.o $(LIB_OBJS) $(LIBS)
 
 $(TOP)/tests/test_alloc: test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS)
 	$(LINK) -o $@ test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
@@ -270,19 +280,21 @@ $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xme
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xmem.c \
 		$(L)/log.c $(L)/compat.c
 
-$(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/json.c $(L)/conn.c $(L)/loop.c \
-		$(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/json.c \
-		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c
+$(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c $(L)/json.c \
+		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c \
+		$(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c \
+		$(L)/http_client.c $(L)/json.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c \
+		$(L)/xmem.c $(L)/log.c $(L)/compat.c
 
 $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L)/xmem.c \
 		$(L)/log.c $(L)/compat.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c \
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c
 
-$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c $(L)/json.c $(L)/log.c \
+$(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/attrs.c $(L)/json.c $(L)/log.c \
 		$(L)/compat.c $(L)/buf.c $(L)/xmem.c $(HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c $(TOP)/proto.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/attrs.c \
 		$(L)/json.c $(L)/log.c $(L)/compat.c $(L)/buf.c $(L)/xmem.c -lm
 
 fuzz: $(FUZZERS)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "flags.h"
 #include "log.h"
 #include "loop.h"
@@ -37,27 +38,8 @@ on_hup(struct loop *loop, int signo, void *arg)
 	log_info("SIGHUP ignored: the master has no configuration file to reload");
 }
 
-/* mkdir -p for the work dir. */
-static int
-make_dirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	if (strlen(path) >= sizeof(tmp))
-		return -1;
-	strcpy(tmp, path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
+/* The work dir and any missing parents: rwxr-xr-x. */
+#define WORK_DIR_MODE (S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH)
 
 int
 main(int argc, char **argv)
@@ -200,7 +182,7 @@ main(int argc, char **argv)
 		        "--plugin_backoff\n");
 		return 1;
 	}
-	if (make_dirs(m.cfg.work_dir) < 0) {
+	if (compat_mkdirs(m.cfg.work_dir, WORK_DIR_MODE, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mesosd: cannot create --work_dir '%s': %s\n", m.cfg.work_dir,
 		        strerror(errno));
 		return 1;

@@ -21,8 +21,7 @@
 #define PROTO_FIELDS_INITIAL 16
 /* Bytes of peer input quoted in an error message; the rest becomes "...". */
 #define PROTO_QUOTE_MAX_BYTES 32
-/* Room for a quoted excerpt: every byte may become %XX, plus "..." and the NUL. */
-#define PROTO_QUOTE_BUF_BYTES (PROTO_QUOTE_MAX_BYTES * 3 + 4)
+#define PROTO_QUOTE_BUF_BYTES BUF_QUOTE_BYTES(PROTO_QUOTE_MAX_BYTES)
 /* Digits in a %XX escape. */
 #define PROTO_ESCAPE_DIGITS 2
 /* Highest control byte below the printable range, and DEL. */
@@ -30,10 +29,6 @@
 #define PROTO_DEL 0x7f
 /* Longest "%lld" plus NUL. */
 #define PROTO_INT_BUF_BYTES 24
-/* Bytes escaped on the stack before they are handed to the buf. */
-#define PROTO_ESC_CHUNK_BYTES 256
-
-static const char hexdigits[] = "0123456789ABCDEF";
 
 static const char *const kind_names[] = {
 	[PROTO_KIND_AGENT] = "agent",
@@ -54,20 +49,6 @@ static const char *const terminal_states[] = {
 	"TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
 };
 
-/* Write c as it goes on the wire (itself or %XX) to out; returns the bytes written. */
-static size_t
-escape_byte(char *out, unsigned char c)
-{
-	if (c > PROTO_CTRL_MAX && c != PROTO_DEL && c != ' ' && c != '%' && c != '=') {
-		out[0] = (char)c;
-		return 1;
-	}
-	out[0] = '%';
-	out[1] = hexdigits[c >> 4];
-	out[2] = hexdigits[c & 0xf];
-	return 1 + PROTO_ESCAPE_DIGITS;
-}
-
 static int
 hexval(unsigned char c)
 {
@@ -80,24 +61,11 @@ hexval(unsigned char c)
 	return -1;
 }
 
-/*
- * Peer bytes quoted in an error message go to logs and back to the peer:
- * escape them like a value and cut them short, so no control byte or
- * megabyte-long token reaches either.
- */
+/* Peer bytes quoted in an error message: escaped and cut short (buf_quote). */
 static const char *
 quote(char out[PROTO_QUOTE_BUF_BYTES], const char *s, size_t n)
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && i < PROTO_QUOTE_MAX_BYTES; i++)
-		o += escape_byte(out + o, (unsigned char)s[i]);
-	if (n > PROTO_QUOTE_MAX_BYTES) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return buf_quote(out, PROTO_QUOTE_BUF_BYTES, s, n, PROTO_QUOTE_MAX_BYTES);
 }
 
 void
@@ -374,49 +342,10 @@ proto_get_double(const struct proto_msg *m, const char *key, double dflt, double
 	return 0;
 }
 
-/*
- * A buf with a cap may refuse part of a message. Fill it to the cap with the
- * part that fits, so that every later append and proto_end fail too, and
- * the caller learns from proto_end that the message is incomplete instead
- * of sending it with a field missing.
- */
-static int
-put(struct buf *b, const char *data, size_t n)
-{
-	if (buf_append(b, data, n) == 0)
-		return 0;
-	if (b->max > b->len)
-		buf_append(b, data, b->max - b->len < n ? b->max - b->len : n);
-	return -1;
-}
-
-static int
-escape_into(struct buf *b, const char *val, size_t vlen)
-{
-	char chunk[PROTO_ESC_CHUNK_BYTES];
-	size_t o = 0;
-
-	for (size_t i = 0; i < vlen; i++) {
-		if (o + 1 + PROTO_ESCAPE_DIGITS > sizeof(chunk)) {
-			if (put(b, chunk, o) < 0)
-				return -1;
-			o = 0;
-		}
-		o += escape_byte(chunk + o, (unsigned char)val[i]);
-	}
-	return put(b, chunk, o);
-}
-
-void
-proto_escape(struct buf *out, const char *val, size_t vlen)
-{
-	escape_into(out, val, vlen);
-}
-
 void
 proto_begin(struct buf *b, const char *verb)
 {
-	put(b, verb, strlen(verb));
+	buf_fill(b, verb, strlen(verb));
 }
 
 void
@@ -426,9 +355,10 @@ proto_addn(struct buf *b, const char *key, const char *val, size_t vlen)
 		val = "";
 		vlen = 0;
 	}
-	if (put(b, " ", 1) < 0 || put(b, key, strlen(key)) < 0 || put(b, "=", 1) < 0)
+	/* A capped buf may refuse part of a message: buf_fill leaves it full, so proto_end fails. */
+	if (buf_fill(b, " ", 1) < 0 || buf_fill(b, key, strlen(key)) < 0 || buf_fill(b, "=", 1) < 0)
 		return;
-	escape_into(b, val, vlen);
+	buf_escape(b, val, vlen);
 }
 
 void

@@ -7,8 +7,9 @@
  * [a-z0-9_.]+ . Values are percent-escaped so that any byte string
  * survives: every byte that is a space, '%', '=', a control byte (< 0x20,
  * 0x7f) is written as %XX (upper-case hex); other bytes, UTF-8 included,
- * pass as they are. A key may repeat where a list is meant. Fields are
- * separated by exactly one space; an empty value is "key=".
+ * pass as they are (buf_escape in buf.h spells it, for tools too). A key
+ * may repeat where a list is meant. Fields are separated by exactly one
+ * space; an empty value is "key=".
  *
  * Errors to a peer are "ERROR reason=..." and the connection is closed.
  * The full message catalogue is docs/PROTOCOL.md. This file only knows the
@@ -82,9 +83,6 @@ void proto_addf(struct buf *b, const char *key, const char *fmt, ...)
 void proto_add_int(struct buf *b, const char *key, long long v);
 /* Appends '\n'. Returns 0, or -1 if the line exceeds PROTO_LINE_MAX. */
 int proto_end(struct buf *b);
-
-/* Escape one value into out (for tools); returns bytes written. */
-void proto_escape(struct buf *out, const char *val, size_t vlen);
 
 /* Handshake: peer kinds. */
 enum proto_kind { PROTO_KIND_AGENT, PROTO_KIND_FRAMEWORK, PROTO_KIND_EXECUTOR,

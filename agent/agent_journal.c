@@ -34,6 +34,7 @@
 #include "agent_int.h"
 #include "buf.h"
 #include "checkpoint.h"
+#include "compat.h"
 #include "sup/launcher.h"
 #include "log.h"
 #include "loop.h"
@@ -468,7 +469,7 @@ agent_journal_open(struct agent *a, const char *id, char *err, size_t errlen)
 	proto_begin(&b, "SLAVE");
 	proto_add(&b, "agent_id", id);
 	proto_add(&b, "hostname", a->hostname);
-	if (launcher_mkdirs(dir, err, errlen) == -1 || proto_end(&b) == -1 ||
+	if (compat_mkdirs(dir, LAUNCHER_DIR_MODE, err, errlen) == -1 || proto_end(&b) == -1 ||
 	    checkpoint_write(info, b.data, b.len, err, errlen) == -1)
 		goto out;
 	unlink(tmp);

@@ -17,6 +17,7 @@
 #include "id.h"
 #include "sup/launcher.h"
 #include "log.h"
+#include "proc.h"
 #include "proto.h"
 #include "xmem.h"
 
@@ -241,13 +242,13 @@ kill_old_supervisors(struct agent *a)
 static void
 check_boot(struct agent *a, int *rebooted)
 {
-	char boot[COMPAT_BOOT_ID_MAX], err[AGENT_ERR_MAX];
+	char boot[PROC_BOOT_ID_MAX], err[AGENT_ERR_MAX];
 	char *path = agent_journal_meta_path(a, BOOT_ID_FILE);
 	struct buf old;
 
 	*rebooted = 0;
 	buf_init(&old, 0);
-	if (compat_boot_id(boot, sizeof(boot)) == -1) {
+	if (proc_boot_id(boot, sizeof(boot)) == -1) {
 		log_info("this system cannot tell its boot identity: reboots go unnoticed");
 		boot[0] = '\0';
 	}
@@ -278,7 +279,7 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 
 	buf_init(&line, 0);
 	proto_msg_init(&m);
-	if (launcher_mkdirs(meta, err, errlen) == -1) {
+	if (compat_mkdirs(meta, LAUNCHER_DIR_MODE, err, errlen) == -1) {
 		free(meta);
 		free(info);
 		return -1;

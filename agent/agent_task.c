@@ -796,7 +796,7 @@ agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t err
 	char *runs = xstrfmt("%s/meta/slaves/%s/runs", a->work_dir, a->agent_id);
 	char *name;
 
-	if (launcher_mkdirs(runs, err, errlen) == -1) {
+	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
 		free(runs);
 		return NULL;
 	}

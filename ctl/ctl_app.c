@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "flags.h"
 #include "http.h"
+#include "http_client.h"
 #include "json.h"
 #include "net.h"
 #include "xmem.h"
@@ -58,16 +59,16 @@ static int
 request(const struct api *api, const char *method, const char *path, const struct buf *json,
         struct buf *body)
 {
-	struct http_response resp;
+	struct http_client_response resp;
 	char err[CTL_ERR_MAX];
 	const char *p;
 
 	buf_reset(body);
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_request(api->host, api->port, method, path, json ? "application/json" : NULL,
-	                 json ? json->data : NULL, json ? json->len : 0, (int)api->timeout_ms, &resp,
-	                 err, sizeof(err)) == -1) {
+	if (http_client_request(api->host, api->port, method, path,
+	                        json ? "application/json" : NULL, json ? json->data : NULL,
+	                        json ? json->len : 0, (int)api->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		if (ctl_is_connect_error(err) && (p = strstr(err, ": ")) != NULL)
 			ctl_say("cannot reach Marathon at %s: %s", api->addr, p + 2);
 		else

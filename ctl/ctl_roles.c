@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "flags.h"
 #include "http.h"
+#include "http_client.h"
 #include "json.h"
 #include "res.h"
 #include "xmem.h"
@@ -24,14 +25,14 @@ static int
 request(const struct ctl *ctl, const char *method, const char *path, const struct buf *json,
         struct buf *body)
 {
-	struct http_response resp;
+	struct http_client_response resp;
 	char err[CTL_ERR_MAX];
 
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_request(ctl->host, ctl->port, method, path, json ? "application/json" : NULL,
-	                 json ? json->data : NULL, json ? json->len : 0, (int)ctl->timeout_ms,
-	                 &resp, err, sizeof(err)) == -1) {
+	if (http_client_request(ctl->host, ctl->port, method, path,
+	                        json ? "application/json" : NULL, json ? json->data : NULL,
+	                        json ? json->len : 0, (int)ctl->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		if (ctl_is_connect_error(err) || strncmp(err, "timeout", strlen("timeout")) == 0)
 			ctl_say_unreachable(ctl, err);
 		else

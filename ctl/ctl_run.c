@@ -384,7 +384,7 @@ static void
 add_field(struct buf *b, const char *key, const char *val)
 {
 	buf_printf(b, " %s=", key);
-	proto_escape(b, val, strlen(val));
+	buf_escape(b, val, strlen(val));
 }
 
 static void

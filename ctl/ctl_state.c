@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "flags.h"
 #include "http.h"
+#include "http_client.h"
 #include "json.h"
 #include "res.h"
 #include "xmem.h"
@@ -188,13 +189,13 @@ fmt_attributes(const struct json *attrs, struct buf *out)
 static int
 fetch(const struct ctl *ctl, const char *path, struct buf *body)
 {
-	struct http_response resp;
+	struct http_client_response resp;
 	char err[CTL_ERR_MAX];
 
 	memset(&resp, 0, sizeof(resp));
 	resp.body = body;
-	if (http_request(ctl->host, ctl->port, "GET", path, NULL, NULL, 0, (int)ctl->timeout_ms,
-	                 &resp, err, sizeof(err)) == -1) {
+	if (http_client_request(ctl->host, ctl->port, "GET", path, NULL, NULL, 0,
+	                        (int)ctl->timeout_ms, &resp, err, sizeof(err)) == -1) {
 		/* Only a refused or silent master is unreachable; the rest is a bad answer. */
 		if (ctl_is_connect_error(err) || strncmp(err, "timeout", strlen("timeout")) == 0)
 			ctl_say_unreachable(ctl, err);

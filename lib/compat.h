@@ -1,8 +1,9 @@
 /*
- * compat.h: the only place where systems differ. configure probes each
- * feature and writes config.h (HAVE_ACCEPT4, HAVE_PIPE2, HAVE_SOCK_CLOEXEC,
- * HAVE_MSG_NOSIGNAL, HAVE_SO_NOSIGPIPE, HAVE_CLOCK_MONOTONIC, ...); these
- * functions hide the difference so no other file needs an #ifdef.
+ * compat.h: the calls where systems differ, for every program (process
+ * inspection is proc.h's). configure probes each feature and writes
+ * config.h (HAVE_ACCEPT4, HAVE_PIPE2, HAVE_SOCK_CLOEXEC, HAVE_MSG_NOSIGNAL,
+ * HAVE_SO_NOSIGPIPE, HAVE_CLOCK_MONOTONIC, ...); these functions hide the
+ * difference so no other file needs an #ifdef.
  */
 #ifndef COMPAT_H
 #define COMPAT_H
@@ -17,6 +18,9 @@ int compat_socket(int domain, int type, int protocol);
 int compat_accept(int lfd, struct sockaddr *sa, socklen_t *salen);
 int compat_pipe(int fds[2]);               /* both ends non-blocking + cloexec */
 int compat_socketpair(int fds[2]);         /* AF_UNIX SOCK_STREAM, cloexec, blocking */
+/* Set close-on-exec on fd; turn O_NONBLOCK on or off. 0, or -1 with errno. */
+int compat_set_cloexec(int fd);
+int compat_set_nonblock(int fd, int on);
 
 /* send() that never raises SIGPIPE (MSG_NOSIGNAL or SO_NOSIGPIPE). */
 ssize_t compat_send(int fd, const void *buf, size_t len);
@@ -26,6 +30,11 @@ int compat_write_all(int fd, const void *buf, size_t len);
 int compat_pwrite_all(int fd, const void *buf, size_t len, off_t offset);
 /* fdatasync where there is one, else fsync. */
 int compat_fdatasync(int fd);
+/*
+ * mkdir -p: path and its missing parents with mode. 0, or -1 with errno
+ * and err ("cannot create directory '/a/f': not a directory").
+ */
+int compat_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);
@@ -56,50 +65,5 @@ pid_t compat_fork_child(void (*child)(void *), void *arg, int vfork_ok);
 
 /* Directory of the running executable into buf ("" if unknown); 0 on success. */
 int compat_self_dir(char *buf, size_t len);
-
-/* ---- the agent's tasks: boot identity, process trees, users, limits ---- */
-
-#define COMPAT_BOOT_ID_MAX 64      /* bytes of a boot identity, NUL included */
-
-/*
- * What identifies this boot of the kernel: Linux's random boot_id, else
- * the BSDs' kern.boottime. 0, or -1 when the system cannot tell (reboots
- * then go unnoticed).
- */
-int compat_boot_id(char *buf, size_t len);
-
-/*
- * Adopt orphaned descendants (Linux PR_SET_CHILD_SUBREAPER, FreeBSD
- * PROC_REAP_ACQUIRE), so a task's daemonized processes stay below its
- * supervisor. -1 (errno ENOSYS) where the system has no such thing.
- */
-int compat_become_subreaper(void);
-
-/* One process as compat_descendants and compat_session_procs see it. */
-struct compat_proc {
-	pid_t pid;
-	uint64_t rss_bytes;        /* resident memory */
-	uint64_t vm_bytes;         /* address space */
-};
-
-/*
- * The processes below root (not root itself), at most max of them into
- * out. Returns how many were stored, or -1 when the system cannot tell
- * (no /proc, no process sysctl).
- */
-long compat_descendants(pid_t root, struct compat_proc *out, size_t max);
-/* The same for the processes of session sid (for systems without a subreaper). */
-long compat_session_procs(pid_t sid, struct compat_proc *out, size_t max);
-/* How many processes user uid has now; -1 when unknown. */
-long compat_user_processes(uid_t uid);
-
-/* initgroups(name, gid), setgid, setuid: 0, or -1 with errno. For a child before exec. */
-int compat_switch_user(const char *name, uid_t uid, gid_t gid);
-/* Set the calling process's nice value (setpriority). 0 or -1. */
-int compat_set_nice(int value);
-/* Cap memory: RLIMIT_AS, or RLIMIT_DATA where there is no RLIMIT_AS. 0 or -1. */
-int compat_limit_memory(uint64_t bytes);
-/* Cap processes of the user (RLIMIT_NPROC). 0, or -1 (errno ENOSYS where it does not exist). */
-int compat_limit_processes(uint64_t n);
 
 #endif

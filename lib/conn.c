@@ -442,7 +442,7 @@ conn_new(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
 	c->peer = xstrdup("");
 	c->last_input = loop_now(loop);
 	/* The daemon must never block on a peer, whatever the caller handed us. */
-	net_set_nonblock(fd, 1);
+	compat_set_nonblock(fd, 1);
 	if (loop_watch(loop, fd, LOOP_READ, on_io, c) == -1) {
 		buf_free(&c->in);
 		buf_free(&c->out);

@@ -1,8 +1,8 @@
 /*
- * http.c: owns the project's HTTP/1.1: the server side that runs on a conn
+ * http.c: owns the project's HTTP/1.1 server, which runs on a conn
  * (request parsing with every size capped, keep-alive, deferred replies,
- * Server-Sent Events) and the small blocking client the command-line tools
- * use.
+ * Server-Sent Events), and what the server and the one client
+ * (http_client.c) share: status texts, URL encoding, header helpers.
  *
  * How the server reads: the conn runs in raw mode from the first request on
  * and this file splits lines itself. Raw mode calls us on every read, which
@@ -36,8 +36,6 @@
 #include "xmem.h"
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -60,20 +58,13 @@
 #define HTTP_ACCEPT_RETRY_MS 100
 /* Room for one formatted response header line or status line. */
 #define HTTP_LINE_MAX 1024
-/* Blocking client: bytes per recv, longest response line. */
-#define HTTP_CLIENT_CHUNK 16384
-#define HTTP_CLIENT_LINE_MAX 8192
 /* Byte value limits used when validating header text. */
 #define HTTP_CTL_END 0x20
 #define HTTP_DEL 0x7F
 /* "%XX" */
 #define HTTP_PERCENT_ESCAPE_LEN 3
-/* "200" in a status line */
-#define HTTP_STATUS_DIGITS 3
 #define HTTP_DECIMAL_BASE 10
 #define HTTP_HEX_BASE 16
-#define HTTP_MS_PER_SECOND 1000
-#define HTTP_US_PER_MS 1000
 /* Status codes named in the code below. */
 #define HTTP_STATUS_CONTINUE_MAX 199
 #define HTTP_STATUS_NO_CONTENT 204
@@ -179,8 +170,8 @@ lower(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-static int
-strcaseeq(const char *a, const char *b)
+int
+http_name_eq(const char *a, const char *b)
 {
 	while (*a != '\0' && lower((unsigned char)*a) == lower((unsigned char)*b)) {
 		a++;
@@ -189,9 +180,8 @@ strcaseeq(const char *a, const char *b)
 	return *a == '\0' && *b == '\0';
 }
 
-/* Does the comma-separated list s hold token tok (case-insensitive)? */
-static int
-list_has_token(const char *s, const char *tok)
+int
+http_list_has(const char *s, const char *tok)
 {
 	size_t n = strlen(tok);
 
@@ -220,9 +210,8 @@ list_has_token(const char *s, const char *tok)
 	return 0;
 }
 
-/* Decimal length: digits only, no overflow; -1 otherwise. */
-static int
-parse_length(const char *s, size_t *out)
+int
+http_parse_length(const char *s, size_t *out)
 {
 	size_t v = 0;
 
@@ -237,6 +226,25 @@ parse_length(const char *s, size_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int
+http_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + HTTP_DECIMAL_BASE;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + HTTP_DECIMAL_BASE;
+	return -1;
+}
+
+int
+http_status_has_body(int status)
+{
+	return status > HTTP_STATUS_CONTINUE_MAX && status != HTTP_STATUS_NO_CONTENT &&
+	       status != HTTP_STATUS_NOT_MODIFIED;
 }
 
 /* Copy a header name or value with any CR, LF or other control byte made a space. */
@@ -300,18 +308,6 @@ http_is_request_line(const char *line)
 /* url encoding                                                        */
 /* ------------------------------------------------------------------ */
 
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + HTTP_DECIMAL_BASE;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + HTTP_DECIMAL_BASE;
-	return -1;
-}
-
 int
 http_url_decode(char *dst, const char *src, size_t srclen, int form)
 {
@@ -326,8 +322,8 @@ http_url_decode(char *dst, const char *src, size_t srclen, int form)
 			int hi, lo;
 
 			if (srclen - i < HTTP_PERCENT_ESCAPE_LEN ||
-			    (hi = hex_digit((unsigned char)src[i + 1])) < 0 ||
-			    (lo = hex_digit((unsigned char)src[i + 2])) < 0)
+			    (hi = http_hex_value((unsigned char)src[i + 1])) < 0 ||
+			    (lo = http_hex_value((unsigned char)src[i + 2])) < 0)
 				return -1;
 			dst[n++] = (char)(hi * HTTP_HEX_BASE + lo);
 			i += HTTP_PERCENT_ESCAPE_LEN - 1;
@@ -493,7 +489,7 @@ http_header(const struct http_exchange *x, const char *name)
 	size_t i;
 
 	for (i = 0; i < x->nheaders; i++)
-		if (strcaseeq(x->hname[i], name))
+		if (http_name_eq(x->hname[i], name))
 			return x->hval[i];
 	return NULL;
 }
@@ -691,7 +687,7 @@ end_of_headers(struct http_conn *hc)
 	char msg[HTTP_LINE_MAX];
 
 	if (te != NULL) {
-		error_close(hc, 501, list_has_token(te, "chunked") ?
+		error_close(hc, 501, http_list_has(te, "chunked") ?
 		    "chunked request bodies are not supported" :
 		    "transfer codings are not supported");
 		return -1;
@@ -700,9 +696,9 @@ end_of_headers(struct http_conn *hc)
 	for (i = 0; i < x->nheaders; i++) {
 		size_t v;
 
-		if (!strcaseeq(x->hname[i], "Content-Length"))
+		if (!http_name_eq(x->hname[i], "Content-Length"))
 			continue;
-		if (parse_length(x->hval[i], &v) < 0 || (seen_length && v != length)) {
+		if (http_parse_length(x->hval[i], &v) < 0 || (seen_length && v != length)) {
 			error_close(hc, 400, "bad Content-Length");
 			return -1;
 		}
@@ -715,12 +711,12 @@ end_of_headers(struct http_conn *hc)
 		return -1;
 	}
 	if (x->minor >= 1)
-		x->keep_alive = conn_hdr == NULL || !list_has_token(conn_hdr, "close");
+		x->keep_alive = conn_hdr == NULL || !http_list_has(conn_hdr, "close");
 	else
-		x->keep_alive = conn_hdr != NULL && list_has_token(conn_hdr, "keep-alive");
+		x->keep_alive = conn_hdr != NULL && http_list_has(conn_hdr, "keep-alive");
 	if (length == 0)
 		return 1;
-	if (expect != NULL && strcaseeq(expect, "100-continue") && x->minor >= 1)
+	if (expect != NULL && http_name_eq(expect, "100-continue") && x->minor >= 1)
 		conn_send_str(hc->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	x->body_need = length;
 	buf_init(&x->body, length);
@@ -884,8 +880,7 @@ http_reply(struct http_exchange *x, int status, const char *content_type,
            const char *body, size_t len)
 {
 	struct http_conn *hc = x->hc;
-	int no_body = status <= HTTP_STATUS_CONTINUE_MAX || status == HTTP_STATUS_NO_CONTENT ||
-	    status == HTTP_STATUS_NOT_MODIFIED;
+	int no_body = !http_status_has_body(status);
 	struct buf head;
 
 	if (x->done || x->streaming)
@@ -1094,382 +1089,4 @@ http_server_close(struct loop *loop, int lfd)
 			return;
 		}
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* blocking client                                                     */
-/* ------------------------------------------------------------------ */
-
-struct reader {
-	int fd;
-	const char *host;
-	int port;
-	int timeout_ms;
-	int64_t deadline;       /* 0 = none */
-	char buf[HTTP_CLIENT_CHUNK];
-	size_t off, len;
-	int eof;
-	char *err;
-	size_t errlen;
-};
-
-static int
-timed_out(struct reader *r)
-{
-	snprintf(r->err, r->errlen, "timeout after %d ms", r->timeout_ms);
-	return -1;
-}
-
-/*
- * Bound the next blocking send or recv by what is left of the overall
- * timeout; -1 once it has run out.
- */
-static int
-arm_timeout(struct reader *r, int opt)
-{
-	int64_t left;
-	struct timeval tv;
-
-	if (r->deadline == 0)
-		return 0;
-	left = r->deadline - compat_monotonic_ms();
-	if (left <= 0)
-		return -1;
-	tv.tv_sec = (time_t)(left / HTTP_MS_PER_SECOND);
-	tv.tv_usec = (suseconds_t)((left % HTTP_MS_PER_SECOND) * HTTP_US_PER_MS);
-	setsockopt(r->fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-	return 0;
-}
-
-/* Make sure bytes are buffered: 1, 0 at end of input, -1 on error or timeout. */
-static int
-rd_fill(struct reader *r)
-{
-	for (;;) {
-		ssize_t n;
-
-		if (r->off < r->len)
-			return 1;
-		if (r->eof)
-			return 0;
-		if (arm_timeout(r, SO_RCVTIMEO) < 0)
-			return timed_out(r);
-		n = recv(r->fd, r->buf, sizeof(r->buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return timed_out(r);
-			snprintf(r->err, r->errlen, "read from %s:%d: %s", r->host, r->port,
-			    strerror(errno));
-			return -1;
-		}
-		if (n == 0) {
-			r->eof = 1;
-			return 0;
-		}
-		r->off = 0;
-		r->len = (size_t)n;
-	}
-}
-
-static int
-truncated(struct reader *r)
-{
-	snprintf(r->err, r->errlen, "connection closed before the response was complete");
-	return -1;
-}
-
-/* One line without its CR LF into line[cap]; -1 on error, end of input or overlength. */
-static int
-rd_line(struct reader *r, char *line, size_t cap, size_t *lenp)
-{
-	size_t n = 0;
-
-	for (;;) {
-		int rc = rd_fill(r);
-		char c;
-
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return truncated(r);
-		c = r->buf[r->off++];
-		if (c == '\n')
-			break;
-		if (n + 1 >= cap) {
-			snprintf(r->err, r->errlen, "response header too large");
-			return -1;
-		}
-		line[n++] = c;
-	}
-	if (n > 0 && line[n - 1] == '\r')
-		n--;
-	line[n] = '\0';
-	*lenp = n;
-	return 0;
-}
-
-static int
-too_large(struct reader *r)
-{
-	snprintf(r->err, r->errlen, "response too large");
-	return -1;
-}
-
-/* Exactly n bytes into out. */
-static int
-rd_body(struct reader *r, struct buf *out, size_t n)
-{
-	while (n > 0) {
-		int rc = rd_fill(r);
-		size_t k = r->len - r->off;
-
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return truncated(r);
-		if (k > n)
-			k = n;
-		if (buf_append(out, r->buf + r->off, k) < 0)
-			return too_large(r);
-		r->off += k;
-		n -= k;
-	}
-	return 0;
-}
-
-static int
-rd_until_eof(struct reader *r, struct buf *out)
-{
-	for (;;) {
-		int rc = rd_fill(r);
-
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return 0;
-		if (buf_append(out, r->buf + r->off, r->len - r->off) < 0)
-			return too_large(r);
-		r->off = r->len;
-	}
-}
-
-static int
-bad_chunk(struct reader *r)
-{
-	snprintf(r->err, r->errlen, "bad chunked encoding in response");
-	return -1;
-}
-
-static int
-rd_chunked(struct reader *r, struct buf *out)
-{
-	char line[HTTP_CLIENT_LINE_MAX];
-	size_t len;
-
-	for (;;) {
-		size_t size = 0, i;
-
-		if (rd_line(r, line, sizeof(line), &len) < 0)
-			return -1;
-		for (i = 0; i < len && hex_digit((unsigned char)line[i]) >= 0; i++) {
-			if (size > SIZE_MAX / HTTP_HEX_BASE)
-				return bad_chunk(r);
-			size = size * HTTP_HEX_BASE + (size_t)hex_digit((unsigned char)line[i]);
-		}
-		/* Chunk extensions (";name=value") carry nothing we use. */
-		if (i == 0 || (i < len && line[i] != ';' && line[i] != ' ' && line[i] != '\t'))
-			return bad_chunk(r);
-		if (size == 0)
-			break;
-		if (out->max != 0 && size > out->max - out->len)
-			return too_large(r);
-		if (rd_body(r, out, size) < 0)
-			return -1;
-		if (rd_line(r, line, sizeof(line), &len) < 0)
-			return -1;
-		if (len != 0)
-			return bad_chunk(r);
-	}
-	/* Trailer fields up to the blank line; ignored. */
-	do {
-		if (rd_line(r, line, sizeof(line), &len) < 0)
-			return -1;
-	} while (len != 0);
-	return 0;
-}
-
-static int
-send_all(struct reader *r, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n;
-
-		if (arm_timeout(r, SO_SNDTIMEO) < 0)
-			return timed_out(r);
-		n = compat_send(r->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return timed_out(r);
-			snprintf(r->err, r->errlen, "write to %s:%d: %s", r->host, r->port,
-			    strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* "HTTP/1.x SSS reason" -> status, or -1. */
-static int
-parse_status_line(const char *line, size_t len)
-{
-	static const char prefix[] = "HTTP/1.";
-	/* The prefix, the minor version digit and a space come before the code. */
-	size_t code_at = sizeof(prefix) - 1 + 2, code_end = code_at + HTTP_STATUS_DIGITS, i;
-	int status = 0;
-
-	if (len < code_end || memcmp(line, prefix, sizeof(prefix) - 1) != 0 ||
-	    !is_digit((unsigned char)line[code_at - 2]) || line[code_at - 1] != ' ')
-		return -1;
-	for (i = code_at; i < code_end; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if (!is_digit(c))
-			return -1;
-		status = status * HTTP_DECIMAL_BASE + (c - '0');
-	}
-	if (len > code_end && line[code_end] != ' ')
-		return -1;
-	return status;
-}
-
-/* Status line and headers; fills the fields we act on. */
-static int
-read_head(struct reader *r, struct http_response *resp, size_t *length, int *has_length,
-          int *chunked)
-{
-	char line[HTTP_CLIENT_LINE_MAX];
-	size_t len, total = 0;
-
-	if (rd_line(r, line, sizeof(line), &len) < 0)
-		return -1;
-	resp->status = parse_status_line(line, len);
-	if (resp->status < 0) {
-		snprintf(r->err, r->errlen, "bad status line in response from %s:%d", r->host,
-		    r->port);
-		return -1;
-	}
-	*has_length = 0;
-	*chunked = 0;
-	for (;;) {
-		char *colon, *v;
-
-		if (rd_line(r, line, sizeof(line), &len) < 0)
-			return -1;
-		total += len;
-		if (total > HTTP_HEADER_BYTES_MAX) {
-			snprintf(r->err, r->errlen, "response header too large");
-			return -1;
-		}
-		if (len == 0)
-			return 0;
-		colon = strchr(line, ':');
-		if (colon == NULL)
-			continue;
-		*colon = '\0';
-		v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		len = strlen(v);
-		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-			v[--len] = '\0';
-		if (strcaseeq(line, "Content-Type")) {
-			xstrlcpy(resp->content_type, v, sizeof(resp->content_type));
-		} else if (strcaseeq(line, "Content-Length")) {
-			if (parse_length(v, length) < 0) {
-				snprintf(r->err, r->errlen, "bad Content-Length in response");
-				return -1;
-			}
-			*has_length = 1;
-		} else if (strcaseeq(line, "Transfer-Encoding")) {
-			*chunked = list_has_token(v, "chunked");
-		}
-	}
-}
-
-static int
-do_request(struct reader *r, const char *method, const char *target, const char *content_type,
-           const char *body, size_t body_len, struct http_response *resp)
-{
-	struct buf req;
-	size_t length = 0;
-	int has_length, chunked, rc;
-
-	buf_init(&req, 0);
-	buf_printf(&req, "%s %s HTTP/1.1\r\n", method, target);
-	if (strchr(r->host, ':') != NULL)
-		buf_printf(&req, "Host: [%s]:%d\r\n", r->host, r->port);
-	else
-		buf_printf(&req, "Host: %s:%d\r\n", r->host, r->port);
-	buf_puts(&req, "User-Agent: mesosctl\r\nAccept: */*\r\nConnection: close\r\n");
-	if (content_type != NULL)
-		buf_printf(&req, "Content-Type: %s\r\n", content_type);
-	if (body != NULL)
-		buf_printf(&req, "Content-Length: %zu\r\n", body_len);
-	buf_puts(&req, "\r\n");
-	rc = send_all(r, req.data, req.len);
-	buf_free(&req);
-	if (rc < 0 || (body != NULL && send_all(r, body, body_len) < 0))
-		return -1;
-
-	/* Interim 1xx responses precede the real one. */
-	do {
-		if (read_head(r, resp, &length, &has_length, &chunked) < 0)
-			return -1;
-	} while (resp->status <= HTTP_STATUS_CONTINUE_MAX);
-
-	if (strcmp(method, "HEAD") == 0 || resp->status == HTTP_STATUS_NO_CONTENT ||
-	    resp->status == HTTP_STATUS_NOT_MODIFIED)
-		return 0;
-	if (chunked)
-		return rd_chunked(r, resp->body);
-	if (has_length) {
-		if (resp->body->max != 0 && length > resp->body->max - resp->body->len)
-			return too_large(r);
-		return rd_body(r, resp->body, length);
-	}
-	return rd_until_eof(r, resp->body);
-}
-
-int
-http_request(const char *host, int port, const char *method, const char *target,
-             const char *content_type, const char *body, size_t body_len, int timeout_ms,
-             struct http_response *resp, char *err, size_t errlen)
-{
-	struct reader *r;
-	int64_t start = compat_monotonic_ms();
-	int fd, rc;
-
-	resp->status = 0;
-	resp->content_type[0] = '\0';
-	fd = net_connect_blocking(host, port, timeout_ms, err, errlen);
-	if (fd < 0)
-		return -1;
-	r = xcalloc(1, sizeof(*r));
-	r->fd = fd;
-	r->host = host;
-	r->port = port;
-	r->timeout_ms = timeout_ms;
-	r->deadline = timeout_ms > 0 ? start + timeout_ms : 0;
-	r->err = err;
-	r->errlen = errlen;
-	rc = do_request(r, method, target, content_type, body, body_len, resp);
-	close(fd);
-	free(r);
-	return rc;
 }

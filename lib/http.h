@@ -1,7 +1,8 @@
 /*
- * http.h: the project's one HTTP/1.1 implementation, small and bounded.
+ * http.h: the project's HTTP/1.1 server, small and bounded, and what it
+ * shares with the one client (http_client.h).
  *
- * Server: runs on a struct conn. Either a listener of its own
+ * The server runs on a struct conn. Either a listener of its own
  * (http_server_listen) or a conn adopted after its first line turned out to
  * be a request line (the master serves HTTP and the wire protocol on one
  * port). Request line, headers (count and size capped) and body
@@ -9,8 +10,6 @@
  * are parsed, then the handler runs. Keep-alive is supported. A handler
  * replies at once or later (keeping the exchange), or starts a stream
  * (Server-Sent Events).
- *
- * Client: a blocking request with a timeout, for command-line tools.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -22,7 +21,7 @@ struct loop;
 struct conn;
 struct buf;
 
-#define HTTP_HEADER_BYTES_MAX  16384
+#define HTTP_HEADER_BYTES_MAX  16384        /* a request's or a response's head */
 #define HTTP_HEADERS_MAX       64
 #define HTTP_BODY_MAX          (4u << 20)   /* request bodies */
 #define HTTP_REQUEST_TIMEOUT_MS 30000       /* a request must arrive whole within this */
@@ -67,29 +66,27 @@ void http_stream_begin(struct http_exchange *x, int status, const char *content_
 int http_stream_write(struct http_exchange *x, const char *data, size_t len); /* -1 if gone/full */
 void http_stream_end(struct http_exchange *x);
 
-const char *http_status_text(int status);
-
 /* For tests: replace HTTP_REQUEST_TIMEOUT_MS (ms <= 0 restores it). */
 void http_set_request_timeout_ms(int64_t ms);
 
+/* ---- shared by the server and the client ---- */
+
+/* "OK", "Not Found", ...; "Unknown" for a status without one here. */
+const char *http_status_text(int status);
 /* Percent-decode src into dst (dst may equal src); '+' -> ' ' when form != 0. -1 on bad escape. */
 int http_url_decode(char *dst, const char *src, size_t srclen, int form);
 /* Percent-encode a path segment or query value. */
 void http_url_encode(struct buf *out, const char *s);
 
-/* ---- blocking client (command-line tools only) ---- */
-struct http_response {
-	int status;
-	struct buf *body;     /* caller-provided, capped by its max */
-	char content_type[128];
-};
-/*
- * Send one request to host:port and read the whole response (Content-Length,
- * chunked, or until close). Returns 0, or -1 with err ("connect to
- * 127.0.0.1:5050: Connection refused", "timeout after 5000 ms").
- */
-int http_request(const char *host, int port, const char *method, const char *target,
-                 const char *content_type, const char *body, size_t body_len, int timeout_ms,
-                 struct http_response *resp, char *err, size_t errlen);
+/* Header names and tokens compare case-insensitively. */
+int http_name_eq(const char *a, const char *b);
+/* Does the comma-separated header value list hold token tok (case-insensitive)? */
+int http_list_has(const char *list, const char *tok);
+/* A Content-Length value: decimal digits only, no overflow. 0, or -1. */
+int http_parse_length(const char *s, size_t *out);
+/* The value of hex digit c, or -1. */
+int http_hex_value(int c);
+/* 0 for the statuses that never carry a body (1xx, 204, 304). */
+int http_status_has_body(int status);
 
 #endif

@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,7 +308,7 @@ net_connect_blocking(const char *host, int port, int timeout_ms, char *err, size
 		        wc.timed_out ? "timed out" : why);
 		return -1;
 	}
-	if (net_set_nonblock(fd, 0) == -1) {
+	if (compat_set_nonblock(fd, 0) == -1) {
 		snprintf(why, sizeof(why), "%s", strerror(errno));
 		close(fd);
 		fail(err, errlen, "connect to", host, port, why);
@@ -397,26 +396,5 @@ net_parse_hostport(const char *s, int default_port, char *host, size_t hostlen,
 	}
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	return 0;
-}
-
-int
-net_set_nonblock(int fd, int on)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl == -1)
-		return -1;
-	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
-}
-
-int
-net_set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	if (fl == -1 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
-		return -1;
 	return 0;
 }

@@ -32,7 +32,4 @@ int net_connect_blocking(const char *host, int port, int timeout_ms, char *err, 
 int net_parse_hostport(const char *s, int default_port, char *host, size_t hostlen,
                        int *port, char *err, size_t errlen);
 
-int net_set_nonblock(int fd, int on);
-int net_set_cloexec(int fd);
-
 #endif

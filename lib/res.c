@@ -1,7 +1,9 @@
 /*
- * res.c: owns resources and attributes: parsing and printing Mesos's text
- * syntax, the arithmetic the allocator and master do on them, and their
- * JSON form. Scalars are integers in thousandths, so sums never drift.
+ * res.c: owns resources: parsing and printing Mesos's text syntax, the
+ * arithmetic the allocator and master do on them, and their JSON form.
+ * Also the value syntax attributes share with them (text, tokens,
+ * scalars, ranges), which attrs.c uses rather than repeats. Scalars are
+ * integers in thousandths, so sums never drift.
  * A struct res is kept canonical at all times: items sorted by name, then
  * role ('*' first), no empty items, ranges sorted and merged, sets sorted
  * and unique. Equality and printing rely on that.
@@ -10,7 +12,6 @@
 #include "buf.h"
 #include "json.h"
 #include "log.h"
-#include "proto.h"
 #include "xmem.h"
 
 #include <stdarg.h>
@@ -24,13 +25,9 @@
 #define RES_SCALAR_DECIMALS 3
 /* Elements in one set item. */
 #define RES_SET_MAX 1024
-/* Bytes in a text attribute value. */
-#define ATTR_TEXT_MAX 255
 /* Bytes of input quoted in an error message; the rest becomes "...". */
 #define RES_QUOTE_MAX_BYTES 64
-#define RES_QUOTE_BUF_BYTES (RES_QUOTE_MAX_BYTES * 3 + 4)
-/* Room for a formatted scalar: 20 digits, point, 3 decimals, sign, NUL. */
-#define RES_SCALAR_BUF_BYTES 32
+#define RES_QUOTE_BUF_BYTES BUF_QUOTE_BYTES(RES_QUOTE_MAX_BYTES)
 
 /* Agent defaults (Mesos's containerizer): sizes in bytes, scalars in thousandths. */
 #define MIB ((uint64_t)1 << 20)
@@ -45,19 +42,11 @@
 #define DEFAULT_PORTS_BEGIN 31000
 #define DEFAULT_PORTS_END 32000
 
-/* Input quoted in an error reaches logs and peers: escape it and cut it short. */
+/* Input quoted in an error reaches logs and peers: escaped and cut short (buf_quote). */
 static const char *
 quote(char out[RES_QUOTE_BUF_BYTES], const char *s, size_t n)
 {
-	struct buf b;
-
-	buf_init(&b, 0);
-	proto_escape(&b, s, n < RES_QUOTE_MAX_BYTES ? n : RES_QUOTE_MAX_BYTES);
-	if (n > RES_QUOTE_MAX_BYTES)
-		buf_puts(&b, "...");
-	xstrlcpy(out, b.data ? b.data : "", RES_QUOTE_BUF_BYTES);
-	buf_free(&b);
-	return out;
+	return buf_quote(out, RES_QUOTE_BUF_BYTES, s, n, RES_QUOTE_MAX_BYTES);
 }
 
 static int
@@ -74,8 +63,8 @@ is_text_byte(char c)
 	       c == '_' || c == '/' || c == '.' || c == '-';
 }
 
-static int
-is_text(const char *s, size_t n, size_t max)
+int
+res_is_text(const char *s, size_t n, size_t max)
 {
 	if (n == 0 || n > max)
 		return 0;
@@ -85,9 +74,8 @@ is_text(const char *s, size_t n, size_t max)
 	return 1;
 }
 
-/* Trim blanks from both ends of [*s, *s + *n). */
-static void
-trim(const char **s, size_t *n)
+void
+res_trim(const char **s, size_t *n)
 {
 	while (*n > 0 && is_space(**s)) {
 		(*s)++;
@@ -97,20 +85,15 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/*
- * Next token of [*p, end) up to sep (excluded), trimmed; *p moves past the
- * separator. Returns 1 if a separator was found, so another (maybe empty)
- * token follows: "a," is two tokens.
- */
-static int
-next_token(const char **p, const char *end, char sep, const char **tok, size_t *tlen)
+int
+res_next_token(const char **p, const char *end, char sep, const char **tok, size_t *tlen)
 {
 	const char *q = memchr(*p, sep, (size_t)(end - *p));
 
 	*tok = *p;
 	*tlen = (size_t)((q ? q : end) - *p);
 	*p = q ? q + 1 : end;
-	trim(tok, tlen);
+	res_trim(tok, tlen);
 	return q != NULL;
 }
 
@@ -118,7 +101,7 @@ next_token(const char **p, const char *end, char sep, const char **tok, size_t *
 static int
 is_blank(const char *s, size_t n)
 {
-	trim(&s, &n);
+	res_trim(&s, &n);
 	return n == 0;
 }
 
@@ -171,15 +154,19 @@ scalar_parse(const char *s, size_t n, int64_t *out)
 	return *out >= RES_SCALAR_LIMIT ? -2 : 0;
 }
 
-/* The reason given for a scalar over the limit. */
-static const char *
-too_large(char out[RES_QUOTE_BUF_BYTES])
+int
+res_scalar_parse_n(const char *s, size_t n, int64_t *thousandths, char *why, size_t whylen)
 {
 	char lim[RES_SCALAR_BUF_BYTES];
+	int rc = scalar_parse(s, n, thousandths);
 
-	res_scalar_format(RES_SCALAR_LIMIT - 1, lim, sizeof(lim));
-	snprintf(out, RES_QUOTE_BUF_BYTES, "too large (limit %s)", lim);
-	return out;
+	if (rc == -1) {
+		snprintf(why, whylen, "not a number");
+	} else if (rc == -2) {
+		res_scalar_format(RES_SCALAR_LIMIT - 1, lim, sizeof(lim));
+		snprintf(why, whylen, "too large (limit %s)", lim);
+	}
+	return rc;
 }
 
 int
@@ -240,8 +227,8 @@ ranges_normalize(struct res_range *rs, size_t *n)
 	*n = o + 1;
 }
 
-static struct res_range *
-ranges_dup(const struct res_range *rs, size_t n)
+struct res_range *
+res_ranges_dup(const struct res_range *rs, size_t n)
 {
 	struct res_range *p = xreallocarray(NULL, n, sizeof(*p));
 
@@ -328,8 +315,8 @@ ranges_contain(const struct res_range *a, size_t na, const struct res_range *b, 
 	return 1;
 }
 
-static void
-ranges_format(const struct res_range *rs, size_t n, struct buf *out)
+void
+res_ranges_format(const struct res_range *rs, size_t n, struct buf *out)
 {
 	buf_putc(out, '[');
 	for (size_t i = 0; i < n; i++)
@@ -356,10 +343,9 @@ parse_u64(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* "[a-b, c-d]" (already trimmed, brackets included) into a normalized array. */
-static int
-ranges_parse(const char *s, size_t n, const char *name, struct res_range **out, size_t *nout,
-             char *err, size_t errlen)
+int
+res_ranges_parse(const char *s, size_t n, const char *name, struct res_range **out, size_t *nout,
+                 char *err, size_t errlen)
 {
 	char q[RES_QUOTE_BUF_BYTES], qn[RES_QUOTE_BUF_BYTES];
 	struct res_range *rs = NULL;
@@ -375,15 +361,15 @@ ranges_parse(const char *s, size_t n, const char *name, struct res_range **out, 
 		size_t tlen;
 		struct res_range r;
 
-		more = next_token(&p, end, ',', &tok, &tlen);
+		more = res_next_token(&p, end, ',', &tok, &tlen);
 		dash = tlen ? memchr(tok, '-', tlen) : NULL;
 		if (dash == NULL)
 			goto bad;
 		const char *a = tok, *b = dash + 1;
 		size_t alen = (size_t)(dash - tok), blen = tlen - alen - 1;
 
-		trim(&a, &alen);
-		trim(&b, &blen);
+		res_trim(&a, &alen);
+		res_trim(&b, &blen);
 		if (parse_u64(a, alen, &r.begin) < 0 || parse_u64(b, blen, &r.end) < 0 ||
 		    r.begin > r.end)
 			goto bad;
@@ -489,8 +475,8 @@ set_parse(const char *s, size_t n, const char *name, char ***out, size_t *nout, 
 		const char *tok;
 		size_t tlen;
 
-		more = next_token(&p, end, ',', &tok, &tlen);
-		if (!is_text(tok, tlen, RES_NAME_MAX))
+		more = res_next_token(&p, end, ',', &tok, &tlen);
+		if (!res_is_text(tok, tlen, RES_NAME_MAX))
 			goto bad;
 		if (count == RES_SET_MAX) {
 			set_free(set, count);
@@ -537,7 +523,7 @@ static void
 item_copy(struct res_item *dst, const struct res_item *src)
 {
 	*dst = *src;
-	dst->ranges = src->nranges ? ranges_dup(src->ranges, src->nranges) : NULL;
+	dst->ranges = src->nranges ? res_ranges_dup(src->ranges, src->nranges) : NULL;
 	dst->set = src->nset ? set_dup(src->set, src->nset) : NULL;
 }
 
@@ -661,7 +647,7 @@ item_format_value(const struct res_item *it, struct buf *out)
 		buf_puts(out, tmp);
 		break;
 	case RES_RANGES:
-		ranges_format(it->ranges, it->nranges, out);
+		res_ranges_format(it->ranges, it->nranges, out);
 		break;
 	case RES_SET:
 		set_format(it->set, it->nset, out);
@@ -804,7 +790,7 @@ role_valid(const char *s, size_t n)
 
 	if (n == 1 && s[0] == '*')
 		return 1;
-	if (!is_text(s, n, RES_NAME_MAX))
+	if (!res_is_text(s, n, RES_NAME_MAX))
 		return 0;
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && s[i] != '/')
@@ -829,33 +815,32 @@ type_name(enum res_type t)
 static int
 parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errlen)
 {
-	char q[RES_QUOTE_BUF_BYTES], q2[RES_QUOTE_BUF_BYTES];
+	char q[RES_QUOTE_BUF_BYTES], q2[RES_QUOTE_BUF_BYTES], why[RES_QUOTE_BUF_BYTES];
 	const char *colon = memchr(s, ':', n), *name = s, *role = "*", *val, *paren;
 	size_t nlen, rlen = 1, vlen;
-	int rc;
 
 	if (colon == NULL)
 		return log_fail(err, errlen, "bad resource '%s': expected name:value", quote(q, s, n));
 	nlen = (size_t)(colon - s);
 	val = colon + 1;
 	vlen = n - nlen - 1;
-	trim(&val, &vlen);
+	res_trim(&val, &vlen);
 	paren = memchr(s, '(', nlen);
 	if (paren != NULL) {
 		role = paren + 1;
 		rlen = nlen - (size_t)(role - s);
-		trim(&role, &rlen);
+		res_trim(&role, &rlen);
 		if (rlen == 0 || role[rlen - 1] != ')')
 			return log_fail(err, errlen, "bad resource '%s': expected name(role):value",
 			            quote(q, s, n));
 		rlen--;
-		trim(&role, &rlen);
+		res_trim(&role, &rlen);
 		nlen = (size_t)(paren - s);
 	}
-	trim(&name, &nlen);
+	res_trim(&name, &nlen);
 	if (nlen == 0)
 		return log_fail(err, errlen, "empty resource name in '%s'", quote(q, s, n));
-	if (!is_text(name, nlen, RES_NAME_MAX))
+	if (!res_is_text(name, nlen, RES_NAME_MAX))
 		return log_fail(err, errlen, "bad resource name '%s'", quote(q, name, nlen));
 	if (!role_valid(role, rlen))
 		return log_fail(err, errlen, "bad role '%s' in '%s'", quote(q, role, rlen), quote(q2, s, n));
@@ -867,18 +852,15 @@ parse_item(const char *s, size_t n, struct res_item *it, char *err, size_t errle
 		return log_fail(err, errlen, "bad resource '%s': no value", quote(q, s, n));
 	if (val[0] == '[') {
 		it->type = RES_RANGES;
-		return ranges_parse(val, vlen, it->name, &it->ranges, &it->nranges, err, errlen);
+		return res_ranges_parse(val, vlen, it->name, &it->ranges, &it->nranges, err, errlen);
 	}
 	if (val[0] == '{') {
 		it->type = RES_SET;
 		return set_parse(val, vlen, it->name, &it->set, &it->nset, err, errlen);
 	}
 	it->type = RES_SCALAR;
-	rc = scalar_parse(val, vlen, &it->scalar);
-	if (rc == -2)
-		return log_fail(err, errlen, "bad resource '%s': %s", quote(q, s, n), too_large(q2));
-	if (rc < 0)
-		return log_fail(err, errlen, "bad resource '%s': not a number", quote(q, s, n));
+	if (res_scalar_parse_n(val, vlen, &it->scalar, why, sizeof(why)) < 0)
+		return log_fail(err, errlen, "bad resource '%s': %s", quote(q, s, n), why);
 	return 0;
 }
 
@@ -896,7 +878,7 @@ res_parse(struct res *r, const char *s, char *err, size_t errlen)
 		const char *tok;
 		size_t tlen;
 
-		more = next_token(&p, end, ';', &tok, &tlen);
+		more = res_next_token(&p, end, ';', &tok, &tlen);
 		if (tlen == 0)
 			continue;
 		if (++count > RES_ITEMS_MAX) {
@@ -1246,196 +1228,6 @@ res_json(const struct res *r, struct json_w *w)
 			skip |= strcmp(name, always[k]) == 0;
 		if (!skip)
 			json_member(r, name, w);
-	}
-	json_obj_end(w);
-}
-
-/* --------------------------------------------------------- attributes */
-
-void
-attrs_init(struct attrs *a)
-{
-	a->items = NULL;
-	a->n = 0;
-}
-
-static void
-attr_free(struct attr *at)
-{
-	free(at->text);
-	free(at->ranges);
-}
-
-void
-attrs_free(struct attrs *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		attr_free(&a->items[i]);
-	free(a->items);
-	attrs_init(a);
-}
-
-void
-attrs_copy(struct attrs *dst, const struct attrs *src)
-{
-	attrs_init(dst);
-	if (src->n == 0)
-		return;
-	dst->items = xreallocarray(NULL, src->n, sizeof(*dst->items));
-	for (size_t i = 0; i < src->n; i++) {
-		const struct attr *s = &src->items[i];
-		struct attr *d = &dst->items[i];
-
-		*d = *s;
-		d->text = s->text ? xstrdup(s->text) : NULL;
-		d->ranges = s->nranges ? ranges_dup(s->ranges, s->nranges) : NULL;
-	}
-	dst->n = src->n;
-}
-
-const struct attr *
-attrs_get(const struct attrs *a, const char *name)
-{
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->items[i].name, name) == 0)
-			return &a->items[i];
-	return NULL;
-}
-
-static int
-parse_attr(const char *s, size_t n, struct attr *at, char *err, size_t errlen)
-{
-	char q[RES_QUOTE_BUF_BYTES], q2[RES_QUOTE_BUF_BYTES];
-	const char *colon = memchr(s, ':', n), *name = s, *val;
-	size_t nlen, vlen;
-	int rc;
-
-	if (colon == NULL)
-		return log_fail(err, errlen, "bad attribute '%s': expected name:value", quote(q, s, n));
-	nlen = (size_t)(colon - s);
-	val = colon + 1;
-	vlen = n - nlen - 1;
-	trim(&name, &nlen);
-	trim(&val, &vlen);
-	if (nlen == 0)
-		return log_fail(err, errlen, "empty attribute name in '%s'", quote(q, s, n));
-	if (!is_text(name, nlen, RES_NAME_MAX))
-		return log_fail(err, errlen, "bad attribute name '%s'", quote(q, name, nlen));
-	memset(at, 0, sizeof(*at));
-	memcpy(at->name, name, nlen);
-	if (vlen > 0 && val[0] == '[') {
-		at->type = ATTR_RANGES;
-		return ranges_parse(val, vlen, at->name, &at->ranges, &at->nranges, err, errlen);
-	}
-	rc = scalar_parse(val, vlen, &at->scalar);
-	if (rc == 0) {
-		at->type = ATTR_SCALAR;
-		return 0;
-	}
-	if (rc == -2)
-		return log_fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n), too_large(q2));
-	if (!is_text(val, vlen, ATTR_TEXT_MAX))
-		return log_fail(err, errlen, "bad attribute '%s': %s", quote(q, s, n),
-		            vlen == 0 ? "no value" : "bad value");
-	at->type = ATTR_TEXT;
-	at->text = xstrndup(val, vlen);
-	return 0;
-}
-
-int
-attrs_parse(struct attrs *a, const char *s, char *err, size_t errlen)
-{
-	const char *p = s, *end = s + strlen(s);
-	struct attrs tmp;
-
-	attrs_init(&tmp);
-	for (int more = 1; more;) {
-		struct attr at;
-		const char *tok;
-		size_t tlen;
-
-		more = next_token(&p, end, ';', &tok, &tlen);
-		if (tlen == 0)
-			continue;
-		if (tmp.n == RES_ITEMS_MAX) {
-			log_fail(err, errlen, "too many attributes (limit %d)", RES_ITEMS_MAX);
-			goto bad;
-		}
-		if (parse_attr(tok, tlen, &at, err, errlen) < 0)
-			goto bad;
-		if (attrs_get(&tmp, at.name) != NULL) {
-			log_fail(err, errlen, "duplicate attribute '%s'", at.name);
-			attr_free(&at);
-			goto bad;
-		}
-		tmp.items = xreallocarray(tmp.items, tmp.n + 1, sizeof(*tmp.items));
-		tmp.items[tmp.n++] = at;
-	}
-	attrs_free(a);
-	*a = tmp;
-	return 0;
-bad:
-	attrs_free(&tmp);
-	return -1;
-}
-
-static void
-attr_format_value(const struct attr *at, struct buf *out)
-{
-	char tmp[RES_SCALAR_BUF_BYTES];
-
-	switch (at->type) {
-	case ATTR_TEXT:
-		buf_puts(out, at->text);
-		break;
-	case ATTR_SCALAR:
-		res_scalar_format(at->scalar, tmp, sizeof(tmp));
-		buf_puts(out, tmp);
-		break;
-	case ATTR_RANGES:
-		ranges_format(at->ranges, at->nranges, out);
-		break;
-	}
-}
-
-void
-attrs_format(const struct attrs *a, struct buf *out)
-{
-	for (size_t i = 0; i < a->n; i++) {
-		buf_printf(out, "%s%s:", i ? ";" : "", a->items[i].name);
-		attr_format_value(&a->items[i], out);
-	}
-}
-
-void
-attr_value_text(const struct attr *at, char *buf, size_t len)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	attr_format_value(at, &b);
-	if (len > 0)
-		xstrlcpy(buf, b.data ? b.data : "", len);
-	buf_free(&b);
-}
-
-void
-attrs_json(const struct attrs *a, struct json_w *w)
-{
-	json_obj_begin(w);
-	for (size_t i = 0; i < a->n; i++) {
-		const struct attr *at = &a->items[i];
-
-		if (at->type == ATTR_SCALAR) {
-			json_kdouble(w, at->name, (double)at->scalar / RES_SCALAR_ONE);
-		} else {
-			struct buf b;
-
-			buf_init(&b, 0);
-			attr_format_value(at, &b);
-			json_kstr(w, at->name, b.data ? b.data : "");
-			buf_free(&b);
-		}
 	}
 	json_obj_end(w);
 }

@@ -1,9 +1,8 @@
 /*
- * res.h: resources and attributes in Mesos syntax.
+ * res.h: resources in Mesos syntax (attributes are attrs.h's).
  *
- *   resources:  cpus:4;mem:1024;disk:10000;ports:[31000-32000,33000-33099]
- *               cpus(prod):2;bugs:{a,b}          role in parentheses, * if none
- *   attributes: rack:r1;zone:a;level:10;keys:[1000-1500]
+ *   cpus:4;mem:1024;disk:10000;ports:[31000-32000,33000-33099]
+ *   cpus(prod):2;bugs:{a,b}          role in parentheses, * if none
  *
  * Scalars are fixed point in thousandths (Mesos rounds to 0.001), so adding
  * and subtracting never accumulates float error. A resource set holds at
@@ -89,6 +88,8 @@ void res_unreserved(struct res *out, const struct res *r);
 
 /* Format a thousandths scalar as Mesos prints it ("1", "0.5", "0.001"). */
 void res_scalar_format(int64_t thousandths, char *buf, size_t len);
+/* Room for any formatted scalar: 20 digits, point, 3 decimals, sign, NUL. */
+#define RES_SCALAR_BUF_BYTES 32
 /* Parse "12", "0.5", "1.2345" (rounded to 0.001); -1 if not a number >= 0. */
 int res_scalar_parse(const char *s, int64_t *thousandths);
 
@@ -98,31 +99,6 @@ int res_scalar_parse(const char *s, int64_t *thousandths);
  */
 void res_json(const struct res *r, struct json_w *w);
 
-/* Attributes. */
-enum attr_type { ATTR_TEXT, ATTR_SCALAR, ATTR_RANGES };
-struct attr {
-	char name[RES_NAME_MAX + 1];
-	enum attr_type type;
-	char *text;                 /* ATTR_TEXT */
-	int64_t scalar;             /* ATTR_SCALAR, thousandths */
-	struct res_range *ranges;   /* ATTR_RANGES */
-	size_t nranges;
-};
-struct attrs {
-	struct attr *items;
-	size_t n;
-};
-void attrs_init(struct attrs *a);
-void attrs_free(struct attrs *a);
-void attrs_copy(struct attrs *dst, const struct attrs *src);
-int attrs_parse(struct attrs *a, const char *s, char *err, size_t errlen);
-void attrs_format(const struct attrs *a, struct buf *out);
-const struct attr *attrs_get(const struct attrs *a, const char *name);
-/* The value as text (scalar as "10", ranges as "[1-2]"), into buf. */
-void attr_value_text(const struct attr *at, char *buf, size_t len);
-/* JSON object {"rack":"r1","level":10.0,"keys":"[1000-1500]"} as Mesos shows it. */
-void attrs_json(const struct attrs *a, struct json_w *w);
-
 /*
  * Defaults for an agent with no --resources, as Mesos computes them:
  * cpus = ncpus; mem = total - 1 GB if total >= 2 GB else half; disk =
@@ -130,5 +106,30 @@ void attrs_json(const struct attrs *a, struct json_w *w);
  * in r are kept. Sizes in bytes; 0 means unknown (fallbacks 1 cpu, 1 GB, 10 GB).
  */
 void res_add_defaults(struct res *r, long ncpus, uint64_t mem_bytes, uint64_t disk_bytes);
+
+/*
+ * The value syntax attributes share with resources (attrs.c), on slices
+ * [s, s + n) of the input.
+ */
+/* Mesos's "text": 1 to max bytes of [a-zA-Z0-9_/.-]. */
+int res_is_text(const char *s, size_t n, size_t max);
+/* Trim blanks from both ends of [*s, *s + *n). */
+void res_trim(const char **s, size_t *n);
+/*
+ * Next token of [*p, end) up to sep (excluded), trimmed; *p moves past the
+ * separator. Returns 1 if a separator was found, so another (maybe empty)
+ * token follows: "a," is two tokens.
+ */
+int res_next_token(const char **p, const char *end, char sep, const char **tok, size_t *tlen);
+/*
+ * A scalar as res_scalar_parse reads it: 0, or -1 (not a number) or -2
+ * (too large), with why saying so ("too large (limit 9007199254740.991)").
+ */
+int res_scalar_parse_n(const char *s, size_t n, int64_t *thousandths, char *why, size_t whylen);
+/* "[a-b, c-d]" (trimmed, brackets included) into a sorted, merged array; err names name. */
+int res_ranges_parse(const char *s, size_t n, const char *name, struct res_range **out,
+                     size_t *nout, char *err, size_t errlen);
+void res_ranges_format(const struct res_range *rs, size_t n, struct buf *out);   /* "[1-2,5-9]" */
+struct res_range *res_ranges_dup(const struct res_range *rs, size_t n);          /* malloc'ed */
 
 #endif

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attrs.h"
 #include "buf.h"
 #include "map.h"
 #include "proto.h"

@@ -32,6 +32,7 @@
 #include "master.h"
 #include "net.h"
 #include "master_plugins.h"
+#include "proc.h"
 #include "proto.h"
 #include "xmem.h"
 
@@ -99,30 +100,6 @@ static struct master_plugins *plugin_manager;
 static void spawn(struct plugin *p);
 
 /* ---------------------------------------------------------------- small helpers */
-
-void
-plugin_describe_exit(int status, char *buf, size_t len)
-{
-	static const struct { int signo; const char *name; } names[] = {
-		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
-		{ SIGILL, "SIGILL" }, { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },
-		{ SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
-		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" }, { SIGPIPE, "SIGPIPE" },
-		{ SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
-	};
-
-	if (WIFEXITED(status)) {
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	} else if (WIFSIGNALED(status)) {
-		const char *name = "unknown signal";
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (names[i].signo == WTERMSIG(status))
-				name = names[i].name;
-		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status), name);
-	} else {
-		snprintf(buf, len, "ended with wait status %d", status);
-	}
-}
 
 static int
 is_dir(const char *path)
@@ -273,7 +250,7 @@ finish(struct plugin *p)
 	if (p->status_unknown)
 		snprintf(p->reason, sizeof(p->reason), "ended (its exit status was taken elsewhere)");
 	else if (!p->hung && !(p->refused && WIFEXITED(st) && WEXITSTATUS(st) == PLUGIN_EXIT_REFUSED))
-		plugin_describe_exit(st, p->reason, sizeof(p->reason));
+		proc_describe_exit(st, p->reason, sizeof(p->reason));
 	if (p->ps->stopping)
 		return;
 
@@ -516,8 +493,8 @@ spawn(struct plugin *p)
 
 	char origin[PATH_MAX];
 	snprintf(origin, sizeof(origin), "plugin %s", p->name);
-	net_set_nonblock(proto[0], 1);
-	net_set_nonblock(ctl[0], 1);
+	compat_set_nonblock(proto[0], 1);
+	compat_set_nonblock(ctl[0], 1);
 	master_adopt_fd(m, proto[0], origin);
 	p->ctl = conn_new(m->loop, ctl[0], &ctl_ops, p, PROTO_LINE_MAX, PLUGIN_CTL_OUT_MAX);
 	conn_set_peer(p->ctl, origin);

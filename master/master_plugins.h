@@ -80,7 +80,4 @@ void master_plugins_state_json(const struct master *m, struct json_w *w);
 void master_plugins_framework_json(const struct master *m, const char *framework_id,
                                    struct json_w *w);
 
-/* "killed by signal 11 (SIGSEGV)", "exited with status 3" for a wait status. */
-void plugin_describe_exit(int status, char *buf, size_t len);
-
 #endif

@@ -1032,7 +1032,7 @@ adopt(struct host *h, int fd, const struct conn_ops *ops, const char *what)
 {
 	struct conn *c;
 
-	if (net_set_nonblock(fd, 1) < 0 || net_set_cloexec(fd) < 0)
+	if (compat_set_nonblock(fd, 1) < 0 || compat_set_cloexec(fd) < 0)
 		return NULL;
 	c = conn_new(h->loop, fd, ops, h, PROTO_LINE_MAX, HOST_OUT_MAX);
 	conn_set_peer(c, what);

@@ -1,9 +1,8 @@
 /*
- * fetch.h: the fetcher's parts (mesos-fetcher is fetcher.c): a task's URI
- * with its options, URL parsing, the small HTTP/1.1 client (redirects,
- * Content-Length and chunked bodies, a stall timeout), local copies, the
- * per-agent cache keyed by URI with a size cap, and archive extraction
- * with the system's tar and unzip.
+ * fetch.h: the fetcher's own parts (mesos-fetcher is fetcher.c): a task's
+ * URI with its options, local copies, the per-agent cache keyed by URI
+ * with a size cap, and archive extraction with the system's tar and unzip.
+ * Downloads are http_client_get_file's (lib/http_client.h).
  *
  * A URI as a task gives it (RUN_TASK's repeated uri field): the URI, then
  * optional ";key=value" options among executable, extract, cache (0/1) and
@@ -19,12 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FETCH_HOST_MAX 256
-#define FETCH_REDIRECTS_MAX 5
 #define FETCH_DEFAULT_STALL_MS 60000            /* Mesos --fetcher_stall_timeout */
 #define FETCH_DEFAULT_CACHE_BYTES (2ull << 30)  /* Mesos --fetcher_cache_size */
 #define FETCH_KEY_MAX 96                        /* bytes of a cache file name */
-#define FETCH_CHUNK_LINE_MAX 64                 /* bytes of a chunk-size line */
 
 struct fetch_uri {
 	char *value;            /* the URI without its options */
@@ -48,46 +44,11 @@ enum fetch_scheme { FETCH_LOCAL, FETCH_FILE, FETCH_HTTP, FETCH_UNSUPPORTED };
 /* How a URI is fetched: an absolute path, file://, http://, anything else. */
 enum fetch_scheme fetch_scheme_of(const char *uri);
 
-struct fetch_url {
-	char host[FETCH_HOST_MAX];
-	int port;
-	char *target;           /* path and query, malloc'ed, "/" at least */
-};
-/* Parse http://host[:port][/path][?query]. 0, or -1 with err. */
-int fetch_url_parse(const char *url, struct fetch_url *u, char *err, size_t errlen);
-void fetch_url_free(struct fetch_url *u);
-/* A Location header against the URL it came from: absolute, or a path on the same host (malloc'ed). */
-char *fetch_url_resolve(const struct fetch_url *base, const char *location);
-
 enum fetch_archive { FETCH_NOT_ARCHIVE, FETCH_TAR, FETCH_TAR_GZ, FETCH_ZIP };
 enum fetch_archive fetch_archive_of(const char *name);
 
 /* The cache's file name for a URI: a hash of it and a tame copy of its last component. */
 void fetch_cache_key(const char *uri, char out[FETCH_KEY_MAX]);
-
-/* Decoding a chunked body as it arrives. */
-struct fetch_chunked {
-	int state;
-	uint64_t left;          /* bytes of the current chunk still to come */
-	char line[FETCH_CHUNK_LINE_MAX];   /* a size line being read */
-	size_t line_len;
-};
-typedef int (*fetch_sink_fn)(const char *data, size_t len, void *arg);
-void fetch_chunked_init(struct fetch_chunked *c);
-/*
- * Feed bytes; the body's bytes go to sink. Returns 1 when the body is
- * complete, 0 when more is needed, -1 with err on a malformed stream or
- * when sink fails.
- */
-int fetch_chunked_feed(struct fetch_chunked *c, const char *in, size_t len, fetch_sink_fn sink,
-                       void *arg, char *err, size_t errlen);
-
-/*
- * GET url into the open file fd, following up to FETCH_REDIRECTS_MAX
- * redirects; any read or write that stalls for stall_ms fails it. 0, or -1
- * with err ("HTTP 404 Not Found from http://h/x").
- */
-int fetch_http(const char *url, int fd, int64_t stall_ms, char *err, size_t errlen);
 
 /* Copy the file at path to fd. 0, or -1 with err. */
 int fetch_copy(const char *path, int fd, char *err, size_t errlen);

@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "fetch.h"
+#include "http_client.h"
 #include "launcher.h"
 #include "xmem.h"
 
@@ -109,7 +110,7 @@ make_parents(const char *path, char *err, size_t errlen)
 
 	if (slash != NULL) {
 		*slash = '\0';
-		rc = launcher_mkdirs(dir, err, errlen);
+		rc = compat_mkdirs(dir, LAUNCHER_DIR_MODE, err, errlen);
 	}
 	free(dir);
 	return rc;
@@ -125,7 +126,7 @@ cached_copy(const struct opts *o, const char *uri, char *err, size_t errlen)
 	int fd;
 
 	fetch_cache_key(uri, key);
-	if (launcher_mkdirs(o->cache_dir, err, errlen) == -1)
+	if (compat_mkdirs(o->cache_dir, LAUNCHER_DIR_MODE, err, errlen) == -1)
 		return NULL;
 	path = xstrfmt("%s/%s", o->cache_dir, key);
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -141,7 +142,7 @@ cached_copy(const struct opts *o, const char *uri, char *err, size_t errlen)
 		free(path);
 		return NULL;
 	}
-	if (fetch_http(uri, fd, o->stall_ms, err, errlen) == -1 || fstat(fd, &st) == -1) {
+	if (http_client_get_file(uri, fd, o->stall_ms, err, errlen) == -1 || fstat(fd, &st) == -1) {
 		close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -205,7 +206,7 @@ fetch_one(const struct opts *o, const char *spec)
 				unlink(cached);
 			free(cached);
 		} else {
-			rc = fetch_http(u.value, fd, o->stall_ms, err, sizeof(err));
+			rc = http_client_get_file(u.value, fd, o->stall_ms, err, sizeof(err));
 		}
 		break;
 	case FETCH_UNSUPPORTED:

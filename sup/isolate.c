@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat.h"
 #include "isolate.h"
+#include "proc.h"
 #include "xmem.h"
 
 #define BLOCK_BYTES 512                 /* st_blocks units (POSIX leaves it open; every system uses 512) */
@@ -127,19 +127,19 @@ isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, cons
 	}
 	/* Root is exempt from RLIMIT_NPROC anyway; for others it counts every process of the user. */
 	if (l->processes > 0 && uid != 0) {
-		long now = compat_user_processes(uid);
+		long now = proc_user_count(uid);
 
 		*what = "setrlimit RLIMIT_NPROC";
-		if (now >= 0 && compat_limit_processes((uint64_t)now + l->processes) == -1 &&
+		if (now >= 0 && proc_limit_processes((uint64_t)now + l->processes) == -1 &&
 		    errno != ENOSYS)
 			return -1;
 	}
 	/* Lowering priority never fails for lack of privilege; raising it is not what we do. */
 	if (l->nice > 0)
-		(void)compat_set_nice(l->nice);
+		(void)proc_set_nice(l->nice);
 	if (u->do_switch) {
 		*what = "switch user";
-		if (compat_switch_user(u->name, u->uid, u->gid) == -1)
+		if (proc_switch_user(u->name, u->uid, u->gid) == -1)
 			return -1;
 	}
 	*what = NULL;
@@ -150,7 +150,7 @@ int
 isolate_apply_memory(const struct isolate_limits *l, const char **what)
 {
 	*what = "setrlimit RLIMIT_AS";
-	if (l->mem_bytes > 0 && compat_limit_memory(l->mem_bytes) == -1)
+	if (l->mem_bytes > 0 && proc_limit_memory(l->mem_bytes) == -1)
 		return -1;
 	*what = NULL;
 	return 0;
@@ -159,9 +159,9 @@ isolate_apply_memory(const struct isolate_limits *l, const char **what)
 int
 isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_mem *out)
 {
-	struct compat_proc *procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
-	long n = subreaper ? compat_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
-	                   : compat_session_procs(sid, procs, ISOLATE_PROCS_MAX);
+	struct proc_info *procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
+	long n = subreaper ? proc_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
+	                   : proc_session_members(sid, procs, ISOLATE_PROCS_MAX);
 
 	memset(out, 0, sizeof(*out));
 	if (n < 0) {
@@ -193,7 +193,7 @@ isolate_has_children(void)
 size_t
 isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 {
-	struct compat_proc *procs, one;
+	struct proc_info *procs, one;
 	size_t sent = 0;
 	long n;
 
@@ -202,12 +202,12 @@ isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 	if (subreaper && !isolate_has_children())
 		return 0;
 	/* Usually the group was all there was: look before making room for a crowd. */
-	n = subreaper ? compat_descendants(supervisor, &one, 1) : compat_session_procs(pgid, &one, 1);
+	n = subreaper ? proc_descendants(supervisor, &one, 1) : proc_session_members(pgid, &one, 1);
 	if (n <= 0)
 		return 0;
 	procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
-	n = subreaper ? compat_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
-	              : compat_session_procs(pgid, procs, ISOLATE_PROCS_MAX);
+	n = subreaper ? proc_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
+	              : proc_session_members(pgid, procs, ISOLATE_PROCS_MAX);
 	for (long i = 0; i < n; i++) {
 		if (procs[i].pid == supervisor || procs[i].pid <= 1)
 			continue;

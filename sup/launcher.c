@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -47,52 +46,6 @@ extern char **environ;
 #define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
 #define BYTES_PER_MB (1024ull * 1024ull)
 
-/* mkdir -p from the leaf up: a sandbox's parents mostly exist, so a new one costs a mkdir per new directory. */
-static int
-mkdirs_from_leaf(char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	char *slash;
-	int e;
-
-	if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
-		return 0;
-	e = errno;
-	if (e == ENOENT && (slash = strrchr(path, '/')) != NULL && slash != path) {
-		int rc;
-
-		*slash = '\0';
-		rc = mkdirs_from_leaf(path, err, errlen);
-		*slash = '/';
-		if (rc == -1)
-			return -1;
-		if (mkdir(path, LAUNCHER_DIR_MODE) == 0)
-			return 0;
-		e = errno;
-	}
-	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	snprintf(err, errlen, "cannot create directory '%s': %s", path,
-	    e == EEXIST || e == ENOTDIR ? "not a directory" : strerror(e));
-	return -1;
-}
-
-int
-launcher_mkdirs(const char *path, char *err, size_t errlen)
-{
-	char *copy;
-	int rc;
-
-	if (path == NULL || path[0] == '\0') {
-		snprintf(err, errlen, "empty directory path");
-		return -1;
-	}
-	copy = xstrdup(path);
-	rc = mkdirs_from_leaf(copy, err, errlen);
-	free(copy);
-	return rc;
-}
-
 static void
 random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 {
@@ -118,7 +71,7 @@ launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *
 
 	runs = xstrfmt("%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent_id,
 	    framework_id, executor_id);
-	if (launcher_mkdirs(runs, err, errlen) == -1) {
+	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
 		free(runs);
 		return NULL;
 	}
@@ -667,68 +620,4 @@ launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, 
 		return -1;
 	}
 	return fd;
-}
-
-struct signame {
-	int signo;
-	const char *name;
-};
-
-static const struct signame signames[] = {
-	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
-	{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
-	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" }, { SIGUSR1, "SIGUSR1" },
-	{ SIGUSR2, "SIGUSR2" }, { SIGBUS, "SIGBUS" }, { SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" },
-	{ SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
-	{ SIGURG, "SIGURG" },
-#ifdef SIGTRAP
-	{ SIGTRAP, "SIGTRAP" },
-#endif
-#ifdef SIGSYS
-	{ SIGSYS, "SIGSYS" },
-#endif
-#ifdef SIGXCPU
-	{ SIGXCPU, "SIGXCPU" },
-#endif
-#ifdef SIGXFSZ
-	{ SIGXFSZ, "SIGXFSZ" },
-#endif
-#ifdef SIGPROF
-	{ SIGPROF, "SIGPROF" },
-#endif
-#ifdef SIGVTALRM
-	{ SIGVTALRM, "SIGVTALRM" },
-#endif
-};
-
-static const char *
-signal_name(int signo)
-{
-	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
-		if (signames[i].signo == signo)
-			return signames[i].name;
-	return NULL;
-}
-
-void
-launcher_describe_exit(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status)) {
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-	} else if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		const char *name = signal_name(sig);
-		if (name != NULL)
-			snprintf(buf, len, "killed by signal %d (%s)", sig, name);
-		else
-			snprintf(buf, len, "killed by signal %d", sig);
-	} else {
-		snprintf(buf, len, "ended with wait status %d", status);
-	}
-}
-
-int
-launcher_exit_ok(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

@@ -35,9 +35,6 @@ struct launcher_env {
 	size_t cap;
 };
 
-/* mkdir -p with LAUNCHER_DIR_MODE. Returns 0, or -1 with the reason in err. */
-int launcher_mkdirs(const char *path, char *err, size_t errlen);
-
 /*
  * Make WORK_DIR/slaves/AGENT/frameworks/FW/executors/EXEC/runs/RUN_ID with
  * a fresh random RUN_ID and point runs/latest at it. Returns the run
@@ -115,10 +112,5 @@ pid_t launcher_spawn_argv(const char *program, const char *const *args, int sock
  * with errno and err (ECONNREFUSED or ENOENT: nobody listens any more).
  */
 int launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, size_t errlen);
-
-/* "exited with status N" or "killed by signal N (SIGNAME)" for a waitpid status. */
-void launcher_describe_exit(int status, char *buf, size_t len);
-/* 1 if the status is a clean exit 0. */
-int launcher_exit_ok(int status);
 
 #endif

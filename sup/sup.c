@@ -34,7 +34,7 @@
 #include "launcher.h"
 #include "log.h"
 #include "loop.h"
-#include "net.h"
+#include "proc.h"
 #include "proto.h"
 #include "spawner.h"
 #include "xmem.h"
@@ -337,7 +337,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 	        : WIFEXITED(st) && WEXITSTATUS(st) > SHELL_SIGNAL_BASE ? WEXITSTATUS(st) - SHELL_SIGNAL_BASE
 	                                                               : 0;
 
-	launcher_describe_exit(st, desc, sizeof(desc));
+	proc_describe_exit(st, desc, sizeof(desc));
 	*reason = NULL;
 	if (s->cause_state != NULL && strcmp(s->cause_state, "TASK_KILLED") == 0 &&
 	    s->cause_reason == NULL) {
@@ -361,7 +361,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 		*reason = "REASON_CONTAINER_LIMITATION";
 		snprintf(msg, len, "CPU time limit of %llu s exceeded; %s",
 		    (unsigned long long)s->lim.cpu_seconds, desc);
-	} else if (launcher_exit_ok(st)) {
+	} else if (proc_exit_ok(st)) {
 		*state = "TASK_FINISHED";
 		snprintf(msg, len, "%s", desc);
 	} else if (!s->custom && isolate_memory_hit(s->lim.mem_bytes, rss, s->peak_vm)) {
@@ -461,7 +461,7 @@ finalize(struct sup *s)
 		snprintf(msg, sizeof(msg), "%s", s->cause_state ? s->cause_msg : "the task never started");
 	}
 	if (s->task_pid > 0 && !s->launch_failed)
-		launcher_describe_exit(s->task_status, desc, sizeof(desc));
+		proc_describe_exit(s->task_status, desc, sizeof(desc));
 	else
 		snprintf(desc, sizeof(desc), "not started");
 	buf_init(&b, 0);
@@ -505,11 +505,11 @@ finalize(struct sup *s)
 static long
 leftovers(struct sup *s)
 {
-	struct compat_proc one;
+	struct proc_info one;
 
 	if (s->subreaper)
-		return isolate_has_children() ? compat_descendants(s->self, &one, 1) : 0;
-	return compat_session_procs(s->task_pid, &one, 1);
+		return isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
+	return proc_session_members(s->task_pid, &one, 1);
 }
 
 static void
@@ -596,10 +596,10 @@ fetch_done(struct sup *s, int status)
 	(void)kill(-s->fetch_pid, SIGKILL);   /* whatever the fetcher left, tar or unzip */
 	s->fetch_pid = 0;
 	drain_fetch(s);
-	if (s->cause_state == NULL && !launcher_exit_ok(status)) {
+	if (s->cause_state == NULL && !proc_exit_ok(status)) {
 		line = s->fetch_out.data != NULL ? s->fetch_out.data : "";
 		line[strcspn(line, "\n")] = '\0';
-		launcher_describe_exit(status, desc, sizeof(desc));
+		proc_describe_exit(status, desc, sizeof(desc));
 		snprintf(msg, sizeof(msg), "%s", line[0] ? line : desc);
 		set_cause(s, "TASK_FAILED", "REASON_FETCHER_FAILED", msg);
 	}
@@ -748,13 +748,13 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 
 	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
-	    fcntl(ERRPIPE_FD, F_SETFD, FD_CLOEXEC) == -1)
+	    compat_set_cloexec(ERRPIPE_FD) == -1)
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
 	if (s->custom) {
 		/* The executor's channel is inherited, blocking, as any program expects. */
 		if (dup2(s->channel_fd, EXECUTOR_CHANNEL_FD) == -1 ||
 		    fcntl(EXECUTOR_CHANNEL_FD, F_SETFD, 0) == -1 ||
-		    net_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
+		    compat_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
 			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
 		keep = EXECUTOR_CHANNEL_FD;
 		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
@@ -813,7 +813,7 @@ start_task(struct sup *s)
 		s->launch_failed = 1;
 		goto out;
 	}
-	net_set_nonblock(fds[0], 0);
+	compat_set_nonblock(fds[0], 0);
 	child.s = s;
 	child.in_fd = in_fd;
 	child.out_fd = out_fd;
@@ -1309,7 +1309,7 @@ supervise(const char *path)
 	(void)setsid();
 	memset(&s, 0, sizeof(s));
 	s.self = getpid();
-	s.subreaper = compat_become_subreaper() == 0;
+	s.subreaper = proc_become_subreaper() == 0;
 	s.healthy = -1;
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
@@ -1325,7 +1325,7 @@ supervise(const char *path)
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
 	fd = EXECUTOR_AGENT_FD;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+	if (compat_set_cloexec(fd) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
 	loop_run(s.loop);

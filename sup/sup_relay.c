@@ -18,7 +18,6 @@
 #include "sup.h"
 #include "sup_relay.h"
 #include "log.h"
-#include "net.h"
 #include "proto.h"
 #include "xmem.h"
 
@@ -215,7 +214,7 @@ executor_relay_open(struct loop *loop, const char *executor_id, const char *fram
 		snprintf(err, errlen, "cannot make the executor's channel: %s", strerror(errno));
 		return NULL;
 	}
-	net_set_nonblock(sv[0], 1);
+	compat_set_nonblock(sv[0], 1);
 	*child_fd = sv[1];
 	r = xcalloc(1, sizeof(*r));
 	r->loop = loop;

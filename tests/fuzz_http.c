@@ -1,20 +1,22 @@
 /*
- * tests/fuzz_http.c: libFuzzer target for http.c. Not part of the normal build.
- * Each input is fed three ways: to the pure helpers, as request bytes to a
- * server conn over a socketpair (through the same adoption path the master
- * uses), and as the response bytes a server thread sends to the blocking
- * client. Nothing may crash, leak or hang.
+ * tests/fuzz_http.c: libFuzzer target for http.c and http_client.c. Not
+ * part of the normal build. Each input is fed three ways: to the pure
+ * helpers (the client's URL parser and chunked decoder among them), as
+ * request bytes to a server conn over a socketpair (through the same
+ * adoption path the master uses), and as the response bytes a server
+ * thread sends to the blocking client. Nothing may crash, leak or hang.
  *
  * Build and run (from the source directory, after ./configure):
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -pthread -I. -o fuzz_http tests/fuzz_http.c http.c json.c conn.c loop.c net.c \
- *     buf.c xmem.c log.c compat.c
- *   ./fuzz_http -max_total_time=60
+ *     -pthread -I. -Ilib -o tests/fuzz_http tests/fuzz_http.c lib/http.c lib/http_client.c \
+ *     lib/json.c lib/conn.c lib/loop.c lib/net.c lib/buf.c lib/xmem.c lib/log.c lib/compat.c
+ *   ./tests/fuzz_http -max_total_time=60
  */
 #include "buf.h"
 #include "compat.h"
 #include "conn.h"
 #include "http.h"
+#include "http_client.h"
 #include "loop.h"
 #include "net.h"
 #include "xmem.h"
@@ -94,7 +96,7 @@ fuzz_server(const uint8_t *data, size_t size)
 
 	if (compat_socketpair(fds) < 0)
 		abort();
-	net_set_nonblock(fds[1], 1);
+	compat_set_nonblock(fds[1], 1);
 	if (conn_new(loop, fds[0], &line_ops, NULL, HTTP_HEADER_BYTES_MAX, 0) == NULL)
 		abort();
 	for (spins = 0; spins < FUZZ_SPINS_MAX && !eof; spins++) {
@@ -138,7 +140,7 @@ respond(void *arg)
 
 	while ((fd = net_accept(listen_fd, peer, sizeof(peer))) < 0)
 		;
-	net_set_nonblock(fd, 0);
+	compat_set_nonblock(fd, 0);
 	while (off < cn->size) {
 		ssize_t n = compat_send(fd, cn->data + off, cn->size - off);
 
@@ -157,7 +159,7 @@ static void
 fuzz_client(const uint8_t *data, size_t size)
 {
 	struct canned cn = { data, size };
-	struct http_response resp;
+	struct http_client_response resp;
 	struct buf body;
 	char err[FUZZ_ERR_BYTES];
 	pthread_t t;
@@ -166,11 +168,41 @@ fuzz_client(const uint8_t *data, size_t size)
 		abort();
 	buf_init(&body, FUZZ_CLIENT_BODY_MAX);
 	resp.body = &body;
-	if (http_request("127.0.0.1", listen_port, "GET", "/", NULL, NULL, 0,
+	if (http_client_request("127.0.0.1", listen_port, "GET", "/", NULL, NULL, 0,
 	    FUZZ_CLIENT_TIMEOUT_MS, &resp, err, sizeof(err)) == 0 && body.len > body.max)
 		abort();
 	buf_free(&body);
 	pthread_join(t, NULL);
+}
+
+static int
+discard(const char *data, size_t len, void *arg, char *err, size_t errlen)
+{
+	(void)data;
+	(void)len;
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+/* The client's URL parser and resolver, and its chunked decoder fed in two splits. */
+static void
+fuzz_client_parsers(const char *text, size_t size)
+{
+	struct http_client_url u;
+	struct http_client_chunked *c = xmalloc(sizeof(*c));
+	char err[FUZZ_ERR_BYTES];
+
+	if (http_client_url_parse(text, &u, err, sizeof(err)) == 0) {
+		free(http_client_url_resolve(&u, text + size / 2));
+		http_client_url_free(&u);
+	}
+	http_client_chunked_init(c);
+	if (http_client_chunked_feed(c, text, size / 2, discard, NULL, err, sizeof(err)) == 0)
+		(void)http_client_chunked_feed(c, text + size / 2, size - size / 2, discard, NULL, err,
+		    sizeof(err));
+	free(c);
 }
 
 int
@@ -191,6 +223,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	(void)http_is_request_line(text);
+	fuzz_client_parsers(text, size);
 	(void)http_url_decode(text, text, size, (int)(size & 1));
 	free(text);
 

@@ -8,12 +8,14 @@
  * directory, after ./configure:
  *
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 \
- *       -fsanitize=fuzzer,address,undefined -o tests/fuzz_res \
- *       tests/fuzz_res.c res.c proto.c json.c log.c compat.c buf.c xmem.c -lm
+ *       -fsanitize=fuzzer,address,undefined -I. -Ilib -o tests/fuzz_res \
+ *       tests/fuzz_res.c lib/res.c lib/attrs.c lib/json.c lib/log.c lib/compat.c \
+ *       lib/buf.c lib/xmem.c -lm
  *   ./tests/fuzz_res -max_total_time=60
  */
 #include "buf.h"
 #include "json.h"
+#include "attrs.h"
 #include "res.h"
 #include "xmem.h"
 
@@ -108,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (attrs_parse(&at, out.data ? out.data : "", err, sizeof(err)) < 0 || at.n != copy.n)
 			abort();
 		for (size_t i = 0; i < copy.n; i++)
-			attr_value_text(&copy.items[i], text, sizeof(text));
+			attrs_value_text(&copy.items[i], text, sizeof(text));
 		attrs_free(&copy);
 		buf_free(&out);
 	}

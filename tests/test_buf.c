@@ -162,6 +162,38 @@ test_consume(void)
 }
 
 static void
+test_escape_and_quote(void)
+{
+	struct buf b;
+	char q[BUF_QUOTE_BYTES(4)];
+	char big[600];
+
+	buf_init(&b, 0);
+	CHECK(buf_escape(&b, "a b%c=\x01\x7f\xc3\xa9", 10) == 0);
+	CHECK_STR(b.data, "a%20b%25c%3D%01%7F\xc3\xa9");
+	/* Longer than one stack chunk of escapes. */
+	memset(big, ' ', sizeof(big));
+	buf_reset(&b);
+	CHECK(buf_escape(&b, big, sizeof(big)) == 0);
+	CHECK(b.len == 3 * sizeof(big));
+	buf_free(&b);
+
+	/* Cut short by the cap: filled to it, so later appends fail too. */
+	buf_init(&b, 5);
+	CHECK(buf_fill(&b, "abc", 3) == 0);
+	CHECK(buf_escape(&b, "  ", 2) == -1);
+	CHECK(b.len == 5 && memcmp(b.data, "abc%2", 5) == 0);
+	CHECK(buf_fill(&b, "x", 1) == -1);
+	buf_free(&b);
+
+	CHECK_STR(buf_quote(q, sizeof(q), "ab", 2, 4), "ab");
+	CHECK_STR(buf_quote(q, sizeof(q), "a\nbcdef", 7, 4), "a%0Abc...");
+	CHECK_STR(buf_quote(q, sizeof(q), "    ", 4, 4), "%20%20%20%20");
+	/* Too small an out cuts sooner and still ends the string. */
+	CHECK_STR(buf_quote(q, 8, "abcdef", 6, 4), "ab...");
+}
+
+static void
 test_xmem(void)
 {
 	char small[4];
@@ -256,6 +288,7 @@ main(void)
 	test_cap();
 	test_printf();
 	test_consume();
+	test_escape_and_quote();
 	test_xmem();
 	test_log_and_compat();
 	return CHECK_DONE();

@@ -193,9 +193,9 @@ peer_read(int fd, char *buf, size_t len)
 {
 	ssize_t n;
 
-	net_set_nonblock(fd, 1);
+	compat_set_nonblock(fd, 1);
 	n = read(fd, buf, len);
-	net_set_nonblock(fd, 0);
+	compat_set_nonblock(fd, 0);
 	if (n == 0)
 		return -2;
 	return n < 0 ? 0 : n;
@@ -214,7 +214,7 @@ make_pair(int tcp, int fds[2])
 	if (!tcp) {
 		if (compat_socketpair(fds) == -1)
 			return -1;
-		net_set_nonblock(fds[0], 1);
+		compat_set_nonblock(fds[0], 1);
 		return 0;
 	}
 	lfd = net_listen("127.0.0.1", 0, err, sizeof(err));
@@ -961,8 +961,8 @@ test_net(void)
 	fd = net_connect_blocking("127.0.0.1", port, WAIT_LIMIT_MS, err, sizeof(err));
 	CHECK(fd == -1);
 	CHECK(strstr(err, strerror(ECONNREFUSED)) != NULL);
-	CHECK(net_set_cloexec(-1) == -1);
-	CHECK(net_set_nonblock(-1, 1) == -1);
+	CHECK(compat_set_cloexec(-1) == -1);
+	CHECK(compat_set_nonblock(-1, 1) == -1);
 }
 
 int

@@ -1,4 +1,7 @@
-/* tests/test_fetch.c: the fetcher's pure parts: URI options, names, URLs, redirects, archives, cache keys, chunked bodies, copies, cache trimming. */
+/*
+ * tests/test_fetch.c: the fetcher's own parts: URI options, names, schemes,
+ * archives, cache keys, copies, cache trimming.
+ */
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -7,18 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "check.h"
 #include "sup/fetch.h"
 #include "xmem.h"
 
 #define ERR_MAX 256
-
-static int
-sink(const char *data, size_t len, void *arg)
-{
-	return buf_append(arg, data, len);
-}
 
 static void
 uri_options(void)
@@ -63,49 +59,13 @@ uri_options(void)
 }
 
 static void
-urls(void)
+schemes(void)
 {
-	struct fetch_url u;
-	char err[ERR_MAX];
-	char *r;
-
 	CHECK(fetch_scheme_of("/a") == FETCH_LOCAL);
 	CHECK(fetch_scheme_of("file:///a") == FETCH_FILE);
 	CHECK(fetch_scheme_of("HTTP://h/") == FETCH_HTTP);
 	CHECK(fetch_scheme_of("https://h/") == FETCH_UNSUPPORTED);
 	CHECK(fetch_scheme_of("a/relative") == FETCH_UNSUPPORTED);
-
-	CHECK(fetch_url_parse("http://example.com", &u, err, sizeof(err)) == 0);
-	CHECK_STR(u.host, "example.com");
-	CHECK(u.port == 80);
-	CHECK_STR(u.target, "/");
-	fetch_url_free(&u);
-	CHECK(fetch_url_parse("http://127.0.0.1:8080/a/b?q=1#f", &u, err, sizeof(err)) == 0);
-	CHECK_STR(u.host, "127.0.0.1");
-	CHECK(u.port == 8080);
-	CHECK_STR(u.target, "/a/b?q=1");
-	r = fetch_url_resolve(&u, "/c");
-	CHECK_STR(r, "http://127.0.0.1:8080/c");
-	free(r);
-	r = fetch_url_resolve(&u, "d");
-	CHECK_STR(r, "http://127.0.0.1:8080/a/d");
-	free(r);
-	r = fetch_url_resolve(&u, "http://other/x");
-	CHECK_STR(r, "http://other/x");
-	free(r);
-	fetch_url_free(&u);
-	CHECK(fetch_url_parse("http://[::1]:99/x", &u, err, sizeof(err)) == 0);
-	CHECK_STR(u.host, "::1");
-	CHECK(u.port == 99);
-	r = fetch_url_resolve(&u, "/y");
-	CHECK_STR(r, "http://[::1]:99/y");
-	free(r);
-	fetch_url_free(&u);
-	CHECK(fetch_url_parse("http://h:0/", &u, err, sizeof(err)) == -1);
-	CHECK(fetch_url_parse("http://h:99999/", &u, err, sizeof(err)) == -1);
-	CHECK(fetch_url_parse("http:///x", &u, err, sizeof(err)) == -1);
-	CHECK(fetch_url_parse("ftp://h/x", &u, err, sizeof(err)) == -1);
-	CHECK(fetch_url_parse("http://h/a b", &u, err, sizeof(err)) == -1);
 }
 
 static void
@@ -130,35 +90,6 @@ archives_and_keys(void)
 	fetch_cache_key("http://h/../.hidden name?x", k1);
 	CHECK(strchr(k1, '/') == NULL && strchr(k1, ' ') == NULL);
 	CHECK(strstr(k1, "-_hidden_name") != NULL);
-}
-
-static void
-chunked(void)
-{
-	static const char body[] = "4\r\nWiki\r\n5;x=y\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nT: 1\r\n\r\n";
-	struct fetch_chunked c;
-	char err[ERR_MAX];
-	struct buf out;
-	int r = 0;
-
-	/* Fed one byte at a time: every state must survive a split anywhere. */
-	buf_init(&out, 0);
-	fetch_chunked_init(&c);
-	for (size_t i = 0; i < sizeof(body) - 1 && r == 0; i++)
-		r = fetch_chunked_feed(&c, body + i, 1, sink, &out, err, sizeof(err));
-	CHECK(r == 1);
-	CHECK_STR(out.data, "Wikipedia in\r\n\r\nchunks.");
-	buf_reset(&out);
-	fetch_chunked_init(&c);
-	CHECK(fetch_chunked_feed(&c, body, sizeof(body) - 1, sink, &out, err, sizeof(err)) == 1);
-	buf_reset(&out);
-	fetch_chunked_init(&c);
-	CHECK(fetch_chunked_feed(&c, "zz\r\n", 4, sink, &out, err, sizeof(err)) == -1);
-	fetch_chunked_init(&c);
-	CHECK(fetch_chunked_feed(&c, "2\r\nabX\r\n", 8, sink, &out, err, sizeof(err)) == -1);
-	fetch_chunked_init(&c);
-	CHECK(fetch_chunked_feed(&c, "3\r\nab", 5, sink, &out, err, sizeof(err)) == 0);
-	buf_free(&out);
 }
 
 static void
@@ -234,9 +165,8 @@ int
 main(void)
 {
 	uri_options();
-	urls();
+	schemes();
 	archives_and_keys();
-	chunked();
 	files();
 	return CHECK_DONE();
 }

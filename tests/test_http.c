@@ -8,6 +8,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "http.h"
+#include "http_client.h"
 #include "json.h"
 #include "loop.h"
 #include "net.h"
@@ -139,7 +140,7 @@ client(void)
 		fprintf(stderr, "connect: %s\n", err);
 		return -1;
 	}
-	net_set_nonblock(fd, 1);
+	compat_set_nonblock(fd, 1);
 	return fd;
 }
 
@@ -755,7 +756,7 @@ test_adopt(void)
 	struct conn *c;
 
 	CHECK(compat_socketpair(fds) == 0);
-	net_set_nonblock(fds[1], 1);
+	compat_set_nonblock(fds[1], 1);
 	c = conn_new(S.loop, fds[0], &line_ops, NULL, 1024, 0);
 	CHECK(c != NULL);
 	buf_init(&got, 0);
@@ -805,7 +806,7 @@ fork_server(int *port)
 static void
 test_client(void)
 {
-	struct http_response resp;
+	struct http_client_response resp;
 	struct buf body;
 	char err[ERR_BYTES];
 	int port = -1, rc, dead_port;
@@ -818,59 +819,59 @@ test_client(void)
 
 	buf_init(&body, 1 << 20);
 	resp.body = &body;
-	rc = http_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "hello");
 	CHECK_STR(resp.content_type, "text/plain");
 
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "POST", "/echo", "application/json", "{\"a\":1}", 7,
-	    PUMP_MS, &resp, err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "POST", "/echo", "application/json",
+	    "{\"a\":1}", 7, PUMP_MS, &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "{\"a\":1}");
 
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "GET", "/nowhere?x=1", NULL, NULL, 0, PUMP_MS, &resp,
-	    err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/nowhere?x=1", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 404);
 	CHECK_STR(resp.content_type, "application/json");
 	CHECK_STR(body.data, "{\"message\":\"no route for /nowhere\"}");
 
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "HEAD", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "HEAD", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200 && body.len == 0);
 
 	/* Body until the server closes. */
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "GET", "/finite", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/finite", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "abc");
 
 	/* Chunked, with an extension and a trailer. */
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && resp.status == 200);
 	CHECK_STR(body.data, "hello world");
 
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "GET", "/big", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/big", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == 0 && body.len == READ_CHUNK);
 
 	/* Larger than the caller's buffer allows, by length and by chunks. */
 	buf_free(&body);
 	buf_init(&body, 3);
-	rc = http_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/hello", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "response too large");
 	buf_reset(&body);
-	rc = http_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/chunked", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "response too large");
 	buf_free(&body);
@@ -878,8 +879,8 @@ test_client(void)
 
 	/* A server that never answers: the overall timeout holds. */
 	start = compat_monotonic_ms();
-	rc = http_request("127.0.0.1", port, "GET", "/defer", NULL, NULL, 0, SHORT_TIMEOUT_MS, &resp,
-	    err, sizeof(err));
+	rc = http_client_request("127.0.0.1", port, "GET", "/defer", NULL, NULL, 0, SHORT_TIMEOUT_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	CHECK_STR(err, "timeout after 300 ms");
 	CHECK(compat_monotonic_ms() - start < 3 * SHORT_TIMEOUT_MS);
@@ -889,8 +890,8 @@ test_client(void)
 
 	/* Nobody listens any more. */
 	dead_port = port;
-	rc = http_request("127.0.0.1", dead_port, "GET", "/", NULL, NULL, 0, PUMP_MS, &resp, err,
-	    sizeof(err));
+	rc = http_client_request("127.0.0.1", dead_port, "GET", "/", NULL, NULL, 0, PUMP_MS,
+	    &resp, err, sizeof(err));
 	CHECK(rc == -1);
 	{
 		char want[ERR_BYTES];

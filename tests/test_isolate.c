@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "compat.h"
 #include "sup/isolate.h"
+#include "proc.h"
 #include "xmem.h"
 
 #define ERR_MAX 256
@@ -121,7 +121,7 @@ tree(void)
 	pid_t child;
 	int status;
 	size_t sent;
-	int sub = compat_become_subreaper() == 0;
+	int sub = proc_become_subreaper() == 0;
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 
 	/* A child in its own session with a grandchild that leaves the group. */

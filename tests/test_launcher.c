@@ -16,6 +16,8 @@
 
 #include "buf.h"
 #include "check.h"
+#include "compat.h"
+#include "proc.h"
 #include "sup/launcher.h"
 #include "res.h"
 #include "xmem.h"
@@ -35,15 +37,15 @@ test_mkdirs(void)
 	struct stat st;
 	FILE *f;
 
-	CHECK(launcher_mkdirs(p, err, sizeof(err)) == 0);
+	CHECK(compat_mkdirs(p, LAUNCHER_DIR_MODE, err, sizeof(err)) == 0);
 	CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(launcher_mkdirs(p, err, sizeof(err)) == 0);
+	CHECK(compat_mkdirs(p, LAUNCHER_DIR_MODE, err, sizeof(err)) == 0);
 	f = fopen(file, "w");
 	if (f != NULL)
 		fclose(f);
-	CHECK(launcher_mkdirs(under, err, sizeof(err)) == -1);
+	CHECK(compat_mkdirs(under, LAUNCHER_DIR_MODE, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "not a directory") != NULL);
-	CHECK(launcher_mkdirs("", err, sizeof(err)) == -1);
+	CHECK(compat_mkdirs("", LAUNCHER_DIR_MODE, err, sizeof(err)) == -1);
 	free(p);
 	free(file);
 	free(under);
@@ -95,7 +97,7 @@ test_resolve_and_read(void)
 	char *r;
 	FILE *f;
 
-	launcher_mkdirs(inner, err, sizeof(err));
+	compat_mkdirs(inner, LAUNCHER_DIR_MODE, err, sizeof(err));
 	f = fopen(out, "w");
 	if (f != NULL) {
 		fputs("hello world\n", f);
@@ -232,9 +234,9 @@ test_spawn(void)
 	      strstr(buf, "hello ") != NULL);
 	CHECK(strstr(buf, "stdin-empty") != NULL);
 	CHECK(waitpid(pid, &status, 0) == pid);
-	launcher_describe_exit(status, desc, sizeof(desc));
+	proc_describe_exit(status, desc, sizeof(desc));
 	CHECK_STR(desc, "exited with status 4");
-	CHECK(!launcher_exit_ok(status));
+	CHECK(!proc_exit_ok(status));
 	close(sv[0]);
 	CHECK(launcher_spawn("/no/such/program", "x", 0, err, sizeof(err)) == -1 ||
 	      (waitpid(-1, &status, 0) > 0 && WEXITSTATUS(status) == 127));
@@ -260,9 +262,9 @@ test_disk_and_list(void)
 	CHECK(launcher_disk_bytes(&r) == 0);
 	res_free(&r);
 
-	launcher_mkdirs(sb, err, sizeof(err));
+	compat_mkdirs(sb, LAUNCHER_DIR_MODE, err, sizeof(err));
 	p = xstrfmt("%s/sub", sb);
-	launcher_mkdirs(p, err, sizeof(err));
+	compat_mkdirs(p, LAUNCHER_DIR_MODE, err, sizeof(err));
 	free(p);
 	p = xstrfmt("%s/b.txt", sb);
 	f = fopen(p, "w");
@@ -305,7 +307,7 @@ test_unix_socket(void)
 	int lfd, fd, cwd_fd, e;
 
 	CHECK(strlen(deep) > sizeof(sa.sun_path));
-	launcher_mkdirs(deep, err, sizeof(err));
+	compat_mkdirs(deep, LAUNCHER_DIR_MODE, err, sizeof(err));
 	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
 	cwd_fd = open(".", O_RDONLY);
 	/* Listen there the way the supervisor does: a relative name from inside. */

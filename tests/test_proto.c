@@ -350,7 +350,7 @@ test_encoder(void)
 	buf_free(&b);
 
 	buf_init(&b, 0);
-	proto_escape(&b, "a b%c=\x01\xc3\xa9", 9);
+	buf_escape(&b, "a b%c=\x01\xc3\xa9", 9);
 	CHECK_STR(b.data, "a%20b%25c%3D%01\xc3\xa9");
 	buf_free(&b);
 	free(big);

@@ -6,6 +6,7 @@
  */
 #include "buf.h"
 #include "json.h"
+#include "attrs.h"
 #include "res.h"
 #include "xmem.h"
 #include "check.h"
@@ -520,7 +521,7 @@ static void
 test_attrs(void)
 {
 	struct attrs a, c;
-	const struct attr *at;
+	const struct attrs_item *at;
 	char err[ERR_BYTES], text[64];
 
 	ATTRS("rack:r1;zone:a;level:10;keys:[1000-1500]", "rack:r1;zone:a;level:10;keys:[1000-1500]");
@@ -541,16 +542,16 @@ test_attrs(void)
 	CHECK(attrs_parse(&a, "rack:r1;level:10;keys:[1000-1500];w:0.25", err, sizeof(err)) == 0);
 	CHECK(a.n == 4);
 	at = attrs_get(&a, "rack");
-	CHECK(at != NULL && at->type == ATTR_TEXT && strcmp(at->text, "r1") == 0);
+	CHECK(at != NULL && at->type == ATTRS_TEXT && strcmp(at->text, "r1") == 0);
 	at = attrs_get(&a, "level");
-	CHECK(at != NULL && at->type == ATTR_SCALAR && at->scalar == 10000);
-	attr_value_text(at, text, sizeof(text));
+	CHECK(at != NULL && at->type == ATTRS_SCALAR && at->scalar == 10000);
+	attrs_value_text(at, text, sizeof(text));
 	CHECK_STR(text, "10");
 	at = attrs_get(&a, "keys");
-	CHECK(at != NULL && at->type == ATTR_RANGES && at->nranges == 1);
-	attr_value_text(at, text, sizeof(text));
+	CHECK(at != NULL && at->type == ATTRS_RANGES && at->nranges == 1);
+	attrs_value_text(at, text, sizeof(text));
 	CHECK_STR(text, "[1000-1500]");
-	attr_value_text(at, text, 4);
+	attrs_value_text(at, text, 4);
 	CHECK_STR(text, "[10");
 	CHECK(attrs_get(&a, "zone") == NULL);
 

@@ -1,9 +1,9 @@
 /* tests/test_executor_relay.c: a custom executor's channel on the supervisor's side (executor_relay.c). */
 #include "check.h"
 #include "buf.h"
+#include "compat.h"
 #include "sup/sup_relay.h"
 #include "loop.h"
-#include "net.h"
 #include "proto.h"
 
 #include <errno.h>
@@ -114,7 +114,7 @@ main(void)
 	r = executor_relay_open(loop, "e1", "f1", "a1", on_out, on_close, &c, &exec_fd, err,
 	    sizeof(err));
 	CHECK(r != NULL);
-	net_set_nonblock(exec_fd, 1);
+	compat_set_nonblock(exec_fd, 1);
 	CHECK_STR(heard(), "REGISTERED executor_id=e1 framework_id=f1 agent_id=a1");
 
 	/* Only known fields go on, with the relay's own sequence number. */

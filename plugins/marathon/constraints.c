@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "mt.h"
+#include "attrs.h"
 #include "buf.h"
 #include "json.h"
-#include "res.h"
 #include "xmem.h"
 
 #define CONSTRAINTS_MAX 64
@@ -200,13 +200,13 @@ static const char *
 offer_value(const char *field, const char *hostname, const struct attrs *attrs, char *buf,
             size_t len)
 {
-	const struct attr *at;
+	const struct attrs_item *at;
 
 	if (strcmp(field, "hostname") == 0 || strcmp(field, "@hostname") == 0)
 		return hostname;
 	if ((at = attrs_get(attrs, field)) == NULL)
 		return NULL;
-	attr_value_text(at, buf, len);
+	attrs_value_text(at, buf, len);
 	return buf;
 }
 

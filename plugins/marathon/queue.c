@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mt.h"
+#include "attrs.h"
 #include "buf.h"
 #include "compat.h"
 #include "id.h"
