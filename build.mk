@@ -60,13 +60,13 @@ PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
 EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
-	test_alloc test_launcher test_checkpoint test_fetch test_isolate test_health \
+	test_alloc test_launcher test_checkpoint test_fetch test_isolate test_sup_health \
 	test_sup_relay test_spawner test_syncer
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_alloc \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
-	$(TOP)/tests/test_isolate $(TOP)/tests/test_health $(TOP)/tests/test_marathon_app \
+	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
 # Plugins the integration tests load (tests/t_plugin*.sh).
@@ -149,7 +149,7 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_alloc.o test_launcher.o test_checkpoint.o test_fetch.o \
-	test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	peer.o httpd.o fw.o
 $(TEST_OBJS): $(HDRS)
 
@@ -192,8 +192,8 @@ $(TOP)/tests/test_fetch: test_fetch.o fetch.o launcher.o $(LIB_OBJS)
 $(TOP)/tests/test_isolate: test_isolate.o isolate.o $(LIB_OBJS)
 	$(LINK) -o $@ test_isolate.o isolate.o $(LIB_OBJS) $(LIBS)
 
-$(TOP)/tests/test_health: test_health.o sup_health.o $(LIB_OBJS)
-	$(LINK) -o $@ test_health.o sup_health.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_sup_health: test_sup_health.o sup_health.o $(LIB_OBJS)
+	$(LINK) -o $@ test_sup_health.o sup_health.o $(LIB_OBJS) $(LIBS)
 
 $(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB_OBJS)
 	$(LINK) -o $@ test_sup_relay.o sup_relay.o $(LIB_OBJS) $(LIBS)

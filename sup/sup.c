@@ -1,13 +1,13 @@
 /*
- * executor.c: mesos-executor, the supervisor of one task (our command
- * executor, executor.h). It owns the task from LAUNCH to the agent's ACK:
+ * sup.c: mesos-executor, the supervisor of one task (the contract with
+ * agentd is sup.h). It owns the task from LAUNCH to the agent's ACK:
  * fetching its URIs through mesos-fetcher, starting it in a session of its
  * own under its limits and user, sampling its memory and its sandbox's
  * disk and killing it over either, its health checks, kills with a grace
  * period, sweeping every process of it when it ends, and holding its end
  * (its status file and the EXITED line) until agentd, restarted or
  * not, acknowledges it. A custom executor is supervised the same way;
- * its channel is executor_relay.c's.
+ * its channel is sup_relay.c's.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -85,7 +85,7 @@ struct sup {
 	char *health_command;
 	char *health_path;
 
-	struct health *health;
+	struct sup_health *health;
 	int healthy;                 /* -1 until the first result */
 	int failures;                /* consecutive failed checks */
 
@@ -113,7 +113,7 @@ struct sup {
 	/* A custom executor (LAUNCH named executor_id) and its channel. */
 	int custom;
 	char *executor_id, *framework_id, *agent_id;
-	struct executor_relay *relay;
+	struct sup_relay *relay;
 	int channel_fd;              /* the executor's end, until it is started */
 };
 
@@ -190,7 +190,7 @@ kill_task(struct sup *s, int64_t grace_ms)
 		s->killing = 1;
 		/* An executor is asked to shut down (its tasks are its business), then killed. */
 		if (s->custom && grace_ms > 0)
-			executor_relay_send(s->relay, "SHUTDOWN", strlen("SHUTDOWN"));
+			sup_relay_send(s->relay, "SHUTDOWN", strlen("SHUTDOWN"));
 		else
 			signal_task(s, grace_ms > 0 ? SIGTERM : SIGKILL);
 		if (grace_ms <= 0)
@@ -478,7 +478,7 @@ finalize(struct sup *s)
 	usage.disk_used_bytes = (long long)s->disk_used;
 	proto_usage_compose(&b, &usage);
 	if (s->relay != NULL)
-		executor_relay_drain(s->relay);
+		sup_relay_drain(s->relay);
 	if (proto_end(&b) == -1) {
 		buf_reset(&b);
 		proto_begin(&b, "EXITED");
@@ -537,7 +537,7 @@ task_done(struct sup *s, int status)
 {
 	s->task_status = status;
 	s->phase = PHASE_ENDING;
-	health_free(s->health);
+	sup_health_free(s->health);
 	s->health = NULL;
 	loop_timer_cancel(s->loop, s->mem_timer);
 	loop_timer_cancel(s->loop, s->disk_timer);
@@ -662,7 +662,7 @@ start_fetch(struct sup *s)
 		finalize(s);
 		return;
 	}
-	argv[n++] = (char *)FETCHER_PROGRAM;
+	argv[n++] = (char *)SUP_FETCHER_PROGRAM;
 	argv[n++] = xstrfmt("--sandbox=%s", s->sandbox);
 	snprintf(stall, sizeof(stall), "--stall_timeout_ms=%lld", (long long)s->stall_timeout_ms);
 	argv[n++] = stall;
@@ -752,11 +752,11 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
 	if (s->custom) {
 		/* The executor's channel is inherited, blocking, as any program expects. */
-		if (dup2(s->channel_fd, EXECUTOR_CHANNEL_FD) == -1 ||
-		    fcntl(EXECUTOR_CHANNEL_FD, F_SETFD, 0) == -1 ||
-		    net_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
+		if (dup2(s->channel_fd, SUP_CHANNEL_FD) == -1 ||
+		    fcntl(SUP_CHANNEL_FD, F_SETFD, 0) == -1 ||
+		    net_set_nonblock(SUP_CHANNEL_FD, 0) == -1)
 			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
-		keep = EXECUTOR_CHANNEL_FD;
+		keep = SUP_CHANNEL_FD;
 		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
 		lim.mem_bytes = 0;
 		lim.disk_bytes = 0;
@@ -796,7 +796,7 @@ start_task(struct sup *s)
 	char err[MSG_MAX], report[MSG_MAX];
 	int in_fd, out_fd = -1, err_fd = -1, fds[2] = { -1, -1 };
 	struct task_child_args child;
-	struct health_exec hx;
+	struct sup_health_exec hx;
 	ssize_t n = 0;
 	struct buf b;
 	pid_t pid;
@@ -860,7 +860,7 @@ start_task(struct sup *s)
 	hx.env = s->env.vars;
 	hx.prepare = prepare_check;
 	hx.arg = s;
-	s->health = health_start(s->loop, &s->hspec, s->port0, &hx, on_health, s);
+	s->health = sup_health_start(s->loop, &s->hspec, s->port0, &hx, on_health, s);
 out:
 	if (in_fd != -1)
 		close(in_fd);
@@ -886,7 +886,7 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == s->fetch_pid)
 			fetch_done(s, status);
-		else if (health_child_exited(s->health, pid, status))
+		else if (sup_health_child_exited(s->health, pid, status))
 			continue;
 		else if (pid == s->task_pid && s->phase == PHASE_RUNNING)
 			task_done(s, status);
@@ -1026,7 +1026,7 @@ handle_launch(struct sup *s, const struct proto_msg *m)
 	}
 	if (s->user.do_switch && chown(s->sandbox, s->user.uid, s->user.gid) == -1)
 		log_warn("chown %s", s->sandbox);
-	if (s->custom && (s->relay = executor_relay_open(s->loop, s->executor_id, s->framework_id,
+	if (s->custom && (s->relay = sup_relay_open(s->loop, s->executor_id, s->framework_id,
 	    s->agent_id, relay_out, relay_closed, s, &s->channel_fd, err, sizeof(err))) == NULL) {
 		log_warnx("cannot launch executor %s: %s", s->tag, err);
 		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
@@ -1089,7 +1089,7 @@ on_agent_line(struct conn *c, char *line, size_t len, void *arg)
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
 		log_warnx("bad line from agentd: %s", err);
-	else if (s->custom && s->relay != NULL && executor_relay_from_agent(s->relay, &m, raw, len))
+	else if (s->custom && s->relay != NULL && sup_relay_from_agent(s->relay, &m, raw, len))
 		;   /* for the executor, or its acknowledgement */
 	else if (s->custom && strcmp(m.verb, "LIMITS") == 0)
 		handle_limits(s, &m);
@@ -1149,7 +1149,7 @@ send_attached(struct sup *s)
 	if (s->phase == PHASE_DONE) {
 		/* What the executor said comes before its end, as it did the first time. */
 		if (s->relay != NULL)
-			executor_relay_resend(s->relay);
+			sup_relay_resend(s->relay);
 		(void)conn_send_str(s->agent, s->exit_line);
 		return;
 	}
@@ -1163,7 +1163,7 @@ send_attached(struct sup *s)
 	send_line(s, &b);
 	buf_free(&b);
 	if (s->relay != NULL)
-		executor_relay_resend(s->relay);
+		sup_relay_resend(s->relay);
 }
 
 static void
@@ -1243,11 +1243,11 @@ listen_for_agent(struct sup *s)
 static void
 sup_free(struct sup *s)
 {
-	health_free(s->health);
+	sup_health_free(s->health);
 	free(s->health_command);
 	free(s->health_path);
 	isolate_du_free(s->du);
-	executor_relay_free(s->relay);
+	sup_relay_free(s->relay);
 	if (s->channel_fd != -1)
 		close(s->channel_fd);
 	if (s->agent != NULL) {
@@ -1280,7 +1280,7 @@ sup_free(struct sup *s)
 	free(s->agent_id);
 }
 
-/* The supervisor of the run at path (DIR/RUN), on EXECUTOR_AGENT_FD: from exec or the spawner. */
+/* The supervisor of the run at path (DIR/RUN), on SUP_AGENT_FD: from exec or the spawner. */
 static int
 supervise(const char *path)
 {
@@ -1291,7 +1291,7 @@ supervise(const char *path)
 
 	if (path[0] == '-' || base == NULL || base[1] == '\0')
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
-		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
+		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	/* Our home is the runs directory; our names there are relative, sun_path being short. */
 	dir = xstrndup(path, (size_t)(base - path));
 	if (chdir(dir[0] != '\0' ? dir : "/") == -1)
@@ -1299,11 +1299,11 @@ supervise(const char *path)
 	free(dir);
 	base++;
 	/* Whatever agentd inherited without close-on-exec (a pipe of its shell) is not ours to hold. */
-	compat_closefrom(EXECUTOR_AGENT_FD + 1);
+	compat_closefrom(SUP_AGENT_FD + 1);
 	/* Descriptors 0-2 must be taken, or the task's own files could land on them. */
 	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
 		continue;
-	if (fd > STDERR_FILENO && fd != EXECUTOR_AGENT_FD)
+	if (fd > STDERR_FILENO && fd != SUP_AGENT_FD)
 		close(fd);
 	/* Our own session: agentd's process group may be signalled as a whole, we must not be. */
 	(void)setsid();
@@ -1316,15 +1316,15 @@ supervise(const char *path)
 	s.channel_fd = -1;
 	s.grace_ms = 0;
 	s.tag = xstrdup(path);
-	s.sock_name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, base);
-	s.status_name = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, base);
+	s.sock_name = xstrfmt("%s" SUP_SOCKET_SUFFIX, base);
+	s.status_name = xstrfmt("%s" SUP_STATUS_SUFFIX, base);
 	buf_init(&s.fetch_out, 0);
 	launcher_env_init(&s.env, 1);   /* agentd's own environment, less its MESOS_ variables */
 	s.loop = loop_new();
 	if (loop_signal(s.loop, SIGCHLD, on_sigchld, &s) == -1 ||
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
-	fd = EXECUTOR_AGENT_FD;
+	fd = SUP_AGENT_FD;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
@@ -1337,14 +1337,14 @@ supervise(const char *path)
 int
 main(int argc, char **argv)
 {
-	log_init(EXECUTOR_PROGRAM, LOG_LEVEL_WARN);
+	log_init(SUP_PROGRAM, LOG_LEVEL_WARN);
 	/* The spawner: WORK_DIR only names whose it is in ps. Its own session, as a supervisor's. */
 	if (argc == 3 && strcmp(argv[1], SPAWNER_FLAG) == 0) {
 		(void)setsid();
-		return spawner_serve(EXECUTOR_AGENT_FD, EXECUTOR_AGENT_FD, supervise);
+		return spawner_serve(SUP_AGENT_FD, SUP_AGENT_FD, supervise);
 	}
 	if (argc != 2)
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
-		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
+		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	return supervise(argv[1]);
 }

@@ -1,5 +1,5 @@
 /*
- * executor_relay.c: owns a custom executor's channel on the supervisor's
+ * sup_relay.c: owns a custom executor's channel on the supervisor's
  * side: the bounded line reader (so that one oversize or broken line is
  * answered, not fatal), the check and rewrite of what the executor says,
  * and the queue of lines agentd has not acknowledged, which survives
@@ -36,11 +36,11 @@ struct pending {
 	size_t len;
 };
 
-struct executor_relay {
+struct sup_relay {
 	struct loop *loop;
 	struct conn *c;              /* NULL once closed */
-	executor_relay_out_fn out;
-	executor_relay_close_fn on_close;
+	sup_relay_out_fn out;
+	sup_relay_close_fn on_close;
 	void *arg;
 	struct buf in;               /* the line being read */
 	int discarding;              /* the rest of an oversize line, up to its '\n' */
@@ -51,7 +51,7 @@ struct executor_relay {
 };
 
 void
-executor_relay_send(struct executor_relay *r, const char *line, size_t len)
+sup_relay_send(struct sup_relay *r, const char *line, size_t len)
 {
 	if (r->c == NULL || conn_is_closing(r->c))
 		return;
@@ -60,7 +60,7 @@ executor_relay_send(struct executor_relay *r, const char *line, size_t len)
 }
 
 void
-executor_relay_error(struct executor_relay *r, const char *reason)
+sup_relay_error(struct sup_relay *r, const char *reason)
 {
 	struct buf b;
 
@@ -107,7 +107,7 @@ rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
 }
 
 static void
-queue(struct executor_relay *r, struct buf *b)
+queue(struct sup_relay *r, struct buf *b)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
 
@@ -120,7 +120,7 @@ queue(struct executor_relay *r, struct buf *b)
 		r->head = p;
 	r->tail = p;
 	r->queued += p->len;
-	if (r->queued > EXECUTOR_RELAY_QUEUE_MAX && !r->paused && r->c != NULL) {
+	if (r->queued > SUP_RELAY_QUEUE_MAX && !r->paused && r->c != NULL) {
 		log_warnx("agentd has not acknowledged %zu bytes of the executor's lines: not reading "
 		    "the executor until it does", r->queued);
 		r->paused = 1;
@@ -130,7 +130,7 @@ queue(struct executor_relay *r, struct buf *b)
 }
 
 static void
-handle_line(struct executor_relay *r)
+handle_line(struct sup_relay *r)
 {
 	char err[ERR_MAX];
 	struct proto_msg m;
@@ -140,12 +140,12 @@ handle_line(struct executor_relay *r)
 	buf_init(&b, 0);
 	if (proto_parse(r->in.data, r->in.len, &m, err, sizeof(err)) == -1 ||
 	    rewrite(&m, &b, err, sizeof(err)) == -1) {
-		executor_relay_error(r, err);
+		sup_relay_error(r, err);
 	} else {
 		proto_addf(&b, "relay_seq", "%llu", r->next_seq);
 		if (proto_end(&b) == -1) {
 			snprintf(err, sizeof(err), "line too long once escaped (limit %d bytes)", EXEC_LINE_MAX);
-			executor_relay_error(r, err);
+			sup_relay_error(r, err);
 		} else {
 			queue(r, &b);
 		}
@@ -157,7 +157,7 @@ handle_line(struct executor_relay *r)
 static void
 on_data(struct conn *c, const char *data, size_t len, void *arg)
 {
-	struct executor_relay *r = arg;
+	struct sup_relay *r = arg;
 	char err[ERR_MAX];
 
 	(void)c;
@@ -167,7 +167,7 @@ on_data(struct conn *c, const char *data, size_t len, void *arg)
 
 		if (!r->discarding && r->in.len + n > EXEC_LINE_MAX) {
 			snprintf(err, sizeof(err), "line too long (limit %d bytes)", EXEC_LINE_MAX);
-			executor_relay_error(r, err);
+			sup_relay_error(r, err);
 			buf_reset(&r->in);
 			r->discarding = 1;
 		}
@@ -188,7 +188,7 @@ on_data(struct conn *c, const char *data, size_t len, void *arg)
 static void
 on_close(struct conn *c, const char *reason, void *arg)
 {
-	struct executor_relay *r = arg;
+	struct sup_relay *r = arg;
 
 	if (r->c != c)
 		return;
@@ -201,13 +201,13 @@ static const struct conn_ops channel_ops = {
 	.on_close = on_close,
 };
 
-struct executor_relay *
-executor_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
-                    const char *agent_id, executor_relay_out_fn out,
-                    executor_relay_close_fn on_close_fn, void *arg, int *child_fd, char *err,
+struct sup_relay *
+sup_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
+                    const char *agent_id, sup_relay_out_fn out,
+                    sup_relay_close_fn on_close_fn, void *arg, int *child_fd, char *err,
                     size_t errlen)
 {
-	struct executor_relay *r;
+	struct sup_relay *r;
 	struct buf b;
 	int sv[2];
 
@@ -239,7 +239,7 @@ executor_relay_open(struct loop *loop, const char *executor_id, const char *fram
 }
 
 int
-executor_relay_from_agent(struct executor_relay *r, const struct proto_msg *m, const char *raw,
+sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m, const char *raw,
                           size_t len)
 {
 	static const char *const passed[] = { "RUN_TASK", "KILL_TASK", "FRAMEWORK_MESSAGE", "ERROR",
@@ -251,12 +251,12 @@ executor_relay_from_agent(struct executor_relay *r, const struct proto_msg *m, c
 		if (proto_get_int(m, "seq", 0, &seq, err, sizeof(err)) == -1 || seq < 0)
 			log_warnx("bad RELAY_ACK from agentd: %s", err);
 		else
-			executor_relay_ack(r, (unsigned long long)seq);
+			sup_relay_ack(r, (unsigned long long)seq);
 		return 1;
 	}
 	for (size_t i = 0; passed[i] != NULL; i++) {
 		if (strcmp(m->verb, passed[i]) == 0) {
-			executor_relay_send(r, raw, len);
+			sup_relay_send(r, raw, len);
 			return 1;
 		}
 	}
@@ -264,7 +264,7 @@ executor_relay_from_agent(struct executor_relay *r, const struct proto_msg *m, c
 }
 
 void
-executor_relay_ack(struct executor_relay *r, unsigned long long seq)
+sup_relay_ack(struct sup_relay *r, unsigned long long seq)
 {
 	while (r->head != NULL && r->head->seq <= seq) {
 		struct pending *p = r->head;
@@ -276,14 +276,14 @@ executor_relay_ack(struct executor_relay *r, unsigned long long seq)
 	}
 	if (r->head == NULL)
 		r->tail = NULL;
-	if (r->paused && r->queued <= EXECUTOR_RELAY_QUEUE_MAX && r->c != NULL) {
+	if (r->paused && r->queued <= SUP_RELAY_QUEUE_MAX && r->c != NULL) {
 		r->paused = 0;
 		conn_pause_reading(r->c, 0);
 	}
 }
 
 void
-executor_relay_drain(struct executor_relay *r)
+sup_relay_drain(struct sup_relay *r)
 {
 	char chunk[DRAIN_CHUNK];
 	ssize_t n;
@@ -299,14 +299,14 @@ executor_relay_drain(struct executor_relay *r)
 }
 
 void
-executor_relay_resend(struct executor_relay *r)
+sup_relay_resend(struct sup_relay *r)
 {
 	for (struct pending *p = r->head; p != NULL; p = p->next)
 		r->out(p->line, p->len, r->arg);
 }
 
 void
-executor_relay_free(struct executor_relay *r)
+sup_relay_free(struct sup_relay *r)
 {
 	if (r == NULL)
 		return;
@@ -317,7 +317,7 @@ executor_relay_free(struct executor_relay *r)
 		conn_set_ops(c, NULL, NULL);   /* no callbacks into the relay being freed */
 		conn_close(c, "the supervisor is exiting");
 	}
-	executor_relay_ack(r, ULLONG_MAX);
+	sup_relay_ack(r, ULLONG_MAX);
 	buf_free(&r->in);
 	free(r);
 }
