@@ -253,7 +253,7 @@ schedule(struct sup_health *h, int64_t after_ms)
 
 struct sup_health *
 sup_health_start(struct loop *loop, const struct proto_health *s, int default_port,
-             const struct sup_health_exec *x, sup_health_result_fn fn, void *arg)
+                 const struct sup_health_exec *x, sup_health_result_fn fn, void *arg)
 {
 	struct sup_health *h;
 

@@ -37,8 +37,9 @@ typedef void (*sup_health_result_fn)(int healthy, const char *message, void *arg
 struct sup_health;
 
 /* Start checking (the task has just started). NULL if s->type is PROTO_HEALTH_NONE. */
-struct sup_health *sup_health_start(struct loop *loop, const struct proto_health *s, int default_port,
-                            const struct sup_health_exec *x, sup_health_result_fn fn, void *arg);
+struct sup_health *sup_health_start(struct loop *loop, const struct proto_health *s,
+                                    int default_port, const struct sup_health_exec *x,
+                                    sup_health_result_fn fn, void *arg);
 /* 1 if pid was a check's process (now reaped by the caller with status). */
 int sup_health_child_exited(struct sup_health *h, pid_t pid, int status);
 /* Stop checking: a running check is abandoned (its process killed). */

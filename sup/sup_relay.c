@@ -75,33 +75,52 @@ sup_relay_error(struct sup_relay *r, const char *reason)
 
 /* Only the fields the agent reads go on: an executor cannot smuggle a relay_seq or a uuid. */
 static int
-rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+rewrite_status(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
 {
-	if (strcmp(m->verb, "STATUS_UPDATE") == 0) {
-		struct proto_status in, out;
+	struct proto_status in, out;
 
-		if (proto_status_parse(m, &in, err, errlen) == -1)
-			return -1;
-		memset(&out, 0, sizeof(out));
-		out.task_id = in.task_id;
-		out.state = in.state;
-		out.reason = in.reason;
-		out.message = in.message;
-		out.healthy = in.healthy;
-		proto_status_compose(b, &out);
+	if (proto_status_parse(m, &in, err, errlen) == -1)
+		return -1;
+	memset(&out, 0, sizeof(out));
+	out.task_id = in.task_id;
+	out.state = in.state;
+	out.reason = in.reason;
+	out.message = in.message;
+	out.healthy = in.healthy;
+	proto_status_compose(b, &out);
+	return 0;
+}
+
+static int
+rewrite_message(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].key, "data") != 0)
+			continue;
+		proto_begin(b, "FRAMEWORK_MESSAGE");
+		proto_addn(b, "data", m->fields[i].val, m->fields[i].vlen);
 		return 0;
 	}
-	if (strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {
-		for (size_t i = 0; i < m->nfields; i++) {
-			if (strcmp(m->fields[i].key, "data") != 0)
-				continue;
-			proto_begin(b, "FRAMEWORK_MESSAGE");
-			proto_addn(b, "data", m->fields[i].val, m->fields[i].vlen);
-			return 0;
-		}
-		snprintf(err, errlen, "missing field 'data'");
-		return -1;
-	}
+	snprintf(err, errlen, "missing field 'data'");
+	return -1;
+}
+
+/* The executor's verbs, each rewritten into b for the agent. */
+static const struct exec_verb {
+	const char *verb;
+	int (*fn)(const struct proto_msg *m, struct buf *b, char *err, size_t errlen);
+} exec_verbs[] = {
+	{ "STATUS_UPDATE", rewrite_status },
+	{ "FRAMEWORK_MESSAGE", rewrite_message },
+	{ NULL, NULL },
+};
+
+static int
+rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+{
+	for (const struct exec_verb *v = exec_verbs; v->verb != NULL; v++)
+		if (strcmp(v->verb, m->verb) == 0)
+			return v->fn(m, b, err, errlen);
 	snprintf(err, errlen, "unknown verb '%.31s'", m->verb);
 	return -1;
 }
@@ -203,9 +222,8 @@ static const struct conn_ops channel_ops = {
 
 struct sup_relay *
 sup_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
-                    const char *agent_id, sup_relay_out_fn out,
-                    sup_relay_close_fn on_close_fn, void *arg, int *child_fd, char *err,
-                    size_t errlen)
+               const char *agent_id, sup_relay_out_fn out, sup_relay_close_fn on_close_fn,
+               void *arg, int *child_fd, char *err, size_t errlen)
 {
 	struct sup_relay *r;
 	struct buf b;
@@ -238,25 +256,47 @@ sup_relay_open(struct loop *loop, const char *executor_id, const char *framework
 	return r;
 }
 
-int
-sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m, const char *raw,
-                          size_t len)
+static void
+agent_ack(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
 {
-	static const char *const passed[] = { "RUN_TASK", "KILL_TASK", "FRAMEWORK_MESSAGE", "ERROR",
-	                                      NULL };
 	char err[ERR_MAX];
 	long long seq;
 
-	if (strcmp(m->verb, "RELAY_ACK") == 0) {
-		if (proto_get_int(m, "seq", 0, &seq, err, sizeof(err)) == -1 || seq < 0)
-			log_warnx("bad RELAY_ACK from agentd: %s", err);
-		else
-			sup_relay_ack(r, (unsigned long long)seq);
-		return 1;
-	}
-	for (size_t i = 0; passed[i] != NULL; i++) {
-		if (strcmp(m->verb, passed[i]) == 0) {
-			sup_relay_send(r, raw, len);
+	(void)raw;
+	(void)len;
+	if (proto_get_int(m, "seq", 0, &seq, err, sizeof(err)) == -1 || seq < 0)
+		log_warnx("bad RELAY_ACK from agentd: %s", err);
+	else
+		sup_relay_ack(r, (unsigned long long)seq);
+}
+
+/* A line for the executor goes as it came. */
+static void
+agent_pass(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
+{
+	(void)m;
+	sup_relay_send(r, raw, len);
+}
+
+/* agentd's verbs that are the relay's: its acknowledgements, and the lines for the executor. */
+static const struct agent_verb {
+	const char *verb;
+	void (*fn)(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len);
+} agent_verbs[] = {
+	{ "RELAY_ACK", agent_ack },
+	{ "RUN_TASK", agent_pass },
+	{ "KILL_TASK", agent_pass },
+	{ "FRAMEWORK_MESSAGE", agent_pass },
+	{ "ERROR", agent_pass },
+	{ NULL, NULL },
+};
+
+int
+sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
+{
+	for (const struct agent_verb *v = agent_verbs; v->verb != NULL; v++) {
+		if (strcmp(v->verb, m->verb) == 0) {
+			v->fn(r, m, raw, len);
 			return 1;
 		}
 	}

@@ -27,16 +27,15 @@ typedef void (*sup_relay_close_fn)(const char *reason, void *arg);
  * one-line reason in err.
  */
 struct sup_relay *sup_relay_open(struct loop *loop, const char *executor_id,
-                                           const char *framework_id, const char *agent_id,
-                                           sup_relay_out_fn out,
-                                           sup_relay_close_fn on_close, void *arg,
-                                           int *child_fd, char *err, size_t errlen);
+                                 const char *framework_id, const char *agent_id,
+                                 sup_relay_out_fn out, sup_relay_close_fn on_close, void *arg,
+                                 int *child_fd, char *err, size_t errlen);
 /*
  * A line from agentd (m parsed, raw as it came): 1 if it was the relay's
  * (a line for the executor, RELAY_ACK), 0 if not.
  */
-int sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m,
-                              const char *raw, size_t len);
+int sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m, const char *raw,
+                         size_t len);
 /* A line for the executor, without its '\n'; dropped once the channel is closed. */
 void sup_relay_send(struct sup_relay *r, const char *line, size_t len);
 /* Tell the executor what was wrong with a line of its own. */
