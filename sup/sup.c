@@ -722,4 +722,3 @@ main(int argc, char **argv)
 		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	return supervise(argv[1]);
 }
-
