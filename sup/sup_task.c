@@ -433,7 +433,7 @@ child_report(int fd, const char *what, int errnum)
 	len = strlen(msg);
 	if (write(fd, msg, len) < 0)
 		_exit(LAUNCHER_EXEC_FAILED_STATUS);
-	if (write(STDERR_FILENO, "mesos-executor: ", strlen("mesos-executor: ")) < 0 ||
+	if (write(STDERR_FILENO, SUP_PROGRAM ": ", strlen(SUP_PROGRAM ": ")) < 0 ||
 	    write(STDERR_FILENO, msg, len) < 0 || write(STDERR_FILENO, "\n", 1) < 0)
 		_exit(LAUNCHER_EXEC_FAILED_STATUS);
 	_exit(LAUNCHER_EXEC_FAILED_STATUS);
