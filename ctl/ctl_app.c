@@ -575,16 +575,24 @@ app_add(struct app_call *c)
 	return change(&c->api, "POST", "/v2/apps", &c->json, NULL, "created", c->wait, c->wait_ms);
 }
 
+/* GET path and print the reply: as it came with --json, else print() of its member key. */
 static int
-app_list(struct app_call *c)
+get_and_print(struct app_call *c, const char *path, const char *key,
+              void (*print)(const struct json *))
 {
-	if (get_json(&c->api, "/v2/apps", &c->j, &c->raw) != 0)
+	if (get_json(&c->api, path, &c->j, &c->raw) != 0)
 		return EXIT_FAILURE;
 	if (c->ctl->json)
 		print_raw(&c->raw);
 	else
-		print_list(json_get(c->j, "apps"));
+		print(json_get(c->j, key));
 	return EXIT_SUCCESS;
+}
+
+static int
+app_list(struct app_call *c)
+{
+	return get_and_print(c, "/v2/apps", "apps", print_list);
 }
 
 static int
@@ -609,13 +617,7 @@ static int
 app_tasks(struct app_call *c)
 {
 	app_path(&c->path, c->pos[1], "/tasks");
-	if (get_json(&c->api, c->path.data, &c->j, &c->raw) != 0)
-		return EXIT_FAILURE;
-	if (c->ctl->json)
-		print_raw(&c->raw);
-	else
-		print_tasks(json_get(c->j, "tasks"));
-	return EXIT_SUCCESS;
+	return get_and_print(c, c->path.data, "tasks", print_tasks);
 }
 
 static int

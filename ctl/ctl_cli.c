@@ -319,34 +319,16 @@ cli_file_data(struct cli *s, const struct proto_msg *m)
 
 /* --- the master's verbs: each handler checks what it expects besides the verb --- */
 
-/* The reason of an ERROR, FAILED or FILE_ERROR; NULL, said, when the master gave none. */
-static const char *
-reason_of(const struct proto_msg *m)
+/* ERROR (the master refused the line), FAILED or FILE_ERROR (the request failed). */
+static void
+cli_failed(struct cli *s, const struct proto_msg *m)
 {
 	const char *reason = proto_get(m, "reason");
 
 	if (reason == NULL)
 		ctl_say("%s: the master gave no reason", m->verb);
-	return reason;
-}
-
-static void
-cli_error(struct cli *s, const struct proto_msg *m)
-{
-	const char *reason = reason_of(m);
-
-	if (reason != NULL)
-		ctl_say("master: %s", reason);
-	cli_done(s, EXIT_FAILURE);
-}
-
-static void
-cli_failed(struct cli *s, const struct proto_msg *m)
-{
-	const char *reason = reason_of(m);
-
-	if (reason != NULL)
-		ctl_say("%s", reason);
+	else
+		ctl_say("%s%s", strcmp(m->verb, "ERROR") == 0 ? "master: " : "", reason);
 	cli_done(s, EXIT_FAILURE);
 }
 
@@ -391,7 +373,7 @@ static const struct cli_verb {
 	const char *verb;
 	void (*fn)(struct cli *s, const struct proto_msg *m);
 } master_verbs[] = {
-	{ "ERROR", cli_error },
+	{ "ERROR", cli_failed },
 	{ "FAILED", cli_failed },
 	{ "FILE_ERROR", cli_failed },
 	{ "WELCOME", cli_welcome },
