@@ -26,7 +26,7 @@ struct loop;
 struct sup_health;
 struct sup_relay;
 
-#define SUP_MSG_MAX 512
+#define SUP_MSG_MAX 512                 /* bytes of a log or wire message, and of a cause */
 #define SUP_DESC_MAX 128                /* "killed by signal 9 (SIGKILL)" and the like */
 #define SUP_BYTES_PER_MB (1024.0 * 1024.0)
 
@@ -97,7 +97,8 @@ struct sup {
 void sup_send(struct sup *s, struct buf *b);
 /* Why the task ends: the first cause given wins. */
 void sup_set_cause(struct sup *s, const char *state, const char *reason, const char *msg);
-/* The task is over and no process of it is left: judge it, send or keep its end. */
+/* The task is over (or never started) and no process of it is left: judge its end, send
+ * it to agentd or keep it for the next one. */
 void sup_finalize(struct sup *s);
 
 /* sup_task.c */
