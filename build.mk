@@ -35,9 +35,9 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
-	$(TOP)/sup/sup.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h $(TOP)/sup/fetch.h \
-	$(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
-	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/tests/check.h
+	$(TOP)/sup/sup.h $(TOP)/sup/sup_int.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h \
+	$(TOP)/sup/fetch.h $(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
+	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec: what every daemon and tool links.
@@ -54,12 +54,12 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_
 # What both take, then each one's own: the fetcher's HTTP client reads with http.c's
 # header helpers, and http.c brings conn.o.
 HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o res.o json.o
-SUP_OBJS = sup.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
+SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 SUP_LIB_OBJS = $(HELPER_OBJS) proc.o conn.o proto.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 FETCHER_LIB_OBJS = $(HELPER_OBJS) conn.o http.o http_client.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
-PLUGHOST_OBJS = plughost.o
+PLUGHOST_OBJS = plughost.o plughost_driver.o
 
 PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
 	$(TOP)/mesos-executor $(TOP)/mesos-fetcher
@@ -68,13 +68,13 @@ EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_health test_sup_relay test_spawner test_syncer
+	test_sup_health test_sup_relay test_spawner test_syncer
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
 	$(TOP)/tests/test_alloc \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
-	$(TOP)/tests/test_isolate $(TOP)/tests/test_health $(TOP)/tests/test_marathon_app \
+	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
 # Plugins the integration tests load (tests/t_plugin*.sh).
@@ -157,7 +157,7 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
-	test_fetch.o test_isolate.o test_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	peer.o httpd.o fw.o
 $(TEST_OBJS): $(HDRS)
 
@@ -203,8 +203,8 @@ $(TOP)/tests/test_fetch: test_fetch.o fetch.o launcher.o $(LIB_OBJS)
 $(TOP)/tests/test_isolate: test_isolate.o isolate.o $(LIB_OBJS)
 	$(LINK) -o $@ test_isolate.o isolate.o $(LIB_OBJS) $(LIBS)
 
-$(TOP)/tests/test_health: test_health.o sup_health.o $(LIB_OBJS)
-	$(LINK) -o $@ test_health.o sup_health.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_sup_health: test_sup_health.o sup_health.o $(LIB_OBJS)
+	$(LINK) -o $@ test_sup_health.o sup_health.o $(LIB_OBJS) $(LIBS)
 
 $(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB_OBJS)
 	$(LINK) -o $@ test_sup_relay.o sup_relay.o $(LIB_OBJS) $(LIBS)

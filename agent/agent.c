@@ -463,8 +463,8 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->total_cpus_milli = res_scalar(&a->resources, "cpus");
 	a->resources_str = res_to_string(&a->resources);
 	a->attributes_str = xstrdup(cfg->attributes);
-	a->supervisor_path = helper_path(cfg->launcher_dir, EXECUTOR_PROGRAM);
-	a->fetcher_path = helper_path(cfg->launcher_dir, FETCHER_PROGRAM);
+	a->supervisor_path = helper_path(cfg->launcher_dir, SUP_PROGRAM);
+	a->fetcher_path = helper_path(cfg->launcher_dir, SUP_FETCHER_PROGRAM);
 	a->fetcher_cache_dir = cfg->fetcher_cache_dir != NULL && cfg->fetcher_cache_dir[0] != '\0'
 	                           ? xstrdup(cfg->fetcher_cache_dir)
 	                           : xstrfmt("%s/fetch", a->work_dir);

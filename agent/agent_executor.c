@@ -101,7 +101,7 @@ executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *
 	int rc = -1;
 
 	launcher_env_init(&env, 0);
-	snprintf(fd, sizeof(fd), "%d", EXECUTOR_CHANNEL_FD);
+	snprintf(fd, sizeof(fd), "%d", SUP_CHANNEL_FD);
 	launcher_env_set(&env, "MESOS_EXECUTOR_FD", fd);
 	launcher_env_set(&env, "MESOS_EXECUTOR_ID", e->executor_id);
 	launcher_env_set(&env, "MESOS_FRAMEWORK_ID", e->framework_id);

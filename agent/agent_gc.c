@@ -292,7 +292,7 @@ owned(struct agent *a, const char *path, size_t len)
 static void
 drop_stale_status(struct agent_gc *g, const char *dir)
 {
-	size_t suffix = strlen(EXECUTOR_STATUS_SUFFIX);
+	size_t suffix = strlen(SUP_STATUS_SUFFIX);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
@@ -302,7 +302,7 @@ drop_stale_status(struct agent_gc *g, const char *dir)
 		size_t n = strlen(de->d_name);
 		char *path;
 
-		if (n <= suffix || strcmp(de->d_name + n - suffix, EXECUTOR_STATUS_SUFFIX) != 0)
+		if (n <= suffix || strcmp(de->d_name + n - suffix, SUP_STATUS_SUFFIX) != 0)
 			continue;
 		path = xstrfmt("%s/%s", dir, de->d_name);
 		if (!owned(g->a, path, strlen(path) - suffix))

@@ -158,7 +158,7 @@ forget(struct agent *a, struct agent_task *t)
 	agent_journal_commit_soon(a, NULL);
 	map_del(&a->tasks, t->key);
 	if (t->meta != NULL && !t->live) {
-		char *status = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
+		char *status = xstrfmt("%s" SUP_STATUS_SUFFIX, t->meta);
 		unlink(status);
 		free(status);
 	}
@@ -381,7 +381,7 @@ static const struct conn_ops supervisor_ops = {
 static void
 read_status(struct agent *a, struct agent_task *t)
 {
-	char *path = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, t->meta);
+	char *path = xstrfmt("%s" SUP_STATUS_SUFFIX, t->meta);
 	char err[AGENT_ERR_MAX];
 	struct buf b;
 	struct proto_msg m;
@@ -422,7 +422,7 @@ agent_task_connect(struct agent *a, struct agent_task *t, char *err, size_t errl
 {
 	const char *slash = strrchr(t->meta, '/');
 	char *dir = xstrndup(t->meta, slash ? (size_t)(slash - t->meta) : 0);
-	char *name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, slash ? slash + 1 : t->meta);
+	char *name = xstrfmt("%s" SUP_SOCKET_SUFFIX, slash ? slash + 1 : t->meta);
 	int fd = launcher_connect_unix(dir, name, a->cwd_fd, err, errlen);
 	int e = errno;
 

@@ -555,6 +555,134 @@ print_raw(const struct buf *raw)
 	putchar('\n');
 }
 
+/* One `mesosctl app` call: what its subcommands share. */
+struct app_call {
+	const struct ctl *ctl;
+	struct api api;
+	char **pos;                  /* the subcommand's name, then its arguments */
+	int wait, force;
+	int64_t wait_ms;
+	struct buf path, raw, json;
+	struct json *j;              /* a GET's reply, parsed */
+};
+
+/* --- the subcommands: each returns mesosctl's exit code -------------------- */
+
+static int
+app_add(struct app_call *c)
+{
+	if (read_file(c->pos[1], &c->json) != 0)
+		return EXIT_FAILURE;
+	return change(&c->api, "POST", "/v2/apps", &c->json, NULL, "created", c->wait, c->wait_ms);
+}
+
+/* GET path and print the reply: as it came with --json, else print() of its member key. */
+static int
+get_and_print(struct app_call *c, const char *path, const char *key,
+              void (*print)(const struct json *))
+{
+	if (get_json(&c->api, path, &c->j, &c->raw) != 0)
+		return EXIT_FAILURE;
+	if (c->ctl->json)
+		print_raw(&c->raw);
+	else
+		print(json_get(c->j, key));
+	return EXIT_SUCCESS;
+}
+
+static int
+app_list(struct app_call *c)
+{
+	return get_and_print(c, "/v2/apps", "apps", print_list);
+}
+
+static int
+app_show(struct app_call *c)
+{
+	char nid[APP_PATH_MAX];
+
+	app_path(&c->path, c->pos[1], "");
+	if (get_json(&c->api, c->path.data, &c->j, &c->raw) != 0)
+		return EXIT_FAILURE;
+	if (c->ctl->json) {
+		print_raw(&c->raw);
+	} else {
+		norm_id(nid, sizeof(nid), c->pos[1]);
+		print_show(json_get(c->j, "app"));
+		print_queue(&c->api, nid);
+	}
+	return EXIT_SUCCESS;
+}
+
+static int
+app_tasks(struct app_call *c)
+{
+	app_path(&c->path, c->pos[1], "/tasks");
+	return get_and_print(c, c->path.data, "tasks", print_tasks);
+}
+
+static int
+app_scale(struct app_call *c)
+{
+	char *end = NULL;
+	long long n = strtoll(c->pos[2], &end, 10);
+	struct json_w w;
+
+	if (end == c->pos[2] || *end != '\0' || n < 0) {
+		ctl_say("app scale: '%s' is not a number of instances", c->pos[2]);
+		return CTL_EXIT_USAGE;
+	}
+	json_w_init(&w, &c->json);
+	json_obj_begin(&w);
+	json_kint(&w, "instances", n);
+	json_obj_end(&w);
+	app_path(&c->path, c->pos[1], c->force ? "?force=true" : "");
+	return change(&c->api, "PUT", c->path.data, &c->json, c->pos[1], "scaling", c->wait,
+	              c->wait_ms);
+}
+
+static int
+app_update(struct app_call *c)
+{
+	if (read_file(c->pos[2], &c->json) != 0)
+		return EXIT_FAILURE;
+	app_path(&c->path, c->pos[1], c->force ? "?force=true" : "");
+	return change(&c->api, "PUT", c->path.data, &c->json, c->pos[1], "updating", c->wait,
+	              c->wait_ms);
+}
+
+static int
+app_restart(struct app_call *c)
+{
+	app_path(&c->path, c->pos[1], c->force ? "/restart?force=true" : "/restart");
+	return change(&c->api, "POST", c->path.data, NULL, c->pos[1], "restarting", c->wait,
+	              c->wait_ms);
+}
+
+static int
+app_rm(struct app_call *c)
+{
+	app_path(&c->path, c->pos[1], c->force ? "?force=true" : "");
+	return change(&c->api, "DELETE", c->path.data, NULL, c->pos[1], "removed", c->wait,
+	              c->wait_ms);
+}
+
+static const struct app_sub {
+	const char *name;
+	int npos;                    /* positional arguments, the name included */
+	int (*fn)(struct app_call *c);
+} app_subs[] = {
+	{ "add", 2, app_add },
+	{ "list", 1, app_list },
+	{ "show", 2, app_show },
+	{ "scale", 3, app_scale },
+	{ "restart", 2, app_restart },
+	{ "update", 3, app_update },
+	{ "rm", 2, app_rm },
+	{ "tasks", 2, app_tasks },
+	{ NULL, 0, NULL },
+};
+
 static const char *const app_usage =
 	"add FILE.json | list | show ID | scale ID N | restart ID | update ID FILE.json | rm ID | "
 	"tasks ID";
@@ -563,6 +691,8 @@ int
 ctl_app(struct ctl *ctl, int argc, char **argv)
 {
 	struct ctl_args a;
+	struct app_call c;
+	const struct app_sub *sub;
 	char *marathon = NULL;
 	int wait = 0, force = 0, rc;
 	int64_t wait_ms = APP_WAIT_DEFAULT_MS;
@@ -574,115 +704,42 @@ ctl_app(struct ctl *ctl, int argc, char **argv)
 		{ "force", FLAG_BOOL, &force, "override a running deployment (?force=true)", 0 },
 	};
 	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
-	struct api api;
-	struct buf path, raw, json;
-	const char *sub, *id = NULL;
-	char nid[APP_PATH_MAX];
-	struct json *j = NULL;
 
+	memset(&c, 0, sizeof(c));
 	rc = ctl_parse_args(&a, ctl, flags, nflags, 0, argc, argv, 1, 3);
 	if (rc != -1)
 		goto out;
 	rc = CTL_EXIT_USAGE;
-	if (api_init(&api, ctl, marathon) == -1)
+	if (api_init(&c.api, ctl, marathon) == -1)
 		goto out;
 	if (wait_ms <= 0) {
 		ctl_say("app: --timeout must be positive");
 		goto out;
 	}
-	sub = a.pos[0];
-	{
-		static const struct { const char *name; int npos; } subs[] = {
-			{ "add", 2 }, { "list", 1 }, { "show", 2 }, { "scale", 3 }, { "restart", 2 },
-			{ "update", 3 }, { "rm", 2 }, { "tasks", 2 },
-		};
-		size_t i;
-
-		for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-			if (strcmp(subs[i].name, sub) == 0)
-				break;
-		if (i == sizeof(subs) / sizeof(subs[0])) {
-			ctl_say("app: unknown subcommand '%s' (usage: mesosctl app %s)", sub, app_usage);
-			goto out;
-		}
-		if (a.npos != subs[i].npos) {
-			ctl_say("app %s: %s (usage: mesosctl app %s)", sub,
-			        a.npos < subs[i].npos ? "missing argument" : "too many arguments", app_usage);
-			goto out;
-		}
+	for (sub = app_subs; sub->name != NULL && strcmp(sub->name, a.pos[0]) != 0; sub++)
+		continue;
+	if (sub->name == NULL) {
+		ctl_say("app: unknown subcommand '%s' (usage: mesosctl app %s)", a.pos[0], app_usage);
+		goto out;
 	}
-	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0) {
-		id = a.pos[1];
-		norm_id(nid, sizeof(nid), id);
+	if (a.npos != sub->npos) {
+		ctl_say("app %s: %s (usage: mesosctl app %s)", sub->name,
+		        a.npos < sub->npos ? "missing argument" : "too many arguments", app_usage);
+		goto out;
 	}
-	buf_init(&path, 0);
-	buf_init(&raw, APP_REPLY_MAX);
-	buf_init(&json, HTTP_BODY_MAX);
-	rc = EXIT_FAILURE;
-	if (strcmp(sub, "add") == 0) {
-		if (read_file(a.pos[1], &json) == 0)
-			rc = change(&api, "POST", "/v2/apps", &json, NULL, "created", wait, wait_ms);
-	} else if (strcmp(sub, "list") == 0) {
-		if (get_json(&api, "/v2/apps", &j, &raw) == 0) {
-			if (ctl->json)
-				print_raw(&raw);
-			else
-				print_list(json_get(j, "apps"));
-			rc = EXIT_SUCCESS;
-		}
-	} else if (strcmp(sub, "show") == 0) {
-		app_path(&path, id, "");
-		if (get_json(&api, path.data, &j, &raw) == 0) {
-			if (ctl->json) {
-				print_raw(&raw);
-			} else {
-				print_show(json_get(j, "app"));
-				print_queue(&api, nid);
-			}
-			rc = EXIT_SUCCESS;
-		}
-	} else if (strcmp(sub, "tasks") == 0) {
-		app_path(&path, id, "/tasks");
-		if (get_json(&api, path.data, &j, &raw) == 0) {
-			if (ctl->json)
-				print_raw(&raw);
-			else
-				print_tasks(json_get(j, "tasks"));
-			rc = EXIT_SUCCESS;
-		}
-	} else if (strcmp(sub, "scale") == 0) {
-		char *end = NULL;
-		long long n = strtoll(a.pos[2], &end, 10);
-
-		if (end == a.pos[2] || *end != '\0' || n < 0) {
-			ctl_say("app scale: '%s' is not a number of instances", a.pos[2]);
-			rc = CTL_EXIT_USAGE;
-		} else {
-			struct json_w w;
-
-			json_w_init(&w, &json);
-			json_obj_begin(&w);
-			json_kint(&w, "instances", n);
-			json_obj_end(&w);
-			app_path(&path, id, force ? "?force=true" : "");
-			rc = change(&api, "PUT", path.data, &json, id, "scaling", wait, wait_ms);
-		}
-	} else if (strcmp(sub, "update") == 0) {
-		if (read_file(a.pos[2], &json) == 0) {
-			app_path(&path, id, force ? "?force=true" : "");
-			rc = change(&api, "PUT", path.data, &json, id, "updating", wait, wait_ms);
-		}
-	} else if (strcmp(sub, "restart") == 0) {
-		app_path(&path, id, force ? "/restart?force=true" : "/restart");
-		rc = change(&api, "POST", path.data, NULL, id, "restarting", wait, wait_ms);
-	} else if (strcmp(sub, "rm") == 0) {
-		app_path(&path, id, force ? "?force=true" : "");
-		rc = change(&api, "DELETE", path.data, NULL, id, "removed", wait, wait_ms);
-	}
-	json_free(j);
-	buf_free(&path);
-	buf_free(&raw);
-	buf_free(&json);
+	c.ctl = ctl;
+	c.pos = a.pos;
+	c.wait = wait;
+	c.force = force;
+	c.wait_ms = wait_ms;
+	buf_init(&c.path, 0);
+	buf_init(&c.raw, APP_REPLY_MAX);
+	buf_init(&c.json, HTTP_BODY_MAX);
+	rc = sub->fn(&c);
+	json_free(c.j);
+	buf_free(&c.path);
+	buf_free(&c.raw);
+	buf_free(&c.json);
 out:
 	free(marathon);
 	ctl_args_free(&a);

@@ -317,13 +317,78 @@ cli_file_data(struct cli *s, const struct proto_msg *m)
 		cli_request(s);
 }
 
+/* --- the master's verbs: each handler checks what it expects besides the verb --- */
+
+/* ERROR (the master refused the line), FAILED or FILE_ERROR (the request failed). */
+static void
+cli_failed(struct cli *s, const struct proto_msg *m)
+{
+	const char *reason = proto_get(m, "reason");
+
+	if (reason == NULL)
+		ctl_say("%s: the master gave no reason", m->verb);
+	else
+		ctl_say("%s%s", strcmp(m->verb, "ERROR") == 0 ? "master: " : "", reason);
+	cli_done(s, EXIT_FAILURE);
+}
+
+static void
+cli_welcome(struct cli *s, const struct proto_msg *m)
+{
+	(void)m;
+	if (s->welcomed)
+		return;
+	s->welcomed = 1;
+	if (s->mode == CLI_TAIL)
+		cli_request_len(s, 0);   /* the size first */
+	else
+		cli_request(s);
+}
+
+static void
+cli_ok(struct cli *s, const struct proto_msg *m)
+{
+	(void)m;
+	if (s->mode != CLI_KILL)
+		return;
+	printf("kill of task %s requested\n", s->task_id);
+	cli_done(s, EXIT_SUCCESS);
+}
+
+static void
+cli_data(struct cli *s, const struct proto_msg *m)
+{
+	if (s->mode != CLI_KILL)
+		cli_file_data(s, m);
+}
+
+static void
+cli_ping(struct cli *s, const struct proto_msg *m)
+{
+	ctl_send_pong(s->conn, m);
+}
+
+/* What the master may answer a cli peer; anything else is ignored. */
+static const struct cli_verb {
+	const char *verb;
+	void (*fn)(struct cli *s, const struct proto_msg *m);
+} master_verbs[] = {
+	{ "ERROR", cli_failed },
+	{ "FAILED", cli_failed },
+	{ "FILE_ERROR", cli_failed },
+	{ "WELCOME", cli_welcome },
+	{ "OK", cli_ok },
+	{ "FILE_DATA", cli_data },
+	{ "PING", cli_ping },
+	{ NULL, NULL },
+};
+
 static void
 cli_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct cli *s = arg;
 	struct proto_msg m;
 	char err[CTL_ERR_MAX];
-	const char *reason;
 
 	(void)c;
 	if (s->done)
@@ -332,30 +397,12 @@ cli_on_line(struct conn *c, char *line, size_t len, void *arg)
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
 		ctl_say("bad line from the master: %s", err);
 		cli_done(s, EXIT_FAILURE);
-	} else if ((reason = proto_get(&m, "reason")) == NULL &&
-	           (strcmp(m.verb, "ERROR") == 0 || strcmp(m.verb, "FAILED") == 0 ||
-	            strcmp(m.verb, "FILE_ERROR") == 0)) {
-		ctl_say("%s: the master gave no reason", m.verb);
-		cli_done(s, EXIT_FAILURE);
-	} else if (strcmp(m.verb, "ERROR") == 0) {
-		ctl_say("master: %s", reason);
-		cli_done(s, EXIT_FAILURE);
-	} else if (strcmp(m.verb, "FAILED") == 0 || strcmp(m.verb, "FILE_ERROR") == 0) {
-		ctl_say("%s", reason);
-		cli_done(s, EXIT_FAILURE);
-	} else if (strcmp(m.verb, "WELCOME") == 0 && !s->welcomed) {
-		s->welcomed = 1;
-		if (s->mode == CLI_TAIL)
-			cli_request_len(s, 0);   /* the size first */
-		else
-			cli_request(s);
-	} else if (strcmp(m.verb, "OK") == 0 && s->mode == CLI_KILL) {
-		printf("kill of task %s requested\n", s->task_id);
-		cli_done(s, EXIT_SUCCESS);
-	} else if (strcmp(m.verb, "FILE_DATA") == 0 && s->mode != CLI_KILL) {
-		cli_file_data(s, &m);
-	} else if (strcmp(m.verb, "PING") == 0) {
-		ctl_send_pong(s->conn, &m);
+	} else {
+		for (const struct cli_verb *v = master_verbs; v->verb != NULL; v++)
+			if (strcmp(v->verb, m.verb) == 0) {
+				v->fn(s, &m);
+				break;
+			}
 	}
 	proto_msg_free(&m);
 }

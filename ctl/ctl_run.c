@@ -609,6 +609,83 @@ run_update(struct run *r, const struct proto_msg *m)
 	run_finish(r, all_finished ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
+/* --- the master's verbs -------------------------------------------------- */
+
+/* Once the exit is decided, nothing the master says changes it (but ERROR and PING). */
+static int
+expecting(const struct run *r, enum run_phase phase)
+{
+	return !r->stopping && r->phase == phase;
+}
+
+static void
+on_error(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	const char *reason = proto_get(m, "reason");
+
+	ctl_say("master: %s", reason != NULL ? reason : "unknown error");
+	/* Refused while (re)subscribing: retrying would be refused again. */
+	if (r->phase != RUN_SUBSCRIBED) {
+		r->exit_code = EXIT_FAILURE;
+		r->stopping = 1;
+		conn_close(c, "error from master");
+	}
+}
+
+static void
+on_ping(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	(void)r;
+	ctl_send_pong(c, m);
+}
+
+static void
+on_welcome(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	(void)c;
+	(void)m;
+	if (expecting(r, RUN_HELLO))
+		run_subscribe(r);
+}
+
+static void
+on_subscribed(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	(void)c;
+	if (expecting(r, RUN_SUBSCRIBING))
+		run_subscribed(r, m);
+}
+
+static void
+on_offer(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	(void)c;
+	if (expecting(r, RUN_SUBSCRIBED))
+		run_offer(r, m);
+}
+
+static void
+on_status_update(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	(void)c;
+	if (expecting(r, RUN_SUBSCRIBED))
+		run_update(r, m);
+}
+
+/* What the master may say to a framework; anything else is ignored. */
+static const struct run_verb {
+	const char *verb;
+	void (*fn)(struct run *r, struct conn *c, const struct proto_msg *m);
+} master_verbs[] = {
+	{ "ERROR", on_error },
+	{ "PING", on_ping },
+	{ "WELCOME", on_welcome },
+	{ "SUBSCRIBED", on_subscribed },
+	{ "OFFER", on_offer },
+	{ "STATUS_UPDATE", on_status_update },
+	{ NULL, NULL },
+};
+
 static void
 run_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
@@ -619,28 +696,12 @@ run_on_line(struct conn *c, char *line, size_t len, void *arg)
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
 		ctl_say("bad line from the master: %s", err);
-	} else if (strcmp(m.verb, "ERROR") == 0) {
-		const char *reason = proto_get(&m, "reason");
-
-		ctl_say("master: %s", reason != NULL ? reason : "unknown error");
-		/* Refused while (re)subscribing: retrying would be refused again. */
-		if (r->phase != RUN_SUBSCRIBED) {
-			r->exit_code = EXIT_FAILURE;
-			r->stopping = 1;
-			conn_close(c, "error from master");
-		}
-	} else if (strcmp(m.verb, "PING") == 0) {
-		ctl_send_pong(c, &m);
-	} else if (r->stopping) {
-		/* Exit decided: nothing the master says now changes it. */
-	} else if (strcmp(m.verb, "WELCOME") == 0 && r->phase == RUN_HELLO) {
-		run_subscribe(r);
-	} else if (strcmp(m.verb, "SUBSCRIBED") == 0 && r->phase == RUN_SUBSCRIBING) {
-		run_subscribed(r, &m);
-	} else if (strcmp(m.verb, "OFFER") == 0 && r->phase == RUN_SUBSCRIBED) {
-		run_offer(r, &m);
-	} else if (strcmp(m.verb, "STATUS_UPDATE") == 0 && r->phase == RUN_SUBSCRIBED) {
-		run_update(r, &m);
+	} else {
+		for (const struct run_verb *v = master_verbs; v->verb != NULL; v++)
+			if (strcmp(v->verb, m.verb) == 0) {
+				v->fn(r, c, &m);
+				break;
+			}
 	}
 	proto_msg_free(&m);
 }

@@ -47,13 +47,70 @@ td_timeout(struct loop *loop, void *arg)
 	td_done(t, EXIT_FAILURE);
 }
 
+/* --- the master's verbs --------------------------------------------------- */
+
+static void
+td_welcome(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	struct buf b;
+
+	(void)m;
+	if (t->welcomed)
+		return;
+	t->welcomed = 1;
+	buf_init(&b, CTL_MSG_MAX);
+	proto_begin(&b, "TEARDOWN_FRAMEWORK");
+	proto_add(&b, "framework_id", t->framework_id);
+	ctl_send_msg(c, &b);
+}
+
+static void
+td_ok(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	(void)c;
+	(void)m;
+	printf("framework %s torn down\n", t->framework_id);
+	td_done(t, EXIT_SUCCESS);
+}
+
+/* FAILED (no such framework) or ERROR (the master refused the line). */
+static void
+td_failed(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	const char *reason = proto_get(m, "reason");
+
+	(void)c;
+	ctl_say("%s%s", strcmp(m->verb, "ERROR") == 0 ? "master: " : "",
+	        reason != NULL ? reason : "the master gave no reason");
+	td_done(t, EXIT_FAILURE);
+}
+
+static void
+td_ping(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	(void)t;
+	ctl_send_pong(c, m);
+}
+
+/* What the master may answer a cli peer; anything else is ignored. */
+static const struct td_verb {
+	const char *verb;
+	void (*fn)(struct teardown *t, struct conn *c, const struct proto_msg *m);
+} master_verbs[] = {
+	{ "WELCOME", td_welcome },
+	{ "OK", td_ok },
+	{ "FAILED", td_failed },
+	{ "ERROR", td_failed },
+	{ "PING", td_ping },
+	{ NULL, NULL },
+};
+
 static void
 td_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct teardown *t = arg;
 	struct proto_msg m;
 	char err[CTL_ERR_MAX];
-	const char *reason;
 
 	if (t->done)
 		return;
@@ -61,24 +118,12 @@ td_on_line(struct conn *c, char *line, size_t len, void *arg)
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
 		ctl_say("bad line from the master: %s", err);
 		td_done(t, EXIT_FAILURE);
-	} else if (strcmp(m.verb, "WELCOME") == 0 && !t->welcomed) {
-		struct buf b;
-
-		t->welcomed = 1;
-		buf_init(&b, CTL_MSG_MAX);
-		proto_begin(&b, "TEARDOWN_FRAMEWORK");
-		proto_add(&b, "framework_id", t->framework_id);
-		ctl_send_msg(c, &b);
-	} else if (strcmp(m.verb, "OK") == 0) {
-		printf("framework %s torn down\n", t->framework_id);
-		td_done(t, EXIT_SUCCESS);
-	} else if (strcmp(m.verb, "FAILED") == 0 || strcmp(m.verb, "ERROR") == 0) {
-		reason = proto_get(&m, "reason");
-		ctl_say("%s%s", strcmp(m.verb, "ERROR") == 0 ? "master: " : "",
-		        reason != NULL ? reason : "the master gave no reason");
-		td_done(t, EXIT_FAILURE);
-	} else if (strcmp(m.verb, "PING") == 0) {
-		ctl_send_pong(c, &m);
+	} else {
+		for (const struct td_verb *v = master_verbs; v->verb != NULL; v++)
+			if (strcmp(v->verb, m.verb) == 0) {
+				v->fn(t, c, &m);
+				break;
+			}
 	}
 	proto_msg_free(&m);
 }

@@ -2,7 +2,7 @@
  * isolate.c: owns a task's limits (rlimits, nice, user) and the
  * measurements that enforce what rlimits cannot: the resident memory of
  * its processes and the disk its sandbox uses, and the kill that reaches
- * all of its processes. Used by the supervisor (executor.c); nothing here
+ * all of its processes. Used by the supervisor (sup.c); nothing here
  * logs or talks to the network.
  */
 #include <sys/types.h>

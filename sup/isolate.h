@@ -4,7 +4,7 @@
  * no core files), a nice value standing in for cpu shares, the user it
  * runs as; and the measurements that back the limits up (resident memory
  * of the task's processes, disk used by its sandbox), made by the task's
- * supervisor (executor.c), and the kill that reaches every process of it.
+ * supervisor (sup.c), and the kill that reaches every process of it.
  */
 #ifndef ISOLATE_H
 #define ISOLATE_H

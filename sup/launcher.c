@@ -37,7 +37,7 @@ extern char **environ;
 #define UUID_VARIANT_BYTE 8           /* RFC 4122: top two bits hold the variant */
 #define UUID_VARIANT_KEEP 0x3f
 #define UUID_VARIANT_RFC4122 0x80
-#define SPAWN_AGENT_FD 3              /* the supervisor's socket (executor.h: EXECUTOR_AGENT_FD) */
+#define SPAWN_AGENT_FD 3              /* the supervisor's socket (sup.h: SUP_AGENT_FD) */
 #define ENV_INITIAL_CAP 16
 #define AGENT_ENV_PREFIX "MESOS_"     /* variables that configure agentd, not its tasks */
 #define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or the cwd */

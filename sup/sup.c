@@ -1,13 +1,11 @@
 /*
- * executor.c: mesos-executor, the supervisor of one task (our command
- * executor, executor.h). It owns the task from LAUNCH to the agent's ACK:
- * fetching its URIs through mesos-fetcher, starting it in a session of its
- * own under its limits and user, sampling its memory and its sandbox's
- * disk and killing it over either, its health checks, kills with a grace
- * period, sweeping every process of it when it ends, and holding its end
- * (its status file and the EXITED line) until agentd, restarted or
- * not, acknowledges it. A custom executor is supervised the same way;
- * its channel is executor_relay.c's.
+ * sup.c: mesos-executor, the supervisor of one task (the contract with
+ * agentd is sup.h, its files are named in sup_int.h). It owns its side of
+ * agentd's link: agentd's verbs (one table), the socket a restarted
+ * agentd finds it by, and the wait for one; and the task's end: what it
+ * was (state, reason, usage), the EXITED line and RUN.status, held until
+ * agentd, restarted or not, acknowledges it. The task itself, from its
+ * fetch to the sweep of its last process, is sup_task.c's.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -28,103 +26,31 @@
 #include "compat.h"
 #include "conn.h"
 #include "sup.h"
+#include "sup_int.h"
 #include "sup_relay.h"
 #include "sup_health.h"
 #include "isolate.h"
 #include "launcher.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 #include "proc.h"
 #include "proto.h"
 #include "spawner.h"
 #include "xmem.h"
 
-#define MSG_MAX 512
-#define DESC_MAX 128                    /* "killed by signal 9 (SIGKILL)" and the like */
 #define CAUSE_SHOWN 300                 /* bytes of a cause kept in front of the exit description */
 #define OUT_MAX (1u << 20)              /* unsent bytes to the agent */
 #define LISTEN_BACKLOG 4
-#define DU_BUDGET 1024                  /* sandbox entries looked at per loop pass */
-#define SWEEP_RETRY_MS 20               /* leftovers are killed again this often ... */
-#define SWEEP_TRIES_MAX 250             /* ... this many times at most */
-#define FETCH_OUT_MAX 1024              /* bytes of the fetcher's report kept */
-#define READ_CHUNK 512
-#define ERRPIPE_FD 3                    /* where the child keeps its exec-error pipe */
-#define BYTES_PER_MB (1024.0 * 1024.0)
 #define KIB 1024u
 #define US_PER_SECOND 1e6
-#define OWNER_MAX 64
 #define SHELL_SIGNAL_BASE 128         /* sh: "killed by signal N" is exit status 128 + N */
 
-enum phase { PHASE_WAITING, PHASE_FETCHING, PHASE_RUNNING, PHASE_ENDING, PHASE_DONE };
-
-struct sup {
-	struct loop *loop;
-	struct conn *agent;          /* NULL while agentd is away */
-	int listen_fd;
-	pid_t self;
-	int subreaper;
-	enum phase phase;
-
-	char *tag;                   /* the task's key, for log lines */
-	char *sock_name;             /* RUN.sock, in our working directory */
-	char *status_name;           /* RUN.status */
-	char *command;
-	char *sandbox;
-	struct launcher_env env;
-	struct isolate_limits lim;
-	struct isolate_user user;
-	int64_t grace_ms, mem_watch_ms, disk_watch_ms, recovery_timeout_ms, stall_timeout_ms;
-	int port0;
-	char **uris;
-	size_t nuris;
-	char *fetcher;
-	char *cache_dir;
-	uint64_t cache_bytes;
-	struct proto_health hspec;   /* its strings are health_command and health_path */
-	char *health_command;
-	char *health_path;
-
-	struct health *health;
-	int healthy;                 /* -1 until the first result */
-	int failures;                /* consecutive failed checks */
-
-	pid_t fetch_pid;
-	int fetch_fd;
-	struct buf fetch_out;
-	pid_t task_pid;
-	int task_status;
-	int launch_failed;
-
-	const char *cause_state;     /* why it ends: the first cause wins */
-	const char *cause_reason;
-	char cause_msg[MSG_MAX];
-	int killing;
-	int64_t kill_deadline;
-	uint64_t kill_timer, mem_timer, disk_timer, sweep_timer, orphan_timer;
-	struct isolate_du *du;
-	uint64_t disk_used, peak_rss, peak_vm;
-	int sweeps;
-	char *exit_line;             /* the EXITED message, once the task is over */
-	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
-	int acked;                   /* agentd has the end in its journal */
-	int end_persisted;           /* the end is in RUN.status */
-
-	/* A custom executor (LAUNCH named executor_id) and its channel. */
-	int custom;
-	char *executor_id, *framework_id, *agent_id;
-	struct executor_relay *relay;
-	int channel_fd;              /* the executor's end, until it is started */
-};
-
-static void finalize(struct sup *s);
 static void listen_for_agent(struct sup *s);
-static void start_task(struct sup *s);
-static void send_attached(struct sup *s);
 static void persist_end(struct sup *s);
 
-static void
-send_line(struct sup *s, struct buf *b)
+void
+sup_send(struct sup *s, struct buf *b)
 {
 	if (proto_end(b) == 0 && s->agent != NULL)
 		(void)conn_send(s->agent, b->data, b->len);
@@ -133,17 +59,17 @@ send_line(struct sup *s, struct buf *b)
 static void
 quit(struct sup *s)
 {
-	if (s->phase == PHASE_DONE && !s->acked)
+	if (s->phase == SUP_PHASE_DONE && !s->acked)
 		persist_end(s);   /* leaving with an end nobody took: the next agentd reads it */
 	if (s->listen_fd != -1)
 		unlink(s->sock_name);
 	loop_stop(s->loop);
 }
 
-/* --- causes and kills ----------------------------------------------------- */
+/* --- the end ----------------------------------------------------------------- */
 
-static void
-set_cause(struct sup *s, const char *state, const char *reason, const char *msg)
+void
+sup_set_cause(struct sup *s, const char *state, const char *reason, const char *msg)
 {
 	if (s->cause_state != NULL)
 		return;
@@ -151,170 +77,6 @@ set_cause(struct sup *s, const char *state, const char *reason, const char *msg)
 	s->cause_reason = reason;
 	xstrlcpy(s->cause_msg, msg ? msg : "", sizeof(s->cause_msg));
 }
-
-static void
-signal_task(struct sup *s, int signo)
-{
-	if (s->task_pid > 0)
-		(void)isolate_signal_all(s->self, s->subreaper, s->task_pid, signo);
-}
-
-static void
-on_kill_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-
-	(void)loop;
-	s->kill_timer = 0;
-	log_info("task %s did not exit within its grace period: sending SIGKILL", s->tag);
-	signal_task(s, SIGKILL);
-}
-
-/* SIGTERM now, SIGKILL after grace_ms; a later kill may only bring the SIGKILL closer. */
-static void
-kill_task(struct sup *s, int64_t grace_ms)
-{
-	int64_t deadline = loop_now(s->loop) + (grace_ms > 0 ? grace_ms : 0);
-
-	if (s->phase == PHASE_WAITING) {
-		finalize(s);
-		return;
-	}
-	if (s->phase == PHASE_FETCHING) {
-		(void)kill(-s->fetch_pid, SIGKILL);
-		return;   /* fetch_done finalizes with the cause */
-	}
-	if (s->phase != PHASE_RUNNING)
-		return;
-	if (!s->killing) {
-		s->killing = 1;
-		/* An executor is asked to shut down (its tasks are its business), then killed. */
-		if (s->custom && grace_ms > 0)
-			executor_relay_send(s->relay, "SHUTDOWN", strlen("SHUTDOWN"));
-		else
-			signal_task(s, grace_ms > 0 ? SIGTERM : SIGKILL);
-		if (grace_ms <= 0)
-			return;
-	} else if (s->kill_timer == 0 || deadline >= s->kill_deadline) {
-		return;
-	}
-	loop_timer_cancel(s->loop, s->kill_timer);
-	s->kill_deadline = deadline;
-	s->kill_timer = loop_timer_add(s->loop, grace_ms, on_kill_timer, s);
-}
-
-/* A limit was broken: the task goes at once, as Mesos destroys a container. */
-static void
-limit_kill(struct sup *s, const char *reason, const char *msg)
-{
-	log_info("task %s: %s", s->tag, msg);
-	set_cause(s, "TASK_FAILED", reason, msg);
-	s->killing = 1;
-	signal_task(s, SIGKILL);
-}
-
-/* --- measurements -------------------------------------------------------- */
-
-static void
-on_mem_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-	struct isolate_mem m;
-	char msg[MSG_MAX];
-
-	(void)loop;
-	s->mem_timer = 0;
-	if (s->phase != PHASE_RUNNING || isolate_sample(s->self, s->subreaper, s->task_pid, &m) == -1)
-		return;   /* no way to tell on this system: RLIMIT_AS alone holds the line */
-	if (m.rss_bytes > s->peak_rss)
-		s->peak_rss = m.rss_bytes;
-	if (m.vm_max_bytes > s->peak_vm)
-		s->peak_vm = m.vm_max_bytes;
-	if (s->lim.mem_bytes > 0 && m.rss_bytes > s->lim.mem_bytes) {
-		snprintf(msg, sizeof(msg), "memory limit exceeded: %.1f MB resident in %zu process(es), "
-		    "limit %.1f MB", (double)m.rss_bytes / BYTES_PER_MB, m.nprocs,
-		    (double)s->lim.mem_bytes / BYTES_PER_MB);
-		limit_kill(s, "REASON_CONTAINER_LIMITATION_MEMORY", msg);
-		return;
-	}
-	s->mem_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_mem_timer, s);
-}
-
-static void
-on_disk_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-	char msg[MSG_MAX];
-	uint64_t bytes;
-
-	(void)loop;
-	s->disk_timer = 0;
-	if (s->phase != PHASE_RUNNING)
-		return;
-	if (s->du == NULL)
-		s->du = isolate_du_new(s->sandbox);
-	if (!isolate_du_step(s->du, DU_BUDGET, &bytes)) {
-		s->disk_timer = loop_timer_add(s->loop, 0, on_disk_timer, s);   /* more next pass */
-		return;
-	}
-	isolate_du_free(s->du);
-	s->du = NULL;
-	s->disk_used = bytes;
-	if (s->lim.disk_bytes > 0 && bytes > s->lim.disk_bytes) {
-		snprintf(msg, sizeof(msg), "disk limit exceeded: the sandbox uses %.1f MB, limit %.1f MB",
-		    (double)bytes / BYTES_PER_MB, (double)s->lim.disk_bytes / BYTES_PER_MB);
-		limit_kill(s, "REASON_CONTAINER_LIMITATION_DISK", msg);
-		return;
-	}
-	s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
-}
-
-/* --- health -------------------------------------------------------------- */
-
-static void
-send_health(struct sup *s, const char *message)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	proto_begin(&b, "HEALTH");
-	proto_add_bool(&b, "healthy", s->healthy);
-	proto_add(&b, "message", message);
-	send_line(s, &b);
-	buf_free(&b);
-}
-
-static void
-on_health(int healthy, const char *message, void *arg)
-{
-	struct sup *s = arg;
-	char msg[MSG_MAX];
-
-	s->failures = healthy ? 0 : s->failures + 1;
-	if (healthy != s->healthy) {
-		s->healthy = healthy;
-		log_info("task %s is %s: %s", s->tag, healthy ? "healthy" : "unhealthy", message);
-		send_health(s, message);
-	}
-	if (!healthy && s->failures >= s->hspec.consecutive_failures && !s->killing) {
-		snprintf(msg, sizeof(msg), "health check failed %d time(s) in a row: %s", s->failures,
-		    message);
-		set_cause(s, "TASK_KILLED", "REASON_TASK_UNHEALTHY_CHECK_FAILED", msg);
-		kill_task(s, s->grace_ms);
-	}
-}
-
-/* A COMMAND check runs as the task does: same user, same limits. */
-static int
-prepare_check(void *arg)
-{
-	struct sup *s = arg;
-	const char *what;
-
-	return isolate_apply(&s->lim, &s->user, &what) == -1 ? -1 : isolate_apply_memory(&s->lim, &what);
-}
-
-/* --- the end ----------------------------------------------------------------- */
 
 static double
 tv_seconds(const struct timeval *tv)
@@ -330,7 +92,7 @@ static void
 judge(struct sup *s, const char **state, const char **reason, char *msg, size_t len, uint64_t rss,
       double cpu_seconds)
 {
-	char desc[DESC_MAX];
+	char desc[SUP_DESC_MAX];
 	int st = s->task_status;
 	/* A shell reports a child killed by signal N as exit status 128 + N. */
 	int sig = WIFSIGNALED(st) ? WTERMSIG(st)
@@ -354,7 +116,7 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 		*state = "TASK_FAILED";
 		*reason = "REASON_CONTAINER_LIMITATION_DISK";
 		snprintf(msg, len, "file size limit of %.1f MB exceeded; %s",
-		    (double)s->lim.disk_bytes / BYTES_PER_MB, desc);
+		    (double)s->lim.disk_bytes / SUP_BYTES_PER_MB, desc);
 	} else if (s->lim.cpu_seconds > 0 && (sig == SIGXCPU ||
 	           (sig == SIGKILL && cpu_seconds >= (double)s->lim.cpu_seconds))) {
 		*state = "TASK_FAILED";
@@ -368,7 +130,8 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 		*state = "TASK_FAILED";
 		*reason = "REASON_CONTAINER_LIMITATION_MEMORY";
 		snprintf(msg, len, "memory limit of %.1f MB reached (peak %.1f MB resident); %s",
-		    (double)s->lim.mem_bytes / BYTES_PER_MB, (double)rss / BYTES_PER_MB, desc);
+		    (double)s->lim.mem_bytes / SUP_BYTES_PER_MB, (double)rss / SUP_BYTES_PER_MB,
+		    desc);
 	} else {
 		*state = "TASK_FAILED";
 		*reason = "REASON_COMMAND_EXECUTOR_FAILED";
@@ -380,11 +143,11 @@ static void
 on_orphan_timer(struct loop *loop, void *arg)
 {
 	struct sup *s = arg;
-	char msg[MSG_MAX];
+	char msg[SUP_MSG_MAX];
 
 	(void)loop;
 	s->orphan_timer = 0;
-	if (s->phase == PHASE_DONE) {
+	if (s->phase == SUP_PHASE_DONE) {
 		log_warnx("task %s: agentd did not come back for its end within %lld ms: exiting",
 		    s->tag, (long long)s->recovery_timeout_ms);
 		quit(s);
@@ -393,8 +156,8 @@ on_orphan_timer(struct loop *loop, void *arg)
 	snprintf(msg, sizeof(msg), "agentd did not come back within %lld ms",
 	    (long long)s->recovery_timeout_ms);
 	log_warnx("task %s: %s: killing it", s->tag, msg);
-	set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_REREGISTRATION_TIMEOUT", msg);
-	kill_task(s, 0);
+	sup_set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_REREGISTRATION_TIMEOUT", msg);
+	sup_task_kill(s, 0);
 }
 
 static void
@@ -436,12 +199,12 @@ persist_end(struct sup *s)
 	free(tmp);
 }
 
-static void
-finalize(struct sup *s)
+void
+sup_finalize(struct sup *s)
 {
 	struct rusage ru;
 	const char *state, *reason;
-	char msg[MSG_MAX], desc[DESC_MAX];
+	char msg[SUP_MSG_MAX], desc[SUP_DESC_MAX];
 	struct proto_usage usage;
 	uint64_t rss;
 	struct buf b;
@@ -478,7 +241,7 @@ finalize(struct sup *s)
 	usage.disk_used_bytes = (long long)s->disk_used;
 	proto_usage_compose(&b, &usage);
 	if (s->relay != NULL)
-		executor_relay_drain(s->relay);
+		sup_relay_drain(s->relay);
 	if (proto_end(&b) == -1) {
 		buf_reset(&b);
 		proto_begin(&b, "EXITED");
@@ -487,7 +250,7 @@ finalize(struct sup *s)
 	}
 	log_debug("task %s over: %s %s", s->tag, state, msg);
 	s->exit_line = buf_detach(&b);
-	s->phase = PHASE_DONE;
+	s->phase = SUP_PHASE_DONE;
 	loop_timer_cancel(s->loop, s->kill_timer);
 	s->kill_timer = 0;
 	if (s->no_ack) {
@@ -499,398 +262,6 @@ finalize(struct sup *s)
 	else {
 		persist_end(s);
 		arm_orphan_timer(s);
-	}
-}
-
-static long
-leftovers(struct sup *s)
-{
-	struct proc_info one;
-
-	if (s->subreaper)
-		return isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
-	return proc_session_members(s->task_pid, &one, 1);
-}
-
-static void
-on_sweep_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-	long left;
-
-	(void)loop;
-	s->sweep_timer = 0;
-	left = leftovers(s);
-	if (left <= 0 || ++s->sweeps >= SWEEP_TRIES_MAX) {
-		if (left > 0)
-			log_warnx("task %s: %ld process(es) would not die", s->tag, left);
-		finalize(s);
-		return;
-	}
-	signal_task(s, SIGKILL);
-	s->sweep_timer = loop_timer_add(s->loop, SWEEP_RETRY_MS, on_sweep_timer, s);
-}
-
-/* The task's leader is gone: nothing of the task may outlive it, as Mesos destroys a container. */
-static void
-task_done(struct sup *s, int status)
-{
-	s->task_status = status;
-	s->phase = PHASE_ENDING;
-	health_free(s->health);
-	s->health = NULL;
-	loop_timer_cancel(s->loop, s->mem_timer);
-	loop_timer_cancel(s->loop, s->disk_timer);
-	s->mem_timer = s->disk_timer = 0;
-	isolate_du_free(s->du);
-	s->du = NULL;
-	signal_task(s, SIGKILL);
-	if (leftovers(s) <= 0) {
-		finalize(s);
-		return;
-	}
-	s->sweep_timer = loop_timer_add(s->loop, 0, on_sweep_timer, s);
-}
-
-/* --- fetching ------------------------------------------------------------- */
-
-static void
-drain_fetch(struct sup *s)
-{
-	char chunk[READ_CHUNK];
-	ssize_t n;
-
-	while (s->fetch_fd != -1 && (n = read(s->fetch_fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			break;
-		}
-		if (s->fetch_out.len + (size_t)n <= FETCH_OUT_MAX)
-			buf_append(&s->fetch_out, chunk, (size_t)n);
-	}
-	if (s->fetch_fd != -1) {
-		loop_unwatch(s->loop, s->fetch_fd);
-		close(s->fetch_fd);
-		s->fetch_fd = -1;
-	}
-}
-
-static void
-on_fetch_out(struct loop *loop, int fd, int events, void *arg)
-{
-	(void)loop;
-	(void)fd;
-	(void)events;
-	drain_fetch(arg);
-}
-
-static void
-fetch_done(struct sup *s, int status)
-{
-	char msg[MSG_MAX], desc[DESC_MAX];
-	char *line;
-
-	(void)kill(-s->fetch_pid, SIGKILL);   /* whatever the fetcher left, tar or unzip */
-	s->fetch_pid = 0;
-	drain_fetch(s);
-	if (s->cause_state == NULL && !proc_exit_ok(status)) {
-		line = s->fetch_out.data != NULL ? s->fetch_out.data : "";
-		line[strcspn(line, "\n")] = '\0';
-		proc_describe_exit(status, desc, sizeof(desc));
-		snprintf(msg, sizeof(msg), "%s", line[0] ? line : desc);
-		set_cause(s, "TASK_FAILED", "REASON_FETCHER_FAILED", msg);
-	}
-	if (s->cause_state != NULL) {
-		finalize(s);
-		return;
-	}
-	start_task(s);
-}
-
-/* Restore what the supervisor changed that exec would keep: ignored signals, the mask. */
-static void
-child_reset_signals(void)
-{
-	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
-	                            SIGUSR2, SIGALRM };
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static int
-open_sandbox_file(struct sup *s, const char *name, char *err, size_t errlen)
-{
-	char *path = xstrfmt("%s/%s", s->sandbox, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, LAUNCHER_FILE_MODE);
-
-	if (fd == -1)
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-	else if (s->user.do_switch && fchown(fd, s->user.uid, s->user.gid) == -1)
-		log_warn("chown %s", path);
-	free(path);
-	return fd;
-}
-
-static void
-start_fetch(struct sup *s)
-{
-	char owner[OWNER_MAX], cache_size[OWNER_MAX], stall[OWNER_MAX], err[MSG_MAX];
-	char **argv = xcalloc(s->nuris + 8, sizeof(char *));
-	size_t n = 0;
-	int fds[2], errfd;
-	pid_t pid;
-
-	if ((errfd = open_sandbox_file(s, LAUNCHER_STDERR, err, sizeof(err))) == -1 ||
-	    compat_pipe(fds) == -1) {
-		if (errfd != -1) {
-			snprintf(err, sizeof(err), "cannot make a pipe: %s", strerror(errno));
-			close(errfd);
-		}
-		set_cause(s, "TASK_FAILED", "REASON_FETCHER_FAILED", err);
-		free(argv);
-		finalize(s);
-		return;
-	}
-	argv[n++] = (char *)FETCHER_PROGRAM;
-	argv[n++] = xstrfmt("--sandbox=%s", s->sandbox);
-	snprintf(stall, sizeof(stall), "--stall_timeout_ms=%lld", (long long)s->stall_timeout_ms);
-	argv[n++] = stall;
-	snprintf(cache_size, sizeof(cache_size), "--cache_size=%llu",
-	    (unsigned long long)s->cache_bytes);
-	argv[n++] = cache_size;
-	argv[n++] = xstrfmt("--cache_dir=%s", s->cache_dir ? s->cache_dir : "");
-	if (s->user.do_switch) {
-		snprintf(owner, sizeof(owner), "--owner=%ld:%ld", (long)s->user.uid, (long)s->user.gid);
-		argv[n++] = owner;
-	}
-	argv[n++] = (char *)"--";
-	for (size_t i = 0; i < s->nuris; i++)
-		argv[n++] = s->uris[i];
-	argv[n] = NULL;
-
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		setsid();
-		dup2(errfd, STDERR_FILENO);
-		if (null != -1)
-			dup2(null, STDIN_FILENO);
-		dup2(fds[1], STDOUT_FILENO);
-		child_reset_signals();
-		if (chdir(s->sandbox) == 0) {
-			compat_closefrom(STDERR_FILENO + 1);
-			execv(s->fetcher, argv);
-		}
-		printf("cannot run the fetcher '%s': %s\n", s->fetcher, strerror(errno));
-		fflush(stdout);
-		_exit(LAUNCHER_EXEC_FAILED_STATUS);
-	}
-	close(fds[1]);
-	close(errfd);
-	free(argv[1]);
-	free(argv[4]);
-	free(argv);
-	if (pid == -1) {
-		snprintf(err, sizeof(err), "cannot start the fetcher: fork: %s", strerror(errno));
-		close(fds[0]);
-		set_cause(s, "TASK_FAILED", "REASON_FETCHER_FAILED", err);
-		finalize(s);
-		return;
-	}
-	s->phase = PHASE_FETCHING;
-	s->fetch_pid = pid;
-	s->fetch_fd = fds[0];
-	loop_watch(s->loop, fds[0], LOOP_READ, on_fetch_out, s);
-}
-
-/* --- the task ------------------------------------------------------------ */
-
-static void
-child_report(int fd, const char *what, int errnum)
-{
-	char msg[MSG_MAX];
-	size_t len;
-
-	snprintf(msg, sizeof(msg), "%s: %s", what, strerror(errnum));
-	len = strlen(msg);
-	if (write(fd, msg, len) < 0)
-		_exit(LAUNCHER_EXEC_FAILED_STATUS);
-	if (write(STDERR_FILENO, "mesos-executor: ", strlen("mesos-executor: ")) < 0 ||
-	    write(STDERR_FILENO, msg, len) < 0 || write(STDERR_FILENO, "\n", 1) < 0)
-		_exit(LAUNCHER_EXEC_FAILED_STATUS);
-	_exit(LAUNCHER_EXEC_FAILED_STATUS);
-}
-
-struct task_child_args {
-	struct sup *s;
-	int in_fd, out_fd, err_fd, pipe_fd;
-};
-
-static void
-task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
-{
-	char *const argv[] = { (char *)"sh", (char *)"-c", s->command, NULL };
-	const char *what;
-	struct isolate_limits lim = s->lim;
-	int keep = ERRPIPE_FD;
-
-	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
-	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
-	    compat_set_cloexec(ERRPIPE_FD) == -1)
-		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
-	if (s->custom) {
-		/* The executor's channel is inherited, blocking, as any program expects. */
-		if (dup2(s->channel_fd, EXECUTOR_CHANNEL_FD) == -1 ||
-		    fcntl(EXECUTOR_CHANNEL_FD, F_SETFD, 0) == -1 ||
-		    compat_set_nonblock(EXECUTOR_CHANNEL_FD, 0) == -1)
-			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
-		keep = EXECUTOR_CHANNEL_FD;
-		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
-		lim.mem_bytes = 0;
-		lim.disk_bytes = 0;
-	}
-	if (setsid() == -1)
-		child_report(ERRPIPE_FD, "setsid", errno);
-	child_reset_signals();
-	if (isolate_apply(&lim, &s->user, &what) == -1)
-		child_report(ERRPIPE_FD, what, errno);
-	if (chdir(s->sandbox) == -1)
-		child_report(ERRPIPE_FD, "chdir to the sandbox", errno);
-	compat_closefrom(keep + 1);
-	if (isolate_apply_memory(&lim, &what) == -1)
-		child_report(ERRPIPE_FD, what, errno);
-	execve(LAUNCHER_SHELL, argv, s->env.vars);
-	child_report(ERRPIPE_FD, "exec " LAUNCHER_SHELL, errno);
-}
-
-static void
-task_child_main(void *arg)
-{
-	struct task_child_args *c = arg;
-
-	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
-}
-
-/* Under vfork the child makes only system calls: no user to look up, no processes to count. */
-static int
-vfork_ok(const struct sup *s)
-{
-	return !s->user.do_switch && (s->lim.processes == 0 || geteuid() == 0);
-}
-
-static void
-start_task(struct sup *s)
-{
-	char err[MSG_MAX], report[MSG_MAX];
-	int in_fd, out_fd = -1, err_fd = -1, fds[2] = { -1, -1 };
-	struct task_child_args child;
-	struct health_exec hx;
-	ssize_t n = 0;
-	struct buf b;
-	pid_t pid;
-
-	in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in_fd == -1)
-		snprintf(err, sizeof(err), "cannot open /dev/null: %s", strerror(errno));
-	else if ((out_fd = open_sandbox_file(s, LAUNCHER_STDOUT, err, sizeof(err))) != -1 &&
-	         (err_fd = open_sandbox_file(s, LAUNCHER_STDERR, err, sizeof(err))) != -1 &&
-	         compat_pipe(fds) == -1)
-		snprintf(err, sizeof(err), "cannot make a pipe: %s", strerror(errno));
-	if (fds[0] == -1) {
-		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
-		s->launch_failed = 1;
-		goto out;
-	}
-	compat_set_nonblock(fds[0], 0);
-	child.s = s;
-	child.in_fd = in_fd;
-	child.out_fd = out_fd;
-	child.err_fd = err_fd;
-	child.pipe_fd = fds[1];
-	pid = compat_fork_child(task_child_main, &child, vfork_ok(s));
-	close(fds[1]);
-	fds[1] = -1;
-	if (s->channel_fd != -1) {
-		close(s->channel_fd);
-		s->channel_fd = -1;
-	}
-	if (pid == -1) {
-		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
-		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
-		s->launch_failed = 1;
-		goto out;
-	}
-	s->task_pid = pid;
-	s->phase = PHASE_RUNNING;
-	/* Closed by exec when all went well; a line of reason otherwise. */
-	do
-		n = read(fds[0], report, sizeof(report) - 1);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		report[n] = '\0';
-		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", report);
-		s->launch_failed = 1;
-		goto out;   /* the child exits; its reaping ends the task */
-	}
-	buf_init(&b, 0);
-	proto_begin(&b, "STARTED");
-	proto_add_int(&b, "pid", pid);
-	proto_add_int(&b, "supervisor", s->self);
-	send_line(s, &b);
-	buf_free(&b);
-	log_debug("task %s started as pid %ld", s->tag, (long)pid);
-	/* An executor's limits may come later (LIMITS): watch it from the start. */
-	if (s->mem_watch_ms > 0 && (s->lim.mem_bytes > 0 || s->custom))
-		s->mem_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_mem_timer, s);
-	if (s->disk_watch_ms > 0 && (s->lim.disk_bytes > 0 || s->custom))
-		s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
-	hx.sandbox = s->sandbox;
-	hx.env = s->env.vars;
-	hx.prepare = prepare_check;
-	hx.arg = s;
-	s->health = health_start(s->loop, &s->hspec, s->port0, &hx, on_health, s);
-out:
-	if (in_fd != -1)
-		close(in_fd);
-	if (out_fd != -1)
-		close(out_fd);
-	if (err_fd != -1)
-		close(err_fd);
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (s->launch_failed && s->task_pid <= 0)
-		finalize(s);
-}
-
-static void
-on_sigchld(struct loop *loop, int signo, void *arg)
-{
-	struct sup *s = arg;
-	pid_t pid;
-	int status;
-
-	(void)loop;
-	(void)signo;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == s->fetch_pid)
-			fetch_done(s, status);
-		else if (health_child_exited(s->health, pid, status))
-			continue;
-		else if (pid == s->task_pid && s->phase == PHASE_RUNNING)
-			task_done(s, status);
-		/* else one of the task's orphans, adopted by us as their subreaper */
 	}
 }
 
@@ -963,116 +334,133 @@ out:
 	return rc;
 }
 
-/* --- a custom executor's channel ---------------------------------------------- */
+/* --- agentd's verbs: a handler returns -1 when its verb is not expected now --- */
 
-static void
-relay_out(const char *line, size_t len, void *arg)
-{
-	struct sup *s = arg;
-
-	if (s->agent != NULL && !conn_is_closing(s->agent))
-		(void)conn_send(s->agent, line, len);
-}
-
-static void
-relay_closed(const char *reason, void *arg)
-{
-	struct sup *s = arg;
-	char msg[MSG_MAX];
-
-	if (s->phase != PHASE_RUNNING || s->killing)
-		return;
-	/* An executor that cannot hear or be heard serves nobody: it gets its grace period to go. */
-	snprintf(msg, sizeof(msg), "the executor closed its channel (%s)", reason);
-	log_info("executor %s: %s", s->tag, msg);
-	set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", msg);
-	s->killing = 1;
-	s->kill_deadline = loop_now(s->loop) + s->grace_ms;
-	s->kill_timer = loop_timer_add(s->loop, s->grace_ms, on_kill_timer, s);
-}
-
-static void
+static int
 handle_limits(struct sup *s, const struct proto_msg *m)
 {
-	char err[MSG_MAX];
+	char err[SUP_MSG_MAX];
 	uint64_t mem, disk;
 
+	if (!s->custom)
+		return -1;
 	if (proto_get_u64(m, "mem_bytes", 0, &mem, err, sizeof(err)) == -1 ||
 	    proto_get_u64(m, "disk_bytes", 0, &disk, err, sizeof(err)) == -1) {
 		log_warnx("executor %s: bad LIMITS: %s", s->tag, err);
-		return;
+		return 0;
 	}
 	s->lim.mem_bytes = mem;
 	s->lim.disk_bytes = disk;
 	log_debug("executor %s: limits now %llu bytes of memory, %llu of disk", s->tag,
 	    (unsigned long long)mem, (unsigned long long)disk);
+	return 0;
 }
 
-static void
+static int
 handle_launch(struct sup *s, const struct proto_msg *m)
 {
-	char err[MSG_MAX];
+	char err[SUP_MSG_MAX];
 
-	if (s->phase != PHASE_WAITING) {
+	if (s->phase != SUP_PHASE_WAITING) {
 		log_warnx("LAUNCH for a task already launched: ignored");
-		return;
+		return 0;
 	}
 	if (parse_launch(s, m, err, sizeof(err)) == -1) {
 		log_warnx("cannot launch task %s: %s", s->tag, err);
-		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
+		sup_set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
 		s->launch_failed = 1;
-		finalize(s);
-		return;
+		sup_finalize(s);
+		return 0;
 	}
-	if (s->user.do_switch && chown(s->sandbox, s->user.uid, s->user.gid) == -1)
-		log_warn("chown %s", s->sandbox);
-	if (s->custom && (s->relay = executor_relay_open(s->loop, s->executor_id, s->framework_id,
-	    s->agent_id, relay_out, relay_closed, s, &s->channel_fd, err, sizeof(err))) == NULL) {
-		log_warnx("cannot launch executor %s: %s", s->tag, err);
-		set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
-		s->launch_failed = 1;
-		finalize(s);
-		return;
-	}
-	if (s->nuris > 0)
-		start_fetch(s);
-	else
-		start_task(s);
+	sup_task_launch(s);
+	return 0;
 }
 
-static void
+static int
 handle_kill(struct sup *s, const struct proto_msg *m)
 {
-	char err[MSG_MAX];
+	char err[SUP_MSG_MAX];
 	long long grace;
 
 	if (proto_get_int(m, "grace_ms", s->grace_ms, &grace, err, sizeof(err)) == -1 || grace < 0)
 		grace = s->grace_ms;
-	set_cause(s, "TASK_KILLED", NULL, s->phase < PHASE_RUNNING ? "killed before it started" : "");
-	kill_task(s, grace);
+	sup_set_cause(s, "TASK_KILLED", NULL,
+	    s->phase < SUP_PHASE_RUNNING ? "killed before it started" : "");
+	sup_task_kill(s, grace);
+	return 0;
 }
 
-/*
- * SIGTERM to the supervisor itself (a shutdown of the machine, an operator,
- * a test's cleanup): nothing of the task may outlive its supervisor, so the
- * task is killed as a SHUTDOWN from agentd would have it, its end kept in
- * RUN.status for whichever agentd comes next.
- */
-static void
-on_sigterm(struct loop *loop, int signo, void *arg)
+static int
+handle_ack(struct sup *s, const struct proto_msg *m)
 {
-	struct sup *s = arg;
+	(void)m;
+	if (s->phase != SUP_PHASE_DONE)
+		return -1;
+	s->acked = 1;
+	quit(s);
+	return 0;
+}
 
-	(void)loop;
-	(void)signo;
-	log_warnx("task %s: the supervisor got SIGTERM: killing the task", s->tag);
-	s->no_ack = 1;
-	if (s->phase == PHASE_DONE) {
-		quit(s);
-		return;
+static int
+handle_attach(struct sup *s, const struct proto_msg *m)
+{
+	struct buf b;
+
+	(void)m;
+	if (s->phase == SUP_PHASE_DONE) {
+		/* What the executor said comes before its end, as it did the first time. */
+		if (s->relay != NULL)
+			sup_relay_resend(s->relay);
+		(void)conn_send_str(s->agent, s->exit_line);
+		return 0;
 	}
-	set_cause(s, "TASK_KILLED", NULL, "its supervisor was stopped (SIGTERM)");
-	kill_task(s, s->grace_ms);
+	buf_init(&b, 0);
+	proto_begin(&b, "ATTACHED");
+	proto_add_int(&b, "pid", s->task_pid);
+	proto_add_int(&b, "supervisor", s->self);
+	proto_add(&b, "phase", s->phase == SUP_PHASE_FETCHING ? "fetching" : "running");
+	if (s->healthy >= 0)
+		proto_add_bool(&b, "healthy", s->healthy);
+	sup_send(s, &b);
+	buf_free(&b);
+	if (s->relay != NULL)
+		sup_relay_resend(s->relay);
+	return 0;
+}
+
+static int
+handle_shutdown(struct sup *s, const struct proto_msg *m)
+{
+	s->no_ack = 1;
+	if (s->phase == SUP_PHASE_DONE)
+		quit(s);
+	else
+		(void)handle_kill(s, m);
+	return 0;
+}
+
+/* agentd's verbs (sup.h); a custom executor's own go to its channel (sup_relay.c). */
+static const struct verb {
+	const char *verb;
+	int (*fn)(struct sup *s, const struct proto_msg *m);
+} agent_verbs[] = {
+	{ "LIMITS", handle_limits },
+	{ "LAUNCH", handle_launch },
+	{ "KILL", handle_kill },
+	{ "ACK", handle_ack },
+	{ "ATTACH", handle_attach },
+	{ "SHUTDOWN", handle_shutdown },
+	{ NULL, NULL },
+};
+
+/* A line from agentd to its handler, else to the executor's channel; -1 if nothing expects it. */
+static int
+dispatch(struct sup *s, const struct proto_msg *m, const char *raw, size_t len)
+{
+	for (const struct verb *v = agent_verbs; v->verb != NULL; v++)
+		if (strcmp(v->verb, m->verb) == 0)
+			return v->fn(s, m);
+	return s->relay != NULL && sup_relay_from_agent(s->relay, m, raw, len) ? 0 : -1;
 }
 
 /* --- the agent connection --------------------------------------------------- */
@@ -1082,35 +470,14 @@ on_agent_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct sup *s = arg;
 	struct proto_msg m;
-	char err[MSG_MAX];
+	char err[SUP_MSG_MAX];
 	char *raw = s->custom ? xstrndup(line, len) : NULL;   /* a line for the executor goes as it came */
 
 	(void)c;
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1)
 		log_warnx("bad line from agentd: %s", err);
-	else if (s->custom && s->relay != NULL && executor_relay_from_agent(s->relay, &m, raw, len))
-		;   /* for the executor, or its acknowledgement */
-	else if (s->custom && strcmp(m.verb, "LIMITS") == 0)
-		handle_limits(s, &m);
-	else if (strcmp(m.verb, "LAUNCH") == 0)
-		handle_launch(s, &m);
-	else if (strcmp(m.verb, "KILL") == 0)
-		handle_kill(s, &m);
-	else if (strcmp(m.verb, "ACK") == 0 && s->phase == PHASE_DONE) {
-		s->acked = 1;
-		quit(s);
-	}
-	else if (strcmp(m.verb, "ATTACH") == 0)
-		send_attached(s);
-	else if (strcmp(m.verb, "SHUTDOWN") == 0) {
-		s->no_ack = 1;
-		if (s->phase == PHASE_DONE)
-			quit(s);
-		else
-			handle_kill(s, &m);
-	}
-	else
+	else if (dispatch(s, &m, raw, len) == -1)
 		log_warnx("unexpected '%s' from agentd: ignored", m.verb);
 	proto_msg_free(&m);
 	free(raw);
@@ -1124,7 +491,7 @@ on_agent_close(struct conn *c, const char *reason, void *arg)
 	if (c != s->agent)
 		return;   /* an old connection replaced by a newer one */
 	s->agent = NULL;
-	if (s->phase == PHASE_WAITING) {
+	if (s->phase == SUP_PHASE_WAITING) {
 		log_warnx("agentd went away before sending the task (%s): exiting", reason);
 		quit(s);
 		return;
@@ -1140,31 +507,6 @@ static const struct conn_ops agent_ops = {
 	.on_line = on_agent_line,
 	.on_close = on_agent_close,
 };
-
-static void
-send_attached(struct sup *s)
-{
-	struct buf b;
-
-	if (s->phase == PHASE_DONE) {
-		/* What the executor said comes before its end, as it did the first time. */
-		if (s->relay != NULL)
-			executor_relay_resend(s->relay);
-		(void)conn_send_str(s->agent, s->exit_line);
-		return;
-	}
-	buf_init(&b, 0);
-	proto_begin(&b, "ATTACHED");
-	proto_add_int(&b, "pid", s->task_pid);
-	proto_add_int(&b, "supervisor", s->self);
-	proto_add(&b, "phase", s->phase == PHASE_FETCHING ? "fetching" : "running");
-	if (s->healthy >= 0)
-		proto_add_bool(&b, "healthy", s->healthy);
-	send_line(s, &b);
-	buf_free(&b);
-	if (s->relay != NULL)
-		executor_relay_resend(s->relay);
-}
 
 static void
 on_accept(struct loop *loop, int fd, int events, void *arg)
@@ -1224,30 +566,63 @@ listen_here(const char *name, char *err, size_t errlen)
 static void
 listen_for_agent(struct sup *s)
 {
-	char err[MSG_MAX / 2], msg[MSG_MAX];
+	char err[SUP_MSG_MAX / 2], msg[SUP_MSG_MAX];
 
 	if (s->listen_fd != -1)
 		return;
 	if ((s->listen_fd = listen_here(s->sock_name, err, sizeof(err))) == -1) {
 		snprintf(msg, sizeof(msg), "the task's supervisor cannot wait for agentd: %s", err);
 		log_warnx("task %s: %s", s->tag, msg);
-		if (s->phase == PHASE_DONE)
+		if (s->phase == SUP_PHASE_DONE)
 			return;   /* its end is kept in RUN.status all the same */
-		set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", msg);
-		kill_task(s, 0);
+		sup_set_cause(s, "TASK_FAILED", "REASON_EXECUTOR_TERMINATED", msg);
+		sup_task_kill(s, 0);
 		return;
 	}
 	loop_watch(s->loop, s->listen_fd, LOOP_READ, on_accept, s);
 }
 
+/* --- signals ------------------------------------------------------------------ */
+
+static void
+on_sigchld(struct loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)signo;
+	sup_task_reap(arg);
+}
+
+/*
+ * SIGTERM to the supervisor itself (a shutdown of the machine, an operator,
+ * a test's cleanup): nothing of the task may outlive its supervisor, so the
+ * task is killed as a SHUTDOWN from agentd would have it, its end kept in
+ * RUN.status for whichever agentd comes next.
+ */
+static void
+on_sigterm(struct loop *loop, int signo, void *arg)
+{
+	struct sup *s = arg;
+
+	(void)loop;
+	(void)signo;
+	log_warnx("task %s: the supervisor got SIGTERM: killing the task", s->tag);
+	s->no_ack = 1;
+	if (s->phase == SUP_PHASE_DONE) {
+		quit(s);
+		return;
+	}
+	sup_set_cause(s, "TASK_KILLED", NULL, "its supervisor was stopped (SIGTERM)");
+	sup_task_kill(s, s->grace_ms);
+}
+
 static void
 sup_free(struct sup *s)
 {
-	health_free(s->health);
+	sup_health_free(s->health);
 	free(s->health_command);
 	free(s->health_path);
 	isolate_du_free(s->du);
-	executor_relay_free(s->relay);
+	sup_relay_free(s->relay);
 	if (s->channel_fd != -1)
 		close(s->channel_fd);
 	if (s->agent != NULL) {
@@ -1280,7 +655,7 @@ sup_free(struct sup *s)
 	free(s->agent_id);
 }
 
-/* The supervisor of the run at path (DIR/RUN), on EXECUTOR_AGENT_FD: from exec or the spawner. */
+/* The supervisor of the run at path (DIR/RUN), on SUP_AGENT_FD: from exec or the spawner. */
 static int
 supervise(const char *path)
 {
@@ -1291,7 +666,7 @@ supervise(const char *path)
 
 	if (path[0] == '-' || base == NULL || base[1] == '\0')
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
-		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
+		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	/* Our home is the runs directory; our names there are relative, sun_path being short. */
 	dir = xstrndup(path, (size_t)(base - path));
 	if (chdir(dir[0] != '\0' ? dir : "/") == -1)
@@ -1299,11 +674,11 @@ supervise(const char *path)
 	free(dir);
 	base++;
 	/* Whatever agentd inherited without close-on-exec (a pipe of its shell) is not ours to hold. */
-	compat_closefrom(EXECUTOR_AGENT_FD + 1);
+	compat_closefrom(SUP_AGENT_FD + 1);
 	/* Descriptors 0-2 must be taken, or the task's own files could land on them. */
 	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
 		continue;
-	if (fd > STDERR_FILENO && fd != EXECUTOR_AGENT_FD)
+	if (fd > STDERR_FILENO && fd != SUP_AGENT_FD)
 		close(fd);
 	/* Our own session: agentd's process group may be signalled as a whole, we must not be. */
 	(void)setsid();
@@ -1316,15 +691,15 @@ supervise(const char *path)
 	s.channel_fd = -1;
 	s.grace_ms = 0;
 	s.tag = xstrdup(path);
-	s.sock_name = xstrfmt("%s" EXECUTOR_SOCKET_SUFFIX, base);
-	s.status_name = xstrfmt("%s" EXECUTOR_STATUS_SUFFIX, base);
+	s.sock_name = xstrfmt("%s" SUP_SOCKET_SUFFIX, base);
+	s.status_name = xstrfmt("%s" SUP_STATUS_SUFFIX, base);
 	buf_init(&s.fetch_out, 0);
 	launcher_env_init(&s.env, 1);   /* agentd's own environment, less its MESOS_ variables */
 	s.loop = loop_new();
 	if (loop_signal(s.loop, SIGCHLD, on_sigchld, &s) == -1 ||
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
-	fd = EXECUTOR_AGENT_FD;
+	fd = SUP_AGENT_FD;
 	if (compat_set_cloexec(fd) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
@@ -1337,14 +712,14 @@ supervise(const char *path)
 int
 main(int argc, char **argv)
 {
-	log_init(EXECUTOR_PROGRAM, LOG_LEVEL_WARN);
+	log_init(SUP_PROGRAM, LOG_LEVEL_WARN);
 	/* The spawner: WORK_DIR only names whose it is in ps. Its own session, as a supervisor's. */
 	if (argc == 3 && strcmp(argv[1], SPAWNER_FLAG) == 0) {
 		(void)setsid();
-		return spawner_serve(EXECUTOR_AGENT_FD, EXECUTOR_AGENT_FD, supervise);
+		return spawner_serve(SUP_AGENT_FD, SUP_AGENT_FD, supervise);
 	}
 	if (argc != 2)
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
-		    EXECUTOR_PROGRAM, SPAWNER_FLAG, EXECUTOR_AGENT_FD);
+		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	return supervise(argv[1]);
 }

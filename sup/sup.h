@@ -1,10 +1,11 @@
 /*
- * executor.h: the contract between agentd and mesos-executor, the small
- * supervisor that runs each task (our command executor). agentd starts it
+ * sup.h: the contract between agentd and the supervisor, the small
+ * program that runs each task (its file name is mesos-executor, Mesos's
+ * name for its command executor: SUP_PROGRAM). agentd starts it
  * with the run's checkpoint directory as its only argument and one end of
- * a socketpair as descriptor EXECUTOR_AGENT_FD; the supervisor then lives
+ * a socketpair as descriptor SUP_AGENT_FD; the supervisor then lives
  * on its own: it survives agentd and, once agentd has gone, listens on
- * RUN.sock (EXECUTOR_SOCKET_SUFFIX) so a restarted agentd can reach it
+ * RUN.sock (SUP_SOCKET_SUFFIX) so a restarted agentd can reach it
  * again, and writes the task's end to RUN.status (temp and rename) when
  * agentd cannot take it at once. Until a supervisor has reported its
  * pid, a restarted agentd tries its socket for AGENT_PROBE_TRIES.
@@ -30,7 +31,7 @@
  *
  *   agent -> supervisor, only to a custom executor's supervisor (LAUNCH
  *   carried executor_id, framework_id, agent_id: the command is the
- *   executor's, run with one end of a socketpair as EXECUTOR_CHANNEL_FD;
+ *   executor's, run with one end of a socketpair as SUP_CHANNEL_FD;
  *   see docs/PROTOCOL.md, "Executors")
  *     LIMITS   mem_bytes, disk_bytes: the sum over the executor's live
  *              tasks; resident memory and the sandbox are held to it (no
@@ -55,21 +56,21 @@
  *              known): the answer to ATTACH while the task runs
  *     STATUS_UPDATE, FRAMEWORK_MESSAGE: a custom executor's valid lines,
  *              rewritten with only their known fields plus relay_seq (1,
- *              2, ...); kept (at most EXECUTOR_RELAY_QUEUE_MAX bytes, the
+ *              2, ...); kept (at most SUP_RELAY_QUEUE_MAX bytes, the
  *              executor is not read meanwhile) and sent again after every
  *              ATTACHED until RELAY_ACK. An invalid line never reaches the
  *              agent: the executor gets ERROR reason=... and is served on
  */
-#ifndef EXECUTOR_H
-#define EXECUTOR_H
+#ifndef SUP_H
+#define SUP_H
 
-#define EXECUTOR_PROGRAM "mesos-executor"
-#define FETCHER_PROGRAM "mesos-fetcher"
-#define EXECUTOR_AGENT_FD 3
-#define EXECUTOR_SOCKET_SUFFIX ".sock"   /* after the run's checkpoint name */
-#define EXECUTOR_STATUS_SUFFIX ".status" /* the EXITED line, written before it is sent */
+#define SUP_PROGRAM "mesos-executor"
+#define SUP_FETCHER_PROGRAM "mesos-fetcher"
+#define SUP_AGENT_FD 3
+#define SUP_SOCKET_SUFFIX ".sock"   /* after the run's checkpoint name */
+#define SUP_STATUS_SUFFIX ".status" /* the EXITED line, written before it is sent */
 /* A custom executor's end of its channel, also named in its MESOS_EXECUTOR_FD. */
-#define EXECUTOR_CHANNEL_FD 4
-#define EXECUTOR_RELAY_QUEUE_MAX (4u << 20)   /* bytes of unacknowledged executor lines */
+#define SUP_CHANNEL_FD 4
+#define SUP_RELAY_QUEUE_MAX (4u << 20)   /* bytes of unacknowledged executor lines */
 
 #endif

@@ -32,14 +32,14 @@
 
 /* ---- running checks --------------------------------------------------- */
 
-struct health {
+struct sup_health {
 	struct loop *loop;
 	struct proto_health spec;    /* its command and path are the two below */
 	char *command;
 	char *path;
 	int port;
-	struct health_exec exec;
-	health_result_fn fn;
+	struct sup_health_exec exec;
+	sup_health_result_fn fn;
 	void *arg;
 	int64_t started;          /* loop time the task started */
 	int ever_healthy;
@@ -52,10 +52,10 @@ struct health {
 	size_t reply_len;
 };
 
-static void schedule(struct health *h, int64_t after_ms);
+static void schedule(struct sup_health *h, int64_t after_ms);
 
 static void
-end_probe(struct health *h)
+end_probe(struct sup_health *h)
 {
 	loop_timer_cancel(h->loop, h->timeout_timer);
 	h->timeout_timer = 0;
@@ -66,12 +66,12 @@ end_probe(struct health *h)
 	}
 	if (h->pid > 0) {
 		(void)kill(-h->pid, SIGKILL);
-		h->pid = 0;   /* the caller still reaps it; health_child_exited ignores it then */
+		h->pid = 0;   /* the caller still reaps it; sup_health_child_exited ignores it then */
 	}
 }
 
 static void
-result(struct health *h, int healthy, const char *message)
+result(struct sup_health *h, int healthy, const char *message)
 {
 	int in_grace = !h->ever_healthy && loop_now(h->loop) - h->started < h->spec.grace_ms;
 
@@ -87,8 +87,8 @@ result(struct health *h, int healthy, const char *message)
 static void
 on_timeout(struct loop *loop, void *arg)
 {
-	struct health *h = arg;
-	char msg[HEALTH_MESSAGE_MAX];
+	struct sup_health *h = arg;
+	char msg[SUP_HEALTH_MESSAGE_MAX];
 
 	(void)loop;
 	h->timeout_timer = 0;
@@ -98,10 +98,10 @@ on_timeout(struct loop *loop, void *arg)
 }
 
 static void
-start_command(struct health *h)
+start_command(struct sup_health *h)
 {
 	char *const argv[] = { (char *)"sh", (char *)"-c", h->command, NULL };
-	char msg[HEALTH_MESSAGE_MAX];
+	char msg[SUP_HEALTH_MESSAGE_MAX];
 	pid_t pid = fork();
 
 	if (pid == -1) {
@@ -139,9 +139,9 @@ start_command(struct health *h)
 }
 
 static void
-http_step(struct health *h)
+http_step(struct sup_health *h)
 {
-	char msg[HEALTH_MESSAGE_MAX];
+	char msg[SUP_HEALTH_MESSAGE_MAX];
 
 	for (;;) {
 		ssize_t n = read(h->fd, h->reply + h->reply_len, sizeof(h->reply) - 1 - h->reply_len);
@@ -172,8 +172,8 @@ http_step(struct health *h)
 static void
 on_socket(struct loop *loop, int fd, int events, void *arg)
 {
-	struct health *h = arg;
-	char err[HEALTH_MESSAGE_MAX / 2], msg[HEALTH_MESSAGE_MAX];
+	struct sup_health *h = arg;
+	char err[SUP_HEALTH_MESSAGE_MAX / 2], msg[SUP_HEALTH_MESSAGE_MAX];
 	struct buf req;
 
 	(void)loop;
@@ -195,7 +195,7 @@ on_socket(struct loop *loop, int fd, int events, void *arg)
 	/* A request this small always fits a fresh socket's buffer: one write. */
 	buf_init(&req, 0);
 	buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: mesos-health/1\r\n"
-	    "Connection: close\r\n\r\n", h->spec.path, HEALTH_HOST, h->port);
+	    "Connection: close\r\n\r\n", h->spec.path, SUP_HEALTH_HOST, h->port);
 	if (compat_send(fd, req.data, req.len) != (ssize_t)req.len) {
 		snprintf(msg, sizeof(msg), "HTTP health check on port %d: cannot send the request",
 		    h->port);
@@ -210,9 +210,9 @@ on_socket(struct loop *loop, int fd, int events, void *arg)
 }
 
 static void
-start_socket(struct health *h)
+start_socket(struct sup_health *h)
 {
-	char err[HEALTH_MESSAGE_MAX / 2], msg[HEALTH_MESSAGE_MAX];
+	char err[SUP_HEALTH_MESSAGE_MAX / 2], msg[SUP_HEALTH_MESSAGE_MAX];
 
 	if (h->port <= 0) {
 		snprintf(msg, sizeof(msg), "%s health check: no port (give health_port or the task a port)",
@@ -220,7 +220,7 @@ start_socket(struct health *h)
 		result(h, 0, msg);
 		return;
 	}
-	h->fd = net_connect(HEALTH_HOST, h->port, err, sizeof(err));
+	h->fd = net_connect(SUP_HEALTH_HOST, h->port, err, sizeof(err));
 	if (h->fd == -1) {
 		snprintf(msg, sizeof(msg), "%s health check: %s", proto_health_type_name(h->spec.type), err);
 		result(h, 0, msg);
@@ -233,7 +233,7 @@ start_socket(struct health *h)
 static void
 on_check(struct loop *loop, void *arg)
 {
-	struct health *h = arg;
+	struct sup_health *h = arg;
 
 	(void)loop;
 	h->next_timer = 0;
@@ -245,17 +245,17 @@ on_check(struct loop *loop, void *arg)
 }
 
 static void
-schedule(struct health *h, int64_t after_ms)
+schedule(struct sup_health *h, int64_t after_ms)
 {
 	loop_timer_cancel(h->loop, h->next_timer);
 	h->next_timer = loop_timer_add(h->loop, after_ms, on_check, h);
 }
 
-struct health *
-health_start(struct loop *loop, const struct proto_health *s, int default_port,
-             const struct health_exec *x, health_result_fn fn, void *arg)
+struct sup_health *
+sup_health_start(struct loop *loop, const struct proto_health *s, int default_port,
+                 const struct sup_health_exec *x, sup_health_result_fn fn, void *arg)
 {
-	struct health *h;
+	struct sup_health *h;
 
 	if (s->type == PROTO_HEALTH_NONE)
 		return NULL;
@@ -275,9 +275,9 @@ health_start(struct loop *loop, const struct proto_health *s, int default_port,
 }
 
 int
-health_child_exited(struct health *h, pid_t pid, int status)
+sup_health_child_exited(struct sup_health *h, pid_t pid, int status)
 {
-	char msg[HEALTH_MESSAGE_MAX];
+	char msg[SUP_HEALTH_MESSAGE_MAX];
 
 	if (h == NULL || h->pid <= 0 || pid != h->pid)
 		return 0;
@@ -293,7 +293,7 @@ health_child_exited(struct health *h, pid_t pid, int status)
 }
 
 void
-health_free(struct health *h)
+sup_health_free(struct sup_health *h)
 {
 	if (h == NULL)
 		return;

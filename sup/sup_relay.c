@@ -1,5 +1,5 @@
 /*
- * executor_relay.c: owns a custom executor's channel on the supervisor's
+ * sup_relay.c: owns a custom executor's channel on the supervisor's
  * side: the bounded line reader (so that one oversize or broken line is
  * answered, not fatal), the check and rewrite of what the executor says,
  * and the queue of lines agentd has not acknowledged, which survives
@@ -35,11 +35,11 @@ struct pending {
 	size_t len;
 };
 
-struct executor_relay {
+struct sup_relay {
 	struct loop *loop;
 	struct conn *c;              /* NULL once closed */
-	executor_relay_out_fn out;
-	executor_relay_close_fn on_close;
+	sup_relay_out_fn out;
+	sup_relay_close_fn on_close;
 	void *arg;
 	struct buf in;               /* the line being read */
 	int discarding;              /* the rest of an oversize line, up to its '\n' */
@@ -50,7 +50,7 @@ struct executor_relay {
 };
 
 void
-executor_relay_send(struct executor_relay *r, const char *line, size_t len)
+sup_relay_send(struct sup_relay *r, const char *line, size_t len)
 {
 	if (r->c == NULL || conn_is_closing(r->c))
 		return;
@@ -59,7 +59,7 @@ executor_relay_send(struct executor_relay *r, const char *line, size_t len)
 }
 
 void
-executor_relay_error(struct executor_relay *r, const char *reason)
+sup_relay_error(struct sup_relay *r, const char *reason)
 {
 	struct buf b;
 
@@ -74,39 +74,58 @@ executor_relay_error(struct executor_relay *r, const char *reason)
 
 /* Only the fields the agent reads go on: an executor cannot smuggle a relay_seq or a uuid. */
 static int
-rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+rewrite_status(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
 {
-	if (strcmp(m->verb, "STATUS_UPDATE") == 0) {
-		struct proto_status in, out;
+	struct proto_status in, out;
 
-		if (proto_status_parse(m, &in, err, errlen) == -1)
-			return -1;
-		memset(&out, 0, sizeof(out));
-		out.task_id = in.task_id;
-		out.state = in.state;
-		out.reason = in.reason;
-		out.message = in.message;
-		out.healthy = in.healthy;
-		proto_status_compose(b, &out);
+	if (proto_status_parse(m, &in, err, errlen) == -1)
+		return -1;
+	memset(&out, 0, sizeof(out));
+	out.task_id = in.task_id;
+	out.state = in.state;
+	out.reason = in.reason;
+	out.message = in.message;
+	out.healthy = in.healthy;
+	proto_status_compose(b, &out);
+	return 0;
+}
+
+static int
+rewrite_message(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].key, "data") != 0)
+			continue;
+		proto_begin(b, "FRAMEWORK_MESSAGE");
+		proto_addn(b, "data", m->fields[i].val, m->fields[i].vlen);
 		return 0;
 	}
-	if (strcmp(m->verb, "FRAMEWORK_MESSAGE") == 0) {
-		for (size_t i = 0; i < m->nfields; i++) {
-			if (strcmp(m->fields[i].key, "data") != 0)
-				continue;
-			proto_begin(b, "FRAMEWORK_MESSAGE");
-			proto_addn(b, "data", m->fields[i].val, m->fields[i].vlen);
-			return 0;
-		}
-		snprintf(err, errlen, "missing field 'data'");
-		return -1;
-	}
+	snprintf(err, errlen, "missing field 'data'");
+	return -1;
+}
+
+/* The executor's verbs, each rewritten into b for the agent. */
+static const struct exec_verb {
+	const char *verb;
+	int (*fn)(const struct proto_msg *m, struct buf *b, char *err, size_t errlen);
+} exec_verbs[] = {
+	{ "STATUS_UPDATE", rewrite_status },
+	{ "FRAMEWORK_MESSAGE", rewrite_message },
+	{ NULL, NULL },
+};
+
+static int
+rewrite(const struct proto_msg *m, struct buf *b, char *err, size_t errlen)
+{
+	for (const struct exec_verb *v = exec_verbs; v->verb != NULL; v++)
+		if (strcmp(v->verb, m->verb) == 0)
+			return v->fn(m, b, err, errlen);
 	snprintf(err, errlen, "unknown verb '%.31s'", m->verb);
 	return -1;
 }
 
 static void
-queue(struct executor_relay *r, struct buf *b)
+queue(struct sup_relay *r, struct buf *b)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
 
@@ -119,7 +138,7 @@ queue(struct executor_relay *r, struct buf *b)
 		r->head = p;
 	r->tail = p;
 	r->queued += p->len;
-	if (r->queued > EXECUTOR_RELAY_QUEUE_MAX && !r->paused && r->c != NULL) {
+	if (r->queued > SUP_RELAY_QUEUE_MAX && !r->paused && r->c != NULL) {
 		log_warnx("agentd has not acknowledged %zu bytes of the executor's lines: not reading "
 		    "the executor until it does", r->queued);
 		r->paused = 1;
@@ -129,7 +148,7 @@ queue(struct executor_relay *r, struct buf *b)
 }
 
 static void
-handle_line(struct executor_relay *r)
+handle_line(struct sup_relay *r)
 {
 	char err[ERR_MAX];
 	struct proto_msg m;
@@ -139,12 +158,12 @@ handle_line(struct executor_relay *r)
 	buf_init(&b, 0);
 	if (proto_parse(r->in.data, r->in.len, &m, err, sizeof(err)) == -1 ||
 	    rewrite(&m, &b, err, sizeof(err)) == -1) {
-		executor_relay_error(r, err);
+		sup_relay_error(r, err);
 	} else {
 		proto_addf(&b, "relay_seq", "%llu", r->next_seq);
 		if (proto_end(&b) == -1) {
 			snprintf(err, sizeof(err), "line too long once escaped (limit %d bytes)", EXEC_LINE_MAX);
-			executor_relay_error(r, err);
+			sup_relay_error(r, err);
 		} else {
 			queue(r, &b);
 		}
@@ -156,7 +175,7 @@ handle_line(struct executor_relay *r)
 static void
 on_data(struct conn *c, const char *data, size_t len, void *arg)
 {
-	struct executor_relay *r = arg;
+	struct sup_relay *r = arg;
 	char err[ERR_MAX];
 
 	(void)c;
@@ -166,7 +185,7 @@ on_data(struct conn *c, const char *data, size_t len, void *arg)
 
 		if (!r->discarding && r->in.len + n > EXEC_LINE_MAX) {
 			snprintf(err, sizeof(err), "line too long (limit %d bytes)", EXEC_LINE_MAX);
-			executor_relay_error(r, err);
+			sup_relay_error(r, err);
 			buf_reset(&r->in);
 			r->discarding = 1;
 		}
@@ -187,7 +206,7 @@ on_data(struct conn *c, const char *data, size_t len, void *arg)
 static void
 on_close(struct conn *c, const char *reason, void *arg)
 {
-	struct executor_relay *r = arg;
+	struct sup_relay *r = arg;
 
 	if (r->c != c)
 		return;
@@ -200,13 +219,12 @@ static const struct conn_ops channel_ops = {
 	.on_close = on_close,
 };
 
-struct executor_relay *
-executor_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
-                    const char *agent_id, executor_relay_out_fn out,
-                    executor_relay_close_fn on_close_fn, void *arg, int *child_fd, char *err,
-                    size_t errlen)
+struct sup_relay *
+sup_relay_open(struct loop *loop, const char *executor_id, const char *framework_id,
+               const char *agent_id, sup_relay_out_fn out, sup_relay_close_fn on_close_fn,
+               void *arg, int *child_fd, char *err, size_t errlen)
 {
-	struct executor_relay *r;
+	struct sup_relay *r;
 	struct buf b;
 	int sv[2];
 
@@ -237,25 +255,47 @@ executor_relay_open(struct loop *loop, const char *executor_id, const char *fram
 	return r;
 }
 
-int
-executor_relay_from_agent(struct executor_relay *r, const struct proto_msg *m, const char *raw,
-                          size_t len)
+static void
+agent_ack(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
 {
-	static const char *const passed[] = { "RUN_TASK", "KILL_TASK", "FRAMEWORK_MESSAGE", "ERROR",
-	                                      NULL };
 	char err[ERR_MAX];
 	long long seq;
 
-	if (strcmp(m->verb, "RELAY_ACK") == 0) {
-		if (proto_get_int(m, "seq", 0, &seq, err, sizeof(err)) == -1 || seq < 0)
-			log_warnx("bad RELAY_ACK from agentd: %s", err);
-		else
-			executor_relay_ack(r, (unsigned long long)seq);
-		return 1;
-	}
-	for (size_t i = 0; passed[i] != NULL; i++) {
-		if (strcmp(m->verb, passed[i]) == 0) {
-			executor_relay_send(r, raw, len);
+	(void)raw;
+	(void)len;
+	if (proto_get_int(m, "seq", 0, &seq, err, sizeof(err)) == -1 || seq < 0)
+		log_warnx("bad RELAY_ACK from agentd: %s", err);
+	else
+		sup_relay_ack(r, (unsigned long long)seq);
+}
+
+/* A line for the executor goes as it came. */
+static void
+agent_pass(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
+{
+	(void)m;
+	sup_relay_send(r, raw, len);
+}
+
+/* agentd's verbs that are the relay's: its acknowledgements, and the lines for the executor. */
+static const struct agent_verb {
+	const char *verb;
+	void (*fn)(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len);
+} agent_verbs[] = {
+	{ "RELAY_ACK", agent_ack },
+	{ "RUN_TASK", agent_pass },
+	{ "KILL_TASK", agent_pass },
+	{ "FRAMEWORK_MESSAGE", agent_pass },
+	{ "ERROR", agent_pass },
+	{ NULL, NULL },
+};
+
+int
+sup_relay_from_agent(struct sup_relay *r, const struct proto_msg *m, const char *raw, size_t len)
+{
+	for (const struct agent_verb *v = agent_verbs; v->verb != NULL; v++) {
+		if (strcmp(v->verb, m->verb) == 0) {
+			v->fn(r, m, raw, len);
 			return 1;
 		}
 	}
@@ -263,7 +303,7 @@ executor_relay_from_agent(struct executor_relay *r, const struct proto_msg *m, c
 }
 
 void
-executor_relay_ack(struct executor_relay *r, unsigned long long seq)
+sup_relay_ack(struct sup_relay *r, unsigned long long seq)
 {
 	while (r->head != NULL && r->head->seq <= seq) {
 		struct pending *p = r->head;
@@ -275,14 +315,14 @@ executor_relay_ack(struct executor_relay *r, unsigned long long seq)
 	}
 	if (r->head == NULL)
 		r->tail = NULL;
-	if (r->paused && r->queued <= EXECUTOR_RELAY_QUEUE_MAX && r->c != NULL) {
+	if (r->paused && r->queued <= SUP_RELAY_QUEUE_MAX && r->c != NULL) {
 		r->paused = 0;
 		conn_pause_reading(r->c, 0);
 	}
 }
 
 void
-executor_relay_drain(struct executor_relay *r)
+sup_relay_drain(struct sup_relay *r)
 {
 	char chunk[DRAIN_CHUNK];
 	ssize_t n;
@@ -298,14 +338,14 @@ executor_relay_drain(struct executor_relay *r)
 }
 
 void
-executor_relay_resend(struct executor_relay *r)
+sup_relay_resend(struct sup_relay *r)
 {
 	for (struct pending *p = r->head; p != NULL; p = p->next)
 		r->out(p->line, p->len, r->arg);
 }
 
 void
-executor_relay_free(struct executor_relay *r)
+sup_relay_free(struct sup_relay *r)
 {
 	if (r == NULL)
 		return;
@@ -316,7 +356,7 @@ executor_relay_free(struct executor_relay *r)
 		conn_set_ops(c, NULL, NULL);   /* no callbacks into the relay being freed */
 		conn_close(c, "the supervisor is exiting");
 	}
-	executor_relay_ack(r, ULLONG_MAX);
+	sup_relay_ack(r, ULLONG_MAX);
 	buf_free(&r->in);
 	free(r);
 }

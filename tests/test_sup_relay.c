@@ -1,4 +1,4 @@
-/* tests/test_executor_relay.c: a custom executor's channel on the supervisor's side (executor_relay.c). */
+/* tests/test_sup_relay.c: a custom executor's channel on the supervisor's side (sup_relay.c). */
 #include "check.h"
 #include "buf.h"
 #include "compat.h"
@@ -105,13 +105,13 @@ int
 main(void)
 {
 	struct ctx c;
-	struct executor_relay *r;
+	struct sup_relay *r;
 	struct proto_msg m;
 	char err[256], *big, run[] = "RUN_TASK task_id=t2 command=true";
 
 	memset(&c, 0, sizeof(c));
 	loop = loop_new();
-	r = executor_relay_open(loop, "e1", "f1", "a1", on_out, on_close, &c, &exec_fd, err,
+	r = sup_relay_open(loop, "e1", "f1", "a1", on_out, on_close, &c, &exec_fd, err,
 	    sizeof(err));
 	CHECK(r != NULL);
 	compat_set_nonblock(exec_fd, 1);
@@ -146,36 +146,36 @@ main(void)
 
 	/* Unacknowledged lines come again, oldest first, until acknowledged. */
 	reset(&c);
-	executor_relay_resend(r);
+	sup_relay_resend(r);
 	CHECK(c.nout == 2);
 	CHECK(c.nout == 2 && strstr(c.out[0], "relay_seq=1") != NULL && strstr(c.out[1], "relay_seq=2") != NULL);
 	reset(&c);
-	executor_relay_ack(r, 1);
-	executor_relay_resend(r);
+	sup_relay_ack(r, 1);
+	sup_relay_resend(r);
 	CHECK(c.nout == 1 && strstr(c.out[0], "relay_seq=2") != NULL);
 	reset(&c);
-	executor_relay_ack(r, 2);
-	executor_relay_resend(r);
+	sup_relay_ack(r, 2);
+	sup_relay_resend(r);
 	CHECK(c.nout == 0);
 
 	/* The agent's lines for the executor pass as they are; RELAY_ACK is the relay's own. */
 	proto_msg_init(&m);
 	CHECK(proto_parse(run, strlen(run), &m, err, sizeof(err)) == 0);
-	CHECK(executor_relay_from_agent(r, &m, "RUN_TASK task_id=t2 command=true",
+	CHECK(sup_relay_from_agent(r, &m, "RUN_TASK task_id=t2 command=true",
 	    strlen("RUN_TASK task_id=t2 command=true")) == 1);
 	proto_msg_free(&m);
 	CHECK_STR(heard(), "RUN_TASK task_id=t2 command=true");
 	proto_msg_init(&m);
 	CHECK(proto_parse(strcpy(run, "LIMITS mem_bytes=1"), strlen("LIMITS mem_bytes=1"), &m, err,
 	    sizeof(err)) == 0);
-	CHECK(executor_relay_from_agent(r, &m, "LIMITS mem_bytes=1", strlen("LIMITS mem_bytes=1")) == 0);
+	CHECK(sup_relay_from_agent(r, &m, "LIMITS mem_bytes=1", strlen("LIMITS mem_bytes=1")) == 0);
 	proto_msg_free(&m);
 
 	/* Its last words are taken in before its end is reported, without the loop. */
 	reset(&c);
 	CHECK(write(exec_fd, "STATUS_UPDATE task_id=t2 state=TASK_FINISHED\n",
 	    strlen("STATUS_UPDATE task_id=t2 state=TASK_FINISHED\n")) > 0);
-	executor_relay_drain(r);
+	sup_relay_drain(r);
 	CHECK(c.nout == 1);
 	CHECK(c.nout == 1 && strcmp(c.out[0], "STATUS_UPDATE task_id=t2 state=TASK_FINISHED relay_seq=3\n") == 0);
 
@@ -183,7 +183,7 @@ main(void)
 	close(exec_fd);
 	pump();
 	CHECK(c.closed == 1);
-	executor_relay_free(r);
+	sup_relay_free(r);
 	pump();
 	reset(&c);
 	loop_free(loop);

@@ -1,6 +1,7 @@
 /*
  * app.c: the app model. An app's JSON definition in, with Marathon's field
- * names, defaults and validation messages (notes/marathon.md section 1);
+ * names, defaults and validation messages (the app definition in
+ * Marathon's documentation, "REST API"; the README lists the defaults);
  * the same definition out, defaults filled in, as GET shows it; and the
  * merge of a PUT/PATCH body over a definition. Fields whose behaviour is
  * not built (container, dependencies, HTTPS checks, ...) are refused with

@@ -1,11 +1,12 @@
 /*
  * constraints.c: Marathon's placement constraints on `hostname` and agent
  * attributes: UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER, IS, with
- * its validation messages (notes/marathon.md section 3). An offer is
- * judged against the app's placed instances of its current config; each
- * task keeps the values its agent had for the app's constraint fields, so
- * no agent attributes are parsed again per offer. GROUP_BY follows the
- * released (1.9/1.10) algorithm, its group sizes counted in one pass.
+ * its validation messages (Marathon's documentation, "Constraints"). An
+ * offer is judged against the app's placed instances of its current
+ * config; each task keeps the values its agent had for the app's
+ * constraint fields, so no agent attributes are parsed again per offer.
+ * GROUP_BY follows the released (1.9/1.10) algorithm, its group sizes
+ * counted in one pass.
  */
 #include <regex.h>
 #include <stdio.h>

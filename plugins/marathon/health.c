@@ -4,7 +4,8 @@
  * a task that fails too often itself) or from the HTTP and TCP checks the
  * plugin runs itself. Those never block the host's loop: a non-blocking
  * connect watched through the driver, a timer for the timeout and one for
- * the next check. Marathon's rules (notes/marathon.md 4.1): the first
+ * the next check. Marathon's rules (its documentation's "Health Checks
+ * and Task Termination", and what Marathon does beyond it): the first
  * check after min(intervalSeconds, 5 s); failures ignored until a first
  * success or gracePeriodSeconds after the task started; HTTP healthy on
  * 200-399; a failure arriving when maxConsecutiveFailures already failed

@@ -1,11 +1,15 @@
 /*
- * loop_driver.c: loop.h's API on top of the plugin driver's timers and
- * descriptor watchers. Why it exists: the project's one HTTP server
+ * loop_driver.c: a second backend of lib/loop.h's interface, chosen at
+ * link time: its own struct loop, on top of the plugin driver's timers
+ * and descriptor watchers. Why it exists: the project's one HTTP server
  * (http.c, conn.c) runs on a struct loop, and a plugin has no loop of its
- * own: it lives inside the host's. Compiled into marathon.so instead of
- * loop.c (with hidden visibility, so these symbols never meet the host's),
- * it lets the REST API share that implementation while loop.c stays the
- * only place that calls poll(). A loop made by loop_new() has no driver:
+ * own: it lives inside the host's. Linked instead of lib/loop.c into
+ * marathon.so (with hidden visibility, so these symbols never meet the
+ * host's) and into the plugin's unit test and bench, it lets the REST
+ * API share that implementation while loop.c stays the only place that
+ * calls poll(). It implements what conn.c and http.c call, not signals,
+ * loop_run or loop_stop: the host runs the one loop. loop_driver_new()
+ * binds a loop to the driver. A loop made by loop_new() has no driver:
  * it refuses watches and its loop_run_once() fails with ENOSYS, so the
  * blocking client (net_connect_blocking) reports an error instead of
  * blocking the host.

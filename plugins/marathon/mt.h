@@ -15,7 +15,8 @@
  *   events.c       the /v2/events stream (Server-Sent Events)
  *   loop_driver.c  loop.h backed by the driver, so http.c and conn.c run
  *                  inside the plugin
- * Names follow Marathon's (notes/marathon.md): ids are paths, versions are
+ * Names follow Marathon's (its documentation, "REST API"; the README's
+ * Marathon section says what is built): ids are paths, versions are
  * ISO-8601 timestamps, task ids are `app_path.instance-UUID._app`.
  */
 #ifndef MT_H

@@ -3,10 +3,13 @@
  * against the apps that lack tasks (cpus, mem, disk, host ports), builds
  * Marathon's task ids and environment, persists the new tasks before
  * launching them, follows status updates, replaces tasks that end with
- * Marathon's launch backoff (notes/marathon.md 4.3), rolls a new config
- * over within upgradeStrategy (4.4), picks the victims of a scale-down
- * (4.5) and keeps tasks whose agent went away as unreachable instances
- * under the app's unreachableStrategy (4.6).
+ * Marathon's launch backoff (backoffSeconds, backoffFactor,
+ * maxLaunchDelaySeconds of its app definition, "REST API" in Marathon's
+ * documentation), rolls a new config over within upgradeStrategy
+ * ("Deployments"), picks the victims of a scale-down (killSelection) and
+ * keeps tasks whose agent went away as unreachable instances under the
+ * app's unreachableStrategy (both in "Task Handling Configuration"). The
+ * README's Marathon section says how far each goes here.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /*
  * rest.c: Marathon's REST API (/v2/apps with versions, /v2/tasks,
  * /v2/info, /v2/leader, /ping, /metrics) with its JSON shapes and error
- * bodies (notes/marathon.md section 2), /v2/queue and /v2/deployments.
+ * bodies (Marathon's documentation, "REST API"), /v2/queue and
+ * /v2/deployments.
  * Every change is answered only after the store has it.
  */
 #include <stdio.h>

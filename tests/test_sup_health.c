@@ -1,4 +1,4 @@
-/* tests/test_health.c: health check options (defaults, checks, round trip) and the three probes on a real loop. */
+/* tests/test_sup_health.c: health check options (defaults, checks, round trip) and the three probes on a real loop. */
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -25,7 +25,7 @@ static int http_status = 200;
 struct result {
 	int n;
 	int healthy;
-	char message[HEALTH_MESSAGE_MAX];
+	char message[SUP_HEALTH_MESSAGE_MAX];
 	struct loop *loop;
 };
 
@@ -109,7 +109,7 @@ on_result(int healthy, const char *message, void *arg)
 	loop_stop(r->loop);
 }
 
-static struct health *current;
+static struct sup_health *current;
 
 static void
 on_sigchld(struct loop *loop, int signo, void *arg)
@@ -121,7 +121,7 @@ on_sigchld(struct loop *loop, int signo, void *arg)
 	(void)signo;
 	(void)arg;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		(void)health_child_exited(current, pid, status);
+		(void)sup_health_child_exited(current, pid, status);
 }
 
 static void
@@ -135,7 +135,7 @@ static struct result
 run(struct loop *loop, enum proto_health_type type, const char *command, int port, const char *path)
 {
 	struct proto_health s;
-	struct health_exec x;
+	struct sup_health_exec x;
 	struct result r;
 	char *env[] = { (char *)"PATH=/usr/bin:/bin", NULL };
 	uint64_t t;
@@ -157,11 +157,11 @@ run(struct loop *loop, enum proto_health_type type, const char *command, int por
 	x.arg = NULL;
 	r.loop = loop;
 	r.healthy = -1;
-	current = health_start(loop, &s, port, &x, on_result, &r);
+	current = sup_health_start(loop, &s, port, &x, on_result, &r);
 	t = loop_timer_add(loop, WAIT_MS, on_deadline, NULL);
 	loop_run(loop);
 	loop_timer_cancel(loop, t);
-	health_free(current);
+	sup_health_free(current);
 	current = NULL;
 	return r;
 }

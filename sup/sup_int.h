@@ -1,0 +1,112 @@
+/*
+ * sup_int.h: what mesos-executor's two files share: the state of the one
+ * task it supervises and the calls between them.
+ *   sup.c       main, agentd's link and its verbs, the socket a restarted
+ *               agentd finds, and the task's end: what it was, the EXITED
+ *               line and RUN.status, held until agentd acknowledges it
+ *   sup_task.c  the task itself: fetching, starting it under its limits
+ *               (a custom executor with its channel), sampling memory and
+ *               disk, health checks, kills and the sweep of its processes
+ * The contract with agentd is sup.h; the rest of sup/ is in sup/README.
+ */
+#ifndef SUP_INT_H
+#define SUP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "isolate.h"
+#include "launcher.h"
+#include "proto.h"
+
+struct conn;
+struct loop;
+struct sup_health;
+struct sup_relay;
+
+#define SUP_MSG_MAX 512                 /* bytes of a log or wire message, and of a cause */
+#define SUP_DESC_MAX 128                /* "killed by signal 9 (SIGKILL)" and the like */
+#define SUP_BYTES_PER_MB (1024.0 * 1024.0)
+
+enum sup_phase { SUP_PHASE_WAITING, SUP_PHASE_FETCHING, SUP_PHASE_RUNNING, SUP_PHASE_ENDING,
+                 SUP_PHASE_DONE };
+
+struct sup {
+	struct loop *loop;
+	struct conn *agent;          /* NULL while agentd is away */
+	int listen_fd;
+	pid_t self;
+	int subreaper;
+	enum sup_phase phase;
+
+	char *tag;                   /* the task's key, for log lines */
+	char *sock_name;             /* RUN.sock, in our working directory */
+	char *status_name;           /* RUN.status */
+	char *command;
+	char *sandbox;
+	struct launcher_env env;
+	struct isolate_limits lim;
+	struct isolate_user user;
+	int64_t grace_ms, mem_watch_ms, disk_watch_ms, recovery_timeout_ms, stall_timeout_ms;
+	int port0;
+	char **uris;
+	size_t nuris;
+	char *fetcher;
+	char *cache_dir;
+	uint64_t cache_bytes;
+	struct proto_health hspec;   /* its strings are health_command and health_path */
+	char *health_command;
+	char *health_path;
+
+	struct sup_health *health;
+	int healthy;                 /* -1 until the first result */
+	int failures;                /* consecutive failed checks */
+
+	pid_t fetch_pid;
+	int fetch_fd;
+	struct buf fetch_out;
+	pid_t task_pid;
+	int task_status;
+	int launch_failed;
+
+	const char *cause_state;     /* why it ends: the first cause wins */
+	const char *cause_reason;
+	char cause_msg[SUP_MSG_MAX];
+	int killing;
+	int64_t kill_deadline;
+	uint64_t kill_timer, mem_timer, disk_timer, sweep_timer, orphan_timer;
+	struct isolate_du *du;
+	uint64_t disk_used, peak_rss, peak_vm;
+	int sweeps;
+	char *exit_line;             /* the EXITED message, once the task is over */
+	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
+	int acked;                   /* agentd has the end in its journal */
+	int end_persisted;           /* the end is in RUN.status */
+
+	/* A custom executor (LAUNCH named executor_id) and its channel. */
+	int custom;
+	char *executor_id, *framework_id, *agent_id;
+	struct sup_relay *relay;
+	int channel_fd;              /* the executor's end, until it is started */
+};
+
+/* sup.c */
+/* Finish b (proto_begin'd) as one line and send it to agentd, if it is there. */
+void sup_send(struct sup *s, struct buf *b);
+/* Why the task ends: the first cause given wins. */
+void sup_set_cause(struct sup *s, const char *state, const char *reason, const char *msg);
+/* The task is over (or never started) and no process of it is left: judge its end, send
+ * it to agentd or keep it for the next one. */
+void sup_finalize(struct sup *s);
+
+/* sup_task.c */
+/* LAUNCH was read into s: fetch if there are URIs, then start the task. */
+void sup_task_launch(struct sup *s);
+/* SIGTERM now, SIGKILL after grace_ms; a later kill may only bring the SIGKILL closer. */
+void sup_task_kill(struct sup *s, int64_t grace_ms);
+/* SIGCHLD: reap every child that ended (the fetcher, a health check, the task, its orphans). */
+void sup_task_reap(struct sup *s);
+
+#endif
