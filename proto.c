@@ -479,6 +479,7 @@ int
 proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, char *err,
                size_t errlen)
 {
+	char q[PROTO_QUOTE_BUF_BYTES];
 	const char *v = proto_get(m, key);
 
 	if (v == NULL)
@@ -488,7 +489,8 @@ proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, c
 	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		*out = 0;
 	else
-		return log_fail(err, errlen, "field '%s' is not a boolean (true or false)", key);
+		return log_fail(err, errlen, "%s must be true or false, not '%s'", key,
+		            quote(q, v, strlen(v)));
 	return 0;
 }
 

@@ -104,7 +104,7 @@ int proto_state_terminal(const char *state);
  */
 #define PROTO_TIME_DECIMALS 6
 void proto_add_bool(struct buf *b, const char *key, int v);
-/* *out = 1 or 0, dflt when absent; -1 with "field 'k' is not a boolean" in err. */
+/* *out = 1 or 0, dflt when absent; -1 with "k must be true or false, not 'v'" in err. */
 int proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, char *err,
                    size_t errlen);
 void proto_add_time(struct buf *b, const char *key, double seconds);

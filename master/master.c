@@ -39,6 +39,13 @@ master_msg(struct master *m, const char *verb)
 	return &m->out;
 }
 
+struct buf *
+master_out(struct master *m)
+{
+	buf_reset(&m->out);
+	return &m->out;
+}
+
 void
 master_send(struct master *m, struct master_peer *p)
 {

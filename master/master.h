@@ -108,15 +108,6 @@ struct master_task_status {
 	int healthy;               /* the agent's health check result: 1, 0, -1 none */
 };
 
-/* What the agent measured of a task, sent with its terminal update. */
-struct master_task_usage {
-	int known;
-	double cpus_user_time_secs;
-	double cpus_system_time_secs;
-	long long mem_rss_bytes;
-	long long disk_used_bytes;
-};
-
 struct master_task {
 	char *id;
 	char *name;
@@ -128,7 +119,7 @@ struct master_task {
 	size_t nstatuses;          /* ring: the last MASTER_TASK_STATUSES_MAX */
 	size_t statuses_total;
 	double started;
-	struct master_task_usage usage;
+	struct proto_usage usage;  /* what the agent measured, sent with its terminal update */
 };
 
 struct master_peer;
@@ -256,6 +247,8 @@ void master_shutdown(struct master *m);
 struct master_peer *master_adopt_fd(struct master *m, int fd, const char *origin);
 /* Start an outgoing message in m->out; add fields with proto_add(&m->out, ...). */
 struct buf *master_msg(struct master *m, const char *verb);
+/* m->out emptied, for a message a proto_*_compose() builds whole. */
+struct buf *master_out(struct master *m);
 /* Finish m->out and queue it to p (nothing if p is NULL or closing). */
 void master_send(struct master *m, struct master_peer *p);
 /* Send "ERROR reason=..." and disconnect the peer. */
@@ -313,8 +306,6 @@ void master_task_update(struct master *m, struct master_task *t, const char *sta
                         const char *uuid, double ts, int forward);
 void master_task_send_status(struct master *m, struct master_framework *fw,
                              const struct master_task *t, const char *uuid);
-/* Append a task's usage fields to a message under construction. */
-void master_task_add_usage(struct buf *out, const struct master_task_usage *u);
 /*
  * master_task_update for an agent's STATUS_UPDATE, which also carries the
  * health check result (healthy: 1, 0, -1 none) and, when usage is non-NULL,
@@ -323,7 +314,7 @@ void master_task_add_usage(struct buf *out, const struct master_task_usage *u);
 void master_task_agent_update(struct master *m, struct master_task *t, const char *state,
                               const char *source, const char *reason, const char *message,
                               const char *uuid, double ts, int healthy,
-                              const struct master_task_usage *usage);
+                              const struct proto_usage *usage);
 /* A status update about a task the master does not track. */
 void master_task_send_unknown(struct master_framework *fw, const char *task_id,
                               const char *agent_id, const char *state, const char *reason,

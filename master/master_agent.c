@@ -319,124 +319,69 @@ agent_resync_done(struct master *m, struct master_peer *p, const struct proto_ms
 	map_init(&a->resync_seen);
 }
 
-/*
- * The parts of an agent's STATUS_UPDATE the master only forwards: the
- * health check result and, on terminal updates, what the task used.
- */
-static int
-parse_health_and_usage(const struct proto_msg *msg, int *healthy, struct master_task_usage *usage,
-                       char *err, size_t errlen)
+/* Tell the agent its update is taken care of: nobody else will acknowledge it. */
+static void
+ack_for_framework(struct master *m, struct master_peer *p, const struct proto_status *s)
 {
-	const char *h = proto_get(msg, "healthy");
+	struct proto_ack ack = { s->framework_id, s->task_id, NULL, s->uuid };
 
-	*healthy = -1;
-	if (h && strcmp(h, "true") == 0)
-		*healthy = 1;
-	else if (h && strcmp(h, "false") == 0)
-		*healthy = 0;
-	else if (h)
-		return log_fail(err, errlen, "healthy must be true or false, not '%.40s'", h);
-	memset(usage, 0, sizeof(*usage));
-	if (proto_get(msg, "cpus_user_time_secs") == NULL)
-		return 0;
-	if (proto_get_double(msg, "cpus_user_time_secs", 0, &usage->cpus_user_time_secs, err, errlen) < 0 ||
-	    proto_get_double(msg, "cpus_system_time_secs", 0, &usage->cpus_system_time_secs, err,
-	                     errlen) < 0 ||
-	    proto_get_int(msg, "mem_rss_bytes", 0, &usage->mem_rss_bytes, err, errlen) < 0 ||
-	    proto_get_int(msg, "disk_used_bytes", 0, &usage->disk_used_bytes, err, errlen) < 0)
-		return -1;
-	usage->known = 1;
-	return 0;
+	proto_ack_compose(master_out(m), &ack);
+	master_send(m, p);
 }
 
 static void
 agent_status_update(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	struct master_agent *a = p->agent;
-	const char *fw_id = proto_need(msg, "framework_id", m->err, sizeof(m->err));
-	const char *task_id = fw_id ? proto_need(msg, "task_id", m->err, sizeof(m->err)) : NULL;
-	const char *state = task_id ? proto_need(msg, "state", m->err, sizeof(m->err)) : NULL;
-	const char *uuid = proto_get(msg, "uuid");
-	double ts;
+	struct proto_status s;
 
 	if (!a) {
 		master_peer_error(p, "STATUS_UPDATE before REGISTER_AGENT");
 		return;
 	}
-	if (!state) {
+	if (proto_status_parse(msg, &s, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	if (!proto_state_valid(state)) {
-		snprintf(m->err, sizeof(m->err), "unknown task state '%.40s'", state);
-		master_peer_error(p, m->err);
+	if (s.framework_id == NULL) {
+		master_peer_error(p, "missing field 'framework_id'");
 		return;
 	}
-	if (proto_get_double(msg, "timestamp", compat_wall_time(), &ts, m->err, sizeof(m->err)) < 0) {
-		master_peer_error(p, m->err);
-		return;
-	}
-	int healthy;
-	struct master_task_usage usage;
-	if (parse_health_and_usage(msg, &healthy, &usage, m->err, sizeof(m->err)) < 0) {
-		master_peer_error(p, m->err);
-		return;
-	}
-	struct master_framework *fw = map_get(&m->frameworks, fw_id);
+	if (s.timestamp == 0)
+		s.timestamp = compat_wall_time();
+	struct master_framework *fw = map_get(&m->frameworks, s.framework_id);
 	if (!fw) {
 		/* Nobody will ever acknowledge it: do so on the framework's behalf, and stop the task. */
-		if (uuid) {
-			master_msg(m, "ACKNOWLEDGE");
-			proto_add(&m->out, "framework_id", fw_id);
-			proto_add(&m->out, "task_id", task_id);
-			proto_add(&m->out, "uuid", uuid);
-			master_send(m, p);
-		}
-		if (!proto_state_terminal(state)) {
+		if (s.uuid)
+			ack_for_framework(m, p, &s);
+		if (!proto_state_terminal(s.state)) {
 			master_msg(m, "KILL_TASK");
-			proto_add(&m->out, "framework_id", fw_id);
-			proto_add(&m->out, "task_id", task_id);
+			proto_add(&m->out, "framework_id", s.framework_id);
+			proto_add(&m->out, "task_id", s.task_id);
 			master_send(m, p);
 		}
 		return;
 	}
-	struct master_task *t = map_get(&fw->tasks, task_id);
+	struct master_task *t = map_get(&fw->tasks, s.task_id);
 	if (!t) {
 		/* A resent update of a task that already ended: forward it so it can be acknowledged. */
-		struct master_task *done = master_task_find_completed(fw, task_id);
+		struct master_task *done = master_task_find_completed(fw, s.task_id);
 		if (done && fw->peer) {
-			master_msg(m, "STATUS_UPDATE");
-			proto_add(&m->out, "framework_id", fw->id);
-			proto_add(&m->out, "task_id", task_id);
-			proto_add(&m->out, "agent_id", a->id);
-			proto_add(&m->out, "state", state);
-			if (uuid)
-				proto_add(&m->out, "uuid", uuid);
-			const char *fields[] = { "source", "reason", "message", "healthy" };
-			for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-				const char *v = proto_get(msg, fields[i]);
-				if (v)
-					proto_add(&m->out, fields[i], v);
-			}
-			if (usage.known)
-				master_task_add_usage(&m->out, &usage);
-			proto_addf(&m->out, "timestamp", "%.6f", ts);
+			s.agent_id = a->id;
+			s.latest_state = NULL;
+			proto_status_compose(master_out(m), &s);
 			master_send(m, fw->peer);
-		} else if (!done && uuid) {
-			master_msg(m, "ACKNOWLEDGE");
-			proto_add(&m->out, "framework_id", fw_id);
-			proto_add(&m->out, "task_id", task_id);
-			proto_add(&m->out, "uuid", uuid);
-			master_send(m, p);
+		} else if (!done && s.uuid) {
+			ack_for_framework(m, p, &s);
 		}
 		return;
 	}
-	if (master_task_has_uuid(t, uuid)) {
-		master_task_send_status(m, fw, t, uuid);     /* a retry: the framework may not have acked yet */
+	if (master_task_has_uuid(t, s.uuid)) {
+		master_task_send_status(m, fw, t, s.uuid);   /* a retry: the framework may not have acked yet */
 		return;
 	}
-	master_task_agent_update(m, t, state, proto_get(msg, "source"), proto_get(msg, "reason"),
-	            proto_get(msg, "message"), uuid, ts, healthy, &usage);
+	master_task_agent_update(m, t, s.state, s.source, s.reason, s.message, s.uuid, s.timestamp,
+	    s.healthy, &s.usage);
 }
 
 /* From an executor to its scheduler; dropped with a log line when the scheduler is away. */

@@ -556,23 +556,25 @@ static void
 framework_acknowledge(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	struct master_framework *fw = need_framework(p);
-	const char *task_id, *agent_id, *uuid;
+	struct proto_ack ack;
 
 	if (!fw)
 		return;
-	if (!(task_id = proto_need(msg, "task_id", m->err, sizeof(m->err))) ||
-	    !(agent_id = proto_need(msg, "agent_id", m->err, sizeof(m->err))) ||
-	    !(uuid = proto_need(msg, "uuid", m->err, sizeof(m->err)))) {
+	if (proto_ack_parse(msg, &ack, m->err, sizeof(m->err)) < 0) {
 		master_peer_error(p, m->err);
 		return;
 	}
-	struct master_agent *a = map_get(&m->agents, agent_id);
+	if (ack.agent_id == NULL) {
+		master_peer_error(p, "missing field 'agent_id'");
+		return;
+	}
+	struct master_agent *a = map_get(&m->agents, ack.agent_id);
 	if (!a || !a->peer)
 		return;      /* the agent resends the update after it reconnects */
-	master_msg(m, "ACKNOWLEDGE");
-	proto_add(&m->out, "framework_id", fw->id);
-	proto_add(&m->out, "task_id", task_id);
-	proto_add(&m->out, "uuid", uuid);
+	/* To the agent, the framework is named and the agent is the one it goes to. */
+	ack.framework_id = fw->id;
+	ack.agent_id = NULL;
+	proto_ack_compose(master_out(m), &ack);
 	master_send(m, a->peer);
 }
 
@@ -609,16 +611,14 @@ send_reconcile(struct master_framework *fw, const struct master_task *t)
 {
 	struct master *m = fw->m;
 	const struct master_task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
-	master_msg(m, "STATUS_UPDATE");
-	proto_add(&m->out, "framework_id", fw->id);
-	proto_add(&m->out, "task_id", t->id);
-	proto_add(&m->out, "agent_id", t->agent_id);
-	proto_add(&m->out, "state", t->state);
-	proto_add(&m->out, "source", "SOURCE_MASTER");
-	proto_add(&m->out, "reason", "REASON_RECONCILIATION");
-	if (s && s->message)
-		proto_add(&m->out, "message", s->message);
-	proto_addf(&m->out, "timestamp", "%.6f", compat_wall_time());
+	struct proto_status st = {
+		.framework_id = fw->id, .task_id = t->id, .agent_id = t->agent_id, .state = t->state,
+		.source = "SOURCE_MASTER", .reason = "REASON_RECONCILIATION",
+		.message = s ? s->message : NULL, .healthy = PROTO_HEALTHY_NONE,
+		.timestamp = compat_wall_time(),
+	};
+
+	proto_status_compose(master_out(m), &st);
 	master_send(m, fw->peer);
 }
 

@@ -201,47 +201,31 @@ master_task_send_status(struct master *m, struct master_framework *fw, const str
                         const char *uuid)
 {
 	const struct master_task_status *s = t->nstatuses ? &t->statuses[t->nstatuses - 1] : NULL;
+	struct proto_status st = {
+		.framework_id = fw->id, .task_id = t->id, .agent_id = t->agent_id, .state = t->state,
+		.uuid = uuid, .healthy = PROTO_HEALTHY_NONE,
+	};
 
-	(void)m;
 	if (!fw->peer)
 		return;
-	master_msg(m, "STATUS_UPDATE");
-	proto_add(&m->out, "framework_id", fw->id);
-	proto_add(&m->out, "task_id", t->id);
-	proto_add(&m->out, "agent_id", t->agent_id);
-	proto_add(&m->out, "state", t->state);
-	if (uuid && *uuid)
-		proto_add(&m->out, "uuid", uuid);
 	if (s) {
-		if (s->source)
-			proto_add(&m->out, "source", s->source);
-		if (s->reason)
-			proto_add(&m->out, "reason", s->reason);
-		if (s->message)
-			proto_add(&m->out, "message", s->message);
-		if (s->healthy >= 0)
-			proto_add(&m->out, "healthy", s->healthy ? "true" : "false");
-		proto_addf(&m->out, "timestamp", "%.6f", s->timestamp);
+		st.source = s->source;
+		st.reason = s->reason;
+		st.message = s->message;
+		st.healthy = s->healthy;
+		st.timestamp = s->timestamp;
 	}
-	if (t->usage.known && proto_state_terminal(t->state))
-		master_task_add_usage(&m->out, &t->usage);
+	if (proto_state_terminal(t->state))
+		st.usage = t->usage;
+	proto_status_compose(master_out(m), &st);
 	master_send(m, fw->peer);
-}
-
-void
-master_task_add_usage(struct buf *out, const struct master_task_usage *u)
-{
-	proto_addf(out, "cpus_user_time_secs", "%.3f", u->cpus_user_time_secs);
-	proto_addf(out, "cpus_system_time_secs", "%.3f", u->cpus_system_time_secs);
-	proto_addf(out, "mem_rss_bytes", "%lld", u->mem_rss_bytes);
-	proto_addf(out, "disk_used_bytes", "%lld", u->disk_used_bytes);
 }
 
 /* Record a new state (with the agent's health result and usage, if any) and tell the framework. */
 static void
 task_update(struct master *m, struct master_task *t, const char *state, const char *source,
             const char *reason, const char *message, const char *uuid, double ts, int forward,
-            int healthy, const struct master_task_usage *usage)
+            int healthy, const struct proto_usage *usage)
 {
 	master_task_record(t, state, source, reason, message, uuid, ts);
 	t->statuses[t->nstatuses - 1].healthy = healthy;
@@ -262,14 +246,14 @@ master_task_update(struct master *m, struct master_task *t, const char *state,
                    const char *source, const char *reason, const char *message, const char *uuid,
                    double ts, int forward)
 {
-	task_update(m, t, state, source, reason, message, uuid, ts, forward, -1, NULL);
+	task_update(m, t, state, source, reason, message, uuid, ts, forward, PROTO_HEALTHY_NONE, NULL);
 }
 
 void
 master_task_agent_update(struct master *m, struct master_task *t, const char *state,
                          const char *source, const char *reason, const char *message,
                          const char *uuid, double ts, int healthy,
-                         const struct master_task_usage *usage)
+                         const struct proto_usage *usage)
 {
 	task_update(m, t, state, source, reason, message, uuid, ts, 1, healthy, usage);
 }
@@ -281,19 +265,16 @@ master_task_send_unknown(struct master_framework *fw, const char *task_id,
                          const char *message)
 {
 	struct master *m = fw->m;
+	struct proto_status st = {
+		.framework_id = fw->id, .task_id = task_id,
+		.agent_id = agent_id && *agent_id ? agent_id : NULL, .state = state,
+		.source = "SOURCE_MASTER", .reason = reason, .message = message,
+		.healthy = PROTO_HEALTHY_NONE, .timestamp = compat_wall_time(),
+	};
 
 	if (!fw->peer)
 		return;
-	master_msg(m, "STATUS_UPDATE");
-	proto_add(&m->out, "framework_id", fw->id);
-	proto_add(&m->out, "task_id", task_id);
-	if (agent_id && *agent_id)
-		proto_add(&m->out, "agent_id", agent_id);
-	proto_add(&m->out, "state", state);
-	proto_add(&m->out, "source", "SOURCE_MASTER");
-	proto_add(&m->out, "reason", reason);
-	proto_add(&m->out, "message", message);
-	proto_addf(&m->out, "timestamp", "%.6f", compat_wall_time());
+	proto_status_compose(master_out(m), &st);
 	master_send(m, fw->peer);
 }
 

@@ -469,7 +469,7 @@ test_values(void)
 	CHECK(proto_get_bool(&m, "d", 1, &v, err, sizeof(err)) == 0 && v == 0);
 	CHECK(proto_get_bool(&m, "z", -1, &v, err, sizeof(err)) == 0 && v == -1);
 	CHECK(proto_get_bool(&m, "e", 0, &v, err, sizeof(err)) == -1);
-	CHECK_STR(err, "field 'e' is not a boolean (true or false)");
+	CHECK_STR(err, "e must be true or false, not 'yes'");
 	proto_msg_free(&m);
 	buf_init(&b, 0);
 	proto_begin(&b, "X");
@@ -541,7 +541,7 @@ test_status(void)
 		{ "STATUS_UPDATE task_id=t state=TASK_BOGUS", "unknown task state 'TASK_BOGUS'" },
 		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING latest_state=X", "unknown task state 'X'" },
 		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING healthy=maybe",
-		  "field 'healthy' is not a boolean (true or false)" },
+		  "healthy must be true or false, not 'maybe'" },
 		{ "STATUS_UPDATE task_id=t state=TASK_RUNNING timestamp=soon",
 		  "field 'timestamp' is not a number" },
 		{ "STATUS_UPDATE task_id=t state=TASK_FAILED cpus_user_time_secs=1 mem_rss_bytes=x",
