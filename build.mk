@@ -37,7 +37,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
 	$(TOP)/sup/sup.h $(TOP)/sup/sup_int.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h \
 	$(TOP)/sup/fetch.h $(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
-	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/tests/check.h
+	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec: what every daemon and tool links.

@@ -115,7 +115,7 @@ on_signal(int signo)
 }
 
 static void *
-grow(void *p, size_t *cap, size_t need, size_t elsize)
+array_grow(void *p, size_t *cap, size_t need, size_t elsize)
 {
 	size_t n = *cap ? *cap : LOOP_INITIAL_ENTRIES;
 
@@ -133,7 +133,7 @@ loop_new(void)
 	struct loop *l = xcalloc(1, sizeof(*l));
 	struct sigaction sa;
 
-	l->w = grow(NULL, &l->capw, LOOP_INITIAL_ENTRIES, sizeof(*l->w));
+	l->w = array_grow(NULL, &l->capw, LOOP_INITIAL_ENTRIES, sizeof(*l->w));
 	l->pfd = xreallocarray(NULL, l->capw, sizeof(*l->pfd));
 	l->free_slot = NO_SLOT;
 	l->next_seq = 1;
@@ -229,7 +229,7 @@ loop_watch(struct loop *l, int fd, int events, loop_fd_fn fn, void *arg)
 		if (l->nw == l->capw) {
 			size_t cap = l->capw;
 
-			l->w = grow(l->w, &cap, l->nw + 1, sizeof(*l->w));
+			l->w = array_grow(l->w, &cap, l->nw + 1, sizeof(*l->w));
 			l->pfd = xreallocarray(l->pfd, cap, sizeof(*l->pfd));
 			l->capw = cap;
 		}
@@ -362,7 +362,7 @@ loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
 		s = l->free_slot;
 		l->free_slot = l->slots[s].pos;
 	} else {
-		l->slots = grow(l->slots, &l->capslots, l->nslots + 1, sizeof(*l->slots));
+		l->slots = array_grow(l->slots, &l->capslots, l->nslots + 1, sizeof(*l->slots));
 		s = l->nslots++;
 		l->slots[s].gen = 0;
 	}
@@ -374,7 +374,7 @@ loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
 	t->gen++;
 	t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
 
-	l->heap = grow(l->heap, &l->capheap, l->nheap + 1, sizeof(*l->heap));
+	l->heap = array_grow(l->heap, &l->capheap, l->nheap + 1, sizeof(*l->heap));
 	heap_put(l, l->nheap++, s);
 	sift_up(l, l->nheap - 1);
 	return t->id;
@@ -482,7 +482,7 @@ loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
 	}
 	r = find_sig(l, signo);
 	if (r == NULL) {
-		l->sigs = grow(l->sigs, &l->capsigs, l->nsigs + 1, sizeof(*l->sigs));
+		l->sigs = array_grow(l->sigs, &l->capsigs, l->nsigs + 1, sizeof(*l->sigs));
 		r = &l->sigs[l->nsigs++];
 		memset(r, 0, sizeof(*r));
 		r->signo = signo;
@@ -541,7 +541,7 @@ dispatch_fds(struct loop *l)
 {
 	size_t i, n = 0;
 
-	l->ready = grow(l->ready, &l->capready, l->nw, sizeof(*l->ready));
+	l->ready = array_grow(l->ready, &l->capready, l->nw, sizeof(*l->ready));
 	for (i = 0; i < l->nw; i++) {
 		if (l->pfd[i].revents == 0 || l->pfd[i].fd < 0)
 			continue;

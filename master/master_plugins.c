@@ -2,7 +2,7 @@
  * master_plugins.c: the master's plugin manager. It finds the framework
  * plugins (*.so in --plugins, in file-name order), runs each enabled one in
  * a mesos-plughost process of its own, fork+exec'ed with two socketpairs
- * (master_plugins.h): the protocol one goes to the master as a framework
+ * (plugins/plughost_link.h): the protocol one goes to the master as a framework
  * peer, the control one stays here for heartbeats. A host that exits or misses
  * its heartbeats is restarted with backoff and fails over with the
  * framework ID it subscribed as, so its tasks survive; a plugin that
@@ -32,6 +32,7 @@
 #include "master.h"
 #include "net.h"
 #include "master_plugins.h"
+#include "plugins/plughost_link.h"
 #include "proc.h"
 #include "proto.h"
 #include "xmem.h"

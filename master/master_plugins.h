@@ -1,7 +1,6 @@
 /*
- * master_plugins.h: the master's plugin manager, and what it shares with
- * the plugin host (plughost.c, the mesos-plughost program): the PLUGIN_*
- * descriptors, exit statuses and file names below are that contract.
+ * master_plugins.h: the master's plugin manager. What it agrees on with
+ * the plugin host (the mesos-plughost program) is plugins/plughost_link.h.
  *
  * The master forks and execs one host per plugin (*.so in --plugins).
  * The host dlopen()s the plugin and speaks the framework side of the wire
@@ -22,23 +21,6 @@
 
 struct master;
 struct json_w;
-
-/* Descriptors a host inherits. */
-#define PLUGIN_PROTO_FD   3
-#define PLUGIN_CONTROL_FD 4
-
-/* Host exit statuses the manager decodes. */
-#define PLUGIN_EXIT_STOPPED  0     /* the plugin stopped for good (driver stop, teardown) */
-#define PLUGIN_EXIT_LOST     75    /* the master connection closed */
-#define PLUGIN_EXIT_RESTART  76    /* the plugin asked to be started again (stop with failover) */
-#define PLUGIN_EXIT_REFUSED  78    /* cannot run: load, ABI or configuration error (no restart) */
-#define PLUGIN_EXIT_EXEC     127   /* the host program could not be executed */
-
-#define PLUGIN_CONF_SUFFIX ".conf"
-#define PLUGIN_SO_SUFFIX   ".so"
-#define PLUGIN_HOST_NAME   "mesos-plughost"
-#define PLUGIN_DEFAULT_FAILOVER_S 604800.0   /* one week, as Marathon's */
-#define PLUGIN_CONF_MAX    65536             /* bytes of one NAME.conf */
 
 struct master_plugins_config {
 	char *dir;                  /* --plugins ("" = next to mesosd, else installed) */

@@ -3,7 +3,7 @@
  * It dlopen()s the plugin, checks its ABI version, reads its NAME.conf,
  * and speaks the framework side of the wire protocol for it: to the
  * master that forked it over an inherited socketpair
- * (master/master_plugins.h), or over TCP with --master, as any external
+ * (plughost_link.h), or over TCP with --master, as any external
  * framework. The master's lines become the plugin's callbacks, through
  * one table of verbs; PINGs are answered on either link. What the plugin
  * calls, its driver, is plughost_driver.c's. Whatever the plugin does
@@ -31,7 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
-#include "master/master_plugins.h"
+#include "plughost_link.h"
 #include "framework.h"
 #include "plughost.h"
 #include "proto.h"

@@ -18,7 +18,7 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
-#include "master/master_plugins.h"
+#include "plughost_link.h"
 #include "framework.h"
 #include "plughost.h"
 #include "proto.h"
