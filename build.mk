@@ -49,7 +49,7 @@ MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o maste
 	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
 	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
-	spawner.o launcher.o sup_health.o fetch.o isolate.o
+	spawner.o launcher.o fetch.o isolate.o
 # The supervisor and the fetcher take only what they use: one supervisor runs per task.
 # What both take, then each one's own: the fetcher's HTTP client reads with http.c's
 # header helpers, and http.c brings conn.o.
