@@ -72,19 +72,37 @@ master_peer_error(struct master_peer *p, const char *reason)
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* PING/PONG work the same for every peer kind. */
-static int
-answer_liveness(struct master *m, struct master_peer *p, const struct proto_msg *msg)
+static void
+liveness_ping(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	if (strcmp(msg->verb, "PONG") == 0)
-		return 1;      /* any line from an agent already counts as alive */
-	if (strcmp(msg->verb, "PING") != 0)
-		return 0;
 	master_msg(m, "PONG");
 	if (proto_get(msg, "seq"))
 		proto_add(&m->out, "seq", proto_get(msg, "seq"));
 	master_send(m, p);
-	return 1;
+}
+
+static void
+liveness_pong(struct master *m, struct master_peer *p, const struct proto_msg *msg)
+{
+	(void)m;
+	(void)p;
+	(void)msg;     /* any line from an agent already counts as alive */
+}
+
+/* PING/PONG work the same for every peer kind: looked up after the kind's own table. */
+static const struct master_handler liveness_handlers[] = {
+	{ "PING", liveness_ping },
+	{ "PONG", liveness_pong },
+	{ NULL, NULL },
+};
+
+static const struct master_handler *
+find_handler(const struct master_handler *table, const char *verb)
+{
+	for (; table->verb; table++)
+		if (strcmp(table->verb, verb) == 0)
+			return table;
+	return NULL;
 }
 
 static void
@@ -162,13 +180,12 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 		p->agent->missed_pings = 0;
 		p->agent->pong_pending = 0;
 	}
-	const struct master_handler *h;
-	for (h = table; h->verb; h++)
-		if (strcmp(h->verb, msg.verb) == 0)
-			break;
-	if (h->verb) {
+	const struct master_handler *h = find_handler(table, msg.verb);
+	if (h == NULL)
+		h = find_handler(liveness_handlers, msg.verb);
+	if (h != NULL) {
 		h->fn(m, p, &msg);
-	} else if (!answer_liveness(m, p, &msg)) {
+	} else {
 		snprintf(m->err, sizeof(m->err), "unknown verb '%.32s' for a %s peer", msg.verb,
 		         proto_kind_name(p->kind));
 		master_peer_error(p, m->err);

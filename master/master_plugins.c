@@ -360,37 +360,74 @@ ping_tick(struct loop *loop, void *arg)
 }
 
 static void
+ctl_pong(struct plugin *p, const struct proto_msg *msg)
+{
+	(void)msg;
+	p->ping_outstanding = 0;
+	p->missed = 0;
+	p->last_pong_ms = loop_now(p->ps->m->loop);
+}
+
+/* The host tells which framework ID its plugin subscribed as: kept for its next failover. */
+static void
+ctl_subscribed(struct plugin *p, const struct proto_msg *msg)
+{
+	const char *id = proto_get(msg, "framework_id");
+	char err[PLUGIN_ERR_MAX];
+
+	if (id == NULL || id_check("framework ID", id, err, sizeof(err)) < 0) {
+		log_debug("plugin %s: ignoring a SUBSCRIBED without a good framework ID", p->name);
+		return;
+	}
+	if (p->framework_id == NULL || strcmp(p->framework_id, id) != 0) {
+		free(p->framework_id);
+		p->framework_id = xstrdup(id);
+		save_framework_id(p);
+	}
+	p->state = PLUGIN_RUNNING;
+	log_info("plugin %s (pid %ld) runs as framework %s", p->name, (long)p->pid, id);
+}
+
+static void
+ctl_failed(struct plugin *p, const struct proto_msg *msg)
+{
+	p->refused = 1;
+	snprintf(p->reason, sizeof(p->reason), "%s",
+	         proto_get(msg, "reason") ? proto_get(msg, "reason") : "no reason given");
+}
+
+/* The control link's verbs (plugins/plughost_link.h). */
+static const struct {
+	const char *verb;
+	void (*fn)(struct plugin *p, const struct proto_msg *msg);
+} ctl_verbs[] = {
+	{ "PONG", ctl_pong },
+	{ "SUBSCRIBED", ctl_subscribed },
+	{ "FAILED", ctl_failed },
+};
+
+static void
 ctl_on_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct plugin *p = arg;
 	struct proto_msg msg;
 	char err[PLUGIN_ERR_MAX];
+	size_t i;
 
 	(void)c;
 	proto_msg_init(&msg);
 	if (proto_parse(line, len, &msg, err, sizeof(err)) < 0) {
 		log_warnx("plugin %s: bad control line: %s", p->name, err);
-	} else if (strcmp(msg.verb, "PONG") == 0) {
-		p->ping_outstanding = 0;
-		p->missed = 0;
-		p->last_pong_ms = loop_now(p->ps->m->loop);
-	} else if (strcmp(msg.verb, "SUBSCRIBED") == 0 && proto_get(&msg, "framework_id") != NULL &&
-	           id_check("framework ID", proto_get(&msg, "framework_id"), err, sizeof(err)) == 0) {
-		const char *id = proto_get(&msg, "framework_id");
-		if (p->framework_id == NULL || strcmp(p->framework_id, id) != 0) {
-			free(p->framework_id);
-			p->framework_id = xstrdup(id);
-			save_framework_id(p);
-		}
-		p->state = PLUGIN_RUNNING;
-		log_info("plugin %s (pid %ld) runs as framework %s", p->name, (long)p->pid, id);
-	} else if (strcmp(msg.verb, "FAILED") == 0) {
-		p->refused = 1;
-		snprintf(p->reason, sizeof(p->reason), "%s",
-		         proto_get(&msg, "reason") ? proto_get(&msg, "reason") : "no reason given");
-	} else {
-		log_debug("plugin %s: ignoring control line %s", p->name, msg.verb);
+		proto_msg_free(&msg);
+		return;
 	}
+	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++)
+		if (strcmp(ctl_verbs[i].verb, msg.verb) == 0)
+			break;
+	if (i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]))
+		ctl_verbs[i].fn(p, &msg);
+	else
+		log_debug("plugin %s: ignoring control line %s", p->name, msg.verb);
 	proto_msg_free(&msg);
 }
 
