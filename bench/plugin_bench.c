@@ -101,17 +101,16 @@ static void
 status(struct conn *c, const char *framework_id, const char *task_id, const char *state)
 {
 	char uuid[UUID_HEX + 1];
+	struct proto_status s = {
+		.framework_id = framework_id, .task_id = task_id, .state = state, .uuid = uuid,
+		.source = "SOURCE_EXECUTOR", .healthy = PROTO_HEALTHY_NONE,
+		.timestamp = compat_wall_time(),
+	};
 	struct buf b;
 
 	id_random_hex(uuid, UUID_HEX);
 	buf_init(&b, PROTO_LINE_MAX + 2);
-	proto_begin(&b, "STATUS_UPDATE");
-	proto_add(&b, "framework_id", framework_id);
-	proto_add(&b, "task_id", task_id);
-	proto_add(&b, "state", state);
-	proto_add(&b, "uuid", uuid);
-	proto_add(&b, "source", "SOURCE_EXECUTOR");
-	proto_addf(&b, "timestamp", "%.6f", compat_wall_time());
+	proto_status_compose(&b, &s);
 	send_line(c, &b);
 	buf_free(&b);
 }
