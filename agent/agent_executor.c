@@ -110,13 +110,8 @@ executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *
 	launcher_env_set(&env, "MESOS_DIRECTORY", e->sandbox);
 	memset(&l, 0, sizeof(l));
 	proto_health_init(&l.health);
-	if (agent_task_launch_user(a, e, &l, err, errlen) == -1)
+	if (agent_task_launch_base(a, e, command, &env, &l, err, errlen) == -1)
 		goto out;
-	l.task = e->key;
-	l.command = command;
-	l.sandbox = e->sandbox;
-	l.env = (const char **)env.vars;
-	l.nenv = env.n;
 	l.executor_id = e->executor_id;
 	l.framework_id = e->framework_id;
 	l.agent_id = a->agent_id;
@@ -126,10 +121,6 @@ executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *
 	/* POSIX cannot change a weight as tasks come and go: the first task's share it is. */
 	l.nice = isolate_nice(res_scalar(&first->resources, "cpus"), a->total_cpus_milli);
 	l.grace_ms = a->cfg.executor_shutdown_grace_period_ms;
-	l.mem_watch_ms = a->cfg.memory_watch_ms;
-	l.disk_watch_ms = a->cfg.container_disk_watch_ms;
-	l.recovery_timeout_ms = a->cfg.recovery_timeout_ms;
-	l.log_level = a->cfg.log_level;
 	proto_launch_compose(launch, &l);
 	if (proto_end(launch) == -1) {
 		snprintf(err, errlen, "the executor does not fit in one line to its supervisor");

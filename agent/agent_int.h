@@ -35,6 +35,7 @@
 #include "res.h"
 
 struct agent_gc;
+struct launcher_env;
 
 #define AGENT_UUID_HEX_LEN 32
 #define AGENT_STATE_MAX 32
@@ -252,9 +253,14 @@ void agent_task_finish(struct agent *a, struct agent_task *t, const char *state,
 void agent_task_send_supervisor(struct agent_task *t, const char *line);
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
-/* The user a LAUNCH of t names (l->user, l->allow_root); -1 with err when t may not run at all. */
-int agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
-                           char *err, size_t errlen);
+/*
+ * What every LAUNCH of t carries: its key, command, sandbox, environment
+ * (env must outlive l), the user it runs as, and the agent's sampling,
+ * recovery and log settings. -1 with err when t may not run at all.
+ */
+int agent_task_launch_base(struct agent *a, const struct agent_task *t, const char *command,
+                           const struct launcher_env *env, struct proto_launch *l, char *err,
+                           size_t errlen);
 int agent_task_watch_children(struct agent *a, char *err, size_t errlen);
 void agent_task_remember_sandbox(struct agent *a, const char *key, const char *sandbox);
 

@@ -667,10 +667,21 @@ get_count(const struct proto_msg *m, const char *key, long long dflt, long long 
 }
 
 int
-agent_task_launch_user(struct agent *a, const struct agent_task *t, struct proto_launch *l,
-                       char *err, size_t errlen)
+agent_task_launch_base(struct agent *a, const struct agent_task *t, const char *command,
+                       const struct launcher_env *env, struct proto_launch *l, char *err,
+                       size_t errlen)
 {
 	int switching = a->cfg.switch_user && geteuid() == 0;
+
+	l->task = t->key;
+	l->command = command;
+	l->sandbox = t->sandbox;
+	l->env = (const char **)env->vars;
+	l->nenv = env->n;
+	l->mem_watch_ms = a->cfg.memory_watch_ms;
+	l->disk_watch_ms = a->cfg.container_disk_watch_ms;
+	l->recovery_timeout_ms = a->cfg.recovery_timeout_ms;
+	l->log_level = a->cfg.log_level;
 
 	if (switching && t->user[0] == '\0') {
 		snprintf(err, errlen, "the task has no user to run as");
@@ -750,15 +761,10 @@ prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct
 	launcher_env_set(&env, "MESOS_DIRECTORY", t->sandbox);
 	port0 = launcher_env_get(&env, "PORT0");
 
-	if (agent_task_launch_user(a, t, &l, err, errlen) == -1) {
+	if (agent_task_launch_base(a, t, command, &env, &l, err, errlen) == -1) {
 		*refused = 1;
 		goto out;
 	}
-	l.task = t->key;
-	l.command = command;
-	l.sandbox = t->sandbox;
-	l.env = (const char **)env.vars;
-	l.nenv = env.n;
 	l.mem_bytes = launcher_mem_bytes(&t->resources);
 	l.disk_bytes = launcher_disk_bytes(&t->resources);
 	l.cpu_seconds = (uint64_t)cpu_seconds;
@@ -766,15 +772,11 @@ prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct
 	l.open_files = (uint64_t)open_files;
 	l.nice = isolate_nice(res_scalar(&t->resources, "cpus"), a->total_cpus_milli);
 	l.grace_ms = grace >= 0 ? grace : AGENT_DEFAULT_KILL_GRACE_MS;
-	l.mem_watch_ms = a->cfg.memory_watch_ms;
-	l.disk_watch_ms = a->cfg.container_disk_watch_ms;
-	l.recovery_timeout_ms = a->cfg.recovery_timeout_ms;
 	l.port0 = port0 != NULL ? (int)strtol(port0, NULL, DEC_BASE) : 0;
 	l.fetcher = a->fetcher_path;
 	l.cache_dir = a->fetcher_cache_dir;
 	l.cache_bytes = a->cfg.fetcher_cache_bytes;
 	l.stall_timeout_ms = a->cfg.fetcher_stall_ms;
-	l.log_level = a->cfg.log_level;
 	proto_launch_compose(launch, &l);
 	if (proto_end(launch) == -1) {
 		snprintf(err, errlen, "the task does not fit in one line to its supervisor (limit %d bytes)",
