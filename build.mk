@@ -40,9 +40,12 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h
 
 # ---- what each program is made of -----------------------------------------
-# lib/ (lib/README) and the protocol codec: what every daemon and tool links.
+# lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
+# takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_client.o id.o map.o
+LIB = lib.a
+AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
 	alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
@@ -50,14 +53,8 @@ MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o maste
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
 	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
 	spawner.o launcher.o fetch.o isolate.o
-# The supervisor and the fetcher take only what they use: one supervisor runs per task.
-# What both take, then each one's own: the fetcher's HTTP client reads with http.c's
-# header helpers, and http.c brings conn.o.
-HELPER_OBJS = log.o xmem.o buf.o compat.o loop.o net.o res.o json.o
 SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
-SUP_LIB_OBJS = $(HELPER_OBJS) proc.o conn.o proto.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
-FETCHER_LIB_OBJS = $(HELPER_OBJS) conn.o http.o http_client.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
 
@@ -131,23 +128,27 @@ plugins: $(PLUGINS)
 $(LIB_OBJS) $(MASTER_OBJS) $(AGENT_OBJS) $(SUP_OBJS) $(FETCHER_OBJS) $(CTL_OBJS) \
 	$(PLUGHOST_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
 
-$(TOP)/mesosd: $(MASTER_OBJS) $(LIB_OBJS)
-	$(LINK) -o $@ $(MASTER_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
 
-$(TOP)/agentd: $(AGENT_OBJS) $(LIB_OBJS)
-	$(LINK) -o $@ $(AGENT_OBJS) $(LIB_OBJS) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/mesosd: $(MASTER_OBJS) $(LIB)
+	$(LINK) -o $@ $(MASTER_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-$(TOP)/mesosctl: $(CTL_OBJS) $(LIB_OBJS)
-	$(LINK) -o $@ $(CTL_OBJS) $(LIB_OBJS) $(LIBS)
+$(TOP)/agentd: $(AGENT_OBJS) $(LIB)
+	$(LINK) -o $@ $(AGENT_OBJS) $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
-$(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB_OBJS)
-	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS)
+$(TOP)/mesosctl: $(CTL_OBJS) $(LIB)
+	$(LINK) -o $@ $(CTL_OBJS) $(LIB) $(LIBS)
 
-$(TOP)/mesos-executor: $(SUP_OBJS) $(SUP_LIB_OBJS)
-	$(LINK) -o $@ $(SUP_OBJS) $(SUP_LIB_OBJS) $(LIBS)
+$(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB)
+	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS)
 
-$(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(FETCHER_LIB_OBJS)
-	$(LINK) -o $@ $(FETCHER_OBJS) $(FETCHER_LIB_OBJS) $(LIBS)
+$(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
+	$(LINK) -o $@ $(SUP_OBJS) $(LIB) $(LIBS)
+
+$(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(LIB)
+	$(LINK) -o $@ $(FETCHER_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
@@ -161,68 +162,68 @@ TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flag
 	peer.o httpd.o fw.o
 $(TEST_OBJS): $(HDRS)
 
-$(TOP)/tests/test_buf: test_buf.o $(LIB_OBJS)
-	$(LINK) -o $@ test_buf.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_buf: test_buf.o $(LIB)
+	$(LINK) -o $@ test_buf.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_loop: test_loop.o $(LIB_OBJS)
-	$(LINK) -o $@ test_loop.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_loop: test_loop.o $(LIB)
+	$(LINK) -o $@ test_loop.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_conn: test_conn.o $(LIB_OBJS)
-	$(LINK) -o $@ test_conn.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_conn: test_conn.o $(LIB)
+	$(LINK) -o $@ test_conn.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_proto: test_proto.o $(LIB_OBJS)
-	$(LINK) -o $@ test_proto.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_proto: test_proto.o $(LIB)
+	$(LINK) -o $@ test_proto.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_res: test_res.o $(LIB_OBJS)
-	$(LINK) -o $@ test_res.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_res: test_res.o $(LIB)
+	$(LINK) -o $@ test_res.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_flags: test_flags.o $(LIB_OBJS)
-	$(LINK) -o $@ test_flags.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_flags: test_flags.o $(LIB)
+	$(LINK) -o $@ test_flags.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_json: test_json.o $(LIB_OBJS)
-	$(LINK) -o $@ test_json.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_json: test_json.o $(LIB)
+	$(LINK) -o $@ test_json.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_http: test_http.o $(LIB_OBJS)
-	$(LINK) -o $@ test_http.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_http: test_http.o $(LIB)
+	$(LINK) -o $@ test_http.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_http_client: test_http_client.o $(LIB_OBJS)
-	$(LINK) -o $@ test_http_client.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_http_client: test_http_client.o $(LIB)
+	$(LINK) -o $@ test_http_client.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_alloc: test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS)
-	$(LINK) -o $@ test_alloc.o $(ALLOC_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/tests/test_alloc: test_alloc.o $(ALLOC_OBJS) $(LIB)
+	$(LINK) -o $@ test_alloc.o $(ALLOC_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-$(TOP)/tests/test_launcher: test_launcher.o launcher.o $(LIB_OBJS)
-	$(LINK) -o $@ test_launcher.o launcher.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_launcher: test_launcher.o launcher.o $(LIB)
+	$(LINK) -o $@ test_launcher.o launcher.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_checkpoint: test_checkpoint.o checkpoint.o $(LIB_OBJS)
-	$(LINK) -o $@ test_checkpoint.o checkpoint.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_checkpoint: test_checkpoint.o checkpoint.o $(LIB)
+	$(LINK) -o $@ test_checkpoint.o checkpoint.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_fetch: test_fetch.o fetch.o launcher.o $(LIB_OBJS)
-	$(LINK) -o $@ test_fetch.o fetch.o launcher.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_fetch: test_fetch.o fetch.o launcher.o $(LIB)
+	$(LINK) -o $@ test_fetch.o fetch.o launcher.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_isolate: test_isolate.o isolate.o $(LIB_OBJS)
-	$(LINK) -o $@ test_isolate.o isolate.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_isolate: test_isolate.o isolate.o $(LIB)
+	$(LINK) -o $@ test_isolate.o isolate.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_sup_health: test_sup_health.o sup_health.o $(LIB_OBJS)
-	$(LINK) -o $@ test_sup_health.o sup_health.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_sup_health: test_sup_health.o sup_health.o $(LIB)
+	$(LINK) -o $@ test_sup_health.o sup_health.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB_OBJS)
-	$(LINK) -o $@ test_sup_relay.o sup_relay.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB)
+	$(LINK) -o $@ test_sup_relay.o sup_relay.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB_OBJS)
-	$(LINK) -o $@ test_spawner.o spawner.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB)
+	$(LINK) -o $@ test_spawner.o spawner.o $(LIB) $(LIBS)
 
-$(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB_OBJS)
-	$(LINK) -o $@ test_syncer.o syncer.o $(LIB_OBJS) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
+	$(LINK) -o $@ test_syncer.o syncer.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
-$(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB_OBJS)
-	$(LINK) -o $@ httpd.o checkpoint.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB)
+	$(LINK) -o $@ httpd.o checkpoint.o $(LIB) $(LIBS)
 
-$(TOP)/tests/fw: fw.o $(LIB_OBJS)
-	$(LINK) -o $@ fw.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/fw: fw.o $(LIB)
+	$(LINK) -o $@ fw.o $(LIB) $(LIBS)
 
-$(TOP)/tests/peer: peer.o $(LIB_OBJS)
-	$(LINK) -o $@ peer.o $(LIB_OBJS) $(LIBS)
+$(TOP)/tests/peer: peer.o $(LIB)
+	$(LINK) -o $@ peer.o $(LIB) $(LIBS)
 
 $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
 		$(MARATHON_SHARED) $(MARATHON)/mt.h $(HDRS)
@@ -236,17 +237,17 @@ check: all tests
 BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o
 $(BENCH_OBJS): $(HDRS)
 
-$(TOP)/bench/loadagents: loadagents.o $(LIB_OBJS)
-	$(LINK) -o $@ loadagents.o $(LIB_OBJS) $(LIBS)
+$(TOP)/bench/loadagents: loadagents.o $(LIB)
+	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)
 
-$(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB_OBJS)
-	$(LINK) -o $@ alloc_bench.o $(ALLOC_OBJS) $(LIB_OBJS) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
+$(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB)
+	$(LINK) -o $@ alloc_bench.o $(ALLOC_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
-$(TOP)/bench/launch_bench: launch_bench.o $(LIB_OBJS)
-	$(LINK) -o $@ launch_bench.o $(LIB_OBJS) $(LIBS)
+$(TOP)/bench/launch_bench: launch_bench.o $(LIB)
+	$(LINK) -o $@ launch_bench.o $(LIB) $(LIBS)
 
-$(TOP)/bench/plugin_bench: plugin_bench.o $(LIB_OBJS)
-	$(LINK) -o $@ plugin_bench.o $(LIB_OBJS) $(LIBS)
+$(TOP)/bench/plugin_bench: plugin_bench.o $(LIB)
+	$(LINK) -o $@ plugin_bench.o $(LIB) $(LIBS)
 
 # The plugin linked into a stand-in master, for its REST API with 10,000 tasks.
 $(TOP)/bench/marathon_fake: $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
@@ -347,7 +348,7 @@ uninstall:
 
 # ---- cleaning --------------------------------------------------------------
 clean:
-	rm -f *.o
+	rm -f *.o $(LIB)
 	cd $(TOP) && rm -f plugins/*.so tests/plugins/*.so bench/*.so tests/fuzz_*.log
 	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES) $(FUZZERS)
 
