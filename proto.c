@@ -1,7 +1,10 @@
 /*
- * proto.c: owns the line protocol's syntax: parsing a line into a verb and
- * fields in place, building lines with escaped values, the HELLO check every
- * peer kind shares, and the task state names. Nothing here does I/O.
+ * proto.c: owns the line protocol: parsing a line into a verb and fields
+ * in place, building lines with escaped values, the task state names, the
+ * one spelling of booleans and timestamps, and the messages several
+ * programs send, each composed and read here (HELLO, STATUS_UPDATE,
+ * ACKNOWLEDGE, LAUNCH, the health check fields). Nothing here does I/O.
+ * At ~1,200 lines it holds one subsystem: the wire, the card's proto.c.
  */
 #include "proto.h"
 #include "buf.h"

@@ -12,8 +12,11 @@
  * space; an empty value is "key=".
  *
  * Errors to a peer are "ERROR reason=..." and the connection is closed.
- * The full message catalogue is docs/PROTOCOL.md. This file only knows the
- * syntax, plus the handshake (HELLO / WELCOME) every peer kind shares.
+ * The full message catalogue is docs/PROTOCOL.md. This file knows the
+ * syntax, one spelling of each kind of value (booleans, timestamps), and
+ * the messages several programs send: HELLO, STATUS_UPDATE, ACKNOWLEDGE,
+ * LAUNCH and the health check fields, each composed by one function and
+ * read by one. A message only one program sends is that program's to build.
  */
 #ifndef PROTO_H
 #define PROTO_H
