@@ -149,12 +149,18 @@ tree(void)
 	sent = isolate_signal_all(getpid(), sub, child, SIGKILL);
 	CHECK(sent >= 1);   /* the grandchild in its own group was reached too */
 	CHECK(waitpid(child, &status, 0) == child);
-	/* The grandchild was ours to reap (subreaper) or init's: either way it goes. */
+	/*
+	 * The grandchild was ours to reap (subreaper) or init's: either way it
+	 * goes. One scan can miss a process whose parent is exiting (the kernel
+	 * hands it to us between two reads of /proc), so, as the supervisor's
+	 * sweep does, kill again until nothing is left.
+	 */
 	for (int i = 0; i < 100; i++) {
 		while (waitpid(-1, &status, WNOHANG) > 0)
 			continue;
 		if (isolate_sample(getpid(), sub, child, &m) == 0 && m.nprocs == 0)
 			break;
+		(void)isolate_signal_all(getpid(), sub, child, SIGKILL);
 		nanosleep(&nap, NULL);
 	}
 	CHECK(m.nprocs == 0);
