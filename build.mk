@@ -10,8 +10,9 @@ TOP = ..
 CONFIG_MK = $(TOP)/config.mk
 include $(CONFIG_MK)
 
-# Where the sources are. Marathon's files are compiled from their paths
-# (one command for the whole plugin), so plugins/marathon is not here.
+# Where the sources are. The plugins' folders are compiled from their
+# paths (one command per plugin), so plugins/marathon and plugins/common
+# are not here.
 VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench
 # The card's files and each program's folder are reached as "folder/x.h"
 # from the top; lib/'s headers by their bare names.
@@ -86,13 +87,18 @@ BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 # Frameworks are dlopen()ed plugins: plugins/NAME.c -> plugins/NAME.so.
 # List each one here as $(TOP)/plugins/NAME.so; the .c.so rule below builds it.
 PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so
+# What the plugins with a REST API share (plugins/common/, pc.h):
+# plugins/common/loop_driver.c stands in for loop.c there.
+PC = $(TOP)/plugins/common
+PC_SRCS = $(PC)/loop_driver.c
+PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
-# and codecs; plugins/marathon/loop_driver.c stands in for loop.c. Hidden
-# visibility keeps these copies from ever binding to the host's symbols.
+# and codecs. Hidden visibility keeps these copies from ever binding to
+# the host's symbols.
 MARATHON = $(TOP)/plugins/marathon
 MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
 	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
-	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
+	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
 	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
@@ -101,7 +107,7 @@ MARATHON_CFLAGS = -fvisibility=hidden
 # stands in for loop.c there too).
 MARATHON_TEST_SRCS = $(MARATHON)/app.c $(MARATHON)/constraints.c $(MARATHON)/queue.c \
 	$(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c $(MARATHON)/events.c \
-	$(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON)/loop_driver.c
+	$(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
 # ---------------------------------------------------------------------------
 
 # Programs get the static flag; plugins must not.
@@ -226,7 +232,7 @@ $(TOP)/tests/peer: peer.o $(LIB)
 	$(LINK) -o $@ peer.o $(LIB) $(LIBS)
 
 $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
-		$(MARATHON_SHARED) $(MARATHON)/mt.h $(HDRS)
+		$(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_marathon_app.c \
 		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
 
@@ -251,11 +257,11 @@ $(TOP)/bench/plugin_bench: plugin_bench.o $(LIB)
 
 # The plugin linked into a stand-in master, for its REST API with 10,000 tasks.
 $(TOP)/bench/marathon_fake: $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
-		$(MARATHON)/mt.h $(HDRS)
+		$(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) -o $@ $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) \
 		$(MARATHON_SHARED) $(LIBS)
 
-$(TOP)/plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) $(MARATHON)/mt.h $(HDRS)
+$(TOP)/plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
 		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS)
 

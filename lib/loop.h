@@ -5,8 +5,8 @@
  * Callbacks may add or remove watchers and timers (including their own).
  *
  * Two backends implement this interface, chosen at link time: loop.c,
- * the poll() loop every program links, and plugins/marathon/loop_driver.c,
- * linked into the Marathon plugin instead, which runs the same calls on a
+ * the poll() loop every program links, and plugins/common/loop_driver.c,
+ * linked into the framework plugins instead, which runs the same calls on a
  * plugin driver's timers and watches (the host owns the one loop there),
  * so conn.c and http.c serve inside a plugin unchanged.
  */

@@ -13,8 +13,8 @@
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
  *   events.c       the /v2/events stream (Server-Sent Events)
- *   loop_driver.c  loop.h backed by the driver, so http.c and conn.c run
- *                  inside the plugin
+ * What it shares with the other plugins (the loop driver, ...) is in
+ * plugins/common/ (pc.h maps it).
  * Names follow Marathon's (its documentation, "REST API"; the README's
  * Marathon section says what is built): ids are paths, versions are
  * ISO-8601 timestamps, task ids are `app_path.instance-UUID._app`.
@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "plugins/framework.h"
+#include "plugins/common/pc.h"
 #include "map.h"
 
 struct json;
@@ -380,9 +381,5 @@ void versions_write_list(struct json_w *w, const struct mt_app *a);
 /* The store's form: [{"version":..,"app":{...}}, ...] and back. */
 void versions_write_store(struct json_w *w, const struct mt_app *a);
 void versions_load_store(struct mt_app *a, const struct json *j);
-
-/* ---- loop_driver.c ---- */
-struct loop *loop_driver_new(struct framework_driver *d);
-void loop_driver_free(struct loop *loop);
 
 #endif

@@ -4,10 +4,10 @@
  * and descriptor watchers. Why it exists: the project's one HTTP server
  * (http.c, conn.c) runs on a struct loop, and a plugin has no loop of its
  * own: it lives inside the host's. Linked instead of lib/loop.c into
- * marathon.so (with hidden visibility, so these symbols never meet the
- * host's) and into the plugin's unit test and bench, it lets the REST
- * API share that implementation while loop.c stays the only place that
- * calls poll(). It implements what conn.c and http.c call, not signals,
+ * each plugin with a REST API (with hidden visibility, so these symbols
+ * never meet the host's) and into their unit tests and benches, it lets
+ * them share that implementation while loop.c stays the only place
+ * that calls poll(). It implements what conn.c and http.c call, not signals,
  * loop_run or loop_stop: the host runs the one loop. loop_driver_new()
  * binds a loop to the driver. A loop made by loop_new() has no driver:
  * it refuses watches and its loop_run_once() fails with ENOSYS, so the
@@ -18,8 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mt.h"
+#include "pc.h"
 #include "loop.h"
+#include "map.h"
 #include "xmem.h"
 
 #define KEY_MAX 32      /* decimal fd or timer id */
