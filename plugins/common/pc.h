@@ -4,6 +4,7 @@
  * every plugin that uses it, with the plugin's hidden visibility:
  *   loop_driver.c  loop.h backed by a plugin driver, so lib/http.c and
  *                  lib/conn.c serve a REST API inside a plugin
+ *   pc_store.c     crash-safe state files (temp file, fsync, rename)
  * Public names carry their file's prefix (pc_store_write is in
  * pc_store.c); loop_driver.c implements loop.h's names.
  */
@@ -15,11 +16,24 @@
 
 #include "plugins/framework.h"
 
+struct buf;
 struct loop;
 
 /* ---- loop_driver.c ---- */
 /* A struct loop whose timers and watches are d's (loop_new() makes an inert one). */
 struct loop *loop_driver_new(struct framework_driver *d);
 void loop_driver_free(struct loop *loop);
+
+/* ---- pc_store.c ---- */
+/*
+ * Replace DIR/NAME with data: written to DIR/NAME.tmp, fsync'ed, renamed,
+ * the directory fsync'ed. 0, or -1 with err (the old file stays whole).
+ */
+int pc_store_write(const char *dir, const char *name, const char *data, size_t len, char *err,
+                   size_t errlen);
+/* Remove DIR/NAME durably (a missing one is no error). 0, or -1 with err. */
+int pc_store_remove(const char *dir, const char *name, char *err, size_t errlen);
+/* Append the file at path to b (whose max caps it): 0, 1 if there is none, -1 with err. */
+int pc_store_read(const char *path, struct buf *b, char *err, size_t errlen);
 
 #endif

@@ -2,18 +2,12 @@
  * store.c: the plugin's state on disk, so a restarted plugin neither loses
  * nor duplicates a task. One file, STATE_DIR/marathon.json: every app's
  * definition, its stored versions and its running deployment, and every
- * task with its app, agent, host and ports. It is
- * rewritten whole (write to a temporary file, fsync, rename, fsync the
- * directory) before any launch and after every change, so what is on disk
- * is always one complete state.
+ * task with its app, agent, host and ports. It is rewritten whole
+ * (pc_store_write: a temporary file, fsync, rename) before any launch and
+ * after every change, so what is on disk is always one complete state.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mt.h"
 #include "buf.h"
@@ -21,9 +15,7 @@
 #include "xmem.h"
 
 #define STORE_FILE "marathon.json"
-#define STORE_TMP "marathon.json.tmp"
 #define STORE_BYTES_MAX (256u << 20)     /* a state file larger than this is refused */
-#define READ_CHUNK 65536
 
 static void
 write_task(struct json_w *w, const struct mt_task *t)
@@ -58,31 +50,14 @@ write_task(struct json_w *w, const struct mt_task *t)
 	json_obj_end(w);
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 store_save(struct mt *m, char *err, size_t errlen)
 {
 	struct json_w w;
 	struct buf b;
-	char *tmp, *dst;
 	const char *k;
 	void *v;
-	int fd, rc = -1;
+	int rc;
 
 	if (m->state_dir == NULL)
 		return 0;
@@ -125,52 +100,9 @@ store_save(struct mt *m, char *err, size_t errlen)
 	json_arr_end(&w);
 	json_obj_end(&w);
 	buf_putc(&b, '\n');
-	tmp = xstrfmt("%s/%s", m->state_dir, STORE_TMP);
-	dst = xstrfmt("%s/%s", m->state_dir, STORE_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, S_IRUSR | S_IWUSR);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-	} else if (write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		close(fd);
-	} else if (close(fd) == -1 || rename(tmp, dst) == -1) {
-		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
-	} else {
-		/* The rename itself must survive a crash too. */
-		int dfd = open(m->state_dir, O_RDONLY);
-
-		if (dfd != -1) {
-			fsync(dfd);
-			close(dfd);
-		}
-		rc = 0;
-	}
-	free(tmp);
-	free(dst);
+	rc = pc_store_write(m->state_dir, STORE_FILE, b.data, b.len, err, errlen);
 	buf_free(&b);
 	return rc;
-}
-
-static int
-read_file(const char *path, struct buf *b, char *err, size_t errlen)
-{
-	char chunk[READ_CHUNK];
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd == -1)
-		return errno == ENOENT ? 1 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || buf_append(b, chunk, (size_t)n) == -1) {
-			snprintf(err, errlen, "%s: %s", path, n == -1 ? strerror(errno) : "too large");
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	return 0;
 }
 
 static void
@@ -239,7 +171,7 @@ store_load(struct mt *m, char *err, size_t errlen)
 		return 0;
 	buf_init(&b, STORE_BYTES_MAX);
 	path = xstrfmt("%s/%s", m->state_dir, STORE_FILE);
-	rc = read_file(path, &b, err, errlen);
+	rc = pc_store_read(path, &b, err, errlen);
 	if (rc != 0) {
 		free(path);
 		buf_free(&b);
