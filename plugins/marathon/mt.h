@@ -13,7 +13,8 @@
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
  *   events.c       the /v2/events stream (Server-Sent Events)
- * What it shares with the other plugins (the loop driver, ...) is in
+ * What it shares with the other plugins (the loop driver, the store's
+ * writes, the event stream, ...) is in
  * plugins/common/ (pc.h maps it).
  * Names follow Marathon's (its documentation, "REST API"; the README's
  * Marathon section says what is built): ids are paths, versions are
@@ -34,7 +35,6 @@ struct json;
 struct json_w;
 struct http_exchange;
 struct loop;
-struct mt_events;
 
 #define MT_ID_MAX            200      /* bytes of an app id: its task ids stay within ID_MAX */
 #define MT_VERSION_MAX       32       /* "2026-11-25T21:30:00.123Z" */
@@ -218,7 +218,7 @@ struct mt {
 	struct map tasks;               /* task id -> struct mt_task */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
-	struct mt_events *events;       /* /v2/events subscribers, NULL = none yet */
+	struct pc_sse *events;          /* /v2/events subscribers, NULL = none yet */
 	struct mt_metrics metrics;
 	struct map hosts;               /* agent host name -> its address (health.c's cache) */
 	uint64_t unreachable_timer;     /* queue.c's tick over unreachable tasks, 0 = none */
