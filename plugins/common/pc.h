@@ -7,17 +7,21 @@
  *   pc_store.c     crash-safe state files (temp file, fsync, rename)
  *   pc_sse.c       an event stream (Server-Sent Events), as Marathon's
  *                  /v2/events
+ *   pc_place.c     placement constraints (Marathon's operators) judged
+ *                  against an offer and the tasks already placed
  * Public names carry their file's prefix (pc_store_write is in
  * pc_store.c); loop_driver.c implements loop.h's names.
  */
 #ifndef PC_H
 #define PC_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "plugins/framework.h"
 
+struct attrs;
 struct buf;
 struct http_exchange;
 struct json_w;
@@ -57,5 +61,39 @@ int pc_sse_listening(const struct pc_sse *hub);
 void pc_sse_begin(struct json_w *w, struct buf *b, const char *type, const char *timestamp);
 /* End the event, send it to every subscriber that wants type, free b. */
 void pc_sse_post(struct pc_sse *hub, struct json_w *w, struct buf *b, const char *type);
+
+/* ---- pc_place.c ---- */
+#define PC_PLACE_VALUE_MAX 256          /* bytes of an agent's value for a field */
+
+enum pc_place_op {
+	PC_PLACE_UNIQUE, PC_PLACE_CLUSTER, PC_PLACE_GROUP_BY, PC_PLACE_LIKE, PC_PLACE_UNLIKE,
+	PC_PLACE_MAX_PER, PC_PLACE_IS
+};
+
+struct pc_place {
+	char *field;                    /* "hostname" or an attribute name */
+	int op;                         /* enum pc_place_op */
+	char *value;                    /* NULL when none */
+	long long num;                  /* GROUP_BY, MAX_PER */
+	regex_t re;                     /* LIKE, UNLIKE (anchored) */
+	int has_re;
+};
+
+/* Check field, op (Marathon's name) and value and fill k; -1 with Marathon's message. */
+int pc_place_parse(struct pc_place *k, const char *field, const char *op, const char *value,
+                   char *msg, size_t msglen);
+void pc_place_free(struct pc_place *k);
+/* "UNIQUE", ... */
+const char *pc_place_op_name(int op);
+int pc_place_differ(const struct pc_place *a, const struct pc_place *b);
+/* An offer's value for field (buf holds attribute text), NULL when its agent has none. */
+const char *pc_place_value(const char *field, const char *hostname, const struct attrs *attrs,
+                           char *buf, size_t len);
+/*
+ * 1 if an offer whose value for k's field is v (NULL: none) passes k,
+ * given the values of the tasks already placed (oldest first; NULL for
+ * one whose agent had none).
+ */
+int pc_place_match(const struct pc_place *k, const char *v, const char *const *placed, size_t n);
 
 #endif

@@ -14,7 +14,7 @@
  *   rest.c         the /v2 REST API
  *   events.c       the /v2/events stream (Server-Sent Events)
  * What it shares with the other plugins (the loop driver, the store's
- * writes, the event stream, ...) is in
+ * writes, the event stream, the constraint operators, ...) is in
  * plugins/common/ (pc.h maps it).
  * Names follow Marathon's (its documentation, "REST API"; the README's
  * Marathon section says what is built): ids are paths, versions are
@@ -23,7 +23,6 @@
 #ifndef MT_H
 #define MT_H
 
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,14 +60,6 @@ struct mt_portdef {
 	char protocol[MT_NAME_MAX];
 };
 
-struct mt_constraint {
-	char *field;                    /* "hostname" or an attribute name */
-	int op;                         /* index into constraints.c's operator names */
-	char *value;                    /* NULL when none */
-	long long num;                  /* GROUP_BY, MAX_PER */
-	regex_t re;                     /* LIKE, UNLIKE (anchored) */
-	int has_re;
-};
 
 /* Why offers were not used for an app, in Marathon's funnel order (processedOffersSummary). */
 enum mt_reason {
@@ -155,7 +146,7 @@ struct mt_app {
 	size_t nlabels;
 	char **uris;                    /* fetch[].uri */
 	size_t nuris;
-	struct mt_constraint *constraints;
+	struct pc_place *constraints;   /* pc.h */
 	size_t nconstraints;
 	struct mt_health *health;       /* its health checks, in definition order */
 	size_t nhealth;                 /* 0 = none */
