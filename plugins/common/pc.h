@@ -9,6 +9,9 @@
  *                  /v2/events
  *   pc_place.c     placement constraints (Marathon's operators) judged
  *                  against an offer and the tasks already placed
+ *   pc_offer.c     taking tasks' resources and ports out of an offer, a
+ *                  launch's resources and command, why offers went unused
+ *   pc_rest.c      what the REST APIs share: timestamps, ...
  * Public names carry their file's prefix (pc_store_write is in
  * pc_store.c); loop_driver.c implements loop.h's names.
  */
@@ -20,6 +23,7 @@
 #include <stdint.h>
 
 #include "plugins/framework.h"
+#include "res.h"
 
 struct attrs;
 struct buf;
@@ -95,5 +99,62 @@ const char *pc_place_value(const char *field, const char *hostname, const struct
  * one whose agent had none).
  */
 int pc_place_match(const struct pc_place *k, const char *v, const char *const *placed, size_t n);
+
+/* ---- pc_offer.c ---- */
+#define PC_PORT_RANGES_MAX 1024         /* free port ranges of one offer kept */
+
+/* Why an offer was not used for a task, in Marathon's funnel order (processedOffersSummary). */
+enum pc_reason {
+	PC_REASON_CONSTRAINT = 0,       /* UnfulfilledConstraint */
+	PC_REASON_CPUS,                 /* InsufficientCpus */
+	PC_REASON_MEM,                  /* InsufficientMemory */
+	PC_REASON_DISK,                 /* InsufficientDisk */
+	PC_REASON_PORTS,                /* InsufficientPorts */
+	PC_REASONS
+};
+
+/* What is left of an offer while tasks are taken from it: scalars in thousandths. */
+struct pc_offer {
+	int64_t cpus, mem, disk;
+	struct res_range ranges[PC_PORT_RANGES_MAX];
+	size_t nranges;
+};
+
+/* Offers seen while something waits (reset by a launch). */
+struct pc_offer_stats {
+	long long processed, unused;
+	long long declined[PC_REASONS];
+	double last_used, last_unused;  /* wall clock seconds, 0 = never */
+};
+
+/* o = what the offer's resources hold; -1 with err when they do not parse. */
+int pc_offer_init(struct pc_offer *o, const char *resources, char *err, size_t errlen);
+/* A scalar as the resource math counts it (rounded to 0.001). */
+int64_t pc_offer_thousandths(double v);
+/*
+ * Take one task's cpus, mem, disk and nports host ports (want[i] > 0:
+ * that port, else a free one at random; want may be NULL) from o: -1 with
+ * the ports in got, or the enum pc_reason it does not fit (o unchanged).
+ */
+int pc_offer_take(struct pc_offer *o, double cpus, double mem, double disk, const int *want,
+                  size_t nports, int *got);
+/* "cpus:0.1;mem:32;disk:10;ports:[31000-31000]" (caller frees). */
+char *pc_offer_resources(double cpus, double mem, double disk, const int *ports, size_t nports);
+/* args as one /bin/sh command line, each single-quoted (caller frees). */
+char *pc_offer_shell_join(char *const *args, size_t n);
+/* prefix + key upper-cased, other than [A-Z0-9] as '_': "PORT_" "http" -> "PORT_HTTP". */
+void pc_offer_env_name(char *out, size_t len, const char *prefix, const char *key);
+/* Marathon's name of a reason ("InsufficientCpus"). */
+const char *pc_offer_reason_name(int r);
+/* One offer looked at: used for `used` tasks, else refused for why (< 0: no reason). */
+void pc_offer_stats_note(struct pc_offer_stats *s, long long used, int why);
+/* Marathon's processedOffersSummary object, times ending with zone. */
+void pc_offer_stats_write(struct json_w *w, const struct pc_offer_stats *s, const char *zone);
+
+/* ---- pc_rest.c ---- */
+#define PC_TIME_MAX 40                  /* "2026-11-25T21:30:00.123+0000" */
+
+/* secs (wall clock) as ISO-8601 UTC with milliseconds, then zone ("Z", "+0000"). */
+void pc_rest_time(double secs, const char *zone, char *out, size_t len);
 
 #endif

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mt.h"
 #include "buf.h"
@@ -32,7 +31,6 @@
 #define URI_LEN_MAX 1024              /* Marathon's Uri type */
 #define ENV_MAX 1024                  /* entries in env or labels */
 #define ARGS_MAX 1024
-#define MS_PER_S 1000
 #define WHOLE_MAX 1e15                /* beyond this a double is printed as one */
 
 static const char ID_SEGMENT_RE[] =
@@ -103,13 +101,7 @@ app_version_now(char *out, size_t len)
 void
 app_version_at(double now, char *out, size_t len)
 {
-	time_t secs = (time_t)now;
-	struct tm tm;
-	char base[MT_VERSION_MAX];
-
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%03dZ", base, (int)((now - (double)secs) * MS_PER_S) % MS_PER_S);
+	pc_rest_time(now, MT_TIME_ZONE, out, len);
 }
 
 void

@@ -14,7 +14,8 @@
  *   rest.c         the /v2 REST API
  *   events.c       the /v2/events stream (Server-Sent Events)
  * What it shares with the other plugins (the loop driver, the store's
- * writes, the event stream, the constraint operators, ...) is in
+ * writes, the event stream, the constraint operators, offer matching)
+ * is in
  * plugins/common/ (pc.h maps it).
  * Names follow Marathon's (its documentation, "REST API"; the README's
  * Marathon section says what is built): ids are paths, versions are
@@ -37,6 +38,7 @@ struct loop;
 
 #define MT_ID_MAX            200      /* bytes of an app id: its task ids stay within ID_MAX */
 #define MT_VERSION_MAX       32       /* "2026-11-25T21:30:00.123Z" */
+#define MT_TIME_ZONE         "Z"      /* how Marathon's timestamps end */
 #define MT_TASK_ID_MAX       (MT_ID_MAX + 64)
 #define MT_PORTS_MAX         64       /* port definitions of one app */
 #define MT_NAME_MAX          64       /* a port name, a protocol */
@@ -60,22 +62,6 @@ struct mt_portdef {
 	char protocol[MT_NAME_MAX];
 };
 
-
-/* Why offers were not used for an app, in Marathon's funnel order (processedOffersSummary). */
-enum mt_reason {
-	MT_REASON_CONSTRAINT = 0,       /* UnfulfilledConstraint */
-	MT_REASON_CPUS,                 /* InsufficientCpus */
-	MT_REASON_MEM,                  /* InsufficientMemory */
-	MT_REASON_DISK,                 /* InsufficientDisk */
-	MT_REASON_PORTS,                /* InsufficientPorts */
-	MT_REASONS
-};
-
-struct mt_offer_stats {
-	long long processed, unused;
-	long long declined[MT_REASONS];
-	double last_used, last_unused;  /* wall clock seconds, 0 = never */
-};
 
 #define MT_UUID_MAX 37                  /* 8-4-4-4-12 hex digits */
 
@@ -168,7 +154,7 @@ struct mt_app {
 	int64_t next_launch_ms;         /* monotonic: no launch before this */
 	uint64_t delay_timer;
 	double since;                   /* wall clock: when it last started waiting for tasks */
-	struct mt_offer_stats stats;    /* offers seen while waiting (reset by a launch) */
+	struct pc_offer_stats stats;    /* offers seen while waiting (reset by a launch) */
 	struct mt_deployment *dep;      /* the running deployment, NULL when none */
 	struct mt_version *versions;    /* oldest first, at most MT_VERSIONS_MAX */
 	size_t nversions;
@@ -279,8 +265,6 @@ void queue_reconcile(struct mt *m);
 void queue_stop(struct mt *m);
 struct mt_task *queue_task_new(struct mt *m, struct mt_app *a, const char *id);
 void queue_task_free(struct mt_task *t);
-/* Marathon's name of a reason ("InsufficientCpus"). */
-const char *queue_reason_name(enum mt_reason r);
 
 /* ---- constraints.c ---- */
 struct attrs;

@@ -20,14 +20,12 @@
 #include "buf.h"
 #include "compat.h"
 #include "id.h"
-#include "res.h"
 #include "xmem.h"
 
 #define DECLINE_IDLE_S 120.0          /* Marathon's --decline_offer_duration: nothing to launch */
 #define DECLINE_BUSY_S -1.0           /* the host's default: some app still waits */
 #define OFFER_TASKS_MAX 100           /* tasks launched from one offer (one protocol line) */
 #define LAUNCH_REFUSE_S 0.0           /* what a launch leaves is offered again at once */
-#define PORT_RANGES_MAX 1024
 #define UUID_HEX 32
 #define MS_PER_S 1000.0
 #define ENV_FIXED 8                   /* PORT, PORTS, HOST, MARATHON_APP_*, MESOS_TASK_ID */
@@ -85,15 +83,6 @@ queue_task_free(struct mt_task *t)
 		free(t->cvals[i]);
 	free(t->cvals);
 	free(t);
-}
-
-const char *
-queue_reason_name(enum mt_reason r)
-{
-	static const char *const names[MT_REASONS] = { "UnfulfilledConstraint", "InsufficientCpus",
-		"InsufficientMemory", "InsufficientDisk", "InsufficientPorts" };
-
-	return r < MT_REASONS ? names[r] : "";
 }
 
 static void
@@ -528,137 +517,6 @@ queue_status(struct mt *m, const struct framework_status *st)
 
 /* ---- offer matching ---- */
 
-struct offer_left {
-	int64_t cpus, mem, disk;            /* thousandths */
-	struct res_range ranges[PORT_RANGES_MAX];
-	size_t nranges;
-};
-
-static void
-offer_left_init(struct offer_left *o, const struct res *r)
-{
-	memset(o, 0, sizeof(*o));
-	o->cpus = res_scalar(r, "cpus");
-	o->mem = res_scalar(r, "mem");
-	o->disk = res_scalar(r, "disk");
-	for (size_t i = 0; i < r->n; i++)
-		if (r->items[i].type == RES_RANGES && strcmp(r->items[i].name, "ports") == 0)
-			for (size_t k = 0; k < r->items[i].nranges && o->nranges < PORT_RANGES_MAX; k++)
-				o->ranges[o->nranges++] = r->items[i].ranges[k];
-}
-
-/* Remove one port from the free ranges; -1 if it is not free. */
-static int
-take_port(struct offer_left *o, uint64_t p)
-{
-	for (size_t i = 0; i < o->nranges; i++) {
-		struct res_range *g = &o->ranges[i];
-
-		if (p < g->begin || p > g->end)
-			continue;
-		if (g->begin == g->end) {
-			memmove(g, g + 1, (o->nranges - i - 1) * sizeof(*g));
-			o->nranges--;
-		} else if (p == g->begin) {
-			g->begin++;
-		} else if (p == g->end) {
-			g->end--;
-		} else if (o->nranges < PORT_RANGES_MAX) {
-			memmove(g + 1, g, (o->nranges - i) * sizeof(*g));
-			o->nranges++;
-			g->end = p - 1;
-			g[1].begin = p + 1;
-		} else {
-			return -1;      /* cannot split further: treat the port as taken */
-		}
-		return 0;
-	}
-	return -1;
-}
-
-/*
- * A free port picked at random, as Marathon does: a port some foreign
- * process holds then fails one launch, not every retry of the task.
- */
-static uint64_t
-random_free_port(const struct offer_left *o)
-{
-	uint64_t total = 0, pick;
-	uint32_t r;
-
-	for (size_t i = 0; i < o->nranges; i++)
-		total += o->ranges[i].end - o->ranges[i].begin + 1;
-	compat_random_bytes(&r, sizeof(r));
-	pick = r % total;
-	for (size_t i = 0; i < o->nranges; i++) {
-		uint64_t size = o->ranges[i].end - o->ranges[i].begin + 1;
-
-		if (pick < size)
-			return o->ranges[i].begin + pick;
-		pick -= size;
-	}
-	return o->ranges[0].begin;
-}
-
-static int64_t
-thousandths(double v)
-{
-	return (int64_t)(v * RES_SCALAR_ONE + 0.5);
-}
-
-/* Take what one task of a needs from o: -1 and the host ports in t, or why not (o unchanged). */
-static int
-fit(struct offer_left *o, const struct mt_app *a, struct mt_task *t)
-{
-	struct offer_left save_o = *o;
-
-	if (o->cpus < thousandths(a->cpus))
-		return MT_REASON_CPUS;
-	if (o->mem < thousandths(a->mem))
-		return MT_REASON_MEM;
-	if (o->disk < thousandths(a->disk))
-		return MT_REASON_DISK;
-	for (size_t i = 0; i < a->nports; i++) {
-		uint64_t p;
-
-		if (a->require_ports && a->ports[i].port != 0) {
-			p = (uint64_t)a->ports[i].port;
-		} else if (o->nranges > 0) {
-			p = random_free_port(o);
-		} else {
-			*o = save_o;
-			return MT_REASON_PORTS;
-		}
-		if (take_port(o, p) == -1) {
-			*o = save_o;
-			return MT_REASON_PORTS;
-		}
-		t->ports[i] = (int)p;
-	}
-	t->nports = a->nports;
-	o->cpus -= thousandths(a->cpus);
-	o->mem -= thousandths(a->mem);
-	o->disk -= thousandths(a->disk);
-	return -1;
-}
-
-static void
-env_name(char *out, size_t len, const char *prefix, const char *key)
-{
-	size_t o = (size_t)snprintf(out, len, "%s", prefix);
-
-	for (const char *s = key; *s != '\0' && o + 1 < len; s++) {
-		char c = *s;
-
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-			c = '_';
-		out[o++] = c;
-	}
-	out[o < len ? o : len - 1] = '\0';
-}
-
 /* What launch() needs for one task, all owned here until the launch call returns. */
 struct launching {
 	struct framework_task ft;
@@ -669,29 +527,11 @@ struct launching {
 	char *resources;
 };
 
-static char *
-shell_join(char **args, size_t n)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	for (size_t i = 0; i < n; i++) {
-		buf_puts(&b, i ? " '" : "'");
-		for (const char *s = args[i]; *s != '\0'; s++)
-			if (*s == '\'')
-				buf_puts(&b, "'\\''");
-			else
-				buf_putc(&b, *s);
-		buf_putc(&b, '\'');
-	}
-	return buf_detach(&b);
-}
-
 static void
 build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 {
-	char num[64], name[MT_ID_MAX];
-	struct buf b, ports;
+	char name[MT_ID_MAX];
+	struct buf ports;
 
 	memset(l, 0, sizeof(*l));
 	l->env = xcalloc(a->nenv + a->nlabels + 2 * a->nports + ENV_FIXED, sizeof(*l->env));
@@ -701,7 +541,7 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	for (size_t i = 0; i < t->nports; i++) {
 		l->env[l->nenv++] = xstrfmt("PORT%zu=%d", i, t->ports[i]);
 		if (a->ports[i].name[0]) {
-			env_name(name, sizeof(name), "PORT_", a->ports[i].name);
+			pc_offer_env_name(name, sizeof(name), "PORT_", a->ports[i].name);
 			l->env[l->nenv++] = xstrfmt("%s=%d", name, t->ports[i]);
 		}
 		buf_printf(&ports, "%s%d", i ? "," : "", t->ports[i]);
@@ -716,27 +556,11 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	l->env[l->nenv++] = xstrfmt("MARATHON_APP_VERSION=%s", a->version);
 	l->env[l->nenv++] = xstrfmt("MESOS_TASK_ID=%s", t->id);
 	for (size_t i = 0; i < a->nlabels; i++) {
-		env_name(name, sizeof(name), "MARATHON_APP_LABEL_", a->labels[i].key);
+		pc_offer_env_name(name, sizeof(name), "MARATHON_APP_LABEL_", a->labels[i].key);
 		l->env[l->nenv++] = xstrfmt("%s=%s", name, a->labels[i].value);
 	}
-	l->command = a->cmd != NULL ? xstrdup(a->cmd) : shell_join(a->args, a->nargs);
-	buf_init(&b, 0);
-	res_scalar_format(thousandths(a->cpus), num, sizeof(num));
-	buf_printf(&b, "cpus:%s", num);
-	/* mem 0 asks for no memory, so no memory limit (the agent caps a task at its mem). */
-	if (thousandths(a->mem) > 0) {
-		res_scalar_format(thousandths(a->mem), num, sizeof(num));
-		buf_printf(&b, ";mem:%s", num);
-	}
-	if (thousandths(a->disk) > 0) {
-		res_scalar_format(thousandths(a->disk), num, sizeof(num));
-		buf_printf(&b, ";disk:%s", num);
-	}
-	for (size_t i = 0; i < t->nports; i++)
-		buf_printf(&b, "%s%d-%d", i ? "," : ";ports:[", t->ports[i], t->ports[i]);
-	if (t->nports > 0)
-		buf_putc(&b, ']');
-	l->resources = buf_detach(&b);
+	l->command = a->cmd != NULL ? xstrdup(a->cmd) : pc_offer_shell_join(a->args, a->nargs);
+	l->resources = pc_offer_resources(a->cpus, a->mem, a->disk, t->ports, t->nports);
 	l->ft.task_id = t->id;
 	l->ft.command = l->command;
 	l->ft.resources = l->resources;
@@ -805,24 +629,19 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 	struct launching *ls = NULL;
 	struct framework_task *fts;
 	struct mt_task **made;
-	struct offer_left left;
+	struct pc_offer left;
 	struct attrs attrs;
-	struct res r;
 	char err[MT_ERR_MAX];
 	size_t n = 0, fitting;
 	int waiting = 0;
 	const char *k;
 	void *v;
 
-	res_init(&r);
-	if (res_parse(&r, of->resources, err, sizeof(err)) == -1) {
+	if (pc_offer_init(&left, of->resources, err, sizeof(err)) == -1) {
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "offer %s: %s", of->id, err);
-		res_free(&r);
 		m->d->decline(m->d, of->id, DECLINE_BUSY_S);
 		return 0;
 	}
-	offer_left_init(&left, &r);
-	res_free(&r);
 	attrs_init(&attrs);
 	if (attrs_parse(&attrs, of->attributes != NULL ? of->attributes : "", err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "offer %s attributes: %s", of->id, err);
@@ -830,7 +649,7 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		struct mt_app *a = v;
 		long long need = queue_room(a), got = 0;
-		int why = -1;
+		int why = -1, want[MT_PORTS_MAX];
 
 		if (need <= 0)
 			continue;
@@ -838,33 +657,27 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 			waiting = 1;      /* its delay timer revives offers */
 			continue;
 		}
+		/* requirePorts: the app's own port numbers; else any free ones. */
+		for (size_t p = 0; p < a->nports; p++)
+			want[p] = a->require_ports ? a->ports[p].port : 0;
 		while (need > 0 && n < OFFER_TASKS_MAX) {
-			struct mt_task probe;
+			int ports[MT_PORTS_MAX];
 
-			memset(&probe, 0, sizeof(probe));
 			if (!constraints_match(a, of->hostname, &attrs)) {
-				why = MT_REASON_CONSTRAINT;
+				why = PC_REASON_CONSTRAINT;
 				break;
 			}
-			if ((why = fit(&left, a, &probe)) != -1)
+			if ((why = pc_offer_take(&left, a->cpus, a->mem, a->disk, want, a->nports,
+			                         ports)) != -1)
 				break;
 			made[n] = new_task(m, a, of, &attrs);
-			memcpy(made[n]->ports, probe.ports, sizeof(probe.ports));
-			made[n]->nports = probe.nports;
+			memcpy(made[n]->ports, ports, a->nports * sizeof(*ports));
+			made[n]->nports = a->nports;
 			n++;
 			need--;
 			got++;
 		}
-		a->stats.processed++;
-		if (got > 0) {
-			/* Reasons explain a wait: a launch starts a new story. */
-			memset(a->stats.declined, 0, sizeof(a->stats.declined));
-			a->stats.last_used = compat_wall_time();
-		} else if (why != -1) {
-			a->stats.unused++;
-			a->stats.declined[why]++;
-			a->stats.last_unused = compat_wall_time();
-		}
+		pc_offer_stats_note(&a->stats, got, why);
 		waiting |= need > 0;
 	}
 	attrs_free(&attrs);

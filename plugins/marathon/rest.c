@@ -631,7 +631,7 @@ queue_list(struct http_exchange *x, struct mt *m)
 	json_arr_begin(&w);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		const struct mt_app *a = v;
-		long long need = a->instances - queue_active(a), funnel;
+		long long need = a->instances - queue_active(a);
 
 		if (need <= 0)
 			continue;
@@ -650,37 +650,7 @@ queue_list(struct http_exchange *x, struct mt *m)
 		app_version_at(a->since, ts, sizeof(ts));
 		json_kstr(&w, "since", ts);
 		json_key(&w, "processedOffersSummary");
-		json_obj_begin(&w);
-		json_kint(&w, "processedOffersCount", a->stats.processed);
-		json_kint(&w, "unusedOffersCount", a->stats.unused);
-		json_key(&w, "lastUnusedOfferAt");
-		if (a->stats.last_unused > 0) {
-			app_version_at(a->stats.last_unused, ts, sizeof(ts));
-			json_str(&w, ts);
-		} else {
-			json_null(&w);
-		}
-		json_key(&w, "lastUsedOfferAt");
-		if (a->stats.last_used > 0) {
-			app_version_at(a->stats.last_used, ts, sizeof(ts));
-			json_str(&w, ts);
-		} else {
-			json_null(&w);
-		}
-		/* A funnel, as Marathon's: each check sees what the earlier ones let through. */
-		json_key(&w, "rejectSummaryLastOffers");
-		json_arr_begin(&w);
-		funnel = a->stats.unused;
-		for (int r = 0; r < MT_REASONS; r++) {
-			json_obj_begin(&w);
-			json_kstr(&w, "reason", queue_reason_name((enum mt_reason)r));
-			json_kint(&w, "declined", a->stats.declined[r]);
-			json_kint(&w, "processed", funnel);
-			json_obj_end(&w);
-			funnel -= a->stats.declined[r];
-		}
-		json_arr_end(&w);
-		json_obj_end(&w);
+		pc_offer_stats_write(&w, &a->stats, MT_TIME_ZONE);
 		json_obj_end(&w);
 	}
 	json_arr_end(&w);
