@@ -11,6 +11,8 @@
  *                  against an offer and the tasks already placed
  *   pc_offer.c     taking tasks' resources and ports out of an offer, a
  *                  launch's resources and command, why offers went unused
+ *   pc_json.c      JSON models in and out: every validation error kept
+ *                  with its path for one 422 body, maps, lists, numbers
  *   pc_rest.c      what the REST APIs share: timestamps, ...
  * Public names carry their file's prefix (pc_store_write is in
  * pc_store.c); loop_driver.c implements loop.h's names.
@@ -28,6 +30,7 @@
 struct attrs;
 struct buf;
 struct http_exchange;
+struct json;
 struct json_w;
 struct loop;
 struct pc_sse;
@@ -150,6 +153,54 @@ const char *pc_offer_reason_name(int r);
 void pc_offer_stats_note(struct pc_offer_stats *s, long long used, int why);
 /* Marathon's processedOffersSummary object, times ending with zone. */
 void pc_offer_stats_write(struct json_w *w, const struct pc_offer_stats *s, const char *zone);
+
+/* ---- pc_json.c ---- */
+#define PC_JSON_ERRORS_MAX 32           /* validation errors reported per request */
+#define PC_JSON_PATH_MAX   256          /* bytes of an error's path ("/run/env/X") */
+#define PC_JSON_MSG_MAX    512          /* bytes of an error's message */
+
+/* One key and value of a string map (env, labels). */
+struct pc_kv {
+	char *key;
+	char *value;
+};
+
+/* The errors found in one definition, each with its path. */
+struct pc_json_errs {
+	struct {
+		char path[PC_JSON_PATH_MAX];
+		char msg[PC_JSON_MSG_MAX];
+	} errs[PC_JSON_ERRORS_MAX];
+	size_t n;
+	int shape;                      /* a wrong JSON type: 400 rather than 422 */
+};
+
+void pc_json_err(struct pc_json_errs *v, const char *path, const char *msg);
+/* A value of the wrong type: Play's message ("error.expected.jsnumber"), and a 400. */
+void pc_json_type(struct pc_json_errs *v, const char *path, const char *expected);
+/* x as a number (an integer), def when absent or null; -1 after noting a wrong type. */
+int pc_json_number(struct pc_json_errs *v, const struct json *x, const char *path, double def,
+                   double *out);
+int pc_json_int(struct pc_json_errs *v, const struct json *x, const char *path, long long def,
+                long long *out);
+/* Note "got V, expected MIN or more" when val < min. */
+void pc_json_min(struct pc_json_errs *v, const char *path, double val, double min);
+/* A string -> string object (NULL/null: none). */
+void pc_json_kv(struct pc_json_errs *v, const struct json *x, const char *path, struct pc_kv **out,
+                size_t *n);
+/* An array of strings (NULL/null: none). */
+void pc_json_strings(struct pc_json_errs *v, const struct json *x, const char *path, char ***out,
+                     size_t *n);
+/* The errors as Marathon's error body; returns its status (422, or 400 for a wrong type). */
+int pc_json_errs_write(const struct pc_json_errs *v, struct json_w *w);
+void pc_json_kv_free(struct pc_kv *kv, size_t n);
+void pc_json_strings_free(char **s, size_t n);
+/* "key": {"k": "v", ...} */
+void pc_json_kv_write(struct json_w *w, const char *key, const struct pc_kv *kv, size_t n);
+/* "key": v, whole numbers as integers (Marathon prints 128, not 128.0). */
+void pc_json_knum(struct json_w *w, const char *key, double v);
+int pc_json_strings_differ(char *const *a, size_t na, char *const *b, size_t nb);
+int pc_json_kv_differ(const struct pc_kv *a, size_t na, const struct pc_kv *b, size_t nb);
 
 /* ---- pc_rest.c ---- */
 #define PC_TIME_MAX 40                  /* "2026-11-25T21:30:00.123+0000" */

@@ -51,10 +51,6 @@ struct loop;
 #define MT_CAUSE_MAX         128      /* a health check's last failure cause */
 #define MT_HEALTH_MAX        16       /* health checks of one app: each costs state per task */
 
-struct mt_kv {
-	char *key;
-	char *value;
-};
 
 struct mt_portdef {
 	int port;                       /* the service port (0 only before assignment) */
@@ -126,9 +122,9 @@ struct mt_app {
 	struct mt_portdef ports[MT_PORTS_MAX];
 	size_t nports;
 	int require_ports;
-	struct mt_kv *env;
+	struct pc_kv *env;
 	size_t nenv;
-	struct mt_kv *labels;
+	struct pc_kv *labels;
 	size_t nlabels;
 	char **uris;                    /* fetch[].uri */
 	size_t nuris;
