@@ -13,7 +13,8 @@
  *                  launch's resources and command, why offers went unused
  *   pc_json.c      JSON models in and out: every validation error kept
  *                  with its path for one 422 body, maps, lists, numbers
- *   pc_rest.c      what the REST APIs share: timestamps, ...
+ *   pc_rest.c      what the REST APIs share: the listener of the conf's
+ *                  http_port and http_ip, JSON bodies, replies, timestamps
  * Public names carry their file's prefix (pc_store_write is in
  * pc_store.c); loop_driver.c implements loop.h's names.
  */
@@ -25,11 +26,11 @@
 #include <stdint.h>
 
 #include "plugins/framework.h"
+#include "http.h"
 #include "res.h"
 
 struct attrs;
 struct buf;
-struct http_exchange;
 struct json;
 struct json_w;
 struct loop;
@@ -51,6 +52,9 @@ int pc_store_write(const char *dir, const char *name, const char *data, size_t l
 int pc_store_remove(const char *dir, const char *name, char *err, size_t errlen);
 /* Append the file at path to b (whose max caps it): 0, 1 if there is none, -1 with err. */
 int pc_store_read(const char *path, struct buf *b, char *err, size_t errlen);
+/* The conf's state_dir, created (mkdir -p) when missing; *out NULL when unset. -1 with err. */
+int pc_store_dir(struct framework_driver *d, const char *conf_name, char **out, char *err,
+                 size_t errlen);
 
 /* ---- pc_sse.c ---- */
 struct pc_sse *pc_sse_new(void);
@@ -204,6 +208,29 @@ int pc_json_kv_differ(const struct pc_kv *a, size_t na, const struct pc_kv *b, s
 
 /* ---- pc_rest.c ---- */
 #define PC_TIME_MAX 40                  /* "2026-11-25T21:30:00.123+0000" */
+#define PC_HOST_MAX 256                 /* bytes of this host's name */
+
+/* Where a REST API listens. */
+struct pc_rest_addr {
+	int fd;                         /* the listening socket */
+	int port;
+	char leader[PC_HOST_MAX + 16];  /* "host:port", as /v2/leader and /leader answer */
+};
+
+/*
+ * Listen as the conf says: http_port (default_port when unset; 0 = any
+ * free one) on http_ip (default 0.0.0.0), serving fn(x, arg), and log
+ * "REST API listening on IP:PORT". -1 with err (naming conf_name).
+ */
+int pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *conf_name,
+                   int default_port, http_handler_fn fn, void *arg, struct pc_rest_addr *out,
+                   char *err, size_t errlen);
+/* Reply b (JSON) with status and free b. */
+void pc_rest_reply(struct http_exchange *x, int status, struct buf *b);
+/* The request's body as JSON; else NULL after a 400 {"message":"Invalid JSON","details":why}. */
+struct json *pc_rest_body(struct http_exchange *x);
+/* 1 if the query says name=true. */
+int pc_rest_flag(struct http_exchange *x, const char *name);
 
 /* secs (wall clock) as ISO-8601 UTC with milliseconds, then zone ("Z", "+0000"). */
 void pc_rest_time(double secs, const char *zone, char *out, size_t len);

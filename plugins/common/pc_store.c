@@ -3,7 +3,8 @@
  * whole: written to NAME.tmp, fsync'ed, renamed over NAME, and the
  * directory fsync'ed so the rename itself survives a crash; what is on
  * disk is always one complete version. Reads are capped, so a damaged
- * or foreign file cannot make a plugin allocate without bound.
+ * or foreign file cannot make a plugin allocate without bound. Where the
+ * files live is the plugin conf's state_dir.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 
 #define READ_CHUNK 65536
 #define TMP_SUFFIX ".tmp"
+#define MKDIR_ERR_MAX 512         /* bytes of a mkdir -p failure */
 
 /* The directory's own entry on disk: a rename or unlink in it is durable after this. */
 static void
@@ -95,5 +97,23 @@ pc_store_read(const char *path, struct buf *b, char *err, size_t errlen)
 		}
 	}
 	close(fd);
+	return 0;
+}
+
+int
+pc_store_dir(struct framework_driver *d, const char *conf_name, char **out, char *err,
+             size_t errlen)
+{
+	const char *dir = d->conf(d, "state_dir");
+	char why[MKDIR_ERR_MAX];
+
+	*out = NULL;
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	if (compat_mkdirs(dir, S_IRWXU, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: state_dir %s: %s", conf_name, dir, why);
+		return -1;
+	}
+	*out = xstrdup(dir);
 	return 0;
 }

@@ -3,21 +3,15 @@
  * http_ip, state_dir), the REST listener, and the driver callbacks handed
  * on to the launch queue. See mt.h for the other files.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mt.h"
 #include "http.h"
-#include "net.h"
 #include "xmem.h"
 
 #define DEFAULT_HTTP_PORT 8080
-#define DEFAULT_HTTP_IP "0.0.0.0"
-#define PORT_MAX 65535
+#define CONF_NAME "marathon.conf"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EXPORTED __attribute__((visibility("default")))
@@ -54,11 +48,8 @@ free_all(struct mt *m)
 static int
 marathon_init(struct framework_driver *d, char *err, size_t errlen)
 {
-	const char *port = d->conf(d, "http_port"), *ip = d->conf(d, "http_ip");
-	const char *dir = d->conf(d, "state_dir");
 	struct mt *m = xcalloc(1, sizeof(*m));
-	char host[MT_HOST_MAX], *end;
-	long p = DEFAULT_HTTP_PORT;
+	struct pc_rest_addr addr;
 
 	m->d = d;
 	m->lfd = -1;
@@ -68,40 +59,18 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	map_init(&m->hosts);
 	m->loop = loop_driver_new(d);
 	d->data = m;
-	if (port != NULL) {
-		errno = 0;
-		p = strtol(port, &end, 10);
-		if (errno != 0 || *end != '\0' || end == port || p < 0 || p > PORT_MAX) {
-			snprintf(err, errlen, "marathon.conf: http_port must be 0..%d, not '%s'", PORT_MAX,
-			         port);
-			goto fail;
-		}
+	if (pc_store_dir(d, CONF_NAME, &m->state_dir, err, errlen) == -1 ||
+	    store_load(m, err, errlen) == -1 ||
+	    pc_rest_listen(d, m->loop, CONF_NAME, DEFAULT_HTTP_PORT, rest_handle, m, &addr, err,
+	                   errlen) == -1) {
+		free_all(m);
+		d->data = NULL;
+		return -1;
 	}
-	if (dir != NULL && *dir != '\0') {
-		if (mkdir(dir, S_IRWXU) == -1 && errno != EEXIST) {
-			snprintf(err, errlen, "marathon.conf: state_dir %s: %s", dir, strerror(errno));
-			goto fail;
-		}
-		m->state_dir = xstrdup(dir);
-	}
-	if (store_load(m, err, errlen) == -1)
-		goto fail;
-	m->lfd = http_server_listen(m->loop, ip != NULL ? ip : DEFAULT_HTTP_IP, (int)p, rest_handle,
-	                            m, err, errlen);
-	if (m->lfd == -1)
-		goto fail;
-	m->http_port = net_local_port(m->lfd);
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(m->leader, sizeof(m->leader), "%s:%d", host, m->http_port);
-	d->log(d, FRAMEWORK_LOG_INFO, "REST API listening on %s:%d", ip != NULL ? ip : DEFAULT_HTTP_IP,
-	       m->http_port);
+	m->lfd = addr.fd;
+	m->http_port = addr.port;
+	snprintf(m->leader, sizeof(m->leader), "%s", addr.leader);
 	return 0;
-fail:
-	free_all(m);
-	d->data = NULL;
-	return -1;
 }
 
 static void

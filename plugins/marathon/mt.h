@@ -185,7 +185,7 @@ struct mt {
 	struct loop *loop;
 	int lfd;                        /* the REST API's listening socket */
 	int http_port;
-	char leader[MT_HOST_MAX + 16];  /* "host:port" for /v2/leader */
+	char leader[PC_HOST_MAX + 16];  /* "host:port" for /v2/leader */
 	char *state_dir;                /* NULL = nothing persisted */
 	struct map apps;                /* id -> struct mt_app */
 	struct map tasks;               /* task id -> struct mt_task */

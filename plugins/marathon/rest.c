@@ -21,27 +21,12 @@
 #define MARATHON_VERSION "1.10.26-c"     /* the API level copied, and that this is a re-implementation */
 
 static void
-reply_json(struct http_exchange *x, int status, struct buf *b)
-{
-	http_reply_json(x, status, b);
-	buf_free(b);
-}
-
-static void
 not_found_app(struct http_exchange *x, const char *id)
 {
 	char msg[MT_ID_MAX + 64];
 
 	snprintf(msg, sizeof(msg), "App '%s' does not exist", id);
 	http_reply_error(x, 404, msg);
-}
-
-static int
-flag_param(struct http_exchange *x, const char *name)
-{
-	char v[PARAM_MAX];
-
-	return http_query_param(x, name, v, sizeof(v)) && strcmp(v, "true") == 0;
 }
 
 static void
@@ -135,7 +120,7 @@ deployment_reply(struct http_exchange *x, int status, const char *dep_id, const 
 	json_kstr(&w, "deploymentId", dep_id);
 	json_kstr(&w, "version", version);
 	json_obj_end(&w);
-	reply_json(x, status, &b);
+	pc_rest_reply(x, status, &b);
 }
 
 /* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
@@ -146,7 +131,7 @@ locked(struct http_exchange *x, const struct mt_app *a)
 	struct json_w w;
 	struct buf b;
 
-	if (a == NULL || a->dep == NULL || flag_param(x, "force"))
+	if (a == NULL || a->dep == NULL || pc_rest_flag(x, "force"))
 		return 0;
 	snprintf(msg, sizeof(msg), "App is locked by one or more deployments. Override with the "
 	         "option '?force=true'. View details at '/v2/deployments/%s'.", a->dep->id);
@@ -161,7 +146,7 @@ locked(struct http_exchange *x, const struct mt_app *a)
 	json_obj_end(&w);
 	json_arr_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 409, &b);
+	pc_rest_reply(x, 409, &b);
 	return 1;
 }
 
@@ -172,30 +157,6 @@ save_or_log(struct mt *m)
 
 	if (store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
-}
-
-/* Parse the body; on error reply 400 and return NULL. */
-static struct json *
-body_json(struct http_exchange *x)
-{
-	char err[MT_ERR_MAX];
-	size_t len;
-	const char *body = http_body(x, &len);
-	struct json *j = json_parse(body != NULL ? body : "", body != NULL ? len : 0, err,
-	                            sizeof(err));
-	struct json_w w;
-	struct buf b;
-
-	if (j != NULL)
-		return j;
-	buf_init(&b, 0);
-	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_kstr(&w, "message", "Invalid JSON");
-	json_kstr(&w, "details", err);
-	json_obj_end(&w);
-	reply_json(x, 400, &b);
-	return NULL;
 }
 
 /* Validate j as an app; on error reply 400/422 and return NULL. */
@@ -213,7 +174,7 @@ app_or_reply(struct http_exchange *x, const struct json *j)
 		buf_free(&b);
 		return a;
 	}
-	reply_json(x, status, &b);
+	pc_rest_reply(x, status, &b);
 	return NULL;
 }
 
@@ -298,13 +259,13 @@ apps_list(struct http_exchange *x, struct mt *m)
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 static void
 apps_create(struct http_exchange *x, struct mt *m)
 {
-	struct json *j = body_json(x);
+	struct json *j = pc_rest_body(x);
 	struct mt_app *a;
 	struct json_w w;
 	struct buf b;
@@ -333,7 +294,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
 	write_app(&w, a, 0);
-	reply_json(x, 201, &b);
+	pc_rest_reply(x, 201, &b);
 }
 
 /* PUT (partial unless ?partialUpdate=false) and PATCH: the body merged over the app. */
@@ -341,7 +302,7 @@ static void
 app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 {
 	struct mt_app *old = map_get(&m->apps, id), *a;
-	struct json *j = body_json(x), *merged = NULL;
+	struct json *j = pc_rest_body(x), *merged = NULL;
 	char pu[PARAM_MAX], err[MT_ERR_MAX], *text;
 	int partial = patch || !http_query_param(x, "partialUpdate", pu, sizeof(pu)) ||
 	              strcmp(pu, "false") != 0;
@@ -451,7 +412,7 @@ tasks_reply(struct http_exchange *x, struct mt *m, const struct mt_app *only, co
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 /* Kill tasks by id; with scale, lower their apps' instances so they are not replaced. */
@@ -508,7 +469,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 		deployment_reply(x, 200, id, version);
 		return;
 	}
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 static void
@@ -525,23 +486,23 @@ app_tasks_delete(struct http_exchange *x, struct mt *m, struct mt_app *a, const 
 			http_reply_error(x, 404, msg);
 			return;
 		}
-		if (!flag_param(x, "scale") || !locked(x, a))
-			kill_tasks(x, m, &t, 1, flag_param(x, "scale"), 1);
+		if (!pc_rest_flag(x, "scale") || !locked(x, a))
+			kill_tasks(x, m, &t, 1, pc_rest_flag(x, "scale"), 1);
 		return;
 	}
-	if (flag_param(x, "scale") && locked(x, a))
+	if (pc_rest_flag(x, "scale") && locked(x, a))
 		return;
 	ts = xcalloc(map_len(&m->tasks) + 1, sizeof(*ts));
 	for (t = a->tasks; t != NULL; t = t->next)
 		ts[n++] = t;
-	kill_tasks(x, m, ts, n, flag_param(x, "scale"), 0);
+	kill_tasks(x, m, ts, n, pc_rest_flag(x, "scale"), 0);
 	free(ts);
 }
 
 static void
 tasks_delete(struct http_exchange *x, struct mt *m)
 {
-	struct json *j = body_json(x);
+	struct json *j = pc_rest_body(x);
 	const struct json *ids;
 	struct mt_task **ts;
 	size_t n = 0;
@@ -571,7 +532,7 @@ tasks_delete(struct http_exchange *x, struct mt *m)
 		ts[n++] = t;
 	}
 	json_free(j);
-	kill_tasks(x, m, ts, n, flag_param(x, "scale"), 0);
+	kill_tasks(x, m, ts, n, pc_rest_flag(x, "scale"), 0);
 	free(ts);
 }
 
@@ -610,7 +571,7 @@ info(struct http_exchange *x, struct mt *m)
 	json_kint(&w, "http_port", m->http_port);
 	json_obj_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 /* Apps waiting for tasks, why, and how long their backoff still holds them. */
@@ -655,7 +616,7 @@ queue_list(struct http_exchange *x, struct mt *m)
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 static void
@@ -708,7 +669,7 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 		buf_init(&b, 0);
 		json_w_init(&w, &b);
 		deployments_write_all(&w, m);
-		reply_json(x, 200, &b);
+		pc_rest_reply(x, 200, &b);
 		return;
 	}
 	if (get || strcmp(http_method(x), "DELETE") != 0) {
@@ -720,7 +681,7 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 		http_reply_error(x, 404, msg);
 		return;
 	}
-	if (flag_param(x, "force") || a->dep->previous == NULL) {
+	if (pc_rest_flag(x, "force") || a->dep->previous == NULL) {
 		/* Stopped where it is: the app keeps converging on its current definition. */
 		deployments_fail(m, a, "cancelled by DELETE /v2/deployments");
 		save_or_log(m);
@@ -765,7 +726,7 @@ versions_reply(struct http_exchange *x, const struct mt_app *a, const char *vers
 		buf_init(&b, 0);
 		json_w_init(&w, &b);
 		versions_write_list(&w, a);
-		reply_json(x, 200, &b);
+		pc_rest_reply(x, 200, &b);
 		return;
 	}
 	snprintf(v, sizeof(v), "%.*s", (int)vlen, version);
@@ -854,7 +815,7 @@ metrics(struct http_exchange *x, struct mt *m)
 	json_obj_begin(&w);
 	json_obj_end(&w);
 	json_obj_end(&w);
-	reply_json(x, 200, &b);
+	pc_rest_reply(x, 200, &b);
 }
 
 /* /v2/apps/ID[/tasks[/TASK]|/restart|/versions[/VERSION]] -> app id, and what follows it. */
@@ -950,7 +911,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 		json_key(&w, "app");
 		write_app(&w, a, 1);
 		json_obj_end(&w);
-		reply_json(x, 200, &b);
+		pc_rest_reply(x, 200, &b);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
 		app_update(x, m, norm, method[1] == 'A');
 	} else if (strcmp(method, "DELETE") == 0) {
@@ -987,7 +948,7 @@ rest_handle(struct http_exchange *x, void *arg)
 		json_obj_begin(&w);
 		json_kstr(&w, "leader", m->leader);
 		json_obj_end(&w);
-		reply_json(x, 200, &b);
+		pc_rest_reply(x, 200, &b);
 	} else if (strcmp(p, "/v2/apps") == 0 || strcmp(p, "/v2/apps/") == 0) {
 		if (get)
 			apps_list(x, m);
