@@ -73,7 +73,8 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_alloc \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
-	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
+	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
+	$(TOP)/tests/test_jobs_cron
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
@@ -109,6 +110,9 @@ MARATHON_CFLAGS = -fvisibility=hidden
 MARATHON_TEST_SRCS = $(MARATHON)/app.c $(MARATHON)/constraints.c $(MARATHON)/queue.c \
 	$(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c $(MARATHON)/events.c \
 	$(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
+# The jobs plugin (plugins/jobs/, jb.h): its calendar so far.
+JOBS = $(TOP)/plugins/jobs
+JOBS_SRCS = $(JOBS)/cron.c $(JOBS)/tz.c $(PC_SRCS)
 # ---------------------------------------------------------------------------
 
 # Programs get the static flag; plugins must not.
@@ -236,6 +240,11 @@ $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST
 		$(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_marathon_app.c \
 		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
+
+$(TOP)/tests/test_jobs_cron: $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) $(MARATHON_SHARED) \
+		$(JOBS)/jb.h $(PC_HDRS) $(HDRS)
+	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) \
+		$(MARATHON_SHARED) $(LIBS)
 
 check: all tests
 	cd $(TOP) && sh tests/run.sh
