@@ -2,29 +2,33 @@
 # share. Source it after lib.sh:   . "$(dirname "$0")/lib_marathon.sh"
 # Without curl the test is skipped: it drives the REST API.
 #
-# Provides: marathon_plugin_dir, PLUGIN_FLAGS, log_has, api_url (sets API),
-# req, body_has, app_has, no_deployments.
+# Provides: plugin_dir, marathon_plugin_dir, PLUGIN_FLAGS, log_has, api_url
+# (sets API), req, body_has, app_has, no_deployments.
 
 if ! command -v curl > /dev/null 2>&1; then
 	skip "curl is needed to drive the REST API"
 	exit 0
 fi
 
-# marathon_plugin_dir [state]: $TMP/plugins holding marathon.so and its conf,
-# its REST API on an ephemeral port of 127.0.0.1 (with "state": its state kept
-# in $TMP/mstate, so a restarted plugin finds it). start_master $PLUGIN_FLAGS
-# loads it; a plugin killed comes back within a second.
-marathon_plugin_dir () {
+# plugin_dir NAME [STATE_DIR]: $TMP/plugins holding NAME.so and its conf, its
+# REST API on an ephemeral port of 127.0.0.1 (with STATE_DIR: its state kept
+# there, so a restarted plugin finds it). start_master $PLUGIN_FLAGS loads it;
+# a plugin killed comes back within a second.
+plugin_dir () {
 	mkdir -p "$TMP/plugins"
-	cp "$TOP/plugins/marathon.so" "$TMP/plugins/marathon.so"
-	if [ "$1" = state ]; then
-		mkdir -p "$TMP/mstate"
-		printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$TMP/mstate" > "$TMP/plugins/marathon.conf"
-	else
-		printf 'http_port=0\nhttp_ip=127.0.0.1\n' > "$TMP/plugins/marathon.conf"
+	cp "$TOP/plugins/$1.so" "$TMP/plugins/$1.so"
+	printf 'http_port=0\nhttp_ip=127.0.0.1\n' > "$TMP/plugins/$1.conf"
+	if [ -n "$2" ]; then
+		mkdir -p "$2"
+		printf 'state_dir=%s\n' "$2" >> "$TMP/plugins/$1.conf"
 	fi
 	# shellcheck disable=SC2034  # for the test that sources this
 	PLUGIN_FLAGS="--plugins=$TMP/plugins --plugin_backoff=100ms --plugin_backoff_max=1secs"
+}
+
+# marathon_plugin_dir [state]: plugin_dir for marathon ("state": in $TMP/mstate).
+marathon_plugin_dir () {
+	plugin_dir marathon "${1:+$TMP/mstate}"
 }
 
 log_has () {
