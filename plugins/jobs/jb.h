@@ -151,7 +151,7 @@ enum jb_slot { JB_SLOT_PENDING = 'p', JB_SLOT_LAUNCHED = 'l', JB_SLOT_RUNNING = 
 
 struct jb_task {
 	char id[JB_TASK_ID_MAX];
-	struct jb_run *run;
+	struct jb_run *run;             /* NULL: killed with its run, known until it ends */
 	long long index;                /* its completion index */
 	char agent_id[JB_AGENT_ID_MAX];
 	char host[JB_HOST_MAX];
@@ -206,7 +206,7 @@ struct jb {
 	double clock_offset;            /* seconds added to the wall clock (tests) */
 	long long history_max;          /* finished runs kept per job and outcome */
 	struct map jobs;                /* id -> struct jb_job */
-	struct map tasks;               /* task id -> struct jb_task, of active runs */
+	struct map tasks;               /* task id -> struct jb_task, live ones */
 	struct map zones;               /* name -> struct tz */
 	int registered;
 	int suppressed;                 /* offers suppressed (nothing to launch); -1 = not known */
@@ -317,6 +317,7 @@ long long run_launchable(const struct jb_run *r);
 /* A task for slot index of r on an agent, its slot LAUNCHED (caller saves, then launches). */
 struct jb_task *run_task_new(struct jb *jb, struct jb_run *r, long long index,
                              const char *agent_id, const char *host);
+void run_task_free(struct jb_task *t);
 /* Take a task back that could not be launched: its slot is pending again. */
 void run_task_drop(struct jb *jb, struct jb_task *t);
 /* Ask the master about every known task (after a failover). */
