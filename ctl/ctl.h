@@ -10,6 +10,7 @@
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  *   ctl_teardown.c teardown of a framework
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
+ *   ctl_rest.c   what app and job share: a plugin's REST API from here
  */
 #ifndef CTL_H
 #define CTL_H
@@ -24,6 +25,7 @@
 struct buf;
 struct conn;
 struct flag;
+struct json;
 
 #define CTL_HOST_MAX     256                     /* bytes of a master host name */
 #define CTL_ADDR_MAX     (CTL_HOST_MAX + 16)     /* "[host]:port" */
@@ -86,6 +88,35 @@ int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 /* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */
 int ctl_app(struct ctl *ctl, int argc, char **argv);
 int ctl_app_deployments(struct ctl *ctl, int argc, char **argv);
+
+/* A framework plugin's REST API (ctl_rest.c). */
+struct ctl_rest {
+	char host[CTL_HOST_MAX];
+	int port;
+	char addr[CTL_ADDR_MAX];
+	int64_t timeout_ms;          /* of one request */
+	const char *what;            /* "Marathon", "the jobs plugin": for messages */
+};
+
+/* Where the API is: flag, else $env, else dflt (port dflt_port when none given); -1 said. */
+int ctl_rest_init(struct ctl_rest *api, const struct ctl *ctl, const char *flag, const char *env,
+                  const char *dflt, int dflt_port, const char *what);
+/* One request (json may be NULL); the HTTP status, or -1 after saying why. */
+int ctl_rest_request(const struct ctl_rest *api, const char *method, const char *path,
+                     const struct buf *json, struct buf *body);
+struct json *ctl_rest_parse(const struct buf *body, char *err, size_t errlen);
+/* The status and the body's message, then each detail (422 {"path", "errors"}), a line each. */
+void ctl_rest_say_error(const char *what, int status, const struct buf *body);
+/* GET path into raw and *out (parsed); -1 after saying why. */
+int ctl_rest_get(const struct ctl_rest *api, const char *path, struct json **out,
+                 struct buf *raw);
+/* FILE ("-": stdin) into b, capped at what the API takes; -1 after saying why. */
+int ctl_rest_read_file(const struct ctl_rest *api, const char *file, struct buf *b);
+void ctl_rest_print_raw(const struct buf *raw);
+/* A table cell: "-" when empty, control bytes as '?', padded to width (0: none). */
+void ctl_rest_cell(const char *s, int width);
+void ctl_rest_sleep_ms(long ms);
+int64_t ctl_rest_now_ms(void);
 
 /* "mesosctl: text" on stderr (stdout flushed first so the two interleave right). */
 void ctl_say(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -4,19 +4,15 @@
  * plugin's REST API (plugins/marathon/rest.c), not the master. `--wait`
  * polls GET /v2/deployments until the app's deployment is over.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "ctl.h"
 #include "flags.h"
 #include "http.h"
-#include "http_client.h"
 #include "json.h"
-#include "net.h"
 #include "xmem.h"
 
 #define APP_DEFAULT_ADDR    "127.0.0.1:8080"   /* the plugin's default http_port */
@@ -27,89 +23,11 @@
 #define APP_PATH_MAX        1024
 #define APP_FIELD_MAX       256
 
-/* The Marathon REST API a command talks to. */
-struct api {
-	char host[CTL_HOST_MAX];
-	int port;
-	char addr[CTL_ADDR_MAX];
-	int64_t timeout_ms;          /* of one request */
-};
-
 static int
-api_init(struct api *api, const struct ctl *ctl, const char *flag)
+api_init(struct ctl_rest *api, const struct ctl *ctl, const char *flag)
 {
-	char err[CTL_ERR_MAX];
-	const char *s = flag != NULL && *flag != '\0' ? flag : getenv("MARATHON");
-
-	if (s == NULL || *s == '\0')
-		s = APP_DEFAULT_ADDR;
-	if (net_parse_hostport(s, APP_DEFAULT_PORT, api->host, sizeof(api->host), &api->port, err,
-	                       sizeof(err)) == -1) {
-		ctl_say("bad --marathon '%s': %s", s, err);
-		return -1;
-	}
-	snprintf(api->addr, sizeof(api->addr), strchr(api->host, ':') != NULL ? "[%s]:%d" : "%s:%d",
-	         api->host, api->port);
-	api->timeout_ms = ctl->timeout_ms;
-	return 0;
-}
-
-/* One request; returns the HTTP status or -1 after saying why. */
-static int
-request(const struct api *api, const char *method, const char *path, const struct buf *json,
-        struct buf *body)
-{
-	struct http_client_response resp;
-	char err[CTL_ERR_MAX];
-	const char *p;
-
-	buf_reset(body);
-	memset(&resp, 0, sizeof(resp));
-	resp.body = body;
-	if (http_client_request(api->host, api->port, method, path,
-	                        json ? "application/json" : NULL, json ? json->data : NULL,
-	                        json ? json->len : 0, (int)api->timeout_ms, &resp, err, sizeof(err)) == -1) {
-		if (ctl_is_connect_error(err) && (p = strstr(err, ": ")) != NULL)
-			ctl_say("cannot reach Marathon at %s: %s", api->addr, p + 2);
-		else
-			ctl_say("%s %s on Marathon at %s: %s", method, path, api->addr, err);
-		return -1;
-	}
-	return resp.status;
-}
-
-static struct json *
-parse(const struct buf *body, char *err, size_t errlen)
-{
-	return json_parse(body->data != NULL ? body->data : "", body->len, err, errlen);
-}
-
-/*
- * Say what went wrong, one line each: the status and Marathon's message,
- * then every detail (422: {"path", "errors": [...]}; 400: a string).
- */
-static void
-say_error(const char *what, int status, const struct buf *body)
-{
-	char err[CTL_ERR_MAX];
-	struct json *j = parse(body, err, sizeof(err));
-	const char *msg = j != NULL ? json_get_str(j, "message") : NULL;
-	const struct json *d = j != NULL ? json_get(j, "details") : NULL;
-
-	ctl_say("%s: %d %s%s%s", what, status, http_status_text(status), msg ? ": " : "",
-	        msg ? msg : "");
-	if (d != NULL && d->type == JSON_STRING)
-		ctl_say("  %s", d->string);
-	for (size_t i = 0; d != NULL && d->type == JSON_ARRAY && i < d->n; i++) {
-		const char *path = json_get_str(d->items[i], "path");
-		const struct json *errs = json_get(d->items[i], "errors");
-
-		for (size_t e = 0; errs != NULL && errs->type == JSON_ARRAY && e < errs->n; e++)
-			if (errs->items[e]->type == JSON_STRING)
-				ctl_say("  %s: %s", path != NULL && *path ? path : "/",
-				        errs->items[e]->string);
-	}
-	json_free(j);
+	return ctl_rest_init(api, ctl, flag, "MARATHON", APP_DEFAULT_ADDR, APP_DEFAULT_PORT,
+	                     "Marathon");
 }
 
 /* "/v2/apps/" + the id's segments, each encoded; suffix after. */
@@ -135,54 +53,6 @@ app_path(struct buf *out, const char *id, const char *suffix)
 	buf_puts(out, suffix);
 }
 
-/* The file's contents in b (capped at what the API takes); -1 after saying why. */
-static int
-read_file(const char *file, struct buf *b)
-{
-	char chunk[8192];
-	size_t n;
-	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-
-	if (f == NULL) {
-		ctl_say("cannot open %s: %s", file, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(b, chunk, n) == -1) {
-			ctl_say("%s is larger than the %u bytes Marathon takes", file, HTTP_BODY_MAX);
-			if (f != stdin)
-				fclose(f);
-			return -1;
-		}
-	if (ferror(f)) {
-		ctl_say("cannot read %s: %s", file, strerror(errno));
-		if (f != stdin)
-			fclose(f);
-		return -1;
-	}
-	if (f != stdin)
-		fclose(f);
-	return 0;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The deployment of /v2/deployments that touches id, or NULL. */
 static const struct json *
 deployment_of(const struct json *deps, const char *id)
@@ -199,7 +69,7 @@ deployment_of(const struct json *deps, const char *id)
 
 /* "running/instances" of an app, from GET /v2/apps/ID; "?" if unknown. */
 static void
-app_progress(const struct api *api, const char *id, char *out, size_t len)
+app_progress(const struct ctl_rest *api, const char *id, char *out, size_t len)
 {
 	struct buf path, body;
 	char err[CTL_ERR_MAX];
@@ -211,10 +81,10 @@ app_progress(const struct api *api, const char *id, char *out, size_t len)
 	buf_init(&path, 0);
 	buf_init(&body, APP_REPLY_MAX);
 	app_path(&path, id, "");
-	status = request(api, "GET", path.data, NULL, &body);
+	status = ctl_rest_request(api, "GET", path.data, NULL, &body);
 	if (status == 404)
 		snprintf(out, len, "the app is gone");
-	if (status == 200 && (j = parse(&body, err, sizeof(err))) != NULL) {
+	if (status == 200 && (j = ctl_rest_parse(&body, err, sizeof(err))) != NULL) {
 		if (json_as_int(json_path(j, "app.tasksRunning"), &run) == 0 &&
 		    json_as_int(json_path(j, "app.instances"), &inst) == 0)
 			snprintf(out, len, "%lld of %lld tasks running", run, inst);
@@ -226,9 +96,9 @@ app_progress(const struct api *api, const char *id, char *out, size_t len)
 
 /* Poll until id has no deployment, a line per change; the exit code. */
 static int
-wait_deployment(const struct api *api, const char *id, int64_t timeout_ms)
+wait_deployment(const struct ctl_rest *api, const char *id, int64_t timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = ctl_rest_now_ms() + timeout_ms;
 	char last[APP_PATH_MAX * 2] = "", line[APP_PATH_MAX * 2], prog[APP_FIELD_MAX];
 	char err[CTL_ERR_MAX];
 	struct buf body;
@@ -236,17 +106,17 @@ wait_deployment(const struct api *api, const char *id, int64_t timeout_ms)
 
 	buf_init(&body, APP_REPLY_MAX);
 	for (;;) {
-		int status = request(api, "GET", "/v2/deployments", NULL, &body);
+		int status = ctl_rest_request(api, "GET", "/v2/deployments", NULL, &body);
 		struct json *j;
 		const struct json *d;
 
 		if (status == -1)
 			break;
 		if (status != 200) {
-			say_error("GET /v2/deployments", status, &body);
+			ctl_rest_say_error("GET /v2/deployments", status, &body);
 			break;
 		}
-		if ((j = parse(&body, err, sizeof(err))) == NULL) {
+		if ((j = ctl_rest_parse(&body, err, sizeof(err))) == NULL) {
 			ctl_say("GET /v2/deployments: not JSON: %s", err);
 			break;
 		}
@@ -275,14 +145,14 @@ wait_deployment(const struct api *api, const char *id, int64_t timeout_ms)
 			fflush(stdout);
 			snprintf(last, sizeof(last), "%s", line);
 		}
-		if (now_ms() >= deadline) {
+		if (ctl_rest_now_ms() >= deadline) {
 			char t[64];
 
 			flags_format_duration(timeout_ms, t, sizeof(t));
 			ctl_say("%s: deployment still running after %s (see 'mesosctl deployments')", id, t);
 			break;
 		}
-		sleep_ms(APP_POLL_MS);
+		ctl_rest_sleep_ms(APP_POLL_MS);
 	}
 	buf_free(&body);
 	return rc;
@@ -293,21 +163,6 @@ static void
 norm_id(char *out, size_t len, const char *id)
 {
 	snprintf(out, len, "%s%s", id[0] == '/' ? "" : "/", id);
-}
-
-static void
-print_table_cell(const char *s, int width)
-{
-	char cell[APP_FIELD_MAX];
-
-	snprintf(cell, sizeof(cell), "%s", s != NULL && *s ? s : "-");
-	for (char *p = cell; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (width > 0)
-		printf("%-*s ", width, cell);
-	else
-		fputs(cell, stdout);
 }
 
 static void
@@ -327,13 +182,13 @@ print_list(const struct json *apps)
 		snprintf(n[0], sizeof(n[0]), "%lld", inst);
 		snprintf(n[1], sizeof(n[1]), "%lld", run);
 		snprintf(n[2], sizeof(n[2]), "%lld", healthy);
-		print_table_cell(json_get_str(a, "id"), 28);
-		print_table_cell(n[0], 9);
-		print_table_cell(n[1], 8);
-		print_table_cell(n[2], 8);
+		ctl_rest_cell(json_get_str(a, "id"), 28);
+		ctl_rest_cell(n[0], 9);
+		ctl_rest_cell(n[1], 8);
+		ctl_rest_cell(n[2], 8);
 		printf("%-6g %-7g ", cpus && cpus->type == JSON_NUMBER ? cpus->number : 0,
 		       mem && mem->type == JSON_NUMBER ? mem->number : 0);
-		print_table_cell(json_get_str(a, "cmd"), 0);
+		ctl_rest_cell(json_get_str(a, "cmd"), 0);
 		putchar('\n');
 	}
 }
@@ -360,20 +215,20 @@ print_tasks(const struct json *tasks)
 				break;
 			used += (size_t)n;
 		}
-		print_table_cell(json_get_str(t, "id"), 60);
-		print_table_cell(json_get_str(t, "state"), 14);
-		print_table_cell(alive == NULL || alive->type != JSON_BOOL ? "-" :
+		ctl_rest_cell(json_get_str(t, "id"), 60);
+		ctl_rest_cell(json_get_str(t, "state"), 14);
+		ctl_rest_cell(alive == NULL || alive->type != JSON_BOOL ? "-" :
 		                 alive->boolean ? "healthy" : "unhealthy", 9);
-		print_table_cell(json_get_str(t, "host"), 16);
-		print_table_cell(p, 12);
-		print_table_cell(json_get_str(t, "startedAt"), 0);
+		ctl_rest_cell(json_get_str(t, "host"), 16);
+		ctl_rest_cell(p, 12);
+		ctl_rest_cell(json_get_str(t, "startedAt"), 0);
 		putchar('\n');
 	}
 }
 
 /* Why the app waits: its /v2/queue entry, if any. */
 static void
-print_queue(const struct api *api, const char *id)
+print_queue(const struct ctl_rest *api, const char *id)
 {
 	struct buf body;
 	char err[CTL_ERR_MAX];
@@ -382,8 +237,8 @@ print_queue(const struct api *api, const char *id)
 	int status;
 
 	buf_init(&body, APP_REPLY_MAX);
-	status = request(api, "GET", "/v2/queue", NULL, &body);
-	if (status != 200 || (j = parse(&body, err, sizeof(err))) == NULL) {
+	status = ctl_rest_request(api, "GET", "/v2/queue", NULL, &body);
+	if (status != 200 || (j = ctl_rest_parse(&body, err, sizeof(err))) == NULL) {
 		if (status != -1)
 			printf("waiting:    (GET /v2/queue answered %d)\n", status);
 		buf_free(&body);
@@ -490,7 +345,7 @@ print_show(const struct json *a)
 
 /* A change that answers with a deployment: say it, and --wait for it. */
 static int
-change(const struct api *api, const char *method, const char *path, const struct buf *json,
+change(const struct ctl_rest *api, const char *method, const char *path, const struct buf *json,
        const char *id, const char *done, int wait, int64_t wait_ms)
 {
 	struct buf body;
@@ -500,17 +355,17 @@ change(const struct api *api, const char *method, const char *path, const struct
 
 	buf_init(&body, APP_REPLY_MAX);
 	snprintf(what, sizeof(what), "%s %s", method, path);
-	status = request(api, method, path, json, &body);
+	status = ctl_rest_request(api, method, path, json, &body);
 	if (status == -1) {
 		buf_free(&body);
 		return EXIT_FAILURE;
 	}
 	if (status / 100 != 2) {
-		say_error(what, status, &body);
+		ctl_rest_say_error(what, status, &body);
 		buf_free(&body);
 		return EXIT_FAILURE;
 	}
-	j = parse(&body, err, sizeof(err));
+	j = ctl_rest_parse(&body, err, sizeof(err));
 	if (id == NULL)
 		id = j != NULL ? json_get_str(j, "id") : NULL;
 	norm_id(nid, sizeof(nid), id != NULL ? id : "?");
@@ -525,40 +380,10 @@ change(const struct api *api, const char *method, const char *path, const struct
 	return rc;
 }
 
-static int
-get_json(const struct api *api, const char *path, struct json **out, struct buf *raw)
-{
-	char err[CTL_ERR_MAX];
-	int status = request(api, "GET", path, NULL, raw);
-
-	*out = NULL;
-	if (status == -1)
-		return -1;
-	if (status != 200) {
-		char what[APP_PATH_MAX + 8];
-
-		snprintf(what, sizeof(what), "GET %s", path);
-		say_error(what, status, raw);
-		return -1;
-	}
-	if ((*out = parse(raw, err, sizeof(err))) == NULL) {
-		ctl_say("GET %s: not JSON: %s", path, err);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-print_raw(const struct buf *raw)
-{
-	fwrite(raw->data, 1, raw->len, stdout);
-	putchar('\n');
-}
-
 /* One `mesosctl app` call: what its subcommands share. */
 struct app_call {
 	const struct ctl *ctl;
-	struct api api;
+	struct ctl_rest api;
 	char **pos;                  /* the subcommand's name, then its arguments */
 	int wait, force;
 	int64_t wait_ms;
@@ -571,7 +396,7 @@ struct app_call {
 static int
 app_add(struct app_call *c)
 {
-	if (read_file(c->pos[1], &c->json) != 0)
+	if (ctl_rest_read_file(&c->api, c->pos[1], &c->json) != 0)
 		return EXIT_FAILURE;
 	return change(&c->api, "POST", "/v2/apps", &c->json, NULL, "created", c->wait, c->wait_ms);
 }
@@ -581,10 +406,10 @@ static int
 get_and_print(struct app_call *c, const char *path, const char *key,
               void (*print)(const struct json *))
 {
-	if (get_json(&c->api, path, &c->j, &c->raw) != 0)
+	if (ctl_rest_get(&c->api, path, &c->j, &c->raw) != 0)
 		return EXIT_FAILURE;
 	if (c->ctl->json)
-		print_raw(&c->raw);
+		ctl_rest_print_raw(&c->raw);
 	else
 		print(json_get(c->j, key));
 	return EXIT_SUCCESS;
@@ -602,10 +427,10 @@ app_show(struct app_call *c)
 	char nid[APP_PATH_MAX];
 
 	app_path(&c->path, c->pos[1], "");
-	if (get_json(&c->api, c->path.data, &c->j, &c->raw) != 0)
+	if (ctl_rest_get(&c->api, c->path.data, &c->j, &c->raw) != 0)
 		return EXIT_FAILURE;
 	if (c->ctl->json) {
-		print_raw(&c->raw);
+		ctl_rest_print_raw(&c->raw);
 	} else {
 		norm_id(nid, sizeof(nid), c->pos[1]);
 		print_show(json_get(c->j, "app"));
@@ -644,7 +469,7 @@ app_scale(struct app_call *c)
 static int
 app_update(struct app_call *c)
 {
-	if (read_file(c->pos[2], &c->json) != 0)
+	if (ctl_rest_read_file(&c->api, c->pos[2], &c->json) != 0)
 		return EXIT_FAILURE;
 	app_path(&c->path, c->pos[1], c->force ? "?force=true" : "");
 	return change(&c->api, "PUT", c->path.data, &c->json, c->pos[1], "updating", c->wait,
@@ -755,7 +580,7 @@ ctl_app_deployments(struct ctl *ctl, int argc, char **argv)
 		{ "marathon", FLAG_STRING, &marathon,
 		  "HOST:PORT of Marathon's REST API (default $MARATHON, else " APP_DEFAULT_ADDR ")", 0 },
 	};
-	struct api api;
+	struct ctl_rest api;
 	struct buf raw;
 	struct json *j = NULL;
 	int rc = ctl_parse_args(&a, ctl, flags, 1, 0, argc, argv, 0, 0);
@@ -766,10 +591,10 @@ ctl_app_deployments(struct ctl *ctl, int argc, char **argv)
 	if (api_init(&api, ctl, marathon) == -1)
 		goto out;
 	buf_init(&raw, APP_REPLY_MAX);
-	if (get_json(&api, "/v2/deployments", &j, &raw) == 0) {
+	if (ctl_rest_get(&api, "/v2/deployments", &j, &raw) == 0) {
 		rc = EXIT_SUCCESS;
 		if (ctl->json)
-			print_raw(&raw);
+			ctl_rest_print_raw(&raw);
 		else
 			printf("%-36s %-28s %-22s %-5s %s\n", "ID", "APPS", "ACTION", "STEP", "VERSION");
 		for (size_t i = 0; !ctl->json && j->type == JSON_ARRAY && i < j->n; i++) {
@@ -781,14 +606,14 @@ ctl_app_deployments(struct ctl *ctl, int argc, char **argv)
 			json_as_int(json_get(d, "currentStep"), &step);
 			json_as_int(json_get(d, "totalSteps"), &steps);
 			snprintf(s, sizeof(s), "%lld/%lld", step, steps);
-			print_table_cell(json_get_str(d, "id"), 36);
-			print_table_cell(apps && apps->type == JSON_ARRAY && apps->n > 0 &&
+			ctl_rest_cell(json_get_str(d, "id"), 36);
+			ctl_rest_cell(apps && apps->type == JSON_ARRAY && apps->n > 0 &&
 			                 apps->items[0]->type == JSON_STRING ? apps->items[0]->string : NULL,
 			                 28);
-			print_table_cell(cur && cur->type == JSON_ARRAY && cur->n > 0 ?
+			ctl_rest_cell(cur && cur->type == JSON_ARRAY && cur->n > 0 ?
 			                 json_get_str(cur->items[0], "action") : NULL, 22);
-			print_table_cell(s, 5);
-			print_table_cell(json_get_str(d, "version"), 0);
+			ctl_rest_cell(s, 5);
+			ctl_rest_cell(json_get_str(d, "version"), 0);
 			putchar('\n');
 		}
 	}
