@@ -219,6 +219,7 @@ struct master_peer {
 	int hello;
 	struct master_agent *agent; /* set once an agent registered on it */
 	struct master_framework *fw; /* set once a framework subscribed on it */
+	int plugin;                 /* a plugin host's link: its conf may weigh its role */
 	struct master_peer *prev, *next;
 };
 

@@ -5,6 +5,7 @@
  * reconciliation, suppress/revive, teardown and removal.
  */
 #include <errno.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,13 +236,46 @@ role_check(const struct master *m, const char *role, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether --weights (role=w,...) names role: the operator's flag wins over a plugin's conf. */
+static int
+weights_flag_names(const char *spec, const char *role)
+{
+	size_t len = strlen(role);
+
+	for (const char *s = spec != NULL ? spec : ""; *s != '\0';) {
+		size_t n = strcspn(s, ",");
+
+		if (n > len && strncmp(s, role, len) == 0 && s[len] == '=')
+			return 1;
+		s += n + (s[n] == ',');
+	}
+	return 0;
+}
+
+/*
+ * A plugin's conf gives its role a weight (weight= in NAME.conf, sent on
+ * SUBSCRIBE), so an operator can weigh batch against services where the
+ * plugins are configured; --weights, when it names the role, wins.
+ */
+static void
+conf_weight(struct master *m, const char *role, double w, const char *plugin)
+{
+	if (weights_flag_names(m->cfg.weights, role)) {
+		log_info("role %s keeps its --weights weight; %s's weight=%g is not used", role, plugin,
+		         w);
+		return;
+	}
+	alloc_set_weight(m->alloc, role, w);
+	log_info("weight of role %s set to %g by %s's conf", role, w, plugin);
+}
+
 static void
 framework_subscribe(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	const char *name = proto_need(msg, "name", m->err, sizeof(m->err));
 	const char *fw_id = proto_get(msg, "framework_id");
 	const char *role = proto_get(msg, "role");
-	double failover = 0;
+	double failover = 0, weight = 0;
 	int checkpoint = 0;
 
 	if (!name) {
@@ -264,6 +298,18 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 	if (failover < 0) {
 		master_peer_error(p, "failover_timeout must not be negative");
 		return;
+	}
+	if (proto_get(msg, "weight") != NULL) {
+		if (!p->plugin) {
+			master_peer_error(p, "weight is the operator's to set (--weights, PUT /weights, "
+			                  "a plugin's conf), not a framework's");
+			return;
+		}
+		if (proto_get_double(msg, "weight", 0, &weight, m->err, sizeof(m->err)) < 0 ||
+		    !(weight > 0 && weight <= DBL_MAX)) {
+			master_peer_error(p, "weight must be a number greater than 0");
+			return;
+		}
 	}
 
 	struct master_framework *fw = NULL;
@@ -313,6 +359,8 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 	fw->peer = p;
 	p->fw = fw;
 	alloc_fw_activate(m->alloc, fw->alloc, 1);
+	if (weight > 0)
+		conf_weight(m, fw->role, weight, conn_peer(p->conn));
 
 	master_msg(m, "SUBSCRIBED");
 	proto_add(&m->out, "framework_id", fw->id);

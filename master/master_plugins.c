@@ -533,7 +533,7 @@ spawn(struct plugin *p)
 	snprintf(origin, sizeof(origin), "plugin %s", p->name);
 	compat_set_nonblock(proto[0], 1);
 	compat_set_nonblock(ctl[0], 1);
-	master_adopt_fd(m, proto[0], origin);
+	master_adopt_fd(m, proto[0], origin)->plugin = 1;
 	p->ctl = conn_new(m->loop, ctl[0], &ctl_ops, p, PROTO_LINE_MAX, PLUGIN_CTL_OUT_MAX);
 	conn_set_peer(p->ctl, origin);
 	ps->open_ctls++;

@@ -38,7 +38,10 @@
  *    The host itself reads these keys: name (the framework name, default
  *    the plugin's), user (default the host's user), role (default the
  *    plugin's role, else "*"), principal, failover_timeout (seconds,
- *    default 604800: one week, as Marathon's), checkpoint (0/1, default 1).
+ *    default 604800: one week, as Marathon's), checkpoint (0/1, default 1),
+ *    weight (the role's weight in the master's allocator, unless its
+ *    --weights names the role: the operator weighs batch against services
+ *    where the plugins are configured).
  *
  * Task states, reasons and resource strings are Mesos's; see the README
  * and docs/PROTOCOL.md, whose framework part is what the host speaks.

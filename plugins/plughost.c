@@ -123,6 +123,7 @@ send_subscribe(struct plughost *h)
 	const char *principal = h->d.conf(&h->d, "principal");
 	const char *failover = h->d.conf(&h->d, "failover_timeout");
 	const char *checkpoint = h->d.conf(&h->d, "checkpoint");
+	const char *weight = h->d.conf(&h->d, "weight");
 	char login[HOST_USER_MAX];
 
 	if (user == NULL || *user == '\0') {
@@ -154,6 +155,9 @@ send_subscribe(struct plughost *h)
 	    (strcmp(checkpoint, "0") != 0 && strcmp(checkpoint, "false") != 0));
 	if (h->failover_id != NULL)
 		proto_add(&h->out, "framework_id", h->failover_id);
+	/* The role's weight, which the master takes from a plugin's conf (its operator's). */
+	if (weight != NULL && *weight)
+		proto_add(&h->out, "weight", weight);
 	plughost_msg_send(h, h->conn);
 }
 
