@@ -57,7 +57,7 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_
 SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
-	ctl_rest.o
+	ctl_rest.o ctl_job.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
 
 PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \

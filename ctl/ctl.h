@@ -10,6 +10,7 @@
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  *   ctl_teardown.c teardown of a framework
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
+ *   ctl_job.c    job (the jobs plugin's REST API, Metronome's)
  *   ctl_rest.c   what app and job share: a plugin's REST API from here
  */
 #ifndef CTL_H
@@ -88,6 +89,8 @@ int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 /* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */
 int ctl_app(struct ctl *ctl, int argc, char **argv);
 int ctl_app_deployments(struct ctl *ctl, int argc, char **argv);
+/* mesosctl job SUBCOMMAND, against the jobs plugin's REST API (Metronome's). */
+int ctl_job(struct ctl *ctl, int argc, char **argv);
 
 /* A framework plugin's REST API (ctl_rest.c). */
 struct ctl_rest {

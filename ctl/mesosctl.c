@@ -56,6 +56,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Marathon apps (the marathon plugin's REST API)", ctl_app, 0 },
 	{ "deployments", "[--marathon=HOST:PORT]", "Marathon's running deployments",
 	  ctl_app_deployments, 0 },
+	{ "job", "[--jobs=HOST:PORT] [--wait [--timeout=D]] [--force] add FILE.json | list | show ID "
+	  "| run ID | runs ID | stop ID RUN | rm ID | schedule ID CRON [--tz=Z] [--policy=P] "
+	  "[--deadline=D] | schedule --remove ID", "batch and scheduled jobs (the jobs plugin's "
+	  "REST API, Metronome's)", ctl_job, 1 },
 	{ "help", "[COMMAND]", "this text, or a command's flags", cmd_help, 0 },
 	{ "version", "", "print the version", cmd_version, 0 },
 };
