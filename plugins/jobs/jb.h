@@ -220,7 +220,7 @@ struct jb {
 /* ---- jobs.c ---- */
 /* The plugin's wall clock (seconds, with the conf's clock_offset). */
 double jobs_now(const struct jb *jb);
-/* job changed: saved by the next flush (a timer of 0 ms), before queued acks go. */
+/* job changed: saved by the next flush (a timer of a few ms), before queued acks go. */
 void jobs_dirty(struct jb *jb, struct jb_job *job);
 /* Save job now (a change about to be answered, or tasks about to be launched); -1 logged. */
 int jobs_save(struct jb *jb, struct jb_job *job);

@@ -5,9 +5,9 @@
  * zoneinfo_dir, and clock_offset for tests), the REST listener, the
  * driver callbacks, and when changes reach the disk. A change made
  * through the REST API is saved before it is answered and new tasks
- * before they are launched; what status updates change is saved once per
- * turn of the host's loop (a timer of 0 ms) and only then are those
- * updates acknowledged (the plugin acknowledges them itself), so a crash
+ * before they are launched; what status updates change is saved once for
+ * a burst (a timer of FLUSH_DELAY_MS) and only then are those updates
+ * acknowledged (the plugin acknowledges them itself), so a crash
  * loses none: an update not acknowledged is sent again by its agent.
  */
 #include <errno.h>
@@ -25,6 +25,12 @@
 #define DEFAULT_HISTORY 1000            /* Metronome's metronome.history.count */
 #define HISTORY_MAX 100000
 #define FLUSH_RETRY_MS 1000             /* after a failed save, try again this soon */
+/*
+ * Changes are saved this soon after the first: the schedules due at one
+ * time (their timers a millisecond apart at most) all fire before the
+ * flush's fsyncs hold the loop, and a burst of updates is saved once.
+ */
+#define FLUSH_DELAY_MS 5
 #define CONF_NUM_MAX 1e9                /* bounds of a number in the conf */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -52,7 +58,7 @@ void
 jobs_dirty(struct jb *jb, struct jb_job *job)
 {
 	job->dirty = 1;
-	flush_soon(jb, 0);
+	flush_soon(jb, FLUSH_DELAY_MS);
 }
 
 int
@@ -84,7 +90,7 @@ jobs_ack_later(struct jb *jb, const struct framework_status *st)
 	a->task_id = xstrdup(st->task_id);
 	a->agent_id = xstrdup(st->agent_id);
 	a->uuid = xstrdup(st->uuid);
-	flush_soon(jb, 0);
+	flush_soon(jb, FLUSH_DELAY_MS);
 }
 
 static void

@@ -20,7 +20,8 @@
 
 #define DECLINE_IDLE_S 120.0            /* nothing to launch: Marathon's --decline_offer_duration */
 #define DECLINE_BUSY_S -1.0             /* the host's default filter (5 s): some run waits */
-#define LAUNCH_REFUSE_S -1.0            /* what a launch leaves, the same */
+#define LAUNCH_REFUSE_S -1.0            /* what a launch leaves and no run can use, the same */
+#define LAUNCH_MORE_S 0.0               /* what it leaves when one message could not carry all */
 #define OFFER_TASKS_MAX 100             /* tasks launched from one offer (one protocol line) */
 #define ENV_FIXED 4                     /* METRONOME_JOB_ID, METRONOME_RUN_ID, JOB_COMPLETION_* */
 
@@ -162,9 +163,13 @@ unbuild(struct launching *l)
 	free(l->resources);
 }
 
-/* Launch made[0..n) on offer of: saved first, then as many as one message carries. */
+/*
+ * Launch made[0..n) on offer of: saved first, then as many as one message
+ * carries; what the offer has left is refused for refuse seconds.
+ */
 static void
-launch(struct jb *jb, const struct framework_offer *of, struct jb_task **made, size_t n)
+launch(struct jb *jb, const struct framework_offer *of, struct jb_task **made, size_t n,
+       double refuse)
 {
 	struct launching *ls = xcalloc(n, sizeof(*ls));
 	struct framework_task *fts = xcalloc(n, sizeof(*fts));
@@ -180,7 +185,7 @@ launch(struct jb *jb, const struct framework_offer *of, struct jb_task **made, s
 	}
 	/* Too much for one message (long envs): halve until it fits; the rest waits. */
 	for (fitting = n; fitting > 0; fitting /= 2)
-		if (jb->d->launch(jb->d, of->id, fts, fitting, LAUNCH_REFUSE_S) == 0)
+		if (jb->d->launch(jb->d, of->id, fts, fitting, refuse) == 0)
 			break;
 	if (fitting < n) {
 		jb->d->log(jb->d, FRAMEWORK_LOG_WARN, "launch on %s: %s; %zu of %zu task(s) launched",
@@ -248,8 +253,10 @@ match_offer(struct jb *jb, const struct framework_offer *of)
 			waiting |= run_launchable(r) > 0;
 		}
 	attrs_free(&attrs);
+	/* Full before the runs were: what it leaves is for them, at once. */
 	if (n > 0)
-		launch(jb, of, made, n);
+		launch(jb, of, made, n, n == OFFER_TASKS_MAX && waiting ? LAUNCH_MORE_S :
+		       LAUNCH_REFUSE_S);
 	else
 		jb->d->decline(jb->d, of->id, waiting ? DECLINE_BUSY_S : DECLINE_IDLE_S);
 	free(made);

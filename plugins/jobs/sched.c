@@ -106,7 +106,7 @@ fire(struct jb *jb, struct jb_job *job, double at)
 	}
 	if (s->policy == JB_FORBID && job->nruns > 0) {
 		wait_for_runs(jb, job, at);
-		jobs_save(jb, job);
+		jobs_dirty(jb, job);
 		return;
 	}
 	if (s->policy == JB_REPLACE)
@@ -117,7 +117,6 @@ fire(struct jb *jb, struct jb_job *job, double at)
 	if (job->nruns >= JB_RUNS_MAX) {
 		snprintf(why, sizeof(why), "the job has %d active runs", JB_RUNS_MAX);
 		run_skipped(jb, job, at, 1, why);
-		jobs_save(jb, job);
 		return;
 	}
 	run_start(jb, job, at, s->deadline_s);
@@ -157,7 +156,6 @@ pending_due(struct framework_driver *d, void *arg)
 	run_skipped(jb, job, s->pending_at, 1, "the active run did not end within "
 	            "startingDeadlineSeconds (FORBID)");
 	s->pending_at = 0;
-	jobs_save(jb, job);
 }
 
 void
