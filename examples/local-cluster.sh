@@ -80,9 +80,13 @@ launch () {
 trap 'stop_all; exit 0' INT TERM
 
 master=127.0.0.1:$port
-# Marathon is the plugin to try; hello (the example for plugin authors) needs a conf.
+# Marathon (services, :8080) and the jobs plugin (batch and cron, :9000) are
+# the plugins to try; hello (the example for plugin authors) needs a conf.
+# The jobs plugin runs in role batch and keeps its jobs in .cluster/jobs.
+mkdir -p "$dir/conf" "$dir/jobs" || exit 1
+printf 'role=batch\nweight=1\nstate_dir=%s/jobs\n' "$dir" > "$dir/conf/jobs.conf"
 launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master" \
-	--plugins_enabled=marathon
+	--plugins_enabled=marathon,jobs "--plugin_conf=$dir/conf"
 wait_log master "listening on 127.0.0.1:$port" "$pid"
 
 # As root, agentd runs tasks as the framework's user and refuses root itself;
@@ -111,6 +115,11 @@ Logs are in $dir/*.log. In another terminal, try:
   $ctl run --name=hello --command='echo hi'
   $ctl tasks
   $ctl cat TASK stdout
+Marathon (services) is on http://127.0.0.1:8080, the jobs plugin (batch and
+cron, Metronome's API) on http://127.0.0.1:9000:
+  curl -X POST -H 'Content-Type: application/json' 127.0.0.1:9000/v1/jobs \\
+      -d '{"id":"hello","run":{"cmd":"echo hello","cpus":0.1,"mem":32,"disk":0}}'
+  $ctl job run hello --wait
 Press Ctrl-C to stop the cluster.
 EOF
 
