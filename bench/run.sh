@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks (default all)
+#                                   launch tasks jobs (default all)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -51,7 +51,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -325,6 +325,12 @@ if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>
 	echo "marathon_fake_rss_${MARATHON_BIG_TASKS}_tasks $(rss_kib "$MFAKE") KiB"
 	kill -TERM "$MFAKE" 2>/dev/null
 	wait "$MFAKE" 2>/dev/null
+fi
+
+# The jobs plugin: a parallel run, schedule firing jitter, memory with many jobs.
+if want jobs && [ -f plugins/jobs.so ] && command -v curl > /dev/null 2>&1; then
+	# shellcheck disable=SC1091  # sourced for run.sh's helpers
+	. bench/jobs.sh
 fi
 
 # start_bench_agent NAME [FLAGS...]: an agent of the master, its pid in AGENT_PID.
