@@ -46,12 +46,14 @@ struct http_client_chunked {
 	uint64_t left;                     /* bytes of the current chunk still to come */
 	char line[HTTP_CLIENT_LINE_MAX];   /* a size or trailer line being read */
 	size_t line_len;
+	size_t used;                       /* bytes of the last feed that were the body's */
 };
 void http_client_chunked_init(struct http_client_chunked *c);
 /*
  * Feed bytes; the body's bytes go to sink. Returns 1 when the body is
- * complete (what follows it is ignored), 0 when more is needed, -1 with err
- * on a malformed stream or when sink fails.
+ * complete (what follows it is ignored: c->used says where the body ended,
+ * for a connection that carries another message after it), 0 when more is
+ * needed, -1 with err on a malformed stream or when sink fails.
  */
 int http_client_chunked_feed(struct http_client_chunked *c, const char *in, size_t len,
                              http_client_sink_fn sink, void *arg, char *err, size_t errlen);

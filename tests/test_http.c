@@ -8,6 +8,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "http.h"
+#include "http_msg.h"
 #include "http_client.h"
 #include "json.h"
 #include "loop.h"
@@ -292,6 +293,64 @@ test_pure(void)
 	CHECK_STR(http_status_text(404), "Not Found");
 	CHECK_STR(http_status_text(413), "Content Too Large");
 	CHECK_STR(http_status_text(799), "Unknown");
+}
+
+/* http_msg.c: heads read as bytes, as the load balancer and the loop's client read them. */
+static void
+test_msg(void)
+{
+	static const char req[] = "POST /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+	                          "Connection: close\r\n\r\nabcGET";
+	static const char resp[] = "HTTP/1.0 200 OK\nX: 1\n\nbody";
+	struct http_msg m;
+	char err[256];
+	size_t n;
+
+	n = http_msg_head_end(req, sizeof(req) - 1);
+	CHECK(n == sizeof(req) - 1 - 6);
+	CHECK(http_msg_head_end(req, 20) == 0);
+	CHECK(http_msg_parse(&m, req, n, HTTP_MSG_REQUEST, err, sizeof(err)) == 0);
+	CHECK(m.method_len == 4 && strncmp(m.method, "POST", 4) == 0);
+	CHECK(m.target_len == 4 && strncmp(m.target, "/a?b", 4) == 0);
+	CHECK(m.minor == 1 && m.nheaders == 3 && !m.keep_alive);
+	CHECK(m.body == HTTP_MSG_BODY_LENGTH && m.length == 3);
+	CHECK(http_msg_find(&m, "host") != NULL && http_msg_find(&m, "host")->value_len == 1);
+	CHECK(http_msg_find(&m, "Expect") == NULL);
+
+	n = http_msg_head_end(resp, sizeof(resp) - 1);
+	CHECK(n == sizeof(resp) - 1 - 4);
+	CHECK(http_msg_parse(&m, resp, n, HTTP_MSG_RESPONSE, err, sizeof(err)) == 0);
+	CHECK(m.status == 200 && m.minor == 0 && m.body == HTTP_MSG_BODY_CLOSE && !m.keep_alive);
+
+#define MSG(text, kind) http_msg_parse(&m, text, sizeof(text) - 1, kind, err, sizeof(err))
+	CHECK(MSG("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", HTTP_MSG_RESPONSE) == 0);
+	CHECK(m.body == HTTP_MSG_BODY_NONE && m.keep_alive);
+	CHECK(MSG("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n\r\n",
+	    HTTP_MSG_RESPONSE) == 0);
+	CHECK(m.body == HTTP_MSG_BODY_CHUNKED && m.length == 0);
+	CHECK(MSG("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", HTTP_MSG_REQUEST) == 0);
+	CHECK(m.keep_alive && m.body == HTTP_MSG_BODY_NONE);
+	CHECK(MSG("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+	    HTTP_MSG_REQUEST) == 400);
+	CHECK_STR(err, "bad Content-Length");
+	CHECK(MSG("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", HTTP_MSG_REQUEST) == 501);
+	CHECK(MSG("GET / HTTP/1.1\r\n folded\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK(MSG("GET / HTTP/1.1\r\nBad\x01: v\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK_STR(err, "bad header line: 'Bad%01:%20v'");
+	CHECK(MSG("GET /\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK(MSG("HTTP/2 200\r\n\r\n", HTTP_MSG_RESPONSE) == 502);
+#undef MSG
+	{
+		struct buf many;
+
+		buf_init(&many, 0);
+		buf_puts(&many, "GET / HTTP/1.1\r\n");
+		for (int i = 0; i <= HTTP_HEADERS_MAX; i++)
+			buf_printf(&many, "H%d: v\r\n", i);
+		buf_puts(&many, "\r\n");
+		CHECK(http_msg_parse(&m, many.data, many.len, HTTP_MSG_REQUEST, err, sizeof(err)) == 431);
+		buf_free(&many);
+	}
 }
 
 static void
@@ -905,6 +964,7 @@ test_client(void)
 int
 main(void)
 {
+	test_msg();
 	char err[ERR_BYTES];
 
 	test_pure();

@@ -97,6 +97,12 @@ chunked(void)
 	buf_reset(&out);
 	http_client_chunked_init(&c);
 	CHECK(http_client_chunked_feed(&c, body, sizeof(body) - 1, sink, &out, err, sizeof(err)) == 1);
+	CHECK(c.used == sizeof(body) - 1);
+	/* A message after the body: used says where the body ended. */
+	http_client_chunked_init(&c);
+	CHECK(http_client_chunked_feed(&c, "1\r\na\r\n0\r\n\r\nGET / HTTP/1.1", 27, sink, &out,
+	    err, sizeof(err)) == 1);
+	CHECK(c.used == 11);
 	buf_reset(&out);
 	http_client_chunked_init(&c);
 	CHECK(http_client_chunked_feed(&c, "zz\r\n", 4, sink, &out, err, sizeof(err)) == -1);
