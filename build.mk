@@ -30,7 +30,7 @@ MANDIR = $(PREFIX)/share/man
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
 	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h \
-	$(TOP)/lib/http_msg.h \
+	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
@@ -44,7 +44,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
-	flags.o json.o http.o http_msg.o http_client.o id.o map.o
+	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
@@ -283,8 +283,8 @@ $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xme
 		$(L)/log.c $(L)/compat.c
 
 $(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c $(L)/json.c \
-		$(L)/http_msg.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c \
-		$(HDRS)
+		$(L)/http_msg.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
+		$(L)/compat.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c \
 		$(L)/http_client.c $(L)/json.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c \
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/http_msg.c

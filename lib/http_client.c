@@ -442,11 +442,10 @@ rd_line(struct reader *r, char *line, size_t cap, size_t *lenp)
 	return 0;
 }
 
-/* The request line and headers: the Host port left out when it is the default, as browsers do. */
-static void
-build_request(struct buf *req, const char *host, int port, const char *method,
-             const char *target, const char *user_agent, const char *content_type,
-             const char *body, size_t body_len)
+void
+http_client_build_request(struct buf *req, const char *host, int port, const char *method,
+                          const char *target, const char *user_agent, const char *content_type,
+                          const char *body, size_t body_len)
 {
 	buf_printf(req, "%s %s HTTP/1.1\r\nHost: ", method, target);
 	buf_printf(req, strchr(host, ':') != NULL ? "[%s]" : "%s", host);
@@ -470,8 +469,8 @@ send_request(struct reader *r, const char *method, const char *target,
 	int rc;
 
 	buf_init(&req, 0);
-	build_request(&req, r->host, r->port, method, target, user_agent, content_type, body,
-	    body_len);
+	http_client_build_request(&req, r->host, r->port, method, target, user_agent, content_type,
+	    body, body_len);
 	rc = send_all(r, req.data, req.len);
 	buf_free(&req);
 	if (rc < 0 || (body != NULL && send_all(r, body, body_len) < 0))

@@ -58,6 +58,16 @@ void http_client_chunked_init(struct http_client_chunked *c);
 int http_client_chunked_feed(struct http_client_chunked *c, const char *in, size_t len,
                              http_client_sink_fn sink, void *arg, char *err, size_t errlen);
 
+/*
+ * Append a request's line and headers to req: Host (its port left out when
+ * it is 80, as browsers do), User-Agent, Accept, Connection: close, and
+ * Content-Type and Content-Length when there is a body (body not NULL;
+ * only its length is used). The loop's client (http_async.h) sends the same.
+ */
+void http_client_build_request(struct buf *req, const char *host, int port, const char *method,
+                               const char *target, const char *user_agent,
+                               const char *content_type, const char *body, size_t body_len);
+
 struct http_client_response {
 	int status;
 	struct buf *body;     /* caller-provided, capped by its max */
