@@ -12,7 +12,7 @@ include $(CONFIG_MK)
 
 # Where the sources are. Marathon's files are compiled from their paths
 # (one command for the whole plugin), so plugins/marathon is not here.
-VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench
+VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench:$(TOP)/lb
 # The card's files and each program's folder are reached as "folder/x.h"
 # from the top; lib/'s headers by their bare names.
 INCLUDES = -I$(TOP) -I$(TOP)/lib
@@ -38,7 +38,8 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
 	$(TOP)/sup/sup.h $(TOP)/sup/sup_int.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h \
 	$(TOP)/sup/fetch.h $(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
-	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h
+	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h \
+	$(TOP)/lb/lb.h
 
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
@@ -58,9 +59,10 @@ SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolat
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
+LB_OBJS = lb.o lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_haproxy.o
 
 PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
-	$(TOP)/mesos-executor $(TOP)/mesos-fetcher
+	$(TOP)/mesos-executor $(TOP)/mesos-fetcher $(TOP)/mesos-lb
 # Examples stand alone: libc only, none of the project's code (examples/executor.c).
 EXAMPLES = $(TOP)/examples/executor
 
@@ -127,7 +129,7 @@ all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 plugins: $(PLUGINS)
 
 $(LIB_OBJS) $(MASTER_OBJS) $(AGENT_OBJS) $(SUP_OBJS) $(FETCHER_OBJS) $(CTL_OBJS) \
-	$(PLUGHOST_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
+	$(PLUGHOST_OBJS) $(LB_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
@@ -150,6 +152,9 @@ $(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
 
 $(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(LIB)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(LIB) $(LIBS)
+
+$(TOP)/mesos-lb: $(LB_OBJS) $(LIB)
+	$(LINK) -o $@ $(LB_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
