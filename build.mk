@@ -57,7 +57,8 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_
 	spawner.o launcher.o fetch.o isolate.o
 SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
-CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o
+CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
+	ctl_lb.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
 LB_OBJS = lb.o lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_haproxy.o
 
@@ -76,13 +77,13 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
-TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
+TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
 BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
-	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake
+	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload
 BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
@@ -240,8 +241,12 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o
+BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o
 $(BENCH_OBJS): $(HDRS)
+
+# mesos-lb's load generator: its tests drive it too (TOOLS).
+$(TOP)/bench/lbload: lbload.o $(LIB)
+	$(LINK) -o $@ lbload.o $(LIB) $(LIBS)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)

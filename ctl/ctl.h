@@ -10,6 +10,7 @@
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
  *   ctl_teardown.c teardown of a framework
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
+ *   ctl_lb.c     lb (mesos-lb's /_lb/stats)
  */
 #ifndef CTL_H
 #define CTL_H
@@ -86,6 +87,8 @@ int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 /* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */
 int ctl_app(struct ctl *ctl, int argc, char **argv);
 int ctl_app_deployments(struct ctl *ctl, int argc, char **argv);
+/* mesosctl lb: mesos-lb's services and backends with their counters. */
+int ctl_lb(struct ctl *ctl, int argc, char **argv);
 
 /* "mesosctl: text" on stderr (stdout flushed first so the two interleave right). */
 void ctl_say(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -56,6 +56,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Marathon apps (the marathon plugin's REST API)", ctl_app, 0 },
 	{ "deployments", "[--marathon=HOST:PORT]", "Marathon's running deployments",
 	  ctl_app_deployments, 0 },
+	{ "lb", "[--lb=HOST:PORT]", "mesos-lb's services, backends and connections", ctl_lb, 0 },
 	{ "help", "[COMMAND]", "this text, or a command's flags", cmd_help, 0 },
 	{ "version", "", "print the version", cmd_version, 0 },
 };
