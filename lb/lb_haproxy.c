@@ -102,27 +102,23 @@ http_frontend(struct buf *b, const struct lb *lb, struct lb_service **v, size_t 
 				buf_printf(b, "  acl path_%s path_beg", name);
 				for (size_t j = 0; j < v[i]->npaths; j++)
 					buf_printf(b, " %s", v[i]->paths[j]);
-				buf_printf(b, "\n  use_backend %s if host_%s path_%s\n", name, name, name);
+				buf_printf(b, "\n  use_backend %s_vhost if host_%s path_%s\n", name, name,
+				    name);
 			} else {
-				buf_printf(b, "  use_backend %s if host_%s\n", name, name);
+				buf_printf(b, "  use_backend %s_vhost if host_%s\n", name, name);
 			}
 		}
 	}
 	buf_puts(b, "\n");
 }
 
+/* One backend section: the service's tasks as servers. */
 static void
-service(struct buf *b, const struct lb_service *s)
+backend(struct buf *b, const struct lb_service *s, const char *name, int http)
 {
-	const char *mode = s->mode == LB_MODE_HTTP ? "http" : "tcp";
-	char name[LB_HAPROXY_NAME_MAX];
-
-	name_of(name, sizeof(name), s->app_id, s->port);
-	buf_printf(b, "frontend %s\n  bind %s:%d\n  mode %s\n  use_backend %s\n\n", name,
-	    s->bind_addr, s->port, mode, name);
 	buf_printf(b, "backend %s\n  balance %s\n  mode %s\n", name, balance_names[s->balance],
-	    mode);
-	if (s->mode == LB_MODE_HTTP || s->nvhosts > 0)
+	    http ? "http" : "tcp");
+	if (http)
 		buf_puts(b, "  option http-server-close\n  option forwardfor\n");
 	for (size_t i = 0; i < s->nb; i++) {
 		char server[LB_HAPROXY_NAME_MAX];
@@ -133,6 +129,22 @@ service(struct buf *b, const struct lb_service *s)
 		buf_printf(b, "  server %s %s:%d\n", server, s->b[i]->addr, s->b[i]->port);
 	}
 	buf_puts(b, "\n");
+}
+
+/* A service port's frontend and backend; a virtual host gets an HTTP backend of its own. */
+static void
+service(struct buf *b, const struct lb_service *s)
+{
+	char name[LB_HAPROXY_NAME_MAX], vhost[LB_HAPROXY_NAME_MAX + 8];
+
+	name_of(name, sizeof(name), s->app_id, s->port);
+	buf_printf(b, "frontend %s\n  bind %s:%d\n  mode %s\n  use_backend %s\n\n", name,
+	    s->bind_addr, s->port, s->mode == LB_MODE_HTTP ? "http" : "tcp", name);
+	backend(b, s, name, s->mode == LB_MODE_HTTP);
+	if (s->nvhosts > 0) {
+		snprintf(vhost, sizeof(vhost), "%s_vhost", name);
+		backend(b, s, vhost, 1);
+	}
 }
 
 /* write-to-temp, fsync, rename: a crash leaves the old file or the new one, whole. */

@@ -74,6 +74,7 @@ struct http_conn {
 };
 
 static void update(struct http_conn *h);
+static void reply_text(struct http_conn *h, int status, const char *text, int close);
 static void try_connect(struct http_conn *h);
 static void next_request(struct http_conn *h);
 
@@ -158,7 +159,11 @@ on_timer(struct loop *loop, void *arg)
 		http_close(h, "keep-alive timeout");
 		return;
 	case H_HEAD:
-		http_close(h, "request timeout");
+		/* As HAProxy: 408 to a client that began a request and did not finish it in time. */
+		if (h->in.len > 0)
+			reply_text(h, 408, "request timeout", 1);
+		else
+			http_close(h, "request timeout");
 		return;
 	case H_CONNECT:
 		/* The connect timer is set by try_connect; reaching here means it ran out. */

@@ -57,13 +57,31 @@ failed_is () {
 }
 
 # Spread over both agents (racks), so that one of them can go.
-APP='"cmd":"exec '"$TOP"'/tests/httpd --drain=500 . $PORT0","cpus":0.1,"mem":32,"constraints":[["rack","GROUP_BY"]]'
+APP='"cmd":"exec '"$TOP"'/tests/httpd --drain=500 . $PORT0","cpus":0.1,"mem":32,"constraints":[["rack","MAX_PER","2"]]'
 check "an app of 3" test "$(req POST /v2/apps "{\"id\":\"web\",$APP,\"instances\":3,\"labels\":{\"HAPROXY_0_VHOST\":\"web.test\"}}")" = 201
 check "a second app" test "$(req POST /v2/apps "{\"id\":\"api\",$APP,\"instances\":1,\"labels\":{\"HAPROXY_0_VHOST\":\"api.test\",\"HAPROXY_0_PATH\":\"/header\"}}")" = 201
 check "3 backends up for web" wait_for $T up web 3
 check "1 backend up for api" wait_for $T up api 1
 SP=$(service_port web)
 check "web's service port is proxied" wait_for $T sh -c "curl -sf http://127.0.0.1:$SP/whoami | grep -q 127.0.0.1"
+
+# ---- for sites that run HAProxy: the same table as its configuration ----
+"$TOP/mesos-lb" "--marathon=$API" --ip=127.0.0.1 "--http_port=$MPORT" --stats_port=-1 \
+    "--haproxy_config=$TMP/haproxy.cfg" "--haproxy_reload=echo reload >> $TMP/reloads" \
+    > "$TMP/lbh.log" 2>&1 &
+LBH_PID=$!
+lib_track_pid "$LBH_PID"
+check "--haproxy_config: written and reloaded" wait_for $T test -s "$TMP/reloads"
+check "a frontend per service port" grep -q "^frontend web_$SP" "$TMP/haproxy.cfg"
+check "its tasks as servers (in its TCP and its virtual host backend)" \
+    test "$(grep -c '^  server web\.instance-' "$TMP/haproxy.cfg")" -eq 6
+check "virtual hosts on the HTTP frontend" grep -q "acl host_web_$SP hdr(host),field(1,:) -i web.test" "$TMP/haproxy.cfg"
+check "path rules too" grep -q "use_backend api_[0-9]*_vhost if host_api_[0-9]* path_api_" "$TMP/haproxy.cfg"
+if command -v haproxy > /dev/null 2>&1; then
+	check "HAProxy finds it valid" haproxy -c -f "$TMP/haproxy.cfg"
+else
+	skip "haproxy is not installed: its check of the configuration"
+fi
 
 # ---- spread over all three ----
 load --requests=30 "http://127.0.0.1:$SP/whoami"
@@ -105,6 +123,12 @@ wait "$LOAD"
 check "the restart ended within the stream of requests" test "$(grep -c '^body' "$TMP/load.out")" -ge 4
 check "a rolling restart under load: no request failed" failed_is 0
 check "killed tasks were drained" grep -q "TASK_KILLING" "$TMP/lb.log"
+
+check "--haproxy_config: rewritten and reloaded after the restart" \
+    test "$(wc -l < "$TMP/reloads")" -ge 2
+check "reloads follow writes (one after a burst of them)" \
+    test "$(grep -c "wrote $TMP/haproxy.cfg" "$TMP/lbh.log")" -ge "$(wc -l < "$TMP/reloads")"
+stop_pid "$LBH_PID"
 
 # ---- an agent killed with its tasks ----
 check "3 up" wait_for $T up web 3
