@@ -107,7 +107,7 @@ check "/_lb/health on the HTTP port" sh -c "curl -sf http://$HTTP/_lb/health | g
 VICTIM=$(curl -s "http://127.0.0.1:$SP/whoami" | sed 's/.*://')
 VPID=$(ps -e -o pid= -o args= | awk -v p="$VICTIM" '$2 ~ /tests\/httpd$/ && $NF == p { print $1 }')
 check "found the task's process" test -n "$VPID"
-kill -9 $VPID
+kill -9 "$VPID"
 load --requests=60 --retries=1 "http://127.0.0.1:$SP/whoami"
 check "a task killed: 60 requests, none failed with one retry" failed_is 0
 check "the dead backend left the rotation" grep -q ":$VICTIM (.*\(ejected\|TASK_FAILED\|TASK_KILLED\)" "$TMP/lb.log"
