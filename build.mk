@@ -320,9 +320,9 @@ fuzz: $(FUZZERS)
 # Plugins, the plugin header and man pages are each installed only if present.
 install: all
 	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	cd $(TOP) && cp mesosd agentd mesos-plughost $(DESTDIR)$(SBINDIR)/
+	cd $(TOP) && cp mesosd agentd mesos-plughost mesos-lb $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd \
-		$(DESTDIR)$(SBINDIR)/mesos-plughost
+		$(DESTDIR)$(SBINDIR)/mesos-plughost $(DESTDIR)$(SBINDIR)/mesos-lb
 	cd $(TOP) && cp mesosctl $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)
@@ -338,7 +338,7 @@ install: all
 	mkdir -p $(DESTDIR)$(INCDIR)
 	cp $(TOP)/plugins/framework.h $(DESTDIR)$(INCDIR)/
 	chmod 644 $(DESTDIR)$(INCDIR)/framework.h
-	cd $(TOP) && for m in docs/mesosd.8 docs/agentd.8 docs/mesosctl.1; do \
+	cd $(TOP) && for m in docs/mesosd.8 docs/agentd.8 docs/mesosctl.1 docs/mesos-lb.8; do \
 		sec=$${m##*.}; \
 		mkdir -p $(DESTDIR)$(MANDIR)/man$$sec && \
 		cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
@@ -347,13 +347,14 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
-	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost
+	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost $(DESTDIR)$(SBINDIR)/mesos-lb
 	rm -f $(DESTDIR)$(BINDIR)/mesosctl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mesos-executor $(DESTDIR)$(LIBEXECDIR)/mesos-fetcher
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(PLUGINDIR)/*.so
 	rm -f $(DESTDIR)$(INCDIR)/framework.h
 	rm -f $(DESTDIR)$(MANDIR)/man8/mesosd.8 $(DESTDIR)$(MANDIR)/man8/agentd.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/mesos-lb.8
 	rm -f $(DESTDIR)$(MANDIR)/man1/mesosctl.1
 	rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/mesos $(DESTDIR)$(INCDIR) 2>/dev/null || true
 
