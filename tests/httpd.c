@@ -9,6 +9,9 @@
  *   /hang                never answers
  *   /whoami              "127.0.0.1:PORT": which server answered (mesos-lb's tests)
  *   /header/NAME         the request's header NAME, or 404
+ *   .../v2/apps          the file DIR/apps.json, and .../v2/events an event
+ *                        stream that says it is attached and stays open: a
+ *                        stand-in Marathon for mesos-lb (its bench and tests)
  *   httpd [--drain=MS] DIR [PORT]   (PORT 0 or none: any free port)
  * With --drain, SIGTERM is answered as a well-behaved Marathon app does:
  * it goes on serving for MS (the load balancer stops sending new
@@ -64,6 +67,14 @@ read_file(const char *name, struct buf *out)
 	return rc;
 }
 
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
 static void
 handle(struct http_exchange *x, void *arg)
 {
@@ -107,6 +118,15 @@ handle(struct http_exchange *x, void *arg)
 		    "text/plain", "", 0);
 	} else if (strcmp(path, "/hang") == 0) {
 		http_defer(x, on_abort, NULL);
+	} else if (ends_with(path, "/v2/apps") && read_file("apps.json", &body) == 0) {
+		http_reply(x, HTTP_OK, "application/json", body.data ? body.data : "", body.len);
+	} else if (ends_with(path, "/v2/events")) {
+		static const char attached[] = "event: event_stream_attached\n"
+		    "data: {\"eventType\":\"event_stream_attached\"}\n\n";
+
+		http_defer(x, on_abort, NULL);
+		http_stream_begin(x, HTTP_OK, "text/event-stream");
+		http_stream_write(x, attached, sizeof(attached) - 1);
 	} else if (strcmp(path, "/whoami") == 0) {
 		char me[ERR_MAX];
 
