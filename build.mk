@@ -69,14 +69,15 @@ EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_sup_health test_sup_relay test_spawner test_syncer
+	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
 	$(TOP)/tests/test_alloc \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
-	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer
+	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
+	$(TOP)/tests/test_lb_table
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
@@ -166,7 +167,7 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
-	peer.o httpd.o fw.o
+	peer.o httpd.o fw.o test_lb_table.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
@@ -222,6 +223,11 @@ $(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB)
 
 $(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
 	$(LINK) -o $@ test_syncer.o syncer.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
+
+# mesos-lb's table with all of lb/ but its main (the test stands in for lb_changed).
+LB_TEST_OBJS = lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o
+$(TOP)/tests/test_lb_table: test_lb_table.o $(LB_TEST_OBJS) $(LIB)
+	$(LINK) -o $@ test_lb_table.o $(LB_TEST_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB)
 	$(LINK) -o $@ httpd.o checkpoint.o $(LIB) $(LIBS)
