@@ -156,6 +156,11 @@ on_timer(struct loop *loop, void *arg)
 	h->timer = 0;
 	switch (h->st) {
 	case H_IDLE:
+		/* Pipelined bytes after a reply of ours: read on the loop, not deeper in the stack. */
+		if (h->in.len > 0) {
+			next_request(h);
+			return;
+		}
 		http_close(h, "keep-alive timeout");
 		return;
 	case H_HEAD:
@@ -215,7 +220,10 @@ reply(struct http_conn *h, int status, const char *type, const char *body, size_
 		update(h);
 		return;
 	}
-	next_request(h);
+	/* A client pipelining requests we answer ourselves must not grow our stack with each. */
+	h->st = H_IDLE;
+	set_timer(h, h->in.len > 0 ? 0 : h->lb->cfg.keepalive_timeout_ms);
+	update(h);
 }
 
 static void
