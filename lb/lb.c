@@ -120,6 +120,8 @@ stop(struct lb *lb)
 	lb_stats_close(lb);
 	lb_haproxy_free(lb->haproxy);
 	lb_table_free(lb);
+	/* Closed conns (the follower's requests) are freed on the loop's next turn. */
+	loop_run_once(lb->loop, 0);
 }
 
 int
