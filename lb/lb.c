@@ -114,7 +114,7 @@ stop(struct lb *lb)
 {
 	lb_follow_stop(lb->follow);
 	while (lb->conns.next != &lb->conns)
-		lb->conns.next->kill(lb->conns.next, "shutting down");
+		lb->conns.next->kill(lb->conns.next->owner, "shutting down");
 	lb_tcp_close_all(lb);
 	lb_http_close(lb);
 	lb_stats_close(lb);

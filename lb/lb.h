@@ -72,7 +72,8 @@ enum lb_mode { LB_MODE_TCP, LB_MODE_HTTP };
  */
 struct lb_link {
 	struct lb_link *prev, *next;
-	void (*kill)(struct lb_link *l, const char *why);
+	void (*kill)(void *owner, const char *why);   /* ends the connection, detaching it */
+	void *owner;
 };
 
 struct lb_counters {
@@ -254,6 +255,22 @@ void lb_tcp_unlisten(struct lb *lb, struct lb_service *s);
 void lb_tcp_close_all(struct lb *lb);
 /* Start proxying the accepted fd of service s (also lb_http's service ports in HTTP mode). */
 void lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer);
+/*
+ * Accept what waits on lfd (up to LB_ACCEPT_BATCH, while below the cap)
+ * and hand each to lb_http_accepted (http, or s in HTTP mode) or
+ * lb_tcp_accepted.
+ */
+void lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http);
+/*
+ * The next backend of s for a connection (peer, the backends in tried,
+ * *ntried of them, added to), attached through link, and a connect to it
+ * under way: its fd, *be set. -1 when there is none to try any more:
+ * *why says "no backend" (none at all, counted in s->no_backend) or "no
+ * backend answered" (--retries used up).
+ */
+int lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
+                        struct lb_backend **tried, size_t *ntried, size_t tries_max,
+                        struct lb_link *link, struct lb_backend **be, const char **why);
 /* Pause or resume every listener (the --max_connections cap). */
 void lb_tcp_accepting(struct lb *lb, int on);
 /* One client connection ended: resume listeners below the cap. */

@@ -101,18 +101,26 @@ lost(struct lb_follow *f, const char *why)
 
 /* ---- /v2/apps ---------------------------------------------------------------------- */
 
+/* A request of ours (*slot) answered status instead of 200: Marathon is as good as lost. */
+static void
+refused(struct lb_follow *f, struct http_async **slot, const char *path, int status)
+{
+	char why[LB_ERR_MAX];
+
+	snprintf(why, sizeof(why), "GET %s answered %d", path, status);
+	http_async_cancel(*slot);
+	*slot = NULL;
+	lost(f, why);
+}
+
 static void
 apps_head(struct http_async *a, int status, void *arg)
 {
 	struct lb_follow *f = arg;
-	char why[LB_ERR_MAX];
 
-	if (status == 200)
-		return;
-	snprintf(why, sizeof(why), "GET %s answered %d", LB_APPS_PATH, status);
-	http_async_cancel(a);
-	f->apps = NULL;
-	lost(f, why);
+	(void)a;
+	if (status != 200)
+		refused(f, &f->apps, LB_APPS_PATH, status);
 }
 
 static void
@@ -265,18 +273,15 @@ static void
 events_head(struct http_async *a, int status, void *arg)
 {
 	struct lb_follow *f = arg;
-	char why[LB_ERR_MAX];
 
-	if (status == 200) {
-		f->events_ok = 1;
-		f->st = F_CONNECTED;
-		log_info("marathon %s: following its events", f->urls[f->cur]);
+	(void)a;
+	if (status != 200) {
+		refused(f, &f->events, LB_EVENTS_PATH, status);
 		return;
 	}
-	snprintf(why, sizeof(why), "GET %s answered %d", LB_EVENTS_PATH, status);
-	http_async_cancel(a);
-	f->events = NULL;
-	lost(f, why);
+	f->events_ok = 1;
+	f->st = F_CONNECTED;
+	log_info("marathon %s: following its events", f->urls[f->cur]);
 }
 
 static void

@@ -78,17 +78,6 @@ static void reply_text(struct http_conn *h, int status, const char *text, int cl
 static void try_connect(struct http_conn *h);
 static void next_request(struct http_conn *h);
 
-static int
-chunk_sink(const char *data, size_t len, void *arg, char *err, size_t errlen)
-{
-	(void)data;
-	(void)len;
-	(void)arg;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
 /* ---- ending ---------------------------------------------------------------------------- */
 
 static void
@@ -134,15 +123,9 @@ http_close(struct http_conn *h, const char *why)
 }
 
 static void
-kill_backend(struct lb_link *l, const char *why)
+http_kill(void *h, const char *why)
 {
-	http_close((struct http_conn *)(void *)((char *)l - offsetof(struct http_conn, link)), why);
-}
-
-static void
-kill_all(struct lb_link *l, const char *why)
-{
-	http_close((struct http_conn *)(void *)((char *)l - offsetof(struct http_conn, all)), why);
+	http_close(h, why);
 }
 
 /* ---- timers ---------------------------------------------------------------------------- */
@@ -406,7 +389,7 @@ forward_req_body(struct http_conn *h)
 		h->req_left -= n;
 		done = h->req_left == 0;
 	} else {
-		int r = http_client_chunked_feed(h->req_chunked, h->in.data, h->in.len, chunk_sink, NULL,
+		int r = http_client_chunked_feed(h->req_chunked, h->in.data, h->in.len, NULL, NULL,
 		    err, sizeof(err));
 
 		if (r < 0) {
@@ -445,8 +428,7 @@ backend_failed(struct http_conn *h, const char *why, int eject)
 		http_close(h, why);
 		return;
 	}
-	if ((eject || h->repeatable) && (long long)h->ntried <= lb->cfg.retries &&
-	    h->ntried < TRIES_MAX && (eject ? h->st == H_CONNECT : 1)) {
+	if (eject || h->repeatable) {
 		h->st = H_CONNECT;
 		try_connect(h);
 		return;
@@ -471,33 +453,14 @@ static void
 try_connect(struct http_conn *h)
 {
 	struct lb *lb = h->lb;
-	char why[LB_ERR_MAX];
-	int fd = -1;
+	const char *why;
+	int fd = lb_tcp_connect_next(lb, h->svc, h->peer, h->tried, &h->ntried, TRIES_MAX, &h->link,
+	    &h->be, &why);
 
-	while (fd < 0) {
-		struct lb_backend *b = lb_table_pick(lb, h->svc, h->tried, h->ntried,
-		    lb_table_hash_peer(h->peer));
-
-		if (b == NULL) {
-			if (h->ntried == 0)
-				h->svc->no_backend++;
-			reply_text(h, 503, h->ntried == 0 ? "no backend is available" :
-			    "no backend answered", 1);
-			return;
-		}
-		h->tried[h->ntried++] = b;
-		h->be = b;
-		lb_table_attach(lb, b, &h->link);
-		fd = net_connect(b->addr, b->port, why, sizeof(why));
-		if (fd >= 0)
-			break;
-		lb_table_eject(lb, b, why);
-		lb_table_detach(lb, b, &h->link);
+	if (fd < 0) {
 		h->be = NULL;
-		if ((long long)h->ntried > lb->cfg.retries || h->ntried >= TRIES_MAX) {
-			reply_text(h, 503, "no backend answered", 1);
-			return;
-		}
+		reply_text(h, 503, strcmp(why, "no backend") == 0 ? "no backend is available" : why, 1);
+		return;
 	}
 	lb_side_init(&h->b, fd);
 	loop_watch(lb->loop, fd, LOOP_WRITE, on_backend_connect, h);
@@ -576,7 +539,7 @@ forward_resp_body(struct http_conn *h, const char *data, size_t len)
 		done = h->resp_left == 0;
 		break;
 	case HTTP_MSG_BODY_CHUNKED: {
-		int r = http_client_chunked_feed(h->resp_chunked, data, len, chunk_sink, NULL, err,
+		int r = http_client_chunked_feed(h->resp_chunked, data, len, NULL, NULL, err,
 		    sizeof(err));
 
 		if (r < 0) {
@@ -836,8 +799,8 @@ lb_http_accepted(struct lb *lb, struct lb_service *svc, int fd, const char *peer
 
 	h->lb = lb;
 	h->fixed = svc;
-	h->link.kill = kill_backend;
-	h->all.kill = kill_all;
+	h->link.kill = h->all.kill = http_kill;
+	h->link.owner = h->all.owner = h;
 	lb_link_insert(&lb->conns, &h->all);
 	lb_side_init(&h->c, fd);
 	lb_side_init(&h->b, -1);
@@ -855,26 +818,9 @@ lb_http_accepted(struct lb *lb, struct lb_service *svc, int fd, const char *peer
 static void
 on_accept(struct loop *loop, int lfd, int events, void *arg)
 {
-	struct lb *lb = arg;
-	char peer[LB_ADDR_MAX];
-
 	(void)loop;
 	(void)events;
-	for (int i = 0; i < LB_ACCEPT_BATCH && lb->accepting; i++) {
-		int fd = net_accept(lfd, peer, sizeof(peer));
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("http port: accept");
-			return;
-		}
-		if (lb_conn_opened(lb) < 0) {
-			close(fd);
-			return;
-		}
-		lb_http_accepted(lb, NULL, fd, peer);
-	}
+	lb_tcp_accept(arg, lfd, NULL, 1);
 }
 
 int

@@ -129,7 +129,7 @@ on_drain_timer(struct loop *loop, void *arg)
 			struct lb_link *l = b->conns.next;
 			int last = b->n.open == 1;
 
-			l->kill(l, "drain timeout");
+			l->kill(l->owner, "drain timeout");
 			if (last)
 				break;
 		}

@@ -116,15 +116,9 @@ tcp_close(struct tcp_conn *t, const char *why)
 }
 
 static void
-tcp_kill(struct lb_link *l, const char *why)
+tcp_kill(void *t, const char *why)
 {
-	tcp_close((struct tcp_conn *)(void *)((char *)l - offsetof(struct tcp_conn, link)), why);
-}
-
-static void
-tcp_kill_all(struct lb_link *l, const char *why)
-{
-	tcp_close((struct tcp_conn *)(void *)((char *)l - offsetof(struct tcp_conn, all)), why);
+	tcp_close(t, why);
 }
 
 /* A broken side: count it against the backend if it was the backend's. */
@@ -257,10 +251,6 @@ connect_failed(struct tcp_conn *t, const char *why)
 	lb_table_detach(lb, t->be, &t->link);
 	t->be = NULL;
 	lb_side_close(lb->loop, &t->b);
-	if ((long long)t->ntried > lb->cfg.retries || t->ntried >= TRIES_MAX) {
-		tcp_close(t, "no backend answered");
-		return;
-	}
 	try_connect(t);
 }
 
@@ -289,36 +279,52 @@ on_connect_timeout(struct loop *loop, void *arg)
 	connect_failed(t, "connect timed out");
 }
 
+int
+lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
+                    struct lb_backend **tried, size_t *ntried, size_t tries_max,
+                    struct lb_link *link, struct lb_backend **be, const char **why)
+{
+	char err[LB_ERR_MAX];
+
+	for (;;) {
+		struct lb_backend *b;
+		int fd;
+
+		if (*ntried > 0 && ((long long)*ntried > lb->cfg.retries || *ntried >= tries_max)) {
+			*why = "no backend answered";
+			return -1;
+		}
+		b = lb_table_pick(lb, s, tried, *ntried, lb_table_hash_peer(peer));
+		if (b == NULL) {
+			if (*ntried == 0)
+				s->no_backend++;
+			*why = *ntried == 0 ? "no backend" : "no backend answered";
+			return -1;
+		}
+		tried[(*ntried)++] = b;
+		lb_table_attach(lb, b, link);
+		fd = net_connect(b->addr, b->port, err, sizeof(err));
+		if (fd >= 0) {
+			*be = b;
+			return fd;
+		}
+		lb_table_eject(lb, b, err);
+		lb_table_detach(lb, b, link);
+	}
+}
+
 static void
 try_connect(struct tcp_conn *t)
 {
 	struct lb *lb = t->lb;
-	char why[LB_ERR_MAX];
-	int fd;
+	const char *why;
+	int fd = lb_tcp_connect_next(lb, t->svc, t->peer, t->tried, &t->ntried, TRIES_MAX, &t->link,
+	    &t->be, &why);
 
-	for (;;) {
-		struct lb_backend *b = lb_table_pick(lb, t->svc, t->tried, t->ntried,
-		    lb_table_hash_peer(t->peer));
-
-		if (b == NULL) {
-			if (t->ntried == 0)
-				t->svc->no_backend++;
-			tcp_close(t, t->ntried == 0 ? "no backend" : "no backend answered");
-			return;
-		}
-		t->tried[t->ntried++] = b;
-		t->be = b;
-		lb_table_attach(lb, b, &t->link);
-		fd = net_connect(b->addr, b->port, why, sizeof(why));
-		if (fd >= 0)
-			break;
-		lb_table_eject(lb, b, why);
-		lb_table_detach(lb, b, &t->link);
+	if (fd < 0) {
 		t->be = NULL;
-		if ((long long)t->ntried > lb->cfg.retries || t->ntried >= TRIES_MAX) {
-			tcp_close(t, "no backend answered");
-			return;
-		}
+		tcp_close(t, why);
+		return;
 	}
 	lb_side_init(&t->b, fd);
 	t->connecting = 1;
@@ -333,8 +339,8 @@ lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
 
 	t->lb = lb;
 	t->svc = s;
-	t->link.kill = tcp_kill;
-	t->all.kill = tcp_kill_all;
+	t->link.kill = t->all.kill = tcp_kill;
+	t->link.owner = t->all.owner = t;
 	lb_link_insert(&lb->conns, &t->all);
 	lb_side_init(&t->c, fd);
 	lb_side_init(&t->b, -1);
@@ -345,33 +351,39 @@ lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
 
 /* ---- listeners ---------------------------------------------------------------------- */
 
-static void
-on_accept(struct loop *loop, int lfd, int events, void *arg)
+void
+lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
 {
-	struct lb_service *s = arg;
-	struct lb *lb = s->lb;
 	char peer[LB_ADDR_MAX];
 
-	(void)loop;
-	(void)events;
 	for (int i = 0; i < LB_ACCEPT_BATCH && lb->accepting; i++) {
 		int fd = net_accept(lfd, peer, sizeof(peer));
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("%s: accept", s->key);
+				log_warn("%s: accept", s != NULL ? s->key : "HTTP port");
 			return;
 		}
 		if (lb_conn_opened(lb) < 0) {
 			close(fd);
 			return;
 		}
-		if (s->mode == LB_MODE_HTTP)
+		if (http)
 			lb_http_accepted(lb, s, fd, peer);
 		else
 			lb_tcp_accepted(lb, s, fd, peer);
 	}
+}
+
+static void
+on_accept(struct loop *loop, int lfd, int events, void *arg)
+{
+	struct lb_service *s = arg;
+
+	(void)loop;
+	(void)events;
+	lb_tcp_accept(s->lb, lfd, s, s->mode == LB_MODE_HTTP);
 }
 
 void

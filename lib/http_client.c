@@ -214,7 +214,7 @@ http_client_chunked_feed(struct http_client_chunked *c, const char *in, size_t l
 		if (c->state == CH_DATA) {
 			size_t n = (size_t)(end - in) < c->left ? (size_t)(end - in) : (size_t)c->left;
 
-			if (sink(in, n, arg, err, errlen) == -1)
+			if (sink != NULL && sink(in, n, arg, err, errlen) == -1)
 				return -1;
 			in += n;
 			c->used = (size_t)(in - start);

@@ -50,7 +50,8 @@ struct http_client_chunked {
 };
 void http_client_chunked_init(struct http_client_chunked *c);
 /*
- * Feed bytes; the body's bytes go to sink. Returns 1 when the body is
+ * Feed bytes; the body's bytes go to sink (NULL: nowhere, for a reader
+ * that only needs to know where the body ends). Returns 1 when the body is
  * complete (what follows it is ignored: c->used says where the body ended,
  * for a connection that carries another message after it), 0 when more is
  * needed, -1 with err on a malformed stream or when sink fails.
