@@ -1,6 +1,5 @@
-#!/bin/sh
 #
-# bench/lb.sh: mesos-lb's figures, run by bench/run.sh (section lb). One
+# bench/lb.sh: mesos-lb's figures, sourced by bench/run.sh (section lb). One
 # app of LB_BACKENDS small HTTP servers (tests/httpd, answering /whoami)
 # behind a stand-in Marathon (tests/httpd again, serving apps.json and an
 # event stream), loaded by bench/lbload with LB_CONCURRENCY kept-alive
@@ -11,52 +10,17 @@
 # mesos-lb's memory idle and with LB_HOLD connections open through it.
 # Prints `name value unit` lines; a measurement that failed prints none.
 #
-cd "$(dirname "$0")/.." || exit 1
-TOP=$(pwd)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-lb-bench.XXXXXX") || exit 1
-PIDS=
-
+# Sourced by bench/run.sh (its TMP, PIDS, wait_line and rss_kib).
 LB_BACKENDS=3
 LB_CONCURRENCY=${LB_CONCURRENCY:-32}
 LB_SECONDS=${LB_SECONDS:-5}
 LB_HOLD=1000
 
-cleanup () {
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_line FILE PATTERN: up to 10 seconds for PATTERN in FILE.
-wait_line () {
-	n=200
-	while [ "$n" -gt 0 ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		n=$((n - 1))
-	done
-	return 1
-}
-
-rss_kib () {
-	if [ -r "/proc/$1/status" ]; then
-		sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
-	else
-		ps -o rss= -p "$1" | tr -d ' '
-	fi
-}
-
 # httpd NAME: a server on a free port of 127.0.0.1; its port in PORT.
 httpd () {
 	"$TOP/tests/httpd" "$TMP" > "$TMP/$1.out" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_line "$TMP/$1.out" 'listening on' || { echo "bench: httpd did not start" >&2; exit 1; }
+	wait_line "$TMP/$1.out" 'listening on' 10 || { echo "bench: httpd did not start" >&2; exit 1; }
 	PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$1.out")
 }
 
@@ -122,7 +86,7 @@ echo "lb_mesos_lb_rss_idle $(rss_kib "$LB_PID") KiB"
 load mesos_lb "http://127.0.0.1:$SP/whoami"
 "$TOP/bench/lbload" "--hold=$LB_HOLD" --duration=4secs "127.0.0.1:$SP" > "$TMP/hold.out" 2>&1 &
 HOLD=$!
-if wait_line "$TMP/hold.out" "^held $LB_HOLD\$"; then
+if wait_line "$TMP/hold.out" "^held $LB_HOLD\$" 10; then
 	echo "lb_mesos_lb_rss_${LB_HOLD}_conns $(rss_kib "$LB_PID") KiB"
 else
 	echo "bench: not all $LB_HOLD connections were held, no figure" >&2
@@ -135,7 +99,7 @@ if command -v haproxy > /dev/null 2>&1; then
 	"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=-1 \
 	    --log_level=warning "--haproxy_config=$TMP/haproxy.cfg" > "$TMP/lbh.log" 2>&1 &
 	LBH=$!
-	wait_line "$TMP/haproxy.cfg" "server bench"
+	wait_line "$TMP/haproxy.cfg" "server bench" 10
 	kill -TERM "$LBH"
 	wait "$LBH" 2>/dev/null
 	haproxy -db -f "$TMP/haproxy.cfg" > "$TMP/haproxy.log" 2>&1 &
@@ -160,4 +124,3 @@ L=$(rps_of mesos_lb)
 H=$(rps_of haproxy)
 [ -n "$D" ] && [ -n "$L" ] && awk -v d="$D" -v l="$L" 'BEGIN { if (d > 0) printf "lb_mesos_lb_vs_direct %.0f %%\n", 100 * l / d }'
 [ -n "$H" ] && [ -n "$L" ] && awk -v h="$H" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy %.0f %%\n", 100 * l / h }'
-exit 0

@@ -454,5 +454,5 @@ fi
 
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
 if want lb && [ -x bench/lbload ] && [ -x mesos-lb ]; then
-	sh bench/lb.sh
+	. bench/lb.sh
 fi

@@ -10,6 +10,7 @@
 T=20
 
 . "$(dirname "$0")/lib_marathon.sh"
+. "$(dirname "$0")/lib_lb.sh"
 
 # A fixed port for Marathon's API (a restarted plugin must come back where mesos-lb looks).
 "$TOP/tests/httpd" "$TMP" > "$TMP/probe.out" 2>&1 &
@@ -28,13 +29,7 @@ start_agent a2 --hostname=127.0.0.1 --attributes=rack:r2 "--resources=$R;ports:[
 check "the REST API listens" wait_for $T log_has "REST API listening on 127.0.0.1:$MPORT" || exit 1
 API=http://127.0.0.1:$MPORT
 
-"$TOP/mesos-lb" "--marathon=$API" --ip=127.0.0.1 --http_port=0 --stats_port=0 \
-    --eject_time=2secs --drain_timeout=5secs > "$TMP/lb.log" 2>&1 &
-LB_PID=$!
-lib_track_pid "$LB_PID"
-check "mesos-lb starts" wait_for $T grep -q 'stats port listening on' "$TMP/lb.log" || exit 1
-STATS=http://127.0.0.1:$(sed -n 's/.*stats port listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/lb.log")
-HTTP=127.0.0.1:$(sed -n 's/.*HTTP port listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/lb.log")
+start_lb "--marathon=$API" --eject_time=2secs --drain_timeout=5secs || exit 1
 check "it follows Marathon's events" wait_for $T grep -q "following its events" "$TMP/lb.log"
 check "healthy once it has read the apps" wait_for $T sh -c "curl -sf '$STATS/_lb/health' | grep -q '\"ok\"'"
 
@@ -47,14 +42,6 @@ up () {
 service_port () {
 	curl -s "$API/v2/apps/$1" | sed -n 's/.*"portDefinitions":\[{"port":\([0-9]*\).*/\1/p'
 }
-# load ARGS...: lbload's report in $TMP/load.out.
-load () {
-	"$TOP/bench/lbload" "$@" > "$TMP/load.out" 2> "$TMP/load.err"
-}
-failed_is () {
-	grep -qx "failed $1" "$TMP/load.out"
-}
-
 # Spread over both agents (racks), so that one of them can go. No mem: an
 # RLIMIT_AS would stop a sanitizer-built tests/httpd from starting at all.
 APP='"cmd":"exec '"$TOP"'/tests/httpd --drain=500 . $PORT0","cpus":0.1,"mem":0,"constraints":[["rack","MAX_PER","2"]]'

@@ -5,6 +5,7 @@
 # and a slowloris leave its memory within bounds, and it serves again
 # once they are gone.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_lb.sh"
 
 T=10
 # Connections in the flood and the slowloris, and the cap mesos-lb runs with.
@@ -32,13 +33,7 @@ EXPECT="bad value 'x' for MESOS_LB_RETRIES"
 check "MESOS_LB_ variables are read and checked" env MESOS_LB_RETRIES=x sh -c '"$0" --marathon=http://127.0.0.1:1 > "$1" 2>&1; test $? -eq 1' "$LB" "$TMP/flags.out"
 check "  with the message" grep -q -- "$EXPECT" "$TMP/flags.out"
 
-"$LB" --marathon=http://127.0.0.1:1 --ip=127.0.0.1 --http_port=0 --stats_port=0 \
-    "--max_connections=$CAP" --http_request_timeout=1secs > "$TMP/lb.log" 2>&1 &
-LB_PID=$!
-lib_track_pid "$LB_PID"
-check "mesos-lb starts without a Marathon" wait_for $T grep -q 'stats port listening on' "$TMP/lb.log" || exit 1
-STATS=http://127.0.0.1:$(sed -n 's/.*stats port listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/lb.log")
-HTTP=127.0.0.1:$(sed -n 's/.*HTTP port listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/lb.log")
+start_lb --marathon=http://127.0.0.1:1 "--max_connections=$CAP" --http_request_timeout=1secs || exit 1
 check "it keeps trying Marathon" wait_for $T grep -q "keeping the last known backends" "$TMP/lb.log"
 check "/_lb/health: 503 before Marathon answered" \
     test "$(curl -s -o /dev/null -w '%{http_code}' "$STATS/_lb/health")" = 503
