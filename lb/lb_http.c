@@ -307,6 +307,13 @@ local_stats(struct http_conn *h, const char *path, size_t path_len)
 	buf_free(&b);
 }
 
+/* Methods are case-sensitive (RFC 9110, 9.1). */
+static int
+method_is(const struct http_msg *m, const char *name)
+{
+	return m->method_len == strlen(name) && memcmp(m->method, name, m->method_len) == 0;
+}
+
 /* A whole head is at the front of h->in (head_len bytes): route it and start it. */
 static void
 start_request(struct http_conn *h, size_t head_len)
@@ -326,12 +333,11 @@ start_request(struct http_conn *h, size_t head_len)
 	}
 	h->keep_alive = m->keep_alive;
 	h->minor = m->minor;
-	h->head_req = m->method_len == strlen("HEAD") && memcmp(m->method, "HEAD", 4) == 0;
+	h->head_req = method_is(m, "HEAD");
 	h->req_body = m->body;
 	h->req_left = m->length;
 	h->repeatable = m->body == HTTP_MSG_BODY_NONE &&
-	    ((m->method_len == strlen("GET") && memcmp(m->method, "GET", 3) == 0) || h->head_req ||
-	     (m->method_len == strlen("OPTIONS") && memcmp(m->method, "OPTIONS", 7) == 0));
+	    (method_is(m, "GET") || h->head_req || method_is(m, "OPTIONS"));
 	path = m->target;
 	q = memchr(path, '?', m->target_len);
 	path_len = q != NULL ? (size_t)(q - path) : m->target_len;

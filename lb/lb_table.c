@@ -262,7 +262,7 @@ lb_table_detach(struct lb *lb, struct lb_backend *b, struct lb_link *l)
 
 /* ---- reading Marathon's apps ------------------------------------------------------- */
 
-/* host as a numeric address, looked up once (a name the resolver answers locally, or an address). */
+/* host as a numeric address, looked up once (a name the resolver answers locally, or one). */
 static const char *
 resolve(struct lb *lb, const char *host)
 {

@@ -84,7 +84,8 @@ svc(const char *key)
 	"{\"id\":\"" id "\",\"host\":\"127.0.0.1\",\"ports\":[" #port "],\"state\":\"" state "\"}"
 
 static const char apps[] = "{\"apps\":["
-	"{\"id\":\"/web\",\"labels\":{\"HAPROXY_GROUP\":\"external\",\"HAPROXY_0_VHOST\":\"Web.Test, www.test\","
+	"{\"id\":\"/web\",\"labels\":{\"HAPROXY_GROUP\":\"external\","
+	"\"HAPROXY_0_VHOST\":\"Web.Test, www.test\","
 	"\"HAPROXY_0_BALANCE\":\"leastconn\"},\"healthChecks\":[],"
 	"\"portDefinitions\":[{\"port\":10000},{\"port\":10001}],\"tasks\":["
 	TASK("w1", 31000, "TASK_RUNNING") "," TASK("w2", 31001, "TASK_RUNNING") ","
