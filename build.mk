@@ -13,7 +13,7 @@ include $(CONFIG_MK)
 # Where the sources are. The plugins' folders are compiled from their
 # paths (one command per plugin), so plugins/marathon and plugins/common
 # are not here.
-VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench
+VPATH = $(TOP):$(TOP)/lib:$(TOP)/alloc:$(TOP)/master:$(TOP)/agent:$(TOP)/sup:$(TOP)/ctl:$(TOP)/plugins:$(TOP)/tests:$(TOP)/bench:$(TOP)/lb
 # The card's files and each program's folder are reached as "folder/x.h"
 # from the top; lib/'s headers by their bare names.
 INCLUDES = -I$(TOP) -I$(TOP)/lib
@@ -31,6 +31,7 @@ MANDIR = $(PREFIX)/share/man
 HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/attrs.h $(TOP)/lib/buf.h $(TOP)/lib/compat.h $(TOP)/lib/conn.h $(TOP)/lib/flags.h \
 	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h \
+	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
 	$(TOP)/alloc/alloc_int.h \
@@ -38,13 +39,14 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
 	$(TOP)/sup/sup.h $(TOP)/sup/sup_int.h $(TOP)/sup/sup_relay.h $(TOP)/sup/sup_health.h \
 	$(TOP)/sup/fetch.h $(TOP)/sup/isolate.h $(TOP)/sup/launcher.h $(TOP)/sup/spawner.h \
-	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h
+	$(TOP)/ctl/ctl.h $(TOP)/plugins/framework.h $(TOP)/plugins/plughost.h $(TOP)/plugins/plughost_link.h $(TOP)/tests/check.h \
+	$(TOP)/lb/lb.h
 
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
-	flags.o json.o http.o http_client.o id.o map.o
+	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
@@ -57,17 +59,18 @@ AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_
 SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
-	ctl_rest.o ctl_job.o
+	ctl_rest.o ctl_job.o ctl_lb.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
+LB_OBJS = lb.o lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_haproxy.o
 
 PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
-	$(TOP)/mesos-executor $(TOP)/mesos-fetcher
+	$(TOP)/mesos-executor $(TOP)/mesos-fetcher $(TOP)/mesos-lb
 # Examples stand alone: libc only, none of the project's code (examples/executor.c).
 EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_sup_health test_sup_relay test_spawner test_syncer
+	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -75,14 +78,14 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
-	$(TOP)/tests/test_jobs_cron
-TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw
+	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table
+TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
 BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
-	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake
+	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload
 BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
@@ -140,7 +143,7 @@ all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 plugins: $(PLUGINS)
 
 $(LIB_OBJS) $(MASTER_OBJS) $(AGENT_OBJS) $(SUP_OBJS) $(FETCHER_OBJS) $(CTL_OBJS) \
-	$(PLUGHOST_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
+	$(PLUGHOST_OBJS) $(LB_OBJS) $(PLUGINS) $(TEST_PLUGINS) $(BENCH_PLUGINS): $(HDRS)
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
@@ -164,6 +167,9 @@ $(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
 $(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(LIB)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(LIB) $(LIBS)
 
+$(TOP)/mesos-lb: $(LB_OBJS) $(LIB)
+	$(LINK) -o $@ $(LB_OBJS) $(LIB) $(LIBS)
+
 $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
 
@@ -173,7 +179,7 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
-	peer.o httpd.o fw.o
+	peer.o httpd.o fw.o test_lb_table.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
@@ -230,6 +236,11 @@ $(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB)
 $(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
 	$(LINK) -o $@ test_syncer.o syncer.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
+# mesos-lb's table with all of lb/ but its main (the test stands in for lb_changed).
+LB_TEST_OBJS = lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o
+$(TOP)/tests/test_lb_table: test_lb_table.o $(LB_TEST_OBJS) $(LIB)
+	$(LINK) -o $@ test_lb_table.o $(LB_TEST_OBJS) $(LIB) $(LIBS)
+
 $(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB)
 	$(LINK) -o $@ httpd.o checkpoint.o $(LIB) $(LIBS)
 
@@ -253,8 +264,12 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o
+BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o
 $(BENCH_OBJS): $(HDRS)
+
+# mesos-lb's load generator: its tests drive it too (TOOLS).
+$(TOP)/bench/lbload: lbload.o $(LIB)
+	$(LINK) -o $@ lbload.o $(LIB) $(LIBS)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)
@@ -305,11 +320,11 @@ $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xme
 		$(L)/log.c $(L)/compat.c
 
 $(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c $(L)/json.c \
-		$(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c $(L)/compat.c \
-		$(HDRS)
+		$(L)/http_msg.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
+		$(L)/compat.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c \
 		$(L)/http_client.c $(L)/json.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c \
-		$(L)/xmem.c $(L)/log.c $(L)/compat.c
+		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/http_msg.c
 
 $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L)/xmem.c \
 		$(L)/log.c $(L)/compat.c $(HDRS)
@@ -332,9 +347,9 @@ fuzz: $(FUZZERS)
 # Plugins, the plugin header and man pages are each installed only if present.
 install: all
 	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	cd $(TOP) && cp mesosd agentd mesos-plughost $(DESTDIR)$(SBINDIR)/
+	cd $(TOP) && cp mesosd agentd mesos-plughost mesos-lb $(DESTDIR)$(SBINDIR)/
 	chmod 755 $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd \
-		$(DESTDIR)$(SBINDIR)/mesos-plughost
+		$(DESTDIR)$(SBINDIR)/mesos-plughost $(DESTDIR)$(SBINDIR)/mesos-lb
 	cd $(TOP) && cp mesosctl $(DESTDIR)$(BINDIR)/
 	chmod 755 $(DESTDIR)$(BINDIR)/mesosctl
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)
@@ -350,7 +365,7 @@ install: all
 	mkdir -p $(DESTDIR)$(INCDIR)
 	cp $(TOP)/plugins/framework.h $(DESTDIR)$(INCDIR)/
 	chmod 644 $(DESTDIR)$(INCDIR)/framework.h
-	cd $(TOP) && for m in docs/mesosd.8 docs/agentd.8 docs/mesosctl.1; do \
+	cd $(TOP) && for m in docs/mesosd.8 docs/agentd.8 docs/mesosctl.1 docs/mesos-lb.8; do \
 		sec=$${m##*.}; \
 		mkdir -p $(DESTDIR)$(MANDIR)/man$$sec && \
 		cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
@@ -359,13 +374,14 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
-	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost
+	rm -f $(DESTDIR)$(SBINDIR)/mesos-plughost $(DESTDIR)$(SBINDIR)/mesos-lb
 	rm -f $(DESTDIR)$(BINDIR)/mesosctl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mesos-executor $(DESTDIR)$(LIBEXECDIR)/mesos-fetcher
 	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(PLUGINDIR)/*.so
 	rm -f $(DESTDIR)$(INCDIR)/framework.h
 	rm -f $(DESTDIR)$(MANDIR)/man8/mesosd.8 $(DESTDIR)$(MANDIR)/man8/agentd.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/mesos-lb.8
 	rm -f $(DESTDIR)$(MANDIR)/man1/mesosctl.1
 	rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/mesos $(DESTDIR)$(INCDIR) 2>/dev/null || true
 

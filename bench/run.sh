@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks jobs (default all)
+#                                   launch tasks jobs lb (default all)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -51,7 +51,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -456,4 +456,9 @@ if want tasks; then
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	stop_master
+fi
+
+# mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
+if want lb && [ -x bench/lbload ] && [ -x mesos-lb ]; then
+	. bench/lb.sh
 fi

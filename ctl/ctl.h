@@ -12,6 +12,7 @@
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
  *   ctl_job.c    job (the jobs plugin's REST API, Metronome's)
  *   ctl_rest.c   what app and job share: a plugin's REST API from here
+ *   ctl_lb.c     lb (mesos-lb's /_lb/stats)
  */
 #ifndef CTL_H
 #define CTL_H
@@ -120,6 +121,8 @@ void ctl_rest_print_raw(const struct buf *raw);
 void ctl_rest_cell(const char *s, int width);
 void ctl_rest_sleep_ms(long ms);
 int64_t ctl_rest_now_ms(void);
+/* mesosctl lb: mesos-lb's services and backends with their counters. */
+int ctl_lb(struct ctl *ctl, int argc, char **argv);
 
 /* "mesosctl: text" on stderr (stdout flushed first so the two interleave right). */
 void ctl_say(const char *fmt, ...) LOG_PRINTF(1, 2);

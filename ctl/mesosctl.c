@@ -60,6 +60,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "| run ID | runs ID | stop ID RUN | rm ID | schedule ID CRON [--tz=Z] [--policy=P] "
 	  "[--deadline=D] | schedule --remove ID", "batch and scheduled jobs (the jobs plugin's "
 	  "REST API, Metronome's)", ctl_job, 1 },
+	{ "lb", "[--lb=HOST:PORT]", "mesos-lb's services, backends and connections", ctl_lb, 0 },
 	{ "help", "[COMMAND]", "this text, or a command's flags", cmd_help, 0 },
 	{ "version", "", "print the version", cmd_version, 0 },
 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 #
 # examples/local-cluster.sh: a master and two agents on this machine, in the
-# foreground, for trying things out (`make run`). Ctrl-C stops all three.
+# foreground, for trying things out (`make run`), with Marathon (the master's
+# plugin, on :8080) and mesos-lb beside it. Ctrl-C stops them all.
 # State and logs live in ./.cluster/. MESOS_PORT changes the master's port.
 #
 
@@ -14,7 +15,7 @@ dir=.cluster
 start_timeout_s=10
 stop_timeout_s=5
 
-for prog in mesosd agentd mesosctl; do
+for prog in mesosd agentd mesosctl mesos-lb; do
 	if [ ! -x "./$prog" ]; then
 		echo "local-cluster.sh: ./$prog is not built; run make first" >&2
 		exit 1
@@ -101,22 +102,33 @@ launch agent2 ./agentd $root_tasks "--master=$master" "--work_dir=$dir/agent2" \
 wait_log agent1 "registered with master as" "$agent1_pid"
 wait_log agent2 "registered with master as" "$pid"
 
+# The load balancer: apps' service ports (10000 and up), virtual hosts on
+# :$lb_http_port, its stats on :$lb_stats_port; none of them needs root.
+lb_http_port=8000
+lb_stats_port=9090
+launch lb ./mesos-lb --marathon=http://127.0.0.1:8080 --ip=127.0.0.1 \
+	"--http_port=$lb_http_port" "--stats_port=$lb_stats_port"
+wait_log lb "following its events" "$pid"
+
 ctl=./mesosctl
 [ "$port" != "$default_port" ] && ctl="./mesosctl --master=$master"
 
 cat <<EOF
 
-A master and two agents are running:
-  master  $master   (http://$master/master/state)
-  agent1  rack:r1   cpus:2 mem:1024 disk:2048 ports:[31000-31999]
-  agent2  rack:r2   cpus:2 mem:1024 disk:2048 ports:[32000-32999]
+A master and two agents are running, with Marathon, jobs and a load balancer:
+  master    $master   (http://$master/master/state)
+  agent1    rack:r1   cpus:2 mem:1024 disk:2048 ports:[31000-31999]
+  agent2    rack:r2   cpus:2 mem:1024 disk:2048 ports:[32000-32999]
+  marathon  http://127.0.0.1:8080/v2/apps   (services)
+  jobs      http://127.0.0.1:9000/v1/jobs   (batch and cron, Metronome's API)
+  mesos-lb  service ports on 127.0.0.1, virtual hosts on :$lb_http_port,
+            ./mesosctl lb (stats on :$lb_stats_port)
 Logs are in $dir/*.log. In another terminal, try:
   $ctl agents
   $ctl run --name=hello --command='echo hi'
   $ctl tasks
   $ctl cat TASK stdout
-Marathon (services) is on http://127.0.0.1:8080, the jobs plugin (batch and
-cron, Metronome's API) on http://127.0.0.1:9000:
+  $ctl app add app.json; curl 127.0.0.1:SERVICE_PORT/   (the README's first app)
   curl -X POST -H 'Content-Type: application/json' 127.0.0.1:9000/v1/jobs \\
       -d '{"id":"hello","run":{"cmd":"echo hello","cpus":0.1,"mem":32,"disk":0}}'
   $ctl job run hello --wait

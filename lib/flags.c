@@ -338,7 +338,7 @@ parse_arg(struct flag *flags, size_t nflags, int argc, char **argv, int *i, char
 	return set_value(f, value, source, err, errlen);
 }
 
-/* MESOS_<NAME> for every flag the command line did not set. */
+/* <prefix><NAME> for every flag the command line did not set. */
 static int
 parse_env(struct flag *flags, size_t nflags, const char *prefix, int *from_cmdline, char *err,
           size_t errlen)

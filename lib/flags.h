@@ -2,7 +2,10 @@
  * flags.h: command-line flags in Mesos form.
  *
  *   --name=value   --name value (not for booleans)   --name (boolean true)
- *   --no-name (boolean false)   MESOS_NAME=value in the environment
+ *   --no-name (boolean false)   PREFIX_NAME=value in the environment
+ *
+ * The prefix is each program's own: MESOS_ for the daemons, MESOS_LB_ for
+ * mesos-lb (whose --ip must not be read from the master's MESOS_IP).
  *
  * A command line value wins over the environment. Durations are
  * "Nns|Nus|Nms|Nsecs|Nmins|Nhrs|Ndays|Nweeks" or plain seconds; sizes are
@@ -27,8 +30,9 @@ struct flag {
 };
 
 /*
- * Parse argv (argv[0] skipped) and then MESOS_<NAME> variables for flags
- * not on the command line (env_prefix "MESOS_" or NULL to skip). Stops at
+ * Parse argv (argv[0] skipped) and then <env_prefix><NAME> variables (the
+ * name upper-cased) for flags not on the command line (env_prefix
+ * "MESOS_", "MESOS_LB_", or NULL to skip). Stops at
  * "--" or the first non-flag argument; *first_arg gets its index (argc if
  * none). "--help" sets *help and returns 0. Returns 0, or -1 with err.
  */

@@ -262,9 +262,9 @@ put_clean(struct buf *b, const char *s)
  * "METHOD /target HTTP/1.x" (no '\r'). On success gives the method length,
  * where the target starts and ends, and the minor version.
  */
-static int
-parse_request_line(const char *line, size_t len, size_t *mlen, size_t *tstart, size_t *tend,
-                   int *minor)
+int
+http_parse_request_line(const char *line, size_t len, size_t *mlen, size_t *tstart, size_t *tend,
+                        int *minor)
 {
 	static const char version[] = "HTTP/1.";
 	size_t i = 0, vlen = sizeof(version) - 1;
@@ -301,7 +301,7 @@ http_is_request_line(const char *line)
 	len = strlen(line);
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	return parse_request_line(line, len, &mlen, &ts, &te, &minor) == 0;
+	return http_parse_request_line(line, len, &mlen, &ts, &te, &minor) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -605,7 +605,7 @@ handle_request_line(struct http_conn *hc, const char *line, size_t len)
 	const char *q;
 	int minor, n;
 
-	if (parse_request_line(line, len, &mlen, &ts, &te, &minor) < 0) {
+	if (http_parse_request_line(line, len, &mlen, &ts, &te, &minor) < 0) {
 		error_close(hc, 400, "bad request line");
 		return -1;
 	}
@@ -634,33 +634,29 @@ handle_request_line(struct http_conn *hc, const char *line, size_t len)
 	return 0;
 }
 
-static int
-handle_header_line(struct http_conn *hc, const char *line, size_t len)
+int
+http_split_header(const char *line, size_t len, size_t *name_len, size_t *vstart, size_t *vend,
+                  const char **why)
 {
-	struct http_exchange *x = hc->x;
 	size_t i = 0, vs, ve, k;
 
-	if (line[0] == ' ' || line[0] == '\t') {
-		error_close(hc, 400, "obsolete header line folding is not supported");
+	if (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		*why = "obsolete header line folding is not supported";
 		return -1;
 	}
 	while (i < len && is_tchar((unsigned char)line[i]))
 		i++;
 	if (i == 0 || i >= len || line[i] != ':') {
-		error_close(hc, 400, "bad header line");
+		*why = "bad header line";
 		return -1;
 	}
 	for (k = i + 1; k < len; k++) {
 		unsigned char c = (unsigned char)line[k];
 
 		if ((c < HTTP_CTL_END && c != '\t') || c == HTTP_DEL) {
-			error_close(hc, 400, "control character in header value");
+			*why = "control character in header value";
 			return -1;
 		}
-	}
-	if (x->nheaders >= HTTP_HEADERS_MAX) {
-		error_close(hc, 431, "too many header fields");
-		return -1;
 	}
 	vs = i + 1;
 	while (vs < len && (line[vs] == ' ' || line[vs] == '\t'))
@@ -668,7 +664,28 @@ handle_header_line(struct http_conn *hc, const char *line, size_t len)
 	ve = len;
 	while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
 		ve--;
-	x->hname[x->nheaders] = xstrndup(line, i);
+	*name_len = i;
+	*vstart = vs;
+	*vend = ve;
+	return 0;
+}
+
+static int
+handle_header_line(struct http_conn *hc, const char *line, size_t len)
+{
+	struct http_exchange *x = hc->x;
+	size_t nlen, vs, ve;
+	const char *why;
+
+	if (http_split_header(line, len, &nlen, &vs, &ve, &why) < 0) {
+		error_close(hc, 400, why);
+		return -1;
+	}
+	if (x->nheaders >= HTTP_HEADERS_MAX) {
+		error_close(hc, 431, "too many header fields");
+		return -1;
+	}
+	x->hname[x->nheaders] = xstrndup(line, nlen);
 	x->hval[x->nheaders] = xstrndup(line + vs, ve - vs);
 	x->nheaders++;
 	return 0;

@@ -33,6 +33,19 @@ typedef void (*http_abort_fn)(struct http_exchange *x, void *arg);
 
 /* 1 if line looks like "METHOD /target HTTP/1.x". */
 int http_is_request_line(const char *line);
+/*
+ * "METHOD /target HTTP/1.x" without its line end: the method's length,
+ * where the target starts and ends, and the minor version. 0 or -1.
+ */
+int http_parse_request_line(const char *line, size_t len, size_t *mlen, size_t *tstart,
+                            size_t *tend, int *minor);
+/*
+ * "Name: value" without its line end: a token name, then a value without
+ * control bytes; its surrounding blanks are left out of [*vstart, *vend).
+ * 0, or -1 with *why ("bad header line", ...).
+ */
+int http_split_header(const char *line, size_t len, size_t *name_len, size_t *vstart,
+                      size_t *vend, const char **why);
 /* Take over c, whose first line (already read) is `line`. */
 void http_adopt(struct conn *c, const char *line, http_handler_fn fn, void *arg);
 /* Listen on ip:port and serve every connection with fn; returns listening fd or -1. */

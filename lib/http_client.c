@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "http.h"
+#include "http_msg.h"
 #include "net.h"
 #include "xmem.h"
 
@@ -39,7 +40,6 @@
 #define HTTP_CLIENT_REASON_MAX 64           /* bytes of a reason phrase kept, NUL included */
 #define HTTP_CLIENT_PREVIEW 128             /* bytes of a URL quoted in a message */
 #define HTTP_CLIENT_SIZE_QUOTE 16           /* bytes of a bad chunk-size line quoted */
-#define HTTP_CLIENT_STATUS_DIGITS 3
 #define HTTP_CLIENT_DECIMAL_BASE 10
 #define HTTP_CLIENT_HEX_BASE 16
 #define HTTP_CLIENT_MS_PER_SECOND 1000
@@ -205,23 +205,27 @@ int
 http_client_chunked_feed(struct http_client_chunked *c, const char *in, size_t len,
                          http_client_sink_fn sink, void *arg, char *err, size_t errlen)
 {
-	const char *end = in + len;
+	const char *start = in, *end = in + len;
 
+	c->used = 0;
 	while (c->state != CH_DONE && in < end) {
 		int r;
 
 		if (c->state == CH_DATA) {
 			size_t n = (size_t)(end - in) < c->left ? (size_t)(end - in) : (size_t)c->left;
 
-			if (sink(in, n, arg, err, errlen) == -1)
+			if (sink != NULL && sink(in, n, arg, err, errlen) == -1)
 				return -1;
 			in += n;
+			c->used = (size_t)(in - start);
 			c->left -= n;
 			if (c->left == 0)
 				c->state = CH_DATA_END;
 			continue;
 		}
-		if ((r = take_line(c, &in, end, err, errlen)) <= 0)
+		r = take_line(c, &in, end, err, errlen);
+		c->used = (size_t)(in - start);
+		if (r <= 0)
 			return r;
 		if (c->state == CH_SIZE) {
 			if (parse_chunk_size(c->line, &c->left) == -1) {
@@ -438,11 +442,10 @@ rd_line(struct reader *r, char *line, size_t cap, size_t *lenp)
 	return 0;
 }
 
-/* The request line and headers: the Host port left out when it is the default, as browsers do. */
-static void
-build_request(struct buf *req, const char *host, int port, const char *method,
-             const char *target, const char *user_agent, const char *content_type,
-             const char *body, size_t body_len)
+void
+http_client_build_request(struct buf *req, const char *host, int port, const char *method,
+                          const char *target, const char *user_agent, const char *content_type,
+                          const char *body, size_t body_len)
 {
 	buf_printf(req, "%s %s HTTP/1.1\r\nHost: ", method, target);
 	buf_printf(req, strchr(host, ':') != NULL ? "[%s]" : "%s", host);
@@ -466,8 +469,8 @@ send_request(struct reader *r, const char *method, const char *target,
 	int rc;
 
 	buf_init(&req, 0);
-	build_request(&req, r->host, r->port, method, target, user_agent, content_type, body,
-	    body_len);
+	http_client_build_request(&req, r->host, r->port, method, target, user_agent, content_type,
+	    body, body_len);
 	rc = send_all(r, req.data, req.len);
 	buf_free(&req);
 	if (rc < 0 || (body != NULL && send_all(r, body, body_len) < 0))
@@ -479,23 +482,12 @@ send_request(struct reader *r, const char *method, const char *target,
 static int
 parse_status_line(const char *line, size_t len, struct head *h)
 {
-	static const char prefix[] = "HTTP/1.";
-	/* The prefix, the minor version digit and a space come before the code. */
-	size_t code_at = sizeof(prefix) - 1 + 2, code_end = code_at + HTTP_CLIENT_STATUS_DIGITS, i;
-	int status = 0;
+	const char *reason;
+	int minor;
 
-	if (len < code_end || memcmp(line, prefix, sizeof(prefix) - 1) != 0 ||
-	    line[code_at - 2] < '0' || line[code_at - 2] > '9' || line[code_at - 1] != ' ')
+	if (http_msg_parse_status_line(line, len, &h->status, &minor, &reason) < 0)
 		return -1;
-	for (i = code_at; i < code_end; i++) {
-		if (line[i] < '0' || line[i] > '9')
-			return -1;
-		status = status * HTTP_CLIENT_DECIMAL_BASE + (line[i] - '0');
-	}
-	if (len > code_end && line[code_end] != ' ')
-		return -1;
-	h->status = status;
-	xstrlcpy(h->reason, len > code_end ? line + code_end + 1 : "", sizeof(h->reason));
+	xstrlcpy(h->reason, reason, sizeof(h->reason));
 	return 0;
 }
 

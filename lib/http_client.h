@@ -46,15 +46,28 @@ struct http_client_chunked {
 	uint64_t left;                     /* bytes of the current chunk still to come */
 	char line[HTTP_CLIENT_LINE_MAX];   /* a size or trailer line being read */
 	size_t line_len;
+	size_t used;                       /* bytes of the last feed that were the body's */
 };
 void http_client_chunked_init(struct http_client_chunked *c);
 /*
- * Feed bytes; the body's bytes go to sink. Returns 1 when the body is
- * complete (what follows it is ignored), 0 when more is needed, -1 with err
- * on a malformed stream or when sink fails.
+ * Feed bytes; the body's bytes go to sink (NULL: nowhere, for a reader
+ * that only needs to know where the body ends). Returns 1 when the body is
+ * complete (what follows it is ignored: c->used says where the body ended,
+ * for a connection that carries another message after it), 0 when more is
+ * needed, -1 with err on a malformed stream or when sink fails.
  */
 int http_client_chunked_feed(struct http_client_chunked *c, const char *in, size_t len,
                              http_client_sink_fn sink, void *arg, char *err, size_t errlen);
+
+/*
+ * Append a request's line and headers to req: Host (its port left out when
+ * it is 80, as browsers do), User-Agent, Accept, Connection: close, and
+ * Content-Type and Content-Length when there is a body (body not NULL;
+ * only its length is used). The loop's client (http_async.h) sends the same.
+ */
+void http_client_build_request(struct buf *req, const char *host, int port, const char *method,
+                               const char *target, const char *user_agent,
+                               const char *content_type, const char *body, size_t body_len);
 
 struct http_client_response {
 	int status;

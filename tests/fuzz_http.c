@@ -1,5 +1,5 @@
 /*
- * tests/fuzz_http.c: libFuzzer target for http.c and http_client.c. Not
+ * tests/fuzz_http.c: libFuzzer target for http.c, http_msg.c and http_client.c. Not
  * part of the normal build. Each input is fed three ways: to the pure
  * helpers (the client's URL parser and chunked decoder among them), as
  * request bytes to a server conn over a socketpair (through the same
@@ -8,7 +8,8 @@
  *
  * Build and run (from the source directory, after ./configure):
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -pthread -I. -Ilib -o tests/fuzz_http tests/fuzz_http.c lib/http.c lib/http_client.c \
+ *     -pthread -I. -Ilib -o tests/fuzz_http tests/fuzz_http.c lib/http.c lib/http_msg.c \
+ *     lib/http_client.c \
  *     lib/json.c lib/conn.c lib/loop.c lib/net.c lib/buf.c lib/xmem.c lib/log.c lib/compat.c
  *   ./tests/fuzz_http -max_total_time=60
  */
@@ -17,6 +18,7 @@
 #include "conn.h"
 #include "http.h"
 #include "http_client.h"
+#include "http_msg.h"
 #include "loop.h"
 #include "net.h"
 #include "xmem.h"
@@ -186,13 +188,23 @@ discard(const char *data, size_t len, void *arg, char *err, size_t errlen)
 	return 0;
 }
 
-/* The client's URL parser and resolver, and its chunked decoder fed in two splits. */
+/*
+ * The client's URL parser and resolver, its chunked decoder fed in two
+ * splits, and http_msg's head parser on the input as a request and as a
+ * response.
+ */
 static void
 fuzz_client_parsers(const char *text, size_t size)
 {
 	struct http_client_url u;
 	struct http_client_chunked *c = xmalloc(sizeof(*c));
+	struct http_msg *m = xmalloc(sizeof(*m));
 	char err[FUZZ_ERR_BYTES];
+	size_t head = http_msg_head_end(text, size);
+
+	(void)http_msg_parse(m, text, head > 0 ? head : size, HTTP_MSG_REQUEST, err, sizeof(err));
+	(void)http_msg_parse(m, text, head > 0 ? head : size, HTTP_MSG_RESPONSE, err, sizeof(err));
+	free(m);
 
 	if (http_client_url_parse(text, &u, err, sizeof(err)) == 0) {
 		free(http_client_url_resolve(&u, text + size / 2));

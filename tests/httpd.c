@@ -7,8 +7,17 @@
  *   /redirect/N/NAME     302 to /redirect/N-1/NAME, then to /files/NAME
  *   /status/CODE         an empty reply with that status
  *   /hang                never answers
- *   httpd DIR [PORT]     (PORT 0 or none: any free port)
+ *   /whoami              "127.0.0.1:PORT": which server answered (mesos-lb's tests)
+ *   /header/NAME         the request's header NAME, or 404
+ *   .../v2/apps          the file DIR/apps.json, and .../v2/events an event
+ *                        stream that says it is attached and stays open: a
+ *                        stand-in Marathon for mesos-lb (its bench and tests)
+ *   httpd [--drain=MS] DIR [PORT]   (PORT 0 or none: any free port)
+ * With --drain, SIGTERM is answered as a well-behaved Marathon app does:
+ * it goes on serving for MS (the load balancer stops sending new
+ * connections meanwhile), then exits.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +42,8 @@
 #define STATUS_MAX 599
 
 static const char *dir;
+static int port;
+static long drain_ms = -1;
 
 static void
 on_abort(struct http_exchange *x, void *arg)
@@ -54,6 +65,14 @@ read_file(const char *name, struct buf *out)
 	rc = checkpoint_read(path, FILE_MAX, out, &missing, err, sizeof(err));
 	free(path);
 	return rc;
+}
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
 }
 
 static void
@@ -99,10 +118,44 @@ handle(struct http_exchange *x, void *arg)
 		    "text/plain", "", 0);
 	} else if (strcmp(path, "/hang") == 0) {
 		http_defer(x, on_abort, NULL);
+	} else if (ends_with(path, "/v2/apps") && read_file("apps.json", &body) == 0) {
+		http_reply(x, HTTP_OK, "application/json", body.data ? body.data : "", body.len);
+	} else if (ends_with(path, "/v2/events")) {
+		static const char attached[] = "event: event_stream_attached\n"
+		    "data: {\"eventType\":\"event_stream_attached\"}\n\n";
+
+		http_defer(x, on_abort, NULL);
+		http_stream_begin(x, HTTP_OK, "text/event-stream");
+		http_stream_write(x, attached, sizeof(attached) - 1);
+	} else if (strcmp(path, "/whoami") == 0) {
+		char me[ERR_MAX];
+
+		snprintf(me, sizeof(me), "127.0.0.1:%d\n", port);
+		http_reply(x, HTTP_OK, "text/plain", me, strlen(me));
+	} else if (strncmp(path, "/header/", PREFIX_LEN("/header/")) == 0 &&
+	           http_header(x, path + PREFIX_LEN("/header/")) != NULL) {
+		const char *v = http_header(x, path + PREFIX_LEN("/header/"));
+
+		http_reply(x, HTTP_OK, "text/plain", v, strlen(v));
 	} else {
 		http_reply_error(x, HTTP_NOT_FOUND, "not found");
 	}
 	buf_free(&body);
+}
+
+static void
+on_drained(struct loop *loop, void *arg)
+{
+	(void)arg;
+	loop_stop(loop);
+}
+
+static void
+on_term(struct loop *loop, int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	loop_timer_add(loop, drain_ms, on_drained, NULL);
 }
 
 int
@@ -112,8 +165,13 @@ main(int argc, char **argv)
 	char err[ERR_MAX];
 	int fd;
 
+	if (argc > 1 && strncmp(argv[1], "--drain=", PREFIX_LEN("--drain=")) == 0) {
+		drain_ms = strtol(argv[1] + PREFIX_LEN("--drain="), NULL, DEC_BASE);
+		argv++;
+		argc--;
+	}
 	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: httpd DIR [PORT]\n");
+		fprintf(stderr, "usage: httpd [--drain=MS] DIR [PORT]\n");
 		return 2;
 	}
 	dir = argv[1];
@@ -125,7 +183,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "httpd: %s\n", err);
 		return 1;
 	}
-	printf("listening on 127.0.0.1:%d\n", net_local_port(fd));
+	if (drain_ms >= 0)
+		loop_signal(loop, SIGTERM, on_term, NULL);
+	port = net_local_port(fd);
+	printf("listening on 127.0.0.1:%d\n", port);
 	fflush(stdout);
 	loop_run(loop);
 	http_server_close(loop, fd);

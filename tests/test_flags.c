@@ -1,6 +1,6 @@
 /*
  * tests/test_flags.c: unit tests of command-line flags: every value type,
- * the --name value and --no-name forms, error messages, MESOS_ environment
+ * the --name value and --no-name forms, error messages, MESOS_ (and MESOS_LB_) environment
  * variables, durations and sizes, and the usage text.
  */
 #include "flags.h"
@@ -206,6 +206,19 @@ test_env(void)
 		CHECK(c.port == 5050 && c.quiet == 0);
 	}
 	flags_free(f, 6);
+
+	/* A program's own prefix: MESOS_PORT is not mesos-lb's MESOS_LB_PORT. */
+	setenv("MESOS_LB_PORT", "8080", 1);
+	setup(&c, f);
+	{
+		char *argv[] = { "prog", NULL };
+
+		CHECK(flags_parse(f, 6, 1, argv, "MESOS_LB_", &first, &help, err, sizeof(err)) == 0);
+		CHECK(c.port == 8080 && f[1].set);
+		CHECK_STR(c.name, "default");
+	}
+	flags_free(f, 6);
+	unsetenv("MESOS_LB_PORT");
 	unsetenv("MESOS_PORT");
 	unsetenv("MESOS_NAME");
 	unsetenv("MESOS_AGENT_PING_TIMEOUT");

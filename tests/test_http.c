@@ -1,13 +1,15 @@
 /*
- * tests/test_http.c: unit tests for http.c. A server runs on 127.0.0.1 in
- * this process's loop and raw sockets drive it; the blocking client is
- * tested against a server in a forked child.
+ * tests/test_http.c: unit tests for http.c, http_msg.c and http_async.c.
+ * A server runs on 127.0.0.1 in this process's loop and raw sockets drive
+ * it; the blocking client is tested against a server in a forked child.
  */
 #include "check.h"
 #include "buf.h"
 #include "compat.h"
 #include "conn.h"
 #include "http.h"
+#include "http_async.h"
+#include "http_msg.h"
 #include "http_client.h"
 #include "json.h"
 #include "loop.h"
@@ -292,6 +294,64 @@ test_pure(void)
 	CHECK_STR(http_status_text(404), "Not Found");
 	CHECK_STR(http_status_text(413), "Content Too Large");
 	CHECK_STR(http_status_text(799), "Unknown");
+}
+
+/* http_msg.c: heads read as bytes, as the load balancer and the loop's client read them. */
+static void
+test_msg(void)
+{
+	static const char req[] = "POST /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+	                          "Connection: close\r\n\r\nabcGET";
+	static const char resp[] = "HTTP/1.0 200 OK\nX: 1\n\nbody";
+	struct http_msg m;
+	char err[256];
+	size_t n;
+
+	n = http_msg_head_end(req, sizeof(req) - 1);
+	CHECK(n == sizeof(req) - 1 - 6);
+	CHECK(http_msg_head_end(req, 20) == 0);
+	CHECK(http_msg_parse(&m, req, n, HTTP_MSG_REQUEST, err, sizeof(err)) == 0);
+	CHECK(m.method_len == 4 && strncmp(m.method, "POST", 4) == 0);
+	CHECK(m.target_len == 4 && strncmp(m.target, "/a?b", 4) == 0);
+	CHECK(m.minor == 1 && m.nheaders == 3 && !m.keep_alive);
+	CHECK(m.body == HTTP_MSG_BODY_LENGTH && m.length == 3);
+	CHECK(http_msg_find(&m, "host") != NULL && http_msg_find(&m, "host")->value_len == 1);
+	CHECK(http_msg_find(&m, "Expect") == NULL);
+
+	n = http_msg_head_end(resp, sizeof(resp) - 1);
+	CHECK(n == sizeof(resp) - 1 - 4);
+	CHECK(http_msg_parse(&m, resp, n, HTTP_MSG_RESPONSE, err, sizeof(err)) == 0);
+	CHECK(m.status == 200 && m.minor == 0 && m.body == HTTP_MSG_BODY_CLOSE && !m.keep_alive);
+
+#define MSG(text, kind) http_msg_parse(&m, text, sizeof(text) - 1, kind, err, sizeof(err))
+	CHECK(MSG("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", HTTP_MSG_RESPONSE) == 0);
+	CHECK(m.body == HTTP_MSG_BODY_NONE && m.keep_alive);
+	CHECK(MSG("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n\r\n",
+	    HTTP_MSG_RESPONSE) == 0);
+	CHECK(m.body == HTTP_MSG_BODY_CHUNKED && m.length == 0);
+	CHECK(MSG("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", HTTP_MSG_REQUEST) == 0);
+	CHECK(m.keep_alive && m.body == HTTP_MSG_BODY_NONE);
+	CHECK(MSG("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+	    HTTP_MSG_REQUEST) == 400);
+	CHECK_STR(err, "bad Content-Length");
+	CHECK(MSG("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", HTTP_MSG_REQUEST) == 501);
+	CHECK(MSG("GET / HTTP/1.1\r\n folded\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK(MSG("GET / HTTP/1.1\r\nBad\x01: v\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK_STR(err, "bad header line: 'Bad%01:%20v'");
+	CHECK(MSG("GET /\r\n\r\n", HTTP_MSG_REQUEST) == 400);
+	CHECK(MSG("HTTP/2 200\r\n\r\n", HTTP_MSG_RESPONSE) == 502);
+#undef MSG
+	{
+		struct buf many;
+
+		buf_init(&many, 0);
+		buf_puts(&many, "GET / HTTP/1.1\r\n");
+		for (int i = 0; i <= HTTP_HEADERS_MAX; i++)
+			buf_printf(&many, "H%d: v\r\n", i);
+		buf_puts(&many, "\r\n");
+		CHECK(http_msg_parse(&m, many.data, many.len, HTTP_MSG_REQUEST, err, sizeof(err)) == 431);
+		buf_free(&many);
+	}
 }
 
 static void
@@ -902,12 +962,120 @@ test_client(void)
 	buf_free(&body);
 }
 
+/* ---- http_async.c: GETs on the loop, against the server on the same loop ---- */
+
+struct got {
+	int status;
+	struct buf body;
+	int done;
+	char err[ERR_BYTES];
+	int cancel_at_body;       /* cancel once the body has this many bytes (0: never) */
+};
+
+static void
+got_head(struct http_async *a, int status, void *arg)
+{
+	struct got *g = arg;
+
+	(void)a;
+	g->status = status;
+}
+
+static void
+got_body(struct http_async *a, const char *data, size_t len, void *arg)
+{
+	struct got *g = arg;
+
+	buf_append(&g->body, data, len);
+	if (g->cancel_at_body > 0 && g->body.len >= (size_t)g->cancel_at_body) {
+		http_async_cancel(a);
+		g->done = 1;
+	}
+}
+
+static void
+got_done(struct http_async *a, const char *err, void *arg)
+{
+	struct got *g = arg;
+
+	(void)a;
+	g->done = 1;
+	snprintf(g->err, sizeof(g->err), "%s", err != NULL ? err : "");
+}
+
+static const struct http_async_ops got_ops = { got_head, got_body, got_done };
+
+/* GET path (on S unless port is given), pumping the loop until it ends. */
+static void
+async_get(const char *path, int port, int64_t idle_ms, struct got *g)
+{
+	char url[ERR_BYTES], err[ERR_BYTES];
+	int64_t deadline = compat_monotonic_ms() + PUMP_MS;
+	struct http_async *a;
+
+	buf_free(&g->body);
+	buf_init(&g->body, 0);
+	g->status = 0;
+	g->done = 0;
+	g->err[0] = '\0';
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port ? port : S.port, path);
+	a = http_async_get(S.loop, url, "test", 1000, idle_ms, &got_ops, g, err, sizeof(err));
+	CHECK(a != NULL);
+	while (a != NULL && !g->done && compat_monotonic_ms() < deadline)
+		loop_run_once(S.loop, LOOP_SLICE_MS);
+	CHECK(g->done);
+}
+
+static void
+test_async(void)
+{
+	struct got g;
+	char err[ERR_BYTES];
+
+	memset(&g, 0, sizeof(g));
+	buf_init(&g.body, 0);
+	async_get("/hello", 0, 0, &g);
+	CHECK(g.status == 200 && g.body.len == 5 && strcmp(g.body.data, "hello") == 0);
+	CHECK_STR(g.err, "");
+	async_get("/chunked", 0, 0, &g);
+	CHECK(g.status == 200);
+	CHECK_STR(g.body.data, "hello world");
+	CHECK_STR(g.err, "");
+	async_get("/finite", 0, 0, &g);
+	CHECK(g.status == 200 && g.body.len == 3);
+	CHECK_STR(g.err, "");
+	async_get("/nope", 0, 0, &g);
+	CHECK(g.status == 404 && g.body.len > 0);
+	/* A stream that never ends: the reader stops it, and no on_done follows. */
+	g.cancel_at_body = 5;
+	async_get("/stream", 0, 0, &g);
+	CHECK(g.status == 200);
+	CHECK(strncmp(g.body.data, "data: one", 9) == 0);
+	g.cancel_at_body = 0;
+	pump_ms(50);
+	/* Silence past idle_ms, and a refused connect, say why. */
+	async_get("/defer", 0, 100, &g);
+	CHECK_STR(g.err, "idle timeout");
+	{
+		int lfd = net_listen("127.0.0.1", 0, err, sizeof(err)), port = net_local_port(lfd);
+
+		close(lfd);
+		async_get("/", port, 0, &g);
+		CHECK(strstr(g.err, "Connection refused") != NULL);
+	}
+	CHECK(http_async_get(S.loop, "ftp://x/", "test", 1000, 0, &got_ops, &g, err,
+	    sizeof(err)) == NULL);
+	CHECK(strstr(err, "not an http:// URL") != NULL);
+	buf_free(&g.body);
+}
+
 int
 main(void)
 {
 	char err[ERR_BYTES];
 
 	test_pure();
+	test_msg();
 	/* The client tests fork first, before this process holds a loop and sockets. */
 	test_client();
 
@@ -929,6 +1097,7 @@ main(void)
 	test_bad_requests();
 	test_slow_client();
 	test_adopt();
+	test_async();
 
 	http_server_close(S.loop, S.lfd);
 	/* Let every closing conn reach its on_close so nothing is left allocated. */

@@ -97,6 +97,17 @@ chunked(void)
 	buf_reset(&out);
 	http_client_chunked_init(&c);
 	CHECK(http_client_chunked_feed(&c, body, sizeof(body) - 1, sink, &out, err, sizeof(err)) == 1);
+	CHECK(c.used == sizeof(body) - 1);
+	/* A message after the body: used says where the body ended. */
+	http_client_chunked_init(&c);
+	CHECK(http_client_chunked_feed(&c, "1\r\na\r\n0\r\n\r\nGET / HTTP/1.1", 27, sink, &out,
+	    err, sizeof(err)) == 1);
+	CHECK(c.used == 11);
+	/* Without a sink the body is only walked over: where it ends is all that is learned. */
+	http_client_chunked_init(&c);
+	CHECK(http_client_chunked_feed(&c, "2\r\nab\r\n0\r\n\r\nX", 13, NULL, NULL, err,
+	    sizeof(err)) == 1);
+	CHECK(c.used == 12);
 	buf_reset(&out);
 	http_client_chunked_init(&c);
 	CHECK(http_client_chunked_feed(&c, "zz\r\n", 4, sink, &out, err, sizeof(err)) == -1);

@@ -1,0 +1,126 @@
+#
+# bench/lb.sh: mesos-lb's figures, sourced by bench/run.sh (section lb). One
+# app of LB_BACKENDS small HTTP servers (tests/httpd, answering /whoami)
+# behind a stand-in Marathon (tests/httpd again, serving apps.json and an
+# event stream), loaded by bench/lbload with LB_CONCURRENCY kept-alive
+# connections for LB_SECONDS each, side by side in one run: direct (the
+# connections spread over the servers), through mesos-lb's service port,
+# and through HAProxy with the configuration mesos-lb writes for the same
+# app (skipped with a message when haproxy is not installed). Then
+# mesos-lb's memory idle and with LB_HOLD connections open through it.
+# Prints `name value unit` lines; a measurement that failed prints none.
+#
+# Sourced by bench/run.sh (its TMP, PIDS, wait_line and rss_kib).
+LB_BACKENDS=3
+LB_CONCURRENCY=${LB_CONCURRENCY:-32}
+LB_SECONDS=${LB_SECONDS:-5}
+LB_HOLD=1000
+
+# httpd NAME: a server on a free port of 127.0.0.1; its port in PORT.
+httpd () {
+	"$TOP/tests/httpd" "$TMP" > "$TMP/$1.out" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_line "$TMP/$1.out" 'listening on' 10 || { echo "bench: httpd did not start" >&2; exit 1; }
+	PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$1.out")
+}
+
+# free_port: a port nothing listens on now, in PORT.
+free_port () {
+	httpd probe
+	kill -TERM "$(echo "$PIDS" | awk '{ print $NF }')"
+}
+
+# load NAME URLS: LB_SECONDS of kept-alive GETs; prints NAME's figures, or nothing on failure.
+load () {
+	"$TOP/bench/lbload" --keepalive "--concurrency=$LB_CONCURRENCY" "--duration=${LB_SECONDS}secs" \
+	    "$2" > "$TMP/$1.load" 2>&1
+	if ! grep -qx 'failed 0' "$TMP/$1.load" || grep -qx 'requests 0' "$TMP/$1.load"; then
+		echo "bench: $1: requests failed, no figure:" >&2
+		cat "$TMP/$1.load" >&2
+		return 1
+	fi
+	awk -v n="$1" '$1 == "rps" { print "lb_" n "_rps " $2 " req/s" }
+	    $1 == "p50_us" { print "lb_" n "_p50 " $2 " us" }
+	    $1 == "p99_us" { print "lb_" n "_p99 " $2 " us" }' "$TMP/$1.load"
+}
+
+rps_of () {
+	awk '$1 == "rps" { print $2 }' "$TMP/$1.load" 2>/dev/null
+}
+
+echo "bench: mesos-lb: $LB_BACKENDS servers, $LB_CONCURRENCY kept-alive connections, ${LB_SECONDS}s each" >&2
+DIRECT=
+TASKS=
+i=0
+while [ "$i" -lt "$LB_BACKENDS" ]; do
+	httpd "backend$i"
+	DIRECT="$DIRECT${DIRECT:+,}http://127.0.0.1:$PORT/whoami"
+	TASKS="$TASKS${TASKS:+,}{\"id\":\"bench.t$i\",\"host\":\"127.0.0.1\",\"ports\":[$PORT],\"state\":\"TASK_RUNNING\"}"
+	i=$((i + 1))
+done
+free_port
+SP=$PORT
+printf '{"apps":[{"id":"/bench","labels":{},"healthChecks":[],"portDefinitions":[{"port":%s}],"tasks":[%s]}]}\n' \
+    "$SP" "$TASKS" > "$TMP/apps.json"
+httpd marathon
+MARATHON=http://127.0.0.1:$PORT
+
+load direct "$DIRECT"
+
+"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=0 \
+    --log_level=warning > "$TMP/lb.log" 2>&1 &
+LB_PID=$!
+PIDS="$PIDS $LB_PID"
+n=200
+until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null 2>&1; do
+	n=$((n - 1))
+	if [ "$n" -eq 0 ]; then
+		echo "bench: mesos-lb did not start serving" >&2
+		cat "$TMP/lb.log" >&2
+		exit 1
+	fi
+	sleep 0.05
+done
+sleep 1
+echo "lb_mesos_lb_rss_idle $(rss_kib "$LB_PID") KiB"
+load mesos_lb "http://127.0.0.1:$SP/whoami"
+"$TOP/bench/lbload" "--hold=$LB_HOLD" --duration=4secs "127.0.0.1:$SP" > "$TMP/hold.out" 2>&1 &
+HOLD=$!
+if wait_line "$TMP/hold.out" "^held $LB_HOLD\$" 10; then
+	echo "lb_mesos_lb_rss_${LB_HOLD}_conns $(rss_kib "$LB_PID") KiB"
+else
+	echo "bench: not all $LB_HOLD connections were held, no figure" >&2
+fi
+wait "$HOLD"
+kill -TERM "$LB_PID"
+wait "$LB_PID" 2>/dev/null
+
+if command -v haproxy > /dev/null 2>&1; then
+	"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=-1 \
+	    --log_level=warning "--haproxy_config=$TMP/haproxy.cfg" > "$TMP/lbh.log" 2>&1 &
+	LBH=$!
+	wait_line "$TMP/haproxy.cfg" "server bench" 10
+	kill -TERM "$LBH"
+	wait "$LBH" 2>/dev/null
+	haproxy -db -f "$TMP/haproxy.cfg" > "$TMP/haproxy.log" 2>&1 &
+	HA=$!
+	PIDS="$PIDS $HA"
+	n=200
+	until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -eq 0 ] && break
+		sleep 0.05
+	done
+	load haproxy "http://127.0.0.1:$SP/whoami"
+	echo "lb_haproxy_version $(haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p' | head -n 1) version"
+	kill -TERM "$HA"
+	wait "$HA" 2>/dev/null
+else
+	echo "bench: haproxy is not installed (apt-get install haproxy): its figures are skipped" >&2
+fi
+
+D=$(rps_of direct)
+L=$(rps_of mesos_lb)
+H=$(rps_of haproxy)
+[ -n "$D" ] && [ -n "$L" ] && awk -v d="$D" -v l="$L" 'BEGIN { if (d > 0) printf "lb_mesos_lb_vs_direct %.0f %%\n", 100 * l / d }'
+[ -n "$H" ] && [ -n "$L" ] && awk -v h="$H" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy %.0f %%\n", 100 * l / h }'

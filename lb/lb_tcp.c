@@ -1,0 +1,454 @@
+/*
+ * lb_tcp.c: owns the service ports. Each service of the table has a
+ * listener on its port; each connection accepted there goes to one of the
+ * service's backends (lb_table_pick), and a connect that is refused or
+ * slower than --connect_timeout ejects that backend and tries the next,
+ * up to --retries more, so the client never sees a dead task. Then bytes
+ * flow both ways until both sides have ended, read into lb->scratch and
+ * written straight on (lb_side.c keeps what a slow reader does not take,
+ * and the other side is not read meanwhile). A connection quiet for
+ * --idle_timeout ends. The client connection count is capped: at the
+ * cap, every listener pauses and the kernel's backlog holds the rest.
+ */
+#include "lb/lb.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "xmem.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TRIES_MAX 16    /* backends one connection may try, whatever --retries says */
+
+struct tcp_conn {
+	struct lb *lb;
+	struct lb_service *svc;
+	struct lb_backend *be;           /* the backend connected or being connected to */
+	struct lb_link link;             /* in its backend's list */
+	struct lb_link all;              /* in lb->conns */
+	struct lb_side c;                /* the client */
+	struct lb_side b;                /* the backend */
+	struct lb_backend *tried[TRIES_MAX];
+	size_t ntried;
+	int connecting;
+	uint64_t timer;                  /* the connect timeout, then the idle check */
+	int64_t last_active;
+	char peer[LB_ADDR_MAX];
+};
+
+static void tcp_update(struct tcp_conn *t);
+static void try_connect(struct tcp_conn *t);
+
+/* ---- the connection count and the listeners' pause ---------------------------------- */
+
+static void
+set_listeners(struct lb *lb, int events)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&lb->services, &i, &k, &v);) {
+		struct lb_service *s = v;
+
+		if (s->listen_fd >= 0)
+			loop_set_events(lb->loop, s->listen_fd, events);
+	}
+	if (lb->http_fd >= 0)
+		loop_set_events(lb->loop, lb->http_fd, events);
+}
+
+void
+lb_tcp_accepting(struct lb *lb, int on)
+{
+	if (lb->accepting == on)
+		return;
+	lb->accepting = on;
+	set_listeners(lb, on ? LOOP_READ : 0);
+	if (!on)
+		log_warnx("%lld connections open (--max_connections): not accepting more for now",
+		    lb->open);
+}
+
+int
+lb_conn_opened(struct lb *lb)
+{
+	if (lb->open >= lb->cfg.max_connections) {
+		lb->refused++;
+		lb_tcp_accepting(lb, 0);
+		return -1;
+	}
+	lb->open++;
+	if (lb->open >= lb->cfg.max_connections)
+		lb_tcp_accepting(lb, 0);
+	return 0;
+}
+
+void
+lb_conn_closed(struct lb *lb)
+{
+	lb->open--;
+	if (!lb->accepting && lb->open < lb->cfg.max_connections)
+		lb_tcp_accepting(lb, 1);
+}
+
+/* ---- one proxied connection ---------------------------------------------------------- */
+
+static void
+tcp_close(struct tcp_conn *t, const char *why)
+{
+	struct lb *lb = t->lb;
+
+	log_debug("%s: %s: closed: %s", t->svc->key, t->peer, why);
+	loop_timer_cancel(lb->loop, t->timer);
+	lb_side_close(lb->loop, &t->c);
+	lb_side_close(lb->loop, &t->b);
+	if (t->be != NULL)
+		lb_table_detach(lb, t->be, &t->link);
+	lb_link_remove(&t->all);
+	lb_table_release(lb, t->svc);
+	lb_conn_closed(lb);
+	free(t);
+}
+
+static void
+tcp_kill(void *t, const char *why)
+{
+	tcp_close(t, why);
+}
+
+/* A broken side: count it against the backend if it was the backend's. */
+static void
+tcp_fail(struct tcp_conn *t, const char *what, int err)
+{
+	char why[LB_ERR_MAX];
+
+	snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
+	if (t->be != NULL && strncmp(what, "backend", strlen("backend")) == 0) {
+		t->be->n.errors++;
+		t->svc->n.errors++;
+	}
+	tcp_close(t, why);
+}
+
+static void
+on_idle(struct loop *loop, void *arg)
+{
+	struct tcp_conn *t = arg;
+	int64_t quiet = loop_now(loop) - t->last_active;
+
+	t->timer = 0;
+	if (quiet >= t->lb->cfg.idle_timeout_ms) {
+		tcp_close(t, "idle timeout");
+		return;
+	}
+	t->timer = loop_timer_add(loop, t->lb->cfg.idle_timeout_ms - quiet, on_idle, t);
+}
+
+/* Bytes from one side to the other: 0 to go on, -1 when t is gone. */
+static int
+pump(struct tcp_conn *t, struct lb_side *from, struct lb_side *to, uint64_t *bytes,
+     const char *from_name, const char *to_name)
+{
+	ssize_t n = lb_side_read(from, t->lb->scratch, sizeof(t->lb->scratch));
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		tcp_fail(t, from_name, errno);
+		return -1;
+	}
+	t->last_active = loop_now(t->lb->loop);
+	if (n == 0) {
+		lb_side_shut_when_flushed(to);
+		return 0;
+	}
+	*bytes += (uint64_t)n;
+	if (lb_side_send(to, t->lb->scratch, (size_t)n) < 0) {
+		tcp_fail(t, to_name, errno);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+account(struct tcp_conn *t, uint64_t in, uint64_t out)
+{
+	t->be->n.bytes_in += in;
+	t->be->n.bytes_out += out;
+	t->svc->n.bytes_in += in;
+	t->svc->n.bytes_out += out;
+}
+
+static void
+on_io(struct loop *loop, int fd, int events, void *arg)
+{
+	struct tcp_conn *t = arg;
+	int client = fd == t->c.fd;
+	struct lb_side *me = client ? &t->c : &t->b, *other = client ? &t->b : &t->c;
+	const char *me_name = client ? "client" : "backend";
+	const char *other_name = client ? "backend" : "client";
+	uint64_t in = 0, out = 0;
+
+	(void)loop;
+	if ((events & (LOOP_WRITE | LOOP_ERROR)) && lb_side_pending(me) > 0 &&
+	    lb_side_flush(me) < 0) {
+		tcp_fail(t, me_name, errno);
+		return;
+	}
+	if ((events & (LOOP_READ | LOOP_ERROR)) && !me->eof && lb_side_pending(other) == 0 &&
+	    pump(t, me, other, client ? &in : &out, me_name, other_name) < 0)
+		return;
+	account(t, in, out);
+	if (t->c.eof && t->b.eof && lb_side_pending(&t->c) == 0 && lb_side_pending(&t->b) == 0) {
+		tcp_close(t, "both sides ended");
+		return;
+	}
+	tcp_update(t);
+}
+
+static int
+side_events(const struct lb_side *me, const struct lb_side *other)
+{
+	return (!me->eof && lb_side_pending(other) == 0 ? LOOP_READ : 0) |
+	       (lb_side_pending(me) > 0 ? LOOP_WRITE : 0);
+}
+
+static void
+tcp_update(struct tcp_conn *t)
+{
+	loop_set_events(t->lb->loop, t->c.fd, side_events(&t->c, &t->b));
+	loop_set_events(t->lb->loop, t->b.fd, side_events(&t->b, &t->c));
+}
+
+static void
+connected(struct tcp_conn *t)
+{
+	struct lb *lb = t->lb;
+
+	t->connecting = 0;
+	loop_timer_cancel(lb->loop, t->timer);
+	t->last_active = loop_now(lb->loop);
+	t->timer = loop_timer_add(lb->loop, lb->cfg.idle_timeout_ms, on_idle, t);
+	loop_watch(lb->loop, t->c.fd, 0, on_io, t);
+	loop_watch(lb->loop, t->b.fd, 0, on_io, t);
+	tcp_update(t);
+}
+
+/* The connect to t->be failed: rest it, and try another one. */
+static void
+connect_failed(struct tcp_conn *t, const char *why)
+{
+	struct lb *lb = t->lb;
+
+	loop_timer_cancel(lb->loop, t->timer);
+	t->timer = 0;
+	lb_table_eject(lb, t->be, why);
+	lb_table_detach(lb, t->be, &t->link);
+	t->be = NULL;
+	lb_side_close(lb->loop, &t->b);
+	try_connect(t);
+}
+
+static void
+on_connect(struct loop *loop, int fd, int events, void *arg)
+{
+	struct tcp_conn *t = arg;
+	char why[LB_ERR_MAX];
+
+	(void)loop;
+	(void)events;
+	if (net_connect_result(fd, why, sizeof(why)) < 0) {
+		connect_failed(t, why);
+		return;
+	}
+	connected(t);
+}
+
+static void
+on_connect_timeout(struct loop *loop, void *arg)
+{
+	struct tcp_conn *t = arg;
+
+	(void)loop;
+	t->timer = 0;
+	connect_failed(t, "connect timed out");
+}
+
+int
+lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
+                    struct lb_backend **tried, size_t *ntried, size_t tries_max,
+                    struct lb_link *link, struct lb_backend **be, const char **why)
+{
+	char err[LB_ERR_MAX];
+
+	for (;;) {
+		struct lb_backend *b;
+		int fd;
+
+		if (*ntried > 0 && ((long long)*ntried > lb->cfg.retries || *ntried >= tries_max)) {
+			*why = "no backend answered";
+			return -1;
+		}
+		b = lb_table_pick(lb, s, tried, *ntried, lb_table_hash_peer(peer));
+		if (b == NULL) {
+			if (*ntried == 0)
+				s->no_backend++;
+			*why = *ntried == 0 ? "no backend" : "no backend answered";
+			return -1;
+		}
+		tried[(*ntried)++] = b;
+		lb_table_attach(lb, b, link);
+		fd = net_connect(b->addr, b->port, err, sizeof(err));
+		if (fd >= 0) {
+			*be = b;
+			return fd;
+		}
+		lb_table_eject(lb, b, err);
+		lb_table_detach(lb, b, link);
+	}
+}
+
+static void
+try_connect(struct tcp_conn *t)
+{
+	struct lb *lb = t->lb;
+	const char *why;
+	int fd = lb_tcp_connect_next(lb, t->svc, t->peer, t->tried, &t->ntried, TRIES_MAX, &t->link,
+	    &t->be, &why);
+
+	if (fd < 0) {
+		t->be = NULL;
+		tcp_close(t, why);
+		return;
+	}
+	lb_side_init(&t->b, fd);
+	t->connecting = 1;
+	loop_watch(lb->loop, fd, LOOP_WRITE, on_connect, t);
+	t->timer = loop_timer_add(lb->loop, lb->cfg.connect_timeout_ms, on_connect_timeout, t);
+}
+
+void
+lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
+{
+	struct tcp_conn *t = xcalloc(1, sizeof(*t));
+
+	t->lb = lb;
+	t->svc = s;
+	t->link.kill = t->all.kill = tcp_kill;
+	t->link.owner = t->all.owner = t;
+	lb_link_insert(&lb->conns, &t->all);
+	lb_side_init(&t->c, fd);
+	lb_side_init(&t->b, -1);
+	xstrlcpy(t->peer, peer, sizeof(t->peer));
+	lb_table_hold(lb, s);
+	try_connect(t);
+}
+
+/* ---- listeners ---------------------------------------------------------------------- */
+
+void
+lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
+{
+	char peer[LB_ADDR_MAX];
+
+	for (int i = 0; i < LB_ACCEPT_BATCH && lb->accepting; i++) {
+		int fd = net_accept(lfd, peer, sizeof(peer));
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("%s: accept", s != NULL ? s->key : "HTTP port");
+			return;
+		}
+		if (lb_conn_opened(lb) < 0) {
+			close(fd);
+			return;
+		}
+		if (http)
+			lb_http_accepted(lb, s, fd, peer);
+		else
+			lb_tcp_accepted(lb, s, fd, peer);
+	}
+}
+
+static void
+on_accept(struct loop *loop, int lfd, int events, void *arg)
+{
+	struct lb_service *s = arg;
+
+	(void)loop;
+	(void)events;
+	lb_tcp_accept(s->lb, lfd, s, s->mode == LB_MODE_HTTP);
+}
+
+void
+lb_tcp_unlisten(struct lb *lb, struct lb_service *s)
+{
+	if (s->listen_fd < 0)
+		return;
+	loop_unwatch(lb->loop, s->listen_fd);
+	close(s->listen_fd);
+	s->listen_fd = -1;
+	free(s->listen_addr);
+	s->listen_addr = NULL;
+}
+
+static void
+on_relisten(struct loop *loop, void *arg)
+{
+	struct lb *lb = arg;
+
+	(void)loop;
+	lb->relisten_timer = 0;
+	lb_tcp_reconcile(lb);
+}
+
+void
+lb_tcp_reconcile(struct lb *lb)
+{
+	int failed = 0;
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&lb->services, &i, &k, &v);) {
+		struct lb_service *s = v;
+		char err[LB_ERR_MAX];
+
+		if (s->listen_fd >= 0 && (s->listen_port != s->port ||
+		    strcmp(s->listen_addr, s->bind_addr) != 0))
+			lb_tcp_unlisten(lb, s);
+		if (s->listen_fd >= 0)
+			continue;
+		s->listen_fd = net_listen(s->bind_addr, s->port, err, sizeof(err));
+		if (s->listen_fd < 0) {
+			log_warnx("%s: cannot listen on service port %d: %s (trying again)", s->key,
+			    s->port, err);
+			failed = 1;
+			continue;
+		}
+		s->listen_port = s->port;
+		s->listen_addr = xstrdup(s->bind_addr);
+		loop_watch(lb->loop, s->listen_fd, lb->accepting ? LOOP_READ : 0, on_accept, s);
+		log_info("%s: listening on %s:%d (%s)", s->key, s->bind_addr, s->port,
+		    s->mode == LB_MODE_HTTP ? "http" : "tcp");
+	}
+	if (failed && lb->relisten_timer == 0)
+		lb->relisten_timer = loop_timer_add(lb->loop, LB_RELISTEN_MS, on_relisten, lb);
+}
+
+void
+lb_tcp_close_all(struct lb *lb)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&lb->services, &i, &k, &v);)
+		lb_tcp_unlisten(lb, v);
+	loop_timer_cancel(lb->loop, lb->relisten_timer);
+	lb->relisten_timer = 0;
+}
