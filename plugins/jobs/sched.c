@@ -131,7 +131,8 @@ fire_due(struct framework_driver *d, void *arg)
 	double at = s->next_at;
 
 	s->timer = 0;
-	if (jobs_now(jb) < at - EARLY_S) {
+	/* Not even a millisecond early: a run's createdAt is never before its time. */
+	if (jobs_now(jb) < at) {
 		sched_arm(jb, job);     /* early (the wall clock moved): wait the rest */
 		return;
 	}
