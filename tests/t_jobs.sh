@@ -4,7 +4,8 @@
 # 409, 422 with Metronome's paths), the history, restart policies NEVER and
 # ON_FAILURE with activeDeadlineSeconds, maxLaunchDelay, a run stopped, a
 # job updated and deleted, schedules' CRUD, parallel runs (N tasks, at most
-# P at once, each seeing its index), and the event stream.
+# P at once, each seeing its index), what a task gets from `run` (args,
+# env, artifacts, user, a placement constraint), and the event stream.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start, register, launch or finish a run.
@@ -155,6 +156,21 @@ check "succeeds" wait_for $T job_has par '"successCount":1,' embed=historySummar
 check "every index ran once" test "$(sort -n "$TMP/indexes" | awk '{print $1}' | tr '\n' ' ')" = "0 1 2 3 4 5 "
 check "each saw the run's size and job" test "$(awk '$2 == 6 && $3 == "par"' "$TMP/indexes" | wc -l | tr -d ' ')" = 6
 check "never more than 2 at once" test "$(sort -n "$TMP/counts" | tail -n 1)" -le 2
+
+# ---- what a task gets from run: args, env, artifacts, user, placement ----
+start_agent a2 --attributes="rack:r2" --resources="cpus:1;mem:512;disk:100" > /dev/null || exit 1
+printf 'fetched\n' > "$TMP/artifact.txt"
+# As root a task runs as its user (agentd's --switch_user); elsewhere as ours.
+if [ "$(id -u)" -eq 0 ]; then RUN_USER=nobody; else RUN_USER=$(id -un); fi
+check "a job with args, env, artifacts, user and a constraint" test "$(req POST /v1/jobs "{\"id\":\"fields\",\"labels\":{\"team\":\"batch\"},\"run\":{\"args\":[\"sh\",\"-c\",\"id -un > who; echo \$GREETING > env; cat artifact.txt > got\"],\"env\":{\"GREETING\":\"hello jobs\"},\"artifacts\":[{\"uri\":\"$TMP/artifact.txt\"}],\"user\":\"$RUN_USER\",\"cpus\":0.1,\"mem\":32,\"disk\":0,\"placement\":{\"constraints\":[{\"attribute\":\"rack\",\"operator\":\"IS\",\"value\":\"r2\"}]}}}")" = 201
+check "keeps its labels" body_has '"labels":{"team":"batch"}'
+check "its run" test "$(req POST /v1/jobs/fields/runs)" = 201
+check "succeeds" wait_for $T job_has fields '"successCount":1,' embed=historySummary
+FIELDS_BOX=$(echo "$TMP"/a2/slaves/*/frameworks/*/executors/fields_*/runs/latest)
+check "on the agent the constraint names" test -d "$FIELDS_BOX"
+check "as its user" grep -qx "$RUN_USER" "$FIELDS_BOX/who"
+check "with its env" grep -qx 'hello jobs' "$FIELDS_BOX/env"
+check "with its artifact fetched into the sandbox" grep -qx fetched "$FIELDS_BOX/got"
 
 kill "$EV" 2>/dev/null
 wait "$EV" 2>/dev/null
