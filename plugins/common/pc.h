@@ -203,6 +203,15 @@ void pc_json_strings_free(char **s, size_t n);
 void pc_json_kv_write(struct json_w *w, const char *key, const struct pc_kv *kv, size_t n);
 /* "key": v, whole numbers as integers (Marathon prints 128, not 128.0). */
 void pc_json_knum(struct json_w *w, const char *key, double v);
+/* A /metrics body in Dropwizard's JSON shape, as Marathon's and Metronome's:
+ * {"version", "gauges": {name: {"value"}}, "counters": {name: {"count"}},
+ * and histograms, meters and timers (none kept here: empty)}. */
+struct pc_metric {
+	const char *name;
+	long long value;
+};
+void pc_json_metrics(struct json_w *w, const struct pc_metric *gauges, size_t ngauges,
+                     const struct pc_metric *counters, size_t ncounters);
 int pc_json_strings_differ(char *const *a, size_t na, char *const *b, size_t nb);
 int pc_json_kv_differ(const struct pc_kv *a, size_t na, const struct pc_kv *b, size_t nb);
 

@@ -222,3 +222,32 @@ pc_json_kv_differ(const struct pc_kv *a, size_t na, const struct pc_kv *b, size_
 			return 1;
 	return 0;
 }
+
+static void
+metrics_group(struct json_w *w, const char *group, const char *field, const struct pc_metric *m,
+              size_t n)
+{
+	json_key(w, group);
+	json_obj_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		json_key(w, m[i].name);
+		json_obj_begin(w);
+		json_kint(w, field, m[i].value);
+		json_obj_end(w);
+	}
+	json_obj_end(w);
+}
+
+void
+pc_json_metrics(struct json_w *w, const struct pc_metric *gauges, size_t ngauges,
+                const struct pc_metric *counters, size_t ncounters)
+{
+	json_obj_begin(w);
+	json_kstr(w, "version", "4.0.0");
+	metrics_group(w, "gauges", "value", gauges, ngauges);
+	metrics_group(w, "counters", "count", counters, ncounters);
+	metrics_group(w, "histograms", "count", NULL, 0);
+	metrics_group(w, "meters", "count", NULL, 0);
+	metrics_group(w, "timers", "count", NULL, 0);
+	json_obj_end(w);
+}

@@ -557,7 +557,7 @@ static void
 metrics(struct http_exchange *x, struct jb *jb)
 {
 	const struct jb_metrics *c = &jb->metrics;
-	const struct { const char *name; long long v; } counters[] = {
+	const struct pc_metric counters[] = {
 		{ "metronome.http.requests.counter", c->http_requests },
 		{ "metronome.runs.started.counter", c->runs_started },
 		{ "metronome.runs.succeeded.counter", c->runs_succeeded },
@@ -574,29 +574,15 @@ metrics(struct http_exchange *x, struct jb *jb)
 
 	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);)
 		runs += (long long)((struct jb_job *)v)->nruns;
+	const struct pc_metric gauges[] = {
+		{ "metronome.jobs.gauge", (long long)map_len(&jb->jobs) },
+		{ "metronome.runs.active.gauge", runs },
+		{ "metronome.tasks.live.gauge", (long long)map_len(&jb->tasks) },
+	};
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_kstr(&w, "version", "4.0.0");
-	json_key(&w, "gauges");
-	json_obj_begin(&w);
-#define GAUGE(name, val) do { json_key(&w, name); json_obj_begin(&w); \
-		json_kint(&w, "value", (val)); json_obj_end(&w); } while (0)
-	GAUGE("metronome.jobs.gauge", (long long)map_len(&jb->jobs));
-	GAUGE("metronome.runs.active.gauge", runs);
-	GAUGE("metronome.tasks.live.gauge", (long long)map_len(&jb->tasks));
-#undef GAUGE
-	json_obj_end(&w);
-	json_key(&w, "counters");
-	json_obj_begin(&w);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		json_key(&w, counters[i].name);
-		json_obj_begin(&w);
-		json_kint(&w, "count", counters[i].v);
-		json_obj_end(&w);
-	}
-	json_obj_end(&w);
-	json_obj_end(&w);
+	pc_json_metrics(&w, gauges, sizeof(gauges) / sizeof(gauges[0]), counters,
+	                sizeof(counters) / sizeof(counters[0]));
 	pc_rest_reply(x, 200, &b);
 }
 

@@ -743,14 +743,11 @@ static void
 metrics(struct http_exchange *x, struct mt *m)
 {
 	static const char *const states[] = { "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING",
-		"TASK_KILLING", NULL };
-	static const char *const gauges[] = { "marathon.instances.staged.gauge",
-		"marathon.instances.starting.gauge", "marathon.instances.running.gauge",
-		"marathon.instances.killing.gauge" };
+		"TASK_KILLING" };
 	const struct mt_metrics *c = &m->metrics;
-	long long nstate[sizeof(gauges) / sizeof(gauges[0])] = { 0 }, deps = 0, healthy = 0;
+	long long nstate[sizeof(states) / sizeof(states[0])] = { 0 }, deps = 0, healthy = 0;
 	long long unhealthy = 0, waiting = 0;
-	const struct { const char *name; long long v; } counters[] = {
+	const struct pc_metric counters[] = {
 		{ "marathon.http.requests.counter", c->http_requests },
 		{ "marathon.tasks.launched.counter", c->tasks_launched },
 		{ "marathon.tasks.failed.counter", c->tasks_failed },
@@ -772,49 +769,28 @@ metrics(struct http_exchange *x, struct mt *m)
 		deps += a->dep != NULL;
 		waiting += a->instances > queue_active(a) ? a->instances - queue_active(a) : 0;
 		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
-			for (size_t s = 0; states[s] != NULL; s++)
+			for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++)
 				nstate[s] += strcmp(t->state, states[s]) == 0;
 			healthy += app_task_healthy(a, t);
 			unhealthy += a->nhealth > 0 && t->healthy == 0;
 		}
 	}
+	const struct pc_metric gauges[] = {
+		{ "marathon.apps.active.gauge", (long long)map_len(&m->apps) },
+		{ "marathon.deployments.active.gauge", deps },
+		{ "marathon.instances.launch-queue.gauge", waiting },
+		{ "marathon.instances.healthy.gauge", healthy },
+		{ "marathon.instances.unhealthy.gauge", unhealthy },
+		{ "marathon.tasks.known.gauge", (long long)map_len(&m->tasks) },
+		{ "marathon.instances.staged.gauge", nstate[0] },
+		{ "marathon.instances.starting.gauge", nstate[1] },
+		{ "marathon.instances.running.gauge", nstate[2] },
+		{ "marathon.instances.killing.gauge", nstate[3] },
+	};
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_kstr(&w, "version", "4.0.0");
-	json_key(&w, "gauges");
-	json_obj_begin(&w);
-#define GAUGE(name, val) do { json_key(&w, name); json_obj_begin(&w); \
-		json_kint(&w, "value", (val)); json_obj_end(&w); } while (0)
-	GAUGE("marathon.apps.active.gauge", (long long)map_len(&m->apps));
-	GAUGE("marathon.deployments.active.gauge", deps);
-	GAUGE("marathon.instances.launch-queue.gauge", waiting);
-	GAUGE("marathon.instances.healthy.gauge", healthy);
-	GAUGE("marathon.instances.unhealthy.gauge", unhealthy);
-	GAUGE("marathon.tasks.known.gauge", (long long)map_len(&m->tasks));
-	for (size_t s = 0; states[s] != NULL; s++)
-		GAUGE(gauges[s], nstate[s]);
-#undef GAUGE
-	json_obj_end(&w);
-	json_key(&w, "counters");
-	json_obj_begin(&w);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		json_key(&w, counters[i].name);
-		json_obj_begin(&w);
-		json_kint(&w, "count", counters[i].v);
-		json_obj_end(&w);
-	}
-	json_obj_end(&w);
-	json_key(&w, "histograms");
-	json_obj_begin(&w);
-	json_obj_end(&w);
-	json_key(&w, "meters");
-	json_obj_begin(&w);
-	json_obj_end(&w);
-	json_key(&w, "timers");
-	json_obj_begin(&w);
-	json_obj_end(&w);
-	json_obj_end(&w);
+	pc_json_metrics(&w, gauges, sizeof(gauges) / sizeof(gauges[0]), counters,
+	                sizeof(counters) / sizeof(counters[0]));
 	pc_rest_reply(x, 200, &b);
 }
 
