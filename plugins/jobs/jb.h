@@ -328,6 +328,9 @@ void run_arm(struct jb *jb, struct jb_run *r);
 void run_write(struct json_w *w, const struct jb_run *r, int with_tasks);
 /* The history as Metronome shows it (full: with the finished runs). */
 void run_write_history(struct json_w *w, const struct jb_history *h, int full);
+/* Finished runs as a JSON array under key: times as Metronome's text, or as numbers (the store). */
+void run_write_finished(struct json_w *w, const char *key, const struct jb_finished *f, size_t n,
+                        int as_text);
 /* Count n scheduled times skipped, the last at scheduled_at (FORBID, the plugin down, ...). */
 void run_skipped(struct jb *jb, struct jb_job *job, double scheduled_at, long long n,
                  const char *why);

@@ -86,26 +86,6 @@ write_run(struct json_w *w, const struct jb_run *r)
 	json_obj_end(w);
 }
 
-static void
-write_finished(struct json_w *w, const char *key, const struct jb_finished *f, size_t n)
-{
-	json_key(w, key);
-	json_arr_begin(w);
-	for (size_t i = 0; i < n; i++) {
-		json_obj_begin(w);
-		json_kstr(w, "id", f[i].id);
-		json_kdouble(w, "createdAt", f[i].created_at);
-		json_kdouble(w, "finishedAt", f[i].finished_at);
-		json_key(w, "tasks");
-		json_arr_begin(w);
-		for (size_t k = 0; k < f[i].ntasks; k++)
-			json_str(w, f[i].tasks[k]);
-		json_arr_end(w);
-		json_obj_end(w);
-	}
-	json_arr_end(w);
-}
-
 int
 jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen)
 {
@@ -144,8 +124,8 @@ jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen)
 	json_kdouble(&w, "lastSuccess", h->last_success);
 	json_kdouble(&w, "lastFailure", h->last_failure);
 	json_kdouble(&w, "lastSkip", h->last_skip);
-	write_finished(&w, "ok", h->ok, h->nok);
-	write_finished(&w, "failed", h->failed, h->nfailed);
+	run_write_finished(&w, "ok", h->ok, h->nok, 0);
+	run_write_finished(&w, "failed", h->failed, h->nfailed, 0);
 	json_obj_end(&w);
 	json_obj_end(&w);
 	buf_putc(&b, '\n');

@@ -574,16 +574,20 @@ run_write(struct json_w *w, const struct jb_run *r, int with_tasks)
 	json_obj_end(w);
 }
 
-static void
-write_finished(struct json_w *w, const char *key, const struct jb_finished *f, size_t n)
+void
+run_write_finished(struct json_w *w, const char *key, const struct jb_finished *f, size_t n,
+                   int as_text)
 {
+	void (*write_time)(struct json_w *, const char *, double) =
+		as_text ? job_write_time : json_kdouble;
+
 	json_key(w, key);
 	json_arr_begin(w);
 	for (size_t i = 0; i < n; i++) {
 		json_obj_begin(w);
 		json_kstr(w, "id", f[i].id);
-		job_write_time(w, "createdAt", f[i].created_at);
-		job_write_time(w, "finishedAt", f[i].finished_at);
+		write_time(w, "createdAt", f[i].created_at);
+		write_time(w, "finishedAt", f[i].finished_at);
 		json_key(w, "tasks");
 		json_arr_begin(w);
 		for (size_t k = 0; k < f[i].ntasks; k++)
@@ -603,8 +607,8 @@ run_write_history(struct json_w *w, const struct jb_history *h, int full)
 	job_write_time(w, "lastSuccessAt", h->last_success);
 	job_write_time(w, "lastFailureAt", h->last_failure);
 	if (full) {
-		write_finished(w, "successfulFinishedRuns", h->ok, h->nok);
-		write_finished(w, "failedFinishedRuns", h->failed, h->nfailed);
+		run_write_finished(w, "successfulFinishedRuns", h->ok, h->nok, 1);
+		run_write_finished(w, "failedFinishedRuns", h->failed, h->nfailed, 1);
 	}
 	/* Beyond Metronome: scheduled times that started no run. */
 	json_kint(w, "skippedCount", h->skips);
