@@ -86,6 +86,9 @@ TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 
 BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
 	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload
+# `make bench-sharing`: static partitions against sharing (bench/sharing.sh).
+BENCH_SHARING = $(TOP)/bench/sharing
+SHARING_OBJS = sharing.o sharing_trace.o sharing_replay.o sharing_report.o
 BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
@@ -136,7 +139,7 @@ COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 .c.so:
 	$(COMPILE) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
-.PHONY: all tests plugins check bench fuzz install uninstall clean distclean run
+.PHONY: all tests plugins check bench bench-sharing fuzz install uninstall clean distclean run
 
 all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
@@ -280,6 +283,10 @@ $(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB)
 $(TOP)/bench/launch_bench: launch_bench.o $(LIB)
 	$(LINK) -o $@ launch_bench.o $(LIB) $(LIBS)
 
+$(SHARING_OBJS): $(HDRS) $(TOP)/bench/sharing.h
+$(BENCH_SHARING): $(SHARING_OBJS) $(LIB)
+	$(LINK) -o $@ $(SHARING_OBJS) $(LIB) $(LIBS) -lm
+
 $(TOP)/bench/plugin_bench: plugin_bench.o $(LIB)
 	$(LINK) -o $@ plugin_bench.o $(LIB) $(LIBS)
 
@@ -299,6 +306,9 @@ $(TOP)/plugins/jobs.so: $(JOBS_SRCS) $(MARATHON_SHARED) $(JOBS)/jb.h $(PC_HDRS) 
 
 bench: all $(BENCH) $(BENCH_PLUGINS)
 	cd $(TOP) && sh bench/run.sh
+
+bench-sharing: all $(BENCH_SHARING)
+	cd $(TOP) && sh bench/sharing.sh
 
 run: all
 	cd $(TOP) && sh examples/local-cluster.sh
@@ -389,7 +399,7 @@ uninstall:
 clean:
 	rm -f *.o $(LIB)
 	cd $(TOP) && rm -f plugins/*.so tests/plugins/*.so bench/*.so tests/fuzz_*.log
-	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(EXAMPLES) $(FUZZERS)
+	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(BENCH_SHARING) $(EXAMPLES) $(FUZZERS)
 
 distclean: clean
 	cd $(TOP) && rm -f config.mk config.h config.log

@@ -1,0 +1,484 @@
+/*
+ * bench/sharing_report.c: the two replays compared. Reads
+ * OUTDIR/static.samples and OUTDIR/sharing.samples (sharing_replay.c
+ * says their records), prints the figures as `name value unit` lines and
+ * writes OUTDIR/sharing.html: the figures, then SVG plots drawn here
+ * (no library): each role's share of the cluster's cpus and memory over
+ * time, stacked, for both modes on one time scale; the services' running
+ * instances against what they wanted; the batch jobs' completion times
+ * as two distribution curves.
+ *
+ * Definitions. A mode's makespan runs from the trace's start to the end
+ * of its last job's run (at least the trace's duration). Utilization is
+ * what the cluster's running tasks hold (the master's used resources,
+ * summed over the roles) over its total, averaged over the samples of the
+ * makespan; "allocated" adds what sits in outstanding offers. A job's
+ * completion time is its run's finishedAt less its createdAt (the
+ * plugin's own clock). Services are short in a sample when an app runs
+ * fewer tasks than the trace wants then; a sample stands for a second.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sharing.h"
+#include "xmem.h"
+
+#define MODES          2
+#define SAMPLE_S       1.0            /* what one sample stands for (SAMPLE_PERIOD_MS) */
+#define PLOT_W         520
+#define PLOT_H         220
+#define MARGIN_L       56
+#define MARGIN_R       16
+#define MARGIN_T       28
+#define MARGIN_B       40
+#define X_TICKS        6
+#define Y_TICKS        4
+#define PERCENT        100.0
+
+static const char *const mode_names[MODES] = { "static", "sharing" };
+static const char *const mode_titles[MODES] = { "static partitions", "sharing (DRF, weights, quota)" };
+/* One color a role, in the trace's order; the modes' curves in the CDF. */
+static const char *const role_colors[] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759",
+	"#b07aa1", "#76b7b2", "#edc948", "#9c755f" };
+static const char *const mode_colors[MODES] = { "#e15759", "#4e79a7" };
+
+struct sample {
+	double at, cpus, mem;
+	double used_c[SH_ROLES_MAX], used_m[SH_ROLES_MAX];
+	double off_c[SH_ROLES_MAX], off_m[SH_ROLES_MAX];
+	int wanted, running, short_by;
+};
+
+struct job {
+	int role;
+	double created, finished;
+	int ok;
+};
+
+struct run {
+	struct sample *s;
+	size_t ns, scap;
+	struct job *j;
+	size_t nj, jcap;
+	double makespan;
+	double *done;                   /* completion times, sorted */
+	/* The figures. */
+	double cpu_util, mem_util, cpu_alloc, mem_alloc;
+	double mean, p50, p95;
+	double short_s, short_inst_s;
+	int failed;
+};
+
+static int
+role_of(const struct sh_trace *t, const char *name)
+{
+	for (int i = 0; i < t->nroles; i++)
+		if (strcmp(t->roles[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+load(const struct sh_trace *t, const char *path, struct run *r)
+{
+	char line[SH_LINE_MAX], name[SH_ID_MAX], job[SH_ID_MAX];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "sharing: cannot read %s\n", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct sample *s = r->ns ? &r->s[r->ns - 1] : NULL;
+		double at, a, b, c, d;
+		int k, w, n, sh;
+
+		if (line[0] == 'T' && sscanf(line, "T %lf %lf %lf", &at, &a, &b) == 3) {
+			if (r->ns == r->scap) {
+				r->scap = r->scap ? r->scap * 2 : 256;
+				r->s = xreallocarray(r->s, r->scap, sizeof(*r->s));
+			}
+			s = &r->s[r->ns++];
+			memset(s, 0, sizeof(*s));
+			s->at = at;
+			s->cpus = a;
+			s->mem = b;
+		} else if (line[0] == 'R' && s != NULL && sscanf(line, "R %lf %63s %lf %lf %lf %lf", &at,
+		           name, &a, &b, &c, &d) == 6 && (k = role_of(t, name)) >= 0) {
+			s->used_c[k] = a;
+			s->used_m[k] = b;
+			s->off_c[k] = c;
+			s->off_m[k] = d;
+		} else if (line[0] == 'S' && s != NULL &&
+		           sscanf(line, "S %lf %d %d %d", &at, &w, &n, &sh) == 4) {
+			s->wanted = w;
+			s->running = n;
+			s->short_by = sh;
+		} else if (line[0] == 'J' && sscanf(line, "J %63s %63s %d %lf %lf %d", name, job, &n,
+		           &a, &b, &k) == 6) {
+			if (r->nj == r->jcap) {
+				r->jcap = r->jcap ? r->jcap * 2 : 256;
+				r->j = xreallocarray(r->j, r->jcap, sizeof(*r->j));
+			}
+			r->j[r->nj].role = role_of(t, name);
+			r->j[r->nj].created = a;
+			r->j[r->nj].finished = b;
+			r->j[r->nj++].ok = k;
+		}
+	}
+	fclose(f);
+	if (r->ns == 0 || r->nj == 0) {
+		fprintf(stderr, "sharing: %s has no samples or no jobs\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The p-th percentile (nearest rank) of sorted v[0..n). */
+static double
+percentile(const double *v, size_t n, double p)
+{
+	size_t k = (size_t)ceil(p / PERCENT * (double)n);
+
+	return v[k > 0 ? k - 1 : 0];
+}
+
+static void
+figures(const struct sh_trace *t, struct run *r)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	r->makespan = t->duration;
+	r->done = xcalloc(r->nj, sizeof(*r->done));
+	for (size_t i = 0; i < r->nj; i++) {
+		if (r->j[i].finished > r->makespan)
+			r->makespan = r->j[i].finished;
+		r->done[i] = r->j[i].finished - r->j[i].created;
+		sum += r->done[i];
+		r->failed += !r->j[i].ok;
+	}
+	qsort(r->done, r->nj, sizeof(*r->done), cmp_double);
+	r->mean = sum / (double)r->nj;
+	r->p50 = percentile(r->done, r->nj, 50);
+	r->p95 = percentile(r->done, r->nj, 95);
+	for (size_t i = 0; i < r->ns; i++) {
+		const struct sample *s = &r->s[i];
+		double uc = 0, um = 0, oc = 0, om = 0;
+
+		if (s->at > r->makespan || s->cpus <= 0 || s->mem <= 0)
+			continue;
+		for (int k = 0; k < t->nroles; k++) {
+			uc += s->used_c[k];
+			um += s->used_m[k];
+			oc += s->off_c[k];
+			om += s->off_m[k];
+		}
+		r->cpu_util += uc / s->cpus;
+		r->mem_util += um / s->mem;
+		r->cpu_alloc += (uc + oc) / s->cpus;
+		r->mem_alloc += (um + om) / s->mem;
+		n++;
+		if (s->at <= t->duration && s->short_by > 0) {
+			r->short_s += SAMPLE_S;
+			r->short_inst_s += s->short_by * SAMPLE_S;
+		}
+	}
+	if (n > 0) {
+		r->cpu_util *= PERCENT / (double)n;
+		r->mem_util *= PERCENT / (double)n;
+		r->cpu_alloc *= PERCENT / (double)n;
+		r->mem_alloc *= PERCENT / (double)n;
+	}
+}
+
+static double
+ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+static void
+print_pair(FILE *out, const char *name, double st, double sh, const char *unit, int with_ratio)
+{
+	fprintf(out, "sharing_%s_static %.1f %s\n", name, st, unit);
+	fprintf(out, "sharing_%s_sharing %.1f %s\n", name, sh, unit);
+	if (with_ratio)
+		fprintf(out, "sharing_%s_ratio %.2f x\n", name, ratio(sh, st));
+}
+
+static void
+print_figures(FILE *out, const struct run *r)
+{
+	print_pair(out, "cpu_util", r[0].cpu_util, r[1].cpu_util, "%", 1);
+	print_pair(out, "mem_util", r[0].mem_util, r[1].mem_util, "%", 1);
+	print_pair(out, "cpu_allocated", r[0].cpu_alloc, r[1].cpu_alloc, "%", 0);
+	print_pair(out, "mem_allocated", r[0].mem_alloc, r[1].mem_alloc, "%", 0);
+	print_pair(out, "batch_completion_mean", r[0].mean, r[1].mean, "s", 1);
+	print_pair(out, "batch_completion_p50", r[0].p50, r[1].p50, "s", 1);
+	print_pair(out, "batch_completion_p95", r[0].p95, r[1].p95, "s", 1);
+	print_pair(out, "services_short", r[0].short_s, r[1].short_s, "s", 0);
+	print_pair(out, "services_short_instances", r[0].short_inst_s, r[1].short_inst_s,
+	           "instance-s", 0);
+	print_pair(out, "makespan", r[0].makespan, r[1].makespan, "s", 1);
+}
+
+/* ------------------------------------------------------------ SVG */
+
+struct plot {
+	FILE *out;
+	double x0, x1, y0, y1;          /* the data's box */
+};
+
+static double
+px(const struct plot *p, double x)
+{
+	return MARGIN_L + (x - p->x0) / (p->x1 - p->x0) * (PLOT_W - MARGIN_L - MARGIN_R);
+}
+
+static double
+py(const struct plot *p, double y)
+{
+	return PLOT_H - MARGIN_B - (y - p->y0) / (p->y1 - p->y0) * (PLOT_H - MARGIN_T - MARGIN_B);
+}
+
+static void
+plot_begin(struct plot *p, const char *title, const char *xlabel, const char *ylabel)
+{
+	FILE *o = p->out;
+
+	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
+	        PLOT_W, PLOT_H, PLOT_W, PLOT_H);
+	fprintf(o, "<text x=\"%d\" y=\"16\" font-size=\"13\" font-weight=\"bold\">%s</text>\n",
+	        MARGIN_L, title);
+	for (int i = 0; i <= Y_TICKS; i++) {
+		double v = p->y0 + (p->y1 - p->y0) * i / Y_TICKS;
+
+		fprintf(o, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+		        "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", MARGIN_L,
+		        PLOT_W - MARGIN_R, py(p, v), py(p, v), MARGIN_L - 4, py(p, v) + 4,
+		        floor(v * 100 + 0.5) / 100);
+	}
+	for (int i = 0; i <= X_TICKS; i++) {
+		double v = p->x0 + (p->x1 - p->x0) * i / X_TICKS;
+
+		fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>\n", px(p, v),
+		        PLOT_H - MARGIN_B + 14, v);
+	}
+	fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+	        "stroke=\"#888\"/>\n", MARGIN_L, MARGIN_T, PLOT_W - MARGIN_L - MARGIN_R,
+	        PLOT_H - MARGIN_T - MARGIN_B);
+	fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+	        (PLOT_W + MARGIN_L) / 2, PLOT_H - 6, xlabel);
+	fprintf(o, "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s"
+	        "</text>\n", (PLOT_H - MARGIN_B + MARGIN_T) / 2, ylabel);
+}
+
+static void
+vline(const struct plot *p, double x, const char *label)
+{
+	fprintf(p->out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#333\" "
+	        "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\">%s</text>\n",
+	        px(p, x), px(p, x), MARGIN_T, PLOT_H - MARGIN_B, px(p, x) + 3, MARGIN_T + 10, label);
+}
+
+/* Each role's part of the cluster (cpus, or mem), stacked in the trace's order. */
+static void
+plot_stack(FILE *out, const struct sh_trace *t, const struct run *r, int mode, int mem,
+           double xmax)
+{
+	struct plot p = { out, 0, xmax, 0, PERCENT };
+	char title[SH_LINE_MAX];
+	double *below = xcalloc(r->ns, sizeof(*below));
+
+	snprintf(title, sizeof(title), "%s: %s used by role (%.0f%% on average)", mode_titles[mode],
+	         mem ? "memory" : "cpus", mem ? r->mem_util : r->cpu_util);
+	plot_begin(&p, title, "seconds", "% of the cluster");
+	for (int k = 0; k < t->nroles; k++) {
+		fprintf(out, "<polygon fill=\"%s\" fill-opacity=\"0.85\" stroke=\"none\" points=\"",
+		        role_colors[k % (sizeof(role_colors) / sizeof(role_colors[0]))]);
+		for (size_t i = 0; i < r->ns; i++) {
+			const struct sample *s = &r->s[i];
+			double tot = mem ? s->mem : s->cpus;
+			double v = tot > 0 ? (mem ? s->used_m[k] : s->used_c[k]) / tot * PERCENT : 0;
+
+			fprintf(out, "%.1f,%.1f ", px(&p, s->at), py(&p, below[i] + v));
+		}
+		for (size_t i = r->ns; i-- > 0;) {
+			const struct sample *s = &r->s[i];
+			double tot = mem ? s->mem : s->cpus;
+
+			fprintf(out, "%.1f,%.1f ", px(&p, s->at), py(&p, below[i]));
+			below[i] += tot > 0 ? (mem ? s->used_m[k] : s->used_c[k]) / tot * PERCENT : 0;
+		}
+		fprintf(out, "\"/>\n");
+	}
+	vline(&p, t->duration, "trace ends");
+	fprintf(out, "</svg>\n");
+	free(below);
+}
+
+/* The services' running instances, against what the trace wants. */
+static void
+plot_services(FILE *out, const struct sh_trace *t, const struct run *r, double xmax)
+{
+	struct plot p = { out, 0, xmax, 0, 0 };
+	const char *const dash[MODES] = { "none", "5 3" };
+
+	for (int m = 0; m < MODES; m++)
+		for (size_t i = 0; i < r[m].ns; i++)
+			if (r[m].s[i].wanted > p.y1)
+				p.y1 = r[m].s[i].wanted;
+	p.y1 = p.y1 > 0 ? ceil(p.y1 * 1.1) : 1;
+	plot_begin(&p, "services: instances running (lines) and wanted (grey)", "seconds",
+	           "instances");
+	fprintf(out, "<polyline fill=\"none\" stroke=\"#bbb\" stroke-width=\"6\" points=\"");
+	for (size_t i = 0; i < r[0].ns; i++)
+		fprintf(out, "%.1f,%.1f ", px(&p, r[0].s[i].at), py(&p, r[0].s[i].wanted));
+	fprintf(out, "\"/>\n");
+	for (int m = 0; m < MODES; m++) {
+		fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
+		        "stroke-dasharray=\"%s\" points=\"", mode_colors[m], dash[m]);
+		for (size_t i = 0; i < r[m].ns; i++)
+			fprintf(out, "%.1f,%.1f ", px(&p, r[m].s[i].at), py(&p, r[m].s[i].running));
+		fprintf(out, "\"/>\n");
+	}
+	vline(&p, t->duration, "trace ends");
+	fprintf(out, "</svg>\n");
+}
+
+/* The completion times' distribution: the fraction of jobs done within x seconds. */
+static void
+plot_cdf(FILE *out, const struct run *r)
+{
+	struct plot p = { out, 0, 0, 0, 1 };
+
+	for (int m = 0; m < MODES; m++)
+		if (r[m].done[r[m].nj - 1] > p.x1)
+			p.x1 = r[m].done[r[m].nj - 1];
+	p.x1 = ceil(p.x1 / 10) * 10;
+	plot_begin(&p, "batch jobs: completion time, cumulative", "seconds from submission",
+	           "fraction of jobs");
+	for (int m = 0; m < MODES; m++) {
+		fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%.1f,%.1f ",
+		        mode_colors[m], px(&p, 0), py(&p, 0));
+		for (size_t i = 0; i < r[m].nj; i++)
+			fprintf(out, "%.1f,%.1f %.1f,%.1f ", px(&p, r[m].done[i]),
+			        py(&p, (double)i / (double)r[m].nj), px(&p, r[m].done[i]),
+			        py(&p, (double)(i + 1) / (double)r[m].nj));
+		fprintf(out, "\"/>\n");
+	}
+	fprintf(out, "</svg>\n");
+}
+
+static void
+legend(FILE *out, const struct sh_trace *t)
+{
+	fprintf(out, "<p class=\"legend\">");
+	for (int k = 0; k < t->nroles; k++)
+		fprintf(out, "<span style=\"background:%s\"></span>%s (%s) ",
+		        role_colors[k % (sizeof(role_colors) / sizeof(role_colors[0]))],
+		        t->roles[k].name, t->roles[k].kind);
+	fprintf(out, "&nbsp; lines: <span style=\"background:%s\"></span>static "
+	        "<span style=\"background:%s\"></span>sharing</p>\n", mode_colors[0], mode_colors[1]);
+}
+
+static void
+row(FILE *out, const char *what, double st, double sh, const char *unit, int digits)
+{
+	fprintf(out, "<tr><td>%s</td><td>%.*f %s</td><td>%.*f %s</td><td>%.2f</td></tr>\n", what,
+	        digits, st, unit, digits, sh, unit, ratio(sh, st));
+}
+
+static void
+html(FILE *out, const struct sh_trace *t, const struct run *r, const char *machine)
+{
+	double xmax = r[0].makespan > r[1].makespan ? r[0].makespan : r[1].makespan;
+	int batch = 0, services_agents = t->roles[t->services].static_agents;
+
+	xmax = ceil(xmax / 10) * 10;
+	batch = t->njobs;
+	fprintf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	        "<title>Sharing against static partitions</title>\n<style>body{font-family:"
+	        "sans-serif;max-width:1100px;margin:1em auto;color:#222}table{border-collapse:"
+	        "collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}"
+	        "td:first-child,th:first-child{text-align:left}.legend span{display:inline-block;"
+	        "width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}svg{margin:4px}"
+	        "</style></head><body>\n");
+	fprintf(out, "<h1>Sharing against static partitions</h1>\n<p>One trace "
+	        "(bench/sharing.trace: %g s, %d batch jobs, %d apps) replayed twice on %d agents "
+	        "of %g cpus and %g MB: with each role confined to its reserved agents (services "
+	        "%d), then with no reservation, DRF with weights and the services' quota. %s</p>\n",
+	        t->duration, batch, t->napps, t->agents, t->agent_cpus, t->agent_mem,
+	        services_agents, machine);
+	fprintf(out, "<table><tr><th></th><th>static</th><th>sharing</th><th>sharing/static"
+	        "</th></tr>\n");
+	row(out, "cpu utilization (mean over the makespan)", r[0].cpu_util, r[1].cpu_util, "%", 1);
+	row(out, "memory utilization", r[0].mem_util, r[1].mem_util, "%", 1);
+	row(out, "batch completion time, mean", r[0].mean, r[1].mean, "s", 1);
+	row(out, "batch completion time, p50", r[0].p50, r[1].p50, "s", 1);
+	row(out, "batch completion time, p95", r[0].p95, r[1].p95, "s", 1);
+	row(out, "services below their wanted count", r[0].short_s, r[1].short_s, "s", 0);
+	row(out, "makespan", r[0].makespan, r[1].makespan, "s", 1);
+	fprintf(out, "</table>\n");
+	legend(out, t);
+	fprintf(out, "<div>\n");
+	for (int mem = 0; mem <= 1; mem++)
+		for (int m = 0; m < MODES; m++)
+			plot_stack(out, t, &r[m], m, mem, xmax);
+	plot_services(out, t, r, xmax);
+	plot_cdf(out, r);
+	fprintf(out, "</div></body></html>\n");
+}
+
+int
+sh_report(const struct sh_trace *t, const char *outdir)
+{
+	struct run r[MODES];
+	char path[SH_LINE_MAX], machine[SH_LINE_MAX] = "";
+	FILE *f;
+	int rc = -1;
+
+	memset(r, 0, sizeof(r));
+	for (int m = 0; m < MODES; m++) {
+		snprintf(path, sizeof(path), "%s/%s.samples", outdir, mode_names[m]);
+		if (load(t, path, &r[m]) == -1)
+			goto out;
+		figures(t, &r[m]);
+	}
+	/* A line saying where it ran, if the driver left one. */
+	snprintf(path, sizeof(path), "%s/machine", outdir);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(machine, sizeof(machine), f) != NULL)
+			machine[strcspn(machine, "\n")] = '\0';
+		fclose(f);
+	}
+	print_figures(stdout, r);
+	snprintf(path, sizeof(path), "%s/sharing.html", outdir);
+	if ((f = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "sharing: cannot write %s\n", path);
+		goto out;
+	}
+	html(f, t, r, machine);
+	rc = fclose(f) == 0 ? 0 : -1;
+	if (r[0].failed + r[1].failed > 0)
+		fprintf(stderr, "sharing: %d runs failed\n", r[0].failed + r[1].failed);
+out:
+	for (int m = 0; m < MODES; m++) {
+		free(r[m].s);
+		free(r[m].j);
+		free(r[m].done);
+	}
+	return rc;
+}
