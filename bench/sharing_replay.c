@@ -20,6 +20,10 @@
  *   T AT CPUS MEM                           the cluster's totals
  *   R AT ROLE USED_CPUS USED_MEM OFFERED_CPUS OFFERED_MEM
  *   S AT WANTED RUNNING SHORT               services (SHORT: instances missing)
+ *   Q SHORT_S SHORT_INSTANCE_S              the services' time below their wanted
+ *                                           count during the trace, counted every
+ *                                           SERVICES_PERIOD_MS (a sample's second
+ *                                           would round a launch's latency up)
  *   J ROLE JOB TASKS CREATED FINISHED OK    each job's run, seconds from the start
  */
 #include <errno.h>
@@ -38,6 +42,7 @@
 #define SAMPLE_PERIOD_MS   1000
 #define SAMPLE_PHASE_MS    500        /* after the events' whole seconds: a launch's latency */
 #define QUOTA_PERIOD_MS    250        /* how often the forecast quota is looked at */
+#define SERVICES_PERIOD_MS 100        /* how often Marathon's running tasks are counted */
 #define HTTP_TIMEOUT_MS    10000
 #define BODY_MAX_BYTES     (64 * 1024 * 1024)
 #define SLEEP_MAX_MS       50
@@ -61,6 +66,8 @@ struct replay {
 	FILE *out;
 	struct buf body;
 	double quota_cpus, quota_mem;   /* the last one set */
+	int wanted, running, short_by;  /* the services at the last count */
+	double short_s, short_inst_s;
 	int created[SH_APPS_MAX];
 };
 
@@ -257,14 +264,43 @@ weights_set(struct replay *r)
 
 /* ------------------------------------------------------------ samples */
 
+/* Each app's running tasks against what the trace wants at time at. */
+static int
+services_count(struct replay *r, double at)
+{
+	const struct sh_trace *t = r->t;
+	const struct json *apps;
+	struct json *j;
+
+	if ((j = get_json(r, &r->api[t->services], "/v2/apps")) == NULL)
+		return -1;
+	apps = json_get(j, "apps");
+	r->wanted = r->running = r->short_by = 0;
+	for (int a = 0; a < t->napps; a++) {
+		int want = sh_trace_wanted(t, a, at), run = 0;
+
+		for (size_t i = 0; apps != NULL && i < apps->n; i++) {
+			const char *id = json_get_str(apps->items[i], "id");
+
+			if (id != NULL && id[0] == '/' && strcmp(id + 1, t->apps[a].id) == 0)
+				run = (int)num(apps->items[i], "tasksRunning");
+		}
+		r->wanted += want;
+		r->running += run;
+		if (run < want)
+			r->short_by += want - run;
+	}
+	json_free(j);
+	return 0;
+}
+
 static int
 sample(struct replay *r, double at)
 {
 	const struct sh_trace *t = r->t;
 	double used_c[SH_ROLES_MAX] = { 0 }, used_m[SH_ROLES_MAX] = { 0 };
 	double off_c[SH_ROLES_MAX] = { 0 }, off_m[SH_ROLES_MAX] = { 0 };
-	int wanted = 0, running = 0, short_by = 0;
-	const struct json *fws, *apps;
+	const struct json *fws;
 	struct json *j;
 
 	if ((j = get_json(r, &r->master, "/metrics/snapshot")) == NULL)
@@ -290,25 +326,9 @@ sample(struct replay *r, double at)
 	for (int k = 0; k < t->nroles; k++)
 		fprintf(r->out, "R %.2f %s %g %g %g %g\n", at, t->roles[k].name, used_c[k], used_m[k],
 		        off_c[k], off_m[k]);
-	if ((j = get_json(r, &r->api[t->services], "/v2/apps")) == NULL)
+	if (services_count(r, at) == -1)
 		return -1;
-	apps = json_get(j, "apps");
-	for (int a = 0; a < t->napps; a++) {
-		int want = sh_trace_wanted(t, a, at), run = 0;
-
-		for (size_t i = 0; apps != NULL && i < apps->n; i++) {
-			const char *id = json_get_str(apps->items[i], "id");
-
-			if (id != NULL && id[0] == '/' && strcmp(id + 1, t->apps[a].id) == 0)
-				run = (int)num(apps->items[i], "tasksRunning");
-		}
-		wanted += want;
-		running += run;
-		if (run < want)
-			short_by += want - run;
-	}
-	json_free(j);
-	fprintf(r->out, "S %.2f %d %d %d\n", at, wanted, running, short_by);
+	fprintf(r->out, "S %.2f %d %d %d\n", at, r->wanted, r->running, r->short_by);
 	fflush(r->out);
 	return 0;
 }
@@ -416,7 +436,7 @@ static int
 replay_run(struct replay *r, double drain_max_s)
 {
 	const struct sh_trace *t = r->t;
-	double next_sample = SAMPLE_PHASE_MS / MS_PER_S, next_quota = 0, at;
+	double next_sample = SAMPLE_PHASE_MS / MS_PER_S, next_quota = 0, next_count = 0, at;
 	size_t i = 0;
 
 	for (size_t e = 0; e < t->nevents; e++)
@@ -438,6 +458,15 @@ replay_run(struct replay *r, double drain_max_s)
 			if ((t->events[i].is_job ? job_start(r, &t->events[i]) :
 			     app_event(r, &t->events[i])) == -1)
 				return -1;
+		if (at >= next_count && at < t->duration) {
+			if (services_count(r, at) == -1)
+				return -1;
+			if (r->short_by > 0) {
+				r->short_s += SERVICES_PERIOD_MS / MS_PER_S;
+				r->short_inst_s += r->short_by * SERVICES_PERIOD_MS / MS_PER_S;
+			}
+			next_count += SERVICES_PERIOD_MS / MS_PER_S;
+		}
 		if (at >= next_sample) {
 			if (sample(r, next_sample) == -1)
 				return -1;
@@ -459,6 +488,7 @@ replay_run(struct replay *r, double drain_max_s)
 		         (int64_t)((next_sample - at) * MS_PER_S) : SLEEP_MAX_MS);
 	}
 	fprintf(stderr, "sharing: every run ended at %.1f s\n", now_s(r));
+	fprintf(r->out, "Q %.2f %.2f\n", r->short_s, r->short_inst_s);
 	return collect(r);
 }
 

@@ -131,7 +131,7 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 		            (1 - ETL_NIGHT_END + uniform() * ETL_NIGHT_END * 0.8) * GEN_DURATION_S;
 
 		fprintf(out, "run %.1f etl etl-%03d %d 2 %d %.1f\n", tenth(at), n, between(40, 110),
-		        between(3, 6) * 1024, tenth(4 + uniform() * 3));
+		        between(2, 4) * 1024, tenth(4 + uniform() * 3));
 	}
 	/* adhoc: a Poisson stream, thinned to the day's rate. */
 	n = 0;

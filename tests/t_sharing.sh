@@ -1,0 +1,44 @@
+# tests/t_sharing.sh: the tool behind `make bench-sharing`, without a
+# cluster: the kept trace is what its generator writes for seed 15, each
+# mode's agents (static: every agent reserved whole to one role), a bad
+# trace refused with its line, and the report from two small replays'
+# records: the figures, their ratios, and an HTML page with its plots.
+. "$(dirname "$0")/lib.sh"
+S=$TOP/bench/sharing
+
+check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
+"$S" agents "$TOP/bench/sharing.trace" static > "$TMP/static.agents"
+check "static: a third of the agents reserved to services" \
+    test "$(grep -c 'cpus(services):8;mem(services):16384 rack:r' "$TMP/static.agents")" = 8
+check "and nothing left unreserved" sh -c "! grep -q '(\*)' '$TMP/static.agents'"
+check "sharing: none reserved" sh -c "'$S' agents '$TOP/bench/sharing.trace' sharing | grep -c 'cpus(\*):8;mem(\*):16384' | grep -qx 24"
+
+printf 'duration 10\nagents 2 4 1000 1\nrole svc marathon 1 1\nrole b jobs 1 1\napp web 1 100\nscale 0 web 2\nrun 1 b j1 4 1 100 2\nbogus 3\n' > "$TMP/bad.trace"
+check "a bad trace is refused" sh -c "! '$S' report '$TMP/bad.trace' '$TMP' 2> '$TMP/bad.err'"
+check "saying its line" grep -q "bad.trace:8: cannot read 'bogus 3'" "$TMP/bad.err"
+
+# Two replays of a 10 s trace on 8 cpus: static holds 4 of them (half used),
+# sharing 6; its job ends in 4 s instead of 8, and the services are never short.
+sed '$d' "$TMP/bad.trace" > "$TMP/ok.trace"
+mkdir -p "$TMP/out"
+for m in static sharing; do
+	if [ "$m" = static ]; then used=2 done=9; else used=4 done=5; fi
+	i=0
+	while [ "$i" -lt 10 ]; do
+		echo "T $i.5 8 2000"
+		echo "R $i.5 svc 2 200 0 0"
+		echo "R $i.5 b $used 400 0 0"
+		echo "S $i.5 2 2 0"
+		i=$((i + 1))
+	done > "$TMP/out/$m.samples"
+	echo "Q 0 0" >> "$TMP/out/$m.samples"
+	echo "J b j1 4 1.000 $done.000 1" >> "$TMP/out/$m.samples"
+done
+check "report" sh -c "'$S' report '$TMP/ok.trace' '$TMP/out' > '$TMP/figures'"
+check "cpu utilization: 50% static" grep -qx 'sharing_cpu_util_static 50.0 %' "$TMP/figures"
+check "75% sharing" grep -qx 'sharing_cpu_util_sharing 75.0 %' "$TMP/figures"
+check "the ratio" grep -qx 'sharing_cpu_util_ratio 1.50 x' "$TMP/figures"
+check "completion: 8 s against 4 s" sh -c "grep -qx 'sharing_batch_completion_mean_static 8.0 s' '$TMP/figures' && grep -qx 'sharing_batch_completion_mean_ratio 0.50 x' '$TMP/figures'"
+check "the services never short" grep -qx 'sharing_services_short_sharing 0.0 s' "$TMP/figures"
+check "an HTML page" grep -q '^<!DOCTYPE html>' "$TMP/out/sharing.html"
+check "with six plots" test "$(grep -c '^<svg ' "$TMP/out/sharing.html")" = 6
