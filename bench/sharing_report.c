@@ -33,12 +33,12 @@
 #define MARGIN_R       16
 #define MARGIN_T       28
 #define MARGIN_B       40
-#define X_TICKS        6
-#define Y_TICKS        4
+#define X_TICKS        8
+#define Y_TICKS        5
 #define PERCENT        100.0
 
 static const char *const mode_names[MODES] = { "static", "sharing" };
-static const char *const mode_titles[MODES] = { "static partitions", "sharing (DRF, weights, quota)" };
+static const char *const mode_titles[MODES] = { "static", "sharing" };
 /* One color a role, in the trace's order; the modes' curves in the CDF. */
 static const char *const role_colors[] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759",
 	"#b07aa1", "#76b7b2", "#edc948", "#9c755f" };
@@ -251,30 +251,40 @@ py(const struct plot *p, double y)
 	return PLOT_H - MARGIN_B - (y - p->y0) / (p->y1 - p->y0) * (PLOT_H - MARGIN_T - MARGIN_B);
 }
 
+/* A round step (1, 2 or 5 times a power of ten) giving at most n ticks over span. */
+static double
+tick_step(double span, int n)
+{
+	double step = pow(10, floor(log10(span / n)));
+
+	if (span / step > n * 5)
+		step *= 10;
+	else if (span / step > n * 2)
+		step *= 5;
+	else if (span / step > n)
+		step *= 2;
+	return step;
+}
+
 static void
 plot_begin(struct plot *p, const char *title, const char *xlabel, const char *ylabel)
 {
 	FILE *o = p->out;
+	double xs = tick_step(p->x1 - p->x0, X_TICKS), ys = tick_step(p->y1 - p->y0, Y_TICKS);
 
 	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n",
 	        PLOT_W, PLOT_H, PLOT_W, PLOT_H);
 	fprintf(o, "<text x=\"%d\" y=\"16\" font-size=\"13\" font-weight=\"bold\">%s</text>\n",
 	        MARGIN_L, title);
-	for (int i = 0; i <= Y_TICKS; i++) {
-		double v = p->y0 + (p->y1 - p->y0) * i / Y_TICKS;
-
+	for (double v = ceil(p->y0 / ys) * ys; v <= p->y1 + ys / 1e6; v += ys)
 		fprintf(o, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
 		        "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", MARGIN_L,
 		        PLOT_W - MARGIN_R, py(p, v), py(p, v), MARGIN_L - 4, py(p, v) + 4,
 		        floor(v * 100 + 0.5) / 100);
-	}
-	for (int i = 0; i <= X_TICKS; i++) {
-		double v = p->x0 + (p->x1 - p->x0) * i / X_TICKS;
-
-		fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>\n", px(p, v),
+	for (double v = ceil(p->x0 / xs) * xs; v <= p->x1 + xs / 1e6; v += xs)
+		fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n", px(p, v),
 		        PLOT_H - MARGIN_B + 14, v);
-	}
 	fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
 	        "stroke=\"#888\"/>\n", MARGIN_L, MARGIN_T, PLOT_W - MARGIN_L - MARGIN_R,
 	        PLOT_H - MARGIN_T - MARGIN_B);
@@ -301,7 +311,7 @@ plot_stack(FILE *out, const struct sh_trace *t, const struct run *r, int mode, i
 	char title[SH_LINE_MAX];
 	double *below = xcalloc(r->ns, sizeof(*below));
 
-	snprintf(title, sizeof(title), "%s: %s used by role (%.0f%% on average)", mode_titles[mode],
+	snprintf(title, sizeof(title), "%s: %s used, by role (mean %.0f%%)", mode_titles[mode],
 	         mem ? "memory" : "cpus", mem ? r->mem_util : r->cpu_util);
 	plot_begin(&p, title, "seconds", "% of the cluster");
 	for (int k = 0; k < t->nroles; k++) {
@@ -340,7 +350,7 @@ plot_services(FILE *out, const struct sh_trace *t, const struct run *r, double x
 			if (r[m].s[i].wanted > p.y1)
 				p.y1 = r[m].s[i].wanted;
 	p.y1 = p.y1 > 0 ? ceil(p.y1 * 1.1) : 1;
-	plot_begin(&p, "services: instances running (lines) and wanted (grey)", "seconds",
+	plot_begin(&p, "services: instances running (lines), wanted (grey)", "seconds",
 	           "instances");
 	fprintf(out, "<polyline fill=\"none\" stroke=\"#bbb\" stroke-width=\"6\" points=\"");
 	for (size_t i = 0; i < r[0].ns; i++)
@@ -367,7 +377,7 @@ plot_cdf(FILE *out, const struct run *r)
 		if (r[m].done[r[m].nj - 1] > p.x1)
 			p.x1 = r[m].done[r[m].nj - 1];
 	p.x1 = ceil(p.x1 / 10) * 10;
-	plot_begin(&p, "batch jobs: completion time, cumulative", "seconds from submission",
+	plot_begin(&p, "batch jobs: completion times, cumulative", "seconds from submission",
 	           "fraction of jobs");
 	for (int m = 0; m < MODES; m++) {
 		fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%.1f,%.1f ",

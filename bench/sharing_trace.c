@@ -130,8 +130,12 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 		            uniform() * ETL_NIGHT_END * GEN_DURATION_S :
 		            (1 - ETL_NIGHT_END + uniform() * ETL_NIGHT_END * 0.8) * GEN_DURATION_S;
 
-		fprintf(out, "run %.1f etl etl-%03d %d 2 %d %.1f\n", tenth(at), n, between(40, 110),
-		        between(2, 4) * 1024, tenth(4 + uniform() * 3));
+		/* One draw at a time: the order of a call's arguments is the compiler's. */
+		double secs = tenth(4 + uniform() * 3);
+		int mem = between(2, 4) * 1024;
+		int tasks = between(40, 110);
+
+		fprintf(out, "run %.1f etl etl-%03d %d 2 %d %.1f\n", tenth(at), n, tasks, mem, secs);
 	}
 	/* adhoc: a Poisson stream, thinned to the day's rate. */
 	n = 0;
