@@ -70,6 +70,8 @@ int sh_trace_load(struct sh_trace *t, const char *path, char *err, size_t errlen
 void sh_trace_free(struct sh_trace *t);
 /* One line per agent: "NAME RESOURCES ATTRIBUTES" for mode "static" or "sharing". */
 int sh_trace_agents(const struct sh_trace *t, const char *mode, FILE *out);
+/* The index of the role named name, or -1. */
+int sh_trace_role(const struct sh_trace *t, const char *name);
 /* What app a wants at time at (0 before its first event). */
 int sh_trace_wanted(const struct sh_trace *t, int app, double at);
 

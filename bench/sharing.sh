@@ -33,7 +33,8 @@ if [ -r /proc/mounts ] && awk '$2 == "/dev/shm" && $3 == "tmpfs" { f = 1 } END {
 fi
 PIDS=
 
-cleanup () {
+# stop_all: TERM every daemon started (an agent kills its tasks), then wait for each.
+stop_all () {
 	for p in $PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -41,6 +42,10 @@ cleanup () {
 		wait "$p" 2>/dev/null
 	done
 	PIDS=
+}
+
+cleanup () {
+	stop_all
 	rm -rf "$TMP"
 	[ "$WORK" = "$TMP" ] || rm -rf "$WORK"
 }
@@ -132,14 +137,7 @@ run_mode () {
 	"$TOP/bench/sharing" replay "$TRACE" "$mode" "$OUT" "$DRAIN_S" "$MASTER" $apis
 	rc=$?
 	cp "$TMP/master.log" "$OUT/$mode.master.log"
-	# An orderly stop: each agent kills its tasks.
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_all
 	return $rc
 }
 

@@ -19,6 +19,7 @@
  * record); the plot shows the per-second samples.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,15 +73,6 @@ struct run {
 };
 
 static int
-role_of(const struct sh_trace *t, const char *name)
-{
-	for (int i = 0; i < t->nroles; i++)
-		if (strcmp(t->roles[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static int
 load(const struct sh_trace *t, const char *path, struct run *r)
 {
 	char line[SH_LINE_MAX], name[SH_ID_MAX], job[SH_ID_MAX];
@@ -106,7 +98,7 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 			s->cpus = a;
 			s->mem = b;
 		} else if (line[0] == 'R' && s != NULL && sscanf(line, "R %lf %63s %lf %lf %lf %lf", &at,
-		           name, &a, &b, &c, &d) == 6 && (k = role_of(t, name)) >= 0) {
+		           name, &a, &b, &c, &d) == 6 && (k = sh_trace_role(t, name)) >= 0) {
 			s->used_c[k] = a;
 			s->used_m[k] = b;
 			s->off_c[k] = c;
@@ -125,7 +117,7 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 				r->jcap = r->jcap ? r->jcap * 2 : 256;
 				r->j = xreallocarray(r->j, r->jcap, sizeof(*r->j));
 			}
-			r->j[r->nj].role = role_of(t, name);
+			r->j[r->nj].role = sh_trace_role(t, name);
 			r->j[r->nj].created = a;
 			r->j[r->nj].finished = b;
 			r->j[r->nj++].ok = k;
@@ -207,29 +199,46 @@ ratio(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
-static void
-print_pair(FILE *out, const char *name, double st, double sh, const char *unit, int with_ratio)
+/* The figures, printed and (with a title) in the page's table: a double of struct run each. */
+struct figure {
+	const char *name, *title, *unit;
+	size_t off;
+	int ratio;                      /* print sharing/static too */
+};
+
+static const struct figure figures_table[] = {
+	{ "cpu_util", "cpu utilization (mean over the makespan)", "%", offsetof(struct run, cpu_util), 1 },
+	{ "mem_util", "memory utilization", "%", offsetof(struct run, mem_util), 1 },
+	{ "cpu_allocated", NULL, "%", offsetof(struct run, cpu_alloc), 0 },
+	{ "mem_allocated", NULL, "%", offsetof(struct run, mem_alloc), 0 },
+	{ "batch_completion_mean", "batch completion time, mean", "s", offsetof(struct run, mean), 1 },
+	{ "batch_completion_p50", "batch completion time, p50", "s", offsetof(struct run, p50), 1 },
+	{ "batch_completion_p95", "batch completion time, p95", "s", offsetof(struct run, p95), 1 },
+	{ "services_short", "services below their wanted count", "s",
+	  offsetof(struct run, short_s), 0 },
+	{ "services_short_instances", NULL, "instance-s", offsetof(struct run, short_inst_s), 0 },
+	{ "makespan", "makespan", "s", offsetof(struct run, makespan), 1 },
+};
+#define NFIGURES (sizeof(figures_table) / sizeof(figures_table[0]))
+
+static double
+value(const struct run *r, const struct figure *f)
 {
-	fprintf(out, "sharing_%s_static %.1f %s\n", name, st, unit);
-	fprintf(out, "sharing_%s_sharing %.1f %s\n", name, sh, unit);
-	if (with_ratio)
-		fprintf(out, "sharing_%s_ratio %.2f x\n", name, ratio(sh, st));
+	return *(const double *)(const void *)((const char *)r + f->off);
 }
 
 static void
 print_figures(FILE *out, const struct run *r)
 {
-	print_pair(out, "cpu_util", r[0].cpu_util, r[1].cpu_util, "%", 1);
-	print_pair(out, "mem_util", r[0].mem_util, r[1].mem_util, "%", 1);
-	print_pair(out, "cpu_allocated", r[0].cpu_alloc, r[1].cpu_alloc, "%", 0);
-	print_pair(out, "mem_allocated", r[0].mem_alloc, r[1].mem_alloc, "%", 0);
-	print_pair(out, "batch_completion_mean", r[0].mean, r[1].mean, "s", 1);
-	print_pair(out, "batch_completion_p50", r[0].p50, r[1].p50, "s", 1);
-	print_pair(out, "batch_completion_p95", r[0].p95, r[1].p95, "s", 1);
-	print_pair(out, "services_short", r[0].short_s, r[1].short_s, "s", 0);
-	print_pair(out, "services_short_instances", r[0].short_inst_s, r[1].short_inst_s,
-	           "instance-s", 0);
-	print_pair(out, "makespan", r[0].makespan, r[1].makespan, "s", 1);
+	for (size_t i = 0; i < NFIGURES; i++) {
+		const struct figure *f = &figures_table[i];
+
+		fprintf(out, "sharing_%s_static %.1f %s\n", f->name, value(&r[0], f), f->unit);
+		fprintf(out, "sharing_%s_sharing %.1f %s\n", f->name, value(&r[1], f), f->unit);
+		if (f->ratio)
+			fprintf(out, "sharing_%s_ratio %.2f x\n", f->name,
+			        ratio(value(&r[1], f), value(&r[0], f)));
+	}
 }
 
 /* ------------------------------------------------------------ SVG */
@@ -404,13 +413,6 @@ legend(FILE *out, const struct sh_trace *t)
 }
 
 static void
-row(FILE *out, const char *what, double st, double sh, const char *unit, int digits)
-{
-	fprintf(out, "<tr><td>%s</td><td>%.*f %s</td><td>%.*f %s</td><td>%.2f</td></tr>\n", what,
-	        digits, st, unit, digits, sh, unit, ratio(sh, st));
-}
-
-static void
 html(FILE *out, const struct sh_trace *t, const struct run *r, const char *machine)
 {
 	double xmax = r[0].makespan > r[1].makespan ? r[0].makespan : r[1].makespan;
@@ -433,13 +435,17 @@ html(FILE *out, const struct sh_trace *t, const struct run *r, const char *machi
 	        services_agents, machine);
 	fprintf(out, "<table><tr><th></th><th>static</th><th>sharing</th><th>sharing/static"
 	        "</th></tr>\n");
-	row(out, "cpu utilization (mean over the makespan)", r[0].cpu_util, r[1].cpu_util, "%", 1);
-	row(out, "memory utilization", r[0].mem_util, r[1].mem_util, "%", 1);
-	row(out, "batch completion time, mean", r[0].mean, r[1].mean, "s", 1);
-	row(out, "batch completion time, p50", r[0].p50, r[1].p50, "s", 1);
-	row(out, "batch completion time, p95", r[0].p95, r[1].p95, "s", 1);
-	row(out, "services below their wanted count", r[0].short_s, r[1].short_s, "s", 1);
-	row(out, "makespan", r[0].makespan, r[1].makespan, "s", 1);
+	for (size_t i = 0; i < NFIGURES; i++) {
+		const struct figure *f = &figures_table[i];
+
+		if (f->title == NULL)
+			continue;
+		fprintf(out, "<tr><td>%s</td><td>%.1f %s</td><td>%.1f %s</td><td>", f->title,
+		        value(&r[0], f), f->unit, value(&r[1], f), f->unit);
+		if (f->ratio)
+			fprintf(out, "%.2f", ratio(value(&r[1], f), value(&r[0], f)));
+		fprintf(out, "</td></tr>\n");
+	}
 	fprintf(out, "</table>\n");
 	legend(out, t);
 	fprintf(out, "<div>\n");

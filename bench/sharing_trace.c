@@ -167,8 +167,8 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 
 /* ------------------------------------------------------------ the file */
 
-static int
-role_index(const struct sh_trace *t, const char *name)
+int
+sh_trace_role(const struct sh_trace *t, const char *name)
 {
 	for (int i = 0; i < t->nroles; i++)
 		if (strcmp(t->roles[i].name, name) == 0)
@@ -235,7 +235,7 @@ parse_line(struct sh_trace *t, char *line, size_t *cap, char *why, size_t whylen
 		e.is_job = 0;
 	} else if (strcmp(a, "run") == 0 && sscanf(line, "%*s %lf %63s %63s %d %lf %lf %lf", &e.at,
 	           b, c, &e.tasks, &e.cpus, &e.mem, &e.seconds) == 7 &&
-	           (e.role = role_index(t, b)) >= 0 && e.tasks > 0) {
+	           (e.role = sh_trace_role(t, b)) >= 0 && e.tasks > 0) {
 		e.is_job = 1;
 		snprintf(e.job, sizeof(e.job), "%s", c);
 		t->njobs++;
