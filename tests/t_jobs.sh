@@ -5,7 +5,8 @@
 # ON_FAILURE with activeDeadlineSeconds, maxLaunchDelay, a run stopped, a
 # job updated and deleted, schedules' CRUD, parallel runs (N tasks, at most
 # P at once, each seeing its index), what a task gets from `run` (args,
-# env, artifacts, user, a placement constraint), and the event stream.
+# env, artifacts, user, a placement constraint), a small run not held behind
+# a large one (each offer shared among runs), and the event stream.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start, register, launch or finish a run.
@@ -171,6 +172,20 @@ check "on the agent the constraint names" test -d "$FIELDS_BOX"
 check "as its user" grep -qx "$RUN_USER" "$FIELDS_BOX/who"
 check "with its env" grep -qx 'hello jobs' "$FIELDS_BOX/env"
 check "with its artifact fetched into the sandbox" grep -qx fetched "$FIELDS_BOX/got"
+
+# ---- a small run is not held behind a large one: each offer is shared ----
+# The agents have 5 cpus; the large run wants 12 tasks of 1 cpu, 2 s each.
+run_active () {
+	curl -s "$API/v1/jobs/$1/runs" | grep -q "\"active\":$2,"
+}
+check "a large run" test "$(req POST /v1/jobs '{"id":"alarge","run":{"cmd":"sleep 2","cpus":1,"mem":32,"disk":0,"completions":12,"parallelism":12}}')" = 201
+req POST /v1/jobs/alarge/runs > /dev/null
+check "fills the agents" wait_for $T run_active alarge 5
+check "a small run" test "$(req POST /v1/jobs '{"id":"zsmall","run":{"cmd":"true","cpus":1,"mem":32,"disk":0}}')" = 201
+req POST /v1/jobs/zsmall/runs > /dev/null
+check "succeeds at the first free cpu" wait_for $T job_has zsmall '"successCount":1,' embed=historySummary
+check "while the large run still has tasks to launch" sh -c "curl -s '$API/v1/jobs/alarge/runs' | grep -q '\"waiting\":{\"tasks\":[1-9]'"
+check "the large run ends" wait_for 30 job_has alarge '"successCount":1,' embed=historySummary
 
 kill "$EV" 2>/dev/null
 wait "$EV" 2>/dev/null

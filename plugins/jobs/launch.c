@@ -208,15 +208,45 @@ launch(struct jb *jb, const struct framework_offer *of, struct jb_task **made, s
 	free(fts);
 }
 
-/* Take what one offer can give the runs' pending slots. */
+/* A run taking from one offer: how many it got, and why it stopped (-1: it may take more). */
+struct taker {
+	struct jb_run *run;
+	long long got;
+	int why;
+};
+
+/* The open taker with the fewest live tasks, the oldest run on a tie; NULL when none is open. */
+static struct taker *
+neediest(struct taker *t, size_t n)
+{
+	struct taker *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct jb_run *r = t[i].run;
+
+		if (t[i].why != -1 || run_launchable(r) <= 0)
+			continue;
+		if (best == NULL || r->nlive < best->run->nlive ||
+		    (r->nlive == best->run->nlive && r->created_at < best->run->created_at))
+			best = &t[i];
+	}
+	return best;
+}
+
+/*
+ * Take what one offer can give the runs' pending slots, a task at a time to
+ * the run with the fewest live tasks, as a fair scheduler shares among jobs:
+ * a small run is not held behind a large one that could take it all.
+ */
 static void
 match_offer(struct jb *jb, const struct framework_offer *of)
 {
 	struct jb_task **made;
+	struct taker *takers, *t;
 	struct pc_offer left;
 	struct attrs attrs;
 	char err[JB_ERR_MAX];
-	size_t n = 0;
+	size_t n = 0, nt = 0, cap = 0;
 	int waiting = 0;
 	const char *k;
 	void *v;
@@ -229,29 +259,33 @@ match_offer(struct jb *jb, const struct framework_offer *of)
 	attrs_init(&attrs);
 	if (attrs_parse(&attrs, of->attributes != NULL ? of->attributes : "", err, sizeof(err)) == -1)
 		jb->d->log(jb->d, FRAMEWORK_LOG_WARN, "offer %s attributes: %s", of->id, err);
-	made = xcalloc(OFFER_TASKS_MAX, sizeof(*made));
 	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);)
-		for (struct jb_run *r = ((struct jb_job *)v)->runs; r != NULL; r = r->next) {
-			const struct jb_spec *s = r->spec;
-			long long got = 0;
-			int why = -1;
+		for (struct jb_run *r = ((struct jb_job *)v)->runs; r != NULL; r = r->next)
+			cap += run_launchable(r) > 0;
+	takers = xcalloc(cap + 1, sizeof(*takers));
+	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);)
+		for (struct jb_run *r = ((struct jb_job *)v)->runs; r != NULL; r = r->next)
+			if (run_launchable(r) > 0 && nt < cap)
+				takers[nt++] = (struct taker){ r, 0, -1 };
+	made = xcalloc(OFFER_TASKS_MAX, sizeof(*made));
+	while (n < OFFER_TASKS_MAX && (t = neediest(takers, nt)) != NULL) {
+		const struct jb_spec *s = t->run->spec;
 
-			if (run_launchable(r) <= 0)
-				continue;
-			while (run_launchable(r) > 0 && n < OFFER_TASKS_MAX) {
-				if (!placeable(r, of->hostname, &attrs)) {
-					why = PC_REASON_CONSTRAINT;
-					break;
-				}
-				if ((why = pc_offer_take(&left, s->cpus, s->mem, s->disk, NULL, 0, NULL)) != -1)
-					break;
-				made[n] = run_task_new(jb, r, next_pending(r), of->agent_id, of->hostname);
-				task_values(s, made[n++], of->hostname, &attrs);
-				got++;
-			}
-			pc_offer_stats_note(&r->stats, got, why);
-			waiting |= run_launchable(r) > 0;
+		if (!placeable(t->run, of->hostname, &attrs)) {
+			t->why = PC_REASON_CONSTRAINT;
+			continue;
 		}
+		if ((t->why = pc_offer_take(&left, s->cpus, s->mem, s->disk, NULL, 0, NULL)) != -1)
+			continue;
+		made[n] = run_task_new(jb, t->run, next_pending(t->run), of->agent_id, of->hostname);
+		task_values(s, made[n++], of->hostname, &attrs);
+		t->got++;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		pc_offer_stats_note(&takers[i].run->stats, takers[i].got, takers[i].why);
+		waiting |= run_launchable(takers[i].run) > 0;
+	}
+	free(takers);
 	attrs_free(&attrs);
 	/* Full before the runs were: what it leaves is for them, at once. */
 	if (n > 0)
