@@ -420,10 +420,31 @@ cgroup_memory(const char *dir, uint64_t *current, uint64_t *peak)
 }
 
 int
-cgroup_oom_kills(const char *dir, uint64_t *n)
+cgroup_memory_limit(const char *dir, uint64_t *bytes)
 {
-	return read_key(dir, cgroup_version(dir) == 2 ? "memory.events" : "memory.oom_control",
-	    "oom_kill", n);
+	return read_u64(dir, cgroup_version(dir) == 2 ? "memory.max" : "memory.limit_in_bytes", bytes);
+}
+
+int
+cgroup_ooms(const char *dir, uint64_t *n)
+{
+	uint64_t held = 0;
+
+	if (cgroup_version(dir) == 2)
+		return read_key(dir, "memory.events", "oom", n);
+	if (read_key(dir, "memory.oom_control", "oom_kill", n) == -1)
+		return -1;
+	(void)read_key(dir, "memory.oom_control", "under_oom", &held);
+	*n += held;
+	return 0;
+}
+
+int
+cgroup_oom_hold(const char *dir)
+{
+	if (cgroup_version(dir) == 2)
+		return 0;
+	return write_file(dir, "memory.oom_control", "1");
 }
 
 int

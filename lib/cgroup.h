@@ -76,9 +76,14 @@ void cgroup_procs_path(const char *dir, char *buf, size_t len);
 /* Move the calling process into the cgroup whose cgroup.procs is procs. System calls only (vfork). */
 int cgroup_join(const char *procs);
 
-/* What the kernel counted: memory now and at its peak, OOM kills, forks refused at pids.max. */
+/*
+ * What the kernel counted: memory now and at its peak, and its limit;
+ * the times it found the cgroup out of memory (v2's OOM events, v1's
+ * kills plus one while its processes are held); forks refused at pids.max.
+ */
 int cgroup_memory(const char *dir, uint64_t *current, uint64_t *peak);
-int cgroup_oom_kills(const char *dir, uint64_t *n);
+int cgroup_memory_limit(const char *dir, uint64_t *bytes);
+int cgroup_ooms(const char *dir, uint64_t *n);
 int cgroup_pids_refused(const char *dir, uint64_t *n);
 /* Processes in it now, -1 when it cannot be read. */
 long cgroup_count(const char *dir);
@@ -89,6 +94,14 @@ long cgroup_count(const char *dir);
  * leader's end tells).
  */
 int cgroup_oom_watch(const char *dir);
+/*
+ * Out of memory, the task stops as a whole, never one process of it: v2
+ * kills the whole cgroup (memory.oom.group, set with its limit); v1 holds
+ * its processes (oom_kill_disable) for whoever watches cgroup_oom_watch's
+ * descriptor to kill them all. Only with that descriptor watched, or they
+ * wait for ever. 0 or -1.
+ */
+int cgroup_oom_hold(const char *dir);
 /* Send signo to every process in it. How many there were, -1 when it cannot be read. */
 long cgroup_signal_all(const char *dir, int signo);
 
