@@ -55,7 +55,7 @@ MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o maste
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
 	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
 	spawner.o launcher.o fetch.o isolate.o
-SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
+SUP_OBJS = sup.o sup_task.o sup_watch.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
 	ctl_lb.o
