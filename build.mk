@@ -53,7 +53,7 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o allo
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
-	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
+	agent_files.o agent_gc.o agent_executor.o agent_spawner.o agent_isolation.o checkpoint.o syncer.o \
 	spawner.o launcher.o fetch.o isolate.o
 SUP_OBJS = sup.o sup_task.o sup_watch.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
