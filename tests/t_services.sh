@@ -143,7 +143,7 @@ echo "$SERVICES" | {
 	*) fail "${line#fail - }" ;;
 	esac
 done < "$TMP/skips"
-[ -f "$TMP/started" ] && STARTED=$(cat "$TMP/started")
+STARTED=$(cat "$TMP/started" 2>/dev/null)
 
 # all_healthy: every app posted has its task healthy.
 all_healthy () {
