@@ -85,7 +85,8 @@ TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
 BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
-	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload
+	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload \
+	$(TOP)/bench/isohog
 BENCH_PLUGINS = $(TOP)/bench/plugin_bench_fw.so
 
 # ---- plugins ---------------------------------------------------------------
@@ -251,12 +252,16 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o
+BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
 $(BENCH_OBJS): $(HDRS)
 
 # mesos-lb's load generator: its tests drive it too (TOOLS).
 $(TOP)/bench/lbload: lbload.o $(LIB)
 	$(LINK) -o $@ lbload.o $(LIB) $(LIBS)
+
+# The memory hog and cpu spinner bench/isolation.sh runs as tasks: libc only.
+$(TOP)/bench/isohog: isohog.o
+	$(LINK) -o $@ isohog.o $(LIBS)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)
