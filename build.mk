@@ -259,9 +259,9 @@ $(BENCH_OBJS): $(HDRS)
 $(TOP)/bench/lbload: lbload.o $(LIB)
 	$(LINK) -o $@ lbload.o $(LIB) $(LIBS)
 
-# The memory hog and cpu spinner bench/isolation.sh runs as tasks: libc only.
-$(TOP)/bench/isohog: isohog.o
-	$(LINK) -o $@ isohog.o $(LIBS)
+# The memory hog and cpu spinner bench/isolation.sh runs as tasks.
+$(TOP)/bench/isohog: isohog.o $(LIB)
+	$(LINK) -o $@ isohog.o $(LIB) $(LIBS)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)

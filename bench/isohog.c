@@ -25,21 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
+
 #define CHUNK_BYTES (1u << 20)          /* touched between two records */
 #define RECORD_BYTES 128                /* FILE's size: one line */
 #define STATM_MAX 128
-#define NS_PER_S 1e9
 #define MS_PER_S 1000.0
 #define WAIT_NS 1000000L                /* spin's look at the clock before START */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / NS_PER_S;
-}
 
 /* What this process holds before it starts (Linux /proc/self/statm); 0 elsewhere. */
 static uint64_t
@@ -75,7 +67,7 @@ hog(const char *path, uint64_t limit)
 		return 1;
 	}
 	held = resident_now();
-	start = now_s();
+	start = compat_wall_time();
 	for (;;) {
 		char *p = malloc(CHUNK_BYTES);
 		double t;
@@ -86,7 +78,7 @@ hog(const char *path, uint64_t limit)
 		}
 		memset(p, 1, CHUNK_BYTES);
 		held += CHUNK_BYTES;
-		t = now_s();
+		t = compat_wall_time();
 		if (cross == 0 && held > limit)
 			cross = t;
 		snprintf(rec, RECORD_BYTES, "%llu %.6f %.6f %.6f\n", (unsigned long long)held, start, cross,
@@ -111,10 +103,10 @@ spin(double start, double end)
 	volatile unsigned long n = 0;
 	double before;
 
-	while (now_s() < start)
+	while (compat_wall_time() < start)
 		nanosleep(&nap, NULL);
 	before = cpu_s();
-	while (now_s() < end)
+	while (compat_wall_time() < end)
 		n++;
 	printf("%.0f\n", (cpu_s() - before) * MS_PER_S);
 	return 0;
