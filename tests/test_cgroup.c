@@ -42,6 +42,8 @@ names(void)
 	CHECK(cgroup_base_find("..", CGROUP_ALL, &b, why, sizeof(why)) == 0);
 }
 
+static char *volatile hoard;
+
 /* A child in the task's cgroups that touches memory until the kernel stops it. */
 static pid_t
 hog(const struct cgroup_base *b, const char *run)
@@ -66,6 +68,9 @@ hog(const struct cgroup_base *b, const char *run)
 		if (p == NULL)
 			_exit(3);
 		memset(p, 1, CHUNK_BYTES);
+		/* Kept where the compiler cannot see it unused: clang drops a dead malloc and memset. */
+		*(char **)p = hoard;
+		hoard = p;
 	}
 }
 
