@@ -172,6 +172,25 @@ users () {
 	stop_pid "$AGENT_PID_a2"
 }
 
+# ---- choosing the isolation ------------------------------------------------------
+# agentd_says FLAGS... -- PATTERN: agentd with FLAGS ends (or prints its help) saying PATTERN.
+agentd_says () {
+	as_pat=$1
+	shift
+	"$TOP/agentd" "--master=$MASTER" "--work_dir=$TMP/choose" "$@" > "$TMP/choose.out" 2>&1
+	grep -q -- "$as_pat" "$TMP/choose.out"
+}
+check "an unknown isolator is refused, by name" \
+    agentd_says "bad --isolation: unknown isolator 'bogus/x'" --isolation=posix/cpu,bogus/x
+check "a resource held both ways is refused" \
+    agentd_says "'cgroups/mem' names memory a second time" --isolation=posix/mem,cgroups/mem
+# A cgroups root that cannot be made stands in for a machine without usable cgroups.
+check "without usable cgroups, --help says posix is what agentd would use, and why" \
+    agentd_says "isolation on this machine: posix/cpu,posix/mem (cgroups: .*one name" --cgroups_root=a/b --help
+check "cgroups asked for where they cannot be had: agentd refuses to start, saying why" \
+    agentd_says "isolation=cgroups/mem: cgroups are not usable here: .*one name" --cgroups_root=a/b \
+    --isolation=cgroups/mem
+
 # ---- posix/cpu,posix/mem ------------------------------------------------------
 start_mode px posix/cpu,posix/mem || exit 1
 check "posix: the agent's /master/state entry says its isolation" \
