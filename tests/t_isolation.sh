@@ -7,8 +7,10 @@
 # one big one) fails with the disk reason, a fork bomb with the process
 # limit's, a CPU hog with its hard CPU limit's; nothing a task started
 # outlives it; the limits, nice value, OOM score, cgroups and user are the
-# ones the task asked for. In cgroups mode, a restarted agentd finds a
-# running task's cgroups and removes those no supervisor holds any more.
+# ones the task asked for. A bad --isolation is refused; without usable
+# cgroups agentd falls back to posix, or refuses cgroups asked for. In
+# cgroups mode, a restarted agentd finds a running task's cgroups and
+# removes those no supervisor holds any more; --cgroups_enable_cfs caps.
 . "$(dirname "$0")/lib.sh"
 
 CGROUPS=cgroups/cpu,cgroups/mem,cgroups/pids
@@ -267,8 +269,9 @@ check "cgroups: pids holds --task_max_processes" test "$(cat "$PIDSCG/$KEEP_RUN/
 
 kill -KILL "$AGENT_PID_cg"
 kill -KILL "$(cat "$(runs_dir lost-0)/latest/sup")"
+# Restarted with a hard cpu cap besides the weight, for the tasks it starts from now on.
 start_agent cg --isolation="$CGROUPS" --resources="cpus:2;mem:2048;disk:2000;ports:[31000-31009]" \
-    --container_memory_watch_interval=100ms > /dev/null || exit 1
+    --container_memory_watch_interval=100ms --cgroups_enable_cfs > /dev/null || exit 1
 check "cgroups: a restarted agentd finds a running task's cgroups" \
     wait_for 10 lib_has_line "$TMP/cg.log" "task .*keep-0: found its memory cgroup .*/$KEEP_RUN"
 check "cgroups: it removes the cgroups of a task whose supervisor is gone" \
@@ -280,5 +283,22 @@ check "cgroups: the found task still runs in its cgroup" test -d "$MEMCG/$KEEP_R
 ctl kill keep-0 > /dev/null 2>&1
 check "cgroups: the found task's cgroups go with its end" wait_for 10 test ! -e "$MEMCG/$KEEP_RUN"
 wait "$KEEP_FW" "$LOST_FW" 2>/dev/null
+
+# cfs_quota RUN: the cpu cap of the task's cgroup, in microseconds per 100 ms.
+cfs_quota () {
+	if [ -r "$CPUCG/$1/cpu.cfs_quota_us" ]; then
+		cat "$CPUCG/$1/cpu.cfs_quota_us"
+	else
+		cut -d ' ' -f 1 "$CPUCG/$1/cpu.max"
+	fi
+}
+fw --name=capped --resources="cpus:0.5;mem:32" --command='echo $PPID > sup; sleep 300' \
+    --timeout=60 > "$TMP/capped.out" 2>&1 &
+CAPPED_FW=$!
+wait_for 10 has_file capped-0 sup
+check "cgroups: --cgroups_enable_cfs caps a task at its cpus (0.5: 50 ms of each 100 ms)" \
+    test "$(cfs_quota "$(run_of capped-0)")" = 50000
+ctl kill capped-0 > /dev/null 2>&1
+wait "$CAPPED_FW" 2>/dev/null
 
 [ "$LIB_FAILED" -eq 0 ]
