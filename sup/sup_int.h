@@ -91,6 +91,7 @@ struct sup {
 	int cpu_cap;
 	uint64_t touch_rate;         /* bytes/ms the machine hands out: the sampling's pace */
 	uint64_t ooms_before, refused_before;   /* the kernel's counters when it started */
+	uint64_t oom_events;         /* v1's OOM events seen: each one an OOM, whatever the counters say */
 	int oom_fd;                  /* v1's OOM event, -1 */
 	struct isolate_watch *watch;
 	int64_t last_look_ms, last_walk_ms;

@@ -160,9 +160,14 @@ ooms(struct sup *s)
 {
 	uint64_t n = 0;
 
-	if (s->cgroup[CGROUP_MEMORY] == NULL || cgroup_ooms(s->cgroup[CGROUP_MEMORY], &n) == -1)
+	if (s->cgroup[CGROUP_MEMORY] == NULL)
 		return 0;
-	return n > s->ooms_before ? n - s->ooms_before : 0;
+	if (cgroup_ooms(s->cgroup[CGROUP_MEMORY], &n) == -1 || n < s->ooms_before)
+		n = 0;
+	else
+		n -= s->ooms_before;
+	/* A held task retrying its fault is out of the OOM for a moment: the event still says it was. */
+	return n > s->oom_events ? n : s->oom_events;
 }
 
 static uint64_t
@@ -244,6 +249,7 @@ on_oom_event(struct loop *loop, int fd, int events, void *arg)
 	(void)events;
 	while (read(fd, drain, sizeof(drain)) > 0)
 		continue;
+	s->oom_events++;
 	if (s->phase == SUP_PHASE_RUNNING)
 		check_counters(s);
 }
