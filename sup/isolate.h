@@ -37,6 +37,7 @@
 #define ISOLATE_OOM_SCORE_ADJ 1000
 #define ISOLATE_TOUCH_PROBE_BYTES (16u << 20)   /* memory touched to time the machine */
 #define ISOLATE_TOUCH_CHUNK_BYTES (1u << 20)
+#define ISOLATE_TOUCH_ROUNDS 3                  /* the fastest of them is the machine's pace */
 
 /* --isolation: which resources cgroups hold (CGROUP_BIT of each); POSIX holds the rest. */
 #define ISOLATE_ISOLATION_MAX 96        /* bytes of an isolation's name */
@@ -53,7 +54,8 @@ void isolate_isolation_name(unsigned cgroups, char *buf, size_t len);
  * How fast this machine hands a process fresh memory (bytes per ms): what
  * one core touching new pages manages. posix/mem samples a task often
  * enough that, at this pace, it cannot get far past its memory between
- * two looks. Times ISOLATE_TOUCH_PROBE_BYTES of touching; at least 1.
+ * two looks. The fastest of ISOLATE_TOUCH_ROUNDS times
+ * ISOLATE_TOUCH_PROBE_BYTES of touching; at least 1.
  */
 uint64_t isolate_touch_rate(void);
 

@@ -27,13 +27,13 @@
 #define DU_BUDGET 1024                  /* sandbox entries looked at per loop pass */
 /*
  * posix/mem looks again before the task, growing at the machine's pace
- * (or faster, as it was seen to), could pass this share of its memory;
- * never sooner than WATCH_MIN_MS, never later than the memory watch
- * interval, when the whole tree is walked in any case.
+ * (or faster, as it was seen to), could reach its memory: what it gets
+ * past it is what a late timer and a kill let it touch. Never sooner than
+ * WATCH_MIN_MS, never later than the memory watch interval, when the
+ * whole tree is walked in any case.
  */
-#define WATCH_AIM_PERCENT 125
 #define WATCH_MIN_MS 5
-#define PERCENT 100
+#define WATCH_SPEEDUP 2                 /* how much faster a growing task may yet get */
 #define EVENT_READ_BYTES 64             /* an eventfd's counter, read to rearm it */
 
 /* A limit was broken: the task goes at once, as Mesos destroys a container. */
@@ -71,7 +71,7 @@ memory_over(struct sup *s, const struct isolate_mem *m)
 	limit_kill(s, "REASON_CONTAINER_LIMITATION_MEMORY", msg);
 }
 
-/* The next look: soon enough that the task cannot pass WATCH_AIM_PERCENT of its memory before it. */
+/* The next look: soon enough that the task cannot reach its memory before it. */
 static int64_t
 next_look_ms(struct sup *s, const struct isolate_mem *m, int64_t now)
 {
@@ -79,13 +79,17 @@ next_look_ms(struct sup *s, const struct isolate_mem *m, int64_t now)
 
 	if (posix_memory(s)) {
 		uint64_t rate = s->touch_rate > 0 ? s->touch_rate : 1;
-		uint64_t aim = s->lim.mem_bytes / PERCENT * WATCH_AIM_PERCENT;
+		uint64_t aim = s->lim.mem_bytes;
 		int64_t since = now - s->last_look_ms;
 
-		/* Faster than the machine's pace (many threads, huge pages): its own pace, then. */
+		/*
+		 * Its own pace when faster than the machine's (many threads, huge
+		 * pages), with room for it to speed up still: a program's start is
+		 * slower than its stride.
+		 */
 		if (since > 0 && m->rss_bytes > s->last_rss &&
-		    (m->rss_bytes - s->last_rss) / (uint64_t)since > rate)
-			rate = (m->rss_bytes - s->last_rss) / (uint64_t)since;
+		    (m->rss_bytes - s->last_rss) / (uint64_t)since * WATCH_SPEEDUP > rate)
+			rate = (m->rss_bytes - s->last_rss) / (uint64_t)since * WATCH_SPEEDUP;
 		if (aim > m->rss_bytes && (int64_t)((aim - m->rss_bytes) / rate) < after)
 			after = (int64_t)((aim - m->rss_bytes) / rate);
 		else if (aim <= m->rss_bytes)
