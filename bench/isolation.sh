@@ -10,19 +10,22 @@
 #     reason; and how fast it grew;
 #   - cpu: two tasks of cpus 1.5 and 0.5, each spinning on every cpu for
 #     ISO_SPIN_S: the ratio of the cpu time they got (the aim: 3);
-#   - overhead: ISO_TASKS sleeping tasks: agentd's memory per task, and
-#     each task's supervisor's.
+#   - overhead: ISO_TASKS sleeping tasks (mem 16): agentd's memory per
+#     task, each task's supervisor's, and the cpu it spends watching an idle
+#     task (posix/mem looks often at a small task: it could fill its memory
+#     quickly).
 # Prints `name value unit` lines; a measurement that did not happen (the
 # hog not killed for its memory, say) prints none.
 #
 # Sourced by bench/run.sh (its TMP, PIDS, start_master, start_bench_agent,
-# stop_pids, rss_kib).
+# stop_pids, rss_kib, cpu_ticks).
 ISO_CPUS=2
 ISO_MEM_MB=256
 ISO_MEM_RUNS=3
 ISO_SPIN_S=${ISO_SPIN_S:-8}
 ISO_SPIN_LEAD_S=3       # the spinners' common start, after both tasks are launched
 ISO_TASKS=${ISO_TASKS:-50}
+ISO_IDLE_S=5            # how long the idle tasks' supervisors are watched for their cpu
 ISO_CGROUPS=cgroups/cpu,cgroups/mem,cgroups/pids
 ISO_MB=1048576
 
@@ -116,6 +119,17 @@ iso_cpu () {
 	echo "isolation_${1}_cpu_share_ratio $(awk -v b="$ic_b" -v s="$ic_s" 'BEGIN { printf "%.2f", b / s }') x"
 }
 
+# iso_ticks PID...: their cpu time together, in clock ticks (Linux), else nothing.
+iso_ticks () {
+	it_sum=0
+	for it_p in "$@"; do
+		it_t=$(cpu_ticks "$it_p")
+		[ -n "$it_t" ] || return 0
+		it_sum=$((it_sum + it_t))
+	done
+	echo "$it_sum"
+}
+
 # iso_overhead MODE AGENT AGENT_PID: ISO_TASKS sleeping tasks; agentd's and each supervisor's memory.
 iso_overhead () {
 	io_before=$(rss_kib "$3")
@@ -134,12 +148,17 @@ iso_overhead () {
 	io_after=$(rss_kib "$3")
 	io_rss=0
 	io_count=0
-	for p in $(cat "$TMP/$2"/slaves/*/frameworks/*/executors/idle-*/runs/latest/sup 2>/dev/null); do
+	io_sups=$(cat "$TMP/$2"/slaves/*/frameworks/*/executors/idle-*/runs/latest/sup 2>/dev/null)
+	for p in $io_sups; do
 		io_r=$(rss_kib "$p")
 		[ -n "$io_r" ] || continue
 		io_rss=$((io_rss + io_r))
 		io_count=$((io_count + 1))
 	done
+	# What watching an idle task costs: its supervisor's cpu over ISO_IDLE_S.
+	io_t0=$(iso_ticks $io_sups)
+	sleep "$ISO_IDLE_S"
+	io_t1=$(iso_ticks $io_sups)
 	kill -INT "$io_run" 2>/dev/null
 	wait "$io_run" 2>/dev/null
 	if [ "$io_count" -lt "$ISO_TASKS" ]; then
@@ -149,6 +168,10 @@ iso_overhead () {
 	echo "isolation_${1}_agentd_rss_per_task $(awk -v a="$io_after" -v b="$io_before" -v n="$ISO_TASKS" \
 	    'BEGIN { printf "%.1f", (a - b) / n }') KiB"
 	echo "isolation_${1}_supervisor_rss $((io_rss / io_count)) KiB"
+	if [ -n "$io_t0" ] && [ -n "$io_t1" ]; then
+		echo "isolation_${1}_supervisor_cpu_idle $(awk -v a="$io_t0" -v b="$io_t1" -v n="$io_count" \
+		    -v s="$ISO_IDLE_S" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) * 1000 / hz / s / n }') ms/s"
+	fi
 }
 
 iso_modes=posix
