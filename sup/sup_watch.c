@@ -34,6 +34,7 @@
  */
 #define WATCH_MIN_MS 5
 #define WATCH_SPEEDUP 2                 /* how much faster a growing task may yet get */
+#define WATCH_NPROC_SLACK 8             /* processes RLIMIT_NPROC lets by beyond the sampled limit */
 #define EVENT_READ_BYTES 64             /* an eventfd's counter, read to rearm it */
 
 /* A limit was broken: the task goes at once, as Mesos destroys a container. */
@@ -343,8 +344,14 @@ sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 	/* The cgroup weighs the task's cpu; nice would only weaken it further against the others. */
 	if (s->cgroup[CGROUP_CPU] != NULL)
 		s->lim.nice = 0;
+	/*
+	 * RLIMIT_NPROC a few above the count the samples kill at: a fork bomb's
+	 * processes come and go, and held exactly at the count it is seldom
+	 * seen with all of them at once.
+	 */
 	s->lim.nproc_limit = s->cgroup[CGROUP_PIDS] == NULL
-	    ? isolate_nproc_limit(s->user.do_switch ? s->user.uid : geteuid(), s->lim.processes) : 0;
+	    ? isolate_nproc_limit(s->user.do_switch ? s->user.uid : geteuid(),
+	                          s->lim.processes + (s->mem_watch_ms > 0 ? WATCH_NPROC_SLACK : 0)) : 0;
 	/*
 	 * Resident memory is the limit. Only where neither a cgroup nor
 	 * sampling can hold it (a system that cannot tell a process's memory,
