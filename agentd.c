@@ -20,6 +20,7 @@
 #include "agent/agent.h"
 #include "attrs.h"
 #include "buf.h"
+#include "cgroup.h"
 #include "compat.h"
 #include "flags.h"
 #include "sup/isolate.h"
@@ -63,6 +64,9 @@ struct options {
 	long long test_drop_updates;
 	char *log_level;
 	int quiet;
+	char *isolation;
+	char *cgroups_root;
+	int cgroups_enable_cfs;
 };
 
 /* What the options become; agent_config points into it. */
@@ -73,6 +77,9 @@ struct settled {
 	char *work_dir;
 	struct res resources;
 	char *attributes;
+	unsigned isolation_cgroups;      /* the resources cgroups hold */
+	struct cgroup_base cgroups;
+	uint64_t touch_rate;
 };
 
 static void
@@ -140,6 +147,38 @@ pick_hostname(const struct options *o)
 		return xstrdup("localhost");
 	host[sizeof(host) - 1] = '\0';
 	return xstrdup(host);
+}
+
+/*
+ * The isolation: what --isolation asks (cgroups that cannot be had are an
+ * error), or without it cgroups for each resource whose controller agentd
+ * may use, POSIX means for the rest. posix/mem's sampling is paced by how
+ * fast this machine hands out memory, timed once here. why: the reason
+ * cgroups could not be had, "" when they all could.
+ */
+static int
+settle_isolation(const struct options *o, struct settled *s, char *why, size_t whylen, char *err,
+                 size_t errlen)
+{
+	const char *root = o->cgroups_root != NULL ? o->cgroups_root : AGENT_DEFAULT_CGROUPS_ROOT;
+	unsigned asked = CGROUP_ALL, usable;
+	char reason[REASON_MAX];
+
+	why[0] = '\0';
+	if (o->isolation != NULL &&
+	    isolate_isolation_parse(o->isolation, &asked, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "bad --isolation: %s", reason);
+		return -1;
+	}
+	usable = asked != 0 ? cgroup_base_find(root, asked, &s->cgroups, why, whylen) : 0;
+	if (o->isolation != NULL && usable != asked) {
+		snprintf(err, errlen, "--isolation=%s: cgroups are not usable here: %s", o->isolation, why);
+		return -1;
+	}
+	s->isolation_cgroups = usable;
+	if (!(usable & CGROUP_BIT(CGROUP_MEMORY)))
+		s->touch_rate = isolate_touch_rate();
+	return 0;
 }
 
 static int
@@ -218,6 +257,7 @@ settled_free(struct settled *s)
 	free(s->work_dir);
 	free(s->attributes);
 	res_free(&s->resources);
+	cgroup_base_free(&s->cgroups);
 }
 
 int
@@ -227,7 +267,7 @@ main(int argc, char **argv)
 	struct settled s;
 	struct agent_config cfg;
 	int help = 0, first_arg = 0, level;
-	char err[ERR_MAX];
+	char err[ERR_MAX], why[ERR_MAX];
 	struct loop *loop;
 	struct agent *a;
 
@@ -294,6 +334,15 @@ main(int argc, char **argv)
 		  "RLIMIT_NOFILE of a task (0 = inherit)", 0 },
 		{ "test_drop_updates", FLAG_INT, &o.test_drop_updates,
 		  "for tests only: lose this many first status updates on the wire", 0 },
+		{ "isolation", FLAG_STRING, &o.isolation,
+		  "how tasks are held to their resources: posix/cpu,posix/mem or "
+		  "cgroups/cpu,cgroups/mem,cgroups/pids (default: cgroups where agentd may make them, "
+		  "POSIX for the rest)", 0 },
+		{ "cgroups_root", FLAG_STRING, &o.cgroups_root,
+		  "the cgroup tasks' cgroups go in, below agentd's own (default "
+		  AGENT_DEFAULT_CGROUPS_ROOT ")", 0 },
+		{ "cgroups_enable_cfs", FLAG_BOOL, &o.cgroups_enable_cfs,
+		  "with cgroups/cpu, also cap each task at its cpus (CFS quota)", 0 },
 		{ "log_level", FLAG_STRING, &o.log_level, "error, warning, info or debug (default info)", 0 },
 		{ "quiet", FLAG_BOOL, &o.quiet, "log warnings and errors only", 0 },
 	};
@@ -306,7 +355,18 @@ main(int argc, char **argv)
 		fatalx("%s (try --help)", err);
 	}
 	if (help) {
+		char why[ERR_MAX], name[ISOLATE_ISOLATION_MAX];
+
 		flags_usage(flags, nflags, "agentd", "--master=HOST:PORT [--flag=value ...]");
+		/* What --isolation would be with these flags, here: the same look agentd takes at start. */
+		if (settle_isolation(&o, &s, why, sizeof(why), err, sizeof(err)) == -1) {
+			printf("\nisolation: %s\n", err);
+		} else {
+			isolate_isolation_name(s.isolation_cgroups, name, sizeof(name));
+			printf("\nisolation on this machine: %s%s%s%s\n", name, why[0] ? " (cgroups: " : "",
+			    why, why[0] ? ")" : "");
+		}
+		settled_free(&s);
 		flags_free(flags, nflags);
 		return 0;
 	}
@@ -317,7 +377,8 @@ main(int argc, char **argv)
 		    "info or debug", o.log_level);
 	else
 		err[0] = '\0';
-	if (err[0] != '\0' || settle(&o, &s, err, sizeof(err)) == -1) {
+	if (err[0] != '\0' || settle(&o, &s, err, sizeof(err)) == -1 ||
+	    settle_isolation(&o, &s, why, sizeof(why), err, sizeof(err)) == -1) {
 		settled_free(&s);
 		flags_free(flags, nflags);
 		fatalx("%s", err);
@@ -326,6 +387,8 @@ main(int argc, char **argv)
 	if (o.quiet && level > LOG_LEVEL_WARN)
 		level = LOG_LEVEL_WARN;
 	log_set_level((enum log_level)level);
+	if (why[0] != '\0')
+		log_info("cgroups do not hold every resource: %s", why);
 
 	cfg.master = o.master;
 	cfg.master_host = s.master_host;
@@ -354,6 +417,10 @@ main(int argc, char **argv)
 	cfg.task_max_open_files = o.task_max_open_files;
 	cfg.test_drop_updates = o.test_drop_updates;
 	cfg.log_level = o.log_level != NULL ? o.log_level : (o.quiet ? "warning" : "info");
+	cfg.isolation_cgroups = s.isolation_cgroups;
+	cfg.cgroups = &s.cgroups;
+	cfg.cgroups_enable_cfs = o.cgroups_enable_cfs;
+	cfg.touch_rate = s.touch_rate;
 
 	loop = loop_new();
 	a = agent_new(loop, &cfg, err, sizeof(err));

@@ -33,7 +33,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http.h $(TOP)/lib/http_client.h $(TOP)/lib/id.h $(TOP)/lib/json.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
-	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h \
+	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -45,7 +45,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
-LIB_OBJS = log.o xmem.o buf.o compat.o proc.o loop.o net.o conn.o proto.o res.o attrs.o \
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o
 LIB = lib.a
 AR = ar
@@ -54,9 +54,9 @@ ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o allo
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
 	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
-	agent_files.o agent_gc.o agent_executor.o agent_spawner.o checkpoint.o syncer.o \
+	agent_files.o agent_gc.o agent_executor.o agent_spawner.o agent_isolation.o checkpoint.o syncer.o \
 	spawner.o launcher.o fetch.o isolate.o
-SUP_OBJS = sup.o sup_task.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
+SUP_OBJS = sup.o sup_task.o sup_watch.o sup_relay.o spawner.o launcher.o sup_health.o isolate.o
 FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
 	ctl_rest.o ctl_job.o ctl_lb.o
@@ -70,7 +70,7 @@ EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table
+	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -78,7 +78,7 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
-	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table
+	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
 	$(TOP)/bench/sharing
 # Plugins the integration tests load (tests/t_plugin*.sh).
@@ -86,7 +86,8 @@ TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
 BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
-	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload
+	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload \
+	$(TOP)/bench/isohog
 # `make bench-sharing`: static partitions against sharing (bench/sharing.sh).
 BENCH_SHARING = $(TOP)/bench/sharing
 SHARING_OBJS = sharing.o sharing_trace.o sharing_replay.o sharing_report.o
@@ -183,6 +184,7 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
+	test_cgroup.o \
 	peer.o httpd.o fw.o test_lb_table.o
 $(TEST_OBJS): $(HDRS)
 
@@ -244,6 +246,8 @@ $(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
 LB_TEST_OBJS = lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o
 $(TOP)/tests/test_lb_table: test_lb_table.o $(LB_TEST_OBJS) $(LIB)
 	$(LINK) -o $@ test_lb_table.o $(LB_TEST_OBJS) $(LIB) $(LIBS)
+$(TOP)/tests/test_cgroup: test_cgroup.o $(LIB)
+	$(LINK) -o $@ test_cgroup.o $(LIB) $(LIBS)
 
 $(TOP)/tests/httpd: httpd.o checkpoint.o $(LIB)
 	$(LINK) -o $@ httpd.o checkpoint.o $(LIB) $(LIBS)
@@ -268,12 +272,16 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o
+BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
 $(BENCH_OBJS): $(HDRS)
 
 # mesos-lb's load generator: its tests drive it too (TOOLS).
 $(TOP)/bench/lbload: lbload.o $(LIB)
 	$(LINK) -o $@ lbload.o $(LIB) $(LIBS)
+
+# The memory hog and cpu spinner bench/isolation.sh runs as tasks.
+$(TOP)/bench/isohog: isohog.o $(LIB)
+	$(LINK) -o $@ isohog.o $(LIB) $(LIBS)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)

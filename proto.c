@@ -795,6 +795,14 @@ proto_launch_compose(struct buf *b, const struct proto_launch *l)
 	add_u64(b, "processes", l->processes);
 	add_u64(b, "open_files", l->open_files);
 	proto_add_int(b, "nice", l->nice);
+	add_opt(b, "cgroup_memory", l->cgroup_memory);
+	add_opt(b, "cgroup_cpu", l->cgroup_cpu);
+	add_opt(b, "cgroup_pids", l->cgroup_pids);
+	add_u64(b, "cpus_milli", l->cpus_milli);
+	if (l->cpu_cap)
+		proto_add_bool(b, "cpu_cap", l->cpu_cap);
+	if (l->touch_bytes_per_ms > 0)
+		add_u64(b, "touch_bytes_per_ms", l->touch_bytes_per_ms);
 	proto_add_int(b, "grace_ms", l->grace_ms);
 	proto_add_int(b, "mem_watch_ms", l->mem_watch_ms);
 	proto_add_int(b, "disk_watch_ms", l->disk_watch_ms);
@@ -858,7 +866,13 @@ proto_launch_parse(const struct proto_msg *m, struct proto_launch *l, char *err,
 	l->fetcher = proto_get(m, "fetcher");
 	l->cache_dir = proto_get(m, "cache_dir");
 	l->log_level = proto_get(m, "log_level");
+	l->cgroup_memory = proto_get(m, "cgroup_memory");
+	l->cgroup_cpu = proto_get(m, "cgroup_cpu");
+	l->cgroup_pids = proto_get(m, "cgroup_pids");
 	if (proto_get_bool(m, "allow_root", 0, &l->allow_root, err, errlen) == -1 ||
+	    proto_get_bool(m, "cpu_cap", 0, &l->cpu_cap, err, errlen) == -1 ||
+	    proto_get_u64(m, "cpus_milli", 0, &l->cpus_milli, err, errlen) == -1 ||
+	    proto_get_u64(m, "touch_bytes_per_ms", 0, &l->touch_bytes_per_ms, err, errlen) == -1 ||
 	    proto_get_u64(m, "mem_bytes", 0, &l->mem_bytes, err, errlen) == -1 ||
 	    proto_get_u64(m, "disk_bytes", 0, &l->disk_bytes, err, errlen) == -1 ||
 	    proto_get_u64(m, "cpu_seconds", 0, &l->cpu_seconds, err, errlen) == -1 ||

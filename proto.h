@@ -249,6 +249,12 @@ struct proto_launch {
 	uint64_t processes;
 	uint64_t open_files;
 	int nice;
+	const char *cgroup_memory;     /* the task's cgroup in each hierarchy: the kernel holds it */
+	const char *cgroup_cpu;        /* to that resource (cgroups/mem, /cpu, /pids); NULL: POSIX */
+	const char *cgroup_pids;       /* means do (sampling, nice, RLIMIT_NPROC) */
+	uint64_t cpus_milli;           /* its cpus, for a cgroup's weight */
+	int cpu_cap;                   /* a hard cpu cap of as much (--cgroups_enable_cfs) */
+	uint64_t touch_bytes_per_ms;   /* how fast the machine hands out memory: sampling's pace */
 	int64_t grace_ms;              /* between SIGTERM and SIGKILL */
 	int64_t mem_watch_ms;          /* sampling; 0 = none */
 	int64_t disk_watch_ms;

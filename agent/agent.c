@@ -166,6 +166,7 @@ send_register(struct agent *a)
 	proto_add_int(&b, "port", 0);
 	proto_add(&b, "resources", a->resources_str);
 	proto_add(&b, "attributes", a->attributes_str);
+	proto_add(&b, "isolation", a->isolation_str);
 	if (a->agent_id[0] != '\0')
 		proto_add(&b, "agent_id", a->agent_id);
 	else if (a->previous_agent_id[0] != '\0')
@@ -474,6 +475,15 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->cfg.attributes = a->cfg.launcher_dir = a->cfg.fetcher_cache_dir = NULL;
 	a->cfg.resources = NULL;
 	a->drops_left = cfg->test_drop_updates;
+	a->isolation_cgroups = cfg->isolation_cgroups;
+	isolate_isolation_name(a->isolation_cgroups, a->isolation_str, sizeof(a->isolation_str));
+	for (int c = 0; c < CGROUP_CTRLS; c++) {
+		if (cfg->cgroups != NULL && cfg->cgroups->dir[c] != NULL) {
+			a->cgroups.dir[c] = xstrdup(cfg->cgroups->dir[c]);
+			a->cgroups.version[c] = cfg->cgroups->version[c];
+		}
+	}
+	a->cfg.cgroups = NULL;
 	{
 		struct passwd *pw = getpwuid(geteuid());
 		a->self_user = pw != NULL && pw->pw_name != NULL ? xstrdup(pw->pw_name) : NULL;
@@ -517,8 +527,10 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	agent_gc_scan(a->gc);
-	log_info("agent on %s, work dir %s, resources %s%s%s", a->hostname, a->work_dir,
-	    a->resources_str, a->attributes_str[0] ? ", attributes " : "", a->attributes_str);
+	agent_isolation_recover(a);
+	log_info("agent on %s, work dir %s, resources %s%s%s, isolation %s", a->hostname, a->work_dir,
+	    a->resources_str, a->attributes_str[0] ? ", attributes " : "", a->attributes_str,
+	    a->isolation_str);
 	return a;
 }
 
@@ -644,6 +656,7 @@ agent_free(struct agent *a)
 			free(a->completed_ring[i]);
 	free(a->completed_ring);
 	agent_gc_free(a->gc);
+	agent_isolation_free(a);
 	if (a->cwd_fd != -1)
 		close(a->cwd_fd);
 	res_free(&a->resources);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cgroup_base;
 struct loop;
 struct res;
 
@@ -55,6 +56,7 @@ struct res;
 #define AGENT_DEFAULT_RECOVERY_TIMEOUT_MS (15LL * 60 * 1000)   /* Mesos --recovery_timeout */
 #define AGENT_DEFAULT_FETCHER_STALL_MS 60000     /* Mesos --fetcher_stall_timeout */
 #define AGENT_DEFAULT_FETCHER_CACHE_BYTES (2ULL << 30)   /* Mesos --fetcher_cache_size */
+#define AGENT_DEFAULT_CGROUPS_ROOT "mesos"       /* Mesos --cgroups_root, below agentd's own cgroup */
 
 enum agent_recover { AGENT_RECOVER_RECONNECT, AGENT_RECOVER_CLEANUP };
 
@@ -86,6 +88,10 @@ struct agent_config {
 	long long task_max_open_files;
 	long long test_drop_updates;     /* for tests: this many first status updates are lost */
 	const char *log_level;           /* handed to the supervisors */
+	unsigned isolation_cgroups;      /* CGROUP_BIT of each resource cgroups hold; POSIX the rest */
+	const struct cgroup_base *cgroups;   /* where tasks' cgroups go (copied) */
+	int cgroups_enable_cfs;          /* a hard cpu cap as large as the task's cpus */
+	uint64_t touch_rate;             /* bytes/ms the machine hands out: posix/mem's pace */
 };
 
 struct agent;

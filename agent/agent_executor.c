@@ -62,7 +62,8 @@ static void
 send_limits(struct agent *a, struct agent_task *e)
 {
 	uint64_t mem = 0, disk = 0;
-	char line[2 * NUM_MAX + sizeof("LIMITS mem_bytes= disk_bytes=\n")];
+	int64_t cpus = 0;
+	char line[3 * NUM_MAX + sizeof("LIMITS mem_bytes= disk_bytes= cpus_milli=\n")];
 	const char *key;
 	void *val;
 
@@ -73,10 +74,11 @@ send_limits(struct agent *a, struct agent_task *e)
 		if (t->live && runs_on(t, e)) {
 			mem += launcher_mem_bytes(&t->resources);
 			disk += launcher_disk_bytes(&t->resources);
+			cpus += res_scalar(&t->resources, "cpus");
 		}
 	}
-	snprintf(line, sizeof(line), "LIMITS mem_bytes=%llu disk_bytes=%llu\n",
-	    (unsigned long long)mem, (unsigned long long)disk);
+	snprintf(line, sizeof(line), "LIMITS mem_bytes=%llu disk_bytes=%llu cpus_milli=%lld\n",
+	    (unsigned long long)mem, (unsigned long long)disk, (long long)cpus);
 	agent_task_send_supervisor(e, line);
 }
 
@@ -112,6 +114,8 @@ executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *
 	proto_health_init(&l.health);
 	if (agent_task_launch_base(a, e, command, &env, &l, err, errlen) == -1)
 		goto out;
+	/* The first task's cpus until LIMITS says the sum. */
+	l.cpus_milli = (uint64_t)res_scalar(&first->resources, "cpus");
 	l.executor_id = e->executor_id;
 	l.framework_id = e->framework_id;
 	l.agent_id = a->agent_id;
@@ -128,6 +132,7 @@ executor_launch(struct agent *a, struct agent_task *e, const struct agent_task *
 	}
 	rc = 0;
 out:
+	agent_isolation_launch_done(a);
 	launcher_env_free(&env);
 	return rc;
 }

@@ -10,6 +10,7 @@
  *   agent_files.c    sandbox files for the master: READ_FILE, LIST_FILES
  *   agent_gc.c       removing old sandboxes (--gc_delay, --gc_disk_headroom)
  *   agent_spawner.c  agentd's side of the supervisor spawner (sup/spawner.h)
+ *   agent_isolation.c what LAUNCH carries for isolation; cgroups no supervisor looks after
  *   checkpoint.c     files and journals a crash cannot tear (checkpoint.h)
  *   syncer.c         fsync in a thread of its own (syncer.h)
  *
@@ -27,14 +28,17 @@
 
 #include "agent.h"
 #include "buf.h"
+#include "cgroup.h"
 #include "checkpoint.h"
 #include "conn.h"
 #include "id.h"
 #include "map.h"
 #include "proto.h"
 #include "res.h"
+#include "sup/isolate.h"
 
 struct agent_gc;
+struct agent_isolation_gone;
 struct launcher_env;
 
 #define AGENT_UUID_HEX_LEN 32
@@ -193,6 +197,14 @@ struct agent {
 
 	struct agent_gc *gc;
 	struct agent_spawner *spawner;
+
+	/* agent_isolation.c's */
+	struct cgroup_base cgroups;  /* where tasks' cgroups go (a copy of the config's) */
+	unsigned isolation_cgroups;
+	char isolation_str[ISOLATE_ISOLATION_MAX];   /* the isolation in force, Mesos's names */
+	char *launch_cgroup[CGROUP_CTRLS];   /* the LAUNCH being composed points into these */
+	struct agent_isolation_gone *cgroups_gone;
+	uint64_t cgroups_timer;
 
 	int stopping;
 	int stopped;
@@ -365,6 +377,18 @@ void agent_gc_schedule(struct agent_gc *g, const char *sandbox, double done_at);
 /* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
 void agent_gc_scan(struct agent_gc *g);
 void agent_gc_free(struct agent_gc *g);
+
+/* agent_isolation.c */
+/* l's isolation fields for t (cpus_milli: its cpus); they stay valid until the next call. */
+void agent_isolation_launch(struct agent *a, const struct agent_task *t, int64_t cpus_milli,
+                            struct proto_launch *l);
+/* The strings agent_isolation_launch made, freed once the LAUNCH line is composed. */
+void agent_isolation_launch_done(struct agent *a);
+/* t's supervisor is gone: what is left in its cgroups is killed, they are removed. */
+void agent_isolation_cleanup(struct agent *a, const struct agent_task *t);
+/* Start-up, after the checkpoint: a running task's cgroups found, ours that nothing holds removed. */
+void agent_isolation_recover(struct agent *a);
+void agent_isolation_free(struct agent *a);
 
 /* agent_spawner.c */
 /* Start the supervisor spawner; without it, supervisors start with exec. */

@@ -387,6 +387,8 @@ read_status(struct agent *a, struct agent_task *t)
 	struct proto_msg m;
 	int missing;
 
+	/* Whatever it left in its cgroups goes: it removes them itself when all goes well. */
+	agent_isolation_cleanup(a, t);
 	buf_init(&b, 0);
 	proto_msg_init(&m);
 	if (checkpoint_read(path, STATUS_FILE_MAX, &b, &missing, err, sizeof(err)) == 0 && b.len > 0 &&
@@ -682,6 +684,7 @@ agent_task_launch_base(struct agent *a, const struct agent_task *t, const char *
 	l->disk_watch_ms = a->cfg.container_disk_watch_ms;
 	l->recovery_timeout_ms = a->cfg.recovery_timeout_ms;
 	l->log_level = a->cfg.log_level;
+	agent_isolation_launch(a, t, res_scalar(&t->resources, "cpus"), l);
 
 	if (switching && t->user[0] == '\0') {
 		snprintf(err, errlen, "the task has no user to run as");
@@ -785,6 +788,7 @@ prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct
 	}
 	rc = 0;
 out:
+	agent_isolation_launch_done(a);
 	free(l.uris);
 	launcher_env_free(&env);
 	return rc;

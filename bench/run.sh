@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks jobs lb (default all)
+#                                   launch tasks jobs lb isolation (default all)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
@@ -51,7 +51,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -461,4 +461,9 @@ fi
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
 if want lb && [ -x bench/lbload ] && [ -x mesos-lb ]; then
 	. bench/lb.sh
+fi
+
+# What isolation holds and costs, in each mode (bench/isolation.sh).
+if want isolation && [ -x bench/isohog ]; then
+	. bench/isolation.sh
 fi

@@ -97,8 +97,10 @@ root_tasks=
 launch agent1 ./agentd $root_tasks "--master=$master" "--work_dir=$dir/agent1" \
 	--attributes=rack:r1 "--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31999]"
 agent1_pid=$pid
+# agent1 holds its tasks with cgroups where this machine lets it, agent2 the
+# portable way everywhere: both isolation modes to try (rack r1, rack r2).
 launch agent2 ./agentd $root_tasks "--master=$master" "--work_dir=$dir/agent2" \
-	--attributes=rack:r2 "--resources=cpus:2;mem:1024;disk:2048;ports:[32000-32999]"
+	--isolation=posix/cpu,posix/mem --attributes=rack:r2 "--resources=cpus:2;mem:1024;disk:2048;ports:[32000-32999]"
 wait_log agent1 "registered with master as" "$agent1_pid"
 wait_log agent2 "registered with master as" "$pid"
 

@@ -5,8 +5,13 @@
  *     which is what decides if their processes can still exist;
  *   - the subreaper, descendants, session members and a user's process
  *     count: walking and adopting process trees (procfs, process sysctl);
- *   - switching user, nice, the memory and process rlimits: what a task's
- *     process is made into before it execs;
+ *   - a process's resident memory and children re-read through files kept
+ *     open, so a task can be watched often at little cost;
+ *   - switching user, nice (and Linux's session autogroup nice), the OOM
+ *     score, the memory and process rlimits: what a task's process is made
+ *     into before it execs;
+ *   - the kernel's event counter (eventfd), through which cgroup v1 reports
+ *     an OOM kill;
  *   - how a process ended, in words: the supervisor's task updates and the
  *     master's plugin restarts say it the same way.
  * None of these has a POSIX spelling (prctl, procctl, sysctl, /proc,
@@ -16,6 +21,7 @@
  */
 #include "native.h"   /* first: it widens what the system headers declare */
 
+#include "config.h"
 #include "proc.h"
 
 #include <sys/types.h>
@@ -29,6 +35,9 @@
 #endif
 #if defined(__FreeBSD__)
 #include <sys/procctl.h>
+#endif
+#ifdef HAVE_EVENTFD
+#include <sys/eventfd.h>
 #endif
 #if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
 #include <sys/sysctl.h>
@@ -56,6 +65,9 @@
 #define PROC_STAT_PPID_FIELD 4      /* fields of /proc/PID/stat, counted from 1 */
 #define PROC_STAT_SESSION_FIELD 6
 #define PROC_SCAN_MAX 65536         /* processes looked at in one /proc scan */
+#define PROC_AUTOGROUP_PATH "/proc/self/autogroup"
+#define PROC_OOM_SCORE_PATH "/proc/self/oom_score_adj"
+#define PROC_INT_DIGITS 24          /* a decimal int, its sign and a newline */
 
 int
 proc_boot_id(char *buf, size_t len)
@@ -240,6 +252,64 @@ children_walk(pid_t root, struct proc_info *out, size_t max)
 		cur = out[next].pid;
 	}
 	return (long)n;
+}
+
+int
+proc_handle_open(struct proc_handle *h, pid_t pid)
+{
+	char path[PROC_PATH_MAX];
+
+	h->pid = pid;
+	h->children_fd = -1;
+	snprintf(path, sizeof(path), PROC_FS_DIR "/%ld/statm", (long)pid);
+	if ((h->statm_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	/* Children of its first thread only: the caller walks the whole tree now and then. */
+	snprintf(path, sizeof(path), PROC_FS_DIR "/%ld/task/%ld/children", (long)pid, (long)pid);
+	if ((h->children_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		close(h->statm_fd);
+		h->statm_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_handle_read(struct proc_handle *h, uint64_t *rss, pid_t *kids, size_t max, size_t *nkids)
+{
+	char line[PROC_LINE_MAX];
+	unsigned long long size = 0, resident = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	const char *p;
+	ssize_t n;
+
+	*nkids = 0;
+	/* A file of /proc read again from its start says what is true now; gone, it fails. */
+	if ((n = pread(h->statm_fd, line, sizeof(line) - 1, 0)) <= 0)
+		return -1;
+	line[n] = '\0';
+	if (page <= 0 || sscanf(line, "%llu %llu", &size, &resident) != 2)
+		return -1;
+	*rss = (uint64_t)resident * (uint64_t)page;
+	if ((n = pread(h->children_fd, line, sizeof(line) - 1, 0)) < 0)
+		return -1;
+	line[n] = '\0';
+	for (p = line; *p != '\0' && *nkids < max; p += strcspn(p, " "), p += *p == ' ') {
+		pid_t child;
+		if (parse_pid(p, &child) == 0)
+			kids[(*nkids)++] = child;
+	}
+	return 0;
+}
+
+void
+proc_handle_close(struct proc_handle *h)
+{
+	if (h->statm_fd != -1)
+		close(h->statm_fd);
+	if (h->children_fd != -1)
+		close(h->children_fd);
+	h->statm_fd = h->children_fd = -1;
 }
 
 /* Every process on the system, parent and session, from /proc or the process sysctl. */
@@ -473,10 +543,67 @@ proc_switch_user(const char *name, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * Write a decimal number to a small kernel file. Only system calls, no
+ * formatting by the C library: a child under vfork may call it.
+ */
+static int
+write_int_file(const char *path, int value)
+{
+	char digits[PROC_INT_DIGITS];
+	size_t i = sizeof(digits);
+	unsigned v = value < 0 ? 0u - (unsigned)value : (unsigned)value;
+	ssize_t n;
+	int fd;
+
+	digits[--i] = '\n';
+	do {
+		digits[--i] = (char)('0' + v % PROC_DECIMAL_BASE);
+		v /= PROC_DECIMAL_BASE;
+	} while (v > 0 && i > 1);
+	if (value < 0)
+		digits[--i] = '-';
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = write(fd, digits + i, sizeof(digits) - i);
+	close(fd);
+	return n == (ssize_t)(sizeof(digits) - i) ? 0 : -1;
+}
+
 int
 proc_set_nice(int value)
 {
-	return setpriority(PRIO_PROCESS, 0, value);
+	if (setpriority(PRIO_PROCESS, 0, value) == -1)
+		return -1;
+	/*
+	 * Linux with autogroups weighs sessions against each other first and
+	 * nice only within a session: a task in a session of its own would get
+	 * a whole share whatever its nice. Its session's group gets the value
+	 * too (lowering a priority needs no privilege). Elsewhere there is no
+	 * such file, and nothing to do.
+	 */
+	if (write_int_file(PROC_AUTOGROUP_PATH, value) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+proc_set_oom_score(int adj)
+{
+	if (write_int_file(PROC_OOM_SCORE_PATH, adj) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+proc_eventfd(void)
+{
+#ifdef HAVE_EVENTFD
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 static int

@@ -42,13 +42,47 @@ struct proc_info {
 long proc_descendants(pid_t root, struct proc_info *out, size_t max);
 /* The same for the processes of session sid (for systems without a subreaper). */
 long proc_session_members(pid_t sid, struct proc_info *out, size_t max);
+/*
+ * One process re-read often at little cost: its /proc files kept open
+ * (Linux), so a look is two reads. Where there are no such files, open
+ * fails and proc_descendants is the way to look.
+ */
+struct proc_handle {
+	pid_t pid;
+	int statm_fd;
+	int children_fd;
+};
+/* 0, or -1 when the process is gone or the system has no such files. */
+int proc_handle_open(struct proc_handle *h, pid_t pid);
+/*
+ * Its resident memory now, and the children of its first thread (at most
+ * max into kids, *nkids of them). -1 once the process is gone.
+ */
+int proc_handle_read(struct proc_handle *h, uint64_t *rss, pid_t *kids, size_t max, size_t *nkids);
+void proc_handle_close(struct proc_handle *h);
+
 /* How many processes user uid has now; -1 when unknown. */
 long proc_user_count(uid_t uid);
 
 /* initgroups(name, gid), setgid, setuid: 0, or -1 with errno. For a child before exec. */
 int proc_switch_user(const char *name, uid_t uid, gid_t gid);
-/* Set the calling process's nice value (setpriority). 0 or -1. */
+/*
+ * Set the calling process's nice value (setpriority) and, where Linux
+ * groups sessions (autogroup), its session's. 0 or -1. Only system calls:
+ * a child under vfork may call it, and proc_set_oom_score.
+ */
 int proc_set_nice(int value);
+/*
+ * How readily the kernel's OOM killer picks the calling process, -1000 to
+ * 1000 (Linux oom_score_adj); 0 where there is no such thing. 0 or -1.
+ */
+int proc_set_oom_score(int adj);
+/*
+ * A counter descriptor the kernel can signal (Linux eventfd: how cgroup v1
+ * reports an OOM kill), close-on-exec and non-blocking; -1 with ENOSYS
+ * where there is none.
+ */
+int proc_eventfd(void);
 /* Cap memory: RLIMIT_AS, or RLIMIT_DATA where there is no RLIMIT_AS. 0 or -1. */
 int proc_limit_memory(uint64_t bytes);
 /* Cap processes of the user (RLIMIT_NPROC). 0, or -1 (errno ENOSYS where it does not exist). */

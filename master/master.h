@@ -131,6 +131,7 @@ struct master_agent {
 	struct res total;
 	struct res used;           /* sum of its live tasks' resources */
 	struct attrs attributes;
+	char *isolation;           /* how it holds tasks to their resources (Mesos's isolator names) */
 	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_agent *alloc;
 	struct map tasks;          /* "fw_id/task_id" -> struct master_task * (live tasks) */

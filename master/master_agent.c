@@ -34,6 +34,7 @@ agent_new(struct master *m, const char *id)
 	a->m = m;
 	a->id = xstrdup(id);
 	a->hostname = xstrdup("");
+	a->isolation = xstrdup("");
 	res_init(&a->total);
 	res_init(&a->used);
 	attrs_init(&a->attributes);
@@ -56,6 +57,7 @@ master_agent_free(struct master *m, struct master_agent *a)
 	attrs_free(&a->attributes);
 	free(a->id);
 	free(a->hostname);
+	free(a->isolation);
 	free(a);
 }
 
@@ -203,6 +205,8 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	a->total = total;
 	attrs_free(&a->attributes);
 	a->attributes = attrs;
+	free(a->isolation);
+	a->isolation = xstrdup(proto_get(msg, "isolation") != NULL ? proto_get(msg, "isolation") : "");
 	a->peer = p;
 	p->agent = a;
 	a->missed_pings = 0;

@@ -131,6 +131,7 @@ write_agent(struct json_w *w, const struct master_agent *a)
 	res_json(alloc_agent_free(a->alloc), w);
 	json_key(w, "attributes");
 	attrs_json(&a->attributes, w);
+	json_kstr(w, "isolation", a->isolation);
 	json_kbool(w, "active", a->peer != NULL);
 	json_kint(w, "task_count", (long long)map_len(&a->tasks));
 	json_kstr(w, "version", MASTER_VERSION);

@@ -1,9 +1,11 @@
 /*
- * isolate.c: owns a task's limits (rlimits, nice, user) and the
+ * isolate.c: owns a task's limits: the isolation's names, how fast the
+ * machine hands out memory (what posix/mem's sampling is paced by), the
+ * rlimits, nice, OOM score, cgroups and user a task starts with, and the
  * measurements that enforce what rlimits cannot: the resident memory of
- * its processes and the disk its sandbox uses, and the kill that reaches
- * all of its processes. Used by the supervisor (sup.c); nothing here
- * logs or talks to the network.
+ * its processes (cheaply repeated: isolate_watch) and the disk its
+ * sandbox uses, and the kill that reaches all of its processes. Used by
+ * the supervisor and agentd; nothing here logs or talks to the network.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -20,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "compat.h"
 #include "isolate.h"
 #include "proc.h"
 #include "xmem.h"
@@ -28,6 +32,98 @@
 #define CPU_HARD_SLACK_S 1              /* SIGXCPU at the soft limit, SIGKILL this much later */
 #define PERCENT 100
 #define ISOLATE_NICE_HALF_STEP 1.118033988749895   /* sqrt(ISOLATE_NICE_STEP) */
+#define US_PER_MS 1000
+#define KIDS_MAX 256                    /* children of one process read per look */
+
+/* --- the isolation ---------------------------------------------------------- */
+
+/* Mesos's isolator names, and the resource each holds (its cgroup controller). */
+static const struct {
+	const char *name;
+	int ctrl;                       /* enum cgroup_ctrl */
+	int cgroups;                    /* held by the cgroup, else by POSIX means */
+} isolators[] = {
+	{ "posix/cpu", CGROUP_CPU, 0 },
+	{ "posix/mem", CGROUP_MEMORY, 0 },
+	{ "cgroups/cpu", CGROUP_CPU, 1 },
+	{ "cgroups/mem", CGROUP_MEMORY, 1 },
+	{ "cgroups/pids", CGROUP_PIDS, 1 },
+	{ "posix/disk", -1, 0 },
+	{ "disk/du", -1, 0 },
+};
+#define ISOLATORS (sizeof(isolators) / sizeof(isolators[0]))
+
+int
+isolate_isolation_parse(const char *spec, unsigned *cgroups, char *err, size_t errlen)
+{
+	unsigned named = 0;
+
+	*cgroups = 0;
+	for (const char *p = spec; *p != '\0';) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < ISOLATORS; i++)
+			if (strlen(isolators[i].name) == n && strncmp(p, isolators[i].name, n) == 0)
+				break;
+		if (i == ISOLATORS) {
+			snprintf(err, errlen, "unknown isolator '%.*s' (known: posix/cpu, posix/mem, "
+			    "posix/disk, cgroups/cpu, cgroups/mem, cgroups/pids)", (int)(n < 64 ? n : 64), p);
+			return -1;
+		}
+		if (isolators[i].ctrl >= 0) {
+			if (named & CGROUP_BIT(isolators[i].ctrl)) {
+				snprintf(err, errlen, "'%s' names %s a second time", isolators[i].name,
+				    cgroup_ctrl_name((enum cgroup_ctrl)isolators[i].ctrl));
+				return -1;
+			}
+			named |= CGROUP_BIT(isolators[i].ctrl);
+			if (isolators[i].cgroups)
+				*cgroups |= CGROUP_BIT(isolators[i].ctrl);
+		}
+		p += n;
+		p += *p == ',';
+	}
+	return 0;
+}
+
+void
+isolate_isolation_name(unsigned cgroups, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s,%s%s", cgroups & CGROUP_BIT(CGROUP_CPU) ? "cgroups/cpu" : "posix/cpu",
+	    cgroups & CGROUP_BIT(CGROUP_MEMORY) ? "cgroups/mem" : "posix/mem",
+	    cgroups & CGROUP_BIT(CGROUP_PIDS) ? ",cgroups/pids" : "");
+}
+
+uint64_t
+isolate_touch_rate(void)
+{
+	char *chunks[ISOLATE_TOUCH_PROBE_BYTES / ISOLATE_TOUCH_CHUNK_BYTES];
+	size_t n = sizeof(chunks) / sizeof(chunks[0]);
+	int64_t best = 0;
+
+	/*
+	 * Every chunk fresh from the kernel (none freed before the last is
+	 * touched), as a growing task's. The fastest of a few rounds: whatever
+	 * else runs meanwhile only slows one down, and a slow estimate would
+	 * let a task run past its memory between two looks.
+	 */
+	for (int round = 0; round < ISOLATE_TOUCH_ROUNDS; round++) {
+		int64_t start = compat_monotonic_us(), us;
+
+		for (size_t i = 0; i < n; i++) {
+			chunks[i] = xmalloc(ISOLATE_TOUCH_CHUNK_BYTES);
+			memset(chunks[i], 1, ISOLATE_TOUCH_CHUNK_BYTES);
+		}
+		us = compat_monotonic_us() - start;
+		for (size_t i = 0; i < n; i++)
+			free(chunks[i]);
+		if (us < 1)
+			us = 1;
+		if (best == 0 || us < best)
+			best = us;
+	}
+	return (uint64_t)ISOLATE_TOUCH_PROBE_BYTES * US_PER_MS / (uint64_t)best + 1;
+}
 
 int
 isolate_nice(int64_t task_cpus_milli, int64_t agent_cpus_milli)
@@ -98,11 +194,28 @@ set_limit(int resource, uint64_t soft, uint64_t hard)
 	return setrlimit(resource, &rl);
 }
 
+uint64_t
+isolate_nproc_limit(uid_t uid, uint64_t n)
+{
+	long now;
+
+	/* Root is exempt from RLIMIT_NPROC anyway. */
+	if (n == 0 || uid == 0 || (now = proc_user_count(uid)) < 0)
+		return 0;
+	return (uint64_t)now + n;
+}
+
 int
 isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, const char **what)
 {
 	uid_t uid = u->do_switch ? u->uid : geteuid();
 
+	/* First, while still whoever we are: a cgroup is joined before anything is forked or held. */
+	for (int c = 0; c < CGROUP_CTRLS; c++) {
+		*what = "join the task's cgroup";
+		if (l->cgroup_procs[c] != NULL && cgroup_join(l->cgroup_procs[c]) == -1)
+			return -1;
+	}
 	*what = "setrlimit RLIMIT_CORE";
 	if (set_limit(RLIMIT_CORE, 0, 0) == -1)
 		return -1;
@@ -125,18 +238,15 @@ isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, cons
 		if (set_limit(RLIMIT_NOFILE, n, n) == -1)
 			return -1;
 	}
-	/* Root is exempt from RLIMIT_NPROC anyway; for others it counts every process of the user. */
-	if (l->processes > 0 && uid != 0) {
-		long now = proc_user_count(uid);
-
-		*what = "setrlimit RLIMIT_NPROC";
-		if (now >= 0 && proc_limit_processes((uint64_t)now + l->processes) == -1 &&
-		    errno != ENOSYS)
-			return -1;
-	}
+	*what = "setrlimit RLIMIT_NPROC";
+	if (l->nproc_limit > 0 && uid != 0 && proc_limit_processes(l->nproc_limit) == -1 &&
+	    errno != ENOSYS)
+		return -1;
 	/* Lowering priority never fails for lack of privilege; raising it is not what we do. */
 	if (l->nice > 0)
 		(void)proc_set_nice(l->nice);
+	/* Raising it needs no privilege; where there is no OOM score there is nothing to do. */
+	(void)proc_set_oom_score(ISOLATE_OOM_SCORE_ADJ);
 	if (u->do_switch) {
 		*what = "switch user";
 		if (proc_switch_user(u->name, u->uid, u->gid) == -1)
@@ -150,32 +260,152 @@ int
 isolate_apply_memory(const struct isolate_limits *l, const char **what)
 {
 	*what = "setrlimit RLIMIT_AS";
-	if (l->mem_bytes > 0 && proc_limit_memory(l->mem_bytes) == -1)
+	if (l->address_space_bytes > 0 && proc_limit_memory(l->address_space_bytes) == -1)
 		return -1;
 	*what = NULL;
 	return 0;
 }
 
-int
-isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_mem *out)
+/* The task's processes into procs (ISOLATE_PROCS_MAX of room): how many, or -1. */
+static long
+task_procs(pid_t supervisor, int subreaper, pid_t sid, struct proc_info *procs)
 {
-	struct proc_info *procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
-	long n = subreaper ? proc_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
-	                   : proc_session_members(sid, procs, ISOLATE_PROCS_MAX);
+	return subreaper ? proc_descendants(supervisor, procs, ISOLATE_PROCS_MAX)
+	                 : proc_session_members(sid, procs, ISOLATE_PROCS_MAX);
+}
 
+static void
+sum(const struct proc_info *procs, long n, struct isolate_mem *out)
+{
 	memset(out, 0, sizeof(*out));
-	if (n < 0) {
-		free(procs);
-		return -1;
-	}
 	for (long i = 0; i < n; i++) {
 		out->rss_bytes += procs[i].rss_bytes;
 		if (procs[i].vm_bytes > out->vm_max_bytes)
 			out->vm_max_bytes = procs[i].vm_bytes;
 	}
 	out->nprocs = (size_t)n;
+}
+
+int
+isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_mem *out)
+{
+	struct proc_info *procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
+	long n = task_procs(supervisor, subreaper, sid, procs);
+
+	memset(out, 0, sizeof(*out));
+	if (n >= 0)
+		sum(procs, n, out);
 	free(procs);
+	return n < 0 ? -1 : 0;
+}
+
+/* --- watching ----------------------------------------------------------------- */
+
+struct isolate_watch {
+	pid_t supervisor, sid;
+	int subreaper;
+	int cheap;                      /* this system keeps /proc files open: looks between walks */
+	struct proc_handle handles[ISOLATE_WATCH_HANDLES_MAX];
+	size_t n;                       /* handles in use */
+	int crowd;                      /* more processes than handles: every look walks */
+	uint64_t vm_max_bytes;          /* the last walk's */
+};
+
+struct isolate_watch *
+isolate_watch_new(pid_t supervisor, int subreaper, pid_t sid)
+{
+	struct isolate_watch *w = xcalloc(1, sizeof(*w));
+
+	w->supervisor = supervisor;
+	w->subreaper = subreaper;
+	w->sid = sid;
+	w->cheap = subreaper;   /* children files say nothing of a process that left for a new session */
+	return w;
+}
+
+static int
+watched(const struct isolate_watch *w, pid_t pid)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->handles[i].pid == pid)
+			return 1;
 	return 0;
+}
+
+/* The whole tree: the sums, and handles for what it found (kept for those still there). */
+static int
+walk(struct isolate_watch *w, struct isolate_mem *out)
+{
+	struct proc_handle kept[ISOLATE_WATCH_HANDLES_MAX];
+	struct proc_info *procs = xcalloc(ISOLATE_PROCS_MAX, sizeof(*procs));
+	long n = task_procs(w->supervisor, w->subreaper, w->sid, procs);
+	size_t nkept = 0;
+
+	if (n < 0) {
+		free(procs);
+		return -1;
+	}
+	sum(procs, n, out);
+	w->vm_max_bytes = out->vm_max_bytes;
+	w->crowd = n > (long)ISOLATE_WATCH_HANDLES_MAX;
+	for (long i = 0; i < n && w->cheap && !w->crowd; i++) {
+		size_t j;
+		for (j = 0; j < w->n && w->handles[j].pid != procs[i].pid; j++)
+			continue;
+		if (j < w->n) {
+			kept[nkept++] = w->handles[j];
+			w->handles[j] = w->handles[--w->n];
+		} else if (proc_handle_open(&kept[nkept], procs[i].pid) == 0) {
+			nkept++;
+		} else if (errno != ENOENT && errno != ESRCH) {
+			w->cheap = 0;   /* no such files here: walks it is */
+		}
+	}
+	free(procs);
+	for (size_t j = 0; j < w->n; j++)
+		proc_handle_close(&w->handles[j]);
+	memcpy(w->handles, kept, nkept * sizeof(kept[0]));
+	w->n = nkept;
+	if (!w->cheap || w->crowd) {
+		for (size_t j = 0; j < w->n; j++)
+			proc_handle_close(&w->handles[j]);
+		w->n = 0;
+	}
+	return 0;
+}
+
+int
+isolate_watch_sample(struct isolate_watch *w, int full, struct isolate_mem *out)
+{
+	pid_t kids[KIDS_MAX];
+
+	if (full || !w->cheap || w->crowd || w->n == 0)
+		return walk(w, out);
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < w->n; i++) {
+		uint64_t rss;
+		size_t nkids;
+
+		if (proc_handle_read(&w->handles[i], &rss, kids, KIDS_MAX, &nkids) == -1)
+			return walk(w, out);   /* one of them is gone */
+		for (size_t k = 0; k < nkids; k++)
+			if (!watched(w, kids[k]))
+				return walk(w, out);   /* a new one */
+		out->rss_bytes += rss;
+	}
+	out->nprocs = w->n;
+	out->vm_max_bytes = w->vm_max_bytes;
+	return 0;
+}
+
+void
+isolate_watch_free(struct isolate_watch *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		proc_handle_close(&w->handles[i]);
+	free(w);
 }
 
 int

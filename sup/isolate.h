@@ -1,10 +1,14 @@
 /*
- * isolate.h: what a task may use and how it is held to it, on any POSIX
- * system: rlimits (memory, file size, CPU time, processes, descriptors,
- * no core files), a nice value standing in for cpu shares, the user it
- * runs as; and the measurements that back the limits up (resident memory
- * of the task's processes, disk used by its sandbox), made by the task's
- * supervisor (sup.c), and the kill that reaches every process of it.
+ * isolate.h: what a task may use and how it is held to it. Mesos's
+ * isolators name the two ways: posix/cpu and posix/mem, on any POSIX
+ * system (a nice value standing in for cpu shares; resident memory
+ * sampled, often enough for the machine's speed, and a kill), and
+ * cgroups/cpu, cgroups/mem and cgroups/pids where Linux lets agentd make
+ * cgroups below its own (lib/cgroup.c): the kernel holds the task to
+ * them. Either way: rlimits (file size, CPU time, processes, descriptors,
+ * no core files), the user it runs as, the disk its sandbox uses (measured
+ * here), and the kill that reaches every process of it. The supervisor
+ * (sup/) applies and watches them; agentd chooses the isolation.
  */
 #ifndef ISOLATE_H
 #define ISOLATE_H
@@ -13,23 +17,58 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
+
 #define ISOLATE_NICE_MAX 19             /* the weakest share POSIX nice has */
 #define ISOLATE_NICE_STEP 1.25          /* CFS: each nice step is 1.25x less weight */
 #define ISOLATE_OPEN_FILES_DEFAULT 65536
 #define ISOLATE_PROCESSES_DEFAULT 1000  /* a task's processes above its user's count */
 #define ISOLATE_PROCS_MAX 4096          /* processes of one task looked at per sample */
+#define ISOLATE_WATCH_HANDLES_MAX 64    /* processes of one task whose /proc files stay open */
 #define ISOLATE_DU_DEPTH_MAX 64         /* directory levels the disk walk descends */
 #define ISOLATE_MEM_HIT_PERCENT 50      /* peak RSS, in % of the limit, that marks a failure as memory */
 #define ISOLATE_VM_HIT_PERCENT 90       /* sampled address space, in % of the limit, likewise */
 #define ISOLATE_USER_MAX 64             /* bytes of a user name */
+/*
+ * Tasks are what the kernel's OOM killer takes first when the machine runs
+ * short (oom_score_adj), so agentd, the supervisors and everything else
+ * are never its victims while a task holds memory.
+ */
+#define ISOLATE_OOM_SCORE_ADJ 1000
+#define ISOLATE_TOUCH_PROBE_BYTES (16u << 20)   /* memory touched to time the machine */
+#define ISOLATE_TOUCH_CHUNK_BYTES (1u << 20)
+#define ISOLATE_TOUCH_ROUNDS 3                  /* the fastest of them is the machine's pace */
+
+/* --isolation: which resources cgroups hold (CGROUP_BIT of each); POSIX holds the rest. */
+#define ISOLATE_ISOLATION_MAX 96        /* bytes of an isolation's name */
+/*
+ * "posix/cpu,posix/mem,cgroups/pids" and the like: the cgroups asked for
+ * in *cgroups. posix/disk and disk/du are taken (the disk is always
+ * measured); an unknown name, or one resource named both ways, is an error.
+ */
+int isolate_isolation_parse(const char *spec, unsigned *cgroups, char *err, size_t errlen);
+/* The isolation in force, by Mesos's names: "cgroups/cpu,cgroups/mem,cgroups/pids". */
+void isolate_isolation_name(unsigned cgroups, char *buf, size_t len);
+
+/*
+ * How fast this machine hands a process fresh memory (bytes per ms): what
+ * one core touching new pages manages. posix/mem samples a task often
+ * enough that, at this pace, it cannot get far past its memory between
+ * two looks. The fastest of ISOLATE_TOUCH_ROUNDS times
+ * ISOLATE_TOUCH_PROBE_BYTES of touching; at least 1.
+ */
+uint64_t isolate_touch_rate(void);
 
 struct isolate_limits {
-	uint64_t mem_bytes;      /* RLIMIT_AS (RLIMIT_DATA where there is none); 0 = none */
+	uint64_t mem_bytes;      /* resident memory, sampled or the cgroup's; 0 = none */
+	uint64_t address_space_bytes; /* RLIMIT_AS, only where resident memory cannot be watched; 0 = none */
 	uint64_t disk_bytes;     /* RLIMIT_FSIZE; 0 = none */
 	uint64_t cpu_seconds;    /* RLIMIT_CPU, soft; the hard limit one second later; 0 = none */
-	uint64_t processes;      /* RLIMIT_NPROC: the user's processes now plus this; 0 = none */
+	uint64_t processes;      /* the task's processes; 0 = none */
+	uint64_t nproc_limit;    /* RLIMIT_NPROC: its user's processes before it plus processes; 0 = none */
 	uint64_t open_files;     /* RLIMIT_NOFILE (never above the current hard limit); 0 = keep */
 	int nice;                /* 0..ISOLATE_NICE_MAX */
+	const char *cgroup_procs[CGROUP_CTRLS];   /* cgroup.procs of the task's cgroups to join; NULL none */
 };
 
 /* The user a task runs as. */
@@ -57,14 +96,23 @@ int isolate_user_resolve(const char *name, int switching, int allow_root, struct
                          char *err, size_t errlen);
 
 /*
- * In the task's child, before exec: every limit but memory, the nice
- * value, then the user. On failure, a short reason ("setrlimit
- * RLIMIT_NOFILE") in what and errno set; the child reports it and exits.
+ * RLIMIT_NPROC counts every process of a user, and binds no root: the
+ * limit that gives a task of uid n processes more than its user has now;
+ * 0 for root, or when the count is unknown.
+ */
+uint64_t isolate_nproc_limit(uid_t uid, uint64_t n);
+/*
+ * In the task's child, before exec: into its cgroups, every limit but the
+ * address space, the nice value and OOM score, then the user. Only system
+ * calls until the user switch (a child under vfork). On failure,
+ * a short reason ("setrlimit RLIMIT_NOFILE") in what and errno set; the
+ * child reports it and exits.
  */
 int isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, const char **what);
 /*
- * The memory limit, last thing before exec: nothing may allocate after it
- * (a sanitizer's runtime, say, would find no address space left).
+ * The address-space limit, when there is one, last thing before exec:
+ * nothing may allocate after it (a sanitizer's runtime, say, would find no
+ * address space left).
  */
 int isolate_apply_memory(const struct isolate_limits *l, const char **what);
 
@@ -83,6 +131,19 @@ struct isolate_mem {
 int isolate_sample(pid_t supervisor, int subreaper, pid_t sid, struct isolate_mem *out);
 
 /*
+ * The same, made cheap enough to repeat every few milliseconds: the
+ * task's processes are found by a walk of the tree, and between walks
+ * each is re-read through its /proc files kept open (proc_handle); a
+ * child that was not there, or one gone, brings the next walk at once.
+ * vm_max_bytes is the last walk's.
+ */
+struct isolate_watch;
+struct isolate_watch *isolate_watch_new(pid_t supervisor, int subreaper, pid_t sid);
+/* full: walk the tree now. 0, or -1 when the system cannot tell. */
+int isolate_watch_sample(struct isolate_watch *w, int full, struct isolate_mem *out);
+void isolate_watch_free(struct isolate_watch *w);
+
+/*
  * Send signo to every process of the task: its process group pgid, then
  * whatever the sample finds (escapees into new groups). Returns how many
  * processes other than the group were signalled.
@@ -95,7 +156,11 @@ size_t isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo
  */
 int isolate_has_children(void);
 
-/* Whether a failed task's ending points at its memory limit (see ISOLATE_*_HIT_PERCENT). */
+/*
+ * Whether a failed task's ending points at its address-space limit (see
+ * ISOLATE_*_HIT_PERCENT): a refused allocation ends a program as any error
+ * does.
+ */
 int isolate_memory_hit(uint64_t limit, uint64_t peak_rss, uint64_t peak_vm);
 
 /*

@@ -85,8 +85,9 @@ tv_seconds(const struct timeval *tv)
 }
 
 /*
- * What the task's end was, from the cause or the wait status. A custom
- * executor runs without RLIMIT_AS, so its address space proves nothing.
+ * What the task's end was, from the cause or the wait status. Only where
+ * the address space was capped (nothing better could hold its memory) may
+ * a plain failure be a refused allocation.
  */
 static void
 judge(struct sup *s, const char **state, const char **reason, char *msg, size_t len, uint64_t rss,
@@ -126,7 +127,8 @@ judge(struct sup *s, const char **state, const char **reason, char *msg, size_t 
 	} else if (proc_exit_ok(st)) {
 		*state = "TASK_FINISHED";
 		snprintf(msg, len, "%s", desc);
-	} else if (!s->custom && isolate_memory_hit(s->lim.mem_bytes, rss, s->peak_vm)) {
+	} else if (s->lim.address_space_bytes > 0 &&
+	           isolate_memory_hit(s->lim.address_space_bytes, rss, s->peak_vm)) {
 		*state = "TASK_FAILED";
 		*reason = "REASON_CONTAINER_LIMITATION_MEMORY";
 		snprintf(msg, len, "memory limit of %.1f MB reached (peak %.1f MB resident); %s",
@@ -302,6 +304,12 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	s->lim.processes = l.processes;
 	s->lim.open_files = l.open_files;
 	s->lim.nice = l.nice > ISOLATE_NICE_MAX ? ISOLATE_NICE_MAX : l.nice;
+	s->cgroup[CGROUP_MEMORY] = dup_or_null(l.cgroup_memory);
+	s->cgroup[CGROUP_CPU] = dup_or_null(l.cgroup_cpu);
+	s->cgroup[CGROUP_PIDS] = dup_or_null(l.cgroup_pids);
+	s->cpus_milli = (int64_t)l.cpus_milli;
+	s->cpu_cap = l.cpu_cap;
+	s->touch_rate = l.touch_bytes_per_ms;
 	s->cache_bytes = l.cache_bytes;
 	s->grace_ms = l.grace_ms;
 	s->mem_watch_ms = l.mem_watch_ms;
@@ -340,17 +348,21 @@ static int
 handle_limits(struct sup *s, const struct proto_msg *m)
 {
 	char err[SUP_MSG_MAX];
-	uint64_t mem, disk;
+	uint64_t mem, disk, cpus;
 
 	if (!s->custom)
 		return -1;
 	if (proto_get_u64(m, "mem_bytes", 0, &mem, err, sizeof(err)) == -1 ||
-	    proto_get_u64(m, "disk_bytes", 0, &disk, err, sizeof(err)) == -1) {
+	    proto_get_u64(m, "disk_bytes", 0, &disk, err, sizeof(err)) == -1 ||
+	    proto_get_u64(m, "cpus_milli", 0, &cpus, err, sizeof(err)) == -1) {
 		log_warnx("executor %s: bad LIMITS: %s", s->tag, err);
 		return 0;
 	}
 	s->lim.mem_bytes = mem;
 	s->lim.disk_bytes = disk;
+	if (cpus > 0)
+		s->cpus_milli = (int64_t)cpus;
+	sup_watch_limits(s);
 	log_debug("executor %s: limits now %llu bytes of memory, %llu of disk", s->tag,
 	    (unsigned long long)mem, (unsigned long long)disk);
 	return 0;
@@ -621,7 +633,7 @@ sup_free(struct sup *s)
 	sup_health_free(s->health);
 	free(s->health_command);
 	free(s->health_path);
-	isolate_du_free(s->du);
+	sup_watch_free(s);
 	sup_relay_free(s->relay);
 	if (s->channel_fd != -1)
 		close(s->channel_fd);
@@ -689,6 +701,7 @@ supervise(const char *path)
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
 	s.channel_fd = -1;
+	s.oom_fd = -1;
 	s.grace_ms = 0;
 	s.tag = xstrdup(path);
 	s.sock_name = xstrfmt("%s" SUP_SOCKET_SUFFIX, base);

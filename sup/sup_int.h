@@ -5,8 +5,10 @@
  *               agentd finds, and the task's end: what it was, the EXITED
  *               line and RUN.status, held until agentd acknowledges it
  *   sup_task.c  the task itself: fetching, starting it under its limits
- *               (a custom executor with its channel), sampling memory and
- *               disk, health checks, kills and the sweep of its processes
+ *               (a custom executor with its channel), health checks, kills
+ *               and the sweep of its processes
+ *   sup_watch.c how it is held while it runs: its cgroups, or its memory
+ *               and processes sampled; its disk; the kill over a limit
  * The contract with agentd is sup.h; the rest of sup/ is in sup/README.
  */
 #ifndef SUP_INT_H
@@ -17,6 +19,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "isolate.h"
 #include "launcher.h"
 #include "proto.h"
@@ -76,9 +79,26 @@ struct sup {
 	char cause_msg[SUP_MSG_MAX];
 	int killing;
 	int64_t kill_deadline;
-	uint64_t kill_timer, mem_timer, disk_timer, sweep_timer, orphan_timer;
-	struct isolate_du *du;
+	uint64_t kill_timer, sweep_timer, orphan_timer;
 	uint64_t disk_used, peak_rss, peak_vm;
+
+	/* sup_watch.c's: the task's cgroups, or its sampling, and its disk. */
+	char *cgroup[CGROUP_CTRLS];  /* its cgroup in each hierarchy (LAUNCH); NULL: not by cgroups */
+	char *cgroup_procs[CGROUP_CTRLS];
+	int made[CGROUP_CTRLS];      /* made, and not removed yet */
+	int mem_limited;             /* its memory cgroup has a limit (an executor's comes later) */
+	int64_t cpus_milli;
+	int cpu_cap;
+	uint64_t touch_rate;         /* bytes/ms the machine hands out: the sampling's pace */
+	uint64_t ooms_before, refused_before;   /* the kernel's counters when it started */
+	uint64_t oom_events;         /* v1's OOM events seen: each one an OOM, whatever the counters say */
+	int oom_fd;                  /* v1's OOM event, -1 */
+	struct isolate_watch *watch;
+	int64_t last_look_ms, last_walk_ms;
+	uint64_t last_rss;
+	size_t last_nprocs;
+	uint64_t watch_timer, cgroup_timer, disk_timer;
+	struct isolate_du *du;
 	int sweeps;
 	char *exit_line;             /* the EXITED message, once the task is over */
 	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
@@ -108,5 +128,23 @@ void sup_task_launch(struct sup *s);
 void sup_task_kill(struct sup *s, int64_t grace_ms);
 /* SIGCHLD: reap every child that ended (the fetcher, a health check, the task, its orphans). */
 void sup_task_reap(struct sup *s);
+/* signo to every process of the task (its group, its tree, its cgroups). */
+void sup_task_signal(struct sup *s, int signo);
+
+/* sup_watch.c */
+/* Before the task starts: its cgroups made and limited, and how its memory is held. -1 with err. */
+int sup_watch_prepare(struct sup *s, char *err, size_t errlen);
+/* It runs: its cgroups' events, its samples and its disk watched. */
+void sup_watch_start(struct sup *s);
+/* An executor's LIMITS: its cgroups follow (memory is only ever raised). */
+void sup_watch_limits(struct sup *s);
+/* Its leader is gone: no more looks; the kernel's counters may say a limit ended it. */
+void sup_watch_stop(struct sup *s);
+/* signo to every process in its cgroups; how many are left in them. */
+void sup_watch_signal(struct sup *s, int signo);
+long sup_watch_left(struct sup *s);
+/* Nothing of it is left: its cgroups removed. -1 while the kernel still holds one (try again). */
+int sup_watch_release(struct sup *s);
+void sup_watch_free(struct sup *s);
 
 #endif

@@ -35,7 +35,6 @@
 #include "proto.h"
 #include "xmem.h"
 
-#define DU_BUDGET 1024                  /* sandbox entries looked at per loop pass */
 #define SWEEP_RETRY_MS 20               /* leftovers are killed again this often ... */
 #define SWEEP_TRIES_MAX 250             /* ... this many times at most */
 #define FETCH_OUT_MAX 1024              /* bytes of the fetcher's report kept */
@@ -44,14 +43,16 @@
 #define OWNER_MAX 64
 
 static void start_task(struct sup *s);
+static void on_sweep_timer(struct loop *loop, void *arg);
 
 /* --- kills --------------------------------------------------------------- */
 
-static void
-signal_task(struct sup *s, int signo)
+void
+sup_task_signal(struct sup *s, int signo)
 {
 	if (s->task_pid > 0)
 		(void)isolate_signal_all(s->self, s->subreaper, s->task_pid, signo);
+	sup_watch_signal(s, signo);
 }
 
 static void
@@ -62,7 +63,7 @@ on_kill_timer(struct loop *loop, void *arg)
 	(void)loop;
 	s->kill_timer = 0;
 	log_info("task %s did not exit within its grace period: sending SIGKILL", s->tag);
-	signal_task(s, SIGKILL);
+	sup_task_signal(s, SIGKILL);
 }
 
 void
@@ -86,7 +87,7 @@ sup_task_kill(struct sup *s, int64_t grace_ms)
 		if (s->custom && grace_ms > 0)
 			sup_relay_send(s->relay, "SHUTDOWN", strlen("SHUTDOWN"));
 		else
-			signal_task(s, grace_ms > 0 ? SIGTERM : SIGKILL);
+			sup_task_signal(s, grace_ms > 0 ? SIGTERM : SIGKILL);
 		if (grace_ms <= 0)
 			return;
 	} else if (s->kill_timer == 0 || deadline >= s->kill_deadline) {
@@ -95,73 +96,6 @@ sup_task_kill(struct sup *s, int64_t grace_ms)
 	loop_timer_cancel(s->loop, s->kill_timer);
 	s->kill_deadline = deadline;
 	s->kill_timer = loop_timer_add(s->loop, grace_ms, on_kill_timer, s);
-}
-
-/* A limit was broken: the task goes at once, as Mesos destroys a container. */
-static void
-limit_kill(struct sup *s, const char *reason, const char *msg)
-{
-	log_info("task %s: %s", s->tag, msg);
-	sup_set_cause(s, "TASK_FAILED", reason, msg);
-	s->killing = 1;
-	signal_task(s, SIGKILL);
-}
-
-/* --- measurements -------------------------------------------------------- */
-
-static void
-on_mem_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-	struct isolate_mem m;
-	char msg[SUP_MSG_MAX];
-
-	(void)loop;
-	s->mem_timer = 0;
-	if (s->phase != SUP_PHASE_RUNNING ||
-	    isolate_sample(s->self, s->subreaper, s->task_pid, &m) == -1)
-		return;   /* no way to tell on this system: RLIMIT_AS alone holds the line */
-	if (m.rss_bytes > s->peak_rss)
-		s->peak_rss = m.rss_bytes;
-	if (m.vm_max_bytes > s->peak_vm)
-		s->peak_vm = m.vm_max_bytes;
-	if (s->lim.mem_bytes > 0 && m.rss_bytes > s->lim.mem_bytes) {
-		snprintf(msg, sizeof(msg), "memory limit exceeded: %.1f MB resident in %zu process(es), "
-		    "limit %.1f MB", (double)m.rss_bytes / SUP_BYTES_PER_MB, m.nprocs,
-		    (double)s->lim.mem_bytes / SUP_BYTES_PER_MB);
-		limit_kill(s, "REASON_CONTAINER_LIMITATION_MEMORY", msg);
-		return;
-	}
-	s->mem_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_mem_timer, s);
-}
-
-static void
-on_disk_timer(struct loop *loop, void *arg)
-{
-	struct sup *s = arg;
-	char msg[SUP_MSG_MAX];
-	uint64_t bytes;
-
-	(void)loop;
-	s->disk_timer = 0;
-	if (s->phase != SUP_PHASE_RUNNING)
-		return;
-	if (s->du == NULL)
-		s->du = isolate_du_new(s->sandbox);
-	if (!isolate_du_step(s->du, DU_BUDGET, &bytes)) {
-		s->disk_timer = loop_timer_add(s->loop, 0, on_disk_timer, s);   /* more next pass */
-		return;
-	}
-	isolate_du_free(s->du);
-	s->du = NULL;
-	s->disk_used = bytes;
-	if (s->lim.disk_bytes > 0 && bytes > s->lim.disk_bytes) {
-		snprintf(msg, sizeof(msg), "disk limit exceeded: the sandbox uses %.1f MB, limit %.1f MB",
-		    (double)bytes / SUP_BYTES_PER_MB, (double)s->lim.disk_bytes / SUP_BYTES_PER_MB);
-		limit_kill(s, "REASON_CONTAINER_LIMITATION_DISK", msg);
-		return;
-	}
-	s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
 }
 
 /* --- health -------------------------------------------------------------- */
@@ -213,10 +147,25 @@ static long
 leftovers(struct sup *s)
 {
 	struct proc_info one;
+	long n, in_cgroups = sup_watch_left(s);
 
 	if (s->subreaper)
-		return isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
-	return proc_session_members(s->task_pid, &one, 1);
+		n = isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
+	else
+		n = proc_session_members(s->task_pid, &one, 1);
+	return n > in_cgroups ? n : in_cgroups;
+}
+
+/* Nothing of the task is left: its cgroups go, then its end is judged. */
+static void
+over(struct sup *s)
+{
+	if (sup_watch_release(s) == -1 && s->sweeps < SWEEP_TRIES_MAX) {
+		s->sweeps++;
+		s->sweep_timer = loop_timer_add(s->loop, SWEEP_RETRY_MS, on_sweep_timer, s);
+		return;
+	}
+	sup_finalize(s);
 }
 
 static void
@@ -231,10 +180,10 @@ on_sweep_timer(struct loop *loop, void *arg)
 	if (left <= 0 || ++s->sweeps >= SWEEP_TRIES_MAX) {
 		if (left > 0)
 			log_warnx("task %s: %ld process(es) would not die", s->tag, left);
-		sup_finalize(s);
+		over(s);
 		return;
 	}
-	signal_task(s, SIGKILL);
+	sup_task_signal(s, SIGKILL);
 	s->sweep_timer = loop_timer_add(s->loop, SWEEP_RETRY_MS, on_sweep_timer, s);
 }
 
@@ -246,14 +195,10 @@ task_done(struct sup *s, int status)
 	s->phase = SUP_PHASE_ENDING;
 	sup_health_free(s->health);
 	s->health = NULL;
-	loop_timer_cancel(s->loop, s->mem_timer);
-	loop_timer_cancel(s->loop, s->disk_timer);
-	s->mem_timer = s->disk_timer = 0;
-	isolate_du_free(s->du);
-	s->du = NULL;
-	signal_task(s, SIGKILL);
+	sup_watch_stop(s);
+	sup_task_signal(s, SIGKILL);
 	if (leftovers(s) <= 0) {
-		sup_finalize(s);
+		over(s);
 		return;
 	}
 	s->sweep_timer = loop_timer_add(s->loop, 0, on_sweep_timer, s);
@@ -465,7 +410,6 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 			child_report(ERRPIPE_FD, "cannot set up the executor's channel", errno);
 		keep = SUP_CHANNEL_FD;
 		/* Its limits grow with its tasks: sampled and measured, never fixed at exec. */
-		lim.mem_bytes = 0;
 		lim.disk_bytes = 0;
 	}
 	if (setsid() == -1)
@@ -490,11 +434,11 @@ task_child_main(void *arg)
 	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
 }
 
-/* Under vfork the child makes only system calls: no user to look up, no processes to count. */
+/* Under vfork the child makes only system calls: no user to look up. */
 static int
 vfork_ok(const struct sup *s)
 {
-	return !s->user.do_switch && (s->lim.processes == 0 || geteuid() == 0);
+	return !s->user.do_switch;
 }
 
 static void
@@ -515,6 +459,11 @@ start_task(struct sup *s)
 	         (err_fd = open_sandbox_file(s, LAUNCHER_STDERR, err, sizeof(err))) != -1 &&
 	         compat_pipe(fds) == -1)
 		snprintf(err, sizeof(err), "cannot make a pipe: %s", strerror(errno));
+	if (fds[0] != -1 && sup_watch_prepare(s, err, sizeof(err)) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
+	}
 	if (fds[0] == -1) {
 		sup_set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err);
 		s->launch_failed = 1;
@@ -558,11 +507,8 @@ start_task(struct sup *s)
 	sup_send(s, &b);
 	buf_free(&b);
 	log_debug("task %s started as pid %ld", s->tag, (long)pid);
-	/* An executor's limits may come later (LIMITS): watch it from the start. */
-	if (s->mem_watch_ms > 0 && (s->lim.mem_bytes > 0 || s->custom))
-		s->mem_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_mem_timer, s);
-	if (s->disk_watch_ms > 0 && (s->lim.disk_bytes > 0 || s->custom))
-		s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
+	/* An executor's limits may come later (LIMITS): watched from the start. */
+	sup_watch_start(s);
 	hx.sandbox = s->sandbox;
 	hx.env = s->env.vars;
 	hx.prepare = prepare_check;
@@ -577,8 +523,10 @@ out:
 		close(err_fd);
 	if (fds[0] != -1)
 		close(fds[0]);
-	if (s->launch_failed && s->task_pid <= 0)
+	if (s->launch_failed && s->task_pid <= 0) {
+		(void)sup_watch_release(s);
 		sup_finalize(s);
+	}
 }
 
 

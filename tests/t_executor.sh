@@ -69,7 +69,7 @@ fw --name=mem --instances=2 --timeout=30 --resources='cpus:0.1;mem:40' --field=e
     --command='if [ "$MESOS_TASK_ID" = mem-1 ]; then x=$(head -c 120000000 /dev/zero | tr "\0" a); fi; exec sleep 300' \
     > "$TMP/mem.out" 2>&1
 check "an executor over its tasks' memory is killed, and its tasks fail with the reason" \
-    sh -c "[ \$(grep -c 'state=TASK_FAILED .*reason=REASON_CONTAINER_LIMITATION_MEMORY .*limit%2080.0%20MB' '$TMP/mem.out') -eq 2 ]"
+    sh -c "[ \$(grep -c 'state=TASK_FAILED .*reason=REASON_CONTAINER_LIMITATION_MEMORY .*80.0%20MB' '$TMP/mem.out') -eq 2 ]"
 
 # kill -9 agentd: the executor and its tasks stay; what it says meanwhile waits for agentd.
 fw --name=rx --instances=2 --timeout=60 --field=executor_id=ex4 "$EXECUTOR" \

@@ -1,4 +1,4 @@
-/* tests/test_isolate.c: nice from cpus, the memory verdict, users, the disk walk, sampling and killing a process tree. */
+/* tests/test_isolate.c: --isolation's names, nice from cpus (1.5 against 0.5 cpus: 3x the weight), the memory verdict, users, the disk walk, sampling and killing a process tree. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,8 +28,37 @@ nice_values(void)
 	/* Each step is 1.25x: a task with half the cpus is 3 steps down (1.25^3 = 1.95). */
 	CHECK(isolate_nice(1000, 2000) == 3);
 	CHECK(isolate_nice(100, 2000) == 13);
+	/* cpus 1.5 and 0.5 of 2: five steps apart, 1.25^5 = 3.05 times the weight. */
+	CHECK(isolate_nice(500, 2000) - isolate_nice(1500, 2000) == 5);
 	CHECK(isolate_nice(1, 2000) == ISOLATE_NICE_MAX);
 	CHECK(isolate_nice(0, 2000) == ISOLATE_NICE_MAX);
+}
+
+static void
+isolation_names(void)
+{
+	char err[ERR_MAX], name[ISOLATE_ISOLATION_MAX];
+	unsigned cg = 99;
+
+	CHECK(isolate_isolation_parse("posix/cpu,posix/mem", &cg, err, sizeof(err)) == 0 && cg == 0);
+	CHECK(isolate_isolation_parse("cgroups/cpu,cgroups/mem,cgroups/pids", &cg, err, sizeof(err)) == 0 &&
+	      cg == CGROUP_ALL);
+	/* Mixed, one per resource; the disk is always measured, its names taken. */
+	CHECK(isolate_isolation_parse("posix/cpu,cgroups/mem,posix/disk,disk/du", &cg, err, sizeof(err)) == 0 &&
+	      cg == CGROUP_BIT(CGROUP_MEMORY));
+	CHECK(isolate_isolation_parse("", &cg, err, sizeof(err)) == 0 && cg == 0);
+	CHECK(isolate_isolation_parse("posix/cpu,bogus/x", &cg, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "unknown isolator 'bogus/x'") != NULL);
+	CHECK(isolate_isolation_parse("posix/mem,cgroups/mem", &cg, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "names memory a second time") != NULL);
+	CHECK(isolate_isolation_parse("posix/cpu,", &cg, err, sizeof(err)) == 0);
+	isolate_isolation_name(0, name, sizeof(name));
+	CHECK_STR(name, "posix/cpu,posix/mem");
+	isolate_isolation_name(CGROUP_ALL, name, sizeof(name));
+	CHECK_STR(name, "cgroups/cpu,cgroups/mem,cgroups/pids");
+	isolate_isolation_name(CGROUP_BIT(CGROUP_PIDS), name, sizeof(name));
+	CHECK_STR(name, "posix/cpu,posix/mem,cgroups/pids");
+	CHECK(isolate_touch_rate() >= 1);
 }
 
 static void
@@ -169,6 +198,7 @@ tree(void)
 int
 main(void)
 {
+	isolation_names();
 	nice_values();
 	memory_verdict();
 	if (geteuid() == 0)
