@@ -42,7 +42,7 @@ replaced () {
 HTTPD=$TOP/tests/httpd
 # app ID CHECKS [INSTANCES]: an app serving HTTP on PORT0 with health checks
 # (CHECKS: JSON objects, comma-separated).
-# No mem: its RLIMIT_AS would stop a sanitizer-built tests/httpd from starting at all.
+# No mem: a sanitizer-built tests/httpd holds tens of MB resident, more than an app this small asks.
 app () {
 	req POST /v2/apps "{\"id\":\"$1\",\"cmd\":\"exec '$HTTPD' . \$PORT0\",\"cpus\":0.1,\"mem\":0,\"instances\":${3:-1},\"healthChecks\":[$2]}"
 }
