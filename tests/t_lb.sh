@@ -42,9 +42,12 @@ up () {
 service_port () {
 	curl -s "$API/v2/apps/$1" | sed -n 's/.*"portDefinitions":\[{"port":\([0-9]*\).*/\1/p'
 }
-# Spread over both agents (racks), so that one of them can go. No mem: an
-# RLIMIT_AS would stop a sanitizer-built tests/httpd from starting at all.
-APP='"cmd":"exec '"$TOP"'/tests/httpd --drain=500 . $PORT0","cpus":0.1,"mem":0,"constraints":[["rack","MAX_PER","2"]]'
+# Spread over both agents (racks), so that one of them can go. No mem: a
+# sanitizer-built tests/httpd holds tens of MB resident. Each task serves for
+# 2 s after its SIGTERM, as a well-behaved app does: time for Marathon's
+# TASK_KILLING to reach mesos-lb even on a loaded machine under ASan (500 ms
+# was once too short there).
+APP='"cmd":"exec '"$TOP"'/tests/httpd --drain=2000 . $PORT0","cpus":0.1,"mem":0,"constraints":[["rack","MAX_PER","2"]]'
 check "an app of 3" test "$(req POST /v2/apps "{\"id\":\"web\",$APP,\"instances\":3,\"labels\":{\"HAPROXY_0_VHOST\":\"web.test\"}}")" = 201
 check "a second app" test "$(req POST /v2/apps "{\"id\":\"api\",$APP,\"instances\":1,\"labels\":{\"HAPROXY_0_VHOST\":\"api.test\",\"HAPROXY_0_PATH\":\"/header\"}}")" = 201
 check "3 backends up for web" wait_for $T up web 3
