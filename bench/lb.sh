@@ -6,7 +6,9 @@
 # connections for LB_SECONDS each, side by side in one run: direct (the
 # connections spread over the servers), through mesos-lb's service port,
 # and through HAProxy with the configuration mesos-lb writes for the same
-# app (skipped with a message when haproxy is not installed). Then
+# app, as installed (a thread per cpu) and with one thread (nbthread 1, as
+# mesos-lb's one poll loop), skipped with a message when haproxy is not
+# installed. Then
 # mesos-lb's memory idle and with LB_HOLD connections open through it.
 # Prints `name value unit` lines; a measurement that failed prints none.
 #
@@ -95,14 +97,9 @@ wait "$HOLD"
 kill -TERM "$LB_PID"
 wait "$LB_PID" 2>/dev/null
 
-if command -v haproxy > /dev/null 2>&1; then
-	"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=-1 \
-	    --log_level=warning "--haproxy_config=$TMP/haproxy.cfg" > "$TMP/lbh.log" 2>&1 &
-	LBH=$!
-	wait_line "$TMP/haproxy.cfg" "server bench" 10
-	kill -TERM "$LBH"
-	wait "$LBH" 2>/dev/null
-	haproxy -db -f "$TMP/haproxy.cfg" > "$TMP/haproxy.log" 2>&1 &
+# haproxy NAME CONFIG: HAProxy on CONFIG, loaded as the others; NAME's figures.
+haproxy_load () {
+	haproxy -db -f "$2" > "$TMP/$1.log" 2>&1 &
 	HA=$!
 	PIDS="$PIDS $HA"
 	n=200
@@ -111,10 +108,24 @@ if command -v haproxy > /dev/null 2>&1; then
 		[ "$n" -eq 0 ] && break
 		sleep 0.05
 	done
-	load haproxy "http://127.0.0.1:$SP/whoami"
-	echo "lb_haproxy_version $(haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p' | head -n 1) version"
+	load "$1" "http://127.0.0.1:$SP/whoami"
 	kill -TERM "$HA"
 	wait "$HA" 2>/dev/null
+}
+
+if command -v haproxy > /dev/null 2>&1; then
+	"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=-1 \
+	    --log_level=warning "--haproxy_config=$TMP/haproxy.cfg" > "$TMP/lbh.log" 2>&1 &
+	LBH=$!
+	wait_line "$TMP/haproxy.cfg" "server bench" 10
+	kill -TERM "$LBH"
+	wait "$LBH" 2>/dev/null
+	# HAProxy as installed runs a thread per cpu; mesos-lb is one poll loop.
+	# The same configuration with one thread is the like-for-like figure.
+	haproxy_load haproxy "$TMP/haproxy.cfg"
+	awk '{ print } /^global$/ { print "\tnbthread 1" }' "$TMP/haproxy.cfg" > "$TMP/haproxy1.cfg"
+	haproxy_load haproxy_1thread "$TMP/haproxy1.cfg"
+	echo "lb_haproxy_version $(haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p' | head -n 1) version"
 else
 	echo "bench: haproxy is not installed (apt-get install haproxy): its figures are skipped" >&2
 fi
@@ -126,3 +137,5 @@ H=$(rps_of haproxy)
 # HAProxy against direct: what a second hop over loopback costs on this machine anyway.
 [ -n "$D" ] && [ -n "$H" ] && awk -v d="$D" -v h="$H" 'BEGIN { if (d > 0) printf "lb_haproxy_vs_direct %.0f %%\n", 100 * h / d }'
 [ -n "$H" ] && [ -n "$L" ] && awk -v h="$H" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy %.0f %%\n", 100 * l / h }'
+H1=$(rps_of haproxy_1thread)
+[ -n "$H1" ] && [ -n "$L" ] && awk -v h="$H1" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy_1thread %.0f %%\n", 100 * l / h }'
