@@ -12,10 +12,11 @@
 # bench/out/sharing.html. Progress and the daemons' troubles go to stderr.
 #
 #   sh bench/sharing.sh [static|sharing ...]   (default: both, then the report)
+#   SHARING_TRACE=FILE sh bench/sharing.sh    another trace (`bench/sharing gen SEED`)
 #
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
-TRACE=$TOP/bench/sharing.trace
+TRACE=${SHARING_TRACE:-$TOP/bench/sharing.trace}
 OUT=$TOP/bench/out
 # The replay waits at most this long after the trace for the batch runs still going.
 DRAIN_S=${SHARING_DRAIN_S:-240}
