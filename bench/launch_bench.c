@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/stat.h>
+#include <pwd.h>
+#include <time.h>
 #include <fcntl.h>
 
 #include <errno.h>
@@ -39,10 +41,13 @@
 #define TIMEOUT_MS 300000
 #define DEFAULT_PORT 5050
 #define US_PER_MS 1000
+#define NS_PER_MS 1e6
 #define MS_PER_S 1000.0
 #define PERCENT_50 50
 #define PERCENT_99 99
 #define PERCENT 100
+/* Fewer samples than this and p99 is just one of the worst few: not printed. */
+#define P99_MIN_SAMPLES 100
 #define DEC_BASE 10
 #define CHUNK 65536
 #define TASK_CPUS 10                /* thousandths of a cpu: cpus:0.01 */
@@ -60,12 +65,17 @@ struct bench {
 	} offers[OFFERS_MAX];
 	int noffers;
 	double first_launch;
+	const char *user;
 };
 
+/* Sub-millisecond: a launch takes a few ms, so whole ms would hide its spread. */
 static double
 now_ms(void)
 {
-	return (double)compat_monotonic_ms();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * MS_PER_S + (double)ts.tv_nsec / NS_PER_MS;
 }
 
 static void
@@ -204,7 +214,7 @@ on_line(struct bench *b, char *line, size_t len)
 		buf_init(&out, 0);
 		proto_begin(&out, "SUBSCRIBE");
 		proto_add(&out, "name", "launch_bench");
-		proto_add(&out, "user", getenv("USER") ? getenv("USER") : "root");
+		proto_add(&out, "user", b->user);
 		send_buf(b, &out);
 	} else if (strcmp(m.verb, "OFFER") == 0 && b->noffers < OFFERS_MAX) {
 		struct offer *o = &b->offers[b->noffers++];
@@ -281,6 +291,42 @@ percentile(double *v, long n, int p)
 	return n > 0 ? v[i < 0 ? 0 : i] : 0;
 }
 
+/*
+ * Print the figures, or none when what was measured did not happen: a failed
+ * task ends fast, so a run of failures would print a better rate than an
+ * honest one. Returns the exit status.
+ */
+static int
+report(const struct bench *b, double *lat, long nlat, double last_running, double last_end)
+{
+	if (b->failed > 0) {
+		fprintf(stderr, "launch_bench: %ld of %ld tasks failed (as user %s): no figure\n",
+		    b->failed, b->tasks, b->user);
+		return 1;
+	}
+	if (nlat < b->tasks) {
+		fprintf(stderr, "launch_bench: only %ld of %ld tasks reported TASK_RUNNING: no figure\n",
+		    nlat, b->tasks);
+		return 1;
+	}
+	qsort(lat, (size_t)nlat, sizeof(double), by_value);
+	printf("launch_w%ld_b%ld_tasks %ld tasks\n", b->window, b->batch, b->tasks);
+	/* Launches: first ACCEPT to the last TASK_RUNNING; completions: to the last end. */
+	printf("launch_w%ld_b%ld_launches_per_s %.0f tasks/s\n", b->window, b->batch,
+	    (double)nlat / ((last_running - b->first_launch) / MS_PER_S));
+	printf("launch_w%ld_b%ld_completions_per_s %.0f tasks/s\n", b->window, b->batch,
+	    (double)b->ended / ((last_end - b->first_launch) / MS_PER_S));
+	printf("launch_w%ld_b%ld_to_running_p50_n%ld %.1f ms\n", b->window, b->batch, nlat,
+	    percentile(lat, nlat, PERCENT_50));
+	if (nlat >= P99_MIN_SAMPLES)
+		printf("launch_w%ld_b%ld_to_running_p99_n%ld %.1f ms\n", b->window, b->batch, nlat,
+		    percentile(lat, nlat, PERCENT_99));
+	else
+		fprintf(stderr, "launch_bench: %ld samples, fewer than %d: no p99\n", nlat,
+		    P99_MIN_SAMPLES);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -289,20 +335,32 @@ main(int argc, char **argv)
 	int port;
 	struct timeval tv;
 	struct buf m;
-	double start, last_end = 0, *lat;
+	double start, last_running = 0, last_end = 0, *lat;
 	long nlat = 0;
+	int status;
 
 	memset(&b, 0, sizeof(b));
 	if (argc == 3 && strcmp(argv[1], "--create-cost") == 0)
 		return create_cost(argv[2]);
 	if (argc < 2 || net_parse_hostport(argv[1], DEFAULT_PORT, host, sizeof(host), &port, err,
 	        sizeof(err)) == -1) {
-		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]\n");
+		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH [USER]]]]\n");
 		return 2;
 	}
 	b.tasks = argc > 2 ? strtol(argv[2], NULL, DEC_BASE) : DEFAULT_TASKS;
 	b.window = argc > 3 ? strtol(argv[3], NULL, DEC_BASE) : DEFAULT_WINDOW;
 	b.batch = argc > 4 ? strtol(argv[4], NULL, DEC_BASE) : DEFAULT_BATCH;
+	if (argc > 5) {
+		b.user = argv[5];
+	} else {
+		const struct passwd *pw = getpwuid(geteuid());
+
+		if (pw == NULL) {
+			fprintf(stderr, "launch_bench: no name for uid %ld: give USER\n", (long)geteuid());
+			return 2;
+		}
+		b.user = pw->pw_name;
+	}
 	if (b.tasks < 1 || b.window < 1 || b.batch < 1 || b.batch > b.window) {
 		fprintf(stderr, "launch_bench: TASKS, WINDOW and BATCH must be positive, BATCH <= WINDOW\n");
 		return 2;
@@ -353,22 +411,20 @@ main(int argc, char **argv)
 	send_buf(&b, &m);
 	lat = xcalloc((size_t)b.tasks, sizeof(double));
 	for (long i = 0; i < b.tasks; i++) {
-		if (b.t_running[i] > 0)
+		if (b.t_running[i] > 0) {
 			lat[nlat++] = b.t_running[i] - b.t_launch[i];
+			if (b.t_running[i] > last_running)
+				last_running = b.t_running[i];
+		}
 		if (b.t_end[i] > last_end)
 			last_end = b.t_end[i];
 	}
-	qsort(lat, (size_t)nlat, sizeof(double), by_value);
-	printf("launch_tasks %ld tasks\n", b.tasks);
-	printf("launch_failed %ld tasks\n", b.failed);
-	printf("launch_throughput %.0f tasks/s\n", b.tasks / ((last_end - b.first_launch) / MS_PER_S));
-	printf("launch_to_running_p50 %.1f ms\n", percentile(lat, nlat, PERCENT_50));
-	printf("launch_to_running_p99 %.1f ms\n", percentile(lat, nlat, PERCENT_99));
+	status = report(&b, lat, nlat, last_running, last_end);
 	free(lat);
 	free(b.t_launch);
 	free(b.t_running);
 	free(b.t_end);
 	buf_free(&b.in);
 	close(b.fd);
-	return 0;
+	return status;
 }
