@@ -7,11 +7,25 @@
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
 #                                   launch tasks jobs lb isolation (default all)
 #
+# A section whose measurement did not happen prints no figure, and names itself
+# in FAILED: the run then ends with status 1.
+#
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
-# Bench agents run their tasks as whoever runs make bench, root included.
+# mesosd and agentd read any flag from MESOS_<FLAG> in the environment: one
+# left over in the caller's would change what is measured, so none stays.
+for v in $(env | sed -n 's/^\(MESOS_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+# Bench agents run their tasks as whoever runs make bench, root included:
+# the user named by the effective uid, never $USER (as nobody a launch costs
+# about twice what it does as root). BENCH_USER picks another, said below.
+BENCH_USER=${BENCH_USER:-$(id -un)}
+USER=$BENCH_USER
+LOGNAME=$BENCH_USER
 MESOS_ALLOW_ROOT_TASKS=true
-export MESOS_ALLOW_ROOT_TASKS
+export USER LOGNAME MESOS_ALLOW_ROOT_TASKS
+FAILED=
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-bench.XXXXXX") || exit 1
 PIDS=
 SHM=
@@ -58,6 +72,41 @@ want () {
 	esac
 	return 1
 }
+
+# fail_section NAME WHY: NAME's measurement did not happen; no figure for it.
+fail_section () {
+	echo "bench: $1 FAILED: $2" >&2
+	case " $FAILED " in
+	*" $1 "*) ;;
+	*) FAILED="$FAILED $1" ;;
+	esac
+}
+
+# The machine, first: figures are only compared within one run on one machine.
+bench_machine () {
+	bm_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+	bm_cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo unknown)
+	# A VM (its hypervisor's name when systemd-detect-virt says it, else the
+	# cpu's hypervisor flag) and a container are told apart: both change costs.
+	bm_virt=unknown
+	if grep -q '^flags.* hypervisor' /proc/cpuinfo 2>/dev/null; then
+		bm_virt="yes (hypervisor flag)"
+	elif [ -r /proc/cpuinfo ]; then
+		bm_virt=no
+	fi
+	if command -v systemd-detect-virt > /dev/null 2>&1; then
+		bm_virt="$(systemd-detect-virt --vm 2>/dev/null), $bm_virt"
+		bm_virt="$bm_virt; container: $(systemd-detect-virt --container 2>/dev/null)"
+	fi
+	if [ -r /proc/loadavg ]; then
+		bm_load=$(cut -d ' ' -f 1-3 /proc/loadavg)
+	else
+		bm_load=$(uptime | sed 's/.*load averages*: *//')
+	fi
+	echo "# machine: cpu ${bm_model:-unknown}; $bm_cpus cpus; $(uname -s -r -m); vm: $bm_virt; load $bm_load"
+	echo "# tasks run as user $BENCH_USER; MESOS_* cleared; sections:$(printf ' %s' $sections)"
+}
+bench_machine
 
 # rss_kib PID: resident set size in KiB.
 rss_kib () {
@@ -360,13 +409,17 @@ start_bench_agent () {
 }
 
 # launch_run FS BASE WINDOW: the launch figures with the agent's work dir under BASE,
-# printed as launch_FS_wWINDOW_*.
+# printed as launch_FS_wWINDOW_bBATCH_*; none when a task failed.
 launch_run () {
-	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $3 in flight, work dir on $1" >&2
+	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $3 in flight, $LAUNCH_BATCH per ACCEPT, as $BENCH_USER, work dir on $1" >&2
 	start_master
 	AGENT_BASE=$2 start_bench_agent "launch_$1_w$3" --quiet
-	./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$3" "$LAUNCH_BATCH" |
-	    sed "s/^launch_/launch_$1_w$3_/"
+	if ./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$3" "$LAUNCH_BATCH" \
+	    "$BENCH_USER" > "$TMP/launch.out"; then
+		sed "s/^launch_/launch_$1_/" "$TMP/launch.out"
+	else
+		fail_section "launch_$1_w$3_b$LAUNCH_BATCH" "launch_bench exited with status $?"
+	fi
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	stop_master
@@ -466,4 +519,9 @@ fi
 # What isolation holds and costs, in each mode (bench/isolation.sh).
 if want isolation && [ -x bench/isohog ]; then
 	. bench/isolation.sh
+fi
+
+if [ -n "$FAILED" ]; then
+	echo "bench: FAILED sections, their figures not printed:$FAILED" >&2
+	exit 1
 fi
