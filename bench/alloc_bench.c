@@ -14,11 +14,15 @@
  * first pass. Each case runs in a child process of its own so one case's
  * freed heap cannot hide the next one's growth; the figure includes
  * malloc's overhead, which is what a daemon would actually pay.
+ *
+ * A pass that made the wrong number of offers measured something else: its
+ * case prints no figure, says so on stderr, and alloc_bench exits 1.
  */
 #include "alloc.h"
 #include "res.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,7 @@
 #define MS_PER_S 1e3
 #define NS_PER_MS 1e6
 #define US_PER_MS 1e3
+#define FIGURES_BYTES 8192           /* one case's figure lines, printed at its end */
 
 #define AGENT_RES "cpus:24;mem:4096;disk:4096;ports:[31000-32000]"
 #define MESOS_USED "cpus:16"
@@ -91,6 +96,26 @@ taken_free(struct taken *t)
 {
 	free(t->fw);
 	free(t->ag);
+}
+
+/* The running case's figures: held back until it is known to have measured what it says. */
+static char figures[FIGURES_BYTES];
+static size_t figures_len;
+
+static void
+figure(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(figures + figures_len, sizeof(figures) - figures_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(figures) - figures_len) {
+		fprintf(stderr, "alloc_bench: figures of one case exceed %d bytes\n", FIGURES_BYTES);
+		exit(1);
+	}
+	figures_len += (size_t)n;
 }
 
 static double
@@ -187,8 +212,8 @@ decline(struct alloc *a, struct taken *t, const struct res *r, int64_t refuse_ms
 	t->n = 0;
 }
 
-/* Grid case: frameworks decline without a filter, so every pass is full. */
-static void
+/* Grid case: frameworks decline without a filter, so every pass is full. Returns -1 on a wrong offer count. */
+static int
 bench_grid(size_t nagents, size_t nfws)
 {
 	long rss0 = maxrss_kib();
@@ -200,6 +225,7 @@ bench_grid(size_t nagents, size_t nfws)
 	double start, add_ms, recover_ms, pass[GRID_PASSES];
 	int64_t now = 0;
 	size_t offered;
+	int ok = 1;
 
 	parse(&total, AGENT_RES);
 	taken_init(&t, nagents);
@@ -209,7 +235,7 @@ bench_grid(size_t nagents, size_t nfws)
 	add_ms = now_ms() - start;
 
 	offered = alloc_run(a, now, 0, record, &t);
-	printf("alloc_mem_%zuagents_%zufw %.1f MiB\n", nagents, nfws,
+	figure("alloc_mem_%zuagents_%zufw %.1f MiB\n", nagents, nfws,
 	       (double)(maxrss_kib() - rss0) / KIB_PER_MIB);
 	start = now_ms();
 	decline(a, &t, &total, 0, now);
@@ -220,24 +246,31 @@ bench_grid(size_t nagents, size_t nfws)
 		start = now_ms();
 		alloc_run(a, now, 0, record, &t);
 		pass[k] = now_ms() - start;
-		if (t.n != nagents)
-			fprintf(stderr, "alloc_bench: pass made %zu offers, expected %zu\n", t.n, nagents);
+		if (t.n != nagents) {
+			fprintf(stderr, "alloc_bench: %zu agents x %zu frameworks: pass %zu made %zu offers, "
+			    "expected %zu\n", nagents, nfws, k, t.n, nagents);
+			ok = 0;
+		}
 		decline(a, &t, &total, 0, now);
 	}
-	printf("alloc_pass_%zuagents_%zufw_%droles %.2f ms\n", nagents, nfws, ROLES,
+	figure("alloc_pass_%zuagents_%zufw_%droles %.2f ms\n", nagents, nfws, ROLES,
 	       median(pass, GRID_PASSES));
 	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1])
-		printf("alloc_add_%zuagents %.1f ms\n", nagents, add_ms);
+		figure("alloc_add_%zuagents %.1f ms\n", nagents, add_ms);
 	if (nfws == grid_fws[sizeof(grid_fws) / sizeof(grid_fws[0]) - 1] &&
 	    nagents == grid_agents[sizeof(grid_agents) / sizeof(grid_agents[0]) - 1])
-		printf("alloc_recover %.2f us\n", recover_ms * US_PER_MS / (double)(offered ? offered : 1));
-	if (offered != nagents)
-		fprintf(stderr, "alloc_bench: first pass made %zu offers\n", offered);
+		figure("alloc_recover %.2f us\n", recover_ms * US_PER_MS / (double)(offered ? offered : 1));
+	if (offered != nagents) {
+		fprintf(stderr, "alloc_bench: %zu agents x %zu frameworks: first pass made %zu offers, "
+		    "expected %zu\n", nagents, nfws, offered, nagents);
+		ok = 0;
+	}
 	alloc_free(a);
 	res_free(&total);
 	taken_free(&t);
 	free(ag);
 	free(fw);
+	return ok ? 0 : -1;
 }
 
 /*
@@ -245,8 +278,9 @@ bench_grid(size_t nagents, size_t nfws)
  * first, then agents with 16 of their 24 cpus already used by one
  * framework each, round robin; every offer is declined for ever.
  * rounds == 0: run until every framework refuses every agent.
+ * Returns -1 when a counted round made the wrong number of offers.
  */
-static void
+static int
 bench_declineoffers(size_t nfws, size_t rounds)
 {
 	struct alloc *a = alloc_new(SEED);
@@ -258,6 +292,7 @@ bench_declineoffers(size_t nfws, size_t rounds)
 	double start, add_ms, worst = 0.0, last = 0.0;
 	double *round = calloc(nrounds, sizeof(*round));
 	int64_t now = 0;
+	int ok = 1;
 
 	if (round == NULL) {
 		fprintf(stderr, "alloc_bench: out of memory\n");
@@ -281,21 +316,24 @@ bench_declineoffers(size_t nfws, size_t rounds)
 		round[k] = last = now_ms() - start;
 		if (t.n > 0 && round[k] > worst)
 			worst = round[k];
-		if (rounds && t.n != MESOS_AGENTS)
-			fprintf(stderr, "alloc_bench: round made %zu offers\n", t.n);
+		if (rounds && t.n != MESOS_AGENTS) {
+			fprintf(stderr, "alloc_bench: declineoffers %zu frameworks: round %zu made %zu "
+			    "offers, expected %d\n", nfws, k, t.n, MESOS_AGENTS);
+			ok = 0;
+		}
 		if (rounds)
-			printf("alloc_pass_mesos_declineoffers_%dagents_%zufw_round%zu %.2f ms\n",
+			figure("alloc_pass_mesos_declineoffers_%dagents_%zufw_round%zu %.2f ms\n",
 			       MESOS_AGENTS, nfws, k, round[k]);
 		decline(a, &t, &rest, FOREVER_MS, now);
 	}
 	if (rounds) {
-		printf("alloc_add_mesos_declineoffers_%dagents %.1f ms\n", MESOS_AGENTS, add_ms);
-		printf("alloc_pass_mesos_declineoffers_%dagents_%zufw %.2f ms\n", MESOS_AGENTS, nfws,
+		figure("alloc_add_mesos_declineoffers_%dagents %.1f ms\n", MESOS_AGENTS, add_ms);
+		figure("alloc_pass_mesos_declineoffers_%dagents_%zufw %.2f ms\n", MESOS_AGENTS, nfws,
 		       median(round, nrounds));
 	} else {
-		printf("alloc_pass_declineoffers_worst_round_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
+		figure("alloc_pass_declineoffers_worst_round_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
 		       nfws, worst);
-		printf("alloc_pass_declineoffers_all_refused_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
+		figure("alloc_pass_declineoffers_all_refused_%dagents_%zufw %.2f ms\n", MESOS_AGENTS,
 		       nfws, last);
 	}
 	alloc_free(a);
@@ -306,46 +344,59 @@ bench_declineoffers(size_t nfws, size_t rounds)
 	free(round);
 	free(ag);
 	free(fw);
+	return ok ? 0 : -1;
 }
 
-/* Run one case in a child, so its memory figure starts from a clean heap. */
-static void
-isolated(void (*fn)(size_t, size_t), size_t x, size_t y)
+/* Print the case's figures if it measured what they say; -1 (and none) if not. */
+static int
+finish_case(int status)
+{
+	if (status == 0)
+		fputs(figures, stdout);
+	figures_len = 0;
+	figures[0] = '\0';
+	fflush(stdout);
+	return status;
+}
+
+/* Run one case in a child, so its memory figure starts from a clean heap. Returns -1 if it failed. */
+static int
+isolated(int (*fn)(size_t, size_t), size_t x, size_t y)
 {
 	pid_t pid;
 	int status;
 
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0) {
-		fn(x, y);
-		return;
-	}
-	if (pid == 0) {
-		fn(x, y);
-		fflush(stdout);
-		_exit(0);
-	}
+	if (pid < 0)
+		return finish_case(fn(x, y));
+	if (pid == 0)
+		_exit(finish_case(fn(x, y)) == 0 ? 0 : 1);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "alloc_bench: case %zu x %zu failed\n", x, y);
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "alloc_bench: case %zu x %zu failed: no figure\n", x, y);
+		return -1;
+	}
+	return 0;
 }
 
-static void
+static int
 declineoffers_case(size_t nfws, size_t rounds)
 {
-	bench_declineoffers(nfws, rounds);
+	return bench_declineoffers(nfws, rounds);
 }
 
 int
 main(void)
 {
+	int failed = 0;
+
 	for (size_t i = 0; i < sizeof(grid_agents) / sizeof(grid_agents[0]); i++)
 		for (size_t j = 0; j < sizeof(grid_fws) / sizeof(grid_fws[0]); j++)
-			isolated(bench_grid, grid_agents[i], grid_fws[j]);
-	isolated(declineoffers_case, MESOS_FWS, MESOS_ROUNDS);
-	isolated(declineoffers_case, SATURATE_FWS, 0);
-	return 0;
+			failed |= isolated(bench_grid, grid_agents[i], grid_fws[j]) != 0;
+	failed |= isolated(declineoffers_case, MESOS_FWS, MESOS_ROUNDS) != 0;
+	failed |= isolated(declineoffers_case, SATURATE_FWS, 0) != 0;
+	return failed;
 }

@@ -215,7 +215,7 @@ fi
 
 if want alloc && [ -x bench/alloc_bench ]; then
 	echo "bench: allocator" >&2
-	./bench/alloc_bench
+	./bench/alloc_bench || fail_section alloc "a case failed (above): its figures not printed"
 fi
 
 # One framework (bench/plugin_bench_fw.so) run two ways: as a plugin in the
