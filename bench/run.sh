@@ -275,6 +275,8 @@ MARATHON_INSTANCES=1000
 MARATHON_APPS=1000
 MARATHON_GETS=100
 MARATHON_WAIT_S=120
+# How long the killed app's tasks may take to end before the apps are timed.
+MARATHON_QUIET_S=60
 
 # marathon_running: tasks running, as the plugin counts them.
 marathon_running () {
@@ -293,6 +295,54 @@ marathon_wait_running () {
 	done
 	[ "$mw_polls" -gt 0 ] || return 1
 	echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f\n", ($2 - $1) / 1e9 }'
+}
+
+# master_live_tasks: tasks the master holds not yet ended (staging, starting,
+# running or killing), from its metrics.
+master_live_tasks () {
+	"$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" get /metrics/snapshot 2>/dev/null | tr ',{}' '\n\n\n' |
+	    awk -F: '/"master\/tasks_(staging|starting|running|killing)"/ { n += $2; seen++ }
+	        END { if (seen == 4) print n + 0; else print "unknown" }'
+}
+
+# wait_quiet SECTION SECONDS: until the master holds no live task, so what
+# comes next is timed on a quiet cluster; past the deadline SECTION fails.
+wait_quiet () {
+	wq_polls=$(($2 * 10))
+	while [ "$(master_live_tasks)" != 0 ]; do
+		wq_polls=$((wq_polls - 1))
+		if [ "$wq_polls" -le 0 ]; then
+			fail_section "$1" "tasks still live after $2 s: $(master_live_tasks)"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# marathon_apps: MARATHON_APPS apps of one instance, POSTed on a quiet cluster.
+marathon_apps () {
+	mw_start=$(date +%s%N)
+	i=0
+	while [ "$i" -lt "$MARATHON_APPS" ]; do
+		curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
+		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"portDefinitions\":[]}"
+		i=$((i + 1))
+	done
+	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
+	if t=$(marathon_wait_running "$MARATHON_APPS"); then
+		echo "marathon_${MARATHON_APPS}apps_running_after_posts $t s"
+	else
+		fail_section marathon "$MARATHON_APPS apps not running in $MARATHON_WAIT_S s after the POSTs"
+	fi
+	HPID=$("$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" frameworks | awk '$6 == "marathon" { print $7 }' | head -n 1)
+	[ -n "$HPID" ] && echo "marathon_rss_${MARATHON_APPS}apps $(rss_kib "$HPID") KiB"
+	i=0
+	while [ "$i" -lt "$MARATHON_GETS" ]; do
+		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
+		i=$((i + 1))
+	done | sort -n > "$TMP/gets"
+	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
 }
 
 if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>&1; then
@@ -318,29 +368,15 @@ if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>
 	sleep 2
 	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
 	    -d "{\"id\":\"big\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"instances\":$MARATHON_INSTANCES,\"portDefinitions\":[]}"
-	t=$(marathon_wait_running "$MARATHON_INSTANCES") &&
-	    echo "marathon_1app_${MARATHON_INSTANCES}_running $t s"
+	if t=$(marathon_wait_running "$MARATHON_INSTANCES"); then
+		echo "marathon_1app_${MARATHON_INSTANCES}_running $t s"
+	else
+		fail_section marathon "$MARATHON_INSTANCES instances not running in $MARATHON_WAIT_S s"
+	fi
 	curl -s -o /dev/null -X DELETE "$MAPI/v2/apps/big"
-	while [ "$(marathon_running)" -gt 0 ]; do sleep 0.2; done
-	mw_start=$(date +%s%N)
-	i=0
-	while [ "$i" -lt "$MARATHON_APPS" ]; do
-		curl -s -o /dev/null -X POST -H 'Content-Type: application/json' "$MAPI/v2/apps" \
-		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"portDefinitions\":[]}"
-		i=$((i + 1))
-	done
-	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
-	t=$(marathon_wait_running "$MARATHON_APPS") &&
-	    echo "marathon_${MARATHON_APPS}apps_running_after_posts $t s"
-	HPID=$("$TOP/mesosctl" --master="127.0.0.1:$MASTER_PORT" frameworks | awk '$6 == "marathon" { print $7 }' | head -n 1)
-	[ -n "$HPID" ] && echo "marathon_rss_${MARATHON_APPS}apps $(rss_kib "$HPID") KiB"
-	i=0
-	while [ "$i" -lt "$MARATHON_GETS" ]; do
-		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
-		i=$((i + 1))
-	done | sort -n > "$TMP/gets"
-	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
-	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	# The DELETE removes the app at once; its tasks end later, on the agents.
+	# The apps below are timed only once the master has seen every one end.
+	wait_quiet marathon "$MARATHON_QUIET_S" && marathon_apps
 	# The agents stop their 1,000 tasks: none of it may weigh on the sections after.
 	# shellcheck disable=SC2086
 	stop_pids $MA_PIDS
