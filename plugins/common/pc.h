@@ -10,7 +10,8 @@
  *   pc_place.c     placement constraints (Marathon's operators) judged
  *                  against an offer and the tasks already placed
  *   pc_offer.c     taking tasks' resources and ports out of an offer, a
- *                  launch's resources and command, why offers went unused
+ *                  launch's resources and command, why offers went unused,
+ *                  reconciling every known task
  *   pc_json.c      JSON models in and out: every validation error kept
  *                  with its path for one 422 body, maps, lists, numbers
  *   pc_rest.c      what the REST APIs share: the listener of the conf's
@@ -155,6 +156,9 @@ void pc_offer_env_name(char *out, size_t len, const char *prefix, const char *ke
 const char *pc_offer_reason_name(int r);
 /* One offer looked at: used for `used` tasks, else refused for why (< 0: no reason). */
 void pc_offer_stats_note(struct pc_offer_stats *s, long long used, int why);
+/* Ask the master for the state of every task in tasks (a map keyed by task id); a failure is logged. */
+struct map;
+void pc_offer_reconcile(struct framework_driver *d, const struct map *tasks);
 /* Marathon's processedOffersSummary object, times ending with zone. */
 void pc_offer_stats_write(struct json_w *w, const struct pc_offer_stats *s, const char *zone);
 

@@ -425,16 +425,7 @@ run_arm(struct jb *jb, struct jb_run *r)
 void
 run_reconcile(struct jb *jb)
 {
-	const char **ids = xcalloc(map_len(&jb->tasks) + 1, sizeof(*ids));
-	const char *k;
-	void *v;
-	size_t n = 0;
-
-	for (size_t i = 0; map_next(&jb->tasks, &i, &k, &v);)
-		ids[n++] = k;
-	if (n > 0 && jb->d->reconcile(jb->d, ids, n) == -1)
-		jb->d->log(jb->d, FRAMEWORK_LOG_WARN, "reconcile: %s", jb->d->last_error(jb->d));
-	free(ids);
+	pc_offer_reconcile(jb->d, &jb->tasks);
 }
 
 /* A task of r ended without success: launched again under ON_FAILURE, else r fails. */

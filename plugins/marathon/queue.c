@@ -429,16 +429,7 @@ unreachable_signal(const struct framework_status *st)
 void
 queue_reconcile(struct mt *m)
 {
-	const char **ids = xcalloc(map_len(&m->tasks) + 1, sizeof(*ids));
-	const char *k;
-	void *v;
-	size_t n = 0;
-
-	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
-		ids[n++] = k;
-	if (n > 0 && m->d->reconcile(m->d, ids, n) == -1)
-		m->d->log(m->d, FRAMEWORK_LOG_WARN, "reconcile: %s", m->d->last_error(m->d));
-	free(ids);
+	pc_offer_reconcile(m->d, &m->tasks);
 	arm(m);
 }
 
