@@ -348,7 +348,10 @@ parse_env(struct flag *flags, size_t nflags, const char *prefix, int *from_cmdli
 		const char *value;
 		size_t n;
 
-		if (from_cmdline[i])
+		/* What is meant for tests only must not be switched on by a
+		 * variable left in a production daemon's environment. */
+		if (from_cmdline[i] || strncmp(flags[i].name, FLAGS_TEST_PREFIX,
+		                               strlen(FLAGS_TEST_PREFIX)) == 0)
 			continue;
 		n = (size_t)snprintf(var, sizeof(var), "%s%s", prefix, flags[i].name);
 		if (n >= sizeof(var))

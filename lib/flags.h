@@ -7,6 +7,9 @@
  * The prefix is each program's own: MESOS_ for the daemons, MESOS_LB_ for
  * mesos-lb (whose --ip must not be read from the master's MESOS_IP).
  *
+ * Flags named "test_..." (behaviour for tests only) are read from the
+ * command line only, never from the environment.
+ *
  * A command line value wins over the environment. Durations are
  * "Nns|Nus|Nms|Nsecs|Nmins|Nhrs|Ndays|Nweeks" or plain seconds; sizes are
  * "NB|NKB|NMB|NGB|NTB" or plain megabytes. Unknown flags and bad values
@@ -17,6 +20,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Names of flags the environment may not set. */
+#define FLAGS_TEST_PREFIX "test_"
 
 enum flag_type { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_DURATION, FLAG_DOUBLE, FLAG_BYTES };
 

@@ -219,6 +219,22 @@ test_env(void)
 	}
 	flags_free(f, 6);
 	unsetenv("MESOS_LB_PORT");
+
+	/* Test-only flags ("test_" names) come from the command line only: a
+	 * daemon's environment must never switch on behaviour meant for tests. */
+	{
+		long long drops = 0;
+		struct flag tf[] = { { "test_drop_updates", FLAG_INT, &drops, "", 0 } };
+		char *argv[] = { "prog", NULL };
+		char *argv_cmd[] = { "prog", "--test_drop_updates=3", NULL };
+
+		setenv("MESOS_TEST_DROP_UPDATES", "5", 1);
+		CHECK(flags_parse(tf, 1, 1, argv, "MESOS_", &first, &help, err, sizeof(err)) == 0);
+		CHECK(drops == 0 && !tf[0].set);
+		CHECK(flags_parse(tf, 1, 2, argv_cmd, "MESOS_", &first, &help, err, sizeof(err)) == 0);
+		CHECK(drops == 3 && tf[0].set);
+		unsetenv("MESOS_TEST_DROP_UPDATES");
+	}
 	unsetenv("MESOS_PORT");
 	unsetenv("MESOS_NAME");
 	unsetenv("MESOS_AGENT_PING_TIMEOUT");
