@@ -5,7 +5,7 @@
 # tests/run.sh counts; diagnostics go to stderr. Synchronisation is always by
 # polling a condition (wait_for), never by a bare sleep.
 #
-# Provides: TOP, TMP, pass, fail, skip, check, wait_for, start_master,
+# Provides: TOP, TMP, plan, pass, fail, skip, skip_rest, check, wait_for, start_master,
 # restart_master, start_agent, stop_pid, cleanup, ctl, state_has.
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +14,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-test.XXXXXX") || {
 	exit 1
 }
 : > "$TMP/pids"
+: > "$TMP/ran"
+LIB_PLANNED=0
 # The suite may run as root (CI does); agentd refuses root tasks unless told.
 # Tasks switched to "nobody" must still reach their sandboxes under $TMP.
 MESOS_ALLOW_ROOT_TASKS=true
@@ -50,17 +52,49 @@ lib_dump_logs () {
 }
 
 pass () {
+	printf . >> "$TMP/ran"
 	echo "ok - $*"
 }
 
 fail () {
+	printf . >> "$TMP/ran"
 	echo "not ok - $*"
 	LIB_FAILED=$((LIB_FAILED + 1))
 	lib_dump_logs
 }
 
+# plan N: the script runs exactly N checks (pass, fail or skip lines);
+# tests/run.sh fails it when another number ran, so a script that stops
+# early or loses a check cannot look green.
+plan () {
+	LIB_PLANNED=$1
+	echo "1..$1"
+}
+
+# lib_ran: how many checks reported so far (subshells' too: they count in a file).
+lib_ran () {
+	wc -c < "$TMP/ran" | tr -d ' '
+}
+
+# skip_rest REASON: every planned check not reported yet is skipped.
+skip_rest () {
+	lib_rest=$((LIB_PLANNED - $(lib_ran)))
+	[ "$lib_rest" -gt 0 ] && skip -n "$lib_rest" "$*"
+	return 0
+}
+
+# skip [-n K] REASON: K planned checks (default 1) are not run here.
 skip () {
-	echo "skip - $*"
+	lib_skips=1
+	if [ "$1" = "-n" ]; then
+		lib_skips=$2
+		shift 2
+	fi
+	while [ "$lib_skips" -gt 0 ]; do
+		printf . >> "$TMP/ran"
+		echo "skip - $*"
+		lib_skips=$((lib_skips - 1))
+	done
 }
 
 # check DESC CMD...: pass if CMD succeeds; on failure its output goes to stderr.

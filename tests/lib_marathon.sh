@@ -6,6 +6,7 @@
 # (sets API), req, body_has, app_has, no_deployments.
 
 if ! command -v curl > /dev/null 2>&1; then
+	plan 1
 	skip "curl is needed to drive the REST API"
 	exit 0
 fi

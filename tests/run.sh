@@ -3,6 +3,8 @@
 # tests/run.sh: runs every unit test binary (tests/test_*) and every
 # integration script (tests/t_*.sh), adds up their results and ends with
 # exactly one line "N passed, M failed" (", K skipped" when any were skipped).
+# A unit test whose binary is missing fails; a script fails unless it ran
+# exactly the checks its plan line ("1..N", lib.sh's plan) announced.
 #
 #   sh tests/run.sh [SUBSTRING]     only tests whose name contains SUBSTRING
 #   VERBOSE=1 sh tests/run.sh       show every test's full output
@@ -104,15 +106,18 @@ show () {
 #
 # Unit tests: the last stdout line is "N passed, M failed".
 #
-for t in tests/test_*; do
-	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
-		continue
-	fi
-	case "$t" in
-	*.c|*.o|*.h|*.sh|*.dSYM) continue ;;
-	esac
+# Every tests/test_*.c has its binary: one that was not built is a failure,
+# never a silent skip.
+for src in tests/test_*.c; do
+	[ -f "$src" ] || continue
+	t=${src%.c}
 	name=${t#tests/}
 	selected "$name" || continue
+	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+		failed=$((failed + 1))
+		report "$name" "FAILED (no binary: run make tests)"
+		continue
+	fi
 
 	run_limited "$work/out" "$work/err" "./$t"
 	status=$?
@@ -161,11 +166,16 @@ for t in tests/t_*.sh; do
 	p=$(grep -c '^ok - ' "$work/out")
 	f=$(grep -c '^not ok - ' "$work/out")
 	s=$(grep -c '^skip - ' "$work/out")
+	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$work/out" | head -n 1)
 	why=
 	if [ -f "$work/timedout" ]; then
 		why="timed out after ${timeout_s}s"
 	elif [ "$status" -ne 0 ]; then
 		why="exit status $status"
+	elif [ -z "$planned" ]; then
+		why="no plan line (lib.sh: plan N)"
+	elif [ $((p + f + s)) -ne "$planned" ]; then
+		why="$((p + f + s)) of $planned planned checks ran"
 	fi
 	if [ -n "$why" ] && [ "$f" -eq 0 ]; then
 		f=1

@@ -5,6 +5,7 @@
 # with the same ID after a master restart, an orderly exit on SIGTERM, and
 # bad flags refused with one clear line.
 . "$(dirname "$0")/lib.sh"
+plan 41
 
 start_master || exit 1
 # Agents must not hand their own MESOS_ variables down to tasks.

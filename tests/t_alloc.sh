@@ -5,6 +5,7 @@
 # the whole cluster within two allocation intervals; with weights 3:1 the
 # shares settle near 3:1.
 . "$(dirname "$0")/lib.sh"
+plan 14
 
 AGENTS=10
 # Every task takes a whole agent, so a share is a count of agents.

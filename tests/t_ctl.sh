@@ -2,6 +2,7 @@
 # tables, run (success, failure, instances, kill, interrupt, a master
 # restart), cat, and the errors a user meets (bad command, no master).
 . "$(dirname "$0")/lib.sh"
+plan 55
 
 MESOSCTL=$TOP/mesosctl
 # Seconds a task started by a test may take to reach a state.

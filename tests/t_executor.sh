@@ -8,6 +8,7 @@
 # restart. The executor is held to the sum of its tasks' memory. A plugin's
 # send_message() and framework_message() work.
 . "$(dirname "$0")/lib.sh"
+plan 27
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms --executor_shutdown_grace_period=1secs --recovery_timeout=20secs --container_memory_watch_interval=200ms"

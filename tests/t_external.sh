@@ -4,6 +4,7 @@
 # operator tears one down; one gone past its failover timeout is removed.
 # Then a C plugin run by mesos-plughost --master does the same round trip.
 . "$(dirname "$0")/lib.sh"
+plan 32
 
 # Seconds a framework may take to register, launch or notice.
 T=10
@@ -42,7 +43,7 @@ completed () {
 # ---- the sh + awk framework ----
 if ! sh "$RUN_SH" "$MASTER" command='echo from sh' instances=2 state="$TMP/one.state" \
     > "$TMP/one.out" 2>&1 && has "$TMP/one.out" 'no TCP tool found'; then
-	skip "sh framework: no TCP tool (nc, socat, busybox or bash) on this box"
+	skip -n 23 "sh framework: no TCP tool (nc, socat, busybox or bash) on this box"
 else
 	check "sh framework: both tasks finished, exit 0" has "$TMP/one.out" 'all 2 copies ended, 0 not finished'
 	check "sh framework: its task's output" sh -c "'$TOP/mesosctl' --master=$MASTER cat sh-framework-0 | grep -qx 'from sh'"

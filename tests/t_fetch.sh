@@ -5,6 +5,7 @@
 # fails the task with REASON_FETCHER_FAILED and says why in its stderr,
 # also when the server stalls or the archive tool is missing.
 . "$(dirname "$0")/lib.sh"
+plan 20
 
 WWW=$TMP/www
 mkdir -p "$WWW/app/bin"

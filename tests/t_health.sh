@@ -4,6 +4,7 @@
 # REASON_TASK_UNHEALTHY_CHECK_FAILED); failures in the grace period do not
 # count.
 . "$(dirname "$0")/lib.sh"
+plan 18
 
 start_master || exit 1
 start_agent a1 --resources="cpus:2;mem:512;disk:100;ports:[31100-31110]" \

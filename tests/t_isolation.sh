@@ -12,6 +12,7 @@
 # cgroups mode, a restarted agentd finds a running task's cgroups and
 # removes those no supervisor holds any more; --cgroups_enable_cfs caps.
 . "$(dirname "$0")/lib.sh"
+plan 60
 
 CGROUPS=cgroups/cpu,cgroups/mem,cgroups/pids
 MB=1048576
@@ -80,7 +81,7 @@ m[0:4096] = bytes(4096)
 print(\"reserved\")"' > "$TMP/reserve.out" 2>&1
 		check "$1: a task may reserve 1 GB of address space in mem:32" grep -q 'TASK_FINISHED' "$TMP/reserve.out"
 	else
-		skip "$1: python3 is needed for the threads and reservation checks"
+		skip -n 2 "$1: python3 is needed for the threads and reservation checks"
 	fi
 }
 
@@ -155,6 +156,8 @@ limits () {
 	check "$1: tasks are what the kernel's OOM killer takes first" grep -Eq 'oom=(1000|none)$' "$LIM/stdout"
 	if [ -s "$LIM/autogroup" ]; then
 		check "$1: its session's autogroup has its nice too" grep -q "nice $2\$" "$LIM/autogroup"
+	else
+		skip "$1: no autogroup for its session (the kernel has none)"
 	fi
 	check "$1: usage is reported with the terminal update (checkpointed)" \
 	    grep -q 'state=TASK_FINISHED .*cpus_user_time_secs=[0-9.]* cpus_system_time_secs=[0-9.]* mem_rss_bytes=[0-9]*' \
@@ -163,7 +166,7 @@ limits () {
 
 users () {
 	if [ "$(id -u)" -ne 0 ]; then
-		skip "switching users needs root"
+		skip -n 4 "switching users needs root"
 		return 0
 	fi
 	fw --name=who --command='id -un > whoami' --field=user=nobody --timeout=20 > "$TMP/who.out" 2>&1
@@ -211,7 +214,7 @@ stop_pid "$AGENT_PID_px"
 
 # ---- cgroups/cpu,cgroups/mem,cgroups/pids ----------------------------------------
 if ! "$TOP/agentd" --help 2>/dev/null | grep -q "isolation on this machine: $CGROUPS"; then
-	skip "cgroups are not usable here: $("$TOP/agentd" --help 2>/dev/null | sed -n 's/^isolation on this machine: //p')"
+	skip_rest "cgroups are not usable here: $("$TOP/agentd" --help 2>/dev/null | sed -n 's/^isolation on this machine: //p')"
 	[ "$LIB_FAILED" -eq 0 ]
 	exit
 fi

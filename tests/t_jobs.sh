@@ -13,6 +13,7 @@
 T=15
 
 . "$(dirname "$0")/lib_jobs.sh"
+plan 119
 jobs_plugin_dir
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1

@@ -15,6 +15,7 @@ LEAD=6
 BACK=4
 
 . "$(dirname "$0")/lib_jobs.sh"
+plan 32
 now=$(date +%s)
 OFF=$((60 - LEAD - now % 60))
 jobs_plugin_dir "clock_offset=$OFF"

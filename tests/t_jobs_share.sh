@@ -11,6 +11,7 @@
 T=15
 
 . "$(dirname "$0")/lib_jobs.sh"
+plan 22
 jobs_plugin_dir "role=batch" "weight=2"
 plugin_dir marathon
 # shellcheck disable=SC2086

@@ -11,6 +11,7 @@ T=20
 
 . "$(dirname "$0")/lib_marathon.sh"
 . "$(dirname "$0")/lib_lb.sh"
+plan 48
 
 # A fixed port for Marathon's API (a restarted plugin must come back where mesos-lb looks).
 "$TOP/tests/httpd" "$TMP" > "$TMP/probe.out" 2>&1 &

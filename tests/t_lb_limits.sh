@@ -6,6 +6,7 @@
 # once they are gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_lb.sh"
+plan 24
 
 T=10
 # Connections in the flood and the slowloris, and the cap mesos-lb runs with.
@@ -67,7 +68,7 @@ rss () {
 	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null
 }
 if [ ! -r "/proc/$LB_PID/status" ]; then
-	skip "no /proc here: the memory bound is measured by make bench's figures only"
+	skip_rest "no /proc here: the memory bound is measured by make bench's figures only"
 	exit 0
 fi
 BASE=$(rss "$LB_PID")

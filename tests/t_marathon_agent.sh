@@ -11,6 +11,7 @@
 T=20
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 34
 marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" --agent_ping_timeout=500ms --max_agent_ping_timeouts=2 || exit 1
 R="cpus:4;mem:2048;disk:1000;ports:[31000-31100]"

@@ -9,6 +9,7 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 34
 marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
 start_agent a1 "--resources=cpus:4;mem:4096;disk:1000;ports:[31000-31100]" > /dev/null || exit 1

@@ -8,6 +8,7 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 15
 marathon_plugin_dir state
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1

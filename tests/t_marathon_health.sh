@@ -13,6 +13,7 @@
 T=20
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 48
 marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
 # The plugin connects to its tasks' host: an address needs no resolver. Its

@@ -3,6 +3,7 @@
 # -9 loses no task, and every kind of bad input gets a clear error while the
 # master keeps serving everyone else.
 . "$(dirname "$0")/lib.sh"
+plan 53
 
 PEER=$TOP/tests/peer
 

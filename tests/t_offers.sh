@@ -2,6 +2,7 @@
 # --offer_timeout is rescinded and its resources offered again; offers on an
 # agent that goes away are rescinded, and frameworks hear the agent is lost.
 . "$(dirname "$0")/lib.sh"
+plan 5
 
 PEER=$TOP/tests/peer
 

@@ -5,6 +5,7 @@
 # framework, a master restart the plugins fail over across, and no host
 # left behind when the master stops.
 . "$(dirname "$0")/lib.sh"
+plan 37
 
 # Seconds a plugin may take to start, register or come back.
 T=10

@@ -5,6 +5,7 @@
 # with their framework IDs, and crasher's tasks survive and come back to it
 # by reconciliation.
 . "$(dirname "$0")/lib.sh"
+plan 17
 
 # Seconds a plugin may take to crash, be detected and come back.
 T=15

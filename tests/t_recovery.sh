@@ -6,6 +6,7 @@
 # is reported, not waited for. A reboot (another boot id) reports the old
 # tasks TASK_LOST; --recover=cleanup kills them and registers a new agent.
 . "$(dirname "$0")/lib.sh"
+plan 26
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms --recovery_timeout=20secs"

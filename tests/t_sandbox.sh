@@ -4,6 +4,7 @@
 # finished task's sandbox goes after --gc_delay, at once when the disk is
 # past --gc_disk_headroom, and old ones found at start-up go too.
 . "$(dirname "$0")/lib.sh"
+plan 21
 
 start_master || exit 1
 # An old sandbox of a previous life of this agent, long finished.

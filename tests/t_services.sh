@@ -101,12 +101,16 @@ wanted () {
 	esac
 }
 
+# Checks: the API and the registration, then two per service in each of the two modes.
+NSERVICES=$(echo "$SERVICES" | wc -l)
+plan $((2 + 2 * 2 * NSERVICES))
 MODES=posix
 if "$TOP/agentd" --help 2>/dev/null | grep -q "isolation on this machine: $CGROUPS"; then
 	MODES="posix cgroups"
 else
-	skip "cgroups mode: not usable here"
+	skip -n $((2 * NSERVICES)) "cgroups mode: not usable here"
 fi
+NMODES=$(echo "$MODES" | wc -w)
 
 marathon_plugin_dir
 start_master "--plugins=$TMP/plugins" || exit 1
@@ -126,7 +130,7 @@ HC='"gracePeriodSeconds":120,"intervalSeconds":1,"timeoutSeconds":2,"maxConsecut
 echo "$SERVICES" | {
 	while read -r name mem hc cmd needs; do
 		if ! wanted "$needs"; then
-			echo "skip - $name: $needs is not installed" >> "$TMP/skips"
+			echo "skip $((2 * NMODES)) $name: $needs is not installed" >> "$TMP/skips"
 			continue
 		fi
 		cmd=$(echo "$cmd" | tr _ ' ')
@@ -139,7 +143,9 @@ echo "$SERVICES" | {
 }
 [ -f "$TMP/skips" ] && while read -r line; do
 	case $line in
-	skip*) skip "${line#skip - }" ;;
+	skip*)
+		line=${line#skip }
+		skip -n "${line%% *}" "${line#* }" ;;
 	*) fail "${line#fail - }" ;;
 	esac
 done < "$TMP/skips"
@@ -168,7 +174,7 @@ answers () {
 }
 
 if [ -z "$STARTED" ]; then
-	skip "no service program is installed"
+	echo "# no service program is installed" >&2
 else
 	wait_for "$T" all_healthy
 	echo "$STARTED" | {

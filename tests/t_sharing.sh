@@ -4,6 +4,7 @@
 # trace refused with its line, and the report from two small replays'
 # records: the figures, their ratios, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
+plan 14
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"

@@ -4,6 +4,7 @@
 # leaves with agentd, whether agentd stops or is killed. A supervisor sent
 # SIGTERM takes its task with it.
 . "$(dirname "$0")/lib.sh"
+plan 19
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms"

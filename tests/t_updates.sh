@@ -3,6 +3,7 @@
 # framework exactly once, in order; every update is in the agent's
 # checkpoint before it is sent, acknowledgements too.
 . "$(dirname "$0")/lib.sh"
+plan 13
 
 start_master || exit 1
 start_agent a1 --resources="cpus:2;mem:512;disk:100" --test_drop_updates=3 \
