@@ -179,7 +179,8 @@ $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
 
 # ---- unit tests and test tools ---------------------------------------------
-tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
+# t_bench.sh checks that launch_bench cannot mislead: it is built with the tests.
+tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
@@ -315,6 +316,10 @@ $(TOP)/plugins/jobs.so: $(JOBS_SRCS) $(MARATHON_SHARED) $(JOBS)/jb.h $(PC_HDRS) 
 
 bench: all $(BENCH) $(BENCH_PLUGINS)
 	cd $(TOP) && sh bench/run.sh
+
+# Every section at a small size (CI): a bench that no longer measures fails here.
+bench-smoke: all $(BENCH) $(BENCH_PLUGINS)
+	cd $(TOP) && BENCH_SMOKE=1 sh bench/run.sh > bench/smoke.out && sh bench/check_format.sh bench/smoke.out
 
 bench-sharing: all $(BENCH_SHARING)
 	cd $(TOP) && sh bench/sharing.sh

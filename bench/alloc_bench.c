@@ -388,11 +388,25 @@ declineoffers_case(size_t nfws, size_t rounds)
 	return bench_declineoffers(nfws, rounds);
 }
 
+/* --smoke: one small case of each kind, to show in CI that each still measures. */
+#define SMOKE_AGENTS 1000
+#define SMOKE_FWS 10
+#define SMOKE_DECLINE_FWS 10
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	int failed = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--smoke") == 0) {
+		failed |= isolated(bench_grid, SMOKE_AGENTS, SMOKE_FWS) != 0;
+		failed |= isolated(declineoffers_case, SMOKE_DECLINE_FWS, MESOS_ROUNDS) != 0;
+		return failed;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: alloc_bench [--smoke]\n");
+		return 2;
+	}
 	for (size_t i = 0; i < sizeof(grid_agents) / sizeof(grid_agents[0]); i++)
 		for (size_t j = 0; j < sizeof(grid_fws) / sizeof(grid_fws[0]); j++)
 			failed |= isolated(bench_grid, grid_agents[i], grid_fws[j]) != 0;

@@ -21,11 +21,11 @@
 # stop_pids, rss_kib, cpu_ticks).
 ISO_CPUS=2
 ISO_MEM_MB=256
-ISO_MEM_RUNS=3
+ISO_MEM_RUNS=${ISO_MEM_RUNS:-3}
 ISO_SPIN_S=${ISO_SPIN_S:-8}
 ISO_SPIN_LEAD_S=3       # the spinners' common start, after both tasks are launched
 ISO_TASKS=${ISO_TASKS:-50}
-ISO_IDLE_S=5            # how long the idle tasks' supervisors are watched for their cpu
+ISO_IDLE_S=${ISO_IDLE_S:-5}            # how long the idle tasks' supervisors are watched for their cpu
 ISO_CGROUPS=cgroups/cpu,cgroups/mem,cgroups/pids
 ISO_MB=1048576
 

@@ -8,12 +8,17 @@
  *   launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]
  *   launch_bench --create-cost DIR    microseconds to create an empty file
  *                                     in DIR (made, and left for the caller)
+ *   launch_bench --raw-spawn TASKS WINDOW
+ *                                     the machine's own limit: `sh -c true`
+ *                                     by posix_spawn, WINDOW in flight
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <time.h>
 #include <fcntl.h>
 
@@ -275,6 +280,53 @@ create_cost(const char *dir)
 	return 0;
 }
 
+extern char **environ;
+
+/*
+ * The raw process-creation rate a launch is compared with, measured in the
+ * same run: posix_spawn of `/bin/sh -c true` and wait, window in flight.
+ */
+static int
+raw_spawn(long tasks, long window)
+{
+	char *args[] = { "sh", "-c", "true", NULL };
+	struct timeval t0, t1;
+	long started = 0, ended = 0;
+
+	if (tasks <= 0 || window <= 0) {
+		fprintf(stderr, "launch_bench: --raw-spawn TASKS WINDOW: both positive\n");
+		return 1;
+	}
+	gettimeofday(&t0, NULL);
+	while (ended < tasks) {
+		int status;
+
+		while (started < tasks && started - ended < window) {
+			pid_t pid;
+			int rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, args, environ);
+
+			if (rc != 0) {
+				fprintf(stderr, "launch_bench: posix_spawn: %s: no figure\n", strerror(rc));
+				return 1;
+			}
+			started++;
+		}
+		if (wait(&status) == -1) {
+			fprintf(stderr, "launch_bench: wait: %s: no figure\n", strerror(errno));
+			return 1;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "launch_bench: sh -c true failed: no figure\n");
+			return 1;
+		}
+		ended++;
+	}
+	gettimeofday(&t1, NULL);
+	printf("raw_spawn_w%ld_per_s %.0f spawns/s\n", window,
+	    tasks / ((t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / US_PER_S));
+	return 0;
+}
+
 static int
 by_value(const void *a, const void *b)
 {
@@ -342,6 +394,8 @@ main(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	if (argc == 3 && strcmp(argv[1], "--create-cost") == 0)
 		return create_cost(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--raw-spawn") == 0)
+		return raw_spawn(strtol(argv[2], NULL, DEC_BASE), strtol(argv[3], NULL, DEC_BASE));
 	if (argc < 2 || net_parse_hostport(argv[1], DEFAULT_PORT, host, sizeof(host), &port, err,
 	        sizeof(err)) == -1) {
 		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH [USER]]]]\n");

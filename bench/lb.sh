@@ -125,7 +125,7 @@ if command -v haproxy > /dev/null 2>&1; then
 	haproxy_load haproxy "$TMP/haproxy.cfg"
 	awk '{ print } /^global$/ { print "\tnbthread 1" }' "$TMP/haproxy.cfg" > "$TMP/haproxy1.cfg"
 	haproxy_load haproxy_1thread "$TMP/haproxy1.cfg"
-	echo "lb_haproxy_version $(haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p' | head -n 1) version"
+	echo "# lb: haproxy version $(haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p' | head -n 1)"
 else
 	echo "bench: haproxy is not installed (apt-get install haproxy): its figures are skipped" >&2
 fi

@@ -31,8 +31,8 @@ PIDS=
 SHM=
 
 # Agents the master is loaded with, and for how long their pings are measured.
-LOAD_AGENTS=1000
-LOAD_WINDOW_S=10
+LOAD_AGENTS=${LOAD_AGENTS:-1000}
+LOAD_WINDOW_S=${LOAD_WINDOW_S:-10}
 # Tasks of `true` launched on one agent, LAUNCH_BATCH per ACCEPT, with at most
 # each of LAUNCH_WINDOWS in flight (4: two per core of the 2-core machine the
 # aims are set for; 8: four), the agent's work dir on disk (TMPDIR) and, where
@@ -42,7 +42,7 @@ LAUNCH_WINDOWS=${LAUNCH_WINDOWS:-4 8}
 LAUNCH_FS=${LAUNCH_FS:-disk tmpfs}
 LAUNCH_BATCH=${LAUNCH_BATCH:-2}
 # Tasks left running to weigh the agent's bookkeeping and each supervisor.
-RESIDENT_TASKS=200
+RESIDENT_TASKS=${RESIDENT_TASKS:-200}
 # An agent with room for all of them.
 BENCH_AGENT_RESOURCES="cpus:1000;mem:1000000;disk:1000000;ports:[31000-32000]"
 
@@ -65,12 +65,68 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# BENCH_SMOKE=1: every section at a small size, to prove in CI that each one
+# still measures what it says (its figures mean nothing at these sizes).
+if [ -n "$BENCH_SMOKE" ]; then
+	LOAD_AGENTS=50 LOAD_WINDOW_S=2 RESIDENT_TASKS=20 PLUGIN_WINDOW_S=1
+	MARATHON_INSTANCES=50 MARATHON_APPS=20 MARATHON_GETS=100 MARATHON_BIG_TASKS=500
+	MARATHON_BIG_GETS=100 MARATHON_AGENTS=2
+	LAUNCH_TASKS=100 LAUNCH_WINDOWS=4 LAUNCH_FS=tmpfs
+	JOBS_TASKS=50 JOBS_JOBS=50 JOBS_FIRE=10 LB_SECONDS=1 ISO_SPIN_S=2 ISO_TASKS=10
+	ISO_MEM_RUNS=1 ISO_IDLE_S=1
+	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S
+fi
+
 sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
+BENCH_T0=$(date +%s)
+# Seconds a section waits for the previous one's processes to be gone.
+BENCH_QUIET_S=${BENCH_QUIET_S:-60}
+
+# bench_leftovers: processes still running from this bench's directories
+# (agents, supervisors, tasks): a section starts only without them.
+bench_leftovers () {
+	# The paths go by the environment: in awk's arguments, ps would count awk.
+	ps -e -o args= | BL_TMP="$TMP/" BL_SHM="${SHM:-/nonexistent}/" awk \
+	    'index($0, ENVIRON["BL_TMP"]) || index($0, ENVIRON["BL_SHM"]) { n++ } END { print n + 0 }'
+}
+
+# want SECTION: SECTION was asked for; it starts on a quiet machine (what the
+# sections before it started is gone, within BENCH_QUIET_S), or fails.
 want () {
 	case " $sections " in
-	*" $1 "*) return 0 ;;
+	*" $1 "*) ;;
+	*) return 1 ;;
 	esac
+	wq_polls=$((BENCH_QUIET_S * 10))
+	while [ "$(bench_leftovers)" -gt 0 ]; do
+		wq_polls=$((wq_polls - 1))
+		if [ "$wq_polls" -le 0 ]; then
+			fail_section "$1" "$(bench_leftovers) processes of the sections before it still run after ${BENCH_QUIET_S} s"
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "# section $1 starts at $(($(date +%s) - BENCH_T0)) s"
+	return 0
+}
+
+# has_curl SECTION: curl drives the REST APIs; without it SECTION is skipped, saying so.
+has_curl () {
+	command -v curl > /dev/null 2>&1 && return 0
+	echo "bench: $1 skipped: curl is not installed" >&2
 	return 1
+}
+
+# need SECTION FILE...: the section's own programs were built; a missing one fails it.
+need () {
+	nd_section=$1
+	shift
+	for nd_file in "$@"; do
+		if [ ! -e "$nd_file" ]; then
+			fail_section "$nd_section" "$nd_file was not built (make bench builds it)"
+			return 1
+		fi
+	done
 }
 
 # fail_section NAME WHY: NAME's measurement did not happen; no figure for it.
@@ -121,6 +177,17 @@ rss_kib () {
 cpu_ticks () {
 	[ -r "/proc/$1/stat" ] || return 0
 	sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+# daemon_ticks PID...: each one's cpu_ticks on one line (empty if one is unknown).
+daemon_ticks () {
+	dt_out=
+	for dt_pid in "$@"; do
+		dt_t=$(cpu_ticks "$dt_pid")
+		[ -n "$dt_t" ] || return 0
+		dt_out="$dt_out $dt_t"
+	done
+	echo "$dt_out"
 }
 
 # wait_line FILE PATTERN SECONDS
@@ -213,9 +280,9 @@ if want agents; then
 	stop_master
 fi
 
-if want alloc && [ -x bench/alloc_bench ]; then
+if want alloc && need alloc bench/alloc_bench; then
 	echo "bench: allocator" >&2
-	./bench/alloc_bench || fail_section alloc "a case failed (above): its figures not printed"
+	./bench/alloc_bench ${BENCH_SMOKE:+--smoke} || fail_section alloc "a case failed (above): its figures not printed"
 fi
 
 # One framework (bench/plugin_bench_fw.so) run two ways: as a plugin in the
@@ -226,7 +293,7 @@ fi
 # trip. "flood": four big agents, tasks that end at once, and what a task
 # leaves offered again at once: the most offers one framework handles.
 PLUGIN_AGENTS=4
-PLUGIN_WINDOW_S=5
+PLUGIN_WINDOW_S=${PLUGIN_WINDOW_S:-5}
 
 # plugin_round HOW LOAD: one measurement; HOW is plugin or external, LOAD paced or flood.
 plugin_round () {
@@ -256,7 +323,7 @@ plugin_round () {
 	stop_master
 }
 
-if want plugin && [ -x bench/plugin_bench ] && [ -f bench/plugin_bench_fw.so ]; then
+if want plugin && need plugin bench/plugin_bench bench/plugin_bench_fw.so; then
 	echo "bench: one framework as a plugin, then as an external process over TCP" >&2
 	for how in plugin external; do
 		for load in paced flood; do
@@ -270,13 +337,29 @@ fi
 # instances from POST to all TASK_RUNNING; then 1,000 apps of one instance:
 # the same, the plugin host's RSS, and GET /v2/apps latency (p50/p99 of
 # MARATHON_GETS requests, curl's total time).
-MARATHON_AGENTS=10
-MARATHON_INSTANCES=1000
-MARATHON_APPS=1000
-MARATHON_GETS=100
+MARATHON_AGENTS=${MARATHON_AGENTS:-10}
+MARATHON_INSTANCES=${MARATHON_INSTANCES:-1000}
+MARATHON_APPS=${MARATHON_APPS:-1000}
+MARATHON_GETS=${MARATHON_GETS:-100}
 MARATHON_WAIT_S=120
 # How long the killed app's tasks may take to end before the apps are timed.
 MARATHON_QUIET_S=60
+
+# Fewer samples than this and a p99 is only one of the worst few: not printed.
+P99_MIN_SAMPLES=100
+
+# print_percentiles NAME FILE: p50 (and p99 from enough samples) of FILE's
+# sorted seconds, in ms, each name saying its sample count.
+print_percentiles () {
+	pp_n=$(wc -l < "$2" | tr -d ' ')
+	awk -v n="$pp_n" -v name="$1" -v min99="$P99_MIN_SAMPLES" '
+	    { v[NR] = $1 }
+	    END {
+	        if (n == 0) exit 1
+	        i = int((n * 50 + 99) / 100); printf "%s_p50_n%d %.1f ms\n", name, n, v[i] * 1000
+	        if (n >= min99) { i = int((n * 99 + 99) / 100); printf "%s_p99_n%d %.1f ms\n", name, n, v[i] * 1000 }
+	    }' "$2"
+}
 
 # marathon_running: tasks running, as the plugin counts them.
 marathon_running () {
@@ -328,9 +411,12 @@ marathon_apps () {
 		    -d "{\"id\":\"/bench/app$i\",\"cmd\":\"sleep 600\",\"cpus\":0.01,\"mem\":32,\"portDefinitions\":[]}"
 		i=$((i + 1))
 	done
-	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $(date +%s%N)" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
+	ma_posted=$(date +%s%N)
+	echo "marathon_${MARATHON_APPS}apps_post $(echo "$mw_start $ma_posted" | awk '{ printf "%.2f", ($2 - $1) / 1e9 }') s"
+	# From the first POST: the apps posted first start while the rest are posted.
 	if t=$(marathon_wait_running "$MARATHON_APPS"); then
-		echo "marathon_${MARATHON_APPS}apps_running_after_posts $t s"
+		echo "marathon_${MARATHON_APPS}apps_running_from_first_post $(echo "$mw_start $ma_posted $t" |
+		    awk '{ printf "%.2f", ($2 - $1) / 1e9 + $3 }') s"
 	else
 		fail_section marathon "$MARATHON_APPS apps not running in $MARATHON_WAIT_S s after the POSTs"
 	fi
@@ -341,11 +427,10 @@ marathon_apps () {
 		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
 		i=$((i + 1))
 	done | sort -n > "$TMP/gets"
-	echo "marathon_get_apps_${MARATHON_APPS}_p50 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
-	echo "marathon_get_apps_${MARATHON_APPS}_p99 $(awk -v n="$MARATHON_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/gets") ms"
+	print_percentiles "marathon_get_apps_${MARATHON_APPS}" "$TMP/gets"
 }
 
-if want marathon && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>&1; then
+if want marathon && need marathon plugins/marathon.so && has_curl marathon; then
 	echo "bench: marathon, $MARATHON_INSTANCES instances on $MARATHON_AGENTS agents, then $MARATHON_APPS apps" >&2
 	rm -rf "$TMP/master" "$TMP/mplugins"
 	mkdir -p "$TMP/mplugins" "$TMP/mstate"
@@ -386,9 +471,9 @@ fi
 # GET /v2/apps?embed=apps.tasks with MARATHON_BIG_TASKS tasks: more than this
 # machine could run, so the plugin runs under bench/marathon_fake, a stand-in
 # master whose one huge agent "runs" every task it is given.
-MARATHON_BIG_TASKS=10000
-MARATHON_BIG_GETS=50
-if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>&1; then
+MARATHON_BIG_TASKS=${MARATHON_BIG_TASKS:-10000}
+MARATHON_BIG_GETS=${MARATHON_BIG_GETS:-100}
+if want marathon && need marathon bench/marathon_fake && has_curl marathon; then
 	echo "bench: marathon, GET /v2/apps?embed=apps.tasks with $MARATHON_BIG_TASKS tasks" >&2
 	./bench/marathon_fake 2> "$TMP/mfake.log" &
 	MFAKE=$!
@@ -404,8 +489,7 @@ if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>
 		curl -s -o /dev/null -w '%{time_total}\n' "$MAPI/v2/apps?embed=apps.tasks"
 		i=$((i + 1))
 	done | sort -n > "$TMP/biggets"
-	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_p50 $(awk -v n="$MARATHON_BIG_GETS" 'NR == int(n * 0.5) { printf "%.1f", $1 * 1000 }' "$TMP/biggets") ms"
-	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_p99 $(awk -v n="$MARATHON_BIG_GETS" 'NR == int(n * 0.99) { printf "%.1f", $1 * 1000 }' "$TMP/biggets") ms"
+	print_percentiles "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks" "$TMP/biggets"
 	echo "marathon_get_apps_embed_${MARATHON_BIG_TASKS}_tasks_bytes $(curl -s "$MAPI/v2/apps?embed=apps.tasks" | wc -c | tr -d ' ') B"
 	echo "marathon_fake_rss_${MARATHON_BIG_TASKS}_tasks $(rss_kib "$MFAKE") KiB"
 	kill -TERM "$MFAKE" 2>/dev/null
@@ -413,7 +497,7 @@ if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>
 fi
 
 # The jobs plugin: a parallel run, schedule firing jitter, memory with many jobs.
-if want jobs && [ -f plugins/jobs.so ] && command -v curl > /dev/null 2>&1; then
+if want jobs && need jobs plugins/jobs.so && has_curl jobs; then
 	# shellcheck disable=SC1091  # sourced for run.sh's helpers
 	. bench/jobs.sh
 fi
@@ -448,13 +532,42 @@ start_bench_agent () {
 # printed as launch_FS_wWINDOW_bBATCH_*; none when a task failed.
 launch_run () {
 	echo "bench: $LAUNCH_TASKS tasks of true on one agent, $3 in flight, $LAUNCH_BATCH per ACCEPT, as $BENCH_USER, work dir on $1" >&2
+	lr_name=launch_$1_w$3_b$LAUNCH_BATCH
 	start_master
 	AGENT_BASE=$2 start_bench_agent "launch_$1_w$3" --quiet
+	lr_spawner=$(ps -e -o pid= -o ppid= -o args= |
+	    awk -v agent="$AGENT_PID" '$2 == agent && $3 ~ /mesos-executor$/ && $4 == "--spawner" { print $1 }')
+	lr_daemons="$MASTER_PID $AGENT_PID $lr_spawner"
+	# shellcheck disable=SC2086  # a list of pids
+	lr_t0=$(daemon_ticks $lr_daemons)
 	if ./bench/launch_bench "127.0.0.1:$MASTER_PORT" "$LAUNCH_TASKS" "$3" "$LAUNCH_BATCH" \
 	    "$BENCH_USER" > "$TMP/launch.out"; then
+		# shellcheck disable=SC2086
+		lr_t1=$(daemon_ticks $lr_daemons)
 		sed "s/^launch_/launch_$1_/" "$TMP/launch.out"
+		# The machine's own limit, at the same moment, as many in flight.
+		if ./bench/launch_bench --raw-spawn "$LAUNCH_TASKS" "$3" > "$TMP/raw.out"; then
+			cat "$TMP/raw.out"
+			awk -v name="$lr_name" '
+			    $1 ~ /_launches_per_s$/ { launches = $2 }
+			    $1 ~ /^raw_spawn_/ { raw = $2 }
+			    END { if (raw > 0) printf "%s_launches_vs_raw_spawn %.2f ratio\n", name, launches / raw }' \
+			    "$TMP/launch.out" "$TMP/raw.out"
+		else
+			fail_section "raw_spawn_w$3" "the posix_spawn loop failed"
+		fi
+		if [ -n "$lr_t0" ] && [ -n "$lr_t1" ] && [ -n "$lr_spawner" ]; then
+			echo "$lr_t0 $lr_t1" | awk -v name="$lr_name" -v n="$LAUNCH_TASKS" -v hz="$(getconf CLK_TCK)" '{
+			    split("mesosd agentd spawner", who, " ")
+			    for (i = 1; i <= 3; i++) {
+			        ms = ($(i + 3) - $i) * 1000 / hz / n
+			        total += ms
+			        printf "%s_cpu_per_task_%s %.2f ms\n", name, who[i], ms
+			    }
+			    printf "%s_daemon_cpu_per_task %.2f ms\n", name, total }'
+		fi
 	else
-		fail_section "launch_$1_w$3_b$LAUNCH_BATCH" "launch_bench exited with status $?"
+		fail_section "$lr_name" "launch_bench exited with status $?"
 	fi
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
@@ -469,7 +582,7 @@ launch_fs () {
 	return 1
 }
 
-if want launch && [ -x bench/launch_bench ]; then
+if want launch && need launch bench/launch_bench; then
 	# What this file system charges for a new file: a launch makes six (three
 	# directories, the latest link, stdout, stderr). On ext4 without a journal
 	# each new inode looks past every one deleted in the last minutes, so this
@@ -500,7 +613,7 @@ if want tasks; then
 	echo "bench: memory of $RESIDENT_TASKS running tasks: the agent's bookkeeping and each supervisor" >&2
 	for p in mesos-executor mesos-fetcher; do
 		strip -o "$TMP/$p.stripped" "$p" 2>/dev/null || cp "$p" "$TMP/$p.stripped"
-		echo "size_${p}_stripped $(($(wc -c < "$TMP/$p.stripped" | tr -d ' ') / 1024)) KiB"
+		echo "size_$(echo "$p" | tr - _)_stripped $(($(wc -c < "$TMP/$p.stripped" | tr -d ' ') / 1024)) KiB"
 	done
 	start_master
 	start_bench_agent resident --quiet
@@ -548,12 +661,12 @@ if want tasks; then
 fi
 
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
-if want lb && [ -x bench/lbload ] && [ -x mesos-lb ]; then
+if want lb && need lb bench/lbload mesos-lb; then
 	. bench/lb.sh
 fi
 
 # What isolation holds and costs, in each mode (bench/isolation.sh).
-if want isolation && [ -x bench/isohog ]; then
+if want isolation && need isolation bench/isohog; then
 	. bench/isolation.sh
 fi
 
