@@ -56,6 +56,16 @@ write_task(struct json_w *w, const struct master_task *t)
 	json_kstr(w, "state", t->state);
 	json_key(w, "resources");
 	res_json(&t->resources, w);
+	if (t->usage.known) {
+		/* What its supervisor measured, with Mesos's /monitor/statistics names. */
+		json_key(w, "statistics");
+		json_obj_begin(w);
+		json_kdouble(w, "cpus_user_time_secs", t->usage.cpus_user_time_secs);
+		json_kdouble(w, "cpus_system_time_secs", t->usage.cpus_system_time_secs);
+		json_kint(w, "mem_rss_bytes", t->usage.mem_rss_bytes);
+		json_kint(w, "disk_used_bytes", t->usage.disk_used_bytes);
+		json_obj_end(w);
+	}
 	json_key(w, "statuses");
 	json_arr_begin(w);
 	for (size_t i = 0; i < t->nstatuses; i++)
@@ -472,6 +482,8 @@ master_http_handle(struct http_exchange *x, void *arg)
 	};
 	int found = 0;
 
+	if (master_web_handle(x, m))
+		return;
 	if (strcmp(path, "/quota") == 0 || strcmp(path, "/master/quota") == 0) {
 		if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
 			serve_quota_set(x, m);

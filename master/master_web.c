@@ -1,0 +1,201 @@
+/*
+ * master_web.c: owns what the master serves for its web page (web/): the
+ * page's three files, embedded into mesosd at build time (web/embed.sh
+ * writes them into web_assets.c, so the binary is all there is to
+ * install), the sandbox of a task over HTTP (GET /files/browse and
+ * /files/read, the same READ_FILE and LIST_FILES relays mesosctl's ls, cat
+ * and tail use) and the roles' allocation over time (GET /master/history,
+ * master_history.c). Everything else the page shows comes from the
+ * master's and the plugins' own APIs, as mesosctl and curl use them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "http.h"
+#include "json.h"
+#include "master.h"
+#include "proto.h"
+
+#define WEB_PARAM_MAX 1024        /* bytes of a task ID, framework ID or path in a query */
+#define WEB_NUMBER_MAX 32         /* bytes of an offset or length in a query */
+#define WEB_ERR_MAX 512           /* bytes of why a request failed */
+#define WEB_DEC_BASE 10
+
+/* What the browser may do with the page: only its own scripts; fetches to the plugins' ports too. */
+#define WEB_CSP "default-src 'self'; connect-src 'self' http: https:; img-src 'self' data:; " \
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+static int
+serve_asset(struct http_exchange *x, const char *path)
+{
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	for (const struct master_web_asset *a = master_web_assets; a->path; a++) {
+		if (strcmp(a->path, path) != 0)
+			continue;
+		http_add_header(x, "Cache-Control", "no-cache");
+		http_add_header(x, "Content-Security-Policy", WEB_CSP);
+		http_add_header(x, "X-Content-Type-Options", "nosniff");
+		http_reply(x, 200, a->type, (const char *)a->data, a->len);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+serve_history(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	master_history_json(m, &w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+/* An optional non-negative number in the query; -1 and a 400 when it is not one. */
+static int
+query_number(struct http_exchange *x, const char *name, long long dflt, long long *out)
+{
+	char v[WEB_NUMBER_MAX], msg[WEB_ERR_MAX], *end;
+
+	*out = dflt;
+	if (!http_query_param(x, name, v, sizeof(v)))
+		return 0;
+	*out = strtoll(v, &end, WEB_DEC_BASE);
+	if (end == v || *end != '\0' || *out < 0) {
+		snprintf(msg, sizeof(msg), "'%s' must be a number >= 0", name);
+		http_reply_error(x, 400, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /files/read?task_id=T[&framework_id=F][&path=stdout][&offset=0][&length=N], /files/browse. */
+static void
+serve_files(struct http_exchange *x, struct master *m, int list)
+{
+	char task_id[WEB_PARAM_MAX], fw_id[WEB_PARAM_MAX] = "", path[WEB_PARAM_MAX] = "";
+	char err[WEB_ERR_MAX];
+	long long offset, length;
+
+	if (!http_query_param(x, "task_id", task_id, sizeof(task_id)) || !*task_id) {
+		http_reply_error(x, 400, "name a task: ?task_id=ID");
+		return;
+	}
+	(void)http_query_param(x, "framework_id", fw_id, sizeof(fw_id));
+	if (!http_query_param(x, "path", path, sizeof(path)) && !list)
+		snprintf(path, sizeof(path), "stdout");
+	if (query_number(x, "offset", 0, &offset) < 0 || query_number(x, "length", -1, &length) < 0)
+		return;
+	if (master_cli_file_http(m, x, list ? "LIST_FILES" : "READ_FILE", task_id, fw_id, path,
+	                         offset, length, err, sizeof(err)) < 0)
+		http_reply_error(x, strncmp(err, "unknown task", strlen("unknown task")) == 0 ? 404 : 503,
+		                 err);
+}
+
+/* One listing line, "TYPE SIZE MTIME NAME", as {"name","type","size","mtime"}. */
+static void
+write_entry(struct json_w *w, const char *line, size_t len)
+{
+	char num[WEB_NUMBER_MAX];
+	const char *p = line + (len > 2 ? 2 : len), *end = line + len, *sp;
+	long long size = 0, mtime = 0;
+
+	for (int field = 0; field < 2 && p < end; field++) {
+		sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = (size_t)((sp ? sp : end) - p);
+		snprintf(num, sizeof(num), "%.*s", (int)(n < sizeof(num) ? n : sizeof(num) - 1), p);
+		*(field == 0 ? &size : &mtime) = strtoll(num, NULL, WEB_DEC_BASE);
+		p = sp ? sp + 1 : end;
+	}
+	json_obj_begin(w);
+	json_key(w, "name");
+	json_strn(w, p, (size_t)(end - p));
+	json_key(w, "type");
+	json_strn(w, len > 0 ? line : "?", 1);
+	json_kint(w, "size", size);
+	json_kint(w, "mtime", mtime);
+	json_obj_end(w);
+}
+
+void
+master_web_file_reply(struct http_exchange *x, const char *verb, const struct proto_msg *msg,
+                      const char *why)
+{
+	struct buf body;
+	struct json_w w;
+	const char *data = "";
+	size_t dlen = 0;
+
+	if (!msg || strcmp(verb, "FILE_DATA") != 0) {
+		const char *reason = msg ? proto_get(msg, "reason") : why;
+		http_reply_error(x, msg ? 404 : 503, reason ? reason : "the agent could not answer");
+		return;
+	}
+	for (size_t i = 0; i < msg->nfields; i++)
+		if (strcmp(msg->fields[i].key, "data") == 0) {
+			data = msg->fields[i].val;
+			dlen = msg->fields[i].vlen;
+		}
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	json_obj_begin(&w);
+	for (size_t i = 0; i < msg->nfields; i++) {
+		const char *k = msg->fields[i].key, *v = msg->fields[i].val;
+		if (strcmp(k, "offset") == 0 || strcmp(k, "size") == 0 || strcmp(k, "next") == 0)
+			json_kint(&w, k, strtoll(v, NULL, WEB_DEC_BASE));
+		else if (strcmp(k, "eof") == 0 || strcmp(k, "running") == 0)
+			json_kbool(&w, k, strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+	}
+	if (proto_get(msg, "next")) {
+		const char *end = data + dlen;
+		json_key(&w, "entries");
+		json_arr_begin(&w);
+		while (data < end) {
+			const char *nl = memchr(data, '\n', (size_t)(end - data));
+			size_t n = nl ? (size_t)(nl - data) : (size_t)(end - data);
+			if (n > 0)
+				write_entry(&w, data, n);
+			data += n + (nl != NULL);
+		}
+		json_arr_end(&w);
+	} else {
+		json_key(&w, "data");
+		json_strn(&w, data, dlen);
+	}
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+int
+master_web_handle(struct http_exchange *x, struct master *m)
+{
+	const char *path = http_path(x), *method = http_method(x);
+	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int files = strcmp(path, "/files/read") == 0 || strcmp(path, "/files/browse") == 0;
+	int history = strcmp(path, "/master/history") == 0;
+	int asset = 0;
+
+	for (const struct master_web_asset *a = master_web_assets; a->path && !asset; a++)
+		asset = strcmp(path, a->path) == 0;
+	asset = asset || strcmp(path, "/") == 0;
+	if (!files && !history && !asset)
+		return 0;
+	if (!is_get) {
+		http_add_header(x, "Allow", "GET, HEAD");
+		http_reply_error(x, 405, "only GET is supported here");
+	} else if (asset) {
+		serve_asset(x, path);
+	} else if (history) {
+		serve_history(x, m);
+	} else {
+		serve_files(x, m, strcmp(path, "/files/browse") == 0);
+	}
+	return 1;
+}

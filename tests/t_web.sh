@@ -1,0 +1,69 @@
+# tests/t_web.sh: the master's web page in a real browser. Headless
+# chromium, driven from node through the DevTools protocol
+# (tests/web_driver.js), loads the page from a master with Marathon and an
+# agent, clicks through the agents, a task's sandbox and its live tail,
+# creates and scales a Marathon app and sees it running, sees an API's
+# error shown, and fails on any JavaScript error; screenshots go to $TMP
+# (kept with KEEP_TMP=1). Without chromium or node it is skipped. Also,
+# with curl: the page's files and /files/* over plain HTTP, their bad
+# requests refused, and the plugins' CORS answers.
+. "$(dirname "$0")/lib.sh"
+
+# Seconds the plugin may take to start and register.
+T=15
+
+for prog in node chromium curl; do
+	if ! command -v "$prog" > /dev/null 2>&1; then
+		skip "$prog is needed for the browser test"
+		exit 0
+	fi
+done
+. "$(dirname "$0")/lib_marathon.sh"
+marathon_plugin_dir
+# shellcheck disable=SC2086
+start_master $PLUGIN_FLAGS --history_interval=200ms || exit 1
+start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" \
+    --attributes="rack:r1;zone:a" > /dev/null || exit 1
+check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
+api_url
+check "Marathon registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
+
+ctl run --name=webtail --resources="cpus:0.1;mem:32" \
+    --command='echo web-hello; while :; do echo tick; sleep 0.3; done' > "$TMP/run.out" 2>&1 &
+lib_track_pid $!
+check "a task runs" wait_for 10 grep -q TASK_RUNNING "$TMP/run.out"
+TASK=$(sed -n 's/^task \([^ ]*\) submitted.*/\1/p' "$TMP/run.out" | head -n 1)
+URL=http://$MASTER
+
+# ---- plain HTTP ----
+get () {
+	curl -s -o "$TMP/body" -w '%{http_code}' ${2:+-X "$2"} "$URL$1"
+}
+check "GET / is the page" test "$(get /)" = 200
+check "it loads app.js" grep -q 'src="app.js"' "$TMP/body"
+check "GET /app.js" test "$(get /app.js)" = 200
+check "the page's content type" sh -c "curl -sI '$URL/style.css' | grep -qi '^content-type: text/css'"
+check "POST / is refused" test "$(get / POST)" = 405
+check "/master/history has samples" sh -c "test \"\$(curl -s '$URL/master/history' | grep -o '\"time\"' | wc -l)\" -ge 2"
+check "/files/read without a task is 400" test "$(get /files/read)" = 400
+check "an unknown task is 404" test "$(get '/files/read?task_id=nope')" = 404
+check "a bad offset is 400" test "$(get "/files/read?task_id=$TASK&offset=x")" = 400
+check "a path out of the sandbox is refused" test "$(get "/files/read?task_id=$TASK&path=../../x")" = 404
+check "/files/read gives stdout" sh -c "test \"\$(curl -s -o '$TMP/body' -w '%{http_code}' '$URL/files/read?task_id=$TASK&path=stdout')\" = 200 && grep -q web-hello '$TMP/body'"
+check "/files/browse lists the sandbox" sh -c "curl -s '$URL/files/browse?task_id=$TASK' | grep -q '\"name\":\"stdout\",\"type\":\"f\"'"
+check "the master still serves" test "$(get /health)" = 200
+check "Marathon answers a preflight" sh -c "curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: $URL' -H 'Access-Control-Request-Method: PUT' '$API/v2/apps' | grep -q 204"
+check "with the page's origin allowed" sh -c "curl -s -D - -o /dev/null -H 'Origin: $URL' '$API/v2/apps' | grep -qi '^access-control-allow-origin: $URL'"
+
+# ---- the browser ----
+node "$TOP/tests/web_driver.js" test "$URL" "$API" "$TASK" web-hello "$TMP" > "$TMP/driver.out" 2>&1
+rc=$?
+cat "$TMP/driver.out"
+if [ "$rc" -ne 0 ]; then
+	fail "the browser test (screenshots in $TMP with KEEP_TMP=1)"
+fi
+for shot in cluster task marathon sharing cluster-phone; do
+	check "screenshot $shot.png saved" test -s "$TMP/$shot.png"
+done
+check "the master survived it all" test "$(get /health)" = 200
+[ "$LIB_FAILED" -eq 0 ]
