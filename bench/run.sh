@@ -65,7 +65,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation web}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -550,6 +550,11 @@ fi
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
 if want lb && [ -x bench/lbload ] && [ -x mesos-lb ]; then
 	. bench/lb.sh
+fi
+
+# The web page's JSON and render with 100 agents and 10,000 tasks (bench/web.sh).
+if want web && [ -x bench/loadagents ]; then
+	. bench/web.sh
 fi
 
 # What isolation holds and costs, in each mode (bench/isolation.sh).

@@ -366,6 +366,11 @@ void master_registry_close(struct master *m);
 
 /* master_http.c */
 void master_http_handle(struct http_exchange *x, void *arg);
+/* One task, agent or framework as /master/state writes it (with_tasks 0: counts only). */
+void master_http_task_json(struct json_w *w, const struct master_task *t);
+void master_http_agent_json(struct json_w *w, const struct master_agent *a);
+void master_http_framework_json(struct json_w *w, const struct master *m,
+                                const struct master_framework *fw, int live, int with_tasks);
 
 /* master_web.c */
 /* One file of the page: web/embed.sh writes master_web_assets[], ending with a NULL path. */

@@ -4,8 +4,11 @@
  * writes them into web_assets.c, so the binary is all there is to
  * install), the sandbox of a task over HTTP (GET /files/browse and
  * /files/read, the same READ_FILE and LIST_FILES relays mesosctl's ls, cat
- * and tail use) and the roles' allocation over time (GET /master/history,
- * master_history.c). Everything else the page shows comes from the
+ * and tail use), the roles' allocation over time (GET /master/history,
+ * master_history.c), and Mesos's lighter views of the state, so that a
+ * page of a large cluster never needs all of /master/state:
+ * /master/slaves, /master/frameworks (?tasks=false: counts only) and
+ * /master/tasks (paginated and filtered). Everything else the page shows comes from the
  * master's and the plugins' own APIs, as mesosctl and curl use them.
  */
 #include <stdio.h>
@@ -22,6 +25,8 @@
 #define WEB_NUMBER_MAX 32         /* bytes of an offset or length in a query */
 #define WEB_ERR_MAX 512           /* bytes of why a request failed */
 #define WEB_DEC_BASE 10
+#define WEB_TASKS_LIMIT_DEFAULT 100 /* tasks /master/tasks returns unless asked (Mesos's default) */
+#define WEB_TASKS_LIMIT_MAX 1000    /* the most it returns at once */
 
 /* What the browser may do with the page: only its own scripts; fetches to the plugins' ports too. */
 #define WEB_CSP "default-src 'self'; connect-src 'self' http: https:; img-src 'self' data:; " \
@@ -96,6 +101,141 @@ serve_files(struct http_exchange *x, struct master *m, int list)
 	                         offset, length, err, sizeof(err)) < 0)
 		http_reply_error(x, strncmp(err, "unknown task", strlen("unknown task")) == 0 ? 404 : 503,
 		                 err);
+}
+
+static void
+serve_slaves(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+	struct master_agent *a;
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	json_obj_begin(&w);
+	json_key(&w, "slaves");
+	json_arr_begin(&w);
+	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
+		master_http_agent_json(&w, a);
+	json_arr_end(&w);
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+/* The completed frameworks, oldest first. */
+static struct master_framework *
+completed_framework(const struct master *m, size_t i)
+{
+	size_t max = (size_t)m->cfg.max_completed_frameworks;
+
+	return m->completed_frameworks[(m->completed_frameworks_head + i) % max];
+}
+
+/* As /master/state's, with ?tasks=false: each framework's task_count instead of its tasks. */
+static void
+serve_frameworks(struct http_exchange *x, struct master *m)
+{
+	struct buf body;
+	struct json_w w;
+	struct master_framework *fw;
+	char v[WEB_NUMBER_MAX];
+	int tasks = !(http_query_param(x, "tasks", v, sizeof(v)) && strcmp(v, "false") == 0);
+
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	json_obj_begin(&w);
+	json_key(&w, "frameworks");
+	json_arr_begin(&w);
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);)
+		master_http_framework_json(&w, m, fw, 1, tasks);
+	json_arr_end(&w);
+	json_key(&w, "completed_frameworks");
+	json_arr_begin(&w);
+	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
+		master_http_framework_json(&w, m, completed_framework(m, i), 0, tasks);
+	json_arr_end(&w);
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
+}
+
+/* What /master/tasks is asked for, and how far it got. */
+struct task_query {
+	char state[WEB_PARAM_MAX], fw_id[WEB_PARAM_MAX], agent_id[WEB_PARAM_MAX];
+	char task_id[WEB_PARAM_MAX], name[WEB_PARAM_MAX];
+	long long offset, limit, total;
+	struct json_w *w;
+};
+
+static void
+query_task(struct task_query *q, const struct master_task *t)
+{
+	if ((*q->state && strcmp(t->state, q->state) != 0) ||
+	    (*q->fw_id && strcmp(t->fw->id, q->fw_id) != 0) ||
+	    (*q->agent_id && strcmp(t->agent_id, q->agent_id) != 0) ||
+	    (*q->task_id && strcmp(t->id, q->task_id) != 0) ||
+	    (*q->name && !strstr(t->name ? t->name : "", q->name) && !strstr(t->id, q->name)))
+		return;
+	if (q->total >= q->offset && q->total < q->offset + q->limit)
+		master_http_task_json(q->w, t);
+	q->total++;
+}
+
+static void
+query_framework(struct task_query *q, const struct master_framework *fw, int live)
+{
+	const struct master_task *t;
+
+	if (*q->fw_id && strcmp(fw->id, q->fw_id) != 0)
+		return;
+	for (size_t it = 0; live && map_next(&fw->tasks, &it, NULL, (void **)&t);)
+		query_task(q, t);
+	for (size_t i = 0; i < master_task_completed_count(fw); i++)
+		query_task(q, master_task_completed_at(fw, i));
+}
+
+/*
+ * Mesos's /master/tasks (limit, offset) with filters for the page: state,
+ * framework_id, agent_id, task_id (exact) and name (a part of the name or
+ * ID); live tasks first, then completed ones. "total" counts every match.
+ */
+static void
+serve_tasks(struct http_exchange *x, struct master *m)
+{
+	struct task_query q;
+	struct buf body;
+	struct json_w w;
+	struct master_framework *fw;
+
+	memset(&q, 0, sizeof(q));
+	if (query_number(x, "offset", 0, &q.offset) < 0 ||
+	    query_number(x, "limit", WEB_TASKS_LIMIT_DEFAULT, &q.limit) < 0)
+		return;
+	if (q.limit > WEB_TASKS_LIMIT_MAX)
+		q.limit = WEB_TASKS_LIMIT_MAX;
+	(void)http_query_param(x, "state", q.state, sizeof(q.state));
+	(void)http_query_param(x, "framework_id", q.fw_id, sizeof(q.fw_id));
+	(void)http_query_param(x, "agent_id", q.agent_id, sizeof(q.agent_id));
+	(void)http_query_param(x, "task_id", q.task_id, sizeof(q.task_id));
+	(void)http_query_param(x, "name", q.name, sizeof(q.name));
+	buf_init(&body, 0);
+	json_w_init(&w, &body);
+	q.w = &w;
+	json_obj_begin(&w);
+	json_key(&w, "tasks");
+	json_arr_begin(&w);
+	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);)
+		query_framework(&q, fw, 1);
+	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
+		query_framework(&q, completed_framework(m, i), 0);
+	json_arr_end(&w);
+	json_kint(&w, "total", q.total);
+	json_kint(&w, "offset", q.offset);
+	json_kint(&w, "limit", q.limit);
+	json_obj_end(&w);
+	http_reply_json(x, 200, &body);
+	buf_free(&body);
 }
 
 /* One listing line, "TYPE SIZE MTIME NAME", as {"name","type","size","mtime"}. */
@@ -179,21 +319,32 @@ master_web_handle(struct http_exchange *x, struct master *m)
 	const char *path = http_path(x), *method = http_method(x);
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int files = strcmp(path, "/files/read") == 0 || strcmp(path, "/files/browse") == 0;
-	int history = strcmp(path, "/master/history") == 0;
+	static const struct {
+		const char *path;
+		void (*fn)(struct http_exchange *x, struct master *m);
+	} routes[] = {
+		{ "/master/history", serve_history }, { "/master/slaves", serve_slaves },
+		{ "/slaves", serve_slaves }, { "/master/frameworks", serve_frameworks },
+		{ "/frameworks", serve_frameworks }, { "/master/tasks", serve_tasks },
+		{ "/tasks", serve_tasks }, { NULL, NULL },
+	};
+	size_t route = 0;
 	int asset = 0;
 
+	while (routes[route].path && strcmp(routes[route].path, path) != 0)
+		route++;
 	for (const struct master_web_asset *a = master_web_assets; a->path && !asset; a++)
 		asset = strcmp(path, a->path) == 0;
 	asset = asset || strcmp(path, "/") == 0;
-	if (!files && !history && !asset)
+	if (!files && !routes[route].path && !asset)
 		return 0;
 	if (!is_get) {
 		http_add_header(x, "Allow", "GET, HEAD");
 		http_reply_error(x, 405, "only GET is supported here");
 	} else if (asset) {
 		serve_asset(x, path);
-	} else if (history) {
-		serve_history(x, m);
+	} else if (routes[route].path) {
+		routes[route].fn(x, m);
 	} else {
 		serve_files(x, m, strcmp(path, "/files/browse") == 0);
 	}

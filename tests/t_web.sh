@@ -21,14 +21,15 @@ done
 . "$(dirname "$0")/lib_marathon.sh"
 marathon_plugin_dir
 # shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS --history_interval=200ms || exit 1
+start_master $PLUGIN_FLAGS --history_interval=20ms || exit 1
 start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" \
     --attributes="rack:r1;zone:a" > /dev/null || exit 1
 check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
 api_url
 check "Marathon registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
 
-ctl run --name=webtail --resources="cpus:0.1;mem:32" \
+# mesosctl itself, not a subshell around ctl, so that its pid is the one stopped.
+"$TOP/mesosctl" "--master=$MASTER" run --name=webtail --resources="cpus:0.1;mem:32" \
     --command='echo web-hello; while :; do echo tick; sleep 0.3; done' > "$TMP/run.out" 2>&1 &
 lib_track_pid $!
 check "a task runs" wait_for 10 grep -q TASK_RUNNING "$TMP/run.out"
@@ -51,7 +52,18 @@ check "a bad offset is 400" test "$(get "/files/read?task_id=$TASK&offset=x")" =
 check "a path out of the sandbox is refused" test "$(get "/files/read?task_id=$TASK&path=../../x")" = 404
 check "/files/read gives stdout" sh -c "test \"\$(curl -s -o '$TMP/body' -w '%{http_code}' '$URL/files/read?task_id=$TASK&path=stdout')\" = 200 && grep -q web-hello '$TMP/body'"
 check "/files/browse lists the sandbox" sh -c "curl -s '$URL/files/browse?task_id=$TASK' | grep -q '\"name\":\"stdout\",\"type\":\"f\"'"
+check "/master/tasks finds the task by name" sh -c "curl -s '$URL/master/tasks?name=webtail' | grep -q '\"id\":\"$TASK\".*\"total\":1,'"
+check "and by state" sh -c "curl -s '$URL/master/tasks?state=TASK_RUNNING&limit=1' | grep -q '\"total\":1,\"offset\":0,\"limit\":1'"
+check "a page past the end is empty" sh -c "curl -s '$URL/master/tasks?offset=5' | grep -q '^{\"tasks\":\[\],\"total\":1,'"
+check "a bad limit is 400" test "$(get '/master/tasks?limit=-1')" = 400
+check "/master/frameworks?tasks=false counts tasks" sh -c "curl -s '$URL/master/frameworks?tasks=false' | grep '\"task_count\":1' | grep -qv '\"tasks\":'"
+check "/master/slaves lists the agent" sh -c "curl -s '$URL/master/slaves' | grep -q '\"attributes\":{\"rack\":\"r1\"'"
+# A request whose agent does not answer: its client leaves, then the answer comes.
+kill -STOP "$AGENT_PID_a1"
+check "a client that leaves a pending sandbox read" sh -c "! curl -s -m 1 '$URL/files/read?task_id=$TASK'"
+kill -CONT "$AGENT_PID_a1"
 check "the master still serves" test "$(get /health)" = 200
+check "and reads the sandbox again" sh -c "curl -s '$URL/files/read?task_id=$TASK' | grep -q web-hello"
 check "Marathon answers a preflight" sh -c "curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: $URL' -H 'Access-Control-Request-Method: PUT' '$API/v2/apps' | grep -q 204"
 check "with the page's origin allowed" sh -c "curl -s -D - -o /dev/null -H 'Origin: $URL' '$API/v2/apps' | grep -qi '^access-control-allow-origin: $URL'"
 
@@ -65,5 +77,7 @@ fi
 for shot in cluster task marathon sharing cluster-phone; do
 	check "screenshot $shot.png saved" test -s "$TMP/$shot.png"
 done
+# 20 ms a sample (the flag above): the ring has long been full; it keeps 360.
+check "the history keeps its last 360 samples" sh -c "test \"\$(curl -s '$URL/master/history' | grep -o '\"time\"' | wc -l)\" -eq 360"
 check "the master survived it all" test "$(get /health)" = 200
 [ "$LIB_FAILED" -eq 0 ]

@@ -2,8 +2,10 @@
  * web/app.js: the master's web page. Plain JavaScript, no framework: each
  * view (the part after # in the address) builds its frame once and then
  * refreshes its tables from the same HTTP APIs mesosctl and curl use: the
- * master's /master/state, /metrics/snapshot, /master/roles,
- * /master/history and /files/{browse,read}; Marathon's /v2 and the jobs
+ * master's /master/slaves, /master/frameworks, /master/tasks (a page of
+ * them at a time: the page stays light with 10,000 tasks),
+ * /metrics/snapshot, /master/roles, /master/history and
+ * /files/{browse,read}; Marathon's /v2 and the jobs
  * plugin's /v1 on their own ports (they answer CORS for this page). Every
  * failed request is shown to the person with the API's own message.
  */
@@ -19,7 +21,7 @@ const PLUGIN_PORTS = { marathon: 8080, jobs: 9000 }; /* Marathon's and Metronome
 const COLORS = ['#3b82c4', '#e07b39', '#3aa655', '#c44b8a', '#8a6fd1', '#c9a227', '#2bb3b1',
 	'#7d8793', '#b5473a', '#5a9e3c'];
 
-const S = { view: null, timer: null, tailTimer: null, state: null, page: 0, busy: false };
+const S = { view: null, timer: null, tailTimer: null, fws: null, page: 0, busy: false };
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -159,23 +161,24 @@ function bar(total, used, offered, unit) {
 			num(free, 1) + (unit ? ' ' + unit : '')));
 }
 
-/* Every task the master knows, with its framework's name and role. */
-function allTasks(st) {
-	const out = [];
-	const add = (fw, t, done) => out.push(Object.assign({}, t, { fw_name: fw.name, role: fw.role,
-		done: done }));
-	for (const fw of st.frameworks.concat(st.completed_frameworks || [])) {
-		for (const t of fw.tasks || [])
-			add(fw, t, false);
-		for (const t of fw.completed_tasks || [])
-			add(fw, t, true);
-	}
-	return out;
+/* The frameworks, live and completed, without their tasks: by ID too, for the task tables. */
+async function frameworks() {
+	const r = await api('GET', '/master/frameworks?tasks=false');
+	const all = r.frameworks.concat(r.completed_frameworks.map((f) =>
+		Object.assign({ completed: true }, f)));
+	S.fws = new Map(all.map((f) => [f.id, f]));
+	return all;
 }
 
-async function masterState() {
-	S.state = await api('GET', '/master/state');
-	return S.state;
+/* A page of /master/tasks (Mesos's, with the page's filters), each with its framework's name. */
+async function tasks(params) {
+	const r = await api('GET', '/master/tasks?' + new URLSearchParams(params).toString());
+	for (const t of r.tasks) {
+		const fw = (S.fws && S.fws.get(t.framework_id)) || {};
+		t.fw_name = fw.name || t.framework_id;
+		t.role = fw.role || '';
+	}
+	return r;
 }
 
 /* ---------------------------------------------------------------- cluster */
@@ -189,8 +192,8 @@ const clusterView = {
 			h('h2', {}, 'Roles'), h('section', { id: 'roles' }, 'loading…'));
 	},
 	async update() {
-		const [st, mx, roles] = await Promise.all([masterState(), api('GET', '/metrics/snapshot'),
-			api('GET', '/master/roles')]);
+		const [st, mx, roles] = await Promise.all([api('GET', '/master/slaves'),
+			api('GET', '/metrics/snapshot'), api('GET', '/master/roles')]);
 		const keys = [['master/slaves_active', 'agents active'], ['master/frameworks_active',
 			'frameworks active'], ['master/tasks_running', 'tasks running'],
 			['master/tasks_staging', 'tasks staging'], ['master/tasks_finished', 'tasks finished'],
@@ -243,10 +246,12 @@ const agentView = {
 			h('h2', {}, 'Its tasks'), h('section', { id: 'agent-tasks' }, 'loading…'));
 	},
 	async update() {
-		const st = await masterState();
+		const [st, , ts] = await Promise.all([api('GET', '/master/slaves'), frameworks(),
+			api('GET', '/master/tasks?' + new URLSearchParams({ agent_id: this.id,
+				limit: PAGE_ROWS }).toString())]);
 		const a = st.slaves.find((x) => x.id === this.id);
 		if (!a) {
-			fill('agent', 'no agent ' + this.id + ' in /master/state');
+			fill('agent', 'no agent ' + this.id + ' in /master/slaves');
 			return;
 		}
 		fill('agent', table(['', ''], [
@@ -256,8 +261,11 @@ const agentView = {
 			['attributes', Object.entries(a.attributes || {}).map(([k, v]) => k + ':' + v)
 				.join('; ') || '-'], ['isolation', a.isolation]]
 			.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'wrap' }, v)))));
-		const tasks = allTasks(st).filter((t) => t.slave_id === this.id && !t.done);
-		fill('agent-tasks', taskTable(tasks));
+		const shown = ts.tasks;
+		for (const t of shown)
+			t.fw_name = (S.fws.get(t.framework_id) || {}).name || t.framework_id;
+		fill('agent-tasks', taskTable(shown), ts.total > shown.length ? h('a', {
+			href: '#/tasks?agent=' + seg(this.id) }, 'all ' + ts.total + ' tasks') : null);
 	},
 };
 
@@ -268,20 +276,19 @@ const frameworksView = {
 		main.append(h('h2', {}, 'Frameworks'), h('section', { id: 'frameworks' }, 'loading…'));
 	},
 	async update() {
-		const st = await masterState();
-		const row = (fw, done) => {
-			const state = done ? 'completed' : fw.active ? 'active' : 'inactive';
+		const all = await frameworks();
+		const row = (fw) => {
+			const state = fw.completed ? 'completed' : fw.active ? 'active' : 'inactive';
 			return h('tr', {},
 				h('td', {}, h('a', { href: '#/tasks?framework=' + seg(fw.id) }, fw.name)),
 				h('td', {}, fw.id), h('td', { class: state === 'active' ? 'ok' : 'bad' }, state),
 				h('td', {}, fw.plugin ? 'plugin (' + fw.plugin.state + ')' : 'external'),
 				h('td', {}, fw.plugin ? fw.plugin.restarts : '-'), h('td', {}, fw.role),
-				h('td', {}, num(fw.dominant_share, 3)), h('td', {}, (fw.tasks || []).length),
+				h('td', {}, num(fw.dominant_share, 3)), h('td', {}, fw.task_count),
 				h('td', {}, resText(fw.used_resources)));
 		};
 		fill('frameworks', table(['name', 'id', 'state', 'kind', 'restarts', 'role', 'share',
-			'tasks', 'used'], st.frameworks.map((fw) => row(fw, false))
-			.concat((st.completed_frameworks || []).map((fw) => row(fw, true)))));
+			'tasks', 'used'], all.map(row)));
 	},
 };
 
@@ -318,7 +325,7 @@ const tasksView = {
 		S.page = 0;
 	},
 	async update() {
-		const st = await masterState();
+		const [fws, st] = await Promise.all([frameworks(), api('GET', '/master/slaves')]);
 		const keepOptions = (id, values, want) => {
 			const s = document.getElementById(id);
 			const cur = s.value || want || '';
@@ -327,8 +334,8 @@ const tasksView = {
 				s.replaceChildren(s.options[0], ...values.map(([v, t]) => h('option', { value: v }, t)));
 			s.value = cur;
 		};
-		keepOptions('f-framework', st.frameworks.concat(st.completed_frameworks || [])
-			.map((f) => [f.id, f.name + ' (' + f.id + ')']), this.want.framework);
+		keepOptions('f-framework', fws.map((f) => [f.id, f.name + ' (' + f.id + ')']),
+			this.want.framework);
 		keepOptions('f-agent', st.slaves.map((a) => [a.id, a.hostname + ' (' + a.id + ')']),
 			this.want.agent);
 		this.want = { framework: '', agent: '' };
@@ -336,20 +343,28 @@ const tasksView = {
 			state: document.getElementById('f-state').value,
 			fw: document.getElementById('f-framework').value,
 			agent: document.getElementById('f-agent').value,
-			name: document.getElementById('f-name').value.trim().toLowerCase(),
+			name: document.getElementById('f-name').value.trim(),
 		};
-		const tasks = allTasks(st).filter((t) => (!f.state || t.state === f.state) &&
-			(!f.fw || t.framework_id === f.fw) && (!f.agent || t.slave_id === f.agent) &&
-			(!f.name || t.name.toLowerCase().includes(f.name) ||
-				t.id.toLowerCase().includes(f.name)));
-		const pages = Math.max(1, Math.ceil(tasks.length / PAGE_ROWS));
-		S.page = Math.min(S.page, pages - 1);
-		const shown = tasks.slice(S.page * PAGE_ROWS, (S.page + 1) * PAGE_ROWS);
-		fill('tasks', taskTable(shown), h('div', { class: 'pager' },
+		const q = { offset: S.page * PAGE_ROWS, limit: PAGE_ROWS };
+		if (f.state)
+			q.state = f.state;
+		if (f.fw)
+			q.framework_id = f.fw;
+		if (f.agent)
+			q.agent_id = f.agent;
+		if (f.name)
+			q.name = f.name;
+		let r = await tasks(q);
+		const pages = Math.max(1, Math.ceil(r.total / PAGE_ROWS));
+		if (S.page > pages - 1) {
+			S.page = pages - 1;
+			r = await tasks(Object.assign(q, { offset: S.page * PAGE_ROWS }));
+		}
+		fill('tasks', taskTable(r.tasks), h('div', { class: 'pager' },
 			h('button', { id: 'prev', disabled: S.page === 0,
 				onclick: () => { S.page--; refresh(); } }, '‹ prev'),
 			h('span', { id: 'page' }, 'page ' + (S.page + 1) + ' of ' + pages + ' · ' +
-				tasks.length + ' tasks'),
+				r.total + ' tasks'),
 			h('button', { id: 'next', disabled: S.page >= pages - 1,
 				onclick: () => { S.page++; refresh(); } }, 'next ›')));
 	},
@@ -389,10 +404,11 @@ const taskView = {
 		return { id: this.id, framework_id: this.fw };
 	},
 	async update() {
-		const st = await masterState();
-		const t = allTasks(st).find((x) => x.id === this.id && x.framework_id === this.fw);
+		await frameworks();
+		const r = await tasks({ task_id: this.id, framework_id: this.fw, limit: 1 });
+		const t = r.tasks[0];
 		if (!t) {
-			fill('task', 'no task ' + this.id + ' in /master/state');
+			fill('task', 'no task ' + this.id + ' in /master/tasks');
 			return;
 		}
 		const stats = t.statistics ? [['cpu time (user / system)', num(t.statistics
