@@ -59,6 +59,7 @@ check "a bad limit is 400" test "$(get '/master/tasks?limit=-1')" = 400
 check "/master/frameworks?tasks=false counts tasks" sh -c "curl -s '$URL/master/frameworks?tasks=false' | grep '\"task_count\":1' | grep -qv '\"tasks\":'"
 check "/master/slaves lists the agent" sh -c "curl -s '$URL/master/slaves' | grep -q '\"attributes\":{\"rack\":\"r1\"'"
 # A request whose agent does not answer: its client leaves, then the answer comes.
+# shellcheck disable=SC2154  # set by start_agent
 kill -STOP "$AGENT_PID_a1"
 check "a client that leaves a pending sandbox read" sh -c "! curl -s -m 1 '$URL/files/read?task_id=$TASK'"
 kill -CONT "$AGENT_PID_a1"

@@ -15,7 +15,7 @@ echo '#include "master/master.h"'
 echo
 n=0
 for f in "$@"; do
-	echo "static const unsigned char web_asset_$n[] = {"
+	echo "static const unsigned char web_asset_${n}[] = {"
 	# Every byte as 0x.., and a 0 so that an empty file still makes an array.
 	od -A n -v -t x1 "$f" | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
 	echo '0x00 };'
