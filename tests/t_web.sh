@@ -3,7 +3,7 @@
 # (tests/web_driver.js), loads the page from a master with Marathon and an
 # agent, clicks through the agents, a task's sandbox and its live tail,
 # creates and scales a Marathon app and sees it running, sees an API's
-# error shown, and fails on any JavaScript error; screenshots go to $TMP
+# error shown, creates and runs a job, and fails on any JavaScript error; screenshots go to $TMP
 # (kept with KEEP_TMP=1). Without chromium or node it is skipped. Also,
 # with curl: the page's files and /files/* over plain HTTP, their bad
 # requests refused, and the plugins' CORS answers.
@@ -20,12 +20,20 @@ for prog in node chromium curl; do
 done
 . "$(dirname "$0")/lib_marathon.sh"
 marathon_plugin_dir
+plugin_dir jobs
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS --history_interval=20ms || exit 1
 start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" \
     --attributes="rack:r1;zone:a" > /dev/null || exit 1
-check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url
+# rest_url NAME: the REST API's address of plugin NAME.
+rest_url () {
+	echo "http://127.0.0.1:$(sed -n "s/.*plugin $1: info: REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p" \
+	    "$TMP/master.log" | tail -n 1)"
+}
+check "Marathon's REST API listens" wait_for $T log_has 'plugin marathon: info: REST API listening' || exit 1
+check "jobs' REST API listens" wait_for $T log_has 'plugin jobs: info: REST API listening' || exit 1
+API=$(rest_url marathon)
+JOBS=$(rest_url jobs)
 check "Marathon registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
 
 # mesosctl itself, not a subshell around ctl, so that its pid is the one stopped.
@@ -69,13 +77,14 @@ check "Marathon answers a preflight" sh -c "curl -s -o /dev/null -w '%{http_code
 check "with the page's origin allowed" sh -c "curl -s -D - -o /dev/null -H 'Origin: $URL' '$API/v2/apps' | grep -qi '^access-control-allow-origin: $URL'"
 
 # ---- the browser ----
-node "$TOP/tests/web_driver.js" test "$URL" "$API" "$TASK" web-hello "$TMP" > "$TMP/driver.out" 2>&1
+node "$TOP/tests/web_driver.js" test "$URL" "$API" "$JOBS" "$TASK" web-hello "$TMP" \
+    > "$TMP/driver.out" 2>&1
 rc=$?
 cat "$TMP/driver.out"
 if [ "$rc" -ne 0 ]; then
 	fail "the browser test (screenshots in $TMP with KEEP_TMP=1)"
 fi
-for shot in cluster task marathon sharing cluster-phone; do
+for shot in cluster task marathon jobs sharing cluster-phone; do
 	check "screenshot $shot.png saved" test -s "$TMP/$shot.png"
 done
 # 20 ms a sample (the flag above): the ring has long been full; it keeps 360.

@@ -6,12 +6,13 @@
  * and `make bench` (section web). Any JavaScript exception or console
  * error fails the run.
  *
- *   node tests/web_driver.js test  MASTER_URL MARATHON_URL TASK_ID TEXT OUT_DIR
+ *   node tests/web_driver.js test  MASTER_URL MARATHON_URL JOBS_URL TASK_ID TEXT OUT_DIR
  *   node tests/web_driver.js bench MASTER_URL OUT_DIR
  *
  * test: clicks through the agents, a task's sandbox and live tail (TASK_ID
  * prints TEXT, then a line a second), creates and scales a Marathon app,
- * sees an error the API gives shown, and saves screenshots in OUT_DIR.
+ * sees an error the API gives shown, creates a job and runs it, and
+ * saves screenshots in OUT_DIR.
  * bench: prints the page's first render time of the cluster and tasks views.
  * Lines: "ok - what" per step, "not ok - what" and exit 1 on a failure.
  */
@@ -215,8 +216,9 @@ async function navigate(url) {
 	return Date.now() - t0;
 }
 
-async function test([marathonUrl, taskId, text, outDir]) {
-	await navigate(masterUrl + '/?marathon=' + encodeURIComponent(marathonUrl) + '#/cluster');
+async function test([marathonUrl, jobsUrl, taskId, text, outDir]) {
+	await navigate(masterUrl + '/?marathon=' + encodeURIComponent(marathonUrl) + '&jobs=' +
+		encodeURIComponent(jobsUrl) + '#/cluster');
 	await waitFor('agents listed', 'document.querySelectorAll(".agent-link").length >= 1');
 	await waitFor('metrics shown', 'document.querySelectorAll(".metric").length > 5');
 	await waitFor('roles shown', '/dominant share/.test(document.getElementById("roles").textContent)');
@@ -271,6 +273,17 @@ async function test([marathonUrl, taskId, text, outDir]) {
 	await waitFor('the app scaled to 2', running(2), 30000);
 	await screenshot(outDir, 'marathon.png');
 	ok('the app scaled from the page runs 2 instances');
+
+	await open('#/jobs');
+	await evaluate(set('job-id', 'webjob') + set('job-cmd', 'echo job-ran') +
+		'document.getElementById("job-create").click(); 1');
+	const job = 'document.querySelector("tr[data-job=\'webjob\']")';
+	await waitFor('the new job listed', job);
+	await evaluate(job + '.querySelector(".run-now").click(); 1');
+	await waitFor('the job\'s run succeeded', job + '.querySelector(".succeeded").textContent === "1"',
+		30000);
+	await screenshot(outDir, 'jobs.png');
+	ok('a job created and run from the page succeeds');
 
 	await open('#/sharing');
 	await waitFor('the sharing picture', 'document.getElementById("legend").textContent.includes("samples")');

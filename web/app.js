@@ -607,7 +607,7 @@ const jobsView = {
 			} }, h('label', {}, 'id ', h('input', { id: 'job-id', required: true })),
 			h('label', {}, 'cmd ', h('input', { id: 'job-cmd', size: 30, required: true })),
 			h('label', {}, 'cron ', h('input', { id: 'job-cron', placeholder: '*/5 * * * *' })),
-			h('button', {}, 'Create'))),
+			h('button', { id: 'job-create' }, 'Create'))),
 			h('h2', {}, 'Jobs'), h('section', { id: 'jobs' }, 'loading…'));
 	},
 	async update() {
@@ -623,14 +623,16 @@ const jobsView = {
 		fill('jobs', table(['job', 'cmd', 'schedules', 'active runs', 'succeeded', 'failed',
 			'last failure', ''], jobs.map((j) => {
 			const hs = j.historySummary || {};
-			return h('tr', {}, h('td', {}, j.id), h('td', { class: 'wrap' }, j.run ? j.run.cmd : ''),
+			return h('tr', { 'data-job': j.id }, h('td', {}, j.id),
+				h('td', { class: 'wrap' }, j.run ? j.run.cmd : ''),
 				h('td', {}, (j.schedules || []).map((s) => s.cron + (s.enabled ? '' : ' (off)'))
 					.join(', ') || '-'),
 				h('td', {}, (j.activeRuns || []).map((r) => r.id + ' ' + r.status).join(', ') || '-'),
-				h('td', {}, hs.successCount || 0), h('td', {}, hs.failureCount || 0),
+				h('td', { class: 'succeeded' }, hs.successCount || 0),
+				h('td', {}, hs.failureCount || 0),
 				h('td', {}, hs.lastFailureAt || '-'),
-				h('td', {}, h('button', { onclick: () => act(() => api('POST', base + '/v1/jobs/' +
-					seg(j.id) + '/runs')) }, 'Run now'), ' ',
+				h('td', {}, h('button', { class: 'run-now', onclick: () => act(() => api('POST',
+					base + '/v1/jobs/' + seg(j.id) + '/runs')) }, 'Run now'), ' ',
 				h('button', { class: 'danger', onclick: () => act(() => api('DELETE', base +
 					'/v1/jobs/' + seg(j.id) + '?stopCurrentJobRuns=true')) }, 'Delete')));
 		})));
