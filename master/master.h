@@ -348,8 +348,11 @@ void master_cli_free_requests(struct master *m);
 /*
  * READ_FILE or LIST_FILES (verb) for the web page: relayed to the task's
  * agent as a cli's is, its answer given to master_web_file_reply. 0, or
- * -1 with err (an unknown task, its agent not connected).
+ * why not with err: MASTER_FILE_NO_TASK (unknown, or an ID several
+ * frameworks use), MASTER_FILE_NO_AGENT (its agent is not connected).
  */
+#define MASTER_FILE_NO_TASK (-1)
+#define MASTER_FILE_NO_AGENT (-2)
 int master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb,
                          const char *task_id, const char *fw_id, const char *path,
                          long long offset, long long length, char *err, size_t errlen);

@@ -231,10 +231,10 @@ master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb
 	struct master_file_request *fr;
 
 	if (!t)
-		return -1;
+		return MASTER_FILE_NO_TASK;
 	if (!a || !a->peer) {
 		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
-		return -1;
+		return MASTER_FILE_NO_AGENT;
 	}
 	fr = start_relay(m, t, a, NULL, x, verb, path, offset < 0 ? 0 : offset,
 	                 length < 0 || length > max ? max : length);

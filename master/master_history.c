@@ -133,6 +133,18 @@ master_history_stop(struct master *m)
 	m->history = NULL;
 }
 
+/* A sample's per-role values, in the order of "roles": those named, then the shared column. */
+static void
+write_columns(struct json_w *w, const char *key, const struct master_history *h,
+              const double *values, size_t ncols)
+{
+	json_key(w, key);
+	json_arr_begin(w);
+	for (size_t c = 0; c < ncols; c++)
+		json_double(w, values[c < h->nroles ? c : HISTORY_ROLES_MAX]);
+	json_arr_end(w);
+}
+
 /*
  * {"interval_secs":10,"roles":["a","b"],"samples":[{"time":T,
  * "total":{"cpus":C,"mem":M},"cpus":[per role],"mem":[per role]}]}: the
@@ -165,16 +177,8 @@ master_history_json(const struct master *m, struct json_w *w)
 		json_kdouble(w, "cpus", s->total_cpus);
 		json_kdouble(w, "mem", s->total_mem);
 		json_obj_end(w);
-		json_key(w, "cpus");
-		json_arr_begin(w);
-		for (size_t c = 0; c < ncols; c++)
-			json_double(w, s->cpus[c < h->nroles ? c : HISTORY_ROLES_MAX]);
-		json_arr_end(w);
-		json_key(w, "mem");
-		json_arr_begin(w);
-		for (size_t c = 0; c < ncols; c++)
-			json_double(w, s->mem[c < h->nroles ? c : HISTORY_ROLES_MAX]);
-		json_arr_end(w);
+		write_columns(w, "cpus", h, s->cpus, ncols);
+		write_columns(w, "mem", h, s->mem, ncols);
 		json_obj_end(w);
 	}
 	json_arr_end(w);

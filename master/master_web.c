@@ -97,10 +97,10 @@ serve_files(struct http_exchange *x, struct master *m, int list)
 		snprintf(path, sizeof(path), "stdout");
 	if (query_number(x, "offset", 0, &offset) < 0 || query_number(x, "length", -1, &length) < 0)
 		return;
-	if (master_cli_file_http(m, x, list ? "LIST_FILES" : "READ_FILE", task_id, fw_id, path,
-	                         offset, length, err, sizeof(err)) < 0)
-		http_reply_error(x, strncmp(err, "unknown task", strlen("unknown task")) == 0 ? 404 : 503,
-		                 err);
+	int why = master_cli_file_http(m, x, list ? "LIST_FILES" : "READ_FILE", task_id, fw_id, path,
+	                               offset, length, err, sizeof(err));
+	if (why != 0)
+		http_reply_error(x, why == MASTER_FILE_NO_TASK ? 404 : 503, err);
 }
 
 static void
