@@ -62,6 +62,24 @@ serve_history(struct http_exchange *x, struct master *m)
 	buf_free(&body);
 }
 
+/*
+ * A text parameter: 1 present, 0 absent, -1 after a 400 when it does not
+ * fit buf (http_query_param would cut it: a cut path or ID is another one).
+ */
+static int
+query_text(struct http_exchange *x, const char *name, char *buf, size_t len)
+{
+	char msg[WEB_ERR_MAX];
+
+	if (!http_query_param(x, name, buf, len))
+		return 0;
+	if (strlen(buf) + 1 < len)
+		return 1;
+	snprintf(msg, sizeof(msg), "'%s' is too long (at most %zu bytes)", name, len - 2);
+	http_reply_error(x, 400, msg);
+	return -1;
+}
+
 /* An optional non-negative number in the query; -1 and a 400 when it is not one. */
 static int
 query_number(struct http_exchange *x, const char *name, long long dflt, long long *out)
@@ -88,12 +106,18 @@ serve_files(struct http_exchange *x, struct master *m, int list)
 	char err[WEB_ERR_MAX];
 	long long offset, length;
 
-	if (!http_query_param(x, "task_id", task_id, sizeof(task_id)) || !*task_id) {
+	int has_task = query_text(x, "task_id", task_id, sizeof(task_id)), has_path;
+
+	if (has_task < 0)
+		return;
+	if (!has_task || !*task_id) {
 		http_reply_error(x, 400, "name a task: ?task_id=ID");
 		return;
 	}
-	(void)http_query_param(x, "framework_id", fw_id, sizeof(fw_id));
-	if (!http_query_param(x, "path", path, sizeof(path)) && !list)
+	if (query_text(x, "framework_id", fw_id, sizeof(fw_id)) < 0 ||
+	    (has_path = query_text(x, "path", path, sizeof(path))) < 0)
+		return;
+	if (!has_path && !list)
 		snprintf(path, sizeof(path), "stdout");
 	if (query_number(x, "offset", 0, &offset) < 0 || query_number(x, "length", -1, &length) < 0)
 		return;
@@ -214,11 +238,12 @@ serve_tasks(struct http_exchange *x, struct master *m)
 		return;
 	if (q.limit > WEB_TASKS_LIMIT_MAX)
 		q.limit = WEB_TASKS_LIMIT_MAX;
-	(void)http_query_param(x, "state", q.state, sizeof(q.state));
-	(void)http_query_param(x, "framework_id", q.fw_id, sizeof(q.fw_id));
-	(void)http_query_param(x, "agent_id", q.agent_id, sizeof(q.agent_id));
-	(void)http_query_param(x, "task_id", q.task_id, sizeof(q.task_id));
-	(void)http_query_param(x, "name", q.name, sizeof(q.name));
+	if (query_text(x, "state", q.state, sizeof(q.state)) < 0 ||
+	    query_text(x, "framework_id", q.fw_id, sizeof(q.fw_id)) < 0 ||
+	    query_text(x, "agent_id", q.agent_id, sizeof(q.agent_id)) < 0 ||
+	    query_text(x, "task_id", q.task_id, sizeof(q.task_id)) < 0 ||
+	    query_text(x, "name", q.name, sizeof(q.name)) < 0)
+		return;
 	buf_init(&body, 0);
 	json_w_init(&w, &body);
 	q.w = &w;

@@ -58,6 +58,9 @@ check "/files/read without a task is 400" test "$(get /files/read)" = 400
 check "an unknown task is 404" test "$(get '/files/read?task_id=nope')" = 404
 check "a bad offset is 400" test "$(get "/files/read?task_id=$TASK&offset=x")" = 400
 check "a path out of the sandbox is refused" test "$(get "/files/read?task_id=$TASK&path=../../x")" = 404
+long=$(printf '%02000d' 0)
+check "a path too long to keep is 400" test "$(get "/files/read?task_id=$TASK&path=$long")" = 400
+check "a filter too long to keep is 400" test "$(get "/master/tasks?name=$long")" = 400
 check "/files/read gives stdout" sh -c "test \"\$(curl -s -o '$TMP/body' -w '%{http_code}' '$URL/files/read?task_id=$TASK&path=stdout')\" = 200 && grep -q web-hello '$TMP/body'"
 check "/files/browse lists the sandbox" sh -c "curl -s '$URL/files/browse?task_id=$TASK' | grep -q '\"name\":\"stdout\",\"type\":\"f\"'"
 check "/master/tasks finds the task by name" sh -c "curl -s '$URL/master/tasks?name=webtail' | grep -q '\"id\":\"$TASK\".*\"total\":1,'"

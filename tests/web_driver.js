@@ -273,6 +273,13 @@ async function test([marathonUrl, jobsUrl, taskId, text, outDir]) {
 	await waitFor('the app scaled to 2', running(2), 30000);
 	await screenshot(outDir, 'marathon.png');
 	ok('the app scaled from the page runs 2 instances');
+	const del = 'document.querySelector("tr[data-app=\'/webtest\'] .danger")';
+	await evaluate(del + '.click(); 1');
+	await waitFor('delete asks to be sure', del + '.textContent === "Sure?"');
+	await evaluate(del + '.click(); 1');
+	await waitFor('the app deleted', '!document.querySelector("tr[data-app=\'/webtest\']") && ' +
+		'document.getElementById("error").hidden', 30000);
+	ok('the app deleted from the page (a second click to be sure) is gone');
 
 	await open('#/jobs');
 	await evaluate(set('job-id', 'webjob') + set('job-cmd', 'echo job-ran') +

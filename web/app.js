@@ -21,7 +21,8 @@ const PLUGIN_PORTS = { marathon: 8080, jobs: 9000 }; /* Marathon's and Metronome
 const COLORS = ['#3b82c4', '#e07b39', '#3aa655', '#c44b8a', '#8a6fd1', '#c9a227', '#2bb3b1',
 	'#7d8793', '#b5473a', '#5a9e3c'];
 
-const S = { view: null, timer: null, tailTimer: null, fws: null, page: 0, busy: false };
+const S = { view: null, timer: null, tailTimer: null, fws: null, page: 0, busy: false,
+	armed: null };
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -119,6 +120,22 @@ async function act(fn) {
 		showError(e);
 	}
 	refresh();
+}
+
+/*
+ * A button that destroys something: the first click arms it ("Sure?", kept
+ * across redraws by key), the second does it.
+ */
+function dangerButton(key, label, fn) {
+	return h('button', { class: 'danger', onclick: (ev) => {
+		if (S.armed !== key) {
+			S.armed = key;
+			ev.target.textContent = 'Sure?';
+			return;
+		}
+		S.armed = null;
+		act(fn);
+	} }, S.armed === key ? 'Sure?' : label);
 }
 
 /* A plugin's base URL: ?marathon=URL (kept), else what was kept, else this host at its port. */
@@ -553,13 +570,8 @@ const marathonView = {
 			'deployments', 'scale to', ''], apps.apps.map((a) => {
 			const scale = h('input', { type: 'number', min: 0, value: a.instances,
 				class: 'scale-n', 'data-app': a.id });
-			const del = h('button', { class: 'danger', onclick: () => {
-				if (del.textContent !== 'Sure?') {
-					del.textContent = 'Sure?';
-					return;
-				}
-				act(() => api('DELETE', base + '/v2/apps/' + appPath(a.id)));
-			} }, 'Delete');
+			const del = dangerButton('app ' + a.id, 'Delete', () => api('DELETE', base +
+				'/v2/apps/' + appPath(a.id)));
 			return h('tr', { 'data-app': a.id }, h('td', {}, a.id), h('td', {}, a.instances),
 				h('td', { class: 'running' }, a.tasksRunning),
 				h('td', {}, a.tasksHealthy + (a.tasksUnhealthy ? ' (' + a.tasksUnhealthy +
@@ -621,7 +633,7 @@ const jobsView = {
 			return;
 		}
 		fill('jobs', table(['job', 'cmd', 'schedules', 'active runs', 'succeeded', 'failed',
-			'last failure', ''], jobs.map((j) => {
+			'last success', 'last failure', ''], jobs.map((j) => {
 			const hs = j.historySummary || {};
 			return h('tr', { 'data-job': j.id }, h('td', {}, j.id),
 				h('td', { class: 'wrap' }, j.run ? j.run.cmd : ''),
@@ -630,11 +642,11 @@ const jobsView = {
 				h('td', {}, (j.activeRuns || []).map((r) => r.id + ' ' + r.status).join(', ') || '-'),
 				h('td', { class: 'succeeded' }, hs.successCount || 0),
 				h('td', {}, hs.failureCount || 0),
-				h('td', {}, hs.lastFailureAt || '-'),
+				h('td', {}, hs.lastSuccessAt || '-'), h('td', {}, hs.lastFailureAt || '-'),
 				h('td', {}, h('button', { class: 'run-now', onclick: () => act(() => api('POST',
 					base + '/v1/jobs/' + seg(j.id) + '/runs')) }, 'Run now'), ' ',
-				h('button', { class: 'danger', onclick: () => act(() => api('DELETE', base +
-					'/v1/jobs/' + seg(j.id) + '?stopCurrentJobRuns=true')) }, 'Delete')));
+				dangerButton('job ' + j.id, 'Delete', () => api('DELETE', base + '/v1/jobs/' +
+					seg(j.id) + '?stopCurrentJobRuns=true'))));
 		})));
 	},
 };
