@@ -52,7 +52,10 @@ AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
 	alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
-	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS)
+	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS) \
+	master_web.o master_history.o web_assets.o
+# The web page's files, embedded into mesosd as web_assets.c (web/embed.sh).
+WEB = $(TOP)/web/index.html $(TOP)/web/app.js $(TOP)/web/style.css
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
 	agent_files.o agent_gc.o agent_executor.o agent_spawner.o agent_isolation.o checkpoint.o syncer.o \
 	spawner.o launcher.o fetch.o isolate.o
@@ -153,6 +156,10 @@ $(LIB_OBJS) $(MASTER_OBJS) $(AGENT_OBJS) $(SUP_OBJS) $(FETCHER_OBJS) $(CTL_OBJS)
 $(LIB): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJS)
+
+web_assets.c: $(TOP)/web/embed.sh $(WEB)
+	sh $(TOP)/web/embed.sh $(WEB) > web_assets.tmp
+	mv web_assets.tmp $@
 
 $(TOP)/mesosd: $(MASTER_OBJS) $(LIB)
 	$(LINK) -o $@ $(MASTER_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
@@ -411,7 +418,7 @@ uninstall:
 
 # ---- cleaning --------------------------------------------------------------
 clean:
-	rm -f *.o $(LIB)
+	rm -f *.o $(LIB) web_assets.c
 	cd $(TOP) && rm -f plugins/*.so tests/plugins/*.so bench/*.so tests/fuzz_*.log
 	rm -f $(PROGS) $(TESTS) $(TOOLS) $(BENCH) $(BENCH_SHARING) $(EXAMPLES) $(FUZZERS)
 

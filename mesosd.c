@@ -60,6 +60,7 @@ main(int argc, char **argv)
 	m.cfg.max_completed_tasks_per_framework = MASTER_DEFAULT_MAX_COMPLETED_TASKS;
 	m.cfg.handshake_timeout_ms = MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	m.cfg.peer_output_limit = MASTER_DEFAULT_PEER_OUTPUT_LIMIT;
+	m.cfg.history_interval_ms = MASTER_DEFAULT_HISTORY_INTERVAL_MS;
 	m.cfg.ip = xstrdup(MASTER_DEFAULT_IP);
 	m.cfg.work_dir = xstrdup(MASTER_DEFAULT_WORK_DIR);
 	m.cfg.min_allocatable_resources = xstrdup(MASTER_DEFAULT_MIN_ALLOCATABLE);
@@ -108,6 +109,8 @@ main(int argc, char **argv)
 		  "close connections that have not said HELLO by then", 0 },
 		{ "peer_output_limit", FLAG_BYTES, &m.cfg.peer_output_limit,
 		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
+		{ "history_interval", FLAG_DURATION, &m.cfg.history_interval_ms,
+		  "between samples of each role's allocation for the web page (360 kept)", 0 },
 		{ "plugins", FLAG_STRING, &pcfg.dir,
 		  "directory of framework plugins (*.so; default plugins/ next to mesosd, else "
 		  "the installed one)", 0 },

@@ -5,10 +5,16 @@
  * resources and then answers every PING, as a real agent does, for the
  * given number of seconds.
  *
- *   loadagents HOST:PORT AGENTS SECONDS
+ *   loadagents HOST:PORT AGENTS SECONDS [TASKS]
  *
  * Prints `name value unit` lines: agents registered, registrations per
  * second, time to register them all, pings answered.
+ *
+ * With TASKS (bench/web.sh), each agent instead comes back as a known
+ * agent would after a master restart (its own agent_id), reporting TASKS
+ * running tasks of one of SIM_FRAMEWORKS frameworks (each in a role of
+ * its own), so that the master holds AGENTS x TASKS tasks without
+ * running any.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +34,15 @@
 #define AGENT_OUT_MAX (1u << 20)
 /* Open connections in batches so the master's accept queue is not overrun. */
 #define CONNECT_BATCH 100
+#define SIM_FRAMEWORKS 10                 /* frameworks the reported tasks belong to */
+#define SIM_TASK_RESOURCES "cpus:0.01;mem:16"
 
 struct bench {
 	struct loop *loop;
 	char host[256];
 	int port;
 	int want;
+	int tasks;                        /* per agent, reported as running (0: a new agent) */
 	int started;
 	int registered;
 	int closed;
@@ -67,12 +76,38 @@ on_connect(struct conn *c, void *arg)
 	buf_reset(&b);
 	snprintf(host, sizeof(host), "sim-%05d", a->index);
 	proto_begin(&b, "REGISTER_AGENT");
+	if (a->b->tasks > 0)
+		proto_add(&b, "agent_id", host);
 	proto_add(&b, "hostname", host);
 	proto_add(&b, "port", "0");
 	proto_add(&b, "resources", "cpus:4;mem:4096;disk:10000;ports:[31000-32000]");
 	proto_add(&b, "attributes", "rack:sim");
 	proto_add(&b, "version", "bench");
 	send_line(c, &b);
+	for (int i = 0; i < a->b->tasks; i++) {
+		char fw[32], role[32], task[64];
+		int k = (a->index * a->b->tasks + i) % SIM_FRAMEWORKS;
+
+		snprintf(fw, sizeof(fw), "sim-fw-%d", k);
+		snprintf(role, sizeof(role), "sim%d", k);
+		snprintf(task, sizeof(task), "sim-task-%05d-%05d", a->index, i);
+		buf_reset(&b);
+		proto_begin(&b, "AGENT_TASK");
+		proto_add(&b, "framework_id", fw);
+		proto_add(&b, "framework_name", fw);
+		proto_add(&b, "role", role);
+		proto_add(&b, "user", "bench");
+		proto_add(&b, "task_id", task);
+		proto_add(&b, "name", task);
+		proto_add(&b, "state", "TASK_RUNNING");
+		proto_add(&b, "resources", SIM_TASK_RESOURCES);
+		send_line(c, &b);
+	}
+	if (a->b->tasks > 0) {
+		buf_reset(&b);
+		proto_begin(&b, "AGENT_RESYNC_DONE");
+		send_line(c, &b);
+	}
 	buf_free(&b);
 }
 
@@ -158,8 +193,8 @@ main(int argc, char **argv)
 	char err[256];
 	struct rlimit rl;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: loadagents HOST:PORT AGENTS SECONDS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: loadagents HOST:PORT AGENTS SECONDS [TASKS]\n");
 		return 2;
 	}
 	memset(&b, 0, sizeof(b));
@@ -171,7 +206,8 @@ main(int argc, char **argv)
 	}
 	b.want = atoi(argv[2]);
 	int seconds = atoi(argv[3]);
-	if (b.want <= 0 || seconds <= 0) {
+	b.tasks = argc == 5 ? atoi(argv[4]) : 0;
+	if (b.want <= 0 || seconds <= 0 || b.tasks < 0) {
 		fprintf(stderr, "loadagents: AGENTS and SECONDS must be positive\n");
 		return 2;
 	}

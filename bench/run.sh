@@ -73,11 +73,11 @@ if [ -n "$BENCH_SMOKE" ]; then
 	MARATHON_BIG_GETS=100 MARATHON_AGENTS=2
 	LAUNCH_TASKS=100 LAUNCH_WINDOWS=4 LAUNCH_FS=tmpfs
 	JOBS_TASKS=50 JOBS_JOBS=50 JOBS_FIRE=10 LB_SECONDS=1 ISO_SPIN_S=2 ISO_TASKS=10
-	ISO_MEM_RUNS=1 ISO_IDLE_S=1
-	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S
+	ISO_MEM_RUNS=1 ISO_IDLE_S=1 WEB_AGENTS=10
+	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S WEB_AGENTS
 fi
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation web}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -663,6 +663,11 @@ fi
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
 if want lb && need lb bench/lbload mesos-lb; then
 	. bench/lb.sh
+fi
+
+# The web page's JSON and render with 100 agents and 10,000 tasks (bench/web.sh).
+if want web && need web bench/loadagents && has_curl web; then
+	. bench/web.sh
 fi
 
 # What isolation holds and costs, in each mode (bench/isolation.sh).

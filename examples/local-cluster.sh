@@ -119,6 +119,7 @@ cat <<EOF
 
 A master and two agents are running, with Marathon, jobs and a load balancer:
   master    $master   (http://$master/master/state)
+  web page  http://$master/   (open it in a browser)
   agent1    rack:r1   cpus:2 mem:1024 disk:2048 ports:[31000-31999]
   agent2    rack:r2   cpus:2 mem:1024 disk:2048 ports:[32000-32999]
   marathon  http://127.0.0.1:8080/v2/apps   (services)

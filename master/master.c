@@ -308,6 +308,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	m->port = net_local_port(m->listen_fd);
 	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
 	master_offer_start(m);
+	master_history_start(m);
 	log_info("master %s listening on %s:%d", m->id,
 	         m->cfg.ip && *m->cfg.ip ? m->cfg.ip : MASTER_DEFAULT_IP, m->port);
 	return 0;
@@ -334,6 +335,7 @@ master_shutdown(struct master *m)
 		loop_run_once(m->loop, 0);
 
 	master_offer_stop(m);
+	master_history_stop(m);
 	struct master_framework *fw;
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);) {
 		struct master_task *t;

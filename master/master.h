@@ -17,6 +17,8 @@
  *                      after a restart
  *   master_http.c      the HTTP endpoints (state, metrics, health, version,
  *                      roles, quota, weights)
+ *   master_web.c       the web page (web/, embedded), its sandbox reads
+ *   master_history.c   the roles' allocation sampled for the page's picture
  *   master_plugins.c   framework plugins, each run in a host process of its
  *                      own (master_plugins.h is its contract)
  *
@@ -44,6 +46,8 @@ struct alloc_agent;
 struct alloc_fw;
 struct http_exchange;
 struct buf;
+struct json_w;
+struct master_history;
 
 #define MASTER_VERSION "0.1.0"
 #define MASTER_CLI_IDLE_TIMEOUT_MS  60000    /* a cli peer silent this long is closed */
@@ -77,6 +81,8 @@ struct buf;
 #define MASTER_DEFAULT_PEER_OUTPUT_LIMIT (64u << 20)        /* --peer_output_limit: bytes */
 #define MASTER_DEFAULT_MIN_ALLOCATABLE "cpus:0.01|mem:32"   /* Mesos --min_allocatable_resources */
 #define MASTER_DEFAULT_LOG_LEVEL "info"                     /* --log_level */
+#define MASTER_DEFAULT_HISTORY_INTERVAL_MS 10000            /* --history_interval */
+#define MASTER_HISTORY_SAMPLES 360          /* allocation samples kept: an hour at the default */
 
 struct master_config {
 	char *ip;
@@ -96,6 +102,7 @@ struct master_config {
 	long long max_completed_tasks_per_framework;
 	int64_t handshake_timeout_ms;          /* a peer must say HELLO this soon */
 	uint64_t peer_output_limit;            /* unsent bytes to one peer before it is dropped */
+	int64_t history_interval_ms;           /* between samples of the roles' allocation */
 };
 
 struct master_task_status {
@@ -210,6 +217,7 @@ struct master {
 	struct master_metrics metrics;
 	struct buf out;            /* the outgoing line being built (one at a time) */
 	char err[MASTER_ERR_MAX];  /* the error being reported (one at a time) */
+	struct master_history *history; /* the roles' allocation over time (master_history.c) */
 };
 
 /* One protocol connection. */
@@ -228,6 +236,7 @@ struct master_peer {
 struct master_file_request {
 	char id[MASTER_REQUEST_ID_MAX];
 	struct master_peer *cli;   /* NULL once the cli has gone */
+	struct http_exchange *x;   /* or the web page's request (master_web.c); NULL once gone */
 	char *agent_id;
 	uint64_t timer;
 	struct master *m;
@@ -336,6 +345,17 @@ void master_cli_fail_requests(struct master *m, const char *agent_id, const char
 void master_cli_file_reply(struct master *m, const struct proto_msg *msg);
 void master_cli_peer_gone(struct master *m, struct master_peer *p);
 void master_cli_free_requests(struct master *m);
+/*
+ * READ_FILE or LIST_FILES (verb) for the web page: relayed to the task's
+ * agent as a cli's is, its answer given to master_web_file_reply. 0, or
+ * why not with err: MASTER_FILE_NO_TASK (unknown, or an ID several
+ * frameworks use), MASTER_FILE_NO_AGENT (its agent is not connected).
+ */
+#define MASTER_FILE_NO_TASK (-1)
+#define MASTER_FILE_NO_AGENT (-2)
+int master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb,
+                         const char *task_id, const char *fw_id, const char *path,
+                         long long offset, long long length, char *err, size_t errlen);
 
 /* master_registry.c */
 void master_registry_load(struct master *m);
@@ -349,5 +369,30 @@ void master_registry_close(struct master *m);
 
 /* master_http.c */
 void master_http_handle(struct http_exchange *x, void *arg);
+/* One task, agent or framework as /master/state writes it (with_tasks 0: counts only). */
+void master_http_task_json(struct json_w *w, const struct master_task *t);
+void master_http_agent_json(struct json_w *w, const struct master_agent *a);
+void master_http_framework_json(struct json_w *w, const struct master *m,
+                                const struct master_framework *fw, int live, int with_tasks);
+
+/* master_web.c */
+/* One file of the page: web/embed.sh writes master_web_assets[], ending with a NULL path. */
+struct master_web_asset {
+	const char *path;
+	const char *type;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct master_web_asset master_web_assets[];
+/* The web page, its sandbox reads and the history: 1 if path was one of them (x is answered). */
+int master_web_handle(struct http_exchange *x, struct master *m);
+/* The agent's FILE_DATA or FILE_ERROR for x, as JSON; NULL msg: why it will not come. */
+void master_web_file_reply(struct http_exchange *x, const char *verb, const struct proto_msg *msg,
+                           const char *why);
+
+/* master_history.c */
+void master_history_start(struct master *m);
+void master_history_stop(struct master *m);
+void master_history_json(const struct master *m, struct json_w *w);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * master_cli.c: operator requests from mesosctl over the protocol: kill a
  * task, read a file from a task's sandbox or list one of its directories
- * (relayed to its agent and back), tear a framework down.
+ * (relayed to its agent and back; the web page's reads too, master_web.c),
+ * tear a framework down.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -123,9 +124,37 @@ file_request_timeout(struct loop *loop, void *arg)
 		proto_add(&m->out, "reason", "the agent did not answer in time");
 		master_send(m, fr->cli);
 	}
+	if (fr->x)
+		master_web_file_reply(fr->x, NULL, NULL, "the agent did not answer in time");
 	map_del(&fr->m->file_requests, fr->id);
 	free(fr->agent_id);
 	free(fr);
+}
+
+/* Send verb for task t to its agent a under a request ID of ours; the answer goes to p or x. */
+static struct master_file_request *
+start_relay(struct master *m, const struct master_task *t, const struct master_agent *a,
+            struct master_peer *p, struct http_exchange *x, const char *verb, const char *path,
+            long long offset, long long length)
+{
+	struct master_file_request *fr = xcalloc(1, sizeof(*fr));
+	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
+	fr->cli = p;
+	fr->x = x;
+	fr->agent_id = xstrdup(a->id);
+	fr->m = m;
+	fr->timer = loop_timer_add(m->loop, MASTER_FILE_REQUEST_TIMEOUT_MS, file_request_timeout, fr);
+	map_put(&m->file_requests, fr->id, fr);
+
+	master_msg(m, verb);
+	proto_add(&m->out, "request_id", fr->id);
+	proto_add(&m->out, "framework_id", t->fw->id);
+	proto_add(&m->out, "task_id", t->id);
+	proto_add(&m->out, "path", path);
+	proto_add_int(&m->out, "offset", offset);
+	proto_add_int(&m->out, "length", length);
+	master_send(m, a->peer);
+	return fr;
 }
 
 /*
@@ -165,24 +194,8 @@ relay_file_request(struct master *m, struct master_peer *p, const struct proto_m
 		master_send(m, p);
 		return;
 	}
-	if (length > max)
-		length = max;
-	struct master_file_request *fr = xcalloc(1, sizeof(*fr));
-	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
-	fr->cli = p;
-	fr->agent_id = xstrdup(a->id);
-	fr->m = m;
-	fr->timer = loop_timer_add(m->loop, MASTER_FILE_REQUEST_TIMEOUT_MS, file_request_timeout, fr);
-	map_put(&m->file_requests, fr->id, fr);
-
-	master_msg(m, msg->verb);
-	proto_add(&m->out, "request_id", fr->id);
-	proto_add(&m->out, "framework_id", t->fw->id);
-	proto_add(&m->out, "task_id", t->id);
-	proto_add(&m->out, "path", path ? path : default_path);
-	proto_add_int(&m->out, "offset", offset);
-	proto_add_int(&m->out, "length", length);
-	master_send(m, a->peer);
+	start_relay(m, t, a, p, NULL, msg->verb, path ? path : default_path, offset,
+	            length > max ? max : length);
 }
 
 static void
@@ -195,6 +208,38 @@ static void
 cli_list_files(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
 	relay_file_request(m, p, msg, FILE_LIST_MAX, "");
+}
+
+/* The web page's request went away first: its answer, when it comes, goes nowhere. */
+static void
+file_http_abort(struct http_exchange *x, void *arg)
+{
+	struct master_file_request *fr = arg;
+
+	(void)x;
+	fr->x = NULL;
+}
+
+int
+master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb,
+                     const char *task_id, const char *fw_id, const char *path, long long offset,
+                     long long length, char *err, size_t errlen)
+{
+	long long max = strcmp(verb, "LIST_FILES") == 0 ? FILE_LIST_MAX : FILE_READ_MAX;
+	struct master_task *t = find_task(m, task_id, fw_id, err, errlen);
+	struct master_agent *a = t ? map_get(&m->agents, t->agent_id) : NULL;
+	struct master_file_request *fr;
+
+	if (!t)
+		return MASTER_FILE_NO_TASK;
+	if (!a || !a->peer) {
+		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
+		return MASTER_FILE_NO_AGENT;
+	}
+	fr = start_relay(m, t, a, NULL, x, verb, path, offset < 0 ? 0 : offset,
+	                 length < 0 || length > max ? max : length);
+	http_defer(x, file_http_abort, fr);
+	return 0;
 }
 
 static void
@@ -234,6 +279,8 @@ master_cli_fail_requests(struct master *m, const char *agent_id, const char *why
 			proto_add(&m->out, "reason", why);
 			master_send(m, fr->cli);
 		}
+		if (fr->x)
+			master_web_file_reply(fr->x, NULL, NULL, why);
 		map_del(&m->file_requests, fr->id);
 		loop_timer_cancel(m->loop, fr->timer);
 		free(fr->agent_id);
@@ -257,6 +304,8 @@ master_cli_file_reply(struct master *m, const struct proto_msg *msg)
 				           msg->fields[i].vlen);
 		master_send(m, fr->cli);
 	}
+	if (fr->x)
+		master_web_file_reply(fr->x, msg->verb, msg, NULL);
 	map_del(&m->file_requests, fr->id);
 	loop_timer_cancel(m->loop, fr->timer);
 	free(fr->agent_id);
@@ -277,6 +326,8 @@ master_cli_free_requests(struct master *m)
 {
 	struct master_file_request *fr;
 	for (size_t it = 0; map_next(&m->file_requests, &it, NULL, (void **)&fr);) {
+		if (fr->x)
+			master_web_file_reply(fr->x, NULL, NULL, "the master is shutting down");
 		loop_timer_cancel(m->loop, fr->timer);
 		free(fr->agent_id);
 		free(fr);

@@ -56,6 +56,16 @@ write_task(struct json_w *w, const struct master_task *t)
 	json_kstr(w, "state", t->state);
 	json_key(w, "resources");
 	res_json(&t->resources, w);
+	if (t->usage.known) {
+		/* What its supervisor measured, with Mesos's /monitor/statistics names. */
+		json_key(w, "statistics");
+		json_obj_begin(w);
+		json_kdouble(w, "cpus_user_time_secs", t->usage.cpus_user_time_secs);
+		json_kdouble(w, "cpus_system_time_secs", t->usage.cpus_system_time_secs);
+		json_kint(w, "mem_rss_bytes", t->usage.mem_rss_bytes);
+		json_kint(w, "disk_used_bytes", t->usage.disk_used_bytes);
+		json_obj_end(w);
+	}
 	json_key(w, "statuses");
 	json_arr_begin(w);
 	for (size_t i = 0; i < t->nstatuses; i++)
@@ -66,7 +76,7 @@ write_task(struct json_w *w, const struct master_task *t)
 
 static void
 write_framework(struct json_w *w, const struct master *m, const struct master_framework *fw,
-                int live)
+                int live, int with_tasks)
 {
 	struct res used, offered, total;
 	const struct master_task *t;
@@ -100,6 +110,14 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	res_json(&used, w);
 	json_key(w, "offered_resources");
 	res_json(&offered, w);
+	json_kint(w, "task_count", (long long)map_len(&fw->tasks));
+	if (!with_tasks) {
+		json_obj_end(w);
+		res_free(&used);
+		res_free(&offered);
+		res_free(&total);
+		return;
+	}
 	json_key(w, "tasks");
 	json_arr_begin(w);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
@@ -174,13 +192,14 @@ serve_state(struct http_exchange *x, struct master *m)
 	json_key(&w, "frameworks");
 	json_arr_begin(&w);
 	for (size_t it = 0; map_next(&m->frameworks, &it, NULL, (void **)&fw);)
-		write_framework(&w, m, fw, 1);
+		write_framework(&w, m, fw, 1, 1);
 	json_arr_end(&w);
 	json_key(&w, "completed_frameworks");
 	json_arr_begin(&w);
 	size_t max = (size_t)m->cfg.max_completed_frameworks;
 	for (size_t i = 0; i < m->ncompleted_frameworks; i++)
-		write_framework(&w, m, m->completed_frameworks[(m->completed_frameworks_head + i) % max], 0);
+		write_framework(&w, m, m->completed_frameworks[(m->completed_frameworks_head + i) % max], 0,
+		                1);
 	json_arr_end(&w);
 	master_plugins_state_json(m, &w);
 	json_key(&w, "orphan_tasks");
@@ -459,6 +478,26 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 	json_free(j);
 }
 
+/* The writers of /master/state, for the web page's lighter endpoints (master_web.c). */
+void
+master_http_task_json(struct json_w *w, const struct master_task *t)
+{
+	write_task(w, t);
+}
+
+void
+master_http_agent_json(struct json_w *w, const struct master_agent *a)
+{
+	write_agent(w, a);
+}
+
+void
+master_http_framework_json(struct json_w *w, const struct master *m,
+                           const struct master_framework *fw, int live, int with_tasks)
+{
+	write_framework(w, m, fw, live, with_tasks);
+}
+
 void
 master_http_handle(struct http_exchange *x, void *arg)
 {
@@ -472,6 +511,8 @@ master_http_handle(struct http_exchange *x, void *arg)
 	};
 	int found = 0;
 
+	if (master_web_handle(x, m))
+		return;
 	if (strcmp(path, "/quota") == 0 || strcmp(path, "/master/quota") == 0) {
 		if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
 			serve_quota_set(x, m);

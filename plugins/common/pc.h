@@ -244,6 +244,14 @@ void pc_rest_reply(struct http_exchange *x, int status, struct buf *b);
 struct json *pc_rest_body(struct http_exchange *x);
 /* 1 if the query says name=true. */
 int pc_rest_flag(struct http_exchange *x, const char *name);
+/*
+ * CORS, for the master's web page (another origin: the master's port): a
+ * request with an Origin gets it back in Access-Control-Allow-Origin
+ * (never with credentials); a preflight (OPTIONS with
+ * Access-Control-Request-Method) is answered here, 204: then 1, the
+ * exchange is done. Call first in a REST handler.
+ */
+int pc_rest_cors(struct http_exchange *x);
 
 /* secs (wall clock) as ISO-8601 UTC with milliseconds, then zone ("Z", "+0000"). */
 void pc_rest_time(double secs, const char *zone, char *out, size_t len);

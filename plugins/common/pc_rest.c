@@ -2,7 +2,7 @@
  * pc_rest.c: what the plugins' REST APIs share around lib/http.c: the
  * listener their conf asks for (http_port, http_ip), a request's JSON
  * body (400 when it does not parse, with the parser's reason), replies,
- * ?flag=true parameters, and timestamps (ISO-8601 with milliseconds;
+ * ?flag=true parameters, CORS for the master's web page, and timestamps (ISO-8601 with milliseconds;
  * Marathon ends them with "Z", Metronome with "+0000").
  */
 #include <errno.h>
@@ -23,6 +23,10 @@
 #define PORT_MAX 65535
 #define PARAM_MAX 256
 #define ERR_MAX 512
+/* What a page of another origin may send: the methods and headers the APIs use. */
+#define CORS_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE"
+#define CORS_HEADERS "Content-Type, Authorization"
+#define CORS_MAX_AGE_S "600"            /* seconds a browser may keep a preflight's answer */
 
 void
 pc_rest_time(double secs, const char *zone, char *out, size_t len)
@@ -105,4 +109,23 @@ pc_rest_flag(struct http_exchange *x, const char *name)
 	char v[PARAM_MAX];
 
 	return http_query_param(x, name, v, sizeof(v)) && strcmp(v, "true") == 0;
+}
+
+int
+pc_rest_cors(struct http_exchange *x)
+{
+	const char *origin = http_header(x, "Origin");
+
+	if (origin == NULL)
+		return 0;
+	http_add_header(x, "Access-Control-Allow-Origin", origin);
+	http_add_header(x, "Vary", "Origin");
+	if (strcmp(http_method(x), "OPTIONS") != 0 ||
+	    http_header(x, "Access-Control-Request-Method") == NULL)
+		return 0;
+	http_add_header(x, "Access-Control-Allow-Methods", CORS_METHODS);
+	http_add_header(x, "Access-Control-Allow-Headers", CORS_HEADERS);
+	http_add_header(x, "Access-Control-Max-Age", CORS_MAX_AGE_S);
+	http_reply(x, 204, NULL, "", 0);
+	return 1;
 }
