@@ -3,10 +3,10 @@
  * names, defaults and validation messages (the app definition in
  * Marathon's documentation, "REST API"; the README lists the defaults);
  * the same definition out, defaults filled in, as GET shows it; and the
- * merge of a PUT/PATCH body over a definition. Fields whose behaviour is
- * not built (container, dependencies, HTTPS checks, ...) are refused with
- * a 422 naming them rather than accepted and ignored: an app never
- * silently runs differently from its definition.
+ * merge of a PUT/PATCH body over a definition. The schema's fields it
+ * does not act on are fields.c's: carried, accepted at their defaults, or
+ * refused with a 422 naming them: an app never silently runs differently
+ * from its definition.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -35,27 +35,6 @@ static const char ID_SEGMENT_RE[] =
 /* The same, as POSIX ERE needs it (the alternation anchored as a whole). */
 static const char ID_SEGMENT_ERE[] =
 	"^((([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])|\\.|\\.\\.)$";
-
-/* Fields accepted and echoed but with no effect on a task yet are refused instead. */
-static const char *const UNSUPPORTED[] = { "container",
-	"dependencies", "readinessChecks", "secrets", "residency", "networks", "check",
-	"gpus", "executor", "acceptedResourceRoles", "role", NULL };
-/* Fields known and handled, or server-set and ignored on input. */
-static const char *const KNOWN[] = { "id", "cmd", "args", "cpus", "mem", "disk", "instances",
-	"portDefinitions", "ports", "requirePorts", "constraints", "healthChecks", "env", "labels", "fetch", "uris",
-	"backoffSeconds", "backoffFactor", "maxLaunchDelaySeconds", "upgradeStrategy",
-	"killSelection", "taskKillGracePeriodSeconds", "unreachableStrategy", "user", "version",
-	"versionInfo", "tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy",
-	"deployments", "tasks", "lastTaskFailure", NULL };
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 void
 app_version_now(char *out, size_t len)
@@ -547,23 +526,7 @@ app_from_json(const struct json *j, int stored, struct json_w *details, int *sta
 		pc_json_type(&v, "/", "jsobject");
 		goto out;
 	}
-	for (size_t i = 0; i < j->n; i++) {
-		char path[MT_ID_MAX];
-
-		snprintf(path, sizeof(path), "/%s", j->keys[i]);
-		if (in_list(UNSUPPORTED, j->keys[i])) {
-			const struct json *e = j->items[i];
-
-			/* Empty ones are what clients send by default: harmless. */
-			if (e->type == JSON_NULL || ((e->type == JSON_ARRAY || e->type == JSON_OBJECT) &&
-			    e->n == 0) || (e->type == JSON_NUMBER && e->number == 0) ||
-			    (e->type == JSON_STRING && e->string[0] == '\0'))
-				continue;
-			pc_json_err(&v, path, "is not supported by this Marathon yet");
-		} else if (!in_list(KNOWN, j->keys[i])) {
-			pc_json_err(&v, path, "is not a known field");
-		}
-	}
+	fields_parse(j, a, &v);
 	x = json_get(j, "id");
 	if (x == NULL || x->type == JSON_NULL)
 		pc_json_err(&v, "/id", "error.path.missing");
@@ -674,6 +637,8 @@ app_free(struct mt_app *a)
 	}
 	free(a->health);
 	free(a->user);
+	fields_free(a);
+	view_failure_free(a);
 	free(a);
 }
 
@@ -777,6 +742,7 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	}
 	if (a->user != NULL)
 		json_kstr(w, "user", a->user);
+	fields_write(w, a);
 	json_kstr(w, "version", a->version);
 	json_key(w, "versionInfo");
 	json_obj_begin(w);
@@ -828,7 +794,8 @@ app_config_differs(const struct mt_app *a, const struct mt_app *b)
 	if (pc_json_strings_differ(a->args, a->nargs, b->args, b->nargs) ||
 	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) ||
 	    pc_json_kv_differ(a->env, a->nenv, b->env, b->nenv) ||
-	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b))
+	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b) ||
+	    fields_differ(a, b))
 		return 1;
 	if (a->cpus != b->cpus || a->mem != b->mem || a->disk != b->disk ||
 	    a->require_ports != b->require_ports || a->nports != b->nports ||

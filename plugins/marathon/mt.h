@@ -3,6 +3,7 @@
  * plugins/marathon.so). One file per subsystem:
  *   marathon.c     the plugin: conf, driver callbacks, the HTTP listener
  *   app.c          the app model: JSON in (defaults, validation) and out
+ *   fields.c       the app schema's fields carried, accepted at defaults or refused
  *   constraints.c  placement constraints
  *   deployments.c  changes as deployments, for listing, locking and rollback
  *   health.c       health check results, and the HTTP/TCP checks the plugin
@@ -12,6 +13,7 @@
  *                  status updates, backoff, scale-down victims, kills
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
+ *   view.c         how it shows apps and tasks (embed, taskStats, text/plain)
  *   events.c       the /v2/events stream (Server-Sent Events)
  * What it shares with the other plugins (the loop driver, the store's
  * writes, the event stream, the constraint operators, offer matching)
@@ -101,6 +103,7 @@ struct mt_version {
 
 struct mt_task;
 struct mt_check;
+struct mt_failure;
 
 /* A task's latest result of one of its app's health checks. */
 struct mt_hstate {
@@ -139,6 +142,8 @@ struct mt_app {
 	double unreachable_inactive_s, unreachable_expunge_s;   /* unreachableStrategy, seconds */
 	int unreachable_disabled;       /* "disabled": an unreachable task is waited for forever */
 	char *user;                     /* NULL = the framework's */
+	struct pc_kv *carried;          /* fields.c: name -> its JSON text, shown as given */
+	size_t ncarried;
 	char version[MT_VERSION_MAX];
 	char last_config_change[MT_VERSION_MAX];
 	char last_scaling[MT_VERSION_MAX];
@@ -154,6 +159,7 @@ struct mt_app {
 	struct mt_deployment *dep;      /* the running deployment, NULL when none */
 	struct mt_version *versions;    /* oldest first, at most MT_VERSIONS_MAX */
 	size_t nversions;
+	struct mt_failure *last_failure;        /* view.c: lastTaskFailure, NULL = none */
 };
 
 struct mt_task {
@@ -234,6 +240,14 @@ char *app_json_text(const struct mt_app *a);
 char *app_merge(const struct mt_app *old, const char *id, const struct json *body, int partial,
                 char *err, size_t errlen);
 
+/* ---- fields.c ---- */
+/* The fields app.c does not act on: carried into a, or refused (noted in v); unknown ones ignored. */
+void fields_parse(const struct json *j, struct mt_app *a, struct pc_json_errs *v);
+/* Marathon's defaults of those fields, then the carried ones. */
+void fields_write(struct json_w *w, const struct mt_app *a);
+int fields_differ(const struct mt_app *a, const struct mt_app *b);
+void fields_free(struct mt_app *a);
+
 /* ---- queue.c ---- */
 void queue_offers(struct mt *m, const struct framework_offer *offers, size_t n);
 void queue_status(struct mt *m, const struct framework_status *st);
@@ -300,6 +314,23 @@ int store_load(struct mt *m, char *err, size_t errlen);
 
 /* ---- rest.c ---- */
 void rest_handle(struct http_exchange *x, void *arg);
+
+/* ---- view.c ---- */
+#define VIEW_TASKS   1                  /* embed the app's tasks */
+#define VIEW_FAILURE 2                  /* its lastTaskFailure */
+#define VIEW_STATS   4                  /* its taskStats */
+/* The VIEW_* flags the request's embed parameters ask for (single: GET of one app). */
+int view_embed(struct http_exchange *x, int single);
+void view_app(struct json_w *w, const struct mt_app *a, int flags);
+void view_task(struct json_w *w, const struct mt_task *t);
+/* t of a ended as st says (a failed state): a's lastTaskFailure. */
+void view_failure_record(struct mt_app *a, const struct mt_task *t,
+                         const struct framework_status *st);
+void view_failure_free(struct mt_app *a);
+/* 1 when the client asks for text/plain rather than JSON. */
+int view_wants_text(struct http_exchange *x);
+/* The text/plain task list of every app (only NULL) or of only. */
+void view_tasks_text(struct http_exchange *x, struct mt *m, const struct mt_app *only);
 
 /* ---- events.c ---- */
 /* GET /v2/events: x becomes a stream (?event_type=T: only T). */

@@ -496,6 +496,9 @@ queue_status(struct mt *m, const struct framework_status *st)
 		m->metrics.tasks_killed_unhealthy++;
 		events_unhealthy_kill(m, t);
 	}
+	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state) &&
+	    strcmp(st->state, "TASK_FINISHED") != 0)
+		view_failure_record(a, t, st);
 	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state)) {
 		m->metrics.tasks_failed++;
 		backoff(m, a);

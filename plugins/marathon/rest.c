@@ -30,84 +30,6 @@ not_found_app(struct http_exchange *x, const char *id)
 }
 
 static void
-write_ports(struct json_w *w, const char *key, const int *p, size_t n)
-{
-	json_key(w, key);
-	json_arr_begin(w);
-	for (size_t i = 0; i < n; i++)
-		json_int(w, p[i]);
-	json_arr_end(w);
-}
-
-static void
-write_task(struct json_w *w, const struct mt_task *t)
-{
-	char ts[MT_VERSION_MAX];
-	int sp[MT_PORTS_MAX];
-	size_t nsp = 0;
-
-	json_obj_begin(w);
-	json_kstr(w, "id", t->id);
-	json_kstr(w, "appId", t->app != NULL ? t->app->id : "");
-	json_kstr(w, "host", t->host);
-	write_ports(w, "ports", t->ports, t->nports);
-	if (t->app != NULL)
-		for (; nsp < t->app->nports; nsp++)
-			sp[nsp] = t->app->ports[nsp].port;
-	write_ports(w, "servicePorts", sp, nsp);
-	json_kstr(w, "slaveId", t->agent_id);
-	app_version_at(t->staged_at, ts, sizeof(ts));
-	json_kstr(w, "stagedAt", ts);
-	json_key(w, "startedAt");
-	if (t->started_at > 0) {
-		app_version_at(t->started_at, ts, sizeof(ts));
-		json_str(w, ts);
-	} else {
-		json_null(w);
-	}
-	json_kstr(w, "version", t->version);
-	json_kstr(w, "state", t->state);
-	health_write(w, t);
-	json_obj_end(w);
-}
-
-static void
-write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
-{
-	long long staged = 0, running = 0, healthy = 0, unhealthy = 0;
-
-	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
-		running += strcmp(t->state, "TASK_RUNNING") == 0;
-		healthy += app_task_healthy(a, t);
-		unhealthy += a->nhealth > 0 && t->healthy == 0 && strcmp(t->state, "TASK_RUNNING") == 0;
-		staged += strcmp(t->state, "TASK_STAGING") == 0 || strcmp(t->state, "TASK_STARTING") == 0;
-	}
-	json_obj_begin(w);
-	app_write_fields(w, a);
-	json_kint(w, "tasksStaged", staged);
-	json_kint(w, "tasksRunning", running);
-	/* No health checks: a running task counts as healthy, as Marathon's docs say. */
-	json_kint(w, "tasksHealthy", healthy);
-	json_kint(w, "tasksUnhealthy", unhealthy);
-	json_key(w, "deployments");
-	json_arr_begin(w);
-	if (a->dep != NULL) {
-		json_obj_begin(w);
-		json_kstr(w, "id", a->dep->id);
-		json_obj_end(w);
-	}
-	json_arr_end(w);
-	if (with_tasks) {
-		json_key(w, "tasks");
-		json_arr_begin(w);
-		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
-			write_task(w, t);
-		json_arr_end(w);
-	}
-	json_obj_end(w);
-}
-
-static void
 deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
 {
 	struct json_w w;
@@ -219,6 +141,8 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const c
 		}
 		a->since = old->since;
 		a->stats = old->stats;
+		a->last_failure = old->last_failure;
+		old->last_failure = NULL;
 		queue_reset_delay(m, old);
 		map_del(&m->apps, old->id);
 		app_free(old);
@@ -234,9 +158,8 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const c
 static void
 apps_list(struct http_exchange *x, struct mt *m)
 {
-	char embed[PARAM_MAX], idf[PARAM_MAX], cmdf[PARAM_MAX];
-	int tasks = http_query_param(x, "embed", embed, sizeof(embed)) &&
-	            strcmp(embed, "apps.tasks") == 0;
+	char idf[PARAM_MAX], cmdf[PARAM_MAX];
+	int embed = view_embed(x, 0);
 	int has_id = http_query_param(x, "id", idf, sizeof(idf));
 	int has_cmd = http_query_param(x, "cmd", cmdf, sizeof(cmdf));
 	struct json_w w;
@@ -255,7 +178,7 @@ apps_list(struct http_exchange *x, struct mt *m)
 		if ((has_id && strstr(a->id, idf) == NULL) ||
 		    (has_cmd && (a->cmd == NULL || strstr(a->cmd, cmdf) == NULL)))
 			continue;
-		write_app(&w, a, tasks);
+		view_app(&w, a, embed);
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
@@ -293,7 +216,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 	http_add_header(x, "Location", a->id);
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
-	write_app(&w, a, 0);
+	view_app(&w, a, 0);
 	pc_rest_reply(x, 201, &b);
 }
 
@@ -408,7 +331,7 @@ tasks_reply(struct http_exchange *x, struct mt *m, const struct mt_app *only, co
 			if (strcmp(t->state, want) != 0)
 				continue;
 		}
-		write_task(&w, t);
+		view_task(&w, t);
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
@@ -428,14 +351,14 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 	if (single) {
 		json_obj_begin(&w);
 		json_key(&w, "task");
-		write_task(&w, ts[0]);
+		view_task(&w, ts[0]);
 		json_obj_end(&w);
 	} else {
 		json_obj_begin(&w);
 		json_key(&w, "tasks");
 		json_arr_begin(&w);
 		for (size_t i = 0; i < n; i++)
-			write_task(&w, ts[i]);
+			view_task(&w, ts[i]);
 		json_arr_end(&w);
 		json_obj_end(&w);
 	}
@@ -506,7 +429,6 @@ tasks_delete(struct http_exchange *x, struct mt *m)
 	const struct json *ids;
 	struct mt_task **ts;
 	size_t n = 0;
-	char msg[MT_TASK_ID_MAX + 64];
 
 	if (j == NULL)
 		return;
@@ -521,15 +443,15 @@ tasks_delete(struct http_exchange *x, struct mt *m)
 		struct mt_task *t = ids->items[i]->type == JSON_STRING ?
 		                    map_get(&m->tasks, ids->items[i]->string) : NULL;
 
-		if (t == NULL || t->app == NULL) {
-			snprintf(msg, sizeof(msg), "Invalid task id %s", ids->items[i]->type ==
-			         JSON_STRING ? ids->items[i]->string : "(not a string)");
-			http_reply_error(x, 400, msg);
+		if (ids->items[i]->type != JSON_STRING) {
+			http_reply_error(x, 400, "Invalid JSON: task ids are strings");
 			free(ts);
 			json_free(j);
 			return;
 		}
-		ts[n++] = t;
+		/* Marathon skips ids it does not know: 200 with the tasks it did kill. */
+		if (t != NULL && t->app != NULL)
+			ts[n++] = t;
 	}
 	json_free(j);
 	kill_tasks(x, m, ts, n, pc_rest_flag(x, "scale"), 0);
@@ -560,11 +482,9 @@ info(struct http_exchange *x, struct mt *m)
 	json_kstr(&w, "framework_name", "marathon");
 	json_kint(&w, "local_port_min", MT_SERVICE_PORT_MIN);
 	json_kint(&w, "local_port_max", MT_SERVICE_PORT_MAX);
-	json_key(&w, "state_dir");
-	if (m->state_dir != NULL)
-		json_str(&w, m->state_dir);
-	else
-		json_null(&w);
+	/* Only keys Marathon has: clients map them onto fixed fields (python-marathon). */
+	json_kstr(&w, "executor", "//cmd");
+	json_kbool(&w, "ha", 0);
 	json_obj_end(&w);
 	json_key(&w, "http_config");
 	json_obj_begin(&w);
@@ -681,7 +601,13 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 		http_reply_error(x, 404, msg);
 		return;
 	}
-	if (pc_rest_flag(x, "force") || a->dep->previous == NULL) {
+	if (!pc_rest_flag(x, "force") && a->dep->previous == NULL && a->nversions == 1) {
+		/* Rolling back a creation (its app's only version) removes the app, as Marathon's
+		 * revert of its plan does. */
+		app_delete(x, m, a);
+		return;
+	}
+	if (pc_rest_flag(x, "force")) {
 		/* Stopped where it is: the app keeps converging on its current definition. */
 		deployments_fail(m, a, "cancelled by DELETE /v2/deployments");
 		save_or_log(m);
@@ -863,7 +789,10 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 		if (a == NULL) {
 			not_found_app(x, norm);
 		} else if (strcmp(method, "GET") == 0 && task == NULL) {
-			tasks_reply(x, m, a, NULL);
+			if (view_wants_text(x))
+				view_tasks_text(x, m, a);
+			else
+				tasks_reply(x, m, a, NULL);
 		} else if (strcmp(method, "DELETE") == 0) {
 			if (task != NULL)
 				snprintf(tid, sizeof(tid), "%.*s", (int)(len - (size_t)(task - rest)), task);
@@ -885,7 +814,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 		json_w_init(&w, &b);
 		json_obj_begin(&w);
 		json_key(&w, "app");
-		write_app(&w, a, 1);
+		view_app(&w, a, view_embed(x, 1));
 		json_obj_end(&w);
 		pc_rest_reply(x, 200, &b);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
@@ -934,6 +863,8 @@ rest_handle(struct http_exchange *x, void *arg)
 			http_reply_error(x, 405, "method not allowed");
 	} else if (strncmp(p, "/v2/apps/", strlen("/v2/apps/")) == 0) {
 		apps_route(x, m, p + strlen("/v2/apps/"), get ? "GET" : method);
+	} else if (strcmp(p, "/v2/tasks") == 0 && get && view_wants_text(x)) {
+		view_tasks_text(x, m, NULL);
 	} else if (strcmp(p, "/v2/tasks") == 0 && get) {
 		tasks_reply(x, m, NULL, http_query_param(x, "status", status, sizeof(status)) ?
 		            status : NULL);
