@@ -6,7 +6,8 @@
  * (http_server_listen) or a conn adopted after its first line turned out to
  * be a request line (the master serves HTTP and the wire protocol on one
  * port). Request line, headers (count and size capped) and body
- * (Content-Length only, capped; chunked uploads are refused with 411/501)
+ * (Content-Length or chunked, capped; other transfer codings are refused
+ * with 501)
  * are parsed, then the handler runs. Keep-alive is supported. A handler
  * replies at once or later (keeping the exchange), or starts a stream
  * (Server-Sent Events).
