@@ -53,10 +53,10 @@ check "/v2/info has no key Marathon lacks" sh -c "! curl -s '$API/v2/info' | gre
 
 # ---- text/plain task lists ----
 textlist () {
-	curl -s -H 'Accept: text/plain' "$API$1" | grep -q "$(printf '^prod_web\t1[0-9]*\t[^\t]*:310[0-9][0-9]\t$')"
+	curl -s -H 'Accept: text/plain' "$API$1" | tee "$TMP/text" | grep -Eq "$(printf '^prod_web\t1[0-9]*\t([^\t]*:310[0-9][0-9]\t)+$')"
 }
-check "GET /v2/tasks as text/plain" textlist /v2/tasks
-check "GET /v2/apps/ID/tasks as text/plain" textlist /v2/apps/prod/web/tasks
+check "GET /v2/tasks as text/plain" wait_for $T textlist /v2/tasks
+check "GET /v2/apps/ID/tasks as text/plain" wait_for $T textlist /v2/apps/prod/web/tasks
 
 # ---- lastTaskFailure ----
 check "an app whose task fails" test "$(req POST /v2/apps '{"id":"/fails","cmd":"exit 3","cpus":0.1,"mem":16,"backoffSeconds":60}')" = 201
@@ -69,6 +69,14 @@ DEP=$(sed -n 's/.*"deployments":\[{"id":"\([0-9a-f-]*\)"}\].*/\1/p' "$TMP/body")
 check "the creation's deployment is listed" test -n "$DEP"
 check "DELETE it (a rollback) is 200" test "$(req DELETE "/v2/deployments/$DEP")" = 200
 check "the app is gone" test "$(req GET /v2/apps/huge)" = 404
+
+# ---- chunked request bodies (curl sends them so with Transfer-Encoding: chunked) ----
+chunked () {
+	curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+	    -H 'Transfer-Encoding: chunked' --data "$3" "$2"
+}
+check "a chunked POST to Marathon is 201" test "$(chunked POST "$API/v2/apps" '{"id":"/chunked","cmd":"sleep 300","cpus":0.1,"mem":16,"instances":0}')" = 201
+check "a chunked PUT to the master is 200" test "$(chunked PUT "http://$MASTER/weights" '[{"role":"prod","weight":2}]')" = 200
 
 # ---- POST /v2/tasks/delete ----
 check "unknown ids are 200" test "$(req POST /v2/tasks/delete '{"ids":["nope.instance-1._app"]}')" = 200
