@@ -5,7 +5,8 @@
  * is one of:
  *   carried     stored as given and shown again by GET, with no effect
  *               here (ipAddress null, tty, residency, executorResources,
- *               resourceLimits, check, storeUrls, dependencies);
+ *               resourceLimits, check, storeUrls; dependencies, which
+ *               groups.c also reads);
  *   defaulted   accepted while it holds what this Marathon does anyway
  *               (host networking, role "*", a MESOS container without an
  *               image or volumes, no gpus, the command executor), then
@@ -175,6 +176,8 @@ fields_parse(const struct json *j, struct mt_app *a, struct pc_json_errs *v)
 
 	if (pc_json_int(v, g, "/gpus", 0, &gpus) == 0 && gpus != 0)
 		pc_json_err(v, "/gpus", "GPUs are not supported by this Marathon: only 0");
+	/* Paths, relative to the app's group: groups.c holds launches back until they run. */
+	pc_json_strings(v, json_get(j, "dependencies"), "/dependencies", &a->deps, &a->ndeps);
 	a->carried = xcalloc(j->n ? j->n : 1, sizeof(*a->carried));
 	for (size_t i = 0; i < j->n; i++) {
 		const char *key = j->keys[i];
@@ -219,6 +222,9 @@ void
 fields_free(struct mt_app *a)
 {
 	pc_json_kv_free(a->carried, a->ncarried);
+	pc_json_strings_free(a->deps, a->ndeps);
+	a->deps = NULL;
+	a->ndeps = 0;
 	a->carried = NULL;
 	a->ncarried = 0;
 }

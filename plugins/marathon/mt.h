@@ -14,6 +14,7 @@
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
  *   view.c         how it shows apps and tasks (embed, taskStats, text/plain)
+ *   groups.c       /v2/groups, bulk PUT/PATCH /v2/apps, dependencies
  *   events.c       the /v2/events stream (Server-Sent Events)
  * What it shares with the other plugins (the loop driver, the store's
  * writes, the event stream, the constraint operators, offer matching)
@@ -144,6 +145,8 @@ struct mt_app {
 	char *user;                     /* NULL = the framework's */
 	struct pc_kv *carried;          /* fields.c: name -> its JSON text, shown as given */
 	size_t ncarried;
+	char **deps;                    /* dependencies: app or group paths, maybe relative */
+	size_t ndeps;
 	char version[MT_VERSION_MAX];
 	char last_config_change[MT_VERSION_MAX];
 	char last_scaling[MT_VERSION_MAX];
@@ -194,6 +197,7 @@ struct mt {
 	char leader[PC_HOST_MAX + 16];  /* "host:port" for /v2/leader */
 	char *state_dir;                /* NULL = nothing persisted */
 	struct map apps;                /* id -> struct mt_app */
+	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
 	struct map tasks;               /* task id -> struct mt_task */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
@@ -314,6 +318,34 @@ int store_load(struct mt *m, char *err, size_t errlen);
 
 /* ---- rest.c ---- */
 void rest_handle(struct http_exchange *x, void *arg);
+/*
+ * Install a (new, or replacing old) as the app's definition, as a
+ * deployment; the old one's tasks move over, outdated by a config change
+ * (or a restart) so they roll. The deployment's id goes to dep_id.
+ */
+void rest_install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart,
+                  const char *why, char *dep_id);
+/* Delete a (its tasks killed) as a StopApplication deployment: its id and version out. */
+void rest_remove(struct mt *m, struct mt_app *a, char *dep_id, char *version);
+/* {"deploymentId","version"} with the Marathon-Deployment-Id header. */
+void rest_deployment_reply(struct http_exchange *x, int status, const char *dep_id,
+                           const char *version);
+/* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
+int rest_locked(struct http_exchange *x, const struct mt_app *a);
+/* Validate j as an app; on error reply 400/422 and return NULL. */
+struct mt_app *rest_app_or_reply(struct http_exchange *x, const struct json *j);
+/* Save the state, logging a failure. */
+void rest_save(struct mt *m);
+
+/* ---- groups.c ---- */
+/* /v2/groups[/ID[/versions]] (rest is what follows "/v2/groups"). */
+void groups_route(struct http_exchange *x, struct mt *m, const char *rest, const char *method);
+/* PUT or PATCH /v2/apps: an array of apps, each merged over its app or created. */
+void groups_apps_bulk(struct http_exchange *x, struct mt *m, int patch);
+/* Whether every app a depends on (apps, or all apps of a group) runs all its instances. */
+int groups_deps_ready(struct mt *m, const struct mt_app *a);
+/* A task started or became healthy: ask for offers if an app waiting on it may go now. */
+void groups_wake(struct mt *m);
 
 /* ---- view.c ---- */
 #define VIEW_TASKS   1                  /* embed the app's tasks */

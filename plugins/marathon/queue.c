@@ -471,6 +471,8 @@ queue_status(struct mt *m, const struct framework_status *st)
 			health_task_running(m, t);
 		if (running && a->nhealth == 0)
 			queue_converge(m, a);
+		if (running)
+			groups_wake(m);
 		return;
 	}
 	/* Already unreachable: the master repeating that it knows nothing of it changes nothing. */
@@ -651,6 +653,9 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 			waiting = 1;      /* its delay timer revives offers */
 			continue;
 		}
+		/* Its dependencies first: groups_wake revives offers once they run. */
+		if (!groups_deps_ready(m, a))
+			continue;
 		/* requirePorts: the app's own port numbers; else any free ones. */
 		for (size_t p = 0; p < a->nports; p++)
 			want[p] = a->require_ports ? a->ports[p].port : 0;

@@ -29,8 +29,8 @@ not_found_app(struct http_exchange *x, const char *id)
 	http_reply_error(x, 404, msg);
 }
 
-static void
-deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
+void
+rest_deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
 {
 	struct json_w w;
 	struct buf b;
@@ -46,8 +46,8 @@ deployment_reply(struct http_exchange *x, int status, const char *dep_id, const 
 }
 
 /* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
-static int
-locked(struct http_exchange *x, const struct mt_app *a)
+int
+rest_locked(struct http_exchange *x, const struct mt_app *a)
 {
 	char msg[MT_ERR_MAX];
 	struct json_w w;
@@ -72,8 +72,8 @@ locked(struct http_exchange *x, const struct mt_app *a)
 	return 1;
 }
 
-static void
-save_or_log(struct mt *m)
+void
+rest_save(struct mt *m)
 {
 	char err[MT_ERR_MAX];
 
@@ -82,8 +82,8 @@ save_or_log(struct mt *m)
 }
 
 /* Validate j as an app; on error reply 400/422 and return NULL. */
-static struct mt_app *
-app_or_reply(struct http_exchange *x, const struct json *j)
+struct mt_app *
+rest_app_or_reply(struct http_exchange *x, const struct json *j)
 {
 	struct json_w w;
 	struct buf b;
@@ -106,9 +106,9 @@ app_or_reply(struct http_exchange *x, const struct json *j)
  * (or a restart) so they roll. The deployment's id goes to dep_id (it may
  * be over before this returns: a scale to what already runs).
  */
-static void
-install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const char *why,
-        char *dep_id)
+void
+rest_install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const char *why,
+             char *dep_id)
 {
 	char now[MT_VERSION_MAX];
 	int config = old == NULL || restart || app_config_differs(old, a);
@@ -150,9 +150,9 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const c
 	map_put(&m->apps, a->id, a);
 	snprintf(dep_id, MT_UUID_MAX, "%s", dep->id);
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s: %s %s", dep->id, dep->action, a->id);
-	save_or_log(m);
+	rest_save(m);
 	queue_converge(m, a);    /* may end the deployment, and free dep */
-	save_or_log(m);
+	rest_save(m);
 }
 
 static void
@@ -196,7 +196,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 
 	if (j == NULL)
 		return;
-	a = app_or_reply(x, j);
+	a = rest_app_or_reply(x, j);
 	json_free(j);
 	if (a == NULL)
 		return;
@@ -209,7 +209,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 	{
 		char dep[MT_UUID_MAX];
 
-		install(m, a, NULL, 0, NULL, dep);
+		rest_install(m, a, NULL, 0, NULL, dep);
 		events_api_post(m, x, a);
 		http_add_header(x, "Marathon-Deployment-Id", dep);
 	}
@@ -243,7 +243,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		not_found_app(x, id);
 		return;
 	}
-	if (locked(x, old)) {
+	if (rest_locked(x, old)) {
 		json_free(j);
 		return;
 	}
@@ -269,7 +269,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		http_reply_error(x, 400, "Invalid JSON");
 		return;
 	}
-	a = app_or_reply(x, merged);
+	a = rest_app_or_reply(x, merged);
 	json_free(merged);
 	if (a == NULL)
 		return;
@@ -277,31 +277,39 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		int existed = old != NULL;
 		char dep[MT_UUID_MAX];
 
-		install(m, a, old, 0, "overridden by a new deployment (force=true)", dep);
+		rest_install(m, a, old, 0, "overridden by a new deployment (force=true)", dep);
 		events_api_post(m, x, a);
-		deployment_reply(x, existed ? 200 : 201, dep, a->version);
+		rest_deployment_reply(x, existed ? 200 : 201, dep, a->version);
 	}
 }
 
-static void
-app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
+void
+rest_remove(struct mt *m, struct mt_app *a, char *dep, char *now)
 {
-	char now[MT_VERSION_MAX], id[MT_ID_MAX + 1], dep[MT_UUID_MAX], hex[UUID_HEX + 1];
+	char id[MT_ID_MAX + 1], hex[UUID_HEX + 1];
 
 	/* A deployment still running for it ends unfinished (Marathon cancels its plan). */
 	deployments_fail(m, a, "the app was deleted");
 	snprintf(id, sizeof(id), "%s", a->id);
 	map_del(&m->apps, a->id);
 	queue_delete_app(m, a);
-	save_or_log(m);
-	app_version_now(now, sizeof(now));
+	rest_save(m);
+	app_version_now(now, MT_VERSION_MAX);
 	id_random_hex(hex, UUID_HEX);
-	snprintf(dep, sizeof(dep), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	snprintf(dep, MT_UUID_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
 	         hex + 20);
 	m->metrics.deployments_started++;
 	m->metrics.deployments_succeeded++;
 	events_deployment_at_once(m, id, dep, now, "StopApplication");
-	deployment_reply(x, 200, dep, now);
+}
+
+static void
+app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
+{
+	char now[MT_VERSION_MAX], dep[MT_UUID_MAX];
+
+	rest_remove(m, a, dep, now);
+	rest_deployment_reply(x, 200, dep, now);
 }
 
 static void
@@ -376,7 +384,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 		if (a != NULL)
 			queue_converge(m, a);
 	}
-	save_or_log(m);
+	rest_save(m);
 	if (scale && n > 0 && ts[0]->app != NULL) {
 		struct mt_app *a = ts[0]->app;
 		struct mt_deployment *dep;
@@ -389,7 +397,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 		snprintf(version, sizeof(version), "%s", a->version);
 		deployments_check(m, a);
 		buf_free(&b);
-		deployment_reply(x, 200, id, version);
+		rest_deployment_reply(x, 200, id, version);
 		return;
 	}
 	pc_rest_reply(x, 200, &b);
@@ -409,11 +417,11 @@ app_tasks_delete(struct http_exchange *x, struct mt *m, struct mt_app *a, const 
 			http_reply_error(x, 404, msg);
 			return;
 		}
-		if (!pc_rest_flag(x, "scale") || !locked(x, a))
+		if (!pc_rest_flag(x, "scale") || !rest_locked(x, a))
 			kill_tasks(x, m, &t, 1, pc_rest_flag(x, "scale"), 1);
 		return;
 	}
-	if (pc_rest_flag(x, "scale") && locked(x, a))
+	if (pc_rest_flag(x, "scale") && rest_locked(x, a))
 		return;
 	ts = xcalloc(map_len(&m->tasks) + 1, sizeof(*ts));
 	for (t = a->tasks; t != NULL; t = t->next)
@@ -559,7 +567,7 @@ restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
 {
 	char *text = app_json_text(a), err[MT_ERR_MAX];
 	struct json *j = json_parse(text, strlen(text), err, sizeof(err));
-	struct mt_app *copy = j != NULL ? app_or_reply(x, j) : NULL;
+	struct mt_app *copy = j != NULL ? rest_app_or_reply(x, j) : NULL;
 	char dep[MT_UUID_MAX];
 	int parsed = j != NULL;
 
@@ -570,8 +578,8 @@ restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
 			http_reply_error(x, 500, err);
 		return;
 	}
-	install(m, copy, a, 1, "overridden by a restart (force=true)", dep);
-	deployment_reply(x, 200, dep, copy->version);
+	rest_install(m, copy, a, 1, "overridden by a restart (force=true)", dep);
+	rest_deployment_reply(x, 200, dep, copy->version);
 }
 
 /* GET /v2/deployments, DELETE /v2/deployments/ID (?force=true: stop; else roll back). */
@@ -610,19 +618,19 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 	if (pc_rest_flag(x, "force")) {
 		/* Stopped where it is: the app keeps converging on its current definition. */
 		deployments_fail(m, a, "cancelled by DELETE /v2/deployments");
-		save_or_log(m);
+		rest_save(m);
 		http_reply(x, 202, "application/json", "", 0);
 		return;
 	}
 	j = json_parse(a->dep->previous, strlen(a->dep->previous), err, sizeof(err));
-	prev = j != NULL ? app_or_reply(x, j) : NULL;
+	prev = j != NULL ? rest_app_or_reply(x, j) : NULL;
 	if (j == NULL)
 		http_reply_error(x, 500, err);
 	json_free(j);
 	if (prev == NULL)
 		return;
-	install(m, prev, a, 0, "cancelled: rolled back by DELETE /v2/deployments", dep);
-	deployment_reply(x, 200, dep, prev->version);
+	rest_install(m, prev, a, 0, "cancelled: rolled back by DELETE /v2/deployments", dep);
+	rest_deployment_reply(x, 200, dep, prev->version);
 }
 
 /* Whether id (with its last slash at slash) is APP/versions/VERSION. */
@@ -769,7 +777,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 			http_reply_error(x, 405, "method not allowed");
 		else if (a == NULL)
 			not_found_app(x, norm);
-		else if (!locked(x, a))
+		else if (!rest_locked(x, a))
 			restart(x, m, a);
 		return;
 	}
@@ -822,7 +830,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 	} else if (strcmp(method, "DELETE") == 0) {
 		if (a == NULL)
 			not_found_app(x, norm);
-		else if (!locked(x, a))
+		else if (!rest_locked(x, a))
 			app_delete(x, m, a);
 	} else {
 		http_reply_error(x, 405, "method not allowed");
@@ -859,10 +867,14 @@ rest_handle(struct http_exchange *x, void *arg)
 			apps_list(x, m);
 		else if (strcmp(method, "POST") == 0)
 			apps_create(x, m);
+		else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
+			groups_apps_bulk(x, m, method[1] == 'A');
 		else
 			http_reply_error(x, 405, "method not allowed");
 	} else if (strncmp(p, "/v2/apps/", strlen("/v2/apps/")) == 0) {
 		apps_route(x, m, p + strlen("/v2/apps/"), get ? "GET" : method);
+	} else if (strcmp(p, "/v2/groups") == 0 || strncmp(p, "/v2/groups/", strlen("/v2/groups/")) == 0) {
+		groups_route(x, m, p + strlen("/v2/groups"), get ? "GET" : method);
 	} else if (strcmp(p, "/v2/tasks") == 0 && get && view_wants_text(x)) {
 		view_tasks_text(x, m, NULL);
 	} else if (strcmp(p, "/v2/tasks") == 0 && get) {
