@@ -494,6 +494,10 @@ info(struct http_exchange *x, struct mt *m)
 	json_kstr(&w, "executor", "//cmd");
 	json_kbool(&w, "ha", 0);
 	json_obj_end(&w);
+	/* No ZooKeeper here: the object Marathon always sends, with none of its keys. */
+	json_key(&w, "zookeeper_config");
+	json_obj_begin(&w);
+	json_obj_end(&w);
 	json_key(&w, "http_config");
 	json_obj_begin(&w);
 	json_kint(&w, "http_port", m->http_port);
