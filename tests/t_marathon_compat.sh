@@ -78,6 +78,13 @@ chunked () {
 check "a chunked POST to Marathon is 201" test "$(chunked POST "$API/v2/apps" '{"id":"/chunked","cmd":"sleep 300","cpus":0.1,"mem":16,"instances":0}')" = 201
 check "a chunked PUT to the master is 200" test "$(chunked PUT "http://$MASTER/weights" '[{"role":"prod","weight":2}]')" = 200
 
+# ---- fetch options go to the agent's fetcher ----
+printf '#!/bin/sh\necho fetched-and-run > ran.out\nexec sleep 300\n' > "$TMP/tool.sh"
+check "an app fetching an executable to a destPath" test "$(req POST /v2/apps '{"id":"/fetcher","cmd":"./bin-tool","cpus":0.1,"mem":16,"fetch":[{"uri":"'"$TMP"'/tool.sh","executable":true,"extract":false,"cache":false,"destPath":"bin-tool"}]}')" = 201
+check "its fetch options come back" body_has '"fetch":\[{"uri":"[^"]*tool.sh","extract":false,"executable":true,"cache":false,"destPath":"bin-tool"}\]'
+check "the fetched file runs under its destPath" wait_for $T sh -c "find '$TMP/a1' -name ran.out | xargs cat 2>/dev/null | grep -q fetched-and-run"
+check "a destPath out of the sandbox is 422" refused '{"id":"/f2","cmd":"x","fetch":[{"uri":"/bin/true","destPath":"../x"}]}' '/fetch(0)/destPath'
+
 # ---- POST /v2/tasks/delete ----
 check "unknown ids are 200" test "$(req POST /v2/tasks/delete '{"ids":["nope.instance-1._app"]}')" = 200
 check "with no task" body_has '^{"tasks":\[\]}$'

@@ -269,11 +269,13 @@ get_fetch(const struct json *j, struct mt_app *a, struct pc_json_errs *v)
 		return;
 	}
 	a->uris = xcalloc(f->n ? f->n : 1, sizeof(*a->uris));
+	a->fetch = xcalloc(f->n ? f->n : 1, sizeof(*a->fetch));
 	for (size_t i = 0; i < f->n; i++) {
 		const char *uri = json_get_str(f->items[i], "uri");
-		const struct json *ex = json_get(f->items[i], "executable");
-		const struct json *ca = json_get(f->items[i], "cache");
-		const struct json *xt = json_get(f->items[i], "extract");
+		const char *dest = json_get_str(f->items[i], "destPath");
+		static const char *const flags[] = { "extract", "executable", "cache" };
+		struct mt_fetch *e = &a->fetch[a->nuris];
+		int *vals[] = { &e->extract, &e->executable, &e->cache };
 		char path[MT_NAME_MAX];
 
 		snprintf(path, sizeof(path), "/fetch(%zu)/uri", i);
@@ -281,13 +283,25 @@ get_fetch(const struct json *j, struct mt_app *a, struct pc_json_errs *v)
 			pc_json_err(v, path, "must be between 1 and 1024 characters");
 			continue;
 		}
-		/* The agent fetches and extracts archives; nothing else can be asked of it yet. */
-		if ((ex != NULL && ex->type == JSON_BOOL && ex->boolean) ||
-		    (ca != NULL && ca->type == JSON_BOOL && ca->boolean) ||
-		    (xt != NULL && xt->type == JSON_BOOL && !xt->boolean)) {
-			snprintf(path, sizeof(path), "/fetch(%zu)", i);
-			pc_json_err(v, path, "only extract=true, executable=false, cache=false are supported");
-			continue;
+		e->extract = 1;         /* Marathon's defaults: extract, not executable, not cached */
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			const struct json *x = json_get(f->items[i], flags[k]);
+
+			snprintf(path, sizeof(path), "/fetch(%zu)/%s", i, flags[k]);
+			if (x != NULL && x->type == JSON_BOOL)
+				*vals[k] = x->boolean;
+			else if (x != NULL && x->type != JSON_NULL)
+				pc_json_type(v, path, "jsboolean");
+		}
+		/* The fetcher's output_file: a name inside the sandbox, never out of it. */
+		if (dest != NULL && *dest != '\0') {
+			snprintf(path, sizeof(path), "/fetch(%zu)/destPath", i);
+			if (dest[0] == '/' || strstr(dest, "..") != NULL || strchr(dest, ';') != NULL ||
+			    strlen(dest) > URI_LEN_MAX) {
+				pc_json_err(v, path, "must be a relative path inside the sandbox");
+				continue;
+			}
+			e->dest = xstrdup(dest);
 		}
 		a->uris[a->nuris++] = xstrdup(uri);
 	}
@@ -627,6 +641,9 @@ app_free(struct mt_app *a)
 	pc_json_strings_free(a->args, a->nargs);
 	pc_json_kv_free(a->env, a->nenv);
 	pc_json_kv_free(a->labels, a->nlabels);
+	for (size_t i = 0; a->fetch != NULL && i < a->nuris; i++)
+		free(a->fetch[i].dest);
+	free(a->fetch);
 	pc_json_strings_free(a->uris, a->nuris);
 	constraints_free(a);
 	deployments_free(a);
@@ -682,9 +699,11 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	for (size_t i = 0; i < a->nuris; i++) {
 		json_obj_begin(w);
 		json_kstr(w, "uri", a->uris[i]);
-		json_kbool(w, "extract", 1);
-		json_kbool(w, "executable", 0);
-		json_kbool(w, "cache", 0);
+		json_kbool(w, "extract", a->fetch != NULL ? a->fetch[i].extract : 1);
+		json_kbool(w, "executable", a->fetch != NULL && a->fetch[i].executable);
+		json_kbool(w, "cache", a->fetch != NULL && a->fetch[i].cache);
+		if (a->fetch != NULL && a->fetch[i].dest != NULL)
+			json_kstr(w, "destPath", a->fetch[i].dest);
 		json_obj_end(w);
 	}
 	json_arr_end(w);
@@ -779,6 +798,34 @@ check_differs(const struct mt_health *a, const struct mt_health *b)
 	       a->max_failures != b->max_failures || a->ignore_1xx != b->ignore_1xx;
 }
 
+/* The same URIs with other fetch options (both from fetch, or from uris). */
+static int
+app_fetch_differs(const struct mt_app *a, const struct mt_app *b)
+{
+	char sa[MT_FETCH_SPEC_MAX], sb[MT_FETCH_SPEC_MAX];
+
+	for (size_t i = 0; i < a->nuris && i < b->nuris; i++) {
+		app_fetch_spec(a, i, sa, sizeof(sa));
+		app_fetch_spec(b, i, sb, sizeof(sb));
+		if (strcmp(sa, sb) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+app_fetch_spec(const struct mt_app *a, size_t i, char *out, size_t len)
+{
+	const struct mt_fetch *e = a->fetch != NULL ? &a->fetch[i] : NULL;
+
+	/* Only what differs from the fetcher's defaults (extract=1, the rest 0). */
+	snprintf(out, len, "%s%s%s%s%s%s", a->uris[i], e != NULL && !e->extract ? ";extract=0" : "",
+	         e != NULL && e->executable ? ";executable=1" : "",
+	         e != NULL && e->cache ? ";cache=1" : "",
+	         e != NULL && e->dest != NULL ? ";output_file=" : "",
+	         e != NULL && e->dest != NULL ? e->dest : "");
+}
+
 int
 app_config_differs(const struct mt_app *a, const struct mt_app *b)
 {
@@ -792,7 +839,7 @@ app_config_differs(const struct mt_app *a, const struct mt_app *b)
 	if ((a->user == NULL) != (b->user == NULL) || (a->user && strcmp(a->user, b->user) != 0))
 		return 1;
 	if (pc_json_strings_differ(a->args, a->nargs, b->args, b->nargs) ||
-	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) ||
+	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) || app_fetch_differs(a, b) ||
 	    pc_json_kv_differ(a->env, a->nenv, b->env, b->nenv) ||
 	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b) ||
 	    fields_differ(a, b))

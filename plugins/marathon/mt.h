@@ -53,6 +53,7 @@ struct loop;
 #define MT_VERSIONS_MAX      50       /* versions kept per app: Marathon's --zk_max_versions */
 #define MT_CAUSE_MAX         128      /* a health check's last failure cause */
 #define MT_HEALTH_MAX        16       /* health checks of one app: each costs state per task */
+#define MT_FETCH_SPEC_MAX    2200     /* a fetch URI and destPath (1024 bytes each) with options */
 
 
 struct mt_portdef {
@@ -61,6 +62,12 @@ struct mt_portdef {
 	char protocol[MT_NAME_MAX];
 };
 
+
+/* One fetch entry's options, passed to the agent's fetcher with its URI. */
+struct mt_fetch {
+	int extract, executable, cache;
+	char *dest;                     /* destPath: the file's name in the sandbox, NULL = default */
+};
 
 #define MT_UUID_MAX 37                  /* 8-4-4-4-12 hex digits */
 
@@ -131,6 +138,7 @@ struct mt_app {
 	struct pc_kv *labels;
 	size_t nlabels;
 	char **uris;                    /* fetch[].uri */
+	struct mt_fetch *fetch;         /* their options, parallel; NULL = the defaults (uris) */
 	size_t nuris;
 	struct pc_place *constraints;   /* pc.h */
 	size_t nconstraints;
@@ -228,6 +236,8 @@ int app_agent_check(const struct mt_app *a);
 int app_config_differs(const struct mt_app *a, const struct mt_app *b);
 /* Give each port definition with port 0 a service port no other app uses. */
 void app_assign_service_ports(struct mt *m, struct mt_app *a, const struct mt_app *prev);
+/* a's fetch entry i as the agent's fetcher takes it: "URI;executable=1;output_file=F". */
+void app_fetch_spec(const struct mt_app *a, size_t i, char *out, size_t len);
 /* Now as Marathon's version string. */
 void app_version_now(char *out, size_t len);
 /* Wall clock seconds as a version string. */

@@ -521,6 +521,7 @@ struct launching {
 	size_t nenv;
 	char *command;
 	char *resources;
+	char **uris;                    /* fetch entries with their options */
 };
 
 static void
@@ -562,7 +563,14 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	l->ft.resources = l->resources;
 	l->ft.env = (const char *const *)l->env;
 	l->ft.nenv = l->nenv;
-	l->ft.uris = (const char *const *)a->uris;
+	l->uris = xcalloc(a->nuris + 1, sizeof(*l->uris));
+	for (size_t i = 0; i < a->nuris; i++) {
+		char spec[MT_FETCH_SPEC_MAX];
+
+		app_fetch_spec(a, i, spec, sizeof(spec));
+		l->uris[i] = xstrdup(spec);
+	}
+	l->ft.uris = (const char *const *)l->uris;
 	l->ft.nuris = a->nuris;
 	l->ft.user = a->user;
 	if (app_agent_check(a) >= 0) {
@@ -594,6 +602,9 @@ unbuild(struct launching *l)
 	free(l->env);
 	free(l->command);
 	free(l->resources);
+	for (size_t i = 0; l->uris != NULL && l->uris[i] != NULL; i++)
+		free(l->uris[i]);
+	free(l->uris);
 }
 
 static struct mt_task *
