@@ -82,24 +82,62 @@ app_ready(const struct mt_app *a)
 	return ok >= a->instances;
 }
 
+/* Whether every app at path dep (an app, or all of a group), a itself aside, is ready. */
+static int
+dep_ready(struct mt *m, const struct mt_app *a, const char *dep)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
+		const struct mt_app *o = v;
+
+		if (o != a && (strcmp(o->id, dep) == 0 || in_group(o->id, dep)) && !app_ready(o))
+			return 0;
+	}
+	return 1;
+}
+
+/* The dependencies of group gid (JSON text, relative to gid itself) all ready. */
+static int
+group_deps_ready(struct mt *m, const struct mt_app *a, const char *gid)
+{
+	const char *text = map_get(&m->groups, gid);
+	char err[MT_ERR_MAX], dep[MT_ID_MAX + 1];
+	struct json *deps;
+	int ok = 1;
+
+	if (text == NULL || strcmp(text, "[]") == 0)
+		return 1;
+	deps = json_parse(text, strlen(text), err, sizeof(err));
+	for (size_t i = 0; deps != NULL && i < deps->n && ok; i++)
+		if (deps->items[i]->type == JSON_STRING) {
+			resolve(gid, deps->items[i]->string, dep, sizeof(dep));
+			ok = dep_ready(m, a, dep);
+		}
+	json_free(deps);
+	return ok;
+}
+
 int
 groups_deps_ready(struct mt *m, const struct mt_app *a)
 {
 	char base[MT_ID_MAX + 1], dep[MT_ID_MAX + 1];
-	const char *k;
-	void *v;
 
-	if (a->ndeps == 0)
-		return 1;
 	parent_of(a->id, base, sizeof(base));
 	for (size_t d = 0; d < a->ndeps; d++) {
 		resolve(base, a->deps[d], dep, sizeof(dep));
-		for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
-			const struct mt_app *o = v;
-
-			if (o != a && (strcmp(o->id, dep) == 0 || in_group(o->id, dep)) && !app_ready(o))
-				return 0;
-		}
+		if (!dep_ready(m, a, dep))
+			return 0;
+	}
+	/* A group's dependencies hold for every app under it (Marathon's "inherited"). */
+	while (map_len(&m->groups) > 0) {
+		if (!group_deps_ready(m, a, base))
+			return 0;
+		if (strcmp(base, "/") == 0)
+			break;
+		parent_of(base, dep, sizeof(dep));
+		snprintf(base, sizeof(base), "%s", dep);
 	}
 	return 1;
 }
@@ -113,7 +151,8 @@ groups_wake(struct mt *m)
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		struct mt_app *a = v;
 
-		if (a->ndeps > 0 && queue_room(a) > 0 && groups_deps_ready(m, a)) {
+		if ((a->ndeps > 0 || map_len(&m->groups) > 0) && queue_room(a) > 0 &&
+		    groups_deps_ready(m, a)) {
 			m->d->revive(m->d);
 			return;
 		}
