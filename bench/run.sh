@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks jobs lb isolation (default all)
+#                                   marathon_groups launch tasks jobs lb isolation (default all)
 #
 # A section whose measurement did not happen prints no figure, and names itself
 # in FAILED: the run then ends with status 1.
@@ -65,7 +65,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
+sections=${*:-size footprint agents alloc plugin marathon marathon_groups launch tasks jobs lb isolation}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -410,6 +410,12 @@ if want marathon && [ -x bench/marathon_fake ] && command -v curl > /dev/null 2>
 	echo "marathon_fake_rss_${MARATHON_BIG_TASKS}_tasks $(rss_kib "$MFAKE") KiB"
 	kill -TERM "$MFAKE" 2>/dev/null
 	wait "$MFAKE" 2>/dev/null
+fi
+
+# Marathon's groups: 1,000 apps in 100 groups posted as one tree, until all run.
+if want marathon_groups && [ -f plugins/marathon.so ] && command -v curl > /dev/null 2>&1; then
+	# shellcheck disable=SC1091  # sourced for run.sh's helpers
+	. bench/marathon_groups.sh
 fi
 
 # The jobs plugin: a parallel run, schedule firing jitter, memory with many jobs.

@@ -411,6 +411,8 @@ plan_apply(struct mt *m, struct plan *p, char *dep, char *version)
 {
 	dep[0] = '\0';
 	app_version_now(version, MT_VERSION_MAX);
+	/* Launches wait for offers, which come after this returns and saves: still saved first. */
+	m->saves_deferred = 1;
 	for (size_t i = 0; i < p->ngroups; i++) {
 		char *old = map_get(&m->groups, p->groups[i]);
 
@@ -428,6 +430,7 @@ plan_apply(struct mt *m, struct plan *p, char *dep, char *version)
 			snprintf(version, MT_VERSION_MAX, "%s", p->apps[i]->version);
 		}
 	}
+	m->saves_deferred = 0;
 	p->n = 0;
 }
 
@@ -474,6 +477,7 @@ remove_apps(struct mt *m, const char *gid, const struct plan *keep, int whole)
 		if (!kept)
 			set_add(&ids, &n, a->id);
 	}
+	m->saves_deferred = 1;
 	for (size_t i = 0; i < n; i++) {
 		struct mt_app *a = map_get(&m->apps, ids[i]);
 
@@ -481,6 +485,7 @@ remove_apps(struct mt *m, const char *gid, const struct plan *keep, int whole)
 			rest_remove(m, a, dep, version);
 		free(ids[i]);
 	}
+	m->saves_deferred = 0;
 	free(ids);
 	ids = NULL;
 	n = 0;
@@ -550,6 +555,7 @@ group_scale(struct http_exchange *x, struct mt *m, const char *gid, double facto
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);)
 		if (in_group(((struct mt_app *)v)->id, gid))
 			set_add(&ids, &n, k);
+	m->saves_deferred = 1;
 	for (size_t i = 0; i < n; i++) {
 		struct mt_app *old = map_get(&m->apps, ids[i]), *a;
 		char *text = app_json_text(old);
@@ -576,6 +582,7 @@ group_scale(struct http_exchange *x, struct mt *m, const char *gid, double facto
 		}
 		free(ids[i]);
 	}
+	m->saves_deferred = 0;
 	free(ids);
 	if (dep[0] == '\0')
 		empty_deployment(dep);

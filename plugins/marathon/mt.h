@@ -206,6 +206,7 @@ struct mt {
 	char *state_dir;                /* NULL = nothing persisted */
 	struct map apps;                /* id -> struct mt_app */
 	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
+	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */
 	struct map tasks;               /* task id -> struct mt_task */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */

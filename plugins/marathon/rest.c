@@ -77,6 +77,9 @@ rest_save(struct mt *m)
 {
 	char err[MT_ERR_MAX];
 
+	/* A group's change saves once, after all its apps (each save writes every app). */
+	if (m->saves_deferred)
+		return;
 	if (store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
 }
