@@ -456,8 +456,10 @@ http_query(const struct http_exchange *x)
 	return x->query;
 }
 
-int
-http_query_param(const struct http_exchange *x, const char *name, char *buf, size_t len)
+/* The first name parameter (whose value is want, unless want is NULL): its value into buf. */
+static int
+query_find(const struct http_exchange *x, const char *name, const char *want, char *buf,
+           size_t len)
 {
 	const char *q = x->query;
 	char *tmp = xmalloc(strlen(q) + 1);
@@ -473,7 +475,8 @@ http_query_param(const struct http_exchange *x, const char *name, char *buf, siz
 		if (http_url_decode(tmp, q, klen, 1) >= 0 && strcmp(tmp, name) == 0) {
 			const char *v = eq != NULL ? eq + 1 : q + plen;
 
-			if (http_url_decode(tmp, v, (size_t)(q + plen - v), 1) >= 0) {
+			if (http_url_decode(tmp, v, (size_t)(q + plen - v), 1) >= 0 &&
+			    (want == NULL || strcmp(tmp, want) == 0)) {
 				if (buf != NULL && len > 0)
 					xstrlcpy(buf, tmp, len);
 				found = 1;
@@ -485,6 +488,18 @@ http_query_param(const struct http_exchange *x, const char *name, char *buf, siz
 	}
 	free(tmp);
 	return found;
+}
+
+int
+http_query_param(const struct http_exchange *x, const char *name, char *buf, size_t len)
+{
+	return query_find(x, name, NULL, buf, len);
+}
+
+int
+http_query_has(const struct http_exchange *x, const char *name, const char *value)
+{
+	return query_find(x, name, value, NULL, 0);
 }
 
 const char *

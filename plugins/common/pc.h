@@ -244,8 +244,6 @@ void pc_rest_reply(struct http_exchange *x, int status, struct buf *b);
 struct json *pc_rest_body(struct http_exchange *x);
 /* 1 if the query says name=true (any case, as Marathon's Jersey reads a Boolean). */
 int pc_rest_flag(struct http_exchange *x, const char *name);
-/* 1 if one of the query's name parameters (it may repeat) is value. */
-int pc_rest_param_is(struct http_exchange *x, const char *name, const char *value);
 
 /* secs (wall clock) as ISO-8601 UTC with milliseconds, then zone ("Z", "+0000"). */
 void pc_rest_time(double secs, const char *zone, char *out, size_t len);

@@ -2,7 +2,7 @@
  * pc_rest.c: what the plugins' REST APIs share around lib/http.c: the
  * listener their conf asks for (http_port, http_ip), a request's JSON
  * body (400 when it does not parse, with the parser's reason), replies,
- * ?flag=true parameters (and repeated ones, ?embed=a&embed=b), and timestamps (ISO-8601 with milliseconds;
+ * ?flag=true parameters, and timestamps (ISO-8601 with milliseconds;
  * Marathon ends them with "Z", Metronome with "+0000").
  */
 #include <errno.h>
@@ -18,7 +18,6 @@
 #include "http.h"
 #include "json.h"
 #include "net.h"
-#include "xmem.h"
 
 #define MS_PER_S 1000
 #define DEFAULT_HTTP_IP "0.0.0.0"
@@ -108,26 +107,4 @@ pc_rest_flag(struct http_exchange *x, const char *name)
 
 	/* Jersey reads a Boolean query parameter with Java's Boolean.valueOf: "true" in any case. */
 	return http_query_param(x, name, v, sizeof(v)) && strcasecmp(v, "true") == 0;
-}
-
-int
-pc_rest_param_is(struct http_exchange *x, const char *name, const char *value)
-{
-	const char *q = http_query(x);
-	char *tmp = xmalloc(strlen(q) + 1);
-	int found = 0;
-
-	while (*q != '\0' && !found) {
-		const char *amp = strchr(q, '&');
-		size_t plen = amp != NULL ? (size_t)(amp - q) : strlen(q);
-		const char *eq = memchr(q, '=', plen);
-
-		if (eq != NULL && http_url_decode(tmp, q, (size_t)(eq - q), 1) >= 0 &&
-		    strcmp(tmp, name) == 0 &&
-		    http_url_decode(tmp, eq + 1, (size_t)(q + plen - eq - 1), 1) >= 0)
-			found = strcmp(tmp, value) == 0;
-		q += plen + (q[plen] == '&');
-	}
-	free(tmp);
-	return found;
 }

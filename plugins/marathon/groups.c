@@ -270,11 +270,11 @@ group_embed(struct http_exchange *x)
 {
 	int flags = 0;
 
-	if (pc_rest_param_is(x, "embed", "group.apps.tasks"))
+	if (http_query_has(x, "embed", "group.apps.tasks"))
 		flags |= VIEW_TASKS;
-	if (pc_rest_param_is(x, "embed", "group.apps.lastTaskFailure"))
+	if (http_query_has(x, "embed", "group.apps.lastTaskFailure"))
 		flags |= VIEW_FAILURE;
-	if (pc_rest_param_is(x, "embed", "group.apps.taskStats"))
+	if (http_query_has(x, "embed", "group.apps.taskStats"))
 		flags |= VIEW_STATS;
 	return flags;
 }
@@ -750,7 +750,7 @@ groups_apps_bulk(struct http_exchange *x, struct mt *m, int patch)
 			break;
 		}
 		/* As PUT /v2/apps/ID does: merged over the app (PUT: unless ?partialUpdate=false). */
-		text = app_merge(old, id, j->items[i], patch || !pc_rest_param_is(x, "partialUpdate",
+		text = app_merge(old, id, j->items[i], patch || !http_query_has(x, "partialUpdate",
 		                 "false"), err, sizeof(err));
 		merged = text != NULL ? json_parse(text, strlen(text), err, sizeof(err)) : NULL;
 		free(text);

@@ -208,10 +208,10 @@ view_embed(struct http_exchange *x, int single)
 	for (size_t i = 0; i < sizeof(embeds) / sizeof(embeds[0]); i++) {
 		/* Marathon takes either spelling on either route (InfoEmbedResolver). */
 		snprintf(name, sizeof(name), "app.%s", embeds[i].name);
-		if (pc_rest_param_is(x, "embed", name))
+		if (http_query_has(x, "embed", name))
 			flags |= embeds[i].flags;
 		snprintf(name, sizeof(name), "apps.%s", embeds[i].name);
-		if (pc_rest_param_is(x, "embed", name))
+		if (http_query_has(x, "embed", name))
 			flags |= embeds[i].flags;
 	}
 	return flags;
