@@ -48,6 +48,7 @@ check "embed=group.apps.tasks" sh -c "curl -s '$API/v2/groups/product/service?em
 check "an unknown group is 404" test "$(req GET /v2/groups/nope)" = 404
 check "its message" body_has "Group '/nope' does not exist"
 
+check "a negative scaleBy is 422" test "$(req PUT '/v2/groups/product/service?force=true' '{"scaleBy":-1}')" = 422
 check "scaleBy 2 is 200" test "$(req PUT '/v2/groups/product/service?force=true' '{"scaleBy":2}')" = 200
 check "the service runs 4" wait_for $T running_is product_service_svc 4
 

@@ -20,6 +20,7 @@
 
 #define GROUP_APPS_MAX 10000          /* apps one request may define */
 #define GROUP_DEPTH_MAX 32            /* nesting of groups in one request */
+#define SCALE_BY_MAX 1000.0           /* a group's scaleBy: instances stay countable */
 
 /* Whether app id lies in group gid ("/" holds every app). */
 static int
@@ -242,7 +243,8 @@ write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int dept
 			else
 				set_add(&subs, &nsubs, k);
 		}
-	qsort(subs, nsubs, sizeof(*subs), cmp_str);
+	if (nsubs > 1)
+		qsort(subs, nsubs, sizeof(*subs), cmp_str);
 	json_key(w, "groups");
 	json_arr_begin(w);
 	for (size_t i = 0; i < nsubs; i++) {
@@ -613,15 +615,15 @@ group_update(struct http_exchange *x, struct mt *m, const char *gid)
 	}
 	scale = json_get(j, "scaleBy");
 	if (scale != NULL && scale->type == JSON_NUMBER) {
+		double factor = scale->number;
+
 		json_free(j);
-		if (scale->number < 0 || !existed) {
-			if (!existed)
-				not_found(x, gid);
-			else
-				http_reply_error(x, 422, "scaleBy must not be negative");
-			return;
-		}
-		group_scale(x, m, gid, scale->number);
+		if (!existed)
+			not_found(x, gid);
+		else if (factor < 0 || factor > SCALE_BY_MAX)
+			http_reply_error(x, 422, "scaleBy must be between 0 and 1000");
+		else
+			group_scale(x, m, gid, factor);
 		return;
 	}
 	plan_group(x, &p, gid, j, 0);
