@@ -32,13 +32,7 @@ if [ -z "$PY" ] && [ -z "$NODE" ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib_marathon.sh"
-marathon_plugin_dir
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS || exit 1
-start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
-check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url
-check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
+marathon_cluster
 if [ -n "$PY" ]; then
 	"$PY" "$TOP/tests/marathon_client.py" "$API" > "$TMP/py.out" 2> "$TMP/py.err"
 	RC=$?

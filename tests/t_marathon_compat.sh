@@ -12,13 +12,7 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
-marathon_plugin_dir
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS || exit 1
-start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
-check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url
-check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
+marathon_cluster
 
 # ---- an app as Marathon 1.10 exports it ----
 EXPORTED='{"id":"/prod/web","backoffFactor":1.15,"backoffSeconds":1,"cmd":"sleep 300","container":{"type":"MESOS","volumes":[]},"cpus":0.1,"disk":0,"executor":"","instances":1,"labels":{"team":"a"},"maxLaunchDelaySeconds":300,"mem":16,"gpus":0,"networks":[{"mode":"host"}],"portDefinitions":[{"port":0,"name":"default","protocol":"tcp"}],"requirePorts":false,"upgradeStrategy":{"maximumOverCapacity":1,"minimumHealthCapacity":1},"version":"2020-01-01T00:00:00.000Z","versionInfo":{"lastScalingAt":"2020-01-01T00:00:00.000Z","lastConfigChangeAt":"2020-01-01T00:00:00.000Z"},"killSelection":"YOUNGEST_FIRST","unreachableStrategy":{"inactiveAfterSeconds":0,"expungeAfterSeconds":0},"role":"*","acceptedResourceRoles":["*"],"ipAddress":null,"tty":false,"residency":null,"executorResources":{"cpus":0.1,"mem":32,"disk":10},"resourceLimits":{"cpus":1},"secrets":{},"readinessChecks":[],"dependencies":[],"check":null,"tasksStaged":0,"tasksRunning":1,"tasksHealthy":0,"tasksUnhealthy":0,"deployments":[],"tasks":[],"aFieldOfLaterMarathons":{"x":1}}'

@@ -9,31 +9,19 @@ T=15
 EX="$TOP/tests/marathon-examples"
 
 . "$(dirname "$0")/lib_marathon.sh"
-marathon_plugin_dir
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS || exit 1
-start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
-check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url
-check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
+marathon_cluster
 
 # post METHOD PATH FILE: the HTTP status of the file sent as it is.
 post () {
 	curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
 	    --data-binary "@$EX/$3" "$API$2"
 }
-running () {
-	ctl tasks | awk -v p="$1.instance-" '$3 == "TASK_RUNNING" && index($1, p) == 1' | wc -l | tr -d ' '
-}
-running_is () {
-	test "$(running "$1")" -eq "$2"
-}
 
 check "basic-0.json is 201" test "$(post POST /v2/apps basic-0.json)" = 201
-check "basic-0 runs" wait_for $T running_is basic-0 1
+check "basic-0 runs" wait_for $T app_running_is basic-0 1
 check "product.json (a group tree) is 201" test "$(post POST /v2/groups product.json)" = 201
 for app in database_mongo database_mysql service_rails-app service_play-app; do
-	check "product/$app runs" wait_for $T running_is "product_$app" 1
+	check "product/$app runs" wait_for $T app_running_is "product_$app" 1
 done
 after () {
 	awk -v a="launched task .*product_$1" -v b="launched task .*product_$2" '

@@ -9,20 +9,8 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
-marathon_plugin_dir
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS || exit 1
-start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
-check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
-api_url
-check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
+marathon_cluster
 
-running () {
-	ctl tasks | awk -v p="$1.instance-" '$3 == "TASK_RUNNING" && index($1, p) == 1' | wc -l | tr -d ' '
-}
-running_is () {
-	test "$(running "$1")" -eq "$2"
-}
 
 # The shape of the documentation's "product" example: the service waits for the database
 # (its dependency, 2 s to start), the frontend for the service group.
@@ -30,10 +18,10 @@ GROUP='{"id":"/product","groups":[{"id":"/product/database","apps":[{"id":"/prod
 check "POST /v2/groups is 201" test "$(req POST /v2/groups "$GROUP")" = 201
 check "a deployment id comes back" body_has '"deploymentId":"[0-9a-f-]*","version":"'
 check "the same group again is 409" test "$(req POST /v2/groups "$GROUP")" = 409
-check "the database runs" wait_for $T running_is product_database_db 1
-check "the service waits for it to be healthy" running_is product_service_svc 0
-check "then the service runs" wait_for $T running_is product_service_svc 2
-check "then the frontend runs" wait_for $T running_is product_frontend_web 1
+check "the database runs" wait_for $T app_running_is product_database_db 1
+check "the service waits for it to be healthy" app_running_is product_service_svc 0
+check "then the service runs" wait_for $T app_running_is product_service_svc 2
+check "then the frontend runs" wait_for $T app_running_is product_frontend_web 1
 order () {
 	awk '/launched task .*product_database_db/ && !d { d = NR } /launched task .*product_service_svc/ && !s { s = NR }
 	     /launched task .*product_frontend_web/ && !f { f = NR } END { exit !(d && s && f && d < s && s < f) }' "$TMP/a1.log"
@@ -50,17 +38,17 @@ check "its message" body_has "Group '/nope' does not exist"
 
 check "a negative scaleBy is 422" test "$(req PUT '/v2/groups/product/service?force=true' '{"scaleBy":-1}')" = 422
 check "scaleBy 2 is 200" test "$(req PUT '/v2/groups/product/service?force=true' '{"scaleBy":2}')" = 200
-check "the service runs 4" wait_for $T running_is product_service_svc 4
+check "the service runs 4" wait_for $T app_running_is product_service_svc 4
 
 check "PUT a group with other apps is 200" test "$(req PUT '/v2/groups/product/frontend?force=true' '{"apps":[{"id":"web2","cmd":"sleep 300","cpus":0.1,"mem":16}]}')" = 200
-check "the new app runs" wait_for $T running_is product_frontend_web2 1
-check "the app it no longer names is gone" wait_for $T running_is product_frontend_web 0
+check "the new app runs" wait_for $T app_running_is product_frontend_web2 1
+check "the app it no longer names is gone" wait_for $T app_running_is product_frontend_web 0
 check "and deleted" test "$(req GET /v2/apps/product/frontend/web)" = 404
 
 # ---- bulk PUT/PATCH /v2/apps ----
 check "bulk PUT /v2/apps is 200" test "$(req PUT '/v2/apps?force=true' '[{"id":"/product/frontend/web2","instances":2},{"id":"/solo","cmd":"sleep 300","cpus":0.1,"mem":16}]')" = 200
-check "the scaled app runs 2" wait_for $T running_is product_frontend_web2 2
-check "the created one runs" wait_for $T running_is solo 1
+check "the scaled app runs 2" wait_for $T app_running_is product_frontend_web2 2
+check "the created one runs" wait_for $T app_running_is solo 1
 check "bulk PATCH of an unknown app is 404" test "$(req PATCH /v2/apps '[{"id":"/nope","instances":2}]')" = 404
 check "a bad app in a bulk PUT is 422 naming the field" test "$(req PUT /v2/apps '[{"id":"/bad","cmd":"x","cpus":0}]')" = 422
 check "its path" body_has '"path":"/cpus"'
