@@ -110,18 +110,21 @@ PC_HDRS = $(PC)/pc.h
 # and codecs. Hidden visibility keeps these copies from ever binding to
 # the host's symbols.
 MARATHON = $(TOP)/plugins/marathon
+# Issue 19's files (the app schema's other fields, groups), in both lists below.
+MARATHON_MORE = $(MARATHON)/fields.c $(MARATHON)/view.c $(MARATHON)/groups.c
 MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
 	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
-	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
+	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
-	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c
+	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c \
+	$(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
 MARATHON_TEST_SRCS = $(MARATHON)/app.c $(MARATHON)/constraints.c $(MARATHON)/queue.c \
 	$(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c $(MARATHON)/events.c \
-	$(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
+	$(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)
 # The jobs plugin (plugins/jobs/, jb.h), built as Marathon is: the same lib/ files and
 # hidden visibility. Its unit tests link all of it.
 JOBS = $(TOP)/plugins/jobs

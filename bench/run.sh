@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks jobs lb isolation (default all)
+#                                   marathon_groups launch tasks jobs lb isolation (default all)
 #
 # A section whose measurement did not happen prints no figure, and names itself
 # in FAILED: the run then ends with status 1.
@@ -73,11 +73,12 @@ if [ -n "$BENCH_SMOKE" ]; then
 	MARATHON_BIG_GETS=100 MARATHON_AGENTS=2
 	LAUNCH_TASKS=100 LAUNCH_WINDOWS=4 LAUNCH_FS=tmpfs
 	JOBS_TASKS=50 JOBS_JOBS=50 JOBS_FIRE=10 LB_SECONDS=1 ISO_SPIN_S=2 ISO_TASKS=10
-	ISO_MEM_RUNS=1 ISO_IDLE_S=1 WEB_AGENTS=10
+	ISO_MEM_RUNS=1 ISO_IDLE_S=1 WEB_AGENTS=10 MG_APPS=20 MG_GROUPS=4 MG_AGENTS=2
 	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S WEB_AGENTS
+	export MG_APPS MG_GROUPS MG_AGENTS
 fi
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation web}
+sections=${*:-size footprint agents alloc plugin marathon marathon_groups launch tasks jobs lb isolation web}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -494,6 +495,12 @@ if want marathon && need marathon bench/marathon_fake && has_curl marathon; then
 	echo "marathon_fake_rss_${MARATHON_BIG_TASKS}_tasks $(rss_kib "$MFAKE") KiB"
 	kill -TERM "$MFAKE" 2>/dev/null
 	wait "$MFAKE" 2>/dev/null
+fi
+
+# Marathon's groups: 1,000 apps in 100 groups posted as one tree, until all run.
+if want marathon_groups && need marathon_groups plugins/marathon.so && has_curl marathon_groups; then
+	# shellcheck disable=SC1091  # sourced for run.sh's helpers
+	. bench/marathon_groups.sh
 fi
 
 # The jobs plugin: a parallel run, schedule firing jitter, memory with many jobs.

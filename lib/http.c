@@ -26,6 +26,7 @@
  * discards the input) so that a departing subscriber is noticed at once.
  */
 #include "http.h"
+#include "http_client.h"
 #include "buf.h"
 #include "compat.h"
 #include "conn.h"
@@ -110,6 +111,8 @@ struct http_exchange {
 	char *hval[HTTP_HEADERS_MAX];
 	struct buf body;
 	size_t body_need;
+	struct http_client_chunked *chunked;    /* a chunked body being decoded, NULL = none */
+	int too_large;          /* the chunked body passed HTTP_BODY_MAX */
 	struct buf extra;       /* response headers from http_add_header */
 	int keep_alive;
 	int head;               /* HEAD request: headers only */
@@ -431,6 +434,7 @@ exchange_free(struct http_exchange *x)
 	free(x->query);
 	buf_free(&x->body);
 	buf_free(&x->extra);
+	free(x->chunked);
 	free(x);
 }
 
@@ -452,8 +456,10 @@ http_query(const struct http_exchange *x)
 	return x->query;
 }
 
-int
-http_query_param(const struct http_exchange *x, const char *name, char *buf, size_t len)
+/* The first name parameter (whose value is want, unless want is NULL): its value into buf. */
+static int
+query_find(const struct http_exchange *x, const char *name, const char *want, char *buf,
+           size_t len)
 {
 	const char *q = x->query;
 	char *tmp = xmalloc(strlen(q) + 1);
@@ -469,7 +475,8 @@ http_query_param(const struct http_exchange *x, const char *name, char *buf, siz
 		if (http_url_decode(tmp, q, klen, 1) >= 0 && strcmp(tmp, name) == 0) {
 			const char *v = eq != NULL ? eq + 1 : q + plen;
 
-			if (http_url_decode(tmp, v, (size_t)(q + plen - v), 1) >= 0) {
+			if (http_url_decode(tmp, v, (size_t)(q + plen - v), 1) >= 0 &&
+			    (want == NULL || strcmp(tmp, want) == 0)) {
 				if (buf != NULL && len > 0)
 					xstrlcpy(buf, tmp, len);
 				found = 1;
@@ -481,6 +488,18 @@ http_query_param(const struct http_exchange *x, const char *name, char *buf, siz
 	}
 	free(tmp);
 	return found;
+}
+
+int
+http_query_param(const struct http_exchange *x, const char *name, char *buf, size_t len)
+{
+	return query_find(x, name, NULL, buf, len);
+}
+
+int
+http_query_has(const struct http_exchange *x, const char *name, const char *value)
+{
+	return query_find(x, name, value, NULL, 0);
 }
 
 const char *
@@ -703,10 +722,13 @@ end_of_headers(struct http_conn *hc)
 	int seen_length = 0;
 	char msg[HTTP_LINE_MAX];
 
-	if (te != NULL) {
-		error_close(hc, 501, http_list_has(te, "chunked") ?
-		    "chunked request bodies are not supported" :
-		    "transfer codings are not supported");
+	if (te != NULL && !http_name_eq(te, "chunked")) {
+		error_close(hc, 501, "transfer codings other than chunked are not supported");
+		return -1;
+	}
+	/* Both would let a proxy and this server disagree on where the body ends (smuggling). */
+	if (te != NULL && http_header(x, "Content-Length") != NULL) {
+		error_close(hc, 400, "both Transfer-Encoding and Content-Length");
 		return -1;
 	}
 	/* Repeated Content-Length headers must agree, or the body's end is ambiguous. */
@@ -731,14 +753,58 @@ end_of_headers(struct http_conn *hc)
 		x->keep_alive = conn_hdr == NULL || !http_list_has(conn_hdr, "close");
 	else
 		x->keep_alive = conn_hdr != NULL && http_list_has(conn_hdr, "keep-alive");
-	if (length == 0)
+	if (length == 0 && te == NULL)
 		return 1;
 	if (expect != NULL && http_name_eq(expect, "100-continue") && x->minor >= 1)
 		conn_send_str(hc->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	x->body_need = length;
-	buf_init(&x->body, length);
+	buf_init(&x->body, te != NULL ? HTTP_BODY_MAX : length);
+	if (te != NULL) {
+		x->chunked = xmalloc(sizeof(*x->chunked));
+		http_client_chunked_init(x->chunked);
+	}
 	hc->st = ST_BODY;
 	return 0;
+}
+
+/* The chunked decoder's sink: the body grows up to HTTP_BODY_MAX. */
+static int
+chunk_sink(const char *data, size_t len, void *arg, char *err, size_t errlen)
+{
+	struct http_exchange *x = arg;
+
+	if (len > HTTP_BODY_MAX - x->body.len) {
+		x->too_large = 1;
+		snprintf(err, errlen, "request body larger than %u bytes", HTTP_BODY_MAX);
+		return -1;
+	}
+	buf_append(&x->body, data, len);
+	return 0;
+}
+
+/* Feed what arrived to a chunked body; dispatch once it is whole. */
+static void
+chunked_body(struct http_conn *hc)
+{
+	struct http_exchange *x = hc->x;
+	char err[HTTP_LINE_MAX];
+	int r = http_client_chunked_feed(x->chunked, hc->in.data, hc->in.len, chunk_sink, x, err,
+	                                 sizeof(err));
+
+	if (r < 0) {
+		error_close(hc, x->too_large ? 413 : 400, err);
+		return;
+	}
+	/* A chunk declared larger than the room left is refused before its bytes arrive. */
+	if (r == 0 && x->chunked->left > HTTP_BODY_MAX - x->body.len) {
+		snprintf(err, sizeof(err), "request body larger than %u bytes", HTTP_BODY_MAX);
+		error_close(hc, 413, err);
+		return;
+	}
+	/* What follows the body's last line is the next request. */
+	buf_consume(&hc->in, x->chunked->used);
+	if (r == 1)
+		dispatch(hc);
 }
 
 /* -1: refused (the conn is closing); 1: a request is ready to run; 0: go on. */
@@ -794,6 +860,8 @@ process(struct http_conn *hc)
 			hc->scan = 0;
 			if (rc == 1)
 				dispatch(hc);
+		} else if (hc->st == ST_BODY && hc->x->chunked != NULL) {
+			chunked_body(hc);
 		} else if (hc->st == ST_BODY) {
 			struct http_exchange *x = hc->x;
 			size_t n = x->body_need - x->body.len;

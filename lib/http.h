@@ -6,7 +6,8 @@
  * (http_server_listen) or a conn adopted after its first line turned out to
  * be a request line (the master serves HTTP and the wire protocol on one
  * port). Request line, headers (count and size capped) and body
- * (Content-Length only, capped; chunked uploads are refused with 411/501)
+ * (Content-Length or chunked, capped; other transfer codings are refused
+ * with 501)
  * are parsed, then the handler runs. Keep-alive is supported. A handler
  * replies at once or later (keeping the exchange), or starts a stream
  * (Server-Sent Events).
@@ -58,6 +59,8 @@ const char *http_path(const struct http_exchange *x);     /* decoded path, no qu
 const char *http_query(const struct http_exchange *x);    /* raw query string, "" if none */
 /* Decoded query parameter into buf; returns 1 if present, 0 if not. */
 int http_query_param(const struct http_exchange *x, const char *name, char *buf, size_t len);
+/* 1 if one of the query's name parameters (a name may repeat: ?embed=a&embed=b) is value. */
+int http_query_has(const struct http_exchange *x, const char *name, const char *value);
 const char *http_header(const struct http_exchange *x, const char *name); /* case-insensitive */
 const char *http_body(const struct http_exchange *x, size_t *len);
 const char *http_peer(const struct http_exchange *x);

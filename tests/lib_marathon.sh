@@ -3,7 +3,8 @@
 # Without curl the test is skipped: it drives the REST API.
 #
 # Provides: plugin_dir, marathon_plugin_dir, PLUGIN_FLAGS, log_has, api_url
-# (sets API), req, body_has, app_has, no_deployments.
+# (sets API), req, body_has, app_has, no_deployments, marathon_cluster,
+# app_running_is.
 
 if ! command -v curl > /dev/null 2>&1; then
 	plan 1
@@ -60,4 +61,23 @@ app_has () {
 # no_deployments: every deployment is over (an app is locked while one runs: 409).
 no_deployments () {
 	test "$(curl -s "$API/v2/deployments")" = "[]"
+}
+
+# marathon_cluster: a master with the plugin (no state kept), one agent a1 of
+# 4 cpus, API set once the plugin has registered; exits the test when the
+# cluster does not come up. T is the caller's deadline.
+marathon_cluster () {
+	plugin_dir marathon
+	# shellcheck disable=SC2086
+	start_master $PLUGIN_FLAGS || exit 1
+	start_agent a1 --resources="cpus:4;mem:2048;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
+	check "the REST API listens" wait_for "$T" log_has 'REST API listening on 127.0.0.1:' || exit 1
+	api_url
+	check "registers" wait_for "$T" log_has 'plugin marathon: info: registered as framework'
+}
+
+# app_running_is PREFIX N: the master has N tasks running whose ids start with PREFIX.instance-.
+app_running_is () {
+	test "$(ctl tasks | awk -v p="$1.instance-" '$3 == "TASK_RUNNING" && index($1, p) == 1' |
+	    wc -l | tr -d ' ')" -eq "$2"
 }

@@ -237,10 +237,8 @@ test_limits(void)
 	              "AppDefinition must not contain both 'fetch' and 'uris'"));
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"fetch\":[{\"uri\":\"\"}]}", 422,
 	              "must be between 1 and 1024 characters"));
-	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"frobnicate\":1}", 422,
-	              "{\"path\":\"/frobnicate\",\"errors\":[\"is not a known field\"]}"));
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"container\":{\"type\":\"DOCKER\"}}", 422,
-	              "is not supported by this Marathon yet"));
+	              "{\"path\":\"/container/type\",\"errors\":[\"only a MESOS container"));
 	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"env\":{\"A\":1}}", 400, "/env/A"));
 	CHECK(refused("[1]", 400, "error.expected.jsobject"));
 	/* Several errors come back together, one entry per path. */
@@ -466,6 +464,63 @@ test_versions(void)
 	CHECK_STR(prefix, "prod_web");
 }
 
+/* An app as Marathon 1.10's GET shows it (defaults of what is not built, carried fields) posts back. */
+static const char EXPORTED[] =
+	"{\"id\":\"/prod/web\",\"backoffFactor\":1.15,\"backoffSeconds\":1,\"cmd\":\"sleep 100\","
+	"\"container\":{\"type\":\"MESOS\",\"volumes\":[]},\"cpus\":0.1,\"disk\":0,\"executor\":\"\","
+	"\"instances\":1,\"labels\":{\"a\":\"b\"},\"maxLaunchDelaySeconds\":300,\"mem\":32,\"gpus\":0,"
+	"\"networks\":[{\"mode\":\"host\"}],\"portDefinitions\":[{\"port\":10000,\"name\":\"default\","
+	"\"protocol\":\"tcp\"}],\"requirePorts\":false,\"upgradeStrategy\":{\"maximumOverCapacity\":1,"
+	"\"minimumHealthCapacity\":1},\"version\":\"2020-01-01T00:00:00.000Z\",\"versionInfo\":"
+	"{\"lastScalingAt\":\"2020-01-01T00:00:00.000Z\",\"lastConfigChangeAt\":"
+	"\"2020-01-01T00:00:00.000Z\"},\"killSelection\":\"YOUNGEST_FIRST\",\"unreachableStrategy\":"
+	"{\"inactiveAfterSeconds\":0,\"expungeAfterSeconds\":0},\"role\":\"*\","
+	"\"acceptedResourceRoles\":[\"*\"],\"ipAddress\":null,\"tty\":false,\"residency\":null,"
+	"\"executorResources\":{\"cpus\":0.1,\"mem\":32,\"disk\":10},\"resourceLimits\":{\"cpus\":1},"
+	"\"secrets\":{},\"readinessChecks\":[],\"dependencies\":[],\"check\":null,\"storeUrls\":[],"
+	"\"tasksStaged\":0,\"tasksRunning\":1,\"tasksHealthy\":0,\"tasksUnhealthy\":0,"
+	"\"deployments\":[],\"tasks\":[],\"lastTaskFailure\":null,\"someFutureField\":{\"x\":1}}";
+
+static void
+test_fields(void)
+{
+	struct mt_app *a = parse(EXPORTED), *b;
+	char *text;
+
+	CHECK(a != NULL);
+	if (a == NULL) {
+		fprintf(stderr, "%s\n", details);
+		return;
+	}
+	text = app_json_text(a);
+	CHECK(strstr(text, "\"executorResources\":{\"cpus\":0.1,\"mem\":32,\"disk\":10}") != NULL);
+	CHECK(strstr(text, "\"resourceLimits\":{\"cpus\":1}") != NULL);
+	CHECK(strstr(text, "\"tty\":false") != NULL && strstr(text, "\"role\":\"*\"") != NULL);
+	CHECK(strstr(text, "\"networks\":[{\"mode\":\"host\"}]") != NULL);
+	CHECK(strstr(text, "\"executor\":\"\"") != NULL);
+	CHECK(strstr(text, "someFutureField") == NULL && strstr(text, "tasksRunning") == NULL);
+	b = parse(text);
+	CHECK(b != NULL && !app_config_differs(a, b));
+	app_free(b);
+	free(text);
+	app_free(a);
+	/* What would run differently is refused, naming the field. */
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"container\":{\"type\":\"MESOS\",\"docker\":"
+	              "{\"image\":\"nginx\"}}}", 422, "\"path\":\"/container/docker\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"networks\":[{\"mode\":\"container/bridge\"}]}",
+	              422, "\"path\":\"/networks(0)/mode\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"secrets\":{\"s\":{\"source\":\"x\"}}}", 422,
+	              "\"path\":\"/secrets\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"gpus\":1}", 422, "\"path\":\"/gpus\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"role\":\"prod\"}", 422, "\"path\":\"/role\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"acceptedResourceRoles\":[\"public\"]}", 422,
+	              "\"path\":\"/acceptedResourceRoles\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"executor\":\"/opt/exec\"}", 422,
+	              "\"path\":\"/executor\""));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"ipAddress\":{\"networkName\":\"n\"}}", 422,
+	              "\"path\":\"/ipAddress\""));
+}
+
 int
 main(void)
 {
@@ -477,5 +532,6 @@ main(void)
 	test_health_several();
 	test_merge();
 	test_versions();
+	test_fields();
 	return CHECK_DONE();
 }

@@ -242,7 +242,7 @@ int pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *co
 void pc_rest_reply(struct http_exchange *x, int status, struct buf *b);
 /* The request's body as JSON; else NULL after a 400 {"message":"Invalid JSON","details":why}. */
 struct json *pc_rest_body(struct http_exchange *x);
-/* 1 if the query says name=true. */
+/* 1 if the query says name=true (any case, as Marathon's Jersey reads a Boolean). */
 int pc_rest_flag(struct http_exchange *x, const char *name);
 /*
  * CORS, for the master's web page (another origin: the master's port): a

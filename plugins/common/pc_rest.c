@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,7 +109,8 @@ pc_rest_flag(struct http_exchange *x, const char *name)
 {
 	char v[PARAM_MAX];
 
-	return http_query_param(x, name, v, sizeof(v)) && strcmp(v, "true") == 0;
+	/* Jersey reads a Boolean query parameter with Java's Boolean.valueOf: "true" in any case. */
+	return http_query_param(x, name, v, sizeof(v)) && strcasecmp(v, "true") == 0;
 }
 
 int

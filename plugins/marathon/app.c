@@ -3,10 +3,10 @@
  * names, defaults and validation messages (the app definition in
  * Marathon's documentation, "REST API"; the README lists the defaults);
  * the same definition out, defaults filled in, as GET shows it; and the
- * merge of a PUT/PATCH body over a definition. Fields whose behaviour is
- * not built (container, dependencies, HTTPS checks, ...) are refused with
- * a 422 naming them rather than accepted and ignored: an app never
- * silently runs differently from its definition.
+ * merge of a PUT/PATCH body over a definition. The schema's fields it
+ * does not act on are fields.c's: carried, accepted at their defaults, or
+ * refused with a 422 naming them: an app never silently runs differently
+ * from its definition.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -35,27 +35,6 @@ static const char ID_SEGMENT_RE[] =
 /* The same, as POSIX ERE needs it (the alternation anchored as a whole). */
 static const char ID_SEGMENT_ERE[] =
 	"^((([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])|\\.|\\.\\.)$";
-
-/* Fields accepted and echoed but with no effect on a task yet are refused instead. */
-static const char *const UNSUPPORTED[] = { "container",
-	"dependencies", "readinessChecks", "secrets", "residency", "networks", "check",
-	"gpus", "executor", "acceptedResourceRoles", "role", NULL };
-/* Fields known and handled, or server-set and ignored on input. */
-static const char *const KNOWN[] = { "id", "cmd", "args", "cpus", "mem", "disk", "instances",
-	"portDefinitions", "ports", "requirePorts", "constraints", "healthChecks", "env", "labels", "fetch", "uris",
-	"backoffSeconds", "backoffFactor", "maxLaunchDelaySeconds", "upgradeStrategy",
-	"killSelection", "taskKillGracePeriodSeconds", "unreachableStrategy", "user", "version",
-	"versionInfo", "tasksStaged", "tasksRunning", "tasksHealthy", "tasksUnhealthy",
-	"deployments", "tasks", "lastTaskFailure", NULL };
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 void
 app_version_now(char *out, size_t len)
@@ -290,11 +269,13 @@ get_fetch(const struct json *j, struct mt_app *a, struct pc_json_errs *v)
 		return;
 	}
 	a->uris = xcalloc(f->n ? f->n : 1, sizeof(*a->uris));
+	a->fetch = xcalloc(f->n ? f->n : 1, sizeof(*a->fetch));
 	for (size_t i = 0; i < f->n; i++) {
 		const char *uri = json_get_str(f->items[i], "uri");
-		const struct json *ex = json_get(f->items[i], "executable");
-		const struct json *ca = json_get(f->items[i], "cache");
-		const struct json *xt = json_get(f->items[i], "extract");
+		const char *dest = json_get_str(f->items[i], "destPath");
+		static const char *const flags[] = { "extract", "executable", "cache" };
+		struct mt_fetch *e = &a->fetch[a->nuris];
+		int *vals[] = { &e->extract, &e->executable, &e->cache };
 		char path[MT_NAME_MAX];
 
 		snprintf(path, sizeof(path), "/fetch(%zu)/uri", i);
@@ -302,13 +283,25 @@ get_fetch(const struct json *j, struct mt_app *a, struct pc_json_errs *v)
 			pc_json_err(v, path, "must be between 1 and 1024 characters");
 			continue;
 		}
-		/* The agent fetches and extracts archives; nothing else can be asked of it yet. */
-		if ((ex != NULL && ex->type == JSON_BOOL && ex->boolean) ||
-		    (ca != NULL && ca->type == JSON_BOOL && ca->boolean) ||
-		    (xt != NULL && xt->type == JSON_BOOL && !xt->boolean)) {
-			snprintf(path, sizeof(path), "/fetch(%zu)", i);
-			pc_json_err(v, path, "only extract=true, executable=false, cache=false are supported");
-			continue;
+		e->extract = 1;         /* Marathon's defaults: extract, not executable, not cached */
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			const struct json *x = json_get(f->items[i], flags[k]);
+
+			snprintf(path, sizeof(path), "/fetch(%zu)/%s", i, flags[k]);
+			if (x != NULL && x->type == JSON_BOOL)
+				*vals[k] = x->boolean;
+			else if (x != NULL && x->type != JSON_NULL)
+				pc_json_type(v, path, "jsboolean");
+		}
+		/* The fetcher's output_file: a name inside the sandbox, never out of it. */
+		if (dest != NULL && *dest != '\0') {
+			snprintf(path, sizeof(path), "/fetch(%zu)/destPath", i);
+			if (dest[0] == '/' || strstr(dest, "..") != NULL || strchr(dest, ';') != NULL ||
+			    strlen(dest) > URI_LEN_MAX) {
+				pc_json_err(v, path, "must be a relative path inside the sandbox");
+				continue;
+			}
+			e->dest = xstrdup(dest);
 		}
 		a->uris[a->nuris++] = xstrdup(uri);
 	}
@@ -547,23 +540,7 @@ app_from_json(const struct json *j, int stored, struct json_w *details, int *sta
 		pc_json_type(&v, "/", "jsobject");
 		goto out;
 	}
-	for (size_t i = 0; i < j->n; i++) {
-		char path[MT_ID_MAX];
-
-		snprintf(path, sizeof(path), "/%s", j->keys[i]);
-		if (in_list(UNSUPPORTED, j->keys[i])) {
-			const struct json *e = j->items[i];
-
-			/* Empty ones are what clients send by default: harmless. */
-			if (e->type == JSON_NULL || ((e->type == JSON_ARRAY || e->type == JSON_OBJECT) &&
-			    e->n == 0) || (e->type == JSON_NUMBER && e->number == 0) ||
-			    (e->type == JSON_STRING && e->string[0] == '\0'))
-				continue;
-			pc_json_err(&v, path, "is not supported by this Marathon yet");
-		} else if (!in_list(KNOWN, j->keys[i])) {
-			pc_json_err(&v, path, "is not a known field");
-		}
-	}
+	fields_parse(j, a, &v);
 	x = json_get(j, "id");
 	if (x == NULL || x->type == JSON_NULL)
 		pc_json_err(&v, "/id", "error.path.missing");
@@ -664,6 +641,9 @@ app_free(struct mt_app *a)
 	pc_json_strings_free(a->args, a->nargs);
 	pc_json_kv_free(a->env, a->nenv);
 	pc_json_kv_free(a->labels, a->nlabels);
+	for (size_t i = 0; a->fetch != NULL && i < a->nuris; i++)
+		free(a->fetch[i].dest);
+	free(a->fetch);
 	pc_json_strings_free(a->uris, a->nuris);
 	constraints_free(a);
 	deployments_free(a);
@@ -674,6 +654,8 @@ app_free(struct mt_app *a)
 	}
 	free(a->health);
 	free(a->user);
+	fields_free(a);
+	view_failure_free(a);
 	free(a);
 }
 
@@ -717,9 +699,11 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	for (size_t i = 0; i < a->nuris; i++) {
 		json_obj_begin(w);
 		json_kstr(w, "uri", a->uris[i]);
-		json_kbool(w, "extract", 1);
-		json_kbool(w, "executable", 0);
-		json_kbool(w, "cache", 0);
+		json_kbool(w, "extract", a->fetch != NULL ? a->fetch[i].extract : 1);
+		json_kbool(w, "executable", a->fetch != NULL && a->fetch[i].executable);
+		json_kbool(w, "cache", a->fetch != NULL && a->fetch[i].cache);
+		if (a->fetch != NULL && a->fetch[i].dest != NULL)
+			json_kstr(w, "destPath", a->fetch[i].dest);
 		json_obj_end(w);
 	}
 	json_arr_end(w);
@@ -777,6 +761,7 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	}
 	if (a->user != NULL)
 		json_kstr(w, "user", a->user);
+	fields_write(w, a);
 	json_kstr(w, "version", a->version);
 	json_key(w, "versionInfo");
 	json_obj_begin(w);
@@ -813,6 +798,34 @@ check_differs(const struct mt_health *a, const struct mt_health *b)
 	       a->max_failures != b->max_failures || a->ignore_1xx != b->ignore_1xx;
 }
 
+/* The same URIs with other fetch options (both from fetch, or from uris). */
+static int
+app_fetch_differs(const struct mt_app *a, const struct mt_app *b)
+{
+	char sa[MT_FETCH_SPEC_MAX], sb[MT_FETCH_SPEC_MAX];
+
+	for (size_t i = 0; i < a->nuris && i < b->nuris; i++) {
+		app_fetch_spec(a, i, sa, sizeof(sa));
+		app_fetch_spec(b, i, sb, sizeof(sb));
+		if (strcmp(sa, sb) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+app_fetch_spec(const struct mt_app *a, size_t i, char *out, size_t len)
+{
+	const struct mt_fetch *e = a->fetch != NULL ? &a->fetch[i] : NULL;
+
+	/* Only what differs from the fetcher's defaults (extract=1, the rest 0). */
+	snprintf(out, len, "%s%s%s%s%s%s", a->uris[i], e != NULL && !e->extract ? ";extract=0" : "",
+	         e != NULL && e->executable ? ";executable=1" : "",
+	         e != NULL && e->cache ? ";cache=1" : "",
+	         e != NULL && e->dest != NULL ? ";output_file=" : "",
+	         e != NULL && e->dest != NULL ? e->dest : "");
+}
+
 int
 app_config_differs(const struct mt_app *a, const struct mt_app *b)
 {
@@ -826,9 +839,10 @@ app_config_differs(const struct mt_app *a, const struct mt_app *b)
 	if ((a->user == NULL) != (b->user == NULL) || (a->user && strcmp(a->user, b->user) != 0))
 		return 1;
 	if (pc_json_strings_differ(a->args, a->nargs, b->args, b->nargs) ||
-	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) ||
+	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) || app_fetch_differs(a, b) ||
 	    pc_json_kv_differ(a->env, a->nenv, b->env, b->nenv) ||
-	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b))
+	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b) ||
+	    fields_differ(a, b))
 		return 1;
 	if (a->cpus != b->cpus || a->mem != b->mem || a->disk != b->disk ||
 	    a->require_ports != b->require_ports || a->nports != b->nports ||

@@ -37,7 +37,10 @@ free_all(struct mt *m)
 	}
 	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
 		queue_task_free(v);
+	for (size_t i = 0; map_next(&m->groups, &i, &k, &v);)
+		free(v);
 	map_free(&m->apps);
+	map_free(&m->groups);
 	map_free(&m->tasks);
 	health_free(m);
 	loop_driver_free(m->loop);
@@ -55,6 +58,7 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	m->lfd = -1;
 	m->next_service_port = MT_SERVICE_PORT_MIN;
 	map_init(&m->apps);
+	map_init(&m->groups);
 	map_init(&m->tasks);
 	map_init(&m->hosts);
 	m->loop = loop_driver_new(d);

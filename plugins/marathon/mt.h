@@ -3,6 +3,7 @@
  * plugins/marathon.so). One file per subsystem:
  *   marathon.c     the plugin: conf, driver callbacks, the HTTP listener
  *   app.c          the app model: JSON in (defaults, validation) and out
+ *   fields.c       the app schema's fields carried, accepted at defaults or refused
  *   constraints.c  placement constraints
  *   deployments.c  changes as deployments, for listing, locking and rollback
  *   health.c       health check results, and the HTTP/TCP checks the plugin
@@ -12,6 +13,8 @@
  *                  status updates, backoff, scale-down victims, kills
  *   store.c        apps and the task-to-app mapping on disk
  *   rest.c         the /v2 REST API
+ *   view.c         how it shows apps and tasks (embed, taskStats, text/plain)
+ *   groups.c       /v2/groups, bulk PUT/PATCH /v2/apps, dependencies
  *   events.c       the /v2/events stream (Server-Sent Events)
  * What it shares with the other plugins (the loop driver, the store's
  * writes, the event stream, the constraint operators, offer matching)
@@ -50,6 +53,7 @@ struct loop;
 #define MT_VERSIONS_MAX      50       /* versions kept per app: Marathon's --zk_max_versions */
 #define MT_CAUSE_MAX         128      /* a health check's last failure cause */
 #define MT_HEALTH_MAX        16       /* health checks of one app: each costs state per task */
+#define MT_FETCH_SPEC_MAX    2200     /* a fetch URI and destPath (1024 bytes each) with options */
 
 
 struct mt_portdef {
@@ -58,6 +62,12 @@ struct mt_portdef {
 	char protocol[MT_NAME_MAX];
 };
 
+
+/* One fetch entry's options, passed to the agent's fetcher with its URI. */
+struct mt_fetch {
+	int extract, executable, cache;
+	char *dest;                     /* destPath: the file's name in the sandbox, NULL = default */
+};
 
 #define MT_UUID_MAX 37                  /* 8-4-4-4-12 hex digits */
 
@@ -101,6 +111,7 @@ struct mt_version {
 
 struct mt_task;
 struct mt_check;
+struct mt_failure;
 
 /* A task's latest result of one of its app's health checks. */
 struct mt_hstate {
@@ -127,6 +138,7 @@ struct mt_app {
 	struct pc_kv *labels;
 	size_t nlabels;
 	char **uris;                    /* fetch[].uri */
+	struct mt_fetch *fetch;         /* their options, parallel; NULL = the defaults (uris) */
 	size_t nuris;
 	struct pc_place *constraints;   /* pc.h */
 	size_t nconstraints;
@@ -139,6 +151,10 @@ struct mt_app {
 	double unreachable_inactive_s, unreachable_expunge_s;   /* unreachableStrategy, seconds */
 	int unreachable_disabled;       /* "disabled": an unreachable task is waited for forever */
 	char *user;                     /* NULL = the framework's */
+	struct pc_kv *carried;          /* fields.c: name -> its JSON text, shown as given */
+	size_t ncarried;
+	char **deps;                    /* dependencies: app or group paths, maybe relative */
+	size_t ndeps;
 	char version[MT_VERSION_MAX];
 	char last_config_change[MT_VERSION_MAX];
 	char last_scaling[MT_VERSION_MAX];
@@ -154,6 +170,7 @@ struct mt_app {
 	struct mt_deployment *dep;      /* the running deployment, NULL when none */
 	struct mt_version *versions;    /* oldest first, at most MT_VERSIONS_MAX */
 	size_t nversions;
+	struct mt_failure *last_failure;        /* view.c: lastTaskFailure, NULL = none */
 };
 
 struct mt_task {
@@ -188,6 +205,8 @@ struct mt {
 	char leader[PC_HOST_MAX + 16];  /* "host:port" for /v2/leader */
 	char *state_dir;                /* NULL = nothing persisted */
 	struct map apps;                /* id -> struct mt_app */
+	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
+	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */
 	struct map tasks;               /* task id -> struct mt_task */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
@@ -218,6 +237,8 @@ int app_agent_check(const struct mt_app *a);
 int app_config_differs(const struct mt_app *a, const struct mt_app *b);
 /* Give each port definition with port 0 a service port no other app uses. */
 void app_assign_service_ports(struct mt *m, struct mt_app *a, const struct mt_app *prev);
+/* a's fetch entry i as the agent's fetcher takes it: "URI;executable=1;output_file=F". */
+void app_fetch_spec(const struct mt_app *a, size_t i, char *out, size_t len);
 /* Now as Marathon's version string. */
 void app_version_now(char *out, size_t len);
 /* Wall clock seconds as a version string. */
@@ -233,6 +254,14 @@ char *app_json_text(const struct mt_app *a);
  */
 char *app_merge(const struct mt_app *old, const char *id, const struct json *body, int partial,
                 char *err, size_t errlen);
+
+/* ---- fields.c ---- */
+/* The fields app.c does not act on: carried into a, or refused (noted in v); unknown ones ignored. */
+void fields_parse(const struct json *j, struct mt_app *a, struct pc_json_errs *v);
+/* Marathon's defaults of those fields, then the carried ones. */
+void fields_write(struct json_w *w, const struct mt_app *a);
+int fields_differ(const struct mt_app *a, const struct mt_app *b);
+void fields_free(struct mt_app *a);
 
 /* ---- queue.c ---- */
 void queue_offers(struct mt *m, const struct framework_offer *offers, size_t n);
@@ -300,6 +329,51 @@ int store_load(struct mt *m, char *err, size_t errlen);
 
 /* ---- rest.c ---- */
 void rest_handle(struct http_exchange *x, void *arg);
+/*
+ * Install a (new, or replacing old) as the app's definition, as a
+ * deployment; the old one's tasks move over, outdated by a config change
+ * (or a restart) so they roll. The deployment's id goes to dep_id.
+ */
+void rest_install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart,
+                  const char *why, char *dep_id);
+/* Delete a (its tasks killed) as a StopApplication deployment: its id and version out. */
+void rest_remove(struct mt *m, struct mt_app *a, char *dep_id, char *version);
+/* {"deploymentId","version"} with the Marathon-Deployment-Id header. */
+void rest_deployment_reply(struct http_exchange *x, int status, const char *dep_id,
+                           const char *version);
+/* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
+int rest_locked(struct http_exchange *x, const struct mt_app *a);
+/* Validate j as an app; on error reply 400/422 and return NULL. */
+struct mt_app *rest_app_or_reply(struct http_exchange *x, const struct json *j);
+/* Save the state, logging a failure. */
+void rest_save(struct mt *m);
+
+/* ---- groups.c ---- */
+/* /v2/groups[/ID[/versions]] (rest is what follows "/v2/groups"). */
+void groups_route(struct http_exchange *x, struct mt *m, const char *rest, const char *method);
+/* PUT or PATCH /v2/apps: an array of apps, each merged over its app or created. */
+void groups_apps_bulk(struct http_exchange *x, struct mt *m, int patch);
+/* Whether every app a depends on (apps, or all apps of a group) runs all its instances. */
+int groups_deps_ready(struct mt *m, const struct mt_app *a);
+/* A task started or became healthy: ask for offers if an app waiting on it may go now. */
+void groups_wake(struct mt *m);
+
+/* ---- view.c ---- */
+#define VIEW_TASKS   1                  /* embed the app's tasks */
+#define VIEW_FAILURE 2                  /* its lastTaskFailure */
+#define VIEW_STATS   4                  /* its taskStats */
+/* The VIEW_* flags the request's embed parameters ask for (single: GET of one app). */
+int view_embed(struct http_exchange *x, int single);
+void view_app(struct json_w *w, const struct mt_app *a, int flags);
+void view_task(struct json_w *w, const struct mt_task *t);
+/* t of a ended as st says (a failed state): a's lastTaskFailure. */
+void view_failure_record(struct mt_app *a, const struct mt_task *t,
+                         const struct framework_status *st);
+void view_failure_free(struct mt_app *a);
+/* 1 when the client asks for text/plain rather than JSON. */
+int view_wants_text(struct http_exchange *x);
+/* The text/plain task list of every app (only NULL) or of only. */
+void view_tasks_text(struct http_exchange *x, struct mt *m, const struct mt_app *only);
 
 /* ---- events.c ---- */
 /* GET /v2/events: x becomes a stream (?event_type=T: only T). */

@@ -471,6 +471,8 @@ queue_status(struct mt *m, const struct framework_status *st)
 			health_task_running(m, t);
 		if (running && a->nhealth == 0)
 			queue_converge(m, a);
+		if (running)
+			groups_wake(m);
 		return;
 	}
 	/* Already unreachable: the master repeating that it knows nothing of it changes nothing. */
@@ -496,6 +498,9 @@ queue_status(struct mt *m, const struct framework_status *st)
 		m->metrics.tasks_killed_unhealthy++;
 		events_unhealthy_kill(m, t);
 	}
+	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state) &&
+	    strcmp(st->state, "TASK_FINISHED") != 0)
+		view_failure_record(a, t, st);
 	if (a != NULL && !t->killing && in_list(FAILED_STATES, st->state)) {
 		m->metrics.tasks_failed++;
 		backoff(m, a);
@@ -516,6 +521,7 @@ struct launching {
 	size_t nenv;
 	char *command;
 	char *resources;
+	char **uris;                    /* fetch entries with their options */
 };
 
 static void
@@ -557,7 +563,14 @@ build(struct launching *l, const struct mt_app *a, const struct mt_task *t)
 	l->ft.resources = l->resources;
 	l->ft.env = (const char *const *)l->env;
 	l->ft.nenv = l->nenv;
-	l->ft.uris = (const char *const *)a->uris;
+	l->uris = xcalloc(a->nuris + 1, sizeof(*l->uris));
+	for (size_t i = 0; i < a->nuris; i++) {
+		char spec[MT_FETCH_SPEC_MAX];
+
+		app_fetch_spec(a, i, spec, sizeof(spec));
+		l->uris[i] = xstrdup(spec);
+	}
+	l->ft.uris = (const char *const *)l->uris;
 	l->ft.nuris = a->nuris;
 	l->ft.user = a->user;
 	if (app_agent_check(a) >= 0) {
@@ -589,6 +602,9 @@ unbuild(struct launching *l)
 	free(l->env);
 	free(l->command);
 	free(l->resources);
+	for (size_t i = 0; l->uris != NULL && l->uris[i] != NULL; i++)
+		free(l->uris[i]);
+	free(l->uris);
 }
 
 static struct mt_task *
@@ -648,6 +664,9 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 			waiting = 1;      /* its delay timer revives offers */
 			continue;
 		}
+		/* Its dependencies first: groups_wake revives offers once they run. */
+		if (!groups_deps_ready(m, a))
+			continue;
 		/* requirePorts: the app's own port numbers; else any free ones. */
 		for (size_t p = 0; p < a->nports; p++)
 			want[p] = a->require_ports ? a->ports[p].port : 0;

@@ -29,86 +29,8 @@ not_found_app(struct http_exchange *x, const char *id)
 	http_reply_error(x, 404, msg);
 }
 
-static void
-write_ports(struct json_w *w, const char *key, const int *p, size_t n)
-{
-	json_key(w, key);
-	json_arr_begin(w);
-	for (size_t i = 0; i < n; i++)
-		json_int(w, p[i]);
-	json_arr_end(w);
-}
-
-static void
-write_task(struct json_w *w, const struct mt_task *t)
-{
-	char ts[MT_VERSION_MAX];
-	int sp[MT_PORTS_MAX];
-	size_t nsp = 0;
-
-	json_obj_begin(w);
-	json_kstr(w, "id", t->id);
-	json_kstr(w, "appId", t->app != NULL ? t->app->id : "");
-	json_kstr(w, "host", t->host);
-	write_ports(w, "ports", t->ports, t->nports);
-	if (t->app != NULL)
-		for (; nsp < t->app->nports; nsp++)
-			sp[nsp] = t->app->ports[nsp].port;
-	write_ports(w, "servicePorts", sp, nsp);
-	json_kstr(w, "slaveId", t->agent_id);
-	app_version_at(t->staged_at, ts, sizeof(ts));
-	json_kstr(w, "stagedAt", ts);
-	json_key(w, "startedAt");
-	if (t->started_at > 0) {
-		app_version_at(t->started_at, ts, sizeof(ts));
-		json_str(w, ts);
-	} else {
-		json_null(w);
-	}
-	json_kstr(w, "version", t->version);
-	json_kstr(w, "state", t->state);
-	health_write(w, t);
-	json_obj_end(w);
-}
-
-static void
-write_app(struct json_w *w, const struct mt_app *a, int with_tasks)
-{
-	long long staged = 0, running = 0, healthy = 0, unhealthy = 0;
-
-	for (const struct mt_task *t = a->tasks; t != NULL; t = t->next) {
-		running += strcmp(t->state, "TASK_RUNNING") == 0;
-		healthy += app_task_healthy(a, t);
-		unhealthy += a->nhealth > 0 && t->healthy == 0 && strcmp(t->state, "TASK_RUNNING") == 0;
-		staged += strcmp(t->state, "TASK_STAGING") == 0 || strcmp(t->state, "TASK_STARTING") == 0;
-	}
-	json_obj_begin(w);
-	app_write_fields(w, a);
-	json_kint(w, "tasksStaged", staged);
-	json_kint(w, "tasksRunning", running);
-	/* No health checks: a running task counts as healthy, as Marathon's docs say. */
-	json_kint(w, "tasksHealthy", healthy);
-	json_kint(w, "tasksUnhealthy", unhealthy);
-	json_key(w, "deployments");
-	json_arr_begin(w);
-	if (a->dep != NULL) {
-		json_obj_begin(w);
-		json_kstr(w, "id", a->dep->id);
-		json_obj_end(w);
-	}
-	json_arr_end(w);
-	if (with_tasks) {
-		json_key(w, "tasks");
-		json_arr_begin(w);
-		for (const struct mt_task *t = a->tasks; t != NULL; t = t->next)
-			write_task(w, t);
-		json_arr_end(w);
-	}
-	json_obj_end(w);
-}
-
-static void
-deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
+void
+rest_deployment_reply(struct http_exchange *x, int status, const char *dep_id, const char *version)
 {
 	struct json_w w;
 	struct buf b;
@@ -124,8 +46,8 @@ deployment_reply(struct http_exchange *x, int status, const char *dep_id, const 
 }
 
 /* 1 (and a 409 sent) when a deployment holds a and the request does not force it. */
-static int
-locked(struct http_exchange *x, const struct mt_app *a)
+int
+rest_locked(struct http_exchange *x, const struct mt_app *a)
 {
 	char msg[MT_ERR_MAX];
 	struct json_w w;
@@ -150,18 +72,21 @@ locked(struct http_exchange *x, const struct mt_app *a)
 	return 1;
 }
 
-static void
-save_or_log(struct mt *m)
+void
+rest_save(struct mt *m)
 {
 	char err[MT_ERR_MAX];
 
+	/* A group's change saves once, after all its apps (each save writes every app). */
+	if (m->saves_deferred)
+		return;
 	if (store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
 }
 
 /* Validate j as an app; on error reply 400/422 and return NULL. */
-static struct mt_app *
-app_or_reply(struct http_exchange *x, const struct json *j)
+struct mt_app *
+rest_app_or_reply(struct http_exchange *x, const struct json *j)
 {
 	struct json_w w;
 	struct buf b;
@@ -184,9 +109,9 @@ app_or_reply(struct http_exchange *x, const struct json *j)
  * (or a restart) so they roll. The deployment's id goes to dep_id (it may
  * be over before this returns: a scale to what already runs).
  */
-static void
-install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const char *why,
-        char *dep_id)
+void
+rest_install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const char *why,
+             char *dep_id)
 {
 	char now[MT_VERSION_MAX];
 	int config = old == NULL || restart || app_config_differs(old, a);
@@ -219,6 +144,8 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const c
 		}
 		a->since = old->since;
 		a->stats = old->stats;
+		a->last_failure = old->last_failure;
+		old->last_failure = NULL;
 		queue_reset_delay(m, old);
 		map_del(&m->apps, old->id);
 		app_free(old);
@@ -226,17 +153,16 @@ install(struct mt *m, struct mt_app *a, struct mt_app *old, int restart, const c
 	map_put(&m->apps, a->id, a);
 	snprintf(dep_id, MT_UUID_MAX, "%s", dep->id);
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s: %s %s", dep->id, dep->action, a->id);
-	save_or_log(m);
+	rest_save(m);
 	queue_converge(m, a);    /* may end the deployment, and free dep */
-	save_or_log(m);
+	rest_save(m);
 }
 
 static void
 apps_list(struct http_exchange *x, struct mt *m)
 {
-	char embed[PARAM_MAX], idf[PARAM_MAX], cmdf[PARAM_MAX];
-	int tasks = http_query_param(x, "embed", embed, sizeof(embed)) &&
-	            strcmp(embed, "apps.tasks") == 0;
+	char idf[PARAM_MAX], cmdf[PARAM_MAX];
+	int embed = view_embed(x, 0);
 	int has_id = http_query_param(x, "id", idf, sizeof(idf));
 	int has_cmd = http_query_param(x, "cmd", cmdf, sizeof(cmdf));
 	struct json_w w;
@@ -255,7 +181,7 @@ apps_list(struct http_exchange *x, struct mt *m)
 		if ((has_id && strstr(a->id, idf) == NULL) ||
 		    (has_cmd && (a->cmd == NULL || strstr(a->cmd, cmdf) == NULL)))
 			continue;
-		write_app(&w, a, tasks);
+		view_app(&w, a, embed);
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
@@ -273,7 +199,7 @@ apps_create(struct http_exchange *x, struct mt *m)
 
 	if (j == NULL)
 		return;
-	a = app_or_reply(x, j);
+	a = rest_app_or_reply(x, j);
 	json_free(j);
 	if (a == NULL)
 		return;
@@ -286,14 +212,14 @@ apps_create(struct http_exchange *x, struct mt *m)
 	{
 		char dep[MT_UUID_MAX];
 
-		install(m, a, NULL, 0, NULL, dep);
+		rest_install(m, a, NULL, 0, NULL, dep);
 		events_api_post(m, x, a);
 		http_add_header(x, "Marathon-Deployment-Id", dep);
 	}
 	http_add_header(x, "Location", a->id);
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
-	write_app(&w, a, 0);
+	view_app(&w, a, 0);
 	pc_rest_reply(x, 201, &b);
 }
 
@@ -320,7 +246,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		not_found_app(x, id);
 		return;
 	}
-	if (locked(x, old)) {
+	if (rest_locked(x, old)) {
 		json_free(j);
 		return;
 	}
@@ -346,7 +272,7 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		http_reply_error(x, 400, "Invalid JSON");
 		return;
 	}
-	a = app_or_reply(x, merged);
+	a = rest_app_or_reply(x, merged);
 	json_free(merged);
 	if (a == NULL)
 		return;
@@ -354,31 +280,39 @@ app_update(struct http_exchange *x, struct mt *m, const char *id, int patch)
 		int existed = old != NULL;
 		char dep[MT_UUID_MAX];
 
-		install(m, a, old, 0, "overridden by a new deployment (force=true)", dep);
+		rest_install(m, a, old, 0, "overridden by a new deployment (force=true)", dep);
 		events_api_post(m, x, a);
-		deployment_reply(x, existed ? 200 : 201, dep, a->version);
+		rest_deployment_reply(x, existed ? 200 : 201, dep, a->version);
 	}
 }
 
-static void
-app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
+void
+rest_remove(struct mt *m, struct mt_app *a, char *dep, char *now)
 {
-	char now[MT_VERSION_MAX], id[MT_ID_MAX + 1], dep[MT_UUID_MAX], hex[UUID_HEX + 1];
+	char id[MT_ID_MAX + 1], hex[UUID_HEX + 1];
 
 	/* A deployment still running for it ends unfinished (Marathon cancels its plan). */
 	deployments_fail(m, a, "the app was deleted");
 	snprintf(id, sizeof(id), "%s", a->id);
 	map_del(&m->apps, a->id);
 	queue_delete_app(m, a);
-	save_or_log(m);
-	app_version_now(now, sizeof(now));
+	rest_save(m);
+	app_version_now(now, MT_VERSION_MAX);
 	id_random_hex(hex, UUID_HEX);
-	snprintf(dep, sizeof(dep), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	snprintf(dep, MT_UUID_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
 	         hex + 20);
 	m->metrics.deployments_started++;
 	m->metrics.deployments_succeeded++;
 	events_deployment_at_once(m, id, dep, now, "StopApplication");
-	deployment_reply(x, 200, dep, now);
+}
+
+static void
+app_delete(struct http_exchange *x, struct mt *m, struct mt_app *a)
+{
+	char now[MT_VERSION_MAX], dep[MT_UUID_MAX];
+
+	rest_remove(m, a, dep, now);
+	rest_deployment_reply(x, 200, dep, now);
 }
 
 static void
@@ -408,7 +342,7 @@ tasks_reply(struct http_exchange *x, struct mt *m, const struct mt_app *only, co
 			if (strcmp(t->state, want) != 0)
 				continue;
 		}
-		write_task(&w, t);
+		view_task(&w, t);
 	}
 	json_arr_end(&w);
 	json_obj_end(&w);
@@ -428,14 +362,14 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 	if (single) {
 		json_obj_begin(&w);
 		json_key(&w, "task");
-		write_task(&w, ts[0]);
+		view_task(&w, ts[0]);
 		json_obj_end(&w);
 	} else {
 		json_obj_begin(&w);
 		json_key(&w, "tasks");
 		json_arr_begin(&w);
 		for (size_t i = 0; i < n; i++)
-			write_task(&w, ts[i]);
+			view_task(&w, ts[i]);
 		json_arr_end(&w);
 		json_obj_end(&w);
 	}
@@ -453,7 +387,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 		if (a != NULL)
 			queue_converge(m, a);
 	}
-	save_or_log(m);
+	rest_save(m);
 	if (scale && n > 0 && ts[0]->app != NULL) {
 		struct mt_app *a = ts[0]->app;
 		struct mt_deployment *dep;
@@ -466,7 +400,7 @@ kill_tasks(struct http_exchange *x, struct mt *m, struct mt_task **ts, size_t n,
 		snprintf(version, sizeof(version), "%s", a->version);
 		deployments_check(m, a);
 		buf_free(&b);
-		deployment_reply(x, 200, id, version);
+		rest_deployment_reply(x, 200, id, version);
 		return;
 	}
 	pc_rest_reply(x, 200, &b);
@@ -486,11 +420,11 @@ app_tasks_delete(struct http_exchange *x, struct mt *m, struct mt_app *a, const 
 			http_reply_error(x, 404, msg);
 			return;
 		}
-		if (!pc_rest_flag(x, "scale") || !locked(x, a))
+		if (!pc_rest_flag(x, "scale") || !rest_locked(x, a))
 			kill_tasks(x, m, &t, 1, pc_rest_flag(x, "scale"), 1);
 		return;
 	}
-	if (pc_rest_flag(x, "scale") && locked(x, a))
+	if (pc_rest_flag(x, "scale") && rest_locked(x, a))
 		return;
 	ts = xcalloc(map_len(&m->tasks) + 1, sizeof(*ts));
 	for (t = a->tasks; t != NULL; t = t->next)
@@ -506,7 +440,6 @@ tasks_delete(struct http_exchange *x, struct mt *m)
 	const struct json *ids;
 	struct mt_task **ts;
 	size_t n = 0;
-	char msg[MT_TASK_ID_MAX + 64];
 
 	if (j == NULL)
 		return;
@@ -521,15 +454,15 @@ tasks_delete(struct http_exchange *x, struct mt *m)
 		struct mt_task *t = ids->items[i]->type == JSON_STRING ?
 		                    map_get(&m->tasks, ids->items[i]->string) : NULL;
 
-		if (t == NULL || t->app == NULL) {
-			snprintf(msg, sizeof(msg), "Invalid task id %s", ids->items[i]->type ==
-			         JSON_STRING ? ids->items[i]->string : "(not a string)");
-			http_reply_error(x, 400, msg);
+		if (ids->items[i]->type != JSON_STRING) {
+			http_reply_error(x, 400, "Invalid JSON: task ids are strings");
 			free(ts);
 			json_free(j);
 			return;
 		}
-		ts[n++] = t;
+		/* Marathon skips ids it does not know: 200 with the tasks it did kill. */
+		if (t != NULL && t->app != NULL)
+			ts[n++] = t;
 	}
 	json_free(j);
 	kill_tasks(x, m, ts, n, pc_rest_flag(x, "scale"), 0);
@@ -560,11 +493,13 @@ info(struct http_exchange *x, struct mt *m)
 	json_kstr(&w, "framework_name", "marathon");
 	json_kint(&w, "local_port_min", MT_SERVICE_PORT_MIN);
 	json_kint(&w, "local_port_max", MT_SERVICE_PORT_MAX);
-	json_key(&w, "state_dir");
-	if (m->state_dir != NULL)
-		json_str(&w, m->state_dir);
-	else
-		json_null(&w);
+	/* Only keys Marathon has: clients map them onto fixed fields (python-marathon). */
+	json_kstr(&w, "executor", "//cmd");
+	json_kbool(&w, "ha", 0);
+	json_obj_end(&w);
+	/* No ZooKeeper here: the object Marathon always sends, with none of its keys. */
+	json_key(&w, "zookeeper_config");
+	json_obj_begin(&w);
 	json_obj_end(&w);
 	json_key(&w, "http_config");
 	json_obj_begin(&w);
@@ -639,7 +574,7 @@ restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
 {
 	char *text = app_json_text(a), err[MT_ERR_MAX];
 	struct json *j = json_parse(text, strlen(text), err, sizeof(err));
-	struct mt_app *copy = j != NULL ? app_or_reply(x, j) : NULL;
+	struct mt_app *copy = j != NULL ? rest_app_or_reply(x, j) : NULL;
 	char dep[MT_UUID_MAX];
 	int parsed = j != NULL;
 
@@ -650,8 +585,8 @@ restart(struct http_exchange *x, struct mt *m, struct mt_app *a)
 			http_reply_error(x, 500, err);
 		return;
 	}
-	install(m, copy, a, 1, "overridden by a restart (force=true)", dep);
-	deployment_reply(x, 200, dep, copy->version);
+	rest_install(m, copy, a, 1, "overridden by a restart (force=true)", dep);
+	rest_deployment_reply(x, 200, dep, copy->version);
 }
 
 /* GET /v2/deployments, DELETE /v2/deployments/ID (?force=true: stop; else roll back). */
@@ -681,22 +616,28 @@ deployments_route(struct http_exchange *x, struct mt *m, const char *id, int get
 		http_reply_error(x, 404, msg);
 		return;
 	}
-	if (pc_rest_flag(x, "force") || a->dep->previous == NULL) {
+	if (!pc_rest_flag(x, "force") && a->dep->previous == NULL && a->nversions == 1) {
+		/* Rolling back a creation (its app's only version) removes the app, as Marathon's
+		 * revert of its plan does. */
+		app_delete(x, m, a);
+		return;
+	}
+	if (pc_rest_flag(x, "force")) {
 		/* Stopped where it is: the app keeps converging on its current definition. */
 		deployments_fail(m, a, "cancelled by DELETE /v2/deployments");
-		save_or_log(m);
+		rest_save(m);
 		http_reply(x, 202, "application/json", "", 0);
 		return;
 	}
 	j = json_parse(a->dep->previous, strlen(a->dep->previous), err, sizeof(err));
-	prev = j != NULL ? app_or_reply(x, j) : NULL;
+	prev = j != NULL ? rest_app_or_reply(x, j) : NULL;
 	if (j == NULL)
 		http_reply_error(x, 500, err);
 	json_free(j);
 	if (prev == NULL)
 		return;
-	install(m, prev, a, 0, "cancelled: rolled back by DELETE /v2/deployments", dep);
-	deployment_reply(x, 200, dep, prev->version);
+	rest_install(m, prev, a, 0, "cancelled: rolled back by DELETE /v2/deployments", dep);
+	rest_deployment_reply(x, 200, dep, prev->version);
 }
 
 /* Whether id (with its last slash at slash) is APP/versions/VERSION. */
@@ -843,7 +784,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 			http_reply_error(x, 405, "method not allowed");
 		else if (a == NULL)
 			not_found_app(x, norm);
-		else if (!locked(x, a))
+		else if (!rest_locked(x, a))
 			restart(x, m, a);
 		return;
 	}
@@ -863,7 +804,10 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 		if (a == NULL) {
 			not_found_app(x, norm);
 		} else if (strcmp(method, "GET") == 0 && task == NULL) {
-			tasks_reply(x, m, a, NULL);
+			if (view_wants_text(x))
+				view_tasks_text(x, m, a);
+			else
+				tasks_reply(x, m, a, NULL);
 		} else if (strcmp(method, "DELETE") == 0) {
 			if (task != NULL)
 				snprintf(tid, sizeof(tid), "%.*s", (int)(len - (size_t)(task - rest)), task);
@@ -885,7 +829,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 		json_w_init(&w, &b);
 		json_obj_begin(&w);
 		json_key(&w, "app");
-		write_app(&w, a, 1);
+		view_app(&w, a, view_embed(x, 1));
 		json_obj_end(&w);
 		pc_rest_reply(x, 200, &b);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
@@ -893,7 +837,7 @@ apps_route(struct http_exchange *x, struct mt *m, const char *rest, const char *
 	} else if (strcmp(method, "DELETE") == 0) {
 		if (a == NULL)
 			not_found_app(x, norm);
-		else if (!locked(x, a))
+		else if (!rest_locked(x, a))
 			app_delete(x, m, a);
 	} else {
 		http_reply_error(x, 405, "method not allowed");
@@ -932,10 +876,16 @@ rest_handle(struct http_exchange *x, void *arg)
 			apps_list(x, m);
 		else if (strcmp(method, "POST") == 0)
 			apps_create(x, m);
+		else if (strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
+			groups_apps_bulk(x, m, method[1] == 'A');
 		else
 			http_reply_error(x, 405, "method not allowed");
 	} else if (strncmp(p, "/v2/apps/", strlen("/v2/apps/")) == 0) {
 		apps_route(x, m, p + strlen("/v2/apps/"), get ? "GET" : method);
+	} else if (strcmp(p, "/v2/groups") == 0 || strncmp(p, "/v2/groups/", strlen("/v2/groups/")) == 0) {
+		groups_route(x, m, p + strlen("/v2/groups"), get ? "GET" : method);
+	} else if (strcmp(p, "/v2/tasks") == 0 && get && view_wants_text(x)) {
+		view_tasks_text(x, m, NULL);
 	} else if (strcmp(p, "/v2/tasks") == 0 && get) {
 		tasks_reply(x, m, NULL, http_query_param(x, "status", status, sizeof(status)) ?
 		            status : NULL);
