@@ -7,6 +7,10 @@
 # skipped where it is missing: python3-marathon not installed, no npm, or
 # no network to install marathon-node.
 . "$(dirname "$0")/lib.sh"
+# Checks: the cluster's 2, python3-marathon's 40 calls and its session, marathon-node's 33 and its session.
+PY_CHECKS=41
+NODE_CHECKS=34
+plan $((2 + PY_CHECKS + NODE_CHECKS))
 
 T=15
 
@@ -28,7 +32,7 @@ if command -v node > /dev/null 2>&1 && [ -d "$NODE_DIR/node_modules/marathon-nod
 	NODE=node
 fi
 if [ -z "$PY" ] && [ -z "$NODE" ]; then
-	skip "python3-marathon is not installed (apt-get install python3-marathon), and marathon-node could not be installed (npm, network)"
+	skip_rest "python3-marathon is not installed (apt-get install python3-marathon), and marathon-node could not be installed (npm, network)"
 	exit 0
 fi
 . "$(dirname "$0")/lib_marathon.sh"
@@ -39,7 +43,7 @@ if [ -n "$PY" ]; then
 	cat "$TMP/py.out"
 	check "python3-marathon's session ends without an error" sh -c "test $RC -eq 0 || { cat '$TMP/py.err' >&2; exit 1; }"
 else
-	skip "python3-marathon is not installed (apt-get install python3-marathon)"
+	skip -n "$PY_CHECKS" "python3-marathon is not installed (apt-get install python3-marathon)"
 fi
 if [ -n "$NODE" ]; then
 	NODE_PATH="$NODE_DIR/node_modules" node "$TOP/tests/marathon_client.js" "$API" > "$TMP/js.out" 2> "$TMP/js.err"
@@ -47,5 +51,5 @@ if [ -n "$NODE" ]; then
 	cat "$TMP/js.out"
 	check "marathon-node's session ends without an error" sh -c "test $RC -eq 0 || { cat '$TMP/js.err' >&2; exit 1; }"
 else
-	skip "marathon-node is not installed and npm could not install it (see $NODE_DIR/install.log)"
+	skip -n "$NODE_CHECKS" "marathon-node is not installed and npm could not install it (see $NODE_DIR/install.log)"
 fi

@@ -12,6 +12,7 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 39
 marathon_cluster
 
 # ---- an app as Marathon 1.10 exports it ----

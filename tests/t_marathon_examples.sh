@@ -9,6 +9,7 @@ T=15
 EX="$TOP/tests/marathon-examples"
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 19
 marathon_cluster
 
 # post METHOD PATH FILE: the HTTP status of the file sent as it is.

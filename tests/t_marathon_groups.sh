@@ -9,6 +9,7 @@
 T=15
 
 . "$(dirname "$0")/lib_marathon.sh"
+plan 34
 marathon_cluster
 
 
