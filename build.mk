@@ -34,6 +34,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
+	$(TOP)/lib/sha256.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -46,7 +47,8 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
-	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o
+	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o \
+	sha256.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
@@ -70,7 +72,8 @@ EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup
+	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup \
+	test_sha256
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -78,7 +81,8 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
-	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup
+	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
+	$(TOP)/tests/test_sha256
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
 	$(TOP)/bench/sharing
 # Plugins the integration tests load (tests/t_plugin*.sh).
@@ -184,12 +188,15 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS)
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
-	test_cgroup.o \
+	test_cgroup.o test_sha256.o \
 	peer.o httpd.o fw.o test_lb_table.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
 	$(LINK) -o $@ test_buf.o $(LIB) $(LIBS)
+
+$(TOP)/tests/test_sha256: test_sha256.o $(LIB)
+	$(LINK) -o $@ test_sha256.o $(LIB) $(LIBS)
 
 $(TOP)/tests/test_loop: test_loop.o $(LIB)
 	$(LINK) -o $@ test_loop.o $(LIB) $(LIBS)
@@ -330,8 +337,11 @@ FUZZ_SECONDS = 30
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(INCLUDES)
 FUZZERS = $(TOP)/tests/fuzz_json $(TOP)/tests/fuzz_http $(TOP)/tests/fuzz_proto \
-	$(TOP)/tests/fuzz_res
+	$(TOP)/tests/fuzz_res $(TOP)/tests/fuzz_sha256
 L = $(TOP)/lib
+
+$(TOP)/tests/fuzz_sha256: $(TOP)/tests/fuzz_sha256.c $(L)/sha256.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_sha256.c $(L)/sha256.c
 
 $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
 		$(L)/compat.c $(HDRS)
