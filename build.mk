@@ -34,7 +34,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
-	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h \
+	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -48,7 +48,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o \
-	sha256.o cred.o
+	sha256.o cred.o http_auth.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
@@ -117,7 +117,8 @@ MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(PC_SRCS)
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
-	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c $(TOP)/lib/sha256.c
+	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c $(TOP)/lib/sha256.c \
+	$(TOP)/lib/cred.c $(TOP)/lib/http_auth.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).

@@ -66,6 +66,8 @@ main(int argc, char **argv)
 	m.cfg.weights = xstrdup("");
 	m.cfg.roles = xstrdup("");
 	m.cfg.quota = xstrdup("");
+	m.cfg.credentials = xstrdup("");
+	m.cfg.acls = xstrdup("");
 	log_level = xstrdup(MASTER_DEFAULT_LOG_LEVEL);
 	struct master_plugins_config pcfg = {
 		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""),
@@ -108,6 +110,17 @@ main(int argc, char **argv)
 		  "close connections that have not said HELLO by then", 0 },
 		{ "peer_output_limit", FLAG_BYTES, &m.cfg.peer_output_limit,
 		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
+		{ "credentials", FLAG_STRING, &m.cfg.credentials,
+		  "file of principals and secrets (Mesos's JSON or 'principal secret' lines)", 0 },
+		{ "acls", FLAG_STRING, &m.cfg.acls, "file of Mesos's authorization ACLs (JSON)", 0 },
+		{ "authenticate_agents", FLAG_BOOL, &m.cfg.authenticate_agents,
+		  "only agents with a credential may register", 0 },
+		{ "authenticate_frameworks", FLAG_BOOL, &m.cfg.authenticate_frameworks,
+		  "only frameworks with a credential may subscribe", 0 },
+		{ "authenticate_http_readonly", FLAG_BOOL, &m.cfg.authenticate_http_readonly,
+		  "HTTP GETs and operators' sandbox reads need credentials", 0 },
+		{ "authenticate_http_readwrite", FLAG_BOOL, &m.cfg.authenticate_http_readwrite,
+		  "HTTP writes and operators' kills and teardowns need credentials", 0 },
 		{ "plugins", FLAG_STRING, &pcfg.dir,
 		  "directory of framework plugins (*.so; default plugins/ next to mesosd, else "
 		  "the installed one)", 0 },

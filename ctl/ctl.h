@@ -49,6 +49,7 @@ struct ctl {
 	int json;
 	int64_t timeout_ms;
 	const struct ctl_cmd *cmd;
+	struct proto_auth_client *auth;   /* --principal/--secret (or MESOS_PRINCIPAL/_SECRET) */
 };
 
 struct ctl_cmd {
@@ -145,7 +146,11 @@ void ctl_args_free(struct ctl_args *a);
 
 /* Finish b (proto_begin'd) as one line, queue it on c and free b; -1 on failure. */
 int ctl_send_msg(struct conn *c, struct buf *b);
-int ctl_send_hello(struct conn *c, enum proto_kind kind);
+int ctl_send_hello(const struct ctl *ctl, struct conn *c, enum proto_kind kind);
+/* Answer the master's CHALLENGE; -1 after saying why (no credential set, a bad nonce). */
+int ctl_answer_challenge(const struct ctl *ctl, struct conn *c, const struct proto_msg *m);
+/* A WELCOME: -1 after saying why when the master did not prove it knows our secret. */
+int ctl_check_welcome(const struct ctl *ctl, const struct proto_msg *m);
 void ctl_send_pong(struct conn *c, const struct proto_msg *m);
 
 #endif

@@ -54,14 +54,24 @@ td_welcome(struct teardown *t, struct conn *c, const struct proto_msg *m)
 {
 	struct buf b;
 
-	(void)m;
 	if (t->welcomed)
 		return;
+	if (ctl_check_welcome(t->ctl, m) == -1) {
+		td_done(t, EXIT_FAILURE);
+		return;
+	}
 	t->welcomed = 1;
 	buf_init(&b, CTL_MSG_MAX);
 	proto_begin(&b, "TEARDOWN_FRAMEWORK");
 	proto_add(&b, "framework_id", t->framework_id);
 	ctl_send_msg(c, &b);
+}
+
+static void
+td_challenge(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	if (ctl_answer_challenge(t->ctl, c, m) == -1)
+		td_done(t, EXIT_FAILURE);
 }
 
 static void
@@ -98,6 +108,7 @@ static const struct td_verb {
 	void (*fn)(struct teardown *t, struct conn *c, const struct proto_msg *m);
 } master_verbs[] = {
 	{ "WELCOME", td_welcome },
+	{ "CHALLENGE", td_challenge },
 	{ "OK", td_ok },
 	{ "FAILED", td_failed },
 	{ "ERROR", td_failed },
@@ -131,8 +142,7 @@ td_on_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 td_on_connect(struct conn *c, void *arg)
 {
-	(void)arg;
-	ctl_send_hello(c, PROTO_KIND_CLI);
+	ctl_send_hello(((struct teardown *)arg)->ctl, c, PROTO_KIND_CLI);
 }
 
 static void

@@ -282,6 +282,10 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/offers_accepted", (double)m->metrics.offers_accepted);
 	json_kdouble(&w, "master/offers_rescinded", (double)m->metrics.offers_rescinded);
 	json_kdouble(&w, "master/frameworks_removed", (double)m->metrics.frameworks_removed);
+	json_kdouble(&w, "master/authentication_successes", (double)m->metrics.auth_successes);
+	json_kdouble(&w, "master/authentication_failures", (double)m->metrics.auth_failures);
+	json_kdouble(&w, "master/http_authentication_failures", (double)m->metrics.http_auth_failures);
+	json_kdouble(&w, "master/authorization_refusals", (double)m->metrics.authz_refusals);
 	json_kdouble(&w, "allocator/allocation_runs", (double)m->metrics.allocation_runs);
 	json_kdouble(&w, "allocator/allocation_run_ms", m->metrics.allocation_last_ms);
 	json_obj_end(&w);
@@ -396,6 +400,8 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 	role = json_get_str(j, "role");
 	if (!role_ok(role)) {
 		http_reply_error(x, 400, "'role' must name a role");
+	} else if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_QUOTAS, role)) {
+		/* refused with 403 */
 	} else if (parse_guarantee(json_get(j, "guarantee"), &guarantee, err, sizeof(err)) < 0) {
 		res_free(&guarantee);
 		http_reply_error(x, 400, err);
@@ -418,6 +424,8 @@ serve_quota_remove(struct http_exchange *x, struct master *m, const char *role)
 		http_reply_error(x, 400, "name a role: DELETE /quota/ROLE");
 		return;
 	}
+	if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_QUOTAS, role))
+		return;
 	alloc_set_quota(m->alloc, role, NULL);
 	log_info("quota of role %s removed by %s", role, http_peer(x));
 	master_offer_allocate_soon(m);
@@ -447,6 +455,10 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 			json_free(j);
 			return;
 		}
+		if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_WEIGHTS, role)) {
+			json_free(j);
+			return;
+		}
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		const char *role = json_get_str(j->items[i], "role");
@@ -472,6 +484,8 @@ master_http_handle(struct http_exchange *x, void *arg)
 	};
 	int found = 0;
 
+	if (!master_auth_http(m, x))
+		return;
 	if (strcmp(path, "/quota") == 0 || strcmp(path, "/master/quota") == 0) {
 		if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
 			serve_quota_set(x, m);
