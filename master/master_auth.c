@@ -30,6 +30,13 @@ static const char *const failure_reasons[] = {
 	"authentication failed: expected AUTHENTICATE proof=... after CHALLENGE",
 };
 
+static int
+auth_loopback(const char *ip)
+{
+	return ip != NULL && (strncmp(ip, "127.", strlen("127.")) == 0 || strcmp(ip, "::1") == 0 ||
+	                      strcmp(ip, "localhost") == 0);
+}
+
 int
 master_auth_init(struct master *m, char *err, size_t errlen)
 {
@@ -53,6 +60,10 @@ master_auth_init(struct master *m, char *err, size_t errlen)
 		cred_set_free(&m->creds);
 		return -1;
 	}
+	if (m->creds.n == 0 && !auth_loopback(c->ip))
+		log_warnx("listening on %s without --credentials: anyone who can reach this port can "
+		          "register agents, run and kill tasks and tear frameworks down (see the "
+		          "README's Security section)", c->ip != NULL && *c->ip ? c->ip : "every address");
 	if (m->creds.n > 0)
 		log_info("authentication: %zu credentials; required from agents %s, frameworks %s, "
 		         "operators' reads %s, writes %s", m->creds.n,
