@@ -90,7 +90,7 @@ TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
-BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
+BENCH = $(TOP)/bench/loadagents $(TOP)/bench/auth_bench $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
 	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload \
 	$(TOP)/bench/isohog
 # `make bench-sharing`: static partitions against sharing (bench/sharing.sh).
@@ -284,7 +284,7 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
+BENCH_OBJS = loadagents.o auth_bench.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
 $(BENCH_OBJS): $(HDRS)
 
 # mesos-lb's load generator: its tests drive it too (TOOLS).
@@ -297,6 +297,9 @@ $(TOP)/bench/isohog: isohog.o $(LIB)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)
+
+$(TOP)/bench/auth_bench: auth_bench.o $(LIB)
+	$(LINK) -o $@ auth_bench.o $(LIB) $(LIBS)
 
 $(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB)
 	$(LINK) -o $@ alloc_bench.o $(ALLOC_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)

@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   launch tasks jobs lb isolation (default all)
+#                                   launch tasks jobs auth lb isolation (default all)
 #
 # A section whose measurement did not happen prints no figure, and names itself
 # in FAILED: the run then ends with status 1.
@@ -65,7 +65,7 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs lb isolation}
+sections=${*:-size footprint agents alloc plugin marathon launch tasks jobs auth lb isolation}
 want () {
 	case " $sections " in
 	*" $1 "*) return 0 ;;
@@ -545,6 +545,11 @@ if want tasks; then
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	stop_master
+fi
+
+# Authentication's cost: handshakes/s and the master's memory (bench/auth.sh).
+if want auth && [ -x bench/auth_bench ] && [ -x bench/loadagents ]; then
+	. "$TOP/bench/auth.sh"
 fi
 
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).
