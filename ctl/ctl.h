@@ -8,7 +8,8 @@
  *   ctl_run.c    run, a one-shot framework
  *   ctl_cli.c    kill, cat, ls, tail (the cli part of the protocol)
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
- *   ctl_teardown.c teardown of a framework
+ *   ctl_teardown.c teardown of a framework; auth-proof, the handshake's
+ *                proof for frameworks written in sh
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
  *   ctl_job.c    job (the jobs plugin's REST API, Metronome's)
  *   ctl_rest.c   what app and job share: a plugin's REST API from here
@@ -86,6 +87,7 @@ int ctl_cli_tail(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
 /* mesosctl teardown FRAMEWORK_ID: kill the framework's tasks and remove it. */
 int ctl_teardown(struct ctl *ctl, int argc, char **argv);
+int ctl_auth_proof(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_quota(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 /* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */

@@ -197,3 +197,32 @@ ctl_teardown(struct ctl *ctl, int argc, char **argv)
 	ctl_args_free(&a);
 	return rc;
 }
+
+/*
+ * mesosctl auth-proof SIDE KIND PRINCIPAL PEER_NONCE MASTER_NONCE: the
+ * proof docs/PROTOCOL.md defines, keyed with $MESOS_SECRET (never an
+ * argument: ps shows those), for a framework that cannot compute HMAC
+ * itself (examples/sh-framework).
+ */
+int
+ctl_auth_proof(struct ctl *ctl, int argc, char **argv)
+{
+	const char *secret = getenv("MESOS_SECRET");
+	char proof[PROTO_AUTH_PROOF_HEX + 1];
+	enum proto_kind kind;
+
+	(void)ctl;
+	if (argc != 6 || (strcmp(argv[1], "peer") != 0 && strcmp(argv[1], "master") != 0)) {
+		ctl_say("usage: mesosctl auth-proof peer|master KIND PRINCIPAL PEER_NONCE MASTER_NONCE");
+		return CTL_EXIT_USAGE;
+	}
+	kind = proto_kind_parse(argv[2]);
+	if (kind == PROTO_KIND_UNKNOWN || secret == NULL || *secret == '\0') {
+		ctl_say("auth-proof: KIND is agent, framework or cli, and $MESOS_SECRET holds the secret");
+		return CTL_EXIT_USAGE;
+	}
+	proto_auth_proof(secret, strcmp(argv[1], "peer") == 0 ? PROTO_AUTH_PEER : PROTO_AUTH_MASTER,
+	                 kind, argv[3], argv[4], argv[5], proof);
+	printf("%s\n", proof);
+	return EXIT_SUCCESS;
+}

@@ -49,6 +49,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "the end of a sandbox file (default stdout); -f follows it", ctl_cli_tail, 1 },
 	{ "teardown", "FRAMEWORK_ID", "kill a framework's tasks and remove it", ctl_teardown, 1 },
 	{ "get", "PATH", "print the body of GET PATH on the master", ctl_state_get, 1 },
+	{ "auth-proof", "peer|master KIND PRINCIPAL PEER_NONCE MASTER_NONCE",
+	  "the handshake's proof with $MESOS_SECRET (for frameworks in sh)", ctl_auth_proof, 0 },
 	{ "roles", "", "each role's weight, quota, allocation and frameworks", ctl_roles_list, 1 },
 	{ "quota", "ROLE cpus:N;mem:N | --remove ROLE", "set or remove a role's guarantee",
 	  ctl_roles_quota, 1 },

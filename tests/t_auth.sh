@@ -151,6 +151,13 @@ else
 	fail "ACL run_tasks refuses a principal's task"
 fi
 
+# --- mesosctl auth-proof: the proof for frameworks that cannot compute HMAC (docs/PROTOCOL.md's example)
+A64=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+B64=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+check "mesosctl auth-proof gives PROTOCOL.md's proof" test "$(MESOS_SECRET=kitesurf \
+    "$TOP/mesosctl" auth-proof peer agent sherman "$A64" "$B64")" = \
+    a12e1fd61b1aff4bb1080d00df6166dfdcf4eacf642f32c4412ed7fca8302f7f
+
 # --- a framework ID taken over by another principal ------------------------------------
 "$FW" "--master=$MASTER" --principal=fwa --secret=fwa-secret --name=victim --command="sleep 60" \
     --timeout=60 > "$TMP/victim.out" 2>&1 &
