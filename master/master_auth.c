@@ -25,8 +25,8 @@
 enum auth_failure { AUTH_FAIL_PROOF = 1, AUTH_FAIL_REQUIRED, AUTH_FAIL_PROTOCOL };
 static const char *const failure_reasons[] = {
 	"authentication failed: unknown principal or wrong secret",
-	"authentication required: this master needs a principal and a secret from this kind of "
-	    "peer (--authenticate_agents, --authenticate_frameworks, --authenticate_http_*)",
+	("authentication required: this master needs a principal and a secret from this kind of "
+	    "peer (--authenticate_agents, --authenticate_frameworks, --authenticate_http_*)"),
 	"authentication failed: expected AUTHENTICATE proof=... after CHALLENGE",
 };
 
