@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "cgroup.h"
 #include "compat.h"
+#include "cred.h"
 #include "flags.h"
 #include "sup/isolate.h"
 #include "sup/launcher.h"
@@ -39,6 +40,7 @@
 /* The flags as given; strings are malloc'ed by flags_parse. */
 struct options {
 	char *master;
+	char *credential;                /* --credential: a file */
 	char *ip;
 	char *hostname;
 	char *work_dir;
@@ -80,6 +82,7 @@ struct settled {
 	unsigned isolation_cgroups;      /* the resources cgroups hold */
 	struct cgroup_base cgroups;
 	uint64_t touch_rate;
+	struct cred credential;          /* principal NULL: none */
 };
 
 static void
@@ -247,6 +250,9 @@ settle(const struct options *o, struct settled *s, char *err, size_t errlen)
 	s->attributes = buf_detach(&b);
 	attrs_free(&attrs);
 	s->hostname = pick_hostname(o);
+	if (o->credential != NULL && o->credential[0] != '\0' &&
+	    cred_load_one(o->credential, &s->credential, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -258,6 +264,7 @@ settled_free(struct settled *s)
 	free(s->attributes);
 	res_free(&s->resources);
 	cgroup_base_free(&s->cgroups);
+	cred_free(&s->credential);
 }
 
 int
@@ -289,6 +296,8 @@ main(int argc, char **argv)
 	o.task_max_open_files = ISOLATE_OPEN_FILES_DEFAULT;
 	struct flag flags[] = {
 		{ "master", FLAG_STRING, &o.master, "host:port of the master (required)", 0 },
+		{ "credential", FLAG_STRING, &o.credential,
+		  "file with this agent's principal and secret (Mesos's JSON or 'principal secret')", 0 },
 		{ "ip", FLAG_STRING, &o.ip, "IP address of this node, reported when --hostname is unset", 0 },
 		{ "hostname", FLAG_STRING, &o.hostname,
 		  "hostname to report to the master (default: the system's)", 0 },
@@ -421,6 +430,8 @@ main(int argc, char **argv)
 	cfg.cgroups = &s.cgroups;
 	cfg.cgroups_enable_cfs = o.cgroups_enable_cfs;
 	cfg.touch_rate = s.touch_rate;
+	cfg.principal = s.credential.principal;
+	cfg.secret = s.credential.secret;
 
 	loop = loop_new();
 	a = agent_new(loop, &cfg, err, sizeof(err));

@@ -34,6 +34,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
+	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -46,14 +47,15 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
 LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
-	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o
+	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o \
+	sha256.o cred.o http_auth.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
 	alloc_conf.o
 MASTER_OBJS = mesosd.o master.o master_offer.o master_agent.o master_cli.o master_framework.o \
-	master_task.o master_registry.o master_http.o master_plugins.o $(ALLOC_OBJS) \
-	master_web.o master_history.o web_assets.o
+	master_task.o master_registry.o master_http.o master_plugins.o master_auth.o master_acl.o \
+	$(ALLOC_OBJS) master_web.o master_history.o web_assets.o
 # The web page's files, embedded into mesosd as web_assets.c (web/embed.sh).
 WEB = $(TOP)/web/index.html $(TOP)/web/app.js $(TOP)/web/style.css
 AGENT_OBJS = agentd.o agent.o agent_task.o agent_update.o agent_journal.o agent_recover.o \
@@ -73,7 +75,8 @@ EXAMPLES = $(TOP)/examples/executor
 
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
-	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup
+	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup \
+	test_sha256 test_auth
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -81,14 +84,15 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
-	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup
+	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
+	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
 	$(TOP)/bench/sharing
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
 
-BENCH = $(TOP)/bench/loadagents $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
+BENCH = $(TOP)/bench/loadagents $(TOP)/bench/auth_bench $(TOP)/bench/alloc_bench $(TOP)/bench/plugin_bench \
 	$(TOP)/bench/launch_bench $(TOP)/bench/marathon_fake $(TOP)/bench/lbload \
 	$(TOP)/bench/isohog
 # `make bench-sharing`: static partitions against sharing (bench/sharing.sh).
@@ -117,8 +121,8 @@ MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
-	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c \
-	$(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c
+	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c $(TOP)/lib/sha256.c \
+	$(TOP)/lib/cred.c $(TOP)/lib/http_auth.c $(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
@@ -195,12 +199,18 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
-	test_cgroup.o \
+	test_cgroup.o test_sha256.o test_auth.o \
 	peer.o httpd.o fw.o test_lb_table.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
 	$(LINK) -o $@ test_buf.o $(LIB) $(LIBS)
+
+$(TOP)/tests/test_auth: test_auth.o $(LIB)
+	$(LINK) -o $@ test_auth.o $(LIB) $(LIBS)
+
+$(TOP)/tests/test_sha256: test_sha256.o $(LIB)
+	$(LINK) -o $@ test_sha256.o $(LIB) $(LIBS)
 
 $(TOP)/tests/test_loop: test_loop.o $(LIB)
 	$(LINK) -o $@ test_loop.o $(LIB) $(LIBS)
@@ -283,7 +293,7 @@ check: all tests
 	cd $(TOP) && sh tests/run.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCH_OBJS = loadagents.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
+BENCH_OBJS = loadagents.o auth_bench.o alloc_bench.o plugin_bench.o launch_bench.o lbload.o isohog.o
 $(BENCH_OBJS): $(HDRS)
 
 # mesos-lb's load generator: its tests drive it too (TOOLS).
@@ -296,6 +306,9 @@ $(TOP)/bench/isohog: isohog.o $(LIB)
 
 $(TOP)/bench/loadagents: loadagents.o $(LIB)
 	$(LINK) -o $@ loadagents.o $(LIB) $(LIBS)
+
+$(TOP)/bench/auth_bench: auth_bench.o $(LIB)
+	$(LINK) -o $@ auth_bench.o $(LIB) $(LIBS)
 
 $(TOP)/bench/alloc_bench: alloc_bench.o $(ALLOC_OBJS) $(LIB)
 	$(LINK) -o $@ alloc_bench.o $(ALLOC_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
@@ -345,8 +358,11 @@ FUZZ_SECONDS = 30
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(INCLUDES)
 FUZZERS = $(TOP)/tests/fuzz_json $(TOP)/tests/fuzz_http $(TOP)/tests/fuzz_proto \
-	$(TOP)/tests/fuzz_res
+	$(TOP)/tests/fuzz_res $(TOP)/tests/fuzz_sha256
 L = $(TOP)/lib
+
+$(TOP)/tests/fuzz_sha256: $(TOP)/tests/fuzz_sha256.c $(L)/sha256.c $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_sha256.c $(L)/sha256.c
 
 $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
 		$(L)/compat.c $(HDRS)
@@ -361,9 +377,9 @@ $(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c 
 		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/http_msg.c
 
 $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L)/xmem.c \
-		$(L)/log.c $(L)/compat.c $(HDRS)
+		$(L)/log.c $(L)/compat.c $(L)/sha256.c $(L)/id.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c \
-		$(L)/xmem.c $(L)/log.c $(L)/compat.c
+		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/sha256.c $(L)/id.c
 
 $(TOP)/tests/fuzz_res: $(TOP)/tests/fuzz_res.c $(L)/res.c $(L)/attrs.c $(L)/json.c $(L)/log.c \
 		$(L)/compat.c $(L)/buf.c $(L)/xmem.c $(HDRS)

@@ -67,6 +67,8 @@ main(int argc, char **argv)
 	m.cfg.weights = xstrdup("");
 	m.cfg.roles = xstrdup("");
 	m.cfg.quota = xstrdup("");
+	m.cfg.credentials = xstrdup("");
+	m.cfg.acls = xstrdup("");
 	log_level = xstrdup(MASTER_DEFAULT_LOG_LEVEL);
 	struct master_plugins_config pcfg = {
 		xstrdup(""), xstrdup(""), xstrdup(""), xstrdup(""),
@@ -111,6 +113,17 @@ main(int argc, char **argv)
 		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
 		{ "history_interval", FLAG_DURATION, &m.cfg.history_interval_ms,
 		  "between samples of each role's allocation for the web page (360 kept)", 0 },
+		{ "credentials", FLAG_STRING, &m.cfg.credentials,
+		  "file of principals and secrets (Mesos's JSON or 'principal secret' lines)", 0 },
+		{ "acls", FLAG_STRING, &m.cfg.acls, "file of Mesos's authorization ACLs (JSON)", 0 },
+		{ "authenticate_agents", FLAG_BOOL, &m.cfg.authenticate_agents,
+		  "only agents with a credential may register", 0 },
+		{ "authenticate_frameworks", FLAG_BOOL, &m.cfg.authenticate_frameworks,
+		  "only frameworks with a credential may subscribe", 0 },
+		{ "authenticate_http_readonly", FLAG_BOOL, &m.cfg.authenticate_http_readonly,
+		  "HTTP GETs and operators' sandbox reads need credentials", 0 },
+		{ "authenticate_http_readwrite", FLAG_BOOL, &m.cfg.authenticate_http_readwrite,
+		  "HTTP writes and operators' kills and teardowns need credentials", 0 },
 		{ "plugins", FLAG_STRING, &pcfg.dir,
 		  "directory of framework plugins (*.so; default plugins/ next to mesosd, else "
 		  "the installed one)", 0 },

@@ -8,7 +8,9 @@
  */
 #include "proto.h"
 #include "buf.h"
+#include "id.h"
 #include "log.h"
+#include "sha256.h"
 #include "xmem.h"
 
 #include <errno.h>
@@ -908,4 +910,191 @@ proto_launch_free(struct proto_launch *l)
 	free(l->uris);
 	l->env = l->uris = NULL;
 	l->nenv = l->nuris = 0;
+}
+
+/* ---- authentication ------------------------------------------------------------ */
+
+#define PROTO_AUTH_TAG "mesos-auth-v1"   /* names this exchange in every proof */
+
+static const char *const auth_side_names[] = { "peer", "master" };
+
+void
+proto_auth_nonce(char out[PROTO_AUTH_NONCE_HEX + 1])
+{
+	id_random_hex(out, PROTO_AUTH_NONCE_HEX);
+}
+
+static void
+hmac_line(struct hmac_sha256 *h, const char *s)
+{
+	hmac_sha256_update(h, s, strlen(s));
+	hmac_sha256_update(h, "\n", 1);
+}
+
+void
+proto_auth_proof(const char *secret, enum proto_auth_side side, enum proto_kind kind,
+                 const char *principal, const char *peer_nonce, const char *master_nonce,
+                 char out[PROTO_AUTH_PROOF_HEX + 1])
+{
+	struct hmac_sha256 h;
+	unsigned char mac[SHA256_BYTES];
+
+	hmac_sha256_init(&h, secret, strlen(secret));
+	hmac_line(&h, PROTO_AUTH_TAG);
+	hmac_line(&h, auth_side_names[side]);
+	hmac_line(&h, proto_kind_name(kind));
+	hmac_line(&h, principal);
+	hmac_line(&h, peer_nonce);
+	hmac_line(&h, master_nonce);
+	hmac_sha256_final(&h, mac);
+	sha256_hex(mac, sizeof(mac), out);
+	sha256_wipe(&h, sizeof(h));
+}
+
+int
+proto_auth_proof_equal(const char *expected, const char *got)
+{
+	/* Both are fixed-length hex once checked; a wrong length is no secret. */
+	if (strlen(got) != PROTO_AUTH_PROOF_HEX || strlen(expected) != PROTO_AUTH_PROOF_HEX)
+		return 0;
+	return sha256_equal(expected, got, PROTO_AUTH_PROOF_HEX);
+}
+
+/* A nonce or proof: exactly n lowercase hex digits. */
+static int
+check_hex(const struct proto_msg *m, const char *key, size_t n, const char **out, char *err,
+          size_t errlen)
+{
+	const struct proto_field *f = get_field(m, key, 0);
+
+	if (f == NULL)
+		return log_fail(err, errlen, "missing field '%s'", key);
+	if (f->vlen != n || strspn(f->val, "0123456789abcdef") != n)
+		return log_fail(err, errlen, "field '%s' must be %zu lowercase hex digits", key, n);
+	*out = f->val;
+	return 0;
+}
+
+void
+proto_hello_auth_compose(struct buf *b, enum proto_kind kind, const char *principal,
+                         const char *nonce)
+{
+	proto_hello_compose(b, kind);
+	if (principal != NULL) {
+		proto_add(b, "principal", principal);
+		proto_add(b, "nonce", nonce);
+	}
+}
+
+int
+proto_hello_auth_parse(const struct proto_msg *m, const char **principal, const char **nonce,
+                       char *err, size_t errlen)
+{
+	const struct proto_field *p = get_field(m, "principal", 0);
+
+	*principal = *nonce = NULL;
+	if (p == NULL) {
+		if (get_field(m, "nonce", 0) != NULL)
+			return log_fail(err, errlen, "a nonce without a principal");
+		return 0;
+	}
+	if (strlen(p->val) != p->vlen || id_check("principal", p->val, err, errlen) < 0) {
+		if (strlen(p->val) != p->vlen)
+			log_fail(err, errlen, "principal must not contain NUL bytes");
+		return -1;
+	}
+	if (check_hex(m, "nonce", PROTO_AUTH_NONCE_HEX, nonce, err, errlen) < 0)
+		return -1;
+	*principal = p->val;
+	return 0;
+}
+
+void
+proto_challenge_compose(struct buf *b, const char *nonce)
+{
+	proto_begin(b, "CHALLENGE");
+	proto_add(b, "nonce", nonce);
+}
+
+int
+proto_challenge_parse(const struct proto_msg *m, const char **nonce, char *err, size_t errlen)
+{
+	return check_hex(m, "nonce", PROTO_AUTH_NONCE_HEX, nonce, err, errlen);
+}
+
+void
+proto_authenticate_compose(struct buf *b, const char *proof)
+{
+	proto_begin(b, "AUTHENTICATE");
+	proto_add(b, "proof", proof);
+}
+
+int
+proto_authenticate_parse(const struct proto_msg *m, const char **proof, char *err, size_t errlen)
+{
+	return check_hex(m, "proof", PROTO_AUTH_PROOF_HEX, proof, err, errlen);
+}
+
+void
+proto_auth_client_init(struct proto_auth_client *a, enum proto_kind kind, const char *principal,
+                       const char *secret)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	if (principal != NULL && *principal != '\0' && secret != NULL) {
+		a->principal = principal;
+		a->secret = secret;
+	}
+}
+
+void
+proto_auth_client_hello(struct proto_auth_client *a, struct buf *b)
+{
+	a->challenged = 0;
+	a->master_nonce[0] = '\0';
+	if (a->principal != NULL)
+		proto_auth_nonce(a->nonce);
+	proto_hello_auth_compose(b, a->kind, a->principal, a->nonce);
+}
+
+int
+proto_auth_client_challenge(struct proto_auth_client *a, const struct proto_msg *m, struct buf *b,
+                            char *err, size_t errlen)
+{
+	char proof[PROTO_AUTH_PROOF_HEX + 1];
+	const char *nonce;
+
+	if (a->principal == NULL)
+		return log_fail(err, errlen, "the master asks for credentials and none are set "
+		                "(a principal and a secret)");
+	if (a->challenged)
+		return log_fail(err, errlen, "a second CHALLENGE from the master");
+	if (proto_challenge_parse(m, &nonce, err, errlen) < 0)
+		return -1;
+	snprintf(a->master_nonce, sizeof(a->master_nonce), "%s", nonce);
+	a->challenged = 1;
+	proto_auth_proof(a->secret, PROTO_AUTH_PEER, a->kind, a->principal, a->nonce, nonce, proof);
+	proto_authenticate_compose(b, proof);
+	return 0;
+}
+
+int
+proto_auth_client_welcome(const struct proto_auth_client *a, const struct proto_msg *m,
+                          char *err, size_t errlen)
+{
+	char expected[PROTO_AUTH_PROOF_HEX + 1];
+	const char *proof;
+
+	if (a->principal == NULL)
+		return 0;
+	if (!a->challenged)
+		return log_fail(err, errlen, "the master welcomed us without checking our credential: "
+		                "it does not authenticate (no --credentials?)");
+	if (check_hex(m, "proof", PROTO_AUTH_PROOF_HEX, &proof, err, errlen) < 0)
+		return -1;
+	proto_auth_proof(a->secret, PROTO_AUTH_MASTER, a->kind, a->principal, a->nonce,
+	                 a->master_nonce, expected);
+	if (!proto_auth_proof_equal(expected, proof))
+		return log_fail(err, errlen, "the master's proof is wrong: it does not know our secret");
+	return 0;
 }

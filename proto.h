@@ -274,4 +274,72 @@ void proto_launch_compose(struct buf *b, const struct proto_launch *l);
 int proto_launch_parse(const struct proto_msg *m, struct proto_launch *l, char *err, size_t errlen);
 void proto_launch_free(struct proto_launch *l);
 
+/*
+ * ---- authentication (docs/PROTOCOL.md, "Authentication") ----
+ *
+ * A mutual challenge-response in the handshake. A peer with a credential
+ * sends HELLO with principal= and nonce=; the master answers CHALLENGE
+ * nonce=; the peer proves it knows the secret with AUTHENTICATE proof=;
+ * the master proves it knows it too in WELCOME's proof=. Each proof is the
+ * HMAC-SHA-256, keyed with the secret, of the text
+ *
+ *     "mesos-auth-v1\n" SIDE "\n" KIND "\n" PRINCIPAL "\n" PEER_NONCE "\n" MASTER_NONCE "\n"
+ *
+ * (SIDE "peer" or "master", KIND the HELLO's kind), written in lowercase
+ * hex. The secret never crosses the wire.
+ */
+#define PROTO_AUTH_NONCE_HEX 64      /* a nonce: 32 random bytes in lowercase hex */
+#define PROTO_AUTH_PROOF_HEX 64      /* a proof: an HMAC-SHA-256 in lowercase hex */
+enum proto_auth_side { PROTO_AUTH_PEER, PROTO_AUTH_MASTER };
+
+/* A fresh nonce from the system's randomness. */
+void proto_auth_nonce(char out[PROTO_AUTH_NONCE_HEX + 1]);
+/* The proof one side sends (the text above). */
+void proto_auth_proof(const char *secret, enum proto_auth_side side, enum proto_kind kind,
+                      const char *principal, const char *peer_nonce, const char *master_nonce,
+                      char out[PROTO_AUTH_PROOF_HEX + 1]);
+/* 1 if got is the expected proof; in constant time. */
+int proto_auth_proof_equal(const char *expected, const char *got);
+
+/* HELLO with a principal and the peer's nonce (both NULL: proto_hello_compose's plain HELLO). */
+void proto_hello_auth_compose(struct buf *b, enum proto_kind kind, const char *principal,
+                              const char *nonce);
+/*
+ * A HELLO's principal and nonce: both NULL when it has neither; -1 with err
+ * when only one is given or either is malformed.
+ */
+int proto_hello_auth_parse(const struct proto_msg *m, const char **principal, const char **nonce,
+                           char *err, size_t errlen);
+/* CHALLENGE nonce=: master -> peer. */
+void proto_challenge_compose(struct buf *b, const char *nonce);
+int proto_challenge_parse(const struct proto_msg *m, const char **nonce, char *err, size_t errlen);
+/* AUTHENTICATE proof=: peer -> master. */
+void proto_authenticate_compose(struct buf *b, const char *proof);
+int proto_authenticate_parse(const struct proto_msg *m, const char **proof, char *err,
+                             size_t errlen);
+
+/*
+ * The peer's side of the whole exchange, for every program that connects
+ * to the master: hello() composes HELLO (with the auth fields when a
+ * principal is set), challenge() answers a CHALLENGE with AUTHENTICATE,
+ * welcome() checks the master's proof in WELCOME (required when a
+ * principal is set, so a peer never talks to a master that does not know
+ * its secret). principal and secret are borrowed: they must outlive a.
+ */
+struct proto_auth_client {
+	const char *principal;       /* NULL: no credential */
+	const char *secret;
+	enum proto_kind kind;
+	char nonce[PROTO_AUTH_NONCE_HEX + 1];
+	char master_nonce[PROTO_AUTH_NONCE_HEX + 1];
+	int challenged;
+};
+void proto_auth_client_init(struct proto_auth_client *a, enum proto_kind kind,
+                            const char *principal, const char *secret);
+void proto_auth_client_hello(struct proto_auth_client *a, struct buf *b);
+int proto_auth_client_challenge(struct proto_auth_client *a, const struct proto_msg *m,
+                                struct buf *b, char *err, size_t errlen);
+int proto_auth_client_welcome(const struct proto_auth_client *a, const struct proto_msg *m,
+                              char *err, size_t errlen);
+
 #endif

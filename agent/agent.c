@@ -294,8 +294,32 @@ handle_welcome(struct agent *a, const struct proto_msg *m)
 		conn_close(a->conn, err);
 		return;
 	}
+	if (proto_auth_client_welcome(&a->auth, m, err, sizeof(err)) == -1) {
+		log_warnx("master %s: %s", a->master, err);
+		conn_close(a->conn, err);
+		return;
+	}
 	log_debug("connected to master %s (%s)", a->master, opt_field(m, "master_id", "?"));
 	send_register(a);
+}
+
+static void
+handle_challenge(struct agent *a, const struct proto_msg *m)
+{
+	char err[AGENT_ERR_MAX];
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (a->link != AGENT_LINK_HELLO ||
+	    proto_auth_client_challenge(&a->auth, m, &b, err, sizeof(err)) == -1) {
+		if (a->link != AGENT_LINK_HELLO)
+			snprintf(err, sizeof(err), "a CHALLENGE after the handshake");
+		log_warnx("master %s: %s", a->master, err);
+		conn_close(a->conn, err);
+	} else {
+		agent_send_msg(a, &b);
+	}
+	buf_free(&b);
 }
 
 static void
@@ -320,6 +344,7 @@ static const struct master_verb {
 	{ "PING", 0, handle_ping },
 	{ "PONG", 0, handle_pong },
 	{ "WELCOME", 0, handle_welcome },
+	{ "CHALLENGE", 0, handle_challenge },
 	{ "AGENT_REGISTERED", 0, handle_registered },
 	{ "ERROR", 0, handle_error },
 	{ "RUN_TASK", 1, agent_task_handle_run },
@@ -376,7 +401,7 @@ on_master_connect(struct conn *c, void *arg)
 	}
 	a->link = AGENT_LINK_HELLO;
 	buf_init(&b, 0);
-	proto_hello_compose(&b, PROTO_KIND_AGENT);
+	proto_auth_client_hello(&a->auth, &b);
 	agent_send_msg(a, &b);
 	buf_free(&b);
 	a->register_timer = loop_timer_add(a->loop, AGENT_REGISTER_TIMEOUT_MS, on_link_timeout, a);
@@ -514,6 +539,12 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 	map_init(&a->completed);
 	backoff_init(&a->backoff, AGENT_BACKOFF_INITIAL_MS, AGENT_BACKOFF_MAX_MS);
 	a->ping_timeout_ms = (int64_t)AGENT_DEFAULT_PING_INTERVAL_MS * AGENT_DEFAULT_PING_TIMEOUTS;
+	if (cfg->principal != NULL) {
+		a->credential.principal = xstrdup(cfg->principal);
+		a->credential.secret = xstrdup(cfg->secret);
+	}
+	proto_auth_client_init(&a->auth, PROTO_KIND_AGENT, a->credential.principal,
+	                       a->credential.secret);
 	if (copy_config(a, cfg, err, errlen) == -1 || agent_task_watch_children(a, err, errlen) == -1) {
 		agent_free(a);
 		return NULL;
@@ -628,6 +659,7 @@ agent_free(struct agent *a)
 
 	if (a == NULL)
 		return;
+	cred_free(&a->credential);
 	agent_spawner_free(a);
 	a->freeing = 1;
 	if (a->conn != NULL)

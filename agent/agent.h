@@ -92,6 +92,8 @@ struct agent_config {
 	const struct cgroup_base *cgroups;   /* where tasks' cgroups go (copied) */
 	int cgroups_enable_cfs;          /* a hard cpu cap as large as the task's cpus */
 	uint64_t touch_rate;             /* bytes/ms the machine hands out: posix/mem's pace */
+	const char *principal;           /* --credential, NULL: none (copied) */
+	const char *secret;
 };
 
 struct agent;

@@ -31,6 +31,7 @@
 #include "cgroup.h"
 #include "checkpoint.h"
 #include "conn.h"
+#include "cred.h"
 #include "id.h"
 #include "map.h"
 #include "proto.h"
@@ -146,6 +147,8 @@ struct agent_task {
 
 struct agent {
 	struct loop *loop;
+	struct proto_auth_client auth;   /* the handshake's credential (--credential) ... */
+	struct cred credential;          /* ... which points here */
 	struct agent_config cfg;     /* strings owned below */
 	char *master;
 	char master_host[AGENT_HOST_MAX];

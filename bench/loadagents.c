@@ -5,7 +5,10 @@
  * resources and then answers every PING, as a real agent does, for the
  * given number of seconds.
  *
- *   loadagents HOST:PORT AGENTS SECONDS [TASKS]
+ *   loadagents HOST:PORT AGENTS SECONDS [TASKS] [PRINCIPAL SECRET]
+ *
+ * With a credential each agent authenticates first (make bench's auth
+ * section: the master's memory with authenticated agents).
  *
  * Prints `name value unit` lines: agents registered, registrations per
  * second, time to register them all, pings answered.
@@ -48,12 +51,14 @@ struct bench {
 	int closed;
 	long long pongs;
 	int64_t t_first, t_last;
+	const char *principal, *secret;   /* NULL: plain handshakes */
 };
 
 struct sim_agent {
 	struct bench *b;
 	int index;
 	int registered;
+	struct proto_auth_client auth;
 };
 
 static void
@@ -64,16 +69,12 @@ send_line(struct conn *c, struct buf *b)
 }
 
 static void
-on_connect(struct conn *c, void *arg)
+send_register(struct conn *c, struct sim_agent *a)
 {
-	struct sim_agent *a = arg;
 	struct buf b;
 	char host[64];
 
 	buf_init(&b, PROTO_LINE_MAX + 2);
-	proto_hello_compose(&b, PROTO_KIND_AGENT);
-	send_line(c, &b);
-	buf_reset(&b);
 	snprintf(host, sizeof(host), "sim-%05d", a->index);
 	proto_begin(&b, "REGISTER_AGENT");
 	if (a->b->tasks > 0)
@@ -112,6 +113,21 @@ on_connect(struct conn *c, void *arg)
 }
 
 static void
+on_connect(struct conn *c, void *arg)
+{
+	struct sim_agent *a = arg;
+	struct buf b;
+
+	buf_init(&b, PROTO_LINE_MAX + 2);
+	proto_auth_client_hello(&a->auth, &b);
+	send_line(c, &b);
+	buf_free(&b);
+	/* Without a credential the registration follows at once, as before. */
+	if (a->auth.principal == NULL)
+		send_register(c, a);
+}
+
+static void
 on_line(struct conn *c, char *line, size_t len, void *arg)
 {
 	struct sim_agent *a = arg;
@@ -124,7 +140,20 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 		proto_msg_free(&m);
 		return;
 	}
-	if (strcmp(m.verb, "AGENT_REGISTERED") == 0 && !a->registered) {
+	if (strcmp(m.verb, "CHALLENGE") == 0) {
+		struct buf out;
+		buf_init(&out, PROTO_LINE_MAX + 2);
+		if (proto_auth_client_challenge(&a->auth, &m, &out, err, sizeof(err)) == 0)
+			send_line(c, &out);
+		else
+			conn_close(c, err);
+		buf_free(&out);
+	} else if (strcmp(m.verb, "WELCOME") == 0 && a->auth.principal != NULL) {
+		if (proto_auth_client_welcome(&a->auth, &m, err, sizeof(err)) == 0)
+			send_register(c, a);
+		else
+			conn_close(c, err);
+	} else if (strcmp(m.verb, "AGENT_REGISTERED") == 0 && !a->registered) {
 		a->registered = 1;
 		b->registered++;
 		b->t_last = compat_monotonic_ms();
@@ -169,6 +198,7 @@ connect_batch(struct loop *loop, void *arg)
 		struct sim_agent *a = xcalloc(1, sizeof(*a));
 		a->b = b;
 		a->index = b->started++;
+		proto_auth_client_init(&a->auth, PROTO_KIND_AGENT, b->principal, b->secret);
 		if (!conn_connect(loop, b->host, b->port, CONNECT_TIMEOUT_MS, &agent_ops, a,
 		                  PROTO_LINE_MAX, AGENT_OUT_MAX, err, sizeof(err))) {
 			fprintf(stderr, "loadagents: %s\n", err);
@@ -193,11 +223,16 @@ main(int argc, char **argv)
 	char err[256];
 	struct rlimit rl;
 
-	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: loadagents HOST:PORT AGENTS SECONDS [TASKS]\n");
+	if (argc < 4 || argc > 7) {
+		fprintf(stderr, "usage: loadagents HOST:PORT AGENTS SECONDS [TASKS] [PRINCIPAL SECRET]\n");
 		return 2;
 	}
 	memset(&b, 0, sizeof(b));
+	/* An even count past SECONDS is a credential; an odd one starts with TASKS. */
+	if (argc == 6 || argc == 7) {
+		b.principal = argv[argc - 2];
+		b.secret = argv[argc - 1];
+	}
 	log_init("loadagents", LOG_LEVEL_WARN);
 	if (net_parse_hostport(argv[1], 5050, b.host, sizeof(b.host), &b.port, err,
 	                       sizeof(err)) < 0) {
@@ -206,7 +241,7 @@ main(int argc, char **argv)
 	}
 	b.want = atoi(argv[2]);
 	int seconds = atoi(argv[3]);
-	b.tasks = argc == 5 ? atoi(argv[4]) : 0;
+	b.tasks = argc == 5 || argc == 7 ? atoi(argv[4]) : 0;
 	if (b.want <= 0 || seconds <= 0 || b.tasks < 0) {
 		fprintf(stderr, "loadagents: AGENTS and SECONDS must be positive\n");
 		return 2;

@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   marathon_groups launch tasks jobs lb isolation (default all)
+#                                   marathon_groups launch tasks jobs auth lb isolation web (default all)
 #
 # A section whose measurement did not happen prints no figure, and names itself
 # in FAILED: the run then ends with status 1.
@@ -75,10 +75,11 @@ if [ -n "$BENCH_SMOKE" ]; then
 	JOBS_TASKS=50 JOBS_JOBS=50 JOBS_FIRE=10 LB_SECONDS=1 ISO_SPIN_S=2 ISO_TASKS=10
 	ISO_MEM_RUNS=1 ISO_IDLE_S=1 WEB_AGENTS=10 MG_APPS=20 MG_GROUPS=4 MG_AGENTS=2
 	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S WEB_AGENTS
-	export MG_APPS MG_GROUPS MG_AGENTS
+	AUTH_HANDSHAKES=200 AUTH_AGENTS=50 AUTH_HOLD_S=2
+	export MG_APPS MG_GROUPS MG_AGENTS AUTH_HANDSHAKES AUTH_AGENTS AUTH_HOLD_S
 fi
 
-sections=${*:-size footprint agents alloc plugin marathon marathon_groups launch tasks jobs lb isolation web}
+sections=${*:-size footprint agents alloc plugin marathon marathon_groups launch tasks jobs auth lb isolation web}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -665,6 +666,11 @@ if want tasks; then
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	stop_master
+fi
+
+# Authentication's cost: handshakes/s and the master's memory (bench/auth.sh).
+if want auth && need auth bench/auth_bench bench/loadagents; then
+	. "$TOP/bench/auth.sh"
 fi
 
 # mesos-lb against direct and HAProxy, on the same servers (bench/lb.sh).

@@ -189,13 +189,41 @@ ctl_send_msg(struct conn *c, struct buf *b)
 }
 
 int
-ctl_send_hello(struct conn *c, enum proto_kind kind)
+ctl_send_hello(const struct ctl *ctl, struct conn *c, enum proto_kind kind)
 {
 	struct buf b;
 
 	buf_init(&b, CTL_MSG_MAX);
-	proto_hello_compose(&b, kind);
+	ctl->auth->kind = kind;
+	proto_auth_client_hello(ctl->auth, &b);
 	return ctl_send_msg(c, &b);
+}
+
+int
+ctl_answer_challenge(const struct ctl *ctl, struct conn *c, const struct proto_msg *m)
+{
+	char err[CTL_ERR_MAX];
+	struct buf b;
+
+	buf_init(&b, CTL_MSG_MAX);
+	if (proto_auth_client_challenge(ctl->auth, m, &b, err, sizeof(err)) == -1) {
+		buf_free(&b);
+		ctl_say("%s", err);
+		return -1;
+	}
+	return ctl_send_msg(c, &b);
+}
+
+int
+ctl_check_welcome(const struct ctl *ctl, const struct proto_msg *m)
+{
+	char err[CTL_ERR_MAX];
+
+	if (proto_auth_client_welcome(ctl->auth, m, err, sizeof(err)) == -1) {
+		ctl_say("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -8,7 +8,8 @@
  *   ctl_run.c    run, a one-shot framework
  *   ctl_cli.c    kill, cat, ls, tail (the cli part of the protocol)
  *   ctl_roles.c  roles, quota, weights (the allocator, over HTTP)
- *   ctl_teardown.c teardown of a framework
+ *   ctl_teardown.c teardown of a framework; auth-proof, the handshake's
+ *                proof for frameworks written in sh
  *   ctl_app.c    app, deployments (the Marathon plugin's REST API)
  *   ctl_job.c    job (the jobs plugin's REST API, Metronome's)
  *   ctl_rest.c   what app and job share: a plugin's REST API from here
@@ -49,6 +50,7 @@ struct ctl {
 	int json;
 	int64_t timeout_ms;
 	const struct ctl_cmd *cmd;
+	struct proto_auth_client *auth;   /* --principal/--secret (or MESOS_PRINCIPAL/_SECRET) */
 };
 
 struct ctl_cmd {
@@ -85,6 +87,7 @@ int ctl_cli_tail(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_list(struct ctl *ctl, int argc, char **argv);
 /* mesosctl teardown FRAMEWORK_ID: kill the framework's tasks and remove it. */
 int ctl_teardown(struct ctl *ctl, int argc, char **argv);
+int ctl_auth_proof(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_quota(struct ctl *ctl, int argc, char **argv);
 int ctl_roles_weights(struct ctl *ctl, int argc, char **argv);
 /* mesosctl app SUBCOMMAND and mesosctl deployments, against Marathon's REST API. */
@@ -145,7 +148,11 @@ void ctl_args_free(struct ctl_args *a);
 
 /* Finish b (proto_begin'd) as one line, queue it on c and free b; -1 on failure. */
 int ctl_send_msg(struct conn *c, struct buf *b);
-int ctl_send_hello(struct conn *c, enum proto_kind kind);
+int ctl_send_hello(const struct ctl *ctl, struct conn *c, enum proto_kind kind);
+/* Answer the master's CHALLENGE; -1 after saying why (no credential set, a bad nonce). */
+int ctl_answer_challenge(const struct ctl *ctl, struct conn *c, const struct proto_msg *m);
+/* A WELCOME: -1 after saying why when the master did not prove it knows our secret. */
+int ctl_check_welcome(const struct ctl *ctl, const struct proto_msg *m);
 void ctl_send_pong(struct conn *c, const struct proto_msg *m);
 
 #endif

@@ -335,14 +335,24 @@ cli_failed(struct cli *s, const struct proto_msg *m)
 static void
 cli_welcome(struct cli *s, const struct proto_msg *m)
 {
-	(void)m;
 	if (s->welcomed)
 		return;
+	if (ctl_check_welcome(s->ctl, m) == -1) {
+		cli_done(s, EXIT_FAILURE);
+		return;
+	}
 	s->welcomed = 1;
 	if (s->mode == CLI_TAIL)
 		cli_request_len(s, 0);   /* the size first */
 	else
 		cli_request(s);
+}
+
+static void
+cli_challenge(struct cli *s, const struct proto_msg *m)
+{
+	if (ctl_answer_challenge(s->ctl, s->conn, m) == -1)
+		cli_done(s, EXIT_FAILURE);
 }
 
 static void
@@ -377,6 +387,7 @@ static const struct cli_verb {
 	{ "FAILED", cli_failed },
 	{ "FILE_ERROR", cli_failed },
 	{ "WELCOME", cli_welcome },
+	{ "CHALLENGE", cli_challenge },
 	{ "OK", cli_ok },
 	{ "FILE_DATA", cli_data },
 	{ "PING", cli_ping },
@@ -412,7 +423,7 @@ cli_on_connect(struct conn *c, void *arg)
 {
 	struct cli *s = arg;
 
-	ctl_send_hello(c, PROTO_KIND_CLI);
+	ctl_send_hello(s->ctl, c, PROTO_KIND_CLI);
 	cli_arm(s);
 }
 

@@ -220,7 +220,7 @@ run_on_connect(struct conn *c, void *arg)
 
 	r->phase = RUN_HELLO;
 	conn_set_idle_timeout(c, r->ctl->timeout_ms);
-	ctl_send_hello(c, PROTO_KIND_FRAMEWORK);
+	ctl_send_hello(r->ctl, c, PROTO_KIND_FRAMEWORK);
 }
 
 static void
@@ -270,6 +270,8 @@ run_subscribe(struct run *r)
 	proto_add(&b, "user", r->user);
 	proto_add(&b, "role", r->role);
 	proto_add_int(&b, "failover_timeout", 0);
+	if (r->ctl->auth->principal != NULL)
+		proto_add(&b, "principal", r->ctl->auth->principal);
 	if (r->framework_id[0] != '\0')
 		proto_add(&b, "framework_id", r->framework_id);
 	ctl_send_msg(r->conn, &b);
@@ -643,9 +645,19 @@ static void
 on_welcome(struct run *r, struct conn *c, const struct proto_msg *m)
 {
 	(void)c;
-	(void)m;
-	if (expecting(r, RUN_HELLO))
+	if (!expecting(r, RUN_HELLO))
+		return;
+	if (ctl_check_welcome(r->ctl, m) == -1)
+		run_finish(r, EXIT_FAILURE);
+	else
 		run_subscribe(r);
+}
+
+static void
+on_challenge(struct run *r, struct conn *c, const struct proto_msg *m)
+{
+	if (expecting(r, RUN_HELLO) && ctl_answer_challenge(r->ctl, c, m) == -1)
+		run_finish(r, EXIT_FAILURE);
 }
 
 static void
@@ -680,6 +692,7 @@ static const struct run_verb {
 	{ "ERROR", on_error },
 	{ "PING", on_ping },
 	{ "WELCOME", on_welcome },
+	{ "CHALLENGE", on_challenge },
 	{ "SUBSCRIBED", on_subscribed },
 	{ "OFFER", on_offer },
 	{ "STATUS_UPDATE", on_status_update },

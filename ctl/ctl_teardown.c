@@ -54,14 +54,24 @@ td_welcome(struct teardown *t, struct conn *c, const struct proto_msg *m)
 {
 	struct buf b;
 
-	(void)m;
 	if (t->welcomed)
 		return;
+	if (ctl_check_welcome(t->ctl, m) == -1) {
+		td_done(t, EXIT_FAILURE);
+		return;
+	}
 	t->welcomed = 1;
 	buf_init(&b, CTL_MSG_MAX);
 	proto_begin(&b, "TEARDOWN_FRAMEWORK");
 	proto_add(&b, "framework_id", t->framework_id);
 	ctl_send_msg(c, &b);
+}
+
+static void
+td_challenge(struct teardown *t, struct conn *c, const struct proto_msg *m)
+{
+	if (ctl_answer_challenge(t->ctl, c, m) == -1)
+		td_done(t, EXIT_FAILURE);
 }
 
 static void
@@ -98,6 +108,7 @@ static const struct td_verb {
 	void (*fn)(struct teardown *t, struct conn *c, const struct proto_msg *m);
 } master_verbs[] = {
 	{ "WELCOME", td_welcome },
+	{ "CHALLENGE", td_challenge },
 	{ "OK", td_ok },
 	{ "FAILED", td_failed },
 	{ "ERROR", td_failed },
@@ -131,8 +142,7 @@ td_on_line(struct conn *c, char *line, size_t len, void *arg)
 static void
 td_on_connect(struct conn *c, void *arg)
 {
-	(void)arg;
-	ctl_send_hello(c, PROTO_KIND_CLI);
+	ctl_send_hello(((struct teardown *)arg)->ctl, c, PROTO_KIND_CLI);
 }
 
 static void
@@ -186,4 +196,33 @@ ctl_teardown(struct ctl *ctl, int argc, char **argv)
 	}
 	ctl_args_free(&a);
 	return rc;
+}
+
+/*
+ * mesosctl auth-proof SIDE KIND PRINCIPAL PEER_NONCE MASTER_NONCE: the
+ * proof docs/PROTOCOL.md defines, keyed with $MESOS_SECRET (never an
+ * argument: ps shows those), for a framework that cannot compute HMAC
+ * itself (examples/sh-framework).
+ */
+int
+ctl_auth_proof(struct ctl *ctl, int argc, char **argv)
+{
+	const char *secret = getenv("MESOS_SECRET");
+	char proof[PROTO_AUTH_PROOF_HEX + 1];
+	enum proto_kind kind;
+
+	(void)ctl;
+	if (argc != 6 || (strcmp(argv[1], "peer") != 0 && strcmp(argv[1], "master") != 0)) {
+		ctl_say("usage: mesosctl auth-proof peer|master KIND PRINCIPAL PEER_NONCE MASTER_NONCE");
+		return CTL_EXIT_USAGE;
+	}
+	kind = proto_kind_parse(argv[2]);
+	if (kind == PROTO_KIND_UNKNOWN || secret == NULL || *secret == '\0') {
+		ctl_say("auth-proof: KIND is agent, framework or cli, and $MESOS_SECRET holds the secret");
+		return CTL_EXIT_USAGE;
+	}
+	proto_auth_proof(secret, strcmp(argv[1], "peer") == 0 ? PROTO_AUTH_PEER : PROTO_AUTH_MASTER,
+	                 kind, argv[3], argv[4], argv[5], proof);
+	printf("%s\n", proof);
+	return EXIT_SUCCESS;
 }

@@ -5,6 +5,8 @@
  */
 #include "ctl.h"
 #include "flags.h"
+#include "http_auth.h"
+#include "http_client.h"
 #include "log.h"
 #include "net.h"
 #include "xmem.h"
@@ -47,6 +49,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "the end of a sandbox file (default stdout); -f follows it", ctl_cli_tail, 1 },
 	{ "teardown", "FRAMEWORK_ID", "kill a framework's tasks and remove it", ctl_teardown, 1 },
 	{ "get", "PATH", "print the body of GET PATH on the master", ctl_state_get, 1 },
+	{ "auth-proof", "peer|master KIND PRINCIPAL PEER_NONCE MASTER_NONCE",
+	  "the handshake's proof with $MESOS_SECRET (for frameworks in sh)", ctl_auth_proof, 0 },
 	{ "roles", "", "each role's weight, quota, allocation and frameworks", ctl_roles_list, 1 },
 	{ "quota", "ROLE cpus:N;mem:N | --remove ROLE", "set or remove a role's guarantee",
 	  ctl_roles_quota, 1 },
@@ -88,6 +92,8 @@ usage(FILE *f)
 		        *ctl_cmds[i].args != '\0' ? "\n              " : "", ctl_cmds[i].args);
 	fprintf(f, "\nglobal flags (before the command):\n"
 	           "  --master=HOST:PORT   the master (default $MESOS_MASTER, else %s:%d)\n"
+	           "  --principal=NAME     authenticate as NAME (default $MESOS_PRINCIPAL)\n"
+	           "  --secret=SECRET      its secret (default $MESOS_SECRET, which ps does not show)\n"
 	           "  --json               print the raw /master/state JSON instead of a table\n"
 	           "  --timeout=DURATION   how long to wait for the master (default 5secs)\n"
 	           "\n'mesosctl help COMMAND' lists a command's flags.\n",
@@ -143,9 +149,12 @@ int
 main(int argc, char **argv)
 {
 	struct ctl ctl;
-	char *master = NULL;
+	struct proto_auth_client auth;
+	char *master = NULL, *principal = NULL, *secret = NULL;
 	struct flag flags[] = {
 		{ "master", FLAG_STRING, &master, "HOST:PORT of the master", 0 },
+		{ "principal", FLAG_STRING, &principal, "the operator's or framework's principal", 0 },
+		{ "secret", FLAG_STRING, &secret, "its secret (better: $MESOS_SECRET)", 0 },
 		{ "json", FLAG_BOOL, &ctl.json, "print raw JSON", 0 },
 		{ "timeout", FLAG_DURATION, &ctl.timeout_ms, "how long to wait for the master", 0 },
 	};
@@ -180,6 +189,21 @@ main(int argc, char **argv)
 	}
 	if (cmd->needs_master && set_master(&ctl, master) == -1)
 		goto out;
+	/* The flags' strings stay theirs (flags_free): the environment's are only looked at. */
+	const char *who = principal != NULL && *principal != '\0' ? principal : getenv("MESOS_PRINCIPAL");
+	const char *key = secret != NULL && *secret != '\0' ? secret : getenv("MESOS_SECRET");
+	if (who != NULL && *who != '\0' && (key == NULL || *key == '\0')) {
+		ctl_say("--principal needs --secret (or $MESOS_SECRET)");
+		goto out;
+	}
+	proto_auth_client_init(&auth, PROTO_KIND_CLI, who, key);
+	if (auth.principal != NULL) {
+		/* The same credential, as Basic, for the HTTP APIs (the master's, Marathon's). */
+		char *basic = http_auth_basic_value(auth.principal, auth.secret);
+		http_client_set_authorization(basic);
+		free(basic);
+	}
+	ctl.auth = &auth;
 	ctl.cmd = cmd;
 	rc = cmd->fn(&ctl, argc - first, argv + first);
 out:

@@ -85,7 +85,9 @@ master=127.0.0.1:$port
 # the plugins to try; hello (the example for plugin authors) needs a conf.
 # The jobs plugin runs in role batch and keeps its jobs in .cluster/jobs.
 mkdir -p "$dir/conf" "$dir/jobs" || exit 1
-printf 'role=batch\nweight=1\nstate_dir=%s/jobs\n' "$dir" > "$dir/conf/jobs.conf"
+printf 'role=batch\nweight=1\nstate_dir=%s/jobs\nhttp_ip=127.0.0.1\n' "$dir" > "$dir/conf/jobs.conf"
+# Everything listens on loopback only: nothing here asks for credentials.
+printf 'http_ip=127.0.0.1\n' > "$dir/conf/marathon.conf"
 launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master" \
 	--plugins_enabled=marathon,jobs "--plugin_conf=$dir/conf"
 wait_log master "listening on 127.0.0.1:$port" "$pid"

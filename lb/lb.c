@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 
 #include "flags.h"
+#include "http_auth.h"
+#include "http_client.h"
 #include "lb/lb.h"
 #include "log.h"
 #include "loop.h"
@@ -150,6 +152,8 @@ main(int argc, char **argv)
 	struct flag flags[] = {
 		{ "marathon", FLAG_STRING, &lb.cfg.marathon,
 		  "Marathon's URL, http://HOST:PORT; several (comma-separated) are tried in turn", 0 },
+		{ "marathon_credentials", FLAG_STRING, &lb.cfg.marathon_credentials,
+		  "user:password when Marathon asks for HTTP Basic (its http_credentials)", 0 },
 		{ "group", FLAG_STRING, &lb.cfg.group,
 		  "serve apps whose HAPROXY_GROUP label names one of these (comma-separated; * all)",
 		  0 },
@@ -207,6 +211,19 @@ main(int argc, char **argv)
 	log_set_level(quiet ? LOG_LEVEL_WARN : (enum log_level)level);
 	if ((rc = check_config(&lb.cfg)) != 0)
 		goto out;
+	if (lb.cfg.marathon_credentials != NULL && strchr(lb.cfg.marathon_credentials, ':') != NULL) {
+		/* Every request to Marathon (its event stream, its apps) carries them. */
+		char *colon = strchr(lb.cfg.marathon_credentials, ':');
+		*colon = '\0';
+		char *basic = http_auth_basic_value(lb.cfg.marathon_credentials, colon + 1);
+		*colon = ':';
+		http_client_set_authorization(basic);
+		free(basic);
+	} else if (lb.cfg.marathon_credentials != NULL && *lb.cfg.marathon_credentials != '\0') {
+		fprintf(stderr, "mesos-lb: --marathon_credentials must be user:password\n");
+		rc = 1;
+		goto out;
+	}
 	raise_fd_limit();
 
 	lb.loop = loop_new();

@@ -131,6 +131,7 @@ struct lb_service {
 
 struct lb_config {
 	char *marathon;           /* URL[,URL...] */
+	char *marathon_credentials; /* user:password for Marathon's http_credentials, or NULL */
 	char *group;              /* NAME[,NAME...] or * */
 	char *ip;
 	long long http_port;      /* -1: none */

@@ -442,6 +442,16 @@ rd_line(struct reader *r, char *line, size_t cap, size_t *lenp)
 	return 0;
 }
 
+/* The process's credentials for every request (mesosctl's --principal/--secret). */
+static char *authorization;
+
+void
+http_client_set_authorization(const char *value)
+{
+	free(authorization);
+	authorization = value != NULL ? xstrdup(value) : NULL;
+}
+
 void
 http_client_build_request(struct buf *req, const char *host, int port, const char *method,
                           const char *target, const char *user_agent, const char *content_type,
@@ -454,6 +464,8 @@ http_client_build_request(struct buf *req, const char *host, int port, const cha
 	buf_printf(req, "\r\nUser-Agent: %s\r\nAccept: */*\r\nConnection: close\r\n", user_agent);
 	if (content_type != NULL)
 		buf_printf(req, "Content-Type: %s\r\n", content_type);
+	if (authorization != NULL)
+		buf_printf(req, "Authorization: %s\r\n", authorization);
 	if (body != NULL)
 		buf_printf(req, "Content-Length: %zu\r\n", body_len);
 	buf_puts(req, "\r\n");

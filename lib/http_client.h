@@ -69,6 +69,12 @@ void http_client_build_request(struct buf *req, const char *host, int port, cons
                                const char *target, const char *user_agent,
                                const char *content_type, const char *body, size_t body_len);
 
+/*
+ * An Authorization header value every request of this process sends from
+ * now on (NULL: none); copied. mesosctl's Basic credentials.
+ */
+void http_client_set_authorization(const char *value);
+
 struct http_client_response {
 	int status;
 	struct buf *body;     /* caller-provided, capped by its max */

@@ -136,11 +136,21 @@ peer_hello(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 		return;
 	}
 	p->kind = kind;
+	if (master_auth_hello(m, p, msg, kind))
+		return;
+	master_peer_welcome(m, p, NULL);
+}
+
+void
+master_peer_welcome(struct master *m, struct master_peer *p, const char *proof)
+{
 	p->hello = 1;
-	conn_set_idle_timeout(p->conn, kind == PROTO_KIND_CLI ? MASTER_CLI_IDLE_TIMEOUT_MS : 0);
+	conn_set_idle_timeout(p->conn, p->kind == PROTO_KIND_CLI ? MASTER_CLI_IDLE_TIMEOUT_MS : 0);
 	master_msg(m, "WELCOME");
 	proto_add_int(&m->out, "version", PROTO_VERSION);
 	proto_add(&m->out, "master_id", m->id);
+	if (proof != NULL)
+		proto_add(&m->out, "proof", proof);
 	master_send(m, p);
 }
 
@@ -168,6 +178,11 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 		proto_msg_free(&msg);
 		return;
 	}
+	if (!p->hello && (p->auth_peer_nonce != NULL || p->auth_failed)) {
+		master_auth_line(m, p, &msg);
+		proto_msg_free(&msg);
+		return;
+	}
 	if (!p->hello) {
 		peer_hello(m, p, &msg);
 		proto_msg_free(&msg);
@@ -183,7 +198,9 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 	const struct master_handler *h = find_handler(table, msg.verb);
 	if (h == NULL)
 		h = find_handler(liveness_handlers, msg.verb);
-	if (h != NULL) {
+	if (h != NULL && !master_auth_verb_allowed(m, p, &msg)) {
+		/* refused, with its reason, there */
+	} else if (h != NULL) {
 		h->fn(m, p, &msg);
 	} else {
 		snprintf(m->err, sizeof(m->err), "unknown verb '%.32s' for a %s peer", msg.verb,
@@ -206,6 +223,7 @@ peer_on_close(struct conn *c, const char *reason, void *arg)
 	if (p->fw)
 		master_framework_disconnected(m, p->fw, reason);
 	master_cli_peer_gone(m, p);
+	master_auth_peer_gone(m, p);
 	/* A clean end is routine; any other reason (a limit, a timeout) is worth a line. */
 	if (strcmp(reason, "eof") == 0)
 		log_debug("connection from %s closed: %s", conn_peer(c), reason);
@@ -300,6 +318,8 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	map_init(&m->file_requests);
 	m->start_time = compat_wall_time();
 	m->start_ms = compat_monotonic_ms();
+	if (master_auth_init(m, err, errlen) < 0)
+		return -1;
 
 	master_registry_load(m);
 	m->listen_fd = net_listen(m->cfg.ip, (int)m->cfg.port, err, errlen);
@@ -358,5 +378,6 @@ master_shutdown(struct master *m)
 	map_free(&m->removed_agents);
 	map_free(&m->file_requests);
 	alloc_free(m->alloc);
+	master_auth_fini(m);
 	buf_free(&m->out);
 }

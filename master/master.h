@@ -35,6 +35,8 @@
 
 #include "attrs.h"
 #include "buf.h"
+#include "cred.h"
+#include "id.h"
 #include "map.h"
 #include "proto.h"
 #include "res.h"
@@ -44,6 +46,7 @@ struct conn;
 struct alloc;
 struct alloc_agent;
 struct alloc_fw;
+struct master_acls;
 struct http_exchange;
 struct buf;
 struct json_w;
@@ -103,6 +106,12 @@ struct master_config {
 	int64_t handshake_timeout_ms;          /* a peer must say HELLO this soon */
 	uint64_t peer_output_limit;            /* unsent bytes to one peer before it is dropped */
 	int64_t history_interval_ms;           /* between samples of the roles' allocation */
+	char *credentials;                     /* --credentials: a file ("" = none) */
+	char *acls;                            /* --acls: a file ("" = none) */
+	int authenticate_agents;               /* --authenticate_agents */
+	int authenticate_frameworks;           /* --authenticate_frameworks */
+	int authenticate_http_readonly;        /* --authenticate_http_readonly: GETs, cli reads */
+	int authenticate_http_readwrite;       /* --authenticate_http_readwrite: the rest */
 };
 
 struct master_task_status {
@@ -149,6 +158,7 @@ struct master_agent {
 	double registered_time;
 	int resyncing;             /* between AGENT_REGISTERED and AGENT_RESYNC_DONE */
 	struct map resync_seen;    /* keys reported during the resync */
+	char *principal;           /* the authenticated principal that registered it, or NULL */
 };
 
 struct master_framework {
@@ -158,6 +168,7 @@ struct master_framework {
 	char *user;
 	char *role;
 	char *principal;
+	int principal_verified;    /* principal was authenticated: only it may fail over */
 	double failover_timeout;   /* seconds */
 	int checkpoint;
 	int recovered;             /* learnt from an agent, scheduler not back yet */
@@ -189,6 +200,9 @@ struct master_metrics {
 	long long offers_sent, offers_declined, offers_accepted, offers_rescinded;
 	long long allocation_runs;
 	double allocation_last_ms;
+	long long auth_successes, auth_failures;   /* handshakes (master_auth.c) */
+	long long http_auth_failures;              /* HTTP requests refused with 401 */
+	long long authz_refusals;                  /* requests the ACLs or the binding refused */
 };
 
 struct master {
@@ -218,6 +232,9 @@ struct master {
 	struct buf out;            /* the outgoing line being built (one at a time) */
 	char err[MASTER_ERR_MAX];  /* the error being reported (one at a time) */
 	struct master_history *history; /* the roles' allocation over time (master_history.c) */
+	struct cred_set creds;     /* --credentials */
+	struct master_acls *acls;  /* --acls, NULL: none (master_acl.c) */
+	char http_principal[ID_MAX + 1]; /* the HTTP request being served: its user, "" none */
 };
 
 /* One protocol connection. */
@@ -229,6 +246,11 @@ struct master_peer {
 	struct master_agent *agent; /* set once an agent registered on it */
 	struct master_framework *fw; /* set once a framework subscribed on it */
 	int plugin;                 /* a plugin host's link: its conf may weigh its role */
+	char *principal;            /* authenticated in the handshake, or NULL */
+	char *auth_peer_nonce;      /* between CHALLENGE and AUTHENTICATE (master_auth.c) */
+	char master_nonce[PROTO_AUTH_NONCE_HEX + 1];
+	int auth_failed;            /* refused: the ERROR waits for auth_timer */
+	uint64_t auth_timer;
 	struct master_peer *prev, *next;
 };
 
@@ -264,6 +286,72 @@ struct buf *master_out(struct master *m);
 void master_send(struct master *m, struct master_peer *p);
 /* Send "ERROR reason=..." and disconnect the peer. */
 void master_peer_error(struct master_peer *p, const char *reason);
+
+/* Answer a HELLO (or an AUTHENTICATE) with WELCOME; proof: the master's, or NULL. */
+void master_peer_welcome(struct master *m, struct master_peer *p, const char *proof);
+
+/* What Mesos's ACLs (master_acl.c) decide on. */
+enum master_acl_action { MASTER_ACL_REGISTER_FRAMEWORKS, MASTER_ACL_RUN_TASKS,
+                         MASTER_ACL_TEARDOWN_FRAMEWORKS, MASTER_ACL_UPDATE_QUOTAS,
+                         MASTER_ACL_UPDATE_WEIGHTS, MASTER_ACL_ACCESS_SANDBOXES,
+                         MASTER_ACL_VIEW_FRAMEWORKS, MASTER_ACL_VIEW_TASKS, MASTER_ACL_NACTIONS };
+
+/* master_auth.c: authentication of peers, their principals bound to what they registered */
+#define MASTER_AUTH_FAIL_DELAY_MS 1000   /* a failed handshake waits this long for its ERROR */
+/* Load --credentials and --acls, check the --authenticate_* flags against them. */
+int master_auth_init(struct master *m, char *err, size_t errlen);
+void master_auth_fini(struct master *m);
+/* A HELLO of kind: 1 when handled here (CHALLENGE sent, or refused), 0 to welcome it now. */
+int master_auth_hello(struct master *m, struct master_peer *p, const struct proto_msg *msg,
+                      enum proto_kind kind);
+/* Every line of a peer between HELLO and WELCOME. */
+void master_auth_line(struct master *m, struct master_peer *p, const struct proto_msg *msg);
+/*
+ * 1 if p may send msg; else 0, refused with its reason. A cli peer's reads
+ * and writes need a principal under the --authenticate_http_* flags, and
+ * the ACLs' access_sandboxes and teardown_frameworks.
+ */
+int master_auth_verb_allowed(struct master *m, struct master_peer *p,
+                             const struct proto_msg *msg);
+void master_auth_peer_gone(struct master *m, struct master_peer *p);
+/* REGISTER_AGENT: -1 with err when its agent_id or previous_agent_id is another principal's. */
+int master_auth_agent_check(struct master *m, struct master_peer *p, const struct proto_msg *msg,
+                            char *err, size_t errlen);
+void master_auth_agent_bind(struct master_agent *a, struct master_peer *p);
+/*
+ * SUBSCRIBE: -1 with err when its principal is not the authenticated one,
+ * its framework ID is another principal's, or the ACLs refuse its role.
+ */
+int master_auth_subscribe_check(struct master *m, struct master_peer *p,
+                                const struct proto_msg *msg, const char *role, char *err,
+                                size_t errlen);
+/* The principal a subscribing framework gets: the authenticated one, else the one it claims. */
+void master_auth_framework_bind(struct master_framework *fw, struct master_peer *p,
+                                const struct proto_msg *msg);
+
+/*
+ * Every HTTP request first: 1 to serve it (its Basic user, if any, in
+ * m->http_principal), 0 when refused with 401 (--authenticate_http_*).
+ */
+int master_auth_http(struct master *m, struct http_exchange *x);
+/* 1 if the request's user may do action on object (a role); else 0 after a 403. */
+int master_auth_http_allows(struct master *m, struct http_exchange *x,
+                            enum master_acl_action action, const char *object);
+/* ACCEPT: -1 with err when the ACLs refuse fw's principal running a task as user. */
+int master_auth_run_task_check(struct master *m, const struct master_framework *fw,
+                               const char *user, char *err, size_t errlen);
+
+/* master_acl.c: Mesos's ACLs (--acls) */
+struct master_acls *master_acl_load(const char *path, char *err, size_t errlen);
+void master_acl_free(struct master_acls *a);
+/*
+ * 1 if principal (NULL: not authenticated) may do action on object (a
+ * role, a user, a framework's principal); 0 if not. No ACLs: 1.
+ */
+int master_acl_allows(const struct master_acls *a, enum master_acl_action action,
+                      const char *principal, const char *object);
+/* The action's name in the ACL file ("register_frameworks"). */
+const char *master_acl_name(enum master_acl_action action);
 
 /* master_offer.c */
 /* Start the periodic allocation pass; stop it and drop every offer. */

@@ -58,6 +58,7 @@ master_agent_free(struct master *m, struct master_agent *a)
 	free(a->id);
 	free(a->hostname);
 	free(a->isolation);
+	free(a->principal);
 	free(a);
 }
 
@@ -166,7 +167,8 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	attrs_init(&attrs);
 	if (res_parse(&total, resources, m->err, sizeof(m->err)) < 0 ||
 	    attrs_parse(&attrs, attributes ? attributes : "", m->err, sizeof(m->err)) < 0 ||
-	    (agent_id && *agent_id && id_check("agent ID", agent_id, m->err, sizeof(m->err)) < 0)) {
+	    (agent_id && *agent_id && id_check("agent ID", agent_id, m->err, sizeof(m->err)) < 0) ||
+	    master_auth_agent_check(m, p, msg, m->err, sizeof(m->err)) < 0) {
 		res_free(&total);
 		attrs_free(&attrs);
 		master_peer_error(p, m->err);
@@ -206,9 +208,11 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	attrs_free(&a->attributes);
 	a->attributes = attrs;
 	free(a->isolation);
+	free(a->principal);
 	a->isolation = xstrdup(proto_get(msg, "isolation") != NULL ? proto_get(msg, "isolation") : "");
 	a->peer = p;
 	p->agent = a;
+	master_auth_agent_bind(a, p);
 	a->missed_pings = 0;
 	a->pong_pending = 0;
 	if (a->alloc) {

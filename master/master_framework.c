@@ -312,6 +312,11 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 		}
 	}
 
+	if (master_auth_subscribe_check(m, p, msg, role, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
+
 	struct master_framework *fw = NULL;
 	if (fw_id && *fw_id) {
 		fw = map_get(&m->frameworks, fw_id);
@@ -351,8 +356,7 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 		free(fw->user);
 		fw->user = xstrdup(proto_get(msg, "user"));
 	}
-	free(fw->principal);
-	fw->principal = xstrdup(proto_get(msg, "principal") ? proto_get(msg, "principal") : "");
+	master_auth_framework_bind(fw, p, msg);
 	fw->failover_timeout = failover;
 	fw->checkpoint = checkpoint != 0;
 	fw->recovered = 0;
@@ -381,7 +385,7 @@ need_framework(struct master_peer *p)
 
 /* One task of an ACCEPT: the fields from its task_id up to the next task_id. */
 struct task_spec {
-	const char *id, *name, *command, *resources, *grace_ms, *executor_id;
+	const char *id, *name, *command, *resources, *grace_ms, *executor_id, *user;
 	size_t first, last;            /* field index range */
 };
 
@@ -500,6 +504,8 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 			s->grace_ms = f->val;
 		else if (strcmp(f->key, "executor_id") == 0)
 			s->executor_id = f->val;
+		else if (strcmp(f->key, "user") == 0)
+			s->user = f->val;
 	}
 
 	struct master_offer *o = map_get(&m->offers, offer_id);
@@ -543,6 +549,9 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 			snprintf(why, sizeof(why), "task %.64s asks for no resources", s->id);
 		} else if (res_take(&remaining, &want, fw->role, &taken, why, sizeof(why)) < 0) {
 			/* why is set: what did not fit */
+		} else if (master_auth_run_task_check(m, fw, s->user ? s->user : fw->user, why,
+		                                      sizeof(why)) < 0) {
+			/* why is set: the ACLs refused */
 		} else {
 			why[0] = '\0';
 		}

@@ -301,6 +301,10 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/offers_accepted", (double)m->metrics.offers_accepted);
 	json_kdouble(&w, "master/offers_rescinded", (double)m->metrics.offers_rescinded);
 	json_kdouble(&w, "master/frameworks_removed", (double)m->metrics.frameworks_removed);
+	json_kdouble(&w, "master/authentication_successes", (double)m->metrics.auth_successes);
+	json_kdouble(&w, "master/authentication_failures", (double)m->metrics.auth_failures);
+	json_kdouble(&w, "master/http_authentication_failures", (double)m->metrics.http_auth_failures);
+	json_kdouble(&w, "master/authorization_refusals", (double)m->metrics.authz_refusals);
 	json_kdouble(&w, "allocator/allocation_runs", (double)m->metrics.allocation_runs);
 	json_kdouble(&w, "allocator/allocation_run_ms", m->metrics.allocation_last_ms);
 	json_obj_end(&w);
@@ -415,6 +419,8 @@ serve_quota_set(struct http_exchange *x, struct master *m)
 	role = json_get_str(j, "role");
 	if (!role_ok(role)) {
 		http_reply_error(x, 400, "'role' must name a role");
+	} else if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_QUOTAS, role)) {
+		/* refused with 403 */
 	} else if (parse_guarantee(json_get(j, "guarantee"), &guarantee, err, sizeof(err)) < 0) {
 		res_free(&guarantee);
 		http_reply_error(x, 400, err);
@@ -437,6 +443,8 @@ serve_quota_remove(struct http_exchange *x, struct master *m, const char *role)
 		http_reply_error(x, 400, "name a role: DELETE /quota/ROLE");
 		return;
 	}
+	if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_QUOTAS, role))
+		return;
 	alloc_set_quota(m->alloc, role, NULL);
 	log_info("quota of role %s removed by %s", role, http_peer(x));
 	master_offer_allocate_soon(m);
@@ -463,6 +471,10 @@ serve_weights_set(struct http_exchange *x, struct master *m)
 			char msg[REPLY_TEXT_MAX];
 			snprintf(msg, sizeof(msg), "entry %zu needs a role and a weight > 0", i);
 			http_reply_error(x, 400, msg);
+			json_free(j);
+			return;
+		}
+		if (!master_auth_http_allows(m, x, MASTER_ACL_UPDATE_WEIGHTS, role)) {
 			json_free(j);
 			return;
 		}
@@ -511,6 +523,9 @@ master_http_handle(struct http_exchange *x, void *arg)
 	};
 	int found = 0;
 
+	/* Credentials first: the page and its sandbox reads are behind them too. */
+	if (!master_auth_http(m, x))
+		return;
 	if (master_web_handle(x, m))
 		return;
 	if (strcmp(path, "/quota") == 0 || strcmp(path, "/master/quota") == 0) {

@@ -252,8 +252,25 @@ on_pong(struct plughost *h, const struct proto_msg *m)
 static void
 on_welcome(struct plughost *h, const struct proto_msg *m)
 {
-	(void)m;
+	if (proto_auth_client_welcome(&h->auth, m, h->err, sizeof(h->err)) < 0) {
+		log_warnx("%s", h->err);
+		conn_close(h->conn, h->err);
+		return;
+	}
 	send_subscribe(h);
+}
+
+/* The master wants the conf's credential: principal and secret. */
+static void
+on_challenge(struct plughost *h, const struct proto_msg *m)
+{
+	buf_reset(&h->out);
+	if (proto_auth_client_challenge(&h->auth, m, &h->out, h->err, sizeof(h->err)) < 0) {
+		log_warnx("%s", h->err);
+		conn_close(h->conn, h->err);
+		return;
+	}
+	plughost_msg_send(h, h->conn);
 }
 
 static void
@@ -304,6 +321,7 @@ static const struct host_verb master_verbs[] = {
 	{ "PING", on_ping },
 	{ "PONG", on_pong },
 	{ "WELCOME", on_welcome },
+	{ "CHALLENGE", on_challenge },
 	{ "SUBSCRIBED", on_subscribed },
 	{ "ERROR", on_error },
 	{ "OFFER", on_offer },
@@ -348,7 +366,7 @@ static void
 say_hello(struct plughost *h)
 {
 	buf_reset(&h->out);
-	proto_hello_compose(&h->out, PROTO_KIND_FRAMEWORK);
+	proto_auth_client_hello(&h->auth, &h->out);
 	plughost_msg_send(h, h->conn);
 }
 
@@ -690,6 +708,8 @@ main(int argc, char **argv)
 		h.exit_code = PLUGIN_EXIT_REFUSED;
 		goto out;
 	}
+	proto_auth_client_init(&h.auth, PROTO_KIND_FRAMEWORK, h.d.conf(&h.d, "principal"),
+	                       h.d.conf(&h.d, "secret"));
 	if (hosted) {
 		h.ctl = adopt(&h, PLUGIN_CONTROL_FD, &ctl_ops, "mesosd control");
 		h.conn = adopt(&h, PLUGIN_PROTO_FD, &master_ops, "mesosd");

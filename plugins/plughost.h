@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "proto.h"
 #include "framework.h"
 #include "log.h"
 
@@ -47,6 +48,7 @@ struct plughost {
 	char err[PLUGHOST_ERR_MAX];
 	struct plughost_timer *timers;
 	struct plughost_watch *watches;
+	struct proto_auth_client auth;   /* the conf's principal and secret: the handshake's */
 };
 
 /* plughost.c */

@@ -13,6 +13,8 @@
  *                             on the agent of the first TASK_RUNNING, in order)
  *      [--expect-messages=N] (also wait for N FRAMEWORK_MESSAGEs, printed as
  *                             they came)
+ *      [--principal=P --secret=S] (authenticate in the handshake; SUBSCRIBE says P)
+ *      [--framework_id=ID]   (subscribe as this framework: a failover)
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -46,6 +48,8 @@
 
 struct fw {
 	int fd;
+	struct proto_auth_client auth;
+	const char *failover_id;
 	struct buf in;
 	char framework_id[HOST_MAX];
 	const char *name, *command, *resources;
@@ -235,10 +239,25 @@ on_line(struct fw *f, char *line, size_t len)
 	proto_msg_init(&m);
 	if (proto_parse(line, len, &m, err, sizeof(err)) == -1) {
 		fprintf(stderr, "fw: bad line: %s\n", err);
+	} else if (strcmp(m.verb, "CHALLENGE") == 0) {
+		buf_init(&b, 0);
+		if (proto_auth_client_challenge(&f->auth, &m, &b, err, sizeof(err)) == -1) {
+			fprintf(stderr, "fw: %s\n", err);
+			exit(1);
+		}
+		send_buf(f, &b);
 	} else if (strcmp(m.verb, "WELCOME") == 0) {
+		if (proto_auth_client_welcome(&f->auth, &m, err, sizeof(err)) == -1) {
+			fprintf(stderr, "fw: %s\n", err);
+			exit(1);
+		}
 		buf_init(&b, 0);
 		proto_begin(&b, "SUBSCRIBE");
 		proto_add(&b, "name", f->name);
+		if (f->auth.principal != NULL)
+			proto_add(&b, "principal", f->auth.principal);
+		if (f->failover_id != NULL)
+			proto_add(&b, "framework_id", f->failover_id);
 		proto_add(&b, "user", getenv("USER") ? getenv("USER") : "root");
 		proto_add(&b, "failover_timeout", "0");
 		send_buf(f, &b);
@@ -278,7 +297,7 @@ main(int argc, char **argv)
 {
 	struct fw f;
 	char host[HOST_MAX], err[ERR_MAX];
-	const char *master = NULL, *v;
+	const char *master = NULL, *v, *principal = NULL, *secret = NULL;
 	long timeout_s = DEFAULT_TIMEOUT_S;
 	int port;
 	time_t deadline;
@@ -312,6 +331,12 @@ main(int argc, char **argv)
 			f.messages[f.nmessages++] = v;
 		else if ((v = arg_value(argv[i], "--expect-messages")) != NULL)
 			f.expect_messages = strtol(v, NULL, DEC_BASE);
+		else if ((v = arg_value(argv[i], "--principal")) != NULL)
+			principal = v;
+		else if ((v = arg_value(argv[i], "--secret")) != NULL)
+			secret = v;
+		else if ((v = arg_value(argv[i], "--framework_id")) != NULL)
+			f.failover_id = v;
 		else {
 			fprintf(stderr, "fw: bad argument '%s'\n", argv[i]);
 			return 2;
@@ -334,7 +359,8 @@ main(int argc, char **argv)
 	setsockopt(f.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	buf_init(&f.in, 0);
 	buf_init(&b, 0);
-	proto_hello_compose(&b, PROTO_KIND_FRAMEWORK);
+	proto_auth_client_init(&f.auth, PROTO_KIND_FRAMEWORK, principal, secret);
+	proto_auth_client_hello(&f.auth, &b);
 	send_buf(&f, &b);
 	deadline = time(NULL) + timeout_s;
 	while (f.nterminal < f.instances || f.got_messages < f.expect_messages) {

@@ -233,11 +233,17 @@ struct pc_rest_addr {
 /*
  * Listen as the conf says: http_port (default_port when unset; 0 = any
  * free one) on http_ip (default 0.0.0.0), serving fn(x, arg), and log
- * "REST API listening on IP:PORT". -1 with err (naming conf_name).
+ * "REST API listening on IP:PORT". With http_credentials (Marathon's
+ * "user:password") every request needs them as HTTP Basic (401 with
+ * http_realm, default "Mesosphere", otherwise); without, a listener beyond
+ * loopback says in the log that anyone who reaches it may use it.
+ * -1 with err (naming conf_name). One listener per plugin host.
  */
 int pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *conf_name,
                    int default_port, http_handler_fn fn, void *arg, struct pc_rest_addr *out,
                    char *err, size_t errlen);
+/* Close the listener and forget its credentials. */
+void pc_rest_close(struct loop *loop, int fd);
 /* Reply b (JSON) with status and free b. */
 void pc_rest_reply(struct http_exchange *x, int status, struct buf *b);
 /* The request's body as JSON; else NULL after a 400 {"message":"Invalid JSON","details":why}. */

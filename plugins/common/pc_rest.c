@@ -15,9 +15,12 @@
 
 #include "pc.h"
 #include "buf.h"
+#include "cred.h"
 #include "http.h"
+#include "http_auth.h"
 #include "json.h"
 #include "net.h"
+#include "xmem.h"
 
 #define MS_PER_S 1000
 #define DEFAULT_HTTP_IP "0.0.0.0"
@@ -28,6 +31,82 @@
 #define CORS_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE"
 #define CORS_HEADERS "Content-Type, Authorization"
 #define CORS_MAX_AGE_S "600"            /* seconds a browser may keep a preflight's answer */
+#define DEFAULT_REALM "Mesosphere"      /* Marathon's --http_realm default */
+#define REALM_MAX 128
+
+/*
+ * The API's handler behind the credentials check. A plugin host runs one
+ * plugin, which has one REST API: one guard per process.
+ */
+static struct {
+	http_handler_fn fn;
+	void *arg;
+	struct cred_set creds;          /* n == 0: open */
+	char realm[REALM_MAX];
+} guard;
+
+static void
+guarded(struct http_exchange *x, void *arg)
+{
+	char user[PC_HOST_MAX];
+
+	(void)arg;
+	/* Before the credentials: a browser's preflight carries none, and a
+	 * refusal needs the CORS headers for the page to read it. */
+	if (pc_rest_cors(x))
+		return;
+	if (guard.creds.n > 0 && http_auth_basic(x, &guard.creds, user, sizeof(user)) < 0) {
+		http_auth_refuse(x, guard.realm, http_header(x, "Authorization") != NULL ?
+		                 "wrong user or password" : "authentication required");
+		return;
+	}
+	guard.fn(x, guard.arg);
+}
+
+/* http_credentials "user:password" into the guard. */
+static int
+guard_init(struct framework_driver *d, const char *conf_name, char *err, size_t errlen)
+{
+	const char *cred = d->conf(d, "http_credentials"), *realm = d->conf(d, "http_realm");
+	char user[PC_HOST_MAX], why[ERR_MAX];
+	const char *colon;
+	struct cred c;
+
+	guard.creds.v = NULL;
+	guard.creds.n = 0;
+	snprintf(guard.realm, sizeof(guard.realm), "%s",
+	         realm != NULL && *realm != '\0' ? realm : DEFAULT_REALM);
+	if (cred == NULL || *cred == '\0')
+		return 0;
+	colon = strchr(cred, ':');
+	if (colon == NULL || (size_t)(colon - cred) >= sizeof(user)) {
+		snprintf(err, errlen, "%s: http_credentials must be user:password", conf_name);
+		return -1;
+	}
+	snprintf(user, sizeof(user), "%.*s", (int)(colon - cred), cred);
+	if (cred_make(&c, user, colon + 1, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: http_credentials: %s", conf_name, why);
+		return -1;
+	}
+	guard.creds.v = xmalloc(sizeof(c));
+	guard.creds.v[0] = c;
+	guard.creds.n = 1;
+	return 0;
+}
+
+static int
+is_loopback(const char *ip)
+{
+	return strncmp(ip, "127.", strlen("127.")) == 0 || strcmp(ip, "::1") == 0 ||
+	       strcmp(ip, "localhost") == 0;
+}
+
+void
+pc_rest_close(struct loop *loop, int fd)
+{
+	http_server_close(loop, fd);
+	cred_set_free(&guard.creds);
+}
 
 void
 pc_rest_time(double secs, const char *zone, char *out, size_t len)
@@ -62,7 +141,11 @@ pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *conf_n
 	}
 	if (ip == NULL)
 		ip = DEFAULT_HTTP_IP;
-	out->fd = http_server_listen(loop, ip, (int)p, fn, arg, err, errlen);
+	if (guard_init(d, conf_name, err, errlen) < 0)
+		return -1;
+	guard.fn = fn;
+	guard.arg = arg;
+	out->fd = http_server_listen(loop, ip, (int)p, guarded, NULL, err, errlen);
 	if (out->fd == -1)
 		return -1;
 	out->port = net_local_port(out->fd);
@@ -71,6 +154,10 @@ pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *conf_n
 	host[sizeof(host) - 1] = '\0';
 	snprintf(out->leader, sizeof(out->leader), "%s:%d", host, out->port);
 	d->log(d, FRAMEWORK_LOG_INFO, "REST API listening on %s:%d", ip, out->port);
+	if (guard.creds.n == 0 && !is_loopback(ip))
+		d->log(d, FRAMEWORK_LOG_WARN, "REST API on %s without http_credentials: anyone who "
+		       "can reach port %d may use it (set http_credentials=user:password or "
+		       "http_ip=127.0.0.1)", ip, out->port);
 	return 0;
 }
 

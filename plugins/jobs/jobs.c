@@ -144,7 +144,7 @@ free_all(struct jb *jb)
 	if (jb->flush_timer != 0)
 		jb->d->timer_cancel(jb->d, jb->flush_timer);
 	if (jb->addr.fd >= 0)
-		http_server_close(jb->loop, jb->addr.fd);
+		pc_rest_close(jb->loop, jb->addr.fd);
 	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);) {
 		struct jb_job *job = v;
 

@@ -594,8 +594,6 @@ jrest_handle(struct http_exchange *x, void *arg)
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
 	jb->metrics.http_requests++;
-	if (pc_rest_cors(x))
-		return;
 	if (get)
 		method = "GET";
 	if (strcmp(p, "/ping") == 0 && get) {

@@ -28,7 +28,7 @@ free_all(struct mt *m)
 	events_free(m);
 	queue_stop(m);
 	if (m->lfd >= 0)
-		http_server_close(m->loop, m->lfd);
+		pc_rest_close(m->loop, m->lfd);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		struct mt_app *a = v;
 

@@ -853,8 +853,6 @@ rest_handle(struct http_exchange *x, void *arg)
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
 	m->metrics.http_requests++;
-	if (pc_rest_cors(x))
-		return;
 	if (strcmp(p, "/ping") == 0 && get) {
 		http_reply(x, 200, "text/plain", "pong\n", strlen("pong\n"));
 	} else if (strcmp(p, "/metrics") == 0 && get) {
