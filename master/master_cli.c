@@ -168,7 +168,8 @@ relay_file_request(struct master *m, struct master_peer *p, const struct proto_m
 	if (length > max)
 		length = max;
 	struct master_file_request *fr = xcalloc(1, sizeof(*fr));
-	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
+	/* Unguessable, so no one can answer a request without having been asked it. */
+	id_random_hex(fr->id, MASTER_REQUEST_ID_HEX_LEN);
 	fr->cli = p;
 	fr->agent_id = xstrdup(a->id);
 	fr->m = m;
