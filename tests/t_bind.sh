@@ -7,6 +7,8 @@
 # - a fake agent registers with the real agent's ID and an empty resync while
 #   the real agent's connection is alive: it is refused, the real agent stays,
 #   none of its tasks turns LOST.
+# - another framework sends KILL and TEARDOWN naming Marathon's framework and
+#   task: both are refused, they act on the sender alone.
 # Each time the app must stay at exactly 4 processes.
 . "$(dirname "$0")/lib.sh"
 
@@ -83,5 +85,17 @@ check "the app stays at 4 processes, after the takeover" holds $HOLD_S procs_are
 check "and 4 running tasks, after the takeover" running_are 4
 check "none lost" sh -c "! grep -q 'is TASK_LOST' '$TMP/master.log'"
 check "the real agent still serves" state_has "\"id\":\"$AGENT_ID\".*\"active\":true"
+
+# ---- 4: another framework kills Marathon's task, tears Marathon down ----
+"$PEER" 127.0.0.1 "$MASTER_PORT" --timeout 2000 --send "HELLO version=1 kind=framework" \
+    --send "SUBSCRIBE name=rogue user=nobody" --await SUBSCRIBED \
+    --send "KILL framework_id=$FW_ID task_id=$TASK" --await ERROR \
+    --send "TEARDOWN framework_id=$FW_ID" --await ERROR --send "KILL task_id=$TASK" \
+    --await STATUS_UPDATE > "$TMP/rogue.out" 2>&1
+check "a KILL naming another framework is refused" grep -q "^ERROR .*KILL%20names%20framework" "$TMP/rogue.out"
+check "so is a TEARDOWN" grep -q "^ERROR .*TEARDOWN%20names%20framework" "$TMP/rogue.out"
+check "a KILL by task ID alone finds no task of its own" grep -q "^STATUS_UPDATE .*task_id=$TASK .*state=TASK_LOST" "$TMP/rogue.out"
+check "the app stays at 4 processes, after the rogue framework" holds $HOLD_S procs_are 4
+check "Marathon is still subscribed" state_has "\"id\":\"$FW_ID\".*\"active\":true"
 
 cleanup
