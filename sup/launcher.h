@@ -45,12 +45,17 @@ char *launcher_sandbox_create(const char *work_dir, const char *agent_id, const 
                               const char *executor_id, char *err, size_t errlen);
 
 /*
- * Resolve a path a peer asked for inside a sandbox: relative, no ".."
- * component, and its realpath inside the sandbox's realpath (no symlink
- * out). Returns the resolved path (malloc'ed) or NULL with the reason in
- * err ("path outside the sandbox", "no such file 'x'").
+ * Open a path a peer asked for inside a sandbox (flags as open's; O_CLOEXEC
+ * is added): relative, no ".." component, and resolved below the sandbox's
+ * directory whatever the task does meanwhile: symlinks are followed only
+ * while they stay inside (openat2 RESOLVE_BENEATH, or the same walk done
+ * one component at a time with O_NOFOLLOW). Returns the descriptor, or -1
+ * with the reason in err ("path outside the sandbox", "no such file 'x'").
  */
-char *launcher_sandbox_resolve(const char *sandbox, const char *path, char *err, size_t errlen);
+int launcher_sandbox_open(const char *sandbox, const char *path, int flags, char *err,
+                          size_t errlen);
+/* The walk itself, below the directory root: a descriptor, or -1 with errno (EXDEV: outside). */
+int launcher_sandbox_walk(int root, const char *path, int flags);
 
 /* A piece of a sandbox file. */
 struct launcher_chunk {
