@@ -360,6 +360,32 @@ launcher_env_set(struct launcher_env *e, const char *name, const char *value)
 	env_append(e, xstrfmt("%s=%s", name, value));
 }
 
+void
+launcher_env_set_tmpdir(struct launcher_env *e, const char *sandbox)
+{
+	env_append(e, xstrfmt("TMPDIR=%s/%s", sandbox, LAUNCHER_TMP));
+}
+
+int
+launcher_make_tmpdir(const char *sandbox, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	int dir = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, rc = -1;
+
+	if (dir == -1 || (mkdirat(dir, LAUNCHER_TMP, LAUNCHER_TMP_MODE) == -1 && errno != EEXIST) ||
+	    (fd = openat(dir, LAUNCHER_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fchmod(fd, LAUNCHER_TMP_MODE) == -1 ||
+	    (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1))
+		snprintf(err, errlen, "cannot make the task's TMPDIR '%s/%s': %s", sandbox, LAUNCHER_TMP,
+		    strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	if (dir != -1)
+		close(dir);
+	return rc;
+}
+
 int
 launcher_env_put(struct launcher_env *e, const char *entry, size_t len, char *err, size_t errlen)
 {

@@ -22,6 +22,8 @@ struct buf;
 #define LAUNCHER_STDOUT     "stdout"
 #define LAUNCHER_STDERR     "stderr"
 #define LAUNCHER_LATEST     "latest"
+#define LAUNCHER_TMP        "tmp"         /* the task's TMPDIR, in its sandbox */
+#define LAUNCHER_TMP_MODE   0700          /* the task's user's alone */
 #define LAUNCHER_EXEC_FAILED_STATUS 127   /* what sh reports for a command it cannot run */
 #define LAUNCHER_LIST_ENTRIES_MAX 100000  /* entries of one directory a listing looks at */
 #define LAUNCHER_RUN_ID_LEN 36            /* a UUID: 8-4-4-4-12 hex digits */
@@ -75,6 +77,15 @@ int launcher_sandbox_read(const char *sandbox, const char *path, uint64_t offset
 /* Environment: start empty, or from ours without the MESOS_ variables (those configure the agent). */
 void launcher_env_init(struct launcher_env *e, int inherit);
 void launcher_env_set(struct launcher_env *e, const char *name, const char *value);
+/* TMPDIR=SANDBOX/tmp, as Mesos gives each task a TMPDIR of its own. */
+void launcher_env_set_tmpdir(struct launcher_env *e, const char *sandbox);
+/*
+ * Make SANDBOX/tmp, the task's user's alone (uid, gid; -1 for ours):
+ * made with mkdirat and given away through a descriptor opened with
+ * O_NOFOLLOW, never through a name a task could have swapped. 0, or -1
+ * with err.
+ */
+int launcher_make_tmpdir(const char *sandbox, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Add "NAME=value" (len bytes, from a peer). -1 with err if it is not of that form or holds a NUL. */
 int launcher_env_put(struct launcher_env *e, const char *entry, size_t len, char *err, size_t errlen);
 const char *launcher_env_get(const struct launcher_env *e, const char *name);

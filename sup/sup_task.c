@@ -570,6 +570,9 @@ sup_task_launch(struct sup *s)
 
 	if (s->user.do_switch && chown(s->sandbox, s->user.uid, s->user.gid) == -1)
 		log_warn("chown %s", s->sandbox);
+	if (launcher_make_tmpdir(s->sandbox, s->user.do_switch ? s->user.uid : (uid_t)-1,
+	        s->user.gid, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	if (s->custom && (s->relay = sup_relay_open(s->loop, s->executor_id, s->framework_id,
 	    s->agent_id, relay_out, relay_closed, s, &s->channel_fd, err, sizeof(err))) == NULL) {
 		log_warnx("cannot launch executor %s: %s", s->tag, err);
