@@ -41,15 +41,6 @@ procs_are () {
 running_are () {
 	test "$(curl -s "$API/v2/apps/svc/tasks" | tr '{' '\n' | grep -c '"state":"TASK_RUNNING"')" -eq "$1"
 }
-# holds SECONDS CMD...: CMD keeps succeeding for SECONDS seconds by the clock.
-holds () {
-	holds_end=$(($(date +%s) + $1))
-	shift
-	while [ "$(date +%s)" -lt "$holds_end" ]; do
-		"$@" > /dev/null 2>&1 || return 1
-		sleep "$LIB_POLL_INTERVAL"
-	done
-}
 metric_is () {
 	ctl get /metrics/snapshot | grep -q "\"$1\":$2"
 }

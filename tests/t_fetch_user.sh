@@ -5,23 +5,12 @@
 # served from it again. Switching users needs root.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip "switching a task's user needs root"
-	exit 0
-fi
-if ! id nobody > /dev/null 2>&1; then
-	skip "no user nobody"
-	exit 0
-fi
+need_nobody "switching a task's user"
 NOBODY_UID=$(id -u nobody)
 WWW=$TMP/www
 mkdir -p "$WWW"
 printf 'cached for nobody\n' > "$WWW/c.txt"
-"$TOP/tests/httpd" "$WWW" > "$TMP/httpd.out" 2> "$TMP/httpd.log" &
-HTTPD=$!
-lib_track_pid "$HTTPD"
-wait_for 5 grep -q 'listening on' "$TMP/httpd.out"
-WEB=http://$(sed -n 's/listening on //p' "$TMP/httpd.out")
+start_httpd "$WWW"
 
 start_master || exit 1
 start_agent a1 --resources="cpus:2;mem:512;disk:1000" --fetcher_cache_dir="$TMP/cache" \

@@ -6,14 +6,7 @@
 # with O_NOFOLLOW guarding only its last component.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip "a task of another user (the attacker) needs root"
-	exit 0
-fi
-if ! id nobody > /dev/null 2>&1; then
-	skip "no user nobody"
-	exit 0
-fi
+need_nobody "a task of another user (the attacker)"
 # Reads through the swapped directory.
 N=500
 # Seconds the task swaps for: longer than the reads take.
