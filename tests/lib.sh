@@ -283,5 +283,6 @@ start_httpd () {
 	HTTPD=$!
 	lib_track_pid "$HTTPD"
 	wait_for 5 grep -q 'listening on' "$TMP/$lib_httpd.out"
+	# shellcheck disable=SC2034  # for the test that sources this
 	WEB=http://$(sed -n 's/listening on //p' "$TMP/$lib_httpd.out")
 }
