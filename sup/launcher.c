@@ -203,19 +203,30 @@ launcher_sandbox_walk(int root, const char *path, int flags)
 
 			e = errno;
 			/* Linux says ELOOP, some systems EMLINK or ENOTDIR (with O_DIRECTORY): look. */
-			if (fstatat(w.fds[w.depth], name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-			    !S_ISLNK(st.st_mode))
-				break;
-			len = readlinkat(w.fds[w.depth], name, target, sizeof(target) - 1);
-			if (len < 0) {
+			if (fstatat(w.fds[w.depth], name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 				e = errno;
 				break;
 			}
+			len = -1;
+			if (S_ISLNK(st.st_mode)) {
+				len = readlinkat(w.fds[w.depth], name, target, sizeof(target) - 1);
+				if (len < 0 && errno != EINVAL) {
+					e = errno;
+					break;
+				}
+			} else if (!S_ISDIR(st.st_mode) || (e != ELOOP && e != EMLINK)) {
+				break;      /* a plain error: not a directory, no access, ... */
+			}
+			if (len < 0) {
+				/* Swapped meanwhile (a link no more): that component again, counted as a link. */
+				snprintf(target, sizeof(target), "%s", name);
+				len = (ssize_t)strlen(target);
+			}
+			target[len] = '\0';
 			if (++links > RESOLVE_SYMLINKS_MAX || (size_t)len >= sizeof(target) - 1) {
 				e = links > RESOLVE_SYMLINKS_MAX ? ELOOP : ENAMETOOLONG;
 				break;
 			}
-			target[len] = '\0';
 			if (target[0] == '/') {
 				e = EXDEV;
 				break;
