@@ -179,7 +179,8 @@ struct master_metrics {
 	long long tasks_finished, tasks_failed, tasks_killed, tasks_lost, tasks_error, tasks_dropped;
 	long long agent_registrations, agent_reregistrations, agent_removals;
 	long long frameworks_removed;
-	long long invalid_status_updates, invalid_file_replies, agent_takeovers_refused;
+	long long invalid_status_updates, invalid_file_replies, invalid_framework_messages;
+	long long agent_takeovers_refused;
 	long long messages_received, invalid_messages;
 	long long offers_sent, offers_declined, offers_accepted, offers_rescinded;
 	long long allocation_runs;

@@ -214,6 +214,18 @@ agent_owns(struct master *m, struct master_peer *p, const char *fw_id,
 	return 0;
 }
 
+/* Whether a task of fw is on a: only then may a speak for one of its executors. */
+static int
+agent_runs_framework(const struct master_agent *a, const struct master_framework *fw)
+{
+	struct master_task *t;
+
+	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
+		if (t->fw == fw)
+			return 1;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- handlers: agent */
 
 static void
@@ -482,6 +494,12 @@ agent_framework_message(struct master *m, struct master_peer *p, const struct pr
 	if (!fw || !fw->peer) {
 		log_info("agent %s: message from executor %.64s to framework %.64s dropped: the "
 		         "framework is not connected", p->agent->id, executor_id, fw_id);
+		return;
+	}
+	if (!agent_runs_framework(p->agent, fw)) {
+		snprintf(m->err, sizeof(m->err), "a message for framework %.64s, which has no task on "
+		         "this agent", fw_id);
+		agent_refuse(m, p, &m->metrics.invalid_framework_messages, m->err);
 		return;
 	}
 	master_msg(m, "FRAMEWORK_MESSAGE");

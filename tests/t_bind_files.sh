@@ -2,7 +2,8 @@
 # that was asked, under a request ID no one can guess (issue #17, no
 # authentication). Agent A (a peer) runs a framework's task; an operator reads
 # its sandbox; agent B (another peer) answers that request with forged data:
-# the operator must not get it.
+# the operator must not get it. Nor may B pass a message to the framework as
+# if from one of its executors: B runs none of its tasks.
 . "$(dirname "$0")/lib.sh"
 
 PEER=$TOP/tests/peer
@@ -46,6 +47,14 @@ check "counted in /metrics" counted
     --send "FILE_DATA request_id=r0 data=x" --send "FILE_DATA request_id=r1 data=x" \
     --send "PING" --await PONG > "$TMP/b3.out" 2>&1
 check "unknown request IDs are ignored, the master serves on" grep -q '^PONG' "$TMP/b3.out"
+FW_ID=$(sed -n 's/^SUBSCRIBED .*framework_id=\([^ ]*\).*/\1/p' "$TMP/fw.out")
+"$PEER" 127.0.0.1 "$MASTER_PORT" --timeout 2000 --send "HELLO version=1 kind=agent" \
+    --send "REGISTER_AGENT hostname=b4 resources=cpus:1;mem:64" --await AGENT_REGISTERED \
+    --send "FRAMEWORK_MESSAGE framework_id=$FW_ID executor_id=x data=forged-message" \
+    --await ERROR > "$TMP/b4.out" 2>&1
+check "an executor message from an agent without the framework's tasks is refused" \
+    grep -q '^ERROR .*has%20no%20task%20on%20this%20agent' "$TMP/b4.out"
+check "the framework does not get it" sh -c "! grep -q forged-message '$TMP/fw.out'"
 check "a FILE_DATA before registering is refused" sh -c "'$PEER' 127.0.0.1 $MASTER_PORT --timeout 2000 \
     --send 'HELLO version=1 kind=agent' --send 'FILE_DATA request_id=$RID data=x' --wait-close |
     grep -q 'before%20REGISTER_AGENT'"
