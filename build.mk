@@ -87,7 +87,7 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
 	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
-	$(TOP)/bench/sharing
+	$(TOP)/bench/sharing $(TOP)/tests/sbswap
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
@@ -200,7 +200,7 @@ TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flag
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	test_cgroup.o test_sha256.o test_auth.o \
-	peer.o httpd.o fw.o test_lb_table.o
+	peer.o httpd.o fw.o test_lb_table.o sbswap.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
@@ -278,6 +278,8 @@ $(TOP)/tests/fw: fw.o $(LIB)
 
 $(TOP)/tests/peer: peer.o $(LIB)
 	$(LINK) -o $@ peer.o $(LIB) $(LIBS)
+$(TOP)/tests/sbswap: sbswap.o
+	$(LINK) -o $@ sbswap.o
 
 $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
 		$(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)

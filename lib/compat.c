@@ -31,6 +31,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_OPENAT2
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#endif
 
 #define COMPAT_US_PER_MS 1000
 #define COMPAT_NS_PER_US 1000
@@ -288,6 +292,25 @@ mkdirs_from_leaf(char *path, mode_t mode, char *err, size_t errlen)
 	    e == ENOTDIR ? "not a directory" : strerror(e));
 	errno = e;
 	return -1;
+}
+
+int
+compat_openat_beneath(int dirfd, const char *path, int flags)
+{
+#ifdef HAVE_OPENAT2
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+#else
+	(void)dirfd;
+	(void)path;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 int

@@ -35,6 +35,13 @@ int compat_fdatasync(int fd);
  * and err ("cannot create directory '/a/f': not a directory").
  */
 int compat_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
+/*
+ * openat2(dirfd, path, flags) with RESOLVE_BENEATH: path is resolved
+ * entirely below dirfd, symlinks included ("..", an absolute link or one
+ * leading out: -1 with EXDEV). Where the kernel or the system has no
+ * openat2, -1 with ENOSYS: the caller walks the path itself.
+ */
+int compat_openat_beneath(int dirfd, const char *path, int flags);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC, else gettimeofday). */
 int64_t compat_monotonic_ms(void);

@@ -60,7 +60,7 @@ struct master_history;
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
 #define MASTER_ID_HEX_LEN 12                 /* random hex digits of the master's own ID */
 #define MASTER_NEW_ID_MAX 64                 /* bytes of an agent or framework ID made here */
-#define MASTER_REQUEST_ID_MAX 32             /* bytes of a relayed file request's ID */
+#define MASTER_REQUEST_ID_HEX_LEN 32         /* a relayed file request's ID: 128 random bits */
 #define MASTER_STATE_MAX 32                  /* bytes of a task state's name */
 #define MASTER_ERR_MAX 512                   /* bytes of one error message */
 #define MASTER_HOST_MAX 256                  /* bytes in a host name */
@@ -159,6 +159,7 @@ struct master_agent {
 	int resyncing;             /* between AGENT_REGISTERED and AGENT_RESYNC_DONE */
 	struct map resync_seen;    /* keys reported during the resync */
 	char *principal;           /* the authenticated principal that registered it, or NULL */
+	int refused_logged;        /* its first message about what is not its own was logged */
 };
 
 struct master_framework {
@@ -196,6 +197,8 @@ struct master_metrics {
 	long long tasks_finished, tasks_failed, tasks_killed, tasks_lost, tasks_error, tasks_dropped;
 	long long agent_registrations, agent_reregistrations, agent_removals;
 	long long frameworks_removed;
+	long long invalid_status_updates, invalid_file_replies, invalid_framework_messages;
+	long long agent_takeovers_refused;
 	long long messages_received, invalid_messages;
 	long long offers_sent, offers_declined, offers_accepted, offers_rescinded;
 	long long allocation_runs;
@@ -225,7 +228,7 @@ struct master {
 	struct master_framework **completed_frameworks;
 	size_t ncompleted_frameworks, completed_frameworks_head;
 	struct master_peer *peers; /* every open protocol connection */
-	unsigned long long next_agent, next_framework, next_offer, next_request;
+	unsigned long long next_agent, next_framework, next_offer;
 	uint64_t allocation_timer;
 	int allocation_soon;       /* an early pass is scheduled */
 	struct master_metrics metrics;
@@ -256,7 +259,7 @@ struct master_peer {
 
 /* A sandbox read relayed from a cli peer to an agent. */
 struct master_file_request {
-	char id[MASTER_REQUEST_ID_MAX];
+	char id[MASTER_REQUEST_ID_HEX_LEN + 1];
 	struct master_peer *cli;   /* NULL once the cli has gone */
 	struct http_exchange *x;   /* or the web page's request (master_web.c); NULL once gone */
 	char *agent_id;

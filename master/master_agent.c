@@ -143,6 +143,90 @@ agent_ping(struct loop *loop, void *arg)
 	a->ping_timer = loop_timer_add(loop, m->cfg.agent_ping_timeout_ms, agent_ping, a);
 }
 
+/* ---------------------------------------------------------------- binding */
+
+/* Tell the agent its update is taken care of: nobody else will acknowledge it. */
+static void
+ack_for_framework(struct master *m, struct master_peer *p, const struct proto_status *s)
+{
+	struct proto_ack ack = { s->framework_id, s->task_id, NULL, s->uuid };
+
+	proto_ack_compose(master_out(m), &ack);
+	master_send(m, p);
+}
+
+/*
+ * An agent ID whose connection is alive is not taken over: anyone who can
+ * reach the port could otherwise kick the real agent off, its tasks turned
+ * LOST, replaced, then adopted again as duplicates (issue #17). The old
+ * connection is freed only by its own end (EOF, error) or by missing its
+ * pings; a restarted agent whose old connection is not closed yet is refused
+ * and comes back after its backoff, by then the master has seen the EOF.
+ */
+static void
+refuse_takeover(struct master *m, struct master_peer *p, const struct master_agent *a)
+{
+	snprintf(m->err, sizeof(m->err), "agent %s is connected from %s: its ID is free again once "
+	         "that connection ends or misses its pings", a->id, conn_peer(a->peer->conn));
+	m->metrics.agent_takeovers_refused++;
+	master_peer_error(p, m->err);
+}
+
+/*
+ * Refuse what an agent said about something that is not its own (another
+ * agent's task, a reply to a request another agent was asked): answered,
+ * counted in /metrics (*counter) and logged once for each agent, so a flood
+ * cannot fill the log. The connection stays: a genuine agent may hold a
+ * stale update of a task since placed elsewhere.
+ */
+static void
+agent_refuse(struct master *m, struct master_peer *p, long long *counter, const char *why)
+{
+	struct master_agent *a = p->agent;
+
+	(*counter)++;
+	if (!a->refused_logged) {
+		log_warnx("agent %s (%s, %s): %s: refused (later refusals are only counted)", a->id,
+		          a->hostname, conn_peer(p->conn), why);
+		a->refused_logged = 1;
+	}
+	master_msg(m, "ERROR");
+	proto_add(&m->out, "reason", why);
+	master_send(m, p);
+}
+
+/*
+ * Whether task t is one the master placed on the agent of p: an agent speaks
+ * only for its own tasks, so a fake agent cannot fail a task running
+ * elsewhere (issue #17). A refused update is acknowledged (if it has a
+ * uuid), as nobody else will, so a genuine agent stops resending it.
+ */
+static int
+agent_owns(struct master *m, struct master_peer *p, const char *fw_id,
+           const struct proto_status *s, const struct master_task *t)
+{
+	if (strcmp(t->agent_id, p->agent->id) == 0)
+		return 1;
+	snprintf(m->err, sizeof(m->err), "task %.64s of framework %.64s is not on this agent", t->id,
+	         fw_id);
+	agent_refuse(m, p, &m->metrics.invalid_status_updates, m->err);
+	if (s && s->uuid)
+		ack_for_framework(m, p, s);
+	return 0;
+}
+
+/* Whether a task of fw is on a: only then may a speak for one of its executors. */
+static int
+agent_runs_framework(const struct master_agent *a, const struct master_framework *fw)
+{
+	struct master_task *t;
+
+	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
+		if (t->fw == fw)
+			return 1;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- handlers: agent */
 
 static void
@@ -180,9 +264,10 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	if (reregister) {
 		a = map_get(&m->agents, agent_id);
 		if (a && a->peer) {
-			a->peer->agent = NULL;
-			conn_close(a->peer->conn, "agent reconnected on another connection");
-			master_agent_disconnected(m, a, "replaced by a new connection");
+			refuse_takeover(m, p, a);
+			res_free(&total);
+			attrs_free(&attrs);
+			return;
 		}
 		if (!a)
 			a = agent_new(m, agent_id);
@@ -290,6 +375,10 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 	if (!fw)
 		fw = master_framework_recover(m, msg, fw_id);
 	struct master_task *t = map_get(&fw->tasks, task_id);
+	if (t && !agent_owns(m, p, fw_id, NULL, t)) {
+		res_free(&r);
+		return;
+	}
 	if (!t && !proto_state_terminal(state)) {
 		t = master_task_new(fw, a, task_id, proto_get(msg, "name"), &r);
 		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
@@ -325,16 +414,6 @@ agent_resync_done(struct master *m, struct master_peer *p, const struct proto_ms
 	}
 	map_free(&a->resync_seen);
 	map_init(&a->resync_seen);
-}
-
-/* Tell the agent its update is taken care of: nobody else will acknowledge it. */
-static void
-ack_for_framework(struct master *m, struct master_peer *p, const struct proto_status *s)
-{
-	struct proto_ack ack = { s->framework_id, s->task_id, NULL, s->uuid };
-
-	proto_ack_compose(master_out(m), &ack);
-	master_send(m, p);
 }
 
 static void
@@ -374,6 +453,8 @@ agent_status_update(struct master *m, struct master_peer *p, const struct proto_
 	if (!t) {
 		/* A resent update of a task that already ended: forward it so it can be acknowledged. */
 		struct master_task *done = master_task_find_completed(fw, s.task_id);
+		if (done && !agent_owns(m, p, s.framework_id, &s, done))
+			return;
 		if (done && fw->peer) {
 			s.agent_id = a->id;
 			s.latest_state = NULL;
@@ -384,6 +465,8 @@ agent_status_update(struct master *m, struct master_peer *p, const struct proto_
 		}
 		return;
 	}
+	if (!agent_owns(m, p, s.framework_id, &s, t))
+		return;
 	if (master_task_has_uuid(t, s.uuid)) {
 		master_task_send_status(m, fw, t, s.uuid);   /* a retry: the framework may not have acked yet */
 		return;
@@ -417,6 +500,12 @@ agent_framework_message(struct master *m, struct master_peer *p, const struct pr
 		         "framework is not connected", p->agent->id, executor_id, fw_id);
 		return;
 	}
+	if (!agent_runs_framework(p->agent, fw)) {
+		snprintf(m->err, sizeof(m->err), "a message for framework %.64s, which has no task on "
+		         "this agent", fw_id);
+		agent_refuse(m, p, &m->metrics.invalid_framework_messages, m->err);
+		return;
+	}
 	master_msg(m, "FRAMEWORK_MESSAGE");
 	proto_add(&m->out, "agent_id", p->agent->id);
 	proto_add(&m->out, "executor_id", executor_id);
@@ -427,10 +516,22 @@ agent_framework_message(struct master *m, struct master_peer *p, const struct pr
 	master_send(m, fw->peer);
 }
 
+/* A sandbox read's answer, taken only from the agent that was asked. */
 static void
 agent_file_reply(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	(void)p;
+	const char *rid = proto_get(msg, "request_id");
+	const struct master_file_request *fr = rid ? map_get(&m->file_requests, rid) : NULL;
+
+	if (!p->agent) {
+		master_peer_error(p, "FILE_DATA or FILE_ERROR before REGISTER_AGENT");
+		return;
+	}
+	if (fr && strcmp(fr->agent_id, p->agent->id) != 0) {
+		agent_refuse(m, p, &m->metrics.invalid_file_replies,
+		             "a reply to a file request this agent was not asked");
+		return;
+	}
 	master_cli_file_reply(m, msg);
 }
 

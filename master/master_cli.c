@@ -138,7 +138,8 @@ start_relay(struct master *m, const struct master_task *t, const struct master_a
             long long offset, long long length)
 {
 	struct master_file_request *fr = xcalloc(1, sizeof(*fr));
-	snprintf(fr->id, sizeof(fr->id), "r%llu", m->next_request++);
+	/* Unguessable, so no one can answer a request without having been asked it. */
+	id_random_hex(fr->id, MASTER_REQUEST_ID_HEX_LEN);
 	fr->cli = p;
 	fr->x = x;
 	fr->agent_id = xstrdup(a->id);

@@ -383,6 +383,30 @@ need_framework(struct master_peer *p)
 	return p->fw;
 }
 
+/*
+ * The framework of p, for KILL and TEARDOWN: they act on that framework
+ * alone, whatever they name. One naming another framework (framework_id=)
+ * is refused with a clear error, so nobody believes it killed or tore down
+ * someone else's; the connection stays.
+ */
+static struct master_framework *
+own_framework(struct master *m, struct master_peer *p, const struct proto_msg *msg)
+{
+	struct master_framework *fw = need_framework(p);
+	const char *named = proto_get(msg, "framework_id");
+
+	if (!fw || named == NULL || strcmp(named, fw->id) == 0)
+		return fw;
+	snprintf(m->err, sizeof(m->err), "%s names framework %.64s, not this connection's (%s): "
+	         "a framework acts only on itself", msg->verb, named, fw->id);
+	log_warnx("framework %s (%s): %s", fw->id, conn_peer(p->conn), m->err);
+	m->metrics.invalid_messages++;
+	master_msg(m, "ERROR");
+	proto_add(&m->out, "reason", m->err);
+	master_send(m, p);
+	return NULL;
+}
+
 /* One task of an ACCEPT: the fields from its task_id up to the next task_id. */
 struct task_spec {
 	const char *id, *name, *command, *resources, *grace_ms, *executor_id, *user;
@@ -638,7 +662,7 @@ framework_acknowledge(struct master *m, struct master_peer *p, const struct prot
 static void
 framework_kill(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct master_framework *fw = need_framework(p);
+	struct master_framework *fw = own_framework(m, p, msg);
 	const char *task_id;
 
 	if (!fw)
@@ -730,8 +754,8 @@ framework_revive(struct master *m, struct master_peer *p, const struct proto_msg
 static void
 framework_teardown(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 {
-	struct master_framework *fw = need_framework(p);
-	(void)msg;
+	struct master_framework *fw = own_framework(m, p, msg);
+
 	if (fw)
 		master_framework_remove(m, fw, "the framework asked for teardown");
 }

@@ -296,6 +296,11 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/outstanding_offers", (double)map_len(&m->offers));
 	json_kdouble(&w, "master/messages_received", (double)m->metrics.messages_received);
 	json_kdouble(&w, "master/invalid_messages", (double)m->metrics.invalid_messages);
+	json_kdouble(&w, "master/invalid_status_updates", (double)m->metrics.invalid_status_updates);
+	json_kdouble(&w, "master/invalid_file_replies", (double)m->metrics.invalid_file_replies);
+	json_kdouble(&w, "master/invalid_framework_messages",
+	             (double)m->metrics.invalid_framework_messages);
+	json_kdouble(&w, "master/agent_takeovers_refused", (double)m->metrics.agent_takeovers_refused);
 	json_kdouble(&w, "master/offers_sent", (double)m->metrics.offers_sent);
 	json_kdouble(&w, "master/offers_declined", (double)m->metrics.offers_declined);
 	json_kdouble(&w, "master/offers_accepted", (double)m->metrics.offers_accepted);

@@ -6,13 +6,18 @@
  * stderr file); on failure one line, the reason, goes to stdout for the
  * supervisor to put in the task's update, and the exit status is 1.
  *
+ * With --owner (a task of another user) it becomes that user before it
+ * reads anything, so a URI names only what the task's user could read
+ * itself (issue #17: a task of nobody asked for /etc/shadow); each user
+ * then has a cache of their own, a directory under --cache_dir made
+ * theirs first, so no user fills or poisons another's.
+ *
  *   mesos-fetcher --sandbox=DIR [--cache_dir=DIR] [--cache_size=BYTES]
- *                 [--stall_timeout_ms=MS] [--owner=UID:GID] -- URI...
+ *                 [--stall_timeout_ms=MS] [--owner=UID:GID --user=NAME] -- URI...
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,21 +29,24 @@
 #include "fetch.h"
 #include "http_client.h"
 #include "launcher.h"
+#include "proc.h"
 #include "xmem.h"
 
 #define ERR_MAX 1024
 #define DEC_BASE 10
 #define EXECUTABLE_MODE 0755
-#define CHOWN_DEPTH_MAX 64
+#define USER_CACHE_MODE 0700    /* a user's own cache: theirs alone */
 
 struct opts {
 	const char *sandbox;
 	const char *cache_dir;
 	uint64_t cache_bytes;
 	int64_t stall_ms;
-	int chown;
+	int switch_user;
+	const char *user;
 	uid_t uid;
 	gid_t gid;
+	char *user_cache;           /* cache_dir/UID when switching */
 };
 
 static void
@@ -89,15 +97,17 @@ parse_args(int argc, char **argv, struct opts *o, int *first)
 			if (*end != ':')
 				return -1;
 			gid = strtol(end + 1, &end, DEC_BASE);
-			o->chown = 1;
+			o->switch_user = 1;
 			o->uid = (uid_t)uid;
 			o->gid = (gid_t)gid;
+		} else if ((v = opt_value(argv[i], "--user")) != NULL) {
+			o->user = v;
 		} else {
 			return -1;
 		}
 	}
 	*first = i;
-	return o->sandbox != NULL ? 0 : -1;
+	return o->sandbox != NULL && (!o->switch_user || o->user != NULL) ? 0 : -1;
 }
 
 /* Make the directories above a relative name inside the sandbox. */
@@ -236,32 +246,49 @@ fetch_one(const struct opts *o, const char *spec)
 	fetch_uri_free(&u);
 }
 
-/* The task runs as another user: what we fetched (as root) must be theirs. */
+/*
+ * The user's own cache, cache_dir/UID, made (still as root) and given to
+ * them if it is new; one that is not a directory of theirs is refused.
+ */
 static void
-chown_tree(int dirfd_, const struct opts *o, int depth)
+prepare_user_cache(struct opts *o)
 {
-	DIR *d = fdopendir(dirfd_);
-	struct dirent *de;
+	char err[ERR_MAX];
+	struct stat st;
+	int fd;
 
-	if (d == NULL) {
-		close(dirfd_);
-		return;
+	o->user_cache = xstrfmt("%s/%ld", o->cache_dir, (long)o->uid);
+	if (compat_mkdirs(o->cache_dir, LAUNCHER_DIR_MODE, err, sizeof(err)) == -1)
+		fail(o->cache_dir, err);
+	if (mkdir(o->user_cache, USER_CACHE_MODE) == -1 && errno != EEXIST) {
+		snprintf(err, sizeof(err), "cannot make '%s': %s", o->user_cache, strerror(errno));
+		fail(o->cache_dir, err);
 	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		int fd;
+	fd = open(o->user_cache, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		snprintf(err, sizeof(err), "cannot open '%s': %s", o->user_cache, strerror(errno));
+		fail(o->cache_dir, err);
+	}
+	if (st.st_uid != o->uid && (st.st_uid != geteuid() || fchown(fd, o->uid, o->gid) == -1)) {
+		snprintf(err, sizeof(err), "'%s' does not belong to uid %ld", o->user_cache,
+		    (long)o->uid);
+		fail(o->cache_dir, err);
+	}
+	close(fd);
+	o->cache_dir = o->user_cache;
+}
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		(void)fchownat(dirfd(d), de->d_name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW);
-		if (depth >= CHOWN_DEPTH_MAX ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd != -1)
-			chown_tree(fd, o, depth + 1);
+/* Become the task's user (its groups too) before any URI is read. */
+static void
+become_user(const struct opts *o)
+{
+	char err[ERR_MAX];
+
+	if (proc_switch_user(o->user, o->uid, o->gid) == -1 || geteuid() != o->uid) {
+		snprintf(err, sizeof(err), "cannot switch to user '%s' (uid %ld): %s", o->user,
+		    (long)o->uid, strerror(errno));
+		fail("", err);
 	}
-	closedir(d);
 }
 
 int
@@ -272,16 +299,18 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o, &first) == -1) {
 		fprintf(stderr, "usage: mesos-fetcher --sandbox=DIR [--cache_dir=DIR] "
-		    "[--cache_size=BYTES] [--stall_timeout_ms=MS] [--owner=UID:GID] -- URI...\n");
+		    "[--cache_size=BYTES] [--stall_timeout_ms=MS] [--owner=UID:GID --user=NAME] "
+		    "-- URI...\n");
 		printf("bad arguments to the fetcher\n");
 		return EXIT_FAILURE;
 	}
+	if (o.switch_user) {
+		if (o.cache_dir != NULL)
+			prepare_user_cache(&o);
+		become_user(&o);
+	}
 	for (int i = first; i < argc; i++)
 		fetch_one(&o, argv[i]);
-	if (o.chown) {
-		int fd = open(o.sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd != -1)
-			chown_tree(fd, &o, 0);
-	}
+	free(o.user_cache);
 	return EXIT_SUCCESS;
 }

@@ -1,8 +1,8 @@
 /*
  * launcher.c: owns a task's place on disk and the start of its
- * supervisor: sandbox directories and their "latest" link, resolving,
+ * supervisor: sandbox directories and their "latest" link, opening,
  * reading and listing sandbox files for peers without ever leaving the
- * sandbox, the task's environment, its limits read from its resources,
+ * sandbox (openat2 beneath it, or a walk of our own: no race gets out), the task's environment, its limits read from its resources,
  * posix_spawn of the supervisor and the connect that finds it again.
  */
 #include <sys/types.h>
@@ -40,7 +40,8 @@ extern char **environ;
 #define SPAWN_AGENT_FD 3              /* the supervisor's socket (sup.h: SUP_AGENT_FD) */
 #define ENV_INITIAL_CAP 16
 #define AGENT_ENV_PREFIX "MESOS_"     /* variables that configure agentd, not its tasks */
-#define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or the cwd */
+#define RESOLVE_LINK_MAX 4096         /* bytes in a symlink's text or a path component */
+#define WALK_DEPTH_MAX 64             /* directories deep a sandbox path may go */
 #define RESOLVE_SYMLINKS_MAX 40       /* links followed in one lookup, as Linux allows */
 #define PATH_PREVIEW 64               /* bytes of a peer's path or env entry quoted in an error */
 #define PORT_TEXT_MAX 32              /* "PORT" plus a decimal index, or a port number */
@@ -119,165 +120,191 @@ has_dotdot_component(const char *path)
 	return 0;
 }
 
+/* The walk's state: the directories from the sandbox down, each held open. */
+struct walk {
+	int fds[WALK_DEPTH_MAX];
+	size_t depth;              /* fds[0] is the sandbox, fds[depth] where we stand */
+};
+
+static void
+walk_free(struct walk *w)
+{
+	for (size_t i = 0; i <= w->depth; i++)
+		close(w->fds[i]);
+}
+
 /*
- * realpath() is XSI, outside the POSIX base we build against, so resolve
- * by hand: walk the components, follow symlinks with readlink, and apply
- * ".." to what has been resolved so far, as the kernel would.
+ * Where openat2 is missing: walk path from the sandbox's descriptor root one
+ * component at a time, each opened with O_NOFOLLOW relative to the one
+ * before, so the kernel never follows a link for us: a symlink met on the
+ * way is read and its text walked under the same rules, ".." steps back
+ * through the directories we hold, and anything that would climb above the
+ * sandbox or start at "/" is EXDEV. A directory swapped for a link
+ * meanwhile is met as that link and judged like any other. The file (or
+ * directory) at the end is opened with flags; -1 with errno.
  */
-static char *
-resolve_path(const char *path, int *errnum)
+int
+launcher_sandbox_walk(int root, const char *path, int flags)
 {
 	char target[RESOLVE_LINK_MAX];
-	char *pending, *out = xstrdup("");
-	const char *rest;
-	int links = 0;
+	struct walk w = { { -1 }, 0 };
+	char *pending = xstrdup(path);
+	const char *rest = pending;
+	int links = 0, fd = -1, e = 0;
 
-	if (path[0] == '/') {
-		pending = xstrdup(path);
-	} else {
-		char cwd[RESOLVE_LINK_MAX];
-		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			*errnum = errno;
-			free(out);
-			return NULL;
-		}
-		pending = xstrfmt("%s/%s", cwd, path);
+	if ((w.fds[0] = dup(root)) == -1) {
+		free(pending);
+		return -1;
 	}
-	rest = pending;
 	for (;;) {
-		struct stat st;
 		const char *end;
-		char *candidate;
+		char name[RESOLVE_LINK_MAX];
 		size_t n;
+		int last, how;
 
 		while (*rest == '/')
 			rest++;
-		if (*rest == '\0')
+		if (*rest == '\0') {
+			/* Nothing left ("." or a link to a directory above): where we stand is it. */
+			if (!(flags & O_DIRECTORY))
+				e = EISDIR;
+			else if ((fd = dup(w.fds[w.depth])) == -1)
+				e = errno;
 			break;
+		}
 		end = strchr(rest, '/');
 		n = end ? (size_t)(end - rest) : strlen(rest);
-		if (n == 1 && rest[0] == '.') {
-			rest += n;
-			continue;
+		if (n >= sizeof(name)) {
+			e = ENAMETOOLONG;
+			break;
 		}
-		if (n == 2 && rest[0] == '.' && rest[1] == '.') {
-			char *slash = strrchr(out, '/');
-			if (slash != NULL)
-				*slash = '\0';
-			rest += n;
-			continue;
-		}
-		candidate = xstrfmt("%s/%.*s", out, (int)n, rest);
-		if (lstat(candidate, &st) == -1) {
-			*errnum = errno;
-			free(candidate);
-			goto fail;
-		}
+		memcpy(name, rest, n);
+		name[n] = '\0';
 		rest += n;
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t len = readlink(candidate, target, sizeof(target) - 1);
+		while (*rest == '/')
+			rest++;
+		last = *rest == '\0';
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			if (w.depth == 0) {
+				e = EXDEV;
+				break;
+			}
+			close(w.fds[w.depth--]);
+			continue;
+		}
+		how = last ? flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+		fd = openat(w.fds[w.depth], name, how | O_CLOEXEC);
+		if (fd == -1) {
+			struct stat st;
+			ssize_t len;
 			char *next;
 
-			free(candidate);
-			if (len < 0) {
-				*errnum = errno;
-				goto fail;
+			e = errno;
+			/* Linux says ELOOP, some systems EMLINK or ENOTDIR (with O_DIRECTORY): look. */
+			if (fstatat(w.fds[w.depth], name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+				e = errno;
+				break;
 			}
-			if (++links > RESOLVE_SYMLINKS_MAX || (size_t)len >= sizeof(target) - 1) {
-				*errnum = links > RESOLVE_SYMLINKS_MAX ? ELOOP : ENAMETOOLONG;
-				goto fail;
+			len = -1;
+			if (S_ISLNK(st.st_mode)) {
+				len = readlinkat(w.fds[w.depth], name, target, sizeof(target) - 1);
+				if (len < 0 && errno != EINVAL) {
+					e = errno;
+					break;
+				}
+			} else if (!S_ISDIR(st.st_mode) || (e != ELOOP && e != EMLINK)) {
+				break;      /* a plain error: not a directory, no access, ... */
+			}
+			if (len < 0) {
+				/* Swapped meanwhile (a link no more): that component again, counted as a link. */
+				snprintf(target, sizeof(target), "%s", name);
+				len = (ssize_t)strlen(target);
 			}
 			target[len] = '\0';
-			/* The link's text replaces its component; an absolute one restarts at the root. */
-			if (target[0] == '/')
-				out[0] = '\0';
-			next = xstrfmt("%s%s", target, rest);
+			if (++links > RESOLVE_SYMLINKS_MAX || (size_t)len >= sizeof(target) - 1) {
+				e = links > RESOLVE_SYMLINKS_MAX ? ELOOP : ENAMETOOLONG;
+				break;
+			}
+			if (target[0] == '/') {
+				e = EXDEV;
+				break;
+			}
+			next = xstrfmt("%s/%s", target, rest);
 			free(pending);
 			pending = next;
 			rest = pending;
 			continue;
 		}
-		free(out);
-		out = candidate;
-		if (*rest != '\0' && !S_ISDIR(st.st_mode)) {
-			*errnum = ENOTDIR;
-			goto fail;
+		if (last)
+			break;
+		if (w.depth + 1 >= WALK_DEPTH_MAX) {
+			close(fd);
+			fd = -1;
+			e = ENAMETOOLONG;
+			break;
 		}
+		w.fds[++w.depth] = fd;
+		fd = -1;
 	}
+	walk_free(&w);
 	free(pending);
-	if (out[0] == '\0') {
-		free(out);
-		out = xstrdup("/");
-	}
-	return out;
-fail:
-	free(pending);
-	free(out);
-	return NULL;
+	if (fd == -1)
+		errno = e;
+	return fd;
 }
 
-char *
-launcher_sandbox_resolve(const char *sandbox, const char *path, char *err, size_t errlen)
+int
+launcher_sandbox_open(const char *sandbox, const char *path, int flags, char *err, size_t errlen)
 {
-	char *root, *full, *real;
-	size_t rootlen;
-	int e = 0;
+	int root, fd;
 
 	if (path == NULL || path[0] == '\0') {
 		snprintf(err, errlen, "empty path");
-		return NULL;
+		return -1;
 	}
 	if (path[0] == '/' || has_dotdot_component(path)) {
 		snprintf(err, errlen, "path outside the sandbox");
-		return NULL;
+		return -1;
 	}
-	root = resolve_path(sandbox, &e);
-	if (root == NULL) {
-		snprintf(err, errlen, "sandbox is gone: %s", strerror(e));
-		return NULL;
+	root = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1) {
+		snprintf(err, errlen, "sandbox is gone: %s", strerror(errno));
+		return -1;
 	}
-	full = xstrfmt("%s/%s", root, path);
-	real = resolve_path(full, &e);
-	free(full);
-	if (real == NULL) {
-		if (e == ENOENT || e == ENOTDIR)
-			snprintf(err, errlen, "no such file '%s'", path);
+	fd = compat_openat_beneath(root, path, flags);
+	/* No openat2 here, or a seccomp filter that refuses it: the walk does the same. */
+	if (fd == -1 && (errno == ENOSYS || errno == EPERM))
+		fd = launcher_sandbox_walk(root, path, flags);
+	if (fd == -1) {
+		int e = errno;
+
+		if (e == EXDEV)
+			snprintf(err, errlen, "path outside the sandbox");
+		else if (e == ENOENT || e == ENOTDIR)
+			snprintf(err, errlen, "no such file '%.*s'", PATH_PREVIEW, path);
 		else
-			snprintf(err, errlen, "cannot resolve '%s': %s", path, strerror(e));
-		free(root);
-		return NULL;
+			snprintf(err, errlen, "cannot open '%.*s': %s", PATH_PREVIEW, path, strerror(e));
 	}
-	rootlen = strlen(root);
-	if (strncmp(real, root, rootlen) != 0 || (real[rootlen] != '/' && real[rootlen] != '\0')) {
-		snprintf(err, errlen, "path outside the sandbox");
-		free(root);
-		free(real);
-		return NULL;
-	}
-	free(root);
-	return real;
+	close(root);
+	return fd;
 }
 
 int
 launcher_sandbox_read(const char *sandbox, const char *path, uint64_t offset, size_t max,
                       struct launcher_chunk *out, char *err, size_t errlen)
 {
-	char *resolved = launcher_sandbox_resolve(sandbox, path, err, errlen);
 	struct stat st;
 	int fd;
 
 	out->data = NULL;
 	out->len = 0;
 	out->size = 0;
-	if (resolved == NULL)
+	/* O_NONBLOCK: a FIFO the task left there gets an error, not us stuck. */
+	fd = launcher_sandbox_open(sandbox, path, O_RDONLY | O_NONBLOCK, err, errlen);
+	if (fd == -1)
 		return -1;
-	/* O_NOFOLLOW and O_NONBLOCK: a link or FIFO swapped in by the task gets an error, not us stuck. */
-	fd = open(resolved, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	free(resolved);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot open '%.*s': %s", PATH_PREVIEW, path, strerror(errno));
-		return -1;
-	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "'%.*s' is not a regular file", PATH_PREVIEW, path);
 		close(fd);
@@ -342,6 +369,32 @@ void
 launcher_env_set(struct launcher_env *e, const char *name, const char *value)
 {
 	env_append(e, xstrfmt("%s=%s", name, value));
+}
+
+void
+launcher_env_set_tmpdir(struct launcher_env *e, const char *sandbox)
+{
+	env_append(e, xstrfmt("TMPDIR=%s/%s", sandbox, LAUNCHER_TMP));
+}
+
+int
+launcher_make_tmpdir(const char *sandbox, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	int dir = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, rc = -1;
+
+	if (dir == -1 || (mkdirat(dir, LAUNCHER_TMP, LAUNCHER_TMP_MODE) == -1 && errno != EEXIST) ||
+	    (fd = openat(dir, LAUNCHER_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fchmod(fd, LAUNCHER_TMP_MODE) == -1 ||
+	    (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1))
+		snprintf(err, errlen, "cannot make the task's TMPDIR '%s/%s': %s", sandbox, LAUNCHER_TMP,
+		    strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	if (dir != -1)
+		close(dir);
+	return rc;
 }
 
 int
@@ -465,22 +518,23 @@ int
 launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, size_t max,
                       struct buf *out, size_t *next, int *eof, char *err, size_t errlen)
 {
-	char *dir, **names = NULL;
+	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	DIR *d;
 	struct dirent *de;
+	int fd;
 
 	*next = offset;
 	*eof = 1;
 	if (path == NULL || path[0] == '\0' || strcmp(path, ".") == 0)
 		path = ".";
-	dir = launcher_sandbox_resolve(sandbox, path, err, errlen);
-	if (dir == NULL)
+	fd = launcher_sandbox_open(sandbox, path, O_RDONLY | O_DIRECTORY, err, errlen);
+	if (fd == -1)
 		return -1;
-	d = opendir(dir);
+	d = fdopendir(fd);
 	if (d == NULL) {
 		snprintf(err, errlen, "cannot list '%.*s': %s", PATH_PREVIEW, path, strerror(errno));
-		free(dir);
+		close(fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL && n < LAUNCHER_LIST_ENTRIES_MAX) {
@@ -492,17 +546,14 @@ launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, size
 		}
 		names[n++] = xstrdup(de->d_name);
 	}
-	closedir(d);
 	if (n > 0)
 		qsort(names, n, sizeof(*names), by_name);
 	for (i = offset; i < n; i++) {
-		char *full = xstrfmt("%s/%s", dir, names[i]);
 		struct stat st;
 		size_t before = out->len;
 
-		if (lstat(full, &st) == -1)
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
 			memset(&st, 0, sizeof(st));
-		free(full);
 		buf_printf(out, "%c %llu %lld ", type_letter(st.st_mode), (unsigned long long)st.st_size,
 		    (long long)st.st_mtime);
 		for (const char *p = names[i]; *p != '\0'; p++)
@@ -516,10 +567,10 @@ launcher_sandbox_list(const char *sandbox, const char *path, size_t offset, size
 	}
 	*next = i < n ? i : n;
 	*eof = i >= n;
+	closedir(d);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	free(dir);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct buf;
 #define LAUNCHER_STDOUT     "stdout"
 #define LAUNCHER_STDERR     "stderr"
 #define LAUNCHER_LATEST     "latest"
+#define LAUNCHER_TMP        "tmp"         /* the task's TMPDIR, in its sandbox */
+#define LAUNCHER_TMP_MODE   0700          /* the task's user's alone */
 #define LAUNCHER_EXEC_FAILED_STATUS 127   /* what sh reports for a command it cannot run */
 #define LAUNCHER_LIST_ENTRIES_MAX 100000  /* entries of one directory a listing looks at */
 #define LAUNCHER_RUN_ID_LEN 36            /* a UUID: 8-4-4-4-12 hex digits */
@@ -45,12 +47,17 @@ char *launcher_sandbox_create(const char *work_dir, const char *agent_id, const 
                               const char *executor_id, char *err, size_t errlen);
 
 /*
- * Resolve a path a peer asked for inside a sandbox: relative, no ".."
- * component, and its realpath inside the sandbox's realpath (no symlink
- * out). Returns the resolved path (malloc'ed) or NULL with the reason in
- * err ("path outside the sandbox", "no such file 'x'").
+ * Open a path a peer asked for inside a sandbox (flags as open's; O_CLOEXEC
+ * is added): relative, no ".." component, and resolved below the sandbox's
+ * directory whatever the task does meanwhile: symlinks are followed only
+ * while they stay inside (openat2 RESOLVE_BENEATH, or the same walk done
+ * one component at a time with O_NOFOLLOW). Returns the descriptor, or -1
+ * with the reason in err ("path outside the sandbox", "no such file 'x'").
  */
-char *launcher_sandbox_resolve(const char *sandbox, const char *path, char *err, size_t errlen);
+int launcher_sandbox_open(const char *sandbox, const char *path, int flags, char *err,
+                          size_t errlen);
+/* The walk itself, below the directory root: a descriptor, or -1 with errno (EXDEV: outside). */
+int launcher_sandbox_walk(int root, const char *path, int flags);
 
 /* A piece of a sandbox file. */
 struct launcher_chunk {
@@ -70,6 +77,15 @@ int launcher_sandbox_read(const char *sandbox, const char *path, uint64_t offset
 /* Environment: start empty, or from ours without the MESOS_ variables (those configure the agent). */
 void launcher_env_init(struct launcher_env *e, int inherit);
 void launcher_env_set(struct launcher_env *e, const char *name, const char *value);
+/* TMPDIR=SANDBOX/tmp, as Mesos gives each task a TMPDIR of its own. */
+void launcher_env_set_tmpdir(struct launcher_env *e, const char *sandbox);
+/*
+ * Make SANDBOX/tmp, the task's user's alone (uid, gid; -1 for ours):
+ * made with mkdirat and given away through a descriptor opened with
+ * O_NOFOLLOW, never through a name a task could have swapped. 0, or -1
+ * with err.
+ */
+int launcher_make_tmpdir(const char *sandbox, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Add "NAME=value" (len bytes, from a peer). -1 with err if it is not of that form or holds a NUL. */
 int launcher_env_put(struct launcher_env *e, const char *entry, size_t len, char *err, size_t errlen);
 const char *launcher_env_get(const struct launcher_env *e, const char *name);

@@ -320,6 +320,8 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	s->hspec = l.health;
 	s->hspec.command = s->health_command = dup_or_null(l.health.command);
 	s->hspec.path = s->health_path = dup_or_null(l.health.path);
+	/* A TMPDIR of its own in its sandbox (sup_task_launch makes it), unless the framework names one. */
+	launcher_env_set_tmpdir(&s->env, s->sandbox);
 	for (size_t i = 0; i < l.nenv; i++)
 		if (launcher_env_put(&s->env, l.env[i], strlen(l.env[i]), err, errlen) == -1)
 			goto out;

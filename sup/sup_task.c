@@ -38,6 +38,7 @@
 #define SWEEP_RETRY_MS 20               /* leftovers are killed again this often ... */
 #define SWEEP_TRIES_MAX 250             /* ... this many times at most */
 #define FETCH_OUT_MAX 1024              /* bytes of the fetcher's report kept */
+#define FETCH_ARGV_FIXED 9              /* its name, 6 options, "--" and the final NULL */
 #define READ_CHUNK 512
 #define ERRPIPE_FD 3                    /* where the child keeps its exec-error pipe */
 #define OWNER_MAX 64
@@ -298,7 +299,8 @@ static void
 start_fetch(struct sup *s)
 {
 	char owner[OWNER_MAX], cache_size[OWNER_MAX], stall[OWNER_MAX], err[SUP_MSG_MAX];
-	char **argv = xcalloc(s->nuris + 8, sizeof(char *));
+	char **argv = xcalloc(s->nuris + FETCH_ARGV_FIXED, sizeof(char *));
+	char *user_arg = NULL;
 	size_t n = 0;
 	int fds[2], errfd;
 	pid_t pid;
@@ -325,6 +327,7 @@ start_fetch(struct sup *s)
 	if (s->user.do_switch) {
 		snprintf(owner, sizeof(owner), "--owner=%ld:%ld", (long)s->user.uid, (long)s->user.gid);
 		argv[n++] = owner;
+		argv[n++] = user_arg = xstrfmt("--user=%s", s->user.name);
 	}
 	argv[n++] = (char *)"--";
 	for (size_t i = 0; i < s->nuris; i++)
@@ -353,6 +356,7 @@ start_fetch(struct sup *s)
 	close(errfd);
 	free(argv[1]);
 	free(argv[4]);
+	free(user_arg);
 	free(argv);
 	if (pid == -1) {
 		snprintf(err, sizeof(err), "cannot start the fetcher: fork: %s", strerror(errno));
@@ -566,6 +570,9 @@ sup_task_launch(struct sup *s)
 
 	if (s->user.do_switch && chown(s->sandbox, s->user.uid, s->user.gid) == -1)
 		log_warn("chown %s", s->sandbox);
+	if (launcher_make_tmpdir(s->sandbox, s->user.do_switch ? s->user.uid : (uid_t)-1,
+	        s->user.gid, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	if (s->custom && (s->relay = sup_relay_open(s->loop, s->executor_id, s->framework_id,
 	    s->agent_id, relay_out, relay_closed, s, &s->channel_fd, err, sizeof(err))) == NULL) {
 		log_warnx("cannot launch executor %s: %s", s->tag, err);

@@ -6,7 +6,8 @@
 # polling a condition (wait_for), never by a bare sleep.
 #
 # Provides: TOP, TMP, plan, pass, fail, skip, skip_rest, check, wait_for, start_master,
-# restart_master, start_agent, stop_pid, cleanup, ctl, state_has.
+# restart_master, start_agent, stop_pid, cleanup, ctl, state_has, holds,
+# need_nobody, start_httpd.
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-test.XXXXXX") || {
@@ -281,4 +282,41 @@ ctl () {
 
 state_has () {
 	ctl get /master/state | grep -q -- "$1"
+}
+
+# holds SECONDS CMD...: CMD keeps succeeding until the clock has moved on
+# SECONDS whole seconds (SECONDS - 1 to SECONDS of real time: by the clock,
+# not by counting polls, which slow builds make longer).
+holds () {
+	holds_end=$(($(date +%s) + $1))
+	shift
+	while [ "$(date +%s)" -lt "$holds_end" ]; do
+		"$@" > /dev/null 2>&1 || return 1
+		sleep "$LIB_POLL_INTERVAL"
+	done
+}
+
+# need_nobody WHY: skip the test (and exit) unless we are root and the user
+# nobody exists, as tasks of another user need.
+need_nobody () {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip_rest "$1 needs root"
+		exit 0
+	fi
+	if ! id nobody > /dev/null 2>&1; then
+		skip_rest "$1 needs the user nobody"
+		exit 0
+	fi
+}
+
+# start_httpd DIR [NAME]: tests/httpd serving DIR; sets HTTPD (its pid) and
+# WEB (http://127.0.0.1:PORT). Its output is $TMP/NAME.out (default httpd).
+start_httpd () {
+	lib_httpd=${2:-httpd}
+	"$TOP/tests/httpd" "$1" > "$TMP/$lib_httpd.out" 2> "$TMP/$lib_httpd.log" &
+	HTTPD=$!
+	lib_track_pid "$HTTPD"
+	wait_for 5 grep -q 'listening on' "$TMP/$lib_httpd.out"
+	# shellcheck disable=SC2034  # for the test that sources this
+	WEB=http://$(sed -n 's/listening on //p' "$TMP/$lib_httpd.out")
 }

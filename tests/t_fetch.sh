@@ -20,11 +20,7 @@ if command -v zip > /dev/null 2>&1 && command -v unzip > /dev/null 2>&1; then
 	(cd "$WWW" && zip -q -r app.zip app) && HAVE_ZIP=1
 fi
 
-"$TOP/tests/httpd" "$WWW" > "$TMP/httpd.out" 2> "$TMP/httpd.log" &
-HTTPD=$!
-lib_track_pid "$HTTPD"
-wait_for 5 grep -q 'listening on' "$TMP/httpd.out"
-WEB=http://$(sed -n 's/listening on //p' "$TMP/httpd.out")
+start_httpd "$WWW"
 
 start_master || exit 1
 start_agent a1 --resources="cpus:2;mem:512;disk:1000" --fetcher_stall_timeout=500ms \
@@ -83,11 +79,7 @@ check "without cache=1 a dead server fails the fetch" \
     grep -q 'TASK_FAILED REASON_FETCHER_FAILED' "$TMP/nocache.out"
 
 # Failures: the reason in the update, the fetcher's words in the sandbox's stderr.
-"$TOP/tests/httpd" "$WWW" > "$TMP/httpd2.out" 2> "$TMP/httpd2.log" &
-HTTPD=$!
-lib_track_pid "$HTTPD"
-wait_for 5 grep -q 'listening on' "$TMP/httpd2.out"
-WEB=http://$(sed -n 's/listening on //p' "$TMP/httpd2.out")
+start_httpd "$WWW" httpd2
 ctl run --name=missing --resources="cpus:0.1;mem:32" --uri="$WEB/files/nothing-here" \
     --command='echo should not run' > "$TMP/missing.out" 2>&1
 T=$(task_id_of "$TMP/missing.out")

@@ -71,17 +71,6 @@ count () {
 count_is () {
 	test "$(count "$1" "$2")" -eq "$3"
 }
-# holds SECONDS CMD...: CMD keeps succeeding until the clock has moved on
-# SECONDS whole seconds (SECONDS - 1 to SECONDS of real time: by the clock,
-# not by counting polls, which slow builds make longer).
-holds () {
-	holds_end=$(($(date +%s) + $1))
-	shift
-	while [ "$(date +%s)" -lt "$holds_end" ]; do
-		"$@" > /dev/null 2>&1 || return 1
-		sleep "$LIB_POLL_INTERVAL"
-	done
-}
 start_agent a4 --hostname=h4 "--resources=$R" > /dev/null || exit 1
 eval "A3=\$AGENT_PID_a3"
 kill -KILL "$A3"
