@@ -92,6 +92,18 @@ bench_leftovers () {
 	    'index($0, ENVIRON["BL_TMP"]) || index($0, ENVIRON["BL_SHM"]) { n++ } END { print n + 0 }'
 }
 
+# until_zero SECONDS CMD...: polls CMD (ten times a second) until it prints 0;
+# status 1 once SECONDS have passed.
+until_zero () {
+	uz_polls=$(($1 * 10))
+	shift
+	while [ "$("$@")" != 0 ]; do
+		uz_polls=$((uz_polls - 1))
+		[ "$uz_polls" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # want SECTION: SECTION was asked for; it starts on a quiet machine (what the
 # sections before it started is gone, within BENCH_QUIET_S), or fails.
 want () {
@@ -99,15 +111,10 @@ want () {
 	*" $1 "*) ;;
 	*) return 1 ;;
 	esac
-	wq_polls=$((BENCH_QUIET_S * 10))
-	while [ "$(bench_leftovers)" -gt 0 ]; do
-		wq_polls=$((wq_polls - 1))
-		if [ "$wq_polls" -le 0 ]; then
-			fail_section "$1" "$(bench_leftovers) processes of the sections before it still run after ${BENCH_QUIET_S} s"
-			return 1
-		fi
-		sleep 0.1
-	done
+	if ! until_zero "$BENCH_QUIET_S" bench_leftovers; then
+		fail_section "$1" "$(bench_leftovers) processes of the sections before it still run after ${BENCH_QUIET_S} s"
+		return 1
+	fi
 	echo "# section $1 starts at $(($(date +%s) - BENCH_T0)) s"
 	return 0
 }
@@ -393,15 +400,9 @@ master_live_tasks () {
 # wait_quiet SECTION SECONDS: until the master holds no live task, so what
 # comes next is timed on a quiet cluster; past the deadline SECTION fails.
 wait_quiet () {
-	wq_polls=$(($2 * 10))
-	while [ "$(master_live_tasks)" != 0 ]; do
-		wq_polls=$((wq_polls - 1))
-		if [ "$wq_polls" -le 0 ]; then
-			fail_section "$1" "tasks still live after $2 s: $(master_live_tasks)"
-			return 1
-		fi
-		sleep 0.1
-	done
+	until_zero "$2" master_live_tasks && return 0
+	fail_section "$1" "tasks still live after $2 s: $(master_live_tasks)"
+	return 1
 }
 
 # marathon_apps: MARATHON_APPS apps of one instance, POSTed on a quiet cluster.

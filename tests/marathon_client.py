@@ -3,7 +3,9 @@
 # runs it). Usage: python3 marathon_client.py URL. Prints "ok - CALL" per
 # call and exits non-zero at the first error.
 import os
+import signal
 import sys
+import threading
 import time
 
 from marathon import MarathonClient
@@ -11,7 +13,20 @@ from marathon.models import MarathonApp
 from marathon.models.group import MarathonGroup
 
 DEADLINE_S = 20
+# The whole session, so a call that blocks fails the test instead of hanging it.
+SESSION_S = 90
+# Apps made and removed while the event stream is read: enough events to fill
+# the client's read buffer (requests' iter_lines waits for 512 bytes).
+EVENT_APPS = 3
 client = MarathonClient(sys.argv[1])
+
+
+def session_timeout(signum, frame):
+    raise SystemExit("timeout: the session took over %d s" % SESSION_S)
+
+
+signal.signal(signal.SIGALRM, session_timeout)
+signal.alarm(SESSION_S)
 
 
 def step(name, fn, *args, **kwargs):
@@ -78,6 +93,16 @@ wait("the group's app runs 2", lambda: client.get_app("/pyg/a").tasks_running ==
 step("update_group", client.update_group, "/pyg",
      MarathonGroup(apps=[MarathonApp(id="/pyg/b", cmd="sleep 300", cpus=0.1, mem=16)]), force=True)
 step("delete_group", client.delete_group, "/pyg", force=True)
+
+
+def make_events():
+    time.sleep(0.5)
+    for i in range(EVENT_APPS):
+        client.create_app("/py/ev%d" % i, MarathonApp(cmd="sleep 300", cpus=0.01, mem=16))
+        client.delete_app("/py/ev%d" % i, force=True)
+
+
+threading.Thread(target=make_events, daemon=True).start()
 for event in step("event_stream", client.event_stream, raw=True):
     break
 print("ok - an event read")
