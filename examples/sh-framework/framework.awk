@@ -12,6 +12,15 @@
 # Variables (-v name=value): name, command, instances (1), cpus (0.1),
 # mem (32), failover (seconds the master keeps our tasks while we are
 # away: 0 = none), state (the state file), user.
+#
+# Authentication (docs/PROTOCOL.md): with `principal` and `nonce` (64 hex
+# digits, fresh for each connection: run.sh makes them) it answers the
+# master's CHALLENGE and checks the master's proof. awk cannot compute
+# HMAC-SHA-256, so `prover` (run.sh: `mesosctl auth-proof`, keyed with
+# $MESOS_SECRET, which never becomes an argument) computes each proof: a
+# short child per handshake whose only output is the proof, read with
+# getline, and whose stdin is /dev/null, so it can neither take the
+# protocol's input nor wait on it.
 
 function esc(s) {
 	gsub(/%/, "%25", s); gsub(/ /, "%20", s); gsub(/=/, "%3D", s)
@@ -58,6 +67,16 @@ function scalar(res, key,    n, parts, i) {
 	return 0
 }
 
+# prove(side): the handshake's proof for side peer or master, "" if none.
+function prove(side,    cmd, out) {
+	cmd = prover " " side " framework " principal " " nonce " " mnonce " < /dev/null"
+	out = ""
+	if ((cmd | getline out) <= 0)
+		out = ""
+	close(cmd)
+	return out ~ /^[0-9a-f]+$/ ? out : ""
+}
+
 function terminal(st) {
 	return st ~ /^TASK_(FINISHED|FAILED|KILLED|LOST|ERROR|DROPPED|GONE)/
 }
@@ -97,7 +116,16 @@ BEGIN {
 		if (w[1] == "task") { tstate[w[2]] = "?"; launched++; pending++ }
 	}
 	close(state)
-	send("HELLO version=1 kind=framework")
+	if (principal != "" && (nonce !~ /^[0-9a-f]+$/ || length(nonce) != 64 || prover == "")) {
+		say(name ": a principal needs nonce= (64 hex digits) and prover= (run.sh sets them)")
+		exit 2
+	}
+	# A principal is checked against [A-Za-z0-9._-] so that it cannot reach the prover's shell.
+	if (principal != "" && principal !~ /^[A-Za-z0-9._-]+$/) {
+		say(name ": principal= may hold only letters, digits, '.', '_' and '-'")
+		exit 2
+	}
+	send("HELLO version=1 kind=framework" (principal != "" ? " principal=" principal " nonce=" nonce : ""))
 }
 
 {
@@ -110,8 +138,32 @@ BEGIN {
 	}
 }
 
+verb == "CHALLENGE" {
+	mnonce = v["nonce"]
+	if (principal == "" || challenged || mnonce !~ /^[0-9a-f]+$/ || length(mnonce) != 64) {
+		say(name ": an unexpected CHALLENGE from the master")
+		exit 1
+	}
+	challenged = 1
+	proof = prove("peer")
+	if (proof == "") { say(name ": the prover gave no proof (is MESOS_SECRET set?)"); exit 1 }
+	send("AUTHENTICATE proof=" proof)
+	next
+}
+
+# A master that WELCOMEs a principal without a CHALLENGE, or with a wrong
+# proof, does not know our secret: leave before saying anything more.
+verb == "WELCOME" && principal != "" && !welcomed {
+	if (!challenged || v["proof"] == "" || v["proof"] != prove("master")) {
+		say(name ": the master did not prove it knows our secret")
+		exit 1
+	}
+}
+
 verb == "WELCOME" {
+	welcomed = 1
 	line = "SUBSCRIBE name=" esc(name) " user=" esc(user) " role=* failover_timeout=" failover
+	if (principal != "") line = line " principal=" principal
 	if (fwid != "") line = line " framework_id=" esc(fwid)
 	send(line)
 }

@@ -2,7 +2,7 @@
 # examples/sh-framework/run.sh: run framework.awk against a master.
 #
 #   sh run.sh HOST:PORT command=CMD [instances=N] [failover=SECONDS] [name=NAME]
-#             [cpus=0.1] [mem=32] [state=FILE] [user=USER]
+#             [cpus=0.1] [mem=32] [state=FILE] [user=USER] [principal=P]
 #
 # framework.awk speaks the protocol on its stdin and stdout; this script
 # joins those to a TCP connection with the first tool it finds: nc, socat,
@@ -11,6 +11,12 @@
 # Exit status: framework.awk's (0 when every task finished). TERM or INT
 # leaves without tearing the framework down: run it again (same state=)
 # within failover= seconds and it takes its tasks back.
+#
+# Authentication: principal= (or $MESOS_PRINCIPAL) with the secret in
+# $MESOS_SECRET. Each connection gets a fresh nonce from /dev/urandom, made
+# here before the stream starts, and framework.awk has each proof computed by
+# `mesosctl auth-proof` ($MESOSCTL, else mesosctl on PATH, else the one
+# built at the top of this tree).
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage () {
@@ -25,8 +31,12 @@ case "$1" in
 esac
 shift
 
-# Each NAME=VALUE argument becomes "-v NAME=VALUE" for awk, spaces and all.
+# Each NAME=VALUE argument becomes "-v NAME=VALUE" for awk, spaces and all
+# (after $MESOS_PRINCIPAL's, so that principal= wins).
 n=$#
+if [ -n "$MESOS_PRINCIPAL" ]; then
+	set -- "$@" -v "principal=$MESOS_PRINCIPAL"
+fi
 while [ "$n" -gt 0 ]; do
 	case "$1" in
 	[a-z]*=*) set -- "$@" -v "$1" ;;
@@ -35,6 +45,20 @@ while [ "$n" -gt 0 ]; do
 	shift
 	n=$((n - 1))
 done
+
+# The handshake's nonce: 32 random bytes as 64 hex digits.
+nonce=$(od -An -tx1 -N32 /dev/urandom 2>/dev/null | tr -d ' \n')
+if [ -n "$MESOSCTL" ]; then
+	ctl_path=$MESOSCTL
+elif command -v mesosctl > /dev/null 2>&1; then
+	ctl_path=$(command -v mesosctl)
+else
+	ctl_path=$here/../../mesosctl
+fi
+case "$ctl_path" in
+*\'*) echo "run.sh: the path to mesosctl may not hold a quote: $ctl_path" >&2; exit 2 ;;
+esac
+set -- "$@" -v "nonce=$nonce" -v "prover='$ctl_path' auth-proof"
 
 # The connectors: each is called as `tcp_X HOST PORT`.
 tcp_nc () { exec nc "$1" "$2"; }
