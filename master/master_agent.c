@@ -293,7 +293,6 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	attrs_free(&a->attributes);
 	a->attributes = attrs;
 	free(a->isolation);
-	free(a->principal);
 	a->isolation = xstrdup(proto_get(msg, "isolation") != NULL ? proto_get(msg, "isolation") : "");
 	a->peer = p;
 	p->agent = a;
