@@ -129,6 +129,7 @@ struct master_task {
 	char *name;
 	struct master_framework *fw;
 	char *agent_id;
+	char *user;                /* the task's own user; NULL: its framework's */
 	char state[MASTER_STATE_MAX];
 	struct res resources;
 	struct master_task_status statuses[MASTER_TASK_STATUSES_MAX];
@@ -340,6 +341,19 @@ int master_auth_http(struct master *m, struct http_exchange *x);
 /* 1 if the request's user may do action on object (a role); else 0 after a 403. */
 int master_auth_http_allows(struct master *m, struct http_exchange *x,
                             enum master_acl_action action, const char *object);
+/*
+ * 1 if the HTTP request's principal may see what runs as user (action:
+ * MASTER_ACL_VIEW_FRAMEWORKS or _VIEW_TASKS); 0 to leave it out.
+ */
+int master_auth_http_may_view(const struct master *m, enum master_acl_action action,
+                              const char *user);
+/*
+ * 1 if a cli peer may read t's sandbox (access_sandboxes, on the task's
+ * user: a live or a completed task alike); else 0, refused with FAILED.
+ */
+int master_auth_cli_sandbox(struct master *m, struct master_peer *p, const struct master_task *t);
+/* 1 if the HTTP request's principal may read sandboxes of user; else 0 with err (counted). */
+int master_auth_http_sandbox(struct master *m, const char *user, char *err, size_t errlen);
 /* ACCEPT: -1 with err when the ACLs refuse fw's principal running a task as user. */
 int master_auth_run_task_check(struct master *m, const struct master_framework *fw,
                                const char *user, char *err, size_t errlen);
@@ -395,6 +409,8 @@ char *master_task_key(const char *fw_id, const char *task_id);        /* malloc'
 struct master_task *master_task_new(struct master_framework *fw, struct master_agent *a,
                                     const char *id, const char *name, const struct res *r);
 void master_task_free(struct master_task *t);
+/* The user t runs as: its own, else its framework's (what the ACLs decide on). */
+const char *master_task_user(const struct master_task *t);
 int master_task_has_uuid(const struct master_task *t, const char *uuid);
 void master_task_record(struct master_task *t, const char *state, const char *source,
                         const char *reason, const char *message, const char *uuid, double ts);
@@ -444,6 +460,7 @@ void master_cli_free_requests(struct master *m);
  */
 #define MASTER_FILE_NO_TASK (-1)
 #define MASTER_FILE_NO_AGENT (-2)
+#define MASTER_FILE_FORBIDDEN (-3)   /* the ACLs' access_sandboxes refuse it */
 int master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb,
                          const char *task_id, const char *fw_id, const char *path,
                          long long offset, long long length, char *err, size_t errlen);

@@ -231,13 +231,7 @@ master_auth_verb_allowed(struct master *m, struct master_peer *p, const struct p
 	}
 	if (fw == NULL)
 		return 1;    /* the handler says the framework is unknown */
-	if (reads && !master_acl_allows(m->acls, MASTER_ACL_ACCESS_SANDBOXES, p->principal,
-	                                fw->user)) {
-		snprintf(m->err, sizeof(m->err), "not authorized: principal '%.64s' may not read the "
-		         "sandboxes of user '%.64s' (ACL access_sandboxes)",
-		         p->principal ? p->principal : "(none)", fw->user);
-		return refuse_cli(m, p, m->err);
-	}
+	/* Reads: access_sandboxes is decided once the task is found (master_auth_cli_sandbox). */
 	/* Killing a framework's task is a part of tearing it down: the same ACL decides. */
 	if (writes && !master_acl_allows(m->acls, MASTER_ACL_TEARDOWN_FRAMEWORKS, p->principal,
 	                                 fw->principal)) {
@@ -389,5 +383,44 @@ master_auth_http_allows(struct master *m, struct http_exchange *x, enum master_a
 	         action == MASTER_ACL_UPDATE_QUOTAS ? "set quotas" : "set weights", object,
 	         master_acl_name(action));
 	http_reply_error(x, 403, m->err);
+	return 0;
+}
+
+/*
+ * view_frameworks and view_tasks, as Mesos applies them to its state
+ * endpoints: what the request's principal may not see is left out, as if
+ * it were not there (no 403: the rest of the answer is still theirs).
+ * Tasks run as their framework's user, so both decide on it.
+ */
+int
+master_auth_http_may_view(const struct master *m, enum master_acl_action action,
+                          const char *user)
+{
+	return master_acl_allows(m->acls, action,
+	                         m->http_principal[0] != '\0' ? m->http_principal : NULL, user);
+}
+
+int
+master_auth_cli_sandbox(struct master *m, struct master_peer *p, const struct master_task *t)
+{
+	if (master_acl_allows(m->acls, MASTER_ACL_ACCESS_SANDBOXES, p->principal,
+	                      master_task_user(t)))
+		return 1;
+	snprintf(m->err, sizeof(m->err), "not authorized: principal '%.64s' may not read the "
+	         "sandboxes of user '%.64s' (ACL access_sandboxes)",
+	         p->principal ? p->principal : "(none)", master_task_user(t));
+	return refuse_cli(m, p, m->err);
+}
+
+int
+master_auth_http_sandbox(struct master *m, const char *user, char *err, size_t errlen)
+{
+	const char *who = m->http_principal[0] != '\0' ? m->http_principal : NULL;
+
+	if (master_acl_allows(m->acls, MASTER_ACL_ACCESS_SANDBOXES, who, user))
+		return 1;
+	m->metrics.authz_refusals++;
+	snprintf(err, errlen, "not authorized: principal '%.64s' may not read the sandboxes of "
+	         "user '%.64s' (ACL access_sandboxes)", who != NULL ? who : "(none)", user);
 	return 0;
 }

@@ -179,6 +179,8 @@ relay_file_request(struct master *m, struct master_peer *p, const struct proto_m
 	}
 	struct master_task *t = find_task(m, task_id, proto_get(msg, "framework_id"), m->err,
 	                                  sizeof(m->err));
+	if (t && !master_auth_cli_sandbox(m, p, t))
+		return;
 	struct master_agent *a = t ? map_get(&m->agents, t->agent_id) : NULL;
 	if (t && (!a || !a->peer))
 		snprintf(m->err, sizeof(m->err), "agent %s of task %s is not connected", t->agent_id,
@@ -233,6 +235,8 @@ master_cli_file_http(struct master *m, struct http_exchange *x, const char *verb
 
 	if (!t)
 		return MASTER_FILE_NO_TASK;
+	if (!master_auth_http_sandbox(m, master_task_user(t), err, errlen))
+		return MASTER_FILE_FORBIDDEN;
 	if (!a || !a->peer) {
 		snprintf(err, errlen, "agent %s of task %s is not connected", t->agent_id, t->id);
 		return MASTER_FILE_NO_AGENT;

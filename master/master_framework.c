@@ -586,6 +586,8 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 			continue;
 		}
 		struct master_task *t = master_task_new(fw, a, s->id, s->name, &taken);
+		if (s->user != NULL && *s->user != '\0')
+			t->user = xstrdup(s->user);
 		master_task_update(m, t, "TASK_STAGING", "SOURCE_MASTER", NULL, NULL, NULL, now, 1);
 		send_run_task(m, fw, a, t, msg, s);
 		res_free(&want);

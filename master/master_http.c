@@ -74,6 +74,14 @@ write_task(struct json_w *w, const struct master_task *t)
 	json_obj_end(w);
 }
 
+/* t, if the request's principal may see it (view_tasks, on the task's user). */
+static void
+write_task_seen(struct json_w *w, const struct master *m, const struct master_task *t)
+{
+	if (master_auth_http_may_view(m, MASTER_ACL_VIEW_TASKS, master_task_user(t)))
+		write_task(w, t);
+}
+
 static void
 write_framework(struct json_w *w, const struct master *m, const struct master_framework *fw,
                 int live, int with_tasks)
@@ -81,6 +89,8 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	struct res used, offered, total;
 	const struct master_task *t;
 
+	if (!master_auth_http_may_view(m, MASTER_ACL_VIEW_FRAMEWORKS, fw->user))
+		return;
 	res_init(&used);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		res_add(&used, &t->resources);
@@ -121,12 +131,12 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	json_key(w, "tasks");
 	json_arr_begin(w);
 	for (size_t it = 0; map_next(&fw->tasks, &it, NULL, (void **)&t);)
-		write_task(w, t);
+		write_task_seen(w, m, t);
 	json_arr_end(w);
 	json_key(w, "completed_tasks");
 	json_arr_begin(w);
 	for (size_t i = 0; i < master_task_completed_count(fw); i++)
-		write_task(w, master_task_completed_at(fw, i));
+		write_task_seen(w, m, master_task_completed_at(fw, i));
 	json_arr_end(w);
 	json_obj_end(w);
 	res_free(&used);
@@ -523,7 +533,7 @@ master_http_handle(struct http_exchange *x, void *arg)
 	const char *method = http_method(x);
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	static const char *const known[] = {
-		"/master/state", "/state", "/master/state.json", "/metrics/snapshot", "/health",
+		"/master/state", "/state", "/master/state.json", "/state.json", "/metrics/snapshot", "/health",
 		"/master/health", "/version", "/master/roles", "/roles", NULL,
 	};
 	int found = 0;

@@ -50,6 +50,12 @@ master_task_new(struct master_framework *fw, struct master_agent *a, const char 
 	return t;
 }
 
+const char *
+master_task_user(const struct master_task *t)
+{
+	return t->user != NULL ? t->user : t->fw->user;
+}
+
 void
 master_task_free(struct master_task *t)
 {
@@ -62,6 +68,7 @@ master_task_free(struct master_task *t)
 	free(t->id);
 	free(t->name);
 	free(t->agent_id);
+	free(t->user);
 	res_free(&t->resources);
 	free(t);
 }

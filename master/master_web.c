@@ -124,7 +124,8 @@ serve_files(struct http_exchange *x, struct master *m, int list)
 	int why = master_cli_file_http(m, x, list ? "LIST_FILES" : "READ_FILE", task_id, fw_id, path,
 	                               offset, length, err, sizeof(err));
 	if (why != 0)
-		http_reply_error(x, why == MASTER_FILE_NO_TASK ? 404 : 503, err);
+		http_reply_error(x, why == MASTER_FILE_NO_TASK ? 404 : why == MASTER_FILE_FORBIDDEN ? 403 : 503,
+		                 err);
 }
 
 static void
@@ -190,6 +191,7 @@ struct task_query {
 	char task_id[WEB_PARAM_MAX], name[WEB_PARAM_MAX];
 	long long offset, limit, total;
 	struct json_w *w;
+	const struct master *m;   /* whose ACLs say which tasks the request may see */
 };
 
 static void
@@ -199,7 +201,8 @@ query_task(struct task_query *q, const struct master_task *t)
 	    (*q->fw_id && strcmp(t->fw->id, q->fw_id) != 0) ||
 	    (*q->agent_id && strcmp(t->agent_id, q->agent_id) != 0) ||
 	    (*q->task_id && strcmp(t->id, q->task_id) != 0) ||
-	    (*q->name && !strstr(t->name ? t->name : "", q->name) && !strstr(t->id, q->name)))
+	    (*q->name && !strstr(t->name ? t->name : "", q->name) && !strstr(t->id, q->name)) ||
+	    !master_auth_http_may_view(q->m, MASTER_ACL_VIEW_TASKS, master_task_user(t)))
 		return;
 	if (q->total >= q->offset && q->total < q->offset + q->limit)
 		master_http_task_json(q->w, t);
@@ -211,7 +214,8 @@ query_framework(struct task_query *q, const struct master_framework *fw, int liv
 {
 	const struct master_task *t;
 
-	if (*q->fw_id && strcmp(fw->id, q->fw_id) != 0)
+	if ((*q->fw_id && strcmp(fw->id, q->fw_id) != 0) ||
+	    !master_auth_http_may_view(q->m, MASTER_ACL_VIEW_FRAMEWORKS, fw->user))
 		return;
 	for (size_t it = 0; live && map_next(&fw->tasks, &it, NULL, (void **)&t);)
 		query_task(q, t);
@@ -247,6 +251,7 @@ serve_tasks(struct http_exchange *x, struct master *m)
 	buf_init(&body, 0);
 	json_w_init(&w, &body);
 	q.w = &w;
+	q.m = m;
 	json_obj_begin(&w);
 	json_key(&w, "tasks");
 	json_arr_begin(&w);

@@ -6,11 +6,15 @@
  *
  *   peer HOST PORT [--send LINE] [--send-raw STR] [--long N] [--flood LINE]
  *                  [--await PREFIX] [--timeout MS] [--wait-close] [--lines N]
+ *                  [--auth KIND:PRINCIPAL:SECRET]
  *
  * --send-raw decodes \xHH, \n and \\ and adds no newline. --flood sends
  * LINE again and again without reading until the connection breaks.
  * --await PREFIX reads (and prints) lines until one starts with PREFIX; in
  * later --send lines, {key} becomes that line's value of key=, as sent.
+ * --auth does the handshake of docs/PROTOCOL.md as KIND (agent, framework,
+ * cli): HELLO with the principal, AUTHENTICATE after the CHALLENGE, and
+ * the master's proof checked in its WELCOME (exit 1 if any step fails).
  * --wait-close reads until the server closes. --lines N stops after N lines.
  * Exit: 0 done (closed by the server when --wait-close/--flood), 1 timeout,
  * 2 usage or connect error.
@@ -23,8 +27,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "compat.h"
 #include "net.h"
+#include "proto.h"
 
 #define READ_CHUNK 65536
 
@@ -135,11 +141,63 @@ substitute(const char *line)
 	return out;
 }
 
+/* --auth KIND:PRINCIPAL:SECRET: the whole handshake; 0, or -1 having said why. */
+static int
+authenticate(int fd, const char *spec, long timeout_ms)
+{
+	char who[512], err[256];
+	char *principal, *secret;
+	struct proto_auth_client a;
+	struct proto_msg m;
+	struct buf b;
+	int rc = -1;
+
+	snprintf(who, sizeof(who), "%s", spec);
+	principal = strchr(who, ':');
+	secret = principal ? strchr(principal + 1, ':') : NULL;
+	if (!secret) {
+		printf("peer: --auth wants KIND:PRINCIPAL:SECRET\n");
+		return -1;
+	}
+	*principal++ = '\0';
+	*secret++ = '\0';
+	proto_auth_client_init(&a, proto_kind_parse(who), principal, secret);
+	buf_init(&b, 0);
+	proto_auth_client_hello(&a, &b);
+	proto_msg_init(&m);
+	if (proto_end(&b) < 0 || send_all(fd, b.data, b.len) < 0 ||
+	    await_line(fd, "CHALLENGE", timeout_ms) < 0 ||
+	    proto_parse(awaited, strlen(awaited), &m, err, sizeof(err)) < 0) {
+		printf("peer: no CHALLENGE\n");
+		goto out;
+	}
+	b.len = 0;
+	if (proto_auth_client_challenge(&a, &m, &b, err, sizeof(err)) < 0 || proto_end(&b) < 0 ||
+	    send_all(fd, b.data, b.len) < 0) {
+		printf("peer: %s\n", err);
+		goto out;
+	}
+	proto_msg_free(&m);
+	proto_msg_init(&m);
+	if (await_line(fd, "WELCOME", timeout_ms) < 0 ||
+	    proto_parse(awaited, strlen(awaited), &m, err, sizeof(err)) < 0 ||
+	    proto_auth_client_welcome(&a, &m, err, sizeof(err)) < 0) {
+		printf("peer: not welcomed\n");
+		goto out;
+	}
+	rc = 0;
+out:
+	proto_msg_free(&m);
+	buf_free(&b);
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: peer HOST PORT [--send LINE] [--send-raw STR] [--long N] "
-	        "[--flood LINE] [--timeout MS] [--wait-close] [--lines N]\n");
+	        "[--flood LINE] [--timeout MS] [--wait-close] [--lines N] "
+	        "[--auth KIND:PRINCIPAL:SECRET]\n");
 	exit(2);
 }
 
@@ -173,6 +231,11 @@ main(int argc, char **argv)
 			if (send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0)
 				fprintf(stderr, "peer: send: %s\n", strerror(errno));
 			free(line);
+		} else if (strcmp(opt, "--auth") == 0) {
+			if (authenticate(fd, val, timeout_ms) < 0) {
+				close(fd);
+				return 1;
+			}
 		} else if (strcmp(opt, "--await") == 0) {
 			if (await_line(fd, val, timeout_ms) < 0) {
 				printf("peer: no line starting with '%s'\n", val);
