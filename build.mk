@@ -115,14 +115,16 @@ PC_HDRS = $(PC)/pc.h
 # the host's symbols.
 MARATHON = $(TOP)/plugins/marathon
 # Issue 19's files (the app schema's other fields, groups), in both lists below.
-MARATHON_MORE = $(MARATHON)/fields.c $(MARATHON)/view.c $(MARATHON)/groups.c
+MARATHON_MORE = $(MARATHON)/fields.c $(MARATHON)/view.c $(MARATHON)/groups.c \
+	$(MARATHON)/readiness.c
 MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
 	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)
 MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/lib/net.c \
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
 	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c $(TOP)/lib/sha256.c \
-	$(TOP)/lib/cred.c $(TOP)/lib/http_auth.c $(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c
+	$(TOP)/lib/cred.c $(TOP)/lib/http_auth.c $(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c \
+	$(TOP)/lib/http_async.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).

@@ -2,14 +2,15 @@
 # (tests/marathon-examples/, SOURCES names each page) posted unchanged:
 # those that need no Docker and no Internet deploy and run (an app, a
 # group tree with a group dependency, the group scaled by scaleBy); the
-# Docker ones are refused with a 422 naming the field.
+# Docker ones are refused with a 422 naming the field (app.json's readiness
+# check itself passing validation).
 . "$(dirname "$0")/lib.sh"
 
 T=15
 EX="$TOP/tests/marathon-examples"
 
 . "$(dirname "$0")/lib_marathon.sh"
-plan 19
+plan 20
 marathon_cluster
 
 # post METHOD PATH FILE: the HTTP status of the file sent as it is.
@@ -36,6 +37,9 @@ for f in app.json basic-3.json; do
 	check "$f (Docker) is 422" test "$(post POST /v2/apps "$f")" = 422
 	check "$f: the field is named" body_has '"path":"/container/type"'
 done
+post POST /v2/apps app.json > /dev/null
+check "app.json's readinessChecks pass validation (only its Docker container is refused)" \
+    sh -c "! grep -q readinessChecks '$TMP/body'"
 check "group.json (Docker) is 422" test "$(post POST /v2/groups group.json)" = 422
 check "group.json: the field is named" body_has '"path":"/container/type"'
 check "nothing of them was created" test "$(req GET /v2/groups/tools)" = 404

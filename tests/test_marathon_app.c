@@ -332,6 +332,49 @@ test_health(void)
 	              422, "/healthChecks(1)/intervalSeconds"));
 }
 
+/* readinessChecks: Marathon's defaults, at most one, HTTP only, a portName the app has. */
+static void
+test_readiness(void)
+{
+	const char *ports = "\"portDefinitions\":[{\"port\":0,\"name\":\"http-api\"}]";
+	char text[DETAILS_MAX];
+	struct mt_app *a;
+
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":[{}]}",
+	         ports);
+	a = parse(text);
+	CHECK(a != NULL && a->nreadiness == 1);
+	if (a != NULL && a->nreadiness == 1) {
+		CHECK_STR(a->readiness->name, "readinessCheck");
+		CHECK_STR(a->readiness->path, "/");
+		CHECK_STR(a->readiness->port_name, "http-api");
+		CHECK(a->readiness->interval_s == 30 && a->readiness->timeout_s == 10);
+		CHECK(a->readiness->ncodes == 1 && a->readiness->codes[0] == 200);
+		CHECK(a->readiness->preserve == 0);
+	}
+	app_free(a);
+	a = parse("{\"id\":\"a\",\"cmd\":\"x\",\"readinessChecks\":[]}");
+	CHECK(a != NULL && a->nreadiness == 0);
+	app_free(a);
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":"
+	         "[{\"protocol\":\"HTTPS\"}]}", ports);
+	CHECK(refused(text, 422, "/readinessChecks(0)/protocol"));
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":[{},{}]}",
+	         ports);
+	CHECK(refused(text, 422, "must have at most one readiness check"));
+	CHECK(refused("{\"id\":\"a\",\"cmd\":\"x\",\"readinessChecks\":[{}]}", 422,
+	              "/readinessChecks(0)/portName"));
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":"
+	         "[{\"intervalSeconds\":1,\"timeoutSeconds\":1}]}", ports);
+	CHECK(refused(text, 422, "/readinessChecks(0)/timeoutSeconds"));
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":"
+	         "[{\"httpStatusCodesForReady\":[]}]}", ports);
+	CHECK(refused(text, 422, "/readinessChecks(0)/httpStatusCodesForReady"));
+	snprintf(text, sizeof(text), "{\"id\":\"a\",\"cmd\":\"x\",%s,\"readinessChecks\":"
+	         "[{\"httpStatusCodesForReady\":[700]}]}", ports);
+	CHECK(refused(text, 422, "/readinessChecks(0)/httpStatusCodesForReady"));
+}
+
 /* Several checks: any number the plugin runs, one the agent runs, all kept in order. */
 static void
 test_health_several(void)
@@ -530,6 +573,7 @@ main(void)
 	test_constraints();
 	test_health();
 	test_health_several();
+	test_readiness();
 	test_merge();
 	test_versions();
 	test_fields();

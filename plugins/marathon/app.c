@@ -583,6 +583,7 @@ app_from_json(const struct json *j, int stored, struct json_w *details, int *sta
 	get_kv(j, "labels", &a->labels, &a->nlabels, &v);
 	get_fetch(j, a, &v);
 	get_health(j, a, &v);
+	readiness_parse(j, a, &v);    /* after the ports: it names one */
 	{
 		char path[MT_NAME_MAX], msg[MT_ERR_MAX];
 
@@ -653,6 +654,7 @@ app_free(struct mt_app *a)
 		free(a->health[i].command);
 	}
 	free(a->health);
+	readiness_free(a);
 	free(a->user);
 	fields_free(a);
 	view_failure_free(a);
@@ -761,6 +763,7 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 	}
 	if (a->user != NULL)
 		json_kstr(w, "user", a->user);
+	readiness_write(w, a);
 	fields_write(w, a);
 	json_kstr(w, "version", a->version);
 	json_key(w, "versionInfo");
@@ -773,7 +776,8 @@ app_write_fields(struct json_w *w, const struct mt_app *a)
 int
 app_task_healthy(const struct mt_app *a, const struct mt_task *t)
 {
-	return strcmp(t->state, "TASK_RUNNING") == 0 && (a->nhealth == 0 || t->healthy == 1);
+	return strcmp(t->state, "TASK_RUNNING") == 0 && (a->nhealth == 0 || t->healthy == 1) &&
+	       t->ready != MT_READY_NOT_YET;
 }
 
 int
@@ -842,7 +846,7 @@ app_config_differs(const struct mt_app *a, const struct mt_app *b)
 	    pc_json_strings_differ(a->uris, a->nuris, b->uris, b->nuris) || app_fetch_differs(a, b) ||
 	    pc_json_kv_differ(a->env, a->nenv, b->env, b->nenv) ||
 	    pc_json_kv_differ(a->labels, a->nlabels, b->labels, b->nlabels) || constraints_differ(a, b) ||
-	    fields_differ(a, b))
+	    fields_differ(a, b) || readiness_differ(a, b))
 		return 1;
 	if (a->cpus != b->cpus || a->mem != b->mem || a->disk != b->disk ||
 	    a->require_ports != b->require_ports || a->nports != b->nports ||

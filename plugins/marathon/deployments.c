@@ -162,11 +162,14 @@ deployments_find(struct mt *m, const char *id)
 }
 
 static void
-write_action(struct json_w *w, const struct mt_app *a)
+write_action(struct json_w *w, const struct mt_app *a, int current)
 {
 	json_obj_begin(w);
 	json_kstr(w, "action", a->dep->action);
 	json_kstr(w, "app", a->id);
+	/* As Marathon: a current action says how its new tasks' readiness checks went. */
+	if (current)
+		readiness_write_results(w, a);
 	json_obj_end(w);
 }
 
@@ -197,13 +200,13 @@ deployments_write_all(struct json_w *w, struct mt *m)
 		json_obj_begin(w);
 		json_key(w, "actions");
 		json_arr_begin(w);
-		write_action(w, a);
+		write_action(w, a, 0);
 		json_arr_end(w);
 		json_obj_end(w);
 		json_arr_end(w);
 		json_key(w, "currentActions");
 		json_arr_begin(w);
-		write_action(w, a);
+		write_action(w, a, 1);
 		json_arr_end(w);
 		json_kint(w, "currentStep", 1);
 		json_kint(w, "totalSteps", 1);

@@ -12,7 +12,7 @@
  *               image or volumes, no gpus, the command executor), then
  *               carried; any other value would run differently, so it is
  *               refused with a 422 naming the field;
- *   refused     unless empty: secrets, readinessChecks.
+ *   refused     unless empty: secrets.
  * Unknown fields are ignored, as Marathon's JSON readers ignore them.
  */
 #include <stdio.h>
@@ -31,7 +31,7 @@ static const char *const HANDLED[] = { "id", "cmd", "args", "cpus", "mem", "disk
 	"portDefinitions", "ports", "requirePorts", "constraints", "healthChecks", "env", "labels",
 	"fetch", "uris", "backoffSeconds", "backoffFactor", "maxLaunchDelaySeconds",
 	"upgradeStrategy", "killSelection", "taskKillGracePeriodSeconds", "unreachableStrategy",
-	"user", "version", "versionInfo", "gpus", NULL };
+	"user", "version", "versionInfo", "gpus", "readinessChecks", NULL };
 
 /* Stored and shown again, whatever they hold. */
 static const char *const CARRIED[] = { "tty", "residency", "executorResources",
@@ -156,7 +156,7 @@ defaulted_ok(const char *key, const struct json *e, struct pc_json_errs *v)
 		            "only host networking");
 		return 0;
 	}
-	if (strcmp(key, "secrets") == 0 || strcmp(key, "readinessChecks") == 0) {
+	if (strcmp(key, "secrets") == 0) {
 		char path[FIELD_PATH_MAX];
 
 		if (empty(e))

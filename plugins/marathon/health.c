@@ -305,8 +305,8 @@ health_free(struct mt *m)
 }
 
 /* host as a numeric address, from the cache or one lookup; NULL with err when unknown. */
-static const char *
-address_of(struct mt *m, const char *host, char *err, size_t errlen)
+const char *
+health_address(struct mt *m, const char *host, char *err, size_t errlen)
 {
 	struct resolved *r = map_get(&m->hosts, host);
 	int64_t now = m->d->now_ms(m->d);
@@ -363,7 +363,7 @@ start(struct framework_driver *d, void *arg)
 		finish(c, 0, "the task has no port at portIndex", 1);
 		return;
 	}
-	if ((addr = address_of(c->m, t->host, err, sizeof(err))) == NULL) {
+	if ((addr = health_address(c->m, t->host, err, sizeof(err))) == NULL) {
 		finish(c, 0, err, 1);
 		return;
 	}

@@ -8,6 +8,8 @@
  *   deployments.c  changes as deployments, for listing, locking and rollback
  *   health.c       health check results, and the HTTP/TCP checks the plugin
  *                  runs itself (non-blocking, on the driver's timers)
+ *   readiness.c    readinessChecks: the field, and the checks that hold a
+ *                  deployment until its new tasks are ready
  *   versions.c     each app's stored versions (GET /v2/apps/{id}/versions)
  *   queue.c        keeping `instances` running: offer matching, launch,
  *                  status updates, backoff, scale-down victims, kills
@@ -95,6 +97,23 @@ struct mt_health {
 	int by_plugin;                  /* HTTP or TCP: run here, not by the agent */
 };
 
+/* The app's readiness check (readinessChecks[0]; HTTP only). */
+#define MT_READY_CODES_MAX 32
+struct mt_readiness {
+	char name[MT_NAME_MAX];
+	char *path;
+	char port_name[MT_NAME_MAX];
+	double interval_s, timeout_s;
+	int codes[MT_READY_CODES_MAX];  /* httpStatusCodesForReady */
+	size_t ncodes;
+	int preserve;                   /* preserveLastResponse */
+};
+
+/* A task's readiness (mt_task.ready). */
+#define MT_READY_UNKNOWN 0              /* not running yet (or back from the store) */
+#define MT_READY_NOT_YET 1              /* running in a deployment, its check not yet passed */
+#define MT_READY_YES     2              /* ready, or never needed a check */
+
 /* Marathon-ish counters for GET /metrics. */
 struct mt_metrics {
 	long long http_requests;
@@ -110,6 +129,7 @@ struct mt_version {
 };
 
 struct mt_task;
+struct mt_ready;
 struct mt_check;
 struct mt_failure;
 
@@ -142,6 +162,8 @@ struct mt_app {
 	size_t nuris;
 	struct pc_place *constraints;   /* pc.h */
 	size_t nconstraints;
+	struct mt_readiness *readiness; /* readinessChecks: at most one, NULL = none */
+	size_t nreadiness;
 	struct mt_health *health;       /* its health checks, in definition order */
 	size_t nhealth;                 /* 0 = none */
 	double backoff_seconds, backoff_factor, max_launch_delay_seconds;
@@ -189,6 +211,8 @@ struct mt_task {
 	double last_health;             /* wall clock of that verdict */
 	char cause[MT_CAUSE_MAX];       /* why the last check failed, "" = none */
 	struct mt_hstate *hs;           /* one per app health check (health.c sizes it) */
+	int ready;                      /* MT_READY_*: only NOT_YET holds a deployment back */
+	struct mt_ready *rs;            /* readiness.c's run of its check, NULL = none */
 	size_t nhs;
 	char **cvals;                   /* its agent's value per app constraint, NULL = none */
 	double unreachable_since;       /* wall clock: its agent went away, 0 = reachable */
@@ -362,6 +386,7 @@ void groups_wake(struct mt *m);
 #define VIEW_TASKS   1                  /* embed the app's tasks */
 #define VIEW_FAILURE 2                  /* its lastTaskFailure */
 #define VIEW_STATS   4                  /* its taskStats */
+#define VIEW_READINESS 8                /* its readinessCheckResults */
 /* The VIEW_* flags the request's embed parameters ask for (single: GET of one app). */
 int view_embed(struct http_exchange *x, int single);
 void view_app(struct json_w *w, const struct mt_app *a, int flags);
@@ -412,6 +437,22 @@ void health_result(struct mt *m, struct mt_task *t, size_t idx, int healthy, con
 void health_write(struct json_w *w, const struct mt_task *t);
 /* Forget the cached host addresses (plugin shutdown). */
 void health_free(struct mt *m);
+/* host as a numeric address (cached, looked up at most once a period); NULL with err. */
+const char *health_address(struct mt *m, const char *host, char *err, size_t errlen);
+
+/* ---- readiness.c ---- */
+/* readinessChecks into a (at most one; HTTPS refused; portName one of a's ports). */
+void readiness_parse(const struct json *j, struct mt_app *a, struct pc_json_errs *v);
+void readiness_write(struct json_w *w, const struct mt_app *a);
+int readiness_differ(const struct mt_app *a, const struct mt_app *b);
+void readiness_free(struct mt_app *a);
+/* t runs: in a deployment of an app with a check, check t until ready; else t is ready. */
+void readiness_task_running(struct mt *m, struct mt_task *t);
+/* Stop checking t (it is ending); free its state (t is freed). */
+void readiness_stop(struct mt_task *t);
+void readiness_task_free(struct mt_task *t);
+/* "readinessCheckResults": one entry per task of a checked in its deployment. */
+void readiness_write_results(struct json_w *w, const struct mt_app *a);
 
 /* ---- versions.c ---- */
 /* Record a's current definition as its newest version (dropping the oldest beyond the cap). */

@@ -79,6 +79,7 @@ void
 queue_task_free(struct mt_task *t)
 {
 	health_task_free(t);
+	readiness_task_free(t);
 	for (size_t i = 0; i < t->ncvals; i++)
 		free(t->cvals[i]);
 	free(t->cvals);
@@ -126,6 +127,7 @@ queue_kill(struct mt *m, struct mt_task *t)
 
 	t->killing = 1;
 	health_stop(t);
+	readiness_stop(t);
 	if (m->d->kill(m->d, t->id, grace) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "kill %s: %s", t->id, m->d->last_error(m->d));
 }
@@ -467,8 +469,10 @@ queue_status(struct mt *m, const struct framework_status *st)
 		/* The agent's verdict on its own check: converges when it is news. */
 		if (st->healthy != -1 && app_agent_check(a) >= 0)
 			health_result(m, t, (size_t)app_agent_check(a), st->healthy, st->message, 1);
-		if (running)
+		if (running) {
 			health_task_running(m, t);
+			readiness_task_running(m, t);
+		}
 		if (running && a->nhealth == 0)
 			queue_converge(m, a);
 		if (running)
@@ -487,6 +491,7 @@ queue_status(struct mt *m, const struct framework_status *st)
 		snprintf(t->state, sizeof(t->state), "TASK_UNREACHABLE");
 		t->unreachable_since = st->timestamp > 0 ? st->timestamp : compat_wall_time();
 		health_stop(t);
+		readiness_stop(t);
 		if (!expire(m, t, compat_wall_time()))
 			arm(m);
 		save(m);

@@ -201,6 +201,7 @@ view_embed(struct http_exchange *x, int single)
 	} embeds[] = {
 		{ "tasks", VIEW_TASKS }, { "lastTaskFailure", VIEW_FAILURE },
 		{ "taskStats", VIEW_STATS }, { "failures", VIEW_TASKS | VIEW_FAILURE },
+		{ "readiness", VIEW_READINESS },
 	};
 	int flags = single ? VIEW_TASKS | VIEW_FAILURE : 0;
 	char name[MT_NAME_MAX];
@@ -251,6 +252,8 @@ view_app(struct json_w *w, const struct mt_app *a, int flags)
 	}
 	if (flags & VIEW_FAILURE)
 		failure_write(w, a);
+	if (flags & VIEW_READINESS)
+		readiness_write_results(w, a);
 	if (flags & VIEW_STATS) {
 		json_key(w, "taskStats");
 		json_obj_begin(w);
