@@ -76,6 +76,22 @@ marathon_cluster () {
 	check "registers" wait_for "$T" log_has 'plugin marathon: info: registered as framework'
 }
 
+# auth_marathon_cluster: a master with every --authenticate* flag, the credentials
+# $TMP/creds and ACLs $TMP/acls.json; Marathon authenticating as principal marathon
+# (secret marathon-secret), its API behind admin:api-secret; agent a1 with
+# $TMP/agent.cred. Exits the test when the master or the agent does not come up.
+auth_marathon_cluster () {
+	marathon_plugin_dir
+	printf 'principal=marathon\nsecret=marathon-secret\nhttp_credentials=admin:api-secret\n' \
+	    >> "$TMP/plugins/marathon.conf"
+	# shellcheck disable=SC2086
+	start_master $PLUGIN_FLAGS "--credentials=$TMP/creds" "--acls=$TMP/acls.json" \
+	    --authenticate_agents --authenticate_frameworks --authenticate_http_readonly \
+	    --authenticate_http_readwrite || exit 1
+	start_agent a1 "--credential=$TMP/agent.cred" --resources="cpus:2;mem:1024;ports:[31000-31010]" \
+	    > /dev/null || exit 1
+}
+
 # app_running_is PREFIX N: the master has N tasks running whose ids start with PREFIX.instance-.
 app_running_is () {
 	test "$(ctl tasks | awk -v p="$1.instance-" '$3 == "TASK_RUNNING" && index($1, p) == 1' |

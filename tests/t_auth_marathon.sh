@@ -21,15 +21,7 @@ cat > "$TMP/acls.json" <<'ACLS'
    {"principals": {"values": ["ops"]}, "framework_principals": {"type": "ANY"}},
    {"principals": {"type": "ANY"}, "framework_principals": {"type": "NONE"}}]}
 ACLS
-marathon_plugin_dir
-printf 'principal=marathon\nsecret=marathon-secret\nhttp_credentials=admin:api-secret\n' \
-    >> "$TMP/plugins/marathon.conf"
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS "--credentials=$TMP/creds" "--acls=$TMP/acls.json" \
-    --authenticate_agents --authenticate_frameworks --authenticate_http_readonly \
-    --authenticate_http_readwrite || exit 1
-start_agent a1 "--credential=$TMP/agent.cred" --resources="cpus:2;mem:1024;ports:[31000-31010]" \
-    > /dev/null || exit 1
+auth_marathon_cluster
 check "Marathon authenticates with its conf's credential" \
     wait_for $T log_has 'authenticated as principal marathon (framework)' || exit 1
 check "its REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1

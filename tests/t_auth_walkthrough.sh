@@ -25,15 +25,7 @@ cat > "$TMP/acls.json" <<'ACLS'
  "view_frameworks": [{"principals": {"type": "ANY"}, "users": {"type": "ANY"}}],
  "view_tasks": [{"principals": {"type": "ANY"}, "users": {"type": "ANY"}}]}
 ACLS
-marathon_plugin_dir
-printf 'principal=marathon\nsecret=marathon-secret\nhttp_credentials=admin:api-secret\n' \
-    >> "$TMP/plugins/marathon.conf"
-# shellcheck disable=SC2086
-start_master $PLUGIN_FLAGS "--credentials=$TMP/creds" "--acls=$TMP/acls.json" \
-    --authenticate_agents --authenticate_frameworks --authenticate_http_readonly \
-    --authenticate_http_readwrite || exit 1
-start_agent a1 "--credential=$TMP/agent.cred" --resources="cpus:2;mem:1024;ports:[31000-31010]" \
-    > /dev/null || exit 1
+auth_marathon_cluster
 
 # ops ARGS: mesosctl as the operator.
 ops () {
