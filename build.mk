@@ -138,8 +138,8 @@ JOBS_SRCS = $(JOBS)/jobs.c $(JOBS)/job.c $(JOBS)/cron.c $(JOBS)/tz.c $(JOBS)/sch
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
-# The plugin host dlopen()s plugins, so it is never static.
-LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
+# The plugin host dlopen()s plugins: static only with --enable-static-plughost.
+LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_PLUGHOST)
 COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 
 .SUFFIXES:
