@@ -45,11 +45,13 @@ check "init.d stop ends it and removes the pid file" sh -c "! kill -0 $pid 2>/de
 "$TOP/mesosd" --ip=127.0.0.1 --port=0 --work_dir="$TMP/m2" --plugins="$TMP/no-plugins" --log=bogus \
     > "$TMP/bogus.out" 2>&1
 check "--log=bogus is refused, saying what is expected" grep -q "bad value 'bogus' for --log: expected stderr or syslog" "$TMP/bogus.out"
-"$TOP/agentd" --master=127.0.0.1:1 --work_dir="$TMP/a2" --log=syslog > "$TMP/syslog.out" 2>&1 &
+start_master || exit 1
+"$TOP/agentd" --master="$MASTER" --work_dir="$TMP/a2" --hostname=syslogged --log=syslog \
+    > "$TMP/syslog.out" 2>&1 &
 apid=$!
 lib_track_pid "$apid"
-# It is running when it has made its work dir; nothing of it reaches stderr.
-wait_for 10 test -d "$TMP/a2/meta" || wait_for 5 test -d "$TMP/a2"
+# Registered, so its loop (and SIGHUP's handler) runs; nothing of it reaches stderr.
+wait_for 30 state_has '"hostname":"syslogged"'
 kill -HUP "$apid" 2>/dev/null
 check "with --log=syslog, agentd writes nothing to stderr and survives SIGHUP" \
     sh -c "kill -0 $apid && ! grep -q 'info:' '$TMP/syslog.out'"
