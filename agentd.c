@@ -65,6 +65,7 @@ struct options {
 	long long task_max_open_files;
 	long long test_drop_updates;
 	char *log_level;
+	char *log_output;
 	int quiet;
 	char *isolation;
 	char *cgroups_root;
@@ -106,7 +107,8 @@ on_hup(struct loop *loop, int signo, void *arg)
 {
 	(void)loop;
 	(void)arg;
-	log_info("got signal %d (SIGHUP): ignored, there is no configuration to reload", signo);
+	log_reopen();
+	log_info("got signal %d (SIGHUP): logs reopened (there is no configuration to reload)", signo);
 }
 
 /* cpus, memory, the work dir's file system and ports, for what --resources left out. */
@@ -353,6 +355,7 @@ main(int argc, char **argv)
 		{ "cgroups_enable_cfs", FLAG_BOOL, &o.cgroups_enable_cfs,
 		  "with cgroups/cpu, also cap each task at its cpus (CFS quota)", 0 },
 		{ "log_level", FLAG_STRING, &o.log_level, "error, warning, info or debug (default info)", 0 },
+		{ "log", FLAG_STRING, &o.log_output, "stderr (default) or syslog (facility daemon)", 0 },
 		{ "quiet", FLAG_BOOL, &o.quiet, "log warnings and errors only", 0 },
 	};
 	size_t nflags = sizeof(flags) / sizeof(flags[0]);
@@ -384,6 +387,9 @@ main(int argc, char **argv)
 	else if (o.log_level != NULL && log_level_parse(o.log_level) == -1)
 		snprintf(err, sizeof(err), "bad value '%s' for --log_level: expected error, warning, "
 		    "info or debug", o.log_level);
+	else if (o.log_output != NULL && log_set_output(o.log_output) == -1)
+		snprintf(err, sizeof(err), "bad value '%s' for --log: expected stderr or syslog",
+		    o.log_output);
 	else
 		err[0] = '\0';
 	if (err[0] != '\0' || settle(&o, &s, err, sizeof(err)) == -1 ||

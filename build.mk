@@ -140,8 +140,8 @@ JOBS_SRCS = $(JOBS)/jobs.c $(JOBS)/job.c $(JOBS)/cron.c $(JOBS)/tz.c $(JOBS)/sch
 
 # Programs get the static flag; plugins must not.
 LINK = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_STATIC)
-# The plugin host dlopen()s plugins, so it is never static.
-LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS)
+# The plugin host dlopen()s plugins: static only with --enable-static-plughost.
+LINK_DYN = $(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_PLUGHOST)
 COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 
 .SUFFIXES:
@@ -153,7 +153,7 @@ COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 .c.so:
 	$(COMPILE) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
-.PHONY: all tests plugins check bench bench-sharing fuzz install uninstall clean distclean run
+.PHONY: all tests plugins check bench bench-sharing fuzz install install-service uninstall clean distclean run
 
 all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
@@ -425,6 +425,11 @@ install: all
 		cp "$$m" $(DESTDIR)$(MANDIR)/man$$sec/ && \
 		chmod 644 $(DESTDIR)$(MANDIR)/man$$sec/"$${m##*/}" || exit 1; \
 	done
+	sh $(TOP)/dist/install.sh install "$(DESTDIR)" $(PREFIX) $(SERVICE)
+
+# The service files alone (SERVICE=systemd|initd|openrc|freebsd|openbsd|all; default: this system's).
+install-service:
+	sh $(TOP)/dist/install.sh install "$(DESTDIR)" $(PREFIX) $(SERVICE)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mesosd $(DESTDIR)$(SBINDIR)/agentd
@@ -437,6 +442,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/mesosd.8 $(DESTDIR)$(MANDIR)/man8/agentd.8
 	rm -f $(DESTDIR)$(MANDIR)/man8/mesos-lb.8
 	rm -f $(DESTDIR)$(MANDIR)/man1/mesosctl.1
+	sh $(TOP)/dist/install.sh uninstall "$(DESTDIR)" $(PREFIX) $(SERVICE)
 	rmdir $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/lib/mesos $(DESTDIR)$(INCDIR) 2>/dev/null || true
 
 # ---- cleaning --------------------------------------------------------------

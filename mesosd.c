@@ -35,7 +35,8 @@ on_hup(struct loop *loop, int signo, void *arg)
 	(void)loop;
 	(void)signo;
 	(void)arg;
-	log_info("SIGHUP ignored: the master has no configuration file to reload");
+	log_reopen();
+	log_info("SIGHUP: logs reopened (there is no configuration file to reload)");
 }
 
 /* The work dir and any missing parents: rwxr-xr-x. */
@@ -46,6 +47,7 @@ main(int argc, char **argv)
 {
 	struct master m;
 	char *log_level = NULL;
+	char *log_output = NULL;
 	int quiet = 0, help = 0, first_arg = 0;
 	char err[MASTER_ERR_MAX];
 
@@ -142,6 +144,7 @@ main(int argc, char **argv)
 		{ "plugin_backoff_max", FLAG_DURATION, &pcfg.backoff_max_ms,
 		  "longest delay before restarting a plugin", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
+		{ "log", FLAG_STRING, &log_output, "stderr (default) or syslog (facility daemon)", 0 },
 		{ "quiet", FLAG_BOOL, &quiet, "log warnings and errors only", 0 },
 	};
 	size_t nflags = sizeof(flags) / sizeof(flags[0]);
@@ -168,6 +171,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(quiet ? LOG_LEVEL_WARN : (enum log_level)level);
+	if (log_output != NULL && log_set_output(log_output) == -1) {
+		fprintf(stderr, "mesosd: bad value '%s' for --log: expected stderr or syslog\n", log_output);
+		return 1;
+	}
 	if (m.cfg.port < 0 || m.cfg.port > MASTER_PORT_MAX) {
 		fprintf(stderr, "mesosd: bad value '%lld' for --port: expected 0-65535\n", m.cfg.port);
 		return 1;

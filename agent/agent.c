@@ -29,6 +29,7 @@
 #include "log.h"
 #include "loop.h"
 #include "map.h"
+#include "proc.h"
 #include "proto.h"
 #include "res.h"
 #include "xmem.h"
@@ -476,6 +477,18 @@ helper_path(const char *launcher_dir, const char *name)
 	return xstrfmt("%s" INSTALLED_LIBEXEC "/%s", self, name);
 }
 
+/* posix/mem samples the tasks' memory: say at start where this system cannot tell it. */
+static void
+warn_unsampled(const struct agent *a)
+{
+	struct proc_info self;
+
+	if (strncmp(a->isolation_str, "posix", strlen("posix")) == 0 &&
+	    proc_descendants(getppid(), &self, 1) == -1)
+		log_warnx("memory sampling unavailable: this system cannot tell a process's "
+		          "memory; each task's address space is capped at its mem instead (RLIMIT_AS)");
+}
+
 static int
 copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t errlen)
 {
@@ -562,6 +575,7 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 	log_info("agent on %s, work dir %s, resources %s%s%s, isolation %s", a->hostname, a->work_dir,
 	    a->resources_str, a->attributes_str[0] ? ", attributes " : "", a->attributes_str,
 	    a->isolation_str);
+	warn_unsampled(a);
 	return a;
 }
 

@@ -79,7 +79,7 @@ if [ -n "$BENCH_SMOKE" ]; then
 	export MG_APPS MG_GROUPS MG_AGENTS AUTH_HANDSHAKES AUTH_AGENTS AUTH_HOLD_S
 fi
 
-sections=${*:-size footprint agents alloc plugin marathon marathon_groups launch tasks jobs auth lb isolation web}
+sections=${*:-size sizes footprint agents alloc plugin marathon marathon_groups launch tasks jobs auth lb isolation web}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -240,6 +240,11 @@ if want size; then
 		bytes=$(wc -c < "$TMP/$p.stripped" | tr -d ' ')
 		echo "size_${p}_stripped $((bytes / 1024)) KiB"
 	done
+fi
+
+# Every binary's stripped size, host and static armhf (bench/sizes.sh).
+if want sizes; then
+	. bench/sizes.sh
 fi
 
 if want footprint; then

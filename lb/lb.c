@@ -35,7 +35,8 @@ on_hup(struct loop *loop, int signo, void *arg)
 	(void)loop;
 	(void)signo;
 	(void)arg;
-	log_info("SIGHUP ignored: mesos-lb has no configuration file; Marathon is its configuration");
+	log_reopen();
+	log_info("SIGHUP: logs reopened (Marathon is the configuration: there is no file to reload)");
 }
 
 void
@@ -131,6 +132,7 @@ main(int argc, char **argv)
 {
 	struct lb lb;
 	char *log_level = xstrdup(LB_DEFAULT_LOG_LEVEL);
+	char *log_output = NULL;
 	int quiet = 0, help = 0, first_arg = 0, rc = 0;
 	char err[LB_ERR_MAX];
 
@@ -183,6 +185,7 @@ main(int argc, char **argv)
 		{ "haproxy_reload", FLAG_STRING, &lb.cfg.haproxy_reload,
 		  "a command (sh -c) run after each change of --haproxy_config", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
+		{ "log", FLAG_STRING, &log_output, "stderr (default) or syslog (facility daemon)", 0 },
 		{ "quiet", FLAG_BOOL, &quiet, "log warnings and errors only", 0 },
 	};
 	size_t nflags = sizeof(flags) / sizeof(flags[0]);
@@ -209,6 +212,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(quiet ? LOG_LEVEL_WARN : (enum log_level)level);
+	if (log_output != NULL && log_set_output(log_output) == -1) {
+		rc = bad("bad value for --log: expected stderr or syslog");
+		goto out;
+	}
 	if ((rc = check_config(&lb.cfg)) != 0)
 		goto out;
 	if (lb.cfg.marathon_credentials != NULL && strchr(lb.cfg.marathon_credentials, ':') != NULL) {

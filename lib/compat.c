@@ -31,6 +31,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_KERN_PROC_PATHNAME
+#include <sys/sysctl.h>
+#endif
+#ifdef HAVE_NSGETEXECUTABLEPATH
+#include <mach-o/dyld.h>
+#endif
 #ifdef HAVE_OPENAT2
 #include <sys/syscall.h>
 #include <linux/openat2.h>
@@ -204,6 +210,17 @@ compat_send(int fd, const void *buf, size_t len)
 #else
 	/* SO_NOSIGPIPE was set when the socket was made (compat_socket/accept). */
 	return send(fd, buf, len, 0);
+#endif
+}
+
+ssize_t
+compat_sendmsg(int fd, const struct msghdr *msg)
+{
+#ifdef HAVE_MSG_NOSIGNAL
+	return sendmsg(fd, msg, MSG_NOSIGNAL);
+#else
+	/* As compat_send: SO_NOSIGPIPE on the socket, or SIGPIPE ignored. */
+	return sendmsg(fd, msg, 0);
 #endif
 }
 
@@ -551,35 +568,71 @@ compat_fork_child(void (*child)(void *), void *arg, int vfork_ok)
 	return pid;
 }
 
+/* Cut path in buf to its directory; 0, or -1 (and "") without a slash. */
+static int
+dir_of(char *buf)
+{
+	char *slash = strrchr(buf, '/');
+
+	if (slash == NULL) {
+		buf[0] = '\0';
+		return -1;
+	}
+	if (slash == buf)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
+/* The running executable's path into buf, as the system tells it; 0 or -1. */
+static int
+self_exe(char *buf, size_t len)
+{
+#if defined(HAVE_PROC_SELF_EXE)
+	ssize_t n = readlink(PROC_SELF_EXE_PATH, buf, len - 1);
+
+	/* Failed, or possibly truncated: a wrong directory is worse than none. */
+	if (n <= 0 || (size_t)n >= len - 1)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+#elif defined(HAVE_KERN_PROC_PATHNAME)
+	/* FreeBSD names the process after KERN_PROC, NetBSD after KERN_PROC_ARGS. */
+#if defined(__NetBSD__)
+	int mib[4] = { CTL_KERN, KERN_PROC_ARGS, -1, KERN_PROC_PATHNAME };
+#else
+	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1 };
+#endif
+	size_t n = len;
+
+	if (sysctl(mib, 4, buf, &n, NULL, 0) == -1 || n == 0 || n >= len)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+#elif defined(HAVE_NSGETEXECUTABLEPATH)
+	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+
+	return _NSGetExecutablePath(buf, &n) == 0 && buf[0] == '/' ? 0 : -1;
+#else
+	(void)len;
+	return -1;
+#endif
+}
+
 int
 compat_self_dir(char *buf, size_t len)
 {
 	if (buf == NULL || len == 0)
 		return -1;
 	buf[0] = '\0';
-#ifdef HAVE_PROC_SELF_EXE
-	{
-		ssize_t n = readlink(PROC_SELF_EXE_PATH, buf, len - 1);
-		char *slash;
-
-		if (n <= 0 || (size_t)n >= len - 1) {
-			/* Failed, or possibly truncated: a wrong directory is worse than none. */
-			buf[0] = '\0';
-			return -1;
-		}
-		buf[n] = '\0';
-		slash = strrchr(buf, '/');
-		if (slash == NULL) {
-			buf[0] = '\0';
-			return -1;
-		}
-		if (slash == buf)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
+	if (self_exe(buf, len) == 0 && dir_of(buf) == 0)
 		return 0;
+	/* Where the system will not say, the daemons' installed directory. */
+	if (strlen(INSTALL_SBINDIR) >= len) {
+		buf[0] = '\0';
+		return -1;
 	}
-#else
-	return -1;
-#endif
+	memcpy(buf, INSTALL_SBINDIR, strlen(INSTALL_SBINDIR) + 1);
+	return 0;
 }

@@ -24,6 +24,8 @@ int compat_set_nonblock(int fd, int on);
 
 /* send() that never raises SIGPIPE (MSG_NOSIGNAL or SO_NOSIGPIPE). */
 ssize_t compat_send(int fd, const void *buf, size_t len);
+/* sendmsg() the same way. */
+ssize_t compat_sendmsg(int fd, const struct msghdr *msg);
 /* write() all of len to a blocking fd (files), retrying EINTR. 0, or -1 with errno. */
 int compat_write_all(int fd, const void *buf, size_t len);
 /* pwrite() all of len at offset, the same way. */
@@ -70,7 +72,12 @@ void compat_closefrom(int lowfd);
  */
 pid_t compat_fork_child(void (*child)(void *), void *arg, int vfork_ok);
 
-/* Directory of the running executable into buf ("" if unknown); 0 on success. */
+/*
+ * Directory of the running executable into buf (/proc/self/exe,
+ * KERN_PROC_PATHNAME or _NSGetExecutablePath), else where configure's
+ * --prefix installs the daemons (PREFIX/sbin), so an installed daemon finds
+ * its helpers and plugins without flags; 0, or -1 and "" if neither fits.
+ */
 int compat_self_dir(char *buf, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * log.c: owns the process-wide log level and program name, and the format of
- * every diagnostic line: "<UTC ISO-8601 time> prog: level: text" on stderr.
+ * every diagnostic line: "<UTC ISO-8601 time> prog: level: text" on stderr,
+ * or "level: text" to syslog(3) when a service manager starts the daemon.
  */
 #include "log.h"
 #include "compat.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 /* One log line, truncated beyond this; keeps formatting allocation-free. */
@@ -20,6 +22,7 @@
 
 static const char *log_progname;
 static enum log_level log_level_current = LOG_LEVEL_INFO;
+static int log_to_syslog;
 
 void
 log_init(const char *progname, enum log_level level)
@@ -59,6 +62,55 @@ log_level_parse(const char *name)
 	if (strcmp(name, "debug") == 0)
 		return LOG_LEVEL_DEBUG;
 	return -1;
+}
+
+int
+log_set_output(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "stderr") == 0) {
+		if (log_to_syslog)
+			closelog();
+		log_to_syslog = 0;
+		return 0;
+	}
+	if (strcmp(name, "syslog") != 0)
+		return -1;
+	/* LOG_NDELAY: connected now, before a chroot or a full descriptor table. */
+	openlog(log_progname != NULL ? log_progname : "mesos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to_syslog = 1;
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	if (!log_to_syslog)
+		return;
+	closelog();
+	openlog(log_progname != NULL ? log_progname : "mesos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* A line whose text starts at skip (after the stamp and name, which syslog adds itself). */
+static void
+emit_line(const char *level, const char *line, size_t skip)
+{
+	int prio = LOG_INFO;
+
+	if (!log_to_syslog) {
+		fputs(line, stderr);
+		fflush(stderr);
+		return;
+	}
+	if (strcmp(level, "warning") == 0)
+		prio = LOG_WARNING;
+	else if (strcmp(level, "debug") == 0)
+		prio = LOG_DEBUG;
+	else if (strcmp(level, "fatal") == 0)
+		prio = LOG_ERR;
+	/* Without its newline: syslog ends the record. */
+	syslog(prio, "%.*s", (int)(strlen(line + skip) - 1), line + skip);
 }
 
 static void
@@ -118,8 +170,7 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 		used = sizeof(line) - 2;
 	line[used++] = '\n';
 	line[used] = '\0';
-	fputs(line, stderr);
-	fflush(stderr);
+	emit_line(level, line, strlen(stamp) + 1 + (log_progname != NULL ? strlen(log_progname) + 2 : 0));
 }
 
 void

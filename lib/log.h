@@ -1,6 +1,7 @@
 /*
  * log.h: the five logging verbs every program uses.
- * Messages go to stderr as "prog: level: text"; log_warn appends strerror(errno).
+ * Messages go to stderr as "prog: level: text" (or to syslog, log_set_output);
+ * log_warn appends strerror(errno).
  * fatal()/fatalx() are for start-up failures and programming errors only: a
  * daemon never exits because of something a peer sent.
  */
@@ -25,6 +26,15 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* "error", "warn"/"warning", "info", "debug" -> level; -1 when unknown. */
 int log_level_parse(const char *name);
+
+/*
+ * Where lines go: "stderr" (the default, for the foreground) or "syslog"
+ * (facility daemon, the program's name and pid, as when a service manager
+ * starts the daemon). 0, or -1 for another name. Call after log_init.
+ */
+int log_set_output(const char *name);
+/* SIGHUP's: reconnect to syslog (a restarted syslogd); stderr stays as it is. */
+void log_reopen(void);
 
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);   /* adds ": strerror(errno)" */
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -78,6 +78,13 @@ int proc_set_nice(int value);
  */
 int proc_set_oom_score(int adj);
 /*
+ * For a subreaper: whether it has any child, living or not. Every process
+ * left of a task hangs from one (orphans are adopted), so none means none
+ * left, known without reading /proc. Where waitid cannot look without
+ * reaping (WNOWAIT), 1: the caller looks in the process table.
+ */
+int proc_has_children(void);
+/*
  * A counter descriptor the kernel can signal (Linux eventfd: how cgroup v1
  * reports an OOM kill), close-on-exec and non-blocking; -1 with ENOSYS
  * where there is none.

@@ -408,18 +408,6 @@ isolate_watch_free(struct isolate_watch *w)
 	free(w);
 }
 
-int
-isolate_has_children(void)
-{
-	siginfo_t info;
-
-	memset(&info, 0, sizeof(info));
-	/* WNOWAIT: only a look; whoever reaps children still finds them. */
-	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == -1)
-		return errno != ECHILD;
-	return 1;
-}
-
 size_t
 isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 {
@@ -429,7 +417,7 @@ isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo)
 
 	if (pgid > 0)
 		(void)kill(-pgid, signo);
-	if (subreaper && !isolate_has_children())
+	if (subreaper && !proc_has_children())
 		return 0;
 	/* Usually the group was all there was: look before making room for a crowd. */
 	n = subreaper ? proc_descendants(supervisor, &one, 1) : proc_session_members(pgid, &one, 1);

@@ -149,12 +149,6 @@ void isolate_watch_free(struct isolate_watch *w);
  * processes other than the group were signalled.
  */
 size_t isolate_signal_all(pid_t supervisor, int subreaper, pid_t pgid, int signo);
-/*
- * For a subreaper: whether it has any child, living or not. Every process
- * left of a task hangs from one (orphans are adopted), so none means none
- * left, known without reading /proc.
- */
-int isolate_has_children(void);
 
 /*
  * Whether a failed task's ending points at its address-space limit (see

@@ -640,7 +640,9 @@ launcher_connect_unix(const char *dir, const char *name, int cwd_fd, char *err, 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(name) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket name '%s' too long", name);
+		/* Its length, not the name: a name of unbounded length overflows int on 32-bit. */
+		snprintf(err, errlen, "socket name of %zu bytes too long (at most %zu)", strlen(name),
+		         sizeof(sa.sun_path) - 1);
 		errno = ENAMETOOLONG;
 		return -1;
 	}

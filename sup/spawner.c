@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "spawner.h"
 
 ssize_t
@@ -45,7 +46,7 @@ spawner_send_fd(int sock, const char *data, size_t len, int fd)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+	return compat_sendmsg(sock, &msg);
 }
 
 /* Whatever descriptors came with one recvmsg: the first is kept in *fd, the rest closed. */
@@ -125,7 +126,7 @@ reply(int sock, const char *line)
 	size_t len = strlen(line), off = 0;
 
 	while (off < len) {
-		ssize_t n = send(sock, line + off, len - off, MSG_NOSIGNAL);
+		ssize_t n = compat_send(sock, line + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -551,7 +551,9 @@ listen_here(const char *name, char *err, size_t errlen)
 	int fd;
 
 	if (strlen(name) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket name '%s' too long", name);
+		/* Its length, not the name: a name of unbounded length overflows int on 32-bit. */
+		snprintf(err, errlen, "socket name of %zu bytes too long (at most %zu)", strlen(name),
+		         sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	if ((fd = compat_socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {

@@ -151,7 +151,7 @@ leftovers(struct sup *s)
 	long n, in_cgroups = sup_watch_left(s);
 
 	if (s->subreaper)
-		n = isolate_has_children() ? proc_descendants(s->self, &one, 1) : 0;
+		n = proc_has_children() ? proc_descendants(s->self, &one, 1) : 0;
 	else
 		n = proc_session_members(s->task_pid, &one, 1);
 	return n > in_cgroups ? n : in_cgroups;

@@ -8,6 +8,7 @@
 # Provides: TOP, TMP, plan, pass, fail, skip, skip_rest, check, wait_for, start_master,
 # restart_master, start_agent, stop_pid, cleanup, ctl, state_has, holds,
 # need_nobody, start_httpd.
+# Also run_for (timeout(1) in POSIX sh).
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mesos-test.XXXXXX") || {
@@ -294,6 +295,36 @@ holds () {
 		"$@" > /dev/null 2>&1 || return 1
 		sleep "$LIB_POLL_INTERVAL"
 	done
+}
+
+# run_for SECONDS CMD...: CMD, sent SIGTERM if it still runs after SECONDS;
+# its exit status, or 124 when it had to be stopped (as timeout(1), which
+# stock macOS and older OpenBSD lack).
+run_for () {
+	rf_polls=$(($1 * LIB_POLLS_PER_S))
+	shift
+	rm -f "$TMP/run_for.stopped"
+	"$@" &
+	rf_pid=$!
+	(
+		while [ "$rf_polls" -gt 0 ]; do
+			kill -0 "$rf_pid" 2>/dev/null || exit 0
+			sleep "$LIB_POLL_INTERVAL"
+			rf_polls=$((rf_polls - 1))
+		done
+		: > "$TMP/run_for.stopped"
+		kill -TERM "$rf_pid" 2>/dev/null
+	) &
+	rf_watch=$!
+	wait "$rf_pid"
+	rf_rc=$?
+	kill "$rf_watch" 2>/dev/null
+	wait "$rf_watch" 2>/dev/null
+	if [ -f "$TMP/run_for.stopped" ]; then
+		rm -f "$TMP/run_for.stopped"
+		return 124
+	fi
+	return "$rf_rc"
 }
 
 # need_nobody WHY: skip the test (and exit) unless we are root and the user

@@ -9,6 +9,7 @@
 #   sh tests/run.sh [SUBSTRING]     only tests whose name contains SUBSTRING
 #   VERBOSE=1 sh tests/run.sh       show every test's full output
 #   TEST_TIMEOUT=SECONDS            per-test limit (default 120)
+#   TEST_EXEC='qemu-arm -L /usr/arm-linux-gnueabihf'   runs each unit test under it
 #
 
 cd "$(dirname "$0")/.." || exit 1
@@ -119,7 +120,8 @@ for src in tests/test_*.c; do
 		continue
 	fi
 
-	run_limited "$work/out" "$work/err" "./$t"
+	# shellcheck disable=SC2086
+	run_limited "$work/out" "$work/err" $TEST_EXEC "./$t"
 	status=$?
 	summary=$(tail -n 1 "$work/out" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p')
 	if [ -n "$summary" ]; then

@@ -83,7 +83,7 @@ expect_rc "run with --env" 0 ctl run --name=env --command='echo "$GREETING"' --e
 check "the task saw --env" sh -c "'$MESOSCTL' --master=$MASTER cat $(task_id "$TMP/out" env) | grep -qx 'hi%there'"
 
 expect_rc "run of what fits nowhere waits for offers, --timeout does not end it" 124 \
-    sh -c "timeout 2 '$MESOSCTL' --master=$MASTER --timeout=1secs run --name=big --command=true --resources=cpus:64"
+    run_for 2 "$MESOSCTL" --master="$MASTER" --timeout=1secs run --name=big --command=true --resources=cpus:64
 
 # ---- kill ----
 "$MESOSCTL" "--master=$MASTER" run --name=sleeper --command='sleep 60' > "$TMP/sleeper.out" 2>&1 &

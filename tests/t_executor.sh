@@ -67,7 +67,7 @@ check "an executor killed with -9 fails its tasks" sh -c "[ \$(grep -c 'state=TA
 
 # The executor is held to the sum of its tasks' memory (2 x 40 MB here).
 fw --name=mem --instances=2 --timeout=30 --resources='cpus:0.1;mem:40' --field=executor_id=ex5 "$EXECUTOR" \
-    --command='if [ "$MESOS_TASK_ID" = mem-1 ]; then x=$(head -c 120000000 /dev/zero | tr "\0" a); fi; exec sleep 300' \
+    --command='if [ "$MESOS_TASK_ID" = mem-1 ]; then x=$(dd if=/dev/zero bs=1000000 count=120 2>/dev/null | tr "\0" a); fi; exec sleep 300' \
     > "$TMP/mem.out" 2>&1
 check "an executor over its tasks' memory is killed, and its tasks fail with the reason" \
     sh -c "[ \$(grep -c 'state=TASK_FAILED .*reason=REASON_CONTAINER_LIMITATION_MEMORY .*80.0%20MB' '$TMP/mem.out') -eq 2 ]"

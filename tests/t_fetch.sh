@@ -10,7 +10,7 @@ plan 20
 WWW=$TMP/www
 mkdir -p "$WWW/app/bin"
 printf 'hello from the fetcher\n' > "$WWW/hello.txt"
-head -c 300000 /dev/urandom > "$WWW/blob"
+dd if=/dev/urandom bs=1000 count=300 2>/dev/null > "$WWW/blob"
 printf '#!/bin/sh\necho script ran\n' > "$WWW/script.sh"
 printf '#!/bin/sh\necho app ran\n' > "$WWW/app/bin/run"
 chmod 755 "$WWW/app/bin/run"

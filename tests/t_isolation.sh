@@ -61,11 +61,12 @@ memory () {
 	    grep -q 'TASK_FAILED REASON_CONTAINER_LIMITATION_MEMORY memory limit' "$TMP/many.out"
 	# One allocation larger than mem is not refused: it is what it touches that counts.
 	ctl run --name=big --resources="cpus:0.1;mem:32" \
-	    --command='head -c 100000000 /dev/zero | tr "\\000" x | awk "{ print length(\$0) }"' > "$TMP/big.out" 2>&1
+	    --command='dd if=/dev/zero bs=1000000 count=100 2>/dev/null | tr "\\000" x | awk "{ print length(\$0) }"' > "$TMP/big.out" 2>&1
 	check "$1: one allocation larger than mem fails with the memory reason, not as a plain failure" \
 	    grep -q 'TASK_FAILED REASON_CONTAINER_LIMITATION_MEMORY' "$TMP/big.out"
 	if has_python; then
-		ctl run --name=threads --resources="cpus:0.1;mem:64" --command='timeout 30 python3 -c "
+		ctl run --name=threads --resources="cpus:0.1;mem:64" --command='python3 -c "
+import signal; signal.alarm(30)
 import threading
 e = threading.Event()
 ts = [threading.Thread(target=e.wait) for i in range(20)]
@@ -74,7 +75,8 @@ e.set()
 [t.join() for t in ts]
 print(len(ts), \"threads\")"' > "$TMP/threads.out" 2>&1
 		check "$1: a Python program starts 20 threads in mem:64" grep -q 'TASK_FINISHED' "$TMP/threads.out"
-		ctl run --name=reserve --resources="cpus:0.1;mem:32" --command='timeout 30 python3 -c "
+		ctl run --name=reserve --resources="cpus:0.1;mem:32" --command='python3 -c "
+import signal; signal.alarm(30)
 import mmap
 m = mmap.mmap(-1, 1 << 30)
 m[0:4096] = bytes(4096)
@@ -88,11 +90,11 @@ print(\"reserved\")"' > "$TMP/reserve.out" 2>&1
 # disk_cpu MODE: the sandbox measured against disk, RLIMIT_FSIZE for one file, a hard CPU limit.
 disk_cpu () {
 	ctl run --name=filler --resources="cpus:0.1;mem:64;disk:5" \
-	    --command='i=0; while :; do head -c 1000000 /dev/zero > f$i; i=$((i + 1)); done' > "$TMP/filler.out" 2>&1
+	    --command='i=0; while :; do dd if=/dev/zero bs=1000000 count=1 2>/dev/null > f$i; i=$((i + 1)); done' > "$TMP/filler.out" 2>&1
 	check "$1: a disk filler fails with the disk reason" \
 	    grep -q 'TASK_FAILED REASON_CONTAINER_LIMITATION_DISK disk limit exceeded: the sandbox uses' "$TMP/filler.out"
 	ctl run --name=bigfile --resources="cpus:0.1;mem:64;disk:5" \
-	    --command='head -c 20000000 /dev/zero > big' > "$TMP/bigfile.out" 2>&1
+	    --command='dd if=/dev/zero bs=1000000 count=20 2>/dev/null > big' > "$TMP/bigfile.out" 2>&1
 	# RLIMIT_FSIZE stops the write; on a busy machine the sandbox's measure may come first.
 	check "$1: a file over the disk limit fails with the disk reason" \
 	    grep -Eq 'TASK_FAILED REASON_CONTAINER_LIMITATION_DISK (file size limit of 5.0 MB|disk limit exceeded)' \

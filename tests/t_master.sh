@@ -80,7 +80,7 @@ check "a peer that never speaks is closed after the handshake timeout" grep -q '
 check "a silent peer: master keeps serving" still_serving
 
 # Each PING's seq comes back in its PONG: 60 KB in, 60 KB queued for a peer that never reads.
-BIG_PING="PING seq=$(head -c 60000 /dev/zero | tr '\0' a)"
+BIG_PING="PING seq=$(dd if=/dev/zero bs=60000 count=1 2>/dev/null | tr '\0' a)"
 "$PEER" 127.0.0.1 "$MASTER_PORT" --send "HELLO version=1 kind=cli" --flood "$BIG_PING" --timeout 30000 > "$TMP/peer.out" 2>&1
 check "a peer that never reads its replies is dropped" grep -q 'connection broken' "$TMP/peer.out"
 check "a peer that never reads: master keeps serving" still_serving

@@ -127,7 +127,8 @@ test_doubles(void)
 	CHECK_STR(dbl(0.5), "0.5");
 	CHECK_STR(dbl(1e15), "1e+15");
 	CHECK_STR(dbl(123456.0), "123456.0");
-	CHECK_STR(dbl(0.1 + 0.2), "0.30000000000000004");
+	/* The double nearest 0.1 + 0.2 (x87 would add them in long double, nearer 0.3). */
+	CHECK_STR(dbl(0.30000000000000004), "0.30000000000000004");
 	CHECK_STR(dbl(strtod("nan", NULL)), "null");
 	CHECK_STR(dbl(strtod("inf", NULL)), "null");
 	CHECK_STR(dbl(-strtod("inf", NULL)), "null");
@@ -137,9 +138,9 @@ test_doubles(void)
 	CHECK(j != NULL && j->type == JSON_NUMBER && j->number == third);
 	json_free(j);
 	s = dbl(5e-324);
-	CHECK(strtod(s, NULL) == 5e-324);
+	CHECK_EXACT(strtod(s, NULL), 5e-324);
 	s = dbl(1.7976931348623157e308);
-	CHECK(strtod(s, NULL) == 1.7976931348623157e308);
+	CHECK_EXACT(strtod(s, NULL), 1.7976931348623157e308);
 }
 
 /* Parse must fail, with exactly this message. */
@@ -243,7 +244,7 @@ test_parse_accepts(void)
 	CHECK(j != NULL && j->type == JSON_ARRAY && j->n == 2);
 	if (j != NULL && j->n == 2) {
 		v = json_get(j->items[1], "Longitude");
-		CHECK(v != NULL && v->number == -122.026020);
+		CHECK(v != NULL && v->number == (double)-122.026020);
 		CHECK(json_as_int(v, &n) == -1);
 		CHECK_STR(json_get_str(j->items[0], "Address"), "");
 	}
@@ -271,7 +272,7 @@ test_parse_accepts(void)
 		CHECK(j->items[2]->number == 1.5);
 		CHECK(j->items[3]->number == -1500.0);
 		CHECK(j->items[4]->number == 200.0);
-		CHECK(j->items[5]->number == 0.03);
+		CHECK_EXACT(j->items[5]->number, 0.03);
 		CHECK(j->items[6]->number == 0.0);
 		CHECK(json_as_int(j->items[1], &n) == 0 && n == 0);
 		CHECK(json_as_int(j->items[7], &n) == 0);

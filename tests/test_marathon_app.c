@@ -73,7 +73,7 @@ test_defaults(void)
 	CHECK_STR(a->id, "/web");
 	CHECK(a->cpus == 1.0 && a->mem == 128.0 && a->disk == 0.0);
 	CHECK(a->instances == 1);
-	CHECK(a->backoff_seconds == 1.0 && a->backoff_factor == 1.15);
+	CHECK(a->backoff_seconds == 1.0 && a->backoff_factor == (double)1.15);
 	CHECK(a->max_launch_delay_seconds == 300.0);
 	CHECK(a->min_health_capacity == 1.0 && a->max_over_capacity == 1.0);
 	CHECK(a->kill_oldest_first == 0);

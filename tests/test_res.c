@@ -11,7 +11,9 @@
 #include "xmem.h"
 #include "check.h"
 
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,8 @@ check_res(const struct res *r, const char *want, int line)
 }
 
 #define CHECK_RES(r, want) check_res(r, want, __LINE__)
+/* The largest whole number a scalar (thousandths in a double) keeps exact: 2^53 / 1000. */
+#define EXACT_WHOLE_MAX 9007199254740LL
 
 static void
 test_parse_format(void)
@@ -569,6 +573,7 @@ static void
 test_defaults(void)
 {
 	struct res r;
+	char want[160];
 
 	res_init(&r);
 	res_add_defaults(&r, 4, 8 * GB, 100 * GB);
@@ -588,9 +593,16 @@ test_defaults(void)
 	CHECK_RES(&r, "cpus:1;disk:5120.5;mem:1024;ports:[31000-32000]");
 	res_free(&r);
 
-	res_add_defaults(&r, 1L << 62, UINT64_MAX, UINT64_MAX);
-	CHECK_RES(&r, "cpus:9007199254740;disk:9007199254740.991;mem:9007199254740.991;"
-	          "ports:[31000-32000]");
+	/*
+	 * The most cpus a long holds: where long has 64 bits, more than a
+	 * scalar keeps exact (2^53 thousandths), clamped there; a 32-bit
+	 * long's LONG_MAX fits as it is.
+	 */
+	res_add_defaults(&r, LONG_MAX, UINT64_MAX, UINT64_MAX);
+	snprintf(want, sizeof(want), "cpus:%lld;disk:9007199254740.991;mem:9007199254740.991;"
+	         "ports:[31000-32000]", (long long)LONG_MAX > EXACT_WHOLE_MAX ? EXACT_WHOLE_MAX :
+	         (long long)LONG_MAX);
+	CHECK_RES(&r, want);
 	res_free(&r);
 
 	parse(&r, "cpus:2;mem(prod):100;ports:[1-2]");
