@@ -34,7 +34,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
-	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h \
+	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h $(TOP)/lib/conncap.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -46,7 +46,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
-LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o conncap.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o \
 	sha256.o cred.o http_auth.o
 LIB = lib.a
@@ -87,7 +87,7 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
 	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
-	$(TOP)/bench/sharing $(TOP)/tests/sbswap
+	$(TOP)/bench/sharing $(TOP)/tests/sbswap $(TOP)/tests/swarm
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
@@ -200,7 +200,7 @@ TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flag
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
 	test_cgroup.o test_sha256.o test_auth.o \
-	peer.o httpd.o fw.o test_lb_table.o sbswap.o
+	peer.o httpd.o fw.o test_lb_table.o sbswap.o swarm.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
@@ -278,6 +278,8 @@ $(TOP)/tests/fw: fw.o $(LIB)
 
 $(TOP)/tests/peer: peer.o $(LIB)
 	$(LINK) -o $@ peer.o $(LIB) $(LIBS)
+$(TOP)/tests/swarm: swarm.o $(LIB)
+	$(LINK) -o $@ swarm.o $(LIB) $(LIBS)
 $(TOP)/tests/sbswap: sbswap.o
 	$(LINK) -o $@ sbswap.o
 
