@@ -263,6 +263,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	log_info("%s with master as %s", same ? "re-registered" : "registered", a->agent_id);
 	if (same)
 		send_resync(a);
+	agent_journal_report(a);
 	arm_ping_watchdog(a);
 	agent_update_reset_retries(a);
 }

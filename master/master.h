@@ -156,6 +156,8 @@ struct master_agent {
 	struct res used;           /* sum of its live tasks' resources */
 	struct attrs attributes;
 	char *isolation;           /* how it holds tasks to their resources (Mesos's isolator names) */
+	int disk_full;             /* its checkpoints cannot be written (AGENT_CONDITION) */
+	char *disk_reason;         /* why, as the agent said; NULL when none */
 	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_agent *alloc;
 	struct map tasks;          /* "fw_id/task_id" -> struct master_task * (live tasks) */
