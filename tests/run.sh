@@ -94,8 +94,10 @@ selected () {
 	return 1
 }
 
+# report NAME RESULT: one line as each test finishes, with the seconds it
+# took since started=$(date +%s) was set for it: make check shows progress.
 report () {
-	printf '%-32s %s\n' "$1" "$2"
+	printf '%-32s %s%s\n' "$1" "$2" "${started:+ in $(($(date +%s) - started)) s}"
 }
 
 # show FILE...: a failing test's output, indented, last lines only.
@@ -115,10 +117,12 @@ for src in tests/test_*.c; do
 	selected "$name" || continue
 	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
 		failed=$((failed + 1))
+		started=
 		report "$name" "FAILED (no binary: run make tests)"
 		continue
 	fi
 
+	started=$(date +%s)
 	run_limited "$work/out" "$work/err" "./$t"
 	status=$?
 	summary=$(tail -n 1 "$work/out" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p')
@@ -160,6 +164,7 @@ for t in tests/t_*.sh; do
 	name=${t#tests/}
 	selected "$name" || continue
 
+	started=$(date +%s)
 	run_limited "$work/out" "$work/err" sh "$t"
 	status=$?
 	kill_leftovers
