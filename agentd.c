@@ -202,6 +202,20 @@ settle(const struct options *o, struct settled *s, char *err, size_t errlen)
 		snprintf(err, errlen, "bad --master '%s': %s", o->master, reason);
 		return -1;
 	}
+	/*
+	 * Resolved here, once, as Mesos's standalone detector does: the loop
+	 * never waits on DNS for a reconnect. A master moved to another address
+	 * under the same name needs the agent restarted.
+	 */
+	{
+		char name[AGENT_HOST_MAX];
+		xstrlcpy(name, s->master_host, sizeof(name));
+		if (net_resolve(name, s->master_host, sizeof(s->master_host), reason,
+		                sizeof(reason)) == -1) {
+			snprintf(err, errlen, "bad --master '%s': %s", o->master, reason);
+			return -1;
+		}
+	}
 	if (o->shutdown_grace_ms < 0) {
 		snprintf(err, errlen, "--executor_shutdown_grace_period must not be negative");
 		return -1;

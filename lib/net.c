@@ -225,6 +225,25 @@ net_connect(const char *host, int port, char *err, size_t errlen)
 }
 
 int
+net_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct addrinfo *res;
+	int rc = resolve(host, 0, 0, &res);
+
+	if (rc == 0) {
+		rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)outlen, NULL, 0,
+		                 NI_NUMERICHOST);
+		freeaddrinfo(res);
+	}
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
 net_connect_result(int fd, char *err, size_t errlen)
 {
 	int soerr = 0;
