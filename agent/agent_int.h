@@ -268,6 +268,8 @@ void agent_task_finish(struct agent *a, struct agent_task *t, const char *state,
                        const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
 void agent_task_send_supervisor(struct agent_task *t, const char *line);
+/* To a supervisor: kill the task now if it runs, and exit without waiting for an ACK. */
+#define AGENT_SUPERVISOR_SHUTDOWN_NOW "SHUTDOWN grace_ms=0\n"
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
 /*

@@ -211,7 +211,7 @@ replay_record(const struct proto_msg *m, void *arg)
 static void
 shut_down(struct agent *a, struct agent_task *t)
 {
-	static const char shutdown_now[] = "SHUTDOWN grace_ms=0\n";
+	static const char shutdown_now[] = AGENT_SUPERVISOR_SHUTDOWN_NOW;
 	char err[AGENT_ERR_MAX];
 	int fd;
 
