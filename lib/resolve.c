@@ -6,13 +6,10 @@
  */
 #include "resolve.h"
 #include "compat.h"
+#include "net.h"
 #include "xmem.h"
 
-#include <sys/socket.h>
-#include <sys/types.h>
-
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,22 +42,8 @@ struct resolver {
 static void
 lookup(struct resolver_job *j)
 {
-	struct addrinfo hints, *res = NULL;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(j->host, NULL, &hints, &res);
-	if (rc == 0)
-		rc = getnameinfo(res->ai_addr, res->ai_addrlen, j->addr, sizeof(j->addr), NULL, 0,
-		                 NI_NUMERICHOST);
-	if (res != NULL)
-		freeaddrinfo(res);
-	if (rc != 0) {
+	if (net_resolve(j->host, j->addr, sizeof(j->addr), j->why, sizeof(j->why)) == -1)
 		j->addr[0] = '\0';
-		snprintf(j->why, sizeof(j->why), "cannot resolve %.64s: %s", j->host, gai_strerror(rc));
-	}
 }
 
 static void *
