@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/checkpoint.h"
 #include "attrs.h"
 #include "buf.h"
 #include "cgroup.h"
@@ -64,6 +65,7 @@ struct options {
 	long long task_max_processes;
 	long long task_max_open_files;
 	long long test_drop_updates;
+	char *test_disk_full_while;
 	char *log_level;
 	char *log_output;
 	int quiet;
@@ -201,6 +203,20 @@ settle(const struct options *o, struct settled *s, char *err, size_t errlen)
 	        sizeof(s->master_host), &s->master_port, reason, sizeof(reason)) == -1) {
 		snprintf(err, errlen, "bad --master '%s': %s", o->master, reason);
 		return -1;
+	}
+	/*
+	 * Resolved here, once, as Mesos's standalone detector does: the loop
+	 * never waits on DNS for a reconnect. A master moved to another address
+	 * under the same name needs the agent restarted.
+	 */
+	{
+		char name[AGENT_HOST_MAX];
+		xstrlcpy(name, s->master_host, sizeof(name));
+		if (net_resolve(name, s->master_host, sizeof(s->master_host), reason,
+		                sizeof(reason)) == -1) {
+			snprintf(err, errlen, "bad --master '%s': %s", o->master, reason);
+			return -1;
+		}
 	}
 	if (o->shutdown_grace_ms < 0) {
 		snprintf(err, errlen, "--executor_shutdown_grace_period must not be negative");
@@ -345,6 +361,9 @@ main(int argc, char **argv)
 		  "RLIMIT_NOFILE of a task (0 = inherit)", 0 },
 		{ "test_drop_updates", FLAG_INT, &o.test_drop_updates,
 		  "for tests only: lose this many first status updates on the wire", 0 },
+		{ "test_disk_full_while", FLAG_STRING, &o.test_disk_full_while,
+		  "for tests only: checkpoint writes needing new room fail (ENOSPC) while this "
+		  "file exists", 0 },
 		{ "isolation", FLAG_STRING, &o.isolation,
 		  "how tasks are held to their resources: posix/cpu,posix/mem or "
 		  "cgroups/cpu,cgroups/mem,cgroups/pids (default: cgroups where agentd may make them, "
@@ -431,6 +450,7 @@ main(int argc, char **argv)
 	cfg.task_max_processes = o.task_max_processes;
 	cfg.task_max_open_files = o.task_max_open_files;
 	cfg.test_drop_updates = o.test_drop_updates;
+	checkpoint_test_full_while(o.test_disk_full_while);
 	cfg.log_level = o.log_level != NULL ? o.log_level : (o.quiet ? "warning" : "info");
 	cfg.isolation_cgroups = s.isolation_cgroups;
 	cfg.cgroups = &s.cgroups;

@@ -34,7 +34,7 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 	$(TOP)/lib/http_msg.h $(TOP)/lib/http_async.h \
 	$(TOP)/lib/log.h $(TOP)/lib/loop.h $(TOP)/lib/map.h $(TOP)/lib/native.h $(TOP)/lib/net.h \
 	$(TOP)/lib/proc.h $(TOP)/lib/res.h $(TOP)/lib/xmem.h $(TOP)/lib/cgroup.h \
-	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h \
+	$(TOP)/lib/sha256.h $(TOP)/lib/cred.h $(TOP)/lib/http_auth.h $(TOP)/lib/conncap.h $(TOP)/lib/resolve.h \
 	$(TOP)/alloc/alloc_int.h \
 	$(TOP)/master/master.h $(TOP)/master/master_plugins.h \
 	$(TOP)/agent/agent.h $(TOP)/agent/agent_int.h $(TOP)/agent/checkpoint.h $(TOP)/agent/syncer.h \
@@ -46,9 +46,9 @@ HDRS = $(TOP)/proto.h $(TOP)/alloc.h $(TOP)/config.h \
 # ---- what each program is made of -----------------------------------------
 # lib/ (lib/README) and the protocol codec, linked as one archive, LIB: each program
 # takes from it only the files it uses (one supervisor runs per task: it stays small).
-LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o proto.o res.o attrs.o \
+LIB_OBJS = log.o xmem.o buf.o compat.o proc.o cgroup.o loop.o net.o conn.o conncap.o proto.o res.o attrs.o \
 	flags.o json.o http.o http_msg.o http_client.o http_async.o id.o map.o \
-	sha256.o cred.o http_auth.o
+	sha256.o cred.o http_auth.o resolve.o
 LIB = lib.a
 AR = ar
 ALLOC_OBJS = alloc.o alloc_sort.o alloc_cand.o alloc_account.o alloc_pair.o alloc_pass.o \
@@ -76,7 +76,7 @@ EXAMPLES = $(TOP)/examples/executor
 UNIT_TESTS = test_buf test_loop test_conn test_proto test_res test_flags test_json test_http \
 	test_http_client test_alloc test_launcher test_checkpoint test_fetch test_isolate \
 	test_sup_health test_sup_relay test_spawner test_syncer test_lb_table test_cgroup \
-	test_sha256 test_auth
+	test_sha256 test_auth test_resolve
 TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_proto $(TOP)/tests/test_res $(TOP)/tests/test_flags \
 	$(TOP)/tests/test_json $(TOP)/tests/test_http $(TOP)/tests/test_http_client \
@@ -85,9 +85,9 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
 	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
-	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth
+	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth $(TOP)/tests/test_resolve
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
-	$(TOP)/bench/sharing $(TOP)/tests/sbswap
+	$(TOP)/bench/sharing $(TOP)/tests/sbswap $(TOP)/tests/swarm
 # Plugins the integration tests load (tests/t_plugin*.sh).
 TEST_PLUGINS = $(TOP)/tests/plugins/crasher.so $(TOP)/tests/plugins/looper.so \
 	$(TOP)/tests/plugins/badabi.so $(TOP)/tests/plugins/messenger.so
@@ -124,7 +124,7 @@ MARATHON_SHARED = $(TOP)/lib/json.c $(TOP)/lib/http.c $(TOP)/lib/conn.c $(TOP)/l
 	$(TOP)/lib/buf.c $(TOP)/lib/xmem.c $(TOP)/lib/log.c $(TOP)/lib/compat.c $(TOP)/lib/res.c \
 	$(TOP)/lib/attrs.c $(TOP)/proto.c $(TOP)/lib/map.c $(TOP)/lib/id.c $(TOP)/lib/sha256.c \
 	$(TOP)/lib/cred.c $(TOP)/lib/http_auth.c $(TOP)/lib/http_client.c $(TOP)/lib/http_msg.c \
-	$(TOP)/lib/http_async.c
+	$(TOP)/lib/http_async.c $(TOP)/lib/resolve.c $(TOP)/lib/conncap.c
 MARATHON_CFLAGS = -fvisibility=hidden
 # Its unit tests link every file of it but the plugin's entry point, from source (loop_driver.c
 # stands in for loop.c there too).
@@ -201,8 +201,8 @@ tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \
 	test_fetch.o test_isolate.o test_sup_health.o test_sup_relay.o test_spawner.o test_syncer.o \
-	test_cgroup.o test_sha256.o test_auth.o \
-	peer.o httpd.o fw.o test_lb_table.o sbswap.o
+	test_cgroup.o test_sha256.o test_auth.o test_resolve.o \
+	peer.o httpd.o fw.o test_lb_table.o sbswap.o swarm.o
 $(TEST_OBJS): $(HDRS)
 
 $(TOP)/tests/test_buf: test_buf.o $(LIB)
@@ -262,6 +262,8 @@ $(TOP)/tests/test_sup_relay: test_sup_relay.o sup_relay.o $(LIB)
 $(TOP)/tests/test_spawner: test_spawner.o spawner.o $(LIB)
 	$(LINK) -o $@ test_spawner.o spawner.o $(LIB) $(LIBS)
 
+$(TOP)/tests/test_resolve: test_resolve.o $(LIB)
+	$(LINK) -o $@ test_resolve.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
 $(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
 	$(LINK) -o $@ test_syncer.o syncer.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
@@ -280,18 +282,20 @@ $(TOP)/tests/fw: fw.o $(LIB)
 
 $(TOP)/tests/peer: peer.o $(LIB)
 	$(LINK) -o $@ peer.o $(LIB) $(LIBS)
+$(TOP)/tests/swarm: swarm.o $(LIB)
+	$(LINK) -o $@ swarm.o $(LIB) $(LIBS)
 $(TOP)/tests/sbswap: sbswap.o
 	$(LINK) -o $@ sbswap.o
 
 $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
 		$(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_marathon_app.c \
-		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/tests/test_jobs_cron: $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) $(MARATHON_SHARED) \
 		$(JOBS)/jb.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) \
-		$(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 check: all tests
 	cd $(TOP) && sh tests/run.sh
@@ -331,15 +335,15 @@ $(TOP)/bench/plugin_bench: plugin_bench.o $(LIB)
 $(TOP)/bench/marathon_fake: $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
 		$(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) -o $@ $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) \
-		$(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
-		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/plugins/jobs.so: $(JOBS_SRCS) $(MARATHON_SHARED) $(JOBS)/jb.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
-		$(SHARED_LDFLAGS) -o $@ $(JOBS_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(SHARED_LDFLAGS) -o $@ $(JOBS_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 bench: all $(BENCH) $(BENCH_PLUGINS)
 	cd $(TOP) && sh bench/run.sh

@@ -63,6 +63,9 @@ main(int argc, char **argv)
 	m.cfg.handshake_timeout_ms = MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	m.cfg.peer_output_limit = MASTER_DEFAULT_PEER_OUTPUT_LIMIT;
 	m.cfg.history_interval_ms = MASTER_DEFAULT_HISTORY_INTERVAL_MS;
+	m.cfg.framework_heartbeat_interval_ms = MASTER_FRAMEWORK_HEARTBEAT_MS;
+	m.cfg.max_connections = MASTER_DEFAULT_MAX_CONNECTIONS;
+	m.cfg.max_connections_per_address = MASTER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 	m.cfg.ip = xstrdup(MASTER_DEFAULT_IP);
 	m.cfg.work_dir = xstrdup(MASTER_DEFAULT_WORK_DIR);
 	m.cfg.min_allocatable_resources = xstrdup(MASTER_DEFAULT_MIN_ALLOCATABLE);
@@ -111,6 +114,13 @@ main(int argc, char **argv)
 		  &m.cfg.max_completed_tasks_per_framework, "completed tasks kept per framework", 0 },
 		{ "handshake_timeout", FLAG_DURATION, &m.cfg.handshake_timeout_ms,
 		  "close connections that have not said HELLO by then", 0 },
+		{ "framework_heartbeat_interval", FLAG_DURATION,
+		  &m.cfg.framework_heartbeat_interval_ms,
+		  "PING frameworks this often; one silent for 3 of them is disconnected", 0 },
+		{ "max_connections", FLAG_INT, &m.cfg.max_connections,
+		  "connections open at once; more are refused with an ERROR (0 = no cap)", 0 },
+		{ "max_connections_per_address", FLAG_INT, &m.cfg.max_connections_per_address,
+		  "connections open at once from one address (0 = no cap)", 0 },
 		{ "peer_output_limit", FLAG_BYTES, &m.cfg.peer_output_limit,
 		  "unsent bytes kept for one peer before it is dropped as not reading", 0 },
 		{ "history_interval", FLAG_DURATION, &m.cfg.history_interval_ms,
@@ -188,6 +198,12 @@ main(int argc, char **argv)
 	    m.cfg.peer_output_limit < MASTER_PEER_OUTPUT_LIMIT_MIN) {
 		fprintf(stderr, "mesosd: --handshake_timeout must be positive and "
 		        "--peer_output_limit at least 4KB\n");
+		return 1;
+	}
+	if (m.cfg.framework_heartbeat_interval_ms <= 0 || m.cfg.max_connections < 0 ||
+	    m.cfg.max_connections_per_address < 0) {
+		fprintf(stderr, "mesosd: --framework_heartbeat_interval must be positive, "
+		        "--max_connections* not negative\n");
 		return 1;
 	}
 	if (m.cfg.allocation_interval_ms <= 0) {

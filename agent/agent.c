@@ -264,6 +264,7 @@ handle_registered(struct agent *a, const struct proto_msg *m)
 	log_info("%s with master as %s", same ? "re-registered" : "registered", a->agent_id);
 	if (same)
 		send_resync(a);
+	agent_journal_report(a);
 	arm_ping_watchdog(a);
 	agent_update_reset_retries(a);
 }
@@ -585,9 +586,21 @@ agent_start(struct agent *a)
 	connect_master(a);
 }
 
+/*
+ * Leaving for good (SIGTERM): every supervisor still connected is told so.
+ * One whose task's end was not taken yet (its EXITED still on its way when
+ * the stop deadline passed, a supervisor held up under load) would else
+ * wait --recovery_timeout for an agentd that is not coming back; told,
+ * it ends its task now and leaves the end in RUN.status for the next one.
+ */
 static void
 finish_stop(struct agent *a)
 {
+	const char *key;
+	void *val;
+
+	for (size_t i = 0; map_next(&a->tasks, &i, &key, &val);)
+		agent_task_send_supervisor(val, AGENT_SUPERVISOR_SHUTDOWN_NOW);
 	a->stopped = 1;
 	loop_timer_cancel(a->loop, a->stop_timer);
 	a->stop_timer = 0;

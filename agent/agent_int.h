@@ -187,6 +187,8 @@ struct agent {
 	struct checkpoint_journal journal;
 	int journal_open;
 	size_t compact_at;           /* journal lines that trigger a compaction */
+	int checkpoint_failing;      /* the last checkpoint write failed (a full disk): retried */
+	char checkpoint_error[AGENT_ERR_MAX]; /* why, as the master is told (AGENT_CONDITION) */
 	struct agent_task *after_commit; /* tasks with work waiting for their records' commit */
 	struct agent_task *committing;   /* its work runs now: not to be queued again in this pass */
 	uint64_t commit_timer;
@@ -266,6 +268,8 @@ void agent_task_finish(struct agent *a, struct agent_task *t, const char *state,
                        const char *reason, const char *message, const struct proto_usage *usage);
 /* A line to t's supervisor, if it is connected. */
 void agent_task_send_supervisor(struct agent_task *t, const char *line);
+/* To a supervisor: kill the task now if it runs, and exit without waiting for an ACK. */
+#define AGENT_SUPERVISOR_SHUTDOWN_NOW "SHUTDOWN grace_ms=0\n"
 /* WORK_DIR/meta/slaves/AGENT/runs/RUN for a sandbox .../runs/RUN; NULL with err. */
 char *agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t errlen);
 /*
@@ -338,6 +342,13 @@ void agent_journal_syncer_stop(struct agent *a);
 char *agent_journal_meta_path(const struct agent *a, const char *rest);
 /* The master gave us an ID (new or the same): persist it, open its journal. */
 int agent_journal_open(struct agent *a, const char *id, char *err, size_t errlen);
+/*
+ * A checkpoint write failed (err) or, err NULL, succeeded: on a change the
+ * log and the master hear of it (AGENT_CONDITION); agent_journal_report
+ * tells a master the condition again (after registering).
+ */
+void agent_journal_condition(struct agent *a, const char *err);
+void agent_journal_report(struct agent *a);
 /* Write and fsync what is pending, and close. */
 void agent_journal_close(struct agent *a);
 

@@ -403,7 +403,7 @@ void
 agent_journal_commit(struct agent *a)
 {
 	char err[AGENT_ERR_MAX];
-	int rc = 0;
+	int rc = 0, trouble = 0;
 
 	loop_timer_cancel(a->loop, a->commit_timer);
 	a->commit_timer = 0;
@@ -419,10 +419,19 @@ agent_journal_commit(struct agent *a)
 
 		if (a->journal.lines >= a->compact_at && !a->commit_inflight) {
 			/* Temp, fsync, rename: everything in memory is on disk after it. */
-			rc = agent_journal_compact(a, err, sizeof(err));
-			if (rc == 0)
+			if (agent_journal_compact(a, err, sizeof(err)) == 0) {
 				a->written_gen = a->synced_gen = gen;
-		} else if (checkpoint_journal_dirty(&a->journal)) {
+			} else {
+				/*
+				 * No room for a new file (a full disk): the lines still go in,
+				 * over the zeros kept ahead of them, and the compaction is
+				 * tried again in a while.
+				 */
+				agent_journal_condition(a, err);
+				trouble = 1;
+			}
+		}
+		if (a->written_gen != gen && checkpoint_journal_dirty(&a->journal)) {
 			rc = checkpoint_journal_write(&a->journal, err, sizeof(err));
 			if (rc == 0)
 				a->written_gen = gen;
@@ -433,10 +442,14 @@ agent_journal_commit(struct agent *a)
 			a->journal_gen++;
 	}
 	if (rc == -1) {
-		log_warnx("%s; retrying in %d ms", err, COMMIT_RETRY_MS);
+		agent_journal_condition(a, err);
 		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_commit_timer, a);
 		return;
 	}
+	if (trouble)
+		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_commit_timer, a);
+	else if (a->journal_open)
+		agent_journal_condition(a, NULL);
 	start_sync(a);
 	run_ready(a);
 	agent_maybe_finish_stop(a);
@@ -448,6 +461,64 @@ char *
 agent_journal_meta_path(const struct agent *a, const char *rest)
 {
 	return xstrfmt("%s/" AGENT_META_DIR "/%s", a->work_dir, rest);
+}
+
+static int
+same_content(const char *path, const struct buf *want)
+{
+	char err[AGENT_ERR_MAX];
+	struct buf have;
+	int missing, same;
+
+	buf_init(&have, 0);
+	same = checkpoint_read(path, want->len + 1, &have, &missing, err, sizeof(err)) == 0 &&
+	    have.len == want->len && memcmp(have.data, want->data, want->len) == 0;
+	buf_free(&have);
+	return same;
+}
+
+static int
+links_to(const char *link, const char *target)
+{
+	char have[AGENT_ERR_MAX];
+	ssize_t n = readlink(link, have, sizeof(have) - 1);
+
+	if (n < 0)
+		return 0;
+	have[n] = '\0';
+	return strcmp(have, target) == 0;
+}
+
+void
+agent_journal_report(struct agent *a)
+{
+	if (!a->checkpoint_failing)
+		return;
+	agent_send_fields(a, "AGENT_CONDITION", "disk_full", "true", "reason", a->checkpoint_error,
+	    (char *)NULL);
+}
+
+void
+agent_journal_condition(struct agent *a, const char *err)
+{
+	if (err == NULL) {
+		if (!a->checkpoint_failing)
+			return;
+		a->checkpoint_failing = 0;
+		a->checkpoint_error[0] = '\0';
+		log_info("checkpoints are written again");
+		agent_send_fields(a, "AGENT_CONDITION", "disk_full", "false", (char *)NULL);
+		return;
+	}
+	if (a->checkpoint_failing) {
+		log_debug("%s; retrying", err);
+		return;
+	}
+	a->checkpoint_failing = 1;
+	xstrlcpy(a->checkpoint_error, err, sizeof(a->checkpoint_error));
+	log_warnx("%s; the agent goes on, holding back what must be on disk first, and retries "
+	    "every %d ms", err, COMMIT_RETRY_MS);
+	agent_journal_report(a);
 }
 
 int
@@ -469,11 +540,16 @@ agent_journal_open(struct agent *a, const char *id, char *err, size_t errlen)
 	proto_begin(&b, "SLAVE");
 	proto_add(&b, "agent_id", id);
 	proto_add(&b, "hostname", a->hostname);
+	/*
+	 * What already says the same is left alone: a recovering agent whose
+	 * disk is full needs no new file to take its tasks back.
+	 */
 	if (compat_mkdirs(dir, LAUNCHER_DIR_MODE, err, errlen) == -1 || proto_end(&b) == -1 ||
-	    checkpoint_write(info, b.data, b.len, err, errlen) == -1)
+	    (!same_content(info, &b) && checkpoint_write(info, b.data, b.len, err, errlen) == -1))
 		goto out;
-	unlink(tmp);
-	if (symlink(id, tmp) == -1 || rename(tmp, latest) == -1) {
+	if (links_to(latest, id))
+		;
+	else if (unlink(tmp), symlink(id, tmp) == -1 || rename(tmp, latest) == -1) {
 		snprintf(err, errlen, "cannot link '%s': %s", latest, strerror(errno));
 		unlink(tmp);
 		goto out;

@@ -211,7 +211,7 @@ replay_record(const struct proto_msg *m, void *arg)
 static void
 shut_down(struct agent *a, struct agent_task *t)
 {
-	static const char shutdown_now[] = "SHUTDOWN grace_ms=0\n";
+	static const char shutdown_now[] = AGENT_SUPERVISOR_SHUTDOWN_NOW;
 	char err[AGENT_ERR_MAX];
 	int fd;
 
@@ -347,8 +347,15 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 			agent_task_reattach(a, t);
 		}
 	}
-	/* A fresh journal now: no torn tail from the crash is appended to. */
-	if (agent_journal_compact(a, err, errlen) == -1)
-		return -1;
+	/*
+	 * A fresh journal now. When there is no room for it (a full disk) the
+	 * agent starts all the same: the journal is reopened after its last
+	 * whole line, so no torn tail is appended to, and the next commit
+	 * compacts.
+	 */
+	if (agent_journal_compact(a, err, errlen) == -1) {
+		agent_journal_condition(a, err);
+		a->compact_at = 0;
+	}
 	return 0;
 }

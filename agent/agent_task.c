@@ -751,6 +751,8 @@ prepare(struct agent *a, struct agent_task *t, const struct proto_msg *m, struct
 	}
 	launcher_env_init(&env, 0);
 	launcher_env_ports(&env, &t->resources, AGENT_PORT_ENV_MAX);
+	/* As a task under Mesos finds it (the agent's, in its environment): the task's env may override. */
+	launcher_env_set(&env, "HOSTNAME", a->hostname);
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct proto_field *f = &m->fields[i];
 		if (strcmp(f->key, "env") == 0 && launcher_env_put(&env, f->val, f->vlen, err, errlen) == -1)

@@ -30,6 +30,24 @@
 #define ZERO_CHUNK 16384
 
 static char zeros[ZERO_CHUNK];        /* never written: .bss, no space in the program */
+static char *full_while;              /* checkpoint_test_full_while's path, or NULL */
+
+void
+checkpoint_test_full_while(const char *path)
+{
+	free(full_while);
+	full_while = path != NULL && *path != '\0' ? xstrdup(path) : NULL;
+}
+
+/* A write that needs new room on the disk: -1 with ENOSPC while the test says the disk is full. */
+static int
+no_room(void)
+{
+	if (full_while == NULL || access(full_while, F_OK) != 0)
+		return 0;
+	errno = ENOSPC;
+	return -1;
+}
 #define TEMP_SUFFIX_HEX 8            /* random hex digits in a temporary file's name */
 
 static char *
@@ -64,7 +82,8 @@ static int
 write_padded(const char *path, const void *data, size_t len, off_t pad, char *err, size_t errlen)
 {
 	char *tmp = temp_name(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, CHECKPOINT_FILE_MODE);
+	int fd = no_room() ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	                                CHECKPOINT_FILE_MODE);
 
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
@@ -209,9 +228,12 @@ put_pending(struct checkpoint_journal *j)
 	if (j->end + len > j->size) {
 		off_t want = j->end + len + JOURNAL_AHEAD;
 
-		if (write_zeros(j->fd, j->size, want - j->size) == 0)
+		if (!no_room() && write_zeros(j->fd, j->size, want - j->size) == 0)
 			j->size = want;
 	}
+	/* Lines over the zeros ahead need no new room: those still go in on a full disk. */
+	if (j->end + len > j->size && no_room())
+		return -1;
 	if (compat_pwrite_all(j->fd, j->pending.data, j->pending.len, j->end) == -1)
 		return -1;
 	j->end += len;

@@ -61,6 +61,11 @@ int checkpoint_journal_sync(struct checkpoint_journal *j, char *err, size_t errl
 int checkpoint_journal_rewrite(struct checkpoint_journal *j, const struct buf *content, size_t lines,
                                char *err, size_t errlen);
 void checkpoint_journal_close(struct checkpoint_journal *j);
+/*
+ * For tests (agentd --test_disk_full_while): while path exists, every write
+ * here that needs new room on the disk fails with ENOSPC, as on a full disk.
+ */
+void checkpoint_test_full_while(const char *path);
 
 /*
  * Call fn for each complete, well-formed line of the journal at path, in

@@ -38,6 +38,13 @@
 #define RUN_BACKOFF_INITIAL_MS 250
 #define RUN_BACKOFF_MAX_MS    10000
 #define RUN_HEARTBEAT_DEFAULT_MS 15000
+/*
+ * The framework's failover timeout (--failover-timeout): the master keeps
+ * its tasks this long after losing it, and run stops trying to reach a
+ * master after as long without one.
+ */
+#define RUN_FAILOVER_TIMEOUT_MS 60000
+#define RUN_MS_PER_S 1000.0
 #define RUN_HEARTBEAT_MISSES  3               /* silent intervals before the master counts as gone */
 /*
  * A restarted master learns of tasks only when their agents re-register,
@@ -86,6 +93,8 @@ struct run {
 	struct res want;
 	struct ctl_args *args;       /* --env and --uri values */
 	int64_t grace_ms;
+	int64_t failover_ms;
+	int64_t master_lost_at;      /* loop time the master was lost; 0 while subscribed */
 	const struct run_options *opt;
 	struct run_task *tasks;
 	size_t ntasks;
@@ -168,6 +177,22 @@ run_finish(struct run *r, int code)
 	}
 }
 
+/* Try again after a backoff, unless no master has answered for the failover timeout. */
+static void
+run_retry(struct run *r)
+{
+	if (r->master_lost_at == 0)
+		r->master_lost_at = loop_now(r->loop);
+	if (loop_now(r->loop) - r->master_lost_at >= r->failover_ms) {
+		ctl_say("no master answered for %.0f s, the framework's failover timeout: giving up",
+		        (double)r->failover_ms / RUN_MS_PER_S);
+		r->exit_code = EXIT_FAILURE;
+		run_stop(r);
+		return;
+	}
+	r->reconnect_timer = loop_timer_add(r->loop, backoff_next(&r->backoff), run_reconnect, r);
+}
+
 static void
 run_connect(struct run *r)
 {
@@ -179,7 +204,7 @@ run_connect(struct run *r)
 	if (r->conn != NULL)
 		return;
 	if (r->subscribed_once) {
-		r->reconnect_timer = loop_timer_add(r->loop, backoff_next(&r->backoff), run_reconnect, r);
+		run_retry(r);
 		return;
 	}
 	ctl_say_unreachable(r->ctl, err);
@@ -255,7 +280,7 @@ run_on_close(struct conn *c, const char *reason, void *arg)
 	}
 	if (was != RUN_CONNECTING)
 		ctl_say("lost master (%s), reconnecting", reason);
-	r->reconnect_timer = loop_timer_add(r->loop, backoff_next(&r->backoff), run_reconnect, r);
+	run_retry(r);
 }
 
 static void
@@ -269,7 +294,7 @@ run_subscribe(struct run *r)
 	proto_add(&b, "name", RUN_FRAMEWORK_NAME);
 	proto_add(&b, "user", r->user);
 	proto_add(&b, "role", r->role);
-	proto_add_int(&b, "failover_timeout", 0);
+	proto_addf(&b, "failover_timeout", "%g", (double)r->failover_ms / RUN_MS_PER_S);
 	if (r->ctl->auth->principal != NULL)
 		proto_add(&b, "principal", r->ctl->auth->principal);
 	if (r->framework_id[0] != '\0')
@@ -352,6 +377,7 @@ run_subscribed(struct run *r, const struct proto_msg *m)
 		hb = RUN_HEARTBEAT_DEFAULT_MS;
 	xstrlcpy(r->framework_id, fid, sizeof(r->framework_id));
 	r->phase = RUN_SUBSCRIBED;
+	r->master_lost_at = 0;
 	r->heartbeat_ms = hb;
 	backoff_reset(&r->backoff);
 	conn_set_idle_timeout(r->conn, hb * RUN_HEARTBEAT_MISSES);
@@ -787,8 +813,8 @@ run_prepare(struct run *r, const char *resources, long long instances, char *err
 		snprintf(err, errlen, "--instances must be between 1 and %d", RUN_INSTANCES_MAX);
 		return -1;
 	}
-	if (r->grace_ms < 0) {
-		snprintf(err, errlen, "--grace must not be negative");
+	if (r->grace_ms < 0 || r->failover_ms < 0) {
+		snprintf(err, errlen, "--grace and --failover-timeout must not be negative");
 		return -1;
 	}
 	if (options_check(r->opt, err, errlen) == -1)
@@ -835,7 +861,7 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 {
 	char *name = NULL, *command = NULL, *resources = NULL, *role = NULL, *unused = NULL;
 	long long instances = 1;
-	int64_t grace_ms = 0;
+	int64_t grace_ms = 0, failover_ms = RUN_FAILOVER_TIMEOUT_MS;
 	struct run_options opt;
 	memset(&opt, 0, sizeof(opt));
 	struct flag flags[] = {
@@ -849,6 +875,9 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 		{ "env", FLAG_STRING, &unused, "NAME=VALUE for the task's environment (repeatable)", 0 },
 		{ "uri", FLAG_STRING, &unused, "URI to fetch into the sandbox (repeatable)", 0 },
 		{ "grace", FLAG_DURATION, &grace_ms, "kill grace period, SIGTERM to SIGKILL (0: the agent's)", 0 },
+		{ "failover-timeout", FLAG_DURATION, &failover_ms,
+		  "the master keeps the tasks this long without us; run gives up after as long "
+		  "without a master (default 1mins)", 0 },
 		{ "user", FLAG_STRING, &opt.task_user, "run the task as this user (default yours)", 0 },
 		{ "health-type", FLAG_STRING, &opt.health_type, "health check: COMMAND, TCP or HTTP", 0 },
 		{ "health-command", FLAG_STRING, &opt.health_command, "COMMAND check: exit 0 is healthy", 0 },
@@ -880,6 +909,7 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
 	r.user = current_user();
 	r.args = &a;
 	r.grace_ms = grace_ms;
+	r.failover_ms = failover_ms;
 	r.opt = &opt;
 	if (rc != -1)
 		goto out;

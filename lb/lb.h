@@ -62,6 +62,8 @@ struct lb_haproxy;
 #define LB_RELISTEN_MS                  5000
 /* Accepts per readable listener before the loop serves the others. */
 #define LB_ACCEPT_BATCH                 64
+/* Out of descriptors: accepting pauses this long (a close resumes it sooner). */
+#define LB_ACCEPT_RETRY_MS              100
 
 enum lb_balance { LB_BALANCE_ROUNDROBIN, LB_BALANCE_LEASTCONN, LB_BALANCE_SOURCE };
 enum lb_mode { LB_MODE_TCP, LB_MODE_HTTP };
@@ -167,6 +169,7 @@ struct lb {
 	int accepting;            /* listeners watched (not paused at the cap) */
 	int synced;               /* the table has been read from Marathon once */
 	uint64_t relisten_timer;
+	uint64_t accept_retry_timer;  /* accepting paused: out of descriptors */
 	uint64_t drain_timer;
 	int64_t started_ms;
 	char scratch[LB_READ_BYTES];  /* every read lands here first */

@@ -351,6 +351,17 @@ lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
 
 /* ---- listeners ---------------------------------------------------------------------- */
 
+static void
+resume_accept(struct loop *loop, void *arg)
+{
+	struct lb *lb = arg;
+
+	(void)loop;
+	lb->accept_retry_timer = 0;
+	if (lb->open < lb->cfg.max_connections)
+		lb_tcp_accepting(lb, 1);
+}
+
 void
 lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
 {
@@ -360,9 +371,20 @@ lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
 		int fd = net_accept(lfd, peer, sizeof(peer));
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("%s: accept", s != NULL ? s->key : "HTTP port");
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			/*
+			 * Out of descriptors (EMFILE, ENFILE) or memory: the backlog stays
+			 * readable, so polling it again at once would spin.
+			 */
+			log_warn("%s: accept (paused for %d ms)", s != NULL ? s->key : "HTTP port",
+			         LB_ACCEPT_RETRY_MS);
+			lb->accepting = 0;
+			set_listeners(lb, 0);
+			if (lb->accept_retry_timer == 0)
+				lb->accept_retry_timer = loop_timer_add(lb->loop, LB_ACCEPT_RETRY_MS,
+				                                        resume_accept, lb);
 			return;
 		}
 		if (lb_conn_opened(lb) < 0) {
@@ -451,4 +473,6 @@ lb_tcp_close_all(struct lb *lb)
 		lb_tcp_unlisten(lb, v);
 	loop_timer_cancel(lb->loop, lb->relisten_timer);
 	lb->relisten_timer = 0;
+	loop_timer_cancel(lb->loop, lb->accept_retry_timer);
+	lb->accept_retry_timer = 0;
 }

@@ -1,8 +1,9 @@
 /*
  * conn.c: owns buffered connections on the loop: splitting input into
  * capped lines (or raw chunks), bounded output, deferred close so that no
- * callback up the stack sees freed memory, connect and idle timeouts, and
- * the reconnect backoff.
+ * callback up the stack sees freed memory, connect and idle timeouts, an
+ * absolute deadline, a hook for whoever counts live connections, and the
+ * reconnect backoff.
  */
 #include "conn.h"
 #include "buf.h"
@@ -41,9 +42,13 @@ struct conn {
 	char *target;         /* conn_connect's "host:port", for its error messages */
 	char *reason;         /* why we closed; handed to on_close */
 	char *flush_reason;
+	char *deadline_reason;
+	void (*release)(void *);  /* conn_set_release: told once, when the conn is freed */
+	void *release_arg;
 	int64_t idle_ms;
 	int64_t last_input;
 	uint64_t idle_timer;
+	uint64_t deadline_timer;
 	uint64_t connect_timer;
 	uint64_t flush_timer;
 	uint64_t kick_timer;
@@ -98,12 +103,15 @@ finish(struct loop *loop, void *arg)
 	(void)loop;
 	if (c->ops->on_close != NULL)
 		c->ops->on_close(c, c->reason, c->arg);
+	if (c->release != NULL)
+		c->release(c->release_arg);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->peer);
 	free(c->target);
 	free(c->reason);
 	free(c->flush_reason);
+	free(c->deadline_reason);
 	free(c);
 }
 
@@ -115,6 +123,7 @@ conn_close(struct conn *c, const char *reason)
 	c->closing = 1;
 	c->reason = xstrdup(reason != NULL ? reason : "closed");
 	cancel_timer(c, &c->idle_timer);
+	cancel_timer(c, &c->deadline_timer);
 	cancel_timer(c, &c->connect_timer);
 	cancel_timer(c, &c->flush_timer);
 	cancel_timer(c, &c->kick_timer);
@@ -549,6 +558,37 @@ conn_set_idle_timeout(struct conn *c, int64_t ms)
 		return;
 	c->last_input = loop_now(c->loop);
 	c->idle_timer = loop_timer_add(c->loop, c->idle_ms, on_idle, c);
+}
+
+static void
+on_deadline(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	c->deadline_timer = 0;
+	conn_close(c, c->deadline_reason);
+}
+
+void
+conn_set_deadline(struct conn *c, int64_t ms, const char *reason)
+{
+	if (c->closing)
+		return;
+	cancel_timer(c, &c->deadline_timer);
+	free(c->deadline_reason);
+	c->deadline_reason = NULL;
+	if (ms <= 0)
+		return;
+	c->deadline_reason = xstrdup(reason != NULL ? reason : "deadline passed");
+	c->deadline_timer = loop_timer_add(c->loop, ms, on_deadline, c);
+}
+
+void
+conn_set_release(struct conn *c, void (*fn)(void *arg), void *arg)
+{
+	c->release = fn;
+	c->release_arg = arg;
 }
 
 void *

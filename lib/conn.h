@@ -71,6 +71,18 @@ void conn_pause_reading(struct conn *c, int paused);
  * (0 disables). Used for handshakes and slow peers.
  */
 void conn_set_idle_timeout(struct conn *c, int64_t ms);
+/*
+ * Close with reason in ms milliseconds whatever arrives meanwhile (0
+ * cancels): a handshake's absolute deadline, which a peer trickling one
+ * byte at a time cannot push back as it pushes back an idle timeout.
+ */
+void conn_set_deadline(struct conn *c, int64_t ms, const char *reason);
+/*
+ * fn(arg) runs once when the conn is freed, after on_close, whatever ops
+ * it has by then (conn_set_ops does not drop it): for counting live
+ * connections (conncap.h) across a hand-over to another owner.
+ */
+void conn_set_release(struct conn *c, void (*fn)(void *arg), void *arg);
 
 void *conn_arg(struct conn *c);
 int conn_fd(struct conn *c);

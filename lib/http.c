@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "conn.h"
+#include "conncap.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -55,6 +56,12 @@
 #define HTTP_PENDING_MAX (HTTP_HEADER_BYTES_MAX + HTTP_BODY_MAX)
 /* Longest request method we accept ("PROPFIND" is eight). */
 #define HTTP_METHOD_MAX 32
+/*
+ * Connections one server holds at once, in all and from one address: more
+ * are answered 503 and closed (http_server_set_caps changes them).
+ */
+#define HTTP_SERVER_MAX_CONNECTIONS 4096
+#define HTTP_SERVER_MAX_CONNECTIONS_PER_ADDRESS 1024
 /* Out of descriptors: wait this long before accepting again instead of spinning. */
 #define HTTP_ACCEPT_RETRY_MS 100
 /* Room for one formatted response header line or status line. */
@@ -128,6 +135,7 @@ struct http_server {
 	struct loop *loop;
 	int lfd;
 	uint64_t retry_timer;   /* accept paused after running out of descriptors */
+	struct conncap *caps;   /* connections held, in all and per address */
 	http_handler_fn fn;
 	void *arg;
 	struct http_server *next;
@@ -1093,6 +1101,30 @@ resume_accept(struct loop *loop, void *arg)
 	loop_set_events(loop, s->lfd, LOOP_READ);
 }
 
+/* Over a cap: 503 with the reason, and the conn closes once that is out. */
+static const struct conn_ops refused_ops = { .on_line = NULL };
+
+static int
+refused_over_cap(struct http_server *s, struct http_conn *hc)
+{
+	char why[HTTP_LINE_MAX], head[HTTP_LINE_MAX];
+
+	if (conncap_admit(s->caps, hc->c, why, sizeof(why)) == 0)
+		return 0;
+	/* No port in the line: a crowd from one address repeats it, and the log folds repeats. */
+	log_warnx("http: refusing a connection: %s", why);
+	conn_set_ops(hc->c, &refused_ops, NULL);
+	snprintf(head, sizeof(head), "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain"
+	         "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", strlen(why) + 1);
+	conn_send_str(hc->c, head);
+	conn_send_str(hc->c, why);
+	conn_send_str(hc->c, "\n");
+	conn_close_after_flush(hc->c, why);
+	buf_free(&hc->in);
+	free(hc);
+	return 1;
+}
+
 static void
 on_accept(struct loop *loop, int lfd, int events, void *arg)
 {
@@ -1127,6 +1159,8 @@ on_accept(struct loop *loop, int lfd, int events, void *arg)
 			continue;
 		}
 		conn_set_peer(hc->c, peer);
+		if (refused_over_cap(s, hc))
+			continue;
 		conn_set_raw(hc->c, 1);
 		start_request(hc);
 	}
@@ -1146,15 +1180,30 @@ http_server_listen(struct loop *loop, const char *ip, int port, http_handler_fn 
 	s->lfd = lfd;
 	s->fn = fn;
 	s->arg = arg;
+	s->caps = conncap_new(HTTP_SERVER_MAX_CONNECTIONS, HTTP_SERVER_MAX_CONNECTIONS_PER_ADDRESS);
 	if (loop_watch(loop, lfd, LOOP_READ, on_accept, s) < 0) {
 		snprintf(err, errlen, "http: cannot watch listening socket");
 		close(lfd);
+		conncap_free(s->caps);
 		free(s);
 		return -1;
 	}
 	s->next = servers;
 	servers = s;
 	return lfd;
+}
+
+void
+http_server_set_caps(struct loop *loop, int lfd, long max_total, long max_per_address)
+{
+	for (struct http_server *s = servers; s != NULL; s = s->next) {
+		if (s->lfd == lfd && s->loop == loop) {
+			/* Connections open now keep their places in the old caps until they close. */
+			conncap_free(s->caps);
+			s->caps = conncap_new(max_total, max_per_address);
+			return;
+		}
+	}
 }
 
 void
@@ -1170,6 +1219,7 @@ http_server_close(struct loop *loop, int lfd)
 			loop_timer_cancel(loop, s->retry_timer);
 			loop_unwatch(loop, lfd);
 			close(lfd);
+			conncap_free(s->caps);
 			free(s);
 			return;
 		}

@@ -52,6 +52,12 @@ void http_adopt(struct conn *c, const char *line, http_handler_fn fn, void *arg)
 /* Listen on ip:port and serve every connection with fn; returns listening fd or -1. */
 int http_server_listen(struct loop *loop, const char *ip, int port, http_handler_fn fn, void *arg,
                        char *err, size_t errlen);
+/*
+ * Caps on the connections the server on lfd holds at once, in all and from
+ * one address (0 = none; defaults 4096 and 1024): one more is answered 503
+ * with the reason and closed.
+ */
+void http_server_set_caps(struct loop *loop, int lfd, long max_total, long max_per_address);
 void http_server_close(struct loop *loop, int lfd);
 
 const char *http_method(const struct http_exchange *x);

@@ -1,7 +1,9 @@
 /*
  * log.c: owns the process-wide log level and program name, and the format of
  * every diagnostic line: "<UTC ISO-8601 time> prog: level: text" on stderr,
- * or "level: text" to syslog(3) when a service manager starts the daemon.
+ * or "level: text" to syslog(3) when a service manager starts the daemon;
+ * and the folding of a line repeated at once into "last message repeated N
+ * times", as syslogd does, so a fault that repeats cannot flood the log.
  */
 #include "log.h"
 #include "compat.h"
@@ -19,6 +21,8 @@
 #define LOG_STAMP_MAX_BYTES 32
 #define LOG_ERRNO_TEXT_MAX_BYTES 256
 #define LOG_MS_PER_SECOND 1000
+/* Repeats of one line are folded for this long, then counted and shown again. */
+#define LOG_REPEAT_WINDOW_MS 30000
 
 static const char *log_progname;
 static enum log_level log_level_current = LOG_LEVEL_INFO;
@@ -133,6 +137,37 @@ format_stamp(char *out, size_t outlen)
 }
 
 /*
+ * Per thread (an agent's syncer thread logs too), so no lock is needed: a
+ * repeat is the same text, time aside, as the thread's last line.
+ */
+static _Thread_local char log_last[LOG_LINE_MAX_BYTES];
+static _Thread_local long log_repeats;
+static _Thread_local int64_t log_last_ms;
+
+/* 1: body repeats the last line within the window and is only counted. */
+static int
+log_fold_repeat(const char *stamp, const char *body)
+{
+	int64_t now = compat_monotonic_ms();
+
+	if (strcmp(body, log_last) == 0 && now - log_last_ms < LOG_REPEAT_WINDOW_MS) {
+		log_repeats++;
+		return 1;
+	}
+	if (log_repeats > 0) {
+		char line[LOG_LINE_MAX_BYTES];
+		snprintf(line, sizeof(line), "%s %s%slast message repeated %ld times\n", stamp,
+		         log_progname != NULL ? log_progname : "", log_progname != NULL ? ": " : "",
+		         log_repeats);
+		emit_line("info", line, strlen(stamp) + 1 + (log_progname != NULL ? strlen(log_progname) + 2 : 0));
+	}
+	snprintf(log_last, sizeof(log_last), "%s", body);
+	log_repeats = 0;
+	log_last_ms = now;
+	return 0;
+}
+
+/*
  * The whole line is built first and written with one call so lines from
  * several threads or processes sharing stderr do not interleave.
  */
@@ -142,10 +177,11 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX_BYTES];
 	char stamp[LOG_STAMP_MAX_BYTES];
 	char errtext[LOG_ERRNO_TEXT_MAX_BYTES];
-	size_t used = 0;
+	size_t used = 0, body;
 	int n;
 
 	format_stamp(stamp, sizeof(stamp));
+	body = strlen(stamp) + 1;
 	if (log_progname != NULL)
 		n = snprintf(line, sizeof(line), "%s %s: %s: ", stamp, log_progname, level);
 	else
@@ -170,6 +206,8 @@ log_emit(const char *level, int errnum, const char *fmt, va_list ap)
 		used = sizeof(line) - 2;
 	line[used++] = '\n';
 	line[used] = '\0';
+	if (log_fold_repeat(stamp, line + body))
+		return;
 	emit_line(level, line, strlen(stamp) + 1 + (log_progname != NULL ? strlen(log_progname) + 2 : 0));
 }
 

@@ -225,6 +225,43 @@ net_connect(const char *host, int port, char *err, size_t errlen)
 }
 
 int
+net_resolve_numeric(const char *host, char *out, size_t outlen)
+{
+	struct addrinfo hints, *res;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -1;
+	rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)outlen, NULL, 0,
+	                 NI_NUMERICHOST);
+	freeaddrinfo(res);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+net_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct addrinfo *res;
+	int rc = resolve(host, 0, 0, &res);
+
+	if (rc == 0) {
+		rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)outlen, NULL, 0,
+		                 NI_NUMERICHOST);
+		freeaddrinfo(res);
+	}
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
 net_connect_result(int fd, char *err, size_t errlen)
 {
 	int soerr = 0;

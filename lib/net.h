@@ -20,6 +20,13 @@ int net_accept(int lfd, char *peer, size_t peerlen);
  * signalled by writability, then call net_connect_result().
  */
 int net_connect(const char *host, int port, char *err, size_t errlen);
+/*
+ * host (a name or an address) as a numeric address in out: blocks on DNS
+ * for a name, so daemons call it at start only. 0, or -1 with err.
+ */
+int net_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen);
+/* host, when it is a numeric address, in out: never asks DNS. 0, or -1 for a name. */
+int net_resolve_numeric(const char *host, char *out, size_t outlen);
 /* 0 if the connect on fd succeeded, else -1 with the reason in err. */
 int net_connect_result(int fd, char *err, size_t errlen);
 /* Blocking connect with a timeout, for command-line tools; fd is left blocking. */

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "conn.h"
+#include "conncap.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
@@ -145,7 +146,19 @@ void
 master_peer_welcome(struct master *m, struct master_peer *p, const char *proof)
 {
 	p->hello = 1;
-	conn_set_idle_timeout(p->conn, p->kind == PROTO_KIND_CLI ? MASTER_CLI_IDLE_TIMEOUT_MS : 0);
+	conn_set_deadline(p->conn, 0, NULL);
+	/*
+	 * Liveness after HELLO: agents answer the agent pings (master_agent.c),
+	 * frameworks the heartbeat PINGs below; a cli peer has no pings and is
+	 * closed when idle.
+	 */
+	if (p->kind == PROTO_KIND_CLI)
+		conn_set_idle_timeout(p->conn, MASTER_CLI_IDLE_TIMEOUT_MS);
+	else if (p->kind == PROTO_KIND_FRAMEWORK)
+		conn_set_idle_timeout(p->conn, m->cfg.framework_heartbeat_interval_ms *
+		                      MASTER_FRAMEWORK_MISSED_HEARTBEATS);
+	else
+		conn_set_idle_timeout(p->conn, 0);
 	master_msg(m, "WELCOME");
 	proto_add_int(&m->out, "version", PROTO_VERSION);
 	proto_add(&m->out, "master_id", m->id);
@@ -165,6 +178,7 @@ peer_on_line(struct conn *c, char *line, size_t len, void *arg)
 		/* The first line says HTTP: hand the connection to the HTTP server. */
 		peer_unlink(m, p);
 		conn_set_idle_timeout(c, 0);
+		conn_set_deadline(c, 0, NULL);
 		http_adopt(c, line, master_http_handle, m);
 		free(p);
 		return;
@@ -252,17 +266,17 @@ static const struct conn_ops peer_ops = {
 	.on_error = peer_on_error,
 };
 
-struct master_peer *
-master_adopt_fd(struct master *m, int fd, const char *origin)
+static struct master_peer *
+adopt_conn(struct master *m, struct conn *c)
 {
 	struct master_peer *p = xcalloc(1, sizeof(*p));
 
 	p->m = m;
 	p->kind = PROTO_KIND_UNKNOWN;
-	p->conn = conn_new(m->loop, fd, &peer_ops, p, PROTO_LINE_MAX,
-	                   (size_t)m->cfg.peer_output_limit);
-	conn_set_peer(p->conn, origin);
-	conn_set_idle_timeout(p->conn, m->cfg.handshake_timeout_ms);
+	p->conn = c;
+	conn_set_ops(c, &peer_ops, p);
+	/* Absolute: a peer trickling a byte at a time is gone at the deadline all the same. */
+	conn_set_deadline(c, m->cfg.handshake_timeout_ms, "handshake timeout");
 	p->next = m->peers;
 	if (m->peers)
 		m->peers->prev = p;
@@ -270,23 +284,100 @@ master_adopt_fd(struct master *m, int fd, const char *origin)
 	return p;
 }
 
+/* A conn nobody reads yet: adopted as a peer, or refused over a cap and closed. */
+static const struct conn_ops unadopted_ops = { .on_line = NULL };
+
+static struct conn *
+new_conn(struct master *m, int fd, const char *origin)
+{
+	struct conn *c = conn_new(m->loop, fd, &unadopted_ops, NULL, PROTO_LINE_MAX,
+	                          (size_t)m->cfg.peer_output_limit);
+
+	conn_set_peer(c, origin);
+	return c;
+}
+
+struct master_peer *
+master_adopt_fd(struct master *m, int fd, const char *origin)
+{
+	return adopt_conn(m, new_conn(m, fd, origin));
+}
+
+/* Over a connection cap: told why, in one line, and closed before it is anyone's peer. */
+static void
+refuse(struct master *m, struct conn *c, const char *reason)
+{
+	/* No port in the line: a crowd from one address repeats it, and the log folds repeats. */
+	log_warnx("refusing a connection: %s", reason);
+	master_msg(m, "ERROR");
+	proto_add(&m->out, "reason", reason);
+	if (proto_end(&m->out) == 0)
+		conn_send(c, m->out.data, m->out.len);
+	conn_close_after_flush(c, reason);
+}
+
+static void
+resume_accept(struct loop *loop, void *arg)
+{
+	struct master *m = arg;
+
+	m->accept_retry_timer = 0;
+	loop_set_events(loop, m->listen_fd, LOOP_READ);
+}
+
 static void
 on_accept(struct loop *loop, int fd, int events, void *arg)
 {
 	struct master *m = arg;
 	char addr[PEER_ADDR_MAX];
-	(void)loop;
 	(void)events;
 
 	for (;;) {
 		int cfd = net_accept(fd, addr, sizeof(addr));
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("accept");
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			/*
+			 * Out of descriptors (EMFILE, ENFILE) or memory: the backlog stays
+			 * readable, so polling it again at once would spin. Pause, and let
+			 * the connections we hold (a /health) be served meanwhile.
+			 */
+			log_warn("accept (paused for %d ms)", MASTER_ACCEPT_RETRY_MS);
+			loop_set_events(loop, fd, 0);
+			m->accept_retry_timer = loop_timer_add(loop, MASTER_ACCEPT_RETRY_MS,
+			                                       resume_accept, m);
 			return;
 		}
-		master_adopt_fd(m, cfd, addr);
+		struct conn *c = new_conn(m, cfd, addr);
+		if (c == NULL) {
+			log_warnx("cannot watch a connection from %s", addr);
+			close(cfd);
+			continue;
+		}
+		if (conncap_admit(m->conncap, c, m->err, sizeof(m->err)) < 0) {
+			char reason[MASTER_ERR_MAX];
+			snprintf(reason, sizeof(reason), "%s", m->err);
+			refuse(m, c, reason);
+			continue;
+		}
+		adopt_conn(m, c);
 	}
+}
+
+/* Heartbeats: a framework that answers none of them is closed by its idle timeout. */
+static void
+heartbeat(struct loop *loop, void *arg)
+{
+	struct master *m = arg;
+
+	for (struct master_peer *p = m->peers; p; p = p->next) {
+		if (!p->hello || p->kind != PROTO_KIND_FRAMEWORK)
+			continue;
+		master_msg(m, "PING");
+		master_send(m, p);
+	}
+	m->heartbeat_timer = loop_timer_add(loop, m->cfg.framework_heartbeat_interval_ms,
+	                                    heartbeat, m);
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -326,7 +417,10 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	if (m->listen_fd < 0)
 		return -1;
 	m->port = net_local_port(m->listen_fd);
+	m->conncap = conncap_new(m->cfg.max_connections, m->cfg.max_connections_per_address);
 	loop_watch(loop, m->listen_fd, LOOP_READ, on_accept, m);
+	m->heartbeat_timer = loop_timer_add(loop, m->cfg.framework_heartbeat_interval_ms,
+	                                    heartbeat, m);
 	master_offer_start(m);
 	master_history_start(m);
 	log_info("master %s listening on %s:%d", m->id,
@@ -341,6 +435,8 @@ master_shutdown(struct master *m)
 
 	loop_unwatch(m->loop, m->listen_fd);
 	close(m->listen_fd);
+	loop_timer_cancel(m->loop, m->accept_retry_timer);
+	loop_timer_cancel(m->loop, m->heartbeat_timer);
 	/* Detach every peer, close it, and let the loop run the deferred closes. */
 	for (struct master_peer *p = m->peers; p; p = p->next) {
 		if (p->agent)
@@ -379,5 +475,6 @@ master_shutdown(struct master *m)
 	map_free(&m->file_requests);
 	alloc_free(m->alloc);
 	master_auth_fini(m);
+	conncap_free(m->conncap);
 	buf_free(&m->out);
 }

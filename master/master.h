@@ -51,10 +51,13 @@ struct http_exchange;
 struct buf;
 struct json_w;
 struct master_history;
+struct conncap;
 
 #define MASTER_VERSION "0.1.0"
 #define MASTER_CLI_IDLE_TIMEOUT_MS  60000    /* a cli peer silent this long is closed */
 #define MASTER_FRAMEWORK_HEARTBEAT_MS 15000  /* Mesos's DEFAULT_HEARTBEAT_INTERVAL */
+#define MASTER_FRAMEWORK_MISSED_HEARTBEATS 3 /* a framework silent this many heartbeats is closed */
+#define MASTER_ACCEPT_RETRY_MS 100           /* out of descriptors: accept again after this */
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
 #define MASTER_REMOVED_AGENTS_MAX 1024       /* IDs remembered to refuse their tasks back */
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
@@ -85,6 +88,8 @@ struct master_history;
 #define MASTER_DEFAULT_MIN_ALLOCATABLE "cpus:0.01|mem:32"   /* Mesos --min_allocatable_resources */
 #define MASTER_DEFAULT_LOG_LEVEL "info"                     /* --log_level */
 #define MASTER_DEFAULT_HISTORY_INTERVAL_MS 10000            /* --history_interval */
+#define MASTER_DEFAULT_MAX_CONNECTIONS 16384                /* --max_connections */
+#define MASTER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 2048     /* --max_connections_per_address */
 #define MASTER_HISTORY_SAMPLES 360          /* allocation samples kept: an hour at the default */
 
 struct master_config {
@@ -106,6 +111,9 @@ struct master_config {
 	int64_t handshake_timeout_ms;          /* a peer must say HELLO this soon */
 	uint64_t peer_output_limit;            /* unsent bytes to one peer before it is dropped */
 	int64_t history_interval_ms;           /* between samples of the roles' allocation */
+	int64_t framework_heartbeat_interval_ms; /* PINGs to frameworks; silence closes them */
+	long long max_connections;             /* accepted connections open at once (0 = any) */
+	long long max_connections_per_address; /* of them from one address (0 = any) */
 	char *credentials;                     /* --credentials: a file ("" = none) */
 	char *acls;                            /* --acls: a file ("" = none) */
 	int authenticate_agents;               /* --authenticate_agents */
@@ -149,6 +157,8 @@ struct master_agent {
 	struct res used;           /* sum of its live tasks' resources */
 	struct attrs attributes;
 	char *isolation;           /* how it holds tasks to their resources (Mesos's isolator names) */
+	int disk_full;             /* its checkpoints cannot be written (AGENT_CONDITION) */
+	char *disk_reason;         /* why, as the agent said; NULL when none */
 	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_agent *alloc;
 	struct map tasks;          /* "fw_id/task_id" -> struct master_task * (live tasks) */
@@ -216,6 +226,9 @@ struct master {
 	char id[MASTER_ID_HEX_LEN + 1];
 	int listen_fd;
 	int port;                  /* bound port */
+	struct conncap *conncap;   /* --max_connections, --max_connections_per_address */
+	uint64_t accept_retry_timer; /* accepting paused: out of descriptors */
+	uint64_t heartbeat_timer;  /* PINGs every framework peer */
 	double start_time;         /* wall clock */
 	int64_t start_ms;          /* monotonic */
 	struct map agents;         /* id -> struct master_agent * */

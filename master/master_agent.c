@@ -58,6 +58,7 @@ master_agent_free(struct master *m, struct master_agent *a)
 	free(a->id);
 	free(a->hostname);
 	free(a->isolation);
+	free(a->disk_reason);
 	free(a->principal);
 	free(a);
 }
@@ -294,6 +295,9 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	a->attributes = attrs;
 	free(a->isolation);
 	a->isolation = xstrdup(proto_get(msg, "isolation") != NULL ? proto_get(msg, "isolation") : "");
+	a->disk_full = 0;   /* a registered agent says so again (AGENT_CONDITION) */
+	free(a->disk_reason);
+	a->disk_reason = NULL;
 	a->peer = p;
 	p->agent = a;
 	master_auth_agent_bind(a, p);
@@ -534,6 +538,27 @@ agent_file_reply(struct master *m, struct master_peer *p, const struct proto_msg
 	master_cli_file_reply(m, msg);
 }
 
+/* The agent's checkpoints fail (a full disk) or work again: shown in its state and the metrics. */
+static void
+agent_condition(struct master *m, struct master_peer *p, const struct proto_msg *msg)
+{
+	int full;
+
+	if (!p->agent) {
+		master_peer_error(p, "AGENT_CONDITION before REGISTER_AGENT");
+		return;
+	}
+	if (proto_get_bool(msg, "disk_full", 0, &full, m->err, sizeof(m->err)) == -1) {
+		master_peer_error(p, m->err);
+		return;
+	}
+	if (full != p->agent->disk_full)
+		log_info("agent %s: %s", p->agent->id, full ? "its disk is full" : "its disk has room again");
+	p->agent->disk_full = full;
+	free(p->agent->disk_reason);
+	p->agent->disk_reason = full && proto_get(msg, "reason") ? xstrdup(proto_get(msg, "reason")) : NULL;
+}
+
 const struct master_handler master_agent_handlers[] = {
 	{ "REGISTER_AGENT", agent_register },
 	{ "AGENT_TASK", agent_task },
@@ -542,5 +567,6 @@ const struct master_handler master_agent_handlers[] = {
 	{ "FILE_DATA", agent_file_reply },
 	{ "FILE_ERROR", agent_file_reply },
 	{ "FRAMEWORK_MESSAGE", agent_framework_message },
+	{ "AGENT_CONDITION", agent_condition },
 	{ NULL, NULL },
 };

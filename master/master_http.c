@@ -160,6 +160,9 @@ write_agent(struct json_w *w, const struct master_agent *a)
 	json_key(w, "attributes");
 	attrs_json(&a->attributes, w);
 	json_kstr(w, "isolation", a->isolation);
+	json_kbool(w, "disk_full", a->disk_full);
+	if (a->disk_reason != NULL)
+		json_kstr(w, "disk_full_reason", a->disk_reason);
 	json_kbool(w, "active", a->peer != NULL);
 	json_kint(w, "task_count", (long long)map_len(&a->tasks));
 	json_kstr(w, "version", MASTER_VERSION);
@@ -245,13 +248,14 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	struct json_w w;
 	struct master_agent *a;
 	struct master_framework *fw;
-	long long active = 0, fw_active = 0, fw_inactive = 0;
+	long long active = 0, fw_active = 0, fw_inactive = 0, disk_full = 0;
 	long long staging = 0, starting = 0, running = 0, killing = 0;
 	int64_t total_cpus = 0, used_cpus = 0, total_mem = 0, used_mem = 0, total_disk = 0,
 	        used_disk = 0;
 
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);) {
 		active += a->peer != NULL;
+		disk_full += a->disk_full;
 		total_cpus += res_scalar(&a->total, "cpus");
 		total_mem += res_scalar(&a->total, "mem");
 		total_disk += res_scalar(&a->total, "disk");
@@ -280,6 +284,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/slaves_connected", (double)active);
 	json_kdouble(&w, "master/slaves_disconnected",
 	             (double)((long long)map_len(&m->agents) - active));
+	json_kdouble(&w, "master/slaves_disk_full", (double)disk_full);
 	json_kdouble(&w, "master/slave_registrations", (double)m->metrics.agent_registrations);
 	json_kdouble(&w, "master/slave_reregistrations", (double)m->metrics.agent_reregistrations);
 	json_kdouble(&w, "master/slave_removals", (double)m->metrics.agent_removals);

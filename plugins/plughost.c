@@ -728,6 +728,14 @@ main(int argc, char **argv)
 			h.exit_code = HOST_EXIT_USAGE;
 			goto out_fini;
 		}
+		/* Resolved once, at start (as agentd does): the loop never waits on DNS. */
+		char mname[HOST_HOSTNAME_MAX];
+		xstrlcpy(mname, mhost, sizeof(mname));
+		if (net_resolve(mname, mhost, sizeof(mhost), err, sizeof(err)) < 0) {
+			log_warnx("bad --master '%s': %s", master, err);
+			h.exit_code = HOST_EXIT_USAGE;
+			goto out_fini;
+		}
 		h.conn = conn_connect(h.loop, mhost, mport, HOST_CONNECT_TIMEOUT_MS, &master_ops, &h,
 		                      PROTO_LINE_MAX, HOST_OUT_MAX, err, sizeof(err));
 		if (h.conn == NULL) {

@@ -98,6 +98,8 @@ struct sup {
 	uint64_t last_rss;
 	size_t last_nprocs;
 	uint64_t watch_timer, cgroup_timer, disk_timer;
+	int64_t disk_gap_ms;          /* between looks at the sandbox's disk: adapts (sup_watch.c) */
+	int64_t disk_sampled_ms;      /* when the last look ended (disk_used is its figure) */
 	struct isolate_du *du;
 	int sweeps;
 	char *exit_line;             /* the EXITED message, once the task is over */

@@ -26,6 +26,16 @@
 
 #define DU_BUDGET 1024                  /* sandbox entries looked at per loop pass */
 /*
+ * The sandbox's disk is measured sooner the nearer it is to its limit at
+ * the pace it last grew: the next look comes within 1/DISK_LEAD of the
+ * time the sandbox would take to reach its limit, never sooner than
+ * DISK_WATCH_MIN_MS apart; while it stays far, the gap doubles up to
+ * --container_disk_watch_interval. The first look comes at the shortest
+ * gap: a task may write from its first instruction.
+ */
+#define DISK_WATCH_MIN_MS 5
+#define DISK_LEAD 4
+/*
  * posix/mem looks again before the task, growing at the machine's pace
  * (or faster, as it was seen to), could reach its memory: what it gets
  * past it is what a late timer and a kill let it touch. Never sooner than
@@ -261,6 +271,29 @@ on_oom_event(struct loop *loop, int fd, int events, void *arg)
 
 /* --- the sandbox's disk ---------------------------------------------------------- */
 
+/* The gap before the next look at the sandbox, from its pace since the last one. */
+static int64_t
+next_disk_gap(struct sup *s, uint64_t bytes)
+{
+	int64_t now = loop_now(s->loop), gap = s->disk_gap_ms * 2;
+	int64_t elapsed = now - s->disk_sampled_ms;
+
+	if (s->lim.disk_bytes > 0 && bytes > s->disk_used && elapsed > 0) {
+		double per_ms = (double)(bytes - s->disk_used) / (double)elapsed;
+		double to_limit_ms = (double)(s->lim.disk_bytes - bytes) / per_ms;
+
+		if (to_limit_ms / DISK_LEAD < (double)gap)
+			gap = (int64_t)(to_limit_ms / DISK_LEAD);
+	}
+	if (gap < DISK_WATCH_MIN_MS)
+		gap = DISK_WATCH_MIN_MS;
+	if (gap > s->disk_watch_ms || s->lim.disk_bytes == 0)
+		gap = s->disk_watch_ms;
+	s->disk_gap_ms = gap;
+	s->disk_sampled_ms = now;
+	return gap;
+}
+
 static void
 on_disk_timer(struct loop *loop, void *arg)
 {
@@ -280,14 +313,15 @@ on_disk_timer(struct loop *loop, void *arg)
 	}
 	isolate_du_free(s->du);
 	s->du = NULL;
-	s->disk_used = bytes;
 	if (s->lim.disk_bytes > 0 && bytes > s->lim.disk_bytes) {
+		s->disk_used = bytes;
 		snprintf(msg, sizeof(msg), "disk limit exceeded: the sandbox uses %.1f MB, limit %.1f MB",
 		    (double)bytes / SUP_BYTES_PER_MB, (double)s->lim.disk_bytes / SUP_BYTES_PER_MB);
 		limit_kill(s, "REASON_CONTAINER_LIMITATION_DISK", msg);
 		return;
 	}
-	s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
+	s->disk_timer = loop_timer_add(s->loop, next_disk_gap(s, bytes), on_disk_timer, s);
+	s->disk_used = bytes;
 }
 
 /* --- the supervisor's calls ------------------------------------------------------ */
@@ -380,8 +414,11 @@ sup_watch_start(struct sup *s)
 		loop_watch(s->loop, s->oom_fd, LOOP_READ, on_oom_event, s);
 	if (s->mem_watch_ms > 0 && (s->cgroup[CGROUP_MEMORY] != NULL || s->cgroup[CGROUP_PIDS] != NULL))
 		s->cgroup_timer = loop_timer_add(s->loop, s->mem_watch_ms, on_cgroup_timer, s);
-	if (s->disk_watch_ms > 0 && (s->lim.disk_bytes > 0 || s->custom))
-		s->disk_timer = loop_timer_add(s->loop, s->disk_watch_ms, on_disk_timer, s);
+	if (s->disk_watch_ms > 0 && (s->lim.disk_bytes > 0 || s->custom)) {
+		s->disk_gap_ms = s->lim.disk_bytes > 0 ? DISK_WATCH_MIN_MS : s->disk_watch_ms;
+		s->disk_sampled_ms = loop_now(s->loop);
+		s->disk_timer = loop_timer_add(s->loop, s->disk_gap_ms, on_disk_timer, s);
+	}
 }
 
 void

@@ -162,6 +162,12 @@ stop_pid () {
 	return 0
 }
 
+# lib_supervisors: "PID ARGS" of each supervisor of this test still running.
+lib_supervisors () {
+	ps -e -o pid= -o args= 2>/dev/null | awk -v dir="$TMP/" \
+	    '$2 ~ /mesos-executor$/ && (index($3, dir) == 1 || ($3 == "--spawner" && index($4, dir) == 1)) { print }'
+}
+
 cleanup () {
 	[ "$LIB_CLEANED" -eq 1 ] && return 0
 	LIB_CLEANED=1
@@ -175,11 +181,21 @@ cleanup () {
 		done < "$TMP/pids"
 	fi
 	# Supervisors outlive agentd on purpose (a restarted agentd takes them
-	# back) and wait --recovery_timeout for it: end this test's now. Those
-	# the spawner forked carry its arguments: --spawner WORK_DIR.
-	ps -e -o pid= -o args= 2>/dev/null | awk -v dir="$TMP/" \
-	    '$2 ~ /mesos-executor$/ && (index($3, dir) == 1 || ($3 == "--spawner" && index($4, dir) == 1)) { print $1 }' |
-	    while read -r lib_p; do
+	# back) and wait --recovery_timeout for it, but only after a crash of
+	# agentd: once every daemon has stopped cleanly, one still here is a
+	# bug, reported as a failure (a test that leaves agentd killed on
+	# purpose says LIB_SUPERVISORS_LEFT=expected). Those the spawner forked
+	# carry its arguments: --spawner WORK_DIR.
+	lib_polls=$((LIB_STOP_TIMEOUT_S * LIB_POLLS_PER_S))
+	[ "$LIB_SUPERVISORS_LEFT" = expected ] && lib_polls=0
+	while [ "$lib_polls" -gt 0 ] && [ -n "$(lib_supervisors)" ]; do
+		sleep "$LIB_POLL_INTERVAL"
+		lib_polls=$((lib_polls - 1))
+	done
+	lib_supervisors | while read -r lib_p lib_args; do
+		if [ "$LIB_SUPERVISORS_LEFT" != expected ]; then
+			echo "not ok - no process outlives the test: pid $lib_p ($lib_args)"
+		fi
 		kill -TERM "$lib_p" 2>/dev/null
 	done
 	if [ -n "$KEEP_TMP" ]; then

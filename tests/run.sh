@@ -95,8 +95,10 @@ selected () {
 	return 1
 }
 
+# report NAME RESULT: one line as each test finishes, with the seconds it
+# took since started=$(date +%s) was set for it: make check shows progress.
 report () {
-	printf '%-32s %s\n' "$1" "$2"
+	printf '%-32s %s%s\n' "$1" "$2" "${started:+ in $(($(date +%s) - started)) s}"
 }
 
 # show FILE...: a failing test's output, indented, last lines only.
@@ -116,10 +118,12 @@ for src in tests/test_*.c; do
 	selected "$name" || continue
 	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
 		failed=$((failed + 1))
+		started=
 		report "$name" "FAILED (no binary: run make tests)"
 		continue
 	fi
 
+	started=$(date +%s)
 	# shellcheck disable=SC2086
 	run_limited "$work/out" "$work/err" $TEST_EXEC "./$t"
 	status=$?
@@ -162,6 +166,7 @@ for t in tests/t_*.sh; do
 	name=${t#tests/}
 	selected "$name" || continue
 
+	started=$(date +%s)
 	run_limited "$work/out" "$work/err" sh "$t"
 	status=$?
 	kill_leftovers

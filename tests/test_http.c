@@ -1102,6 +1102,38 @@ test_async(void)
 	buf_free(&g.body);
 }
 
+/* Over a cap, a connection is answered 503 with the reason; under it again, served. */
+static void
+test_caps(void)
+{
+	int held[2];
+	struct buf got;
+
+	http_server_set_caps(S.loop, S.lfd, 0, 2);
+	held[0] = client();
+	held[1] = client();
+	pump_ms(LOOP_SLICE_MS * 4);
+	exchange("GET /hello HTTP/1.1\r\n\r\n", NULL, 1, &got);
+	CHECK(has(&got, "HTTP/1.1 503 Service Unavailable\r\n"));
+	CHECK(has(&got, "too many connections from 127.0.0.1: 2 open"));
+	buf_free(&got);
+	close(held[0]);
+	pump_ms(LOOP_SLICE_MS * 4);
+	exchange("GET /hello HTTP/1.1\r\n\r\n", "hello", 0, &got);
+	CHECK(has(&got, "HTTP/1.1 200 OK\r\n"));
+	buf_free(&got);
+	close(held[1]);
+	pump_ms(LOOP_SLICE_MS * 4);
+	http_server_set_caps(S.loop, S.lfd, 1, 0);
+	held[0] = client();
+	pump_ms(LOOP_SLICE_MS * 4);
+	exchange("GET /hello HTTP/1.1\r\n\r\n", NULL, 1, &got);
+	CHECK(has(&got, "too many connections: 1 open"));
+	buf_free(&got);
+	close(held[0]);
+	pump_ms(LOOP_SLICE_MS * 4);
+}
+
 int
 main(void)
 {
@@ -1131,6 +1163,7 @@ main(void)
 	test_slow_client();
 	test_adopt();
 	test_async();
+	test_caps();
 
 	http_server_close(S.loop, S.lfd);
 	/* Let every closing conn reach its on_close so nothing is left allocated. */

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "json.h"
 #include "net.h"
+#include "resolve.h"
 #include "xmem.h"
 
 #define FIRST_CHECK_MAX_MS 5000       /* Marathon's first check: min(interval, 5 s) */
@@ -45,10 +46,12 @@
 #define RESOLVED_TTL_MS 300000        /* a host name's address is looked up again after 5 min */
 #define UNRESOLVED_TTL_MS 30000       /* a failed lookup is tried again after 30 s */
 #define ADDR_MAX 64                   /* a numeric IPv6 address and then some */
+#define RESOLVE_WAIT_MS 100           /* a check whose host is being looked up tries again so soon */
 
 struct resolved {
 	char addr[ADDR_MAX];            /* "" = the lookup failed */
 	int64_t at_ms;                  /* when it was looked up */
+	int pending;                    /* asked of the resolver thread, no answer yet */
 };
 
 enum phase { IDLE, CONNECTING, SENDING, RECEIVING };
@@ -299,21 +302,79 @@ health_free(struct mt *m)
 	const char *k;
 	void *v;
 
+	if (m->resolver != NULL) {
+		m->d->unwatch(m->d, resolver_fd(m->resolver));
+		resolver_free(m->resolver);
+		m->resolver = NULL;
+	}
 	for (size_t i = 0; map_next(&m->hosts, &i, &k, &v);)
 		free(v);
 	map_free(&m->hosts);
 }
 
-/* host as a numeric address, from the cache or one lookup; NULL with err when unknown. */
-const char *
-health_address(struct mt *m, const char *host, char *err, size_t errlen)
+/* The resolver thread's answers into the cache. */
+static void
+on_answer(const char *host, const char *addr, const char *why, void *arg)
+{
+	struct mt *m = arg;
+	struct resolved *r = map_get(&m->hosts, host);
+
+	(void)why;
+	if (r == NULL)
+		return;
+	r->pending = 0;
+	r->at_ms = m->d->now_ms(m->d);
+	snprintf(r->addr, sizeof(r->addr), "%s", addr != NULL ? addr : "");
+}
+
+static void
+on_resolver(struct framework_driver *d, int fd, int events, void *arg)
+{
+	struct mt *m = arg;
+
+	(void)d;
+	(void)fd;
+	(void)events;
+	resolver_collect(m->resolver, on_answer, m);
+}
+
+/*
+ * Look host up off the loop: getaddrinfo may wait seconds for a DNS server,
+ * and every other app's checks, offers and REST calls would wait with it.
+ * 0 asked (or already asked); -1 when no thread could be had or its queue
+ * is full: the lookup is tried later.
+ */
+static int
+ask(struct mt *m, struct resolved *r, const char *host, char *err, size_t errlen)
+{
+	if (r->pending)
+		return 0;
+	if (m->resolver == NULL) {
+		if ((m->resolver = resolver_new(err, errlen)) == NULL)
+			return -1;
+		m->d->watch(m->d, resolver_fd(m->resolver), FRAMEWORK_READ, on_resolver, m);
+	}
+	if (resolver_ask(m->resolver, host) == -1) {
+		snprintf(err, errlen, "too many host lookups under way; %.64s waits", host);
+		return -1;
+	}
+	r->pending = 1;
+	return 0;
+}
+
+/*
+ * host as a numeric address, from the cache; NULL with err when unknown,
+ * or NULL with *pending set while its lookup runs.
+ */
+static const char *
+address_of(struct mt *m, const char *host, int *pending, char *err, size_t errlen)
 {
 	struct resolved *r = map_get(&m->hosts, host);
 	int64_t now = m->d->now_ms(m->d);
-	struct addrinfo hints, *res = NULL;
-	int rc;
 
-	if (r != NULL && now - r->at_ms < (r->addr[0] ? RESOLVED_TTL_MS : UNRESOLVED_TTL_MS)) {
+	*pending = 0;
+	if (r != NULL && !r->pending &&
+	    now - r->at_ms < (r->addr[0] ? RESOLVED_TTL_MS : UNRESOLVED_TTL_MS)) {
 		if (r->addr[0] == '\0')
 			snprintf(err, errlen, "cannot resolve %.64s (cached)", host);
 		return r->addr[0] ? r->addr : NULL;
@@ -322,23 +383,33 @@ health_address(struct mt *m, const char *host, char *err, size_t errlen)
 		r = xcalloc(1, sizeof(*r));
 		map_put(&m->hosts, host, r);
 	}
-	r->at_ms = now;
-	r->addr[0] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc == 0)
-		rc = getnameinfo(res->ai_addr, res->ai_addrlen, r->addr, sizeof(r->addr), NULL, 0,
-		                 NI_NUMERICHOST);
-	if (res != NULL)
-		freeaddrinfo(res);
-	if (rc != 0) {
-		r->addr[0] = '\0';
-		snprintf(err, errlen, "cannot resolve %.64s: %s", host, gai_strerror(rc));
-		return NULL;
+	/* A numeric address needs no lookup. */
+	if (net_resolve_numeric(host, r->addr, sizeof(r->addr)) == 0) {
+		r->at_ms = now;
+		return r->addr;
 	}
-	return r->addr;
+	if (ask(m, r, host, err, errlen) == -1)
+		return NULL;
+	/* An expired address still serves while its new lookup runs. */
+	if (r->addr[0] != '\0')
+		return r->addr;
+	*pending = 1;
+	return NULL;
+}
+
+/*
+ * The same for readiness checks, which run again at their next interval:
+ * a lookup still under way is that round's answer.
+ */
+const char *
+health_address(struct mt *m, const char *host, char *err, size_t errlen)
+{
+	int pending;
+	const char *addr = address_of(m, host, &pending, err, errlen);
+
+	if (addr == NULL && pending)
+		snprintf(err, errlen, "looking up %.64s", host);
+	return addr;
 }
 
 static void
@@ -349,7 +420,7 @@ start(struct framework_driver *d, void *arg)
 	const struct mt_health *h = plugin_check_of(c);
 	char err[MT_CAUSE_MAX];
 	const char *addr;
-	int port;
+	int port, pending;
 
 	c->timer = 0;
 	if (h == NULL || t->killing) {
@@ -363,8 +434,11 @@ start(struct framework_driver *d, void *arg)
 		finish(c, 0, "the task has no port at portIndex", 1);
 		return;
 	}
-	if ((addr = health_address(c->m, t->host, err, sizeof(err))) == NULL) {
-		finish(c, 0, err, 1);
+	if ((addr = address_of(c->m, t->host, &pending, err, sizeof(err))) == NULL) {
+		if (pending)
+			c->timer = d->timer_add(d, RESOLVE_WAIT_MS, start, c);
+		else
+			finish(c, 0, err, 1);
 		return;
 	}
 	c->fd = net_connect(addr, port, err, sizeof(err));

@@ -40,6 +40,7 @@ struct json;
 struct json_w;
 struct http_exchange;
 struct loop;
+struct resolver;
 
 #define MT_ID_MAX            200      /* bytes of an app id: its task ids stay within ID_MAX */
 #define MT_VERSION_MAX       32       /* "2026-11-25T21:30:00.123Z" */
@@ -237,6 +238,7 @@ struct mt {
 	struct pc_sse *events;          /* /v2/events subscribers, NULL = none yet */
 	struct mt_metrics metrics;
 	struct map hosts;               /* agent host name -> its address (health.c's cache) */
+	struct resolver *resolver;      /* health.c's lookups off the loop; NULL until the first */
 	uint64_t unreachable_timer;     /* queue.c's tick over unreachable tasks, 0 = none */
 };
 
