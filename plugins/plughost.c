@@ -38,7 +38,8 @@
 #include "xmem.h"
 
 #define HOST_OUT_MAX        (16u << 20)           /* unsent bytes to the master */
-#define HOST_MSG_MAX        (2u * PROTO_LINE_MAX) /* one message being built */
+#define HOST_MSG_MAX        (2u * PROTO_LINE_MAX) /* one line being built */
+#define HOST_SPLIT_MAX      HOST_OUT_MAX          /* a message to be cut into lines: it fits the output */
 #define HOST_CONNECT_TIMEOUT_MS 10000             /* --master: connecting */
 #define HOST_NAME_MAX_BYTES 64                    /* the plugin's name in log lines */
 #define HOST_USER_MAX       256
@@ -68,16 +69,33 @@ plughost_msg_begin(struct plughost *h, const char *verb)
 	proto_begin(&h->out, verb);
 }
 
-int
-plughost_msg_send(struct plughost *h, struct conn *c)
+static int
+send_out(struct plughost *h, struct conn *c)
 {
-	if (proto_end(&h->out) < 0)
-		return plughost_fail(h, "message over %d bytes: send less at once", PROTO_LINE_MAX);
 	if (c == NULL || conn_is_closing(c))
 		return plughost_fail(h, "not connected to the master");
 	if (conn_send(c, h->out.data, h->out.len) < 0)
 		return plughost_fail(h, "the master is not reading: output buffer full");
 	return 0;
+}
+
+int
+plughost_msg_send(struct plughost *h, struct conn *c)
+{
+	if (proto_end(&h->out) < 0)
+		return plughost_fail(h, "message over %d bytes or %d fields: send less at once",
+		                     PROTO_LINE_MAX, PROTO_FIELDS_MAX);
+	return send_out(h, c);
+}
+
+int
+plughost_msg_send_split(struct plughost *h, struct conn *c, const char *record_key)
+{
+	if (proto_end_split(&h->out, record_key) < 0)
+		return plughost_fail(h, "a record over %d bytes or %d fields, or a message over "
+		                     "%u bytes: send less at once", PROTO_LINE_MAX, PROTO_FIELDS_MAX,
+		                     HOST_SPLIT_MAX);
+	return send_out(h, c);
 }
 
 /* ---------------------------------------------------------------- the master's lines */
@@ -688,7 +706,7 @@ main(int argc, char **argv)
 	h.name = name;
 	h.exit_code = PLUGIN_EXIT_LOST;
 	h.failover_id = framework_id != NULL && *framework_id ? framework_id : NULL;
-	buf_init(&h.out, HOST_MSG_MAX);
+	buf_init(&h.out, HOST_SPLIT_MAX);
 	plughost_driver_init(&h);
 	h.loop = loop_new();
 	loop_signal(h.loop, SIGTERM, on_signal, &h);
