@@ -107,7 +107,7 @@ PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so $(TOP)/plugins/jobs
 # What the plugins with a REST API share (plugins/common/, pc.h):
 # plugins/common/loop_driver.c stands in for loop.c there.
 PC = $(TOP)/plugins/common
-PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_sse.c $(PC)/pc_place.c \
+PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_journal.c $(PC)/pc_sse.c $(PC)/pc_place.c \
 	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c
 PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
@@ -178,7 +178,7 @@ $(TOP)/mesosctl: $(CTL_OBJS) $(LIB)
 	$(LINK) -o $@ $(CTL_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB)
-	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS)
+	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
 	$(LINK) -o $@ $(SUP_OBJS) $(LIB) $(LIBS)
@@ -284,12 +284,12 @@ $(TOP)/tests/sbswap: sbswap.o
 $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST_SRCS) \
 		$(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_marathon_app.c \
-		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_TEST_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/tests/test_jobs_cron: $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) $(MARATHON_SHARED) \
 		$(JOBS)/jb.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) \
-		$(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 check: all tests
 	cd $(TOP) && sh tests/run.sh
@@ -329,15 +329,15 @@ $(TOP)/bench/plugin_bench: plugin_bench.o $(LIB)
 $(TOP)/bench/marathon_fake: $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) $(MARATHON_SHARED) \
 		$(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) -o $@ $(TOP)/bench/marathon_fake.c $(MARATHON_SRCS) \
-		$(MARATHON_SHARED) $(LIBS)
+		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/plugins/marathon.so: $(MARATHON_SRCS) $(MARATHON_SHARED) $(MARATHON)/mt.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
-		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(SHARED_LDFLAGS) -o $@ $(MARATHON_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/plugins/jobs.so: $(JOBS_SRCS) $(MARATHON_SHARED) $(JOBS)/jb.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(PIC_CFLAGS) $(MARATHON_CFLAGS) $(LDFLAGS) \
-		$(SHARED_LDFLAGS) -o $@ $(JOBS_SRCS) $(MARATHON_SHARED) $(LIBS)
+		$(SHARED_LDFLAGS) -o $@ $(JOBS_SRCS) $(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 bench: all $(BENCH) $(BENCH_PLUGINS)
 	cd $(TOP) && sh bench/run.sh

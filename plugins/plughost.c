@@ -11,6 +11,10 @@
  *
  *   mesos-plughost --plugin=PATH [--conf=PATH] [--framework_id=ID]
  *                  [--master=HOST:PORT] [--name=NAME] [--log_level=LEVEL]
+ *                  [--state_dir=DIR]
+ *
+ * --state_dir (mesosd gives WORK_DIR/NAME) is the plugin's conf state_dir
+ * when its conf names none: a plugin that keeps state keeps it by default.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -548,7 +552,10 @@ read_conf(struct plughost *h, const char *path, int must_exist)
 				rc = plughost_fail(h, "%s line %d: empty key", path, lineno);
 				break;
 			}
-			if (h->d.conf(&h->d, k) != NULL) {
+			int twice = 0;
+			for (size_t i = 0; i < h->nconf && !twice; i++)
+				twice = strcmp(h->conf_keys[i], k) == 0;
+			if (twice) {
 				rc = plughost_fail(h, "%s line %d: '%.64s' is set twice",
 				                   path, lineno, k);
 				break;
@@ -649,7 +656,7 @@ main(int argc, char **argv)
 	static char progname[HOST_NAME_MAX_BYTES + 8];
 	struct plughost h;
 	char *plugin_path = NULL, *conf_path = NULL, *framework_id = NULL, *master = NULL;
-	char *name = NULL, *log_level = NULL;
+	char *name = NULL, *log_level = NULL, *state_dir = NULL;
 	int help = 0, first = 0, hosted, level;
 	char err[PLUGHOST_ERR_MAX];
 	struct flag flags[] = {
@@ -660,6 +667,7 @@ main(int argc, char **argv)
 		  "HOST:PORT: run as an external framework over TCP (else the master's fds 3, 4)", 0 },
 		{ "name", FLAG_STRING, &name, "the plugin's name in log lines", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
+		{ "state_dir", FLAG_STRING, &state_dir, "its state_dir when its conf names none", 0 },
 	};
 	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
 
@@ -706,6 +714,7 @@ main(int argc, char **argv)
 	h.name = name;
 	h.exit_code = PLUGIN_EXIT_LOST;
 	h.failover_id = framework_id != NULL && *framework_id ? framework_id : NULL;
+	h.default_state_dir = state_dir != NULL && *state_dir ? state_dir : NULL;
 	buf_init(&h.out, HOST_SPLIT_MAX);
 	plughost_driver_init(&h);
 	h.loop = loop_new();

@@ -39,6 +39,7 @@ struct plughost {
 	char **conf_keys, **conf_vals;
 	size_t nconf;
 	const char *failover_id;     /* --framework_id */
+	const char *default_state_dir; /* --state_dir: the conf's state_dir when it has none */
 	char *framework_id;          /* once subscribed */
 	int subscribed;
 	int stopping;                /* stop() was called or the loop is ending */

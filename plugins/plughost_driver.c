@@ -351,6 +351,9 @@ drv_conf(struct framework_driver *d, const char *key)
 	for (size_t i = 0; key != NULL && i < h->nconf; i++)
 		if (strcmp(h->conf_keys[i], key) == 0)
 			return h->conf_vals[i];
+	/* Every plugin that keeps state keeps it, under the master's work dir by default. */
+	if (key != NULL && strcmp(key, "state_dir") == 0)
+		return h->default_state_dir;
 	return NULL;
 }
 

@@ -25,6 +25,7 @@ free_all(struct mt *m)
 	const char *k;
 	void *v;
 
+	store_close(m);
 	events_free(m);
 	queue_stop(m);
 	if (m->lfd >= 0)
