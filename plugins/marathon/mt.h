@@ -206,6 +206,7 @@ struct mt {
 	char *state_dir;                /* NULL = nothing persisted */
 	struct pc_journal *journal;     /* store.c: the state on disk, NULL = none */
 	uint64_t save_timer;            /* store_save_soon's, 0 = none pending */
+	struct map staged;              /* store.c: app id -> what its journal record was made of */
 	struct map apps;                /* id -> struct mt_app */
 	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
 	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */

@@ -11,6 +11,7 @@
  * what tasks' updates changed. The old STATE_DIR/marathon.json is loaded
  * once and moved into the journal.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,45 @@ key_live(struct mt *m, const char *key)
 	return 1;                       /* a later version's: kept */
 }
 
+/*
+ * What an app's record was made of. Every change to a definition installs
+ * a new app or gives it a new version, so an app with the same address,
+ * version, instances and stored versions need not be written out again:
+ * a save costs what changed, not every app.
+ */
+struct staged {
+	uintptr_t app;
+	char version[MT_VERSION_MAX];
+	long long instances;
+	size_t nversions;
+};
+
+static int
+unchanged(struct mt *m, const struct mt_app *a)
+{
+	struct staged *st = map_get(&m->staged, a->id);
+	char *key;
+	int same;
+
+	if (st != NULL && st->app == (uintptr_t)a && strcmp(st->version, a->version) == 0 &&
+	    st->instances == a->instances && st->nversions == a->nversions) {
+		key = xstrfmt("%s%s", KEY_APP, a->id);
+		same = pc_journal_get(m->journal, key) != NULL;
+		free(key);
+		if (same)
+			return 1;
+	}
+	if (st == NULL) {
+		st = xcalloc(1, sizeof(*st));
+		map_put(&m->staged, a->id, st);
+	}
+	st->app = (uintptr_t)a;
+	snprintf(st->version, sizeof(st->version), "%s", a->version);
+	st->instances = a->instances;
+	st->nversions = a->nversions;
+	return 0;
+}
+
 /* Bring the journal's keys up to the state in memory: a record for each difference. */
 static void
 stage(struct mt *m)
@@ -108,13 +148,17 @@ stage(struct mt *m)
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		const struct mt_app *a = v;
 
-		buf_reset(&b);
-		json_w_init(&w, &b);
-		json_obj_begin(&w);
-		app_write_fields(&w, a);
-		json_obj_end(&w);
-		put_json(m, &b, KEY_APP, a->id);
-		if (a->nversions > 0) {
+		int same = unchanged(m, a);
+
+		if (!same) {
+			buf_reset(&b);
+			json_w_init(&w, &b);
+			json_obj_begin(&w);
+			app_write_fields(&w, a);
+			json_obj_end(&w);
+			put_json(m, &b, KEY_APP, a->id);
+		}
+		if (!same && a->nversions > 0) {
 			buf_reset(&b);
 			json_w_init(&w, &b);
 			json_obj_begin(&w);
@@ -151,6 +195,8 @@ stage(struct mt *m)
 		if (!key_live(m, k))
 			dead[ndead++] = xstrdup(k);
 	for (size_t i = 0; i < ndead; i++) {
+		if (strncmp(dead[i], KEY_APP, strlen(KEY_APP)) == 0)
+			free(map_del(&m->staged, dead[i] + strlen(KEY_APP)));
 		pc_journal_del(m->journal, dead[i]);
 		free((char *)dead[i]);
 	}
@@ -193,6 +239,8 @@ void
 store_close(struct mt *m)
 {
 	char err[MT_ERR_MAX];
+	const char *k;
+	void *v;
 
 	if (m->journal == NULL)
 		return;
@@ -200,6 +248,9 @@ store_close(struct mt *m)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
 	pc_journal_close(m->journal);
 	m->journal = NULL;
+	for (size_t i = 0; map_next(&m->staged, &i, &k, &v);)
+		free(v);
+	map_free(&m->staged);
 }
 
 static void
