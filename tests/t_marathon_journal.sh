@@ -10,7 +10,7 @@ T=15
 APPS=150
 
 . "$(dirname "$0")/lib_marathon.sh"
-plan 9
+plan 12
 marathon_plugin_dir
 SDIR=$TMP/master/marathon
 mkdir -p "$SDIR"
@@ -22,6 +22,8 @@ check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.
 api_url
 check "the old state file is taken over" sh -c "curl -s '$API/v2/apps/old' | grep -q '\"id\":\"/old\"' &&
     test ! -e '$SDIR/marathon.json' && test -e '$SDIR/marathon.journal.1'"
+check "an empty group is created" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' --data '{\"id\":\"/empty\"}' '$API/v2/groups')\" = 201"
 
 # The burst: each 201 noted; the host killed -9 midway.
 (
@@ -51,6 +53,8 @@ all_there () {
 	done < "$TMP/acked"
 }
 check "every acknowledged app is there" all_there
+check "the empty group survived" test "$(req GET /v2/groups/empty)" = 200
+check "as it was" body_has '"id":"/empty"'
 
 # A torn record at the end (a write cut short) is ignored, the rest kept.
 stop_pid "$MASTER_PID"
