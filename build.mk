@@ -193,8 +193,9 @@ $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
 
 # ---- unit tests and test tools ---------------------------------------------
-# t_bench.sh checks that launch_bench cannot mislead: it is built with the tests.
-tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench
+# t_bench.sh checks that launch_bench cannot mislead: it is built with the tests; t_split.sh
+# poses as large agents with loadagents.
+tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench $(TOP)/bench/loadagents
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \

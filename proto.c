@@ -458,6 +458,23 @@ field_is(const struct split_span *f, const char *key)
 	return f->len > n + 1 && memcmp(f->p + 1, key, n) == 0 && f->p[n + 1] == '=';
 }
 
+/* Add to sp the fields from s up to the next record_key field (or end); the bytes added. */
+static size_t
+extend_span(struct split_span *sp, const char *s, const char *end, const char *record_key)
+{
+	const char *q = s;
+
+	while (q < end) {
+		struct split_span f = split_field(q, end);
+		if (field_is(&f, record_key))
+			break;
+		sp->len += f.len;
+		sp->fields++;
+		q += f.len;
+	}
+	return (size_t)(q - s);
+}
+
 int
 proto_end_split(struct buf *b, const char *record_key)
 {
@@ -478,14 +495,8 @@ proto_end_split(struct buf *b, const char *record_key)
 	struct split_span head = { msg, (size_t)((s ? s : end) - msg), 0 };
 
 	/* The head: the verb and every field before the first record. */
-	while (s != NULL && s < end) {
-		struct split_span f = split_field(s, end);
-		if (field_is(&f, record_key))
-			break;
-		head.len += f.len;
-		head.fields++;
-		s += f.len;
-	}
+	if (s != NULL)
+		s += extend_span(&head, s, end, record_key);
 	b->len = start;
 	int lines = 0;
 	while (s != NULL && s < end) {
@@ -495,14 +506,7 @@ proto_end_split(struct buf *b, const char *record_key)
 		int records = 0;
 		while (s < end) {
 			struct split_span r = split_field(s, end);
-			for (const char *q = s + r.len; q < end;) {
-				struct split_span f = split_field(q, end);
-				if (field_is(&f, record_key))
-					break;
-				r.len += f.len;
-				r.fields++;
-				q += f.len;
-			}
+			extend_span(&r, s + r.len, end, record_key);
 			if (bytes + r.len > PROTO_LINE_MAX || fields + r.fields > PROTO_FIELDS_MAX)
 				break;
 			bytes += r.len;

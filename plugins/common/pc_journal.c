@@ -32,6 +32,7 @@
 
 #include "pc.h"
 #include "buf.h"
+#include "http.h"
 #include "map.h"
 #include "xmem.h"
 
@@ -39,10 +40,10 @@
 #define JOURNAL_FILE_MAX (1024u << 20)          /* bytes of one file read back */
 #define JOURNAL_COMPACT_MIN (4u << 20)          /* journal bytes before a compaction is worth it */
 #define JOURNAL_COMPACT_RATIO 2                 /* ... and it is this many times the snapshot */
-#define JOURNAL_SUM_HEX 16
+#define JOURNAL_SUM_HEX 16                     /* digits of a record's sum */
+#define JOURNAL_HEX_BASE 16
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME UINT64_C(0x100000001b3)
-#define HEX_BASE 16
 
 struct entry {
 	char *val;
@@ -102,41 +103,6 @@ add_record(struct buf *b, char op, const char *key, const char *val, size_t vlen
 	buf_putc(b, '\n');
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode buf_escape's %XX in place; the new length, or -1 on a bad escape. */
-static long
-unescape(char *s, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			s[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= n)
-			return -1;
-		int hi = unhex(s[i + 1]), lo = unhex(s[i + 2]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		s[o++] = (char)(hi * HEX_BASE + lo);
-		i += 2;
-	}
-	s[o] = '\0';
-	return (long)o;
-}
-
 static void
 entry_free(struct entry *e)
 {
@@ -175,10 +141,10 @@ apply_line(struct pc_journal *j, char *line, size_t len)
 		return -1;
 	want = 0;
 	for (const char *p = sp3 + 1; p < end; p++) {
-		int v = unhex(*p);
+		int v = http_hex_value((unsigned char)*p);
 		if (v < 0)
 			return -1;
-		want = want * HEX_BASE + (uint64_t)v;
+		want = want * JOURNAL_HEX_BASE + (uint64_t)v;
 	}
 	if (fnv(line, (size_t)(sp3 - line)) != want)
 		return -1;
@@ -188,8 +154,9 @@ apply_line(struct pc_journal *j, char *line, size_t len)
 		return -1;
 	*sp2 = '\0';
 	*sp3 = '\0';
-	long klen = unescape(sp1 + 1, (size_t)(sp2 - sp1 - 1));
-	long vlen = unescape(sp2 + 1, (size_t)(sp3 - sp2 - 1));
+	/* buf_escape's %XX is the URL's percent-escape: decoded in place. */
+	int klen = http_url_decode(sp1 + 1, sp1 + 1, (size_t)(sp2 - sp1 - 1), 0);
+	int vlen = http_url_decode(sp2 + 1, sp2 + 1, (size_t)(sp3 - sp2 - 1), 0);
 	if (klen <= 0 || vlen < 0)
 		return -1;
 	if (line[0] == 'D')
