@@ -107,7 +107,7 @@ PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so $(TOP)/plugins/jobs
 # What the plugins with a REST API share (plugins/common/, pc.h):
 # plugins/common/loop_driver.c stands in for loop.c there.
 PC = $(TOP)/plugins/common
-PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_sse.c $(PC)/pc_place.c \
+PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_journal.c $(PC)/pc_sse.c $(PC)/pc_place.c \
 	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c
 PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
@@ -180,7 +180,7 @@ $(TOP)/mesosctl: $(CTL_OBJS) $(LIB)
 	$(LINK) -o $@ $(CTL_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB)
-	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS)
+	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
 	$(LINK) -o $@ $(SUP_OBJS) $(LIB) $(LIBS)
@@ -195,8 +195,9 @@ $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
 
 # ---- unit tests and test tools ---------------------------------------------
-# t_bench.sh checks that launch_bench cannot mislead: it is built with the tests.
-tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench
+# t_bench.sh checks that launch_bench cannot mislead: it is built with the tests; t_split.sh
+# poses as large agents with loadagents.
+tests: $(TESTS) $(TOOLS) $(TEST_PLUGINS) $(TOP)/bench/launch_bench $(TOP)/bench/loadagents
 
 TEST_OBJS = test_buf.o test_loop.o test_conn.o test_proto.o test_res.o test_flags.o \
 	test_json.o test_http.o test_http_client.o test_alloc.o test_launcher.o test_checkpoint.o \

@@ -394,6 +394,17 @@ proto_add_int(struct buf *b, const char *key, long long v)
 	proto_add(b, key, tmp);
 }
 
+/* Fields of one composed line: one per space (values are escaped, so none holds a space). */
+static size_t
+proto_line_fields(const char *line, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = line; (p = memchr(p, ' ', len - (size_t)(p - line))) != NULL; p++)
+		n++;
+	return n;
+}
+
 int
 proto_end(struct buf *b)
 {
@@ -402,9 +413,124 @@ proto_end(struct buf *b)
 	/* Earlier lines may share the buf; only the last one is measured. */
 	while (start > 0 && b->data[start - 1] != '\n')
 		start--;
-	if (b->len - start > PROTO_LINE_MAX)
+	if (b->len - start > PROTO_LINE_MAX || proto_line_fields(b->data + start, b->len - start) >
+	    PROTO_FIELDS_MAX)
 		return -1;
 	return buf_putc(b, '\n');
+}
+
+/* Start of the last line in b: after the last '\n', or 0. */
+static size_t
+last_line_start(const struct buf *b)
+{
+	size_t start = b->len;
+
+	while (start > 0 && b->data[start - 1] != '\n')
+		start--;
+	return start;
+}
+
+/* One part's head or records, as spans of the composed line. */
+struct split_span {
+	const char *p;
+	size_t len;      /* bytes, each field with its leading space */
+	size_t fields;
+};
+
+/* The field at *s (its leading space included) and where the next one starts. */
+static struct split_span
+split_field(const char *s, const char *end)
+{
+	struct split_span f = { s, 0, 1 };
+	const char *e = s + 1;
+
+	while (e < end && *e != ' ')
+		e++;
+	f.len = (size_t)(e - s);
+	return f;
+}
+
+static int
+field_is(const struct split_span *f, const char *key)
+{
+	size_t n = strlen(key);
+
+	return f->len > n + 1 && memcmp(f->p + 1, key, n) == 0 && f->p[n + 1] == '=';
+}
+
+/* Add to sp the fields from s up to the next record_key field (or end); the bytes added. */
+static size_t
+extend_span(struct split_span *sp, const char *s, const char *end, const char *record_key)
+{
+	const char *q = s;
+
+	while (q < end) {
+		struct split_span f = split_field(q, end);
+		if (field_is(&f, record_key))
+			break;
+		sp->len += f.len;
+		sp->fields++;
+		q += f.len;
+	}
+	return (size_t)(q - s);
+}
+
+int
+proto_end_split(struct buf *b, const char *record_key)
+{
+	static const char more[] = " " PROTO_MORE_KEY "=true";
+	const size_t more_len = sizeof(more) - 1;
+	size_t start = last_line_start(b);
+
+	if (b->max > 0 && b->len >= b->max)
+		return -1;                 /* the cap cut it: what is here is not the message */
+	if (proto_end(b) == 0)
+		return 1;                  /* it fits as it is */
+
+	size_t len = b->len - start;
+	char *msg = xmalloc(len ? len : 1);
+	memcpy(msg, b->data + start, len);
+	const char *end = msg + len;
+	const char *s = memchr(msg, ' ', len);
+	struct split_span head = { msg, (size_t)((s ? s : end) - msg), 0 };
+
+	/* The head: the verb and every field before the first record. */
+	if (s != NULL)
+		s += extend_span(&head, s, end, record_key);
+	b->len = start;
+	int lines = 0;
+	while (s != NULL && s < end) {
+		/* As many whole records as fit beside the head and the more field. */
+		size_t bytes = head.len + more_len, fields = head.fields + 1;
+		const char *from = s;
+		int records = 0;
+		while (s < end) {
+			struct split_span r = split_field(s, end);
+			extend_span(&r, s + r.len, end, record_key);
+			if (bytes + r.len > PROTO_LINE_MAX || fields + r.fields > PROTO_FIELDS_MAX)
+				break;
+			bytes += r.len;
+			fields += r.fields;
+			s += r.len;
+			records++;
+		}
+		if (records == 0) {
+			lines = -1;        /* one record alone is over the limits */
+			break;
+		}
+		if (buf_fill(b, head.p, head.len) < 0 || buf_fill(b, from, (size_t)(s - from)) < 0 ||
+		    (s < end && buf_fill(b, more, more_len) < 0) || buf_putc(b, '\n') < 0) {
+			lines = -1;
+			break;
+		}
+		lines++;
+	}
+	if (lines <= 0) {
+		b->len = start;            /* nothing half-sent */
+		lines = -1;
+	}
+	free(msg);
+	return lines;
 }
 
 const char *

@@ -84,8 +84,31 @@ void proto_addf(struct buf *b, const char *key, const char *fmt, ...)
 #endif
 	;
 void proto_add_int(struct buf *b, const char *key, long long v);
-/* Appends '\n'. Returns 0, or -1 if the line exceeds PROTO_LINE_MAX. */
+/* Appends '\n'. Returns 0, or -1 if the line exceeds PROTO_LINE_MAX or PROTO_FIELDS_MAX. */
 int proto_end(struct buf *b);
+
+/*
+ * ---- a message longer than a line ----
+ *
+ * A message that lists records (ACCEPT's tasks, RECONCILE's task ids) may
+ * outgrow one line. Its sender composes it whole (a buf with a cap of
+ * PROTO_MESSAGE_MAX or less) and ends it with proto_end_split, which cuts
+ * it into parts that each fit PROTO_LINE_MAX bytes and PROTO_FIELDS_MAX
+ * fields: every part repeats the verb and the head (the fields before the
+ * first record), carries whole records (a record is record_key's field and
+ * those up to the next one), and all but the last say PROTO_MORE_KEY=true.
+ * A receiver handles the parts as it would the whole: a RECONCILE part is
+ * answered on its own; an ACCEPT part with more=true launches its tasks
+ * and keeps what is left of the offer for the next part.
+ */
+#define PROTO_MORE_KEY     "more"
+#define PROTO_MESSAGE_MAX  (64u * 1024 * 1024)   /* bytes of one message before it is cut */
+/*
+ * Ends the last (unterminated) message in b as one or more lines, '\n'
+ * each. Returns the number of lines, or -1 when a record with the head
+ * cannot fit one line, or the buf's cap cut the message short.
+ */
+int proto_end_split(struct buf *b, const char *record_key);
 
 /* Handshake: peer kinds. */
 enum proto_kind { PROTO_KIND_AGENT, PROTO_KIND_FRAMEWORK, PROTO_KIND_EXECUTOR,

@@ -18,6 +18,11 @@
  * running tasks of one of SIM_FRAMEWORKS frameworks (each in a role of
  * its own), so that the master holds AGENTS x TASKS tasks without
  * running any.
+ *
+ * With LOADAGENTS_RESOURCES=SPEC in the environment, each new agent
+ * offers SPEC instead of its small default and answers every RUN_TASK
+ * with TASK_RUNNING at once (tests/t_split.sh: thousands of tasks on a
+ * few large agents, with no process started).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +57,8 @@ struct bench {
 	long long pongs;
 	int64_t t_first, t_last;
 	const char *principal, *secret;   /* NULL: plain handshakes */
+	const char *resources;            /* LOADAGENTS_RESOURCES: large agents that run tasks */
+	long long tasks_run;
 };
 
 struct sim_agent {
@@ -81,7 +88,8 @@ send_register(struct conn *c, struct sim_agent *a)
 		proto_add(&b, "agent_id", host);
 	proto_add(&b, "hostname", host);
 	proto_add(&b, "port", "0");
-	proto_add(&b, "resources", "cpus:4;mem:4096;disk:10000;ports:[31000-32000]");
+	proto_add(&b, "resources", a->b->resources != NULL ? a->b->resources :
+	                           "cpus:4;mem:4096;disk:10000;ports:[31000-32000]");
 	proto_add(&b, "attributes", "rack:sim");
 	proto_add(&b, "version", "bench");
 	send_line(c, &b);
@@ -159,6 +167,21 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 		b->t_last = compat_monotonic_ms();
 		if (b->registered == b->want)
 			fprintf(stderr, "loadagents: all %d agents registered\n", b->want);
+	} else if (strcmp(m.verb, "RUN_TASK") == 0 && b->resources != NULL) {
+		/* A task that runs at once, for nothing: no acknowledgement is asked. */
+		struct proto_status st = {
+			.framework_id = proto_get(&m, "framework_id"), .task_id = proto_get(&m, "task_id"),
+			.state = "TASK_RUNNING", .source = "SOURCE_EXECUTOR",
+			.healthy = PROTO_HEALTHY_NONE, .timestamp = compat_wall_time(),
+		};
+		if (st.task_id != NULL && st.framework_id != NULL) {
+			struct buf out;
+			buf_init(&out, PROTO_LINE_MAX + 2);
+			proto_status_compose(&out, &st);
+			send_line(c, &out);
+			buf_free(&out);
+			b->tasks_run++;
+		}
 	} else if (strcmp(m.verb, "PING") == 0) {
 		struct buf out;
 		buf_init(&out, 256);
@@ -242,6 +265,7 @@ main(int argc, char **argv)
 	b.want = atoi(argv[2]);
 	int seconds = atoi(argv[3]);
 	b.tasks = argc == 5 || argc == 7 ? atoi(argv[4]) : 0;
+	b.resources = getenv("LOADAGENTS_RESOURCES");
 	if (b.want <= 0 || seconds <= 0 || b.tasks < 0) {
 		fprintf(stderr, "loadagents: AGENTS and SECONDS must be positive\n");
 		return 2;
@@ -264,6 +288,8 @@ main(int argc, char **argv)
 	printf("agent_registrations_per_sec %.0f agents/s\n", secs > 0 ? b.registered / secs : 0.0);
 	printf("agent_pings_answered %lld pings\n", b.pongs);
 	printf("agent_disconnects %d agents\n", b.closed);
+	if (b.resources != NULL)
+		printf("agent_tasks_run %lld tasks\n", b.tasks_run);
 	loop_free(b.loop);
 	return b.registered == b.want ? 0 : 1;
 }

@@ -77,9 +77,11 @@ if [ -n "$BENCH_SMOKE" ]; then
 	export JOBS_TASKS JOBS_JOBS JOBS_FIRE LB_SECONDS ISO_SPIN_S ISO_TASKS ISO_MEM_RUNS ISO_IDLE_S WEB_AGENTS
 	AUTH_HANDSHAKES=200 AUTH_AGENTS=50 AUTH_HOLD_S=2
 	export MG_APPS MG_GROUPS MG_AGENTS AUTH_HANDSHAKES AUTH_AGENTS AUTH_HOLD_S
+	PB_APPS=50 PB_SAMPLES=5
+	export PB_APPS PB_SAMPLES
 fi
 
-sections=${*:-size sizes footprint agents alloc plugin marathon marathon_groups launch tasks jobs auth lb isolation web}
+sections=${*:-size sizes footprint agents alloc plugin marathon marathon_groups persist launch tasks jobs auth lb isolation web}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -508,6 +510,12 @@ fi
 if want marathon_groups && need marathon_groups plugins/marathon.so && has_curl marathon_groups; then
 	# shellcheck disable=SC1091  # sourced for run.sh's helpers
 	. bench/marathon_groups.sh
+fi
+
+# What keeping Marathon's state costs: 1,000 POSTs, a POST's latency at 100 and 1,000 apps.
+if want persist && need persist plugins/marathon.so && has_curl persist; then
+	# shellcheck disable=SC1091  # sourced for run.sh's helpers
+	. bench/persist_bench.sh
 fi
 
 # The jobs plugin: a parallel run, schedule firing jitter, memory with many jobs.

@@ -87,6 +87,7 @@ master=127.0.0.1:$port
 mkdir -p "$dir/conf" "$dir/jobs" || exit 1
 printf 'role=batch\nweight=1\nstate_dir=%s/jobs\nhttp_ip=127.0.0.1\n' "$dir" > "$dir/conf/jobs.conf"
 # Everything listens on loopback only: nothing here asks for credentials.
+# No state_dir: Marathon keeps its apps under the master's work dir ($dir/master/marathon).
 printf 'http_ip=127.0.0.1\n' > "$dir/conf/marathon.conf"
 launch master ./mesosd --ip=127.0.0.1 "--port=$port" "--work_dir=$dir/master" \
 	--plugins_enabled=marathon,jobs "--plugin_conf=$dir/conf"

@@ -435,7 +435,7 @@ master_owned_field(const char *key)
 {
 	static const char *const owned[] = {
 		"framework_id", "task_id", "name", "command", "resources", "role", "framework_name",
-		"failover_timeout", NULL,
+		"failover_timeout", PROTO_MORE_KEY, NULL,   /* more: the accept's, not the task's */
 	};
 	for (size_t i = 0; owned[i]; i++)
 		if (strcmp(key, owned[i]) == 0)
@@ -499,6 +499,12 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 	            (long long)(refuse_s * MASTER_MS_PER_SECOND);
 	if (refuse_ms > MAX_REFUSE_MS)
 		refuse_ms = MAX_REFUSE_MS;
+	/* A part of an accept too long for one line (proto_end_split): more parts follow. */
+	int more;
+	if (proto_get_bool(msg, PROTO_MORE_KEY, 0, &more, m->err, sizeof(m->err)) < 0) {
+		master_peer_error(p, m->err);
+		return;
+	}
 
 	/* Split the fields into task records. */
 	size_t ntasks = proto_count(msg, "task_id");
@@ -541,7 +547,8 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 		free(specs);
 		return;
 	}
-	m->metrics.offers_accepted++;
+	if (!more)
+		m->metrics.offers_accepted++;
 	struct master_agent *a = o->agent;
 	struct res remaining;
 	res_copy(&remaining, &o->resources);
@@ -594,6 +601,12 @@ framework_accept(struct master *m, struct master_peer *p, const struct proto_msg
 		res_free(&taken);
 	}
 	free(specs);
+	if (more) {
+		/* The offer holds what is left for the next part, still the framework's. */
+		res_free(&o->resources);
+		o->resources = remaining;
+		return;
+	}
 
 	struct alloc_fw *afw = fw->alloc;
 	struct alloc_agent *aag = a->alloc;

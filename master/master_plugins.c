@@ -44,7 +44,7 @@
 #define PLUGIN_STOP_POLL_NS 10000000L /* 10 ms between checks while stopping */
 #define PLUGIN_ID_DIR       "plugins" /* under --work_dir: each plugin's framework ID */
 #define PLUGIN_ID_SUFFIX    ".framework_id"
-#define PLUGIN_HOST_ARGS    8
+#define PLUGIN_HOST_ARGS    9
 #define PLUGIN_CLOSE_ROUNDS 16        /* loop turns for the control conns' closes */
 #define PLUGIN_ERR_MAX      256       /* bytes of a parse or ID error */
 
@@ -493,6 +493,8 @@ spawn(struct plugin *p)
 	argv[argc++] = xstrfmt("--log_level=%s", level_name());
 	if (p->framework_id != NULL)
 		argv[argc++] = xstrfmt("--framework_id=%s", p->framework_id);
+	/* A plugin's state by default: WORK_DIR/NAME (its conf's state_dir wins). */
+	argv[argc++] = xstrfmt("--state_dir=%s/%s", m->cfg.work_dir, p->name);
 	argv[argc] = NULL;
 
 	pid_t pid = fork();

@@ -11,6 +11,10 @@
  *
  *   mesos-plughost --plugin=PATH [--conf=PATH] [--framework_id=ID]
  *                  [--master=HOST:PORT] [--name=NAME] [--log_level=LEVEL]
+ *                  [--state_dir=DIR]
+ *
+ * --state_dir (mesosd gives WORK_DIR/NAME) is the plugin's conf state_dir
+ * when its conf names none: a plugin that keeps state keeps it by default.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -38,7 +42,8 @@
 #include "xmem.h"
 
 #define HOST_OUT_MAX        (16u << 20)           /* unsent bytes to the master */
-#define HOST_MSG_MAX        (2u * PROTO_LINE_MAX) /* one message being built */
+#define HOST_MSG_MAX        (2u * PROTO_LINE_MAX) /* one line being built */
+#define HOST_SPLIT_MAX      HOST_OUT_MAX          /* a message to be cut into lines: it fits the output */
 #define HOST_CONNECT_TIMEOUT_MS 10000             /* --master: connecting */
 #define HOST_NAME_MAX_BYTES 64                    /* the plugin's name in log lines */
 #define HOST_USER_MAX       256
@@ -68,16 +73,33 @@ plughost_msg_begin(struct plughost *h, const char *verb)
 	proto_begin(&h->out, verb);
 }
 
-int
-plughost_msg_send(struct plughost *h, struct conn *c)
+static int
+send_out(struct plughost *h, struct conn *c)
 {
-	if (proto_end(&h->out) < 0)
-		return plughost_fail(h, "message over %d bytes: send less at once", PROTO_LINE_MAX);
 	if (c == NULL || conn_is_closing(c))
 		return plughost_fail(h, "not connected to the master");
 	if (conn_send(c, h->out.data, h->out.len) < 0)
 		return plughost_fail(h, "the master is not reading: output buffer full");
 	return 0;
+}
+
+int
+plughost_msg_send(struct plughost *h, struct conn *c)
+{
+	if (proto_end(&h->out) < 0)
+		return plughost_fail(h, "message over %d bytes or %d fields: send less at once",
+		                     PROTO_LINE_MAX, PROTO_FIELDS_MAX);
+	return send_out(h, c);
+}
+
+int
+plughost_msg_send_split(struct plughost *h, struct conn *c, const char *record_key)
+{
+	if (proto_end_split(&h->out, record_key) < 0)
+		return plughost_fail(h, "a record over %d bytes or %d fields, or a message over "
+		                     "%u bytes: send less at once", PROTO_LINE_MAX, PROTO_FIELDS_MAX,
+		                     HOST_SPLIT_MAX);
+	return send_out(h, c);
 }
 
 /* ---------------------------------------------------------------- the master's lines */
@@ -530,7 +552,10 @@ read_conf(struct plughost *h, const char *path, int must_exist)
 				rc = plughost_fail(h, "%s line %d: empty key", path, lineno);
 				break;
 			}
-			if (h->d.conf(&h->d, k) != NULL) {
+			int twice = 0;
+			for (size_t i = 0; i < h->nconf && !twice; i++)
+				twice = strcmp(h->conf_keys[i], k) == 0;
+			if (twice) {
 				rc = plughost_fail(h, "%s line %d: '%.64s' is set twice",
 				                   path, lineno, k);
 				break;
@@ -631,7 +656,7 @@ main(int argc, char **argv)
 	static char progname[HOST_NAME_MAX_BYTES + 8];
 	struct plughost h;
 	char *plugin_path = NULL, *conf_path = NULL, *framework_id = NULL, *master = NULL;
-	char *name = NULL, *log_level = NULL;
+	char *name = NULL, *log_level = NULL, *state_dir = NULL;
 	int help = 0, first = 0, hosted, level;
 	char err[PLUGHOST_ERR_MAX];
 	struct flag flags[] = {
@@ -642,6 +667,7 @@ main(int argc, char **argv)
 		  "HOST:PORT: run as an external framework over TCP (else the master's fds 3, 4)", 0 },
 		{ "name", FLAG_STRING, &name, "the plugin's name in log lines", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
+		{ "state_dir", FLAG_STRING, &state_dir, "its state_dir when its conf names none", 0 },
 	};
 	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
 
@@ -688,7 +714,8 @@ main(int argc, char **argv)
 	h.name = name;
 	h.exit_code = PLUGIN_EXIT_LOST;
 	h.failover_id = framework_id != NULL && *framework_id ? framework_id : NULL;
-	buf_init(&h.out, HOST_MSG_MAX);
+	h.default_state_dir = state_dir != NULL && *state_dir ? state_dir : NULL;
+	buf_init(&h.out, HOST_SPLIT_MAX);
 	plughost_driver_init(&h);
 	h.loop = loop_new();
 	loop_signal(h.loop, SIGTERM, on_signal, &h);

@@ -39,6 +39,7 @@ struct plughost {
 	char **conf_keys, **conf_vals;
 	size_t nconf;
 	const char *failover_id;     /* --framework_id */
+	const char *default_state_dir; /* --state_dir: the conf's state_dir when it has none */
 	char *framework_id;          /* once subscribed */
 	int subscribed;
 	int stopping;                /* stop() was called or the loop is ending */
@@ -58,6 +59,9 @@ int plughost_fail(struct plughost *h, const char *fmt, ...) LOG_PRINTF(2, 3);
 void plughost_msg_begin(struct plughost *h, const char *verb);
 /* Finish h->out and queue it on c; -1 with h->err when it cannot go. */
 int plughost_msg_send(struct plughost *h, struct conn *c);
+/* The same for a message that lists records (ACCEPT's tasks, RECONCILE's ids): cut to
+   fit the protocol's limits (proto_end_split), so a plugin never has to know them. */
+int plughost_msg_send_split(struct plughost *h, struct conn *c, const char *record_key);
 
 /* plughost_driver.c */
 /* Fill h->d with the driver's functions. */

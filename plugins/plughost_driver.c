@@ -176,7 +176,7 @@ drv_accept(struct framework_driver *d, const char *offer_id, const struct framew
 		for (size_t j = 0; j < ops[i].ntasks; j++)
 			if (add_task(h, &ops[i].tasks[j]) < 0)
 				return -1;
-	return plughost_msg_send(h, h->conn);
+	return plughost_msg_send_split(h, h->conn, "task_id");
 }
 
 static int
@@ -231,7 +231,7 @@ drv_reconcile(struct framework_driver *d, const char *const *task_ids, size_t nt
 	for (size_t i = 0; i < ntasks; i++)
 		if (task_ids[i] != NULL && *task_ids[i])
 			proto_add(&h->out, "task_id", task_ids[i]);
-	return plughost_msg_send(h, h->conn);
+	return plughost_msg_send_split(h, h->conn, "task_id");
 }
 
 static int
@@ -351,6 +351,9 @@ drv_conf(struct framework_driver *d, const char *key)
 	for (size_t i = 0; key != NULL && i < h->nconf; i++)
 		if (strcmp(h->conf_keys[i], key) == 0)
 			return h->conf_vals[i];
+	/* Every plugin that keeps state keeps it, under the master's work dir by default. */
+	if (key != NULL && strcmp(key, "state_dir") == 0)
+		return h->default_state_dir;
 	return NULL;
 }
 

@@ -64,7 +64,7 @@ D2=$(sed -n 's/.*"deploymentId":"\([^"]*\)".*/\1/p' "$TMP/body")
 
 # ---- a deployment carries on across a plugin restart ----
 check "2 of 4 run, the deployment waits" wait_for $T app_has v '"tasksRunning":2,'
-check "the state file has it" grep -q "\"deployments\":\[{\"id\":\"$D2\"" "$TMP/mstate/marathon.json"
+check "the state on disk has it" sh -c "cat \"$TMP\"/mstate/marathon.* | grep -q \"^P deployment%20/v .*$D2\""
 HPID=$("$TOP/mesosctl" "--master=$MASTER" frameworks | awk '$6 == "marathon" { print $7 }' | head -n 1)
 check "the host's pid is known" test -n "$HPID"
 kill -KILL "$HPID" 2>/dev/null

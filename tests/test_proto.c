@@ -647,6 +647,66 @@ test_launch(void)
 	proto_msg_free(&m);
 }
 
+/* A message of many records comes out as lines that each parse, with every record once. */
+static void
+test_split(void)
+{
+	enum { TASKS = 5000, PER_TASK = 4 };
+	struct buf b;
+	struct proto_msg m;
+	char err[128];
+
+	buf_init(&b, PROTO_MESSAGE_MAX);
+	proto_begin(&b, "ACCEPT");
+	proto_add(&b, "offer_id", "O1");
+	for (int i = 0; i < TASKS; i++) {
+		proto_addf(&b, "task_id", "app.instance-%05d", i);
+		proto_add(&b, "command", "sleep 1000");
+		proto_add(&b, "resources", "cpus:0.01;mem:1");
+		proto_add(&b, "env", "A=b c");
+	}
+	CHECK(proto_end(&b) == -1);                       /* too many fields for one line */
+	int lines = proto_end_split(&b, "task_id");
+	CHECK(lines >= TASKS * PER_TASK / PROTO_FIELDS_MAX + 1);
+	int seen = 0, parts = 0, more = 0, whole = 1;
+	for (char *p = b.data, *nl; p < b.data + b.len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+		if (nl == NULL)
+			break;
+		proto_msg_init(&m);
+		if (proto_parse(p, (size_t)(nl - p), &m, err, sizeof(err)) == 0) {
+			parts++;
+			whole = whole && strcmp(m.verb, "ACCEPT") == 0 && proto_get(&m, "offer_id") &&
+			        strcmp(proto_get(&m, "offer_id"), "O1") == 0 &&
+			        proto_count(&m, "command") == proto_count(&m, "task_id");
+			for (size_t i = 0; i < proto_count(&m, "task_id"); i++) {
+				char want[32];
+				snprintf(want, sizeof(want), "app.instance-%05d", seen);
+				whole = whole && strcmp(proto_get_nth(&m, "task_id", i), want) == 0;
+				seen++;
+			}
+			more += proto_get(&m, PROTO_MORE_KEY) != NULL;
+		}
+		proto_msg_free(&m);
+	}
+	CHECK(parts == lines && seen == TASKS && whole);
+	CHECK(more == lines - 1);                           /* every part but the last */
+
+	/* A short message is left as it was; one record too big for a line is refused. */
+	buf_reset(&b);
+	proto_begin(&b, "RECONCILE");
+	proto_add(&b, "task_id", "a");
+	CHECK(proto_end_split(&b, "task_id") == 1);
+	CHECK_STR(b.data, "RECONCILE task_id=a\n");
+	buf_reset(&b);
+	proto_begin(&b, "ACCEPT");
+	proto_add(&b, "task_id", "a");
+	for (int i = 0; i < PROTO_FIELDS_MAX; i++)
+		proto_add(&b, "env", "A=1");
+	CHECK(proto_end_split(&b, "task_id") == -1 && b.len == 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -662,5 +722,6 @@ main(void)
 	test_status();
 	test_ack_and_hello();
 	test_launch();
+	test_split();
 	return CHECK_DONE();
 }

@@ -5,6 +5,8 @@
  *   loop_driver.c  loop.h backed by a plugin driver, so lib/http.c and
  *                  lib/conn.c serve a REST API inside a plugin
  *   pc_store.c     crash-safe state files (temp file, fsync, rename)
+ *   pc_journal.c   state as keys and values: an append-only journal with
+ *                  group commit, compacted into a snapshot by a thread
  *   pc_sse.c       an event stream (Server-Sent Events), as Marathon's
  *                  /v2/events
  *   pc_place.c     placement constraints (Marathon's operators) judged
@@ -56,6 +58,26 @@ int pc_store_read(const char *path, struct buf *b, char *err, size_t errlen);
 /* The conf's state_dir, created (mkdir -p) when missing; *out NULL when unset. -1 with err. */
 int pc_store_dir(struct framework_driver *d, const char *conf_name, char **out, char *err,
                  size_t errlen);
+
+/* ---- pc_journal.c ---- */
+struct pc_journal;
+/* Load DIR/NAME's snapshot and journals (none yet: empty). NULL with err. */
+struct pc_journal *pc_journal_open(const char *dir, const char *name, char *err, size_t errlen);
+void pc_journal_close(struct pc_journal *j);
+size_t pc_journal_len(const struct pc_journal *j);
+/* Each key and value (NUL-terminated, len bytes): 0 when there are no more. */
+int pc_journal_next(const struct pc_journal *j, size_t *iter, const char **key, const char **val,
+                    size_t *len);
+const char *pc_journal_get(const struct pc_journal *j, const char *key);
+/* Change a key in memory and queue its record (nothing when the value is the same). */
+void pc_journal_put(struct pc_journal *j, const char *key, const char *val, size_t len);
+void pc_journal_del(struct pc_journal *j, const char *key);
+int pc_journal_pending(const struct pc_journal *j);
+/*
+ * Write every queued record: one write, one fsync. 0 once they are on
+ * disk, -1 with err. Starts a compaction in the background when due.
+ */
+int pc_journal_commit(struct pc_journal *j, char *err, size_t errlen);
 
 /* ---- pc_sse.c ---- */
 struct pc_sse *pc_sse_new(void);

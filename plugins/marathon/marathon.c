@@ -25,6 +25,7 @@ free_all(struct mt *m)
 	const char *k;
 	void *v;
 
+	store_close(m);
 	events_free(m);
 	queue_stop(m);
 	if (m->lfd >= 0)
@@ -60,6 +61,7 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	map_init(&m->apps);
 	map_init(&m->groups);
 	map_init(&m->tasks);
+	map_init(&m->staged);
 	map_init(&m->hosts);
 	m->loop = loop_driver_new(d);
 	d->data = m;

@@ -229,6 +229,9 @@ struct mt {
 	int http_port;
 	char leader[PC_HOST_MAX + 16];  /* "host:port" for /v2/leader */
 	char *state_dir;                /* NULL = nothing persisted */
+	struct pc_journal *journal;     /* store.c: the state on disk, NULL = none */
+	uint64_t save_timer;            /* store_save_soon's, 0 = none pending */
+	struct map staged;              /* store.c: app id -> what its journal record was made of */
 	struct map apps;                /* id -> struct mt_app */
 	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
 	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */
@@ -348,8 +351,12 @@ struct mt_app *deployments_find(struct mt *m, const char *id);
 void deployments_write_all(struct json_w *w, struct mt *m);
 
 /* ---- store.c ---- */
-/* Write apps and tasks to state_dir (temp file, fsync, rename). -1 with err. */
+/* Journal what changed in apps, tasks and groups, on disk when it returns. -1 with err. */
 int store_save(struct mt *m, char *err, size_t errlen);
+/* The same at the end of this loop turn: one commit for all the turn's changes. */
+void store_save_soon(struct mt *m);
+/* A pending save done, the journal closed. */
+void store_close(struct mt *m);
 /* Load what store_save wrote; 0 when there is nothing yet. -1 with err. */
 int store_load(struct mt *m, char *err, size_t errlen);
 

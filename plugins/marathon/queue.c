@@ -399,7 +399,7 @@ tick(struct framework_driver *d, void *arg)
 			apps[napps++] = a;
 	}
 	if (napps > 0)
-		save(m);
+		store_save_soon(m);   /* with the rest of this loop turn's changes */
 	/* Converging kills and revives; it frees no app or task, so apps stay valid. */
 	for (size_t i = 0; i < napps; i++)
 		queue_converge(m, apps[i]);
@@ -494,7 +494,7 @@ queue_status(struct mt *m, const struct framework_status *st)
 		readiness_stop(t);
 		if (!expire(m, t, compat_wall_time()))
 			arm(m);
-		save(m);
+		store_save_soon(m);   /* with the rest of this loop turn's changes */
 		queue_converge(m, a);
 		return;
 	}
@@ -511,7 +511,7 @@ queue_status(struct mt *m, const struct framework_status *st)
 		backoff(m, a);
 	}
 	drop_task(m, t);
-	save(m);
+	store_save_soon(m);   /* with the rest of this loop turn's changes */
 	if (a != NULL)
 		queue_converge(m, a);
 }

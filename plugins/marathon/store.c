@@ -1,20 +1,34 @@
 /*
  * store.c: the plugin's state on disk, so a restarted plugin neither loses
- * nor duplicates a task. One file, STATE_DIR/marathon.json: every app's
- * definition, its stored versions and its running deployment, and every
- * task with its app, agent, host and ports. It is rewritten whole
- * (pc_store_write: a temporary file, fsync, rename) before any launch and
- * after every change, so what is on disk is always one complete state.
+ * nor duplicates a task. It lives in STATE_DIR (the conf's state_dir, else
+ * the master's WORK_DIR/marathon) as a pc_journal.c journal named
+ * "marathon": one key per app ("app ID": its definition), per app's stored
+ * versions ("versions ID"), running deployment ("deployment ID"), task
+ * ("task ID": app, agent, host, ports, state) and posted group ("group
+ * PATH"), each value the JSON the old whole file held. A save brings the
+ * journal up to the state in memory and commits what differs: at once
+ * before a launch and for a REST change, at the end of the loop turn for
+ * what tasks' updates changed. The old STATE_DIR/marathon.json is loaded
+ * once and moved into the journal.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mt.h"
 #include "buf.h"
 #include "json.h"
 #include "xmem.h"
 
-#define STORE_FILE "marathon.json"
+#define STORE_FILE "marathon.json"          /* the whole-file state before the journal */
+#define JOURNAL_NAME "marathon"               /* marathon.snap, marathon.journal.G */
+/* Journal keys: the kind, then the app's or task's id or the group's path. */
+#define KEY_APP "app "
+#define KEY_VERSIONS "versions "
+#define KEY_DEPLOYMENT "deployment "
+#define KEY_TASK "task "
+#define KEY_GROUP "group "
 #define STORE_BYTES_MAX (256u << 20)     /* a state file larger than this is refused */
 
 static void
@@ -50,59 +64,193 @@ write_task(struct json_w *w, const struct mt_task *t)
 	json_obj_end(w);
 }
 
-int
-store_save(struct mt *m, char *err, size_t errlen)
+/* One entity's JSON, in the scratch buf b (reset first). */
+static void
+put_json(struct mt *m, struct buf *b, const char *kind, const char *id)
+{
+	char *key = xstrfmt("%s%s", kind, id);
+
+	pc_journal_put(m->journal, key, b->data != NULL ? b->data : "", b->len);
+	free(key);
+}
+
+/* Is the entity a journal key names still there? */
+static int
+key_live(struct mt *m, const char *key)
+{
+	const struct mt_app *a;
+	const struct mt_task *t;
+
+	if (strncmp(key, KEY_APP, strlen(KEY_APP)) == 0)
+		return map_get(&m->apps, key + strlen(KEY_APP)) != NULL;
+	if (strncmp(key, KEY_VERSIONS, strlen(KEY_VERSIONS)) == 0)
+		return (a = map_get(&m->apps, key + strlen(KEY_VERSIONS))) != NULL && a->nversions > 0;
+	if (strncmp(key, KEY_DEPLOYMENT, strlen(KEY_DEPLOYMENT)) == 0)
+		return (a = map_get(&m->apps, key + strlen(KEY_DEPLOYMENT))) != NULL && a->dep != NULL;
+	if (strncmp(key, KEY_TASK, strlen(KEY_TASK)) == 0)
+		return (t = map_get(&m->tasks, key + strlen(KEY_TASK))) != NULL && t->app != NULL;
+	if (strncmp(key, KEY_GROUP, strlen(KEY_GROUP)) == 0)
+		return map_get(&m->groups, key + strlen(KEY_GROUP)) != NULL;
+	return 1;                       /* a later version's: kept */
+}
+
+/*
+ * What an app's record was made of. Every change to a definition installs
+ * a new app or gives it a new version, so an app with the same address,
+ * version, instances and stored versions need not be written out again:
+ * a save costs what changed, not every app.
+ */
+struct staged {
+	uintptr_t app;
+	char version[MT_VERSION_MAX];
+	long long instances;
+	size_t nversions;
+};
+
+static int
+unchanged(struct mt *m, const struct mt_app *a)
+{
+	struct staged *st = map_get(&m->staged, a->id);
+	char *key;
+	int same;
+
+	if (st != NULL && st->app == (uintptr_t)a && strcmp(st->version, a->version) == 0 &&
+	    st->instances == a->instances && st->nversions == a->nversions) {
+		key = xstrfmt("%s%s", KEY_APP, a->id);
+		same = pc_journal_get(m->journal, key) != NULL;
+		free(key);
+		if (same)
+			return 1;
+	}
+	if (st == NULL) {
+		st = xcalloc(1, sizeof(*st));
+		map_put(&m->staged, a->id, st);
+	}
+	st->app = (uintptr_t)a;
+	snprintf(st->version, sizeof(st->version), "%s", a->version);
+	st->instances = a->instances;
+	st->nversions = a->nversions;
+	return 0;
+}
+
+/* Bring the journal's keys up to the state in memory: a record for each difference. */
+static void
+stage(struct mt *m)
 {
 	struct json_w w;
 	struct buf b;
 	const char *k;
 	void *v;
-	int rc;
+	const char **dead;
+	size_t ndead = 0;
 
-	if (m->state_dir == NULL)
-		return 0;
 	buf_init(&b, 0);
-	json_w_init(&w, &b);
-	json_obj_begin(&w);
-	json_key(&w, "apps");
-	json_arr_begin(&w);
-	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
-		json_obj_begin(&w);
-		app_write_fields(&w, v);
-		json_obj_end(&w);
-	}
-	json_arr_end(&w);
-	json_key(&w, "versions");
-	json_arr_begin(&w);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
 		const struct mt_app *a = v;
 
-		if (a->nversions == 0)
-			continue;
-		json_obj_begin(&w);
-		json_kstr(&w, "app", a->id);
-		json_key(&w, "versions");
-		versions_write_store(&w, a);
-		json_obj_end(&w);
+		int same = unchanged(m, a);
+
+		if (!same) {
+			buf_reset(&b);
+			json_w_init(&w, &b);
+			json_obj_begin(&w);
+			app_write_fields(&w, a);
+			json_obj_end(&w);
+			put_json(m, &b, KEY_APP, a->id);
+		}
+		if (!same && a->nversions > 0) {
+			buf_reset(&b);
+			json_w_init(&w, &b);
+			json_obj_begin(&w);
+			json_kstr(&w, "app", a->id);
+			json_key(&w, "versions");
+			versions_write_store(&w, a);
+			json_obj_end(&w);
+			put_json(m, &b, KEY_VERSIONS, a->id);
+		}
+		if (a->dep != NULL) {
+			buf_reset(&b);
+			json_w_init(&w, &b);
+			deployments_write(&w, a);
+			put_json(m, &b, KEY_DEPLOYMENT, a->id);
+		}
 	}
-	json_arr_end(&w);
-	json_key(&w, "deployments");
-	json_arr_begin(&w);
-	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);)
-		if (((struct mt_app *)v)->dep != NULL)
-			deployments_write(&w, v);
-	json_arr_end(&w);
-	json_key(&w, "tasks");
-	json_arr_begin(&w);
-	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);)
-		if (((struct mt_task *)v)->app != NULL)
-			write_task(&w, v);
-	json_arr_end(&w);
-	json_obj_end(&w);
-	buf_putc(&b, '\n');
-	rc = pc_store_write(m->state_dir, STORE_FILE, b.data, b.len, err, errlen);
+	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);) {
+		if (((struct mt_task *)v)->app == NULL)
+			continue;
+		buf_reset(&b);
+		json_w_init(&w, &b);
+		write_task(&w, v);
+		put_json(m, &b, KEY_TASK, k);
+	}
+	for (size_t i = 0; map_next(&m->groups, &i, &k, &v);) {
+		buf_reset(&b);
+		buf_fill(&b, v, strlen(v));
+		put_json(m, &b, KEY_GROUP, k);
+	}
 	buf_free(&b);
-	return rc;
+	/* Collected first: deleting changes the map being walked. */
+	dead = xcalloc(pc_journal_len(m->journal) + 1, sizeof(*dead));
+	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, (const char **)&v, &(size_t){ 0 });)
+		if (!key_live(m, k))
+			dead[ndead++] = xstrdup(k);
+	for (size_t i = 0; i < ndead; i++) {
+		if (strncmp(dead[i], KEY_APP, strlen(KEY_APP)) == 0)
+			free(map_del(&m->staged, dead[i] + strlen(KEY_APP)));
+		pc_journal_del(m->journal, dead[i]);
+		free((char *)dead[i]);
+	}
+	free(dead);
+}
+
+int
+store_save(struct mt *m, char *err, size_t errlen)
+{
+	if (m->journal == NULL)
+		return 0;
+	if (m->save_timer != 0) {
+		m->d->timer_cancel(m->d, m->save_timer);
+		m->save_timer = 0;
+	}
+	stage(m);
+	return pc_journal_commit(m->journal, err, errlen);
+}
+
+static void
+save_due(struct framework_driver *d, void *arg)
+{
+	struct mt *m = arg;
+	char err[MT_ERR_MAX];
+
+	(void)d;
+	m->save_timer = 0;
+	if (store_save(m, err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+}
+
+void
+store_save_soon(struct mt *m)
+{
+	if (m->journal != NULL && m->save_timer == 0)
+		m->save_timer = m->d->timer_add(m->d, 0, save_due, m);
+}
+
+void
+store_close(struct mt *m)
+{
+	char err[MT_ERR_MAX];
+	const char *k;
+	void *v;
+
+	if (m->journal == NULL)
+		return;
+	if (m->save_timer != 0 && store_save(m, err, sizeof(err)) == -1)
+		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+	pc_journal_close(m->journal);
+	m->journal = NULL;
+	for (size_t i = 0; map_next(&m->staged, &i, &k, &v);)
+		free(v);
+	map_free(&m->staged);
 }
 
 static void
@@ -156,34 +304,16 @@ load_task(struct mt *m, const struct json *j)
 	}
 }
 
-int
-store_load(struct mt *m, char *err, size_t errlen)
+/* Everything in j (the old file's shape): apps, tasks, versions, deployments. */
+static void
+load_json(struct mt *m, const struct json *j, const char *path)
 {
-	struct buf b, details;
+	struct buf details;
 	struct json_w dw;
-	struct json *j;
 	const struct json *apps, *tasks, *versions, *deps;
-	char *path, perr[MT_ERR_MAX];
 	size_t ndeps = 0;
-	int rc, status;
+	int status;
 
-	if (m->state_dir == NULL)
-		return 0;
-	buf_init(&b, STORE_BYTES_MAX);
-	path = xstrfmt("%s/%s", m->state_dir, STORE_FILE);
-	rc = pc_store_read(path, &b, err, errlen);
-	if (rc != 0) {
-		free(path);
-		buf_free(&b);
-		return rc == 1 ? 0 : -1;
-	}
-	j = json_parse(b.data, b.len, perr, sizeof(perr));
-	buf_free(&b);
-	if (j == NULL) {
-		snprintf(err, errlen, "%s: %s", path, perr);
-		free(path);
-		return -1;
-	}
 	apps = json_get(j, "apps");
 	tasks = json_get(j, "tasks");
 	versions = json_get(j, "versions");
@@ -223,7 +353,95 @@ store_load(struct mt *m, char *err, size_t errlen)
 	          map_len(&m->apps), map_len(&m->tasks), path);
 	if (ndeps > 0)
 		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%zu deployment(s) carry on", ndeps);
+}
+
+/* The journal's records of one kind as a JSON array: "[v1,v2,...]". */
+static void
+gather(struct mt *m, struct buf *b, const char *kind)
+{
+	const char *k, *v;
+	size_t len, n = 0;
+
+	buf_putc(b, '[');
+	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
+		if (strncmp(k, kind, strlen(kind)) == 0) {
+			if (n++ > 0)
+				buf_putc(b, ',');
+			buf_fill(b, v, len);
+		}
+	buf_putc(b, ']');
+}
+
+/* Today's whole-file state (STORE_FILE), loaded once and moved into the journal. */
+static int
+migrate(struct mt *m, char *err, size_t errlen)
+{
+	struct buf b;
+	struct json *j;
+	char *path = xstrfmt("%s/%s", m->state_dir, STORE_FILE), perr[MT_ERR_MAX];
+	int rc;
+
+	buf_init(&b, STORE_BYTES_MAX);
+	rc = pc_store_read(path, &b, err, errlen);
+	if (rc != 0) {
+		free(path);
+		buf_free(&b);
+		return rc == 1 ? 0 : -1;
+	}
+	j = json_parse(b.data, b.len, perr, sizeof(perr));
+	buf_free(&b);
+	if (j == NULL) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		free(path);
+		return -1;
+	}
+	load_json(m, j, path);
+	json_free(j);
+	rc = store_save(m, err, errlen);
+	if (rc == 0) {
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s moved into the journal", path);
+		rc = pc_store_remove(m->state_dir, STORE_FILE, err, errlen);
+	}
 	free(path);
+	return rc;
+}
+
+int
+store_load(struct mt *m, char *err, size_t errlen)
+{
+	struct buf b;
+	struct json *j;
+	const char *k, *v;
+	size_t len;
+	char perr[MT_ERR_MAX];
+
+	if (m->state_dir == NULL)
+		return 0;
+	m->journal = pc_journal_open(m->state_dir, JOURNAL_NAME, err, errlen);
+	if (m->journal == NULL)
+		return -1;
+	if (pc_journal_len(m->journal) == 0)
+		return migrate(m, err, errlen);
+	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
+		if (strncmp(k, KEY_GROUP, strlen(KEY_GROUP)) == 0)
+			free(map_put(&m->groups, k + strlen(KEY_GROUP), xstrdup(v)));
+	buf_init(&b, 0);
+	buf_fill(&b, "{\"apps\":", strlen("{\"apps\":"));
+	gather(m, &b, KEY_APP);
+	buf_fill(&b, ",\"versions\":", strlen(",\"versions\":"));
+	gather(m, &b, KEY_VERSIONS);
+	buf_fill(&b, ",\"deployments\":", strlen(",\"deployments\":"));
+	gather(m, &b, KEY_DEPLOYMENT);
+	buf_fill(&b, ",\"tasks\":", strlen(",\"tasks\":"));
+	gather(m, &b, KEY_TASK);
+	buf_putc(&b, '}');
+	j = json_parse(b.data, b.len, perr, sizeof(perr));
+	buf_free(&b);
+	if (j == NULL) {
+		snprintf(err, errlen, "%s/%s: %s", m->state_dir, JOURNAL_NAME, perr);
+		return -1;
+	}
+	load_json(m, j, m->state_dir);
 	json_free(j);
 	return 0;
 }

@@ -1,0 +1,68 @@
+# tests/t_marathon_journal.sh: Marathon keeps its state by default (no
+# state_dir in its conf: WORK_DIR/marathon) in a journal (pc_journal.c).
+# A kill -9 of its plugin host in the middle of a burst of POSTs loses no
+# app it answered 201 for; a torn record at the journal's end is ignored;
+# the old whole-file state (marathon.json) is taken over on first start.
+. "$(dirname "$0")/lib.sh"
+
+# Seconds a plugin may take to start or come back.
+T=15
+APPS=150
+
+. "$(dirname "$0")/lib_marathon.sh"
+plan 12
+marathon_plugin_dir
+SDIR=$TMP/master/marathon
+mkdir -p "$SDIR"
+# Today's format, as a plugin before the journal left it.
+printf '{"apps":[{"id":"/old","cmd":"sleep 100","instances":0}],"tasks":[]}\n' > "$SDIR/marathon.json"
+# shellcheck disable=SC2086
+start_master $PLUGIN_FLAGS || exit 1
+check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.1:' || exit 1
+api_url
+check "the old state file is taken over" sh -c "curl -s '$API/v2/apps/old' | grep -q '\"id\":\"/old\"' &&
+    test ! -e '$SDIR/marathon.json' && test -e '$SDIR/marathon.journal.1'"
+check "an empty group is created" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' --data '{\"id\":\"/empty\"}' '$API/v2/groups')\" = 201"
+
+# The burst: each 201 noted; the host killed -9 midway.
+(
+	i=0
+	while [ "$i" -lt "$APPS" ]; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		    --data "{\"id\":\"a$i\",\"cmd\":\"sleep 100\",\"instances\":0}" "$API/v2/apps")
+		[ "$code" = 201 ] && echo "a$i" >> "$TMP/acked"
+		i=$((i + 1))
+	done
+) &
+BURST=$!
+lib_track_pid "$BURST"
+some_acked () {
+	test "$(wc -l < "$TMP/acked")" -ge $((APPS / 3))
+}
+check "a third of the burst is acknowledged" wait_for $T some_acked
+HPID=$(ctl frameworks | awk '$6 == "marathon" { print $7 }' | head -n 1)
+kill -KILL "$HPID" 2>/dev/null
+wait "$BURST" 2>/dev/null
+check "the plugin comes back" wait_for $T log_has 'plugin marathon: info: registered again as framework'
+api_url
+check "its REST API is back" wait_for $T sh -c "curl -s '$API/ping' | grep -q pong"
+all_there () {
+	while read -r id; do
+		curl -s -o /dev/null -w '%{http_code}\n' "$API/v2/apps/$id" | grep -q 200 || return 1
+	done < "$TMP/acked"
+}
+check "every acknowledged app is there" all_there
+check "the empty group survived" test "$(req GET /v2/groups/empty)" = 200
+check "as it was" body_has '"id":"/empty"'
+
+# A torn record at the end (a write cut short) is ignored, the rest kept.
+stop_pid "$MASTER_PID"
+J=$(ls "$SDIR"/marathon.journal.* | sort -t. -k3 -n | tail -n 1)
+printf 'P app%%20/torn {"id":"/torn"' >> "$J"
+# shellcheck disable=SC2086
+start_master $PLUGIN_FLAGS || exit 1
+check "the plugin starts again" wait_for $T log_has 'REST API listening on 127.0.0.1:'
+api_url
+check "every app is still there" all_there
+check "the torn one is not" test "$(req GET /v2/apps/torn)" = 404
