@@ -34,7 +34,7 @@ check "all 3 on h1" wait_for $T hosts_are svc "h1 h1 h1 "
 start_agent a2 --hostname=h2 "--resources=$R" > /dev/null || exit 1
 eval "A1=\$AGENT_PID_a1"
 kill -KILL "$A1"
-check "the master gives the agent up" wait_for $T log_has 'removed\|lost'
+check "the master gives the agent up" wait_for $T log_has 'removed\|lost\|unreachable'
 check "the 3 tasks run again, on h2" wait_for $T hosts_are svc "h2 h2 h2 "
 check "the plugin saw them lost" wait_for $T log_has 'plugin marathon: info: svc\.instance-.* is TASK_LOST\|plugin marathon: info: svc\.instance-.* is TASK_GONE\|plugin marathon: info: svc\.instance-.* is TASK_UNREACHABLE'
 

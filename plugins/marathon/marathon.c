@@ -131,6 +131,7 @@ marathon_disconnected(struct framework_driver *d)
 EXPORTED const struct framework_plugin mesos_framework_plugin = {
 	.abi_version = FRAMEWORK_ABI_VERSION,
 	.name = "marathon",
+	.flags = FRAMEWORK_PARTITION_AWARE,
 	.init = marathon_init,
 	.fini = marathon_fini,
 	.registered = marathon_registered,
