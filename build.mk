@@ -151,7 +151,7 @@ COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 .c.so:
 	$(COMPILE) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
-.PHONY: all tests plugins check bench bench-sharing fuzz install uninstall clean distclean run
+.PHONY: all tests plugins check bench bench-sharing fuzz install uninstall clean distclean run soak
 
 all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
@@ -351,6 +351,10 @@ bench-sharing: all $(BENCH_SHARING)
 
 run: all
 	cd $(TOP) && sh examples/local-cluster.sh
+
+# A bounded chaos run (tests/soak.sh): SOAK_SECONDS (default 600), SOAK_SEED to repeat one.
+soak: all
+	cd $(TOP) && SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) sh tests/soak.sh
 
 # ---- fuzzing (libFuzzer: clang only) -----------------------------------------
 # make fuzz [FUZZ_SECONDS=N]: each parser of peer input (json, http, proto,
