@@ -13,6 +13,7 @@
 # any violation.
 #
 #   SOAK_SECONDS=600 SOAK_SEED=N SOAK_FAULT_INTERVAL=5 sh tests/soak.sh
+# shellcheck disable=SC1091  # checked on its own in .ci/run
 . "$(dirname "$0")/lib.sh"
 
 SOAK_SECONDS=${SOAK_SECONDS:-600}
@@ -71,6 +72,8 @@ for a in $AGENTS; do
 	start_agent "$a" $AGENT_FLAGS > /dev/null || exit 1
 done
 
+API_marathon=
+API_jobs=
 # api NAME: the plugin's REST API address from the current master log, in API_<NAME>.
 api () {
 	eval "API_$1=http://127.0.0.1:$(sed -n "s/.*plugin $1: info: REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p" \
@@ -142,10 +145,16 @@ converged () {
 }
 
 # ---- faults ----
+# nth N WORD...: the Nth word (the lists here are split on purpose).
+nth () {
+	shift "$1"
+	echo "$1"
+}
 # pick_agent: a random agent's name in A.
 pick_agent () {
 	rand 5
-	A=$(echo $AGENTS | cut -d' ' -f$((R + 1)))
+	# shellcheck disable=SC2086
+	A=$(nth $((R + 1)) $AGENTS)
 }
 fault_master () {
 	kill -KILL "$MASTER_PID" 2>/dev/null
@@ -163,7 +172,7 @@ fault_agent () {
 fault_plugin () {
 	rand 2
 	name=marathon
-	[ "$R" -eq 1 ] && name=jobs
+	[ "$R" -eq 1 ] && name="jobs"
 	p=$(ctl frameworks 2>/dev/null | awk -v n="$name" '$6 == n { print $7 }' | head -n 1)
 	case "$p" in
 	''|*[!0-9]*) count skipped_plugin_not_running; return ;;
@@ -173,13 +182,14 @@ fault_plugin () {
 # A task's supervisor: the parent of one of our tasks' processes.
 fault_supervisor () {
 	pids=$(ps -e -o pid= -o ppid= -o args= | awk -v a="sleep $SLEEP_ARG" 'index($0, a) { print $2 }')
-	n=$(echo $pids | wc -w | tr -d ' ')
+	n=$(echo "$pids" | wc -w | tr -d ' ')
 	if [ "$n" -eq 0 ]; then
 		count skipped_no_supervisor
 		return
 	fi
 	rand "$n"
-	p=$(echo $pids | cut -d' ' -f$((R + 1)))
+	# shellcheck disable=SC2086
+	p=$(nth $((R + 1)) $pids)
 	kill -KILL "$p" 2>/dev/null
 }
 fault_stop () {
@@ -197,7 +207,8 @@ FAULTS="master agent plugin supervisor stop"
 while [ "$(date +%s)" -lt "$END" ]; do
 	sleep "$SOAK_FAULT_INTERVAL"
 	rand 5
-	f=$(echo $FAULTS | cut -d' ' -f$((R + 1)))
+	# shellcheck disable=SC2086
+	f=$(nth $((R + 1)) $FAULTS)
 	echo "soak: $(date +%H:%M:%S) fault $f" >&2
 	"fault_$f"
 	count "fault_$f"
@@ -230,6 +241,7 @@ jobs_idle () {
 wait_for $SOAK_CONVERGE_S jobs_idle || violation job_task_left "a job's task still runs at the end"
 
 cleanup_dir=$TMP
+# shellcheck disable=SC2034  # read by lib.sh's cleanup
 KEEP_TMP=1
 cleanup 2> /dev/null
 # no_leftovers: no process has the run's directory in its arguments or as its working
