@@ -90,17 +90,20 @@ if ! wait_for $SOAK_RECOVER_S apis_up; then
 	exit 1
 fi
 
+# create URL JSON WHAT: POST JSON to URL, or end the run.
+create () {
+	curl -sf -m 5 -X POST -H 'Content-Type: application/json' "$1" -d "$2" > /dev/null || {
+		echo "soak: cannot create $3" >&2
+		exit 1
+	}
+}
 APPS="s1:3 s2:2 s3:4"
 for spec in $APPS; do
-	curl -sf -m 5 -X POST -H 'Content-Type: application/json' "$API_marathon/v2/apps" -d \
-	    "{\"id\":\"${spec%:*}\",\"cmd\":\"exec sleep $SLEEP_ARG\",\"cpus\":0.05,\"mem\":16,\"instances\":${spec#*:}}" \
-	    > /dev/null || { echo "soak: cannot create app ${spec%:*}" >&2; exit 1; }
+	create "$API_marathon/v2/apps" "{\"id\":\"${spec%:*}\",\"cmd\":\"exec sleep $SLEEP_ARG\",\"cpus\":0.05,\"mem\":16,\"instances\":${spec#*:}}" "app ${spec%:*}"
 done
 JOBS="soak.j1 soak.j2 soak.j3"
 for j in $JOBS; do
-	curl -sf -m 5 -X POST -H 'Content-Type: application/json' "$API_jobs/v1/jobs" -d \
-	    "{\"id\":\"$j\",\"run\":{\"cmd\":\"sleep 1\",\"cpus\":0.05,\"mem\":32,\"disk\":0}}" \
-	    > /dev/null || { echo "soak: cannot create job $j" >&2; exit 1; }
+	create "$API_jobs/v1/jobs" "{\"id\":\"$j\",\"run\":{\"cmd\":\"sleep 1\",\"cpus\":0.05,\"mem\":32,\"disk\":0}}" "job $j"
 done
 
 # ---- views ----
@@ -116,19 +119,21 @@ marathon_tasks () {
 	curl -s -m 5 "$API_marathon/v2/tasks" | tr '{' '\n' |
 	    sed -n 's/^"id":"\([^"]*\)".*"state":"\([A-Z_]*\)".*/\1 \2/p' | sort
 }
-apps_listed () {
-	n=0
-	for spec in $APPS; do
-		curl -sf -m 5 "$API_marathon/v2/apps/${spec%:*}" > /dev/null && n=$((n + 1))
+# all_found URL ID...: GET URL/ID answers 2xx for every ID.
+all_found () {
+	af_url=$1
+	shift
+	for af_id in "$@"; do
+		curl -sf -m 5 "$af_url/${af_id%:*}" > /dev/null || return 1
 	done
-	[ "$n" -eq 3 ]
+}
+apps_listed () {
+	# shellcheck disable=SC2086
+	all_found "$API_marathon/v2/apps" $APPS
 }
 jobs_listed () {
-	n=0
-	for j in $JOBS; do
-		curl -sf -m 5 "$API_jobs/v1/jobs/$j" > /dev/null && n=$((n + 1))
-	done
-	[ "$n" -eq 3 ]
+	# shellcheck disable=SC2086
+	all_found "$API_jobs/v1/jobs" $JOBS
 }
 # converged: each app's running count is its instances, on both sides, and the two views agree.
 converged () {

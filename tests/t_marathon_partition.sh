@@ -21,19 +21,6 @@ check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.
 api_url
 check "registers partition-aware" wait_for $T state_has '"capabilities":\["PARTITION_AWARE"\]'
 
-hosts () {
-	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep '"state":"TASK_RUNNING"' |
-	    sed 's/.*"host":"\([^"]*\)".*/\1/' | sort | tr '\n' ' '
-}
-hosts_are () {
-	test "$(hosts "$1")" = "$2"
-}
-count () {
-	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep -c "\"state\":\"$2\""
-}
-count_is () {
-	test "$(count "$1" "$2")" -eq "$3"
-}
 ids () {
 	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | sed -n 's/^"id":"\([^"]*\)".*/\1/p' | sort
 }
@@ -47,7 +34,7 @@ start_agent a2 --hostname=h2 "--resources=$R" > /dev/null || exit 1
 
 eval "A1=\$AGENT_PID_a1"
 kill -STOP "$A1"
-check "svc's tasks are TASK_UNREACHABLE" wait_for $T count_is svc TASK_UNREACHABLE 2
+check "svc's tasks are TASK_UNREACHABLE" wait_for $T tasks_in_is svc TASK_UNREACHABLE 2
 check "replaced on h2 after inactiveAfterSeconds" wait_for $T hosts_are svc "h2 h2 "
 check "zz is replaced on h2 at once" wait_for $T hosts_are zz "h2 "
 
