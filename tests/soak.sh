@@ -35,6 +35,17 @@ if ! command -v curl > /dev/null 2>&1; then
 fi
 echo "soak: seed $SOAK_SEED, $SOAK_SECONDS s, a fault every $SOAK_FAULT_INTERVAL s" >&2
 
+# within SECONDS CMD...: poll CMD until it succeeds, by the clock (lib.sh's wait_for counts
+# polls, and these checks take far longer than a poll interval); 1 if the time passes.
+within () {
+	wi_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@" > /dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$wi_end" ] || return 1
+		sleep 1
+	done
+}
+
 # ---- a seeded generator (an LCG; the shell's arithmetic is at least 32-bit signed) ----
 RNG=$SOAK_SEED
 # rand N: a number in 0..N-1 in R.
@@ -85,7 +96,7 @@ apis_up () {
 	    curl -sf -m 5 "$API_jobs/v1/jobs" > /dev/null &&
 	    curl -sf -m 5 "http://$MASTER/health" > /dev/null
 }
-if ! wait_for $SOAK_RECOVER_S apis_up; then
+if ! within $SOAK_RECOVER_S apis_up; then
 	echo "soak: the plugins' REST APIs did not come up" >&2
 	exit 1
 fi
@@ -220,7 +231,7 @@ while [ "$(date +%s)" -lt "$END" ]; do
 	# A job run now and then keeps the jobs plugin launching through the faults.
 	rand 3
 	curl -s -m 5 -X POST "$API_jobs/v1/jobs/soak.j$((R + 1))/runs" > /dev/null 2>&1
-	if ! wait_for $SOAK_RECOVER_S apis_up; then
+	if ! within $SOAK_RECOVER_S apis_up; then
 		violation api_down "the master or a REST API did not answer within ${SOAK_RECOVER_S}s after $f"
 		continue
 	fi
@@ -229,8 +240,8 @@ while [ "$(date +%s)" -lt "$END" ]; do
 done
 
 # ---- the end: converge, then stop everything ----
-wait_for $SOAK_RECOVER_S apis_up || violation api_down "not answering at the end"
-if ! wait_for $SOAK_CONVERGE_S converged; then
+within $SOAK_RECOVER_S apis_up || violation api_down "not answering at the end"
+if ! within $SOAK_CONVERGE_S converged; then
 	violation not_converged "apps not at their instance counts or views differ after ${SOAK_CONVERGE_S}s"
 	echo "--- master's running tasks of Marathon:" >&2
 	cat "$TMP/m.ids" >&2
@@ -243,7 +254,7 @@ jobs_idle () {
 	fw=$(ctl frameworks 2>/dev/null | awk '$6 == "jobs" { print $1 }' | head -n 1)
 	[ -n "$fw" ] && [ -z "$(master_tasks "$fw" TASK_RUNNING)" ]
 }
-wait_for $SOAK_CONVERGE_S jobs_idle || violation job_task_left "a job's task still runs at the end"
+within $SOAK_CONVERGE_S jobs_idle || violation job_task_left "a job's task still runs at the end"
 
 cleanup_dir=$TMP
 # shellcheck disable=SC2034  # read by lib.sh's cleanup
@@ -262,7 +273,7 @@ no_leftovers () {
 	! grep -q . "$cleanup_dir/left"
 }
 # Supervisors TERMed by the cleanup end their tasks within their grace period.
-if ! wait_for 15 no_leftovers; then
+if ! within 15 no_leftovers; then
 	violation process_left "processes outlived the run: $(tr '\n' ' ' < "$cleanup_dir/left")"
 	ps -f -p "$(tr '\n' ',' < "$cleanup_dir/left" | sed 's/,$//')" >&2
 fi
