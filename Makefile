@@ -7,13 +7,13 @@
 # Two sub-makes at once would race on the same objects.
 .NOTPARALLEL:
 
-.PHONY: all check tests bench bench-smoke bench-sharing fuzz install install-service uninstall clean distclean run plugins \
+.PHONY: all check tests bench bench-smoke bench-sharing fuzz install install-service uninstall clean distclean run plugins soak \
 	mesosd agentd mesosctl
 
 all: config.mk
 	mkdir -p build && cd build && $(MAKE) -f ../build.mk all
 
-check tests plugins bench bench-smoke bench-sharing fuzz install install-service uninstall run: config.mk
+check tests plugins bench bench-smoke bench-sharing fuzz install install-service uninstall run soak: config.mk
 	mkdir -p build && cd build && $(MAKE) -f ../build.mk $@
 
 # One program: make mesosd, make agentd, make mesosctl.

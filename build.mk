@@ -108,7 +108,7 @@ PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so $(TOP)/plugins/jobs
 # plugins/common/loop_driver.c stands in for loop.c there.
 PC = $(TOP)/plugins/common
 PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_journal.c $(PC)/pc_sse.c $(PC)/pc_place.c \
-	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c
+	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c $(PC)/pc_reconcile.c
 PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
 # and codecs. Hidden visibility keeps these copies from ever binding to
@@ -153,7 +153,7 @@ COMPILE = $(CC) $(INCLUDES) $(CPPFLAGS) $(CFLAGS)
 .c.so:
 	$(COMPILE) $(PIC_CFLAGS) $(LDFLAGS) $(SHARED_LDFLAGS) -o $@ $<
 
-.PHONY: all tests plugins check bench bench-sharing fuzz install install-service uninstall clean distclean run
+.PHONY: all tests plugins check bench bench-sharing fuzz install install-service uninstall clean distclean run soak
 
 all: $(PROGS) $(PLUGINS) $(EXAMPLES)
 
@@ -358,6 +358,10 @@ bench-sharing: all $(BENCH_SHARING)
 
 run: all
 	cd $(TOP) && sh examples/local-cluster.sh
+
+# A bounded chaos run (tests/soak.sh): SOAK_SECONDS (default 600), SOAK_SEED to repeat one.
+soak: all
+	cd $(TOP) && SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) sh tests/soak.sh
 
 # ---- fuzzing (libFuzzer: clang only) -----------------------------------------
 # make fuzz [FUZZ_SECONDS=N]: each parser of peer input (json, http, proto,

@@ -96,7 +96,7 @@ main(int argc, char **argv)
 		{ "agent_ping_timeout", FLAG_DURATION, &m.cfg.agent_ping_timeout_ms,
 		  "how long to wait for an agent to answer a ping", 0 },
 		{ "max_agent_ping_timeouts", FLAG_INT, &m.cfg.max_agent_ping_timeouts,
-		  "unanswered pings before an agent is removed", 0 },
+		  "unanswered pings before an agent is unreachable", 0 },
 		{ "offer_timeout", FLAG_DURATION, &m.cfg.offer_timeout_ms,
 		  "rescind offers held longer than this (0 = never)", 0 },
 		{ "allocation_interval", FLAG_DURATION, &m.cfg.allocation_interval_ms,

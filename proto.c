@@ -270,6 +270,27 @@ proto_count(const struct proto_msg *m, const char *key)
 	return n;
 }
 
+int
+proto_has_capability(const struct proto_msg *m, const char *cap)
+{
+	size_t len = strlen(cap);
+
+	for (size_t i = 0; i < m->nfields; i++) {
+		const char *v = m->fields[i].val;
+
+		if (strcmp(m->fields[i].key, PROTO_CAPABILITIES_KEY) != 0)
+			continue;
+		while (*v) {
+			size_t n = strcspn(v, ",");
+
+			if (n == len && strncmp(v, cap, len) == 0)
+				return 1;
+			v += n + (v[n] == ',');
+		}
+	}
+	return 0;
+}
+
 const char *
 proto_need(const struct proto_msg *m, const char *key, char *err, size_t errlen)
 {

@@ -62,6 +62,13 @@ const char *proto_get(const struct proto_msg *m, const char *key);
 const char *proto_get_nth(const struct proto_msg *m, const char *key, size_t idx);
 size_t proto_count(const struct proto_msg *m, const char *key);
 /*
+ * SUBSCRIBE's capabilities, Mesos's names (PARTITION_AWARE), comma-separated,
+ * the field repeatable: whether m declares cap. Unknown names are ignored,
+ * as Mesos ignores capabilities it does not know.
+ */
+#define PROTO_CAPABILITIES_KEY "capabilities"
+int proto_has_capability(const struct proto_msg *m, const char *cap);
+/*
  * Required field helpers: return the value, or NULL after writing
  * "missing field 'key'" / "field 'key' is not an integer" into err.
  */

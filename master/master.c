@@ -406,6 +406,7 @@ master_init(struct master *m, struct loop *loop, char *err, size_t errlen)
 	map_init(&m->frameworks);
 	map_init(&m->offers);
 	map_init(&m->removed_agents);
+	map_init(&m->unreachable_agents);
 	map_init(&m->file_requests);
 	m->start_time = compat_wall_time();
 	m->start_ms = compat_monotonic_ms();
@@ -472,6 +473,7 @@ master_shutdown(struct master *m)
 	map_free(&m->frameworks);
 	map_free(&m->offers);
 	map_free(&m->removed_agents);
+	master_agent_unreachable_free(m);
 	map_free(&m->file_requests);
 	alloc_free(m->alloc);
 	master_auth_fini(m);

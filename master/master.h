@@ -60,6 +60,7 @@ struct conncap;
 #define MASTER_ACCEPT_RETRY_MS 100           /* out of descriptors: accept again after this */
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
 #define MASTER_REMOVED_AGENTS_MAX 1024       /* IDs remembered to refuse their tasks back */
+#define MASTER_UNREACHABLE_AGENTS_MAX 1024   /* unreachable agents remembered (Mesos: 2 weeks) */
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
 #define MASTER_ID_HEX_LEN 12                 /* random hex digits of the master's own ID */
 #define MASTER_NEW_ID_MAX 64                 /* bytes of an agent or framework ID made here */
@@ -183,6 +184,7 @@ struct master_framework {
 	int principal_verified;    /* principal was authenticated: only it may fail over */
 	double failover_timeout;   /* seconds */
 	int checkpoint;
+	int partition_aware;       /* capability PARTITION_AWARE: TASK_UNREACHABLE, not TASK_LOST */
 	int recovered;             /* learnt from an agent, scheduler not back yet */
 	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_fw *alloc;
@@ -206,6 +208,7 @@ struct master_offer {
 
 struct master_metrics {
 	long long tasks_finished, tasks_failed, tasks_killed, tasks_lost, tasks_error, tasks_dropped;
+	long long tasks_unreachable, agents_marked_unreachable;
 	long long agent_registrations, agent_reregistrations, agent_removals;
 	long long frameworks_removed;
 	long long invalid_status_updates, invalid_file_replies, invalid_framework_messages;
@@ -235,6 +238,7 @@ struct master {
 	struct map frameworks;     /* id -> struct master_framework * */
 	struct map offers;         /* id -> struct master_offer * */
 	struct map removed_agents; /* id -> (void *)1 */
+	struct map unreachable_agents; /* id -> struct master_unreachable * (master_agent.c) */
 	struct map file_requests;  /* master request id -> struct master_file_request * */
 	struct map recovering_agents; /* IDs from the registry not re-registered yet */
 	uint64_t registry_timer;
@@ -252,6 +256,12 @@ struct master {
 	struct cred_set creds;     /* --credentials */
 	struct master_acls *acls;  /* --acls, NULL: none (master_acl.c) */
 	char http_principal[ID_MAX + 1]; /* the HTTP request being served: its user, "" none */
+};
+
+/* An agent that missed its pings: its tasks were reported unreachable (or lost). */
+struct master_unreachable {
+	char *hostname;
+	double since;              /* wall clock */
 };
 
 /* One protocol connection. */
@@ -402,6 +412,8 @@ void master_offer_resources(const struct master *m, const struct master_framewor
 extern const struct master_handler master_agent_handlers[];
 void master_agent_disconnected(struct master *m, struct master_agent *a, const char *why);
 void master_agent_free(struct master *m, struct master_agent *a);
+/* Forget every unreachable agent (at shutdown). */
+void master_agent_unreachable_free(struct master *m);
 
 /* master_framework.c */
 extern const struct master_handler master_framework_handlers[];

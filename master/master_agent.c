@@ -78,23 +78,32 @@ master_agent_disconnected(struct master *m, struct master_agent *a, const char *
 }
 
 /*
- * The agent is gone for good: its tasks end in task_state (TASK_LOST when
- * it missed too many pings, TASK_GONE when it came back as a new agent),
- * frameworks hear of it, and its resources leave the pool.
+ * The agent is gone for good (TASK_GONE: it came back as a new agent), or
+ * for now (unreachable: it missed too many pings). Its tasks end in
+ * task_state, or for an unreachable agent in TASK_UNREACHABLE for
+ * frameworks that declared PARTITION_AWARE and TASK_LOST for the others,
+ * as Mesos 1.x does; frameworks hear of it, and its resources leave the
+ * pool. An unreachable agent is remembered so that its return brings the
+ * partition-aware frameworks' tasks back and kills the others'.
  */
 static void
 agent_remove(struct master *m, struct master_agent *a, const char *why, const char *task_state,
-             const char *task_reason)
+             const char *task_reason, int unreachable)
 {
-	log_warnx("removing agent %s (%s): %s", a->id, a->hostname, why);
+	log_warnx("%s agent %s (%s): %s", unreachable ? "unreachable:" : "removing", a->id,
+	          a->hostname, why);
 	master_offer_rescind_agent(m, a);
-	master_cli_fail_requests(m, a->id, "agent removed");
+	master_cli_fail_requests(m, a->id, unreachable ? "agent unreachable" : "agent removed");
 
-	char *message = xstrfmt("agent %s (%s) removed: %s", a->id, a->hostname, why);
+	char *message = xstrfmt("agent %s (%s) %s: %s", a->id, a->hostname,
+	                        unreachable ? "unreachable" : "removed", why);
 	double now = compat_wall_time();
 	struct master_task *t;
-	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);)
-		master_task_update(m, t, task_state, "SOURCE_MASTER", task_reason, message, NULL, now, 1);
+	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);) {
+		const char *state = !unreachable ? task_state :
+		                    t->fw->partition_aware ? "TASK_UNREACHABLE" : "TASK_LOST";
+		master_task_update(m, t, state, "SOURCE_MASTER", task_reason, message, NULL, now, 1);
+	}
 	free(message);
 
 	struct master_framework *fw;
@@ -107,19 +116,55 @@ agent_remove(struct master *m, struct master_agent *a, const char *why, const ch
 	}
 	if (a->alloc)
 		alloc_agent_remove(m->alloc, a->alloc);
-	if (map_len(&m->removed_agents) >= MASTER_REMOVED_AGENTS_MAX) {
-		map_free(&m->removed_agents);
-		map_init(&m->removed_agents);
+	if (unreachable) {
+		struct master_unreachable *u = xcalloc(1, sizeof(*u));
+
+		if (map_len(&m->unreachable_agents) >= MASTER_UNREACHABLE_AGENTS_MAX)
+			master_agent_unreachable_free(m);
+		u->hostname = xstrdup(a->hostname);
+		u->since = now;
+		map_put(&m->unreachable_agents, a->id, u);
+		m->metrics.agents_marked_unreachable++;
+	} else {
+		if (map_len(&m->removed_agents) >= MASTER_REMOVED_AGENTS_MAX) {
+			map_free(&m->removed_agents);
+			map_init(&m->removed_agents);
+		}
+		map_put(&m->removed_agents, a->id, (void *)1);
+		m->metrics.agent_removals++;
 	}
-	map_put(&m->removed_agents, a->id, (void *)1);
 	if (a->peer) {
 		a->peer->agent = NULL;
-		conn_close(a->peer->conn, "agent removed");
+		conn_close(a->peer->conn, unreachable ? "agent unreachable" : "agent removed");
 	}
 	map_del(&m->agents, a->id);
 	master_registry_changed(m);
-	m->metrics.agent_removals++;
 	master_agent_free(m, a);
+}
+
+static void
+unreachable_forget(struct master *m, const char *id)
+{
+	struct master_unreachable *u = map_get(&m->unreachable_agents, id);
+
+	if (!u)
+		return;
+	map_del(&m->unreachable_agents, id);
+	free(u->hostname);
+	free(u);
+}
+
+void
+master_agent_unreachable_free(struct master *m)
+{
+	struct master_unreachable *u;
+
+	for (size_t it = 0; map_next(&m->unreachable_agents, &it, NULL, (void **)&u);) {
+		free(u->hostname);
+		free(u);
+	}
+	map_free(&m->unreachable_agents);
+	map_init(&m->unreachable_agents);
 }
 
 static void
@@ -132,7 +177,7 @@ agent_ping(struct loop *loop, void *arg)
 	if (a->pong_pending || !a->peer)
 		a->missed_pings++;
 	if (a->missed_pings >= m->cfg.max_agent_ping_timeouts) {
-		agent_remove(m, a, "health check timed out", "TASK_LOST", "REASON_AGENT_REMOVED");
+		agent_remove(m, a, "health check timed out", NULL, "REASON_AGENT_REMOVED", 1);
 		return;
 	}
 	if (a->peer) {
@@ -281,7 +326,7 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 		/* It discarded its checkpoint (a reboot, --recover=cleanup): its old tasks are gone. */
 		if (old)
 			agent_remove(m, old, "it registered again as a new agent", "TASK_GONE",
-			             "REASON_AGENT_RESTARTED");
+			             "REASON_AGENT_RESTARTED", 0);
 		snprintf(id, sizeof(id), "%s-S%llu", m->id, m->next_agent++);
 		a = agent_new(m, id);
 		m->metrics.agent_registrations++;
@@ -364,10 +409,12 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 		res_free(&r);
 		return;
 	}
-	if (removed_agent && !proto_state_terminal(state)) {
-		/* Its framework was told TASK_LOST when the agent was removed: kill it, as Mesos does. */
-		log_info("agent %s came back with task %s it was removed with; killing it", a->id,
-		         task_id);
+	int unreachable = map_get(&m->unreachable_agents, a->id) != NULL;
+	int adopt = unreachable && fw && fw->partition_aware && !proto_state_terminal(state);
+	if ((removed_agent || (unreachable && !adopt)) && !proto_state_terminal(state)) {
+		/* Its framework was told TASK_LOST when the agent went: kill it, as Mesos does. */
+		log_info("agent %s came back with task %s it was %s with; killing it", a->id,
+		         task_id, removed_agent ? "removed" : "unreachable");
 		master_msg(m, "KILL_TASK");
 		proto_add(&m->out, "framework_id", fw_id);
 		proto_add(&m->out, "task_id", task_id);
@@ -384,9 +431,15 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 	}
 	if (!t && !proto_state_terminal(state)) {
 		t = master_task_new(fw, a, task_id, proto_get(msg, "name"), &r);
-		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
 		if (fw->alloc && a->alloc)
 			alloc_allocate(m->alloc, fw->alloc, a->alloc, &r);
+		/* Back from a partition: its framework was told TASK_UNREACHABLE, now it decides. */
+		if (adopt)
+			master_task_update(m, t, state, "SOURCE_MASTER", NULL,
+			                   "its agent re-registered after being unreachable", NULL,
+			                   compat_wall_time(), 1);
+		else
+			master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
 	} else if (t && strcmp(t->state, state) != 0 && !proto_state_terminal(state)) {
 		master_task_record(t, state, "SOURCE_AGENT", NULL, NULL, NULL, compat_wall_time());
 	}
@@ -406,6 +459,8 @@ agent_resync_done(struct master *m, struct master_peer *p, const struct proto_ms
 		return;
 	a->resyncing = 0;
 	master_registry_agent_back(m, a->id);
+	/* Its tasks are sorted out (adopted or killed): it is an agent like any other again. */
+	unreachable_forget(m, a->id);
 	double now = compat_wall_time();
 	const char *key;
 	struct master_task *t;

@@ -359,6 +359,7 @@ framework_subscribe(struct master *m, struct master_peer *p, const struct proto_
 	master_auth_framework_bind(fw, p, msg);
 	fw->failover_timeout = failover;
 	fw->checkpoint = checkpoint != 0;
+	fw->partition_aware = proto_has_capability(msg, "PARTITION_AWARE");
 	fw->recovered = 0;
 	fw->peer = p;
 	p->fw = fw;

@@ -109,6 +109,11 @@ write_framework(struct json_w *w, const struct master *m, const struct master_fr
 	json_kbool(w, "recovered", fw->recovered);
 	json_kdouble(w, "failover_timeout", fw->failover_timeout);
 	json_kbool(w, "checkpoint", fw->checkpoint);
+	json_key(w, "capabilities");
+	json_arr_begin(w);
+	if (fw->partition_aware)
+		json_str(w, "PARTITION_AWARE");
+	json_arr_end(w);
 	master_plugins_framework_json(m, fw->id, w);
 	json_kdouble(w, "registered_time", fw->registered_time);
 	if (!live)
@@ -197,6 +202,22 @@ serve_state(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "elected_time", m->start_time);
 	json_kint(&w, "activated_slaves", active);
 	json_kint(&w, "deactivated_slaves", (long long)map_len(&m->agents) - active);
+	json_kint(&w, "unreachable_slaves", (long long)map_len(&m->unreachable_agents));
+	json_key(&w, "unreachable_agents");
+	json_arr_begin(&w);
+	{
+		const char *uid;
+		struct master_unreachable *u;
+
+		for (size_t it = 0; map_next(&m->unreachable_agents, &it, &uid, (void **)&u);) {
+			json_obj_begin(&w);
+			json_kstr(&w, "id", uid);
+			json_kstr(&w, "hostname", u->hostname);
+			json_kdouble(&w, "unreachable_time", u->since);
+			json_obj_end(&w);
+		}
+	}
+	json_arr_end(&w);
 	json_key(&w, "slaves");
 	json_arr_begin(&w);
 	for (size_t it = 0; map_next(&m->agents, &it, NULL, (void **)&a);)
@@ -288,6 +309,9 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/slave_registrations", (double)m->metrics.agent_registrations);
 	json_kdouble(&w, "master/slave_reregistrations", (double)m->metrics.agent_reregistrations);
 	json_kdouble(&w, "master/slave_removals", (double)m->metrics.agent_removals);
+	json_kdouble(&w, "master/slaves_unreachable", (double)map_len(&m->unreachable_agents));
+	json_kdouble(&w, "master/slave_unreachable_completed",
+	             (double)m->metrics.agents_marked_unreachable);
 	json_kdouble(&w, "master/frameworks_active", (double)fw_active);
 	json_kdouble(&w, "master/frameworks_inactive", (double)fw_inactive);
 	json_kdouble(&w, "master/frameworks_connected", (double)fw_active);
@@ -302,6 +326,7 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/tasks_lost", (double)m->metrics.tasks_lost);
 	json_kdouble(&w, "master/tasks_error", (double)m->metrics.tasks_error);
 	json_kdouble(&w, "master/tasks_dropped", (double)m->metrics.tasks_dropped);
+	json_kdouble(&w, "master/tasks_unreachable", (double)m->metrics.tasks_unreachable);
 	json_kdouble(&w, "master/cpus_total", (double)total_cpus / RES_SCALAR_ONE);
 	json_kdouble(&w, "master/cpus_used", (double)used_cpus / RES_SCALAR_ONE);
 	json_kdouble(&w, "master/mem_total", (double)total_mem / RES_SCALAR_ONE);

@@ -130,6 +130,8 @@ count_terminal(struct master *m, const char *state)
 		m->metrics.tasks_error++;
 	else if (strcmp(state, "TASK_DROPPED") == 0)
 		m->metrics.tasks_dropped++;
+	else if (strcmp(state, "TASK_UNREACHABLE") == 0)
+		m->metrics.tasks_unreachable++;
 }
 
 static void
@@ -240,7 +242,12 @@ task_update(struct master *m, struct master_task *t, const char *state, const ch
 		t->usage = *usage;
 	if (forward)
 		master_task_send_status(m, t->fw, t, uuid);
-	if (proto_state_terminal(state))
+	/*
+	 * TASK_UNREACHABLE is not terminal (the task may come back), but the
+	 * master lets go of it as of a terminal one: its agent's resources have
+	 * left the pool; a return re-adopts it (master_agent.c).
+	 */
+	if (proto_state_terminal(state) || strcmp(state, "TASK_UNREACHABLE") == 0)
 		task_terminal(m, t);
 }
 

@@ -76,6 +76,13 @@ enum framework_log_level {
 
 /* Plugin flags. */
 #define FRAMEWORK_EXPLICIT_ACKS 0x1   /* the plugin acknowledges status updates itself */
+/*
+ * Mesos's PARTITION_AWARE capability: when an agent misses its pings the
+ * plugin's tasks there are reported TASK_UNREACHABLE (not TASK_LOST), and
+ * if the agent comes back they are reported running again for the plugin
+ * to decide (otherwise the master kills them).
+ */
+#define FRAMEWORK_PARTITION_AWARE 0x2
 
 struct framework_driver;
 
@@ -274,7 +281,7 @@ struct framework_plugin {
 	int abi_version;            /* FRAMEWORK_ABI_VERSION, as the plugin was built */
 	const char *name;           /* the framework's name unless the conf says otherwise */
 	const char *role;           /* default role; NULL = "*" */
-	unsigned flags;             /* FRAMEWORK_EXPLICIT_ACKS */
+	unsigned flags;             /* FRAMEWORK_EXPLICIT_ACKS, FRAMEWORK_PARTITION_AWARE */
 
 	/*
 	 * Called once, before the host registers with the master: read the

@@ -175,6 +175,8 @@ send_subscribe(struct plughost *h)
 	/* On unless the conf says no: a plugin's tasks should outlive a restart of their agent. */
 	proto_add_bool(&h->out, "checkpoint", checkpoint == NULL || *checkpoint == '\0' ||
 	    (strcmp(checkpoint, "0") != 0 && strcmp(checkpoint, "false") != 0));
+	if (p->flags & FRAMEWORK_PARTITION_AWARE)
+		proto_add(&h->out, PROTO_CAPABILITIES_KEY, "PARTITION_AWARE");
 	if (h->failover_id != NULL)
 		proto_add(&h->out, "framework_id", h->failover_id);
 	/* The role's weight, which the master takes from a plugin's conf (its operator's). */

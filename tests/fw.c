@@ -15,6 +15,8 @@
  *                             they came)
  *      [--principal=P --secret=S] (authenticate in the handshake; SUBSCRIBE says P)
  *      [--framework_id=ID]   (subscribe as this framework: a failover)
+ *      [--capabilities=LIST] (SUBSCRIBE's capabilities, e.g. PARTITION_AWARE)
+ *      [--failover-timeout=S] (SUBSCRIBE's failover_timeout, default 0)
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -50,6 +52,7 @@ struct fw {
 	int fd;
 	struct proto_auth_client auth;
 	const char *failover_id;
+	const char *capabilities, *failover_timeout;
 	struct buf in;
 	char framework_id[HOST_MAX];
 	const char *name, *command, *resources;
@@ -259,7 +262,9 @@ on_line(struct fw *f, char *line, size_t len)
 		if (f->failover_id != NULL)
 			proto_add(&b, "framework_id", f->failover_id);
 		proto_add(&b, "user", getenv("USER") ? getenv("USER") : "root");
-		proto_add(&b, "failover_timeout", "0");
+		proto_add(&b, "failover_timeout", f->failover_timeout);
+		if (f->capabilities != NULL)
+			proto_add(&b, PROTO_CAPABILITIES_KEY, f->capabilities);
 		send_buf(f, &b);
 	} else if (strcmp(m.verb, "SUBSCRIBED") == 0) {
 		snprintf(f->framework_id, sizeof(f->framework_id), "%s", proto_get(&m, "framework_id"));
@@ -309,6 +314,7 @@ main(int argc, char **argv)
 	f.resources = "cpus:0.1;mem:32";
 	f.instances = 1;
 	f.kill_after_ms = -1;
+	f.failover_timeout = "0";
 	for (int i = 1; i < argc; i++) {
 		if ((v = arg_value(argv[i], "--master")) != NULL)
 			master = v;
@@ -335,6 +341,10 @@ main(int argc, char **argv)
 			principal = v;
 		else if ((v = arg_value(argv[i], "--secret")) != NULL)
 			secret = v;
+		else if ((v = arg_value(argv[i], "--capabilities")) != NULL)
+			f.capabilities = v;
+		else if ((v = arg_value(argv[i], "--failover-timeout")) != NULL)
+			f.failover_timeout = v;
 		else if ((v = arg_value(argv[i], "--framework_id")) != NULL)
 			f.failover_id = v;
 		else {

@@ -4,7 +4,7 @@
 #
 # Provides: plugin_dir, marathon_plugin_dir, PLUGIN_FLAGS, log_has, api_url
 # (sets API), req, body_has, app_has, no_deployments, marathon_cluster,
-# app_running_is.
+# hosts, hosts_are, tasks_in, tasks_in_is, app_running_is.
 
 if ! command -v curl > /dev/null 2>&1; then
 	[ "$LIB_PLANNED" -gt 0 ] || plan 1
@@ -90,6 +90,22 @@ auth_marathon_cluster () {
 	    --authenticate_http_readwrite || exit 1
 	start_agent a1 "--credential=$TMP/agent.cred" --resources="cpus:2;mem:1024;ports:[31000-31010]" \
 	    > /dev/null || exit 1
+}
+
+# hosts APP: the hosts of APP's running tasks, sorted, on one line; hosts_are APP HOSTS.
+hosts () {
+	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep '"state":"TASK_RUNNING"' |
+	    sed 's/.*"host":"\([^"]*\)".*/\1/' | sort | tr '\n' ' '
+}
+hosts_are () {
+	test "$(hosts "$1")" = "$2"
+}
+# tasks_in APP STATE: how many of APP's tasks Marathon lists in STATE; tasks_in_is APP STATE N.
+tasks_in () {
+	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep -c "\"state\":\"$2\""
+}
+tasks_in_is () {
+	test "$(tasks_in "$1" "$2")" -eq "$3"
 }
 
 # app_running_is PREFIX N: the master has N tasks running whose ids start with PREFIX.instance-.

@@ -21,14 +21,6 @@ check "the REST API listens" wait_for $T log_has 'REST API listening on 127.0.0.
 api_url
 check "registers" wait_for $T log_has 'plugin marathon: info: registered as framework'
 
-# hosts APP: the hosts of APP's running tasks, sorted, on one line.
-hosts () {
-	curl -s "$API/v2/apps/$1/tasks" | tr '{' '\n' | grep '"state":"TASK_RUNNING"' |
-	    sed 's/.*"host":"\([^"]*\)".*/\1/' | sort | tr '\n' ' '
-}
-hosts_are () {
-	test "$(hosts "$1")" = "$2"
-}
 nrunning_is () {
 	test "$(hosts "$1" | wc -w | tr -d ' ')" -eq "$2"
 }

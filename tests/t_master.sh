@@ -145,8 +145,8 @@ LIB_SUPERVISORS_LEFT=expected
 wait_for 10 grep -q TASK_LOST "$TMP/run2.out"
 check "a task on a lost agent becomes TASK_LOST" grep -q 'TASK_LOST' "$TMP/run2.out"
 check "the lost task's message says why" grep -q 'health check timed out' "$TMP/run2.out"
-wait_for 5 grep -q 'removing agent .*(node-a2): health check timed out' "$TMP/master.log"
-check "the lost agent is removed" grep -q 'removing agent .*(node-a2): health check timed out' "$TMP/master.log"
+wait_for 5 grep -q 'unreachable: agent .*(node-a2): health check timed out' "$TMP/master.log"
+check "the lost agent is unreachable" grep -q 'unreachable: agent .*(node-a2): health check timed out' "$TMP/master.log"
 check "the lost agent's resources leave the pool" sh -c "'$TOP/mesosctl' --master=$MASTER get /metrics/snapshot | grep -q '\"master/cpus_total\":0\.0'"
 # The orphaned task outlived its agent (no supervisor yet): stop it by its pid.
 [ -f "$TMP/orphan.pid" ] && kill "$(cat "$TMP/orphan.pid")" 2>/dev/null

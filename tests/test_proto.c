@@ -110,6 +110,29 @@ test_round_trip(void)
 	proto_msg_free(&m);
 }
 
+/* SUBSCRIBE's capabilities: comma lists, repeated fields, whole names only. */
+static void
+test_capabilities(void)
+{
+	struct proto_msg m;
+	char err[ERR_BYTES];
+	char line[] = "SUBSCRIBE name=a capabilities=GPU_RESOURCES,PARTITION_AWARE "
+	              "capabilities=MULTI_ROLE";
+	char none[] = "SUBSCRIBE name=a capabilities=PARTITION_AWARENESS,,XPARTITION_AWARE";
+
+	proto_msg_init(&m);
+	CHECK(proto_parse(line, strlen(line), &m, err, sizeof(err)) == 0);
+	CHECK(proto_has_capability(&m, "PARTITION_AWARE"));
+	CHECK(proto_has_capability(&m, "GPU_RESOURCES"));
+	CHECK(proto_has_capability(&m, "MULTI_ROLE"));
+	CHECK(!proto_has_capability(&m, "REVOCABLE_RESOURCES"));
+	proto_msg_free(&m);
+	proto_msg_init(&m);
+	CHECK(proto_parse(none, strlen(none), &m, err, sizeof(err)) == 0);
+	CHECK(!proto_has_capability(&m, "PARTITION_AWARE"));
+	proto_msg_free(&m);
+}
+
 static void
 test_parse_basic(void)
 {
@@ -712,6 +735,7 @@ main(void)
 {
 	test_round_trip();
 	test_parse_basic();
+	test_capabilities();
 	test_numbers();
 	test_malformed();
 	test_limits();

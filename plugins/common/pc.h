@@ -12,8 +12,10 @@
  *   pc_place.c     placement constraints (Marathon's operators) judged
  *                  against an offer and the tasks already placed
  *   pc_offer.c     taking tasks' resources and ports out of an offer, a
- *                  launch's resources and command, why offers went unused,
- *                  reconciling every known task
+ *                  launch's resources and command, why offers went unused
+ *   pc_reconcile.c reconciliation: explicit after each (re-)registration,
+ *                  retried with backoff until answered, and explicit plus
+ *                  implicit every reconciliation_interval (conf)
  *   pc_json.c      JSON models in and out: every validation error kept
  *                  with its path for one 422 body, maps, lists, numbers
  *   pc_rest.c      what the REST APIs share: the listener of the conf's
@@ -30,6 +32,7 @@
 
 #include "plugins/framework.h"
 #include "http.h"
+#include "map.h"
 #include "res.h"
 
 struct attrs;
@@ -78,6 +81,28 @@ int pc_journal_pending(const struct pc_journal *j);
  * disk, -1 with err. Starts a compaction in the background when due.
  */
 int pc_journal_commit(struct pc_journal *j, char *err, size_t errlen);
+
+/* ---- pc_reconcile.c ---- */
+struct pc_reconcile {
+	struct framework_driver *d;
+	const struct map *tasks;        /* the plugin's known tasks, by id */
+	struct map pending;             /* asked about, not answered since */
+	uint64_t retry_timer, period_timer;
+	int64_t retry_ms;               /* the next re-ask's delay, doubling to a cap */
+	int64_t interval_ms;            /* conf reconciliation_interval */
+	long long rounds, retries, asked;   /* for the plugins' metrics */
+};
+
+/* Read the conf's reconciliation_interval (seconds): 0, or -1 with err. */
+int pc_reconcile_init(struct pc_reconcile *r, struct framework_driver *d, const struct map *tasks,
+                      char *err, size_t errlen);
+/* (Re-)registered: reconcile every known task now, re-ask until answered, and on the interval. */
+void pc_reconcile_start(struct pc_reconcile *r);
+/* A status update (any) about task_id came: it is answered. */
+void pc_reconcile_answered(struct pc_reconcile *r, const char *task_id);
+/* Disconnected: no more asking until the next start. */
+void pc_reconcile_stop(struct pc_reconcile *r);
+void pc_reconcile_free(struct pc_reconcile *r);
 
 /* ---- pc_sse.c ---- */
 struct pc_sse *pc_sse_new(void);
@@ -180,7 +205,6 @@ const char *pc_offer_reason_name(int r);
 void pc_offer_stats_note(struct pc_offer_stats *s, long long used, int why);
 /* Ask the master for the state of every task in tasks (a map keyed by task id); a failure is logged. */
 struct map;
-void pc_offer_reconcile(struct framework_driver *d, const struct map *tasks);
 /* Marathon's processedOffersSummary object, times ending with zone. */
 void pc_offer_stats_write(struct json_w *w, const struct pc_offer_stats *s, const char *zone);
 

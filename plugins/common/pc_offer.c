@@ -6,8 +6,7 @@
  * or gets the reason it does not fit, in Marathon's funnel order. Also
  * what a task's launch is built from (its resources line, a command from
  * args, environment names) and the per-offer counts behind "why does it
- * wait" (Marathon's processedOffersSummary), and asking the master for
- * every known task's state (reconciliation).
+ * wait" (Marathon's processedOffersSummary).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,19 +254,4 @@ pc_offer_stats_write(struct json_w *w, const struct pc_offer_stats *s, const cha
 	}
 	json_arr_end(w);
 	json_obj_end(w);
-}
-
-void
-pc_offer_reconcile(struct framework_driver *d, const struct map *tasks)
-{
-	const char **ids = xcalloc(map_len(tasks) + 1, sizeof(*ids));
-	const char *k;
-	void *v;
-	size_t n = 0;
-
-	for (size_t i = 0; map_next(tasks, &i, &k, &v);)
-		ids[n++] = k;
-	if (n > 0 && d->reconcile(d, ids, n) == -1)
-		d->log(d, FRAMEWORK_LOG_WARN, "reconcile: %s", d->last_error(d));
-	free(ids);
 }

@@ -207,6 +207,7 @@ struct jb {
 	long long history_max;          /* finished runs kept per job and outcome */
 	struct map jobs;                /* id -> struct jb_job */
 	struct map tasks;               /* task id -> struct jb_task, live ones */
+	struct pc_reconcile reconcile;  /* pc_reconcile.c over tasks */
 	struct map zones;               /* name -> struct tz */
 	int registered;
 	int suppressed;                 /* offers suppressed (nothing to launch); -1 = not known */

@@ -160,6 +160,7 @@ free_all(struct jb *jb)
 	/* What is left are the runless tasks killed with their runs. */
 	for (size_t i = 0; map_next(&jb->tasks, &i, &k, &v);)
 		run_task_free(v);
+	pc_reconcile_free(&jb->reconcile);
 	map_free(&jb->jobs);
 	map_free(&jb->tasks);
 	job_zones_free(jb);
@@ -216,6 +217,7 @@ jobs_init(struct framework_driver *d, char *err, size_t errlen)
 	                errlen) == -1 ||
 	    conf_number(d, "history_count", DEFAULT_HISTORY, 0, HISTORY_MAX, &history, err,
 	                errlen) == -1 ||
+	    pc_reconcile_init(&jb->reconcile, d, &jb->tasks, err, errlen) == -1 ||
 	    pc_store_dir(d, CONF_NAME, &jb->state_dir, err, errlen) == -1 ||
 	    jstore_load(jb, err, errlen) == -1 ||
 	    pc_rest_listen(d, jb->loop, CONF_NAME, DEFAULT_HTTP_PORT, jrest_handle, jb, &jb->addr,
@@ -289,6 +291,7 @@ static void
 jobs_disconnected(struct framework_driver *d)
 {
 	((struct jb *)d->data)->registered = 0;
+	pc_reconcile_stop(&((struct jb *)d->data)->reconcile);
 }
 
 EXPORTED const struct framework_plugin mesos_framework_plugin = {

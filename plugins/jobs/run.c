@@ -425,7 +425,7 @@ run_arm(struct jb *jb, struct jb_run *r)
 void
 run_reconcile(struct jb *jb)
 {
-	pc_offer_reconcile(jb->d, &jb->tasks);
+	pc_reconcile_start(&jb->reconcile);
 }
 
 /* A task of r ended without success: launched again under ON_FAILURE, else r fails. */
@@ -465,6 +465,7 @@ run_status(struct jb *jb, const struct framework_status *st)
 	int ended = in_list(ENDED_STATES, st->state);
 	struct jb_run *r;
 
+	pc_reconcile_answered(&jb->reconcile, st->task_id);
 	if (t != NULL && t->run == NULL) {
 		/* Killed with its run: nothing to do but forget it once it has ended. */
 		if (ended) {

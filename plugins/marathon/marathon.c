@@ -28,6 +28,7 @@ free_all(struct mt *m)
 	store_close(m);
 	events_free(m);
 	queue_stop(m);
+	pc_reconcile_free(&m->reconcile);
 	if (m->lfd >= 0)
 		pc_rest_close(m->loop, m->lfd);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
@@ -65,7 +66,8 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	map_init(&m->hosts);
 	m->loop = loop_driver_new(d);
 	d->data = m;
-	if (pc_store_dir(d, CONF_NAME, &m->state_dir, err, errlen) == -1 ||
+	if (pc_reconcile_init(&m->reconcile, d, &m->tasks, err, errlen) == -1 ||
+	    pc_store_dir(d, CONF_NAME, &m->state_dir, err, errlen) == -1 ||
 	    store_load(m, err, errlen) == -1 ||
 	    pc_rest_listen(d, m->loop, CONF_NAME, DEFAULT_HTTP_PORT, rest_handle, m, &addr, err,
 	                   errlen) == -1) {
@@ -128,11 +130,13 @@ static void
 marathon_disconnected(struct framework_driver *d)
 {
 	((struct mt *)d->data)->registered = 0;
+	pc_reconcile_stop(&((struct mt *)d->data)->reconcile);
 }
 
 EXPORTED const struct framework_plugin mesos_framework_plugin = {
 	.abi_version = FRAMEWORK_ABI_VERSION,
 	.name = "marathon",
+	.flags = FRAMEWORK_PARTITION_AWARE,
 	.init = marathon_init,
 	.fini = marathon_fini,
 	.registered = marathon_registered,

@@ -236,6 +236,7 @@ struct mt {
 	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
 	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */
 	struct map tasks;               /* task id -> struct mt_task */
+	struct pc_reconcile reconcile;  /* pc_reconcile.c over tasks */
 	int registered;
 	int next_service_port;          /* where the search for a free one starts */
 	struct pc_sse *events;          /* /v2/events subscribers, NULL = none yet */

@@ -431,7 +431,7 @@ unreachable_signal(const struct framework_status *st)
 void
 queue_reconcile(struct mt *m)
 {
-	pc_offer_reconcile(m->d, &m->tasks);
+	pc_reconcile_start(&m->reconcile);
 	arm(m);
 }
 
@@ -442,6 +442,7 @@ queue_status(struct mt *m, const struct framework_status *st)
 	int over = in_list(FAILED_STATES, st->state) || strcmp(st->state, "TASK_KILLED") == 0;
 	struct mt_app *a;
 
+	pc_reconcile_answered(&m->reconcile, st->task_id);
 	if (t == NULL) {
 		/* Not ours (launched by a lost earlier life, or already replaced): end it. */
 		if (!over) {
@@ -453,6 +454,12 @@ queue_status(struct mt *m, const struct framework_status *st)
 	a = t->app;
 	if (st->agent_id[0] != '\0')
 		snprintf(t->agent_id, sizeof(t->agent_id), "%s", st->agent_id);
+	if (!over && t->killing && strcmp(st->reason, "REASON_RECONCILIATION") == 0) {
+		/* Still alive after our kill: the kill was lost (with a master that died). Again. */
+		m->d->log(m->d, FRAMEWORK_LOG_INFO, "%s is still %s: killing it again", t->id,
+		          st->state);
+		queue_kill(m, t);
+	}
 	if (!over) {
 		int running = strcmp(st->state, "TASK_RUNNING") == 0;
 
