@@ -81,7 +81,7 @@ marathon_cluster () {
 # (secret marathon-secret), its API behind admin:api-secret; agent a1 with
 # $TMP/agent.cred. Exits the test when the master or the agent does not come up.
 auth_marathon_cluster () {
-	marathon_plugin_dir
+	marathon_plugin_dir ""
 	printf 'principal=marathon\nsecret=marathon-secret\nhttp_credentials=admin:api-secret\n' \
 	    >> "$TMP/plugins/marathon.conf"
 	# shellcheck disable=SC2086
