@@ -384,10 +384,10 @@ $(TOP)/tests/fuzz_json: $(TOP)/tests/fuzz_json.c $(L)/json.c $(L)/buf.c $(L)/xme
 
 $(TOP)/tests/fuzz_http: $(TOP)/tests/fuzz_http.c $(L)/http.c $(L)/http_client.c $(L)/json.c \
 		$(L)/http_msg.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c $(L)/xmem.c $(L)/log.c \
-		$(L)/compat.c $(HDRS)
+		$(L)/compat.c $(L)/conncap.c $(L)/map.c $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -o $@ $(TOP)/tests/fuzz_http.c $(L)/http.c \
 		$(L)/http_client.c $(L)/json.c $(L)/conn.c $(L)/loop.c $(L)/net.c $(L)/buf.c \
-		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/http_msg.c
+		$(L)/xmem.c $(L)/log.c $(L)/compat.c $(L)/http_msg.c $(L)/conncap.c $(L)/map.c
 
 $(TOP)/tests/fuzz_proto: $(TOP)/tests/fuzz_proto.c $(TOP)/proto.c $(L)/buf.c $(L)/xmem.c \
 		$(L)/log.c $(L)/compat.c $(L)/sha256.c $(L)/id.c $(HDRS)
