@@ -140,9 +140,17 @@ format_stamp(char *out, size_t outlen)
  * Per thread (an agent's syncer thread logs too), so no lock is needed: a
  * repeat is the same text, time aside, as the thread's last line.
  */
-static _Thread_local char log_last[LOG_LINE_MAX_BYTES];
-static _Thread_local long log_repeats;
-static _Thread_local int64_t log_last_ms;
+#ifdef __TINYC__
+/* tcc has no thread-local storage, and a shared buffer would race: no folding there. */
+#define LOG_THREAD_LOCAL
+#define LOG_FOLDS 0
+#else
+#define LOG_THREAD_LOCAL _Thread_local
+#define LOG_FOLDS 1
+#endif
+static LOG_THREAD_LOCAL char log_last[LOG_LINE_MAX_BYTES];
+static LOG_THREAD_LOCAL long log_repeats;
+static LOG_THREAD_LOCAL int64_t log_last_ms;
 
 /* 1: body repeats the last line within the window and is only counted. */
 static int
@@ -150,6 +158,8 @@ log_fold_repeat(const char *stamp, const char *body)
 {
 	int64_t now = compat_monotonic_ms();
 
+	if (!LOG_FOLDS)
+		return 0;
 	if (strcmp(body, log_last) == 0 && now - log_last_ms < LOG_REPEAT_WINDOW_MS) {
 		log_repeats++;
 		return 1;
