@@ -24,6 +24,9 @@ show_lines=40
 passed=0
 failed=0
 skipped=0
+# Names and first failing lines of failed tests, repeated just above the
+# summary: CI keeps only the tail of a long log.
+recap=
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mesos-run.XXXXXX") || exit 1
 # lib.sh also records every daemon it starts here, so daemons of a test
@@ -155,6 +158,8 @@ for src in tests/test_*.c; do
 	else
 		report "$name" "FAILED ($p passed, $f failed${why:+; $why})"
 		show "$work/err" "$work/out"
+		recap="$recap
+FAILED $name: ${why:-$f failed}"
 	fi
 done
 
@@ -201,9 +206,14 @@ for t in tests/t_*.sh; do
 		report "$name" "FAILED ($p passed, $f failed${why:+; $why})"
 		grep '^not ok - ' "$work/out" | sed 's/^/    /'
 		show "$work/err"
+		recap="$recap
+FAILED $name: ${why:-$f failed}$(grep '^not ok - ' "$work/out" | head -n 3 | sed 's/^/ | /' | tr '\n' ' ')"
 	fi
 done
 
+if [ -n "$recap" ]; then
+	printf '%s\n' "$recap" | sed '/^$/d'
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
