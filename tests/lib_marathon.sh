@@ -37,8 +37,14 @@ log_has () {
 	grep -q -- "$1" "$TMP/master.log"
 }
 
+# Seconds a (re)started plugin host may take to open its REST API (slow under ASan).
+LIB_MARATHON_API_WAIT_S=60
+
 # api_url: API, the REST API's address (http_port=0: a new one after each restart).
+# Waits for the line: right after restart_master the new log may not have it yet.
 api_url () {
+	wait_for "$LIB_MARATHON_API_WAIT_S" log_has 'REST API listening on 127.0.0.1:' ||
+	    fail "api_url: no 'REST API listening' line in $TMP/master.log"
 	API=http://127.0.0.1:$(sed -n 's/.*REST API listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
 	    "$TMP/master.log" | tail -n 1)
 }

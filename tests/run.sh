@@ -206,6 +206,8 @@ for t in tests/t_*.sh; do
 		report "$name" "FAILED ($p passed, $f failed${why:+; $why})"
 		grep '^not ok - ' "$work/out" | sed 's/^/    /'
 		show "$work/err"
+		# A script killed at its deadline has no "not ok": its last checks say where it hung.
+		[ -f "$work/timedout" ] && tail -n 5 "$work/out" | sed 's/^/    > /'
 		recap="$recap
 FAILED $name: ${why:-$f failed}$(grep '^not ok - ' "$work/out" | head -n 3 | sed 's/^/ | /' | tr '\n' ' ')"
 	fi
