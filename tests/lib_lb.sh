@@ -5,9 +5,11 @@
 
 # start_lb FLAGS...: mesos-lb on 127.0.0.1, its HTTP and stats ports free
 # ones, its log in $TMP/lb.log; STATS is the stats port's URL, HTTP the
-# HTTP port's host:port.
+# HTTP port's host:port. LB_NOFILE set: it runs with that many descriptors
+# at most (ulimit -n).
 start_lb () {
-	"$TOP/mesos-lb" --ip=127.0.0.1 --http_port=0 --stats_port=0 "$@" > "$TMP/lb.log" 2>&1 &
+	sh -c 'test -z "$0" || ulimit -n "$0" || exit 1; exec "$@"' "${LB_NOFILE:-}" \
+	    "$TOP/mesos-lb" --ip=127.0.0.1 --http_port=0 --stats_port=0 "$@" > "$TMP/lb.log" 2>&1 &
 	LB_PID=$!
 	lib_track_pid "$LB_PID"
 	if ! wait_for "$LIB_START_TIMEOUT_S" lib_has_line "$TMP/lb.log" 'stats port listening on'; then
