@@ -36,6 +36,7 @@ struct tcp_conn {
 	struct lb_backend *tried[TRIES_MAX];
 	size_t ntried;
 	int connecting;
+	int cev, bev;                    /* the events the loop watches on c and b now */
 	uint64_t timer;                  /* the connect timeout, then the idle check */
 	int64_t last_active;
 	char peer[LB_ADDR_MAX];
@@ -218,11 +219,21 @@ side_events(const struct lb_side *me, const struct lb_side *other)
 	       (lb_side_pending(me) > 0 ? LOOP_WRITE : 0);
 }
 
+/*
+ * Tell the loop only what changed: a kept-alive connection mostly reads
+ * both sides turn after turn, and this runs after every one.
+ */
 static void
 tcp_update(struct tcp_conn *t)
 {
-	loop_set_events(t->lb->loop, t->c.fd, side_events(&t->c, &t->b));
-	loop_set_events(t->lb->loop, t->b.fd, side_events(&t->b, &t->c));
+	int cev = side_events(&t->c, &t->b), bev = side_events(&t->b, &t->c);
+
+	if (cev != t->cev)
+		loop_set_events(t->lb->loop, t->c.fd, cev);
+	if (bev != t->bev)
+		loop_set_events(t->lb->loop, t->b.fd, bev);
+	t->cev = cev;
+	t->bev = bev;
 }
 
 static void
@@ -236,6 +247,7 @@ connected(struct tcp_conn *t)
 	t->timer = loop_timer_add(lb->loop, lb->cfg.idle_timeout_ms, on_idle, t);
 	loop_watch(lb->loop, t->c.fd, 0, on_io, t);
 	loop_watch(lb->loop, t->b.fd, 0, on_io, t);
+	t->cev = t->bev = 0;
 	tcp_update(t);
 }
 
