@@ -23,12 +23,8 @@ fi
 start_httpd "$TMP" backend
 BACKEND=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/backend.out")
 start_httpd "$TMP" marathon
-"$TOP/tests/httpd" "$TMP" > "$TMP/probe.out" 2>&1 &
-PROBE=$!
-wait_for 5 grep -q 'listening on' "$TMP/probe.out"
-SP=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/probe.out")
-kill "$PROBE"
-wait "$PROBE" 2>/dev/null
+lb_free_port
+SP=$FREE_PORT
 printf '{"apps":[{"id":"/fds","labels":{},"healthChecks":[],"portDefinitions":[{"port":%s}],"tasks":[{"id":"fds.t0","host":"127.0.0.1","ports":[%s],"state":"TASK_RUNNING"}]}]}\n' \
     "$SP" "$BACKEND" > "$TMP/apps.json"
 LB_NOFILE=$NOFILE start_lb "--marathon=$WEB" --http_port=-1 || exit 1
