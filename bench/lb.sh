@@ -9,7 +9,8 @@
 # app, as installed (a thread per cpu) and with one thread (nbthread 1, as
 # mesos-lb's one poll loop), skipped with a message when haproxy is not
 # installed. Then
-# mesos-lb's memory idle and with LB_HOLD connections open through it.
+# mesos-lb's memory idle and with LB_HOLD connections open through it, the
+# share of its cpu time spent in the kernel under load, and the load average.
 # Prints `name value unit` lines; a measurement that failed prints none.
 #
 # Sourced by bench/run.sh (its TMP, PIDS, wait_line and rss_kib).
@@ -51,6 +52,17 @@ rps_of () {
 }
 
 echo "bench: mesos-lb: $LB_BACKENDS servers, $LB_CONCURRENCY kept-alive connections, ${LB_SECONDS}s each" >&2
+# The ratios below are what to compare: other work on the machine changes
+# every figure of one run alike, but not evenly across runs.
+lb_load_avg () {
+	cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo unknown
+}
+LB_LOAD_START=$(lb_load_avg)
+
+# cpu_ticks PID: its user and system clock ticks so far ("U S"), from /proc.
+cpu_ticks () {
+	awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null
+}
 DIRECT=
 TASKS=
 i=0
@@ -85,7 +97,13 @@ until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null
 done
 sleep 1
 echo "lb_mesos_lb_rss_idle $(rss_kib "$LB_PID") KiB"
+T0=$(cpu_ticks "$LB_PID")
 load mesos_lb "http://127.0.0.1:$SP/whoami"
+T1=$(cpu_ticks "$LB_PID")
+# Where mesos-lb's time goes under that load: its own code, or the kernel
+# (the sockets' reads and writes, poll, loopback TCP).
+[ -n "$T0" ] && [ -n "$T1" ] && echo "$T0 $T1" | awk '{ u = $3 - $1; s = $4 - $2
+	if (u + s > 0) printf "lb_mesos_lb_kernel_share %.0f %%\n", 100 * s / (u + s) }'
 "$TOP/bench/lbload" "--hold=$LB_HOLD" --duration=4secs "127.0.0.1:$SP" > "$TMP/hold.out" 2>&1 &
 HOLD=$!
 if wait_line "$TMP/hold.out" "^held $LB_HOLD\$" 10; then
@@ -139,3 +157,4 @@ H=$(rps_of haproxy)
 [ -n "$H" ] && [ -n "$L" ] && awk -v h="$H" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy %.0f %%\n", 100 * l / h }'
 H1=$(rps_of haproxy_1thread)
 [ -n "$H1" ] && [ -n "$L" ] && awk -v h="$H1" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy_1thread %.0f %%\n", 100 * l / h }'
+echo "# lb: load average (1 min) $LB_LOAD_START at the start, $(lb_load_avg) at the end"

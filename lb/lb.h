@@ -170,6 +170,7 @@ struct lb {
 	int synced;               /* the table has been read from Marathon once */
 	uint64_t relisten_timer;
 	uint64_t accept_retry_timer;  /* accepting paused: out of descriptors */
+	int fd_starved;           /* out of descriptors since the last connection that got its own: said once */
 	uint64_t drain_timer;
 	int64_t started_ms;
 	char scratch[LB_READ_BYTES];  /* every read lands here first */

@@ -36,6 +36,7 @@ struct tcp_conn {
 	struct lb_backend *tried[TRIES_MAX];
 	size_t ntried;
 	int connecting;
+	int cev, bev;                    /* the events the loop watches on c and b now */
 	uint64_t timer;                  /* the connect timeout, then the idle check */
 	int64_t last_active;
 	char peer[LB_ADDR_MAX];
@@ -218,11 +219,21 @@ side_events(const struct lb_side *me, const struct lb_side *other)
 	       (lb_side_pending(me) > 0 ? LOOP_WRITE : 0);
 }
 
+/*
+ * Tell the loop only what changed: a kept-alive connection mostly reads
+ * both sides turn after turn, and this runs after every one.
+ */
 static void
 tcp_update(struct tcp_conn *t)
 {
-	loop_set_events(t->lb->loop, t->c.fd, side_events(&t->c, &t->b));
-	loop_set_events(t->lb->loop, t->b.fd, side_events(&t->b, &t->c));
+	int cev = side_events(&t->c, &t->b), bev = side_events(&t->b, &t->c);
+
+	if (cev != t->cev)
+		loop_set_events(t->lb->loop, t->c.fd, cev);
+	if (bev != t->bev)
+		loop_set_events(t->lb->loop, t->b.fd, bev);
+	t->cev = cev;
+	t->bev = bev;
 }
 
 static void
@@ -236,6 +247,7 @@ connected(struct tcp_conn *t)
 	t->timer = loop_timer_add(lb->loop, lb->cfg.idle_timeout_ms, on_idle, t);
 	loop_watch(lb->loop, t->c.fd, 0, on_io, t);
 	loop_watch(lb->loop, t->b.fd, 0, on_io, t);
+	t->cev = t->bev = 0;
 	tcp_update(t);
 }
 
@@ -279,6 +291,48 @@ on_connect_timeout(struct loop *loop, void *arg)
 	connect_failed(t, "connect timed out");
 }
 
+static void
+resume_accept(struct loop *loop, void *arg)
+{
+	struct lb *lb = arg;
+
+	(void)loop;
+	lb->accept_retry_timer = 0;
+	if (lb->open < lb->cfg.max_connections)
+		lb_tcp_accepting(lb, 1);
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or memory, in an accept or in the
+ * connect of a connection just accepted: a listener's backlog stays
+ * readable, so accepting again at once would spin (taking the last
+ * descriptor, then failing the connect). Accepting pauses instead, until
+ * LB_ACCEPT_RETRY_MS pass or a connection closes. Said once per shortage:
+ * it may last, and each retry would say it again.
+ */
+static void
+starved(struct lb *lb, const char *who, const char *what)
+{
+	if (!lb->fd_starved)
+		log_warn("%s: %s (accepting pauses for %d ms at a time until it works)", who, what,
+		         LB_ACCEPT_RETRY_MS);
+	lb->fd_starved = 1;
+	lb->accepting = 0;
+	set_listeners(lb, 0);
+	if (lb->accept_retry_timer == 0)
+		lb->accept_retry_timer = loop_timer_add(lb->loop, LB_ACCEPT_RETRY_MS, resume_accept, lb);
+}
+
+/* A connection got the descriptors it needs: a shortage, if any, is over. */
+static void
+fed(struct lb *lb)
+{
+	if (!lb->fd_starved)
+		return;
+	log_info("descriptors are to be had again");
+	lb->fd_starved = 0;
+}
+
 int
 lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
                     struct lb_backend **tried, size_t *ntried, size_t tries_max,
@@ -288,7 +342,7 @@ lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
 
 	for (;;) {
 		struct lb_backend *b;
-		int fd;
+		int fd, saved;
 
 		if (*ntried > 0 && ((long long)*ntried > lb->cfg.retries || *ntried >= tries_max)) {
 			*why = "no backend answered";
@@ -305,11 +359,20 @@ lb_tcp_connect_next(struct lb *lb, struct lb_service *s, const char *peer,
 		lb_table_attach(lb, b, link);
 		fd = net_connect(b->addr, b->port, err, sizeof(err));
 		if (fd >= 0) {
+			fed(lb);
 			*be = b;
 			return fd;
 		}
-		lb_table_eject(lb, b, err);
+		saved = errno;
 		lb_table_detach(lb, b, link);
+		/* Our own shortage, not the backend's fault: no ejection, no other backend. */
+		if (saved == EMFILE || saved == ENFILE) {
+			errno = saved;
+			starved(lb, s->key, "connect");
+			*why = "out of descriptors";
+			return -1;
+		}
+		lb_table_eject(lb, b, err);
 	}
 }
 
@@ -351,16 +414,6 @@ lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
 
 /* ---- listeners ---------------------------------------------------------------------- */
 
-static void
-resume_accept(struct loop *loop, void *arg)
-{
-	struct lb *lb = arg;
-
-	(void)loop;
-	lb->accept_retry_timer = 0;
-	if (lb->open < lb->cfg.max_connections)
-		lb_tcp_accepting(lb, 1);
-}
 
 void
 lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
@@ -374,19 +427,12 @@ lb_tcp_accept(struct lb *lb, int lfd, struct lb_service *s, int http)
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			/*
-			 * Out of descriptors (EMFILE, ENFILE) or memory: the backlog stays
-			 * readable, so polling it again at once would spin.
-			 */
-			log_warn("%s: accept (paused for %d ms)", s != NULL ? s->key : "HTTP port",
-			         LB_ACCEPT_RETRY_MS);
-			lb->accepting = 0;
-			set_listeners(lb, 0);
-			if (lb->accept_retry_timer == 0)
-				lb->accept_retry_timer = loop_timer_add(lb->loop, LB_ACCEPT_RETRY_MS,
-				                                        resume_accept, lb);
+			starved(lb, s != NULL ? s->key : "HTTP port", "accept");
 			return;
 		}
+		/* The HTTP port's connections connect later: their accept ends a shortage. */
+		if (s == NULL)
+			fed(lb);
 		if (lb_conn_opened(lb) < 0) {
 			close(fd);
 			return;

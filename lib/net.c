@@ -219,8 +219,10 @@ net_connect(const char *host, int port, char *err, size_t errlen)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd == -1)
+	if (fd == -1) {
 		fail(err, errlen, "connect to", host, port, strerror(saved));
+		errno = saved;    /* callers tell their own shortage (EMFILE) from the peer's */
+	}
 	return fd;
 }
 

@@ -17,7 +17,8 @@ int net_accept(int lfd, char *peer, size_t peerlen);
 /*
  * Start a non-blocking connect to host:port (host resolved with
  * getaddrinfo, numeric hosts without a lookup). Returns fd; completion is
- * signalled by writability, then call net_connect_result().
+ * signalled by writability, then call net_connect_result(). On -1, errno
+ * is the last socket() or connect() error (EMFILE: out of descriptors).
  */
 int net_connect(const char *host, int port, char *err, size_t errlen);
 /*

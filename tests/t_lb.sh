@@ -14,12 +14,8 @@ T=20
 plan 48
 
 # A fixed port for Marathon's API (a restarted plugin must come back where mesos-lb looks).
-"$TOP/tests/httpd" "$TMP" > "$TMP/probe.out" 2>&1 &
-PROBE=$!
-wait_for 5 grep -q 'listening on' "$TMP/probe.out"
-MPORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/probe.out")
-kill "$PROBE"
-wait "$PROBE" 2>/dev/null
+lb_free_port
+MPORT=$FREE_PORT
 marathon_plugin_dir
 mkdir -p "$TMP/mstate"
 printf 'http_port=%s\nhttp_ip=127.0.0.1\nstate_dir=%s\n' "$MPORT" "$TMP/mstate" > "$TMP/plugins/marathon.conf"
