@@ -167,6 +167,7 @@ alloc_free(struct alloc *a)
 	qfree(&a->total);
 	qfree(&a->avail);
 	qfree(&a->req);
+	qfree(&a->spill);
 	qfree(&a->scratch);
 	free(a->root.path);
 	free(a->root.selfname);
@@ -175,6 +176,7 @@ alloc_free(struct alloc *a)
 	free(a->qorder);
 	free(a->agents);
 	free(a->order);
+	free(a->held);
 	free(a->active);
 	free(a->cands);
 	free(a->fws);
@@ -242,6 +244,7 @@ alloc_agent_add(struct alloc *a, const char *name, const struct res *total, void
 		a->agents_cap = grow(a->agents_cap);
 		a->agents = xreallocarray(a->agents, a->agents_cap, sizeof(*a->agents));
 		a->order = xreallocarray(a->order, a->agents_cap, sizeof(*a->order));
+		a->held = xreallocarray(a->held, a->agents_cap, sizeof(*a->held));
 		a->active = xreallocarray(a->active, a->agents_cap, sizeof(*a->active));
 	}
 	ag->idx = a->nagents;

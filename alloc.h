@@ -17,7 +17,9 @@
  * first framework in order that is active, not suppressed, has no filter
  * on that agent, and whose offer passes the min-allocatable check. The
  * offered resources count as allocated at once, so shares move during the
- * pass. Quota guarantees are served first and held back from other roles.
+ * pass. Quota guarantees are served first and held back from other roles,
+ * on whole agents (those covering most of the shortfall first) rather than
+ * as an aggregate that fragments on busy agents could meet.
  */
 #ifndef ALLOC_H
 #define ALLOC_H

@@ -174,6 +174,10 @@ struct alloc_agent {
 	struct pair_slot *tab;
 	size_t tab_cap, tab_n;
 	struct alloc_agent *grave;
+	/* During a pass (alloc_pass.c): how much of the unmet guarantees its
+	 * free pool alone covers, and whether it holds that headroom. */
+	double fit;
+	int held;
 };
 
 struct pair_slot {
@@ -233,6 +237,9 @@ struct alloc {
 	struct qty total;             /* every agent */
 	struct qty avail;             /* unreserved free on active agents */
 	struct qty req;               /* held back for unmet guarantees */
+	struct alloc_agent **held;    /* agents holding req this pass, freest first */
+	size_t nheld;
+	struct qty spill;             /* what the last of them may give beyond req */
 	struct qty scratch;
 	struct pair *spares;          /* freed pairs kept for reuse, via fw_next */
 	size_t nspares;

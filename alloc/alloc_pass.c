@@ -68,18 +68,36 @@ quota_refresh(struct alloc *a)
 	}
 }
 
+static int
+under_quota(const struct role *r)
+{
+	for (; r; r = r->parent)
+		if (r->has_quota)
+			return 1;
+	return 0;
+}
+
 /*
- * How much of unreserved scalar id a framework in role may take: what is
- * free cluster-wide minus the guarantees other roles still miss. In the
- * quota stage, guaranteed names are also capped at qroot's shortfall.
+ * How much of unreserved scalar id on ag a framework in role may take.
+ * A role with no quota above it gets nothing of a guaranteed name on an
+ * agent holding the headroom (but the last one's spill) and all of it
+ * elsewhere. A quota role may take what is free cluster-wide minus the
+ * guarantees other roles still miss; in the quota stage, guaranteed names
+ * are also capped at qroot's shortfall.
  */
 static int64_t
-cap_for(const struct alloc *a, const struct role *role, const struct role *qroot, size_t id)
+cap_for(const struct alloc *a, const struct alloc_agent *ag, const struct role *role,
+        const struct role *qroot, size_t id)
 {
 	int64_t held, c;
 
 	if (!a->quota_on)
 		return INT64_MAX;
+	if (qroot == NULL && (role == NULL || !under_quota(role))) {
+		if (!ag->held || qget(&a->req, id) <= 0)
+			return INT64_MAX;
+		return ag == a->held[a->nheld - 1] ? qget(&a->spill, id) : 0;
+	}
 	held = qget(&a->req, id);
 	for (const struct role *x = role; x; x = x->parent)
 		if (x->has_quota)
@@ -90,6 +108,99 @@ cap_for(const struct alloc *a, const struct role *role, const struct role *qroot
 	if (qroot != NULL && qget(&qroot->guarantee, id) > 0 && qget(&qroot->rem, id) < c)
 		c = qget(&qroot->rem, id);
 	return c;
+}
+
+/*
+ * Headroom in pieces an instance fits in. Mesos holds back the unmet
+ * guarantees as an aggregate, so fragments left on busy agents count
+ * towards it and a guarantee of whole instances can wait for one agent to
+ * drain. Here the headroom is held on whole agents, those whose free pool
+ * alone covers most of the shortfall first, and the quota stage serves
+ * from the same agents first.
+ */
+
+/* The fraction of each unmet guaranteed name ag's free pool covers, summed. */
+static double
+headroom_fit(struct alloc *a, const struct alloc_agent *ag)
+{
+	double fit = 0;
+
+	for (size_t i = 0; i < ag->free.n; i++) {
+		const struct res_item *it = &ag->free.items[i];
+		int64_t need;
+
+		if (it->type != RES_SCALAR || !unreserved(it))
+			continue;
+		need = qget(&a->req, name_id(a, it->name));
+		if (need > 0)
+			fit += (double)(it->scalar < need ? it->scalar : need) / (double)need;
+	}
+	return fit;
+}
+
+static int
+fit_cmp(const void *x, const void *y)
+{
+	const struct alloc_agent *p = *(struct alloc_agent *const *)x;
+	const struct alloc_agent *q = *(struct alloc_agent *const *)y;
+
+	if (p->fit != q->fit)
+		return p->fit > q->fit ? -1 : 1;
+	return p->id < q->id ? -1 : p->id > q->id;
+}
+
+/* v[0..n) by fit, freest first (ties: oldest agent). */
+static void
+fit_sort(struct alloc *a, struct alloc_agent **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i]->fit = headroom_fit(a, v[i]);
+	qsort(v, n, sizeof(*v), fit_cmp);
+}
+
+/* Mark the agents holding the headroom, freest first, until they cover req. */
+static void
+headroom_place(struct alloc *a)
+{
+	struct qty *need = &a->scratch;
+	size_t n = 0;
+	int short_of = 1;
+
+	a->nheld = 0;
+	if (!a->quota_on)
+		return;
+	for (size_t i = 0; i < a->nagents; i++)
+		if (a->active[i] && a->agents[i]->free.n > 0)
+			a->held[n++] = a->agents[i];
+	fit_sort(a, a->held, n);
+	qzero(need);
+	for (size_t i = 0; i < a->req.n; i++)
+		qadd(need, i, a->req.v[i]);
+	for (size_t k = 0; k < n && short_of && a->held[k]->fit > 0; k++) {
+		const struct res *f = &a->held[k]->free;
+
+		for (size_t i = 0; i < f->n; i++)
+			if (f->items[i].type == RES_SCALAR && unreserved(&f->items[i]))
+				qadd(need, name_id(a, f->items[i].name), -f->items[i].scalar);
+		a->held[k]->held = 1;
+		a->nheld = k + 1;
+		short_of = 0;
+		for (size_t i = 0; i < need->n; i++)
+			if (qget(&a->req, i) > 0 && need->v[i] > 0)
+				short_of = 1;
+	}
+	qzero(&a->spill);
+	for (size_t i = 0; i < need->n; i++)
+		if (need->v[i] < 0)
+			qadd(&a->spill, i, -need->v[i]);
+}
+
+static void
+headroom_release(struct alloc *a)
+{
+	for (size_t k = 0; k < a->nheld; k++)
+		a->held[k]->held = 0;
+	a->nheld = 0;
 }
 
 struct visit {
@@ -142,7 +253,7 @@ offerable(struct alloc *a, const struct role *role, const struct visit *v)
 		id = name_id(a, it->name);
 		x = it->scalar;
 		if (unres) {
-			int64_t c = cap_for(a, role, v->qroot, id);
+			int64_t c = cap_for(a, v->ag, role, v->qroot, id);
 
 			if (x > c)
 				x = c;
@@ -161,15 +272,6 @@ offerable(struct alloc *a, const struct role *role, const struct visit *v)
 			return 0;
 	}
 	return meets_min(a, q, other);
-}
-
-static int
-under_quota(const struct role *r)
-{
-	for (; r; r = r->parent)
-		if (r->has_quota)
-			return 1;
-	return 0;
 }
 
 static int
@@ -296,7 +398,8 @@ make_offer(struct alloc *a, struct alloc_fw *fw, const struct visit *v)
 		if (!unreserved(it))
 			whole = strcmp(it->role, role) == 0;
 		else if (it->type == RES_SCALAR && a->quota_on)
-			whole = it->scalar <= cap_for(a, fw->role, v->qroot, name_id(a, it->name));
+			whole = it->scalar <= cap_for(a, ag, fw->role, v->qroot,
+			                                 name_id(a, it->name));
 	}
 	if (whole) {
 		/* The common case: the agent goes whole; move it, no copy. */
@@ -311,7 +414,7 @@ make_offer(struct alloc *a, struct alloc_fw *fw, const struct visit *v)
 			if (!unreserved(&part) && strcmp(part.role, role) != 0)
 				continue;
 			if (unreserved(&part) && part.type == RES_SCALAR) {
-				int64_t c = cap_for(a, fw->role, v->qroot, name_id(a, part.name));
+				int64_t c = cap_for(a, ag, fw->role, v->qroot, name_id(a, part.name));
 
 				if (part.scalar > c)
 					part.scalar = c;
@@ -424,6 +527,8 @@ visit_all(struct alloc *a, size_t n, int quota_stage)
 	struct alloc_agent **order = a->order;
 
 	shuffle(a, order, n);
+	if (quota_stage)
+		fit_sort(a, order, n);
 	for (size_t i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			PREFETCH(order[i + PREFETCH_AHEAD]);
@@ -464,6 +569,9 @@ alloc_pass_run(struct alloc *a, int64_t now_ms, int candidates_only)
 	quota_refresh(a);
 	if (a->quota_on)
 		visit_all(a, n, 1);
+	quota_refresh(a);
+	headroom_place(a);
 	visit_all(a, n, 0);
+	headroom_release(a);
 	a->passes++;
 }

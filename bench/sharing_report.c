@@ -12,7 +12,12 @@
  * of its last job's run (at least the trace's duration). Utilization is
  * what the cluster's running tasks hold (the master's used resources,
  * summed over the roles) over its total, averaged over the samples of the
- * makespan; "allocated" adds what sits in outstanding offers. A job's
+ * makespan; "allocated" adds what sits in outstanding offers. The "day"
+ * utilization averages the samples of the trace's own duration instead,
+ * the same window in both modes: both are offered the same demand in it,
+ * and what one mode leaves queued past it (static partitions whose own
+ * share is full while another's idles) counts against it there rather
+ * than stretching its averaging window. A job's
  * completion time is its run's finishedAt less its createdAt (the
  * plugin's own clock). Services are short while an app runs fewer tasks
  * than the trace wants then, counted by the replay every 100 ms (its Q
@@ -67,6 +72,7 @@ struct run {
 	double *done;                   /* completion times, sorted */
 	/* The figures. */
 	double cpu_util, mem_util, cpu_alloc, mem_alloc;
+	double cpu_day, mem_day;        /* over the trace's duration */
 	double mean, p50, p95;
 	double short_s, short_inst_s;
 	int failed;
@@ -152,7 +158,7 @@ static void
 figures(const struct sh_trace *t, struct run *r)
 {
 	double sum = 0;
-	size_t n = 0;
+	size_t n = 0, nday = 0;
 
 	r->makespan = t->duration;
 	r->done = xcalloc(r->nj, sizeof(*r->done));
@@ -184,6 +190,15 @@ figures(const struct sh_trace *t, struct run *r)
 		r->cpu_alloc += (uc + oc) / s->cpus;
 		r->mem_alloc += (um + om) / s->mem;
 		n++;
+		if (s->at <= t->duration) {
+			r->cpu_day += uc / s->cpus;
+			r->mem_day += um / s->mem;
+			nday++;
+		}
+	}
+	if (nday > 0) {
+		r->cpu_day *= PERCENT / (double)nday;
+		r->mem_day *= PERCENT / (double)nday;
 	}
 	if (n > 0) {
 		r->cpu_util *= PERCENT / (double)n;
@@ -207,8 +222,12 @@ struct figure {
 };
 
 static const struct figure figures_table[] = {
-	{ "cpu_util", "cpu utilization (mean over the makespan)", "%", offsetof(struct run, cpu_util), 1 },
-	{ "mem_util", "memory utilization", "%", offsetof(struct run, mem_util), 1 },
+	{ "cpu_util_day", "cpu utilization (mean over the trace's day, the same window in both)", "%",
+	  offsetof(struct run, cpu_day), 1 },
+	{ "mem_util_day", "memory utilization (the same window)", "%", offsetof(struct run, mem_day), 1 },
+	{ "cpu_util", "cpu utilization (mean over each mode's own makespan)", "%",
+	  offsetof(struct run, cpu_util), 1 },
+	{ "mem_util", "memory utilization (each mode's own makespan)", "%", offsetof(struct run, mem_util), 1 },
 	{ "cpu_allocated", NULL, "%", offsetof(struct run, cpu_alloc), 0 },
 	{ "mem_allocated", NULL, "%", offsetof(struct run, mem_alloc), 0 },
 	{ "batch_completion_mean", "batch completion time, mean", "s", offsetof(struct run, mean), 1 },

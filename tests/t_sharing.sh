@@ -4,7 +4,7 @@
 # trace refused with its line, and the report from two small replays'
 # records: the figures, their ratios, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -39,6 +39,7 @@ check "report" sh -c "'$S' report '$TMP/ok.trace' '$TMP/out' > '$TMP/figures'"
 check "cpu utilization: 50% static" grep -qx 'sharing_cpu_util_static 50.0 %' "$TMP/figures"
 check "75% sharing" grep -qx 'sharing_cpu_util_sharing 75.0 %' "$TMP/figures"
 check "the ratio" grep -qx 'sharing_cpu_util_ratio 1.50 x' "$TMP/figures"
+check "over the day too" grep -qx 'sharing_cpu_util_day_ratio 1.50 x' "$TMP/figures"
 check "completion: 8 s against 4 s" sh -c "grep -qx 'sharing_batch_completion_mean_static 8.0 s' '$TMP/figures' && grep -qx 'sharing_batch_completion_mean_ratio 0.50 x' '$TMP/figures'"
 check "the services never short" grep -qx 'sharing_services_short_sharing 0.0 s' "$TMP/figures"
 check "an HTML page" grep -q '^<!DOCTYPE html>' "$TMP/out/sharing.html"

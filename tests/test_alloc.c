@@ -777,6 +777,54 @@ test_quota_first(void)
 	alloc_free(a);
 }
 
+/*
+ * Quota headroom kept in instance-sized pieces: with the free cpus spread
+ * as one-cpu fragments on seven agents and whole on an eighth, a guarantee
+ * of a whole agent is held on the whole agent (the batch role gets the
+ * fragments), and the quota stage serves it from there in one offer
+ * rather than from fragments no instance fits in. Any shuffle seed.
+ */
+static void
+test_quota_headroom_fit(void)
+{
+	enum { AGENTS = 8, WHOLE = AGENTS - 1, SEEDS = 16 };
+
+	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		struct alloc *a = alloc_new(seed);
+		struct offers o = { 0 };
+		char err[ERR_BYTES];
+		struct alloc_agent *ag[AGENTS];
+		struct alloc_fw *dev, *old, *prod;
+		int whole_held, prod_whole;
+
+		CHECK(alloc_set_quotas(a, "prod:cpus=4,mem=4096", err, sizeof(err)) == 0);
+		old = alloc_fw_add(a, "old1", "old", 1, NULL);
+		for (int i = 0; i < AGENTS; i++) {
+			char name[NAMES_MAX];
+
+			snprintf(name, sizeof(name), "agent%d", i);
+			ag[i] = alloc_agent_add(a, name, R("cpus:4;mem:4096"), NULL);
+			if (i != WHOLE)
+				alloc_allocate(a, old, ag[i], R("cpus:3;mem:3072"));
+		}
+		alloc_fw_activate(a, old, 0);
+		dev = alloc_fw_add(a, "dev1", "dev", 1, NULL);
+		run(a, 0, &o);
+		whole_held = res_equal(alloc_agent_free(ag[WHOLE]), R("cpus:4;mem:4096")) &&
+		             offers_to(&o, dev) == WHOLE;
+		CHECK(whole_held);
+		decline_all(a, &o, 0, 0);
+		alloc_fw_activate(a, dev, 0);
+		prod = alloc_fw_add(a, "prod1", "prod", 1, NULL);
+		run(a, 1000, &o);
+		prod_whole = o.n >= 1 && o.fw[0] == prod && o.ag[0] == ag[WHOLE] &&
+		             res_equal(&o.r[0], R("cpus:4;mem:4096"));
+		CHECK(prod_whole);
+		offers_reset(&o);
+		alloc_free(a);
+	}
+}
+
 static void
 test_specs(void)
 {
@@ -1159,6 +1207,7 @@ main(void)
 	test_filter_skips_framework();
 	test_quota();
 	test_quota_first();
+	test_quota_headroom_fit();
 	test_specs();
 	test_min_allocatable();
 	test_candidates();
