@@ -116,7 +116,7 @@ PC_HDRS = $(PC)/pc.h
 MARATHON = $(TOP)/plugins/marathon
 # Issue 19's files (the app schema's other fields, groups), in both lists below.
 MARATHON_MORE = $(MARATHON)/fields.c $(MARATHON)/view.c $(MARATHON)/groups.c \
-	$(MARATHON)/readiness.c
+	$(MARATHON)/readiness.c $(MARATHON)/gversions.c
 MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
 	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)

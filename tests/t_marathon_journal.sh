@@ -3,6 +3,8 @@
 # A kill -9 of its plugin host in the middle of a burst of POSTs loses no
 # app it answered 201 for; a torn record at the journal's end is ignored;
 # the old whole-file state (marathon.json) is taken over on first start.
+# A group's versions (issue 19) survive the kill too, and a PUT of one
+# rolls the group back.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start or come back.
@@ -10,7 +12,7 @@ T=15
 APPS=150
 
 . "$(dirname "$0")/lib_marathon.sh"
-plan 12
+plan 19
 marathon_plugin_dir
 SDIR=$TMP/master/marathon
 mkdir -p "$SDIR"
@@ -24,6 +26,10 @@ check "the old state file is taken over" sh -c "curl -s '$API/v2/apps/old' | gre
     test ! -e '$SDIR/marathon.json' && test -e '$SDIR/marathon.journal.1'"
 check "an empty group is created" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     -H 'Content-Type: application/json' --data '{\"id\":\"/empty\"}' '$API/v2/groups')\" = 201"
+V1=$(curl -s "$API/v2/groups/empty/versions" | sed -n 's/^\["\([^"]*\)"\]$/\1/p')
+check "its first version is listed" test -n "$V1"
+check "the group changed is 200" test "$(req PUT /v2/groups/empty \
+    '{"apps":[{"id":"g1","cmd":"sleep 100","instances":0}]}')" = 200
 
 # The burst: each 201 noted; the host killed -9 midway.
 (
@@ -55,6 +61,13 @@ all_there () {
 check "every acknowledged app is there" all_there
 check "the empty group survived" test "$(req GET /v2/groups/empty)" = 200
 check "as it was" body_has '"id":"/empty"'
+check "its two versions, newest first" sh -c "curl -s '$API/v2/groups/empty/versions' |
+    grep -q '^\[\"[^\"]*\",\"$V1\"\]$'"
+check "the first version, without the app" sh -c "curl -s '$API/v2/groups/empty/versions/$V1' |
+    grep -q '^{\"id\":\"/empty\",\"apps\":\[\],'"
+check "the root's versions too" sh -c "curl -s '$API/v2/groups/versions' | grep -q '\"$V1\"'"
+check "a rollback to it is 200" test "$(req PUT /v2/groups/empty "{\"version\":\"$V1\"}")" = 200
+check "the app it did not have is gone" test "$(req GET /v2/apps/empty/g1)" = 404
 
 # A torn record at the end (a write cut short) is ignored, the rest kept.
 stop_pid "$MASTER_PID"

@@ -5,7 +5,8 @@
  * "marathon": one key per app ("app ID": its definition), per app's stored
  * versions ("versions ID"), running deployment ("deployment ID"), task
  * ("task ID": app, agent, host, ports, state) and posted group ("group
- * PATH"), each value the JSON the old whole file held. A save brings the
+ * PATH"), each value the JSON the old whole file held, and gversions.c's
+ * group versions ("gversion PATH VERSION"). A save brings the
  * journal up to the state in memory and commits what differs: at once
  * before a launch and for a REST change, at the end of the loop turn for
  * what tasks' updates changed. The old STATE_DIR/marathon.json is loaded
@@ -425,6 +426,7 @@ store_load(struct mt *m, char *err, size_t errlen)
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
 		if (strncmp(k, KEY_GROUP, strlen(KEY_GROUP)) == 0)
 			free(map_put(&m->groups, k + strlen(KEY_GROUP), xstrdup(v)));
+	gversions_load(m);
 	buf_init(&b, 0);
 	buf_fill(&b, "{\"apps\":", strlen("{\"apps\":"));
 	gather(m, &b, KEY_APP);
