@@ -108,7 +108,7 @@ PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so $(TOP)/plugins/jobs
 # plugins/common/loop_driver.c stands in for loop.c there.
 PC = $(TOP)/plugins/common
 PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_journal.c $(PC)/pc_sse.c $(PC)/pc_place.c \
-	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c $(PC)/pc_reconcile.c
+	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c $(PC)/pc_reconcile.c $(PC)/pc_commit.c
 PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
 # and codecs. Hidden visibility keeps these copies from ever binding to

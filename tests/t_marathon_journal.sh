@@ -4,7 +4,9 @@
 # app it answered 201 for; a torn record at the journal's end is ignored;
 # the old whole-file state (marathon.json) is taken over on first start.
 # A group's versions (issue 19) survive the kill too, and a PUT of one
-# rolls the group back.
+# rolls the group back. Group commit (issue 18): POSTs arriving together
+# share fsyncs (fewer commits than POSTs), and a POST to an app writes a
+# bounded number of records however many apps there are.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start or come back.
@@ -12,7 +14,7 @@ T=15
 APPS=150
 
 . "$(dirname "$0")/lib_marathon.sh"
-plan 19
+plan 22
 marathon_plugin_dir
 SDIR=$TMP/master/marathon
 mkdir -p "$SDIR"
@@ -30,6 +32,30 @@ V1=$(curl -s "$API/v2/groups/empty/versions" | sed -n 's/^\["\([^"]*\)"\]$/\1/p'
 check "its first version is listed" test -n "$V1"
 check "the group changed is 200" test "$(req PUT /v2/groups/empty \
     '{"apps":[{"id":"g1","cmd":"sleep 100","instances":0}]}')" = 200
+
+# counter NAME: a counter of GET /metrics.
+counter () {
+	curl -s "$API/metrics" | sed -n "s/.*\"marathon\.store\.$1\.counter\":{\"count\":\([0-9]*\)}.*/\1/p"
+}
+PAR=16
+i=0
+while [ "$i" -lt "$PAR" ]; do
+	[ "$i" -gt 0 ] && printf 'next\n'
+	printf 'url = "%s/v2/apps"\nrequest = "POST"\nheader = "Content-Type: application/json"\n' "$API"
+	printf 'data = "{\\"id\\":\\"par%d\\",\\"cmd\\":\\"sleep 100\\",\\"instances\\":0}"\n' "$i"
+	printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+	i=$((i + 1))
+done > "$TMP/par"
+C0=$(counter commits)
+curl -s --parallel --parallel-max "$PAR" -K "$TMP/par" > "$TMP/par_codes" 2>/dev/null
+C1=$(counter commits)
+check "$PAR POSTs at once all answered 201" test "$(grep -c '^201$' "$TMP/par_codes")" -eq "$PAR"
+check "and shared fsyncs ($C0 -> $C1 commits)" test "$((C1 - C0))" -lt "$PAR"
+R0=$(counter records)
+req POST /v2/apps '{"id":"one-more","cmd":"sleep 100","instances":0}' > /dev/null
+R1=$(counter records)
+# Its definition, its versions, its deployment begun and ended: not one record per app.
+check "one POST among $((PAR + 2)) apps writes at most 4 records ($((R1 - R0)))" test "$((R1 - R0))" -le 4
 
 # The burst: each 201 noted; the host killed -9 midway.
 (

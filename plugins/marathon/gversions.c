@@ -201,6 +201,18 @@ gversions_load(struct mt *m)
 	free(all);
 }
 
+size_t
+gversions_count(struct mt *m)
+{
+	const char *k;
+	void *v;
+	size_t n = 0;
+
+	for (size_t i = 0; map_next(&m->gversions, &i, &k, &v);)
+		n += ((struct gv_list *)v)->n;
+	return n;
+}
+
 void
 gversions_free(struct mt *m)
 {

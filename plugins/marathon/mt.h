@@ -358,6 +358,11 @@ void deployments_write_all(struct json_w *w, struct mt *m);
 int store_save(struct mt *m, char *err, size_t errlen);
 /* The same at the end of this loop turn: one commit for all the turn's changes. */
 void store_save_soon(struct mt *m);
+/*
+ * A REST change: its records queued now, committed at the end of this loop
+ * turn with the turn's other changes; the reply waits for it (pc_commit.c).
+ */
+void store_stage(struct mt *m);
 /* A pending save done, the journal closed. */
 void store_close(struct mt *m);
 /* Load what store_save wrote; 0 when there is nothing yet. -1 with err. */
@@ -381,7 +386,7 @@ void rest_deployment_reply(struct http_exchange *x, int status, const char *dep_
 int rest_locked(struct http_exchange *x, const struct mt_app *a);
 /* Validate j as an app; on error reply 400/422 and return NULL. */
 struct mt_app *rest_app_or_reply(struct http_exchange *x, const struct json *j);
-/* Save the state, logging a failure. */
+/* A REST change made: journaled at the end of the loop turn, the reply held until then. */
 void rest_save(struct mt *m);
 
 /* ---- groups.c ---- */
@@ -405,6 +410,8 @@ void gversions_reply(struct http_exchange *x, struct mt *m, const char *gid, con
 void gversions_forget(struct mt *m, const char *gid);
 /* The versions the journal holds, read back at start. */
 void gversions_load(struct mt *m);
+/* How many versions are kept, all groups together (each is one journal record). */
+size_t gversions_count(struct mt *m);
 void gversions_free(struct mt *m);
 
 /* ---- view.c ---- */

@@ -8,8 +8,9 @@
  * PATH"), each value the JSON the old whole file held, and gversions.c's
  * group versions ("gversion PATH VERSION"). A save brings the
  * journal up to the state in memory and commits what differs: at once
- * before a launch and for a REST change, at the end of the loop turn for
- * what tasks' updates changed. The old STATE_DIR/marathon.json is loaded
+ * before a launch; at the end of the loop turn for a REST change (its
+ * reply held until then: pc_commit.c) and for what tasks' updates changed,
+ * so all of a turn's changes share one fsync. The old STATE_DIR/marathon.json is loaded
  * once and moved into the journal.
  */
 #include <stdint.h>
@@ -143,7 +144,7 @@ stage(struct mt *m)
 	const char *k;
 	void *v;
 	const char **dead;
-	size_t ndead = 0;
+	size_t ndead = 0, live = gversions_count(m);
 
 	buf_init(&b, 0);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
@@ -151,6 +152,7 @@ stage(struct mt *m)
 
 		int same = unchanged(m, a);
 
+		live += 1 + (a->nversions > 0) + (a->dep != NULL);
 		if (!same) {
 			buf_reset(&b);
 			json_w_init(&w, &b);
@@ -179,6 +181,7 @@ stage(struct mt *m)
 	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);) {
 		if (((struct mt_task *)v)->app == NULL)
 			continue;
+		live++;
 		buf_reset(&b);
 		json_w_init(&w, &b);
 		write_task(&w, v);
@@ -188,8 +191,12 @@ stage(struct mt *m)
 		buf_reset(&b);
 		buf_fill(&b, v, strlen(v));
 		put_json(m, &b, KEY_GROUP, k);
+		live++;
 	}
 	buf_free(&b);
+	/* Every live entity has its key now: as many keys as entities, none is dead. */
+	if (pc_journal_len(m->journal) == live)
+		return;
 	/* Collected first: deleting changes the map being walked. */
 	dead = xcalloc(pc_journal_len(m->journal) + 1, sizeof(*dead));
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, (const char **)&v, &(size_t){ 0 });)
@@ -230,6 +237,15 @@ save_due(struct framework_driver *d, void *arg)
 }
 
 void
+store_stage(struct mt *m)
+{
+	if (m->journal == NULL)
+		return;
+	stage(m);
+	store_save_soon(m);
+}
+
+void
 store_save_soon(struct mt *m)
 {
 	if (m->journal != NULL && m->save_timer == 0)
@@ -247,6 +263,7 @@ store_close(struct mt *m)
 		return;
 	if (m->save_timer != 0 && store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+	pc_commit_with(m->d, NULL);
 	pc_journal_close(m->journal);
 	m->journal = NULL;
 	for (size_t i = 0; map_next(&m->staged, &i, &k, &v);)
@@ -421,6 +438,7 @@ store_load(struct mt *m, char *err, size_t errlen)
 	m->journal = pc_journal_open(m->state_dir, JOURNAL_NAME, err, errlen);
 	if (m->journal == NULL)
 		return -1;
+	pc_commit_with(m->d, m->journal);
 	if (pc_journal_len(m->journal) == 0)
 		return migrate(m, err, errlen);
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
