@@ -6,6 +6,8 @@
 #   persist_<N>_posts            N apps POSTed, 8 at a time (curl --parallel)
 #   persist_post_at_<A>apps      one POST's latency with A apps already
 #                                stored (p50 of PB_SAMPLES, one at a time)
+#   persist_fsyncs_per_post      the journal's commits (each one fsync) per
+#                                POST of the burst: below 1 with group commit
 # No figure when a POST was not answered 201.
 
 PB_APPS=${PB_APPS:-1000}
@@ -22,6 +24,12 @@ pb_posts () {
 		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
 		i=$((i + 1))
 	done > "$3"
+}
+
+# pb_commits: the journal's commits so far (GET /metrics).
+pb_commits () {
+	curl -s "$PBAPI/metrics" |
+	    sed -n 's/.*"marathon\.store\.commits\.counter":{"count":\([0-9]*\)}.*/\1/p'
 }
 
 # pb_latency A: PB_SAMPLES POSTs one at a time (then deleted), at A apps.
@@ -55,14 +63,18 @@ if wait_line "$TMP/master.log" 'plugin marathon: info: registered as framework' 
 	curl -s --no-progress-meter --parallel --parallel-max "$PB_PARALLEL" -K "$TMP/pb_first" > "$TMP/pb_first_codes"
 	pb_latency "$PB_FIRST"
 	pb_posts "$PB_FIRST" "$PB_APPS" "$TMP/pb_rest"
+	c0=$(pb_commits)
 	t0=$(date +%s.%N)
 	curl -s --no-progress-meter --parallel --parallel-max "$PB_PARALLEL" -K "$TMP/pb_rest" > "$TMP/pb_rest_codes"
 	t1=$(date +%s.%N)
+	c1=$(pb_commits)
 	n=$(cat "$TMP/pb_first_codes" "$TMP/pb_rest_codes" | grep -c '^201$')
 	if [ "$n" -eq "$PB_APPS" ]; then
 		# The first tenth went before; the rest, timed, scaled to all N.
 		echo "persist_${PB_APPS}_posts $(echo "$t0 $t1 $PB_APPS $PB_FIRST" |
 		    awk '{ printf "%.2f", ($2 - $1) * $3 / ($3 - $4) }') s"
+		echo "persist_fsyncs_per_post $(echo "${c0:-0} ${c1:-0} $((PB_APPS - PB_FIRST))" |
+		    awk '{ printf "%.2f", ($2 - $1) / $3 }') fsyncs"
 		pb_latency "$PB_APPS"
 	else
 		fail_section persist "$n of $PB_APPS POSTs answered 201"
