@@ -86,12 +86,18 @@ int pc_journal_commit(struct pc_journal *j, char *err, size_t errlen);
 void pc_journal_counts(const struct pc_journal *j, long long *commits, long long *records);
 
 /* ---- pc_commit.c ---- */
+/* The plugin's save: its changes into the journal, then committed. 0, or -1 with err. */
+typedef int (*pc_commit_fn)(void *arg, char *err, size_t errlen);
 /*
- * Group commit on j (NULL: none; what is held is committed and answered
- * first): from now on a reply pc_rest_reply makes while j has records
- * queued waits for one commit at the end of the loop turn.
+ * Group commit on j with save (j NULL: none; what is held is saved and
+ * answered first): from now on a reply pc_rest_reply makes while a change
+ * waits (pc_commit_soon) or j has records queued is held until one save at
+ * the end of the loop turn.
  */
-void pc_commit_with(struct framework_driver *d, struct pc_journal *j);
+void pc_commit_with(struct framework_driver *d, struct pc_journal *j, pc_commit_fn save,
+                    void *arg);
+/* A change was made: saved (once for all of them) at the end of this loop turn. */
+void pc_commit_soon(void);
 /* pc_rest_reply's: 1 when the reply (b taken) is held, 0 to send it now. */
 int pc_commit_hold(struct http_exchange *x, int status, struct buf *b);
 

@@ -1,9 +1,9 @@
 /*
  * pc_commit.c: group commit for a plugin's REST API. A change a request
- * makes is appended to the plugin's journal (pc_journal.c) without being
- * written; the reply pc_rest_reply makes for it is held, and at the end of
- * the loop turn one commit (one write, one fsync) makes every change of the
- * turn durable, then the held replies go out. So a client never hears of a
+ * makes is only noted (pc_commit_soon); the reply pc_rest_reply makes for
+ * it is held, and at the end of the loop turn one save (the plugin's
+ * changes into its journal, pc_journal.c, then one write and one fsync)
+ * makes every change of the turn durable, then the held replies go out. So a client never hears of a
  * change a kill -9 could still lose, and N requests arriving together cost
  * one fsync, not N. A failed commit answers each held request 500.
  *
@@ -31,9 +31,11 @@ struct held {
 static struct {
 	struct framework_driver *d;
 	struct pc_journal *j;           /* NULL: replies go out at once */
+	pc_commit_fn save;
+	void *arg;
 	uint64_t timer;                 /* 0 = no flush due */
 	struct held *first, **last;
-} gc = { NULL, NULL, 0, NULL, &gc.first };
+} gc = { NULL, NULL, NULL, NULL, 0, NULL, &gc.first };
 
 static void
 gone(struct http_exchange *x, void *arg)
@@ -49,7 +51,7 @@ static void
 flush(void)
 {
 	char err[COMMIT_ERR_MAX], msg[COMMIT_ERR_MAX + 32];
-	int rc = gc.j != NULL ? pc_journal_commit(gc.j, err, sizeof(err)) : 0;
+	int rc = gc.save != NULL ? gc.save(gc.arg, err, sizeof(err)) : 0;
 	struct held *h = gc.first, *next;
 
 	if (rc == -1) {
@@ -79,15 +81,24 @@ due(struct framework_driver *d, void *arg)
 }
 
 void
-pc_commit_with(struct framework_driver *d, struct pc_journal *j)
+pc_commit_with(struct framework_driver *d, struct pc_journal *j, pc_commit_fn save, void *arg)
 {
 	if (gc.timer != 0) {
 		gc.d->timer_cancel(gc.d, gc.timer);
 		gc.timer = 0;
+		flush();
 	}
-	flush();
 	gc.d = d;
 	gc.j = j;
+	gc.save = save;
+	gc.arg = arg;
+}
+
+void
+pc_commit_soon(void)
+{
+	if (gc.j != NULL && gc.timer == 0)
+		gc.timer = gc.d->timer_add(gc.d, COMMIT_NOW_MS, due, NULL);
 }
 
 int
@@ -95,7 +106,7 @@ pc_commit_hold(struct http_exchange *x, int status, struct buf *b)
 {
 	struct held *h;
 
-	if (gc.j == NULL || !pc_journal_pending(gc.j))
+	if (gc.j == NULL || (gc.timer == 0 && !pc_journal_pending(gc.j)))
 		return 0;
 	h = xcalloc(1, sizeof(*h));
 	h->x = x;
@@ -105,7 +116,6 @@ pc_commit_hold(struct http_exchange *x, int status, struct buf *b)
 	*gc.last = h;
 	gc.last = &h->next;
 	http_defer(x, gone, h);
-	if (gc.timer == 0)
-		gc.timer = gc.d->timer_add(gc.d, COMMIT_NOW_MS, due, NULL);
+	pc_commit_soon();
 	return 1;
 }

@@ -359,8 +359,8 @@ int store_save(struct mt *m, char *err, size_t errlen);
 /* The same at the end of this loop turn: one commit for all the turn's changes. */
 void store_save_soon(struct mt *m);
 /*
- * A REST change: its records queued now, committed at the end of this loop
- * turn with the turn's other changes; the reply waits for it (pc_commit.c).
+ * A REST change: saved at the end of this loop turn with the turn's other
+ * changes (one stage, one fsync); the reply waits for it (pc_commit.c).
  */
 void store_stage(struct mt *m);
 /* A pending save done, the journal closed. */

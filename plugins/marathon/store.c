@@ -113,17 +113,11 @@ static int
 unchanged(struct mt *m, const struct mt_app *a)
 {
 	struct staged *st = map_get(&m->staged, a->id);
-	char *key;
-	int same;
 
+	/* Its record goes with its staged entry (a dead key takes both): no journal lookup. */
 	if (st != NULL && st->app == (uintptr_t)a && strcmp(st->version, a->version) == 0 &&
-	    st->instances == a->instances && st->nversions == a->nversions) {
-		key = xstrfmt("%s%s", KEY_APP, a->id);
-		same = pc_journal_get(m->journal, key) != NULL;
-		free(key);
-		if (same)
-			return 1;
-	}
+	    st->instances == a->instances && st->nversions == a->nversions)
+		return 1;
 	if (st == NULL) {
 		st = xcalloc(1, sizeof(*st));
 		map_put(&m->staged, a->id, st);
@@ -239,10 +233,15 @@ save_due(struct framework_driver *d, void *arg)
 void
 store_stage(struct mt *m)
 {
-	if (m->journal == NULL)
-		return;
-	stage(m);
-	store_save_soon(m);
+	if (m->journal != NULL)
+		pc_commit_soon();
+}
+
+/* pc_commit.c's save at the end of a loop turn. */
+static int
+commit_save(void *arg, char *err, size_t errlen)
+{
+	return store_save(arg, err, errlen);
 }
 
 void
@@ -263,7 +262,7 @@ store_close(struct mt *m)
 		return;
 	if (m->save_timer != 0 && store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
-	pc_commit_with(m->d, NULL);
+	pc_commit_with(m->d, NULL, NULL, NULL);
 	pc_journal_close(m->journal);
 	m->journal = NULL;
 	for (size_t i = 0; map_next(&m->staged, &i, &k, &v);)
@@ -438,7 +437,7 @@ store_load(struct mt *m, char *err, size_t errlen)
 	m->journal = pc_journal_open(m->state_dir, JOURNAL_NAME, err, errlen);
 	if (m->journal == NULL)
 		return -1;
-	pc_commit_with(m->d, m->journal);
+	pc_commit_with(m->d, m->journal, commit_save, m);
 	if (pc_journal_len(m->journal) == 0)
 		return migrate(m, err, errlen);
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
