@@ -108,7 +108,7 @@ PLUGINS = $(TOP)/plugins/hello.so $(TOP)/plugins/marathon.so $(TOP)/plugins/jobs
 # plugins/common/loop_driver.c stands in for loop.c there.
 PC = $(TOP)/plugins/common
 PC_SRCS = $(PC)/loop_driver.c $(PC)/pc_store.c $(PC)/pc_journal.c $(PC)/pc_sse.c $(PC)/pc_place.c \
-	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c $(PC)/pc_reconcile.c
+	$(PC)/pc_offer.c $(PC)/pc_rest.c $(PC)/pc_json.c $(PC)/pc_reconcile.c $(PC)/pc_commit.c
 PC_HDRS = $(PC)/pc.h
 # Marathon is a folder of its own, linked with the project's HTTP server
 # and codecs. Hidden visibility keeps these copies from ever binding to
@@ -116,7 +116,7 @@ PC_HDRS = $(PC)/pc.h
 MARATHON = $(TOP)/plugins/marathon
 # Issue 19's files (the app schema's other fields, groups), in both lists below.
 MARATHON_MORE = $(MARATHON)/fields.c $(MARATHON)/view.c $(MARATHON)/groups.c \
-	$(MARATHON)/readiness.c
+	$(MARATHON)/readiness.c $(MARATHON)/gversions.c
 MARATHON_SRCS = $(MARATHON)/marathon.c $(MARATHON)/app.c $(MARATHON)/constraints.c \
 	$(MARATHON)/queue.c $(MARATHON)/store.c $(MARATHON)/rest.c $(MARATHON)/deployments.c \
 	$(MARATHON)/events.c $(MARATHON)/health.c $(MARATHON)/versions.c $(MARATHON_MORE) $(PC_SRCS)

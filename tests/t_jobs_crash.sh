@@ -2,20 +2,28 @@
 # parallel run whose 4 tasks wait on a gate file survives a kill -9 of the
 # plugin's host and then of the master itself; the restarted plugin finds
 # the run and its tasks again (reconciliation), the run ends SUCCESS, and
-# no task was ever started twice.
+# no task was ever started twice. The state is a journal (pc_journal.c):
+# a job file of the store before it is moved in on first start, and a
+# schedule survives the kill -9 too.
 . "$(dirname "$0")/lib.sh"
 
 # Seconds a plugin may take to start, register, launch or come back.
 T=15
 
 . "$(dirname "$0")/lib_jobs.sh"
-plan 21
+plan 25
 jobs_plugin_dir
+# A job as the one-file-a-job store before the journal left it.
+mkdir -p "$TMP/jstate/jobs"
+printf '{"job":{"id":"old","run":{"cmd":"true","cpus":0.1,"mem":32,"disk":0}}}\n' > "$TMP/jstate/jobs/old.json"
 # shellcheck disable=SC2086
 start_master $PLUGIN_FLAGS || exit 1
 start_agent a1 --resources="cpus:4;mem:4096;disk:1000;ports:[31000-31100]" > /dev/null || exit 1
 check "registers" wait_for $T log_has 'plugin jobs: info: registered as framework' || exit 1
 api_url
+check "the old job file is moved into the journal" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' '$API/v1/jobs/old')\" = 200 &&
+    test ! -e '$TMP/jstate/jobs' && test -e '$TMP/jstate/jobs.journal.1'"
+check "a scheduled job" test "$(req POST /v1/jobs '{"id":"nightly","run":{"cmd":"true","cpus":0.1,"mem":32,"disk":0},"schedules":[{"id":"night","cron":"30 2 * * *"}]}')" = 201
 
 cat > "$TMP/gated.sh" <<EOF
 #!/bin/sh
@@ -39,7 +47,9 @@ check "4 started" wait_for $T starts 4
 check "the plugin is killed -9 and comes back" kill_jobs_host
 check "with the run" run_has "$RUN" '"status":"ACTIVE"'
 check "and its tasks, found again" wait_for $T run_has "$RUN" '"succeeded":0,"active":4'
-check "it logs what it loaded" log_has 'plugin jobs: info: loaded 1 job(s), 1 active run(s) and 4 task(s)'
+check "it logs what it loaded" log_has 'plugin jobs: info: loaded 3 job(s), 1 active run(s) and 4 task(s)'
+check "the schedule is kept" sh -c "curl -s '$API/v1/jobs/nightly/schedules' | grep -q '\"cron\":\"30 2 \* \* \*\"'"
+check "the old job is kept" test "$(req GET /v1/jobs/old)" = 200
 touch "$TMP/go"
 check "the run succeeds" wait_for $T job_has gated '"successCount":1,' embed=historySummary
 check "no task was started twice" starts 4

@@ -18,6 +18,7 @@
  *                  implicit every reconciliation_interval (conf)
  *   pc_json.c      JSON models in and out: every validation error kept
  *                  with its path for one 422 body, maps, lists, numbers
+ *   pc_commit.c    group commit: REST replies held until their changes' one fsync
  *   pc_rest.c      what the REST APIs share: the listener of the conf's
  *                  http_port and http_ip, JSON bodies, replies, timestamps
  * Public names carry their file's prefix (pc_store_write is in
@@ -81,6 +82,24 @@ int pc_journal_pending(const struct pc_journal *j);
  * disk, -1 with err. Starts a compaction in the background when due.
  */
 int pc_journal_commit(struct pc_journal *j, char *err, size_t errlen);
+/* Commits made (each one fsync) and records queued since it was opened. */
+void pc_journal_counts(const struct pc_journal *j, long long *commits, long long *records);
+
+/* ---- pc_commit.c ---- */
+/* The plugin's save: its changes into the journal, then committed. 0, or -1 with err. */
+typedef int (*pc_commit_fn)(void *arg, char *err, size_t errlen);
+/*
+ * Group commit on j with save (j NULL: none; what is held is saved and
+ * answered first): from now on a reply pc_rest_reply makes while a change
+ * waits (pc_commit_soon) or j has records queued is held until one save at
+ * the end of the loop turn.
+ */
+void pc_commit_with(struct framework_driver *d, struct pc_journal *j, pc_commit_fn save,
+                    void *arg);
+/* A change was made: saved (once for all of them) at the end of this loop turn. */
+void pc_commit_soon(void);
+/* pc_rest_reply's: 1 when the reply (b taken) is held, 0 to send it now. */
+int pc_commit_hold(struct http_exchange *x, int status, struct buf *b);
 
 /* ---- pc_reconcile.c ---- */
 struct pc_reconcile {

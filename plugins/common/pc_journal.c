@@ -322,6 +322,13 @@ pc_journal_del(struct pc_journal *j, const char *key)
 	j->records++;
 }
 
+void
+pc_journal_counts(const struct pc_journal *j, long long *commits, long long *records)
+{
+	*commits = j->commits;
+	*records = j->records;
+}
+
 int
 pc_journal_pending(const struct pc_journal *j)
 {

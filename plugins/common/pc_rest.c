@@ -164,6 +164,8 @@ pc_rest_listen(struct framework_driver *d, struct loop *loop, const char *conf_n
 void
 pc_rest_reply(struct http_exchange *x, int status, struct buf *b)
 {
+	if (pc_commit_hold(x, status, b))
+		return;
 	http_reply_json(x, status, b);
 	buf_free(b);
 }

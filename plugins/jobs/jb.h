@@ -201,6 +201,7 @@ struct jb {
 	struct loop *loop;
 	struct pc_rest_addr addr;       /* the REST API's listener */
 	char *state_dir;                /* NULL = nothing persisted */
+	struct pc_journal *journal;     /* jstore.c: the jobs on disk, NULL = none */
 	char *zoneinfo_dir;             /* NULL = the system's */
 	char role[JB_NAME_MAX + JB_NAME_MAX];
 	double clock_offset;            /* seconds added to the wall clock (tests) */
@@ -349,9 +350,15 @@ void launch_offers(struct jb *jb, const struct framework_offer *offers, size_t n
 void launch_wanted(struct jb *jb);
 
 /* ---- jstore.c ---- */
-/* Write job (its definition, schedule state, active runs, history). -1 with err. */
+/* Queue job's record (its definition, schedule state, active runs, history). */
+void jstore_stage(struct jb *jb, const struct jb_job *job);
+/* Everything queued on disk: one write, one fsync. -1 with err. */
+int jstore_commit(struct jb *jb, char *err, size_t errlen);
+/* Stage and commit: job on disk when it returns. -1 with err. */
 int jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen);
 int jstore_remove(struct jb *jb, const char *id, char *err, size_t errlen);
+/* The journal closed (what is queued is lost: callers commit first). */
+void jstore_close(struct jb *jb);
 /* Load every job; 0 when there is nothing yet. -1 with err. */
 int jstore_load(struct jb *jb, char *err, size_t errlen);
 

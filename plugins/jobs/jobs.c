@@ -109,14 +109,22 @@ static void
 flush(struct framework_driver *d, void *arg)
 {
 	struct jb *jb = arg;
+	char err[JB_ERR_MAX];
 	int failed = 0;
 	const char *k;
 	void *v;
 
 	jb->flush_timer = 0;
+	/* Every changed job's record, then one commit for them all. */
 	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);)
-		if (((struct jb_job *)v)->dirty)
-			failed |= jobs_save(jb, v) == -1;
+		if (((struct jb_job *)v)->dirty) {
+			jstore_stage(jb, v);
+			((struct jb_job *)v)->dirty = 0;
+		}
+	if (jstore_commit(jb, err, sizeof(err)) == -1) {
+		d->log(d, FRAMEWORK_LOG_ERROR, "cannot save jobs: %s", err);
+		failed = 1;
+	}
 	if (failed) {
 		flush_soon(jb, FLUSH_RETRY_MS);
 		return;
@@ -166,6 +174,7 @@ free_all(struct jb *jb)
 	job_zones_free(jb);
 	acks_free(jb);
 	free(jb->acks);
+	jstore_close(jb);
 	loop_driver_free(jb->loop);
 	free(jb->state_dir);
 	free(jb->zoneinfo_dir);

@@ -1,27 +1,31 @@
 /*
- * jstore.c: the jobs on disk, one file a job, STATE_DIR/jobs/ID.json: its
- * definition (as GET shows it), its schedule's state (the latest time
- * handled, a FORBID time waiting), its active runs with their slots and
- * every task (agent, state, times, constraint values) and its history. A
- * change to one job rewrites only its file (pc_store_write: temporary
- * file, fsync, rename), so a thousand jobs cost nothing to one that runs
- * every minute. A file that does not parse, or a definition this version
- * refuses, is logged and left alone; the others load.
+ * jstore.c: the jobs on disk, one record a job in a pc_journal.c journal
+ * (STATE_DIR/jobs.snap, jobs.journal.G), key "job ID": its definition (as
+ * GET shows it), its schedule's state (the latest time handled, a FORBID
+ * time waiting), its active runs with their slots and every task (agent,
+ * state, times, constraint values) and its history. A change to one job
+ * appends only its record, and the changes of one flush share one write
+ * and one fsync (group commit), so a thousand jobs cost nothing to one
+ * that runs every minute and a kill -9 loses nothing committed. A record
+ * that does not parse, or a definition this version refuses, is logged
+ * and left alone; the others load. The files of the store before the
+ * journal (STATE_DIR/jobs/ID.json) are loaded once and moved into it.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "jb.h"
 #include "buf.h"
-#include "compat.h"
 #include "json.h"
 #include "xmem.h"
 
-#define JOBS_DIR "jobs"
+#define JOBS_DIR "jobs"                 /* the one-file-a-job store before the journal */
+#define JOURNAL_NAME "jobs"             /* jobs.snap, jobs.journal.G */
+#define KEY_JOB "job "                  /* journal key: the kind, then the job's id */
 #define FILE_SUFFIX ".json"
 #define FILE_BYTES_MAX (64u << 20)      /* a job's file larger than this is refused */
 #define ERR_BODY_MAX 4096               /* bytes of a refused definition's errors logged */
@@ -86,17 +90,16 @@ write_run(struct json_w *w, const struct jb_run *r)
 	json_obj_end(w);
 }
 
-int
-jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen)
+void
+jstore_stage(struct jb *jb, const struct jb_job *job)
 {
 	const struct jb_history *h = &job->hist;
 	struct json_w w;
 	struct buf b;
-	char *dir, *name;
-	int rc;
+	char *key;
 
-	if (jb->state_dir == NULL)
-		return 0;
+	if (jb->journal == NULL)
+		return;
 	buf_init(&b, 0);
 	json_w_init(&w, &b);
 	json_obj_begin(&w);
@@ -128,30 +131,43 @@ jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen)
 	run_write_finished(&w, "failed", h->failed, h->nfailed, 0);
 	json_obj_end(&w);
 	json_obj_end(&w);
-	buf_putc(&b, '\n');
-	dir = jobs_dir(jb);
-	name = xstrfmt("%s%s", job->id, FILE_SUFFIX);
-	rc = pc_store_write(dir, name, b.data, b.len, err, errlen);
-	free(name);
-	free(dir);
+	key = xstrfmt("%s%s", KEY_JOB, job->id);
+	pc_journal_put(jb->journal, key, b.data, b.len);
+	free(key);
 	buf_free(&b);
-	return rc;
+}
+
+int
+jstore_commit(struct jb *jb, char *err, size_t errlen)
+{
+	return jb->journal != NULL ? pc_journal_commit(jb->journal, err, errlen) : 0;
+}
+
+int
+jstore_save(struct jb *jb, const struct jb_job *job, char *err, size_t errlen)
+{
+	jstore_stage(jb, job);
+	return jstore_commit(jb, err, errlen);
 }
 
 int
 jstore_remove(struct jb *jb, const char *id, char *err, size_t errlen)
 {
-	char *dir, *name;
-	int rc;
+	char *key;
 
-	if (jb->state_dir == NULL)
+	if (jb->journal == NULL)
 		return 0;
-	dir = jobs_dir(jb);
-	name = xstrfmt("%s%s", id, FILE_SUFFIX);
-	rc = pc_store_remove(dir, name, err, errlen);
-	free(name);
-	free(dir);
-	return rc;
+	key = xstrfmt("%s%s", KEY_JOB, id);
+	pc_journal_del(jb->journal, key);
+	free(key);
+	return jstore_commit(jb, err, errlen);
+}
+
+void
+jstore_close(struct jb *jb)
+{
+	pc_journal_close(jb->journal);
+	jb->journal = NULL;
 }
 
 /* ---- loading ---- */
@@ -297,8 +313,9 @@ load_run(struct jb *jb, struct jb_job *job, const struct json *j, const char *pa
 	job->nruns++;
 }
 
+/* One job's record (text, len bytes), path naming it in logs. */
 static void
-load_job(struct jb *jb, const char *path)
+load_job(struct jb *jb, const char *path, const char *text, size_t len)
 {
 	const struct json *sched, *runs, *h;
 	struct json *j;
@@ -306,14 +323,11 @@ load_job(struct jb *jb, const char *path)
 	struct json_w w;
 	struct buf b;
 	char err[JB_ERR_MAX];
-	int status, rc;
+	int status;
 
-	buf_init(&b, FILE_BYTES_MAX);
-	rc = pc_store_read(path, &b, err, sizeof(err));
-	j = rc == 0 ? json_parse(b.data, b.len, err, sizeof(err)) : NULL;
-	buf_free(&b);
+	j = json_parse(text, len, err, sizeof(err));
 	if (j == NULL) {
-		jb->d->log(jb->d, FRAMEWORK_LOG_ERROR, "%s: %s", path, rc == 1 ? "gone" : err);
+		jb->d->log(jb->d, FRAMEWORK_LOG_ERROR, "%s: %s", path, err);
 		return;
 	}
 	buf_init(&b, ERR_BODY_MAX);
@@ -350,45 +364,87 @@ load_job(struct jb *jb, const char *path)
 	json_free(j);
 }
 
+/*
+ * The files of the store before the journal (STATE_DIR/jobs/ID.json): each
+ * put into the journal as it is, committed, then removed with their folder.
+ */
+static int
+migrate(struct jb *jb, char *err, size_t errlen)
+{
+	char *dir = jobs_dir(jb), **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	struct buf b;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc == -1)
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return rc;
+	}
+	buf_init(&b, FILE_BYTES_MAX);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *path, *key;
+
+		if (len <= strlen(FILE_SUFFIX) || strcmp(e->d_name + len - strlen(FILE_SUFFIX),
+		                                         FILE_SUFFIX) != 0)
+			continue;       /* ".", "..", a temporary file a crash left */
+		path = xstrfmt("%s/%s", dir, e->d_name);
+		buf_reset(&b);
+		if (pc_store_read(path, &b, err, errlen) == 0) {
+			key = xstrfmt("%s%.*s", KEY_JOB, (int)(len - strlen(FILE_SUFFIX)), e->d_name);
+			pc_journal_put(jb->journal, key, b.data != NULL ? b.data : "", b.len);
+			free(key);
+		} else {
+			jb->d->log(jb->d, FRAMEWORK_LOG_ERROR, "%s: %s", path, err);
+		}
+		free(path);
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	buf_free(&b);
+	rc = jstore_commit(jb, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = pc_store_remove(dir, names[i], err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && rmdir(dir) == -1 && errno != ENOENT && errno != ENOTEMPTY &&
+	    errno != EEXIST)
+		jb->d->log(jb->d, FRAMEWORK_LOG_WARN, "%s: %s", dir, strerror(errno));
+	if (rc == 0 && n > 0)
+		jb->d->log(jb->d, FRAMEWORK_LOG_INFO, "%zu job file(s) of %s moved into the journal",
+		           n, dir);
+	free(dir);
+	return rc;
+}
+
 int
 jstore_load(struct jb *jb, char *err, size_t errlen)
 {
-	char *dir, mk[JB_ERR_MAX];
-	struct dirent *e;
-	DIR *d;
-	size_t runs = 0;
-	const char *k;
-	void *v;
+	size_t runs = 0, len;
+	const char *k, *v;
+	void *jv;
 
 	if (jb->state_dir == NULL)
 		return 0;
-	dir = jobs_dir(jb);
-	if (compat_mkdirs(dir, S_IRWXU, mk, sizeof(mk)) == -1) {
-		snprintf(err, errlen, "%s", mk);
-		free(dir);
+	jb->journal = pc_journal_open(jb->state_dir, JOURNAL_NAME, err, errlen);
+	if (jb->journal == NULL)
 		return -1;
-	}
-	if ((d = opendir(dir)) == NULL) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		free(dir);
+	if (pc_journal_len(jb->journal) == 0 && migrate(jb, err, errlen) == -1)
 		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		char *path;
-
-		if (n <= strlen(FILE_SUFFIX) || strcmp(e->d_name + n - strlen(FILE_SUFFIX),
-		                                       FILE_SUFFIX) != 0)
-			continue;       /* ".", "..", a temporary file a crash left */
-		path = xstrfmt("%s/%s", dir, e->d_name);
-		load_job(jb, path);
-		free(path);
-	}
-	closedir(d);
-	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &v);)
-		runs += ((struct jb_job *)v)->nruns;
+	for (size_t i = 0; pc_journal_next(jb->journal, &i, &k, &v, &len);)
+		if (strncmp(k, KEY_JOB, strlen(KEY_JOB)) == 0)
+			load_job(jb, k, v, len);
+	for (size_t i = 0; map_next(&jb->jobs, &i, &k, &jv);)
+		runs += ((struct jb_job *)jv)->nruns;
 	jb->d->log(jb->d, FRAMEWORK_LOG_INFO, "loaded %zu job(s), %zu active run(s) and %zu task(s) "
-	           "from %s", map_len(&jb->jobs), runs, map_len(&jb->tasks), dir);
-	free(dir);
+	           "from %s", map_len(&jb->jobs), runs, map_len(&jb->tasks), jb->state_dir);
 	return 0;
 }

@@ -87,8 +87,6 @@ done(const struct mt_app *a)
 void
 deployments_check(struct mt *m, struct mt_app *a)
 {
-	char err[MT_ERR_MAX];
-
 	if (a->dep == NULL || !done(a))
 		return;
 	m->d->log(m->d, FRAMEWORK_LOG_INFO, "deployment %s of %s (%s) succeeded", a->dep->id, a->id,
@@ -96,9 +94,9 @@ deployments_check(struct mt *m, struct mt_app *a)
 	events_deployment(m, a, "deployment_success");
 	m->metrics.deployments_succeeded++;
 	deployments_free(a);
-	/* A restart from here on must not carry it on. */
-	if (store_save(m, err, sizeof(err)) == -1)
-		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+	/* A restart from here on must not carry it on (one carried on would just end again):
+	 * committed with the rest of this loop turn's changes. */
+	store_stage(m);
 }
 
 void

@@ -7,6 +7,9 @@
  * plugin runs. Also: bulk PUT/PATCH /v2/apps, and `dependencies`: an app
  * whose dependencies (apps, or every app of a group) are not all running
  * and healthy is not launched yet, so a group deploys in dependency order.
+ * Each change through /v2/groups records the definition of the group it
+ * changed and of every group above it as a version (gversions.c keeps
+ * them); a PUT of {"version": V} rolls a group back to one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,8 @@
 #define GROUP_APPS_MAX 10000          /* apps one request may define */
 #define GROUP_DEPTH_MAX 32            /* nesting of groups in one request */
 #define SCALE_BY_MAX 1000.0           /* a group's scaleBy: instances stay countable */
+#define GROUP_DEFINITION 0x100        /* write_group: apps as definitions (a version's form) */
+#define VERSIONS_PART "/versions"     /* .../versions[/VERSION] after a group's path */
 
 /* Whether app id lies in group gid ("/" holds every app). */
 static int
@@ -210,8 +215,10 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* gid's tree; version NULL: its newest app's. GROUP_DEFINITION in flags: as posted. */
 static void
-write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int depth)
+write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int depth,
+            const char *version)
 {
 	char sub[MT_ID_MAX + 1], newest[MT_VERSION_MAX] = "";
 	char **subs = NULL;
@@ -232,7 +239,11 @@ write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int dept
 			snprintf(newest, sizeof(newest), "%s", a->version);
 		if (subgroup_of(gid, a->id, sub, sizeof(sub)))
 			set_add(&subs, &nsubs, sub);
-		else
+		else if (flags & GROUP_DEFINITION) {
+			json_obj_begin(w);
+			app_write_fields(w, a);
+			json_obj_end(w);
+		} else
 			view_app(w, a, flags);
 	}
 	json_arr_end(w);
@@ -249,7 +260,7 @@ write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int dept
 	json_arr_begin(w);
 	for (size_t i = 0; i < nsubs; i++) {
 		if (depth < GROUP_DEPTH_MAX)
-			write_group(w, m, subs[i], flags, depth + 1);
+			write_group(w, m, subs[i], flags, depth + 1, NULL);
 		free(subs[i]);
 	}
 	json_arr_end(w);
@@ -262,7 +273,7 @@ write_group(struct json_w *w, struct mt *m, const char *gid, int flags, int dept
 	json_raw(w, deps != NULL ? deps : "[]");
 	if (newest[0] == '\0')
 		app_version_now(newest, sizeof(newest));
-	json_kstr(w, "version", newest);
+	json_kstr(w, "version", version != NULL ? version : newest);
 	json_obj_end(w);
 }
 
@@ -291,6 +302,29 @@ not_found(struct http_exchange *x, const char *gid)
 }
 
 /* ---- changes ---- */
+
+/* After a change to gid at version: the definitions of gid and the groups above it, kept. */
+static void
+record_versions(struct mt *m, const char *gid, const char *version)
+{
+	char g[MT_ID_MAX + 1], up[MT_ID_MAX + 1];
+	struct json_w w;
+	struct buf b;
+
+	snprintf(g, sizeof(g), "%s", gid);
+	for (;;) {
+		if (group_exists(m, g)) {
+			buf_init(&b, 0);
+			json_w_init(&w, &b);
+			write_group(&w, m, g, GROUP_DEFINITION, 0, version);
+			gversions_add(m, g, version, buf_detach(&b));
+		}
+		if (strcmp(g, "/") == 0)
+			return;
+		parent_of(g, up, sizeof(up));
+		snprintf(g, sizeof(g), "%s", up);
+	}
+}
 
 /* The apps a change defines, validated whole before any is installed. */
 struct plan {
@@ -538,6 +572,7 @@ group_create(struct http_exchange *x, struct mt *m, const char *base)
 		plan_apply(m, &p, dep, version);
 		if (dep[0] == '\0')
 			empty_deployment(dep);
+		record_versions(m, gid, version);
 		rest_save(m);
 		rest_deployment_reply(x, 201, dep, version);
 	}
@@ -588,6 +623,7 @@ group_scale(struct http_exchange *x, struct mt *m, const char *gid, double facto
 	free(ids);
 	if (dep[0] == '\0')
 		empty_deployment(dep);
+	record_versions(m, gid, version);
 	rest_save(m);
 	rest_deployment_reply(x, 200, dep, version);
 }
@@ -598,7 +634,8 @@ group_update(struct http_exchange *x, struct mt *m, const char *gid)
 	struct json *j = pc_rest_body(x);
 	const struct json *scale;
 	struct plan p;
-	char dep[MT_UUID_MAX], version[MT_VERSION_MAX];
+	char dep[MT_UUID_MAX], version[MT_VERSION_MAX], msg[MT_ID_MAX + MT_VERSION_MAX + 64];
+	const char *back, *def;
 	int existed = group_exists(m, gid);
 
 	if (j == NULL)
@@ -612,6 +649,21 @@ group_update(struct http_exchange *x, struct mt *m, const char *gid)
 	if (any_locked(x, m, &p, gid)) {
 		json_free(j);
 		return;
+	}
+	if ((back = json_get_str(j, "version")) != NULL) {
+		/* A rollback (Marathon's GroupUpdate.version): the body is the group as it was. */
+		if ((def = gversions_get(m, gid, back)) == NULL) {
+			snprintf(msg, sizeof(msg), "Group '%s' does not exist in version '%s'", gid, back);
+			json_free(j);
+			http_reply_error(x, 404, msg);
+			return;
+		}
+		json_free(j);
+		j = json_parse(def, strlen(def), msg, sizeof(msg));
+		if (j == NULL) {
+			http_reply_error(x, 500, msg);
+			return;
+		}
 	}
 	scale = json_get(j, "scaleBy");
 	if (scale != NULL && scale->type == JSON_NUMBER) {
@@ -636,6 +688,7 @@ group_update(struct http_exchange *x, struct mt *m, const char *gid)
 		plan_apply(m, &p, dep, version);
 		if (dep[0] == '\0')
 			empty_deployment(dep);
+		record_versions(m, gid, version);
 		rest_save(m);
 		rest_deployment_reply(x, existed ? 200 : 201, dep, version);
 	}
@@ -659,6 +712,8 @@ group_delete(struct http_exchange *x, struct mt *m, const char *gid)
 	remove_apps(m, gid, NULL, 1);
 	app_version_now(version, sizeof(version));
 	empty_deployment(dep);
+	gversions_forget(m, gid);
+	record_versions(m, gid, version);
 	rest_save(m);
 	rest_deployment_reply(x, 200, dep, version);
 }
@@ -666,8 +721,9 @@ group_delete(struct http_exchange *x, struct mt *m, const char *gid)
 void
 groups_route(struct http_exchange *x, struct mt *m, const char *rest, const char *method)
 {
-	char path[MT_ID_MAX + 1], gid[MT_ID_MAX + 1];
-	size_t len = strlen(rest);
+	char path[MT_ID_MAX + 1], gid[MT_ID_MAX + 1], *at, *slash;
+	const char *version = NULL;
+	size_t len = strlen(rest), vlen = strlen(VERSIONS_PART);
 	int versions = 0;
 
 	while (len > 0 && rest[len - 1] == '/')
@@ -677,9 +733,16 @@ groups_route(struct http_exchange *x, struct mt *m, const char *rest, const char
 		return;
 	}
 	snprintf(path, sizeof(path), "%.*s", (int)len, rest);
-	if (len >= strlen("/versions") && strcmp(path + len - strlen("/versions"), "/versions") == 0) {
+	/* ID/versions or ID/versions/VERSION ("versions" never ends a group's id; a version has no '/'). */
+	slash = strrchr(path, '/');
+	at = slash != NULL && (size_t)(slash - path) >= vlen ? slash - vlen : NULL;
+	if (at != NULL && strncmp(at, VERSIONS_PART, vlen) == 0) {
 		versions = 1;
-		path[len - strlen("/versions")] = '\0';
+		version = slash + 1;
+		*at = '\0';
+	} else if (len >= vlen && strcmp(path + len - vlen, VERSIONS_PART) == 0) {
+		versions = 1;
+		path[len - vlen] = '\0';
 	}
 	resolve("/", path, gid, sizeof(gid));
 	if (strcmp(method, "GET") == 0) {
@@ -693,16 +756,11 @@ groups_route(struct http_exchange *x, struct mt *m, const char *rest, const char
 		buf_init(&b, 0);
 		json_w_init(&w, &b);
 		if (versions) {
-			char now[MT_VERSION_MAX];
-
-			/* Only the current version is kept: a group is what its apps are now. */
-			app_version_now(now, sizeof(now));
-			json_arr_begin(&w);
-			json_str(&w, now);
-			json_arr_end(&w);
-		} else {
-			write_group(&w, m, gid, group_embed(x), 0);
+			buf_free(&b);
+			gversions_reply(x, m, gid, version);
+			return;
 		}
+		write_group(&w, m, gid, group_embed(x), 0, NULL);
 		pc_rest_reply(x, 200, &b);
 	} else if (versions) {
 		http_reply_error(x, 405, "method not allowed");

@@ -43,6 +43,7 @@ free_all(struct mt *m)
 		free(v);
 	map_free(&m->apps);
 	map_free(&m->groups);
+	gversions_free(m);
 	map_free(&m->tasks);
 	health_free(m);
 	loop_driver_free(m->loop);
@@ -61,6 +62,7 @@ marathon_init(struct framework_driver *d, char *err, size_t errlen)
 	m->next_service_port = MT_SERVICE_PORT_MIN;
 	map_init(&m->apps);
 	map_init(&m->groups);
+	map_init(&m->gversions);
 	map_init(&m->tasks);
 	map_init(&m->staged);
 	map_init(&m->hosts);

@@ -11,6 +11,7 @@
  *   readiness.c    readinessChecks: the field, and the checks that hold a
  *                  deployment until its new tasks are ready
  *   versions.c     each app's stored versions (GET /v2/apps/{id}/versions)
+ *   gversions.c    each group's stored versions (GET /v2/groups/{id}/versions)
  *   queue.c        keeping `instances` running: offer matching, launch,
  *                  status updates, backoff, scale-down victims, kills
  *   store.c        apps and the task-to-app mapping on disk
@@ -235,6 +236,7 @@ struct mt {
 	struct map apps;                /* id -> struct mt_app */
 	struct map groups;              /* groups.c: group posted -> its dependencies (JSON text) */
 	int saves_deferred;             /* groups.c applying a change: rest_save waits for its end */
+	struct map gversions;           /* gversions.c: group path -> its stored versions */
 	struct map tasks;               /* task id -> struct mt_task */
 	struct pc_reconcile reconcile;  /* pc_reconcile.c over tasks */
 	int registered;
@@ -356,6 +358,11 @@ void deployments_write_all(struct json_w *w, struct mt *m);
 int store_save(struct mt *m, char *err, size_t errlen);
 /* The same at the end of this loop turn: one commit for all the turn's changes. */
 void store_save_soon(struct mt *m);
+/*
+ * A REST change: saved at the end of this loop turn with the turn's other
+ * changes (one stage, one fsync); the reply waits for it (pc_commit.c).
+ */
+void store_stage(struct mt *m);
 /* A pending save done, the journal closed. */
 void store_close(struct mt *m);
 /* Load what store_save wrote; 0 when there is nothing yet. -1 with err. */
@@ -379,7 +386,7 @@ void rest_deployment_reply(struct http_exchange *x, int status, const char *dep_
 int rest_locked(struct http_exchange *x, const struct mt_app *a);
 /* Validate j as an app; on error reply 400/422 and return NULL. */
 struct mt_app *rest_app_or_reply(struct http_exchange *x, const struct json *j);
-/* Save the state, logging a failure. */
+/* A REST change made: journaled at the end of the loop turn, the reply held until then. */
 void rest_save(struct mt *m);
 
 /* ---- groups.c ---- */
@@ -391,6 +398,21 @@ void groups_apps_bulk(struct http_exchange *x, struct mt *m, int patch);
 int groups_deps_ready(struct mt *m, const struct mt_app *a);
 /* A task started or became healthy: ask for offers if an app waiting on it may go now. */
 void groups_wake(struct mt *m);
+
+/* ---- gversions.c ---- */
+/* Record json (taken) as group gid's definition at version: a journal record to commit. */
+void gversions_add(struct mt *m, const char *gid, const char *version, char *json);
+/* gid's definition at version (JSON text), NULL when not kept. */
+const char *gversions_get(struct mt *m, const char *gid, const char *version);
+/* GET /v2/groups/ID/versions (version NULL: the list, newest first) or .../versions/VERSION. */
+void gversions_reply(struct http_exchange *x, struct mt *m, const char *gid, const char *version);
+/* Drop the versions of gid and every group under it (not the root's): the group is deleted. */
+void gversions_forget(struct mt *m, const char *gid);
+/* The versions the journal holds, read back at start. */
+void gversions_load(struct mt *m);
+/* How many versions are kept, all groups together (each is one journal record). */
+size_t gversions_count(struct mt *m);
+void gversions_free(struct mt *m);
 
 /* ---- view.c ---- */
 #define VIEW_TASKS   1                  /* embed the app's tasks */

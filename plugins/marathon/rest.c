@@ -75,13 +75,10 @@ rest_locked(struct http_exchange *x, const struct mt_app *a)
 void
 rest_save(struct mt *m)
 {
-	char err[MT_ERR_MAX];
-
-	/* A group's change saves once, after all its apps (each save writes every app). */
+	/* A group's change saves once, after all its apps (each save looks at every app). */
 	if (m->saves_deferred)
 		return;
-	if (store_save(m, err, sizeof(err)) == -1)
-		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+	store_stage(m);
 }
 
 /* Validate j as an app; on error reply 400/422 and return NULL. */
@@ -687,7 +684,10 @@ metrics(struct http_exchange *x, struct mt *m)
 		"TASK_KILLING" };
 	const struct mt_metrics *c = &m->metrics;
 	long long nstate[sizeof(states) / sizeof(states[0])] = { 0 }, deps = 0, healthy = 0;
-	long long unhealthy = 0, waiting = 0;
+	long long unhealthy = 0, waiting = 0, commits = 0, records = 0;
+
+	if (m->journal != NULL)
+		pc_journal_counts(m->journal, &commits, &records);
 	const struct pc_metric counters[] = {
 		{ "marathon.http.requests.counter", c->http_requests },
 		{ "marathon.tasks.launched.counter", c->tasks_launched },
@@ -698,6 +698,8 @@ metrics(struct http_exchange *x, struct mt *m)
 		{ "marathon.deployments.failure.counter", c->deployments_failed },
 		{ "marathon.health-checks.run.counter", c->health_checks_run },
 		{ "marathon.health-checks.failed.counter", c->health_checks_failed },
+		{ "marathon.store.commits.counter", commits },
+		{ "marathon.store.records.counter", records },
 	};
 	struct json_w w;
 	struct buf b;

@@ -5,10 +5,12 @@
  * "marathon": one key per app ("app ID": its definition), per app's stored
  * versions ("versions ID"), running deployment ("deployment ID"), task
  * ("task ID": app, agent, host, ports, state) and posted group ("group
- * PATH"), each value the JSON the old whole file held. A save brings the
+ * PATH"), each value the JSON the old whole file held, and gversions.c's
+ * group versions ("gversion PATH VERSION"). A save brings the
  * journal up to the state in memory and commits what differs: at once
- * before a launch and for a REST change, at the end of the loop turn for
- * what tasks' updates changed. The old STATE_DIR/marathon.json is loaded
+ * before a launch; at the end of the loop turn for a REST change (its
+ * reply held until then: pc_commit.c) and for what tasks' updates changed,
+ * so all of a turn's changes share one fsync. The old STATE_DIR/marathon.json is loaded
  * once and moved into the journal.
  */
 #include <stdint.h>
@@ -111,17 +113,11 @@ static int
 unchanged(struct mt *m, const struct mt_app *a)
 {
 	struct staged *st = map_get(&m->staged, a->id);
-	char *key;
-	int same;
 
+	/* Its record goes with its staged entry (a dead key takes both): no journal lookup. */
 	if (st != NULL && st->app == (uintptr_t)a && strcmp(st->version, a->version) == 0 &&
-	    st->instances == a->instances && st->nversions == a->nversions) {
-		key = xstrfmt("%s%s", KEY_APP, a->id);
-		same = pc_journal_get(m->journal, key) != NULL;
-		free(key);
-		if (same)
-			return 1;
-	}
+	    st->instances == a->instances && st->nversions == a->nversions)
+		return 1;
 	if (st == NULL) {
 		st = xcalloc(1, sizeof(*st));
 		map_put(&m->staged, a->id, st);
@@ -142,7 +138,7 @@ stage(struct mt *m)
 	const char *k;
 	void *v;
 	const char **dead;
-	size_t ndead = 0;
+	size_t ndead = 0, live = gversions_count(m);
 
 	buf_init(&b, 0);
 	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
@@ -150,6 +146,7 @@ stage(struct mt *m)
 
 		int same = unchanged(m, a);
 
+		live += 1 + (a->nversions > 0) + (a->dep != NULL);
 		if (!same) {
 			buf_reset(&b);
 			json_w_init(&w, &b);
@@ -178,6 +175,7 @@ stage(struct mt *m)
 	for (size_t i = 0; map_next(&m->tasks, &i, &k, &v);) {
 		if (((struct mt_task *)v)->app == NULL)
 			continue;
+		live++;
 		buf_reset(&b);
 		json_w_init(&w, &b);
 		write_task(&w, v);
@@ -187,8 +185,12 @@ stage(struct mt *m)
 		buf_reset(&b);
 		buf_fill(&b, v, strlen(v));
 		put_json(m, &b, KEY_GROUP, k);
+		live++;
 	}
 	buf_free(&b);
+	/* Every live entity has its key now: as many keys as entities, none is dead. */
+	if (pc_journal_len(m->journal) == live)
+		return;
 	/* Collected first: deleting changes the map being walked. */
 	dead = xcalloc(pc_journal_len(m->journal) + 1, sizeof(*dead));
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, (const char **)&v, &(size_t){ 0 });)
@@ -229,6 +231,20 @@ save_due(struct framework_driver *d, void *arg)
 }
 
 void
+store_stage(struct mt *m)
+{
+	if (m->journal != NULL)
+		pc_commit_soon();
+}
+
+/* pc_commit.c's save at the end of a loop turn. */
+static int
+commit_save(void *arg, char *err, size_t errlen)
+{
+	return store_save(arg, err, errlen);
+}
+
+void
 store_save_soon(struct mt *m)
 {
 	if (m->journal != NULL && m->save_timer == 0)
@@ -246,6 +262,7 @@ store_close(struct mt *m)
 		return;
 	if (m->save_timer != 0 && store_save(m, err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_ERROR, "cannot save state: %s", err);
+	pc_commit_with(m->d, NULL, NULL, NULL);
 	pc_journal_close(m->journal);
 	m->journal = NULL;
 	for (size_t i = 0; map_next(&m->staged, &i, &k, &v);)
@@ -420,11 +437,13 @@ store_load(struct mt *m, char *err, size_t errlen)
 	m->journal = pc_journal_open(m->state_dir, JOURNAL_NAME, err, errlen);
 	if (m->journal == NULL)
 		return -1;
+	pc_commit_with(m->d, m->journal, commit_save, m);
 	if (pc_journal_len(m->journal) == 0)
 		return migrate(m, err, errlen);
 	for (size_t i = 0; pc_journal_next(m->journal, &i, &k, &v, &len);)
 		if (strncmp(k, KEY_GROUP, strlen(KEY_GROUP)) == 0)
 			free(map_put(&m->groups, k + strlen(KEY_GROUP), xstrdup(v)));
+	gversions_load(m);
 	buf_init(&b, 0);
 	buf_fill(&b, "{\"apps\":", strlen("{\"apps\":"));
 	gather(m, &b, KEY_APP);
