@@ -272,7 +272,8 @@ fi
 
 if want agents; then
 	echo "bench: mesosd with $LOAD_AGENTS simulated agents pinged every second" >&2
-	start_master --agent_ping_timeout=1secs
+	# Every simulated agent connects from 127.0.0.1: no per-address cap.
+	start_master --agent_ping_timeout=1secs --max_connections_per_address=0
 	"$TOP/bench/loadagents" "127.0.0.1:$MASTER_PORT" "$LOAD_AGENTS" $((LOAD_WINDOW_S + 5)) \
 	    > "$TMP/load.out" 2> "$TMP/load.err" &
 	LOAD_PID=$!
