@@ -112,6 +112,20 @@ send_line(struct conn *c, struct buf *b)
 		conn_send(c, b->data, b->len);
 }
 
+/* Answer a PING as agents and frameworks do: PONG with its seq. */
+static void
+send_pong(struct conn *c, const struct proto_msg *ping)
+{
+	struct buf out;
+
+	buf_init(&out, PROTO_LINE_MAX + 2);
+	proto_begin(&out, "PONG");
+	if (proto_get(ping, "seq"))
+		proto_add(&out, "seq", proto_get(ping, "seq"));
+	send_line(c, &out);
+	buf_free(&out);
+}
+
 static void
 send_register(struct conn *c, struct sim_agent *a)
 {
@@ -233,13 +247,7 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 			b->tasks_run++;
 		}
 	} else if (strcmp(m.verb, "PING") == 0) {
-		struct buf out;
-		buf_init(&out, 256);
-		proto_begin(&out, "PONG");
-		if (proto_get(&m, "seq"))
-			proto_add(&out, "seq", proto_get(&m, "seq"));
-		send_line(c, &out);
-		buf_free(&out);
+		send_pong(c, &m);
 		b->pongs++;
 	}
 	proto_msg_free(&m);
@@ -301,13 +309,7 @@ fw_on_line(struct conn *c, char *line, size_t len, void *arg)
 		b->t_offer = compat_monotonic_ms();
 		loop_stop(b->loop);
 	} else if (strcmp(m.verb, "PING") == 0) {
-		struct buf out;
-		buf_init(&out, PROTO_LINE_MAX + 2);
-		proto_begin(&out, "PONG");
-		if (proto_get(&m, "seq"))
-			proto_add(&out, "seq", proto_get(&m, "seq"));
-		send_line(c, &out);
-		buf_free(&out);
+		send_pong(c, &m);
 	} else if (strcmp(m.verb, "ERROR") == 0) {
 		fprintf(stderr, "loadagents: framework: %s\n", proto_get(&m, "reason"));
 		loop_stop(b->loop);
