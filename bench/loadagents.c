@@ -19,6 +19,16 @@
  * its own), so that the master holds AGENTS x TASKS tasks without
  * running any.
  *
+ * With LOADAGENTS_FAILOVER=1 in the environment (make bench's failover
+ * section, with TASKS), an agent whose connection ends reconnects at once
+ * (not with agentd's backoff: the figure is the master's, not the
+ * agents'), in the same batches as the first connects, every
+ * RECONNECT_RETRY_MS while the master refuses; it re-registers with its
+ * tasks. Once every agent lost has re-registered, a framework subscribes
+ * and the first offer it gets ends the measurement: it prints the time
+ * from the master's first answer after the loss to the last
+ * re-registration, and to that offer, and exits.
+ *
  * With LOADAGENTS_RESOURCES=SPEC in the environment, each new agent
  * offers SPEC instead of its small default and answers every RUN_TASK
  * with TASK_RUNNING at once (tests/t_split.sh: thousands of tasks on a
@@ -44,6 +54,8 @@
 #define CONNECT_BATCH 100
 #define SIM_FRAMEWORKS 10                 /* frameworks the reported tasks belong to */
 #define SIM_TASK_RESOURCES "cpus:0.01;mem:16"
+#define CONNECT_TICK_MS 1                 /* between batches */
+#define RECONNECT_RETRY_MS 50             /* between batches while the master refuses */
 
 struct bench {
 	struct loop *loop;
@@ -59,20 +71,61 @@ struct bench {
 	const char *principal, *secret;   /* NULL: plain handshakes */
 	const char *resources;            /* LOADAGENTS_RESOURCES: large agents that run tasks */
 	long long tasks_run;
+	int *queue;                       /* agent indexes waiting to connect (a ring) */
+	int qhead, qlen;
+	int connect_armed;                /* the batch timer is set */
+	int refused;                      /* a connect failed since the last batch */
+	int failover;                     /* LOADAGENTS_FAILOVER: reconnect, measure */
+	unsigned char *lost;              /* per index: registered, then its connection ended */
+	int nlost, back;                  /* agents lost, and re-registered since */
+	int64_t t_back;                   /* the master's first WELCOME after a loss */
+	int64_t t_rereg;                  /* the last re-registration */
+	struct conn *fw;                  /* the framework that waits for an offer */
+	int64_t t_offer;                  /* its first offer */
+	struct conn **conns;              /* per index: its open connection, or NULL */
+	int ending;                       /* closing everything: no reconnects */
 };
 
 struct sim_agent {
 	struct bench *b;
 	int index;
 	int registered;
+	int welcomed;
 	struct proto_auth_client auth;
 };
+
+static void connect_batch(struct loop *loop, void *arg);
+static void framework_start(struct bench *b);
+
+static void
+queue_push(struct bench *b, int index)
+{
+	b->queue[(b->qhead + b->qlen++) % b->want] = index;
+	if (!b->connect_armed) {
+		b->connect_armed = 1;
+		loop_timer_add(b->loop, CONNECT_TICK_MS, connect_batch, b);
+	}
+}
 
 static void
 send_line(struct conn *c, struct buf *b)
 {
 	if (proto_end(b) == 0)
 		conn_send(c, b->data, b->len);
+}
+
+/* Answer a PING as agents and frameworks do: PONG with its seq. */
+static void
+send_pong(struct conn *c, const struct proto_msg *ping)
+{
+	struct buf out;
+
+	buf_init(&out, PROTO_LINE_MAX + 2);
+	proto_begin(&out, "PONG");
+	if (proto_get(ping, "seq"))
+		proto_add(&out, "seq", proto_get(ping, "seq"));
+	send_line(c, &out);
+	buf_free(&out);
 }
 
 static void
@@ -148,6 +201,11 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 		proto_msg_free(&m);
 		return;
 	}
+	if (strcmp(m.verb, "WELCOME") == 0 && !a->welcomed) {
+		a->welcomed = 1;
+		if (b->nlost > 0 && b->t_back == 0)
+			b->t_back = compat_monotonic_ms();
+	}
 	if (strcmp(m.verb, "CHALLENGE") == 0) {
 		struct buf out;
 		buf_init(&out, PROTO_LINE_MAX + 2);
@@ -163,10 +221,18 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 			conn_close(c, err);
 	} else if (strcmp(m.verb, "AGENT_REGISTERED") == 0 && !a->registered) {
 		a->registered = 1;
-		b->registered++;
-		b->t_last = compat_monotonic_ms();
-		if (b->registered == b->want)
+		if (!b->lost[a->index]) {
+			b->registered++;
+			b->t_last = compat_monotonic_ms();
+		}
+		if (b->registered == b->want && b->nlost == 0)
 			fprintf(stderr, "loadagents: all %d agents registered\n", b->want);
+		if (b->lost[a->index]) {
+			b->lost[a->index] = 0;
+			b->t_rereg = compat_monotonic_ms();
+			if (++b->back == b->nlost)
+				framework_start(b);
+		}
 	} else if (strcmp(m.verb, "RUN_TASK") == 0 && b->resources != NULL) {
 		/* A task that runs at once, for nothing: no acknowledgement is asked. */
 		struct proto_status st = {
@@ -183,13 +249,7 @@ on_line(struct conn *c, char *line, size_t len, void *arg)
 			b->tasks_run++;
 		}
 	} else if (strcmp(m.verb, "PING") == 0) {
-		struct buf out;
-		buf_init(&out, 256);
-		proto_begin(&out, "PONG");
-		if (proto_get(&m, "seq"))
-			proto_add(&out, "seq", proto_get(&m, "seq"));
-		send_line(c, &out);
-		buf_free(&out);
+		send_pong(c, &m);
 		b->pongs++;
 	}
 	proto_msg_free(&m);
@@ -199,10 +259,99 @@ static void
 on_close(struct conn *c, const char *reason, void *arg)
 {
 	struct sim_agent *a = arg;
+	struct bench *b = a->b;
 	(void)c;
-	if (a->b->closed++ == 0)
+	b->conns[a->index] = NULL;
+	if (b->ending) {
+		/* closed by main at the end: nothing to count */
+	} else if (b->failover) {
+		if (a->registered && !b->lost[a->index]) {
+			b->lost[a->index] = 1;
+			if (b->nlost++ == 0)
+				fprintf(stderr, "loadagents: lost the master (%s): reconnecting\n", reason);
+		}
+		if (!a->welcomed)
+			b->refused = 1;
+		queue_push(b, a->index);
+	} else if (b->closed++ == 0) {
 		fprintf(stderr, "loadagents: agent %d disconnected: %s\n", a->index, reason);
+	}
 	free(a);
+}
+
+/* --- the framework that says offers flow again (LOADAGENTS_FAILOVER) --- */
+
+static void
+fw_on_connect(struct conn *c, void *arg)
+{
+	struct buf out;
+	(void)arg;
+
+	buf_init(&out, PROTO_LINE_MAX + 2);
+	proto_hello_compose(&out, PROTO_KIND_FRAMEWORK);
+	send_line(c, &out);
+	buf_reset(&out);
+	proto_begin(&out, "SUBSCRIBE");
+	proto_add(&out, "name", "loadagents-failover");
+	proto_add(&out, "user", "bench");
+	send_line(c, &out);
+	buf_free(&out);
+}
+
+static void
+fw_on_line(struct conn *c, char *line, size_t len, void *arg)
+{
+	struct bench *b = arg;
+	struct proto_msg m;
+	char err[256];
+
+	proto_msg_init(&m);
+	if (proto_parse(line, len, &m, err, sizeof(err)) < 0) {
+		proto_msg_free(&m);
+		return;
+	}
+	if (strcmp(m.verb, "OFFER") == 0 && b->t_offer == 0) {
+		b->t_offer = compat_monotonic_ms();
+		loop_stop(b->loop);
+	} else if (strcmp(m.verb, "PING") == 0) {
+		send_pong(c, &m);
+	} else if (strcmp(m.verb, "ERROR") == 0) {
+		fprintf(stderr, "loadagents: framework: %s\n", proto_get(&m, "reason"));
+		loop_stop(b->loop);
+	}
+	proto_msg_free(&m);
+}
+
+static void
+fw_on_close(struct conn *c, const char *reason, void *arg)
+{
+	struct bench *b = arg;
+	(void)c;
+	b->fw = NULL;
+	if (!b->ending) {
+		fprintf(stderr, "loadagents: framework disconnected: %s\n", reason);
+		loop_stop(b->loop);
+	}
+}
+
+static const struct conn_ops fw_ops = {
+	.on_line = fw_on_line,
+	.on_connect = fw_on_connect,
+	.on_close = fw_on_close,
+};
+
+static void
+framework_start(struct bench *b)
+{
+	char err[256];
+
+	fprintf(stderr, "loadagents: all %d lost agents re-registered\n", b->nlost);
+	b->fw = conn_connect(b->loop, b->host, b->port, CONNECT_TIMEOUT_MS, &fw_ops, b,
+	                     PROTO_LINE_MAX, AGENT_OUT_MAX, err, sizeof(err));
+	if (b->fw == NULL) {
+		fprintf(stderr, "loadagents: %s\n", err);
+		loop_stop(b->loop);
+	}
 }
 
 static const struct conn_ops agent_ops = {
@@ -217,19 +366,35 @@ connect_batch(struct loop *loop, void *arg)
 	struct bench *b = arg;
 	char err[256];
 
-	for (int i = 0; i < CONNECT_BATCH && b->started < b->want; i++) {
+	b->connect_armed = 0;
+	if (b->refused) {
+		/* The master is away: wait a little rather than spin on refusals. */
+		b->refused = 0;
+		b->connect_armed = 1;
+		loop_timer_add(loop, RECONNECT_RETRY_MS, connect_batch, b);
+		return;
+	}
+	for (int i = 0; i < CONNECT_BATCH && b->qlen > 0; i++) {
 		struct sim_agent *a = xcalloc(1, sizeof(*a));
 		a->b = b;
-		a->index = b->started++;
+		a->index = b->queue[b->qhead];
+		b->qhead = (b->qhead + 1) % b->want;
+		b->qlen--;
+		if (a->index == b->started)
+			b->started++;
 		proto_auth_client_init(&a->auth, PROTO_KIND_AGENT, b->principal, b->secret);
-		if (!conn_connect(loop, b->host, b->port, CONNECT_TIMEOUT_MS, &agent_ops, a,
-		                  PROTO_LINE_MAX, AGENT_OUT_MAX, err, sizeof(err))) {
+		b->conns[a->index] = conn_connect(loop, b->host, b->port, CONNECT_TIMEOUT_MS,
+		                                  &agent_ops, a, PROTO_LINE_MAX, AGENT_OUT_MAX,
+		                                  err, sizeof(err));
+		if (b->conns[a->index] == NULL) {
 			fprintf(stderr, "loadagents: %s\n", err);
 			free(a);
 		}
 	}
-	if (b->started < b->want)
-		loop_timer_add(loop, 1, connect_batch, b);
+	if (b->qlen > 0 && !b->connect_armed) {
+		b->connect_armed = 1;
+		loop_timer_add(loop, CONNECT_TICK_MS, connect_batch, b);
+	}
 }
 
 static void
@@ -276,9 +441,14 @@ main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
+	b.failover = getenv("LOADAGENTS_FAILOVER") != NULL && b.tasks > 0;
+	b.queue = xcalloc((size_t)b.want, sizeof(*b.queue));
+	b.lost = xcalloc((size_t)b.want, 1);
+	b.conns = xcalloc((size_t)b.want, sizeof(*b.conns));
 	b.loop = loop_new();
 	b.t_first = compat_monotonic_ms();
-	connect_batch(b.loop, &b);
+	for (int i = 0; i < b.want; i++)
+		queue_push(&b, i);
 	loop_timer_add(b.loop, (int64_t)seconds * 1000, stop, &b);
 	loop_run(b.loop);
 
@@ -290,6 +460,30 @@ main(int argc, char **argv)
 	printf("agent_disconnects %d agents\n", b.closed);
 	if (b.resources != NULL)
 		printf("agent_tasks_run %lld tasks\n", b.tasks_run);
+	int ok = b.registered == b.want;
+	if (b.failover) {
+		/* The figures only when every agent came back and an offer followed. */
+		ok = ok && b.nlost > 0 && b.back == b.nlost && b.t_offer > 0;
+		if (ok) {
+			printf("failover_lost %d agents\n", b.nlost);
+			printf("failover_reregister_all %lld ms\n", (long long)(b.t_rereg - b.t_back));
+			printf("failover_first_offer %lld ms\n", (long long)(b.t_offer - b.t_back));
+		} else {
+			fprintf(stderr, "loadagents: failover not measured: %d of %d agents lost, %d back, "
+			        "%s offer\n", b.nlost, b.want, b.back, b.t_offer > 0 ? "an" : "no");
+		}
+	}
+	/* Close what is open and let the loop free it (a clean exit under LeakSanitizer). */
+	b.ending = 1;
+	for (int i = 0; i < b.want; i++)
+		if (b.conns[i] != NULL)
+			conn_close(b.conns[i], "done");
+	if (b.fw != NULL)
+		conn_close(b.fw, "done");
+	loop_run_once(b.loop, 0);
 	loop_free(b.loop);
-	return b.registered == b.want ? 0 : 1;
+	free(b.queue);
+	free(b.lost);
+	free(b.conns);
+	return ok ? 0 : 1;
 }

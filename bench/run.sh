@@ -5,7 +5,7 @@
 # Long measurements live here, never in `make check`.
 #
 #   sh bench/run.sh [SECTION...]   sections: size footprint agents alloc plugin marathon
-#                                   marathon_groups launch tasks jobs auth lb isolation web (default all)
+#                                   marathon_groups launch tasks jobs auth lb isolation web failover (default all)
 #
 # A section whose measurement did not happen prints no figure, and names itself
 # in FAILED: the run then ends with status 1.
@@ -78,10 +78,11 @@ if [ -n "$BENCH_SMOKE" ]; then
 	AUTH_HANDSHAKES=200 AUTH_AGENTS=50 AUTH_HOLD_S=2
 	export MG_APPS MG_GROUPS MG_AGENTS AUTH_HANDSHAKES AUTH_AGENTS AUTH_HOLD_S
 	PB_APPS=50 PB_SAMPLES=5
+	FAILOVER_AGENTS=50
 	export PB_APPS PB_SAMPLES
 fi
 
-sections=${*:-size sizes footprint agents alloc plugin marathon marathon_groups persist launch tasks jobs auth lb isolation web}
+sections=${*:-size sizes footprint agents alloc plugin marathon marathon_groups persist launch tasks jobs auth lb isolation web failover}
 BENCH_T0=$(date +%s)
 # Seconds a section waits for the previous one's processes to be gone.
 BENCH_QUIET_S=${BENCH_QUIET_S:-60}
@@ -272,7 +273,8 @@ fi
 
 if want agents; then
 	echo "bench: mesosd with $LOAD_AGENTS simulated agents pinged every second" >&2
-	start_master --agent_ping_timeout=1secs
+	# Every simulated agent connects from 127.0.0.1: no per-address cap.
+	start_master --agent_ping_timeout=1secs --max_connections_per_address=0
 	"$TOP/bench/loadagents" "127.0.0.1:$MASTER_PORT" "$LOAD_AGENTS" $((LOAD_WINDOW_S + 5)) \
 	    > "$TMP/load.out" 2> "$TMP/load.err" &
 	LOAD_PID=$!
@@ -695,6 +697,12 @@ fi
 # The web page's JSON and render with 100 agents and 10,000 tasks (bench/web.sh).
 if want web && need web bench/loadagents && has_curl web; then
 	. bench/web.sh
+fi
+
+# The master killed and restarted under thousands of agents (bench/failover.sh).
+if want failover && need failover bench/loadagents; then
+	# shellcheck disable=SC1091  # sourced for run.sh's helpers
+	. bench/failover.sh
 fi
 
 # What isolation holds and costs, in each mode (bench/isolation.sh).
