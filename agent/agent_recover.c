@@ -47,11 +47,13 @@ static void
 replay_task(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *sandbox = proto_get(m, "sandbox"), *meta = proto_get(m, "meta");
-	const char *res = proto_get(m, "resources");
+	const char *res = proto_get(m, "resources"), *state = proto_get(m, "state");
 	char err[AGENT_ERR_MAX];
 	long long grace;
 
 	(void)a;
+	if (state != NULL && proto_state_valid(state))
+		xstrlcpy(t->state, state, sizeof(t->state));   /* absent in journals of before 2026-12 */
 #define FIELD(name, dflt) (proto_get(m, name) ? proto_get(m, name) : (dflt))
 	free(t->name);
 	t->name = xstrdup(FIELD("name", t->task_id));
