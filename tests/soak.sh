@@ -281,14 +281,17 @@ fault_partition () {
 	sleep "$STOP_S"
 	ip link set "$NET_HOST" up
 }
-# A full disk for FULL_S seconds; a job run meanwhile makes the agent checkpoint (if it lands there).
-# Once the disk has room again the agent must say its checkpoints are written again.
+# A full disk for FULL_S seconds, and agentd killed -9 and started meanwhile: it must start and
+# re-register with its tasks all the same (its checkpoint cannot be written), and once the disk
+# has room again say its checkpoints are written again.
 fault_disk () {
 	pick_agent
-	fd_lines=$(wc -l < "$TMP/$A.log")
 	: > "$TMP/$A.full"
-	rand 3
-	curl -s -m 5 -X POST "$API_jobs/v1/jobs/soak.j$((R + 1))/runs" > /dev/null 2>&1
+	eval "p=\$AGENT_PID_$A"
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	start_one "$A" > /dev/null || violation agent_restart "agent $A did not start on a full disk"
+	fd_lines=0   # its log starts anew
 	sleep "$FULL_S"
 	rm -f "$TMP/$A.full"
 	if tail -n "+$((fd_lines + 1))" "$TMP/$A.log" | grep -q 'the agent goes on, holding back'; then
