@@ -352,12 +352,14 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 	/*
 	 * A fresh journal now. When there is no room for it (a full disk) the
 	 * agent starts all the same: the journal is reopened after its last
-	 * whole line, so no torn tail is appended to, and the next commit
-	 * compacts.
+	 * whole line, so no torn tail is appended to, and a commit retries
+	 * the compaction now, every second until there is room: an idle agent
+	 * may commit nothing else for long.
 	 */
 	if (agent_journal_compact(a, err, errlen) == -1) {
 		agent_journal_condition(a, err);
 		a->compact_at = 0;
+		agent_journal_commit_soon(a, NULL);
 	}
 	return 0;
 }
