@@ -58,6 +58,8 @@ main(int argc, char **argv)
 	m.cfg.offer_timeout_ms = MASTER_DEFAULT_OFFER_TIMEOUT_MS;
 	m.cfg.allocation_interval_ms = MASTER_DEFAULT_ALLOCATION_INTERVAL_MS;
 	m.cfg.agent_reregister_timeout_ms = MASTER_DEFAULT_AGENT_REREGISTER_TIMEOUT_MS;
+	m.cfg.registry_max_agent_count = MASTER_DEFAULT_REGISTRY_MAX_AGENT_COUNT;
+	m.cfg.registry_max_agent_age_ms = MASTER_DEFAULT_REGISTRY_MAX_AGENT_AGE_MS;
 	m.cfg.max_completed_frameworks = MASTER_DEFAULT_MAX_COMPLETED_FRAMEWORKS;
 	m.cfg.max_completed_tasks_per_framework = MASTER_DEFAULT_MAX_COMPLETED_TASKS;
 	m.cfg.handshake_timeout_ms = MASTER_DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -103,6 +105,10 @@ main(int argc, char **argv)
 		  "period of full allocation passes (events allocate sooner)", 0 },
 		{ "agent_reregister_timeout", FLAG_DURATION, &m.cfg.agent_reregister_timeout_ms,
 		  "how long frameworks recovered from agents wait for their scheduler", 0 },
+		{ "registry_max_agent_count", FLAG_INT, &m.cfg.registry_max_agent_count,
+		  "removed agents remembered (their tasks refused back), the oldest forgotten first", 0 },
+		{ "registry_max_agent_age", FLAG_DURATION, &m.cfg.registry_max_agent_age_ms,
+		  "how long a removed agent is remembered", 0 },
 		{ "min_allocatable_resources", FLAG_STRING, &m.cfg.min_allocatable_resources,
 		  "smallest offer worth making ('|' or, ';' and)", 0 },
 		{ "roles", FLAG_STRING, &m.cfg.roles, "comma-separated roles allowed (empty = any)", 0 },
@@ -212,6 +218,10 @@ main(int argc, char **argv)
 	}
 	if (m.cfg.max_completed_frameworks < 0 || m.cfg.max_completed_tasks_per_framework < 0) {
 		fprintf(stderr, "mesosd: --max_completed_* must not be negative\n");
+		return 1;
+	}
+	if (m.cfg.registry_max_agent_count < 0 || m.cfg.registry_max_agent_age_ms < 0) {
+		fprintf(stderr, "mesosd: --registry_max_agent_* must not be negative\n");
 		return 1;
 	}
 	if (pcfg.ping_interval_ms <= 0 || pcfg.max_missed_pings < 1 || pcfg.backoff_ms <= 0 ||

@@ -36,7 +36,13 @@ struct res;
 #define AGENT_CONNECT_TIMEOUT_MS 10000
 #define AGENT_REGISTER_TIMEOUT_MS 30000         /* from HELLO to AGENT_REGISTERED */
 #define AGENT_BACKOFF_INITIAL_MS 1000           /* Mesos --registration_backoff_factor */
-#define AGENT_BACKOFF_MAX_MS 60000
+/*
+ * Low, so a restarted master is seen within a few seconds: Mesos agents
+ * learn of a new leader at once through ZooKeeper, and we have no such
+ * channel. The jitter (conn.c's backoff_next: each delay uniform in its
+ * upper half) spreads 10,000 agents over 2 s.
+ */
+#define AGENT_BACKOFF_MAX_MS 4000
 #define AGENT_UPDATE_RETRY_MS 10000             /* status update manager: first resend */
 #define AGENT_UPDATE_RETRY_MAX_MS 600000        /* ... doubling up to this */
 #define AGENT_DEFAULT_PING_INTERVAL_MS 15000    /* when AGENT_REGISTERED does not say */

@@ -110,7 +110,11 @@ agent_journal_task(struct agent *a, struct agent_task *t)
 
 	snprintf(grace, sizeof(grace), "%lld", t->grace_ms);
 	/* The executor fields come last: a NULL key ends the list where they are absent. */
-	journal_fields(a, "TASK", t, "name", t->name, "role", t->role, "framework_name",
+	/*
+	 * Its state too: compaction drops acknowledged updates, and a task
+	 * replayed without it would re-register as TASK_STAGING.
+	 */
+	journal_fields(a, "TASK", t, "state", t->state, "name", t->name, "role", t->role, "framework_name",
 	    t->framework_name, "user", t->user, "failover_timeout", t->failover_timeout, "resources",
 	    res, "sandbox", t->sandbox ? t->sandbox : "", "meta", t->meta ? t->meta : "", "grace_ms",
 	    grace, t->executor_id ? "executor_id" : NULL, t->executor_id,

@@ -47,11 +47,13 @@ static void
 replay_task(struct agent *a, struct agent_task *t, const struct proto_msg *m)
 {
 	const char *sandbox = proto_get(m, "sandbox"), *meta = proto_get(m, "meta");
-	const char *res = proto_get(m, "resources");
+	const char *res = proto_get(m, "resources"), *state = proto_get(m, "state");
 	char err[AGENT_ERR_MAX];
 	long long grace;
 
 	(void)a;
+	if (state != NULL && proto_state_valid(state))
+		xstrlcpy(t->state, state, sizeof(t->state));   /* absent in journals of before 2026-12 */
 #define FIELD(name, dflt) (proto_get(m, name) ? proto_get(m, name) : (dflt))
 	free(t->name);
 	t->name = xstrdup(FIELD("name", t->task_id));
@@ -350,12 +352,14 @@ agent_recover(struct agent *a, char *err, size_t errlen)
 	/*
 	 * A fresh journal now. When there is no room for it (a full disk) the
 	 * agent starts all the same: the journal is reopened after its last
-	 * whole line, so no torn tail is appended to, and the next commit
-	 * compacts.
+	 * whole line, so no torn tail is appended to, and a commit retries
+	 * the compaction now, every second until there is room: an idle agent
+	 * may commit nothing else for long.
 	 */
 	if (agent_journal_compact(a, err, errlen) == -1) {
 		agent_journal_condition(a, err);
 		a->compact_at = 0;
+		agent_journal_commit_soon(a, NULL);
 	}
 	return 0;
 }

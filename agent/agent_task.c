@@ -244,7 +244,8 @@ supervisor_started(struct agent *a, struct agent_task *t, const struct proto_msg
 {
 	const char *pid = proto_get(m, "pid");
 
-	if (!t->live || strcmp(t->state, "TASK_STARTING") != 0)
+	/* TASK_STAGING: a task replayed from an older journal, whose state compaction dropped. */
+	if (!t->live || (strcmp(t->state, "TASK_STARTING") != 0 && strcmp(t->state, "TASK_STAGING") != 0))
 		return;
 	if (pid != NULL && t->task_pid == 0) {
 		/* Kept so that a supervisor killed with its task still lets us sweep the task's group. */

@@ -23,6 +23,8 @@
 #define LOG_MS_PER_SECOND 1000
 /* Repeats of one line are folded for this long, then counted and shown again. */
 #define LOG_REPEAT_WINDOW_MS 30000
+/* A count not yet shown is shown this long after the last repeat, should no other line come. */
+#define LOG_REPEAT_FLUSH_MS 1000
 
 static const char *log_progname;
 static enum log_level log_level_current = LOG_LEVEL_INFO;
@@ -151,6 +153,21 @@ format_stamp(char *out, size_t outlen)
 static LOG_THREAD_LOCAL char log_last[LOG_LINE_MAX_BYTES];
 static LOG_THREAD_LOCAL long log_repeats;
 static LOG_THREAD_LOCAL int64_t log_last_ms;
+static LOG_THREAD_LOCAL int64_t log_repeat_ms;   /* when the last repeat was counted */
+
+static void
+show_repeats(const char *stamp)
+{
+	char line[LOG_LINE_MAX_BYTES];
+
+	if (log_repeats == 0)
+		return;
+	snprintf(line, sizeof(line), "%s %s%slast message repeated %ld times\n", stamp,
+	         log_progname != NULL ? log_progname : "", log_progname != NULL ? ": " : "",
+	         log_repeats);
+	emit_line("info", line, strlen(stamp) + 1 + (log_progname != NULL ? strlen(log_progname) + 2 : 0));
+	log_repeats = 0;
+}
 
 /* 1: body repeats the last line within the window and is only counted. */
 static int
@@ -162,19 +179,35 @@ log_fold_repeat(const char *stamp, const char *body)
 		return 0;
 	if (strcmp(body, log_last) == 0 && now - log_last_ms < LOG_REPEAT_WINDOW_MS) {
 		log_repeats++;
+		log_repeat_ms = now;
 		return 1;
 	}
-	if (log_repeats > 0) {
-		char line[LOG_LINE_MAX_BYTES];
-		snprintf(line, sizeof(line), "%s %s%slast message repeated %ld times\n", stamp,
-		         log_progname != NULL ? log_progname : "", log_progname != NULL ? ": " : "",
-		         log_repeats);
-		emit_line("info", line, strlen(stamp) + 1 + (log_progname != NULL ? strlen(log_progname) + 2 : 0));
-	}
+	show_repeats(stamp);
 	snprintf(log_last, sizeof(log_last), "%s", body);
-	log_repeats = 0;
 	log_last_ms = now;
 	return 0;
+}
+
+int64_t
+log_repeats_due_ms(void)
+{
+	int64_t left;
+
+	if (log_repeats == 0)
+		return -1;
+	left = log_repeat_ms + LOG_REPEAT_FLUSH_MS - compat_monotonic_ms();
+	return left > 0 ? left : 0;
+}
+
+void
+log_flush_repeats(void)
+{
+	char stamp[LOG_STAMP_MAX_BYTES];
+
+	if (log_repeats_due_ms() != 0)
+		return;
+	format_stamp(stamp, sizeof(stamp));
+	show_repeats(stamp);
 }
 
 /*

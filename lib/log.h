@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -35,6 +36,15 @@ int log_level_parse(const char *name);
 int log_set_output(const char *name);
 /* SIGHUP's: reconnect to syslog (a restarted syslogd); stderr stays as it is. */
 void log_reopen(void);
+/*
+ * Repeats of a line are folded into "last message repeated N times", shown
+ * with the next other line, or by log_flush_repeats once LOG_REPEAT_FLUSH_MS
+ * have passed since the last repeat (the loop calls it: a daemon that goes
+ * quiet still tells the count). log_repeats_due_ms: how long until then, 0
+ * when due, -1 when nothing waits. Both concern the calling thread's lines.
+ */
+int64_t log_repeats_due_ms(void);
+void log_flush_repeats(void);
 
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);   /* adds ": strerror(errno)" */
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -5,6 +5,7 @@
  */
 #include "loop.h"
 #include "compat.h"
+#include "log.h"
 #include "xmem.h"
 
 #include <errno.h>
@@ -577,6 +578,7 @@ int
 loop_run_once(struct loop *l, int64_t max_wait_ms)
 {
 	int64_t wait = max_wait_ms < 0 ? -1 : max_wait_ms;
+	int64_t log_due;
 	int n, saved = 0;
 
 	l->now = compat_monotonic_ms();
@@ -588,6 +590,10 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
 		if (wait < 0 || d < wait)
 			wait = d;
 	}
+	/* A folded log line's count is shown within a second even if the daemon goes quiet. */
+	log_due = log_repeats_due_ms();
+	if (log_due >= 0 && (wait < 0 || log_due < wait))
+		wait = log_due;
 	if (wait > INT_MAX)
 		wait = INT_MAX;
 	n = poll(l->pfd, (nfds_t)l->nw, (int)wait);
@@ -597,6 +603,7 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
 	if (n > 0)
 		dispatch_fds(l);
 	run_timers(l);
+	log_flush_repeats();
 	if (n < 0 && saved != EINTR) {
 		errno = saved;
 		return -1;

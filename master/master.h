@@ -59,7 +59,9 @@ struct conncap;
 #define MASTER_FRAMEWORK_MISSED_HEARTBEATS 3 /* a framework silent this many heartbeats is closed */
 #define MASTER_ACCEPT_RETRY_MS 100           /* out of descriptors: accept again after this */
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
-#define MASTER_REMOVED_AGENTS_MAX 1024       /* IDs remembered to refuse their tasks back */
+/* Removed agents' IDs, remembered to refuse their tasks back: Mesos's registry defaults. */
+#define MASTER_DEFAULT_REGISTRY_MAX_AGENT_COUNT (100 * 1024)
+#define MASTER_DEFAULT_REGISTRY_MAX_AGENT_AGE_MS (14LL * 24 * 3600 * 1000)   /* two weeks */
 #define MASTER_UNREACHABLE_AGENTS_MAX 1024   /* unreachable agents remembered (Mesos: 2 weeks) */
 #define MASTER_FILE_REQUEST_TIMEOUT_MS 15000 /* a READ_FILE relay waits this long for the agent */
 #define MASTER_ID_HEX_LEN 12                 /* random hex digits of the master's own ID */
@@ -103,6 +105,8 @@ struct master_config {
 	int64_t offer_timeout_ms;              /* 0 = offers never time out */
 	int64_t allocation_interval_ms;
 	int64_t agent_reregister_timeout_ms;
+	long long registry_max_agent_count;    /* removed agents remembered, oldest forgotten first */
+	int64_t registry_max_agent_age_ms;     /* and for no longer than this */
 	char *min_allocatable_resources;
 	char *weights;
 	char *roles;
@@ -237,7 +241,7 @@ struct master {
 	struct map agents;         /* id -> struct master_agent * */
 	struct map frameworks;     /* id -> struct master_framework * */
 	struct map offers;         /* id -> struct master_offer * */
-	struct map removed_agents; /* id -> (void *)1 */
+	struct map removed_agents; /* id -> when it was removed (whole seconds, as a uintptr_t) */
 	struct map unreachable_agents; /* id -> struct master_unreachable * (master_agent.c) */
 	struct map file_requests;  /* master request id -> struct master_file_request * */
 	struct map recovering_agents; /* IDs from the registry not re-registered yet */
@@ -414,6 +418,8 @@ void master_agent_disconnected(struct master *m, struct master_agent *a, const c
 void master_agent_free(struct master *m, struct master_agent *a);
 /* Forget every unreachable agent (at shutdown). */
 void master_agent_unreachable_free(struct master *m);
+int master_agent_was_removed(struct master *m, const char *id, double now);
+size_t master_agent_removed_count(struct master *m, double now);
 
 /* master_framework.c */
 extern const struct master_handler master_framework_handlers[];

@@ -5,6 +5,7 @@
  * pool), and the status updates agents send.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,65 @@ master_agent_disconnected(struct master *m, struct master_agent *a, const char *
  * pool. An unreachable agent is remembered so that its return brings the
  * partition-aware frameworks' tasks back and kills the others'.
  */
+/*
+ * Removed agents are remembered as Mesos's registry remembers them
+ * (--registry_max_agent_count, --registry_max_agent_age): up to a count,
+ * the oldest forgotten first, and no longer than an age, checked where
+ * one is looked up or counted. The value is the removal's time in whole
+ * seconds: nothing to free.
+ */
+static int
+removed_expired(const struct master *m, void *when, double now)
+{
+	return now - (double)(uintptr_t)when > (double)m->cfg.registry_max_agent_age_ms / MASTER_MS_PER_SECOND;
+}
+
+static void
+removed_note(struct master *m, const char *id, double now)
+{
+	const char *key, *oldest = NULL;
+	void *val;
+	uintptr_t oldest_at = UINTPTR_MAX;
+
+	if (m->cfg.registry_max_agent_count <= 0)
+		return;
+	while ((long long)map_len(&m->removed_agents) >= m->cfg.registry_max_agent_count) {
+		for (size_t it = 0; map_next(&m->removed_agents, &it, &key, &val);)
+			if ((uintptr_t)val < oldest_at) {
+				oldest_at = (uintptr_t)val;
+				oldest = key;
+			}
+		map_del(&m->removed_agents, oldest);
+		oldest_at = UINTPTR_MAX;
+	}
+	map_put(&m->removed_agents, id, (void *)(uintptr_t)now);
+}
+
+int
+master_agent_was_removed(struct master *m, const char *id, double now)
+{
+	void *when = map_get(&m->removed_agents, id);
+
+	if (when == NULL)
+		return 0;
+	if (!removed_expired(m, when, now))
+		return 1;
+	map_del(&m->removed_agents, id);
+	return 0;
+}
+
+size_t
+master_agent_removed_count(struct master *m, double now)
+{
+	const char *key;
+	void *val;
+
+	for (size_t it = 0; map_next(&m->removed_agents, &it, &key, &val);)
+		if (removed_expired(m, val, now))
+			map_del(&m->removed_agents, key);
+	return map_len(&m->removed_agents);
+}
+
 static void
 agent_remove(struct master *m, struct master_agent *a, const char *why, const char *task_state,
              const char *task_reason, int unreachable)
@@ -153,11 +213,7 @@ agent_remove(struct master *m, struct master_agent *a, const char *why, const ch
 		map_put(&m->unreachable_agents, a->id, u);
 		m->metrics.agents_marked_unreachable++;
 	} else {
-		if (map_len(&m->removed_agents) >= MASTER_REMOVED_AGENTS_MAX) {
-			map_free(&m->removed_agents);
-			map_init(&m->removed_agents);
-		}
-		map_put(&m->removed_agents, a->id, (void *)1);
+		removed_note(m, a->id, now);
 		m->metrics.agent_removals++;
 	}
 	if (a->peer) {
@@ -429,7 +485,7 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 	free(key);
 
 	struct master_framework *fw = map_get(&m->frameworks, fw_id);
-	int removed_agent = map_get(&m->removed_agents, a->id) != NULL;
+	int removed_agent = master_agent_was_removed(m, a->id, compat_wall_time());
 	if (!fw && master_framework_was_removed(m, fw_id)) {
 		master_msg(m, "SHUTDOWN_FRAMEWORK");
 		proto_add(&m->out, "framework_id", fw_id);

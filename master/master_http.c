@@ -309,6 +309,8 @@ serve_metrics(struct http_exchange *x, struct master *m)
 	json_kdouble(&w, "master/slave_registrations", (double)m->metrics.agent_registrations);
 	json_kdouble(&w, "master/slave_reregistrations", (double)m->metrics.agent_reregistrations);
 	json_kdouble(&w, "master/slave_removals", (double)m->metrics.agent_removals);
+	json_kdouble(&w, "master/slaves_removed_remembered",
+	    (double)master_agent_removed_count(m, compat_wall_time()));
 	json_kdouble(&w, "master/slaves_unreachable", (double)map_len(&m->unreachable_agents));
 	json_kdouble(&w, "master/slave_unreachable_completed",
 	             (double)m->metrics.agents_marked_unreachable);

@@ -231,6 +231,8 @@ lib_quote () {
 	printf '%s' "$lib_q"
 }
 
+# LIB_MASTER_IP: the address the master listens on (soak.sh: every address, for an agent in a
+# network namespace); MASTER stays 127.0.0.1:PORT.
 lib_run_master () {
 	mkdir -p "$TMP/master"
 	lib_rotate "$TMP/master.log"
@@ -239,16 +241,16 @@ lib_run_master () {
 	# No plugins unless the test names a directory of its own: the built
 	# ones (Marathon listens on a port) must not join every test.
 	mkdir -p "$TMP/no-plugins"
-	"$TOP/mesosd" --ip=127.0.0.1 "--port=$lib_port" "--work_dir=$TMP/master" \
+	"$TOP/mesosd" "--ip=${LIB_MASTER_IP:-127.0.0.1}" "--port=$lib_port" "--work_dir=$TMP/master" \
 	    "--plugins=$TMP/no-plugins" "$@" \
 	    > "$TMP/master.log" 2>&1 &
 	MASTER_PID=$!
 	lib_track_pid "$MASTER_PID"
-	if ! wait_for "$LIB_START_TIMEOUT_S" lib_has_line "$TMP/master.log" 'listening on 127.0.0.1:'; then
+	if ! wait_for "$LIB_START_TIMEOUT_S" lib_has_line "$TMP/master.log" 'master [^ ]* listening on [0-9.]*:'; then
 		fail "master did not start within ${LIB_START_TIMEOUT_S}s"
 		return 1
 	fi
-	MASTER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/master.log" | head -n 1)
+	MASTER_PORT=$(sed -n 's/.*master [^ ]* listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$TMP/master.log" | head -n 1)
 	MASTER=127.0.0.1:$MASTER_PORT
 	return 0
 }
@@ -280,7 +282,10 @@ start_agent () {
 	esac
 	mkdir -p "$TMP/$lib_name"
 	lib_rotate "$TMP/$lib_name.log"
-	"$TOP/agentd" "--master=$MASTER" "--work_dir=$TMP/$lib_name" "$@" \
+	# LIB_AGENT_WRAP: a command agentd runs under (soak.sh: ip netns exec NS), LIB_AGENT_MASTER
+	# the master's address as seen from there.
+	# shellcheck disable=SC2086
+	$LIB_AGENT_WRAP "$TOP/agentd" "--master=${LIB_AGENT_MASTER:-$MASTER}" "--work_dir=$TMP/$lib_name" "$@" \
 	    > "$TMP/$lib_name.log" 2>&1 &
 	lib_apid=$!
 	lib_track_pid "$lib_apid"

@@ -3,8 +3,11 @@
 # every SOAK_FAULT_INTERVAL seconds a random fault, from a seed that is
 # printed (SOAK_SEED=N repeats a run): kill -9 of the master, of an agent, of
 # a plugin host or of a task's supervisor; SIGSTOP of an agent past its ping
-# timeout, then SIGCONT. A partition in a network namespace and a full disk
-# are skipped with a message (below: why). Invariants are checked after
+# timeout, then SIGCONT; a network partition of the agent that runs in a
+# network namespace of its own (its veth link down past the ping timeout,
+# then up; skipped with the reason where the machine cannot make one); a
+# full disk on an agent (agentd's --test_disk_full_while file, for a while:
+# it keeps its tasks and writes checkpoints again). Invariants are checked after
 # every fault (the master and both REST APIs answer again, no app or job
 # lost) and at the end, once the faults stop (every app converges to exactly
 # its instances, the master runs no task of Marathon's that Marathon does not
@@ -26,6 +29,8 @@ SOAK_CONVERGE_S=120
 PING_MS=500
 PINGS=4
 STOP_S=4
+# A full disk lasts this long.
+FULL_S=4
 # Tasks sleep this long: a process of ours is recognisable by it.
 SLEEP_ARG=86417
 
@@ -73,14 +78,65 @@ for p in marathon jobs; do
 	printf 'http_port=0\nhttp_ip=127.0.0.1\nstate_dir=%s\nreconciliation_interval=10\n' \
 	    "$TMP/state-$p" > "$TMP/plugins/$p.conf"
 done
+# ---- the partitioned agent: a5 in a network namespace, its link to the master a veth pair ----
+NET_NS=soak$$
+NET_HOST=sk$$h
+NET_PEER=sk$$n
+# A /30 of 10.218.0.0/16 by this run's pid, so that two runs do not collide.
+NET_SUB=10.218.$(($$ % 250)).$(($$ / 250 % 64 * 4))
+NET_MASTER_IP=${NET_SUB%.*}.$((${NET_SUB##*.} + 1))
+NET_AGENT_IP=${NET_SUB%.*}.$((${NET_SUB##*.} + 2))
+NET_WHY=
+net_down () {
+	ip link del "$NET_HOST" 2>/dev/null
+	ip netns del "$NET_NS" 2>/dev/null
+}
+net_up () {
+	command -v ip > /dev/null 2>&1 || { NET_WHY="no ip command (iproute2)"; return 1; }
+	[ "$(id -u)" -eq 0 ] || { NET_WHY="not root"; return 1; }
+	ip netns add "$NET_NS" 2>"$TMP/net.err" &&
+	    ip link add "$NET_HOST" type veth peer name "$NET_PEER" 2>>"$TMP/net.err" &&
+	    ip link set "$NET_PEER" netns "$NET_NS" 2>>"$TMP/net.err" &&
+	    ip addr add "$NET_MASTER_IP/30" dev "$NET_HOST" 2>>"$TMP/net.err" &&
+	    ip link set "$NET_HOST" up 2>>"$TMP/net.err" &&
+	    ip netns exec "$NET_NS" ip addr add "$NET_AGENT_IP/30" dev "$NET_PEER" 2>>"$TMP/net.err" &&
+	    ip netns exec "$NET_NS" ip link set "$NET_PEER" up 2>>"$TMP/net.err" &&
+	    ip netns exec "$NET_NS" ip link set lo up 2>>"$TMP/net.err" && return 0
+	NET_WHY="the kernel refused a network namespace or veth pair: $(head -n 1 "$TMP/net.err")"
+	net_down
+	return 1
+}
+trap 'net_down; cleanup' EXIT
+trap 'net_down; cleanup; exit 130' INT
+trap 'net_down; cleanup; exit 143' TERM
+if net_up; then
+	# shellcheck disable=SC2034  # read by lib.sh's lib_run_master
+	LIB_MASTER_IP=0.0.0.0   # the agent in the namespace reaches it on the veth's address
+	echo "soak: agent a5 runs in network namespace $NET_NS ($NET_AGENT_IP), partitions are injected" >&2
+else
+	echo "soak: network partitions skipped: $NET_WHY" >&2
+fi
+# start_one NAME: start agent NAME (a5 in the namespace when there is one).
+start_one () {
+	if [ "$1" = a5 ] && [ -z "$NET_WHY" ]; then
+		# shellcheck disable=SC2034  # read by lib.sh's start_agent
+		LIB_AGENT_WRAP="ip netns exec $NET_NS" LIB_AGENT_MASTER="$NET_MASTER_IP:$MASTER_PORT"
+	fi
+	# shellcheck disable=SC2086
+	start_agent "$1" $AGENT_FLAGS "--test_disk_full_while=$TMP/$1.full"
+	st_rc=$?
+	# shellcheck disable=SC2034
+	LIB_AGENT_WRAP='' LIB_AGENT_MASTER=''
+	return "$st_rc"
+}
+
 start_master "--plugins=$TMP/plugins" --plugin_backoff=100ms --plugin_backoff_max=1secs \
     "--agent_ping_timeout=${PING_MS}ms" "--max_agent_ping_timeouts=$PINGS" \
     --agent_reregister_timeout=30secs > /dev/null || exit 1
 AGENTS="a1 a2 a3 a4 a5"
 AGENT_FLAGS="--resources=cpus:2;mem:1024;disk:2000;ports:[31000-31999] --recovery_timeout=1mins --status_update_retry_interval=2secs"
 for a in $AGENTS; do
-	# shellcheck disable=SC2086
-	start_agent "$a" $AGENT_FLAGS > /dev/null || exit 1
+	start_one "$a" > /dev/null || exit 1
 done
 
 API_marathon=
@@ -182,8 +238,7 @@ fault_agent () {
 	eval "p=\$AGENT_PID_$A"
 	kill -KILL "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
-	# shellcheck disable=SC2086
-	start_agent "$A" $AGENT_FLAGS > /dev/null || violation agent_restart "agent $A did not start again"
+	start_one "$A" > /dev/null || violation agent_restart "agent $A did not start again"
 }
 fault_plugin () {
 	rand 2
@@ -216,13 +271,41 @@ fault_stop () {
 	kill -CONT "$p" 2>/dev/null
 }
 
-echo "soak: a network partition needs the agents in network namespaces of their own (veth, root): not built yet; skipped" >&2
-echo "soak: a full disk needs an agent test hook, which agentd does not have: skipped" >&2
+# The agent in the namespace loses its link past its ping timeout: its connection hangs, unreset.
+fault_partition () {
+	if [ -n "$NET_WHY" ]; then
+		count skipped_partition
+		return
+	fi
+	ip link set "$NET_HOST" down
+	sleep "$STOP_S"
+	ip link set "$NET_HOST" up
+}
+# A full disk for FULL_S seconds, and agentd killed -9 and started meanwhile: it must start and
+# re-register with its tasks all the same (its checkpoint cannot be written), and once the disk
+# has room again say its checkpoints are written again.
+fault_disk () {
+	pick_agent
+	: > "$TMP/$A.full"
+	eval "p=\$AGENT_PID_$A"
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	start_one "$A" > /dev/null || violation agent_restart "agent $A did not start on a full disk"
+	fd_lines=0   # its log starts anew
+	sleep "$FULL_S"
+	rm -f "$TMP/$A.full"
+	if tail -n "+$((fd_lines + 1))" "$TMP/$A.log" | grep -q 'the agent goes on, holding back'; then
+		count disk_full_felt
+		within $SOAK_RECOVER_S sh -c "tail -n '+$((fd_lines + 1))' '$TMP/$A.log' | grep -q 'checkpoints are written again'" ||
+		    violation disk_resume "agent $A did not write checkpoints again"
+	fi
+}
+
 END=$(($(date +%s) + SOAK_SECONDS))
-FAULTS="master agent plugin supervisor stop"
+FAULTS="master agent plugin supervisor stop partition disk"
 while [ "$(date +%s)" -lt "$END" ]; do
 	sleep "$SOAK_FAULT_INTERVAL"
-	rand 5
+	rand 7
 	# shellcheck disable=SC2086
 	f=$(nth $((R + 1)) $FAULTS)
 	echo "soak: $(date +%H:%M:%S) fault $f" >&2
@@ -285,10 +368,10 @@ echo "soak_seconds $SOAK_SECONDS s"
 for f in $FAULTS; do
 	eval "echo \"fault_$f \${C_fault_$f:-0} count\""
 done
-echo "fault_partition_skipped 1 count"
-echo "fault_disk_full_skipped 1 count"
+echo "fault_partition_skipped ${C_skipped_partition:-0} count"
+echo "fault_disk_full_felt ${C_disk_full_felt:-0} count"
 echo "fault_plugin_not_running ${C_skipped_plugin_not_running:-0} count"
-for v in api_down app_lost job_lost not_converged job_task_left process_left master_restart agent_restart; do
+for v in api_down app_lost job_lost not_converged job_task_left process_left master_restart agent_restart disk_resume; do
 	eval "echo \"violation_$v \${V_$v:-0} count\""
 done
 echo "violations $VIOLATIONS count"

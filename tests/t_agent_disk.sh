@@ -5,7 +5,7 @@
 # the metrics, and once there is room its checkpoints resume and the
 # condition clears. A task that ends meanwhile is reported all the same.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 10
 
 FULL=$TMP/disk-is-full
 start_master || exit 1
@@ -49,3 +49,14 @@ disk_ok_in_state () {
 }
 check "with room again the condition clears" wait_for 5 disk_ok_in_state
 check "and checkpoints are written again" wait_for 5 grep -q 'checkpoints are written again' "$TMP/a1.log"
+
+# Started on a full disk with nothing to write after (the soak's seed 1218): the failed
+# compaction is retried on its own, not only at the next commit that may never come.
+kill -KILL "$AGENT_PID_a1"
+wait "$AGENT_PID_a1" 2>/dev/null
+: > "$FULL"
+# shellcheck disable=SC2086
+start_agent a1 $AGENT_FLAGS > /dev/null
+rm -f "$FULL"
+check "an idle agent started on a full disk writes checkpoints again once there is room" \
+    wait_for 5 grep -q 'checkpoints are written again' "$TMP/a1.log"

@@ -6,7 +6,7 @@
 # is reported, not waited for. A reboot (another boot id) reports the old
 # tasks TASK_LOST; --recover=cleanup kills them and registers a new agent.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 28
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms --recovery_timeout=20secs"
@@ -78,6 +78,11 @@ wait "$AGENT_PID_a1" 2>/dev/null
 check "SIGQUIT leaves the tasks running" sh -c "kill -0 $P0 && kill -0 $P1 && kill -0 $P2"
 # shellcheck disable=SC2086
 start_agent a1 $AGENT_FLAGS > /dev/null || exit 1
+# A second restart reads the journal the first one compacted (acknowledged updates dropped): the
+# tasks' states must survive it, or the agent re-registers them as TASK_STAGING for good.
+check "after a second restart each supervisor is back in touch" \
+    wait_for 10 sh -c "[ \$(grep -c 'back in touch (running)' '$TMP/a1.log') -eq 3 ]"
+check "and the master still has the three running" wait_for 5 sh -c "[ \$('$TOP/mesosctl' --master=$MASTER tasks | grep -c 'rec-[0-2] .*TASK_RUNNING') -eq 3 ]"
 
 # A supervisor killed with its task: reported, not waited for.
 SUP1=$(supervisor_of "$P1")

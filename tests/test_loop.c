@@ -1,6 +1,10 @@
-/* tests/test_loop.c: timers, fd watchers and signals of the event loop (loop.c). */
+/*
+ * tests/test_loop.c: timers, fd watchers and signals of the event loop
+ * (loop.c), and the folded log count it shows once a daemon goes quiet.
+ */
 #include "check.h"
 #include "compat.h"
+#include "log.h"
 #include "loop.h"
 
 #include <sys/types.h>
@@ -9,7 +13,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define MAX_EVENTS 64
@@ -536,6 +542,50 @@ test_fd_reuse_during_dispatch(void)
 	loop_free(s.loop);
 }
 
+/* Log output read back: far more than the few lines logged here. */
+#define LOG_READ_MAX 4096
+/* An idle loop may wait this long; the folded count must come within about a second. */
+#define QUIET_WAIT_MS 5000
+#define FLUSH_DEADLINE_MS 2500
+
+/*
+ * A line repeated three times, then silence: before, "last message repeated
+ * 2 times" waited for the next other line, forever if none came.
+ */
+static void
+test_log_repeats_flushed_when_quiet(void)
+{
+	char path[] = "/tmp/test_loop_log.XXXXXX";
+	char out[LOG_READ_MAX];
+	struct loop *loop = loop_new();
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	int64_t start, took;
+	ssize_t n;
+
+	CHECK(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	CHECK(dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+	for (int i = 0; i < 3; i++)
+		log_warnx("the same thing went wrong");
+	CHECK(log_repeats_due_ms() > 0);
+	start = compat_monotonic_ms();
+	while (log_repeats_due_ms() >= 0 && compat_monotonic_ms() - start < QUIET_WAIT_MS)
+		(void)loop_run_once(loop, QUIET_WAIT_MS);
+	took = compat_monotonic_ms() - start;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	CHECK(n > 0);
+	out[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(out, "last message repeated 2 times") != NULL);
+	CHECK(took < FLUSH_DEADLINE_MS);
+	CHECK(log_repeats_due_ms() == -1);
+	close(fd);
+	unlink(path);
+	loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -549,5 +599,6 @@ main(void)
 	test_fd_watch();
 	test_unwatch_other_during_dispatch();
 	test_fd_reuse_during_dispatch();
+	test_log_repeats_flushed_when_quiet();
 	return CHECK_DONE();
 }
