@@ -59,8 +59,8 @@ lb_load_avg () {
 }
 LB_LOAD_START=$(lb_load_avg)
 
-# cpu_ticks PID: its user and system clock ticks so far ("U S"), from /proc.
-cpu_ticks () {
+# lb_user_system_ticks PID: its user and system clock ticks so far ("U S"), from /proc.
+lb_user_system_ticks () {
 	awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null
 }
 DIRECT=
@@ -97,9 +97,9 @@ until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null
 done
 sleep 1
 echo "lb_mesos_lb_rss_idle $(rss_kib "$LB_PID") KiB"
-T0=$(cpu_ticks "$LB_PID")
+T0=$(lb_user_system_ticks "$LB_PID")
 load mesos_lb "http://127.0.0.1:$SP/whoami"
-T1=$(cpu_ticks "$LB_PID")
+T1=$(lb_user_system_ticks "$LB_PID")
 # Where mesos-lb's time goes under that load: its own code, or the kernel
 # (the sockets' reads and writes, poll, loopback TCP).
 [ -n "$T0" ] && [ -n "$T1" ] && echo "$T0 $T1" | awk '{ u = $3 - $1; s = $4 - $2
