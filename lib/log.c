@@ -70,6 +70,13 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/* LOG_NDELAY: connected now, before a chroot or a full descriptor table. */
+static void
+open_syslog(void)
+{
+	openlog(log_progname != NULL ? log_progname : "mesos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
 int
 log_set_output(const char *name)
 {
@@ -83,8 +90,7 @@ log_set_output(const char *name)
 	}
 	if (strcmp(name, "syslog") != 0)
 		return -1;
-	/* LOG_NDELAY: connected now, before a chroot or a full descriptor table. */
-	openlog(log_progname != NULL ? log_progname : "mesos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	open_syslog();
 	log_to_syslog = 1;
 	return 0;
 }
@@ -95,7 +101,7 @@ log_reopen(void)
 	if (!log_to_syslog)
 		return;
 	closelog();
-	openlog(log_progname != NULL ? log_progname : "mesos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	open_syslog();
 }
 
 /* A line whose text starts at skip (after the stamp and name, which syslog adds itself). */
