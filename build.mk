@@ -66,7 +66,8 @@ FETCHER_OBJS = fetcher.o fetch.o launcher.o
 CTL_OBJS = mesosctl.o ctl.o ctl_state.o ctl_run.o ctl_cli.o ctl_teardown.o ctl_roles.o ctl_app.o \
 	ctl_rest.o ctl_job.o ctl_lb.o
 PLUGHOST_OBJS = plughost.o plughost_driver.o
-LB_OBJS = lb.o lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_haproxy.o
+LB_OBJS = lb.o lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_haproxy.o \
+	lb_worker.o
 
 PROGS = $(TOP)/mesosd $(TOP)/agentd $(TOP)/mesosctl $(TOP)/mesos-plughost \
 	$(TOP)/mesos-executor $(TOP)/mesos-fetcher $(TOP)/mesos-lb
@@ -189,7 +190,7 @@ $(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(LIB)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/mesos-lb: $(LB_OBJS) $(LIB)
-	$(LINK) -o $@ $(LB_OBJS) $(LIB) $(LIBS)
+	$(LINK) -o $@ $(LB_OBJS) $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/examples/executor: $(TOP)/examples/executor.c
 	$(LINK) -o $@ $(TOP)/examples/executor.c $(LIBS)
@@ -269,9 +270,9 @@ $(TOP)/tests/test_syncer: test_syncer.o syncer.o $(LIB)
 	$(LINK) -o $@ test_syncer.o syncer.o $(LIB) $(LIBS_PTHREAD) $(LIBS)
 
 # mesos-lb's table with all of lb/ but its main (the test stands in for lb_changed).
-LB_TEST_OBJS = lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o
+LB_TEST_OBJS = lb_table.o lb_follow.o lb_side.o lb_tcp.o lb_http.o lb_stats.o lb_worker.o
 $(TOP)/tests/test_lb_table: test_lb_table.o $(LB_TEST_OBJS) $(LIB)
-	$(LINK) -o $@ test_lb_table.o $(LB_TEST_OBJS) $(LIB) $(LIBS)
+	$(LINK) -o $@ test_lb_table.o $(LB_TEST_OBJS) $(LIB) $(LIBS_PTHREAD) $(LIBS)
 $(TOP)/tests/test_cgroup: test_cgroup.o $(LIB)
 	$(LINK) -o $@ test_cgroup.o $(LIB) $(LIBS)
 

@@ -6,9 +6,9 @@
 # connections for LB_SECONDS each, side by side in one run: direct (the
 # connections spread over the servers), through mesos-lb's service port,
 # and through HAProxy with the configuration mesos-lb writes for the same
-# app, as installed (a thread per cpu) and with one thread (nbthread 1, as
-# mesos-lb's one poll loop), skipped with a message when haproxy is not
-# installed. Then
+# app, as installed (a thread per cpu, as mesos-lb's --workers) and with
+# one thread (nbthread 1, beside mesos-lb --workers=1: one poll loop each),
+# skipped with a message when haproxy is not installed. Then
 # mesos-lb's memory idle and with LB_HOLD connections open through it, the
 # share of its cpu time spent in the kernel under load, and the load average.
 # Prints `name value unit` lines; a measurement that failed prints none.
@@ -85,16 +85,20 @@ load direct "$DIRECT"
     --log_level=warning > "$TMP/lb.log" 2>&1 &
 LB_PID=$!
 PIDS="$PIDS $LB_PID"
-n=200
-until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null 2>&1; do
-	n=$((n - 1))
-	if [ "$n" -eq 0 ]; then
-		echo "bench: mesos-lb did not start serving" >&2
-		cat "$TMP/lb.log" >&2
-		exit 1
-	fi
-	sleep 0.05
-done
+# lb_serving: 0 once the service port answers (within 10 s), else 1.
+lb_serving () {
+	n=200
+	until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -eq 0 ] && return 1
+		sleep 0.05
+	done
+}
+if ! lb_serving; then
+	echo "bench: mesos-lb did not start serving" >&2
+	cat "$TMP/lb.log" >&2
+	exit 1
+fi
 sleep 1
 echo "lb_mesos_lb_rss_idle $(rss_kib "$LB_PID") KiB"
 T0=$(lb_user_system_ticks "$LB_PID")
@@ -115,17 +119,25 @@ wait "$HOLD"
 kill -TERM "$LB_PID"
 wait "$LB_PID" 2>/dev/null
 
+# One worker: the main loop alone, like for like with HAProxy's nbthread 1.
+"$TOP/mesos-lb" "--marathon=$MARATHON" --ip=127.0.0.1 --http_port=-1 --stats_port=-1 \
+    --log_level=warning --workers=1 > "$TMP/lb1.log" 2>&1 &
+LB1=$!
+PIDS="$PIDS $LB1"
+if lb_serving; then
+	load mesos_lb_1worker "http://127.0.0.1:$SP/whoami"
+else
+	echo "bench: mesos-lb --workers=1 did not start serving, no figure" >&2
+fi
+kill -TERM "$LB1"
+wait "$LB1" 2>/dev/null
+
 # haproxy NAME CONFIG: HAProxy on CONFIG, loaded as the others; NAME's figures.
 haproxy_load () {
 	haproxy -db -f "$2" > "$TMP/$1.log" 2>&1 &
 	HA=$!
 	PIDS="$PIDS $HA"
-	n=200
-	until "$TOP/bench/lbload" --requests=1 "http://127.0.0.1:$SP/whoami" > /dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -eq 0 ] && break
-		sleep 0.05
-	done
+	lb_serving
 	load "$1" "http://127.0.0.1:$SP/whoami"
 	kill -TERM "$HA"
 	wait "$HA" 2>/dev/null
@@ -138,8 +150,8 @@ if command -v haproxy > /dev/null 2>&1; then
 	wait_line "$TMP/haproxy.cfg" "server bench" 10
 	kill -TERM "$LBH"
 	wait "$LBH" 2>/dev/null
-	# HAProxy as installed runs a thread per cpu; mesos-lb is one poll loop.
-	# The same configuration with one thread is the like-for-like figure.
+	# HAProxy as installed runs a thread per cpu, as mesos-lb's --workers;
+	# the same configuration with one thread is --workers=1's peer.
 	haproxy_load haproxy "$TMP/haproxy.cfg"
 	awk '{ print } /^global$/ { print "\tnbthread 1" }' "$TMP/haproxy.cfg" > "$TMP/haproxy1.cfg"
 	haproxy_load haproxy_1thread "$TMP/haproxy1.cfg"
@@ -156,5 +168,6 @@ H=$(rps_of haproxy)
 [ -n "$D" ] && [ -n "$H" ] && awk -v d="$D" -v h="$H" 'BEGIN { if (d > 0) printf "lb_haproxy_vs_direct %.0f %%\n", 100 * h / d }'
 [ -n "$H" ] && [ -n "$L" ] && awk -v h="$H" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy %.0f %%\n", 100 * l / h }'
 H1=$(rps_of haproxy_1thread)
-[ -n "$H1" ] && [ -n "$L" ] && awk -v h="$H1" -v l="$L" 'BEGIN { if (h > 0) printf "lb_mesos_lb_vs_haproxy_1thread %.0f %%\n", 100 * l / h }'
+L1=$(rps_of mesos_lb_1worker)
+[ -n "$H1" ] && [ -n "$L1" ] && awk -v h="$H1" -v l="$L1" 'BEGIN { if (h > 0) printf "lb_mesos_lb_1worker_vs_haproxy_1thread %.0f %%\n", 100 * l / h }'
 echo "# lb: load average (1 min) $LB_LOAD_START at the start, $(lb_load_avg) at the end"

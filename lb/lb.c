@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "compat.h"
 #include "flags.h"
 #include "http_auth.h"
 #include "http_client.h"
@@ -70,6 +71,8 @@ check_config(const struct lb_config *c)
 		return bad("timeouts must be positive (--drain_timeout and --eject_time may be 0)");
 	if (c->retries < 0)
 		return bad("--retries must not be negative");
+	if (c->workers < 1 || c->workers > LB_WORKERS_MAX)
+		return bad("--workers must be 1-" LB_STR(LB_WORKERS_MAX));
 	if (c->haproxy_reload != NULL && c->haproxy_config == NULL)
 		return bad("--haproxy_reload needs --haproxy_config");
 	return 0;
@@ -96,7 +99,8 @@ start(struct lb *lb)
 		lb->haproxy = lb_haproxy_new(lb);
 		log_info("writing HAProxy's configuration to %s instead of proxying",
 		    lb->cfg.haproxy_config);
-	} else if (lb_http_listen(lb, err, sizeof(err)) < 0) {
+	} else if (lb_http_listen(lb, err, sizeof(err)) < 0 ||
+	           lb_workers_start(lb, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mesos-lb: %s\n", err);
 		return -1;
 	}
@@ -118,6 +122,7 @@ stop(struct lb *lb)
 	lb_follow_stop(lb->follow);
 	while (lb->conns.next != &lb->conns)
 		lb->conns.next->kill(lb->conns.next->owner, "shutting down");
+	lb_workers_stop(lb);
 	lb_tcp_close_all(lb);
 	lb_http_close(lb);
 	lb_stats_close(lb);
@@ -149,6 +154,7 @@ main(int argc, char **argv)
 	lb.cfg.drain_timeout_ms = LB_DEFAULT_DRAIN_TIMEOUT_MS;
 	lb.cfg.eject_ms = LB_DEFAULT_EJECT_MS;
 	lb.cfg.retries = LB_DEFAULT_RETRIES;
+	lb.cfg.workers = compat_ncpus() > 0 ? compat_ncpus() : 1;
 	lb.http_fd = lb.stats_fd = -1;
 
 	struct flag flags[] = {
@@ -184,6 +190,8 @@ main(int argc, char **argv)
 		  "write an equivalent HAProxy configuration to FILE instead of proxying", 0 },
 		{ "haproxy_reload", FLAG_STRING, &lb.cfg.haproxy_reload,
 		  "a command (sh -c) run after each change of --haproxy_config", 0 },
+		{ "workers", FLAG_INT, &lb.cfg.workers,
+		  "threads moving the service ports' bytes (default: one per cpu; 1: the main loop)", 0 },
 		{ "log_level", FLAG_STRING, &log_level, "error, warning, info or debug", 0 },
 		{ "log", FLAG_STRING, &log_output, "stderr (default) or syslog (facility daemon)", 0 },
 		{ "quiet", FLAG_BOOL, &quiet, "log warnings and errors only", 0 },

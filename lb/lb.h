@@ -16,6 +16,8 @@
  *   lb_stats.c    /_lb/stats and /_lb/health, on the stats port
  *   lb_haproxy.c  the same table as an HAProxy configuration, written and
  *                 reloaded when it changes (--haproxy_config)
+ *   lb_worker.c   the worker threads (--workers) that move a service
+ *                 port's bytes, and their mailboxes to and from the main loop
  * Names and labels follow marathon-lb's (HAPROXY_GROUP, HAPROXY_{n}_VHOST,
  * ...); timeouts default to the values of its HAProxy template.
  */
@@ -34,6 +36,8 @@ struct json;
 struct buf;
 struct lb_follow;
 struct lb_haproxy;
+struct lb_worker;
+struct lb_mailbox;
 
 #define LB_DEFAULT_HTTP_PORT            80
 #define LB_DEFAULT_STATS_PORT           9090    /* marathon-lb's stats port */
@@ -48,6 +52,9 @@ struct lb_haproxy;
 #define LB_DEFAULT_EJECT_MS             10000   /* a backend that failed a connect rests */
 #define LB_DEFAULT_RETRIES              3       /* other backends tried after a failed connect */
 #define LB_DEFAULT_LOG_LEVEL            "info"
+#define LB_WORKERS_MAX                  64      /* --workers: threads, at most */
+#define LB_STR_(x)                      #x
+#define LB_STR(x)                       LB_STR_(x)
 
 /* Bytes read at once from a socket, and the most one side may hold unsent. */
 #define LB_READ_BYTES                   16384
@@ -148,6 +155,7 @@ struct lb_config {
 	long long retries;
 	char *haproxy_config;     /* set: write HAProxy's configuration instead of proxying */
 	char *haproxy_reload;
+	long long workers;        /* loops moving bytes: 1 = the main loop alone */
 };
 
 struct lb {
@@ -173,6 +181,9 @@ struct lb {
 	int fd_starved;           /* out of descriptors since the last connection that got its own: said once */
 	uint64_t drain_timer;
 	int64_t started_ms;
+	struct lb_worker **workers;   /* --workers > 1: the threads, else none */
+	size_t nworkers, next_worker;
+	struct lb_mailbox *mail;      /* from the workers to the main loop */
 	char scratch[LB_READ_BYTES];  /* every read lands here first */
 };
 
@@ -300,6 +311,29 @@ struct lb_haproxy *lb_haproxy_new(struct lb *lb);
 void lb_haproxy_free(struct lb_haproxy *h);
 /* The table changed: write the configuration if it differs, then reload. */
 void lb_haproxy_update(struct lb *lb);
+
+/* lb_worker.c */
+enum lb_mail_kind {
+	LB_MAIL_ADOPT,            /* to a worker: run this connection */
+	LB_MAIL_KILL,             /* to a worker: end it (if it still runs it) */
+	LB_MAIL_STOP,             /* to a worker: end them all, and the thread */
+	LB_MAIL_DONE              /* to the main loop: this connection ended */
+};
+/* Start --workers threads (none when it is 1). 0, or -1 with err. */
+int lb_workers_start(struct lb *lb, char *err, size_t errlen);
+/* End every worker's connections and threads; their DONE mails are handled before it returns. */
+void lb_workers_stop(struct lb *lb);
+/* The worker the next connection goes to (round robin), NULL without workers. */
+struct lb_worker *lb_worker_next(struct lb *lb);
+void lb_worker_post(struct lb_worker *w, enum lb_mail_kind kind, void *item);
+void lb_main_post(struct lb *lb, enum lb_mail_kind kind, void *item);
+struct loop *lb_worker_loop(struct lb_worker *w);
+char *lb_worker_scratch(struct lb_worker *w);
+/* The connections w runs (a list head; each link's kill ends one on w's thread). */
+struct lb_link *lb_worker_conns(struct lb_worker *w);
+/* lb_tcp.c: a mail, on the worker's thread or on the main loop. */
+void lb_tcp_worker_mail(struct lb_worker *w, enum lb_mail_kind kind, void *item);
+void lb_tcp_main_mail(struct lb *lb, enum lb_mail_kind kind, void *item);
 
 /* lb.c: every change of the table ends here (listeners, HAProxy). */
 void lb_changed(struct lb *lb);

@@ -9,6 +9,13 @@
  * and the other side is not read meanwhile). A connection quiet for
  * --idle_timeout ends. The client connection count is capped: at the
  * cap, every listener pauses and the kernel's backlog holds the rest.
+ *
+ * With --workers above 1, a connection whose backend has answered moves
+ * to a worker thread (lb_worker.c), whose loop runs the same byte pump;
+ * its fds, sides, timer and pending byte counts are then the worker's
+ * alone, while its service, backend and list links stay the main loop's.
+ * The worker hands it back (DONE) when it ends; the main loop ends one
+ * that runs there only by asking (KILL), detaching it at once.
  */
 #include "lb/lb.h"
 #include "log.h"
@@ -40,6 +47,14 @@ struct tcp_conn {
 	uint64_t timer;                  /* the connect timeout, then the idle check */
 	int64_t last_active;
 	char peer[LB_ADDR_MAX];
+	struct loop *loop;               /* the loop running it: lb's, or its worker's */
+	char *scratch;                   /* that loop's read buffer */
+	struct lb_worker *w;             /* set: a worker runs it, and owns the fields above */
+	struct lb_link wlink;            /* in that worker's list */
+	int killed;                      /* the main loop asked its worker to end it */
+	int be_failed;                   /* the backend's side broke: counted by the main loop */
+	uint64_t in, out;                /* bytes not yet added to the counters */
+	char *why;                       /* why it ended, for the main loop's log (malloc'ed) */
 };
 
 static void tcp_update(struct tcp_conn *t);
@@ -99,25 +114,82 @@ lb_conn_closed(struct lb *lb)
 
 /* ---- one proxied connection ---------------------------------------------------------- */
 
+/* On the main loop: the bytes and errors t has not counted yet go to its backend and service. */
 static void
-tcp_close(struct tcp_conn *t, const char *why)
+account(struct tcp_conn *t)
+{
+	if (t->be != NULL) {
+		t->be->n.bytes_in += t->in;
+		t->be->n.bytes_out += t->out;
+		if (t->be_failed)
+			t->be->n.errors++;
+	}
+	t->svc->n.bytes_in += t->in;
+	t->svc->n.bytes_out += t->out;
+	if (t->be_failed && t->be != NULL)
+		t->svc->n.errors++;
+	t->in = t->out = 0;
+	t->be_failed = 0;
+}
+
+/* On the main loop, once t's fds are closed: its counts, links and memory. */
+static void
+tcp_finish(struct tcp_conn *t, const char *why)
 {
 	struct lb *lb = t->lb;
 
 	log_debug("%s: %s: closed: %s", t->svc->key, t->peer, why);
-	loop_timer_cancel(lb->loop, t->timer);
-	lb_side_close(lb->loop, &t->c);
-	lb_side_close(lb->loop, &t->b);
+	account(t);
 	if (t->be != NULL)
 		lb_table_detach(lb, t->be, &t->link);
-	lb_link_remove(&t->all);
+	if (t->all.next != NULL)
+		lb_link_remove(&t->all);
 	lb_table_release(lb, t->svc);
 	lb_conn_closed(lb);
 	free(t);
 }
 
 static void
-tcp_kill(void *t, const char *why)
+tcp_close(struct tcp_conn *t, const char *why)
+{
+	loop_timer_cancel(t->loop, t->timer);
+	t->timer = 0;
+	lb_side_close(t->loop, &t->c);
+	lb_side_close(t->loop, &t->b);
+	if (t->w == NULL) {
+		tcp_finish(t, why);
+		return;
+	}
+	/* On the worker: the rest is the main loop's, and t is no longer ours once posted. */
+	lb_link_remove(&t->wlink);
+	t->why = xstrdup(why);
+	lb_main_post(t->lb, LB_MAIL_DONE, t);
+}
+
+/* The main loop ends t: at once if it runs it, else by asking t's worker. */
+static void
+tcp_kill(void *arg, const char *why)
+{
+	struct tcp_conn *t = arg;
+
+	if (t->w == NULL) {
+		tcp_close(t, why);
+		return;
+	}
+	if (t->killed)
+		return;
+	t->killed = 1;
+	/* kill() detaches: its callers loop until their list is empty. */
+	if (t->be != NULL)
+		lb_table_detach(t->lb, t->be, &t->link);
+	t->be = NULL;
+	lb_link_remove(&t->all);
+	lb_worker_post(t->w, LB_MAIL_KILL, t);
+}
+
+/* On t's worker: the main loop's KILL or the worker's end. */
+static void
+tcp_worker_kill(void *t, const char *why)
 {
 	tcp_close(t, why);
 }
@@ -129,10 +201,8 @@ tcp_fail(struct tcp_conn *t, const char *what, int err)
 	char why[LB_ERR_MAX];
 
 	snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
-	if (t->be != NULL && strncmp(what, "backend", strlen("backend")) == 0) {
-		t->be->n.errors++;
-		t->svc->n.errors++;
-	}
+	if (strncmp(what, "backend", strlen("backend")) == 0)
+		t->be_failed = 1;
 	tcp_close(t, why);
 }
 
@@ -155,7 +225,7 @@ static int
 pump(struct tcp_conn *t, struct lb_side *from, struct lb_side *to, uint64_t *bytes,
      const char *from_name, const char *to_name)
 {
-	ssize_t n = lb_side_read(from, t->lb->scratch, sizeof(t->lb->scratch));
+	ssize_t n = lb_side_read(from, t->scratch, LB_READ_BYTES);
 
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -163,26 +233,17 @@ pump(struct tcp_conn *t, struct lb_side *from, struct lb_side *to, uint64_t *byt
 		tcp_fail(t, from_name, errno);
 		return -1;
 	}
-	t->last_active = loop_now(t->lb->loop);
+	t->last_active = loop_now(t->loop);
 	if (n == 0) {
 		lb_side_shut_when_flushed(to);
 		return 0;
 	}
 	*bytes += (uint64_t)n;
-	if (lb_side_send(to, t->lb->scratch, (size_t)n) < 0) {
+	if (lb_side_send(to, t->scratch, (size_t)n) < 0) {
 		tcp_fail(t, to_name, errno);
 		return -1;
 	}
 	return 0;
-}
-
-static void
-account(struct tcp_conn *t, uint64_t in, uint64_t out)
-{
-	t->be->n.bytes_in += in;
-	t->be->n.bytes_out += out;
-	t->svc->n.bytes_in += in;
-	t->svc->n.bytes_out += out;
 }
 
 static void
@@ -193,7 +254,6 @@ on_io(struct loop *loop, int fd, int events, void *arg)
 	struct lb_side *me = client ? &t->c : &t->b, *other = client ? &t->b : &t->c;
 	const char *me_name = client ? "client" : "backend";
 	const char *other_name = client ? "backend" : "client";
-	uint64_t in = 0, out = 0;
 
 	(void)loop;
 	if ((events & (LOOP_WRITE | LOOP_ERROR)) && lb_side_pending(me) > 0 &&
@@ -202,9 +262,11 @@ on_io(struct loop *loop, int fd, int events, void *arg)
 		return;
 	}
 	if ((events & (LOOP_READ | LOOP_ERROR)) && !me->eof && lb_side_pending(other) == 0 &&
-	    pump(t, me, other, client ? &in : &out, me_name, other_name) < 0)
+	    pump(t, me, other, client ? &t->in : &t->out, me_name, other_name) < 0)
 		return;
-	account(t, in, out);
+	/* A worker's connection is counted when it ends: the counters are the main loop's. */
+	if (t->w == NULL)
+		account(t);
 	if (t->c.eof && t->b.eof && lb_side_pending(&t->c) == 0 && lb_side_pending(&t->b) == 0) {
 		tcp_close(t, "both sides ended");
 		return;
@@ -229,26 +291,78 @@ tcp_update(struct tcp_conn *t)
 	int cev = side_events(&t->c, &t->b), bev = side_events(&t->b, &t->c);
 
 	if (cev != t->cev)
-		loop_set_events(t->lb->loop, t->c.fd, cev);
+		loop_set_events(t->loop, t->c.fd, cev);
 	if (bev != t->bev)
-		loop_set_events(t->lb->loop, t->b.fd, bev);
+		loop_set_events(t->loop, t->b.fd, bev);
 	t->cev = cev;
 	t->bev = bev;
+}
+
+/* Bytes start to flow, on whichever loop runs t. */
+static void
+start_moving(struct tcp_conn *t)
+{
+	t->last_active = loop_now(t->loop);
+	t->timer = loop_timer_add(t->loop, t->lb->cfg.idle_timeout_ms, on_idle, t);
+	loop_watch(t->loop, t->c.fd, 0, on_io, t);
+	loop_watch(t->loop, t->b.fd, 0, on_io, t);
+	t->cev = t->bev = 0;
+	tcp_update(t);
 }
 
 static void
 connected(struct tcp_conn *t)
 {
 	struct lb *lb = t->lb;
+	struct lb_worker *w = lb_worker_next(lb);
 
 	t->connecting = 0;
 	loop_timer_cancel(lb->loop, t->timer);
-	t->last_active = loop_now(lb->loop);
-	t->timer = loop_timer_add(lb->loop, lb->cfg.idle_timeout_ms, on_idle, t);
-	loop_watch(lb->loop, t->c.fd, 0, on_io, t);
-	loop_watch(lb->loop, t->b.fd, 0, on_io, t);
-	t->cev = t->bev = 0;
-	tcp_update(t);
+	t->timer = 0;
+	if (w == NULL) {
+		start_moving(t);
+		return;
+	}
+	loop_unwatch(lb->loop, t->b.fd);
+	t->w = w;
+	lb_worker_post(w, LB_MAIL_ADOPT, t);
+}
+
+void
+lb_tcp_worker_mail(struct lb_worker *w, enum lb_mail_kind kind, void *item)
+{
+	struct lb_link *conns = lb_worker_conns(w);
+	struct tcp_conn *t = item;
+
+	if (kind == LB_MAIL_ADOPT) {
+		t->loop = lb_worker_loop(w);
+		t->scratch = lb_worker_scratch(w);
+		t->wlink.kill = tcp_worker_kill;
+		t->wlink.owner = t;
+		lb_link_insert(conns, &t->wlink);
+		start_moving(t);
+		return;
+	}
+	/* A KILL may cross the connection's DONE: only one still here is ended (and read). */
+	for (struct lb_link *l = conns->next; kind == LB_MAIL_KILL && l != conns; l = l->next)
+		if (l->owner == item) {
+			tcp_close(t, "ended by the main loop (drain timeout or shutdown)");
+			return;
+		}
+}
+
+void
+lb_tcp_main_mail(struct lb *lb, enum lb_mail_kind kind, void *item)
+{
+	struct tcp_conn *t = item;
+
+	(void)lb;
+	if (kind == LB_MAIL_DONE) {
+		char *why = t->why;
+
+		tcp_finish(t, why);
+		free(why);
+	}
 }
 
 /* The connect to t->be failed: rest it, and try another one. */
@@ -407,6 +521,8 @@ lb_tcp_accepted(struct lb *lb, struct lb_service *s, int fd, const char *peer)
 	lb_link_insert(&lb->conns, &t->all);
 	lb_side_init(&t->c, fd);
 	lb_side_init(&t->b, -1);
+	t->loop = lb->loop;
+	t->scratch = lb->scratch;
 	xstrlcpy(t->peer, peer, sizeof(t->peer));
 	lb_table_hold(lb, s);
 	try_connect(t);
