@@ -53,6 +53,7 @@
 #define PERCENT 100
 /* Fewer samples than this and p99 is just one of the worst few: not printed. */
 #define P99_MIN_SAMPLES 100
+#define FAILURES_SHOWN 20           /* failed tasks named on stderr; the rest counted */
 #define DEC_BASE 10
 #define CHUNK 65536
 #define TASK_CPUS 10                /* thousandths of a cpu: cpus:0.01 */
@@ -64,6 +65,7 @@ struct bench {
 	long tasks, window, batch;
 	long launched, running, ended, failed;
 	long dropped;              /* failed as TASK_DROPPED: never started */
+	long failed_running;       /* failed after their TASK_RUNNING */
 	long running_twice;        /* a second TASK_RUNNING: started twice */
 	double *t_launch, *t_running, *t_end;
 	char **running_uuid;       /* each task's first TASK_RUNNING: a resend repeats it */
@@ -207,9 +209,15 @@ on_update(struct bench *b, const struct proto_msg *m)
 		b->ended++;
 		if (strcmp(state, "TASK_DROPPED") == 0)
 			b->dropped++;
-		if (strcmp(state, "TASK_FINISHED") != 0 && b->failed++ == 0)
-			fprintf(stderr, "launch_bench: first failure: %s %s %s\n", id, state,
-			    proto_get(m, "message") ? proto_get(m, "message") : "");
+		if (strcmp(state, "TASK_FINISHED") != 0) {
+			/* One that ran and then failed is not one that never started: said apart. */
+			if (b->t_running[i] != 0)
+				b->failed_running++;
+			if (b->failed++ < FAILURES_SHOWN)
+				fprintf(stderr, "launch_bench: failed: %s %s%s %s\n", id, state,
+				    b->t_running[i] != 0 ? " after TASK_RUNNING" : "",
+				    proto_get(m, "message") ? proto_get(m, "message") : "");
+		}
 	}
 }
 
@@ -362,8 +370,9 @@ static int
 report(const struct bench *b, double *lat, long nlat, double last_running, double last_end)
 {
 	if (b->failed > 0) {
-		fprintf(stderr, "launch_bench: %ld of %ld tasks failed, %ld of them TASK_DROPPED (as user %s): "
-		    "no figure\n", b->failed, b->tasks, b->dropped, b->user);
+		fprintf(stderr, "launch_bench: %ld of %ld tasks failed, %ld of them TASK_DROPPED, %ld after "
+		    "TASK_RUNNING (as user %s): no figure\n", b->failed, b->tasks, b->dropped,
+		    b->failed_running, b->user);
 		return 1;
 	}
 	if (b->running_twice > 0) {
