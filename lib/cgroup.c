@@ -351,7 +351,7 @@ cgroup_set_memory(const char *dir, uint64_t bytes, int raise_only, const char **
 		*what = NULL;
 		return 0;
 	}
-	/* v1 wants memory+swap never below memory: raise memsw first when growing. */
+	/* v1 wants memory+swap never below memory: raise memsw first when growing, lower it last. */
 	if (bytes == 0) {
 		if (has_file(dir, "memory.memsw.limit_in_bytes") &&
 		    write_file(dir, "memory.memsw.limit_in_bytes", "-1") == -1) {
@@ -361,11 +361,16 @@ cgroup_set_memory(const char *dir, uint64_t bytes, int raise_only, const char **
 		return write_file(dir, limit_file, "-1");
 	}
 	if (has_file(dir, "memory.memsw.limit_in_bytes")) {
-		if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == 0) {
-			if (write_u64(dir, limit_file, bytes) == -1)
+		/*
+		 * Memory first: a new cgroup has no limits, so a task's first limit
+		 * lowers both, and memory's goes in without a refusal; only a raise
+		 * (memory's refused while memsw is below it) takes memsw first.
+		 */
+		if (write_u64(dir, limit_file, bytes) == 0) {
+			if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1)
 				return -1;
-		} else if (write_u64(dir, limit_file, bytes) == -1 ||
-		           write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1) {
+		} else if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1 ||
+		           write_u64(dir, limit_file, bytes) == -1) {
 			return -1;
 		}
 	} else if (write_u64(dir, limit_file, bytes) == -1) {
