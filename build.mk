@@ -184,7 +184,7 @@ $(TOP)/mesos-plughost: $(PLUGHOST_OBJS) $(LIB)
 	$(LINK_DYN) -o $@ $(PLUGHOST_OBJS) $(LIB) $(LIBS_DL) $(LIBS_PTHREAD) $(LIBS)
 
 $(TOP)/mesos-executor: $(SUP_OBJS) $(LIB)
-	$(LINK) -o $@ $(SUP_OBJS) $(LIB) $(LIBS)
+	$(LINK) $(LDFLAGS_BINDNOW) -o $@ $(SUP_OBJS) $(LIB) $(LIBS)
 
 $(TOP)/mesos-fetcher: $(FETCHER_OBJS) $(LIB)
 	$(LINK) -o $@ $(FETCHER_OBJS) $(LIB) $(LIBS)

@@ -53,6 +53,7 @@
 #define PERCENT 100
 /* Fewer samples than this and p99 is just one of the worst few: not printed. */
 #define P99_MIN_SAMPLES 100
+#define FAILURES_SHOWN 20           /* failed tasks named on stderr; the rest counted */
 #define DEC_BASE 10
 #define CHUNK 65536
 #define TASK_CPUS 10                /* thousandths of a cpu: cpus:0.01 */
@@ -63,7 +64,11 @@ struct bench {
 	struct buf in;
 	long tasks, window, batch;
 	long launched, running, ended, failed;
+	long dropped;              /* failed as TASK_DROPPED: never started */
+	long failed_running;       /* failed after their TASK_RUNNING */
+	long running_twice;        /* a second TASK_RUNNING: started twice */
 	double *t_launch, *t_running, *t_end;
+	char **running_uuid;       /* each task's first TASK_RUNNING: a resend repeats it */
 	struct offer {
 		char id[ID_LEN * 2];
 		int64_t cpus, mem;        /* thousandths, as res.h keeps them */
@@ -194,12 +199,25 @@ on_update(struct bench *b, const struct proto_msg *m)
 	if (strcmp(state, "TASK_RUNNING") == 0 && b->t_running[i] == 0) {
 		b->t_running[i] = now_ms();
 		b->running++;
+		b->running_uuid[i] = xstrdup(uuid != NULL ? uuid : "");
+	} else if (strcmp(state, "TASK_RUNNING") == 0) {
+		/* A resent update (its ack lost to a crash) repeats its uuid; a new one is a second start. */
+		if (strcmp(b->running_uuid[i], uuid != NULL ? uuid : "") != 0 && b->running_twice++ == 0)
+			fprintf(stderr, "launch_bench: %s reported TASK_RUNNING twice\n", id);
 	} else if (proto_state_terminal(state) && b->t_end[i] == 0) {
 		b->t_end[i] = now_ms();
 		b->ended++;
-		if (strcmp(state, "TASK_FINISHED") != 0 && b->failed++ == 0)
-			fprintf(stderr, "launch_bench: first failure: %s %s %s\n", id, state,
-			    proto_get(m, "message") ? proto_get(m, "message") : "");
+		if (strcmp(state, "TASK_DROPPED") == 0)
+			b->dropped++;
+		if (strcmp(state, "TASK_FINISHED") != 0) {
+			/* One that ran and then failed is not one that never started: said apart. */
+			if (b->t_running[i] != 0)
+				b->failed_running++;
+			if (b->failed++ < FAILURES_SHOWN)
+				fprintf(stderr, "launch_bench: failed: %s %s%s %s\n", id, state,
+				    b->t_running[i] != 0 ? " after TASK_RUNNING" : "",
+				    proto_get(m, "message") ? proto_get(m, "message") : "");
+		}
 	}
 }
 
@@ -352,8 +370,14 @@ static int
 report(const struct bench *b, double *lat, long nlat, double last_running, double last_end)
 {
 	if (b->failed > 0) {
-		fprintf(stderr, "launch_bench: %ld of %ld tasks failed (as user %s): no figure\n",
-		    b->failed, b->tasks, b->user);
+		fprintf(stderr, "launch_bench: %ld of %ld tasks failed, %ld of them TASK_DROPPED, %ld after "
+		    "TASK_RUNNING (as user %s): no figure\n", b->failed, b->tasks, b->dropped,
+		    b->failed_running, b->user);
+		return 1;
+	}
+	if (b->running_twice > 0) {
+		fprintf(stderr, "launch_bench: %ld task(s) reported TASK_RUNNING twice: no figure\n",
+		    b->running_twice);
 		return 1;
 	}
 	if (nlat < b->tasks) {
@@ -421,6 +445,7 @@ main(int argc, char **argv)
 	}
 	b.t_launch = xcalloc((size_t)b.tasks, sizeof(double));
 	b.t_running = xcalloc((size_t)b.tasks, sizeof(double));
+	b.running_uuid = xcalloc((size_t)b.tasks, sizeof(char *));
 	b.t_end = xcalloc((size_t)b.tasks, sizeof(double));
 	b.fd = net_connect_blocking(host, port, TIMEOUT_MS, err, sizeof(err));
 	if (b.fd == -1) {
@@ -476,6 +501,9 @@ main(int argc, char **argv)
 	status = report(&b, lat, nlat, last_running, last_end);
 	free(lat);
 	free(b.t_launch);
+	for (long i = 0; i < b.tasks; i++)
+		free(b.running_uuid[i]);
+	free(b.running_uuid);
 	free(b.t_running);
 	free(b.t_end);
 	buf_free(&b.in);

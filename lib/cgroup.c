@@ -27,6 +27,7 @@
 #define LINE_MAX_BYTES 4096          /* a line of mountinfo or of a cgroup file */
 #define FILE_MAX_BYTES 65536         /* /proc/self/cgroup, cgroup.procs read whole (bounded) */
 #define NUM_MAX 32                   /* a number as text */
+#define CGROUP_PARENTS_KEPT 4        /* parents whose version is remembered: one per controller */
 #define MOUNT_FIELDS_MIN 10          /* mountinfo: id parent dev root point opts ... - type source super */
 #define DEC 10
 #define PROBE_NAME_MAX 64
@@ -135,18 +136,13 @@ read_u64(const char *dir, const char *file, uint64_t *v)
 	return 0;
 }
 
-/* A "key value" line of a flat-keyed file (memory.events, memory.oom_control, pids.events). */
+/* The value of the "key value" line of text (a flat-keyed file's lines). */
 static int
-read_key(const char *dir, const char *file, const char *key, uint64_t *v)
+find_key(const char *text, const char *key, uint64_t *v)
 {
-	char *path = file_path(dir, file), buf[LINE_MAX_BYTES];
 	size_t klen = strlen(key);
-	int rc = read_file(path, buf, sizeof(buf));
 
-	free(path);
-	if (rc == -1)
-		return -1;
-	for (const char *p = buf; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
+	for (const char *p = text; *p != '\0'; p += strcspn(p, "\n"), p += *p == '\n') {
 		if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
 			*v = strtoull(p + klen + 1, NULL, DEC);
 			return 0;
@@ -154,6 +150,19 @@ read_key(const char *dir, const char *file, const char *key, uint64_t *v)
 	}
 	errno = ENOENT;
 	return -1;
+}
+
+/* A "key value" line of a flat-keyed file (memory.events, memory.oom_control, pids.events). */
+static int
+read_key(const char *dir, const char *file, const char *key, uint64_t *v)
+{
+	char *path = file_path(dir, file), buf[LINE_MAX_BYTES];
+	int rc = read_file(path, buf, sizeof(buf));
+
+	free(path);
+	if (rc == -1)
+		return -1;
+	return find_key(buf, key, v);
 }
 
 static int
@@ -259,10 +268,48 @@ own_dir(const struct mount *m, const char *path)
 
 /* ---- a task's cgroup ------------------------------------------------------ */
 
+/*
+ * The version is the hierarchy's: a cgroup's parent tells it as well as the
+ * cgroup, and its siblings share that parent, so the answers of the last few
+ * parents are kept (one per controller a task has: a supervisor asks about
+ * its cgroups a dozen times a task, each a path walk in the cgroup file
+ * system). Only a parent that was seen (v2's cgroup.controllers, or v1's
+ * cgroup.procs) is kept, never a guess.
+ */
 int
 cgroup_version(const char *dir)
 {
-	return has_file(dir, "cgroup.controllers") ? 2 : 1;
+	static struct {
+		char *parent;
+		int version;
+	} seen[CGROUP_PARENTS_KEPT];
+	static size_t next;
+	const char *slash = strrchr(dir, '/');
+	char *parent;
+	int version;
+
+	if (slash == NULL || slash == dir)
+		return has_file(dir, "cgroup.controllers") ? 2 : 1;
+	parent = xstrndup(dir, (size_t)(slash - dir));
+	for (size_t i = 0; i < CGROUP_PARENTS_KEPT; i++) {
+		if (seen[i].parent != NULL && strcmp(parent, seen[i].parent) == 0) {
+			free(parent);
+			return seen[i].version;
+		}
+	}
+	if (has_file(parent, "cgroup.controllers"))
+		version = 2;
+	else if (has_file(parent, "cgroup.procs"))
+		version = 1;
+	else {
+		free(parent);
+		return has_file(dir, "cgroup.controllers") ? 2 : 1;
+	}
+	free(seen[next].parent);
+	seen[next].parent = parent;
+	seen[next].version = version;
+	next = (next + 1) % CGROUP_PARENTS_KEPT;
+	return version;
 }
 
 int
@@ -304,7 +351,7 @@ cgroup_set_memory(const char *dir, uint64_t bytes, int raise_only, const char **
 		*what = NULL;
 		return 0;
 	}
-	/* v1 wants memory+swap never below memory: raise memsw first when growing. */
+	/* v1 wants memory+swap never below memory: raise memsw first when growing, lower it last. */
 	if (bytes == 0) {
 		if (has_file(dir, "memory.memsw.limit_in_bytes") &&
 		    write_file(dir, "memory.memsw.limit_in_bytes", "-1") == -1) {
@@ -314,11 +361,16 @@ cgroup_set_memory(const char *dir, uint64_t bytes, int raise_only, const char **
 		return write_file(dir, limit_file, "-1");
 	}
 	if (has_file(dir, "memory.memsw.limit_in_bytes")) {
-		if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == 0) {
-			if (write_u64(dir, limit_file, bytes) == -1)
+		/*
+		 * Memory first: a new cgroup has no limits, so a task's first limit
+		 * lowers both, and memory's goes in without a refusal; only a raise
+		 * (memory's refused while memsw is below it) takes memsw first.
+		 */
+		if (write_u64(dir, limit_file, bytes) == 0) {
+			if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1)
 				return -1;
-		} else if (write_u64(dir, limit_file, bytes) == -1 ||
-		           write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1) {
+		} else if (write_u64(dir, "memory.memsw.limit_in_bytes", bytes) == -1 ||
+		           write_u64(dir, limit_file, bytes) == -1) {
 			return -1;
 		}
 	} else if (write_u64(dir, limit_file, bytes) == -1) {
@@ -429,12 +481,18 @@ int
 cgroup_ooms(const char *dir, uint64_t *n)
 {
 	uint64_t held = 0;
+	char *path, buf[LINE_MAX_BYTES];
+	int rc;
 
 	if (cgroup_version(dir) == 2)
 		return read_key(dir, "memory.events", "oom", n);
-	if (read_key(dir, "memory.oom_control", "oom_kill", n) == -1)
+	/* Both counts from one read of the file. */
+	path = file_path(dir, "memory.oom_control");
+	rc = read_file(path, buf, sizeof(buf));
+	free(path);
+	if (rc == -1 || find_key(buf, "oom_kill", n) == -1)
 		return -1;
-	(void)read_key(dir, "memory.oom_control", "under_oom", &held);
+	(void)find_key(buf, "under_oom", &held);
 	*n += held;
 	return 0;
 }

@@ -141,7 +141,13 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path))
 	char request[SPAWNER_REQUEST_MAX + 1];
 	char answer[SPAWNER_REPLY_MAX];
 	struct sigaction sa;
+	/*
+	 * The allocator sets itself up on its first call: here, once, rather than
+	 * in every supervisor forked (volatile, or the pair is optimised away).
+	 */
+	void *volatile warm = malloc(1);
 
+	free(warm);
 	/* Ignored SIGCHLD: the kernel reaps our children, none lingers as a zombie. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
