@@ -49,6 +49,8 @@
 #define ADHOC_PHASE        0.15       /* fraction of a day the peak comes after noon */
 #define ADHOC_BURST_MAX    6          /* jobs submitted together */
 #define ETL_JOBS           10
+#define ETL_TASK_CPUS      2.0
+#define ETL_TASK_MEM       4096.0     /* MB: the agents' shape, 2 GB a cpu */
 #define ETL_NIGHT_SHARE    0.7        /* of the etl jobs arriving in the first night */
 #define ETL_NIGHT_END      0.25       /* the first night ends here (fraction of the day) */
 #define PI                 3.14159265358979323846
@@ -138,10 +140,10 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 
 		/* One draw at a time: the order of a call's arguments is the compiler's. */
 		double secs = tenth(4 + uniform() * 3);
-		int mem = between(3, 4) * 1024;
 		int tasks = between(70, 160);
 
-		fprintf(out, "run %.1f etl etl-%03d %d 2 %d %.1f\n", tenth(at), n, tasks, mem, secs);
+		fprintf(out, "run %.1f etl etl-%03d %d %g %g %.1f\n", tenth(at), n, tasks, ETL_TASK_CPUS,
+		        ETL_TASK_MEM, secs);
 	}
 	/*
 	 * adhoc: bursts (a team's queries submitted together), a Poisson stream
