@@ -21,7 +21,7 @@
  * a day compressed into the trace (a night at each end, the peak at
  * noon), scaled every SCALE_STEP_S. Batch is the Facebook mix the Mesos
  * paper replayed, in two roles: "adhoc", many small jobs in bursts (a
- * team's queries submitted together) peaking in the afternoon, now and
+ * team's queries submitted together) peaking in the evening, now and
  * then a larger one; "etl", a few large jobs, most of them in the first
  * night (the nightly pipelines), about twice the work a third of the
  * cluster does in a day: at night the services' and adhoc's machines
@@ -44,10 +44,11 @@
 #define GEN_QUOTA_LEAD_S   8.0        /* >= the longest batch task: its slot is free by then */
 #define SCALE_STEP_S       5.0
 #define NIGHT_LEVEL        0.15       /* services at night, of their peak */
-#define ADHOC_RATE_NIGHT   0.03       /* adhoc bursts a second at night */
-#define ADHOC_RATE_PEAK    0.3        /* and at their peak */
-#define ADHOC_PHASE        0.15       /* fraction of a day the peak comes after noon */
-#define ADHOC_BURST_MAX    6          /* jobs submitted together */
+#define ADHOC_BURSTS       20
+#define ADHOC_NIGHT_LEVEL  0.1        /* adhoc's rate at night, of its peak */
+#define ADHOC_PHASE        0.25       /* fraction of a day its peak comes after noon: the evening */
+#define ADHOC_BURST_MIN    2          /* jobs submitted together */
+#define ADHOC_BURST_MAX    5
 #define ETL_JOBS           10
 #define ETL_TASK_CPUS      2.0
 #define ETL_TASK_MEM       4096.0     /* MB: the agents' shape, 2 GB a cpu */
@@ -146,21 +147,21 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 		        ETL_TASK_MEM, secs);
 	}
 	/*
-	 * adhoc: bursts (a team's queries submitted together), a Poisson stream
-	 * thinned to the day's rate, which peaks in the afternoon, after the
-	 * services' noon.
+	 * adhoc: ADHOC_BURSTS bursts (a team's queries submitted together) at
+	 * times drawn from the day's rate, which peaks in the afternoon, after
+	 * the services' noon. A fixed count, so the seed moves when they come,
+	 * not how much adhoc work the day has.
 	 */
 	n = 0;
-	for (t = 0;;) {
+	for (int bursts = 0; bursts < ADHOC_BURSTS;) {
 		int burst;
 
-		t += -log(1 - uniform()) / ADHOC_RATE_PEAK;
-		if (t >= GEN_DURATION_S)
-			break;
-		if (uniform() * ADHOC_RATE_PEAK > ADHOC_RATE_NIGHT +
-		    (ADHOC_RATE_PEAK - ADHOC_RATE_NIGHT) * day(t / GEN_DURATION_S - ADHOC_PHASE))
+		t = uniform() * GEN_DURATION_S;
+		if (uniform() > ADHOC_NIGHT_LEVEL + (1 - ADHOC_NIGHT_LEVEL) *
+		    day(t / GEN_DURATION_S - ADHOC_PHASE))
 			continue;
-		burst = between(1, ADHOC_BURST_MAX);
+		bursts++;
+		burst = between(ADHOC_BURST_MIN, ADHOC_BURST_MAX);
 		for (int b = 0; b < burst; b++) {
 			double r = uniform();
 			int tasks;
