@@ -148,7 +148,7 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 	}
 	/*
 	 * adhoc: ADHOC_BURSTS bursts (a team's queries submitted together) at
-	 * times drawn from the day's rate, which peaks in the afternoon, after
+	 * times drawn from the day's rate, which peaks in the evening, after
 	 * the services' noon. A fixed count, so the seed moves when they come,
 	 * not how much adhoc work the day has.
 	 */
