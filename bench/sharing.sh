@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
 TRACE=${SHARING_TRACE:-$TOP/bench/sharing.trace}
 OUT=$TOP/bench/out
-# The replay waits at most this long after the trace for the batch runs still going.
-DRAIN_S=${SHARING_DRAIN_S:-240}
+# The replay waits at most this long after the trace for the batch runs still
+# going (static partitions need about 125 s for the etl work they queue).
+DRAIN_S=${SHARING_DRAIN_S:-300}
 # Seconds the cluster gets to come up.
 START_S=30
 MESOS_ALLOW_ROOT_TASKS=true

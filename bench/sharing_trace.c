@@ -15,14 +15,18 @@
  *                                    tasks, each `sleep SECONDS`
  *
  * The generated day: three roles with a third of the agents each under
- * static partitions. Services follow a day compressed into the trace (a
- * night at each end, the peak at noon), scaled every SCALE_STEP_S. Batch
- * is the Facebook mix the Mesos paper replayed, in two roles: "adhoc",
- * many small jobs arriving through the day as a Poisson stream that
- * peaks at noon, now and then a larger one; "etl", a few large jobs,
- * most of them in the night (the nightly pipelines) - more work than a
- * third of the cluster does in a day, which is how a static partition
- * goes wrong: one framework queues while the others' machines idle.
+ * static partitions, each role's demand peaking at its own time, which is
+ * the Mesos paper's case against static partitions: a partition sized
+ * for its framework idles off its peak and queues at it. Services follow
+ * a day compressed into the trace (a night at each end, the peak at
+ * noon), scaled every SCALE_STEP_S. Batch is the Facebook mix the Mesos
+ * paper replayed, in two roles: "adhoc", many small jobs in bursts (a
+ * team's queries submitted together) peaking in the evening, now and
+ * then a larger one; "etl", a few large jobs, most of them in the first
+ * night (the nightly pipelines), about twice the work a third of the
+ * cluster does in a day: at night the services' and adhoc's machines
+ * idle while etl's queue, and under static partitions that queue runs
+ * on past the day.
  */
 #include <math.h>
 #include <stdio.h>
@@ -40,9 +44,14 @@
 #define GEN_QUOTA_LEAD_S   8.0        /* >= the longest batch task: its slot is free by then */
 #define SCALE_STEP_S       5.0
 #define NIGHT_LEVEL        0.15       /* services at night, of their peak */
-#define ADHOC_RATE_NIGHT   0.3        /* adhoc jobs a second at night */
-#define ADHOC_RATE_NOON    2.2        /* and at noon */
+#define ADHOC_BURSTS       20
+#define ADHOC_NIGHT_LEVEL  0.1        /* adhoc's rate at night, of its peak */
+#define ADHOC_PHASE        0.25       /* fraction of a day its peak comes after noon: the evening */
+#define ADHOC_BURST_MIN    2          /* jobs submitted together */
+#define ADHOC_BURST_MAX    5
 #define ETL_JOBS           10
+#define ETL_TASK_CPUS      2.0
+#define ETL_TASK_MEM       4096.0     /* MB: the agents' shape, 2 GB a cpu */
 #define ETL_NIGHT_SHARE    0.7        /* of the etl jobs arriving in the first night */
 #define ETL_NIGHT_END      0.25       /* the first night ends here (fraction of the day) */
 #define PI                 3.14159265358979323846
@@ -132,36 +141,45 @@ sh_trace_generate(unsigned long long seed, FILE *out)
 
 		/* One draw at a time: the order of a call's arguments is the compiler's. */
 		double secs = tenth(4 + uniform() * 3);
-		int mem = between(2, 4) * 1024;
-		int tasks = between(40, 110);
+		int tasks = between(70, 160);
 
-		fprintf(out, "run %.1f etl etl-%03d %d 2 %d %.1f\n", tenth(at), n, tasks, mem, secs);
+		fprintf(out, "run %.1f etl etl-%03d %d %g %g %.1f\n", tenth(at), n, tasks, ETL_TASK_CPUS,
+		        ETL_TASK_MEM, secs);
 	}
-	/* adhoc: a Poisson stream, thinned to the day's rate. */
+	/*
+	 * adhoc: ADHOC_BURSTS bursts (a team's queries submitted together) at
+	 * times drawn from the day's rate, which peaks in the evening, after
+	 * the services' noon. A fixed count, so the seed moves when they come,
+	 * not how much adhoc work the day has.
+	 */
 	n = 0;
-	for (t = 0;;) {
-		double r = uniform();
-		int tasks;
-		double secs;
+	for (int bursts = 0; bursts < ADHOC_BURSTS;) {
+		int burst;
 
-		t += -log(1 - uniform()) / ADHOC_RATE_NOON;
-		if (t >= GEN_DURATION_S)
-			break;
-		if (uniform() * ADHOC_RATE_NOON > ADHOC_RATE_NIGHT +
-		    (ADHOC_RATE_NOON - ADHOC_RATE_NIGHT) * day(t / GEN_DURATION_S))
+		t = uniform() * GEN_DURATION_S;
+		if (uniform() > ADHOC_NIGHT_LEVEL + (1 - ADHOC_NIGHT_LEVEL) *
+		    day(t / GEN_DURATION_S - ADHOC_PHASE))
 			continue;
-		if (r < 0.75) {
-			tasks = between(1, 8);
-			secs = 1 + uniform() * 2;
-		} else if (r < 0.97) {
-			tasks = between(10, 30);
-			secs = 2 + uniform() * 3;
-		} else {
-			tasks = between(50, 80);
-			secs = 3 + uniform() * 3;
+		bursts++;
+		burst = between(ADHOC_BURST_MIN, ADHOC_BURST_MAX);
+		for (int b = 0; b < burst; b++) {
+			double r = uniform();
+			int tasks;
+			double secs;
+
+			if (r < 0.75) {
+				tasks = between(1, 8);
+				secs = 1 + uniform() * 2;
+			} else if (r < 0.97) {
+				tasks = between(10, 30);
+				secs = 2 + uniform() * 3;
+			} else {
+				tasks = between(50, 80);
+				secs = 3 + uniform() * 3;
+			}
+			fprintf(out, "run %.1f adhoc adhoc-%03d %d 1 %d %.1f\n", tenth(t), n++, tasks,
+			        between(2, 6) * 512, tenth(secs));
 		}
-		fprintf(out, "run %.1f adhoc adhoc-%03d %d 1 %d %.1f\n", tenth(t), n++, tasks,
-		        between(2, 6) * 512, tenth(secs));
 	}
 }
 
