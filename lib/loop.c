@@ -41,7 +41,7 @@
  * due timers never wait; a message waits at most LOOP_COALESCE_MS.
  */
 #define LOOP_COALESCE_FDS 1024
-#define LOOP_COALESCE_MS 10
+#define LOOP_COALESCE_MS 20
 #define LOOP_COALESCE_SHARE 16
 #define NS_PER_MS 1000000L
 
