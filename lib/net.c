@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 /* Pending connections the kernel queues for us before accept(). */
-#define NET_LISTEN_BACKLOG 511
+#define NET_LISTEN_BACKLOG 4096
 #define NET_PORT_MAX 65535
 /* Long enough for any port number as text, with the NUL. */
 #define NET_PORT_TEXT 8

@@ -59,6 +59,7 @@ struct conncap;
 #define MASTER_FRAMEWORK_MISSED_HEARTBEATS 3 /* a framework silent this many heartbeats is closed */
 #define MASTER_ACCEPT_RETRY_MS 100           /* out of descriptors: accept again after this */
 #define MASTER_TASK_STATUSES_MAX 16          /* status history kept per task */
+#define MASTER_TASK_STATUSES_FIRST 4         /* room for a task's first statuses */
 /* Removed agents' IDs, remembered to refuse their tasks back: Mesos's registry defaults. */
 #define MASTER_DEFAULT_REGISTRY_MAX_AGENT_COUNT (100 * 1024)
 #define MASTER_DEFAULT_REGISTRY_MAX_AGENT_AGE_MS (14LL * 24 * 3600 * 1000)   /* two weeks */
@@ -145,10 +146,16 @@ struct master_task {
 	char *user;                /* the task's own user; NULL: its framework's */
 	char state[MASTER_STATE_MAX];
 	struct res resources;
-	struct master_task_status statuses[MASTER_TASK_STATUSES_MAX];
-	size_t nstatuses;          /* ring: the last MASTER_TASK_STATUSES_MAX */
+	/*
+	 * The first and the last MASTER_TASK_STATUSES_MAX - 1, in an array
+	 * grown by doubling: most tasks have two or three, and 30,000 tasks
+	 * re-registering after a failover should not each zero room for 16.
+	 */
+	struct master_task_status *statuses;
+	size_t nstatuses, capstatuses;
 	size_t statuses_total;
 	double started;
+	unsigned resync_seen;      /* its agent's resync_round when the agent last reported it */
 	struct proto_usage usage;  /* what the agent measured, sent with its terminal update */
 };
 
@@ -173,7 +180,7 @@ struct master_agent {
 	int pong_pending;
 	double registered_time;
 	int resyncing;             /* between AGENT_REGISTERED and AGENT_RESYNC_DONE */
-	struct map resync_seen;    /* keys reported during the resync */
+	unsigned resync_round;     /* counts its registrations: a task's resync_seen says which */
 	char *principal;           /* the authenticated principal that registered it, or NULL */
 	int refused_logged;        /* its first message about what is not its own was logged */
 };

@@ -31,11 +31,14 @@
  * thousands of agents go out in a few loop turns a second instead of one
  * turn (one poll() over every connection) per agent: at 10,000 agents the
  * turns, not the pings, were the cost. A ping is at most this much late
- * (or PING_GRID_SHARE-th of the interval, if that is less).
+ * (or PING_GRID_SHARE-th of the interval, if that is less). Each tick
+ * costs about two turns (the pings, then their replies, which the loop
+ * gathers: loop.c); at 10,000 agents a turn costs 3-5 ms, so a 50 ms grid
+ * (40 turns a second) spent more on poll() than on the pings.
  */
-#define PING_GRID_MS 50
+#define PING_GRID_MS 200
 /* A short ping interval gets a finer grid: at most this share of it late. */
-#define PING_GRID_SHARE 20
+#define PING_GRID_SHARE 5
 
 static void agent_ping(struct loop *loop, void *arg);
 
@@ -67,7 +70,6 @@ agent_new(struct master *m, const char *id)
 	res_init(&a->used);
 	attrs_init(&a->attributes);
 	map_init(&a->tasks);
-	map_init(&a->resync_seen);
 	a->registered_time = compat_wall_time();
 	map_put(&m->agents, a->id, a);
 	agent_ping_arm(m, a);
@@ -79,7 +81,6 @@ master_agent_free(struct master *m, struct master_agent *a)
 {
 	loop_timer_cancel(m->loop, a->ping_timer);
 	map_free(&a->tasks);
-	map_free(&a->resync_seen);
 	res_free(&a->total);
 	res_free(&a->used);
 	attrs_free(&a->attributes);
@@ -438,8 +439,7 @@ agent_register(struct master *m, struct master_peer *p, const struct proto_msg *
 	} else {
 		a->alloc = alloc_agent_add(m->alloc, a->id, &a->total, a);
 	}
-	map_free(&a->resync_seen);
-	map_init(&a->resync_seen);
+	a->resync_round++;
 	a->resyncing = reregister;
 
 	master_msg(m, "AGENT_REGISTERED");
@@ -480,9 +480,12 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 		master_peer_error(p, m->err);
 		return;
 	}
+	/* Reported in this registration's resync: not lost (a mark, not a set: no allocation). */
 	char *key = master_task_key(fw_id, task_id);
-	map_put(&a->resync_seen, key, (void *)1);
+	struct master_task *seen = map_get(&a->tasks, key);
 	free(key);
+	if (seen)
+		seen->resync_seen = a->resync_round;
 
 	struct master_framework *fw = map_get(&m->frameworks, fw_id);
 	int removed_agent = master_agent_was_removed(m, a->id, compat_wall_time());
@@ -515,6 +518,7 @@ agent_task(struct master *m, struct master_peer *p, const struct proto_msg *msg)
 	}
 	if (!t && !proto_state_terminal(state)) {
 		t = master_task_new(fw, a, task_id, proto_get(msg, "name"), &r);
+		t->resync_seen = a->resync_round;
 		if (fw->alloc && a->alloc)
 			alloc_allocate(m->alloc, fw->alloc, a->alloc, &r);
 		/* Back from a partition: its framework was told TASK_UNREACHABLE, now it decides. */
@@ -546,16 +550,13 @@ agent_resync_done(struct master *m, struct master_peer *p, const struct proto_ms
 	/* Its tasks are sorted out (adopted or killed): it is an agent like any other again. */
 	unreachable_forget(m, a->id);
 	double now = compat_wall_time();
-	const char *key;
 	struct master_task *t;
-	for (size_t it = 0; map_next(&a->tasks, &it, &key, (void **)&t);) {
-		if (map_get(&a->resync_seen, key))
+	for (size_t it = 0; map_next(&a->tasks, &it, NULL, (void **)&t);) {
+		if (t->resync_seen == a->resync_round)
 			continue;
 		master_task_update(m, t, "TASK_LOST", "SOURCE_MASTER", "REASON_AGENT_DISCONNECTED",
 		            "task not reported by its agent when it re-registered", NULL, now, 1);
 	}
-	map_free(&a->resync_seen);
-	map_init(&a->resync_seen);
 }
 
 static void

@@ -140,15 +140,23 @@ master_registry_load(struct master *m)
 	}
 }
 
+/*
+ * An agent the file lists already (one expected back) changes nothing in it:
+ * 10,000 agents coming back after a failover rewrote the whole file every
+ * REGISTRY_WRITE_DELAY_MS until the last one was in, for the same lines.
+ */
 void
 master_registry_agent_back(struct master *m, const char *agent_id)
 {
-	if (map_del(&m->recovering_agents, agent_id) && map_len(&m->recovering_agents) == 0) {
+	if (!map_del(&m->recovering_agents, agent_id)) {
+		master_registry_changed(m);
+		return;
+	}
+	if (map_len(&m->recovering_agents) == 0) {
 		log_info("every known agent has re-registered");
 		loop_timer_cancel(m->loop, m->recovery_timer);
 		m->recovery_timer = 0;
 	}
-	master_registry_changed(m);
 }
 
 int

@@ -65,6 +65,7 @@ master_task_free(struct master_task *t)
 		free(t->statuses[i].source);
 		free(t->statuses[i].uuid);
 	}
+	free(t->statuses);
 	free(t->id);
 	free(t->name);
 	free(t->agent_id);
@@ -91,6 +92,12 @@ master_task_record(struct master_task *t, const char *state, const char *source,
 	struct master_task_status *s;
 
 	if (t->nstatuses < MASTER_TASK_STATUSES_MAX) {
+		if (t->nstatuses == t->capstatuses) {
+			t->capstatuses = t->capstatuses ? 2 * t->capstatuses : MASTER_TASK_STATUSES_FIRST;
+			if (t->capstatuses > MASTER_TASK_STATUSES_MAX)
+				t->capstatuses = MASTER_TASK_STATUSES_MAX;
+			t->statuses = xreallocarray(t->statuses, t->capstatuses, sizeof(*t->statuses));
+		}
 		s = &t->statuses[t->nstatuses++];
 	} else {
 		/* Keep the first status (when it was staged) and the most recent ones. */

@@ -16,11 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_EVENTS 64
 #define MANY_TIMERS 10000
 #define WAIT_LIMIT_MS 1000
+/* Quiet descriptors that put the loop past its coalescing threshold (1024). */
+#define COALESCE_QUIET_FDS 1100
+/* Bytes a child writes into one pipe, one each BYTE_GAP_NS apart. */
+#define COALESCE_BYTES 10
+#define BYTE_GAP_NS 2000000L
+/* Turns that may carry them: without coalescing, one turn per byte. */
+#define COALESCE_MAX_TURNS 5
 
 struct record {
 	int order[MAX_EVENTS];
@@ -586,6 +594,85 @@ test_log_repeats_flushed_when_quiet(void)
 	loop_free(loop);
 }
 
+static void
+on_quiet(struct loop *loop, int fd, int events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	(void)arg;
+}
+
+static void
+on_trickle(struct loop *loop, int fd, int events, void *arg)
+{
+	int *got = arg;
+	char bytes[COALESCE_BYTES];
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	n = read(fd, bytes, sizeof(bytes));
+	if (n > 0)
+		got[0] += (int)n;
+	got[1]++;
+}
+
+/*
+ * Over a thousand descriptors watched (a master's agents): bytes arriving
+ * a few ms apart are taken in a few turns, not one poll() over all of them
+ * per byte; none is lost or left waiting.
+ */
+static void
+test_coalesce_many_fds(void)
+{
+	struct loop *loop = loop_new();
+	int quiet[2], p[2], dups[COALESCE_QUIET_FDS];
+	int got[2] = { 0, 0 };      /* bytes read, turns that read */
+	int i, ndup = 0, status;
+	int64_t end;
+	pid_t pid;
+
+	CHECK(compat_pipe(quiet) == 0 && compat_pipe(p) == 0);
+	for (i = 0; i < COALESCE_QUIET_FDS; i++) {
+		dups[i] = dup(quiet[0]);
+		if (dups[i] < 0)
+			break;
+		loop_watch(loop, dups[i], LOOP_READ, on_quiet, NULL);
+		ndup++;
+	}
+	if (ndup < COALESCE_QUIET_FDS) {
+		printf("skip - coalescing: only %d descriptors available\n", ndup);
+	} else {
+		CHECK(loop_watch(loop, p[0], LOOP_READ, on_trickle, got) == 0);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			struct timespec gap = { 0, BYTE_GAP_NS };
+
+			for (i = 0; i < COALESCE_BYTES; i++) {
+				if (write(p[1], "x", 1) != 1)
+					_exit(1);
+				nanosleep(&gap, NULL);
+			}
+			_exit(0);
+		}
+		end = compat_monotonic_ms() + WAIT_LIMIT_MS;
+		while (got[0] < COALESCE_BYTES && compat_monotonic_ms() < end)
+			loop_run_once(loop, WAIT_LIMIT_MS / 10);
+		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		CHECK(got[0] == COALESCE_BYTES);
+		CHECK(got[1] <= COALESCE_MAX_TURNS);
+	}
+	for (i = 0; i < ndup; i++)
+		close(dups[i]);
+	close(quiet[0]);
+	close(quiet[1]);
+	close(p[0]);
+	close(p[1]);
+	loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -600,5 +687,6 @@ main(void)
 	test_unwatch_other_during_dispatch();
 	test_fd_reuse_during_dispatch();
 	test_log_repeats_flushed_when_quiet();
+	test_coalesce_many_fds();
 	return CHECK_DONE();
 }
