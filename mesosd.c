@@ -41,6 +41,13 @@ on_hup(struct loop *loop, int signo, void *arg)
 
 /* The work dir and any missing parents: rwxr-xr-x. */
 #define WORK_DIR_MODE (S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH)
+/*
+ * With thousands of agents, a quiet turn's next poll() waits this long so
+ * a ping round's replies are read in one poll() over every connection
+ * (lib/loop.h): a message waits at most this, against a ping interval of
+ * seconds.
+ */
+#define MASTER_GATHER_MS 20
 
 int
 main(int argc, char **argv)
@@ -245,6 +252,7 @@ main(int argc, char **argv)
 	}
 
 	struct loop *loop = loop_new();
+	loop_gather(loop, MASTER_GATHER_MS);
 	loop_signal(loop, SIGTERM, on_stop_signal, NULL);
 	loop_signal(loop, SIGINT, on_stop_signal, NULL);
 	loop_signal(loop, SIGHUP, on_hup, NULL);

@@ -33,15 +33,14 @@
 #define NO_SLOT SIZE_MAX
 /*
  * poll() costs in proportion to the descriptors it is handed (at 10,000
- * connections about 2-4 ms a turn on a 2-core VM), so with this many
- * watched, a turn that found little ready is followed by the next poll()
- * no sooner than LOOP_COALESCE_MS later: what arrives meanwhile (a ping
- * round's replies) is handled in one turn instead of in one turn each.
- * Busy turns (at least 1/LOOP_COALESCE_SHARE of the descriptors ready) and
- * due timers never wait; a message waits at most LOOP_COALESCE_MS.
+ * connections about 2-4 ms a turn on a 2-core VM), so a loop that asked
+ * for it (loop_gather) and watches this many follows a turn that found
+ * little ready with its next poll() no sooner than its gather time later:
+ * what arrives meanwhile (a ping round's replies) is handled in one turn
+ * instead of in one turn each. Busy turns (at least 1/LOOP_COALESCE_SHARE
+ * of the descriptors ready) and due timers never wait.
  */
 #define LOOP_COALESCE_FDS 1024
-#define LOOP_COALESCE_MS 20
 #define LOOP_COALESCE_SHARE 16
 #define NS_PER_MS 1000000L
 
@@ -102,6 +101,7 @@ struct loop {
 	int64_t now;
 	int64_t polled;          /* when the last poll() returned */
 	int light;               /* ...having found few descriptors ready */
+	int64_t gather_ms;       /* loop_gather: 0, every turn at once */
 	int stop;
 };
 
@@ -590,15 +590,21 @@ dispatch_fds(struct loop *l)
 	}
 }
 
+void
+loop_gather(struct loop *l, int64_t ms)
+{
+	l->gather_ms = ms > 0 ? ms : 0;
+}
+
 /*
- * Sleep out the rest of LOOP_COALESCE_MS since the last poll() (never past
+ * Sleep out the rest of the gather time since the last poll() (never past
  * wait_ms, the next timer's due time); returns what is left of wait_ms.
  * A signal cuts the sleep short: its byte is in the self-pipe for poll().
  */
 static int64_t
 coalesce(struct loop *l, int64_t wait_ms)
 {
-	int64_t gap = l->polled + LOOP_COALESCE_MS - l->now;
+	int64_t gap = l->polled + l->gather_ms - l->now;
 	int64_t before = l->now;
 	struct timespec ts;
 
@@ -635,7 +641,7 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
 	log_due = log_repeats_due_ms();
 	if (log_due >= 0 && (wait < 0 || log_due < wait))
 		wait = log_due;
-	if (wait != 0 && l->light && l->nw >= LOOP_COALESCE_FDS)
+	if (wait != 0 && l->gather_ms > 0 && l->light && l->nw >= LOOP_COALESCE_FDS)
 		wait = coalesce(l, wait);
 	if (wait > INT_MAX)
 		wait = INT_MAX;

@@ -53,6 +53,13 @@ int64_t loop_now(struct loop *loop);
 int loop_run(struct loop *loop);
 /* One iteration: wait at most max_wait_ms (-1 = until an event). */
 int loop_run_once(struct loop *loop, int64_t max_wait_ms);
+/*
+ * With over a thousand descriptors watched, a turn that found few ready
+ * waits until ms have passed since the last poll(), so a burst is handled
+ * in one poll() over them all (a master's ping replies); 0 (the default):
+ * never. A message may then wait up to ms: not for a proxy's loops.
+ */
+void loop_gather(struct loop *loop, int64_t ms);
 void loop_stop(struct loop *loop);
 
 #endif

@@ -24,6 +24,7 @@
 #define WAIT_LIMIT_MS 1000
 /* Quiet descriptors that put the loop past its coalescing threshold (1024). */
 #define COALESCE_QUIET_FDS 1100
+#define COALESCE_GATHER_MS 20   /* what mesosd asks for */
 /* Bytes a child writes into one pipe, one each BYTE_GAP_NS apart. */
 #define COALESCE_BYTES 10
 #define BYTE_GAP_NS 2000000L
@@ -628,6 +629,8 @@ test_coalesce_many_fds(void)
 {
 	struct loop *loop = loop_new();
 	int quiet[2], p[2], dups[COALESCE_QUIET_FDS];
+
+	loop_gather(loop, COALESCE_GATHER_MS);
 	int got[2] = { 0, 0 };      /* bytes read, turns that read */
 	int i, ndup = 0, status;
 	int64_t end;
