@@ -47,7 +47,7 @@ on_hup(struct loop *loop, int signo, void *arg)
  * (lib/loop.h): a message waits at most this, against a ping interval of
  * seconds.
  */
-#define MASTER_GATHER_MS 20
+#define MASTER_GATHER_MS 50
 
 int
 main(int argc, char **argv)

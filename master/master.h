@@ -174,6 +174,7 @@ struct master_agent {
 	struct master_peer *peer;  /* NULL while disconnected */
 	struct alloc_agent *alloc;
 	struct map tasks;          /* "fw_id/task_id" -> struct master_task * (live tasks) */
+	struct map offers;         /* offer_id -> struct master_offer * (its outstanding ones) */
 	int missed_pings;
 	uint64_t ping_timer;
 	long long ping_seq;

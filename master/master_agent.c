@@ -70,6 +70,7 @@ agent_new(struct master *m, const char *id)
 	res_init(&a->used);
 	attrs_init(&a->attributes);
 	map_init(&a->tasks);
+	map_init(&a->offers);
 	a->registered_time = compat_wall_time();
 	map_put(&m->agents, a->id, a);
 	agent_ping_arm(m, a);
@@ -81,6 +82,7 @@ master_agent_free(struct master *m, struct master_agent *a)
 {
 	loop_timer_cancel(m->loop, a->ping_timer);
 	map_free(&a->tasks);
+	map_free(&a->offers);
 	res_free(&a->total);
 	res_free(&a->used);
 	attrs_free(&a->attributes);
