@@ -113,15 +113,26 @@ has_file(const char *dir, const char *file)
 	return rc;
 }
 
+/* dir's file read whole into buf (bounded, NUL-ended), as read_file. */
+static int
+read_in(const char *dir, const char *file, char *buf, size_t len)
+{
+	char *path = file_path(dir, file);
+	int rc = read_file(path, buf, len);
+	int e = errno;
+
+	free(path);
+	errno = e;
+	return rc;
+}
+
 /* A file holding one number; "max" (no limit) reads as UINT64_MAX. */
 static int
 read_u64(const char *dir, const char *file, uint64_t *v)
 {
-	char *path = file_path(dir, file), buf[NUM_MAX], *end;
-	int rc = read_file(path, buf, sizeof(buf));
+	char buf[NUM_MAX], *end;
 
-	free(path);
-	if (rc == -1)
+	if (read_in(dir, file, buf, sizeof(buf)) == -1)
 		return -1;
 	if (strncmp(buf, "max", strlen("max")) == 0) {
 		*v = UINT64_MAX;
@@ -156,11 +167,9 @@ find_key(const char *text, const char *key, uint64_t *v)
 static int
 read_key(const char *dir, const char *file, const char *key, uint64_t *v)
 {
-	char *path = file_path(dir, file), buf[LINE_MAX_BYTES];
-	int rc = read_file(path, buf, sizeof(buf));
+	char buf[LINE_MAX_BYTES];
 
-	free(path);
-	if (rc == -1)
+	if (read_in(dir, file, buf, sizeof(buf)) == -1)
 		return -1;
 	return find_key(buf, key, v);
 }
@@ -481,16 +490,13 @@ int
 cgroup_ooms(const char *dir, uint64_t *n)
 {
 	uint64_t held = 0;
-	char *path, buf[LINE_MAX_BYTES];
-	int rc;
+	char buf[LINE_MAX_BYTES];
 
 	if (cgroup_version(dir) == 2)
 		return read_key(dir, "memory.events", "oom", n);
 	/* Both counts from one read of the file. */
-	path = file_path(dir, "memory.oom_control");
-	rc = read_file(path, buf, sizeof(buf));
-	free(path);
-	if (rc == -1 || find_key(buf, "oom_kill", n) == -1)
+	if (read_in(dir, "memory.oom_control", buf, sizeof(buf)) == -1 ||
+	    find_key(buf, "oom_kill", n) == -1)
 		return -1;
 	(void)find_key(buf, "under_oom", &held);
 	*n += held;
