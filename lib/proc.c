@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #define PROC_DECIMAL_BASE 10
+#define PROC_US_PER_SECOND 1000000
 #define PROC_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 #define PROC_FS_DIR "/proc"
 #define PROC_LINE_MAX 1024          /* bytes read of /proc/PID/stat or statm */
@@ -608,6 +609,51 @@ proc_has_children(void)
 	return 1;
 #else
 	return 1;
+#endif
+}
+
+#ifdef HAVE_WAIT4
+static void
+add_time(struct timeval *sum, const struct timeval *more)
+{
+	sum->tv_sec += more->tv_sec;
+	sum->tv_usec += more->tv_usec;
+	if (sum->tv_usec >= PROC_US_PER_SECOND) {
+		sum->tv_sec++;
+		sum->tv_usec -= PROC_US_PER_SECOND;
+	}
+}
+#endif
+
+pid_t
+proc_reap(int *status, struct rusage *used)
+{
+#ifdef HAVE_WAIT4
+	struct rusage ru;
+	pid_t pid;
+
+	memset(&ru, 0, sizeof(ru));
+	pid = wait4(-1, status, WNOHANG, &ru);
+	if (pid > 0) {
+		add_time(&used->ru_utime, &ru.ru_utime);
+		add_time(&used->ru_stime, &ru.ru_stime);
+		if (ru.ru_maxrss > used->ru_maxrss)
+			used->ru_maxrss = ru.ru_maxrss;
+	}
+	return pid;
+#else
+	(void)used;
+	return waitpid(-1, status, WNOHANG);
+#endif
+}
+
+int
+proc_reap_counts_usage(void)
+{
+#ifdef HAVE_WAIT4
+	return 1;
+#else
+	return 0;
 #endif
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #define PROC_BOOT_ID_MAX 64      /* bytes of a boot identity, NUL included */
 
@@ -84,6 +85,16 @@ int proc_set_oom_score(int adj);
  * reaping (WNOWAIT), 1: the caller looks in the process table.
  */
 int proc_has_children(void);
+/*
+ * One ended child reaped without waiting, as waitpid(-1, status, WNOHANG):
+ * its pid, 0 when none has ended, -1 with errno. What it used, with the
+ * children it reaped itself, is added to *used (times summed, the largest
+ * peak rss kept), so one process can account for one task after another.
+ * Where the system cannot tell a child's own usage, *used stays as it was
+ * and proc_reap_counts_usage() is 0.
+ */
+pid_t proc_reap(int *status, struct rusage *used);
+int proc_reap_counts_usage(void);
 /*
  * A counter descriptor the kernel can signal (Linux eventfd: how cgroup v1
  * reports an OOM kill), close-on-exec and non-blocking; -1 with ENOSYS

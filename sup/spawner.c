@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,12 +136,149 @@ reply(int sock, const char *line)
 	}
 }
 
+/* An idle supervisor (spawner.h): its pid, the spawner's end of its socket, since when. */
+struct idle {
+	pid_t pid;
+	int fd;
+	int64_t since_ms;
+};
+
+struct pool {
+	struct idle idle[SPAWNER_IDLE_MAX];   /* oldest first */
+	size_t n;
+};
+
+static void
+pool_drop_oldest(struct pool *p)
+{
+	close(p->idle[0].fd);
+	memmove(p->idle, p->idle + 1, (p->n - 1) * sizeof(p->idle[0]));
+	p->n--;
+}
+
+/* Every "IDLE <pid>" waiting on the shared socket (non-blocking) joins the pool, newest last. */
+static void
+pool_take_returns(struct pool *p, int returns)
+{
+	for (;;) {
+		union {
+			struct cmsghdr hdr;
+			char space[CMSG_SPACE(sizeof(int) * 4)];
+		} control;
+		char text[SPAWNER_REPLY_MAX];
+		struct msghdr msg;
+		struct iovec iov;
+		long pid;
+		char *end;
+		int fd = -1;
+		ssize_t n;
+
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = text;
+		iov.iov_len = sizeof(text) - 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.space;
+		msg.msg_controllen = sizeof(control.space);
+		n = recvmsg(returns, &msg, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		take_descriptors(&msg, &fd);
+		text[n] = '\0';
+		pid = strncmp(text, SPAWNER_IDLE, strlen(SPAWNER_IDLE)) == 0 ?
+		    strtol(text + strlen(SPAWNER_IDLE), &end, 10) : 0;
+		if (fd == -1)
+			continue;
+		if (pid <= 1 || *end != '\n') {
+			close(fd);
+			continue;
+		}
+		if (p->n == SPAWNER_IDLE_MAX)
+			pool_drop_oldest(p);
+		p->idle[p->n].pid = (pid_t)pid;
+		p->idle[p->n].fd = fd;
+		p->idle[p->n].since_ms = compat_monotonic_ms();
+		p->n++;
+	}
+}
+
+static void
+pool_expire(struct pool *p, int64_t now_ms)
+{
+	while (p->n > 0 && now_ms - p->idle[0].since_ms >= SPAWNER_IDLE_MS)
+		pool_drop_oldest(p);
+}
+
+/* The newest idle supervisor that takes the request: its pid, or 0 when none would. */
+static pid_t
+pool_hand(struct pool *p, const char *path, int fd)
+{
+	char line[SPAWNER_REQUEST_MAX + sizeof(SPAWNER_REQUEST) + 2];
+	size_t len;
+
+	snprintf(line, sizeof(line), SPAWNER_REQUEST "%s\n", path);
+	len = strlen(line);
+	while (p->n > 0) {
+		struct idle one = p->idle[--p->n];
+		ssize_t n = spawner_send_fd(one.fd, line, len, fd);
+
+		close(one.fd);
+		if (n == (ssize_t)len)
+			return one.pid;
+		/* Gone (killed while idle): the next one. */
+	}
+	return 0;
+}
+
+/*
+ * A child's life: run the first path, then, while run says so, offer this
+ * process to the spawner and run whatever path it hands over. The request
+ * buffer is the caller's, so that nothing here allocates.
+ */
+static int
+serve_child(int child_fd, int returns, const char *path, char *request, size_t cap,
+    int (*run)(const char *path, int *again))
+{
+	for (int runs = 1;; runs++) {
+		char idle[SPAWNER_REPLY_MAX];
+		int again = 0, rc = run(path, &again), pair[2], fd;
+		size_t len;
+		ssize_t n;
+
+		if (!again || runs >= SPAWNER_RUNS_MAX || compat_socketpair(pair) == -1)
+			return rc;
+		snprintf(idle, sizeof(idle), SPAWNER_IDLE "%ld\n", (long)getpid());
+		len = strlen(idle);
+		n = spawner_send_fd(returns, idle, len, pair[1]);
+		close(pair[1]);
+		if (n != (ssize_t)len) {
+			close(pair[0]);   /* the spawner is gone, or too busy to hear: done */
+			return rc;
+		}
+		n = recv_request(pair[0], request, cap, &fd);
+		close(pair[0]);
+		if (n <= 0 || fd == -1 || strncmp(request, SPAWNER_REQUEST, strlen(SPAWNER_REQUEST)) != 0 ||
+		    request[strlen(SPAWNER_REQUEST)] == '\0') {
+			if (fd != -1)
+				close(fd);
+			return 0;   /* dropped by the spawner */
+		}
+		if (fd != child_fd && (dup2(fd, child_fd) == -1 || close(fd) == -1))
+			_exit(EXIT_FAILURE);
+		path = request + strlen(SPAWNER_REQUEST);
+	}
+}
+
 int
-spawner_serve(int sock, int child_fd, int (*run)(const char *path))
+spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again))
 {
 	char request[SPAWNER_REQUEST_MAX + 1];
 	char answer[SPAWNER_REPLY_MAX];
 	struct sigaction sa;
+	struct pool pool;
+	int returns[2];
 	/*
 	 * The allocator sets itself up on its first call: here, once, rather than
 	 * in every supervisor forked (volatile, or the pair is optimised away).
@@ -148,17 +286,44 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path))
 	void *volatile warm = malloc(1);
 
 	free(warm);
+	pool.n = 0;
+	/* Without it every supervisor serves one task, as a fresh process. */
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, returns) == -1 || compat_set_cloexec(returns[0]) == -1 ||
+	    compat_set_cloexec(returns[1]) == -1 || compat_set_nonblock(returns[0], 1) == -1 ||
+	    compat_set_nonblock(returns[1], 1) == -1)
+		returns[0] = returns[1] = -1;
 	/* Ignored SIGCHLD: the kernel reaps our children, none lingers as a zombie. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGCHLD, &sa, NULL);
+	/* An idle supervisor killed: its socket's EPIPE, not our end. */
+	(void)sigaction(SIGPIPE, &sa, NULL);
 	for (;;) {
+		struct pollfd pfd[2];
 		const char *path;
 		pid_t pid;
-		int fd;
-		ssize_t n = recv_request(sock, request, sizeof(request) - 1, &fd);
+		int fd, wait_ms = -1;
+		ssize_t n;
 
+		if (pool.n > 0) {
+			int64_t left = pool.idle[0].since_ms + SPAWNER_IDLE_MS - compat_monotonic_ms();
+
+			wait_ms = left < 0 ? 0 : (int)left;
+		}
+		pfd[0].fd = sock;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = returns[0];
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, returns[0] != -1 ? 2 : 1, wait_ms) == -1 && errno != EINTR)
+			return 1;
+		if (returns[0] != -1)
+			pool_take_returns(&pool, returns[0]);
+		pool_expire(&pool, compat_monotonic_ms());
+		if (pfd[0].revents == 0)
+			continue;
+		n = recv_request(sock, request, sizeof(request) - 1, &fd);
 		if (n == 0)
 			return 0;
 		if (n == -1)
@@ -172,15 +337,22 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path))
 			continue;
 		}
 		path = request + strlen(SPAWNER_REQUEST);
-		pid = fork();
+		pid = pool_hand(&pool, path, fd);
+		if (pid == 0)
+			pid = fork();
 		if (pid == 0) {
 			sa.sa_handler = SIG_DFL;
 			(void)sigaction(SIGCHLD, &sa, NULL);
+			/* Another child's socket held here would keep it from hearing its end. */
+			for (size_t i = 0; i < pool.n; i++)
+				close(pool.idle[i].fd);
+			if (returns[0] != -1)
+				close(returns[0]);
 			if (fd != child_fd && (dup2(fd, child_fd) == -1 || close(fd) == -1))
 				_exit(EXIT_FAILURE);
 			if (sock != child_fd)
 				close(sock);
-			exit(run(path));
+			exit(serve_child(child_fd, returns[1], path, request, sizeof(request) - 1, run));
 		}
 		if (pid == -1)
 			snprintf(answer, sizeof(answer), SPAWNER_FAILED "fork: %s\n", strerror(errno));

@@ -11,6 +11,17 @@
  *   spawner -> agentd: "SPAWNED <pid>\n" or "FAILED <message>\n"
  * One request in flight means the stream never holds two descriptors, so
  * no system's framing of control data can mix them up.
+ *
+ * A supervisor whose task ended cleanly (agentd took its end, nothing of
+ * the task is left) serves the next task instead of exiting: on a VM a
+ * fork and an exit cost more than all of a supervisor's own work (page
+ * tables built and torn down). It tells the spawner so on a datagram
+ * socket the spawner's children share, "IDLE <pid>\n" carrying one end of
+ * a new stream socketpair; the spawner keeps at most SPAWNER_IDLE_MAX of
+ * them, for SPAWNER_IDLE_MS each, and hands the next SPAWN to the newest
+ * one on that socket, in agentd's form, answering agentd with its pid. A
+ * spawner that drops an idle supervisor closes its socket, and the
+ * supervisor exits. A process serves at most SPAWNER_RUNS_MAX tasks.
  */
 #ifndef SPAWNER_H
 #define SPAWNER_H
@@ -24,14 +35,19 @@
 #define SPAWNER_FAILED "FAILED "
 #define SPAWNER_REQUEST_MAX 4200     /* "SPAWN ", a path of up to PATH_MAX, "\n" */
 #define SPAWNER_REPLY_MAX 256
+#define SPAWNER_IDLE "IDLE "
+#define SPAWNER_IDLE_MAX 16          /* idle supervisors kept: a few per task in flight */
+#define SPAWNER_IDLE_MS 30000        /* how long one is kept unused */
+#define SPAWNER_RUNS_MAX 1000        /* tasks one process serves, a bound on what it could leak */
 
 /*
  * The spawner's loop, on its socket sock (blocking): each child closes
- * sock, puts the descriptor it was handed on child_fd and returns run(path)
- * from a fresh process. Returns when agentd closes its end: 0, or 1 on an
- * error of the socket itself. Allocates nothing, so children inherit no heap.
+ * sock, puts the descriptor it was handed on child_fd and runs
+ * run(path, &again), then, while run set again, offers itself for another
+ * path as above. Returns when agentd closes its end: 0, or 1 on an error
+ * of the socket itself. Allocates nothing, so children inherit no heap.
  */
-int spawner_serve(int sock, int child_fd, int (*run)(const char *path));
+int spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again));
 
 /* sendmsg of len bytes with descriptor fd attached; as send(2). */
 ssize_t spawner_send_fd(int sock, const char *data, size_t len, int fd);

@@ -212,7 +212,11 @@ sup_finalize(struct sup *s)
 	struct buf b;
 
 	memset(&ru, 0, sizeof(ru));
-	(void)getrusage(RUSAGE_CHILDREN, &ru);
+	/* This task's children alone: the process may have served others before (spawner.h). */
+	if (proc_reap_counts_usage())
+		ru = s->used;
+	else
+		(void)getrusage(RUSAGE_CHILDREN, &ru);
 	/* ru_maxrss is in KiB on Linux and the BSDs: the largest single process. */
 	rss = (uint64_t)ru.ru_maxrss * KIB;
 	if (s->peak_rss > rss)
@@ -505,6 +509,7 @@ on_agent_close(struct conn *c, const char *reason, void *arg)
 	if (c != s->agent)
 		return;   /* an old connection replaced by a newer one */
 	s->agent = NULL;
+	s->lost_agent = 1;
 	if (s->phase == SUP_PHASE_WAITING) {
 		log_warnx("agentd went away before sending the task (%s): exiting", reason);
 		quit(s);
@@ -671,15 +676,39 @@ sup_free(struct sup *s)
 	free(s->agent_id);
 }
 
-/* The supervisor of the run at path (DIR/RUN), on SUP_AGENT_FD: from exec or the spawner. */
+/*
+ * What a program started by agentd holds that is not its own: whatever
+ * agentd inherited without close-on-exec (a pipe of its shell) goes, and
+ * descriptors 0-2 are taken, or a task's own files could land on them.
+ */
+static void
+settle_descriptors(void)
+{
+	int fd;
+
+	compat_closefrom(SUP_AGENT_FD + 1);
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
+		continue;
+	if (fd > STDERR_FILENO && fd != SUP_AGENT_FD)
+		close(fd);
+}
+
+/*
+ * The supervisor of the run at path (DIR/RUN), on SUP_AGENT_FD: from exec
+ * (again NULL) or the spawner, which settled the descriptors already and
+ * hears in *again whether this process may serve another task: only after
+ * a clean end that agentd took, with nothing of the task left behind.
+ */
 static int
-supervise(const char *path)
+supervise(const char *path, int *again)
 {
 	struct sup s;
 	const char *base = strrchr(path, '/');
 	char *dir;
 	int fd;
 
+	if (again != NULL)
+		*again = 0;
 	if (path[0] == '-' || base == NULL || base[1] == '\0')
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
 		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
@@ -689,13 +718,8 @@ supervise(const char *path)
 		fatal("chdir %s", dir);
 	free(dir);
 	base++;
-	/* Whatever agentd inherited without close-on-exec (a pipe of its shell) is not ours to hold. */
-	compat_closefrom(SUP_AGENT_FD + 1);
-	/* Descriptors 0-2 must be taken, or the task's own files could land on them. */
-	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
-		continue;
-	if (fd > STDERR_FILENO && fd != SUP_AGENT_FD)
-		close(fd);
+	if (again == NULL)
+		settle_descriptors();
 	/* Our own session: agentd's process group may be signalled as a whole, we must not be. */
 	(void)setsid();
 	memset(&s, 0, sizeof(s));
@@ -721,6 +745,9 @@ supervise(const char *path)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
 	loop_run(s.loop);
+	if (again != NULL)
+		*again = s.phase == SUP_PHASE_DONE && s.acked && !s.no_ack && !s.lost_agent &&
+		    !s.stragglers && proc_reap_counts_usage();
 	sup_free(&s);
 	loop_free(s.loop);
 	return 0;
@@ -732,11 +759,12 @@ main(int argc, char **argv)
 	log_init(SUP_PROGRAM, LOG_LEVEL_WARN);
 	/* The spawner: WORK_DIR only names whose it is in ps. Its own session, as a supervisor's. */
 	if (argc == 3 && strcmp(argv[1], SPAWNER_FLAG) == 0) {
+		settle_descriptors();
 		(void)setsid();
 		return spawner_serve(SUP_AGENT_FD, SUP_AGENT_FD, supervise);
 	}
 	if (argc != 2)
 		fatalx("usage: %s DIR/RUN | %s WORK_DIR (started by agentd, descriptor %d its socket)",
 		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
-	return supervise(argv[1]);
+	return supervise(argv[1], NULL);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include "buf.h"
 #include "cgroup.h"
@@ -102,9 +103,12 @@ struct sup {
 	int64_t disk_sampled_ms;      /* when the last look ended (disk_used is its figure) */
 	struct isolate_du *du;
 	int sweeps;
+	int stragglers;              /* the sweep gave up with processes of the task left */
+	struct rusage used;          /* by the children reaped for this task (proc_reap) */
 	char *exit_line;             /* the EXITED message, once the task is over */
 	int no_ack;                  /* SHUTDOWN: nobody will acknowledge the end, exit after it */
 	int acked;                   /* agentd has the end in its journal */
+	int lost_agent;              /* agentd's socket closed before the end was acknowledged */
 	int end_persisted;           /* the end is in RUN.status */
 
 	/* A custom executor (LAUNCH named executor_id) and its channel. */

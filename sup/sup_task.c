@@ -179,8 +179,10 @@ on_sweep_timer(struct loop *loop, void *arg)
 	s->sweep_timer = 0;
 	left = leftovers(s);
 	if (left <= 0 || ++s->sweeps >= SWEEP_TRIES_MAX) {
-		if (left > 0)
+		if (left > 0) {
 			log_warnx("task %s: %ld process(es) would not die", s->tag, left);
+			s->stragglers = 1;
+		}
 		over(s);
 		return;
 	}
@@ -593,7 +595,7 @@ sup_task_reap(struct sup *s)
 	pid_t pid;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = proc_reap(&status, &s->used)) > 0) {
 		if (pid == s->fetch_pid)
 			fetch_done(s, status);
 		else if (sup_health_child_exited(s->health, pid, status))

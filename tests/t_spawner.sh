@@ -4,7 +4,7 @@
 # leaves with agentd, whether agentd stops or is killed. A supervisor sent
 # SIGTERM takes its task with it.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 24
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms"
@@ -68,11 +68,39 @@ check "a supervisor stopped with SIGTERM kills its task" wait_for 10 gone "$P4"
 check "... and the framework hears TASK_KILLED" \
     wait_for 10 grep -q 'task_id=four-0 .*state=TASK_KILLED' "$TMP/four.out"
 
+# A supervisor whose task ended cleanly serves the next one (spawner.h): the same
+# process, each task's usage its own, one killed while idle simply replaced.
+run_to_end () {
+	"$TOP/tests/fw" "--master=$MASTER" "--name=$1" --instances=1 --timeout=60 --command="$2" \
+	    > "$TMP/$1.out" 2>&1
+}
+sup_of () {
+	cat "$TMP"/a1/slaves/*/frameworks/*/executors/"$1"/runs/latest/sup 2>/dev/null
+}
+user_secs () {
+	sed -n "s/.*task_id=$1-0 .*state=TASK_FINISHED .*cpus_user_time_secs=\([0-9.]*\).*/\1/p" "$TMP/$1.out"
+}
+run_to_end busy 'echo $PPID > sup; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
+run_to_end idle 'echo $PPID > sup'
+check "a task after another is served by the same supervisor" \
+    sh -c "[ -n '$(sup_of busy-0)' ] && [ '$(sup_of busy-0)' = '$(sup_of idle-0)' ]"
+check "... and reports its own cpu time, not the one before's" \
+    awk -v busy="$(user_secs busy)" -v idle="$(user_secs idle)" \
+    'BEGIN { exit !(busy != "" && idle != "" && busy > 0.1 && idle < busy / 10) }'
+REUSED=$(sup_of idle-0)
+kill -KILL "$REUSED"
+check "an idle supervisor killed is gone" wait_for 5 gone "$REUSED"
+run_to_end after 'echo $PPID > sup'
+check "the next task gets a new one" \
+    sh -c "grep -q 'task_id=after-0 .*state=TASK_FINISHED' '$TMP/after.out' && [ -n '$(sup_of after-0)' ] && [ '$(sup_of after-0)' != '$REUSED' ]"
+IDLE_SUP=$(sup_of after-0)
+
 # kill -9 agentd: the spawner sees its socket close and leaves; the tasks stay.
 P3=$(task_pid three-0)
 kill -KILL "$AGENT_PID_a1"
 wait "$AGENT_PID_a1" 2>/dev/null
 check "the spawner leaves when agentd is killed" wait_for 5 gone "$SPAWNER"
+check "... and so does its idle supervisor" wait_for 5 gone "$IDLE_SUP"
 check "the tasks stay" kill -0 "$P3"
 
 # shellcheck disable=SC2086

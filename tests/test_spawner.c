@@ -28,14 +28,26 @@
 
 /* A stand-in supervisor: says its path on the descriptor it was handed. */
 static int
-fake_supervise(const char *path)
+fake_supervise(const char *path, int *again)
 {
 	char line[LINE_MAX_HERE];
 	size_t len;
 
+	*again = 0;
 	snprintf(line, sizeof(line), "%s\n", path);
 	len = strlen(line);
 	return write(CHILD_FD, line, len) == (ssize_t)len ? 0 : 1;
+}
+
+/* A supervisor that may serve again: says its path, lets its descriptor go, asks for more. */
+static int
+fake_supervise_again(const char *path, int *again)
+{
+	int rc = fake_supervise(path, again);
+
+	close(CHILD_FD);
+	*again = 1;
+	return rc;
 }
 
 /* A line from fd, waiting at most WAIT_MS: its length, 0 at EOF, -1 on timeout or error. */
@@ -64,7 +76,7 @@ read_line(int fd, char *buf, size_t cap)
 
 /* A spawner in a child process: our end of its socket in *ours, its pid returned. */
 static pid_t
-start_spawner(int *ours)
+start_spawner_with(int *ours, int (*run)(const char *, int *))
 {
 	int sv[2];
 	pid_t pid;
@@ -74,10 +86,41 @@ start_spawner(int *ours)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(spawner_serve(sv[1], CHILD_FD, fake_supervise));
+		_exit(spawner_serve(sv[1], CHILD_FD, run));
 	}
 	close(sv[1]);
 	*ours = sv[0];
+	return pid;
+}
+
+static pid_t
+start_spawner(int *ours)
+{
+	return start_spawner_with(ours, fake_supervise);
+}
+
+/* One SPAWN of path through ctl: the pid that took it, once it said path and let go; -1 otherwise. */
+static long
+spawn_one(int ctl, const char *path)
+{
+	char req[LINE_MAX_HERE], answer[LINE_MAX_HERE], said[LINE_MAX_HERE];
+	int task[2];
+	long pid = -1;
+
+	snprintf(req, sizeof(req), "SPAWN %s\n", path);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, task) == -1)
+		return -1;
+	if (spawner_send_fd(ctl, req, strlen(req), task[1]) == (ssize_t)strlen(req)) {
+		close(task[1]);
+		task[1] = -1;
+		if (read_line(ctl, answer, sizeof(answer)) > 0 && strncmp(answer, "SPAWNED ", 8) == 0 &&
+		    read_line(task[0], said, sizeof(said)) > 0 && strcmp(said, path) == 0 &&
+		    read_line(task[0], said, sizeof(said)) == 0)
+			pid = atol(answer + 8);
+	}
+	close(task[0]);
+	if (task[1] != -1)
+		close(task[1]);
 	return pid;
 }
 
@@ -204,12 +247,52 @@ test_fork_child(void)
 	}
 }
 
+/*
+ * A supervisor that may serve again is handed the next path (spawner.h). It
+ * offers itself a moment after it let go of its descriptor, so a SPAWN may
+ * still find none idle and fork: within the deadline, one must be reused.
+ */
+static void
+test_reuse(void)
+{
+	char path[LINE_MAX_HERE];
+	int ctl, reused = 0, served = 1, n = 0;
+	long first, pid, last;
+	pid_t spawner = start_spawner_with(&ctl, fake_supervise_again);
+	int64_t deadline = compat_monotonic_ms() + WAIT_MS;
+
+	CHECK(spawner > 0);
+	first = last = spawn_one(ctl, "/runs/run-0");
+	CHECK(first > 0);
+	while (!reused && served && compat_monotonic_ms() < deadline) {
+		snprintf(path, sizeof(path), "/runs/run-%d", ++n);
+		pid = spawn_one(ctl, path);
+		served = pid > 0;
+		reused = served && pid == last;
+		last = pid;
+	}
+	CHECK(served);
+	CHECK(reused);
+
+	/* One killed while idle is passed over: the next SPAWN still gets a process. */
+	CHECK(kill((pid_t)last, SIGKILL) == 0);
+	deadline = compat_monotonic_ms() + WAIT_MS;
+	while (kill((pid_t)last, 0) == 0 && compat_monotonic_ms() < deadline)
+		(void)poll(NULL, 0, 1);
+	CHECK(kill((pid_t)last, 0) == -1);
+	CHECK(spawn_one(ctl, "/runs/after-kill") > 0);
+
+	close(ctl);
+	CHECK(exit_status(spawner) == 0);
+}
+
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_spawn();
 	test_spawner_overlong();
+	test_reuse();
 	test_fork_child();
 	return CHECK_DONE();
 }
