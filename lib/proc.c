@@ -544,6 +544,49 @@ proc_switch_user(const char *name, uid_t uid, gid_t gid)
 	return 0;
 }
 
+int
+proc_user_groups(const char *name, gid_t gid, gid_t *groups, int *n)
+{
+#if defined(HAVE_GETGROUPLIST) && defined(HAVE_SETGROUPS)
+	int have = *n;
+
+#ifdef __APPLE__
+	/* macOS declares the list as int; gid_t is as wide. */
+	if (getgrouplist(name, (int)gid, (int *)(void *)groups, &have) == -1 || have < 0)
+		return -1;
+#else
+	if (getgrouplist(name, gid, groups, &have) == -1 || have < 0)
+		return -1;
+#endif
+	*n = have;
+	return 0;
+#else
+	(void)name;
+	(void)gid;
+	(void)groups;
+	(void)n;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
+proc_switch_user_to(const gid_t *groups, int n, uid_t uid, gid_t gid)
+{
+#ifdef HAVE_SETGROUPS
+	if (setgroups((size_t)n, groups) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+		return -1;
+	return 0;
+#else
+	(void)groups;
+	(void)n;
+	(void)uid;
+	(void)gid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /*
  * Write a decimal number to a small kernel file. Only system calls, no
  * formatting by the C library: a child under vfork may call it.

@@ -68,6 +68,15 @@ long proc_user_count(uid_t uid);
 /* initgroups(name, gid), setgid, setuid: 0, or -1 with errno. For a child before exec. */
 int proc_switch_user(const char *name, uid_t uid, gid_t gid);
 /*
+ * The groups user name is in (gid among them) into groups, at most *n:
+ * 0 with *n set, or -1 when the system cannot say or there are more. Read
+ * ahead of time, so that a child under vfork can switch with system calls
+ * alone (proc_switch_user_to).
+ */
+int proc_user_groups(const char *name, gid_t gid, gid_t *groups, int *n);
+/* setgroups, setgid, setuid: only system calls. 0, or -1 with errno. */
+int proc_switch_user_to(const gid_t *groups, int n, uid_t uid, gid_t gid);
+/*
  * Set the calling process's nice value (setpriority) and, where Linux
  * groups sessions (autogroup), its session's. 0 or -1. Only system calls:
  * a child under vfork may call it, and proc_set_oom_score.

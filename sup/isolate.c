@@ -177,6 +177,9 @@ isolate_user_resolve(const char *name, int switching, int allow_root, struct iso
 	xstrlcpy(u->name, name, sizeof(u->name));
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
+	u->ngroups = ISOLATE_GROUPS_MAX;
+	if (proc_user_groups(u->name, u->gid, u->groups, &u->ngroups) == -1)
+		u->ngroups = -1;
 	return 0;
 }
 
@@ -249,7 +252,8 @@ isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, cons
 	(void)proc_set_oom_score(ISOLATE_OOM_SCORE_ADJ);
 	if (u->do_switch) {
 		*what = "switch user";
-		if (proc_switch_user(u->name, u->uid, u->gid) == -1)
+		if ((u->ngroups >= 0 ? proc_switch_user_to(u->groups, u->ngroups, u->uid, u->gid)
+		                     : proc_switch_user(u->name, u->uid, u->gid)) == -1)
 			return -1;
 	}
 	*what = NULL;

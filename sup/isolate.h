@@ -29,6 +29,7 @@
 #define ISOLATE_MEM_HIT_PERCENT 50      /* peak RSS, in % of the limit, that marks a failure as memory */
 #define ISOLATE_VM_HIT_PERCENT 90       /* sampled address space, in % of the limit, likewise */
 #define ISOLATE_USER_MAX 64             /* bytes of a user name */
+#define ISOLATE_GROUPS_MAX 64           /* groups of a task's user read ahead (more: initgroups) */
 /*
  * Tasks are what the kernel's OOM killer takes first when the machine runs
  * short (oom_score_adj), so agentd, the supervisors and everything else
@@ -77,6 +78,9 @@ struct isolate_user {
 	char name[ISOLATE_USER_MAX];
 	uid_t uid;
 	gid_t gid;
+	/* Its groups, read when it was resolved; ngroups -1: not known, looked up at the switch. */
+	gid_t groups[ISOLATE_GROUPS_MAX];
+	int ngroups;
 };
 
 /*

@@ -440,11 +440,11 @@ task_child_main(void *arg)
 	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
 }
 
-/* Under vfork the child makes only system calls: no user to look up. */
+/* Under vfork the child makes only system calls: a user's groups must be known already. */
 static int
 vfork_ok(const struct sup *s)
 {
-	return !s->user.do_switch;
+	return !s->user.do_switch || s->user.ngroups >= 0;
 }
 
 static void

@@ -12,7 +12,7 @@
 # cgroups mode, a restarted agentd finds a running task's cgroups and
 # removes those no supervisor holds any more; --cgroups_enable_cfs caps.
 . "$(dirname "$0")/lib.sh"
-plan 60
+plan 61
 
 CGROUPS=cgroups/cpu,cgroups/mem,cgroups/pids
 MB=1048576
@@ -168,11 +168,12 @@ limits () {
 
 users () {
 	if [ "$(id -u)" -ne 0 ]; then
-		skip -n 4 "switching users needs root"
+		skip -n 5 "switching users needs root"
 		return 0
 	fi
-	fw --name=who --command='id -un > whoami' --field=user=nobody --timeout=20 > "$TMP/who.out" 2>&1
+	fw --name=who --command='id -un > whoami; id -G > groups' --field=user=nobody --timeout=20 > "$TMP/who.out" 2>&1
 	check "a task runs as its user" grep -qx nobody "$(sandbox_of who-0)/whoami"
+	check "... in that user's groups, none of agentd's" test "$(cat "$(sandbox_of who-0)/groups")" = "$(id -G nobody)"
 	check "its sandbox belongs to that user" sh -c "ls -ld '$(sandbox_of who-0)/' | grep -q nobody"
 	fw --name=nouser --command=true --field=user=no-such-user-x9 --timeout=20 > "$TMP/nouser.out" 2>&1
 	check "a user that does not exist fails the task with a clear message" \
