@@ -32,9 +32,10 @@
  *                                           before its tasks report running)
  *   U AT APP INSTANCES                      an app scaled: AT when the replay asked
  *                                           Marathon (wall clock, seconds from the start)
- *   I APP RUNNING_AT END_AT                 a service task that ran: its TASK_RUNNING
- *                                           and terminal statuses' timestamps from the
- *                                           master (END_AT -1: still running), read
+ *   I APP STAGED_AT RUNNING_AT END_AT       a service task that ran: when the master
+ *                                           launched it, its TASK_RUNNING and terminal
+ *                                           statuses' timestamps (the agent's clock;
+ *                                           END_AT -1: still running), read
  *                                           once the trace is over, before the
  *                                           master's completed tasks could drop any
  *   X ROLE AGENT STAGED RUNNING END         a task that ended (every role), from the
@@ -475,7 +476,8 @@ task_span(struct replay *r, const struct json *task)
 	}
 	if (running < 0)
 		return 0;
-	fprintf(r->out, "I %s %.3f %.3f\n", r->t->apps[a].id, running - r->t0_wall,
+	fprintf(r->out, "I %s %.3f %.3f %.3f\n", r->t->apps[a].id,
+	        since_start(r, status_at(task, "TASK_STAGING")), running - r->t0_wall,
 	        end < 0 ? -1 : end - r->t0_wall);
 	return 1;
 }

@@ -31,7 +31,9 @@
  * summed over the apps). Each scale-up (a count above the one before,
  * the app's creation included) is owed until the app runs the count
  * asked for, or what a later scale-down left it wanting: its time to
- * reach. Scale-downs owe nothing. The replay's 100 ms poll of Marathon
+ * reach; the same until the master launched them (its TASK_STAGING) is
+ * the part the allocation and the offer took, the rest the agent's
+ * launch. Scale-downs owe nothing. The replay's 100 ms poll of Marathon
  * (its Q record) is kept as the "polled" figures; the plot shows the
  * per-second samples.
  */
@@ -82,10 +84,10 @@ struct scale {
 	double at;
 };
 
-/* A service task that ran (I): end < 0 while it still runs. */
+/* A service task that ran (I): staged when the master launched it; end < 0 while it runs. */
 struct span {
 	int app;
-	double running, end;
+	double staged, running, end;
 };
 
 struct run {
@@ -107,6 +109,7 @@ struct run {
 	double short_s, short_inst_s;   /* polled */
 	double svc_short_inst_s;        /* from timestamps */
 	double svc_scaleups, svc_reach_mean, svc_reach_max, svc_unreached;
+	double svc_staged_mean, svc_staged_max; /* the same until launched: the offer's part */
 	int failed;
 };
 
@@ -169,13 +172,13 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 				r->u = xreallocarray(r->u, r->ucap, sizeof(*r->u));
 			}
 			r->u[r->nu++] = (struct scale){ k, n, a };
-		} else if (line[0] == 'I' && sscanf(line, "I %63s %lf %lf", name, &a, &b) == 3 &&
+		} else if (line[0] == 'I' && sscanf(line, "I %63s %lf %lf %lf", name, &c, &a, &b) == 4 &&
 		           (k = app_index(t, name)) >= 0) {
 			if (r->nsp == r->spcap) {
 				r->spcap = r->spcap ? r->spcap * 2 : 64;
 				r->sp = xreallocarray(r->sp, r->spcap, sizeof(*r->sp));
 			}
-			r->sp[r->nsp++] = (struct span){ k, a, b };
+			r->sp[r->nsp++] = (struct span){ k, c, a, b };
 		} else if (line[0] == 'J' && sscanf(line, "J %63s %63s %d %lf %lf %d", name, job, &n,
 		           &a, &b, &k) == 6) {
 			if (r->nj == r->jcap) {
@@ -228,19 +231,26 @@ svc_wanted(const struct run *r, int app, double at)
 	return n;
 }
 
-/* The app's tasks running at time at (from their running status until their end). */
+/* When a span starts: its running status, or (staged) its launch. */
+static double
+span_start(const struct span *sp, int staged)
+{
+	return staged ? sp->staged : sp->running;
+}
+
+/* The app's tasks running (or launched) at time at, until their end. */
 static int
-svc_running(const struct run *r, int app, double at)
+svc_running(const struct run *r, int app, double at, int staged)
 {
 	int n = 0;
 
 	for (size_t i = 0; i < r->nsp; i++)
-		n += r->sp[i].app == app && r->sp[i].running <= at &&
+		n += r->sp[i].app == app && span_start(&r->sp[i], staged) <= at &&
 		     (r->sp[i].end < 0 || r->sp[i].end > at);
 	return n;
 }
 
-/* The times app's counts change, within [0, end], sorted, in pts (which holds nu + 2 nsp + 2). */
+/* The times app's counts change, within [0, end], sorted, in pts (which holds nu + 3 nsp + 2). */
 static size_t
 svc_points(const struct run *r, int app, double end, double *pts)
 {
@@ -256,6 +266,8 @@ svc_points(const struct run *r, int app, double end, double *pts)
 			continue;
 		if (r->sp[i].running > 0 && r->sp[i].running < end)
 			pts[n++] = r->sp[i].running;
+		if (r->sp[i].staged > 0 && r->sp[i].staged < end)
+			pts[n++] = r->sp[i].staged;
 		if (r->sp[i].end > 0 && r->sp[i].end < end)
 			pts[n++] = r->sp[i].end;
 	}
@@ -264,48 +276,68 @@ svc_points(const struct run *r, int app, double end, double *pts)
 }
 
 /*
+ * A scale-up's time until app runs (or, staged, has launched) the count
+ * asked for, or what a later scale-down left it wanting; end - at, and
+ * *unreached set, if it never does within pts[0..n).
+ */
+static double
+svc_reach(const struct run *r, const struct scale *u, const double *pts, size_t n, double end,
+          int staged, int *unreached)
+{
+	for (size_t i = 0; i < n; i++) {
+		int want = svc_wanted(r, u->app, pts[i]);
+
+		if (pts[i] >= u->at && svc_running(r, u->app, pts[i], staged) >=
+		    (want < u->instances ? want : u->instances))
+			return pts[i] - u->at;
+	}
+	*unreached = 1;
+	return end - u->at;
+}
+
+/*
  * The services' figures from the U and I records over [0, end]: the
- * instance-seconds short, and each scale-up's time to reach its count.
+ * instance-seconds short, and each scale-up's time to reach its count
+ * (and to have it launched).
  */
 static void
 svc_figures(const struct sh_trace *t, struct run *r, double end)
 {
-	double *pts = xcalloc(r->nu + 2 * r->nsp + 2, sizeof(*pts)), reach_sum = 0;
+	double *pts = xcalloc(r->nu + 3 * r->nsp + 2, sizeof(*pts));
+	double reach_sum = 0, staged_sum = 0;
 
 	for (int a = 0; a < t->napps; a++) {
 		size_t n = svc_points(r, a, end, pts);
 
 		for (size_t i = 0; i + 1 < n; i++) {
-			int lack = svc_wanted(r, a, pts[i]) - svc_running(r, a, pts[i]);
+			int lack = svc_wanted(r, a, pts[i]) - svc_running(r, a, pts[i], 0);
 
 			if (lack > 0)
 				r->svc_short_inst_s += lack * (pts[i + 1] - pts[i]);
 		}
 		for (size_t e = 0; e < r->nu; e++) {
 			const struct scale *u = &r->u[e];
-			double reach = -1;
+			int unreached = 0, ignored = 0;
+			double reach, staged;
 
 			if (u->app != a || u->at >= end || u->instances <= svc_wanted(r, a, u->at - 1e-9))
 				continue;
-			/* Reached once it runs what was asked, or less if a scale-down asked less since. */
-			for (size_t i = 0; i < n && reach < 0; i++) {
-				int want = svc_wanted(r, a, pts[i]);
-
-				if (pts[i] >= u->at && svc_running(r, a, pts[i]) >=
-				    (want < u->instances ? want : u->instances))
-					reach = pts[i] - u->at;
-			}
-			if (reach < 0) {
-				reach = end - u->at;
-				r->svc_unreached++;
-			}
+			reach = svc_reach(r, u, pts, n, end, 0, &unreached);
+			staged = svc_reach(r, u, pts, n, end, 1, &ignored);
+			r->svc_unreached += unreached;
 			r->svc_scaleups++;
 			reach_sum += reach;
+			staged_sum += staged;
 			if (reach > r->svc_reach_max)
 				r->svc_reach_max = reach;
+			if (staged > r->svc_staged_max)
+				r->svc_staged_max = staged;
 		}
 	}
-	r->svc_reach_mean = r->svc_scaleups > 0 ? reach_sum / r->svc_scaleups : 0;
+	if (r->svc_scaleups > 0) {
+		r->svc_reach_mean = reach_sum / r->svc_scaleups;
+		r->svc_staged_mean = staged_sum / r->svc_scaleups;
+	}
 	free(pts);
 }
 
@@ -407,6 +439,10 @@ static const struct figure figures_table[] = {
 	  offsetof(struct run, svc_reach_mean), 1, 3 },
 	{ "services_reach_max", "services: the same, most", "s", offsetof(struct run, svc_reach_max),
 	  1, 3 },
+	{ "services_launched_mean", "services: a scale-up's time until its tasks are launched "
+	  "(the offer's part), mean", "s", offsetof(struct run, svc_staged_mean), 1, 3 },
+	{ "services_launched_max", "services: the same, most", "s",
+	  offsetof(struct run, svc_staged_max), 1, 3 },
 	{ "services_unreached", NULL, "count", offsetof(struct run, svc_unreached), 0, 0 },
 	{ "services_short_polled", "services below their wanted count, polled every 100 ms", "s",
 	  offsetof(struct run, short_s), 0, 1 },

@@ -5,7 +5,7 @@
 # records: the figures, their ratios, the services' time short from the
 # tasks' timestamps, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -25,7 +25,8 @@ check "saying its line" grep -q "bad.trace:8: cannot read 'bogus 3'" "$TMP/bad.e
 # from 0.5 and 1.5 (the second killed at 5.2), then from 6.4 and 6.9: 2 short
 # for 0.5 s, 1 for 1 s, then 2 for 0.4 s and 1 for 0.5 s (3.3 instance-s),
 # reached in 1.5 s and 0.9 s. Sharing runs them from 0.25 (both), 6.2 and
-# 6.3: 1.0 instance-s, reached in 0.25 s and 0.3 s. Sharing leaves one cpu
+# 6.3: 1.0 instance-s, reached in 0.25 s and 0.3 s, launched (staged) in
+# 0.2 s and 0.25 s. Sharing leaves one cpu
 # of 8 where no batch task fits.
 sed '$d' "$TMP/bad.trace" > "$TMP/ok.trace"
 mkdir -p "$TMP/out"
@@ -43,9 +44,9 @@ for m in static sharing; do
 	echo "Q 0 0" >> "$TMP/out/$m.samples"
 	printf 'U 0.000 web 2\nU 5.000 web 1\nU 6.000 web 3\n' >> "$TMP/out/$m.samples"
 	if [ "$m" = static ]; then
-		printf 'I web 0.5 -1\nI web 1.5 5.2\nI web 6.4 -1\nI web 6.9 -1\n'
+		printf 'I web 0.4 0.5 -1\nI web 1.4 1.5 5.2\nI web 6.3 6.4 -1\nI web 6.8 6.9 -1\n'
 	else
-		printf 'I web 0.25 -1\nI web 0.25 5.1\nI web 6.2 -1\nI web 6.3 -1\n'
+		printf 'I web 0.2 0.25 -1\nI web 0.2 0.25 5.1\nI web 6.1 6.2 -1\nI web 6.25 6.3 -1\n'
 	fi >> "$TMP/out/$m.samples"
 	echo "J b j1 4 1.000 $done.000 1" >> "$TMP/out/$m.samples"
 done
@@ -60,6 +61,7 @@ check "1.0 sharing" grep -qx 'sharing_services_short_instances_sharing 1.00 inst
 check "two scale-ups, the scale-down not counted" grep -qx 'sharing_services_scaleups_sharing 2 count' "$TMP/figures"
 check "reached in 1.2 s on average static" grep -qx 'sharing_services_reach_mean_static 1.200 s' "$TMP/figures"
 check "at most 0.3 s sharing" grep -qx 'sharing_services_reach_max_sharing 0.300 s' "$TMP/figures"
+check "launched in 0.225 s on average sharing" grep -qx 'sharing_services_launched_mean_sharing 0.225 s' "$TMP/figures"
 check "the mean's ratio" grep -qx 'sharing_services_reach_mean_ratio 0.23 x' "$TMP/figures"
 check "a cpu in fragments: 12.5%" grep -qx 'sharing_cpu_fragments_day_sharing 12.5 %' "$TMP/figures"
 check "the 100 ms poll kept" grep -qx 'sharing_services_short_polled_sharing 0.0 s' "$TMP/figures"
