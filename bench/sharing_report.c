@@ -33,7 +33,12 @@
  * asked for, or what a later scale-down left it wanting: its time to
  * reach; the same until the master launched them (its TASK_STAGING) is
  * the part the allocation and the offer took, the rest the agent's
- * launch. Scale-downs owe nothing. The replay's 100 ms poll of Marathon
+ * launch. Scale-downs owe nothing.
+ *
+ * Turnover, from the X records: for each batch task that ended within
+ * the day, the time until the next task was launched on its agent (any
+ * role; a slot too small for what waits, or idle for want of work, shows
+ * as a long gap), and a batch task's launch from staged to running. The replay's 100 ms poll of Marathon
  * (its Q record) is kept as the "polled" figures; the plot shows the
  * per-second samples.
  */
@@ -90,6 +95,13 @@ struct span {
 	double staged, running, end;
 };
 
+/* A task that ended or ran to the end (X). */
+struct xtask {
+	char agent[SH_ID_MAX];
+	int batch;                      /* not the services' */
+	double staged, running, end;
+};
+
 struct run {
 	struct sample *s;
 	size_t ns, scap;
@@ -99,6 +111,8 @@ struct run {
 	size_t nu, ucap;
 	struct span *sp;
 	size_t nsp, spcap;
+	struct xtask *x;
+	size_t nx, xcap;
 	double makespan;
 	double *done;                   /* completion times, sorted */
 	/* The figures. */
@@ -110,6 +124,8 @@ struct run {
 	double svc_short_inst_s;        /* from timestamps */
 	double svc_scaleups, svc_reach_mean, svc_reach_max, svc_unreached;
 	double svc_staged_mean, svc_staged_max; /* the same until launched: the offer's part */
+	double turnover_p50, turnover_p90, turnover_fast; /* freed slot to next launch on its agent */
+	double batch_launch_mean;       /* a batch task's staged to running */
 	int failed;
 };
 
@@ -179,6 +195,18 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 				r->sp = xreallocarray(r->sp, r->spcap, sizeof(*r->sp));
 			}
 			r->sp[r->nsp++] = (struct span){ k, c, a, b };
+		} else if (line[0] == 'X' && sscanf(line, "X %63s %63s %lf %lf %lf", name, job, &a, &b,
+		           &c) == 5) {
+			if (r->nx == r->xcap) {
+				r->xcap = r->xcap ? r->xcap * 2 : 256;
+				r->x = xreallocarray(r->x, r->xcap, sizeof(*r->x));
+			}
+			memset(&r->x[r->nx], 0, sizeof(r->x[r->nx]));
+			snprintf(r->x[r->nx].agent, sizeof(r->x[r->nx].agent), "%s", job);
+			r->x[r->nx].batch = (k = sh_trace_role(t, name)) >= 0 && k != t->services;
+			r->x[r->nx].staged = a;
+			r->x[r->nx].running = b;
+			r->x[r->nx++].end = c;
 		} else if (line[0] == 'J' && sscanf(line, "J %63s %63s %d %lf %lf %d", name, job, &n,
 		           &a, &b, &k) == 6) {
 			if (r->nj == r->jcap) {
@@ -341,6 +369,59 @@ svc_figures(const struct sh_trace *t, struct run *r, double end)
 	free(pts);
 }
 
+static int
+cmp_xtask(const void *a, const void *b)
+{
+	const struct xtask *x = a, *y = b;
+	int c = strcmp(x->agent, y->agent);
+
+	return c != 0 ? c : (x->staged > y->staged) - (x->staged < y->staged);
+}
+
+/*
+ * The turnover of batch slots over [0, end]: for each batch task that
+ * ended then, the time until the next task was launched (staged) on its
+ * agent. The gaps' p50 and p90, the share under TURNOVER_FAST_S, and a
+ * batch task's mean launch (staged to running).
+ */
+#define TURNOVER_FAST_S 0.1
+static void
+turnover(struct run *r, double end)
+{
+	double *gaps = xcalloc(r->nx + 1, sizeof(*gaps)), launch = 0;
+	size_t ngaps = 0, nlaunch = 0, fast = 0;
+
+	qsort(r->x, r->nx, sizeof(*r->x), cmp_xtask);
+	for (size_t i = 0; i < r->nx; i++) {
+		const struct xtask *x = &r->x[i];
+
+		if (x->batch && x->staged >= 0 && x->running >= x->staged) {
+			launch += x->running - x->staged;
+			nlaunch++;
+		}
+		if (!x->batch || x->end < 0 || x->end > end)
+			continue;
+		/* The same agent's tasks are together, by launch: the first launched since. */
+		for (size_t k = 0; k < r->nx; k++) {
+			const struct xtask *y = &r->x[k];
+
+			if (strcmp(y->agent, x->agent) == 0 && y->staged >= x->end) {
+				gaps[ngaps++] = y->staged - x->end;
+				fast += y->staged - x->end < TURNOVER_FAST_S;
+				break;
+			}
+		}
+	}
+	if (ngaps > 0) {
+		qsort(gaps, ngaps, sizeof(*gaps), cmp_double);
+		r->turnover_p50 = percentile(gaps, ngaps, 50);
+		r->turnover_p90 = percentile(gaps, ngaps, 90);
+		r->turnover_fast = PERCENT * (double)fast / (double)ngaps;
+	}
+	r->batch_launch_mean = nlaunch > 0 ? launch / (double)nlaunch : 0;
+	free(gaps);
+}
+
 static void
 figures(const struct sh_trace *t, struct run *r)
 {
@@ -358,6 +439,7 @@ figures(const struct sh_trace *t, struct run *r)
 	}
 	qsort(r->done, r->nj, sizeof(*r->done), cmp_double);
 	svc_figures(t, r, t->duration);
+	turnover(r, t->duration);
 	r->mean = sum / (double)r->nj;
 	r->p50 = percentile(r->done, r->nj, 50);
 	r->p95 = percentile(r->done, r->nj, 95);
@@ -448,6 +530,12 @@ static const struct figure figures_table[] = {
 	  offsetof(struct run, short_s), 0, 1 },
 	{ "services_short_instances_polled", NULL, "instance-s", offsetof(struct run, short_inst_s),
 	  0, 1 },
+	{ "turnover_p50", "a batch task's end to the next launch on its agent, p50", "s",
+	  offsetof(struct run, turnover_p50), 0, 3 },
+	{ "turnover_p90", "the same, p90", "s", offsetof(struct run, turnover_p90), 0, 3 },
+	{ "turnover_under_100ms", NULL, "%", offsetof(struct run, turnover_fast), 0, 1 },
+	{ "batch_launch_mean", "a batch task's launch (staged to running), mean", "s",
+	  offsetof(struct run, batch_launch_mean), 0, 3 },
 	{ "makespan", "makespan", "s", offsetof(struct run, makespan), 1, 1 },
 };
 #define NFIGURES (sizeof(figures_table) / sizeof(figures_table[0]))
@@ -726,6 +814,7 @@ out:
 		free(r[m].j);
 		free(r[m].u);
 		free(r[m].sp);
+		free(r[m].x);
 		free(r[m].done);
 	}
 	return rc;

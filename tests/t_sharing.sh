@@ -5,7 +5,7 @@
 # records: the figures, their ratios, the services' time short from the
 # tasks' timestamps, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 26
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -26,7 +26,8 @@ check "saying its line" grep -q "bad.trace:8: cannot read 'bogus 3'" "$TMP/bad.e
 # for 0.5 s, 1 for 1 s, then 2 for 0.4 s and 1 for 0.5 s (3.3 instance-s),
 # reached in 1.5 s and 0.9 s. Sharing runs them from 0.25 (both), 6.2 and
 # 6.3: 1.0 instance-s, reached in 0.25 s and 0.3 s, launched (staged) in
-# 0.2 s and 0.25 s. Sharing leaves one cpu
+# 0.2 s and 0.25 s. A batch slot freed at 3 s is launched on again at 3.5 s
+# static, 3.02 s sharing; batch tasks take 0.1 s, and 0.05 and 0.08 s, to run. Sharing leaves one cpu
 # of 8 where no batch task fits.
 sed '$d' "$TMP/bad.trace" > "$TMP/ok.trace"
 mkdir -p "$TMP/out"
@@ -48,6 +49,11 @@ for m in static sharing; do
 	else
 		printf 'I web 0.2 0.25 -1\nI web 0.2 0.25 5.1\nI web 6.1 6.2 -1\nI web 6.25 6.3 -1\n'
 	fi >> "$TMP/out/$m.samples"
+	if [ "$m" = static ]; then
+		printf 'X b ag2 1.0 1.1 3.0\nX b ag2 3.5 3.6 5.0\nX svc ag2 0.1 0.2 -1\n'
+	else
+		printf 'X b ag1 1.0 1.05 3.0\nX b ag1 3.02 3.1 5.0\nX svc ag1 0.1 0.2 -1\n'
+	fi >> "$TMP/out/$m.samples"
 	echo "J b j1 4 1.000 $done.000 1" >> "$TMP/out/$m.samples"
 done
 check "report" sh -c "'$S' report '$TMP/ok.trace' '$TMP/out' > '$TMP/figures'"
@@ -64,6 +70,9 @@ check "at most 0.3 s sharing" grep -qx 'sharing_services_reach_max_sharing 0.300
 check "launched in 0.225 s on average sharing" grep -qx 'sharing_services_launched_mean_sharing 0.225 s' "$TMP/figures"
 check "the mean's ratio" grep -qx 'sharing_services_reach_mean_ratio 0.23 x' "$TMP/figures"
 check "a cpu in fragments: 12.5%" grep -qx 'sharing_cpu_fragments_day_sharing 12.5 %' "$TMP/figures"
+check "turnover 0.5 s static" grep -qx 'sharing_turnover_p50_static 0.500 s' "$TMP/figures"
+check "20 ms sharing" grep -qx 'sharing_turnover_p50_sharing 0.020 s' "$TMP/figures"
+check "batch launch 65 ms sharing" grep -qx 'sharing_batch_launch_mean_sharing 0.065 s' "$TMP/figures"
 check "the 100 ms poll kept" grep -qx 'sharing_services_short_polled_sharing 0.0 s' "$TMP/figures"
 check "an HTML page" grep -q '^<!DOCTYPE html>' "$TMP/out/sharing.html"
 check "with six plots" test "$(grep -c '^<svg ' "$TMP/out/sharing.html")" = 6
