@@ -513,8 +513,9 @@ static const struct figure figures_table[] = {
 	{ "batch_completion_mean", "batch completion time, mean", "s", offsetof(struct run, mean), 1, 1 },
 	{ "batch_completion_p50", "batch completion time, p50", "s", offsetof(struct run, p50), 1, 1 },
 	{ "batch_completion_p95", "batch completion time, p95", "s", offsetof(struct run, p95), 1, 1 },
-	{ "services_short_instances", "services: instance-seconds below the count asked for "
-	  "(from the tasks' running timestamps)", "instance-s",
+	/* Instance-seconds, in "s" units: `name value unit` takes no hyphen in a unit. */
+	{ "services_short_instance_seconds", "services: instance-seconds below the count asked for "
+	  "(from the tasks' running timestamps)", "s",
 	  offsetof(struct run, svc_short_inst_s), 1, 2 },
 	{ "services_scaleups", "services: scale-ups", "count", offsetof(struct run, svc_scaleups), 0, 0 },
 	{ "services_reach_mean", "services: a scale-up's time until its tasks run, mean", "s",
@@ -528,7 +529,7 @@ static const struct figure figures_table[] = {
 	{ "services_unreached", NULL, "count", offsetof(struct run, svc_unreached), 0, 0 },
 	{ "services_short_polled", "services below their wanted count, polled every 100 ms", "s",
 	  offsetof(struct run, short_s), 0, 1 },
-	{ "services_short_instances_polled", NULL, "instance-s", offsetof(struct run, short_inst_s),
+	{ "services_short_polled_instance_seconds", NULL, "s", offsetof(struct run, short_inst_s),
 	  0, 1 },
 	{ "turnover_p50", "a batch task's end to the next launch on its agent, p50", "s",
 	  offsetof(struct run, turnover_p50), 0, 3 },

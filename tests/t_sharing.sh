@@ -5,7 +5,7 @@
 # records: the figures, their ratios, the services' time short from the
 # tasks' timestamps, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 27
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -57,13 +57,14 @@ for m in static sharing; do
 	echo "J b j1 4 1.000 $done.000 1" >> "$TMP/out/$m.samples"
 done
 check "report" sh -c "'$S' report '$TMP/ok.trace' '$TMP/out' > '$TMP/figures'"
+check "every line a figure" sh "$TOP/bench/check_format.sh" "$TMP/figures"
 check "cpu utilization: 50% static" grep -qx 'sharing_cpu_util_static 50.0 %' "$TMP/figures"
 check "75% sharing" grep -qx 'sharing_cpu_util_sharing 75.0 %' "$TMP/figures"
 check "the ratio" grep -qx 'sharing_cpu_util_ratio 1.50 x' "$TMP/figures"
 check "over the day too" grep -qx 'sharing_cpu_util_day_ratio 1.50 x' "$TMP/figures"
 check "completion: 8 s against 4 s" sh -c "grep -qx 'sharing_batch_completion_mean_static 8.0 s' '$TMP/figures' && grep -qx 'sharing_batch_completion_mean_ratio 0.50 x' '$TMP/figures'"
-check "services short: 3.3 instance-s static" grep -qx 'sharing_services_short_instances_static 3.30 instance-s' "$TMP/figures"
-check "1.0 sharing" grep -qx 'sharing_services_short_instances_sharing 1.00 instance-s' "$TMP/figures"
+check "services short: 3.3 instance-s static" grep -qx 'sharing_services_short_instance_seconds_static 3.30 s' "$TMP/figures"
+check "1.0 sharing" grep -qx 'sharing_services_short_instance_seconds_sharing 1.00 s' "$TMP/figures"
 check "two scale-ups, the scale-down not counted" grep -qx 'sharing_services_scaleups_sharing 2 count' "$TMP/figures"
 check "reached in 1.2 s on average static" grep -qx 'sharing_services_reach_mean_static 1.200 s' "$TMP/figures"
 check "at most 0.3 s sharing" grep -qx 'sharing_services_reach_max_sharing 0.300 s' "$TMP/figures"
