@@ -24,7 +24,8 @@
  *                                           what no task uses, summed over the
  *                                           agents, and the part of it on agents
  *                                           where not even the trace's smallest
- *                                           batch task fits (fragments)
+ *                                           batch task fits (fragments; by shape
+ *                                           alone, whoever the agent is reserved to)
  *   Q SHORT_S SHORT_INSTANCE_S              the services' time below their wanted
  *                                           count during the trace, as polled every
  *                                           SERVICES_PERIOD_MS (kept for comparison:
@@ -39,10 +40,11 @@
  *                                           once the trace is over, before the
  *                                           master's completed tasks could drop any
  *   X ROLE AGENT STAGED RUNNING END         a task that ended (every role), from the
- *                                           master's completed tasks at each sample:
- *                                           when the master launched it, and its
- *                                           running and terminal statuses (the
- *                                           agent's clock; -1: none). A slot's
+ *                                           master's completed tasks at each sample,
+ *                                           and after the runs those still running
+ *                                           (END -1): when the master launched it,
+ *                                           and its running and terminal statuses
+ *                                           (the agent's clock; -1: none). A slot's
  *                                           turnover is the gap from one task's END
  *                                           to the next STAGED on its agent.
  *   J ROLE JOB TASKS CREATED FINISHED OK    each job's run, seconds from the start
