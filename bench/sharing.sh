@@ -101,6 +101,9 @@ run_mode () {
 		printf 'http_port=0\nhttp_ip=127.0.0.1\nrole=%s\n' "$role" > "$TMP/plugins/$role.conf"
 		names="$names $role"
 	done
+	# The replay reads ended tasks from the master's completed ones: each
+	# second (a framework ends at most about 20 tasks a second here) and,
+	# for the services' about 35 scale-down kills, once after the day.
 	"$TOP/mesosd" --ip=127.0.0.1 --port=0 --work_dir="$TMP/master" --plugins="$TMP/plugins" \
 	    --max_completed_tasks_per_framework=100 > "$TMP/master.log" 2>&1 &
 	MASTER_PID=$!

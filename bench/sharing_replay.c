@@ -20,10 +20,33 @@
  *   T AT CPUS MEM                           the cluster's totals
  *   R AT ROLE USED_CPUS USED_MEM OFFERED_CPUS OFFERED_MEM
  *   S AT WANTED RUNNING SHORT               services (SHORT: instances missing)
+ *   A AT IDLE_CPUS IDLE_MEM STRANDED_CPUS STRANDED_MEM
+ *                                           what no task uses, summed over the
+ *                                           agents, and the part of it on agents
+ *                                           where not even the trace's smallest
+ *                                           batch task fits (fragments; by shape
+ *                                           alone, whoever the agent is reserved to)
  *   Q SHORT_S SHORT_INSTANCE_S              the services' time below their wanted
- *                                           count during the trace, counted every
- *                                           SERVICES_PERIOD_MS (a sample's second
- *                                           would round a launch's latency up)
+ *                                           count during the trace, as polled every
+ *                                           SERVICES_PERIOD_MS (kept for comparison:
+ *                                           a poll mostly catches each scale-up
+ *                                           before its tasks report running)
+ *   U AT APP INSTANCES                      an app scaled: AT when the replay asked
+ *                                           Marathon (wall clock, seconds from the start)
+ *   I APP STAGED_AT RUNNING_AT END_AT       a service task that ran: when the master
+ *                                           launched it, its TASK_RUNNING and terminal
+ *                                           statuses' timestamps (the agent's clock;
+ *                                           END_AT -1: still running), read
+ *                                           once the trace is over, before the
+ *                                           master's completed tasks could drop any
+ *   X ROLE AGENT STAGED RUNNING END         a task that ended (every role), from the
+ *                                           master's completed tasks at each sample,
+ *                                           and after the runs those still running
+ *                                           (END -1): when the master launched it,
+ *                                           and its running and terminal statuses
+ *                                           (the agent's clock; -1: none). A slot's
+ *                                           turnover is the gap from one task's END
+ *                                           to the next STAGED on its agent.
  *   J ROLE JOB TASKS CREATED FINISHED OK    each job's run, seconds from the start
  */
 #include <errno.h>
@@ -37,6 +60,7 @@
 #include "compat.h"
 #include "http_client.h"
 #include "json.h"
+#include "map.h"
 #include "xmem.h"
 
 #define SAMPLE_PERIOD_MS   1000
@@ -69,6 +93,8 @@ struct replay {
 	int wanted, running, short_by;  /* the services at the last count */
 	double short_s, short_inst_s;
 	int created[SH_APPS_MAX];
+	int spans_read;                 /* the I records written */
+	struct map ended;               /* task ids with an X record written */
 };
 
 static int
@@ -148,6 +174,8 @@ app_event(struct replay *r, const struct sh_event *e)
 	char json[SH_LINE_MAX], target[SH_LINE_MAX];
 	int st;
 
+	/* Before the call: the time owed is counted from when it was asked for. */
+	fprintf(r->out, "U %.3f %s %d\n", compat_wall_time() - r->t0_wall, a->id, e->instances);
 	if (!r->created[e->app]) {
 		snprintf(json, sizeof(json), "{\"id\":\"/%s\",\"cmd\":\"sleep %d\",\"cpus\":%g,"
 		         "\"mem\":%g,\"disk\":0,\"instances\":%d,\"portDefinitions\":[]}", a->id,
@@ -264,6 +292,55 @@ weights_set(struct replay *r)
 
 /* ------------------------------------------------------------ samples */
 
+static int
+state_is_live(const char *state)
+{
+	return strcmp(state, "TASK_STAGING") == 0 || strcmp(state, "TASK_STARTING") == 0 ||
+	       strcmp(state, "TASK_RUNNING") == 0 || strcmp(state, "TASK_KILLING") == 0;
+}
+
+/* The timestamp of the task's first status in state, or -1. */
+static double
+status_at(const struct json *task, const char *state)
+{
+	const struct json *sts = json_get(task, "statuses");
+
+	for (size_t i = 0; sts != NULL && i < sts->n; i++) {
+		const char *st = json_get_str(sts->items[i], "state");
+
+		if (st != NULL && strcmp(st, state) == 0)
+			return num(sts->items[i], "timestamp");
+	}
+	return -1;
+}
+
+static double
+since_start(const struct replay *r, double ts)
+{
+	return ts < 0 ? -1 : ts - r->t0_wall;
+}
+
+/* An X record for each task in the framework's list (completed_tasks, tasks) not yet written. */
+static void
+tasks_record(struct replay *r, const char *role, const struct json *fw, const char *list)
+{
+	const struct json *done = json_get(fw, list);
+
+	for (size_t i = 0; done != NULL && i < done->n; i++) {
+		const struct json *task = done->items[i];
+		const char *id = json_get_str(task, "id"), *agent = json_get_str(task, "slave_id");
+		const char *state = json_get_str(task, "state");
+
+		if (id == NULL || agent == NULL || state == NULL || map_get(&r->ended, id) != NULL)
+			continue;
+		map_put(&r->ended, id, r);
+		fprintf(r->out, "X %s %s %.3f %.3f %.3f\n", role, agent,
+		        since_start(r, status_at(task, "TASK_STAGING")),
+		        since_start(r, status_at(task, "TASK_RUNNING")),
+		        state_is_live(state) ? -1 : since_start(r, status_at(task, state)));
+	}
+}
+
 /* Each app's running tasks against what the trace wants at time at. */
 static int
 services_count(struct replay *r, double at)
@@ -294,6 +371,35 @@ services_count(struct replay *r, double at)
 	return 0;
 }
 
+/* The A record: each agent's total less what its tasks use, and the unusable part of it. */
+static void
+agents_idle(struct replay *r, double at, const struct json *agents)
+{
+	double min_cpus = 0, min_mem = 0, idle_c = 0, idle_m = 0, frag_c = 0, frag_m = 0;
+
+	for (size_t e = 0; e < r->t->nevents; e++) {
+		const struct sh_event *ev = &r->t->events[e];
+
+		if (ev->is_job && (min_cpus == 0 || ev->cpus < min_cpus))
+			min_cpus = ev->cpus;
+		if (ev->is_job && (min_mem == 0 || ev->mem < min_mem))
+			min_mem = ev->mem;
+	}
+	for (size_t i = 0; agents != NULL && i < agents->n; i++) {
+		const struct json *ag = agents->items[i];
+		double c = num(ag, "resources.cpus") - num(ag, "used_resources.cpus");
+		double m = num(ag, "resources.mem") - num(ag, "used_resources.mem");
+
+		idle_c += c;
+		idle_m += m;
+		if (c < min_cpus || m < min_mem) {
+			frag_c += c;
+			frag_m += m;
+		}
+	}
+	fprintf(r->out, "A %.2f %g %g %g %g\n", at, idle_c, idle_m, frag_c, frag_m);
+}
+
 static int
 sample(struct replay *r, double at)
 {
@@ -320,8 +426,10 @@ sample(struct replay *r, double at)
 				used_m[k] += num(fw, "used_resources.mem");
 				off_c[k] += num(fw, "offered_resources.cpus");
 				off_m[k] += num(fw, "offered_resources.mem");
+				tasks_record(r, role, fw, "completed_tasks");
 			}
 	}
+	agents_idle(r, at, json_get(j, "slaves"));
 	json_free(j);
 	for (int k = 0; k < t->nroles; k++)
 		fprintf(r->out, "R %.2f %s %g %g %g %g\n", at, t->roles[k].name, used_c[k], used_m[k],
@@ -330,6 +438,104 @@ sample(struct replay *r, double at)
 		return -1;
 	fprintf(r->out, "S %.2f %d %d %d\n", at, r->wanted, r->running, r->short_by);
 	fflush(r->out);
+	return 0;
+}
+
+/* The app whose task id this is (Marathon's "APP.instance-UUID._app"), or -1. */
+static int
+task_app(const struct sh_trace *t, const char *task_id)
+{
+	const char *dot = strstr(task_id, ".instance-");
+
+	for (int a = 0; dot != NULL && a < t->napps; a++)
+		if (strlen(t->apps[a].id) == (size_t)(dot - task_id) &&
+		    strncmp(task_id, t->apps[a].id, (size_t)(dot - task_id)) == 0)
+			return a;
+	return -1;
+}
+
+/* One I record for a service task that reached TASK_RUNNING; 1 if written. */
+static int
+task_span(struct replay *r, const struct json *task)
+{
+	const struct json *sts = json_get(task, "statuses");
+	const char *id = json_get_str(task, "id");
+	double running = -1, end = -1;
+	int a;
+
+	if (id == NULL || sts == NULL || (a = task_app(r->t, id)) < 0)
+		return 0;
+	for (size_t i = 0; i < sts->n; i++) {
+		const char *state = json_get_str(sts->items[i], "state");
+		double ts = num(sts->items[i], "timestamp");
+
+		if (state == NULL)
+			continue;
+		if (strcmp(state, "TASK_RUNNING") == 0 && running < 0)
+			running = ts;
+		else if (!state_is_live(state) && end < 0)
+			end = ts;
+	}
+	if (running < 0)
+		return 0;
+	fprintf(r->out, "I %s %.3f %.3f %.3f\n", r->t->apps[a].id,
+	        since_start(r, status_at(task, "TASK_STAGING")), running - r->t0_wall,
+	        end < 0 ? -1 : end - r->t0_wall);
+	return 1;
+}
+
+/*
+ * The services' tasks from the master's state, live and completed: when
+ * each ran and ended, by the agent's own status timestamps.
+ */
+static int
+services_spans(struct replay *r)
+{
+	static const char *const lists[] = { "tasks", "completed_tasks" };
+	const char *role = r->t->roles[r->t->services].name;
+	const struct json *fws;
+	struct json *j;
+	int n = 0;
+
+	if ((j = get_json(r, &r->master, "/master/state")) == NULL)
+		return -1;
+	fws = json_get(j, "frameworks");
+	for (size_t i = 0; fws != NULL && i < fws->n; i++) {
+		const char *fw_role = json_get_str(fws->items[i], "role");
+
+		if (fw_role == NULL || strcmp(fw_role, role) != 0)
+			continue;
+		for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+			const struct json *ts = json_get(fws->items[i], lists[l]);
+
+			for (size_t k = 0; ts != NULL && k < ts->n; k++)
+				n += task_span(r, ts->items[k]);
+		}
+	}
+	json_free(j);
+	fflush(r->out);
+	return n > 0 ? 0 : -1;
+}
+
+/* X records for the tasks still running at the end (the services'), with END -1. */
+static int
+tasks_live(struct replay *r)
+{
+	const struct json *fws;
+	struct json *j;
+
+	if ((j = get_json(r, &r->master, "/master/state")) == NULL)
+		return -1;
+	fws = json_get(j, "frameworks");
+	for (size_t i = 0; fws != NULL && i < fws->n; i++) {
+		const char *role = json_get_str(fws->items[i], "role");
+
+		if (role != NULL && sh_trace_role(r->t, role) >= 0) {
+			tasks_record(r, role, fws->items[i], "completed_tasks");
+			tasks_record(r, role, fws->items[i], "tasks");
+		}
+	}
+	json_free(j);
 	return 0;
 }
 
@@ -467,6 +673,13 @@ replay_run(struct replay *r, double drain_max_s)
 			}
 			next_count += SERVICES_PERIOD_MS / MS_PER_S;
 		}
+		if (!r->spans_read && at >= t->duration) {
+			if (services_spans(r) == -1) {
+				fprintf(stderr, "sharing: no service task ran\n");
+				return -1;
+			}
+			r->spans_read = 1;
+		}
 		if (at >= next_sample) {
 			if (sample(r, next_sample) == -1)
 				return -1;
@@ -488,6 +701,8 @@ replay_run(struct replay *r, double drain_max_s)
 		         (int64_t)((next_sample - at) * MS_PER_S) : SLEEP_MAX_MS);
 	}
 	fprintf(stderr, "sharing: every run ended at %.1f s\n", now_s(r));
+	if (tasks_live(r) == -1)
+		return -1;
 	fprintf(r->out, "Q %.2f %.2f\n", r->short_s, r->short_inst_s);
 	return collect(r);
 }
@@ -519,7 +734,9 @@ sh_replay(const struct sh_trace *t, const char *mode, const char *master, char *
 		return -1;
 	}
 	buf_init(&r.body, BODY_MAX_BYTES);
+	map_init(&r.ended);
 	rc = replay_run(&r, drain_max_s);
+	map_free(&r.ended);
 	buf_free(&r.body);
 	if (fclose(r.out) != 0)
 		rc = -1;

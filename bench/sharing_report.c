@@ -17,11 +17,30 @@
  * the same window in both modes: both are offered the same demand in it,
  * and what one mode leaves queued past it (static partitions whose own
  * share is full while another's idles) counts against it there rather
- * than stretching its averaging window. A job's
+ * than stretching its averaging window. Its "fragments" are the idle
+ * cpus and memory on agents where not even the trace's smallest batch
+ * task fits (the replay's A record), averaged the same way. A job's
  * completion time is its run's finishedAt less its createdAt (the
- * plugin's own clock). Services are short while an app runs fewer tasks
- * than the trace wants then, counted by the replay every 100 ms (its Q
- * record); the plot shows the per-second samples.
+ * plugin's own clock).
+ *
+ * Services, from timestamps (the replay's U and I records): an app wants,
+ * from the moment the replay asked Marathon for it, the count it asked
+ * for; it runs the tasks between their TASK_RUNNING and terminal statuses
+ * (the agent's clock). Its shortfall is wanted less running where
+ * positive, integrated over the trace's duration (instance-seconds short,
+ * summed over the apps). Each scale-up (a count above the one before,
+ * the app's creation included) is owed until the app runs the count
+ * asked for, or what a later scale-down left it wanting: its time to
+ * reach; the same until the master launched them (its TASK_STAGING) is
+ * the part the allocation and the offer took, the rest the agent's
+ * launch. Scale-downs owe nothing.
+ *
+ * Turnover, from the X records: for each batch task that ended within
+ * the day, the time until the next task was launched on its agent (any
+ * role; a slot too small for what waits, or idle for want of work, shows
+ * as a long gap), and a batch task's launch from staged to running. The replay's 100 ms poll of Marathon
+ * (its Q record) is kept as the "polled" figures; the plot shows the
+ * per-second samples.
  */
 #include <math.h>
 #include <stddef.h>
@@ -55,6 +74,7 @@ struct sample {
 	double used_c[SH_ROLES_MAX], used_m[SH_ROLES_MAX];
 	double off_c[SH_ROLES_MAX], off_m[SH_ROLES_MAX];
 	int wanted, running, short_by;
+	double frag_c, frag_m;          /* idle where no batch task fits (A) */
 };
 
 struct job {
@@ -63,20 +83,60 @@ struct job {
 	int ok;
 };
 
+/* An app's wanted count, from when it was asked for (U). */
+struct scale {
+	int app, instances;
+	double at;
+};
+
+/* A service task that ran (I): staged when the master launched it; end < 0 while it runs. */
+struct span {
+	int app;
+	double staged, running, end;
+};
+
+/* A task that ended or ran to the end (X). */
+struct xtask {
+	char agent[SH_ID_MAX];
+	int batch;                      /* not the services' */
+	double staged, running, end;
+};
+
 struct run {
 	struct sample *s;
 	size_t ns, scap;
 	struct job *j;
 	size_t nj, jcap;
+	struct scale *u;
+	size_t nu, ucap;
+	struct span *sp;
+	size_t nsp, spcap;
+	struct xtask *x;
+	size_t nx, xcap;
 	double makespan;
 	double *done;                   /* completion times, sorted */
 	/* The figures. */
 	double cpu_util, mem_util, cpu_alloc, mem_alloc;
 	double cpu_day, mem_day;        /* over the trace's duration */
+	double cpu_frag_day, mem_frag_day; /* idle in fragments no batch task fits, the same */
 	double mean, p50, p95;
-	double short_s, short_inst_s;
+	double short_s, short_inst_s;   /* polled */
+	double svc_short_inst_s;        /* from timestamps */
+	double svc_scaleups, svc_reach_mean, svc_reach_max, svc_unreached;
+	double svc_staged_mean, svc_staged_max; /* the same until launched: the offer's part */
+	double turnover_p50, turnover_p90, turnover_fast; /* freed slot to next launch on its agent */
+	double batch_launch_mean;       /* a batch task's staged to running */
 	int failed;
 };
+
+static int
+app_index(const struct sh_trace *t, const char *id)
+{
+	for (int a = 0; a < t->napps; a++)
+		if (strcmp(t->apps[a].id, id) == 0)
+			return a;
+	return -1;
+}
 
 static int
 load(const struct sh_trace *t, const char *path, struct run *r)
@@ -114,9 +174,39 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 			s->wanted = w;
 			s->running = n;
 			s->short_by = sh;
+		} else if (line[0] == 'A' && s != NULL &&
+		           sscanf(line, "A %lf %lf %lf %lf %lf", &at, &a, &b, &c, &d) == 5) {
+			s->frag_c = c;
+			s->frag_m = d;
 		} else if (line[0] == 'Q' && sscanf(line, "Q %lf %lf", &a, &b) == 2) {
 			r->short_s = a;
 			r->short_inst_s = b;
+		} else if (line[0] == 'U' && sscanf(line, "U %lf %63s %d", &a, name, &n) == 3 &&
+		           (k = app_index(t, name)) >= 0) {
+			if (r->nu == r->ucap) {
+				r->ucap = r->ucap ? r->ucap * 2 : 64;
+				r->u = xreallocarray(r->u, r->ucap, sizeof(*r->u));
+			}
+			r->u[r->nu++] = (struct scale){ k, n, a };
+		} else if (line[0] == 'I' && sscanf(line, "I %63s %lf %lf %lf", name, &c, &a, &b) == 4 &&
+		           (k = app_index(t, name)) >= 0) {
+			if (r->nsp == r->spcap) {
+				r->spcap = r->spcap ? r->spcap * 2 : 64;
+				r->sp = xreallocarray(r->sp, r->spcap, sizeof(*r->sp));
+			}
+			r->sp[r->nsp++] = (struct span){ k, c, a, b };
+		} else if (line[0] == 'X' && sscanf(line, "X %63s %63s %lf %lf %lf", name, job, &a, &b,
+		           &c) == 5) {
+			if (r->nx == r->xcap) {
+				r->xcap = r->xcap ? r->xcap * 2 : 256;
+				r->x = xreallocarray(r->x, r->xcap, sizeof(*r->x));
+			}
+			memset(&r->x[r->nx], 0, sizeof(r->x[r->nx]));
+			snprintf(r->x[r->nx].agent, sizeof(r->x[r->nx].agent), "%s", job);
+			r->x[r->nx].batch = (k = sh_trace_role(t, name)) >= 0 && k != t->services;
+			r->x[r->nx].staged = a;
+			r->x[r->nx].running = b;
+			r->x[r->nx++].end = c;
 		} else if (line[0] == 'J' && sscanf(line, "J %63s %63s %d %lf %lf %d", name, job, &n,
 		           &a, &b, &k) == 6) {
 			if (r->nj == r->jcap) {
@@ -154,6 +244,184 @@ percentile(const double *v, size_t n, double p)
 	return v[k > 0 ? k - 1 : 0];
 }
 
+/* What app wants at time at: its last scale asked for at or before then (0 before any). */
+static int
+svc_wanted(const struct run *r, int app, double at)
+{
+	int n = 0;
+	double when = -1;
+
+	for (size_t i = 0; i < r->nu; i++)
+		if (r->u[i].app == app && r->u[i].at <= at && r->u[i].at >= when) {
+			when = r->u[i].at;
+			n = r->u[i].instances;
+		}
+	return n;
+}
+
+/* When a span starts: its running status, or (staged) its launch. */
+static double
+span_start(const struct span *sp, int staged)
+{
+	return staged ? sp->staged : sp->running;
+}
+
+/* The app's tasks running (or launched) at time at, until their end. */
+static int
+svc_running(const struct run *r, int app, double at, int staged)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < r->nsp; i++)
+		n += r->sp[i].app == app && span_start(&r->sp[i], staged) <= at &&
+		     (r->sp[i].end < 0 || r->sp[i].end > at);
+	return n;
+}
+
+/* The times app's counts change, within [0, end], sorted, in pts (which holds nu + 3 nsp + 2). */
+static size_t
+svc_points(const struct run *r, int app, double end, double *pts)
+{
+	size_t n = 0;
+
+	pts[n++] = 0;
+	pts[n++] = end;
+	for (size_t i = 0; i < r->nu; i++)
+		if (r->u[i].app == app && r->u[i].at > 0 && r->u[i].at < end)
+			pts[n++] = r->u[i].at;
+	for (size_t i = 0; i < r->nsp; i++) {
+		if (r->sp[i].app != app)
+			continue;
+		if (r->sp[i].running > 0 && r->sp[i].running < end)
+			pts[n++] = r->sp[i].running;
+		if (r->sp[i].staged > 0 && r->sp[i].staged < end)
+			pts[n++] = r->sp[i].staged;
+		if (r->sp[i].end > 0 && r->sp[i].end < end)
+			pts[n++] = r->sp[i].end;
+	}
+	qsort(pts, n, sizeof(*pts), cmp_double);
+	return n;
+}
+
+/*
+ * A scale-up's time until app runs (or, staged, has launched) the count
+ * asked for, or what a later scale-down left it wanting; end - at, and
+ * *unreached set, if it never does within pts[0..n).
+ */
+static double
+svc_reach(const struct run *r, const struct scale *u, const double *pts, size_t n, double end,
+          int staged, int *unreached)
+{
+	for (size_t i = 0; i < n; i++) {
+		int want = svc_wanted(r, u->app, pts[i]);
+
+		if (pts[i] >= u->at && svc_running(r, u->app, pts[i], staged) >=
+		    (want < u->instances ? want : u->instances))
+			return pts[i] - u->at;
+	}
+	*unreached = 1;
+	return end - u->at;
+}
+
+/*
+ * The services' figures from the U and I records over [0, end]: the
+ * instance-seconds short, and each scale-up's time to reach its count
+ * (and to have it launched).
+ */
+static void
+svc_figures(const struct sh_trace *t, struct run *r, double end)
+{
+	double *pts = xcalloc(r->nu + 3 * r->nsp + 2, sizeof(*pts));
+	double reach_sum = 0, staged_sum = 0;
+
+	for (int a = 0; a < t->napps; a++) {
+		size_t n = svc_points(r, a, end, pts);
+
+		for (size_t i = 0; i + 1 < n; i++) {
+			int lack = svc_wanted(r, a, pts[i]) - svc_running(r, a, pts[i], 0);
+
+			if (lack > 0)
+				r->svc_short_inst_s += lack * (pts[i + 1] - pts[i]);
+		}
+		for (size_t e = 0; e < r->nu; e++) {
+			const struct scale *u = &r->u[e];
+			int unreached = 0, ignored = 0;
+			double reach, staged;
+
+			if (u->app != a || u->at >= end || u->instances <= svc_wanted(r, a, u->at - 1e-9))
+				continue;
+			reach = svc_reach(r, u, pts, n, end, 0, &unreached);
+			staged = svc_reach(r, u, pts, n, end, 1, &ignored);
+			r->svc_unreached += unreached;
+			r->svc_scaleups++;
+			reach_sum += reach;
+			staged_sum += staged;
+			if (reach > r->svc_reach_max)
+				r->svc_reach_max = reach;
+			if (staged > r->svc_staged_max)
+				r->svc_staged_max = staged;
+		}
+	}
+	if (r->svc_scaleups > 0) {
+		r->svc_reach_mean = reach_sum / r->svc_scaleups;
+		r->svc_staged_mean = staged_sum / r->svc_scaleups;
+	}
+	free(pts);
+}
+
+static int
+cmp_xtask(const void *a, const void *b)
+{
+	const struct xtask *x = a, *y = b;
+	int c = strcmp(x->agent, y->agent);
+
+	return c != 0 ? c : (x->staged > y->staged) - (x->staged < y->staged);
+}
+
+/*
+ * The turnover of batch slots over [0, end]: for each batch task that
+ * ended then, the time until the next task was launched (staged) on its
+ * agent. The gaps' p50 and p90, the share under TURNOVER_FAST_S, and a
+ * batch task's mean launch (staged to running).
+ */
+#define TURNOVER_FAST_S 0.1
+static void
+turnover(struct run *r, double end)
+{
+	double *gaps = xcalloc(r->nx + 1, sizeof(*gaps)), launch = 0;
+	size_t ngaps = 0, nlaunch = 0, fast = 0;
+
+	qsort(r->x, r->nx, sizeof(*r->x), cmp_xtask);
+	for (size_t i = 0; i < r->nx; i++) {
+		const struct xtask *x = &r->x[i];
+
+		if (x->batch && x->staged >= 0 && x->running >= x->staged) {
+			launch += x->running - x->staged;
+			nlaunch++;
+		}
+		if (!x->batch || x->end < 0 || x->end > end)
+			continue;
+		/* The same agent's tasks are together, by launch: the first launched since. */
+		for (size_t k = 0; k < r->nx; k++) {
+			const struct xtask *y = &r->x[k];
+
+			if (strcmp(y->agent, x->agent) == 0 && y->staged >= x->end) {
+				gaps[ngaps++] = y->staged - x->end;
+				fast += y->staged - x->end < TURNOVER_FAST_S;
+				break;
+			}
+		}
+	}
+	if (ngaps > 0) {
+		qsort(gaps, ngaps, sizeof(*gaps), cmp_double);
+		r->turnover_p50 = percentile(gaps, ngaps, 50);
+		r->turnover_p90 = percentile(gaps, ngaps, 90);
+		r->turnover_fast = PERCENT * (double)fast / (double)ngaps;
+	}
+	r->batch_launch_mean = nlaunch > 0 ? launch / (double)nlaunch : 0;
+	free(gaps);
+}
+
 static void
 figures(const struct sh_trace *t, struct run *r)
 {
@@ -170,6 +438,8 @@ figures(const struct sh_trace *t, struct run *r)
 		r->failed += !r->j[i].ok;
 	}
 	qsort(r->done, r->nj, sizeof(*r->done), cmp_double);
+	svc_figures(t, r, t->duration);
+	turnover(r, t->duration);
 	r->mean = sum / (double)r->nj;
 	r->p50 = percentile(r->done, r->nj, 50);
 	r->p95 = percentile(r->done, r->nj, 95);
@@ -193,12 +463,16 @@ figures(const struct sh_trace *t, struct run *r)
 		if (s->at <= t->duration) {
 			r->cpu_day += uc / s->cpus;
 			r->mem_day += um / s->mem;
+			r->cpu_frag_day += s->frag_c / s->cpus;
+			r->mem_frag_day += s->frag_m / s->mem;
 			nday++;
 		}
 	}
 	if (nday > 0) {
 		r->cpu_day *= PERCENT / (double)nday;
 		r->mem_day *= PERCENT / (double)nday;
+		r->cpu_frag_day *= PERCENT / (double)nday;
+		r->mem_frag_day *= PERCENT / (double)nday;
 	}
 	if (n > 0) {
 		r->cpu_util *= PERCENT / (double)n;
@@ -219,24 +493,51 @@ struct figure {
 	const char *name, *title, *unit;
 	size_t off;
 	int ratio;                      /* print sharing/static too */
+	int digits;                     /* after the point */
 };
 
 static const struct figure figures_table[] = {
 	{ "cpu_util_day", "cpu utilization (mean over the trace's day, the same window in both)", "%",
-	  offsetof(struct run, cpu_day), 1 },
-	{ "mem_util_day", "memory utilization (the same window)", "%", offsetof(struct run, mem_day), 1 },
+	  offsetof(struct run, cpu_day), 1, 1 },
+	{ "mem_util_day", "memory utilization (the same window)", "%", offsetof(struct run, mem_day),
+	  1, 1 },
+	{ "cpu_fragments_day", "cpus idle where no batch task fits (the same window)", "%",
+	  offsetof(struct run, cpu_frag_day), 0, 1 },
+	{ "mem_fragments_day", NULL, "%", offsetof(struct run, mem_frag_day), 0, 1 },
 	{ "cpu_util", "cpu utilization (mean over each mode's own makespan)", "%",
-	  offsetof(struct run, cpu_util), 1 },
-	{ "mem_util", "memory utilization (each mode's own makespan)", "%", offsetof(struct run, mem_util), 1 },
-	{ "cpu_allocated", NULL, "%", offsetof(struct run, cpu_alloc), 0 },
-	{ "mem_allocated", NULL, "%", offsetof(struct run, mem_alloc), 0 },
-	{ "batch_completion_mean", "batch completion time, mean", "s", offsetof(struct run, mean), 1 },
-	{ "batch_completion_p50", "batch completion time, p50", "s", offsetof(struct run, p50), 1 },
-	{ "batch_completion_p95", "batch completion time, p95", "s", offsetof(struct run, p95), 1 },
-	{ "services_short", "services below their wanted count", "s",
-	  offsetof(struct run, short_s), 0 },
-	{ "services_short_instances", NULL, "instance-s", offsetof(struct run, short_inst_s), 0 },
-	{ "makespan", "makespan", "s", offsetof(struct run, makespan), 1 },
+	  offsetof(struct run, cpu_util), 1, 1 },
+	{ "mem_util", "memory utilization (each mode's own makespan)", "%",
+	  offsetof(struct run, mem_util), 1, 1 },
+	{ "cpu_allocated", NULL, "%", offsetof(struct run, cpu_alloc), 0, 1 },
+	{ "mem_allocated", NULL, "%", offsetof(struct run, mem_alloc), 0, 1 },
+	{ "batch_completion_mean", "batch completion time, mean", "s", offsetof(struct run, mean), 1, 1 },
+	{ "batch_completion_p50", "batch completion time, p50", "s", offsetof(struct run, p50), 1, 1 },
+	{ "batch_completion_p95", "batch completion time, p95", "s", offsetof(struct run, p95), 1, 1 },
+	/* Instance-seconds, in "s" units: `name value unit` takes no hyphen in a unit. */
+	{ "services_short_instance_seconds", "services: instance-seconds below the count asked for "
+	  "(from the tasks' running timestamps)", "s",
+	  offsetof(struct run, svc_short_inst_s), 1, 2 },
+	{ "services_scaleups", "services: scale-ups", "count", offsetof(struct run, svc_scaleups), 0, 0 },
+	{ "services_reach_mean", "services: a scale-up's time until its tasks run, mean", "s",
+	  offsetof(struct run, svc_reach_mean), 1, 3 },
+	{ "services_reach_max", "services: the same, most", "s", offsetof(struct run, svc_reach_max),
+	  1, 3 },
+	{ "services_launched_mean", "services: a scale-up's time until its tasks are launched "
+	  "(the offer's part), mean", "s", offsetof(struct run, svc_staged_mean), 1, 3 },
+	{ "services_launched_max", "services: the same, most", "s",
+	  offsetof(struct run, svc_staged_max), 1, 3 },
+	{ "services_unreached", NULL, "count", offsetof(struct run, svc_unreached), 0, 0 },
+	{ "services_short_polled", "services below their wanted count, polled every 100 ms", "s",
+	  offsetof(struct run, short_s), 0, 1 },
+	{ "services_short_polled_instance_seconds", NULL, "s", offsetof(struct run, short_inst_s),
+	  0, 1 },
+	{ "turnover_p50", "a batch task's end to the next launch on its agent, p50", "s",
+	  offsetof(struct run, turnover_p50), 0, 3 },
+	{ "turnover_p90", "the same, p90", "s", offsetof(struct run, turnover_p90), 0, 3 },
+	{ "turnover_under_100ms", NULL, "%", offsetof(struct run, turnover_fast), 0, 1 },
+	{ "batch_launch_mean", "a batch task's launch (staged to running), mean", "s",
+	  offsetof(struct run, batch_launch_mean), 0, 3 },
+	{ "makespan", "makespan", "s", offsetof(struct run, makespan), 1, 1 },
 };
 #define NFIGURES (sizeof(figures_table) / sizeof(figures_table[0]))
 
@@ -252,8 +553,8 @@ print_figures(FILE *out, const struct run *r)
 	for (size_t i = 0; i < NFIGURES; i++) {
 		const struct figure *f = &figures_table[i];
 
-		fprintf(out, "sharing_%s_static %.1f %s\n", f->name, value(&r[0], f), f->unit);
-		fprintf(out, "sharing_%s_sharing %.1f %s\n", f->name, value(&r[1], f), f->unit);
+		fprintf(out, "sharing_%s_static %.*f %s\n", f->name, f->digits, value(&r[0], f), f->unit);
+		fprintf(out, "sharing_%s_sharing %.*f %s\n", f->name, f->digits, value(&r[1], f), f->unit);
 		if (f->ratio)
 			fprintf(out, "sharing_%s_ratio %.2f x\n", f->name,
 			        ratio(value(&r[1], f), value(&r[0], f)));
@@ -459,8 +760,8 @@ html(FILE *out, const struct sh_trace *t, const struct run *r, const char *machi
 
 		if (f->title == NULL)
 			continue;
-		fprintf(out, "<tr><td>%s</td><td>%.1f %s</td><td>%.1f %s</td><td>", f->title,
-		        value(&r[0], f), f->unit, value(&r[1], f), f->unit);
+		fprintf(out, "<tr><td>%s</td><td>%.*f %s</td><td>%.*f %s</td><td>", f->title,
+		        f->digits, value(&r[0], f), f->unit, f->digits, value(&r[1], f), f->unit);
 		if (f->ratio)
 			fprintf(out, "%.2f", ratio(value(&r[1], f), value(&r[0], f)));
 		fprintf(out, "</td></tr>\n");
@@ -512,6 +813,9 @@ out:
 	for (int m = 0; m < MODES; m++) {
 		free(r[m].s);
 		free(r[m].j);
+		free(r[m].u);
+		free(r[m].sp);
+		free(r[m].x);
 		free(r[m].done);
 	}
 	return rc;

@@ -2,9 +2,10 @@
 # cluster: the kept trace is what its generator writes for seed 15, each
 # mode's agents (static: every agent reserved whole to one role), a bad
 # trace refused with its line, and the report from two small replays'
-# records: the figures, their ratios, and an HTML page with its plots.
+# records: the figures, their ratios, the services' time short from the
+# tasks' timestamps, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 27
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -19,7 +20,15 @@ check "a bad trace is refused" sh -c "! '$S' report '$TMP/bad.trace' '$TMP' 2> '
 check "saying its line" grep -q "bad.trace:8: cannot read 'bogus 3'" "$TMP/bad.err"
 
 # Two replays of a 10 s trace on 8 cpus: static holds 4 of them (half used),
-# sharing 6; its job ends in 4 s instead of 8, and the services are never short.
+# sharing 6; its job ends in 4 s instead of 8. The app web is asked for 2
+# at 0, 1 at 5 (a scale-down owes nothing) and 3 at 6: static runs its tasks
+# from 0.5 and 1.5 (the second killed at 5.2), then from 6.4 and 6.9: 2 short
+# for 0.5 s, 1 for 1 s, then 2 for 0.4 s and 1 for 0.5 s (3.3 instance-s),
+# reached in 1.5 s and 0.9 s. Sharing runs them from 0.25 (both), 6.2 and
+# 6.3: 1.0 instance-s, reached in 0.25 s and 0.3 s, launched (staged) in
+# 0.2 s and 0.25 s. A batch slot freed at 3 s is launched on again at 3.5 s
+# static, 3.02 s sharing; batch tasks take 0.1 s, and 0.05 and 0.08 s, to run. Sharing leaves one cpu
+# of 8 where no batch task fits.
 sed '$d' "$TMP/bad.trace" > "$TMP/ok.trace"
 mkdir -p "$TMP/out"
 for m in static sharing; do
@@ -30,17 +39,41 @@ for m in static sharing; do
 		echo "R $i.5 svc 2 200 0 0"
 		echo "R $i.5 b $used 400 0 0"
 		echo "S $i.5 2 2 0"
+		[ "$m" = static ] || echo "A $i.5 2 400 1 0"
 		i=$((i + 1))
 	done > "$TMP/out/$m.samples"
 	echo "Q 0 0" >> "$TMP/out/$m.samples"
+	printf 'U 0.000 web 2\nU 5.000 web 1\nU 6.000 web 3\n' >> "$TMP/out/$m.samples"
+	if [ "$m" = static ]; then
+		printf 'I web 0.4 0.5 -1\nI web 1.4 1.5 5.2\nI web 6.3 6.4 -1\nI web 6.8 6.9 -1\n'
+	else
+		printf 'I web 0.2 0.25 -1\nI web 0.2 0.25 5.1\nI web 6.1 6.2 -1\nI web 6.25 6.3 -1\n'
+	fi >> "$TMP/out/$m.samples"
+	if [ "$m" = static ]; then
+		printf 'X b ag2 1.0 1.1 3.0\nX b ag2 3.5 3.6 5.0\nX svc ag2 0.1 0.2 -1\n'
+	else
+		printf 'X b ag1 1.0 1.05 3.0\nX b ag1 3.02 3.1 5.0\nX svc ag1 0.1 0.2 -1\n'
+	fi >> "$TMP/out/$m.samples"
 	echo "J b j1 4 1.000 $done.000 1" >> "$TMP/out/$m.samples"
 done
 check "report" sh -c "'$S' report '$TMP/ok.trace' '$TMP/out' > '$TMP/figures'"
+check "every line a figure" sh "$TOP/bench/check_format.sh" "$TMP/figures"
 check "cpu utilization: 50% static" grep -qx 'sharing_cpu_util_static 50.0 %' "$TMP/figures"
 check "75% sharing" grep -qx 'sharing_cpu_util_sharing 75.0 %' "$TMP/figures"
 check "the ratio" grep -qx 'sharing_cpu_util_ratio 1.50 x' "$TMP/figures"
 check "over the day too" grep -qx 'sharing_cpu_util_day_ratio 1.50 x' "$TMP/figures"
 check "completion: 8 s against 4 s" sh -c "grep -qx 'sharing_batch_completion_mean_static 8.0 s' '$TMP/figures' && grep -qx 'sharing_batch_completion_mean_ratio 0.50 x' '$TMP/figures'"
-check "the services never short" grep -qx 'sharing_services_short_sharing 0.0 s' "$TMP/figures"
+check "services short: 3.3 instance-s static" grep -qx 'sharing_services_short_instance_seconds_static 3.30 s' "$TMP/figures"
+check "1.0 sharing" grep -qx 'sharing_services_short_instance_seconds_sharing 1.00 s' "$TMP/figures"
+check "two scale-ups, the scale-down not counted" grep -qx 'sharing_services_scaleups_sharing 2 count' "$TMP/figures"
+check "reached in 1.2 s on average static" grep -qx 'sharing_services_reach_mean_static 1.200 s' "$TMP/figures"
+check "at most 0.3 s sharing" grep -qx 'sharing_services_reach_max_sharing 0.300 s' "$TMP/figures"
+check "launched in 0.225 s on average sharing" grep -qx 'sharing_services_launched_mean_sharing 0.225 s' "$TMP/figures"
+check "the mean's ratio" grep -qx 'sharing_services_reach_mean_ratio 0.23 x' "$TMP/figures"
+check "a cpu in fragments: 12.5%" grep -qx 'sharing_cpu_fragments_day_sharing 12.5 %' "$TMP/figures"
+check "turnover 0.5 s static" grep -qx 'sharing_turnover_p50_static 0.500 s' "$TMP/figures"
+check "20 ms sharing" grep -qx 'sharing_turnover_p50_sharing 0.020 s' "$TMP/figures"
+check "batch launch 65 ms sharing" grep -qx 'sharing_batch_launch_mean_sharing 0.065 s' "$TMP/figures"
+check "the 100 ms poll kept" grep -qx 'sharing_services_short_polled_sharing 0.0 s' "$TMP/figures"
 check "an HTML page" grep -q '^<!DOCTYPE html>' "$TMP/out/sharing.html"
 check "with six plots" test "$(grep -c '^<svg ' "$TMP/out/sharing.html")" = 6
