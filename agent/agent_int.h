@@ -198,6 +198,8 @@ struct agent {
 	uint64_t written_gen;        /* every commit up to this one is written (kill -9 safe) */
 	uint64_t inflight_gen;       /* the one the fsync under way covers */
 	uint64_t synced_gen;         /* every commit up to this one is fsync'ed (crash safe) */
+	uint64_t lazy_sync_timer;    /* fsyncs what nothing waits for, a while after its write */
+	int sync_due;                /* that while has passed: the next commit fsyncs */
 	int64_t drops_left;          /* --test_drop_updates */
 
 	struct agent_gc *gc;

@@ -624,9 +624,13 @@ agent_task_committed(struct agent *a, struct agent_task *t, int written, int syn
 	/* An update waits for its own record only, not for the ACK of the one before it. */
 	if ((t->after & AGENT_AFTER_SEND) && agent_update_committed(a, t))
 		t->after &= ~AGENT_AFTER_SEND;
-	if (!synced || (t->after & AGENT_AFTER_SEND))
-		return 1;   /* the rest waits for its fsync */
+	/* What is left waits: for a write still to come, or for its fsync. */
+	if (t->after & (AGENT_AFTER_LAUNCH | AGENT_AFTER_SUPERVISOR_ACK | AGENT_AFTER_RELAY_ACK |
+	                AGENT_AFTER_SEND))
+		return 1;
 	if (t->after & AGENT_AFTER_FORGET) {
+		if (!synced)
+			return 1;
 		t->after &= ~AGENT_AFTER_FORGET;
 		forget(a, t);
 	}
