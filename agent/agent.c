@@ -525,6 +525,7 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->cfg.cgroups = NULL;
 	{
 		struct passwd *pw = getpwuid(geteuid());
+		a->euid_root = geteuid() == 0;
 		a->self_user = pw != NULL && pw->pw_name != NULL ? xstrdup(pw->pw_name) : NULL;
 	}
 	if (access(a->supervisor_path, X_OK) == -1) {
@@ -728,6 +729,7 @@ agent_free(struct agent *a)
 	free(a->fetcher_path);
 	free(a->fetcher_cache_dir);
 	free(a->self_user);
+	free(a->meta_runs_made);
 	free((char *)a->cfg.log_level);
 	free(a);
 }

@@ -167,6 +167,8 @@ struct agent {
 	char previous_agent_id[ID_MAX + 1];   /* --recover=cleanup: the ID we give up */
 	int cwd_fd;                  /* to come back after connecting to a supervisor's socket */
 	char *self_user;             /* our own user's name, NULL if unknown */
+	int euid_root;               /* runs as root: tasks can run as their own users */
+	char *meta_runs_made;        /* WORK_DIR/meta/slaves/AGENT/runs, once made: not made again per task */
 
 	struct conn *conn;
 	enum agent_link_state link;
