@@ -548,6 +548,12 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 
 	a->loop = loop;
 	a->cwd_fd = -1;
+	/*
+	 * Commit 0 counts as written and fsync'ed (nothing to write yet): the
+	 * first records belong to commit 1, or they would count as on disk
+	 * before their first write (a fresh agent's first updates went out so).
+	 */
+	a->journal_gen = 1;
 	res_init(&a->resources);
 	map_init(&a->tasks);
 	map_init(&a->pids);
