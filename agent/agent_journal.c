@@ -208,6 +208,15 @@ live_content(struct agent *a, struct buf *out)
 	return a->journal.lines - before;
 }
 
+/* An fsync covering gen has ended. */
+static void
+synced_to(struct agent *a, uint64_t gen)
+{
+	a->synced_gen = gen;
+	if (gen >= a->written_gen)
+		a->sync_due = 0;
+}
+
 int
 agent_journal_compact(struct agent *a, char *err, size_t errlen)
 {
@@ -220,6 +229,9 @@ agent_journal_compact(struct agent *a, char *err, size_t errlen)
 	rc = checkpoint_journal_rewrite(&a->journal, &content, lines, err, errlen);
 	buf_free(&content);
 	if (rc == 0) {
+		/* Temp, fsync, rename: every record so far is on disk, whoever compacted. */
+		a->written_gen = a->journal_gen;
+		synced_to(a, a->journal_gen);
 		a->compact_at = lines * COMPACT_GROWTH > COMPACT_MIN_LINES ? lines * COMPACT_GROWTH
 		                                                          : COMPACT_MIN_LINES;
 		log_debug("journal compacted to %zu records", lines);
@@ -345,14 +357,6 @@ arm_lazy_sync(struct agent *a)
 		a->lazy_sync_timer = loop_timer_add(a->loop, AGENT_LAZY_SYNC_MS, on_lazy_sync, a);
 }
 
-/* An fsync covering gen has ended. */
-static void
-synced_to(struct agent *a, uint64_t gen)
-{
-	a->synced_gen = gen;
-	if (gen >= a->written_gen)
-		a->sync_due = 0;
-}
 
 /*
  * fsync what was written, in the background, unless an fsync is under way
@@ -480,10 +484,7 @@ agent_journal_commit(struct agent *a)
 
 		if (a->journal.lines >= a->compact_at && !a->commit_inflight) {
 			/* Temp, fsync, rename: everything in memory is on disk after it. */
-			if (agent_journal_compact(a, err, sizeof(err)) == 0) {
-				a->written_gen = gen;
-				synced_to(a, gen);
-			} else {
+			if (agent_journal_compact(a, err, sizeof(err)) == -1) {
 				/*
 				 * No room for a new file (a full disk): the lines still go in,
 				 * over the zeros kept ahead of them, and the compaction is
