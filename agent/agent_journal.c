@@ -357,7 +357,6 @@ arm_lazy_sync(struct agent *a)
 		a->lazy_sync_timer = loop_timer_add(a->loop, AGENT_LAZY_SYNC_MS, on_lazy_sync, a);
 }
 
-
 /*
  * fsync what was written, in the background, unless an fsync is under way
  * (its end comes back) or nothing waits for it yet.

@@ -247,6 +247,8 @@ hold_for_turn(struct conn *c, const void *data, size_t len)
 		return -1;
 	}
 	c->turn_timer = loop_timer_add(c->loop, LOOP_TURN_END, on_turn_end, c);
+	if (c->turn_timer == 0)
+		update_events(c);   /* no timer to be had: poll() says when to write */
 	return 0;
 }
 
