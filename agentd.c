@@ -21,6 +21,7 @@
 #include "agent/checkpoint.h"
 #include "attrs.h"
 #include "buf.h"
+#include "conn.h"
 #include "cgroup.h"
 #include "compat.h"
 #include "cred.h"
@@ -460,6 +461,8 @@ main(int argc, char **argv)
 	cfg.secret = s.credential.secret;
 
 	loop = loop_new();
+	/* A turn's updates to the master (and lines to a supervisor) go in one write. */
+	conn_coalesce_writes(1);
 	a = agent_new(loop, &cfg, err, sizeof(err));
 	if (a == NULL || loop_signal(loop, SIGTERM, on_stop_signal, a) == -1 ||
 	    loop_signal(loop, SIGINT, on_stop_signal, a) == -1 ||

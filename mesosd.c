@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "conn.h"
 #include "flags.h"
 #include "log.h"
 #include "loop.h"
@@ -253,6 +254,8 @@ main(int argc, char **argv)
 
 	struct loop *loop = loop_new();
 	loop_gather(loop, MASTER_GATHER_MS);
+	/* A turn sends an agent or a framework several lines (updates, launches, offers): one write. */
+	conn_coalesce_writes(1);
 	loop_signal(loop, SIGTERM, on_stop_signal, NULL);
 	loop_signal(loop, SIGINT, on_stop_signal, NULL);
 	loop_signal(loop, SIGHUP, on_hup, NULL);

@@ -525,6 +525,7 @@ copy_config(struct agent *a, const struct agent_config *cfg, char *err, size_t e
 	a->cfg.cgroups = NULL;
 	{
 		struct passwd *pw = getpwuid(geteuid());
+		a->euid_root = geteuid() == 0;
 		a->self_user = pw != NULL && pw->pw_name != NULL ? xstrdup(pw->pw_name) : NULL;
 	}
 	if (access(a->supervisor_path, X_OK) == -1) {
@@ -547,6 +548,12 @@ agent_new(struct loop *loop, const struct agent_config *cfg, char *err, size_t e
 
 	a->loop = loop;
 	a->cwd_fd = -1;
+	/*
+	 * Commit 0 counts as written and fsync'ed (nothing to write yet): the
+	 * first records belong to commit 1, or they would count as on disk
+	 * before their first write (a fresh agent's first updates went out so).
+	 */
+	a->journal_gen = 1;
 	res_init(&a->resources);
 	map_init(&a->tasks);
 	map_init(&a->pids);
@@ -728,6 +735,7 @@ agent_free(struct agent *a)
 	free(a->fetcher_path);
 	free(a->fetcher_cache_dir);
 	free(a->self_user);
+	free(a->meta_runs_made);
 	free((char *)a->cfg.log_level);
 	free(a);
 }

@@ -49,6 +49,7 @@ struct res;
 #define AGENT_DEFAULT_PING_TIMEOUTS 5
 #define AGENT_COMPLETED_SANDBOXES_MAX 1000      /* finished tasks whose files stay readable */
 #define AGENT_READ_MAX 32768                    /* bytes in one FILE_DATA */
+#define AGENT_LAZY_SYNC_MS 1000                 /* journal records nothing waits for: fsync'ed within this */
 #define AGENT_SHUTDOWN_SLACK_MS 500             /* after the grace period, to flush updates */
 #define AGENT_PROBE_RETRY_MS 100                /* reaching a supervisor again after its socket closed */
 #define AGENT_PROBE_TRIES 20

@@ -167,6 +167,8 @@ struct agent {
 	char previous_agent_id[ID_MAX + 1];   /* --recover=cleanup: the ID we give up */
 	int cwd_fd;                  /* to come back after connecting to a supervisor's socket */
 	char *self_user;             /* our own user's name, NULL if unknown */
+	int euid_root;               /* runs as root: tasks can run as their own users */
+	char *meta_runs_made;        /* WORK_DIR/meta/slaves/AGENT/runs, once made: not made again per task */
 
 	struct conn *conn;
 	enum agent_link_state link;
@@ -198,6 +200,8 @@ struct agent {
 	uint64_t written_gen;        /* every commit up to this one is written (kill -9 safe) */
 	uint64_t inflight_gen;       /* the one the fsync under way covers */
 	uint64_t synced_gen;         /* every commit up to this one is fsync'ed (crash safe) */
+	uint64_t lazy_sync_timer;    /* fsyncs what nothing waits for, a while after its write */
+	int sync_due;                /* that while has passed: the next commit fsyncs */
 	int64_t drops_left;          /* --test_drop_updates */
 
 	struct agent_gc *gc;

@@ -208,6 +208,15 @@ live_content(struct agent *a, struct buf *out)
 	return a->journal.lines - before;
 }
 
+/* An fsync covering gen has ended. */
+static void
+synced_to(struct agent *a, uint64_t gen)
+{
+	a->synced_gen = gen;
+	if (gen >= a->written_gen)
+		a->sync_due = 0;
+}
+
 int
 agent_journal_compact(struct agent *a, char *err, size_t errlen)
 {
@@ -220,6 +229,9 @@ agent_journal_compact(struct agent *a, char *err, size_t errlen)
 	rc = checkpoint_journal_rewrite(&a->journal, &content, lines, err, errlen);
 	buf_free(&content);
 	if (rc == 0) {
+		/* Temp, fsync, rename: every record so far is on disk, whoever compacted. */
+		a->written_gen = a->journal_gen;
+		synced_to(a, a->journal_gen);
 		a->compact_at = lines * COMPACT_GROWTH > COMPACT_MIN_LINES ? lines * COMPACT_GROWTH
 		                                                          : COMPACT_MIN_LINES;
 		log_debug("journal compacted to %zu records", lines);
@@ -304,12 +316,60 @@ run_ready(struct agent *a)
 	}
 }
 
-/* fsync what was written, in the background, unless an fsync is under way (its end comes back). */
+/*
+ * Whether written records must be fsync'ed now: something waits for them.
+ * An update going out does (the master must never hear what the agent
+ * might not know after a crash), and so does a task being forgotten;
+ * launches and a supervisor's ACK need only the write. Records nothing
+ * waits for (TASK, ACK, GONE, ...) ride with the next fsync someone does
+ * wait for, or the lazy one (arm_lazy_sync): one fdatasync for the records
+ * of every task written before it, instead of one for each pass of the loop.
+ */
+static int
+sync_awaited(const struct agent *a)
+{
+	if (a->sync_due || a->detaching || a->stopping)
+		return 1;
+	for (const struct agent_task *t = a->after_commit; t != NULL; t = t->commit_next)
+		if (t->after & (AGENT_AFTER_SEND | AGENT_AFTER_FORGET))
+			return 1;
+	return 0;
+}
+
+static void
+on_lazy_sync(struct loop *loop, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)loop;
+	a->lazy_sync_timer = 0;
+	if (a->synced_gen >= a->written_gen)
+		return;
+	a->sync_due = 1;
+	agent_journal_commit(a);
+}
+
+/* What is written and not fsync'ed reaches the disk within AGENT_LAZY_SYNC_MS, however quiet the agent. */
+static void
+arm_lazy_sync(struct agent *a)
+{
+	if (a->lazy_sync_timer == 0 && a->journal_open && a->synced_gen < a->written_gen)
+		a->lazy_sync_timer = loop_timer_add(a->loop, AGENT_LAZY_SYNC_MS, on_lazy_sync, a);
+}
+
+/*
+ * fsync what was written, in the background, unless an fsync is under way
+ * (its end comes back) or nothing waits for it yet.
+ */
 static void
 start_sync(struct agent *a)
 {
 	if (a->commit_inflight || a->syncer == NULL || a->synced_gen >= a->written_gen)
 		return;
+	if (!sync_awaited(a)) {
+		arm_lazy_sync(a);
+		return;
+	}
 	if (syncer_start(a->syncer, a->journal.fd) == 0) {
 		a->commit_inflight = 1;
 		a->inflight_gen = a->written_gen;
@@ -348,7 +408,7 @@ on_sync_done(struct loop *loop, int fd, int events, void *arg)
 		a->commit_timer = loop_timer_add(a->loop, COMMIT_RETRY_MS, on_sync_retry, a);
 		return;
 	}
-	a->synced_gen = a->inflight_gen;
+	synced_to(a, a->inflight_gen);
 	run_ready(a);
 	start_sync(a);   /* what was written meanwhile */
 	agent_maybe_finish_stop(a);
@@ -372,7 +432,7 @@ sync_now(struct agent *a, char *err, size_t errlen)
 	if (a->commit_inflight) {
 		a->commit_inflight = 0;
 		if (syncer_finish(a->syncer, 1, &errnum) == 1)
-			a->synced_gen = a->inflight_gen;
+			synced_to(a, a->inflight_gen);
 	}
 	if (a->synced_gen >= a->written_gen)
 		return 0;
@@ -383,7 +443,7 @@ sync_now(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot fsync journal '%s': %s", a->journal.path, strerror(errno));
 		return -1;
 	}
-	a->synced_gen = a->written_gen;
+	synced_to(a, a->written_gen);
 	return 0;
 }
 
@@ -423,9 +483,7 @@ agent_journal_commit(struct agent *a)
 
 		if (a->journal.lines >= a->compact_at && !a->commit_inflight) {
 			/* Temp, fsync, rename: everything in memory is on disk after it. */
-			if (agent_journal_compact(a, err, sizeof(err)) == 0) {
-				a->written_gen = a->synced_gen = gen;
-			} else {
+			if (agent_journal_compact(a, err, sizeof(err)) == -1) {
 				/*
 				 * No room for a new file (a full disk): the lines still go in,
 				 * over the zeros kept ahead of them, and the compaction is
@@ -440,7 +498,7 @@ agent_journal_commit(struct agent *a)
 			if (rc == 0)
 				a->written_gen = gen;
 		}
-		if (rc == 0 && here)
+		if (rc == 0 && here && sync_awaited(a))
 			rc = sync_now(a, err, sizeof(err));
 		if (rc == 0 && a->written_gen == gen)
 			a->journal_gen++;
@@ -456,6 +514,7 @@ agent_journal_commit(struct agent *a)
 		agent_journal_condition(a, NULL);
 	start_sync(a);
 	run_ready(a);
+	arm_lazy_sync(a);
 	agent_maybe_finish_stop(a);
 }
 
@@ -587,6 +646,8 @@ agent_journal_close(struct agent *a)
 		a->written_gen = a->journal_gen;
 	if (sync_now(a, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
+	loop_timer_cancel(a->loop, a->lazy_sync_timer);
+	a->lazy_sync_timer = 0;
 	checkpoint_journal_close(&a->journal);
 	a->journal_open = 0;
 }

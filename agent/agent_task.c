@@ -624,9 +624,13 @@ agent_task_committed(struct agent *a, struct agent_task *t, int written, int syn
 	/* An update waits for its own record only, not for the ACK of the one before it. */
 	if ((t->after & AGENT_AFTER_SEND) && agent_update_committed(a, t))
 		t->after &= ~AGENT_AFTER_SEND;
-	if (!synced || (t->after & AGENT_AFTER_SEND))
-		return 1;   /* the rest waits for its fsync */
+	/* What is left waits: for a write still to come, or for its fsync. */
+	if (t->after & (AGENT_AFTER_LAUNCH | AGENT_AFTER_SUPERVISOR_ACK | AGENT_AFTER_RELAY_ACK |
+	                AGENT_AFTER_SEND))
+		return 1;
 	if (t->after & AGENT_AFTER_FORGET) {
+		if (!synced)
+			return 1;
 		t->after &= ~AGENT_AFTER_FORGET;
 		forget(a, t);
 	}
@@ -674,7 +678,7 @@ agent_task_launch_base(struct agent *a, const struct agent_task *t, const char *
                        const struct launcher_env *env, struct proto_launch *l, char *err,
                        size_t errlen)
 {
-	int switching = a->cfg.switch_user && geteuid() == 0;
+	int switching = a->cfg.switch_user && a->euid_root;
 
 	l->task = t->key;
 	l->command = command;
@@ -805,9 +809,14 @@ agent_task_meta_name(struct agent *a, const char *sandbox, char *err, size_t err
 	char *runs = xstrfmt("%s/meta/slaves/%s/runs", a->work_dir, a->agent_id);
 	char *name;
 
-	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
-		free(runs);
-		return NULL;
+	/* Nothing removes it while the agent runs: made once, not once per task. */
+	if (a->meta_runs_made == NULL || strcmp(a->meta_runs_made, runs) != 0) {
+		if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
+			free(runs);
+			return NULL;
+		}
+		free(a->meta_runs_made);
+		a->meta_runs_made = xstrdup(runs);
 	}
 	name = xstrfmt("%s/%s", runs, run ? run + 1 : sandbox);
 	free(runs);

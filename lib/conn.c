@@ -52,6 +52,7 @@ struct conn {
 	uint64_t connect_timer;
 	uint64_t flush_timer;
 	uint64_t kick_timer;
+	uint64_t turn_timer;  /* coalescing: out goes at the end of this turn */
 	int fd;
 	int connecting;
 	int closing;
@@ -63,6 +64,14 @@ struct conn {
 };
 
 static const struct conn_ops no_ops;
+/* conn_coalesce_writes: a daemon's choice, for all its conns. */
+static int coalescing;
+
+void
+conn_coalesce_writes(int on)
+{
+	coalescing = on != 0;
+}
 
 static void
 cancel_timer(struct conn *c, uint64_t *id)
@@ -89,7 +98,8 @@ update_events(struct conn *c)
 	} else {
 		if (reading_enabled(c))
 			ev |= LOOP_READ;
-		if (c->out.len > 0)
+		/* While the turn's flush is due, poll() need not say the socket is writable. */
+		if (c->out.len > 0 && c->turn_timer == 0)
 			ev |= LOOP_WRITE;
 	}
 	loop_set_events(c->loop, c->fd, ev);
@@ -127,6 +137,16 @@ conn_close(struct conn *c, const char *reason)
 	cancel_timer(c, &c->connect_timer);
 	cancel_timer(c, &c->flush_timer);
 	cancel_timer(c, &c->kick_timer);
+	if (c->turn_timer != 0 && c->fd >= 0) {
+		/* Held for the end of the turn: without coalescing it would have been tried at once. */
+		while (c->out.len > 0) {
+			ssize_t n = compat_send(c->fd, c->out.data, c->out.len);
+			if (n <= 0)
+				break;
+			buf_consume(&c->out, (size_t)n);
+		}
+	}
+	cancel_timer(c, &c->turn_timer);
 	if (c->fd >= 0) {
 		loop_unwatch(c->loop, c->fd);
 		close(c->fd);
@@ -207,6 +227,31 @@ do_write(struct conn *c)
 		c->ops->on_drain(c, c->arg);
 }
 
+static void
+on_turn_end(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	c->turn_timer = 0;
+	if (!c->closing)
+		do_write(c);
+}
+
+/* Coalescing: out was empty, now it holds the first bytes of this turn. */
+static int
+hold_for_turn(struct conn *c, const void *data, size_t len)
+{
+	if (buf_append(&c->out, data, len) == -1) {
+		conn_close(c, "output buffer full (peer not reading)");
+		return -1;
+	}
+	c->turn_timer = loop_timer_add(c->loop, LOOP_TURN_END, on_turn_end, c);
+	if (c->turn_timer == 0)
+		update_events(c);   /* no timer to be had: poll() says when to write */
+	return 0;
+}
+
 int
 conn_send(struct conn *c, const void *data, size_t len)
 {
@@ -217,6 +262,21 @@ conn_send(struct conn *c, const void *data, size_t len)
 		return -1;
 	if (len == 0)
 		return 0;
+	if (coalescing && !c->connecting) {
+		if (c->out.len == 0 && c->turn_timer == 0)
+			return hold_for_turn(c, data, len);
+		if (c->turn_timer != 0) {
+			if (buf_append(&c->out, p, len) == -1) {
+				conn_close(c, "output buffer full (peer not reading)");
+				return -1;
+			}
+			if (c->out.len >= CONN_COALESCE_BYTES) {
+				cancel_timer(c, &c->turn_timer);
+				do_write(c);
+			}
+			return 0;
+		}
+	}
 	/* Nothing queued: try the socket first, most replies never touch the buffer. */
 	if (!c->connecting && c->out.len == 0) {
 		n = compat_send(c->fd, p, len);

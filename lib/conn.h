@@ -50,6 +50,16 @@ struct conn *conn_connect(struct loop *loop, const char *host, int port, int64_t
                           const struct conn_ops *ops, void *arg, size_t max_line,
                           size_t max_out, char *err, size_t errlen);
 
+/*
+ * Process-wide, off by default: what conn_send queues goes out once a
+ * loop turn, at its end (LOOP_TURN_END), in one write per connection
+ * instead of one per message; sooner when CONN_COALESCE_BYTES are queued.
+ * A conn closed before the turn ends still gets one try at its queue.
+ * For daemons whose turns send many short messages to the same peers.
+ */
+#define CONN_COALESCE_BYTES 65536
+void conn_coalesce_writes(int on);
+
 /* Queue bytes. -1 (and the conn is closed, reason "output buffer full") over max_out. */
 int conn_send(struct conn *c, const void *data, size_t len);
 int conn_send_str(struct conn *c, const char *s);

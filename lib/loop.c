@@ -31,6 +31,10 @@
 #define TIMER_GEN_SHIFT 32
 #define TIMER_SLOT_MASK UINT64_C(0xffffffff)
 #define NO_SLOT SIZE_MAX
+/* A timer slot's pos while it waits for the end of the turn, not in the heap. */
+#define TURN_END_POS (SIZE_MAX - 1)
+/* Rounds of end-of-turn timers added by end-of-turn timers before the rest waits for the next turn. */
+#define TURN_END_ROUNDS 4
 /*
  * poll() costs in proportion to the descriptors it is handed (at 10,000
  * connections about 2-4 ms a turn on a 2-core VM), so a loop that asked
@@ -93,6 +97,10 @@ struct loop {
 	size_t *heap;            /* slot indices, min-heap by (deadline, seq) */
 	size_t nheap, capheap;
 	uint64_t next_seq;
+	uint64_t *turn_end;      /* LOOP_TURN_END timers' ids, in the order they were added */
+	size_t nturn_end, capturn_end;
+	uint64_t *turn_run;      /* the round of them being run */
+	size_t capturn_run;
 
 	struct sigreg *sigs;
 	size_t nsigs, capsigs;
@@ -192,6 +200,8 @@ loop_free(struct loop *l)
 	free(l->ready);
 	free(l->slots);
 	free(l->heap);
+	free(l->turn_end);
+	free(l->turn_run);
 	free(l->sigs);
 	free(l);
 }
@@ -373,7 +383,7 @@ loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
 	struct timer *t;
 	size_t s;
 
-	if (after_ms < 0)
+	if (after_ms < 0 && after_ms != LOOP_TURN_END)
 		after_ms = 0;
 	if (l->free_slot != NO_SLOT) {
 		s = l->free_slot;
@@ -386,6 +396,16 @@ loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
 	t = &l->slots[s];
 	t->fn = fn;
 	t->arg = arg;
+	if (after_ms == LOOP_TURN_END) {
+		t->deadline = l->now;
+		t->seq = l->next_seq++;
+		t->gen++;
+		t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
+		t->pos = TURN_END_POS;
+		l->turn_end = array_grow(l->turn_end, &l->capturn_end, l->nturn_end + 1, sizeof(*l->turn_end));
+		l->turn_end[l->nturn_end++] = t->id;
+		return t->id;
+	}
 	t->deadline = after_ms > INT64_MAX - l->now ? INT64_MAX : l->now + after_ms;
 	t->seq = l->next_seq++;
 	t->gen++;
@@ -408,7 +428,9 @@ loop_timer_cancel(struct loop *l, uint64_t id)
 	s = (size_t)(low - 1);
 	if (l->slots[s].id != id)
 		return;
-	heap_remove(l, l->slots[s].pos);
+	/* An end-of-turn one stays listed by id; a released slot's id no longer matches. */
+	if (l->slots[s].pos != TURN_END_POS)
+		heap_remove(l, l->slots[s].pos);
 	slot_release(l, s);
 }
 
@@ -434,6 +456,39 @@ run_timers(struct loop *l)
 		heap_remove(l, 0);
 		slot_release(l, s);
 		fn(l, arg);
+	}
+}
+
+/*
+ * The end-of-turn timers, those they add included, up to TURN_END_ROUNDS
+ * rounds: one re-adding itself for ever cannot keep the loop from poll().
+ */
+static void
+run_turn_end(struct loop *l)
+{
+	for (int round = 0; round < TURN_END_ROUNDS && l->nturn_end > 0; round++) {
+		uint64_t *ids = l->turn_end;
+		size_t n = l->nturn_end, cap = l->capturn_end;
+
+		/* This round's list is run while the next one fills. */
+		l->turn_end = l->turn_run;
+		l->capturn_end = l->capturn_run;
+		l->nturn_end = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t low = ids[i] & TIMER_SLOT_MASK;
+			size_t s = (size_t)(low - 1);
+			loop_timer_fn fn;
+			void *arg;
+
+			if (l->slots[s].id != ids[i])
+				continue;   /* cancelled */
+			fn = l->slots[s].fn;
+			arg = l->slots[s].arg;
+			slot_release(l, s);
+			fn(l, arg);
+		}
+		l->turn_run = ids;
+		l->capturn_run = cap;
 	}
 }
 
@@ -629,6 +684,8 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
 	int n, saved = 0;
 
 	l->now = compat_monotonic_ms();
+	if (l->nturn_end > 0)
+		wait = 0;   /* left over from the last turn's rounds */
 	if (l->nheap > 0) {
 		int64_t d = l->slots[l->heap[0]].deadline - l->now;
 
@@ -654,6 +711,7 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
 	if (n > 0)
 		dispatch_fds(l);
 	run_timers(l);
+	run_turn_end(l);
 	log_flush_repeats();
 	if (n < 0 && saved != EINTR) {
 		errno = saved;

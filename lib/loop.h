@@ -35,7 +35,13 @@ int loop_watch(struct loop *loop, int fd, int events, loop_fd_fn fn, void *arg);
 void loop_set_events(struct loop *loop, int fd, int events);
 void loop_unwatch(struct loop *loop, int fd);
 
-/* One-shot timer after ms milliseconds; returns an id > 0. */
+/*
+ * One-shot timer after ms milliseconds; returns an id > 0. LOOP_TURN_END
+ * for ms: at the end of this turn, after its descriptors and due timers,
+ * even when added by one of those timers (a batch of output flushed once
+ * a turn); a backend without turns (loop_driver.c) takes it as 0 ms.
+ */
+#define LOOP_TURN_END INT64_MIN
 uint64_t loop_timer_add(struct loop *loop, int64_t after_ms, loop_timer_fn fn, void *arg);
 /* Cancel a timer; unknown or fired ids are ignored (0 too). */
 void loop_timer_cancel(struct loop *loop, uint64_t id);

@@ -965,6 +965,68 @@ test_net(void)
 	CHECK(compat_set_nonblock(-1, 1) == -1);
 }
 
+/* Sends two lines from inside a timer of the turn: they go at its end, together. */
+static void
+send_two(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	CHECK(conn_send_str(c, "one\n") == 0);
+	CHECK(conn_send_str(c, "two\n") == 0);
+	CHECK(conn_out_pending(c) == 8);   /* held, not written yet */
+}
+
+/*
+ * conn_coalesce_writes: what a turn sends goes out at its end in one
+ * write, in order; a big batch goes sooner; a close within the turn
+ * still delivers what was held.
+ */
+static void
+test_coalesce(struct loop *loop, int tcp)
+{
+	struct rec r;
+	struct conn *c;
+	int fds[2];
+	char buf[CHUNK * 32];
+	static char big[CONN_COALESCE_BYTES];
+	ssize_t n;
+
+	conn_coalesce_writes(1);
+	memset(&r, 0, sizeof(r));
+	c = start(loop, tcp, fds, &line_ops, &r, SMALL_LINE, 1024 * CHUNK);
+	if (c == NULL) {
+		conn_coalesce_writes(0);
+		return;
+	}
+	loop_timer_add(loop, 0, send_two, c);
+	loop_run_once(loop, WAIT_LIMIT_MS);
+	CHECK(conn_out_pending(c) == 0);
+	n = peer_read(fds[1], buf, sizeof(buf));
+	CHECK(n == 8 && memcmp(buf, "one\ntwo\n", 8) == 0);
+
+	/* CONN_COALESCE_BYTES held: written at once, not at the turn's end. */
+	memset(big, 'b', sizeof(big));
+	CHECK(conn_send(c, big, sizeof(big) - 1) == 0);
+	CHECK(conn_out_pending(c) == sizeof(big) - 1);
+	CHECK(conn_send(c, "\n", 1) == 0);
+	CHECK(conn_out_pending(c) < sizeof(big));
+	settle(loop, 0);
+	while (peer_read(fds[1], buf, sizeof(buf)) > 0)
+		settle(loop, 0);
+
+	/* Closed in the same turn: the held line still reaches the peer, then EOF. */
+	CHECK(conn_send_str(c, "last\n") == 0);
+	conn_close(c, "done");
+	run_until(loop, &r.closes, 1);
+	n = peer_read(fds[1], buf, sizeof(buf));
+	CHECK(n == 5 && memcmp(buf, "last\n", 5) == 0);
+	CHECK(peer_read(fds[1], buf, sizeof(buf)) == -2);
+	close(fds[1]);
+	rec_free(&r);
+	conn_coalesce_writes(0);
+}
+
 int
 main(void)
 {
@@ -981,7 +1043,22 @@ main(void)
 		test_raw_switch(loop, tcp);
 		test_pause_and_ops(loop, tcp);
 		test_idle(loop, tcp);
+		test_coalesce(loop, tcp);
 	}
+	/* Every behaviour above holds as well when a daemon coalesces its writes. */
+	conn_coalesce_writes(1);
+	for (tcp = 0; tcp <= 1; tcp++) {
+		test_split_and_many(loop, tcp);
+		test_line_cap(loop, tcp);
+		test_nul_cr(loop, tcp);
+		test_close_in_callback(loop, tcp);
+		test_output_cap(loop, tcp);
+		test_drain_and_flush(loop, tcp);
+		test_raw_switch(loop, tcp);
+		test_pause_and_ops(loop, tcp);
+		test_idle(loop, tcp);
+	}
+	conn_coalesce_writes(0);
 	test_connect(loop);
 	test_connect_timeout(loop);
 	test_backoff();

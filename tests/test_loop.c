@@ -676,6 +676,64 @@ test_coalesce_many_fds(void)
 	loop_free(loop);
 }
 
+/* Adds a turn-end timer from inside a due timer: it still runs in the same turn. */
+static void
+note_and_add_turn_end(struct loop *loop, void *arg)
+{
+	struct targ *t = arg;
+
+	note(loop, arg);
+	CHECK(loop_timer_add(loop, LOOP_TURN_END, note, t + 1) > 0);
+}
+
+static void
+re_add_turn_end(struct loop *loop, void *arg)
+{
+	struct targ *t = arg;
+
+	note(loop, arg);
+	(void)loop_timer_add(loop, LOOP_TURN_END, re_add_turn_end, t);
+}
+
+/*
+ * LOOP_TURN_END: after the turn's due timers, in the order added, also when
+ * added by one of them; cancelled ones never run; one re-adding itself for
+ * ever still lets the next turn come.
+ */
+static void
+test_turn_end_timers(void)
+{
+	struct loop *loop = loop_new();
+	struct record rec = { { 0 }, 0 };
+	struct targ a[6];
+	uint64_t cancelled;
+
+	for (int i = 0; i < 6; i++) {
+		a[i].rec = &rec;
+		a[i].tag = i;
+	}
+	CHECK(loop_timer_add(loop, LOOP_TURN_END, note, &a[0]) > 0);
+	CHECK(loop_timer_add(loop, 0, note_and_add_turn_end, &a[1]) > 0);   /* adds a[2]'s */
+	cancelled = loop_timer_add(loop, LOOP_TURN_END, note, &a[3]);
+	CHECK(loop_timer_add(loop, LOOP_TURN_END, note, &a[4]) > 0);
+	loop_timer_cancel(loop, cancelled);
+	/* A turn-end timer must not let poll() sleep: the 1 s wait is not taken. */
+	int64_t before = compat_monotonic_ms();
+	loop_run_once(loop, WAIT_LIMIT_MS);
+	CHECK(compat_monotonic_ms() - before < WAIT_LIMIT_MS / 2);
+	CHECK(rec.n == 4);
+	CHECK(rec.order[0] == 1);   /* the due timer first */
+	CHECK(rec.order[1] == 0);   /* then the turn's end, in order */
+	CHECK(rec.order[2] == 4);
+	CHECK(rec.order[3] == 2);   /* added at the end: still this turn */
+
+	rec.n = 0;
+	CHECK(loop_timer_add(loop, LOOP_TURN_END, re_add_turn_end, &a[5]) > 0);
+	loop_run_once(loop, 0);
+	CHECK(rec.n > 0 && rec.n < MAX_EVENTS);   /* a bounded number of rounds */
+	loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -691,5 +749,6 @@ main(void)
 	test_fd_reuse_during_dispatch();
 	test_log_repeats_flushed_when_quiet();
 	test_coalesce_many_fds();
+	test_turn_end_timers();
 	return CHECK_DONE();
 }
