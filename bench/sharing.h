@@ -72,6 +72,8 @@ void sh_trace_free(struct sh_trace *t);
 int sh_trace_agents(const struct sh_trace *t, const char *mode, FILE *out);
 /* The index of the role named name, or -1. */
 int sh_trace_role(const struct sh_trace *t, const char *name);
+/* The index of the app whose id is id, or -1. */
+int sh_trace_app(const struct sh_trace *t, const char *id);
 /* What app a wants at time at (0 before its first event). */
 int sh_trace_wanted(const struct sh_trace *t, int app, double at);
 

@@ -130,15 +130,6 @@ struct run {
 };
 
 static int
-app_index(const struct sh_trace *t, const char *id)
-{
-	for (int a = 0; a < t->napps; a++)
-		if (strcmp(t->apps[a].id, id) == 0)
-			return a;
-	return -1;
-}
-
-static int
 load(const struct sh_trace *t, const char *path, struct run *r)
 {
 	char line[SH_LINE_MAX], name[SH_ID_MAX], job[SH_ID_MAX];
@@ -182,14 +173,14 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 			r->short_s = a;
 			r->short_inst_s = b;
 		} else if (line[0] == 'U' && sscanf(line, "U %lf %63s %d", &a, name, &n) == 3 &&
-		           (k = app_index(t, name)) >= 0) {
+		           (k = sh_trace_app(t, name)) >= 0) {
 			if (r->nu == r->ucap) {
 				r->ucap = r->ucap ? r->ucap * 2 : 64;
 				r->u = xreallocarray(r->u, r->ucap, sizeof(*r->u));
 			}
 			r->u[r->nu++] = (struct scale){ k, n, a };
 		} else if (line[0] == 'I' && sscanf(line, "I %63s %lf %lf %lf", name, &c, &a, &b) == 4 &&
-		           (k = app_index(t, name)) >= 0) {
+		           (k = sh_trace_app(t, name)) >= 0) {
 			if (r->nsp == r->spcap) {
 				r->spcap = r->spcap ? r->spcap * 2 : 64;
 				r->sp = xreallocarray(r->sp, r->spcap, sizeof(*r->sp));

@@ -194,8 +194,8 @@ sh_trace_role(const struct sh_trace *t, const char *name)
 	return -1;
 }
 
-static int
-app_index(const struct sh_trace *t, const char *id)
+int
+sh_trace_app(const struct sh_trace *t, const char *id)
 {
 	for (int i = 0; i < t->napps; i++)
 		if (strcmp(t->apps[i].id, id) == 0)
@@ -249,7 +249,7 @@ parse_line(struct sh_trace *t, char *line, size_t *cap, char *why, size_t whylen
 		return 0;
 	}
 	if (strcmp(a, "scale") == 0 && sscanf(line, "%*s %lf %63s %d", &e.at, b, &e.instances) == 3 &&
-	    (e.app = app_index(t, b)) >= 0) {
+	    (e.app = sh_trace_app(t, b)) >= 0) {
 		e.is_job = 0;
 	} else if (strcmp(a, "run") == 0 && sscanf(line, "%*s %lf %63s %63s %d %lf %lf %lf", &e.at,
 	           b, c, &e.tasks, &e.cpus, &e.mem, &e.seconds) == 7 &&

@@ -238,20 +238,6 @@ on_turn_end(struct loop *loop, void *arg)
 		do_write(c);
 }
 
-/* Coalescing: out was empty, now it holds the first bytes of this turn. */
-static int
-hold_for_turn(struct conn *c, const void *data, size_t len)
-{
-	if (buf_append(&c->out, data, len) == -1) {
-		conn_close(c, "output buffer full (peer not reading)");
-		return -1;
-	}
-	c->turn_timer = loop_timer_add(c->loop, LOOP_TURN_END, on_turn_end, c);
-	if (c->turn_timer == 0)
-		update_events(c);   /* no timer to be had: poll() says when to write */
-	return 0;
-}
-
 int
 conn_send(struct conn *c, const void *data, size_t len)
 {
@@ -262,20 +248,21 @@ conn_send(struct conn *c, const void *data, size_t len)
 		return -1;
 	if (len == 0)
 		return 0;
-	if (coalescing && !c->connecting) {
-		if (c->out.len == 0 && c->turn_timer == 0)
-			return hold_for_turn(c, data, len);
-		if (c->turn_timer != 0) {
-			if (buf_append(&c->out, p, len) == -1) {
-				conn_close(c, "output buffer full (peer not reading)");
-				return -1;
-			}
-			if (c->out.len >= CONN_COALESCE_BYTES) {
-				cancel_timer(c, &c->turn_timer);
-				do_write(c);
-			}
-			return 0;
+	/* Coalescing: held for the turn's end (a backlog already queued waits for poll()). */
+	if (coalescing && !c->connecting && (c->out.len == 0 || c->turn_timer != 0)) {
+		if (buf_append(&c->out, p, len) == -1) {
+			conn_close(c, "output buffer full (peer not reading)");
+			return -1;
 		}
+		if (c->turn_timer == 0) {
+			c->turn_timer = loop_timer_add(c->loop, LOOP_TURN_END, on_turn_end, c);
+			if (c->turn_timer == 0)
+				update_events(c);   /* no timer to be had: poll() says when to write */
+		} else if (c->out.len >= CONN_COALESCE_BYTES) {
+			cancel_timer(c, &c->turn_timer);
+			do_write(c);
+		}
+		return 0;
 	}
 	/* Nothing queued: try the socket first, most replies never touch the buffer. */
 	if (!c->connecting && c->out.len == 0) {

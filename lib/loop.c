@@ -396,20 +396,17 @@ loop_timer_add(struct loop *l, int64_t after_ms, loop_timer_fn fn, void *arg)
 	t = &l->slots[s];
 	t->fn = fn;
 	t->arg = arg;
+	t->seq = l->next_seq++;
+	t->gen++;
+	t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
 	if (after_ms == LOOP_TURN_END) {
 		t->deadline = l->now;
-		t->seq = l->next_seq++;
-		t->gen++;
-		t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
 		t->pos = TURN_END_POS;
 		l->turn_end = array_grow(l->turn_end, &l->capturn_end, l->nturn_end + 1, sizeof(*l->turn_end));
 		l->turn_end[l->nturn_end++] = t->id;
 		return t->id;
 	}
 	t->deadline = after_ms > INT64_MAX - l->now ? INT64_MAX : l->now + after_ms;
-	t->seq = l->next_seq++;
-	t->gen++;
-	t->id = ((uint64_t)t->gen << TIMER_GEN_SHIFT) | (((uint64_t)s + 1) & TIMER_SLOT_MASK);
 
 	l->heap = array_grow(l->heap, &l->capheap, l->nheap + 1, sizeof(*l->heap));
 	heap_put(l, l->nheap++, s);

@@ -75,6 +75,36 @@ take_descriptors(struct msghdr *msg, int *fd)
 }
 
 /*
+ * One recvmsg of at most len bytes into buf, retried on EINTR, its
+ * descriptors taken as take_descriptors does: as recvmsg(2).
+ */
+static ssize_t
+recv_with_fd(int sock, void *buf, size_t len, int *fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int) * 4)];
+	} control;
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t n;
+
+	do {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = buf;
+		iov.iov_len = len;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.space;
+		msg.msg_controllen = sizeof(control.space);
+		n = recvmsg(sock, &msg, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n > 0)
+		take_descriptors(&msg, fd);
+	return n;
+}
+
+/*
  * One request: bytes up to its newline (a stream may cut it anywhere) and
  * the descriptor that came with them. The length without the newline, 0
  * when agentd has closed its end, -1 on a socket error or a request too long.
@@ -86,28 +116,11 @@ recv_request(int sock, char *buf, size_t cap, int *fd)
 
 	*fd = -1;
 	while (have < cap) {
-		union {
-			struct cmsghdr hdr;
-			char space[CMSG_SPACE(sizeof(int) * 4)];
-		} control;
-		struct msghdr msg;
-		struct iovec iov;
+		ssize_t n = recv_with_fd(sock, buf + have, cap - have, fd);
 		char *nl;
-		ssize_t n;
 
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = buf + have;
-		iov.iov_len = cap - have;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = control.space;
-		msg.msg_controllen = sizeof(control.space);
-		n = recvmsg(sock, &msg, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n <= 0)
 			break;
-		take_descriptors(&msg, fd);
 		nl = memchr(buf + have, '\n', (size_t)n);
 		have += (size_t)n;
 		if (nl != NULL) {
@@ -161,37 +174,19 @@ static void
 pool_take_returns(struct pool *p, int returns)
 {
 	for (;;) {
-		union {
-			struct cmsghdr hdr;
-			char space[CMSG_SPACE(sizeof(int) * 4)];
-		} control;
 		char text[SPAWNER_REPLY_MAX];
-		struct msghdr msg;
-		struct iovec iov;
 		long pid;
 		char *end;
 		int fd = -1;
-		ssize_t n;
+		ssize_t n = recv_with_fd(returns, text, sizeof(text) - 1, &fd);
 
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = text;
-		iov.iov_len = sizeof(text) - 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = control.space;
-		msg.msg_controllen = sizeof(control.space);
-		n = recvmsg(returns, &msg, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n <= 0)
 			return;
-		take_descriptors(&msg, &fd);
-		text[n] = '\0';
-		pid = strncmp(text, SPAWNER_IDLE, strlen(SPAWNER_IDLE)) == 0 ?
-		    strtol(text + strlen(SPAWNER_IDLE), &end, 10) : 0;
 		if (fd == -1)
 			continue;
-		if (pid <= 1 || *end != '\n') {
+		text[n] = '\0';
+		if (strncmp(text, SPAWNER_IDLE, strlen(SPAWNER_IDLE)) != 0 ||
+		    (pid = strtol(text + strlen(SPAWNER_IDLE), &end, 10)) <= 1 || *end != '\n') {
 			close(fd);
 			continue;
 		}

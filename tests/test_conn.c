@@ -1027,37 +1027,34 @@ test_coalesce(struct loop *loop, int tcp)
 	conn_coalesce_writes(0);
 }
 
+/* What a conn does over a socketpair and over TCP, whether writes are coalesced or not. */
+static void
+test_behaviours(struct loop *loop)
+{
+	for (int tcp = 0; tcp <= 1; tcp++) {
+		test_split_and_many(loop, tcp);
+		test_line_cap(loop, tcp);
+		test_nul_cr(loop, tcp);
+		test_close_in_callback(loop, tcp);
+		test_output_cap(loop, tcp);
+		test_drain_and_flush(loop, tcp);
+		test_raw_switch(loop, tcp);
+		test_pause_and_ops(loop, tcp);
+		test_idle(loop, tcp);
+	}
+}
+
 int
 main(void)
 {
 	struct loop *loop = loop_new();
-	int tcp;
 
-	for (tcp = 0; tcp <= 1; tcp++) {
-		test_split_and_many(loop, tcp);
-		test_line_cap(loop, tcp);
-		test_nul_cr(loop, tcp);
-		test_close_in_callback(loop, tcp);
-		test_output_cap(loop, tcp);
-		test_drain_and_flush(loop, tcp);
-		test_raw_switch(loop, tcp);
-		test_pause_and_ops(loop, tcp);
-		test_idle(loop, tcp);
+	test_behaviours(loop);
+	for (int tcp = 0; tcp <= 1; tcp++)
 		test_coalesce(loop, tcp);
-	}
 	/* Every behaviour above holds as well when a daemon coalesces its writes. */
 	conn_coalesce_writes(1);
-	for (tcp = 0; tcp <= 1; tcp++) {
-		test_split_and_many(loop, tcp);
-		test_line_cap(loop, tcp);
-		test_nul_cr(loop, tcp);
-		test_close_in_callback(loop, tcp);
-		test_output_cap(loop, tcp);
-		test_drain_and_flush(loop, tcp);
-		test_raw_switch(loop, tcp);
-		test_pause_and_ops(loop, tcp);
-		test_idle(loop, tcp);
-	}
+	test_behaviours(loop);
 	conn_coalesce_writes(0);
 	test_connect(loop);
 	test_connect_timeout(loop);
