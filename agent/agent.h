@@ -45,6 +45,7 @@ struct res;
 #define AGENT_BACKOFF_MAX_MS 4000
 #define AGENT_UPDATE_RETRY_MS 10000             /* status update manager: first resend */
 #define AGENT_UPDATE_RETRY_MAX_MS 600000        /* ... doubling up to this */
+#define AGENT_STARTING_HOLD_MS 100              /* TASK_STARTING waits this long for TASK_RUNNING to go with it */
 #define AGENT_DEFAULT_PING_INTERVAL_MS 15000    /* when AGENT_REGISTERED does not say */
 #define AGENT_DEFAULT_PING_TIMEOUTS 5
 #define AGENT_COMPLETED_SANDBOXES_MAX 1000      /* finished tasks whose files stay readable */

@@ -78,6 +78,7 @@ struct agent_update {
 	int healthy;                          /* PROTO_HEALTHY_NONE: no health check result in it */
 	struct proto_usage usage;             /* terminal updates: what the task used */
 	int sent;                             /* went out at least once (the test hook counts sends) */
+	int held;                             /* TASK_STARTING waiting for what follows it (agent_update_hold) */
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };
 
@@ -290,11 +291,18 @@ void agent_task_remember_sandbox(struct agent *a, const char *key, const char *s
 /* agent_update.c */
 /*
  * Queue an update for t: checkpointed at the next commit, then sent (in
- * order, one in flight) and resent until acknowledged. usage may be NULL.
+ * order: one in flight, or those whose records were on disk together when
+ * the first of them went out) and resent until acknowledged. usage may be NULL.
  */
 void agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
                         const char *source, const char *reason, const char *message, int healthy,
                         const struct proto_usage *usage);
+/*
+ * t's last queued update (its TASK_STARTING) is not sent before the next
+ * one is queued, or AGENT_STARTING_HOLD_MS have passed: then both go out
+ * together, their records fsync'ed by one fdatasync.
+ */
+void agent_update_hold(struct agent *a, struct agent_task *t);
 /* An update about a task the agent does not track: sent once, never resent. */
 void agent_update_oneshot(struct agent *a, const char *fw, const char *tid, const char *state,
                           const char *source, const char *reason, const char *message);

@@ -899,6 +899,8 @@ agent_task_handle_run(struct agent *a, const struct proto_msg *m)
 	t->live = 1;
 	agent_journal_task(a, t);
 	agent_update_queue(a, t, "TASK_STARTING", "SOURCE_EXECUTOR", NULL, NULL, PROTO_HEALTHY_NONE, NULL);
+	/* Its TASK_RUNNING comes within milliseconds: one write, one fsync and one ack for both. */
+	agent_update_hold(a, t);
 	/* The supervisor starts once the task is on disk: a crash before that loses nothing that runs. */
 	agent_task_after_commit(a, t, AGENT_AFTER_LAUNCH);
 }

@@ -1,9 +1,12 @@
 /*
  * agent_update.c: owns the agent's status update manager, as Mesos's:
  * every update gets a UUID, is written to the journal (agent_journal.c)
- * before it is sent, goes out one at a time per task in order, and is
- * resent with doubling intervals until the framework's acknowledgement
- * comes back through the master. Updates about tasks the agent does not
+ * before it is sent, goes out in order per task, and is resent with
+ * doubling intervals until the framework's acknowledgement comes back
+ * through the master. One is in flight per task, as in Mesos, except that
+ * those whose records reached the disk together go out together: a task's
+ * TASK_STARTING waits for its TASK_RUNNING (agent_update_hold), so a launch
+ * costs one round through the master and the framework less. Updates about tasks the agent does not
  * track go out once; leaving, every queued update goes out at once.
  */
 #include <stdint.h>
@@ -79,7 +82,8 @@ agent_update_compose(struct buf *b, const char *fw, const char *tid, const struc
 	proto_status_compose(b, &s);
 }
 
-static void
+/* 0 when the test hook lost it. */
+static int
 send_update(struct agent *a, const char *fw, const char *tid, struct agent_update *u,
             const char *latest)
 {
@@ -89,13 +93,14 @@ send_update(struct agent *a, const char *fw, const char *tid, struct agent_updat
 		a->drops_left--;
 		log_info("test hook: status update %s %s of %s/%s lost on purpose (%lld more to lose)",
 		    u->state, u->uuid, fw, tid, (long long)a->drops_left);
-		return;
+		return 0;
 	}
 	buf_init(&b, 0);
 	/* Mesos's latest_state: the master may free the resources of a task whose end waits in line. */
 	agent_update_compose(&b, fw, tid, u, latest);
 	agent_send_msg(a, &b);
 	buf_free(&b);
+	return 1;
 }
 
 void
@@ -123,6 +128,13 @@ on_retry(struct loop *loop, void *arg)
 	send_head(t->agent, t);
 }
 
+/* agent_update's held: a TASK_STARTING waiting for what follows, then going with it. */
+enum {
+	HOLD_NONE,
+	HOLD_TIMED,        /* until the next update is queued, or the hold timer ends */
+	HOLD_FOR_NEXT,     /* until the next update's record is fsync'ed too */
+};
+
 /* Nothing goes out before its record is fsync'ed: the syncer may still be at it. */
 static int
 on_disk(const struct agent *a, const struct agent_update *u)
@@ -130,19 +142,68 @@ on_disk(const struct agent *a, const struct agent_update *u)
 	return u == NULL || agent_journal_synced(a, u->journal_gen);
 }
 
+/* t's head can go out now: on disk, and so is the one it waited for. */
+static int
+head_ready(const struct agent *a, const struct agent_task *t)
+{
+	const struct agent_update *u = t->head;
+
+	return u == NULL || (on_disk(a, u) && (u->held != HOLD_FOR_NEXT || on_disk(a, u->next)));
+}
+
 static void
 send_head(struct agent *a, struct agent_task *t)
 {
+	int first;
+
 	if (t->head == NULL || !agent_link_up(a))
 		return;
-	if (!on_disk(a, t->head)) {
+	if (!head_ready(a, t)) {
 		agent_task_after_commit(a, t, AGENT_AFTER_SEND);   /* sent when its fsync ends */
 		return;
 	}
-	send_update(a, t->framework_id, t->task_id, t->head, t->tail->state);
+	first = !t->head->sent;
 	t->head->sent = 1;
+	t->head->held = HOLD_NONE;
 	loop_timer_cancel(a->loop, t->retry_timer);
 	t->retry_timer = loop_timer_add(a->loop, t->retry_ms, on_retry, t);
+	if (!send_update(a, t->framework_id, t->task_id, t->head, t->tail->state) || !first)
+		return;
+	/*
+	 * Those behind it that are on disk too go in the same write, in order,
+	 * and are acknowledged in order. Lost with the head (the test hook), they
+	 * wait their turn as a TCP connection would lose them: never one past
+	 * another.
+	 */
+	for (struct agent_update *u = t->head->next; u != NULL && !u->sent && on_disk(a, u);
+	    u = u->next) {
+		u->sent = 1;
+		send_update(a, t->framework_id, t->task_id, u, t->tail->state);
+	}
+}
+
+static void
+on_hold_end(struct loop *loop, void *arg)
+{
+	struct agent_task *t = arg;
+
+	(void)loop;
+	t->retry_timer = 0;
+	if (t->head != NULL && t->head->held == HOLD_TIMED) {
+		t->head->held = HOLD_NONE;
+		agent_task_after_commit(t->agent, t, AGENT_AFTER_SEND);
+	}
+}
+
+void
+agent_update_hold(struct agent *a, struct agent_task *t)
+{
+	if (t->head == NULL || t->head != t->tail || t->head->sent)
+		return;
+	t->head->held = HOLD_TIMED;
+	t->after &= ~AGENT_AFTER_SEND;
+	loop_timer_cancel(a->loop, t->retry_timer);
+	t->retry_timer = loop_timer_add(a->loop, AGENT_STARTING_HOLD_MS, on_hold_end, t);
 }
 
 static void
@@ -172,6 +233,13 @@ agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
 	agent_journal_update(a, t, u);
 	if (first)
 		t->retry_ms = a->cfg.update_retry_ms;
+	if (!first && t->head->held == HOLD_TIMED) {
+		/* What it waited for: both go out after this one's fsync. */
+		t->head->held = HOLD_FOR_NEXT;
+		loop_timer_cancel(a->loop, t->retry_timer);
+		t->retry_timer = 0;
+		first = 1;
+	}
 	agent_task_after_commit(a, t, first ? AGENT_AFTER_SEND : 0);
 }
 
@@ -225,6 +293,8 @@ agent_update_handle_ack(struct agent *a, const struct proto_msg *m)
 	t->retry_ms = a->cfg.update_retry_ms;
 	if (terminal && t->ended && t->head == NULL)
 		work = AGENT_AFTER_FORGET;
+	else if (t->head != NULL && t->head->sent)
+		t->retry_timer = loop_timer_add(a->loop, t->retry_ms, on_retry, t);   /* went with the last */
 	else if (t->head != NULL)
 		work = AGENT_AFTER_SEND;
 	agent_task_after_commit(a, t, work);
@@ -261,7 +331,7 @@ agent_update_reset_retries(struct agent *a)
 int
 agent_update_committed(struct agent *a, struct agent_task *t)
 {
-	if (!on_disk(a, t->head))
+	if (!head_ready(a, t))
 		return 0;
 	send_head(a, t);
 	return 1;
