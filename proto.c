@@ -646,10 +646,48 @@ proto_get_bool(const struct proto_msg *m, const char *key, int dflt, int *out, c
 	return 0;
 }
 
+/* Below this (and not negative) a value scaled to its decimals is a whole number a double holds exactly. */
+#define FIXED_SCALED_MAX 9e15
+#define FIXED_DECIMALS_MAX 9
+#define DECIMAL 10
+
+/*
+ * v with the given decimals, as "%.*f" spells it (rounded half up, where
+ * printf may differ by one in the last digit of a value that is a half
+ * only after scaling), in integer arithmetic: every status update carries
+ * a timestamp, and glibc's printf of a double costs more than the rest of
+ * composing the update. What a double cannot scale to a whole number
+ * exactly (negative, huge, not finite) goes to printf.
+ */
+static void
+add_fixed(struct buf *b, const char *key, double v, int decimals)
+{
+	char digits[32], *p = digits + sizeof(digits);
+	double scale = 1;
+	unsigned long long n;
+
+	for (int i = 0; i < decimals; i++)
+		scale *= DECIMAL;
+	if (!(v >= 0 && v * scale < FIXED_SCALED_MAX) || decimals > FIXED_DECIMALS_MAX) {
+		proto_addf(b, key, "%.*f", decimals, v);
+		return;
+	}
+	n = (unsigned long long)(v * scale + 0.5);
+	for (int i = 0; i < decimals; i++, n /= DECIMAL)
+		*--p = (char)('0' + n % DECIMAL);
+	if (decimals > 0)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + n % DECIMAL);
+		n /= DECIMAL;
+	} while (n > 0);
+	proto_addn(b, key, p, (size_t)(digits + sizeof(digits) - p));
+}
+
 void
 proto_add_time(struct buf *b, const char *key, double seconds)
 {
-	proto_addf(b, key, "%.*f", PROTO_TIME_DECIMALS, seconds);
+	add_fixed(b, key, seconds, PROTO_TIME_DECIMALS);
 }
 
 /* ---- HELLO ------------------------------------------------------------------- */
@@ -701,9 +739,8 @@ proto_usage_compose(struct buf *b, const struct proto_usage *u)
 {
 	if (!u->known)
 		return;
-	proto_addf(b, "cpus_user_time_secs", "%.*f", PROTO_CPU_TIME_DECIMALS, u->cpus_user_time_secs);
-	proto_addf(b, "cpus_system_time_secs", "%.*f", PROTO_CPU_TIME_DECIMALS,
-	    u->cpus_system_time_secs);
+	add_fixed(b, "cpus_user_time_secs", u->cpus_user_time_secs, PROTO_CPU_TIME_DECIMALS);
+	add_fixed(b, "cpus_system_time_secs", u->cpus_system_time_secs, PROTO_CPU_TIME_DECIMALS);
 	proto_add_int(b, "mem_rss_bytes", u->mem_rss_bytes);
 	proto_add_int(b, "disk_used_bytes", u->disk_used_bytes);
 }
