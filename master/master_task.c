@@ -224,6 +224,19 @@ master_task_send_status(struct master *m, struct master_framework *fw, const str
 
 	if (!fw->peer)
 		return;
+	/*
+	 * A resent update goes out as it first did, not as the task's latest:
+	 * an agent may have several of a task's updates unacknowledged (sent
+	 * together), and a TASK_STARTING resent after its TASK_RUNNING must not
+	 * reach the framework as a second TASK_RUNNING.
+	 */
+	for (size_t i = t->nstatuses; uuid != NULL && i-- > 0;) {
+		if (t->statuses[i].uuid != NULL && strcmp(t->statuses[i].uuid, uuid) == 0) {
+			s = &t->statuses[i];
+			st.state = s->state;
+			break;
+		}
+	}
 	if (s) {
 		st.source = s->source;
 		st.reason = s->reason;
@@ -231,7 +244,7 @@ master_task_send_status(struct master *m, struct master_framework *fw, const str
 		st.healthy = s->healthy;
 		st.timestamp = s->timestamp;
 	}
-	if (proto_state_terminal(t->state))
+	if (proto_state_terminal(st.state))
 		st.usage = t->usage;
 	proto_status_compose(master_out(m), &st);
 	master_send(m, fw->peer);
