@@ -616,6 +616,14 @@ agent_task_committed(struct agent *a, struct agent_task *t, int written, int syn
 	if (written && (t->after & AGENT_AFTER_SUPERVISOR_ACK)) {
 		t->after &= ~AGENT_AFTER_SUPERVISOR_ACK;
 		agent_task_send_supervisor(t, "ACK\n");   /* the supervisor may exit */
+		/*
+		 * It has nothing more to say: its socket leaves poll() (once the ACK
+		 * is out), so that its exit does not wake the loop; it is closed
+		 * when the task is forgotten. Closing it here instead would let the
+		 * supervisor see agentd go before it is done with the socket.
+		 */
+		if (t->supervisor != NULL)
+			conn_pause_reading(t->supervisor, 1);
 	}
 	if (written && (t->after & AGENT_AFTER_RELAY_ACK)) {
 		t->after &= ~AGENT_AFTER_RELAY_ACK;
