@@ -78,6 +78,7 @@ struct agent_update {
 	int healthy;                          /* PROTO_HEALTHY_NONE: no health check result in it */
 	struct proto_usage usage;             /* terminal updates: what the task used */
 	int sent;                             /* went out at least once (the test hook counts sends) */
+	int lost;                             /* its last send was lost on purpose (--test_drop_updates) */
 	int held;                             /* TASK_STARTING waiting for what follows it (agent_update_hold) */
 	uint64_t journal_gen;                 /* the commit its record belongs to (agent->journal_gen) */
 };

@@ -151,35 +151,46 @@ head_ready(const struct agent *a, const struct agent_task *t)
 	return u == NULL || (on_disk(a, u) && (u->held != HOLD_FOR_NEXT || on_disk(a, u->next)));
 }
 
+/*
+ * Behind the head, what is on disk and not yet out goes too, in order: an
+ * update waits for its own record, not for the acknowledgement of the one
+ * before it, so a late acknowledgement (the master forwards them at its
+ * leisure) delays nothing. One the test hook lost holds back those behind
+ * it until its own resend, as a TCP connection would lose them: never one
+ * past another. 0 while one of them waits for its fsync.
+ */
+static int
+send_followers(struct agent *a, struct agent_task *t)
+{
+	for (struct agent_update *u = t->head; u != NULL; u = u->next) {
+		if (u->lost)
+			return 1;
+		if (u->sent)
+			continue;
+		if (!on_disk(a, u))
+			return 0;
+		u->sent = 1;
+		u->lost = !send_update(a, t->framework_id, t->task_id, u, t->tail->state);
+	}
+	return 1;
+}
+
 static void
 send_head(struct agent *a, struct agent_task *t)
 {
-	int first;
-
 	if (t->head == NULL || !agent_link_up(a))
 		return;
 	if (!head_ready(a, t)) {
 		agent_task_after_commit(a, t, AGENT_AFTER_SEND);   /* sent when its fsync ends */
 		return;
 	}
-	first = !t->head->sent;
 	t->head->sent = 1;
 	t->head->held = HOLD_NONE;
 	loop_timer_cancel(a->loop, t->retry_timer);
 	t->retry_timer = loop_timer_add(a->loop, t->retry_ms, on_retry, t);
-	if (!send_update(a, t->framework_id, t->task_id, t->head, t->tail->state) || !first)
-		return;
-	/*
-	 * Those behind it that are on disk too go in the same write, in order,
-	 * and are acknowledged in order. Lost with the head (the test hook), they
-	 * wait their turn as a TCP connection would lose them: never one past
-	 * another.
-	 */
-	for (struct agent_update *u = t->head->next; u != NULL && !u->sent && on_disk(a, u);
-	    u = u->next) {
-		u->sent = 1;
-		send_update(a, t->framework_id, t->task_id, u, t->tail->state);
-	}
+	t->head->lost = !send_update(a, t->framework_id, t->task_id, t->head, t->tail->state);
+	if (!send_followers(a, t))
+		agent_task_after_commit(a, t, AGENT_AFTER_SEND);
 }
 
 static void
@@ -238,9 +249,9 @@ agent_update_queue(struct agent *a, struct agent_task *t, const char *state,
 		t->head->held = HOLD_FOR_NEXT;
 		loop_timer_cancel(a->loop, t->retry_timer);
 		t->retry_timer = 0;
-		first = 1;
 	}
-	agent_task_after_commit(a, t, first ? AGENT_AFTER_SEND : 0);
+	/* A held head goes with it; one already out does not wait for its acknowledgement. */
+	agent_task_after_commit(a, t, t->head->held == HOLD_TIMED ? 0 : AGENT_AFTER_SEND);
 }
 
 void
@@ -331,6 +342,10 @@ agent_update_reset_retries(struct agent *a)
 int
 agent_update_committed(struct agent *a, struct agent_task *t)
 {
+	if (t->head == NULL || !agent_link_up(a))
+		return 1;   /* the link's return sends them all */
+	if (t->head->sent)
+		return send_followers(a, t);
 	if (!head_ready(a, t))
 		return 0;
 	send_head(a, t);
