@@ -53,6 +53,7 @@ struct conn {
 	uint64_t flush_timer;
 	uint64_t kick_timer;
 	uint64_t turn_timer;  /* coalescing: out goes at the end of this turn */
+	uint64_t lazy_timer;  /* conn_send_lazy: out goes then, or with the next conn_send */
 	int fd;
 	int connecting;
 	int closing;
@@ -98,8 +99,8 @@ update_events(struct conn *c)
 	} else {
 		if (reading_enabled(c))
 			ev |= LOOP_READ;
-		/* While the turn's flush is due, poll() need not say the socket is writable. */
-		if (c->out.len > 0 && c->turn_timer == 0)
+		/* While the turn's (or a lazy) flush is due, poll() need not say the socket is writable. */
+		if (c->out.len > 0 && c->turn_timer == 0 && c->lazy_timer == 0)
 			ev |= LOOP_WRITE;
 	}
 	loop_set_events(c->loop, c->fd, ev);
@@ -137,7 +138,7 @@ conn_close(struct conn *c, const char *reason)
 	cancel_timer(c, &c->connect_timer);
 	cancel_timer(c, &c->flush_timer);
 	cancel_timer(c, &c->kick_timer);
-	if (c->turn_timer != 0 && c->fd >= 0) {
+	if ((c->turn_timer != 0 || c->lazy_timer != 0) && c->fd >= 0) {
 		/* Held for the end of the turn: without coalescing it would have been tried at once. */
 		while (c->out.len > 0) {
 			ssize_t n = compat_send(c->fd, c->out.data, c->out.len);
@@ -147,6 +148,7 @@ conn_close(struct conn *c, const char *reason)
 		}
 	}
 	cancel_timer(c, &c->turn_timer);
+	cancel_timer(c, &c->lazy_timer);
 	if (c->fd >= 0) {
 		loop_unwatch(c->loop, c->fd);
 		close(c->fd);
@@ -177,6 +179,7 @@ conn_close_after_flush(struct conn *c, const char *reason)
 	}
 	c->flushing = 1;
 	c->flush_reason = xstrdup(reason != NULL ? reason : "closed");
+	cancel_timer(c, &c->lazy_timer);   /* closing: nothing else will come to take it along */
 	/* The flush deadline replaces the idle one: we no longer read anyway. */
 	cancel_timer(c, &c->idle_timer);
 	cancel_timer(c, &c->kick_timer);
@@ -238,6 +241,33 @@ on_turn_end(struct loop *loop, void *arg)
 		do_write(c);
 }
 
+static void
+on_lazy_end(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	c->lazy_timer = 0;
+	if (!c->closing && c->turn_timer == 0)
+		do_write(c);
+}
+
+int
+conn_send_lazy(struct conn *c, const void *data, size_t len, int64_t within_ms)
+{
+	/* Going out this turn anyway, or already behind a backlog: as conn_send. */
+	if (!coalescing || c->closing || c->connecting || c->turn_timer != 0 ||
+	    (c->out.len > 0 && c->lazy_timer == 0))
+		return conn_send(c, data, len);
+	if (buf_append(&c->out, data, len) == -1) {
+		conn_close(c, "output buffer full (peer not reading)");
+		return -1;
+	}
+	if (c->lazy_timer == 0 && (c->lazy_timer = loop_timer_add(c->loop, within_ms, on_lazy_end, c)) == 0)
+		update_events(c);   /* no timer to be had: poll() says when to write */
+	return 0;
+}
+
 int
 conn_send(struct conn *c, const void *data, size_t len)
 {
@@ -248,6 +278,13 @@ conn_send(struct conn *c, const void *data, size_t len)
 		return -1;
 	if (len == 0)
 		return 0;
+	/* What waited lazily goes with this, at the turn's end. */
+	if (c->lazy_timer != 0 && c->turn_timer == 0) {
+		cancel_timer(c, &c->lazy_timer);
+		c->turn_timer = loop_timer_add(c->loop, LOOP_TURN_END, on_turn_end, c);
+		if (c->turn_timer == 0)
+			update_events(c);
+	}
 	/* Coalescing: held for the turn's end (a backlog already queued waits for poll()). */
 	if (coalescing && !c->connecting && (c->out.len == 0 || c->turn_timer != 0)) {
 		if (buf_append(&c->out, p, len) == -1) {

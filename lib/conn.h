@@ -63,6 +63,13 @@ void conn_coalesce_writes(int on);
 /* Queue bytes. -1 (and the conn is closed, reason "output buffer full") over max_out. */
 int conn_send(struct conn *c, const void *data, size_t len);
 int conn_send_str(struct conn *c, const char *s);
+/*
+ * Queue bytes the peer needs within within_ms but not at once: they go
+ * with the next conn_send (at its turn's end), or when within_ms have
+ * passed, saving the peer a wakeup of their own. As conn_send when the
+ * daemon does not coalesce writes.
+ */
+int conn_send_lazy(struct conn *c, const void *data, size_t len, int64_t within_ms);
 
 /* Close now; on_close(reason) runs once, after the current callback. */
 void conn_close(struct conn *c, const char *reason);

@@ -463,6 +463,8 @@ void master_task_update(struct master *m, struct master_task *t, const char *sta
                         const char *uuid, double ts, int forward);
 void master_task_send_status(struct master *m, struct master_framework *fw,
                              const struct master_task *t, const char *uuid);
+/* A framework's ACKNOWLEDGE to its agent: lazily, with what goes there next. */
+void master_task_forward_ack(struct master *m, struct master_peer *agent, const struct proto_ack *ack);
 /*
  * master_task_update for an agent's STATUS_UPDATE, which also carries the
  * health check result (healthy: 1, 0, -1 none) and, when usage is non-NULL,

@@ -671,8 +671,7 @@ framework_acknowledge(struct master *m, struct master_peer *p, const struct prot
 	/* To the agent, the framework is named and the agent is the one it goes to. */
 	ack.framework_id = fw->id;
 	ack.agent_id = NULL;
-	proto_ack_compose(master_out(m), &ack);
-	master_send(m, a->peer);
+	master_task_forward_ack(m, a->peer, &ack);
 }
 
 static void

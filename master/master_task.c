@@ -292,6 +292,27 @@ master_task_agent_update(struct master *m, struct master_task *t, const char *st
 	task_update(m, t, state, source, reason, message, uuid, ts, 1, healthy, usage);
 }
 
+/*
+ * Within this an acknowledgement reaches its agent, which only then forgets
+ * the update (and stops resending it, after 10 s at the soonest): it waits
+ * for the next message to that agent (a launch, another acknowledgement's
+ * turn) instead of waking the agent on its own. The agent sends a task's
+ * next update without waiting for it.
+ */
+#define ACK_LAZY_MS 20
+
+void
+master_task_forward_ack(struct master *m, struct master_peer *agent, const struct proto_ack *ack)
+{
+	proto_ack_compose(master_out(m), ack);
+	if (proto_end(&m->out) < 0) {
+		log_warnx("dropping an outgoing message over %d bytes", PROTO_LINE_MAX);
+		return;
+	}
+	if (agent->conn != NULL && !conn_is_closing(agent->conn))
+		(void)conn_send_lazy(agent->conn, m->out.data, m->out.len, ACK_LAZY_MS);
+}
+
 /* A status update about a task the master does not track (reconciliation, unknown kill). */
 void
 master_task_send_unknown(struct master_framework *fw, const char *task_id,
