@@ -1027,6 +1027,69 @@ test_coalesce(struct loop *loop, int tcp)
 	conn_coalesce_writes(0);
 }
 
+#define LAZY_MS 50
+
+/*
+ * conn_send_lazy: held until the next conn_send (then both go at that
+ * turn's end, in order) or until its time is up; as conn_send without
+ * coalescing; a close still delivers it.
+ */
+static void
+test_lazy(struct loop *loop, int tcp)
+{
+	struct rec r;
+	struct conn *c;
+	int fds[2];
+	char buf[CHUNK];
+	ssize_t n;
+	int64_t start_ms, end;
+
+	memset(&r, 0, sizeof(r));
+	c = start(loop, tcp, fds, &line_ops, &r, SMALL_LINE, 1024 * CHUNK);
+	if (c == NULL)
+		return;
+	/* Not coalescing: at once. */
+	CHECK(conn_send_lazy(c, "now\n", 4, LAZY_MS) == 0);
+	CHECK(conn_out_pending(c) == 0);
+	n = peer_read(fds[1], buf, sizeof(buf));
+	CHECK(n == 4 && memcmp(buf, "now\n", 4) == 0);
+
+	conn_coalesce_writes(1);
+	/* Taken along by the next send, ahead of it. */
+	CHECK(conn_send_lazy(c, "ack\n", 4, WAIT_LIMIT_MS * 10) == 0);
+	CHECK(conn_out_pending(c) == 4);
+	settle(loop, 0);
+	CHECK(conn_out_pending(c) == 4);   /* a turn without another send: still held */
+	CHECK(conn_send_str(c, "run\n") == 0);
+	loop_run_once(loop, WAIT_LIMIT_MS);
+	CHECK(conn_out_pending(c) == 0);
+	n = peer_read(fds[1], buf, sizeof(buf));
+	CHECK(n == 8 && memcmp(buf, "ack\nrun\n", 8) == 0);
+
+	/* Alone: out when its time is up, not before. */
+	start_ms = compat_monotonic_ms();
+	CHECK(conn_send_lazy(c, "late\n", 5, LAZY_MS) == 0);
+	end = start_ms + WAIT_LIMIT_MS;
+	n = 0;
+	while (n == 0 && compat_monotonic_ms() < end) {
+		loop_run_once(loop, LAZY_MS);
+		n = peer_read(fds[1], buf, sizeof(buf));
+	}
+	CHECK(n == 5 && memcmp(buf, "late\n", 5) == 0);
+	CHECK(compat_monotonic_ms() - start_ms >= LAZY_MS - 1);
+
+	/* Closed while held: delivered, then EOF. */
+	CHECK(conn_send_lazy(c, "bye\n", 4, WAIT_LIMIT_MS * 10) == 0);
+	conn_close(c, "done");
+	run_until(loop, &r.closes, 1);
+	n = peer_read(fds[1], buf, sizeof(buf));
+	CHECK(n == 4 && memcmp(buf, "bye\n", 4) == 0);
+	CHECK(peer_read(fds[1], buf, sizeof(buf)) == -2);
+	close(fds[1]);
+	rec_free(&r);
+	conn_coalesce_writes(0);
+}
+
 /* What a conn does over a socketpair and over TCP, whether writes are coalesced or not. */
 static void
 test_behaviours(struct loop *loop)
@@ -1050,8 +1113,10 @@ main(void)
 	struct loop *loop = loop_new();
 
 	test_behaviours(loop);
-	for (int tcp = 0; tcp <= 1; tcp++)
+	for (int tcp = 0; tcp <= 1; tcp++) {
 		test_coalesce(loop, tcp);
+		test_lazy(loop, tcp);
+	}
 	/* Every behaviour above holds as well when a daemon coalesces its writes. */
 	conn_coalesce_writes(1);
 	test_behaviours(loop);
