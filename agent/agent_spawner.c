@@ -24,6 +24,12 @@
 #define SPAWN_QUEUE_MAX 256            /* launches waiting for the spawner; more go by exec */
 #define SPAWNER_RESTART_INITIAL_MS 100
 #define SPAWNER_RESTART_MAX_MS 30000
+/*
+ * A reply is read with the next launch, or at the latest this long after
+ * its request, rather than waking the loop on its own: nearly every reply
+ * says the supervisor was forked, which its own first line says again.
+ */
+#define SPAWNER_REPLY_LAZY_MS 50
 
 struct spawn_request {
 	struct spawn_request *next;
@@ -42,6 +48,7 @@ struct agent_spawner {
 	size_t reply_len;
 	struct backoff restart;
 	uint64_t restart_timer;
+	uint64_t reply_timer;          /* the in-flight request's reply is read then, if not sooner */
 };
 
 static void spawner_start(struct agent *a);
@@ -69,6 +76,21 @@ pop(struct agent_spawner *sp)
 	sp->queued--;
 	sp->in_flight = 0;
 	return r;
+}
+
+/*
+ * poll() watches the spawner's socket for its replies only when one is
+ * awaited and something waits for it (a launch queued behind it, or its
+ * lazy time up); for its end always.
+ */
+static void
+update_watch(struct agent *a)
+{
+	struct agent_spawner *sp = a->spawner;
+
+	if (sp->fd != -1)
+		loop_set_events(a->loop, sp->fd,
+		    sp->in_flight && (sp->reply_timer == 0 || sp->queued > 1) ? LOOP_READ : LOOP_HANGUP);
 }
 
 /* The spawner could not take it: exec the supervisor, if its task still wants one. */
@@ -110,6 +132,8 @@ lost(struct agent *a, const char *why)
 	loop_unwatch(a->loop, sp->fd);
 	close(sp->fd);
 	sp->fd = -1;
+	loop_timer_cancel(a->loop, sp->reply_timer);
+	sp->reply_timer = 0;
 	sp->pid = 0;
 	sp->reply_len = 0;
 	if (sp->in_flight) {
@@ -129,6 +153,18 @@ lost(struct agent *a, const char *why)
 	sp->restart_timer = loop_timer_add(a->loop, delay, on_restart_timer, a);
 }
 
+static void on_readable(struct loop *loop, int fd, int events, void *arg);
+
+static void
+on_reply_timer(struct loop *loop, void *arg)
+{
+	struct agent *a = arg;
+
+	a->spawner->reply_timer = 0;
+	on_readable(loop, a->spawner->fd, LOOP_READ, a);
+	update_watch(a);
+}
+
 static void
 send_next(struct agent *a)
 {
@@ -146,6 +182,9 @@ send_next(struct agent *a)
 	free(line);
 	if (n == (ssize_t)len) {
 		sp->in_flight = 1;
+		loop_timer_cancel(a->loop, sp->reply_timer);
+		sp->reply_timer = loop_timer_add(a->loop, SPAWNER_REPLY_LAZY_MS, on_reply_timer, a);
+		update_watch(a);
 		return;
 	}
 	/* Nothing else is in the socket, so even a short write means it is broken. */
@@ -237,6 +276,8 @@ spawner_start(struct agent *a)
 	}
 	sp->pid = pid;
 	sp->fd = sv[0];
+	/* Its replies are also read when no poll() said so: never block on it. */
+	compat_set_nonblock(sp->fd, 1);
 	loop_watch(a->loop, sp->fd, LOOP_READ, on_readable, a);
 	log_debug("supervisor spawner started as pid %ld", (long)pid);
 	send_next(a);
@@ -259,6 +300,8 @@ agent_spawner_launch(struct agent *a, const char *key, const char *path, int fd)
 	struct agent_spawner *sp = a->spawner;
 	struct spawn_request *r;
 
+	if (sp != NULL && sp->fd != -1 && sp->in_flight)
+		on_readable(a->loop, sp->fd, LOOP_READ, a);   /* the last reply, if it came: the queue moves */
 	if (sp == NULL || sp->fd == -1 || sp->queued >= SPAWN_QUEUE_MAX)
 		return -1;
 	r = xcalloc(1, sizeof(*r));
@@ -272,6 +315,7 @@ agent_spawner_launch(struct agent *a, const char *key, const char *path, int fd)
 	sp->tail = r;
 	sp->queued++;
 	send_next(a);
+	update_watch(a);
 	return 0;
 }
 
@@ -284,6 +328,7 @@ agent_spawner_free(struct agent *a)
 	if (sp == NULL)
 		return;
 	loop_timer_cancel(a->loop, sp->restart_timer);
+	loop_timer_cancel(a->loop, sp->reply_timer);
 	if (sp->fd != -1) {
 		/* It reads what it was sent, then our end's close: it leaves, its supervisors stay. */
 		loop_unwatch(a->loop, sp->fd);

@@ -220,7 +220,7 @@ apply_events(struct loop *l, size_t i, int events)
 {
 	short pe = 0;
 
-	events &= LOOP_READ | LOOP_WRITE;
+	events &= LOOP_READ | LOOP_WRITE | LOOP_HANGUP;
 	if (events & LOOP_READ)
 		pe |= POLLIN;
 	if (events & LOOP_WRITE)

@@ -18,6 +18,11 @@
 #define LOOP_READ  0x1
 #define LOOP_WRITE 0x2
 #define LOOP_ERROR 0x4   /* only reported: POLLERR/POLLHUP/POLLNVAL */
+/*
+ * Asked for alone: neither readable nor writable wakes the loop, only the
+ * peer's hang-up or an error (LOOP_ERROR): a socket whose data can wait.
+ */
+#define LOOP_HANGUP 0x8
 
 struct loop;
 
