@@ -10,7 +10,10 @@
 # agent back with its tasks) and `failover_<N>_agents_first_offer` (offers
 # flow again), in ms. The aim is under 1 s at 10,000 agents (Mesos 1.5 took
 # 4.5 s); and the restarted master's cpu until then (the wall-clock figures
-# wait for a core on a loaded machine), with the load. Nothing is printed unless every agent came back and an offer came.
+# wait for a core on a loaded machine), loadagents' own cpu from the
+# master's first answer to the offer (`failover_<N>_agents_loadagents_cpu`:
+# it shares the cores with the master), with the load. Nothing is printed
+# unless every agent came back and an offer came.
 #
 # Sourced by bench/run.sh (its TMP, TOP, PIDS, start_master, wait_line,
 # fail_section, stop_master).

@@ -73,6 +73,9 @@ compat_set_nonblock(int fd, int on)
 
 	if (fl == -1)
 		return -1;
+	/* Sockets from accept4() come non-blocking already: one system call, not two. */
+	if (!(fl & O_NONBLOCK) == !on)
+		return 0;
 	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
 	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
 }

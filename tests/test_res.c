@@ -611,6 +611,40 @@ test_defaults(void)
 	res_free(&r);
 }
 
+/*
+ * Items share the common names and roles ("cpus", "*") and own the others:
+ * whichever an item holds must survive every copy, sum, difference and
+ * take, and be freed once (the sanitizer builds see a double free or leak).
+ */
+static void
+test_names_owned_and_shared(void)
+{
+	struct res a, b, c, taken;
+	char err[ERR_BYTES];
+
+	parse(&a, "cpus:2;cpus(prod):3;bugs(prod/eu):{x,y};ports(ops):[10-20];mem:64");
+	parse(&c, "cpus(prod):1;ports(ops):[15-15];mem:64");
+	res_copy(&b, &a);
+	res_add(&b, &c);
+	CHECK_RES(&b, "bugs(prod/eu):{x,y};cpus:2;cpus(prod):4;mem:128;ports(ops):[10-20]");
+	CHECK(res_sub(&b, &c) == 0);
+	CHECK_RES(&b, "bugs(prod/eu):{x,y};cpus:2;cpus(prod):3;mem:64;ports(ops):[10-14,16-20]");
+	CHECK(res_sub(&b, &c) == -1);
+	res_free(&b);
+	res_free(&c);
+	CHECK(strcmp(a.items[0].name, "bugs") == 0 && strcmp(a.items[0].role, "prod/eu") == 0);
+	parse(&c, "cpus:2;bugs:{x}");
+	CHECK(res_take(&a, &c, "prod/eu", &taken, err, sizeof(err)) == 0);
+	CHECK_RES(&taken, "bugs(prod/eu):{x};cpus:2");
+	CHECK_RES(&a, "bugs(prod/eu):{y};cpus(prod):3;mem:64;ports(ops):[10-20]");
+	res_set_scalar(&a, "widgets", "team-a", 5000);
+	res_set_scalar(&a, "cpus", NULL, 1000);
+	CHECK_RES(&a, "bugs(prod/eu):{y};cpus:1;cpus(prod):3;mem:64;ports(ops):[10-20];widgets(team-a):5");
+	res_free(&a);
+	res_free(&c);
+	res_free(&taken);
+}
+
 int
 main(void)
 {
@@ -623,5 +657,6 @@ main(void)
 	test_json();
 	test_attrs();
 	test_defaults();
+	test_names_owned_and_shared();
 	return CHECK_DONE();
 }
