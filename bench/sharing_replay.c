@@ -373,14 +373,15 @@ services_count(struct replay *r, double at)
 
 /*
  * The A record: each agent's total less what its tasks use, the part of it
- * where not even the smallest batch task fits, and the part where the
- * largest does not (pieces smaller than an etl task: a 1-cpu hole).
+ * where not even the smallest batch task fits, the part where the largest
+ * does not, and of that the cpus on agents short of its memory only (cpus
+ * enough, memory not: held idle by memory, not by a lone cpu).
  */
 static void
 agents_idle(struct replay *r, double at, const struct json *agents)
 {
 	double min_cpus = 0, min_mem = 0, idle_c = 0, idle_m = 0, frag_c = 0, frag_m = 0;
-	double max_cpus = 0, max_mem = 0, small_c = 0, small_m = 0;
+	double max_cpus = 0, max_mem = 0, small_c = 0, small_m = 0, mem_short_c = 0;
 
 	for (size_t e = 0; e < r->t->nevents; e++) {
 		const struct sh_event *ev = &r->t->events[e];
@@ -408,10 +409,12 @@ agents_idle(struct replay *r, double at, const struct json *agents)
 		if (c < max_cpus || m < max_mem) {
 			small_c += c;
 			small_m += m;
+			if (c >= max_cpus)
+				mem_short_c += c;
 		}
 	}
-	fprintf(r->out, "A %.2f %g %g %g %g %g %g\n", at, idle_c, idle_m, frag_c, frag_m, small_c,
-	        small_m);
+	fprintf(r->out, "A %.2f %g %g %g %g %g %g %g\n", at, idle_c, idle_m, frag_c, frag_m, small_c,
+	        small_m, mem_short_c);
 }
 
 static int

@@ -24,7 +24,8 @@
  * to launch then (the trace's tasks submitted by then less those staged):
  * while none waits nothing could have used them; while some waits, the
  * part on agents where the largest batch task does not fit is what
- * placement (pieces freed too small) could still win. A job's
+ * placement (pieces freed too small) could still win, and of it the cpus
+ * on agents with the cpus it needs but not the memory. A job's
  * completion time is its run's finishedAt less its createdAt (the
  * plugin's own clock).
  *
@@ -81,6 +82,7 @@ struct sample {
 	int wanted, running, short_by;
 	double idle_c;                  /* idle cpus (A) */
 	double small_c;                 /* of them, where the largest batch task does not fit (A), -1 */
+	double mem_short_c;             /* of those, where it lacks only memory (A), -1 */
 	double frag_c, frag_m;          /* idle where no batch task fits (A) */
 };
 
@@ -129,6 +131,7 @@ struct run {
 	double cpu_idle_waiting_day;    /* idle while some batch task waits to launch, the same */
 	double cpu_idle_no_work_day;    /* idle while none waits: no placement could fill it */
 	double cpu_idle_small_day;      /* idle while some waits, in pieces the largest does not fit */
+	double cpu_idle_mem_short_day;  /* of them, pieces with its cpus but not its memory */
 	double mean, p50, p95;
 	double short_s, short_inst_s;   /* polled */
 	double svc_short_inst_s;        /* from timestamps */
@@ -177,15 +180,17 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 			s->short_by = sh;
 		} else if (line[0] == 'A' && s != NULL &&
 		           sscanf(line, "A %lf %lf %lf %lf %lf", &at, &a, &b, &c, &d) == 5) {
-			double small_c = -1, small_m = -1;
+			double small_c = -1, small_m = -1, mem_short_c = -1;
 
-			/* Older samples end here: their small pieces are not known. */
-			if (sscanf(line, "A %*f %*f %*f %*f %*f %lf %lf", &small_c, &small_m) != 2)
+			/* Older samples end sooner: what they lack is not known. */
+			if (sscanf(line, "A %*f %*f %*f %*f %*f %lf %lf %lf", &small_c, &small_m,
+			           &mem_short_c) < 2)
 				small_c = -1;
 			s->idle_c = a;
 			s->frag_c = c;
 			s->frag_m = d;
 			s->small_c = small_c;
+			s->mem_short_c = mem_short_c;
 		} else if (line[0] == 'Q' && sscanf(line, "Q %lf %lf", &a, &b) == 2) {
 			r->short_s = a;
 			r->short_inst_s = b;
@@ -494,6 +499,7 @@ figures(const struct sh_trace *t, struct run *r)
 			if (batch_waiting(t, r, s->at) > 0) {
 				r->cpu_idle_waiting_day += s->idle_c / s->cpus;
 				r->cpu_idle_small_day += s->small_c > 0 ? s->small_c / s->cpus : 0;
+				r->cpu_idle_mem_short_day += s->mem_short_c > 0 ? s->mem_short_c / s->cpus : 0;
 			} else {
 				r->cpu_idle_no_work_day += s->idle_c / s->cpus;
 			}
@@ -508,6 +514,7 @@ figures(const struct sh_trace *t, struct run *r)
 		r->cpu_idle_waiting_day *= PERCENT / (double)nday;
 		r->cpu_idle_no_work_day *= PERCENT / (double)nday;
 		r->cpu_idle_small_day *= PERCENT / (double)nday;
+		r->cpu_idle_mem_short_day *= PERCENT / (double)nday;
 	}
 	if (n > 0) {
 		r->cpu_util *= PERCENT / (double)n;
@@ -545,6 +552,8 @@ static const struct figure figures_table[] = {
 	  offsetof(struct run, cpu_idle_no_work_day), 0, 1 },
 	{ "cpu_idle_small_day", "of the cpus idle while batch tasks wait, those in pieces the "
 	  "largest batch task does not fit", "%", offsetof(struct run, cpu_idle_small_day), 0, 1 },
+	{ "cpu_idle_mem_short_day", "of those, pieces with its cpus but short of its memory", "%",
+	  offsetof(struct run, cpu_idle_mem_short_day), 0, 1 },
 	{ "cpu_util", "cpu utilization (mean over each mode's own makespan)", "%",
 	  offsetof(struct run, cpu_util), 1, 1 },
 	{ "mem_util", "memory utilization (each mode's own makespan)", "%",
