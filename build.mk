@@ -85,7 +85,7 @@ TESTS = $(TOP)/tests/test_buf $(TOP)/tests/test_loop $(TOP)/tests/test_conn \
 	$(TOP)/tests/test_launcher $(TOP)/tests/test_checkpoint $(TOP)/tests/test_fetch \
 	$(TOP)/tests/test_isolate $(TOP)/tests/test_sup_health $(TOP)/tests/test_marathon_app \
 	$(TOP)/tests/test_sup_relay $(TOP)/tests/test_spawner $(TOP)/tests/test_syncer \
-	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
+	$(TOP)/tests/test_jobs_cron $(TOP)/tests/test_jobs_launch $(TOP)/tests/test_lb_table $(TOP)/tests/test_cgroup \
 	$(TOP)/tests/test_sha256 $(TOP)/tests/test_auth $(TOP)/tests/test_resolve
 TOOLS = $(TOP)/tests/peer $(TOP)/tests/httpd $(TOP)/tests/fw $(TOP)/bench/lbload \
 	$(TOP)/bench/sharing $(TOP)/tests/sbswap $(TOP)/tests/swarm
@@ -297,6 +297,11 @@ $(TOP)/tests/test_marathon_app: $(TOP)/tests/test_marathon_app.c $(MARATHON_TEST
 $(TOP)/tests/test_jobs_cron: $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) $(MARATHON_SHARED) \
 		$(JOBS)/jb.h $(PC_HDRS) $(HDRS)
 	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_jobs_cron.c $(JOBS_SRCS) \
+		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
+
+$(TOP)/tests/test_jobs_launch: $(TOP)/tests/test_jobs_launch.c $(JOBS_SRCS) $(MARATHON_SHARED) \
+		$(JOBS)/jb.h $(PC_HDRS) $(HDRS)
+	$(COMPILE) $(LDFLAGS) $(LDFLAGS_STATIC) -o $@ $(TOP)/tests/test_jobs_launch.c $(JOBS_SRCS) \
 		$(MARATHON_SHARED) $(LIBS_PTHREAD) $(LIBS)
 
 check: all tests

@@ -371,11 +371,17 @@ services_count(struct replay *r, double at)
 	return 0;
 }
 
-/* The A record: each agent's total less what its tasks use, and the unusable part of it. */
+/*
+ * The A record: each agent's total less what its tasks use, the part of it
+ * where not even the smallest batch task fits, the part where the largest
+ * does not, and of that the cpus on agents short of its memory only (cpus
+ * enough, memory not: held idle by memory, not by a lone cpu).
+ */
 static void
 agents_idle(struct replay *r, double at, const struct json *agents)
 {
 	double min_cpus = 0, min_mem = 0, idle_c = 0, idle_m = 0, frag_c = 0, frag_m = 0;
+	double max_cpus = 0, max_mem = 0, small_c = 0, small_m = 0, mem_short_c = 0;
 
 	for (size_t e = 0; e < r->t->nevents; e++) {
 		const struct sh_event *ev = &r->t->events[e];
@@ -384,6 +390,10 @@ agents_idle(struct replay *r, double at, const struct json *agents)
 			min_cpus = ev->cpus;
 		if (ev->is_job && (min_mem == 0 || ev->mem < min_mem))
 			min_mem = ev->mem;
+		if (ev->is_job && ev->cpus > max_cpus)
+			max_cpus = ev->cpus;
+		if (ev->is_job && ev->mem > max_mem)
+			max_mem = ev->mem;
 	}
 	for (size_t i = 0; agents != NULL && i < agents->n; i++) {
 		const struct json *ag = agents->items[i];
@@ -396,8 +406,15 @@ agents_idle(struct replay *r, double at, const struct json *agents)
 			frag_c += c;
 			frag_m += m;
 		}
+		if (c < max_cpus || m < max_mem) {
+			small_c += c;
+			small_m += m;
+			if (c >= max_cpus)
+				mem_short_c += c;
+		}
 	}
-	fprintf(r->out, "A %.2f %g %g %g %g\n", at, idle_c, idle_m, frag_c, frag_m);
+	fprintf(r->out, "A %.2f %g %g %g %g %g %g %g\n", at, idle_c, idle_m, frag_c, frag_m, small_c,
+	        small_m, mem_short_c);
 }
 
 static int

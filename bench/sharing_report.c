@@ -19,7 +19,13 @@
  * share is full while another's idles) counts against it there rather
  * than stretching its averaging window. Its "fragments" are the idle
  * cpus and memory on agents where not even the trace's smallest batch
- * task fits (the replay's A record), averaged the same way. A job's
+ * task fits (the replay's A record), averaged the same way. The idle
+ * cpus of the day are also split by whether some batch task was waiting
+ * to launch then (the trace's tasks submitted by then less those staged):
+ * while none waits nothing could have used them; while some waits, the
+ * part on agents where the largest batch task does not fit is what
+ * placement (pieces freed too small) could still win, and of it the cpus
+ * on agents with the cpus it needs but not the memory. A job's
  * completion time is its run's finishedAt less its createdAt (the
  * plugin's own clock).
  *
@@ -74,6 +80,9 @@ struct sample {
 	double used_c[SH_ROLES_MAX], used_m[SH_ROLES_MAX];
 	double off_c[SH_ROLES_MAX], off_m[SH_ROLES_MAX];
 	int wanted, running, short_by;
+	double idle_c;                  /* idle cpus (A) */
+	double small_c;                 /* of them, where the largest batch task does not fit (A), -1 */
+	double mem_short_c;             /* of those, where it lacks only memory (A), -1 */
 	double frag_c, frag_m;          /* idle where no batch task fits (A) */
 };
 
@@ -119,6 +128,10 @@ struct run {
 	double cpu_util, mem_util, cpu_alloc, mem_alloc;
 	double cpu_day, mem_day;        /* over the trace's duration */
 	double cpu_frag_day, mem_frag_day; /* idle in fragments no batch task fits, the same */
+	double cpu_idle_waiting_day;    /* idle while some batch task waits to launch, the same */
+	double cpu_idle_no_work_day;    /* idle while none waits: no placement could fill it */
+	double cpu_idle_small_day;      /* idle while some waits, in pieces the largest does not fit */
+	double cpu_idle_mem_short_day;  /* of them, pieces with its cpus but not its memory */
 	double mean, p50, p95;
 	double short_s, short_inst_s;   /* polled */
 	double svc_short_inst_s;        /* from timestamps */
@@ -167,8 +180,17 @@ load(const struct sh_trace *t, const char *path, struct run *r)
 			s->short_by = sh;
 		} else if (line[0] == 'A' && s != NULL &&
 		           sscanf(line, "A %lf %lf %lf %lf %lf", &at, &a, &b, &c, &d) == 5) {
+			double small_c = -1, small_m = -1, mem_short_c = -1;
+
+			/* Older samples end sooner: what they lack is not known. */
+			if (sscanf(line, "A %*f %*f %*f %*f %*f %lf %lf %lf", &small_c, &small_m,
+			           &mem_short_c) < 2)
+				small_c = -1;
+			s->idle_c = a;
 			s->frag_c = c;
 			s->frag_m = d;
+			s->small_c = small_c;
+			s->mem_short_c = mem_short_c;
 		} else if (line[0] == 'Q' && sscanf(line, "Q %lf %lf", &a, &b) == 2) {
 			r->short_s = a;
 			r->short_inst_s = b;
@@ -413,6 +435,24 @@ turnover(struct run *r, double end)
 	free(gaps);
 }
 
+/*
+ * Batch tasks submitted by at (the trace's jobs) less those launched by at
+ * (every batch task's staged time): > 0 when some batch work waits.
+ */
+static long
+batch_waiting(const struct sh_trace *t, const struct run *r, double at)
+{
+	long n = 0;
+
+	for (size_t e = 0; e < t->nevents && t->events[e].at <= at; e++)
+		if (t->events[e].is_job)
+			n += t->events[e].tasks;
+	for (size_t i = 0; i < r->nx; i++)
+		if (r->x[i].batch && r->x[i].staged >= 0 && r->x[i].staged <= at)
+			n--;
+	return n;
+}
+
 static void
 figures(const struct sh_trace *t, struct run *r)
 {
@@ -456,6 +496,13 @@ figures(const struct sh_trace *t, struct run *r)
 			r->mem_day += um / s->mem;
 			r->cpu_frag_day += s->frag_c / s->cpus;
 			r->mem_frag_day += s->frag_m / s->mem;
+			if (batch_waiting(t, r, s->at) > 0) {
+				r->cpu_idle_waiting_day += s->idle_c / s->cpus;
+				r->cpu_idle_small_day += s->small_c > 0 ? s->small_c / s->cpus : 0;
+				r->cpu_idle_mem_short_day += s->mem_short_c > 0 ? s->mem_short_c / s->cpus : 0;
+			} else {
+				r->cpu_idle_no_work_day += s->idle_c / s->cpus;
+			}
 			nday++;
 		}
 	}
@@ -464,6 +511,10 @@ figures(const struct sh_trace *t, struct run *r)
 		r->mem_day *= PERCENT / (double)nday;
 		r->cpu_frag_day *= PERCENT / (double)nday;
 		r->mem_frag_day *= PERCENT / (double)nday;
+		r->cpu_idle_waiting_day *= PERCENT / (double)nday;
+		r->cpu_idle_no_work_day *= PERCENT / (double)nday;
+		r->cpu_idle_small_day *= PERCENT / (double)nday;
+		r->cpu_idle_mem_short_day *= PERCENT / (double)nday;
 	}
 	if (n > 0) {
 		r->cpu_util *= PERCENT / (double)n;
@@ -495,6 +546,14 @@ static const struct figure figures_table[] = {
 	{ "cpu_fragments_day", "cpus idle where no batch task fits (the same window)", "%",
 	  offsetof(struct run, cpu_frag_day), 0, 1 },
 	{ "mem_fragments_day", NULL, "%", offsetof(struct run, mem_frag_day), 0, 1 },
+	{ "cpu_idle_waiting_day", "cpus idle while batch tasks wait to launch (the same window)",
+	  "%", offsetof(struct run, cpu_idle_waiting_day), 0, 1 },
+	{ "cpu_idle_no_work_day", "cpus idle while no batch task waits (the same window)", "%",
+	  offsetof(struct run, cpu_idle_no_work_day), 0, 1 },
+	{ "cpu_idle_small_day", "of the cpus idle while batch tasks wait, those in pieces the "
+	  "largest batch task does not fit", "%", offsetof(struct run, cpu_idle_small_day), 0, 1 },
+	{ "cpu_idle_mem_short_day", "of those, pieces with its cpus but short of its memory", "%",
+	  offsetof(struct run, cpu_idle_mem_short_day), 0, 1 },
 	{ "cpu_util", "cpu utilization (mean over each mode's own makespan)", "%",
 	  offsetof(struct run, cpu_util), 1, 1 },
 	{ "mem_util", "memory utilization (each mode's own makespan)", "%",

@@ -5,7 +5,7 @@
 # records: the figures, their ratios, the services' time short from the
 # tasks' timestamps, and an HTML page with its plots.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 32
 S=$TOP/bench/sharing
 
 check "the kept trace is gen 15's" sh -c "'$S' gen 15 | cmp - '$TOP/bench/sharing.trace'"
@@ -28,7 +28,11 @@ check "saying its line" grep -q "bad.trace:8: cannot read 'bogus 3'" "$TMP/bad.e
 # 6.3: 1.0 instance-s, reached in 0.25 s and 0.3 s, launched (staged) in
 # 0.2 s and 0.25 s. A batch slot freed at 3 s is launched on again at 3.5 s
 # static, 3.02 s sharing; batch tasks take 0.1 s, and 0.05 and 0.08 s, to run. Sharing leaves one cpu
-# of 8 where no batch task fits.
+# of 8 where no batch task fits, and its 2 idle cpus are where no task as
+# large as the largest fits, 0.8 of them on agents short of its memory only
+# (the A record's newer fields; static's records are the older, shorter
+# kind); at 0.5 s no batch task has been submitted,
+# after 1 s some wait: of 10 samples' idle, 1 with no work waiting.
 sed '$d' "$TMP/bad.trace" > "$TMP/ok.trace"
 mkdir -p "$TMP/out"
 for m in static sharing; do
@@ -39,7 +43,7 @@ for m in static sharing; do
 		echo "R $i.5 svc 2 200 0 0"
 		echo "R $i.5 b $used 400 0 0"
 		echo "S $i.5 2 2 0"
-		[ "$m" = static ] || echo "A $i.5 2 400 1 0"
+		if [ "$m" = static ]; then echo "A $i.5 4 1000 0 0"; else echo "A $i.5 2 400 1 0 2 400 0.8"; fi
 		i=$((i + 1))
 	done > "$TMP/out/$m.samples"
 	echo "Q 0 0" >> "$TMP/out/$m.samples"
@@ -71,6 +75,11 @@ check "at most 0.3 s sharing" grep -qx 'sharing_services_reach_max_sharing 0.300
 check "launched in 0.225 s on average sharing" grep -qx 'sharing_services_launched_mean_sharing 0.225 s' "$TMP/figures"
 check "the mean's ratio" grep -qx 'sharing_services_reach_mean_ratio 0.23 x' "$TMP/figures"
 check "a cpu in fragments: 12.5%" grep -qx 'sharing_cpu_fragments_day_sharing 12.5 %' "$TMP/figures"
+check "idle with no batch work waiting: 2.5%" grep -qx 'sharing_cpu_idle_no_work_day_sharing 2.5 %' "$TMP/figures"
+check "idle while some waits: 22.5%" grep -qx 'sharing_cpu_idle_waiting_day_sharing 22.5 %' "$TMP/figures"
+check "all of it in small pieces" grep -qx 'sharing_cpu_idle_small_day_sharing 22.5 %' "$TMP/figures"
+check "9% short of memory only" grep -qx 'sharing_cpu_idle_mem_short_day_sharing 9.0 %' "$TMP/figures"
+check "older A records read, their small pieces unknown" sh -c "grep -qx 'sharing_cpu_idle_small_day_static 0.0 %' '$TMP/figures' && grep -qx 'sharing_cpu_idle_waiting_day_static 45.0 %' '$TMP/figures'"
 check "turnover 0.5 s static" grep -qx 'sharing_turnover_p50_static 0.500 s' "$TMP/figures"
 check "20 ms sharing" grep -qx 'sharing_turnover_p50_sharing 0.020 s' "$TMP/figures"
 check "batch launch 65 ms sharing" grep -qx 'sharing_batch_launch_mean_sharing 0.065 s' "$TMP/figures"

@@ -234,9 +234,15 @@ neediest(struct taker *t, size_t n)
 }
 
 /*
- * Take what one offer can give the runs' pending slots, a task at a time to
- * the run with the fewest live tasks, as a fair scheduler shares among jobs:
- * a small run is not held behind a large one that could take it all.
+ * Take what one offer can give the runs' pending slots: the run with the
+ * fewest live tasks first, as a fair scheduler shares among jobs (a small
+ * run is not held behind a large one), and it keeps the offer's turn for as
+ * many tasks as fit before the next run takes. A run's tasks are alike and
+ * started together end together, so an agent they share with no other run
+ * gets its room back in whole pieces: taken a task at a time in turn, two
+ * runs' 1-cpu tasks ending seconds apart leave 1-cpu holes that a 2-cpu task
+ * waiting in another framework cannot use. Fairness between runs holds over
+ * offers, each of which goes first to the neediest run of the moment.
  */
 static void
 match_offer(struct jb *jb, const struct framework_offer *of)
@@ -268,9 +274,13 @@ match_offer(struct jb *jb, const struct framework_offer *of)
 			if (run_launchable(r) > 0 && nt < cap)
 				takers[nt++] = (struct taker){ r, 0, -1 };
 	made = xcalloc(OFFER_TASKS_MAX, sizeof(*made));
-	while (n < OFFER_TASKS_MAX && (t = neediest(takers, nt)) != NULL) {
-		const struct jb_spec *s = t->run->spec;
+	for (t = NULL; n < OFFER_TASKS_MAX; ) {
+		const struct jb_spec *s;
 
+		if ((t == NULL || t->why != -1 || run_launchable(t->run) <= 0) &&
+		    (t = neediest(takers, nt)) == NULL)
+			break;
+		s = t->run->spec;
 		if (!placeable(t->run, of->hostname, &attrs)) {
 			t->why = PC_REASON_CONSTRAINT;
 			continue;
