@@ -77,8 +77,12 @@ ids_marathon () {
 }
 check "task ids are Marathon's" ids_marathon
 T1=$(running_ids simple | head -n 1)
-ENV_OUT=$(find "$TMP/a1" -path "*$T1*" -name env.out 2>/dev/null | head -n 1)
-check "the task's environment" sh -c "grep -q '^/simple 310[0-9][0-9] 310[0-9][0-9] [^ ][^ ]* core$' '$ENV_OUT'"
+# Running is reported at exec: the shell writes env.out a moment later.
+task_env_written () {
+	ENV_OUT=$(find "$TMP/a1" -path "*$T1*" -name env.out 2>/dev/null | head -n 1)
+	test -n "$ENV_OUT" && grep -q '^/simple 310[0-9][0-9] 310[0-9][0-9] [^ ][^ ]* core$' "$ENV_OUT"
+}
+check "the task's environment" wait_for $T task_env_written
 check "GET /v2/apps/simple/tasks" test "$(req GET /v2/apps/simple/tasks)" = 200
 check "tasks carry host ports" body_has '"ports":\[310[0-9][0-9]\]'
 check "GET /v2/tasks" sh -c "curl -s '$API/v2/tasks?status=running' | grep -q '\"appId\":\"/simple\"'"
