@@ -641,6 +641,26 @@ new_task(struct mt *m, struct mt_app *a, const struct framework_offer *of,
 	return t;
 }
 
+/*
+ * Largest instances first (memory, then cpus, then disk; the id breaks a
+ * tie, for one order on every offer): the held headroom fits the sum the
+ * services want, and smaller instances filling it first left a 4 GB one
+ * waiting for a batch task's end (first-fit decreasing, as bin packers do).
+ */
+static int
+larger_instance_first(const void *x, const void *y)
+{
+	const struct mt_app *a = *(struct mt_app *const *)x, *b = *(struct mt_app *const *)y;
+
+	if (a->mem != b->mem)
+		return a->mem > b->mem ? -1 : 1;
+	if (a->cpus != b->cpus)
+		return a->cpus > b->cpus ? -1 : 1;
+	if (a->disk != b->disk)
+		return a->disk > b->disk ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
 /* Launch what fits on one offer; 1 if some app still waits for more. */
 static int
 match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
@@ -648,10 +668,11 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 	struct launching *ls = NULL;
 	struct framework_task *fts;
 	struct mt_task **made;
+	struct mt_app **wanting;
 	struct pc_offer left;
 	struct attrs attrs;
 	char err[MT_ERR_MAX];
-	size_t n = 0, fitting;
+	size_t n = 0, nwanting = 0, fitting;
 	int waiting = 0;
 	const char *k;
 	void *v;
@@ -665,13 +686,16 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 	if (attrs_parse(&attrs, of->attributes != NULL ? of->attributes : "", err, sizeof(err)) == -1)
 		m->d->log(m->d, FRAMEWORK_LOG_WARN, "offer %s attributes: %s", of->id, err);
 	made = xcalloc(OFFER_TASKS_MAX, sizeof(*made));
-	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);) {
-		struct mt_app *a = v;
+	wanting = xcalloc(map_len(&m->apps) + 1, sizeof(*wanting));
+	for (size_t i = 0; map_next(&m->apps, &i, &k, &v);)
+		if (queue_room(v) > 0)
+			wanting[nwanting++] = v;
+	qsort(wanting, nwanting, sizeof(*wanting), larger_instance_first);
+	for (size_t i = 0; i < nwanting; i++) {
+		struct mt_app *a = wanting[i];
 		long long need = queue_room(a), got = 0;
 		int why = -1, want[MT_PORTS_MAX];
 
-		if (need <= 0)
-			continue;
 		if (now < a->next_launch_ms) {
 			waiting = 1;      /* its delay timer revives offers */
 			continue;
@@ -702,6 +726,7 @@ match_offer(struct mt *m, const struct framework_offer *of, int64_t now)
 		pc_offer_stats_note(&a->stats, got, why);
 		waiting |= need > 0;
 	}
+	free(wanting);
 	attrs_free(&attrs);
 	if (n == 0) {
 		free(made);
