@@ -5,7 +5,14 @@
  * each task the time from its ACCEPT to its TASK_RUNNING and to its end.
  * Prints `name value unit` lines:
  *
- *   launch_bench HOST:PORT [TASKS [WINDOW [BATCH]]]
+ *   launch_bench HOST:PORT [TASKS [WINDOW [BATCH [USER [ROUNDS]]]]]
+ *                                     with ROUNDS > 0, the tasks go in ROUNDS
+ *                                     rounds, each beside as many raw spawns
+ *                                     (below) in the order raw, launch,
+ *                                     launch, raw, ...: the two rates are
+ *                                     measured at the same moments, so a
+ *                                     machine whose speed drifts during the
+ *                                     run moves both alike
  *   launch_bench --create-cost DIR    microseconds to create an empty file
  *                                     in DIR (made, and left for the caller)
  *   launch_bench --raw-spawn TASKS WINDOW
@@ -62,8 +69,10 @@
 struct bench {
 	int fd;
 	struct buf in;
+	struct buf out;            /* what one read's lines answer, sent as one write */
 	long tasks, window, batch;
 	long launched, running, ended, failed;
+	long round_end;            /* launches stop here until the round's tasks have ended */
 	long dropped;              /* failed as TASK_DROPPED: never started */
 	long failed_running;       /* failed after their TASK_RUNNING */
 	long running_twice;        /* a second TASK_RUNNING: started twice */
@@ -74,7 +83,6 @@ struct bench {
 		int64_t cpus, mem;        /* thousandths, as res.h keeps them */
 	} offers[OFFERS_MAX];
 	int noffers;
-	double first_launch;
 	const char *user;
 };
 
@@ -88,17 +96,25 @@ now_ms(void)
 	return (double)ts.tv_sec * MS_PER_S + (double)ts.tv_nsec / NS_PER_MS;
 }
 
+/* Everything sent waits in b->out for flush: one write per read, as a framework that batches. */
 static void
 send_buf(struct bench *b, struct buf *m)
 {
-	size_t off = 0;
-
 	if (proto_end(m) == -1) {
 		fprintf(stderr, "launch_bench: message too long\n");
 		exit(1);
 	}
-	while (off < m->len) {
-		ssize_t n = compat_send(b->fd, m->data + off, m->len - off);
+	buf_append(&b->out, m->data, m->len);
+	buf_free(m);
+}
+
+static void
+flush(struct bench *b)
+{
+	size_t off = 0;
+
+	while (off < b->out.len) {
+		ssize_t n = compat_send(b->fd, b->out.data + off, b->out.len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -107,7 +123,7 @@ send_buf(struct bench *b, struct buf *m)
 		}
 		off += (size_t)n;
 	}
-	buf_free(m);
+	buf_reset(&b->out);
 }
 
 static long
@@ -132,7 +148,7 @@ drop_offer(struct bench *b, int i)
 static void
 launch_some(struct bench *b)
 {
-	while (b->noffers > 0 && b->launched < b->tasks && b->launched - b->ended < b->window) {
+	while (b->noffers > 0 && b->launched < b->round_end && b->launched - b->ended < b->window) {
 		struct buf m;
 		long room = b->window - (b->launched - b->ended), n;
 		int best = 0;
@@ -157,8 +173,8 @@ launch_some(struct bench *b)
 			n = b->batch;
 		if (n > room)
 			n = room;
-		if (n > b->tasks - b->launched)
-			n = b->tasks - b->launched;
+		if (n > b->round_end - b->launched)
+			n = b->round_end - b->launched;
 		buf_init(&m, 0);
 		proto_begin(&m, "ACCEPT");
 		proto_add(&m, "offer_id", b->offers[best].id);
@@ -171,8 +187,6 @@ launch_some(struct bench *b)
 			proto_add(&m, "resources", "cpus:0.01;mem:16");
 			b->t_launch[b->launched + i] = t;
 		}
-		if (b->launched == 0)
-			b->first_launch = t;
 		b->launched += n;
 		drop_offer(b, best);
 		send_buf(b, &m);
@@ -305,16 +319,12 @@ extern char **environ;
  * same run: posix_spawn of `/bin/sh -c true` and wait, window in flight.
  */
 static int
-raw_spawn(long tasks, long window)
+raw_spawn_timed(long tasks, long window, double *seconds)
 {
 	char *args[] = { "sh", "-c", "true", NULL };
 	struct timeval t0, t1;
 	long started = 0, ended = 0;
 
-	if (tasks <= 0 || window <= 0) {
-		fprintf(stderr, "launch_bench: --raw-spawn TASKS WINDOW: both positive\n");
-		return 1;
-	}
 	gettimeofday(&t0, NULL);
 	while (ended < tasks) {
 		int status;
@@ -325,23 +335,37 @@ raw_spawn(long tasks, long window)
 
 			if (rc != 0) {
 				fprintf(stderr, "launch_bench: posix_spawn: %s: no figure\n", strerror(rc));
-				return 1;
+				return -1;
 			}
 			started++;
 		}
 		if (wait(&status) == -1) {
 			fprintf(stderr, "launch_bench: wait: %s: no figure\n", strerror(errno));
-			return 1;
+			return -1;
 		}
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			fprintf(stderr, "launch_bench: sh -c true failed: no figure\n");
-			return 1;
+			return -1;
 		}
 		ended++;
 	}
 	gettimeofday(&t1, NULL);
-	printf("raw_spawn_w%ld_per_s %.0f spawns/s\n", window,
-	    tasks / ((t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / US_PER_S));
+	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / US_PER_S;
+	return 0;
+}
+
+static int
+raw_spawn(long tasks, long window)
+{
+	double seconds;
+
+	if (tasks <= 0 || window <= 0) {
+		fprintf(stderr, "launch_bench: --raw-spawn TASKS WINDOW: both positive\n");
+		return 1;
+	}
+	if (raw_spawn_timed(tasks, window, &seconds) == -1)
+		return 1;
+	printf("raw_spawn_w%ld_per_s %.0f spawns/s\n", window, (double)tasks / seconds);
 	return 0;
 }
 
@@ -366,8 +390,16 @@ percentile(double *v, long n, int p)
  * task ends fast, so a run of failures would print a better rate than an
  * honest one. Returns the exit status.
  */
+/* What the rounds measured: each round's time, summed, leaves out the pauses between them. */
+struct timing {
+	double launch_ms;          /* each round's first ACCEPT to its last TASK_RUNNING */
+	double complete_ms;        /* each round's first ACCEPT to its last end */
+	double raw_s;              /* the raw spawns' time, all rounds */
+	long raw_spawns;
+};
+
 static int
-report(const struct bench *b, double *lat, long nlat, double last_running, double last_end)
+report(const struct bench *b, double *lat, long nlat, const struct timing *t)
 {
 	if (b->failed > 0) {
 		fprintf(stderr, "launch_bench: %ld of %ld tasks failed, %ld of them TASK_DROPPED, %ld after "
@@ -387,11 +419,10 @@ report(const struct bench *b, double *lat, long nlat, double last_running, doubl
 	}
 	qsort(lat, (size_t)nlat, sizeof(double), by_value);
 	printf("launch_w%ld_b%ld_tasks %ld tasks\n", b->window, b->batch, b->tasks);
-	/* Launches: first ACCEPT to the last TASK_RUNNING; completions: to the last end. */
 	printf("launch_w%ld_b%ld_launches_per_s %.0f tasks/s\n", b->window, b->batch,
-	    (double)nlat / ((last_running - b->first_launch) / MS_PER_S));
+	    (double)nlat / (t->launch_ms / MS_PER_S));
 	printf("launch_w%ld_b%ld_completions_per_s %.0f tasks/s\n", b->window, b->batch,
-	    (double)b->ended / ((last_end - b->first_launch) / MS_PER_S));
+	    (double)b->ended / (t->complete_ms / MS_PER_S));
 	printf("launch_w%ld_b%ld_to_running_p50_n%ld %.1f ms\n", b->window, b->batch, nlat,
 	    percentile(lat, nlat, PERCENT_50));
 	if (nlat >= P99_MIN_SAMPLES)
@@ -400,7 +431,83 @@ report(const struct bench *b, double *lat, long nlat, double last_running, doubl
 	else
 		fprintf(stderr, "launch_bench: %ld samples, fewer than %d: no p99\n", nlat,
 		    P99_MIN_SAMPLES);
+	if (t->raw_spawns > 0) {
+		double raw = (double)t->raw_spawns / t->raw_s;
+
+		printf("raw_spawn_w%ld_per_s %.0f spawns/s\n", b->window, raw);
+		printf("launch_w%ld_b%ld_launches_vs_raw_spawn %.2f ratio\n", b->window, b->batch,
+		    (double)nlat / (t->launch_ms / MS_PER_S) / raw);
+	}
 	return 0;
+}
+
+/*
+ * Reads and answers the master until the current round's tasks have all
+ * ended. Returns 0, or 1 (said on stderr) when the run cannot go on.
+ */
+static int
+run_round(struct bench *b, double start)
+{
+	while (b->ended < b->round_end) {
+		char chunk[CHUNK];
+		ssize_t n;
+		char *nl;
+
+		if (now_ms() - start > TIMEOUT_MS) {
+			fprintf(stderr, "launch_bench: timed out: %ld of %ld tasks ended\n", b->ended, b->tasks);
+			return 1;
+		}
+		launch_some(b);
+		flush(b);
+		n = read(b->fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "launch_bench: the master closed the connection\n");
+			return 1;
+		}
+		buf_append(&b->in, chunk, (size_t)n);
+		while ((nl = memchr(b->in.data, '\n', b->in.len)) != NULL) {
+			size_t len = (size_t)(nl - b->in.data);
+			*nl = '\0';
+			on_line(b, b->in.data, len);
+			buf_consume(&b->in, len + 1);
+		}
+	}
+	return 0;
+}
+
+/* One round of raw spawns, its time added to t's. Returns 0, or 1 (said on stderr). */
+static int
+raw_round(long spawns, long window, struct timing *t)
+{
+	double seconds;
+
+	if (raw_spawn_timed(spawns, window, &seconds) == -1)
+		return 1;
+	t->raw_s += seconds;
+	t->raw_spawns += spawns;
+	return 0;
+}
+
+/* One round's span, from its tasks' own times: tasks [from, to). */
+static void
+time_round(const struct bench *b, long from, long to, struct timing *t)
+{
+	double first = 0, last_running = 0, last_end = 0;
+
+	for (long i = from; i < to; i++) {
+		if (first == 0 || b->t_launch[i] < first)
+			first = b->t_launch[i];
+		if (b->t_running[i] > last_running)
+			last_running = b->t_running[i];
+		if (b->t_end[i] > last_end)
+			last_end = b->t_end[i];
+	}
+	if (last_running > first)
+		t->launch_ms += last_running - first;
+	if (last_end > first)
+		t->complete_ms += last_end - first;
 }
 
 int
@@ -411,9 +518,10 @@ main(int argc, char **argv)
 	int port;
 	struct timeval tv;
 	struct buf m;
-	double start, last_running = 0, last_end = 0, *lat;
-	long nlat = 0;
-	int status;
+	struct timing timing;
+	double start, *lat;
+	long nlat = 0, rounds = 0;
+	int status = 0;
 
 	memset(&b, 0, sizeof(b));
 	if (argc == 3 && strcmp(argv[1], "--create-cost") == 0)
@@ -422,12 +530,14 @@ main(int argc, char **argv)
 		return raw_spawn(strtol(argv[2], NULL, DEC_BASE), strtol(argv[3], NULL, DEC_BASE));
 	if (argc < 2 || net_parse_hostport(argv[1], DEFAULT_PORT, host, sizeof(host), &port, err,
 	        sizeof(err)) == -1) {
-		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH [USER]]]]\n");
+		fprintf(stderr, "usage: launch_bench HOST:PORT [TASKS [WINDOW [BATCH [USER [ROUNDS]]]]]\n");
 		return 2;
 	}
 	b.tasks = argc > 2 ? strtol(argv[2], NULL, DEC_BASE) : DEFAULT_TASKS;
 	b.window = argc > 3 ? strtol(argv[3], NULL, DEC_BASE) : DEFAULT_WINDOW;
 	b.batch = argc > 4 ? strtol(argv[4], NULL, DEC_BASE) : DEFAULT_BATCH;
+	if (argc > 6)
+		rounds = strtol(argv[6], NULL, DEC_BASE);
 	if (argc > 5) {
 		b.user = argv[5];
 	} else {
@@ -443,6 +553,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "launch_bench: TASKS, WINDOW and BATCH must be positive, BATCH <= WINDOW\n");
 		return 2;
 	}
+	if (rounds < 0 || rounds > b.tasks) {
+		fprintf(stderr, "launch_bench: ROUNDS must be 0 (no raw spawns) to TASKS\n");
+		return 2;
+	}
 	b.t_launch = xcalloc((size_t)b.tasks, sizeof(double));
 	b.t_running = xcalloc((size_t)b.tasks, sizeof(double));
 	b.running_uuid = xcalloc((size_t)b.tasks, sizeof(char *));
@@ -456,49 +570,39 @@ main(int argc, char **argv)
 	tv.tv_usec = READ_POLL_MS * US_PER_MS;
 	setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	buf_init(&b.in, 0);
+	buf_init(&b.out, 0);
 	buf_init(&m, 0);
 	proto_hello_compose(&m, PROTO_KIND_FRAMEWORK);
 	send_buf(&b, &m);
+	flush(&b);
 	start = now_ms();
-	while (b.ended < b.tasks) {
-		char chunk[CHUNK];
-		ssize_t n;
-		char *nl;
+	memset(&timing, 0, sizeof(timing));
+	for (long r = 0; r < (rounds > 0 ? rounds : 1) && status == 0; r++) {
+		long from = b.launched;
+		long size = rounds > 0 ? b.tasks / rounds + (r < b.tasks % rounds) : b.tasks;
+		/* raw, launch, launch, raw, ...: a steady drift weighs on both alike. */
+		int raw_first = r % 2 == 0;
 
-		if (now_ms() - start > TIMEOUT_MS) {
-			fprintf(stderr, "launch_bench: timed out: %ld of %ld tasks ended\n", b.ended, b.tasks);
-			return 1;
-		}
-		launch_some(&b);
-		n = read(b.fd, chunk, sizeof(chunk));
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "launch_bench: the master closed the connection\n");
-			return 1;
-		}
-		buf_append(&b.in, chunk, (size_t)n);
-		while ((nl = memchr(b.in.data, '\n', b.in.len)) != NULL) {
-			size_t len = (size_t)(nl - b.in.data);
-			*nl = '\0';
-			on_line(&b, b.in.data, len);
-			buf_consume(&b.in, len + 1);
-		}
+		if (rounds > 0 && raw_first)
+			status = raw_round(size, b.window, &timing);
+		b.round_end = from + size;
+		if (status == 0)
+			status = run_round(&b, start);
+		time_round(&b, from, b.round_end, &timing);
+		if (status == 0 && rounds > 0 && !raw_first)
+			status = raw_round(size, b.window, &timing);
 	}
-	buf_init(&m, 0);
-	proto_begin(&m, "TEARDOWN");
-	send_buf(&b, &m);
 	lat = xcalloc((size_t)b.tasks, sizeof(double));
-	for (long i = 0; i < b.tasks; i++) {
-		if (b.t_running[i] > 0) {
-			lat[nlat++] = b.t_running[i] - b.t_launch[i];
-			if (b.t_running[i] > last_running)
-				last_running = b.t_running[i];
-		}
-		if (b.t_end[i] > last_end)
-			last_end = b.t_end[i];
+	if (status == 0) {
+		buf_init(&m, 0);
+		proto_begin(&m, "TEARDOWN");
+		send_buf(&b, &m);
+		flush(&b);
+		for (long i = 0; i < b.tasks; i++)
+			if (b.t_running[i] > 0)
+				lat[nlat++] = b.t_running[i] - b.t_launch[i];
+		status = report(&b, lat, nlat, &timing);
 	}
-	status = report(&b, lat, nlat, last_running, last_end);
 	free(lat);
 	free(b.t_launch);
 	for (long i = 0; i < b.tasks; i++)
@@ -507,6 +611,7 @@ main(int argc, char **argv)
 	free(b.t_running);
 	free(b.t_end);
 	buf_free(&b.in);
+	buf_free(&b.out);
 	close(b.fd);
 	return status;
 }
