@@ -560,13 +560,15 @@ launch(struct agent *a, struct agent_task *t)
 		    "killed before it started", -1, NULL);
 		return;
 	}
-	if (compat_socketpair(sv) == -1) {
+	/* The supervisor's end too: its own conn makes it non-blocking at once. */
+	if (compat_socketpair_nonblock(sv) == -1) {
 		snprintf(err, sizeof(err), "cannot make a socketpair: %s", strerror(errno));
 		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
 		return;
 	}
 	/* What it is to do waits in the socket for the supervisor, however it starts. */
-	t->supervisor = conn_new(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+	t->supervisor = conn_new_nonblocking(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX,
+	    SUPERVISOR_OUT_MAX);
 	agent_task_send_supervisor(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;
