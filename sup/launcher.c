@@ -63,6 +63,29 @@ random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 	    b[14], b[15]);
 }
 
+/*
+ * Most runs start a new executor, under an executors directory that is
+ * there: its directory, then runs, each made with one mkdir. Only a
+ * first framework's run walks the path from the leaf (compat_mkdirs, whose
+ * first mkdir fails). A runs that exists but is no directory fails the
+ * sandbox's own mkdir after this.
+ */
+static int
+make_runs_dir(char *runs, char *err, size_t errlen)
+{
+	char *slash = strrchr(runs, '/');
+	int parent_there;
+
+	if (slash != NULL && slash != runs) {
+		*slash = '\0';
+		parent_there = mkdir(runs, LAUNCHER_DIR_MODE) == 0 || errno == EEXIST;
+		*slash = '/';
+		if (parent_there && (mkdir(runs, LAUNCHER_DIR_MODE) == 0 || errno == EEXIST))
+			return 0;
+	}
+	return compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen);
+}
+
 char *
 launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *framework_id,
                         const char *executor_id, char *err, size_t errlen)
@@ -72,7 +95,7 @@ launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *
 
 	runs = xstrfmt("%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent_id,
 	    framework_id, executor_id);
-	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
+	if (make_runs_dir(runs, err, errlen) == -1) {
 		free(runs);
 		return NULL;
 	}
