@@ -157,11 +157,9 @@ forget(struct agent *a, struct agent_task *t)
 	agent_journal_gone(a, t);
 	agent_journal_commit_soon(a, NULL);
 	map_del(&a->tasks, t->key);
-	if (t->meta != NULL && !t->live) {
-		char *status = xstrfmt("%s" SUP_STATUS_SUFFIX, t->meta);
-		unlink(status);
-		free(status);
-	}
+	/* Its RUN.status, if its supervisor had to write one, goes with the next sweep. */
+	if (t->meta != NULL && !t->live)
+		agent_gc_drop_status_soon(a->gc, t->meta);
 	if (t->sandbox != NULL) {
 		agent_task_remember_sandbox(a, t->key, t->sandbox);
 		/* A task of an executor shares the executor's sandbox, which goes with the executor. */
