@@ -152,10 +152,8 @@ syncer_finish(struct syncer *s, int wait, int *errnum)
 {
 	char drain[DRAIN_CHUNK];
 
-	ssize_t got;
-
 	/* A pipe's read takes all there is up to the size: a short one leaves it empty. */
-	while ((got = read(s->notify[0], drain, sizeof(drain))) == (ssize_t)sizeof(drain))
+	while (read(s->notify[0], drain, sizeof(drain)) == (ssize_t)sizeof(drain))
 		continue;
 	if (!s->busy)
 		return 0;
