@@ -33,6 +33,13 @@
 #define ITEMS_INITIAL 64
 #define PERCENT 100.0
 #define SCAN_LEVELS 4                   /* slaves/A frameworks/F executors/E runs/R */
+/*
+ * A forgotten task's RUN.status, which its supervisor writes only when it
+ * could not hand the task's end over, goes within this: one look at the
+ * directory for all the tasks forgotten meanwhile, not an unlink each
+ * that nearly always finds nothing.
+ */
+#define STATUS_SWEEP_MS 1000
 
 struct gc_item {
 	char *path;
@@ -56,6 +63,8 @@ struct agent_gc {
 	struct remover *rm;
 	uint64_t timer;
 	uint64_t rm_timer;
+	uint64_t status_timer;
+	char *status_dir;                   /* the runs checkpoint directory to sweep */
 };
 
 static void check(struct agent_gc *g);
@@ -391,6 +400,40 @@ agent_gc_scan(struct agent_gc *g)
 	check(g);
 }
 
+static void
+on_status_sweep(struct loop *loop, void *arg)
+{
+	struct agent_gc *g = arg;
+
+	(void)loop;
+	g->status_timer = 0;
+	drop_stale_status(g, g->status_dir);
+	free(g->status_dir);
+	g->status_dir = NULL;
+}
+
+void
+agent_gc_drop_status_soon(struct agent_gc *g, const char *meta)
+{
+	const char *slash = strrchr(meta, '/');
+	char *dir;
+
+	if (slash == NULL || slash == meta)
+		return;
+	dir = xstrndup(meta, (size_t)(slash - meta));
+	if (g->status_dir != NULL && strcmp(g->status_dir, dir) == 0) {
+		free(dir);
+		return;   /* the sweep under way takes it */
+	}
+	if (g->status_dir != NULL) {
+		/* Another agent ID's directory: the old one's sweep is done now. */
+		loop_timer_cancel(g->a->loop, g->status_timer);
+		on_status_sweep(g->a->loop, g);
+	}
+	g->status_dir = dir;
+	g->status_timer = loop_timer_add(g->a->loop, STATUS_SWEEP_MS, on_status_sweep, g);
+}
+
 void
 agent_gc_free(struct agent_gc *g)
 {
@@ -398,6 +441,9 @@ agent_gc_free(struct agent_gc *g)
 		return;
 	loop_timer_cancel(g->a->loop, g->timer);
 	loop_timer_cancel(g->a->loop, g->rm_timer);
+	/* A sweep not done is the next agentd's: its start-up scan drops what nobody owns. */
+	loop_timer_cancel(g->a->loop, g->status_timer);
+	free(g->status_dir);
 	for (size_t i = 0; i < g->n; i++)
 		free(g->items[i].path);
 	free(g->items);

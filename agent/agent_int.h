@@ -403,6 +403,11 @@ struct agent_gc *agent_gc_new(struct agent *a);
 void agent_gc_schedule(struct agent_gc *g, const char *sandbox, double done_at);
 /* Recovery: every sandbox and run directory no task owns goes on the schedule, aged by its mtime. */
 void agent_gc_scan(struct agent_gc *g);
+/*
+ * meta (a forgotten task's run checkpoint name) may have left a RUN.status:
+ * within a second, every RUN.status in its directory that no task owns goes.
+ */
+void agent_gc_drop_status_soon(struct agent_gc *g, const char *meta);
 void agent_gc_free(struct agent_gc *g);
 
 /* agent_isolation.c */

@@ -319,11 +319,13 @@ run_ready(struct agent *a)
 /*
  * Whether written records must be fsync'ed now: something waits for them.
  * An update going out does (the master must never hear what the agent
- * might not know after a crash), and so does a task being forgotten;
- * launches and a supervisor's ACK need only the write. Records nothing
- * waits for (TASK, ACK, GONE, ...) ride with the next fsync someone does
- * wait for, or the lazy one (arm_lazy_sync): one fdatasync for the records
- * of every task written before it, instead of one for each pass of the loop.
+ * might not know after a crash); launches and a supervisor's ACK need only
+ * the write. A task being forgotten waits for its records' fsync too, but
+ * does not call for one: nothing outside sees it go, so it rides with the
+ * next update's fsync, which a busy agent does within milliseconds, or the
+ * lazy one. Records nothing waits for (TASK, ACK, GONE, ...) ride the same
+ * way (arm_lazy_sync): one fdatasync for the records of every task written
+ * before it, instead of one for each pass of the loop.
  */
 static int
 sync_awaited(const struct agent *a)
@@ -331,7 +333,7 @@ sync_awaited(const struct agent *a)
 	if (a->sync_due || a->detaching || a->stopping)
 		return 1;
 	for (const struct agent_task *t = a->after_commit; t != NULL; t = t->commit_next)
-		if (t->after & (AGENT_AFTER_SEND | AGENT_AFTER_FORGET))
+		if (t->after & AGENT_AFTER_SEND)
 			return 1;
 	return 0;
 }

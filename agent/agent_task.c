@@ -157,11 +157,9 @@ forget(struct agent *a, struct agent_task *t)
 	agent_journal_gone(a, t);
 	agent_journal_commit_soon(a, NULL);
 	map_del(&a->tasks, t->key);
-	if (t->meta != NULL && !t->live) {
-		char *status = xstrfmt("%s" SUP_STATUS_SUFFIX, t->meta);
-		unlink(status);
-		free(status);
-	}
+	/* Its RUN.status, if its supervisor had to write one, goes with the next sweep. */
+	if (t->meta != NULL && !t->live)
+		agent_gc_drop_status_soon(a->gc, t->meta);
 	if (t->sandbox != NULL) {
 		agent_task_remember_sandbox(a, t->key, t->sandbox);
 		/* A task of an executor shares the executor's sandbox, which goes with the executor. */
@@ -560,13 +558,15 @@ launch(struct agent *a, struct agent_task *t)
 		    "killed before it started", -1, NULL);
 		return;
 	}
-	if (compat_socketpair(sv) == -1) {
+	/* The supervisor's end too: its own conn makes it non-blocking at once. */
+	if (compat_socketpair_nonblock(sv) == -1) {
 		snprintf(err, sizeof(err), "cannot make a socketpair: %s", strerror(errno));
 		launch_failed(a, t, "REASON_CONTAINER_LAUNCH_FAILED", err);
 		return;
 	}
 	/* What it is to do waits in the socket for the supervisor, however it starts. */
-	t->supervisor = conn_new(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX, SUPERVISOR_OUT_MAX);
+	t->supervisor = conn_new_nonblocking(a->loop, sv[0], &supervisor_ops, t, PROTO_LINE_MAX,
+	    SUPERVISOR_OUT_MAX);
 	agent_task_send_supervisor(t, t->launch);
 	free(t->launch);
 	t->launch = NULL;

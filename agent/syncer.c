@@ -54,6 +54,7 @@ syncer_main(void *arg)
 	for (;;) {
 		int rc, e;
 		int64_t start, took;
+		ssize_t wrote;
 
 		while (!s->quit && !(s->busy && !s->ended))
 			pthread_cond_wait(&s->wake, &s->lock);
@@ -69,9 +70,16 @@ syncer_main(void *arg)
 		s->took_us = took;
 		s->ended = 1;
 		pthread_cond_broadcast(&s->done_cond);
-		/* A full pipe already says so: the loop collects by looking at ended. */
-		if (write(s->notify[1], "x", 1) < 0)
-			continue;
+		/*
+		 * The byte goes out with the lock released: the loop wakes to it and
+		 * takes the lock at once, and must not find it held (a futex wait and
+		 * wake each side). A full pipe already says so: the loop collects by
+		 * looking at ended, and a late byte finds nothing ended, which is fine.
+		 */
+		pthread_mutex_unlock(&s->lock);
+		wrote = write(s->notify[1], "x", 1);
+		(void)wrote;
+		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -133,8 +141,9 @@ syncer_start(struct syncer *s, int fd)
 	s->busy = 1;
 	s->ended = 0;
 	s->errnum = 0;
-	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+	/* Signalled unlocked: the thread wakes to a free lock, not into a wait for ours. */
+	pthread_cond_signal(&s->wake);
 	return 0;
 }
 
@@ -143,7 +152,8 @@ syncer_finish(struct syncer *s, int wait, int *errnum)
 {
 	char drain[DRAIN_CHUNK];
 
-	while (read(s->notify[0], drain, sizeof(drain)) > 0)
+	/* A pipe's read takes all there is up to the size: a short one leaves it empty. */
+	while (read(s->notify[0], drain, sizeof(drain)) == (ssize_t)sizeof(drain))
 		continue;
 	if (!s->busy)
 		return 0;

@@ -205,6 +205,24 @@ compat_socketpair(int fds[2])
 	return finish_pair(fds, 0);
 }
 
+int
+compat_socketpair_nonblock(int fds[2])
+{
+#ifdef HAVE_SOCK_CLOEXEC
+	/* One system call where the flags exist, not five (socketpair, then two fcntl per end). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) == 0) {
+		set_nosigpipe(fds[0]);
+		set_nosigpipe(fds[1]);
+		return 0;
+	}
+	if (!KERNEL_LACKS_FLAGS())
+		return -1;
+#endif
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+		return -1;
+	return finish_pair(fds, 1);
+}
+
 ssize_t
 compat_send(int fd, const void *buf, size_t len)
 {

@@ -18,6 +18,7 @@ int compat_socket(int domain, int type, int protocol);
 int compat_accept(int lfd, struct sockaddr *sa, socklen_t *salen);
 int compat_pipe(int fds[2]);               /* both ends non-blocking + cloexec */
 int compat_socketpair(int fds[2]);         /* AF_UNIX SOCK_STREAM, cloexec, blocking */
+int compat_socketpair_nonblock(int fds[2]); /* the same, both ends non-blocking */
 /* Set close-on-exec on fd; turn O_NONBLOCK on or off. 0, or -1 with errno. */
 int compat_set_cloexec(int fd);
 int compat_set_nonblock(int fd, int on);

@@ -532,6 +532,16 @@ struct conn *
 conn_new(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
          size_t max_line, size_t max_out)
 {
+	/* The daemon must never block on a peer, whatever the caller handed us. */
+	if (fd >= 0)
+		compat_set_nonblock(fd, 1);
+	return conn_new_nonblocking(loop, fd, ops, arg, max_line, max_out);
+}
+
+struct conn *
+conn_new_nonblocking(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
+                     size_t max_line, size_t max_out)
+{
 	struct conn *c;
 
 	if (fd < 0)
@@ -552,8 +562,6 @@ conn_new(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
 	buf_init(&c->out, max_out);
 	c->peer = xstrdup("");
 	c->last_input = loop_now(loop);
-	/* The daemon must never block on a peer, whatever the caller handed us. */
-	compat_set_nonblock(fd, 1);
 	if (loop_watch(loop, fd, LOOP_READ, on_io, c) == -1) {
 		buf_free(&c->in);
 		buf_free(&c->out);

@@ -39,9 +39,12 @@ struct conn_ops {
 	void (*on_error)(struct conn *c, const char *reason, void *arg);
 };
 
-/* Adopt a connected non-blocking fd. The conn owns fd from now on. */
+/* Adopt a connected fd, made non-blocking here. The conn owns fd from now on. */
 struct conn *conn_new(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
                       size_t max_line, size_t max_out);
+/* The same for an fd known to be non-blocking already: no fcntl to find out. */
+struct conn *conn_new_nonblocking(struct loop *loop, int fd, const struct conn_ops *ops, void *arg,
+                                  size_t max_line, size_t max_out);
 /*
  * Connect to host:port; on_connect or on_close("connect to H:P: reason")
  * follows. Returns NULL (err filled) only when the attempt cannot start.

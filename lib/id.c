@@ -1,11 +1,56 @@
 /*
  * id.c: generating random identifiers and validating the ones peers send.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "compat.h"
 #include "id.h"
+#include "sha256.h"
+
+#define ID_KEY_BYTES 32        /* the process's secret: as strong as SHA-256 allows */
+#define COUNTER_BYTES 8
+
+static unsigned char id_key[ID_KEY_BYTES];
+static uint64_t id_counter;
+static int id_keyed;
+
+/* A forked child draws its own key: it must not repeat its parent's next IDs. */
+static void
+forget_key_in_child(void)
+{
+	id_keyed = 0;
+}
+
+void
+id_unique_bytes(void *out, size_t len)
+{
+	static int atfork_registered;
+	unsigned char *p = out;
+
+	if (!id_keyed) {
+		if (!atfork_registered && pthread_atfork(NULL, NULL, forget_key_in_child) == 0)
+			atfork_registered = 1;
+		compat_random_bytes(id_key, sizeof(id_key));
+		id_counter = 0;
+		id_keyed = 1;
+	}
+	while (len > 0) {
+		unsigned char input[ID_KEY_BYTES + COUNTER_BYTES], digest[SHA256_BYTES];
+		uint64_t n = ++id_counter;
+		size_t take = len < sizeof(digest) ? len : sizeof(digest);
+
+		memcpy(input, id_key, sizeof(id_key));
+		for (size_t i = 0; i < COUNTER_BYTES; i++)
+			input[ID_KEY_BYTES + i] = (unsigned char)(n >> (8 * i));
+		sha256(input, sizeof(input), digest);
+		memcpy(p, digest, take);
+		p += take;
+		len -= take;
+	}
+}
 
 void
 id_random_hex(char *out, size_t nhex)

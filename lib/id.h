@@ -13,6 +13,14 @@
 /* nhex random lowercase hex digits into out (which holds nhex + 1 bytes). */
 void id_random_hex(char *out, size_t nhex);
 /*
+ * len bytes that no other call in this process returns and nobody can
+ * predict: SHA-256 of a secret key, read from the kernel once per process
+ * (again in a forked child), and a count. For IDs made at a rate where a
+ * system call per ID shows; not for keys or nonces of the authentication,
+ * which take id_random_hex. One thread's: not locked.
+ */
+void id_unique_bytes(void *out, size_t len);
+/*
  * 0 if s is a usable ID: 1..ID_MAX bytes, not "." or "..", no '/', no
  * whitespace or control bytes. Else -1 with the reason in err
  * ("task ID must not contain '/'").

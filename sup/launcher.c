@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "id.h"
 #include "launcher.h"
 #include "res.h"
 #include "xmem.h"
@@ -52,7 +53,8 @@ random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 {
 	unsigned char b[UUID_BYTES];
 
-	compat_random_bytes(b, sizeof(b));
+	/* Not a system call per sandbox: a keyed hash of a count (id.h). */
+	id_unique_bytes(b, sizeof(b));
 	/* RFC 4122 version 4 and variant bits, so the ID reads as the UUID Mesos would use. */
 	b[UUID_VERSION_BYTE] = (unsigned char)((b[UUID_VERSION_BYTE] & UUID_VERSION_KEEP) | UUID_VERSION_4);
 	b[UUID_VARIANT_BYTE] =
@@ -61,6 +63,29 @@ random_uuid(char out[LAUNCHER_RUN_ID_LEN + 1])
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
 	    b[14], b[15]);
+}
+
+/*
+ * Most runs start a new executor, under an executors directory that is
+ * there: its directory, then runs, each made with one mkdir. Only a
+ * first framework's run walks the path from the leaf (compat_mkdirs, whose
+ * first mkdir fails). A runs that exists but is no directory fails the
+ * sandbox's own mkdir after this.
+ */
+static int
+make_runs_dir(char *runs, char *err, size_t errlen)
+{
+	char *slash = strrchr(runs, '/');
+	int parent_there;
+
+	if (slash != NULL && slash != runs) {
+		*slash = '\0';
+		parent_there = mkdir(runs, LAUNCHER_DIR_MODE) == 0 || errno == EEXIST;
+		*slash = '/';
+		if (parent_there && (mkdir(runs, LAUNCHER_DIR_MODE) == 0 || errno == EEXIST))
+			return 0;
+	}
+	return compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen);
 }
 
 char *
@@ -72,7 +97,7 @@ launcher_sandbox_create(const char *work_dir, const char *agent_id, const char *
 
 	runs = xstrfmt("%s/slaves/%s/frameworks/%s/executors/%s/runs", work_dir, agent_id,
 	    framework_id, executor_id);
-	if (compat_mkdirs(runs, LAUNCHER_DIR_MODE, err, errlen) == -1) {
+	if (make_runs_dir(runs, err, errlen) == -1) {
 		free(runs);
 		return NULL;
 	}

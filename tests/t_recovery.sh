@@ -6,7 +6,7 @@
 # is reported, not waited for. A reboot (another boot id) reports the old
 # tasks TASK_LOST; --recover=cleanup kills them and registers a new agent.
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 29
 
 start_master || exit 1
 AGENT_FLAGS="--resources=cpus:4;mem:1024;disk:1000 --status_update_retry_interval=200ms --recovery_timeout=20secs"
@@ -67,6 +67,10 @@ start_agent a1 $AGENT_FLAGS > /dev/null || exit 1
 check "agentd re-registers with the same agent ID" grep -q "re-registered with master as $ID1" "$TMP/a1.log"
 check "the ended task is reported with its true exit status" \
     wait_for 10 grep -q 'task_id=rec-3 .*state=TASK_FAILED .*message=exited%20with%20status%207' "$TMP/rec.out"
+status_gone () {
+	[ ! -e "$(meta_of rec-3).status" ]
+}
+check "and its status file goes once the task is forgotten" wait_for 10 status_gone
 check "the running tasks are the same processes" sh -c "kill -0 $P0 && kill -0 $P1 && kill -0 $P2"
 check "nothing was launched again" sh -c "! grep -q 'launched task' '$TMP/a1.log'"
 check "each task has one sandbox run" sh -c "for t in rec-0 rec-1 rec-2 rec-3; do [ \$(ls '$TMP'/a1/slaves/*/frameworks/*/executors/\$t/runs | grep -cv latest) -eq 1 ] || exit 1; done"
