@@ -322,11 +322,20 @@ cgroup_version(const char *dir)
 }
 
 int
-cgroup_make(const char *dir)
+cgroup_make_fresh(const char *dir, int *fresh)
 {
-	if (mkdir(dir, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) == -1 && errno != EEXIST)
+	*fresh = mkdir(dir, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) == 0;
+	if (!*fresh && errno != EEXIST)
 		return -1;
 	return 0;
+}
+
+int
+cgroup_make(const char *dir)
+{
+	int fresh;
+
+	return cgroup_make_fresh(dir, &fresh);
 }
 
 int

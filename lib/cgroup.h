@@ -56,6 +56,12 @@ void cgroup_base_free(struct cgroup_base *b);
 int cgroup_version(const char *dir);
 /* mkdir (one that exists is fine) and rmdir (one that is gone is fine). 0 or -1 with errno. */
 int cgroup_make(const char *dir);
+/*
+ * cgroup_make, telling in *fresh whether this call made it (1) or found it
+ * (0): a cgroup just made has every counter at 0, so its baselines need no
+ * read.
+ */
+int cgroup_make_fresh(const char *dir, int *fresh);
 int cgroup_remove(const char *dir);
 
 /*
