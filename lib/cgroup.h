@@ -108,6 +108,11 @@ int cgroup_oom_watch(const char *dir);
  * wait for ever. 0 or -1.
  */
 int cgroup_oom_hold(const char *dir);
+/*
+ * cgroup_oom_watch and, where it gives a descriptor, cgroup_oom_hold, with
+ * one open of memory.oom_control: *held is 1 when the hold took.
+ */
+int cgroup_oom_watch_hold(const char *dir, int *held);
 /* Send signo to every process in it. How many there were, -1 when it cannot be read. */
 long cgroup_signal_all(const char *dir, int signo);
 

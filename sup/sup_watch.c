@@ -338,7 +338,7 @@ int
 sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 {
 	const char *what = NULL;
-	int fresh[CGROUP_CTRLS] = { 0 };
+	int fresh[CGROUP_CTRLS] = { 0 }, held;
 
 	for (int c = 0; c < CGROUP_CTRLS; c++) {
 		const char *dir = s->cgroup[c];
@@ -374,8 +374,7 @@ sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 		if (!fresh[CGROUP_MEMORY])
 			(void)cgroup_ooms(s->cgroup[CGROUP_MEMORY], &s->ooms_before);
 		/* Watched, a task out of memory can be held until it is killed whole (cgroup.h). */
-		if ((s->oom_fd = cgroup_oom_watch(s->cgroup[CGROUP_MEMORY])) != -1 &&
-		    cgroup_oom_hold(s->cgroup[CGROUP_MEMORY]) == -1)
+		if ((s->oom_fd = cgroup_oom_watch_hold(s->cgroup[CGROUP_MEMORY], &held)) != -1 && !held)
 			log_warn("task %s: %s: its processes are OOM-killed one by one", s->tag,
 			    s->cgroup[CGROUP_MEMORY]);
 	}
