@@ -48,12 +48,12 @@ static void on_sweep_timer(struct loop *loop, void *arg);
 
 /* --- kills --------------------------------------------------------------- */
 
-void
+long
 sup_task_signal(struct sup *s, int signo)
 {
 	if (s->task_pid > 0)
 		(void)isolate_signal_all(s->self, s->subreaper, s->task_pid, signo);
-	sup_watch_signal(s, signo);
+	return sup_watch_signal(s, signo);
 }
 
 static void
@@ -144,11 +144,12 @@ prepare_check(void *arg)
 	return isolate_apply(&s->lim, &s->user, &what) == -1 ? -1 : isolate_apply_memory(&s->lim, &what);
 }
 
+/* cgroups_empty: a signal found its cgroups empty just now, and nothing joins an empty one. */
 static long
-leftovers(struct sup *s)
+leftovers(struct sup *s, int cgroups_empty)
 {
 	struct proc_info one;
-	long n, in_cgroups = sup_watch_left(s);
+	long n, in_cgroups = cgroups_empty ? 0 : sup_watch_left(s);
 
 	if (s->subreaper)
 		n = proc_has_children() ? proc_descendants(s->self, &one, 1) : 0;
@@ -177,7 +178,7 @@ on_sweep_timer(struct loop *loop, void *arg)
 
 	(void)loop;
 	s->sweep_timer = 0;
-	left = leftovers(s);
+	left = leftovers(s, 0);
 	if (left <= 0 || ++s->sweeps >= SWEEP_TRIES_MAX) {
 		if (left > 0) {
 			log_warnx("task %s: %ld process(es) would not die", s->tag, left);
@@ -199,8 +200,7 @@ task_done(struct sup *s, int status)
 	sup_health_free(s->health);
 	s->health = NULL;
 	sup_watch_stop(s);
-	sup_task_signal(s, SIGKILL);
-	if (leftovers(s) <= 0) {
+	if (leftovers(s, sup_task_signal(s, SIGKILL) == 0) <= 0) {
 		over(s);
 		return;
 	}
@@ -447,6 +447,20 @@ vfork_ok(const struct sup *s)
 	return !s->user.do_switch || s->user.ngroups >= 0;
 }
 
+/*
+ * The task's stdin, opened once per process and kept (close-on-exec): a
+ * pooled supervisor serves many tasks, and each open is a system call.
+ */
+static int
+dev_null(void)
+{
+	static int fd = -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
 static void
 start_task(struct sup *s)
 {
@@ -458,7 +472,7 @@ start_task(struct sup *s)
 	struct buf b;
 	pid_t pid;
 
-	in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	in_fd = dev_null();
 	if (in_fd == -1)
 		snprintf(err, sizeof(err), "cannot open /dev/null: %s", strerror(errno));
 	else if ((out_fd = open_sandbox_file(s, LAUNCHER_STDOUT, err, sizeof(err))) != -1 &&
@@ -521,8 +535,6 @@ start_task(struct sup *s)
 	hx.arg = s;
 	s->health = sup_health_start(s->loop, &s->hspec, s->port0, &hx, on_health, s);
 out:
-	if (in_fd != -1)
-		close(in_fd);
 	if (out_fd != -1)
 		close(out_fd);
 	if (err_fd != -1)

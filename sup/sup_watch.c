@@ -483,13 +483,12 @@ any_cgroup(const struct sup *s)
 	return NULL;
 }
 
-void
+long
 sup_watch_signal(struct sup *s, int signo)
 {
 	const char *dir = any_cgroup(s);
 
-	if (dir != NULL)
-		(void)cgroup_signal_all(dir, signo);
+	return dir != NULL ? cgroup_signal_all(dir, signo) : -1;
 }
 
 long
