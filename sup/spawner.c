@@ -236,6 +236,8 @@ static int
 serve_child(int child_fd, int returns, const char *path, char *request, size_t cap,
     int (*run)(const char *path, int *again))
 {
+	long self = (long)getpid();   /* once: the same for every task this process serves */
+
 	for (int runs = 1;; runs++) {
 		char idle[SPAWNER_REPLY_MAX];
 		int again = 0, rc = run(path, &again), pair[2], fd;
@@ -244,7 +246,7 @@ serve_child(int child_fd, int returns, const char *path, char *request, size_t c
 
 		if (!again || runs >= SPAWNER_RUNS_MAX || compat_socketpair(pair) == -1)
 			return rc;
-		snprintf(idle, sizeof(idle), SPAWNER_IDLE "%ld\n", (long)getpid());
+		snprintf(idle, sizeof(idle), SPAWNER_IDLE "%ld\n", self);
 		len = strlen(idle);
 		n = spawner_send_fd(returns, idle, len, pair[1]);
 		close(pair[1]);

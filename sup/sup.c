@@ -702,6 +702,15 @@ settle_descriptors(void)
 static int
 supervise(const char *path, int *again)
 {
+	/*
+	 * What this process did for its first task holds for the next ones a
+	 * pooled one serves (spawner.h): its home (the same runs directory),
+	 * its session, its pid, its place as subreaper. Each again would be a
+	 * system call per task.
+	 */
+	static char *home;
+	static int own_session, subreaper = -1;
+	static pid_t self;
 	struct sup s;
 	const char *base = strrchr(path, '/');
 	char *dir;
@@ -714,17 +723,29 @@ supervise(const char *path, int *again)
 		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	/* Our home is the runs directory; our names there are relative, sun_path being short. */
 	dir = xstrndup(path, (size_t)(base - path));
-	if (chdir(dir[0] != '\0' ? dir : "/") == -1)
-		fatal("chdir %s", dir);
-	free(dir);
+	if (home != NULL && strcmp(home, dir) == 0) {
+		free(dir);
+	} else {
+		if (chdir(dir[0] != '\0' ? dir : "/") == -1)
+			fatal("chdir %s", dir);
+		free(home);
+		home = dir;
+	}
 	base++;
 	if (again == NULL)
 		settle_descriptors();
 	/* Our own session: agentd's process group may be signalled as a whole, we must not be. */
-	(void)setsid();
+	if (!own_session) {
+		(void)setsid();
+		own_session = 1;
+	}
+	if (self == 0)
+		self = getpid();
+	if (subreaper == -1)
+		subreaper = proc_become_subreaper() == 0;
 	memset(&s, 0, sizeof(s));
-	s.self = getpid();
-	s.subreaper = proc_become_subreaper() == 0;
+	s.self = self;
+	s.subreaper = subreaper;
 	s.healthy = -1;
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
