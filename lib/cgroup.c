@@ -48,9 +48,16 @@ file_path(const char *dir, const char *file)
 	return xstrfmt("%s/%s", dir, file);
 }
 
-/* A whole small file into buf (NUL-terminated); -1 with errno. */
+/*
+ * A whole file into buf (NUL-terminated); -1 with errno. small: a cgroup
+ * file of one short line or a few (a number, a flat-keyed file), which the
+ * kernel's seq_file hands over whole in one read when buf has room: a read
+ * short of buf is all there is, and the read that would return 0 is
+ * spared. A longer file (cgroup.procs) may come a page at a time: read to
+ * its end.
+ */
 static int
-read_file(const char *path, char *buf, size_t len)
+read_whole(const char *path, char *buf, size_t len, int small)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t got = 0;
@@ -66,10 +73,18 @@ read_file(const char *path, char *buf, size_t len)
 			return -1;
 		}
 		got += (size_t)n;
+		if (small)
+			break;
 	}
 	close(fd);
 	buf[got] = '\0';
 	return 0;
+}
+
+static int
+read_file(const char *path, char *buf, size_t len)
+{
+	return read_whole(path, buf, len, 0);
 }
 
 static int
@@ -113,12 +128,12 @@ has_file(const char *dir, const char *file)
 	return rc;
 }
 
-/* dir's file read whole into buf (bounded, NUL-ended), as read_file. */
+/* dir's small file (a number, a few "key value" lines) read whole into buf, as read_whole. */
 static int
 read_in(const char *dir, const char *file, char *buf, size_t len)
 {
 	char *path = file_path(dir, file);
-	int rc = read_file(path, buf, len);
+	int rc = read_whole(path, buf, len, 1);
 	int e = errno;
 
 	free(path);
