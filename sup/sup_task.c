@@ -489,7 +489,6 @@ start_task(struct sup *s)
 		s->launch_failed = 1;
 		goto out;
 	}
-	compat_set_nonblock(fds[0], 0);
 	child.s = s;
 	child.in_fd = in_fd;
 	child.out_fd = out_fd;
@@ -510,10 +509,22 @@ start_task(struct sup *s)
 	}
 	s->task_pid = pid;
 	s->phase = SUP_PHASE_RUNNING;
-	/* Closed by exec when all went well; a line of reason otherwise. */
-	do
+	/*
+	 * Closed by exec when all went well; a line of reason otherwise. After
+	 * vfork the child has exec'd or exited by now and the non-blocking read
+	 * has its answer at once; a forked child may still be on its way: then
+	 * the read waits for it.
+	 */
+	for (int waited = 0;;) {
 		n = read(fds[0], report, sizeof(report) - 1);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) || waited || compat_set_nonblock(fds[0], 0) == -1)
+			break;
+		waited = 1;
+	}
 	if (n > 0) {
 		report[n] = '\0';
 		sup_set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", report);
