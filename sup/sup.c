@@ -762,7 +762,8 @@ supervise(const char *path, int *again)
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
 	fd = SUP_AGENT_FD;
-	if (compat_set_cloexec(fd) == -1)
+	/* The spawner hands it over close-on-exec already (spawner.h). */
+	if (again == NULL && compat_set_cloexec(fd) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
 	loop_run(s.loop);
