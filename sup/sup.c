@@ -306,7 +306,8 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	s->lim.disk_bytes = l.disk_bytes;
 	s->lim.cpu_seconds = l.cpu_seconds;
 	s->lim.processes = l.processes;
-	s->lim.open_files = l.open_files;
+	s->lim.open_files = isolate_open_files_within(l.open_files);
+	s->lim.open_files_within = 1;
 	s->lim.nice = l.nice > ISOLATE_NICE_MAX ? ISOLATE_NICE_MAX : l.nice;
 	s->cgroup[CGROUP_MEMORY] = dup_or_null(l.cgroup_memory);
 	s->cgroup[CGROUP_CPU] = dup_or_null(l.cgroup_cpu);

@@ -265,20 +265,50 @@ fetch_done(struct sup *s, int status)
 	start_task(s);
 }
 
+static const int child_sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
+                                   SIGUSR2, SIGALRM };
+
+/*
+ * Which of child_sigs (bit i for child_sigs[i]) a child must put back to
+ * SIG_DFL: those the supervisor's loop takes (SIGPIPE ignored, SIGTERM and
+ * SIGCHLD caught: a handler must not run in a vfork child), and those this
+ * process was started with other than SIG_DFL (an agentd under nohup
+ * ignores SIGHUP), which nothing here changes after: looked at once a
+ * process, not in every child. Called in the parent.
+ */
+static unsigned
+signals_to_reset(void)
+{
+	static unsigned mask;
+	static int known;
+
+	if (known)
+		return mask;
+	for (size_t i = 0; i < sizeof(child_sigs) / sizeof(child_sigs[0]); i++) {
+		struct sigaction old;
+		int sig = child_sigs[i];
+
+		if (sig == SIGPIPE || sig == SIGTERM || sig == SIGCHLD || sigaction(sig, NULL, &old) == -1 ||
+		    old.sa_handler != SIG_DFL)
+			mask |= 1u << i;
+	}
+	known = 1;
+	return mask;
+}
+
 /* Restore what the supervisor changed that exec would keep: ignored signals, the mask. */
 static void
-child_reset_signals(void)
+child_reset_signals(unsigned which)
 {
-	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
-	                            SIGUSR2, SIGALRM };
 	struct sigaction sa;
 	sigset_t none;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(child_sigs) / sizeof(child_sigs[0]); i++)
+		if (which & (1u << i))
+			sigaction(child_sigs[i], &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -345,7 +375,7 @@ start_fetch(struct sup *s)
 		if (null != -1)
 			dup2(null, STDIN_FILENO);
 		dup2(fds[1], STDOUT_FILENO);
-		child_reset_signals();
+		child_reset_signals(signals_to_reset());
 		if (chdir(s->sandbox) == 0) {
 			compat_closefrom(STDERR_FILENO + 1);
 			execv(s->fetcher, argv);
@@ -394,10 +424,11 @@ child_report(int fd, const char *what, int errnum)
 struct task_child_args {
 	struct sup *s;
 	int in_fd, out_fd, err_fd, pipe_fd;
+	unsigned reset_sigs;   /* signals_to_reset's, found before the vfork */
 };
 
 static void
-task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
+task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd, unsigned reset_sigs)
 {
 	char *const argv[] = { (char *)"sh", (char *)"-c", s->command, NULL };
 	const char *what;
@@ -406,7 +437,7 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 
 	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
-	    compat_set_cloexec(ERRPIPE_FD) == -1)
+	    fcntl(ERRPIPE_FD, F_SETFD, FD_CLOEXEC) == -1)   /* dup2 left it no other flag */
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
 	if (s->custom) {
 		/* The executor's channel is inherited, blocking, as any program expects. */
@@ -420,7 +451,7 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 	}
 	if (setsid() == -1)
 		child_report(ERRPIPE_FD, "setsid", errno);
-	child_reset_signals();
+	child_reset_signals(reset_sigs);
 	if (isolate_apply(&lim, &s->user, &what) == -1)
 		child_report(ERRPIPE_FD, what, errno);
 	if (chdir(s->sandbox) == -1)
@@ -437,7 +468,7 @@ task_child_main(void *arg)
 {
 	struct task_child_args *c = arg;
 
-	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
+	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd, c->reset_sigs);
 }
 
 /* Under vfork the child makes only system calls: a user's groups must be known already. */
@@ -494,6 +525,7 @@ start_task(struct sup *s)
 	child.out_fd = out_fd;
 	child.err_fd = err_fd;
 	child.pipe_fd = fds[1];
+	child.reset_sigs = signals_to_reset();
 	pid = compat_fork_child(task_child_main, &child, vfork_ok(s));
 	close(fds[1]);
 	fds[1] = -1;
