@@ -48,9 +48,16 @@ file_path(const char *dir, const char *file)
 	return xstrfmt("%s/%s", dir, file);
 }
 
-/* A whole small file into buf (NUL-terminated); -1 with errno. */
+/*
+ * A whole file into buf (NUL-terminated); -1 with errno. small: a cgroup
+ * file of one short line or a few (a number, a flat-keyed file), which the
+ * kernel's seq_file hands over whole in one read when buf has room: a read
+ * short of buf is all there is, and the read that would return 0 is
+ * spared. A longer file (cgroup.procs) may come a page at a time: read to
+ * its end.
+ */
 static int
-read_file(const char *path, char *buf, size_t len)
+read_whole(const char *path, char *buf, size_t len, int small)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t got = 0;
@@ -66,10 +73,18 @@ read_file(const char *path, char *buf, size_t len)
 			return -1;
 		}
 		got += (size_t)n;
+		if (small)
+			break;
 	}
 	close(fd);
 	buf[got] = '\0';
 	return 0;
+}
+
+static int
+read_file(const char *path, char *buf, size_t len)
+{
+	return read_whole(path, buf, len, 0);
 }
 
 static int
@@ -113,12 +128,12 @@ has_file(const char *dir, const char *file)
 	return rc;
 }
 
-/* dir's file read whole into buf (bounded, NUL-ended), as read_file. */
+/* dir's small file (a number, a few "key value" lines) read whole into buf, as read_whole. */
 static int
 read_in(const char *dir, const char *file, char *buf, size_t len)
 {
 	char *path = file_path(dir, file);
-	int rc = read_file(path, buf, len);
+	int rc = read_whole(path, buf, len, 1);
 	int e = errno;
 
 	free(path);
@@ -283,50 +298,92 @@ own_dir(const struct mount *m, const char *path)
  * parents are kept (one per controller a task has: a supervisor asks about
  * its cgroups a dozen times a task, each a path walk in the cgroup file
  * system). Only a parent that was seen (v2's cgroup.controllers, or v1's
- * cgroup.procs) is kept, never a guess.
+ * cgroup.procs) is kept, never a guess. So is whether its children have
+ * v1's memory.memsw.* files: the kernel's swap accounting, the same for
+ * every cgroup of the hierarchy.
  */
-int
-cgroup_version(const char *dir)
+struct parent_seen {
+	char *parent;
+	int version;
+	int memsw;   /* -1: not asked yet */
+};
+
+/* The kept answers for dir's parent, found or seen now; NULL when the parent tells nothing. */
+static struct parent_seen *
+parent_of(const char *dir)
 {
-	static struct {
-		char *parent;
-		int version;
-	} seen[CGROUP_PARENTS_KEPT];
+	static struct parent_seen seen[CGROUP_PARENTS_KEPT];
 	static size_t next;
 	const char *slash = strrchr(dir, '/');
+	struct parent_seen *slot;
 	char *parent;
 	int version;
 
 	if (slash == NULL || slash == dir)
-		return has_file(dir, "cgroup.controllers") ? 2 : 1;
-	parent = xstrndup(dir, (size_t)(slash - dir));
+		return NULL;
 	for (size_t i = 0; i < CGROUP_PARENTS_KEPT; i++) {
-		if (seen[i].parent != NULL && strcmp(parent, seen[i].parent) == 0) {
-			free(parent);
-			return seen[i].version;
-		}
+		if (seen[i].parent != NULL && strlen(seen[i].parent) == (size_t)(slash - dir) &&
+		    strncmp(dir, seen[i].parent, (size_t)(slash - dir)) == 0)
+			return &seen[i];
 	}
+	parent = xstrndup(dir, (size_t)(slash - dir));
 	if (has_file(parent, "cgroup.controllers"))
 		version = 2;
 	else if (has_file(parent, "cgroup.procs"))
 		version = 1;
 	else {
 		free(parent);
-		return has_file(dir, "cgroup.controllers") ? 2 : 1;
+		return NULL;
 	}
-	free(seen[next].parent);
-	seen[next].parent = parent;
-	seen[next].version = version;
+	slot = &seen[next];
+	free(slot->parent);
+	slot->parent = parent;
+	slot->version = version;
+	slot->memsw = -1;
 	next = (next + 1) % CGROUP_PARENTS_KEPT;
-	return version;
+	return slot;
+}
+
+int
+cgroup_version(const char *dir)
+{
+	struct parent_seen *p = parent_of(dir);
+
+	if (p != NULL)
+		return p->version;
+	return has_file(dir, "cgroup.controllers") ? 2 : 1;
+}
+
+/* v1: whether dir has memory.memsw.limit_in_bytes (swap accounting is on). */
+static int
+has_memsw(const char *dir)
+{
+	struct parent_seen *p = parent_of(dir);
+	int present;
+
+	if (p != NULL && p->memsw != -1)
+		return p->memsw;
+	present = has_file(dir, "memory.memsw.limit_in_bytes");
+	if (p != NULL)
+		p->memsw = present;
+	return present;
+}
+
+int
+cgroup_make_fresh(const char *dir, int *fresh)
+{
+	*fresh = mkdir(dir, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) == 0;
+	if (!*fresh && errno != EEXIST)
+		return -1;
+	return 0;
 }
 
 int
 cgroup_make(const char *dir)
 {
-	if (mkdir(dir, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
+	int fresh;
+
+	return cgroup_make_fresh(dir, &fresh);
 }
 
 int
@@ -362,14 +419,14 @@ cgroup_set_memory(const char *dir, uint64_t bytes, int raise_only, const char **
 	}
 	/* v1 wants memory+swap never below memory: raise memsw first when growing, lower it last. */
 	if (bytes == 0) {
-		if (has_file(dir, "memory.memsw.limit_in_bytes") &&
+		if (has_memsw(dir) &&
 		    write_file(dir, "memory.memsw.limit_in_bytes", "-1") == -1) {
 			*what = "memory.memsw.limit_in_bytes";
 			return -1;
 		}
 		return write_file(dir, limit_file, "-1");
 	}
-	if (has_file(dir, "memory.memsw.limit_in_bytes")) {
+	if (has_memsw(dir)) {
 		/*
 		 * Memory first: a new cgroup has no limits, so a task's first limit
 		 * lowers both, and memory's goes in without a refusal; only a raise
@@ -523,16 +580,22 @@ cgroup_count(const char *dir)
 	return cgroup_signal_all(dir, 0);
 }
 
-int
-cgroup_oom_watch(const char *dir)
+/*
+ * The OOM event's eventfd; with hold, memory.oom_control is opened for
+ * writing as well and the hold written through the same descriptor (one
+ * open fewer), *held telling whether it took.
+ */
+static int
+oom_watch(const char *dir, int hold, int *held)
 {
 	char *control, *oom, reg[2 * NUM_MAX];
 	int efd, ofd, rc;
 
+	*held = 0;
 	if (cgroup_version(dir) == 2 || (efd = proc_eventfd()) == -1)
 		return -1;
 	oom = file_path(dir, "memory.oom_control");
-	ofd = open(oom, O_RDONLY | O_CLOEXEC);
+	ofd = open(oom, (hold ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	free(oom);
 	if (ofd == -1) {
 		close(efd);
@@ -543,12 +606,28 @@ cgroup_oom_watch(const char *dir)
 	control = file_path(dir, "cgroup.event_control");
 	rc = write_str(control, reg);
 	free(control);
+	if (rc == 0 && hold)
+		*held = write(ofd, "1", 1) == 1;
 	close(ofd);
 	if (rc == -1) {
 		close(efd);
 		return -1;
 	}
 	return efd;
+}
+
+int
+cgroup_oom_watch(const char *dir)
+{
+	int held;
+
+	return oom_watch(dir, 0, &held);
+}
+
+int
+cgroup_oom_watch_hold(const char *dir, int *held)
+{
+	return oom_watch(dir, 1, held);
 }
 
 long

@@ -56,6 +56,12 @@ void cgroup_base_free(struct cgroup_base *b);
 int cgroup_version(const char *dir);
 /* mkdir (one that exists is fine) and rmdir (one that is gone is fine). 0 or -1 with errno. */
 int cgroup_make(const char *dir);
+/*
+ * cgroup_make, telling in *fresh whether this call made it (1) or found it
+ * (0): a cgroup just made has every counter at 0, so its baselines need no
+ * read.
+ */
+int cgroup_make_fresh(const char *dir, int *fresh);
 int cgroup_remove(const char *dir);
 
 /*
@@ -102,6 +108,11 @@ int cgroup_oom_watch(const char *dir);
  * wait for ever. 0 or -1.
  */
 int cgroup_oom_hold(const char *dir);
+/*
+ * cgroup_oom_watch and, where it gives a descriptor, cgroup_oom_hold, with
+ * one open of memory.oom_control: *held is 1 when the hold took.
+ */
+int cgroup_oom_watch_hold(const char *dir, int *held);
 /* Send signo to every process in it. How many there were, -1 when it cannot be read. */
 long cgroup_signal_all(const char *dir, int signo);
 

@@ -211,7 +211,6 @@ isolate_nproc_limit(uid_t uid, uint64_t n)
 int
 isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, const char **what)
 {
-	uid_t uid = u->do_switch ? u->uid : geteuid();
 
 	/* First, while still whoever we are: a cgroup is joined before anything is forked or held. */
 	for (int c = 0; c < CGROUP_CTRLS; c++) {
@@ -234,15 +233,16 @@ isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, cons
 		uint64_t n = l->open_files;
 
 		/* Raising a hard limit needs a privilege even root may lack (in a container): never do. */
-		if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
-		    (uint64_t)cur.rlim_max < n)
+		if (!l->open_files_within && getrlimit(RLIMIT_NOFILE, &cur) == 0 &&
+		    cur.rlim_max != RLIM_INFINITY && (uint64_t)cur.rlim_max < n)
 			n = (uint64_t)cur.rlim_max;
 		*what = "setrlimit RLIMIT_NOFILE";
 		if (set_limit(RLIMIT_NOFILE, n, n) == -1)
 			return -1;
 	}
 	*what = "setrlimit RLIMIT_NPROC";
-	if (l->nproc_limit > 0 && uid != 0 && proc_limit_processes(l->nproc_limit) == -1 &&
+	if (l->nproc_limit > 0 && (u->do_switch ? u->uid : geteuid()) != 0 &&
+	    proc_limit_processes(l->nproc_limit) == -1 &&
 	    errno != ENOSYS)
 		return -1;
 	/* Lowering priority never fails for lack of privilege; raising it is not what we do. */
@@ -258,6 +258,20 @@ isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, cons
 	}
 	*what = NULL;
 	return 0;
+}
+
+uint64_t
+isolate_open_files_within(uint64_t n)
+{
+	static struct rlimit hard;
+	static int known;
+
+	if (!known) {
+		if (getrlimit(RLIMIT_NOFILE, &hard) == -1)
+			hard.rlim_max = RLIM_INFINITY;
+		known = 1;
+	}
+	return hard.rlim_max != RLIM_INFINITY && (uint64_t)hard.rlim_max < n ? (uint64_t)hard.rlim_max : n;
 }
 
 int

@@ -68,6 +68,7 @@ struct isolate_limits {
 	uint64_t processes;      /* the task's processes; 0 = none */
 	uint64_t nproc_limit;    /* RLIMIT_NPROC: its user's processes before it plus processes; 0 = none */
 	uint64_t open_files;     /* RLIMIT_NOFILE (never above the current hard limit); 0 = keep */
+	int open_files_within;   /* open_files is isolate_open_files_within's already: the child need not look */
 	int nice;                /* 0..ISOLATE_NICE_MAX */
 	const char *cgroup_procs[CGROUP_CTRLS];   /* cgroup.procs of the task's cgroups to join; NULL none */
 };
@@ -113,6 +114,12 @@ uint64_t isolate_nproc_limit(uid_t uid, uint64_t n);
  * child reports it and exits.
  */
 int isolate_apply(const struct isolate_limits *l, const struct isolate_user *u, const char **what);
+/*
+ * n open files, lowered to this process's hard RLIMIT_NOFILE, which is
+ * read once a process (nothing raises or lowers it after): what
+ * isolate_apply would set, found in the parent rather than in every child.
+ */
+uint64_t isolate_open_files_within(uint64_t n);
 /*
  * The address-space limit, when there is one, last thing before exec:
  * nothing may allocate after it (a sanitizer's runtime, say, would find no

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,6 +229,36 @@ pool_hand(struct pool *p, const char *path, int fd)
 }
 
 /*
+ * fd moved to target, close-on-exec there (spawner.h: what a supervisor is
+ * handed): where target is free, one F_DUPFD_CLOEXEC. 0, or -1.
+ */
+static int
+move_fd(int fd, int target)
+{
+	int got;
+
+	if (fd == target)
+		return fcntl(target, F_SETFD, FD_CLOEXEC) == -1 ? -1 : 0;
+	got = fcntl(fd, F_DUPFD_CLOEXEC, target);
+	if (got == target)
+		return close(fd);
+	if (got != -1)
+		close(got);
+	if (dup2(fd, target) == -1 || close(fd) == -1)
+		return -1;
+	return fcntl(target, F_SETFD, FD_CLOEXEC) == -1 ? -1 : 0;
+}
+
+/* As move_fd where target is known to be taken (dup2 replaces it). */
+static int
+replace_fd(int fd, int target)
+{
+	if (fd != target && (dup2(fd, target) == -1 || close(fd) == -1))
+		return -1;
+	return fcntl(target, F_SETFD, FD_CLOEXEC) == -1 ? -1 : 0;
+}
+
+/*
  * A child's life: run the first path, then, while run says so, offer this
  * process to the spawner and run whatever path it hands over. The request
  * buffer is the caller's, so that nothing here allocates.
@@ -236,6 +267,8 @@ static int
 serve_child(int child_fd, int returns, const char *path, char *request, size_t cap,
     int (*run)(const char *path, int *again))
 {
+	long self = (long)getpid();   /* once: the same for every task this process serves */
+
 	for (int runs = 1;; runs++) {
 		char idle[SPAWNER_REPLY_MAX];
 		int again = 0, rc = run(path, &again), pair[2], fd;
@@ -244,7 +277,7 @@ serve_child(int child_fd, int returns, const char *path, char *request, size_t c
 
 		if (!again || runs >= SPAWNER_RUNS_MAX || compat_socketpair(pair) == -1)
 			return rc;
-		snprintf(idle, sizeof(idle), SPAWNER_IDLE "%ld\n", (long)getpid());
+		snprintf(idle, sizeof(idle), SPAWNER_IDLE "%ld\n", self);
 		len = strlen(idle);
 		n = spawner_send_fd(returns, idle, len, pair[1]);
 		close(pair[1]);
@@ -260,7 +293,7 @@ serve_child(int child_fd, int returns, const char *path, char *request, size_t c
 				close(fd);
 			return 0;   /* dropped by the spawner */
 		}
-		if (fd != child_fd && (dup2(fd, child_fd) == -1 || close(fd) == -1))
+		if (move_fd(fd, child_fd) == -1)
 			_exit(EXIT_FAILURE);
 		path = request + strlen(SPAWNER_REQUEST);
 	}
@@ -343,7 +376,7 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again))
 				close(pool.idle[i].fd);
 			if (returns[0] != -1)
 				close(returns[0]);
-			if (fd != child_fd && (dup2(fd, child_fd) == -1 || close(fd) == -1))
+			if (replace_fd(fd, child_fd) == -1)
 				_exit(EXIT_FAILURE);
 			if (sock != child_fd)
 				close(sock);

@@ -42,7 +42,7 @@
 
 /*
  * The spawner's loop, on its socket sock (blocking): each child closes
- * sock, puts the descriptor it was handed on child_fd and runs
+ * sock, puts the descriptor it was handed on child_fd (close-on-exec) and runs
  * run(path, &again), then, while run set again, offers itself for another
  * path as above. Returns when agentd closes its end: 0, or 1 on an error
  * of the socket itself. Allocates nothing, so children inherit no heap.

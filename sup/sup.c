@@ -306,7 +306,8 @@ parse_launch(struct sup *s, const struct proto_msg *m, char *err, size_t errlen)
 	s->lim.disk_bytes = l.disk_bytes;
 	s->lim.cpu_seconds = l.cpu_seconds;
 	s->lim.processes = l.processes;
-	s->lim.open_files = l.open_files;
+	s->lim.open_files = isolate_open_files_within(l.open_files);
+	s->lim.open_files_within = 1;
 	s->lim.nice = l.nice > ISOLATE_NICE_MAX ? ISOLATE_NICE_MAX : l.nice;
 	s->cgroup[CGROUP_MEMORY] = dup_or_null(l.cgroup_memory);
 	s->cgroup[CGROUP_CPU] = dup_or_null(l.cgroup_cpu);
@@ -702,6 +703,15 @@ settle_descriptors(void)
 static int
 supervise(const char *path, int *again)
 {
+	/*
+	 * What this process did for its first task holds for the next ones a
+	 * pooled one serves (spawner.h): its home (the same runs directory),
+	 * its session, its pid, its place as subreaper. Each again would be a
+	 * system call per task.
+	 */
+	static char *home;
+	static int own_session, subreaper = -1;
+	static pid_t self;
 	struct sup s;
 	const char *base = strrchr(path, '/');
 	char *dir;
@@ -714,17 +724,29 @@ supervise(const char *path, int *again)
 		    SUP_PROGRAM, SPAWNER_FLAG, SUP_AGENT_FD);
 	/* Our home is the runs directory; our names there are relative, sun_path being short. */
 	dir = xstrndup(path, (size_t)(base - path));
-	if (chdir(dir[0] != '\0' ? dir : "/") == -1)
-		fatal("chdir %s", dir);
-	free(dir);
+	if (home != NULL && strcmp(home, dir) == 0) {
+		free(dir);
+	} else {
+		if (chdir(dir[0] != '\0' ? dir : "/") == -1)
+			fatal("chdir %s", dir);
+		free(home);
+		home = dir;
+	}
 	base++;
 	if (again == NULL)
 		settle_descriptors();
 	/* Our own session: agentd's process group may be signalled as a whole, we must not be. */
-	(void)setsid();
+	if (!own_session) {
+		(void)setsid();
+		own_session = 1;
+	}
+	if (self == 0)
+		self = getpid();
+	if (subreaper == -1)
+		subreaper = proc_become_subreaper() == 0;
 	memset(&s, 0, sizeof(s));
-	s.self = getpid();
-	s.subreaper = proc_become_subreaper() == 0;
+	s.self = self;
+	s.subreaper = subreaper;
 	s.healthy = -1;
 	s.fetch_fd = -1;
 	s.listen_fd = -1;
@@ -741,7 +763,8 @@ supervise(const char *path, int *again)
 	    loop_signal(s.loop, SIGTERM, on_sigterm, &s) == -1)
 		fatal("cannot watch SIGCHLD and SIGTERM");
 	fd = SUP_AGENT_FD;
-	if (compat_set_cloexec(fd) == -1)
+	/* The spawner hands it over close-on-exec already (spawner.h). */
+	if (again == NULL && compat_set_cloexec(fd) == -1)
 		fatal("descriptor %d (the agent's socket)", fd);
 	s.agent = conn_new(s.loop, fd, &agent_ops, &s, PROTO_LINE_MAX, OUT_MAX);
 	loop_run(s.loop);

@@ -134,8 +134,8 @@ void sup_task_launch(struct sup *s);
 void sup_task_kill(struct sup *s, int64_t grace_ms);
 /* SIGCHLD: reap every child that ended (the fetcher, a health check, the task, its orphans). */
 void sup_task_reap(struct sup *s);
-/* signo to every process of the task (its group, its tree, its cgroups). */
-void sup_task_signal(struct sup *s, int signo);
+/* signo to every process of the task (its group, its tree, its cgroups): sup_watch_signal's count. */
+long sup_task_signal(struct sup *s, int signo);
 
 /* sup_watch.c */
 /* Before the task starts: its cgroups made and limited, and how its memory is held. -1 with err. */
@@ -146,8 +146,8 @@ void sup_watch_start(struct sup *s);
 void sup_watch_limits(struct sup *s);
 /* Its leader is gone: no more looks; the kernel's counters may say a limit ended it. */
 void sup_watch_stop(struct sup *s);
-/* signo to every process in its cgroups; how many are left in them. */
-void sup_watch_signal(struct sup *s, int signo);
+/* signo to every process in its cgroups: how many there were, -1 without cgroups; how many are left in them. */
+long sup_watch_signal(struct sup *s, int signo);
 long sup_watch_left(struct sup *s);
 /* Nothing of it is left: its cgroups removed. -1 while the kernel still holds one (try again). */
 int sup_watch_release(struct sup *s);

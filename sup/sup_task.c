@@ -48,12 +48,12 @@ static void on_sweep_timer(struct loop *loop, void *arg);
 
 /* --- kills --------------------------------------------------------------- */
 
-void
+long
 sup_task_signal(struct sup *s, int signo)
 {
 	if (s->task_pid > 0)
 		(void)isolate_signal_all(s->self, s->subreaper, s->task_pid, signo);
-	sup_watch_signal(s, signo);
+	return sup_watch_signal(s, signo);
 }
 
 static void
@@ -144,11 +144,12 @@ prepare_check(void *arg)
 	return isolate_apply(&s->lim, &s->user, &what) == -1 ? -1 : isolate_apply_memory(&s->lim, &what);
 }
 
+/* cgroups_empty: a signal found its cgroups empty just now, and nothing joins an empty one. */
 static long
-leftovers(struct sup *s)
+leftovers(struct sup *s, int cgroups_empty)
 {
 	struct proc_info one;
-	long n, in_cgroups = sup_watch_left(s);
+	long n, in_cgroups = cgroups_empty ? 0 : sup_watch_left(s);
 
 	if (s->subreaper)
 		n = proc_has_children() ? proc_descendants(s->self, &one, 1) : 0;
@@ -177,7 +178,7 @@ on_sweep_timer(struct loop *loop, void *arg)
 
 	(void)loop;
 	s->sweep_timer = 0;
-	left = leftovers(s);
+	left = leftovers(s, 0);
 	if (left <= 0 || ++s->sweeps >= SWEEP_TRIES_MAX) {
 		if (left > 0) {
 			log_warnx("task %s: %ld process(es) would not die", s->tag, left);
@@ -199,8 +200,7 @@ task_done(struct sup *s, int status)
 	sup_health_free(s->health);
 	s->health = NULL;
 	sup_watch_stop(s);
-	sup_task_signal(s, SIGKILL);
-	if (leftovers(s) <= 0) {
+	if (leftovers(s, sup_task_signal(s, SIGKILL) == 0) <= 0) {
 		over(s);
 		return;
 	}
@@ -265,20 +265,50 @@ fetch_done(struct sup *s, int status)
 	start_task(s);
 }
 
+static const int child_sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
+                                   SIGUSR2, SIGALRM };
+
+/*
+ * Which of child_sigs (bit i for child_sigs[i]) a child must put back to
+ * SIG_DFL: those the supervisor's loop takes (SIGPIPE ignored, SIGTERM and
+ * SIGCHLD caught: a handler must not run in a vfork child), and those this
+ * process was started with other than SIG_DFL (an agentd under nohup
+ * ignores SIGHUP), which nothing here changes after: looked at once a
+ * process, not in every child. Called in the parent.
+ */
+static unsigned
+signals_to_reset(void)
+{
+	static unsigned mask;
+	static int known;
+
+	if (known)
+		return mask;
+	for (size_t i = 0; i < sizeof(child_sigs) / sizeof(child_sigs[0]); i++) {
+		struct sigaction old;
+		int sig = child_sigs[i];
+
+		if (sig == SIGPIPE || sig == SIGTERM || sig == SIGCHLD || sigaction(sig, NULL, &old) == -1 ||
+		    old.sa_handler != SIG_DFL)
+			mask |= 1u << i;
+	}
+	known = 1;
+	return mask;
+}
+
 /* Restore what the supervisor changed that exec would keep: ignored signals, the mask. */
 static void
-child_reset_signals(void)
+child_reset_signals(unsigned which)
 {
-	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1,
-	                            SIGUSR2, SIGALRM };
 	struct sigaction sa;
 	sigset_t none;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(child_sigs) / sizeof(child_sigs[0]); i++)
+		if (which & (1u << i))
+			sigaction(child_sigs[i], &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -345,7 +375,7 @@ start_fetch(struct sup *s)
 		if (null != -1)
 			dup2(null, STDIN_FILENO);
 		dup2(fds[1], STDOUT_FILENO);
-		child_reset_signals();
+		child_reset_signals(signals_to_reset());
 		if (chdir(s->sandbox) == 0) {
 			compat_closefrom(STDERR_FILENO + 1);
 			execv(s->fetcher, argv);
@@ -394,10 +424,11 @@ child_report(int fd, const char *what, int errnum)
 struct task_child_args {
 	struct sup *s;
 	int in_fd, out_fd, err_fd, pipe_fd;
+	unsigned reset_sigs;   /* signals_to_reset's, found before the vfork */
 };
 
 static void
-task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
+task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd, unsigned reset_sigs)
 {
 	char *const argv[] = { (char *)"sh", (char *)"-c", s->command, NULL };
 	const char *what;
@@ -406,7 +437,7 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 
 	if (dup2(err_fd, STDERR_FILENO) == -1 || dup2(in_fd, STDIN_FILENO) == -1 ||
 	    dup2(out_fd, STDOUT_FILENO) == -1 || dup2(pipe_fd, ERRPIPE_FD) == -1 ||
-	    compat_set_cloexec(ERRPIPE_FD) == -1)
+	    fcntl(ERRPIPE_FD, F_SETFD, FD_CLOEXEC) == -1)   /* dup2 left it no other flag */
 		child_report(pipe_fd, "cannot set up the task's descriptors", errno);
 	if (s->custom) {
 		/* The executor's channel is inherited, blocking, as any program expects. */
@@ -420,7 +451,7 @@ task_child(struct sup *s, int in_fd, int out_fd, int err_fd, int pipe_fd)
 	}
 	if (setsid() == -1)
 		child_report(ERRPIPE_FD, "setsid", errno);
-	child_reset_signals();
+	child_reset_signals(reset_sigs);
 	if (isolate_apply(&lim, &s->user, &what) == -1)
 		child_report(ERRPIPE_FD, what, errno);
 	if (chdir(s->sandbox) == -1)
@@ -437,7 +468,7 @@ task_child_main(void *arg)
 {
 	struct task_child_args *c = arg;
 
-	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd);
+	task_child(c->s, c->in_fd, c->out_fd, c->err_fd, c->pipe_fd, c->reset_sigs);
 }
 
 /* Under vfork the child makes only system calls: a user's groups must be known already. */
@@ -445,6 +476,20 @@ static int
 vfork_ok(const struct sup *s)
 {
 	return !s->user.do_switch || s->user.ngroups >= 0;
+}
+
+/*
+ * The task's stdin, opened once per process and kept (close-on-exec): a
+ * pooled supervisor serves many tasks, and each open is a system call.
+ */
+static int
+dev_null(void)
+{
+	static int fd = -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd;
 }
 
 static void
@@ -458,7 +503,7 @@ start_task(struct sup *s)
 	struct buf b;
 	pid_t pid;
 
-	in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	in_fd = dev_null();
 	if (in_fd == -1)
 		snprintf(err, sizeof(err), "cannot open /dev/null: %s", strerror(errno));
 	else if ((out_fd = open_sandbox_file(s, LAUNCHER_STDOUT, err, sizeof(err))) != -1 &&
@@ -475,12 +520,12 @@ start_task(struct sup *s)
 		s->launch_failed = 1;
 		goto out;
 	}
-	compat_set_nonblock(fds[0], 0);
 	child.s = s;
 	child.in_fd = in_fd;
 	child.out_fd = out_fd;
 	child.err_fd = err_fd;
 	child.pipe_fd = fds[1];
+	child.reset_sigs = signals_to_reset();
 	pid = compat_fork_child(task_child_main, &child, vfork_ok(s));
 	close(fds[1]);
 	fds[1] = -1;
@@ -496,10 +541,22 @@ start_task(struct sup *s)
 	}
 	s->task_pid = pid;
 	s->phase = SUP_PHASE_RUNNING;
-	/* Closed by exec when all went well; a line of reason otherwise. */
-	do
+	/*
+	 * Closed by exec when all went well; a line of reason otherwise. After
+	 * vfork the child has exec'd or exited by now and the non-blocking read
+	 * has its answer at once; a forked child may still be on its way: then
+	 * the read waits for it.
+	 */
+	for (int waited = 0;;) {
 		n = read(fds[0], report, sizeof(report) - 1);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) || waited || compat_set_nonblock(fds[0], 0) == -1)
+			break;
+		waited = 1;
+	}
 	if (n > 0) {
 		report[n] = '\0';
 		sup_set_cause(s, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", report);
@@ -521,8 +578,6 @@ start_task(struct sup *s)
 	hx.arg = s;
 	s->health = sup_health_start(s->loop, &s->hspec, s->port0, &hx, on_health, s);
 out:
-	if (in_fd != -1)
-		close(in_fd);
 	if (out_fd != -1)
 		close(out_fd);
 	if (err_fd != -1)

@@ -338,6 +338,7 @@ int
 sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 {
 	const char *what = NULL;
+	int fresh[CGROUP_CTRLS] = { 0 }, held;
 
 	for (int c = 0; c < CGROUP_CTRLS; c++) {
 		const char *dir = s->cgroup[c];
@@ -345,7 +346,7 @@ sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 
 		if (dir == NULL)
 			continue;
-		rc = cgroup_make(dir);
+		rc = cgroup_make_fresh(dir, &fresh[c]);
 		if (rc == 0 && c == CGROUP_MEMORY) {
 			rc = cgroup_set_memory(dir, s->lim.mem_bytes, 0, &what);
 			s->mem_limited = s->lim.mem_bytes > 0;
@@ -365,15 +366,19 @@ sup_watch_prepare(struct sup *s, char *err, size_t errlen)
 		cgroup_procs_path(dir, s->cgroup_procs[c], CGROUP_PATH_MAX);
 		s->lim.cgroup_procs[c] = s->cgroup_procs[c];
 	}
+	/*
+	 * The kernel's counters where the task starts: 0 in a cgroup we just
+	 * made; one left by an earlier supervisor (agentd restarted) is read.
+	 */
 	if (s->cgroup[CGROUP_MEMORY] != NULL) {
-		(void)cgroup_ooms(s->cgroup[CGROUP_MEMORY], &s->ooms_before);
+		if (!fresh[CGROUP_MEMORY])
+			(void)cgroup_ooms(s->cgroup[CGROUP_MEMORY], &s->ooms_before);
 		/* Watched, a task out of memory can be held until it is killed whole (cgroup.h). */
-		if ((s->oom_fd = cgroup_oom_watch(s->cgroup[CGROUP_MEMORY])) != -1 &&
-		    cgroup_oom_hold(s->cgroup[CGROUP_MEMORY]) == -1)
+		if ((s->oom_fd = cgroup_oom_watch_hold(s->cgroup[CGROUP_MEMORY], &held)) != -1 && !held)
 			log_warn("task %s: %s: its processes are OOM-killed one by one", s->tag,
 			    s->cgroup[CGROUP_MEMORY]);
 	}
-	if (s->cgroup[CGROUP_PIDS] != NULL)
+	if (s->cgroup[CGROUP_PIDS] != NULL && !fresh[CGROUP_PIDS])
 		(void)cgroup_pids_refused(s->cgroup[CGROUP_PIDS], &s->refused_before);
 	/* The cgroup weighs the task's cpu; nice would only weaken it further against the others. */
 	if (s->cgroup[CGROUP_CPU] != NULL)
@@ -478,13 +483,12 @@ any_cgroup(const struct sup *s)
 	return NULL;
 }
 
-void
+long
 sup_watch_signal(struct sup *s, int signo)
 {
 	const char *dir = any_cgroup(s);
 
-	if (dir != NULL)
-		(void)cgroup_signal_all(dir, signo);
+	return dir != NULL ? cgroup_signal_all(dir, signo) : -1;
 }
 
 long

@@ -102,7 +102,7 @@ task_memory_held(const struct cgroup_base *b, const char *dir, const char *run)
 {
 	uint64_t before = 0, after = 0;
 	struct pollfd pfd;
-	int status, efd = cgroup_oom_watch(dir);
+	int status, held = 0, efd = cgroup_oom_watch(dir);
 	pid_t pid;
 
 	if (efd == -1) {
@@ -110,6 +110,10 @@ task_memory_held(const struct cgroup_base *b, const char *dir, const char *run)
 		return;
 	}
 	CHECK(cgroup_oom_hold(dir) == 0);
+	close(efd);
+	/* The supervisor's way: watched and held through one open of memory.oom_control. */
+	efd = cgroup_oom_watch_hold(dir, &held);
+	CHECK(efd != -1 && held == 1);
 	CHECK(cgroup_ooms(dir, &before) == 0);
 	pid = hog(b, run);
 	pfd.fd = efd;
