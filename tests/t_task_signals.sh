@@ -1,4 +1,4 @@
-# tests/t_h22h_task_signals.sh: a task starts with none of the signals its
+# tests/t_task_signals.sh: a task starts with none of the signals its
 # supervisor handles or ignores (SIGPIPE, SIGCHLD, SIGTERM and the other
 # six child_reset_signals knows) ignored. The supervisor's child now puts
 # back only what it must: its loop's signals and those its process was
