@@ -307,6 +307,7 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again))
 	struct sigaction sa;
 	struct pool pool;
 	int returns[2];
+	int64_t drain_at = -1;       /* when the returns socket is read without a request */
 	/*
 	 * The allocator sets itself up on its first call: here, once, rather than
 	 * in every supervisor forked (volatile, or the pair is optimised away).
@@ -328,28 +329,37 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again))
 	/* An idle supervisor killed: its socket's EPIPE, not our end. */
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	for (;;) {
-		struct pollfd pfd[2];
+		struct pollfd pfd;
 		const char *path;
 		pid_t pid;
 		int fd, wait_ms = -1;
+		int64_t now = compat_monotonic_ms(), due = -1;
 		ssize_t n;
 
-		if (pool.n > 0) {
-			int64_t left = pool.idle[0].since_ms + SPAWNER_IDLE_MS - compat_monotonic_ms();
-
-			wait_ms = left < 0 ? 0 : (int)left;
-		}
-		pfd[0].fd = sock;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = returns[0];
-		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, returns[0] != -1 ? 2 : 1, wait_ms) == -1 && errno != EINTR)
+		if (pool.n > 0)
+			due = pool.idle[0].since_ms + SPAWNER_IDLE_MS;
+		if (drain_at != -1 && (due == -1 || drain_at < due))
+			due = drain_at;
+		if (due != -1)
+			wait_ms = due <= now ? 0 : (int)(due - now);
+		pfd.fd = sock;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, wait_ms) == -1 && errno != EINTR)
 			return 1;
-		if (returns[0] != -1)
+		/*
+		 * Returning supervisors are taken in when a request wants one, or
+		 * at the drain time after one was handed out, not each as it
+		 * comes: a wakeup per task saved, on a VM where a wakeup costs
+		 * more than the rest of a hand-over.
+		 */
+		if (returns[0] != -1 &&
+		    (pfd.revents != 0 || (drain_at != -1 && compat_monotonic_ms() >= drain_at))) {
 			pool_take_returns(&pool, returns[0]);
+			drain_at = -1;
+		}
 		pool_expire(&pool, compat_monotonic_ms());
-		if (pfd[0].revents == 0)
+		if (pfd.revents == 0)
 			continue;
 		n = recv_request(sock, request, sizeof(request) - 1, &fd);
 		if (n == 0)
@@ -382,6 +392,9 @@ spawner_serve(int sock, int child_fd, int (*run)(const char *path, int *again))
 				close(sock);
 			exit(serve_child(child_fd, returns[1], path, request, sizeof(request) - 1, run));
 		}
+		/* It, or one forked, comes back idle when its task ends: taken in by then at the latest. */
+		if (returns[0] != -1)
+			drain_at = compat_monotonic_ms() + SPAWNER_DRAIN_MS;
 		if (pid == -1)
 			snprintf(answer, sizeof(answer), SPAWNER_FAILED "fork: %s\n", strerror(errno));
 		else

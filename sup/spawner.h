@@ -17,7 +17,8 @@
  * fork and an exit cost more than all of a supervisor's own work (page
  * tables built and torn down). It tells the spawner so on a datagram
  * socket the spawner's children share, "IDLE <pid>\n" carrying one end of
- * a new stream socketpair; the spawner keeps at most SPAWNER_IDLE_MAX of
+ * a new stream socketpair (read when the next SPAWN comes, or within
+ * SPAWNER_DRAIN_MS of the last one); the spawner keeps at most SPAWNER_IDLE_MAX of
  * them, for SPAWNER_IDLE_MS each, and hands the next SPAWN to the newest
  * one on that socket, in agentd's form, answering agentd with its pid. A
  * spawner that drops an idle supervisor closes its socket, and the
@@ -38,6 +39,7 @@
 #define SPAWNER_IDLE "IDLE "
 #define SPAWNER_IDLE_MAX 16          /* idle supervisors kept: a few per task in flight */
 #define SPAWNER_IDLE_MS 30000        /* how long one is kept unused */
+#define SPAWNER_DRAIN_MS 1000        /* returns read at the latest this long after a hand-over */
 #define SPAWNER_RUNS_MAX 1000        /* tasks one process serves, a bound on what it could leak */
 
 /*
