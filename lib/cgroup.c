@@ -596,6 +596,11 @@ oom_watch(const char *dir, int hold, int *held)
 		return -1;
 	oom = file_path(dir, "memory.oom_control");
 	ofd = open(oom, (hold ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/* Not ours to write: watched all the same, as before the hold shared its open. */
+	if (ofd == -1 && hold && errno == EACCES) {
+		hold = 0;
+		ofd = open(oom, O_RDONLY | O_CLOEXEC);
+	}
 	free(oom);
 	if (ofd == -1) {
 		close(efd);
