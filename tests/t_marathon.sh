@@ -80,11 +80,11 @@ T1=$(running_ids simple | head -n 1)
 # Running is reported at exec: the shell writes env.out a moment later.
 task_env_written () {
 	ENV_OUT=$(find "$TMP/a1" -path "*$T1*" -name env.out 2>/dev/null | head -n 1)
-	test -n "$ENV_OUT" && grep -q '^/simple 310[0-9][0-9] 310[0-9][0-9] [^ ][^ ]* core$' "$ENV_OUT"
+	test -n "$ENV_OUT" && grep -q '^/simple 31[01][0-9][0-9] 31[01][0-9][0-9] [^ ][^ ]* core$' "$ENV_OUT"
 }
 check "the task's environment" wait_for $T task_env_written
 check "GET /v2/apps/simple/tasks" test "$(req GET /v2/apps/simple/tasks)" = 200
-check "tasks carry host ports" body_has '"ports":\[310[0-9][0-9]\]'
+check "tasks carry host ports" body_has '"ports":\[31[01][0-9][0-9]\]'
 check "GET /v2/tasks" sh -c "curl -s '$API/v2/tasks?status=running' | grep -q '\"appId\":\"/simple\"'"
 
 # ---- a task killed from outside is replaced ----

@@ -48,7 +48,7 @@ check "/v2/info has no key Marathon lacks" sh -c "! curl -s '$API/v2/info' | gre
 
 # ---- text/plain task lists ----
 textlist () {
-	curl -s -H 'Accept: text/plain' "$API$1" | tee "$TMP/text" | grep -Eq "$(printf '^prod_web\t1[0-9]*\t([^\t]*:31(0[0-9][0-9]|100)\t)+$')"
+	curl -s -H 'Accept: text/plain' "$API$1" | tee "$TMP/text" | grep -Eq "$(printf '^prod_web\t1[0-9]*\t([^\t]*:31[01][0-9][0-9]\t)+$')"
 }
 check "GET /v2/tasks as text/plain" wait_for $T textlist /v2/tasks
 check "GET /v2/apps/ID/tasks as text/plain" wait_for $T textlist /v2/apps/prod/web/tasks
