@@ -136,6 +136,7 @@ struct master_task_status {
 	char *uuid;
 	double timestamp;
 	int healthy;               /* the agent's health check result: 1, 0, -1 none */
+	int acked;                 /* its framework acknowledged it: a resend is acked for it */
 };
 
 struct master_task {
@@ -451,6 +452,10 @@ void master_task_free(struct master_task *t);
 /* The user t runs as: its own, else its framework's (what the ACLs decide on). */
 const char *master_task_user(const struct master_task *t);
 int master_task_has_uuid(const struct master_task *t, const char *uuid);
+/* Whether t's status uuid was acknowledged by its framework (master_task_mark_acked). */
+int master_task_acked(const struct master_task *t, const char *uuid);
+/* fw acknowledged uuid of its task task_id (live or completed). */
+void master_task_mark_acked(struct master_framework *fw, const char *task_id, const char *uuid);
 void master_task_record(struct master_task *t, const char *state, const char *source,
                         const char *reason, const char *message, const char *uuid, double ts);
 /*

@@ -617,7 +617,9 @@ agent_status_update(struct master *m, struct master_peer *p, const struct proto_
 		struct master_task *done = master_task_find_completed(fw, s.task_id);
 		if (done && !agent_owns(m, p, s.framework_id, &s, done))
 			return;
-		if (done && fw->peer) {
+		if (done && master_task_acked(done, s.uuid)) {
+			ack_for_framework(m, p, &s);   /* the framework has it: its ack was lost with the agent */
+		} else if (done && fw->peer) {
 			s.agent_id = a->id;
 			s.latest_state = NULL;
 			proto_status_compose(master_out(m), &s);
@@ -629,6 +631,10 @@ agent_status_update(struct master *m, struct master_peer *p, const struct proto_
 	}
 	if (!agent_owns(m, p, s.framework_id, &s, t))
 		return;
+	if (master_task_acked(t, s.uuid)) {
+		ack_for_framework(m, p, &s);   /* a retry the framework acknowledged: its ack was lost */
+		return;
+	}
 	if (master_task_has_uuid(t, s.uuid)) {
 		master_task_send_status(m, fw, t, s.uuid);   /* a retry: the framework may not have acked yet */
 		return;

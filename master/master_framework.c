@@ -665,6 +665,9 @@ framework_acknowledge(struct master *m, struct master_peer *p, const struct prot
 		master_peer_error(p, "missing field 'agent_id'");
 		return;
 	}
+	/* Remembered: a resend of it (its ack lost with the agent) is acked here, not shown again. */
+	if (ack.task_id != NULL && ack.uuid != NULL)
+		master_task_mark_acked(fw, ack.task_id, ack.uuid);
 	struct master_agent *a = map_get(&m->agents, ack.agent_id);
 	if (!a || !a->peer)
 		return;      /* the agent resends the update after it reconnects */

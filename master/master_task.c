@@ -74,6 +74,37 @@ master_task_free(struct master_task *t)
 	free(t);
 }
 
+static struct master_task_status *
+status_of(const struct master_task *t, const char *uuid)
+{
+	if (!uuid || !*uuid)
+		return NULL;
+	for (size_t i = t->nstatuses; i-- > 0;)
+		if (t->statuses[i].uuid && strcmp(t->statuses[i].uuid, uuid) == 0)
+			return &t->statuses[i];
+	return NULL;
+}
+
+int
+master_task_acked(const struct master_task *t, const char *uuid)
+{
+	const struct master_task_status *s = status_of(t, uuid);
+
+	return s != NULL && s->acked;
+}
+
+void
+master_task_mark_acked(struct master_framework *fw, const char *task_id, const char *uuid)
+{
+	struct master_task *t = map_get(&fw->tasks, task_id);
+	struct master_task_status *s;
+
+	if (t == NULL)
+		t = master_task_find_completed(fw, task_id);
+	if (t != NULL && (s = status_of(t, uuid)) != NULL)
+		s->acked = 1;
+}
+
 int
 master_task_has_uuid(const struct master_task *t, const char *uuid)
 {
