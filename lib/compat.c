@@ -188,11 +188,15 @@ compat_pipe(int fds[2])
 	return finish_pair(fds, 1);
 }
 
-int
-compat_socketpair(int fds[2])
+/*
+ * A stream socketpair, close-on-exec, and non-blocking too when nonblock:
+ * one system call where the flags exist, not five (then two fcntl per end).
+ */
+static int
+socketpair_with(int fds[2], int nonblock)
 {
 #ifdef HAVE_SOCK_CLOEXEC
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0, fds) == 0) {
 		set_nosigpipe(fds[0]);
 		set_nosigpipe(fds[1]);
 		return 0;
@@ -202,25 +206,19 @@ compat_socketpair(int fds[2])
 #endif
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		return -1;
-	return finish_pair(fds, 0);
+	return finish_pair(fds, nonblock);
+}
+
+int
+compat_socketpair(int fds[2])
+{
+	return socketpair_with(fds, 0);
 }
 
 int
 compat_socketpair_nonblock(int fds[2])
 {
-#ifdef HAVE_SOCK_CLOEXEC
-	/* One system call where the flags exist, not five (socketpair, then two fcntl per end). */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) == 0) {
-		set_nosigpipe(fds[0]);
-		set_nosigpipe(fds[1]);
-		return 0;
-	}
-	if (!KERNEL_LACKS_FLAGS())
-		return -1;
-#endif
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
-		return -1;
-	return finish_pair(fds, 1);
+	return socketpair_with(fds, 1);
 }
 
 ssize_t
